@@ -1,0 +1,3 @@
+//! Signet protocol core.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
