@@ -1,0 +1,105 @@
+//! Errors that are the caller's fault, and the wire error-code registry (spec §13.6).
+//!
+//! Each concern has its own error type, and each separates "the peer or its data is at
+//! fault" from "the caller misused the API": the latter is [`UsageError`]. Every error that a
+//! peer can cause maps to a stable [`ErrorCode`] in one place, [`ErrorCode::of`]'s
+//! implementations, so the node sends the same number for the same fault everywhere.
+
+use crate::codec::{DecodeError, EncodeError};
+use crate::codepoint::code_points;
+use crate::keylog::KeyLogError;
+
+/// The caller asked for something invalid; nothing was produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The value could not be encoded.
+    #[error("cannot encode: {0}")]
+    Encode(#[from] EncodeError),
+    /// The key event asked for would make the log invalid.
+    #[error("the key event would be invalid: {0}")]
+    KeyLog(#[from] KeyLogError),
+    /// The attestation asked for is invalid as stated.
+    #[error("invalid attestation request: {0}")]
+    Attestation(&'static str),
+}
+
+code_points! {
+    /// Wire error codes (spec §13.6): what a node tells a peer about why it refused something.
+    pub enum ErrorCode {
+        /// Bytes are not deterministic CBOR within the limits.
+        Malformed = 100 => "malformed",
+        /// A message exceeds a size, depth or count limit.
+        TooLarge = 101 => "too-large",
+        /// Well-formed CBOR that does not match the schema.
+        Schema = 102 => "schema",
+        /// An unknown kind, algorithm or version.
+        Unsupported = 103 => "unsupported",
+        /// A COSE structure or header violates the profile.
+        BadSignedObject = 200 => "bad-signed-object",
+        /// A signature does not verify.
+        BadSignature = 201 => "bad-signature",
+        /// A key is not authorised for the purpose at the time.
+        KeyNotValid = 202 => "key-not-valid",
+        /// A key event log is invalid (gap, reordering, bad chain, signer, pre-rotation).
+        InvalidKeyLog = 300 => "invalid-key-log",
+        /// A key event log forks: two events at one position.
+        KeyLogFork = 301 => "key-log-fork",
+        /// An attestation is invalid (content, window, authority).
+        InvalidAttestation = 400 => "invalid-attestation",
+        /// An attestation or key was revoked.
+        Revoked = 401 => "revoked",
+        /// A delegation does not cover the use.
+        OutsideMandate = 402 => "outside-mandate",
+        /// The party is not trusted under the receiver's policy.
+        Untrusted = 500 => "untrusted",
+        /// Trust cannot be decided with what the receiver knows.
+        Indeterminate = 501 => "indeterminate",
+    }
+}
+
+/// Errors that map to a wire error code.
+pub trait WireError {
+    /// The code a node sends for this error.
+    fn code(&self) -> ErrorCode;
+}
+
+impl WireError for DecodeError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            DecodeError::TooLarge { .. }
+            | DecodeError::TooDeep { .. }
+            | DecodeError::TooManyItems { .. } => ErrorCode::TooLarge,
+            DecodeError::Schema { .. } => ErrorCode::Schema,
+            _ => ErrorCode::Malformed,
+        }
+    }
+}
+
+impl WireError for crate::cose::CoseError {
+    fn code(&self) -> ErrorCode {
+        use crate::cose::CoseError as E;
+        match self {
+            E::Encoding(e) | E::Payload(e) | E::ProtectedHeader(e) => e.code(),
+            E::UnsupportedAlgorithm(_) => ErrorCode::Unsupported,
+            E::BadSignature => ErrorCode::BadSignature,
+            _ => ErrorCode::BadSignedObject,
+        }
+    }
+}
+
+impl WireError for KeyLogError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            KeyLogError::Decode { error, .. } => error.code(),
+            KeyLogError::Fork { .. } => ErrorCode::KeyLogFork,
+            _ => ErrorCode::InvalidKeyLog,
+        }
+    }
+}
+
+impl WireError for crate::keylog::KeyUseError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::KeyNotValid
+    }
+}

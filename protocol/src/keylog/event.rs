@@ -1,0 +1,268 @@
+//! Key events: the signed entries of a key event log (spec §4.2).
+
+use ciborium::Value;
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::codepoint::code_points;
+use crate::party::PartyId;
+use crate::seal::SealInfo;
+use crate::{Digest, PublicKey, Timestamp};
+
+/// Media type of a key event (the COSE content type, spec §13.1).
+pub const KEY_EVENT_CONTENT_TYPE: &str = "application/vnd.signet.key-event+cbor";
+
+code_points! {
+    /// Kinds of key events (spec §13.3).
+    pub enum KeyEventKind {
+        /// Creates the party.
+        Inception = 1 => "inception",
+        /// Replaces the root key with the pre-committed one.
+        Rotation = 2 => "rotation",
+        /// Adds a node, seal, attestation or log key.
+        AddKey = 3 => "add-key",
+        /// Retires a non-root key.
+        RetireKey = 4 => "retire-key",
+        /// Ends the party: no key is valid afterwards.
+        RetireParty = 5 => "retire-party",
+    }
+}
+
+code_points! {
+    /// What a key may be used for (spec §13.4).
+    pub enum KeyPurpose {
+        /// Signs key events. Exactly one at a time; changed only by rotation.
+        Root = 1 => "root",
+        /// A node's libp2p identity: authenticates connections for the party.
+        Node = 2 => "node",
+        /// A seal: signs contracts.
+        Seal = 3 => "seal",
+        /// Signs attestations and revocations the party issues.
+        Attest = 4 => "attest",
+        /// Signs the party's evidence-log checkpoints and witness cosignatures.
+        Log = 5 => "log",
+    }
+}
+
+/// A key declared in the log with its purpose (and, for seals, what the seal is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyDecl {
+    /// What the key may do. Never `root` here.
+    pub purpose: KeyPurpose,
+    /// The key.
+    pub key: PublicKey,
+    /// Present exactly when the purpose is `seal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<SealInfo>,
+}
+
+impl KeyDecl {
+    /// A node key.
+    pub fn node(key: PublicKey) -> Self {
+        Self {
+            purpose: KeyPurpose::Node,
+            key,
+            seal: None,
+        }
+    }
+
+    /// A seal key with its description.
+    pub fn seal(key: PublicKey, info: SealInfo) -> Self {
+        Self {
+            purpose: KeyPurpose::Seal,
+            key,
+            seal: Some(info),
+        }
+    }
+
+    /// An attestation-signing key.
+    pub fn attest(key: PublicKey) -> Self {
+        Self {
+            purpose: KeyPurpose::Attest,
+            key,
+            seal: None,
+        }
+    }
+
+    /// An evidence-log key.
+    pub fn log(key: PublicKey) -> Self {
+        Self {
+            purpose: KeyPurpose::Log,
+            key,
+            seal: None,
+        }
+    }
+}
+
+/// What an event changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    /// The first event: the root key, the commitment to the next root key, initial keys.
+    Inception {
+        /// The first root key; it signs this event.
+        root: PublicKey,
+        /// SHA-256 of the next root key's 32-byte encoding (pre-rotation).
+        next_root: Digest,
+        /// Node, seal, attestation and log keys valid from inception.
+        keys: Vec<KeyDecl>,
+    },
+    /// Reveals the committed root key, which signs this event, and commits to the next.
+    Rotation {
+        /// The new root key; its digest must equal the previous commitment.
+        root: PublicKey,
+        /// Commitment to the root key after this one.
+        next_root: Digest,
+    },
+    /// Adds a non-root key.
+    AddKey(KeyDecl),
+    /// Retires a non-root key from the event's time on.
+    RetireKey {
+        /// The key.
+        key: PublicKey,
+    },
+    /// Retires the party: every key stops being valid at the event's time.
+    RetireParty,
+}
+
+impl KeyChange {
+    /// The registry kind of this change.
+    pub fn kind(&self) -> KeyEventKind {
+        match self {
+            Self::Inception { .. } => KeyEventKind::Inception,
+            Self::Rotation { .. } => KeyEventKind::Rotation,
+            Self::AddKey(_) => KeyEventKind::AddKey,
+            Self::RetireKey { .. } => KeyEventKind::RetireKey,
+            Self::RetireParty => KeyEventKind::RetireParty,
+        }
+    }
+}
+
+/// One key event: the payload of a COSE_Sign1 with content type [`KEY_EVENT_CONTENT_TYPE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "KeyEventWire", into = "KeyEventWire")]
+pub struct KeyEvent {
+    /// The party; absent on inception, whose digest defines it.
+    pub party: Option<PartyId>,
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// Digest of the previous event's signed bytes; absent on inception.
+    pub prev: Option<Digest>,
+    /// When the change takes effect.
+    pub time: Timestamp,
+    /// The change.
+    pub change: KeyChange,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEventWire {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    party: Option<PartyId>,
+    seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prev: Option<Digest>,
+    time: Timestamp,
+    kind: KeyEventKind,
+    body: Value,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InceptionBody {
+    root: PublicKey,
+    next_root: Digest,
+    keys: Vec<KeyDecl>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationBody {
+    root: PublicKey,
+    next_root: Digest,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetireKeyBody {
+    key: PublicKey,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyBody {}
+
+impl TryFrom<KeyEventWire> for KeyEvent {
+    type Error = String;
+
+    fn try_from(wire: KeyEventWire) -> Result<Self, String> {
+        let body = |e: codec::DecodeError| format!("{} body: {e}", wire.kind);
+        let change = match wire.kind {
+            KeyEventKind::Inception => {
+                let b: InceptionBody = codec::from_value(&wire.body).map_err(body)?;
+                KeyChange::Inception {
+                    root: b.root,
+                    next_root: b.next_root,
+                    keys: b.keys,
+                }
+            }
+            KeyEventKind::Rotation => {
+                let b: RotationBody = codec::from_value(&wire.body).map_err(body)?;
+                KeyChange::Rotation {
+                    root: b.root,
+                    next_root: b.next_root,
+                }
+            }
+            KeyEventKind::AddKey => KeyChange::AddKey(codec::from_value(&wire.body).map_err(body)?),
+            KeyEventKind::RetireKey => {
+                let b: RetireKeyBody = codec::from_value(&wire.body).map_err(body)?;
+                KeyChange::RetireKey { key: b.key }
+            }
+            KeyEventKind::RetireParty => {
+                let _: EmptyBody = codec::from_value(&wire.body).map_err(body)?;
+                KeyChange::RetireParty
+            }
+            KeyEventKind::Unknown(code) => return Err(format!("unknown key event kind {code}")),
+        };
+        Ok(Self {
+            party: wire.party,
+            seq: wire.seq,
+            prev: wire.prev,
+            time: wire.time,
+            change,
+        })
+    }
+}
+
+impl From<KeyEvent> for KeyEventWire {
+    fn from(event: KeyEvent) -> Self {
+        let kind = event.change.kind();
+        let body = match event.change {
+            KeyChange::Inception {
+                root,
+                next_root,
+                keys,
+            } => codec::to_value(&InceptionBody {
+                root,
+                next_root,
+                keys,
+            }),
+            KeyChange::Rotation { root, next_root } => {
+                codec::to_value(&RotationBody { root, next_root })
+            }
+            KeyChange::AddKey(decl) => codec::to_value(&decl),
+            KeyChange::RetireKey { key } => codec::to_value(&RetireKeyBody { key }),
+            KeyChange::RetireParty => codec::to_value(&EmptyBody {}),
+        };
+        Self {
+            party: event.party,
+            seq: event.seq,
+            prev: event.prev,
+            time: event.time,
+            kind,
+            // These bodies hold only byte strings, integers, text and arrays, which always
+            // convert to a CBOR tree; the fallback is unreachable and would fail to decode.
+            body: body.unwrap_or(Value::Null),
+        }
+    }
+}

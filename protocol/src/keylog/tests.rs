@@ -1,0 +1,313 @@
+use super::*;
+use crate::seal::SealKind;
+
+fn key(n: u8) -> SecretKey {
+    SecretKey::from_seed(&[n; 32])
+}
+
+const T0: Timestamp = Timestamp::from_unix(1_700_000_000);
+
+fn contract_seal(k: &SecretKey) -> KeyDecl {
+    KeyDecl::seal(
+        k.public_key(),
+        SealInfo {
+            kind: SealKind::Contract,
+            name: "合同专用章".into(),
+            image: None,
+        },
+    )
+}
+
+/// A log of four events: inception, add seal, rotation, retire node.
+fn sample() -> KeyLog {
+    let mut log = KeyLog::incept(
+        &key(1),
+        &key(2).public_key(),
+        vec![KeyDecl::node(key(10).public_key())],
+        T0,
+    )
+    .unwrap();
+    log.add_key(&key(1), contract_seal(&key(11)), T0.plus(10))
+        .unwrap();
+    log.rotate(&key(2), &key(3).public_key(), T0.plus(20))
+        .unwrap();
+    log.retire_key(&key(2), key(10).public_key(), T0.plus(30))
+        .unwrap();
+    log
+}
+
+fn bytes_of(log: &KeyLog) -> Vec<Vec<u8>> {
+    log.event_bytes().map(<[u8]>::to_vec).collect()
+}
+
+/// Signs an arbitrary event (to forge invalid logs the builder would refuse).
+fn signed(event: KeyEvent, signer: &SecretKey) -> Vec<u8> {
+    Signed::sign(event, KEY_EVENT_CONTENT_TYPE, signer)
+        .unwrap()
+        .bytes()
+        .to_vec()
+}
+
+#[test]
+fn replay_reproduces_the_log() {
+    let log = sample();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert_eq!(replayed, log);
+    assert_eq!(replayed.current_root(), key(2).public_key());
+    assert_eq!(replayed.seals_at(T0.plus(15)).len(), 1);
+    assert_eq!(replayed.keys_at(KeyPurpose::Node, T0.plus(29)).count(), 1);
+    assert_eq!(replayed.keys_at(KeyPurpose::Node, T0.plus(30)).count(), 0);
+}
+
+#[test]
+fn party_id_is_stable_across_rotation() {
+    let log = sample();
+    assert_eq!(log.party(), PartyId::from_digest(log.events()[0].digest()));
+}
+
+#[test]
+fn gap_is_refused() {
+    let mut events = bytes_of(&sample());
+    events.remove(1);
+    assert_eq!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::Gap {
+            expected: 1,
+            found: 2
+        })
+    );
+    events.truncate(1);
+    let mut third = bytes_of(&sample());
+    events.push(third.remove(3));
+    assert_eq!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::Gap {
+            expected: 1,
+            found: 3
+        })
+    );
+}
+
+#[test]
+fn reordering_is_refused() {
+    let mut events = bytes_of(&sample());
+    events.swap(1, 2);
+    assert_eq!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::Reordered {
+            expected: 1,
+            found: 2
+        })
+    );
+}
+
+#[test]
+fn fork_is_refused_and_duplicates_are_harmless() {
+    let log = sample();
+    let mut events = bytes_of(&log);
+    // A second, different event 1 signed by the same root key.
+    let other = signed(
+        KeyEvent {
+            party: Some(log.party()),
+            seq: 1,
+            prev: Some(log.events()[0].digest()),
+            time: T0.plus(11),
+            change: KeyChange::AddKey(KeyDecl::attest(key(12).public_key())),
+        },
+        &key(1),
+    );
+    let mut forked = log.clone();
+    let other =
+        Signed::<KeyEvent>::decode(&other, KEY_EVENT_CONTENT_TYPE, &Limits::DEFAULT).unwrap();
+    assert!(matches!(
+        forked.append(other.clone()),
+        Err(KeyLogError::Fork { seq: 1, .. })
+    ));
+    assert_eq!(
+        forked.append(log.events()[1].clone()),
+        Ok(Appended::Duplicate)
+    );
+    events.insert(2, other.bytes().to_vec());
+    assert!(matches!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::Fork { seq: 1, .. })
+    ));
+}
+
+#[test]
+fn wrong_signer_is_refused() {
+    let log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let event = KeyEvent {
+        party: Some(log.party()),
+        seq: 1,
+        prev: Some(log.head()),
+        time: T0.plus(1),
+        change: KeyChange::AddKey(KeyDecl::node(key(9).public_key())),
+    };
+    let forged = signed(event, &key(7));
+    let mut events = bytes_of(&log);
+    events.push(forged);
+    assert!(matches!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::WrongSigner { seq: 1, found }) if found == key(7).public_key()
+    ));
+}
+
+#[test]
+fn stolen_root_key_cannot_rotate() {
+    // The thief holds key 1 (current root) but not key 2 (committed next root).
+    let log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let mut stolen = log.clone();
+    assert!(matches!(
+        stolen.rotate(&key(1), &key(8).public_key(), T0.plus(5)),
+        Err(UsageError::KeyLog(KeyLogError::PreRotationMismatch {
+            seq: 1
+        }))
+    ));
+    assert!(matches!(
+        stolen.rotate(&key(8), &key(8).public_key(), T0.plus(5)),
+        Err(UsageError::KeyLog(KeyLogError::PreRotationMismatch {
+            seq: 1
+        }))
+    ));
+    // Revealing the right key but signing with the old root is refused too.
+    let event = KeyEvent {
+        party: Some(log.party()),
+        seq: 1,
+        prev: Some(log.head()),
+        time: T0.plus(5),
+        change: KeyChange::Rotation {
+            root: key(2).public_key(),
+            next_root: key(8).public_key().commitment(),
+        },
+    };
+    let mut events = bytes_of(&log);
+    events.push(signed(event, &key(1)));
+    assert!(matches!(
+        KeyLog::replay(&events),
+        Err(KeyLogError::WrongSigner { seq: 1, .. })
+    ));
+}
+
+#[test]
+fn old_signatures_stay_valid_for_their_time() {
+    let log = sample();
+    let old_root = key(1).public_key();
+    let rotation = T0.plus(20);
+    assert!(
+        log.check_key(&old_root, KeyPurpose::Root, rotation.plus(0).plus(0))
+            .is_err()
+    );
+    assert!(
+        log.check_key(
+            &old_root,
+            KeyPurpose::Root,
+            Timestamp::from_unix(rotation.unix() - 1)
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        log.check_key(&old_root, KeyPurpose::Root, rotation),
+        Err(KeyUseError::Retired {
+            key: old_root,
+            at: rotation
+        })
+    );
+    let new_root = key(2).public_key();
+    assert!(log.check_key(&new_root, KeyPurpose::Root, rotation).is_ok());
+    assert!(matches!(
+        log.check_key(&new_root, KeyPurpose::Root, T0),
+        Err(KeyUseError::NotYetValid { .. })
+    ));
+    let seal = key(11).public_key();
+    assert!(matches!(
+        log.check_key(&seal, KeyPurpose::Node, T0.plus(15)),
+        Err(KeyUseError::WrongPurpose {
+            declared: KeyPurpose::Seal,
+            ..
+        })
+    ));
+    assert!(matches!(
+        log.check_key(&key(99).public_key(), KeyPurpose::Seal, T0.plus(15)),
+        Err(KeyUseError::UnknownKey { .. })
+    ));
+}
+
+#[test]
+fn nothing_follows_retirement() {
+    let mut log = sample();
+    log.retire_party(&key(2), T0.plus(40)).unwrap();
+    assert!(matches!(
+        log.check_key(&key(11).public_key(), KeyPurpose::Seal, T0.plus(40)),
+        Err(KeyUseError::PartyRetired { .. })
+    ));
+    assert!(
+        log.check_key(&key(11).public_key(), KeyPurpose::Seal, T0.plus(39))
+            .is_ok()
+    );
+    assert!(matches!(
+        log.add_key(&key(2), KeyDecl::node(key(20).public_key()), T0.plus(41)),
+        Err(UsageError::KeyLog(KeyLogError::AfterRetirement { .. }))
+    ));
+}
+
+#[test]
+fn malformed_declarations_and_times_are_refused() {
+    let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let bad_seal = KeyDecl {
+        purpose: KeyPurpose::Seal,
+        key: key(5).public_key(),
+        seal: None,
+    };
+    assert!(matches!(
+        log.add_key(&key(1), bad_seal, T0),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+    let root_decl = KeyDecl {
+        purpose: KeyPurpose::Root,
+        key: key(5).public_key(),
+        seal: None,
+    };
+    assert!(matches!(
+        log.add_key(&key(1), root_decl, T0),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+    assert!(matches!(
+        log.add_key(&key(1), KeyDecl::node(key(1).public_key()), T0),
+        Err(UsageError::KeyLog(KeyLogError::DuplicateKey { .. }))
+    ));
+    log.add_key(&key(1), KeyDecl::node(key(5).public_key()), T0.plus(10))
+        .unwrap();
+    assert!(matches!(
+        log.add_key(&key(1), KeyDecl::node(key(6).public_key()), T0.plus(9)),
+        Err(UsageError::KeyLog(KeyLogError::TimeRegression { seq: 2 }))
+    ));
+    assert!(matches!(
+        log.retire_key(&key(1), key(6).public_key(), T0.plus(10)),
+        Err(UsageError::KeyLog(KeyLogError::UnknownKey { .. }))
+    ));
+}
+
+#[test]
+fn events_from_another_party_are_refused() {
+    let a = sample();
+    let b = KeyLog::incept(&key(30), &key(31).public_key(), vec![], T0).unwrap();
+    let mut mixed = bytes_of(&b);
+    mixed.push(bytes_of(&a)[1].clone());
+    assert!(matches!(
+        KeyLog::replay(&mixed),
+        Err(KeyLogError::WrongParty { seq: 1, .. })
+    ));
+}
+
+#[test]
+fn every_byte_change_in_any_event_fails_replay() {
+    let events = bytes_of(&sample());
+    for (e, bytes) in events.iter().enumerate() {
+        for i in 0..bytes.len() {
+            let mut tampered = events.clone();
+            tampered[e][i] ^= 0x01;
+            assert!(KeyLog::replay(&tampered).is_err(), "event {e} byte {i}");
+        }
+    }
+}
