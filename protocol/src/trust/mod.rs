@@ -1,0 +1,518 @@
+//! Trust evaluation (spec §7): may this node accept a party's identity?
+//!
+//! [`evaluate`] is a pure function of (policy, key logs and attestations, subject, time). It
+//! is how a verification done once is reused by every counterparty: a buyer accepts a
+//! supplier it never verified because a verifier it trusts did, or because enough of its
+//! own counterparties vouch for it.
+//!
+//! Paths, tried in this order, the shortest valid one winning:
+//! 1. the subject is a trust anchor;
+//! 2. a chain: an identity attestation about the subject, issued by an anchor or by a
+//!    verifier that an anchor accredited (directly or through verifiers allowed to
+//!    accredit), at most `max_chain_depth` attestations long;
+//! 3. endorsements by at least `threshold` distinct endorsers named in the policy, agreeing
+//!    on the registration number.
+//!
+//! Every attestation on a path must be signed by an attest key the issuer held at issue
+//! time (per its key log), be inside its validity window, not be older than the policy
+//! allows, not be revoked at the evaluation time, and, if the policy demands it, have
+//! revocation information from its issuer that is fresh enough. A check that fails for lack
+//! of information (an unknown key log, stale revocation information) makes the verdict
+//! Indeterminate rather than Untrusted, unless another path succeeds.
+
+mod policy;
+mod store;
+
+pub use policy::{
+    DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
+};
+pub use store::{RevocationSeen, TrustStore};
+
+use crate::Timestamp;
+use crate::attestation::{AssuranceLevel, Attestation, AttestationKind, Claims, RevocationReason};
+use crate::cose::Signed;
+use crate::keylog::KeyUseError;
+use crate::party::{AttestationId, PartyId};
+use crate::registration::Registration;
+
+/// The outcome of a trust evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The subject's identity is accepted.
+    Trusted {
+        /// Who the subject is.
+        identity: Identity,
+        /// How it was established.
+        path: TrustPath,
+    },
+    /// The subject's identity is refused; nothing more would change that.
+    Untrusted {
+        /// Why each path failed.
+        reasons: Vec<Finding>,
+    },
+    /// Not decidable with what is known; more information might make it Trusted.
+    Indeterminate {
+        /// What is missing.
+        missing: Vec<Missing>,
+        /// Why the paths that could be checked failed.
+        reasons: Vec<Finding>,
+    },
+}
+
+impl Verdict {
+    /// Whether the verdict is Trusted.
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Self::Trusted { .. })
+    }
+}
+
+/// An established identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Legal name (for an anchor, the name the policy gives it).
+    pub legal_name: String,
+    /// Registration number, if attested.
+    pub registration: Option<Registration>,
+    /// Assurance level, if attested by a verifier.
+    pub assurance: Option<AssuranceLevel>,
+}
+
+/// How an identity was established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustPath {
+    /// The subject is a trust anchor.
+    Anchor,
+    /// A chain from an anchor: accreditations from the anchor down, then the identity
+    /// attestation about the subject.
+    Chain(Vec<Link>),
+    /// Endorsements by known counterparties.
+    Endorsements(Vec<Link>),
+}
+
+impl TrustPath {
+    /// Number of attestations relied on.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Anchor => 0,
+            Self::Chain(links) | Self::Endorsements(links) => links.len(),
+        }
+    }
+
+    /// Whether no attestation is relied on (the subject is an anchor).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One attestation relied on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Its id.
+    pub attestation: AttestationId,
+    /// Its kind.
+    pub kind: AttestationKind,
+    /// Its issuer.
+    pub issuer: PartyId,
+    /// Its subject.
+    pub subject: PartyId,
+}
+
+impl Link {
+    fn of(a: &Attestation) -> Self {
+        Self {
+            attestation: a.id,
+            kind: a.claims.kind(),
+            issuer: a.issuer,
+            subject: a.subject,
+        }
+    }
+}
+
+/// Information whose absence makes a verdict Indeterminate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Missing {
+    /// The key event log of a party.
+    KeyLog(PartyId),
+    /// Any identity attestation or endorsement about the subject.
+    IdentityEvidence(PartyId),
+    /// A revocation list from an issuer, recent enough for the policy.
+    FreshRevocationList {
+        /// The issuer.
+        issuer: PartyId,
+        /// Issue time of the newest list known, if any.
+        newest: Option<Timestamp>,
+    },
+}
+
+/// Why an attestation or a path was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Finding {
+    /// An attestation on a path failed a check.
+    #[error("attestation {id}: {problem}")]
+    Attestation {
+        /// The attestation.
+        id: AttestationId,
+        /// What was wrong.
+        problem: Problem,
+    },
+    /// A verifier is neither an anchor nor accredited within the depth allowed.
+    #[error("{verifier} is not an anchor or accredited verifier within depth {max_depth}")]
+    NotAccredited {
+        /// The verifier.
+        verifier: PartyId,
+        /// The policy's maximum chain depth.
+        max_depth: u8,
+    },
+    /// The subject's party is retired.
+    #[error("party {party} was retired at {at}")]
+    PartyRetired {
+        /// The party.
+        party: PartyId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Too few valid endorsements.
+    #[error("{have} valid endorsements by accepted endorsers, {need} needed")]
+    EndorsementQuorum {
+        /// How many were valid.
+        have: usize,
+        /// The threshold.
+        need: usize,
+    },
+    /// Endorsements disagree on the registration number.
+    #[error("endorsements disagree on the registration number")]
+    EndorsementsDisagree,
+}
+
+/// What was wrong with one attestation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The signing key was not the issuer's attest key at issue time.
+    #[error("issuer key: {0}")]
+    IssuerKey(Box<KeyUseError>),
+    /// The signing key was revoked by issue time.
+    #[error("issuer key revoked at {0}")]
+    IssuerKeyRevoked(Timestamp),
+    /// Evaluated before the validity window (or before issue).
+    #[error("not valid before {0}")]
+    NotYetValid(Timestamp),
+    /// Evaluated at or after the end of the window.
+    #[error("expired at {0}")]
+    Expired(Timestamp),
+    /// Older than the policy allows.
+    #[error("issued {age} s before evaluation, the policy allows {max} s")]
+    TooOld {
+        /// Its age.
+        age: u64,
+        /// The policy's maximum.
+        max: u64,
+    },
+    /// Revoked at or before the evaluation time.
+    #[error("revoked at {at} ({reason})")]
+    Revoked {
+        /// Effective time.
+        at: Timestamp,
+        /// Reason.
+        reason: RevocationReason,
+    },
+    /// Assurance below the policy's minimum.
+    #[error("assurance {have} below the required {need}")]
+    AssuranceTooLow {
+        /// Its level.
+        have: AssuranceLevel,
+        /// The minimum.
+        need: AssuranceLevel,
+    },
+    /// An accreditation used to accredit further verifiers does not allow it.
+    #[error("the accreditation does not allow accrediting others")]
+    CannotAccredit,
+}
+
+/// Evaluates whether `subject`'s identity is accepted under `policy` at time `now`.
+///
+/// ```
+/// use signet_protocol::trust::{evaluate, Missing, TrustPolicy, TrustStore, Verdict};
+/// use signet_protocol::{party::PartyId, Digest, Timestamp};
+///
+/// let store = TrustStore::new();
+/// let policy = TrustPolicy::with_anchors(vec![]);
+/// let stranger = PartyId::from_digest(Digest::of(b"some inception event"));
+/// // Nothing is known about a stranger: the verdict is Indeterminate, not Untrusted.
+/// let verdict = evaluate(&policy, &store, &stranger, Timestamp::from_unix(0));
+/// assert!(matches!(verdict, Verdict::Indeterminate { missing, .. } if missing == [Missing::KeyLog(stranger)]));
+/// ```
+pub fn evaluate(
+    policy: &TrustPolicy,
+    store: &TrustStore,
+    subject: &PartyId,
+    now: Timestamp,
+) -> Verdict {
+    let mut eval = Evaluation {
+        policy,
+        store,
+        now,
+        missing: Vec::new(),
+        findings: Vec::new(),
+    };
+    let Some(log) = store.key_log(subject) else {
+        return Verdict::Indeterminate {
+            missing: vec![Missing::KeyLog(*subject)],
+            reasons: Vec::new(),
+        };
+    };
+    if let Some(at) = log.retired_at().filter(|at| *at <= now) {
+        return Verdict::Untrusted {
+            reasons: vec![Finding::PartyRetired {
+                party: *subject,
+                at,
+            }],
+        };
+    }
+    if let Some(anchor) = policy.anchor(subject) {
+        return Verdict::Trusted {
+            identity: Identity {
+                legal_name: anchor.name.clone(),
+                registration: None,
+                assurance: None,
+            },
+            path: TrustPath::Anchor,
+        };
+    }
+
+    let mut best: Option<(Identity, TrustPath)> = None;
+    let mut evidence_seen = false;
+    for signed in store.about(subject, AttestationKind::Identity) {
+        evidence_seen = true;
+        let a = signed.payload();
+        let Claims::Identity(claims) = &a.claims else {
+            continue;
+        };
+        if !eval.check(signed) {
+            continue;
+        }
+        if !claims.assurance.meets(policy.min_assurance) {
+            eval.finding(
+                a,
+                Problem::AssuranceTooLow {
+                    have: claims.assurance,
+                    need: policy.min_assurance,
+                },
+            );
+            continue;
+        }
+        let mut visited = vec![*subject];
+        let depth_left = policy.max_chain_depth.saturating_sub(1);
+        if let Some(mut links) = eval.verifier_chain(&a.issuer, depth_left, false, &mut visited) {
+            links.push(Link::of(a));
+            let candidate = (
+                Identity {
+                    legal_name: claims.legal_name.clone(),
+                    registration: Some(claims.registration.clone()),
+                    assurance: Some(claims.assurance),
+                },
+                TrustPath::Chain(links),
+            );
+            if best.as_ref().is_none_or(|b| candidate.1.len() < b.1.len()) {
+                best = Some(candidate);
+            }
+        }
+    }
+
+    if let Some(rule) = &policy.endorsements {
+        let mut endorsers: Vec<PartyId> = Vec::new();
+        let mut links = Vec::new();
+        let mut identity: Option<Identity> = None;
+        let mut disagree = false;
+        for signed in store.about(subject, AttestationKind::Endorsement) {
+            evidence_seen = true;
+            let a = signed.payload();
+            let Claims::Endorsement(claims) = &a.claims else {
+                continue;
+            };
+            if !rule.endorsers.contains(&a.issuer)
+                || endorsers.contains(&a.issuer)
+                || !eval.check(signed)
+            {
+                continue;
+            }
+            match &identity {
+                Some(id) if id.registration.as_ref() != Some(&claims.registration) => {
+                    disagree = true
+                }
+                Some(_) => {}
+                None => {
+                    identity = Some(Identity {
+                        legal_name: claims.legal_name.clone(),
+                        registration: Some(claims.registration.clone()),
+                        assurance: None,
+                    });
+                }
+            }
+            endorsers.push(a.issuer);
+            links.push(Link::of(a));
+        }
+        let need = usize::from(rule.threshold);
+        match identity {
+            _ if disagree => eval.findings.push(Finding::EndorsementsDisagree),
+            Some(identity) if links.len() >= need => {
+                let candidate = (identity, TrustPath::Endorsements(links));
+                if best.as_ref().is_none_or(|b| candidate.1.len() < b.1.len()) {
+                    best = Some(candidate);
+                }
+            }
+            _ if evidence_seen => eval.findings.push(Finding::EndorsementQuorum {
+                have: links.len(),
+                need,
+            }),
+            _ => {}
+        }
+    }
+
+    if let Some((identity, path)) = best {
+        return Verdict::Trusted { identity, path };
+    }
+    if !evidence_seen {
+        eval.missing.push(Missing::IdentityEvidence(*subject));
+    }
+    let Evaluation {
+        mut missing,
+        findings,
+        ..
+    } = eval;
+    if missing.is_empty() {
+        Verdict::Untrusted { reasons: findings }
+    } else {
+        missing.sort();
+        missing.dedup();
+        Verdict::Indeterminate {
+            missing,
+            reasons: findings,
+        }
+    }
+}
+
+struct Evaluation<'a> {
+    policy: &'a TrustPolicy,
+    store: &'a TrustStore,
+    now: Timestamp,
+    missing: Vec<Missing>,
+    findings: Vec<Finding>,
+}
+
+impl Evaluation<'_> {
+    fn finding(&mut self, a: &Attestation, problem: Problem) {
+        self.findings
+            .push(Finding::Attestation { id: a.id, problem });
+    }
+
+    /// The path of accreditations from an anchor down to `verifier`, or None (with the
+    /// reason recorded). `depth_left` counts the accreditations still allowed.
+    fn verifier_chain(
+        &mut self,
+        verifier: &PartyId,
+        depth_left: u8,
+        must_accredit: bool,
+        visited: &mut Vec<PartyId>,
+    ) -> Option<Vec<Link>> {
+        if self.policy.anchor(verifier).is_some() {
+            return Some(Vec::new());
+        }
+        if visited.contains(verifier) {
+            return None;
+        }
+        let not_accredited = Finding::NotAccredited {
+            verifier: *verifier,
+            max_depth: self.policy.max_chain_depth,
+        };
+        if depth_left == 0 {
+            self.findings.push(not_accredited);
+            return None;
+        }
+        visited.push(*verifier);
+        let store = self.store;
+        for signed in store.about(verifier, AttestationKind::Accreditation) {
+            let a = signed.payload();
+            let Claims::Accreditation(acc) = &a.claims else {
+                continue;
+            };
+            if must_accredit && !acc.may_accredit {
+                self.finding(a, Problem::CannotAccredit);
+                continue;
+            }
+            if !self.check(signed) {
+                continue;
+            }
+            if let Some(mut links) = self.verifier_chain(&a.issuer, depth_left - 1, true, visited) {
+                links.push(Link::of(a));
+                visited.pop();
+                return Some(links);
+            }
+        }
+        visited.pop();
+        self.findings.push(not_accredited);
+        None
+    }
+
+    /// Checks one attestation's authority, window, age, revocation and revocation
+    /// freshness; records what failed.
+    fn check(&mut self, signed: &Signed<Attestation>) -> bool {
+        let a = signed.payload();
+        let Some(issuer_log) = self.store.key_log(&a.issuer) else {
+            self.missing.push(Missing::KeyLog(a.issuer));
+            return false;
+        };
+        if let Err(e) = a.check_issuer_key(signed.signer(), issuer_log) {
+            self.finding(a, Problem::IssuerKey(Box::new(e)));
+            return false;
+        }
+        if let Some(r) = self
+            .store
+            .key_revoked(&a.issuer, signed.signer(), a.issued_at)
+        {
+            self.finding(a, Problem::IssuerKeyRevoked(r.effective));
+            return false;
+        }
+        let now = self.now;
+        if now < a.valid_from || now < a.issued_at {
+            self.finding(a, Problem::NotYetValid(a.valid_from.max(a.issued_at)));
+            return false;
+        }
+        if now >= a.valid_until {
+            self.finding(a, Problem::Expired(a.valid_until));
+            return false;
+        }
+        if let Some(max) = self.policy.max_attestation_age {
+            let age = now.seconds_since(a.issued_at);
+            if age > max {
+                self.finding(a, Problem::TooOld { age, max });
+                return false;
+            }
+        }
+        if let Some(r) = self.store.attestation_revoked(&a.issuer, &a.id, now) {
+            self.finding(
+                a,
+                Problem::Revoked {
+                    at: r.effective,
+                    reason: r.reason,
+                },
+            );
+            return false;
+        }
+        if let Some(max) = self.policy.revocation_freshness {
+            let newest = self.store.newest_revocation_list(&a.issuer, now);
+            if newest.is_none_or(|t| now.seconds_since(t) > max) {
+                self.missing.push(Missing::FreshRevocationList {
+                    issuer: a.issuer,
+                    newest,
+                });
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;
