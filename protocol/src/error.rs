@@ -2,8 +2,8 @@
 //!
 //! Each concern has its own error type, and each separates "the peer or its data is at
 //! fault" from "the caller misused the API": the latter is [`UsageError`]. Every error that a
-//! peer can cause maps to a stable [`ErrorCode`] in one place, [`ErrorCode::of`]'s
-//! implementations, so the node sends the same number for the same fault everywhere.
+//! peer can cause maps to a stable [`ErrorCode`] in one place, the [`WireError`]
+//! implementations in this module, so the node sends the same number for the same fault.
 
 use crate::codec::{DecodeError, EncodeError};
 use crate::codepoint::code_points;
@@ -101,5 +101,64 @@ impl WireError for KeyLogError {
 impl WireError for crate::keylog::KeyUseError {
     fn code(&self) -> ErrorCode {
         ErrorCode::KeyNotValid
+    }
+}
+
+impl WireError for crate::attestation::ContentError {
+    fn code(&self) -> ErrorCode {
+        use crate::attestation::ContentError as E;
+        match self {
+            E::UnknownKind(_) | E::UnknownCode(_) => ErrorCode::Unsupported,
+            E::Claims(e) => e.code(),
+            _ => ErrorCode::InvalidAttestation,
+        }
+    }
+}
+
+impl WireError for crate::attestation::MandateError {
+    fn code(&self) -> ErrorCode {
+        use crate::attestation::MandateError as E;
+        match self {
+            E::Revoked { .. } => ErrorCode::Revoked,
+            E::IssuerKey(_) | E::SealKey(_) => ErrorCode::KeyNotValid,
+            E::UnknownParty(_) => ErrorCode::Indeterminate,
+            _ => ErrorCode::OutsideMandate,
+        }
+    }
+}
+
+impl crate::trust::Verdict {
+    /// The code a node sends when it refuses a party for this verdict; None if Trusted.
+    pub fn refusal_code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Trusted { .. } => None,
+            Self::Untrusted { .. } => Some(ErrorCode::Untrusted),
+            Self::Indeterminate { .. } => Some(ErrorCode::Indeterminate),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::KNOWN {
+            assert!(seen.insert(code.code()), "{code} reused");
+            assert_eq!(ErrorCode::from_code(code.code()), *code);
+            assert_eq!(ErrorCode::from_name(code.name()), Some(*code));
+        }
+    }
+
+    #[test]
+    fn limits_map_to_too_large() {
+        let e = DecodeError::TooDeep { offset: 0, max: 16 };
+        assert_eq!(e.code(), ErrorCode::TooLarge);
+        assert_eq!(
+            DecodeError::NonMinimal { offset: 0 }.code(),
+            ErrorCode::Malformed
+        );
     }
 }

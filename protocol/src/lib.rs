@@ -1,4 +1,53 @@
-//! Signet protocol core.
+//! Signet's protocol core: what a party *does*, as pure functions.
+//!
+//! Signet lets enterprises sign contracts with each other while keeping their contracts,
+//! seals and certificates on their own premises. This crate holds the protocol's data types,
+//! their deterministic encoding, every signature and state check, and the trust decisions.
+//! It does no I/O: no sockets, files, threads or clocks. Time and randomness come in as
+//! arguments; results come out as values (objects to send, records to store, verdicts). The
+//! same code runs in the node (`signet-node`), the simulator (`signet-sim`) and the
+//! conformance tests, which is what makes the simulator and the specification testable.
+//!
+//! # Layers, bottom up
+//!
+//! - [`codec`]: deterministic CBOR (RFC 8949 §4.2.1) with a checker that refuses any other
+//!   encoding, within hard limits, before anything is allocated.
+//! - [`cose`]: the COSE_Sign1 (RFC 9052) profile: Ed25519, key id in the protected header,
+//!   verification over the exact received bytes, typed by content type.
+//! - [`crypto`], [`party`], [`time`], [`registration`]: keys, digests, identifiers,
+//!   timestamps and registration numbers, each valid once built.
+//! - [`keylog`]: a party's hash-chained key event log with pre-rotation; answers whether a
+//!   key was valid for a party, for a purpose, at a time.
+//! - [`seal`], [`attestation`]: seals, and signed statements about parties (identity, seal
+//!   certification, seal mandates, endorsements, accreditations, revocations).
+//! - [`trust`]: the trust policy and the pure evaluation of a party's identity.
+//! - [`error`]: caller-misuse errors and the wire error-code registry.
+//!
+//! Every message type's documentation names its section in `spec/`.
+//!
+//! # Example: a party created, attested and trusted
+//!
+//! ```
+//! use signet_protocol::attestation::AssuranceLevel;
+//! use signet_protocol::testkit::TestParty;
+//! use signet_protocol::trust::{evaluate, TrustAnchor, TrustPolicy, TrustStore, Verdict};
+//! use signet_protocol::Timestamp;
+//!
+//! let now = Timestamp::from_unix(1_800_000_000);
+//! let mut ca = TestParty::new("Example CA", now);
+//! let supplier = TestParty::new("Example Supplier", now);
+//! let attestation = ca.verify_identity(&supplier, AssuranceLevel::High, now);
+//!
+//! // A buyer that trusts the CA accepts the supplier without verifying it again.
+//! let mut policy = TrustPolicy::with_anchors(vec![TrustAnchor { party: ca.id(), name: "Example CA".into() }]);
+//! policy.revocation_freshness = None;
+//! let mut store = TrustStore::new();
+//! store.add_key_log(ca.log.clone());
+//! store.add_key_log(supplier.log.clone());
+//! store.add_attestation(attestation);
+//! assert!(matches!(evaluate(&policy, &store, &supplier.id(), now), Verdict::Trusted { .. }));
+//! ```
+//! (The example uses the `testkit` feature's deterministic test parties.)
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -1,1 +1,3 @@
-//! Shared helpers for the cross-crate tests.
+//! Cross-crate integration and conformance tests for Signet live in `tests/tests/`.
+//!
+//! This library is empty on purpose: the tests are integration test targets.

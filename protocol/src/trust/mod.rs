@@ -144,6 +144,32 @@ pub enum Missing {
     },
 }
 
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::KeyLog(party) => write!(f, "key event log of {party}"),
+            Self::IdentityEvidence(party) => {
+                write!(f, "any identity attestation or endorsement about {party}")
+            }
+            Self::FreshRevocationList {
+                issuer,
+                newest: Some(t),
+            } => {
+                write!(
+                    f,
+                    "a revocation list from {issuer} newer than the one of {t}"
+                )
+            }
+            Self::FreshRevocationList {
+                issuer,
+                newest: None,
+            } => {
+                write!(f, "a revocation list from {issuer}")
+            }
+        }
+    }
+}
+
 /// Why an attestation or a path was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
