@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 
 pub mod attestation;
+mod cbor_bytes;
 pub mod codec;
 mod codepoint;
 pub mod cose;
@@ -61,6 +62,7 @@ pub mod keylog;
 pub mod party;
 pub mod registration;
 pub mod seal;
+pub mod session;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod time;

@@ -11,11 +11,18 @@ use crate::attestation::{
     IdentityClaims, Revocation, RevocationList, RevocationReason, RevocationTarget, RevokedEntry,
     VerificationMethod,
 };
+use std::collections::BTreeMap;
+
 use crate::cose::Signed;
 use crate::keylog::{KeyDecl, KeyLog};
 use crate::party::{AttestationId, PartyId};
 use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
+use crate::session::{
+    ActionError, Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod,
+    Participant, Proposal, Role, Session, SessionError, SessionEvent, SessionId, Step,
+};
+use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
 
 /// One day in seconds.
@@ -274,5 +281,278 @@ impl TestParty {
         });
         let me = self.id();
         self.attest(me, claims, at, days)
+    }
+}
+
+/// One party's node in the in-memory network: its keys, knowledge, policy and sessions.
+#[derive(Debug)]
+pub struct TestNode {
+    /// The party and its keys.
+    pub party: TestParty,
+    /// What this node knows.
+    pub store: TrustStore,
+    /// This node's trust policy.
+    pub policy: TrustPolicy,
+    /// Its sessions.
+    pub sessions: BTreeMap<SessionId, Session>,
+    /// Every event its sessions produced, in order.
+    pub events: Vec<(SessionId, SessionEvent)>,
+    /// Messages it refused, with why.
+    pub refused: Vec<SessionError>,
+    /// The party's seal mandate for its delegate (contract seal), once issued.
+    pub mandate: Option<Signed<Attestation>>,
+}
+
+/// An in-memory federation: nodes exchange messages as bytes through a queue, in virtual
+/// time. The protocol's state machines run unchanged; only I/O is simulated.
+#[derive(Debug)]
+pub struct TestNetwork {
+    /// The nodes; index 0 is the certificate authority every node trusts.
+    pub nodes: Vec<TestNode>,
+    /// Messages in flight: recipient and bytes.
+    pub queue: std::collections::VecDeque<(PartyId, Vec<u8>)>,
+    /// Virtual time.
+    pub now: Timestamp,
+}
+
+impl TestNetwork {
+    /// A CA (node 0) plus one node per label. The CA verifies every party's identity, each
+    /// party mandates its delegate for `purposes` with any counterparty, and every node knows
+    /// every key log and attestation and trusts the CA.
+    pub fn new(labels: &[&str], purposes: &[&str], now: Timestamp) -> Self {
+        let mut ca = TestParty::new("Test CA", now);
+        let mut parties: Vec<TestParty> = labels.iter().map(|l| TestParty::new(l, now)).collect();
+        let mut public = Vec::new();
+        let mut mandates = Vec::new();
+        for p in &mut parties {
+            public.push(ca.verify_identity(p, AssuranceLevel::High, now));
+            let mandate = p.delegate_contract_seal(purposes, None, None, now, 365);
+            public.push(mandate.clone());
+            mandates.push(Some(mandate));
+        }
+        public.push(ca.revocation_list(vec![], now));
+        let policy = TrustPolicy {
+            revocation_freshness: None,
+            ..TrustPolicy::with_anchors(vec![TrustAnchor {
+                party: ca.id(),
+                name: "Test CA".into(),
+            }])
+        };
+        let mut all = vec![ca];
+        all.extend(parties);
+        mandates.insert(0, None);
+        let logs: Vec<KeyLog> = all.iter().map(|p| p.log.clone()).collect();
+        let nodes = all
+            .into_iter()
+            .zip(mandates)
+            .map(|(party, mandate)| {
+                let mut store = TrustStore::new();
+                for log in &logs {
+                    store.add_key_log(log.clone());
+                }
+                for a in &public {
+                    store.add_attestation(a.clone());
+                }
+                TestNode {
+                    party,
+                    store,
+                    policy: policy.clone(),
+                    sessions: BTreeMap::new(),
+                    events: Vec::new(),
+                    refused: Vec::new(),
+                    mandate,
+                }
+            })
+            .collect();
+        Self {
+            nodes,
+            queue: Default::default(),
+            now,
+        }
+    }
+
+    /// The node of `party`.
+    pub fn node(&self, party: &PartyId) -> &TestNode {
+        self.nodes
+            .iter()
+            .find(|n| n.party.id() == *party)
+            .expect("a node of the network")
+    }
+
+    fn index(&self, party: &PartyId) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| n.party.id() == *party)
+            .expect("a node of the network")
+    }
+
+    /// Gives every node an attestation (as gossip would).
+    pub fn publish(&mut self, attestation: &Signed<Attestation>) {
+        for n in &mut self.nodes {
+            n.store.add_attestation(attestation.clone());
+        }
+    }
+
+    /// Queues a step's outbound messages and records its events.
+    pub fn apply(&mut self, from: &PartyId, session: SessionId, step: Step) {
+        let i = self.index(from);
+        for e in step.events {
+            self.nodes[i].events.push((session, e));
+        }
+        for out in step.outbound {
+            for to in out.to {
+                self.queue.push_back((to, out.message.bytes().to_vec()));
+            }
+        }
+    }
+
+    /// Delivers queued messages until none is left; returns how many were delivered.
+    pub fn deliver_all(&mut self) -> usize {
+        let mut delivered = 0;
+        while let Some((to, bytes)) = self.queue.pop_front() {
+            delivered += 1;
+            self.deliver(&to, &bytes);
+        }
+        delivered
+    }
+
+    /// Delivers one message to `to` now.
+    pub fn deliver(&mut self, to: &PartyId, bytes: &[u8]) {
+        let i = self.index(to);
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let ctx = Context {
+            store: &node.store,
+            policy: &node.policy,
+            now,
+            node_key: &node.party.node,
+        };
+        let sid = crate::cose::Unverified::<crate::session::SessionMessage>::decode(
+            bytes,
+            crate::session::SESSION_MESSAGE_CONTENT_TYPE,
+            &crate::codec::Limits::DEFAULT,
+        )
+        .map(|m| m.payload().session);
+        let Ok(sid) = sid else {
+            node.refused
+                .push(SessionError::Message(crate::cose::CoseError::Structure(
+                    "undecodable".into(),
+                )));
+            return;
+        };
+        let result = match node.sessions.get_mut(&sid) {
+            Some(session) => session.handle(bytes, &ctx).map(|step| (None, step)),
+            None => Session::receive(bytes, node.party.id(), &ctx).map(|(s, step)| (Some(s), step)),
+        };
+        match result {
+            Ok((new, step)) => {
+                if let Some(s) = new {
+                    node.sessions.insert(sid, s);
+                }
+                let me = node.party.id();
+                self.apply(&me, sid, step);
+            }
+            Err(e) => node.refused.push(e),
+        }
+    }
+
+    /// Runs `f` on `party`'s session `sid` with its context, and queues the resulting step.
+    pub fn act<F>(&mut self, party: &PartyId, sid: SessionId, f: F) -> Result<(), ActionError>
+    where
+        F: FnOnce(
+            &mut Session,
+            &Context<'_>,
+            &TestParty,
+            Option<&Signed<Attestation>>,
+        ) -> Result<Step, ActionError>,
+    {
+        let i = self.index(party);
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let ctx = Context {
+            store: &node.store,
+            policy: &node.policy,
+            now,
+            node_key: &node.party.node,
+        };
+        let session = node.sessions.get_mut(&sid).expect("a session of this node");
+        let step = f(session, &ctx, &node.party, node.mandate.as_ref())?;
+        self.apply(party, sid, step);
+        Ok(())
+    }
+
+    /// `party` proposes; returns the session id.
+    pub fn propose(&mut self, proposal: Proposal) -> Result<SessionId, ActionError> {
+        let party = proposal.initiator;
+        let sid = proposal.session;
+        let i = self.index(&party);
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let ctx = Context {
+            store: &node.store,
+            policy: &node.policy,
+            now,
+            node_key: &node.party.node,
+        };
+        let (session, step) = Session::propose(proposal, &ctx)?;
+        node.sessions.insert(sid, session);
+        self.apply(&party, sid, step);
+        Ok(sid)
+    }
+
+    /// `party` signs session `sid` with its contract seal: its delegate signs the intent
+    /// challenge with their own key, under the party's mandate.
+    pub fn sign(&mut self, party: &PartyId, sid: SessionId) -> Result<(), ActionError> {
+        self.act(party, sid, |session, ctx, me, mandate| {
+            let challenge = session.intent_challenge(
+                me.contract_seal.public_key(),
+                IntentMethod::HardwareToken,
+                ctx.now,
+            )?;
+            let intent = Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?;
+            let mandate = mandate
+                .cloned()
+                .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
+            session.sign(intent, mandate, &me.contract_seal, Vec::new(), ctx)
+        })
+    }
+
+    /// A proposal by `initiator` to the given (party, role, order) participants, with one
+    /// document, purpose `purpose`, deadline 30 days out. Signers use the contract seal.
+    pub fn proposal(
+        &self,
+        initiator: &PartyId,
+        participants: &[(PartyId, Role, u32)],
+        purpose: &str,
+        tag: u8,
+    ) -> Proposal {
+        Proposal {
+            session: SessionId::from_bytes(
+                *Digest::of_parts(&[initiator.digest().as_bytes(), &[tag]]).as_bytes(),
+            ),
+            revision: 0,
+            initiator: *initiator,
+            title: format!("Supply agreement {tag}"),
+            documents: vec![DocumentRef {
+                name: "agreement.pdf".into(),
+                media_type: "application/pdf".into(),
+                size: 1234,
+                digest: Digest::of(&[tag; 1234]),
+            }],
+            participants: participants
+                .iter()
+                .map(|(party, role, order)| Participant {
+                    party: *party,
+                    role: *role,
+                    order: *order,
+                    seal_kind: (*role == Role::Signer).then_some(SealKind::Contract),
+                })
+                .collect(),
+            purpose: purpose.into(),
+            value: None,
+            deadline: self.now.plus(30 * DAY),
+            evidence: EvidenceRequirements::default(),
+            created_at: self.now,
+        }
     }
 }

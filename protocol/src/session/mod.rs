@@ -1,0 +1,34 @@
+//! Signing sessions: one contract's flow from proposal to completion (spec §8).
+//!
+//! A session starts with a signed [`Proposal`] describing the documents (by digest: document
+//! bytes never travel in protocol messages), the participants with their roles and routing
+//! order, the contract's purpose and value, the deadline and the evidence required. Every
+//! later step is a [`SessionMessage`] signed by the sender's node key and bound to the
+//! session and to the exact proposal revision. A signer's [`SignatureRecord`] holds the
+//! delegate's intent proof (意愿认证), the seal's signature, and the mandate (delegation) that
+//! allowed the delegate to apply the seal; receivers check all of it, plus the signer's
+//! identity under their own trust policy. [`Session`] is the state machine for both sides.
+
+mod machine;
+mod message;
+mod proposal;
+mod record;
+
+pub use machine::{
+    Action, ActionError, Context, MAX_CLOCK_SKEW, Outbound, Session, SessionError, SessionEvent,
+    Side, Status, Step,
+};
+pub use message::{
+    MAX_REASON_LEN, MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
+};
+pub use proposal::{
+    DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS, PROPOSAL_CONTENT_TYPE,
+    Participant, Proposal, ProposalError, Role, SessionId,
+};
+pub use record::{
+    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, MAX_INTENT_AGE, RecordCheck, RecordError,
+    SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord, SignatureRecordBytes,
+};
+
+#[cfg(test)]
+mod tests;

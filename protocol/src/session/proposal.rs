@@ -1,0 +1,278 @@
+//! The proposal: what the initiator asks the participants to sign (spec §8.2).
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::attestation::{Amount, MAX_LIST_LEN, MAX_TEXT_LEN};
+use crate::codepoint::code_points;
+use crate::crypto::FixedBytes;
+use crate::party::PartyId;
+use crate::seal::SealKind;
+use crate::{Digest, Timestamp};
+
+/// Most documents in one session.
+pub const MAX_DOCUMENTS: usize = 64;
+/// Most participants in one session.
+pub const MAX_PARTICIPANTS: usize = 64;
+
+/// A session's identifier: 32 random bytes chosen by the initiator (spec §2.4).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId([u8; 32]);
+
+impl SessionId {
+    /// Wraps 32 bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// A fresh random id.
+    pub fn random<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// The id's bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The id as a digest-shaped value (evidence events refer to sessions this way).
+    pub const fn as_digest(&self) -> Digest {
+        Digest::from_bytes(self.0)
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({self})")
+    }
+}
+
+impl std::str::FromStr for SessionId {
+    type Err = crate::party::IdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| crate::party::IdError::Hex)?;
+        Ok(Self(bytes))
+    }
+}
+
+impl Serialize for SessionId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(FixedBytes::<32>).map(Self)
+    }
+}
+
+code_points! {
+    /// A participant's role (spec §13.11).
+    pub enum Role {
+        /// Applies a seal: must sign.
+        Signer = 1 => "signer",
+        /// Must approve before later groups act, without a seal.
+        Approver = 2 => "approver",
+        /// Receives the proposal and the completion; never acts.
+        Copy = 3 => "copy",
+    }
+}
+
+/// A document to be signed: described, never carried (spec §8.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRef {
+    /// File name, e.g. `supply-agreement.pdf`.
+    pub name: String,
+    /// Media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the document's bytes.
+    pub digest: Digest,
+}
+
+/// One participant and its place in the routing (spec §8.2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    /// The participating party.
+    pub party: PartyId,
+    /// What it must do.
+    pub role: Role,
+    /// Routing position: participants act in ascending order; equal orders form a parallel
+    /// group whose members act in any order.
+    pub order: u32,
+    /// For signers, the kind of seal required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_kind: Option<SealKind>,
+}
+
+/// What evidence the session requires (spec §8.2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRequirements {
+    /// Witnesses whose cosignatures count.
+    pub witnesses: Vec<PartyId>,
+    /// How many of them must cosign each party's checkpoint covering the session.
+    pub min_cosignatures: u16,
+}
+
+/// A proposal: the payload of a signed object of type [`PROPOSAL_CONTENT_TYPE`], signed by
+/// one of the initiator's node keys (spec §8.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proposal {
+    /// The session.
+    pub session: SessionId,
+    /// Revision, from 0; a new revision replaces the old only while no one has signed.
+    pub revision: u32,
+    /// The party that proposes.
+    pub initiator: PartyId,
+    /// Title shown to signers.
+    pub title: String,
+    /// The documents, by digest.
+    pub documents: Vec<DocumentRef>,
+    /// Participants and routing.
+    pub participants: Vec<Participant>,
+    /// The contract's purpose or type (seal mandates are scoped by it).
+    pub purpose: String,
+    /// The contract's value, if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Amount>,
+    /// After this time the session expires unless completed.
+    pub deadline: Timestamp,
+    /// Evidence requirements.
+    pub evidence: EvidenceRequirements,
+    /// When the proposal was made.
+    pub created_at: Timestamp,
+}
+
+/// Media type of a proposal (spec §13.1).
+pub const PROPOSAL_CONTENT_TYPE: &str = "application/vnd.signet.proposal+cbor";
+
+/// Why a proposal is invalid as stated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProposalError {
+    /// A text field is empty or longer than the limit.
+    #[error("text field {0} is empty or too long")]
+    Text(&'static str),
+    /// No documents, or too many.
+    #[error("a proposal needs 1 to {MAX_DOCUMENTS} documents")]
+    Documents,
+    /// Two documents have the same digest.
+    #[error("document {0} is listed twice")]
+    DuplicateDocument(Digest),
+    /// No participant who acts, or too many participants.
+    #[error("a proposal needs 1 to {MAX_PARTICIPANTS} participants, at least one a signer")]
+    Participants,
+    /// A party appears twice.
+    #[error("party {0} is listed twice")]
+    DuplicateParticipant(PartyId),
+    /// A role or seal kind is unknown.
+    #[error("unknown role or seal kind for {0}")]
+    UnknownCode(PartyId),
+    /// A signer without a seal kind, or a non-signer with one.
+    #[error("participant {0}: only and every signer names a seal kind")]
+    SealKind(PartyId),
+    /// The deadline is not after the creation time.
+    #[error("the deadline is not after the creation time")]
+    Deadline,
+    /// Witness requirements cannot be met.
+    #[error("min_cosignatures exceeds the number of witnesses")]
+    Witnesses,
+}
+
+impl Proposal {
+    /// Checks the proposal's content.
+    pub fn check(&self) -> Result<(), ProposalError> {
+        let text = |field, value: &str| {
+            if value.is_empty() || value.len() > MAX_TEXT_LEN {
+                Err(ProposalError::Text(field))
+            } else {
+                Ok(())
+            }
+        };
+        text("title", &self.title)?;
+        text("purpose", &self.purpose)?;
+        if self.documents.is_empty() || self.documents.len() > MAX_DOCUMENTS {
+            return Err(ProposalError::Documents);
+        }
+        for (i, d) in self.documents.iter().enumerate() {
+            text("documents.name", &d.name)?;
+            text("documents.media_type", &d.media_type)?;
+            if self.documents[..i].iter().any(|o| o.digest == d.digest) {
+                return Err(ProposalError::DuplicateDocument(d.digest));
+            }
+        }
+        let acting = self
+            .participants
+            .iter()
+            .filter(|p| p.role == Role::Signer)
+            .count();
+        if acting == 0 || self.participants.len() > MAX_PARTICIPANTS {
+            return Err(ProposalError::Participants);
+        }
+        for (i, p) in self.participants.iter().enumerate() {
+            if self.participants[..i].iter().any(|o| o.party == p.party) {
+                return Err(ProposalError::DuplicateParticipant(p.party));
+            }
+            if !p.role.is_known() || p.seal_kind.is_some_and(|k| !k.is_known()) {
+                return Err(ProposalError::UnknownCode(p.party));
+            }
+            if (p.role == Role::Signer) != p.seal_kind.is_some() {
+                return Err(ProposalError::SealKind(p.party));
+            }
+        }
+        if self.deadline <= self.created_at {
+            return Err(ProposalError::Deadline);
+        }
+        if usize::from(self.evidence.min_cosignatures) > self.evidence.witnesses.len()
+            || self.evidence.witnesses.len() > MAX_LIST_LEN
+        {
+            return Err(ProposalError::Witnesses);
+        }
+        Ok(())
+    }
+
+    /// The participant entry of `party`.
+    pub fn participant(&self, party: &PartyId) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.party == *party)
+    }
+
+    /// Digests of the documents, in proposal order.
+    pub fn document_digests(&self) -> Vec<Digest> {
+        self.documents.iter().map(|d| d.digest).collect()
+    }
+
+    /// Participants who must act (signers and approvers) in routing order.
+    pub fn actors(&self) -> impl Iterator<Item = &Participant> {
+        self.participants
+            .iter()
+            .filter(|p| matches!(p.role, Role::Signer | Role::Approver))
+    }
+
+    /// Every party that takes part, initiator included, without duplicates.
+    pub fn parties(&self) -> Vec<PartyId> {
+        let mut parties = vec![self.initiator];
+        for p in &self.participants {
+            if !parties.contains(&p.party) {
+                parties.push(p.party);
+            }
+        }
+        parties
+    }
+}

@@ -1,0 +1,314 @@
+//! Signature records: the intent proof, the seal signature and the mandate behind it
+//! (spec §8.4).
+
+use serde::{Deserialize, Serialize};
+
+use crate::attestation::{Attestation, MandateError, MandateUse};
+use crate::codec::Limits;
+use crate::codepoint::code_points;
+use crate::cose::{CoseError, Signed};
+use crate::keylog::{KeyPurpose, KeyUseError};
+use crate::party::PartyId;
+use crate::seal::SealKind;
+use crate::trust::{TrustPolicy, TrustStore, Verdict, evaluate};
+use crate::{Digest, PublicKey, Timestamp};
+
+use super::proposal::{Participant, Proposal, SessionId};
+
+/// Media type of an intent proof (spec §13.1).
+pub const INTENT_CONTENT_TYPE: &str = "application/vnd.signet.intent+cbor";
+/// Media type of a seal signature (spec §13.1).
+pub const SEAL_SIGNATURE_CONTENT_TYPE: &str = "application/vnd.signet.seal-signature+cbor";
+/// Longest time between an intent proof and the seal signature that relies on it, in seconds.
+pub const MAX_INTENT_AGE: u64 = 600;
+
+code_points! {
+    /// How the signer's intent was confirmed at signing time (spec §13.12).
+    pub enum IntentMethod {
+        /// The delegate's key lives on a hardware token that signed the challenge.
+        HardwareToken = 1 => "hardware-token",
+        /// The delegate's key is held in software by the person (a file, a phone app).
+        SoftwareKey = 2 => "software-key",
+        /// The node checked a one-time code sent to the person before the key signed.
+        OneTimeCode = 3 => "one-time-code",
+        /// A biometric check unlocked the person's key.
+        Biometric = 4 => "biometric",
+    }
+}
+
+/// The intent proof (意愿认证): the delegate person's key signs this challenge, bound to the
+/// session, the proposal revision and its documents, at signing time (spec §8.4.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentChallenge {
+    /// The session.
+    pub session: SessionId,
+    /// Digest of the signed proposal being signed.
+    pub proposal: Digest,
+    /// Digests of every document, in proposal order.
+    pub documents: Vec<Digest>,
+    /// The party whose seal will be applied.
+    pub signer: PartyId,
+    /// The seal that will be applied.
+    pub seal: PublicKey,
+    /// How intent was confirmed.
+    pub method: IntentMethod,
+    /// When the person confirmed.
+    pub time: Timestamp,
+}
+
+/// The seal's signature over the contract (spec §8.4.2): the payload of a signed object of
+/// type [`SEAL_SIGNATURE_CONTENT_TYPE`], signed by the seal key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealSignature {
+    /// The session.
+    pub session: SessionId,
+    /// Digest of the signed proposal.
+    pub proposal: Digest,
+    /// Digests of every document, in proposal order.
+    pub documents: Vec<Digest>,
+    /// The signing party.
+    pub signer: PartyId,
+    /// Signing time.
+    pub time: Timestamp,
+    /// Digest of the intent proof's signed bytes.
+    pub intent: Digest,
+    /// Digest of the delegation attestation's signed bytes.
+    pub delegation: Digest,
+    /// Digests of the attestations the signer relied on about the other parties.
+    pub relied: Vec<Digest>,
+    /// Digests of the actions of every earlier routing group, sorted: routing order made
+    /// verifiable.
+    pub prior: Vec<Digest>,
+}
+
+/// A complete signature: seal signature, intent proof and mandate, as signed objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureRecord {
+    /// The seal's signature.
+    pub seal_signature: Signed<SealSignature>,
+    /// The delegate's intent proof.
+    pub intent: Signed<IntentChallenge>,
+    /// The delegation that lets the delegate apply the seal.
+    pub delegation: Signed<Attestation>,
+}
+
+/// The wire form of a [`SignatureRecord`]: the three signed objects' bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRecordBytes {
+    /// The seal signature (COSE_Sign1).
+    #[serde(with = "crate::cbor_bytes")]
+    pub seal_signature: Vec<u8>,
+    /// The intent proof (COSE_Sign1).
+    #[serde(with = "crate::cbor_bytes")]
+    pub intent: Vec<u8>,
+    /// The delegation attestation (COSE_Sign1).
+    #[serde(with = "crate::cbor_bytes")]
+    pub delegation: Vec<u8>,
+}
+
+impl SignatureRecord {
+    /// The wire form.
+    pub fn to_bytes(&self) -> SignatureRecordBytes {
+        SignatureRecordBytes {
+            seal_signature: self.seal_signature.bytes().to_vec(),
+            intent: self.intent.bytes().to_vec(),
+            delegation: self.delegation.bytes().to_vec(),
+        }
+    }
+
+    /// Parses the three objects and checks their signatures (not their authority).
+    pub fn from_bytes(bytes: &SignatureRecordBytes) -> Result<Self, RecordError> {
+        Ok(Self {
+            seal_signature: Signed::decode(
+                &bytes.seal_signature,
+                SEAL_SIGNATURE_CONTENT_TYPE,
+                &Limits::DEFAULT,
+            )
+            .map_err(RecordError::SealSignatureObject)?,
+            intent: Signed::decode(&bytes.intent, INTENT_CONTENT_TYPE, &Limits::DEFAULT)
+                .map_err(RecordError::IntentObject)?,
+            delegation: Attestation::decode(&bytes.delegation)
+                .map_err(RecordError::DelegationObject)?,
+        })
+    }
+
+    /// Digest of the seal signature's bytes: how other records refer to this one.
+    pub fn digest(&self) -> Digest {
+        self.seal_signature.digest()
+    }
+}
+
+/// Why a signature record is invalid. The signer's (or relayer's) fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The seal signature object is invalid.
+    #[error("seal signature: {0}")]
+    SealSignatureObject(CoseError),
+    /// The intent proof object is invalid.
+    #[error("intent proof: {0}")]
+    IntentObject(CoseError),
+    /// The delegation object is invalid.
+    #[error("delegation: {0}")]
+    DelegationObject(CoseError),
+    /// The record is about another session, revision, document set or signer.
+    #[error("the {0} does not match the proposal and participant")]
+    Binding(&'static str),
+    /// The signer's key event log is unknown.
+    #[error("the key event log of {0} is not known")]
+    UnknownKeyLog(PartyId),
+    /// The seal key was not a valid seal of the signer at signing time.
+    #[error("seal key: {0}")]
+    SealKey(KeyUseError),
+    /// The seal key had been revoked by signing time.
+    #[error("seal key revoked from {0}")]
+    SealRevoked(Timestamp),
+    /// The seal is of another kind than the proposal requires.
+    #[error("a {required} seal is required, the {found} seal was applied")]
+    SealKind {
+        /// What the proposal requires.
+        required: SealKind,
+        /// The seal applied.
+        found: SealKind,
+    },
+    /// The intent proof is older than [`MAX_INTENT_AGE`] at signing time, or later than it.
+    #[error(
+        "the intent proof of {intent} does not precede the signature of {signed} closely enough"
+    )]
+    IntentTime {
+        /// Intent time.
+        intent: Timestamp,
+        /// Signature time.
+        signed: Timestamp,
+    },
+    /// An intent method this implementation does not know.
+    #[error("unknown intent method {0}")]
+    IntentMethod(IntentMethod),
+    /// The mandate does not cover this signature.
+    #[error("mandate: {0}")]
+    Mandate(MandateError),
+    /// The signer's identity is not trusted at signing time.
+    #[error("the signer {signer} is not trusted: {verdict:?}")]
+    Untrusted {
+        /// The signer.
+        signer: PartyId,
+        /// The verdict.
+        verdict: Box<Verdict>,
+    },
+    /// The signature does not commit to exactly the earlier groups' actions.
+    #[error("the signature's routing commitments do not match the earlier groups' actions")]
+    Prior,
+}
+
+/// What a signature record must match, and with what knowledge it is judged.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordCheck<'a> {
+    /// The signed proposal.
+    pub proposal: &'a Signed<Proposal>,
+    /// The signer's participant entry.
+    pub participant: &'a Participant,
+    /// Sorted digests of the earlier groups' actions.
+    pub prior: &'a [Digest],
+    /// Key logs and attestations known.
+    pub store: &'a TrustStore,
+    /// The policy the signer's identity is judged by.
+    pub policy: &'a TrustPolicy,
+    /// Whose view this is: a party does not evaluate trust in itself.
+    pub viewer: PartyId,
+}
+
+impl SignatureRecord {
+    /// Verifies everything about the record: bindings, seal key at signing time, seal kind,
+    /// intent proof, mandate, the signer's identity under the policy, routing commitments.
+    pub fn verify(&self, check: &RecordCheck<'_>) -> Result<(), RecordError> {
+        let proposal = check.proposal.payload();
+        let ss = self.seal_signature.payload();
+        let intent = self.intent.payload();
+        let documents = proposal.document_digests();
+        let signer = check.participant.party;
+        if ss.session != proposal.session
+            || ss.proposal != check.proposal.digest()
+            || ss.documents != documents
+            || ss.signer != signer
+        {
+            return Err(RecordError::Binding("seal signature"));
+        }
+        if intent.session != ss.session
+            || intent.proposal != ss.proposal
+            || intent.documents != documents
+            || intent.signer != signer
+            || intent.seal != *self.seal_signature.signer()
+            || ss.intent != self.intent.digest()
+        {
+            return Err(RecordError::Binding("intent proof"));
+        }
+        if ss.delegation != self.delegation.digest() {
+            return Err(RecordError::Binding("delegation"));
+        }
+        if !intent.method.is_known() {
+            return Err(RecordError::IntentMethod(intent.method));
+        }
+        if intent.time > ss.time || ss.time.seconds_since(intent.time) > MAX_INTENT_AGE {
+            return Err(RecordError::IntentTime {
+                intent: intent.time,
+                signed: ss.time,
+            });
+        }
+        let seal = *self.seal_signature.signer();
+        let log = check
+            .store
+            .key_log(&signer)
+            .ok_or(RecordError::UnknownKeyLog(signer))?;
+        let record = log
+            .check_key(&seal, KeyPurpose::Seal, ss.time)
+            .map_err(RecordError::SealKey)?;
+        if let Some(r) = check.store.key_revoked(&signer, &seal, ss.time) {
+            return Err(RecordError::SealRevoked(r.effective));
+        }
+        let found = record
+            .seal
+            .as_ref()
+            .map(|s| s.kind)
+            .unwrap_or(SealKind::Unknown(0));
+        if let Some(required) = check.participant.seal_kind.filter(|k| *k != found) {
+            return Err(RecordError::SealKind { required, found });
+        }
+        for counterparty in proposal.parties().into_iter().filter(|p| *p != signer) {
+            let use_ = MandateUse {
+                party: signer,
+                delegate: *self.intent.signer(),
+                seal,
+                purpose: &proposal.purpose,
+                value: proposal.value.as_ref(),
+                counterparty,
+                time: ss.time,
+            };
+            check
+                .store
+                .check_mandate(
+                    &self.delegation,
+                    &use_,
+                    check.policy.max_delegation_validity,
+                )
+                .map_err(RecordError::Mandate)?;
+        }
+        if signer != check.viewer {
+            let verdict = evaluate(check.policy, check.store, &signer, ss.time);
+            if !verdict.is_trusted() {
+                return Err(RecordError::Untrusted {
+                    signer,
+                    verdict: Box::new(verdict),
+                });
+            }
+        }
+        let mut prior = ss.prior.clone();
+        prior.sort();
+        if prior != check.prior {
+            return Err(RecordError::Prior);
+        }
+        Ok(())
+    }
+}

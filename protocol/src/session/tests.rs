@@ -1,0 +1,645 @@
+//! Whole flows in memory across three tiers: a brand, tier-1 suppliers, a tier-2 supplier
+//! and the CA every node trusts.
+
+use super::*;
+use crate::Timestamp;
+use crate::cose::Signed;
+use crate::party::PartyId;
+use crate::testkit::{DAY, TestNetwork};
+
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+struct Chain {
+    net: TestNetwork,
+    brand: PartyId,
+    tier1: PartyId,
+    tier1b: PartyId,
+    tier2: PartyId,
+}
+
+fn chain() -> Chain {
+    let net = TestNetwork::new(
+        &["Brand", "Tier-1 A", "Tier-1 B", "Tier-2"],
+        &["procurement"],
+        T0,
+    );
+    let ids: Vec<PartyId> = net.nodes.iter().map(|n| n.party.id()).collect();
+    Chain {
+        brand: ids[1],
+        tier1: ids[2],
+        tier1b: ids[3],
+        tier2: ids[4],
+        net,
+    }
+}
+
+fn status(net: &TestNetwork, party: &PartyId, sid: SessionId) -> Status {
+    net.node(party).sessions[&sid].status().clone()
+}
+
+fn completed(s: &Status) -> bool {
+    matches!(s, Status::Completed { .. })
+}
+
+#[test]
+fn sequential_three_party_contract_down_the_tiers() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[
+            (brand, Role::Signer, 0),
+            (tier1, Role::Signer, 1),
+            (tier2, Role::Signer, 2),
+        ],
+        "procurement",
+        1,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    for party in [&tier1, &tier2] {
+        assert_eq!(status(&net, party, sid), Status::Open);
+    }
+    // Tier 2 may not sign before tier 1.
+    assert!(
+        matches!(net.sign(&tier2, sid), Err(ActionError::NotYourTurn(w)) if w == vec![brand, tier1])
+    );
+    net.sign(&brand, sid).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    net.sign(&tier2, sid).unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier2] {
+        let node = net.node(party);
+        assert!(
+            completed(&status(&net, party, sid)),
+            "{party}: {:?} refused {:?}",
+            status(&net, party, sid),
+            node.refused
+        );
+        assert_eq!(node.sessions[&sid].actions().len(), 3);
+        assert!(node.refused.is_empty(), "{:?}", node.refused);
+    }
+    // The third signature commits to the first two: routing order is in the evidence.
+    let actions = net.node(&brand).sessions[&sid].actions();
+    let last = actions[2].record.as_ref().unwrap().seal_signature.payload();
+    let mut expected = vec![actions[0].digest(), actions[1].digest()];
+    expected.sort();
+    let mut prior = last.prior.clone();
+    prior.sort();
+    assert_eq!(prior, expected);
+}
+
+#[test]
+fn parallel_group_signs_in_any_order() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier1b,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[
+            (tier1, Role::Signer, 1),
+            (tier1b, Role::Signer, 1),
+            (brand, Role::Signer, 2),
+        ],
+        "procurement",
+        2,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    assert!(matches!(
+        net.sign(&brand, sid),
+        Err(ActionError::NotYourTurn(_))
+    ));
+    net.sign(&tier1b, sid).unwrap();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    net.sign(&brand, sid).unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier1b] {
+        assert!(
+            completed(&status(&net, party, sid)),
+            "{:?}",
+            net.node(party).refused
+        );
+    }
+}
+
+#[test]
+fn mixed_routing_with_an_approver_and_a_copy() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier1b,
+        tier2,
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[
+            (tier1, Role::Approver, 0),
+            (tier2, Role::Signer, 1),
+            (tier1b, Role::Copy, 1),
+            (brand, Role::Signer, 2),
+        ],
+        "procurement",
+        3,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    assert!(matches!(
+        net.sign(&tier2, sid),
+        Err(ActionError::NotYourTurn(_))
+    ));
+    net.act(&tier1, sid, |s, ctx, _, _| s.approve(ctx)).unwrap();
+    net.deliver_all();
+    net.sign(&tier2, sid).unwrap();
+    net.deliver_all();
+    net.sign(&brand, sid).unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier1b, &tier2] {
+        assert!(completed(&status(&net, party, sid)), "{party}");
+    }
+    // The copy recipient cannot act.
+    assert!(matches!(
+        net.act(&tier1b, sid, |s, ctx, _, _| s.decline("no", ctx)),
+        Err(ActionError::NotAllowed(_))
+    ));
+}
+
+#[test]
+fn decline_ends_the_session_for_everyone() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 0)],
+        "procurement",
+        4,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.act(&tier1, sid, |s, ctx, _, _| s.acknowledge(ctx))
+        .unwrap();
+    net.act(&tier1, sid, |s, ctx, _, _| s.decline("price too low", ctx))
+        .unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier2] {
+        assert!(
+            matches!(status(&net, party, sid), Status::Declined { by, .. } if by == tier1),
+            "{party}"
+        );
+    }
+    assert!(matches!(
+        net.sign(&tier2, sid),
+        Err(ActionError::Ended("declined"))
+    ));
+    assert_eq!(net.node(&brand).sessions[&sid].acknowledged(), &[tier1]);
+}
+
+#[test]
+fn cancel_stops_every_later_action() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 5);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.act(&brand, sid, |s, ctx, _, _| s.cancel("wrong supplier", ctx))
+        .unwrap();
+    net.deliver_all();
+    assert!(matches!(
+        status(&net, &tier1, sid),
+        Status::Cancelled { .. }
+    ));
+    assert!(matches!(
+        net.sign(&tier1, sid),
+        Err(ActionError::Ended("cancelled"))
+    ));
+}
+
+#[test]
+fn deadline_expires_the_session() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 6);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    // A signature made in time but delivered after the deadline is refused.
+    net.sign(&tier1, sid).unwrap();
+    net.now = net.now.plus(31 * DAY);
+    net.deliver_all();
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::Expired(_))
+    ));
+    let now = net.now;
+    for party in [brand, tier1] {
+        net.act(&party, sid, |s, _, _, _| Ok(s.tick(now))).unwrap();
+        assert!(matches!(status(&net, &party, sid), Status::Expired { .. }));
+    }
+}
+
+#[test]
+fn a_delegate_outside_its_mandate_cannot_sign() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    // The mandates cover "procurement" only.
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "equity transfer", 7);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    let err = net.sign(&tier1, sid).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ActionError::Record(RecordError::Mandate(
+                crate::attestation::MandateError::PurposeNotCovered(_)
+            ))
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_revocation_between_two_signatures_stops_the_second() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 1)],
+        "procurement",
+        8,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    // The CA revokes tier 2's identity attestation.
+    let tier2_identity = net.nodes[0]
+        .store
+        .about(&tier2, crate::attestation::AttestationKind::Identity)
+        .next()
+        .unwrap()
+        .payload()
+        .id;
+    net.now = net.now.plus(DAY);
+    let now = net.now;
+    let revocation = net.nodes[0].party.revoke(tier2_identity, now, now);
+    net.publish(&revocation);
+    net.now = net.now.plus(60);
+    // Tier 2's own node signs (it does not judge itself), but the initiator refuses.
+    net.sign(&tier2, sid).unwrap();
+    net.deliver_all();
+    let refused = &net.node(&brand).refused;
+    assert!(
+        matches!(refused.last(), Some(SessionError::Record { party, error: RecordError::Untrusted { .. } }) if *party == tier2),
+        "{refused:?}"
+    );
+    assert_eq!(status(&net, &brand, sid), Status::Open);
+    assert_eq!(net.node(&brand).sessions[&sid].waiting_for(), vec![tier2]);
+}
+
+#[test]
+fn duplicates_are_harmless() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (brand, Role::Signer, 1)],
+        "procurement",
+        9,
+    );
+    let sid = net.propose(p).unwrap();
+    let propose = net.queue[0].1.clone();
+    net.deliver_all();
+    net.deliver(&tier1, &propose);
+    net.sign(&tier1, sid).unwrap();
+    let sign = net.queue[0].1.clone();
+    net.deliver_all();
+    let before = net.node(&brand).sessions[&sid].clone();
+    net.deliver(&brand, &sign);
+    assert_eq!(net.node(&brand).sessions[&sid], before);
+    assert!(net.node(&brand).refused.is_empty());
+    assert!(net.node(&tier1).refused.is_empty());
+}
+
+#[test]
+fn a_message_replayed_into_another_session_is_refused() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let a = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 10);
+    let b = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 11);
+    let sid_a = net.propose(a).unwrap();
+    let sid_b = net.propose(b).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid_a).unwrap();
+    let sign_a = net.queue[0].1.clone();
+    let now = net.now;
+    let node = &net
+        .nodes
+        .iter()
+        .position(|n| n.party.id() == brand)
+        .unwrap();
+    let node = &mut net.nodes[*node];
+    let ctx = Context {
+        store: &node.store,
+        policy: &node.policy,
+        now,
+        node_key: &node.party.node,
+    };
+    let session_b = node.sessions.get_mut(&sid_b).unwrap();
+    assert!(matches!(
+        session_b.handle(&sign_a, &ctx),
+        Err(SessionError::WrongSession { .. })
+    ));
+}
+
+/// Signs an arbitrary message as `party` (to forge what an honest node would not send).
+fn forge(net: &TestNetwork, party: &PartyId, message: SessionMessage) -> Vec<u8> {
+    Signed::sign(
+        message,
+        SESSION_MESSAGE_CONTENT_TYPE,
+        &net.node(party).party.node,
+    )
+    .unwrap()
+    .bytes()
+    .to_vec()
+}
+
+#[test]
+fn a_signature_out_of_routing_order_is_refused() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 1)],
+        "procurement",
+        12,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    // Tier 2 builds a complete, well-signed record out of turn.
+    let t2 = &net.node(&tier2).party;
+    let session = &net.node(&tier2).sessions[&sid];
+    let proposal = session.proposal();
+    let intent = IntentChallenge {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: tier2,
+        seal: t2.contract_seal.public_key(),
+        method: IntentMethod::HardwareToken,
+        time: net.now,
+    };
+    let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &t2.delegate).unwrap();
+    let mandate = net.node(&tier2).mandate.clone().unwrap();
+    let ss = SealSignature {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: tier2,
+        time: net.now,
+        intent: intent.digest(),
+        delegation: mandate.digest(),
+        relied: vec![],
+        prior: vec![],
+    };
+    let record = SignatureRecord {
+        seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
+        intent,
+        delegation: mandate,
+    };
+    let message = SessionMessage {
+        session: sid,
+        proposal: proposal.digest(),
+        from: tier2,
+        time: net.now,
+        body: MessageBody::Sign(record.to_bytes()),
+    };
+    let bytes = forge(&net, &tier2, message);
+    net.deliver(&brand, &bytes);
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::RoutingOrder { party, waiting_for }) if *party == tier2 && *waiting_for == vec![tier1]
+    ));
+    assert!(net.node(&brand).sessions[&sid].actions().is_empty());
+}
+
+#[test]
+fn a_completion_missing_a_signature_is_refused_by_participants() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 0)],
+        "procurement",
+        13,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    // Only tier 1's signature: the initiator (dishonestly) completes anyway.
+    let sign = net.queue.pop_front().unwrap().1;
+    let proposal = net.node(&brand).sessions[&sid].proposal().digest();
+    let complete = forge(
+        &net,
+        &brand,
+        SessionMessage {
+            session: sid,
+            proposal,
+            from: brand,
+            time: net.now,
+            body: MessageBody::Complete {
+                actions: vec![sign],
+            },
+        },
+    );
+    net.deliver(&tier2, &complete);
+    assert!(matches!(
+        net.node(&tier2).refused.last(),
+        Some(SessionError::Completion("lacks an action"))
+    ));
+    assert_eq!(status(&net, &tier2, sid), Status::Open);
+}
+
+#[test]
+fn a_revision_replaces_the_proposal_only_before_anyone_acts() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 1)],
+        "procurement",
+        14,
+    );
+    let sid = net.propose(p.clone()).unwrap();
+    net.deliver_all();
+    let mut revised = p.clone();
+    revised.title = "Supply agreement (revised)".into();
+    net.act(&brand, sid, |s, ctx, _, _| s.revise(revised, ctx))
+        .unwrap();
+    net.deliver_all();
+    assert_eq!(
+        net.node(&tier1).sessions[&sid]
+            .proposal()
+            .payload()
+            .revision,
+        1
+    );
+    assert_eq!(
+        net.node(&tier1).sessions[&sid].proposal().payload().title,
+        "Supply agreement (revised)"
+    );
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    let mut again = p;
+    again.title = "Changed after signing".into();
+    assert!(matches!(
+        net.act(&brand, sid, |s, ctx, _, _| s.revise(again, ctx)),
+        Err(ActionError::ProposalFrozen)
+    ));
+}
+
+#[test]
+fn a_stranger_cannot_take_part() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 15);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    let proposal = net.node(&brand).sessions[&sid].proposal().digest();
+    let decline = forge(
+        &net,
+        &tier2,
+        SessionMessage {
+            session: sid,
+            proposal,
+            from: tier2,
+            time: net.now,
+            body: MessageBody::Decline {
+                reason: "not mine".into(),
+            },
+        },
+    );
+    net.deliver(&brand, &decline);
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::NotAllowed { .. })
+    ));
+    assert_eq!(status(&net, &brand, sid), Status::Open);
+}
+
+#[test]
+fn a_message_signed_by_another_partys_key_is_refused() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 16);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    let proposal = net.node(&brand).sessions[&sid].proposal().digest();
+    // Tier 2 signs a decline claiming to be tier 1.
+    let forged = Signed::sign(
+        SessionMessage {
+            session: sid,
+            proposal,
+            from: tier1,
+            time: net.now,
+            body: MessageBody::Decline { reason: "x".into() },
+        },
+        SESSION_MESSAGE_CONTENT_TYPE,
+        &net.node(&tier2).party.node,
+    )
+    .unwrap();
+    net.deliver(&brand, forged.bytes());
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::SenderKey(_))
+    ));
+    assert_eq!(status(&net, &brand, sid), Status::Open);
+}
+
+#[test]
+fn proposals_round_trip_and_invalid_ones_are_refused() {
+    let Chain {
+        net, brand, tier1, ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 17);
+    let bytes = crate::codec::encode(&p).unwrap();
+    assert_eq!(
+        crate::codec::decode::<Proposal>(&bytes, &crate::codec::Limits::DEFAULT).unwrap(),
+        p
+    );
+    let mut bad = p.clone();
+    bad.participants.push(bad.participants[0].clone());
+    assert_eq!(bad.check(), Err(ProposalError::DuplicateParticipant(tier1)));
+    let mut no_seal = p.clone();
+    no_seal.participants[0].seal_kind = None;
+    assert_eq!(no_seal.check(), Err(ProposalError::SealKind(tier1)));
+    let mut late = p;
+    late.deadline = late.created_at;
+    assert_eq!(late.check(), Err(ProposalError::Deadline));
+}
