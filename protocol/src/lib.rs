@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 
 pub mod attestation;
+pub mod bundle;
 mod cbor_bytes;
 pub mod codec;
 mod codepoint;

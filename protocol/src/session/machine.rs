@@ -393,7 +393,7 @@ impl Session {
                 kind: MessageKind::Propose,
             });
         }
-        check_sender(&message, ctx)?;
+        check_sender(&message, ctx.store)?;
         if ctx.now >= p.deadline {
             return Err(SessionError::Expired(p.deadline));
         }
@@ -612,30 +612,7 @@ impl Session {
         message: &Signed<SessionMessage>,
         ctx: &Context<'_>,
     ) -> Result<(), SessionError> {
-        let m = message.payload();
-        let p = self.proposal.payload();
-        if m.session != p.session {
-            return Err(SessionError::WrongSession {
-                expected: p.session,
-                found: m.session,
-            });
-        }
-        if m.proposal != self.proposal.digest() {
-            return Err(SessionError::WrongRevision);
-        }
-        if m.from != p.initiator && p.participant(&m.from).is_none() {
-            return Err(SessionError::NotAllowed {
-                party: m.from,
-                kind: m.body.kind(),
-            });
-        }
-        if m.time < p.created_at || m.time > ctx.now.plus(MAX_CLOCK_SKEW) {
-            return Err(SessionError::Time(m.time));
-        }
-        if ctx.now >= p.deadline {
-            return Err(SessionError::Expired(p.deadline));
-        }
-        check_sender(message, ctx)
+        check_envelope(&self.proposal, message, ctx.store, ctx.now)
     }
 
     /// Accepts a sign, approve or decline message from a participant (checked envelope).
@@ -704,7 +681,7 @@ impl Session {
                     prior: &prior,
                     store: ctx.store,
                     policy: ctx.policy,
-                    viewer: self.me,
+                    viewer: Some(self.me),
                 };
                 record
                     .verify(&check)
@@ -1061,7 +1038,7 @@ impl Session {
                 prior: &prior,
                 store: ctx.store,
                 policy: ctx.policy,
-                viewer: self.me,
+                viewer: Some(self.me),
             })
             .map_err(ActionError::Record)?;
         self.act(MessageBody::Sign(record.to_bytes()), Some(record), ctx)
@@ -1283,18 +1260,29 @@ impl Session {
     }
 }
 
-fn decode_message(bytes: &[u8]) -> Result<Signed<SessionMessage>, SessionError> {
+pub(crate) fn decode_message(bytes: &[u8]) -> Result<Signed<SessionMessage>, SessionError> {
     Signed::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT)
         .map_err(SessionError::Message)
 }
 
-fn decode_proposal(bytes: &[u8], ctx: &Context<'_>) -> Result<Signed<Proposal>, SessionError> {
+/// Decodes a signed proposal and checks its content and its signer's node key.
+pub(crate) fn decode_proposal(
+    bytes: &[u8],
+    ctx: &Context<'_>,
+) -> Result<Signed<Proposal>, SessionError> {
+    decode_proposal_with(bytes, ctx.store)
+}
+
+/// [`decode_proposal`] with only a store.
+pub(crate) fn decode_proposal_with(
+    bytes: &[u8],
+    store: &TrustStore,
+) -> Result<Signed<Proposal>, SessionError> {
     let proposal: Signed<Proposal> = Signed::decode(bytes, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT)
         .map_err(SessionError::ProposalObject)?;
     let p = proposal.payload();
     p.check().map_err(SessionError::Proposal)?;
-    let log = ctx
-        .store
+    let log = store
         .key_log(&p.initiator)
         .ok_or(SessionError::UnknownKeyLog(p.initiator))?;
     log.check_key(proposal.signer(), KeyPurpose::Node, p.created_at)
@@ -1302,11 +1290,51 @@ fn decode_proposal(bytes: &[u8], ctx: &Context<'_>) -> Result<Signed<Proposal>, 
     Ok(proposal)
 }
 
-/// The message must be signed by a node key of its sender at its time.
-fn check_sender(message: &Signed<SessionMessage>, ctx: &Context<'_>) -> Result<(), SessionError> {
+/// Checks what every session message must satisfy (spec §8.3.1): it is about this session
+/// and revision, from a party of the session, dated after the proposal and not after `now`
+/// (plus [`MAX_CLOCK_SKEW`]), received before the deadline, and signed by a node key of its
+/// sender at its time.
+pub(crate) fn check_envelope(
+    proposal: &Signed<Proposal>,
+    message: &Signed<SessionMessage>,
+    store: &TrustStore,
+    now: Timestamp,
+) -> Result<(), SessionError> {
     let m = message.payload();
-    let log = ctx
-        .store
+    let p = proposal.payload();
+    if m.session != p.session {
+        return Err(SessionError::WrongSession {
+            expected: p.session,
+            found: m.session,
+        });
+    }
+    if m.proposal != proposal.digest() {
+        return Err(SessionError::WrongRevision);
+    }
+    if m.from != p.initiator && p.participant(&m.from).is_none() {
+        return Err(SessionError::NotAllowed {
+            party: m.from,
+            kind: m.body.kind(),
+        });
+    }
+    if m.time < p.created_at || m.time > now.plus(MAX_CLOCK_SKEW) {
+        return Err(SessionError::Time(m.time));
+    }
+    if now >= p.deadline {
+        return Err(SessionError::Expired(p.deadline));
+    }
+    let log = store
+        .key_log(&m.from)
+        .ok_or(SessionError::UnknownKeyLog(m.from))?;
+    log.check_key(message.signer(), KeyPurpose::Node, m.time)
+        .map_err(SessionError::SenderKey)?;
+    Ok(())
+}
+
+/// The message must be signed by a node key of its sender at its time.
+fn check_sender(message: &Signed<SessionMessage>, store: &TrustStore) -> Result<(), SessionError> {
+    let m = message.payload();
+    let log = store
         .key_log(&m.from)
         .ok_or(SessionError::UnknownKeyLog(m.from))?;
     log.check_key(message.signer(), KeyPurpose::Node, m.time)

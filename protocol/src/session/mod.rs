@@ -26,9 +26,15 @@ pub use proposal::{
     Participant, Proposal, ProposalError, Role, SessionId,
 };
 pub use record::{
-    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, MAX_INTENT_AGE, RecordCheck, RecordError,
-    SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord, SignatureRecordBytes,
+    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, MAX_INTENT_AGE, RecordCheck,
+    RecordCheckKind, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord,
+    SignatureRecordBytes,
 };
+
+/// Checks the bundle verifier shares with the state machine.
+pub(crate) mod machine_support {
+    pub(crate) use super::machine::{check_envelope, decode_message, decode_proposal_with};
+}
 
 #[cfg(test)]
 mod tests;

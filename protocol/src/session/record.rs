@@ -216,98 +216,152 @@ pub struct RecordCheck<'a> {
     pub store: &'a TrustStore,
     /// The policy the signer's identity is judged by.
     pub policy: &'a TrustPolicy,
-    /// Whose view this is: a party does not evaluate trust in itself.
-    pub viewer: PartyId,
+    /// Whose view this is: a party does not evaluate trust in itself. None for a third
+    /// party (a bundle verifier), which evaluates every signer.
+    pub viewer: Option<PartyId>,
+}
+
+/// The separate checks of a signature record, in the order they are made (spec §11.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RecordCheckKind {
+    /// The seal signature, intent proof and delegation are about this session, revision,
+    /// document set and signer.
+    Binding,
+    /// The intent proof: method known, made shortly before the signature.
+    Intent,
+    /// The seal key was a valid, unrevoked seal of the signer, of the kind required.
+    SealKey,
+    /// The delegation covers this seal, purpose, value, counterparties and time.
+    Mandate,
+    /// The signer's identity is trusted under the policy at signing time.
+    Identity,
+    /// The signature commits to exactly the earlier routing groups' actions.
+    Routing,
+}
+
+impl RecordCheckKind {
+    /// Every check, in order.
+    pub const ALL: [Self; 6] = [
+        Self::Binding,
+        Self::Intent,
+        Self::SealKey,
+        Self::Mandate,
+        Self::Identity,
+        Self::Routing,
+    ];
 }
 
 impl SignatureRecord {
     /// Verifies everything about the record: bindings, seal key at signing time, seal kind,
     /// intent proof, mandate, the signer's identity under the policy, routing commitments.
+    /// Returns the first failure.
     pub fn verify(&self, check: &RecordCheck<'_>) -> Result<(), RecordError> {
+        for kind in RecordCheckKind::ALL {
+            self.check(kind, check)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one of the checks. The binding check should pass before the others mean much.
+    pub fn check(&self, kind: RecordCheckKind, check: &RecordCheck<'_>) -> Result<(), RecordError> {
         let proposal = check.proposal.payload();
         let ss = self.seal_signature.payload();
         let intent = self.intent.payload();
-        let documents = proposal.document_digests();
         let signer = check.participant.party;
-        if ss.session != proposal.session
-            || ss.proposal != check.proposal.digest()
-            || ss.documents != documents
-            || ss.signer != signer
-        {
-            return Err(RecordError::Binding("seal signature"));
-        }
-        if intent.session != ss.session
-            || intent.proposal != ss.proposal
-            || intent.documents != documents
-            || intent.signer != signer
-            || intent.seal != *self.seal_signature.signer()
-            || ss.intent != self.intent.digest()
-        {
-            return Err(RecordError::Binding("intent proof"));
-        }
-        if ss.delegation != self.delegation.digest() {
-            return Err(RecordError::Binding("delegation"));
-        }
-        if !intent.method.is_known() {
-            return Err(RecordError::IntentMethod(intent.method));
-        }
-        if intent.time > ss.time || ss.time.seconds_since(intent.time) > MAX_INTENT_AGE {
-            return Err(RecordError::IntentTime {
-                intent: intent.time,
-                signed: ss.time,
-            });
-        }
         let seal = *self.seal_signature.signer();
-        let log = check
-            .store
-            .key_log(&signer)
-            .ok_or(RecordError::UnknownKeyLog(signer))?;
-        let record = log
-            .check_key(&seal, KeyPurpose::Seal, ss.time)
-            .map_err(RecordError::SealKey)?;
-        if let Some(r) = check.store.key_revoked(&signer, &seal, ss.time) {
-            return Err(RecordError::SealRevoked(r.effective));
-        }
-        let found = record
-            .seal
-            .as_ref()
-            .map(|s| s.kind)
-            .unwrap_or(SealKind::Unknown(0));
-        if let Some(required) = check.participant.seal_kind.filter(|k| *k != found) {
-            return Err(RecordError::SealKind { required, found });
-        }
-        for counterparty in proposal.parties().into_iter().filter(|p| *p != signer) {
-            let use_ = MandateUse {
-                party: signer,
-                delegate: *self.intent.signer(),
-                seal,
-                purpose: &proposal.purpose,
-                value: proposal.value.as_ref(),
-                counterparty,
-                time: ss.time,
-            };
-            check
-                .store
-                .check_mandate(
-                    &self.delegation,
-                    &use_,
-                    check.policy.max_delegation_validity,
-                )
-                .map_err(RecordError::Mandate)?;
-        }
-        if signer != check.viewer {
-            let verdict = evaluate(check.policy, check.store, &signer, ss.time);
-            if !verdict.is_trusted() {
-                return Err(RecordError::Untrusted {
-                    signer,
-                    verdict: Box::new(verdict),
-                });
+        match kind {
+            RecordCheckKind::Binding => {
+                let documents = proposal.document_digests();
+                if ss.session != proposal.session
+                    || ss.proposal != check.proposal.digest()
+                    || ss.documents != documents
+                    || ss.signer != signer
+                {
+                    return Err(RecordError::Binding("seal signature"));
+                }
+                if intent.session != ss.session
+                    || intent.proposal != ss.proposal
+                    || intent.documents != documents
+                    || intent.signer != signer
+                    || intent.seal != seal
+                    || ss.intent != self.intent.digest()
+                {
+                    return Err(RecordError::Binding("intent proof"));
+                }
+                if ss.delegation != self.delegation.digest() {
+                    return Err(RecordError::Binding("delegation"));
+                }
             }
-        }
-        let mut prior = ss.prior.clone();
-        prior.sort();
-        if prior != check.prior {
-            return Err(RecordError::Prior);
+            RecordCheckKind::Intent => {
+                if !intent.method.is_known() {
+                    return Err(RecordError::IntentMethod(intent.method));
+                }
+                if intent.time > ss.time || ss.time.seconds_since(intent.time) > MAX_INTENT_AGE {
+                    return Err(RecordError::IntentTime {
+                        intent: intent.time,
+                        signed: ss.time,
+                    });
+                }
+            }
+            RecordCheckKind::SealKey => {
+                let log = check
+                    .store
+                    .key_log(&signer)
+                    .ok_or(RecordError::UnknownKeyLog(signer))?;
+                let record = log
+                    .check_key(&seal, KeyPurpose::Seal, ss.time)
+                    .map_err(RecordError::SealKey)?;
+                if let Some(r) = check.store.key_revoked(&signer, &seal, ss.time) {
+                    return Err(RecordError::SealRevoked(r.effective));
+                }
+                let found = record
+                    .seal
+                    .as_ref()
+                    .map(|s| s.kind)
+                    .unwrap_or(SealKind::Unknown(0));
+                if let Some(required) = check.participant.seal_kind.filter(|k| *k != found) {
+                    return Err(RecordError::SealKind { required, found });
+                }
+            }
+            RecordCheckKind::Mandate => {
+                for counterparty in proposal.parties().into_iter().filter(|p| *p != signer) {
+                    let use_ = MandateUse {
+                        party: signer,
+                        delegate: *self.intent.signer(),
+                        seal,
+                        purpose: &proposal.purpose,
+                        value: proposal.value.as_ref(),
+                        counterparty,
+                        time: ss.time,
+                    };
+                    check
+                        .store
+                        .check_mandate(
+                            &self.delegation,
+                            &use_,
+                            check.policy.max_delegation_validity,
+                        )
+                        .map_err(RecordError::Mandate)?;
+                }
+            }
+            RecordCheckKind::Identity => {
+                if Some(signer) != check.viewer {
+                    let verdict = evaluate(check.policy, check.store, &signer, ss.time);
+                    if !verdict.is_trusted() {
+                        return Err(RecordError::Untrusted {
+                            signer,
+                            verdict: Box::new(verdict),
+                        });
+                    }
+                }
+            }
+            RecordCheckKind::Routing => {
+                let mut prior = ss.prior.clone();
+                prior.sort();
+                if prior != check.prior {
+                    return Err(RecordError::Prior);
+                }
+            }
         }
         Ok(())
     }

@@ -112,6 +112,15 @@ impl TrustStore {
             .map(|&i| &self.attestations[i])
     }
 
+    /// Revocations and revocation lists issued by `issuer`, in insertion order.
+    pub fn revocations_by(&self, issuer: &PartyId) -> impl Iterator<Item = &Signed<Attestation>> {
+        self.revocations
+            .get(issuer)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.attestations[i])
+    }
+
     /// Whether a signed attestation's key had the issuer's authority when it was issued,
     /// and was not revoked by then.
     pub fn has_authority(&self, signed: &Signed<Attestation>) -> bool {

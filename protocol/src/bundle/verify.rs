@@ -1,0 +1,472 @@
+//! Offline verification of a bundle (spec §11.3).
+
+use crate::attestation::Attestation;
+use crate::keylog::KeyLog;
+use crate::party::PartyId;
+use crate::session::machine_support::{check_envelope, decode_message, decode_proposal_with};
+use crate::session::{
+    MessageBody, Participant, RecordCheck, RecordCheckKind, RecordError, Role, SessionError,
+    SignatureRecord,
+};
+use crate::trust::{TrustPolicy, TrustStore, Verdict};
+use crate::{Digest, Timestamp};
+
+use super::report::{Checks, Condition, Outcome, Reliability, Report};
+use super::{BUNDLE_VERSION, Bundle};
+
+/// Verifies a bundle file offline under `policy` at time `now`, and the documents given (any
+/// subset of the proposal's, in any order).
+///
+/// Nothing is trusted because the bundle says so: every signature is checked over its exact
+/// bytes, every key against its party's key log at the time it was used, every mandate
+/// against its scope, every signer's identity under `policy` at signing time, the routing
+/// order through the signatures' commitments, and every given document against its digest.
+pub fn verify_bundle(
+    bytes: &[u8],
+    documents: &[&[u8]],
+    policy: &TrustPolicy,
+    now: Timestamp,
+) -> Report {
+    let mut checks = Checks::default();
+    let title = verify_into(&mut checks, bytes, documents, policy, now);
+    let reliability = reliability(&checks, !documents.is_empty());
+    Report {
+        outcome: checks.overall(),
+        title,
+        checks: checks.0,
+        reliability,
+    }
+}
+
+fn verify_into(
+    checks: &mut Checks,
+    bytes: &[u8],
+    documents: &[&[u8]],
+    policy: &TrustPolicy,
+    now: Timestamp,
+) -> Option<String> {
+    let bundle = match Bundle::decode(bytes) {
+        Ok(b) if b.version == BUNDLE_VERSION => {
+            checks.pass(
+                "bundle.structure",
+                "bundle",
+                "deterministic CBOR, known version",
+            );
+            b
+        }
+        Ok(b) => {
+            checks.push(
+                "bundle.structure",
+                "bundle",
+                Outcome::Invalid,
+                format!("unsupported bundle version {}", b.version),
+            );
+            return None;
+        }
+        Err(e) => {
+            checks.push(
+                "bundle.structure",
+                "bundle",
+                Outcome::Invalid,
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+
+    // Knowledge comes only from the bundle.
+    let mut store = TrustStore::new();
+    for log in &bundle.key_logs {
+        match KeyLog::replay(&log.events) {
+            Ok(log) => {
+                checks.pass(
+                    "key-log",
+                    log.party().to_string(),
+                    format!("{} events replayed", log.len()),
+                );
+                store.add_key_log(log);
+            }
+            Err(e) => checks.push("key-log", "key log", Outcome::Invalid, e.to_string()),
+        }
+    }
+    for bytes in &bundle.attestations {
+        match Attestation::decode(bytes) {
+            Ok(signed) => {
+                let subject = format!("attestation {}", signed.payload().id);
+                if store.has_authority(&signed) {
+                    checks.pass(
+                        "attestation.signature",
+                        subject,
+                        "signed by an attest key of its issuer",
+                    );
+                } else if store.key_log(&signed.payload().issuer).is_none() {
+                    checks.push(
+                        "attestation.signature",
+                        subject,
+                        Outcome::Indeterminate,
+                        "issuer's key log not in the bundle",
+                    );
+                } else {
+                    checks.push(
+                        "attestation.signature",
+                        subject,
+                        Outcome::Invalid,
+                        "not signed by an attest key of its issuer at issue time",
+                    );
+                }
+                store.add_attestation(signed);
+            }
+            Err(e) => checks.push(
+                "attestation.signature",
+                "attestation",
+                Outcome::Invalid,
+                e.to_string(),
+            ),
+        }
+    }
+
+    let proposal = match decode_proposal_with(&bundle.proposal, &store) {
+        Ok(p) => {
+            checks.pass(
+                "proposal.signature",
+                p.payload().initiator.to_string(),
+                "signed by a node key of the initiator",
+            );
+            p
+        }
+        Err(e) => {
+            checks.push(
+                "proposal.signature",
+                "proposal",
+                outcome_of_session(&e),
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+    let p = proposal.payload();
+    let title = Some(p.title.clone());
+
+    let completion = match decode_message(&bundle.completion) {
+        Ok(m) => m,
+        Err(e) => {
+            checks.push(
+                "completion.signature",
+                "completion",
+                Outcome::Invalid,
+                e.to_string(),
+            );
+            return title;
+        }
+    };
+    let c = completion.payload();
+    let MessageBody::Complete { actions } = &c.body else {
+        checks.push(
+            "completion.signature",
+            "completion",
+            Outcome::Invalid,
+            "not a complete message",
+        );
+        return title;
+    };
+    let completed_at = c.time;
+    match check_envelope(&proposal, &completion, &store, completed_at) {
+        Ok(()) if c.from == p.initiator => checks.pass(
+            "completion.signature",
+            c.from.to_string(),
+            format!("completed at {completed_at}"),
+        ),
+        Ok(()) => checks.push(
+            "completion.signature",
+            c.from.to_string(),
+            Outcome::Invalid,
+            "completion not sent by the initiator",
+        ),
+        Err(e) => checks.push(
+            "completion.signature",
+            c.from.to_string(),
+            outcome_of_session(&e),
+            e.to_string(),
+        ),
+    }
+    if completed_at > now.plus(crate::session::MAX_CLOCK_SKEW) {
+        checks.push(
+            "completion.signature",
+            "completion",
+            Outcome::Invalid,
+            format!("completed at {completed_at}, after the verification time {now}"),
+        );
+    }
+
+    // Each action, in order; later groups' commitments are checked against earlier groups.
+    let mut accepted: Vec<(PartyId, u32, Digest)> = Vec::new();
+    for bytes in actions {
+        let message = match decode_message(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                checks.push("action.envelope", "action", Outcome::Invalid, e.to_string());
+                continue;
+            }
+        };
+        let m = message.payload();
+        let who = m.from.to_string();
+        if let Err(e) = check_envelope(&proposal, &message, &store, m.time) {
+            checks.push(
+                "action.envelope",
+                who,
+                outcome_of_session(&e),
+                e.to_string(),
+            );
+            continue;
+        }
+        let Some(participant) = p.participant(&m.from) else {
+            checks.push(
+                "action.envelope",
+                who,
+                Outcome::Invalid,
+                "not a participant",
+            );
+            continue;
+        };
+        if accepted.iter().any(|(party, _, _)| *party == m.from) {
+            checks.push("action.envelope", who, Outcome::Invalid, "acted twice");
+            continue;
+        }
+        if m.time > completed_at {
+            checks.push(
+                "action.envelope",
+                who,
+                Outcome::Invalid,
+                "dated after the completion",
+            );
+            continue;
+        }
+        let mut prior: Vec<Digest> = accepted
+            .iter()
+            .filter(|(_, order, _)| *order < participant.order)
+            .map(|(_, _, d)| *d)
+            .collect();
+        prior.sort();
+        match (&m.body, participant.role) {
+            (MessageBody::Sign(record_bytes), Role::Signer) => {
+                checks.pass(
+                    "action.envelope",
+                    who.clone(),
+                    format!("sign message at {}", m.time),
+                );
+                match SignatureRecord::from_bytes(record_bytes) {
+                    Ok(record) => {
+                        if record.seal_signature.payload().time > m.time {
+                            checks.push(
+                                "signature.binding",
+                                who.clone(),
+                                Outcome::Invalid,
+                                "seal signature dated after its message",
+                            );
+                        }
+                        check_record(
+                            checks,
+                            &record,
+                            &proposal,
+                            participant,
+                            &prior,
+                            &store,
+                            policy,
+                        );
+                    }
+                    Err(e) => {
+                        checks.push("signature.binding", who, Outcome::Invalid, e.to_string())
+                    }
+                }
+            }
+            (MessageBody::Approve, Role::Approver) => {
+                checks.pass("action.envelope", who, format!("approval at {}", m.time))
+            }
+            (body, role) => {
+                checks.push(
+                    "action.envelope",
+                    who,
+                    Outcome::Invalid,
+                    format!("a {} message from a {role}", body.kind()),
+                );
+                continue;
+            }
+        }
+        accepted.push((m.from, participant.order, message.digest()));
+    }
+    for actor in p.actors() {
+        if accepted.iter().any(|(party, _, _)| *party == actor.party) {
+            continue;
+        }
+        checks.push(
+            "completeness",
+            actor.party.to_string(),
+            Outcome::Invalid,
+            format!(
+                "no {} from this {}",
+                if actor.role == Role::Signer {
+                    "signature"
+                } else {
+                    "approval"
+                },
+                actor.role
+            ),
+        );
+    }
+    if accepted.len() == p.actors().count() {
+        checks.pass(
+            "completeness",
+            "session",
+            format!("all {} actors acted in routing order", accepted.len()),
+        );
+    }
+
+    for document in documents {
+        let digest = Digest::of(document);
+        match p.documents.iter().find(|d| d.digest == digest) {
+            Some(d) if d.size == document.len() as u64 => checks.pass(
+                "document.digest",
+                d.name.clone(),
+                format!("SHA-256 {digest} matches"),
+            ),
+            Some(d) => checks.push(
+                "document.digest",
+                d.name.clone(),
+                Outcome::Invalid,
+                "size differs from the proposal",
+            ),
+            None => checks.push(
+                "document.digest",
+                format!("document {digest}"),
+                Outcome::Invalid,
+                "matches no document of the proposal",
+            ),
+        }
+    }
+    title
+}
+
+fn check_record(
+    checks: &mut Checks,
+    record: &SignatureRecord,
+    proposal: &crate::cose::Signed<crate::session::Proposal>,
+    participant: &Participant,
+    prior: &[Digest],
+    store: &TrustStore,
+    policy: &TrustPolicy,
+) {
+    let check = RecordCheck {
+        proposal,
+        participant,
+        prior,
+        store,
+        policy,
+        viewer: None,
+    };
+    let who = participant.party.to_string();
+    for kind in RecordCheckKind::ALL {
+        let (name, what) = match kind {
+            RecordCheckKind::Binding => (
+                "signature.binding",
+                "seal signature, intent proof and mandate bound to this proposal, documents and signer",
+            ),
+            RecordCheckKind::Intent => (
+                "signature.intent",
+                "intent proof by the delegate's own key shortly before signing",
+            ),
+            RecordCheckKind::SealKey => (
+                "signature.seal-key",
+                "seal key valid and unrevoked for the signer at signing time, of the required kind",
+            ),
+            RecordCheckKind::Mandate => (
+                "signature.mandate",
+                "the delegation covers this seal, purpose, value, counterparties and time",
+            ),
+            RecordCheckKind::Identity => (
+                "signature.identity",
+                "signer's identity trusted under the policy at signing time",
+            ),
+            RecordCheckKind::Routing => (
+                "signature.routing",
+                "commits to exactly the earlier routing groups' actions",
+            ),
+        };
+        match record.check(kind, &check) {
+            Ok(()) => checks.pass(name, who.clone(), what),
+            Err(e) => {
+                let outcome = outcome_of_record(&e);
+                checks.push(name, who.clone(), outcome, e.to_string());
+                if kind == RecordCheckKind::Binding {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn outcome_of_session(e: &SessionError) -> Outcome {
+    match e {
+        SessionError::UnknownKeyLog(_) => Outcome::Indeterminate,
+        _ => Outcome::Invalid,
+    }
+}
+
+fn outcome_of_record(e: &RecordError) -> Outcome {
+    match e {
+        RecordError::UnknownKeyLog(_) => Outcome::Indeterminate,
+        RecordError::Mandate(crate::attestation::MandateError::UnknownParty(_)) => {
+            Outcome::Indeterminate
+        }
+        RecordError::Untrusted { verdict, .. }
+            if matches!(**verdict, Verdict::Indeterminate { .. }) =>
+        {
+            Outcome::Indeterminate
+        }
+        _ => Outcome::Invalid,
+    }
+}
+
+fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
+    let condition = |prefixes: &[&str], basis: &str| Condition {
+        outcome: checks.worst(prefixes),
+        basis: basis.to_string(),
+    };
+    Reliability {
+        signer_binding: condition(
+            &[
+                "key-log",
+                "signature.seal-key",
+                "signature.identity",
+                "attestation",
+            ],
+            "each seal key is declared in its signer's own key event log (self-certifying, pre-rotated) and was valid and unrevoked at signing time; each signer's identity is attested under the verifier's trust policy",
+        ),
+        signer_control: condition(
+            &["signature.intent", "signature.mandate"],
+            "each signature rests on an intent proof made by the delegate's own key, bound to this session and its documents, under a seal mandate that covers the seal, purpose, value, counterparties and time",
+        ),
+        signature_integrity: condition(
+            &[
+                "bundle",
+                "proposal",
+                "completion",
+                "action",
+                "signature.binding",
+                "signature.routing",
+                "completeness",
+            ],
+            "every signature is checked over the exact bytes signed (COSE_Sign1, Ed25519, strict); any change to a signature, record or the routing breaks a check",
+        ),
+        document_integrity: if documents_given {
+            condition(
+                &["signature.binding", "document"],
+                "every signature covers the SHA-256 digest of every document, and the documents given match those digests",
+            )
+        } else {
+            Condition {
+                outcome: Outcome::Indeterminate,
+                basis: "every signature covers the SHA-256 digest of every document; no document was given, so the files themselves were not compared".into(),
+            }
+        },
+    }
+}
