@@ -513,7 +513,7 @@ impl TestNetwork {
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
-            session.sign(intent, mandate, &me.contract_seal, Vec::new(), ctx)
+            session.sign(intent, mandate, &me.contract_seal, ctx)
         })
     }
 

@@ -19,7 +19,7 @@ use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::party::PartyId;
-use crate::trust::{TrustPolicy, TrustStore};
+use crate::trust::{TrustPath, TrustPolicy, TrustStore, Verdict, evaluate};
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
@@ -297,6 +297,14 @@ pub enum ActionError {
     /// The signature this party would make is invalid (e.g. its mandate does not cover it).
     #[error("the signature would be invalid: {0}")]
     Record(RecordError),
+    /// A counterparty is not trusted under this party's policy: it will not sign with it.
+    #[error("counterparty {party} is not trusted: {verdict:?}")]
+    Untrusted {
+        /// The counterparty.
+        party: PartyId,
+        /// The verdict.
+        verdict: Box<Verdict>,
+    },
     /// The intent proof does not match this session.
     #[error("the intent proof is for another session, revision, signer or seal")]
     IntentMismatch,
@@ -993,12 +1001,14 @@ impl Session {
 
     /// Signs as this party: the delegate's signed intent proof, the mandate that covers it
     /// and the seal key produce a signature record, checked as any receiver will check it.
+    ///
+    /// The initiator and every other actor must be trusted under this party's policy now;
+    /// the attestations that establish them are recorded in the signature (`relied`).
     pub fn sign(
         &mut self,
         intent: Signed<IntentChallenge>,
         delegation: Signed<Attestation>,
         seal_key: &SecretKey,
-        relied: Vec<Digest>,
         ctx: &Context<'_>,
     ) -> Result<Step, ActionError> {
         let expected = self.intent_challenge(
@@ -1009,6 +1019,7 @@ impl Session {
         if *intent.payload() != expected {
             return Err(ActionError::IntentMismatch);
         }
+        let relied = self.relied_on(ctx)?;
         let p = self.proposal.payload();
         let seal_signature = SealSignature {
             session: p.session,
@@ -1042,6 +1053,43 @@ impl Session {
             })
             .map_err(ActionError::Record)?;
         self.act(MessageBody::Sign(record.to_bytes()), Some(record), ctx)
+    }
+
+    /// Digests of the attestations that establish every counterparty that acts (and the
+    /// initiator) under this party's policy now; refuses if one is not trusted.
+    fn relied_on(&self, ctx: &Context<'_>) -> Result<Vec<Digest>, ActionError> {
+        let p = self.proposal.payload();
+        let mut relied = Vec::new();
+        let counterparties = std::iter::once(p.initiator)
+            .chain(p.actors().map(|a| a.party))
+            .filter(|party| *party != self.me);
+        for party in counterparties {
+            match evaluate(ctx.policy, ctx.store, &party, ctx.now) {
+                Verdict::Trusted { path, .. } => {
+                    let links = match path {
+                        TrustPath::Anchor => Vec::new(),
+                        TrustPath::Chain(links) | TrustPath::Endorsements(links) => links,
+                    };
+                    for link in links {
+                        relied.extend(
+                            ctx.store
+                                .by_id(&link.attestation)
+                                .filter(|a| a.payload().issuer == link.issuer)
+                                .map(Signed::digest),
+                        );
+                    }
+                }
+                verdict => {
+                    return Err(ActionError::Untrusted {
+                        party,
+                        verdict: Box::new(verdict),
+                    });
+                }
+            }
+        }
+        relied.sort();
+        relied.dedup();
+        Ok(relied)
     }
 
     /// Approves as this party.

@@ -643,3 +643,61 @@ fn proposals_round_trip_and_invalid_ones_are_refused() {
     late.deadline = late.created_at;
     assert_eq!(late.check(), Err(ProposalError::Deadline));
 }
+
+#[test]
+fn a_party_will_not_sign_with_an_untrusted_counterparty() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 18);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    let brand_identity = net.nodes[0]
+        .store
+        .about(&brand, crate::attestation::AttestationKind::Identity)
+        .next()
+        .unwrap()
+        .payload()
+        .id;
+    let now = net.now;
+    let revocation = net.nodes[0].party.revoke(brand_identity, now, now);
+    net.publish(&revocation);
+    let err = net.sign(&tier1, sid).unwrap_err();
+    assert!(
+        matches!(err, ActionError::Untrusted { party, .. } if party == brand),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn signatures_record_the_attestations_relied_on() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 19);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    let action = &net.node(&brand).sessions[&sid].actions()[0];
+    let relied = &action
+        .record
+        .as_ref()
+        .unwrap()
+        .seal_signature
+        .payload()
+        .relied;
+    let brand_identity = net.nodes[0]
+        .store
+        .about(&brand, crate::attestation::AttestationKind::Identity)
+        .next()
+        .unwrap()
+        .digest();
+    assert_eq!(relied, &vec![brand_identity]);
+}
