@@ -28,7 +28,7 @@ use signet_protocol::keylog::{
 use signet_protocol::seal::{SealInfo, SealKind};
 use signet_protocol::testkit::{DAY, TestParty, test_key};
 use signet_protocol::trust::{EndorsementRule, TrustAnchor, TrustPolicy};
-use signet_protocol::{Digest, Timestamp};
+use signet_protocol::{Digest, Signature, Timestamp};
 
 const CDDL: &str = include_str!("../../spec/cddl/signet.cddl");
 const REGISTRIES: &str = include_str!("../../spec/13-registries.md");
@@ -93,6 +93,18 @@ fn cose_parts(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
         panic!("protected header and payload are byte strings");
     };
     (protected.clone(), payload.clone())
+}
+
+/// The signature of a COSE_Sign1.
+fn cose_signature(bytes: &[u8]) -> Signature {
+    let value: Value = ciborium::from_reader(bytes).expect("a COSE_Sign1 is CBOR");
+    let Value::Array(items) = value else {
+        panic!("a COSE_Sign1 is an array");
+    };
+    let Some(Value::Bytes(signature)) = items.get(3) else {
+        panic!("the signature is a byte string");
+    };
+    Signature::from_slice(signature).expect("64 bytes")
 }
 
 /// Re-assembles a COSE_Sign1 with another protected header or payload (the signature then
@@ -516,6 +528,122 @@ fn mutated_attestations_are_refused_by_cddl_and_code() {
     });
     assert_invalid("attestation", &empty_name);
     assert!(!decodes(&empty_name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Worked examples: every hex block in the spec marked `<!-- example: name -->` is real output.
+
+/// The spec's Markdown files that carry worked examples.
+const SPEC_TEXTS: &[(&str, &str)] = &[
+    (
+        "02-identifiers.md",
+        include_str!("../../spec/02-identifiers.md"),
+    ),
+    ("03-encoding.md", include_str!("../../spec/03-encoding.md")),
+    (
+        "04-key-event-log.md",
+        include_str!("../../spec/04-key-event-log.md"),
+    ),
+    (
+        "06-attestations.md",
+        include_str!("../../spec/06-attestations.md"),
+    ),
+    (
+        "07-trust-evaluation.md",
+        include_str!("../../spec/07-trust-evaluation.md"),
+    ),
+];
+
+/// The examples, by name: (name, text of the block: hex for bytes).
+fn examples() -> Vec<(&'static str, String)> {
+    let k = |role: &str| test_key("example", role);
+    let t = Timestamp::from_unix(1_800_000_000);
+    let mut log = KeyLog::incept(
+        &k("root-0"),
+        &k("root-1").public_key(),
+        vec![KeyDecl::node(k("node").public_key())],
+        t,
+    )
+    .expect("valid inception");
+    log.rotate(&k("root-1"), &k("root-2").public_key(), t.plus(3600))
+        .expect("valid rotation");
+    let inception = log.events()[0].bytes();
+    let (protected, inception_payload) = cose_parts(inception);
+    let (_, rotation_payload) = cose_parts(log.events()[1].bytes());
+    // Sig_structure (RFC 9052 section 4.4) with empty external AAD: what Ed25519 signs.
+    let to_be_signed = encode_value(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(Vec::new()),
+        Value::Bytes(inception_payload.clone()),
+    ]));
+    let signature = cose_signature(inception);
+    k("root-0")
+        .public_key()
+        .verify(&to_be_signed, &signature)
+        .expect("the signature covers the Sig_structure as the spec states");
+
+    let mut ca = TestParty::new("CA", t);
+    let supplier = TestParty::new("Supplier", t);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::Substantial, t);
+    let (_, identity_payload) = cose_parts(identity.bytes());
+    let policy = TrustPolicy::with_anchors(vec![TrustAnchor {
+        party: ca.id(),
+        name: "Test CA".into(),
+    }]);
+    vec![
+        ("party-id-text", log.party().to_string()),
+        ("party-id-hex", log.party().digest().to_hex()),
+        ("inception-sign1", hex::encode(inception)),
+        ("inception-protected", hex::encode(protected)),
+        ("inception-payload", hex::encode(inception_payload)),
+        ("inception-to-be-signed", hex::encode(to_be_signed)),
+        ("rotation-payload", hex::encode(rotation_payload)),
+        ("identity-payload", hex::encode(identity_payload)),
+        (
+            "trust-policy",
+            hex::encode(codec::encode(&policy).expect("policy encodes")),
+        ),
+    ]
+}
+
+/// The first fenced block after `<!-- example: name -->` in the spec, without whitespace.
+fn spec_example(name: &str) -> Option<String> {
+    let marker = format!("<!-- example: {name} -->");
+    SPEC_TEXTS.iter().find_map(|(_, text)| {
+        let after = &text[text.find(&marker)? + marker.len()..];
+        let open = after.find("```")?;
+        let body = &after[open..];
+        let body = &body[body.find('\n')? + 1..];
+        let close = body.find("```")?;
+        Some(body[..close].split_whitespace().collect())
+    })
+}
+
+#[test]
+fn examples_in_the_spec_are_real_output() {
+    // SIGNET_PRINT_EXAMPLES=1 prints the examples, to write them into the spec.
+    let print = std::env::var_os("SIGNET_PRINT_EXAMPLES").is_some();
+    for (name, text) in examples() {
+        if print {
+            println!("{name}\n{text}\n");
+            continue;
+        }
+        let found = spec_example(name)
+            .unwrap_or_else(|| panic!("no block marked <!-- example: {name} --> in spec/"));
+        assert_eq!(
+            found, text,
+            "example {name} in spec/ is not the code's output"
+        );
+    }
+    // Every marked example is one the test knows (none goes unchecked).
+    let known: Vec<&str> = examples().iter().map(|(n, _)| *n).collect();
+    for (file, text) in SPEC_TEXTS {
+        for piece in text.split("<!-- example: ").skip(1) {
+            let name = piece.split(" -->").next().unwrap_or_default();
+            assert!(known.contains(&name), "{file}: unknown example {name}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
