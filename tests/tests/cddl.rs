@@ -338,6 +338,8 @@ fn every_key_event_kind_matches_its_rule() {
         assert_valid("key-event", &payload);
         assert_valid("key-event-protected-header", &protected);
         assert_valid("signed-key-event", event.bytes());
+        assert_valid("signet-sign1", event.bytes());
+        assert_valid("protected-header", &protected);
         assert_valid("signet-item", event.bytes());
         // The other kinds' rules must not accept it.
         for other in KeyEventKind::KNOWN.iter().filter(|k| **k != kind) {
@@ -363,6 +365,8 @@ fn every_attestation_kind_matches_its_rule() {
         assert_valid("attestation", &payload);
         assert_valid("attestation-protected-header", &protected);
         assert_valid("signed-attestation", signed.bytes());
+        assert_valid("signet-sign1", signed.bytes());
+        assert_valid("protected-header", &protected);
         assert_valid("signet-item", signed.bytes());
         for other in AttestationKind::KNOWN.iter().filter(|k| **k != kind) {
             assert_invalid(attestation_rule(*other), &payload);
