@@ -1,0 +1,783 @@
+//! The CDDL in `spec/cddl/signet.cddl` matches the bytes the code produces, and the registry
+//! tables in `spec/13-registries.md` match the code's code points.
+//!
+//! Every instance here is real output of `signet-protocol`: key events of every kind,
+//! attestations of every kind and trust policies. Each COSE_Sign1 is checked three ways
+//! (the whole array, its protected header, its payload) against the rule the spec names for
+//! it; mutated instances (a renamed field, a wrong type, an extra field, a wrong algorithm)
+//! must be refused by the CDDL and by the code alike, so the schema cannot be vacuous.
+// Test helpers fail the test by panicking, as test code does.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use cddl::validator::{Validator, cbor::CBORValidator};
+
+use ciborium::Value;
+use signet_protocol::attestation::{
+    ATTESTATION_CONTENT_TYPE, AssuranceLevel, Attestation, AttestationKind, Claims,
+    RevocationReason, RevokedEntry, SealCertification, VerificationMethod,
+};
+use signet_protocol::codec::{self, Limits};
+use signet_protocol::cose::Signed;
+use signet_protocol::error::ErrorCode;
+use signet_protocol::keylog::{
+    KEY_EVENT_CONTENT_TYPE, KeyDecl, KeyEvent, KeyEventKind, KeyLog, KeyPurpose,
+};
+use signet_protocol::seal::{SealInfo, SealKind};
+use signet_protocol::testkit::{DAY, TestParty, test_key};
+use signet_protocol::trust::{EndorsementRule, TrustAnchor, TrustPolicy};
+use signet_protocol::{Digest, Signature, Timestamp};
+
+const CDDL: &str = include_str!("../../spec/cddl/signet.cddl");
+const REGISTRIES: &str = include_str!("../../spec/13-registries.md");
+
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+/// Validates `bytes` against the CDDL rule `rule` (any type expression over the spec's rules).
+fn validate(rule: &str, bytes: &[u8]) -> Result<(), String> {
+    let schema = schema_for(rule);
+    let value: Value = ciborium::from_reader(bytes).map_err(|e| e.to_string())?;
+    let mut validator = CBORValidator::new(schema, value.into(), None);
+    validator.validate().map_err(|e| e.to_string())
+}
+
+thread_local! {
+    static SCHEMAS: RefCell<BTreeMap<String, &'static cddl::ast::CDDL<'static>>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The spec's CDDL with an entry rule `rule` in front (the validator checks the first rule),
+/// parsed once per thread and rule: parsing dominates the test's time in debug builds.
+fn schema_for(rule: &str) -> &'static cddl::ast::CDDL<'static> {
+    SCHEMAS.with(|schemas| {
+        *schemas
+            .borrow_mut()
+            .entry(rule.to_string())
+            .or_insert_with(|| {
+                let text: &'static str =
+                    Box::leak(format!("cddl-test-entry = {rule}\n{CDDL}").into_boxed_str());
+                let parsed = cddl::cddl_from_str(text, true)
+                    .unwrap_or_else(|e| panic!("spec/cddl/signet.cddl does not parse: {e}"));
+                Box::leak(Box::new(parsed))
+            })
+    })
+}
+
+#[track_caller]
+fn assert_valid(rule: &str, bytes: &[u8]) {
+    if let Err(e) = validate(rule, bytes) {
+        panic!("{rule} refuses real output {}:\n{e}", hex::encode(bytes));
+    }
+}
+
+#[track_caller]
+fn assert_invalid(rule: &str, bytes: &[u8]) {
+    assert!(
+        validate(rule, bytes).is_err(),
+        "{rule} accepts a mutated instance {}",
+        hex::encode(bytes)
+    );
+}
+
+/// The parts of a COSE_Sign1: (protected header bytes, payload bytes).
+fn cose_parts(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let value: Value = ciborium::from_reader(bytes).expect("a COSE_Sign1 is CBOR");
+    let Value::Array(items) = value else {
+        panic!("a COSE_Sign1 is an array");
+    };
+    let (Some(Value::Bytes(protected)), Some(Value::Bytes(payload))) =
+        (items.first(), items.get(2))
+    else {
+        panic!("protected header and payload are byte strings");
+    };
+    (protected.clone(), payload.clone())
+}
+
+/// The signature of a COSE_Sign1.
+fn cose_signature(bytes: &[u8]) -> Signature {
+    let value: Value = ciborium::from_reader(bytes).expect("a COSE_Sign1 is CBOR");
+    let Value::Array(items) = value else {
+        panic!("a COSE_Sign1 is an array");
+    };
+    let Some(Value::Bytes(signature)) = items.get(3) else {
+        panic!("the signature is a byte string");
+    };
+    Signature::from_slice(signature).expect("64 bytes")
+}
+
+/// Re-assembles a COSE_Sign1 with another protected header or payload (the signature then
+/// no longer verifies, but the CDDL must refuse the structure on its own).
+fn cose_with(bytes: &[u8], protected: Option<Vec<u8>>, payload: Option<Vec<u8>>) -> Vec<u8> {
+    let value: Value = ciborium::from_reader(bytes).expect("a COSE_Sign1 is CBOR");
+    let Value::Array(mut items) = value else {
+        panic!("a COSE_Sign1 is an array");
+    };
+    if let Some(p) = protected {
+        items[0] = Value::Bytes(p);
+    }
+    if let Some(p) = payload {
+        items[2] = Value::Bytes(p);
+    }
+    encode_value(&Value::Array(items))
+}
+
+fn encode_value(value: &Value) -> Vec<u8> {
+    codec::encode(value).expect("test values encode")
+}
+
+fn decode_value(bytes: &[u8]) -> Value {
+    codec::decode(bytes, &Limits::DEFAULT).expect("real output decodes")
+}
+
+/// The entries of a CBOR map.
+type Entries = Vec<(Value, Value)>;
+
+/// Applies `f` to the map at the top of `bytes` (a payload) and re-encodes it.
+fn mutate_map(bytes: &[u8], f: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+    let Value::Map(mut entries) = decode_value(bytes) else {
+        panic!("payload is a map");
+    };
+    f(&mut entries);
+    encode_value(&Value::Map(entries))
+}
+
+fn rename_key(entries: &mut [(Value, Value)], from: &str, to: &str) {
+    let entry = entries
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some(from))
+        .unwrap_or_else(|| panic!("field {from} present"));
+    entry.0 = Value::Text(to.into());
+}
+
+fn set_value(entries: &mut [(Value, Value)], key: &str, value: Value) {
+    let entry = entries
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .unwrap_or_else(|| panic!("field {key} present"));
+    entry.1 = value;
+}
+
+/// A key event log with one event of every kind, including a seal with an image.
+fn key_log_of_every_kind() -> KeyLog {
+    let k = |role: &str| test_key("example", role);
+    let mut log = KeyLog::incept(
+        &k("root-0"),
+        &k("root-1").public_key(),
+        vec![
+            KeyDecl::node(k("node").public_key()),
+            KeyDecl::attest(k("attest").public_key()),
+            KeyDecl::log(k("log").public_key()),
+            KeyDecl::seal(
+                k("seal-contract").public_key(),
+                SealInfo {
+                    kind: SealKind::Contract,
+                    name: "合同专用章".into(),
+                    image: None,
+                },
+            ),
+        ],
+        T0,
+    )
+    .expect("valid inception");
+    log.add_key(
+        &k("root-0"),
+        KeyDecl::seal(
+            k("seal-finance").public_key(),
+            SealInfo {
+                kind: SealKind::Finance,
+                name: "财务专用章".into(),
+                image: Some(Digest::of(b"seal image")),
+            },
+        ),
+        T0.plus(60),
+    )
+    .expect("valid add-key");
+    log.rotate(&k("root-1"), &k("root-2").public_key(), T0.plus(120))
+        .expect("valid rotation");
+    log.retire_key(&k("root-1"), k("node").public_key(), T0.plus(180))
+        .expect("valid retire-key");
+    log.add_key(
+        &k("root-1"),
+        KeyDecl::node(k("node-2").public_key()),
+        T0.plus(240),
+    )
+    .expect("valid add-key");
+    log.retire_party(&k("root-1"), T0.plus(300))
+        .expect("valid retire-party");
+    log
+}
+
+/// The CDDL rule for each key event kind.
+fn key_event_rule(kind: KeyEventKind) -> &'static str {
+    match kind {
+        KeyEventKind::Inception => "inception-event",
+        KeyEventKind::Rotation => "rotation-event",
+        KeyEventKind::AddKey => "add-key-event",
+        KeyEventKind::RetireKey => "retire-key-event",
+        KeyEventKind::RetireParty => "retire-party-event",
+        other => panic!("no rule for {other}"),
+    }
+}
+
+/// One signed attestation of every kind, with optional fields both present and absent.
+fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
+    let mut ca = TestParty::new("CA", T0);
+    let mut supplier = TestParty::new("Supplier", T0);
+    let brand = TestParty::new("Brand", T0);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::High, T0);
+    let identity_id = identity.payload().id;
+    let seal_with_image = ca.attest(
+        supplier.id(),
+        Claims::SealCertification(SealCertification {
+            seal: supplier.contract_seal.public_key(),
+            kind: SealKind::Contract,
+            name: "合同专用章".into(),
+            image: Some(Digest::of(b"seal image")),
+        }),
+        T0,
+        365,
+    );
+    let seal_without_image = ca.attest(
+        supplier.id(),
+        Claims::SealCertification(SealCertification {
+            seal: supplier.company_seal.public_key(),
+            kind: SealKind::Company,
+            name: "公章".into(),
+            image: None,
+        }),
+        T0,
+        365,
+    );
+    let full_mandate = supplier.delegate_contract_seal(
+        &["procurement", "logistics"],
+        Some(10_000),
+        Some(vec![brand.id()]),
+        T0,
+        365,
+    );
+    let open_mandate = supplier.delegate_contract_seal(&["procurement"], None, None, T0, 30);
+    let endorsement = brand_endorsement(&supplier);
+    let revocation = ca.revoke(identity_id, T0.plus(DAY), T0);
+    let key_revocation = supplier.revoke_key(supplier.node.public_key(), T0, T0);
+    let accreditation = ca.accredit(brand.id(), true, T0);
+    let list = ca.revocation_list(
+        vec![RevokedEntry {
+            id: identity_id,
+            effective: T0,
+            reason: RevocationReason::Superseded,
+        }],
+        T0,
+    );
+    let empty_list = supplier.revocation_list(vec![], T0);
+    vec![
+        identity,
+        seal_with_image,
+        seal_without_image,
+        full_mandate,
+        open_mandate,
+        endorsement,
+        revocation,
+        key_revocation,
+        accreditation,
+        list,
+        empty_list,
+    ]
+}
+
+fn brand_endorsement(supplier: &TestParty) -> Signed<Attestation> {
+    let mut brand = TestParty::new("Brand", T0);
+    brand.endorse(supplier, T0)
+}
+
+fn attestation_rule(kind: AttestationKind) -> &'static str {
+    match kind {
+        AttestationKind::Identity => "identity-attestation",
+        AttestationKind::SealCertification => "seal-certification-attestation",
+        AttestationKind::Delegation => "delegation-attestation",
+        AttestationKind::Endorsement => "endorsement-attestation",
+        AttestationKind::Revocation => "revocation-attestation",
+        AttestationKind::Accreditation => "accreditation-attestation",
+        AttestationKind::RevocationList => "revocation-list-attestation",
+        other => panic!("no rule for {other}"),
+    }
+}
+
+fn policies() -> Vec<TrustPolicy> {
+    let ca = TestParty::new("CA", T0);
+    let brand = TestParty::new("Brand", T0);
+    let anchors = vec![TrustAnchor {
+        party: ca.id(),
+        name: "Test CA".into(),
+    }];
+    let with_endorsements = TrustPolicy {
+        endorsements: Some(EndorsementRule {
+            endorsers: vec![ca.id(), brand.id()],
+            threshold: 2,
+        }),
+        ..TrustPolicy::with_anchors(anchors.clone())
+    };
+    let bare = TrustPolicy {
+        max_attestation_age: None,
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(anchors)
+    };
+    vec![with_endorsements, bare]
+}
+
+#[test]
+fn every_key_event_kind_matches_its_rule() {
+    let log = key_log_of_every_kind();
+    let mut kinds = Vec::new();
+    for event in log.events() {
+        let kind = event.payload().change.kind();
+        kinds.push(kind);
+        let (protected, payload) = cose_parts(event.bytes());
+        assert_valid(key_event_rule(kind), &payload);
+        assert_valid("key-event", &payload);
+        assert_valid("key-event-protected-header", &protected);
+        assert_valid("signed-key-event", event.bytes());
+        assert_valid("signet-sign1", event.bytes());
+        assert_valid("protected-header", &protected);
+        assert_valid("signet-item", event.bytes());
+        // The other kinds' rules must not accept it.
+        for other in KeyEventKind::KNOWN.iter().filter(|k| **k != kind) {
+            assert_invalid(key_event_rule(*other), &payload);
+        }
+        // Nor the attestation's content type.
+        assert_invalid("attestation-protected-header", &protected);
+    }
+    for kind in KeyEventKind::KNOWN {
+        assert!(kinds.contains(kind), "{kind} missing from the fixture");
+    }
+}
+
+#[test]
+fn every_attestation_kind_matches_its_rule() {
+    let all = attestations_of_every_kind();
+    let mut kinds = Vec::new();
+    for signed in &all {
+        let kind = signed.payload().claims.kind();
+        kinds.push(kind);
+        let (protected, payload) = cose_parts(signed.bytes());
+        assert_valid(attestation_rule(kind), &payload);
+        assert_valid("attestation", &payload);
+        assert_valid("attestation-protected-header", &protected);
+        assert_valid("signed-attestation", signed.bytes());
+        assert_valid("signet-sign1", signed.bytes());
+        assert_valid("protected-header", &protected);
+        assert_valid("signet-item", signed.bytes());
+        for other in AttestationKind::KNOWN.iter().filter(|k| **k != kind) {
+            assert_invalid(attestation_rule(*other), &payload);
+        }
+        assert_invalid("signed-key-event", signed.bytes());
+    }
+    for kind in AttestationKind::KNOWN {
+        assert!(kinds.contains(kind), "{kind} missing from the fixture");
+    }
+}
+
+#[test]
+fn trust_policies_match_their_rule() {
+    for policy in policies() {
+        policy.check().expect("coherent policy");
+        let bytes = codec::encode(&policy).expect("policy encodes");
+        assert_valid("trust-policy", &bytes);
+        let renamed = mutate_map(&bytes, |m| rename_key(m, "anchors", "trust_anchors"));
+        assert_invalid("trust-policy", &renamed);
+        assert!(codec::decode::<TrustPolicy>(&renamed, &Limits::DEFAULT).is_err());
+    }
+}
+
+#[test]
+fn mutated_key_events_are_refused_by_cddl_and_code() {
+    let log = key_log_of_every_kind();
+    let event = &log.events()[1];
+    let (_, payload) = cose_parts(event.bytes());
+    let decodes = |bytes: &[u8]| codec::decode::<KeyEvent>(bytes, &Limits::DEFAULT).is_ok();
+    assert!(decodes(&payload));
+
+    let mutations: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "renamed field",
+            mutate_map(&payload, |m| rename_key(m, "seq", "sequence")),
+        ),
+        (
+            "text where a timestamp belongs",
+            mutate_map(&payload, |m| {
+                set_value(m, "time", Value::Text("now".into()))
+            }),
+        ),
+        (
+            "unknown extra field",
+            mutate_map(&payload, |m| {
+                m.push((Value::Text("extra".into()), Value::Integer(1.into())))
+            }),
+        ),
+        (
+            "31-byte digest",
+            mutate_map(&payload, |m| {
+                set_value(m, "prev", Value::Bytes(vec![0; 31]))
+            }),
+        ),
+        (
+            "body of another kind",
+            mutate_map(&payload, |m| set_value(m, "kind", Value::Integer(4.into()))),
+        ),
+    ];
+    for (what, bytes) in &mutations {
+        assert_invalid("key-event", bytes);
+        assert!(!decodes(bytes), "the code accepts a key event with {what}");
+        // Inside a COSE_Sign1, `.cbor` must look into the payload.
+        assert_invalid(
+            "signed-key-event",
+            &cose_with(event.bytes(), None, Some(bytes.clone())),
+        );
+    }
+}
+
+#[test]
+fn mutated_protected_headers_are_refused() {
+    let log = key_log_of_every_kind();
+    let event = &log.events()[0];
+    let (protected, _) = cose_parts(event.bytes());
+    let Value::Map(entries) = decode_value(&protected) else {
+        panic!("protected header is a map");
+    };
+    let with = |f: &dyn Fn(&mut Entries)| {
+        let mut e = entries.clone();
+        f(&mut e);
+        encode_value(&Value::Map(e))
+    };
+    let label = |n: i64| Value::Integer(n.into());
+    let es256 = with(&|e| {
+        for entry in e.iter_mut() {
+            if entry.0 == label(1) {
+                entry.1 = label(-7);
+            }
+        }
+    });
+    let eddsa = with(&|e| {
+        for entry in e.iter_mut() {
+            if entry.0 == label(1) {
+                entry.1 = label(-8);
+            }
+        }
+    });
+    let extra = with(&|e| e.push((label(5), Value::Bytes(vec![0; 12]))));
+    let no_kid = with(&|e| e.retain(|(k, _)| *k != label(4)));
+    assert_valid("key-event-protected-header", &eddsa);
+    for bad in [&es256, &extra, &no_kid] {
+        assert_invalid("key-event-protected-header", bad);
+        assert_invalid(
+            "signed-key-event",
+            &cose_with(event.bytes(), Some(bad.clone()), None),
+        );
+        // The code refuses them too (before or at the signature check).
+        assert!(
+            Signed::<KeyEvent>::decode(
+                &cose_with(event.bytes(), Some(bad.clone()), None),
+                KEY_EVENT_CONTENT_TYPE,
+                &Limits::DEFAULT
+            )
+            .is_err()
+        );
+    }
+}
+
+#[test]
+fn mutated_attestations_are_refused_by_cddl_and_code() {
+    let all = attestations_of_every_kind();
+    let decodes = |bytes: &[u8]| codec::decode::<Attestation>(bytes, &Limits::DEFAULT).is_ok();
+    for signed in &all {
+        let (_, payload) = cose_parts(signed.bytes());
+        assert!(decodes(&payload));
+        let mutations = [
+            mutate_map(&payload, |m| rename_key(m, "valid_until", "validUntil")),
+            mutate_map(&payload, |m| {
+                set_value(m, "issuer", Value::Text("ca".into()))
+            }),
+            mutate_map(&payload, |m| set_value(m, "id", Value::Bytes(vec![1; 32]))),
+            mutate_map(&payload, |m| {
+                m.push((Value::Text("extra".into()), Value::Bool(true)))
+            }),
+        ];
+        for bytes in &mutations {
+            assert_invalid("attestation", bytes);
+            assert!(!decodes(bytes));
+        }
+    }
+    // Claims of one kind under another kind's number.
+    let (_, identity) = cose_parts(all[0].bytes());
+    let as_endorsement = mutate_map(&identity, |m| {
+        set_value(
+            m,
+            "kind",
+            Value::Integer(AttestationKind::Endorsement.code().into()),
+        )
+    });
+    assert_invalid("attestation", &as_endorsement);
+    assert!(!decodes(&as_endorsement));
+    // An empty text field breaks a content rule the CDDL states with `.size`.
+    let empty_name = mutate_map(&identity, |m| {
+        let claims = m
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some("claims"))
+            .expect("claims present");
+        let Value::Map(c) = &mut claims.1 else {
+            panic!("claims are a map");
+        };
+        set_value(c, "legal_name", Value::Text(String::new()));
+    });
+    assert_invalid("attestation", &empty_name);
+    assert!(!decodes(&empty_name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Worked examples: every hex block in the spec marked `<!-- example: name -->` is real output.
+
+/// The spec's Markdown files that carry worked examples.
+const SPEC_TEXTS: &[(&str, &str)] = &[
+    (
+        "02-identifiers.md",
+        include_str!("../../spec/02-identifiers.md"),
+    ),
+    ("03-encoding.md", include_str!("../../spec/03-encoding.md")),
+    (
+        "04-key-event-log.md",
+        include_str!("../../spec/04-key-event-log.md"),
+    ),
+    (
+        "06-attestations.md",
+        include_str!("../../spec/06-attestations.md"),
+    ),
+    (
+        "07-trust-evaluation.md",
+        include_str!("../../spec/07-trust-evaluation.md"),
+    ),
+];
+
+/// The examples, by name: (name, text of the block: hex for bytes).
+fn examples() -> Vec<(&'static str, String)> {
+    let k = |role: &str| test_key("example", role);
+    let t = Timestamp::from_unix(1_800_000_000);
+    let mut log = KeyLog::incept(
+        &k("root-0"),
+        &k("root-1").public_key(),
+        vec![KeyDecl::node(k("node").public_key())],
+        t,
+    )
+    .expect("valid inception");
+    log.rotate(&k("root-1"), &k("root-2").public_key(), t.plus(3600))
+        .expect("valid rotation");
+    let inception = log.events()[0].bytes();
+    let (protected, inception_payload) = cose_parts(inception);
+    let (_, rotation_payload) = cose_parts(log.events()[1].bytes());
+    // Sig_structure (RFC 9052 section 4.4) with empty external AAD: what Ed25519 signs.
+    let to_be_signed = encode_value(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(Vec::new()),
+        Value::Bytes(inception_payload.clone()),
+    ]));
+    let signature = cose_signature(inception);
+    k("root-0")
+        .public_key()
+        .verify(&to_be_signed, &signature)
+        .expect("the signature covers the Sig_structure as the spec states");
+
+    let mut ca = TestParty::new("CA", t);
+    let supplier = TestParty::new("Supplier", t);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::Substantial, t);
+    let (_, identity_payload) = cose_parts(identity.bytes());
+    let policy = TrustPolicy::with_anchors(vec![TrustAnchor {
+        party: ca.id(),
+        name: "Test CA".into(),
+    }]);
+    vec![
+        ("party-id-text", log.party().to_string()),
+        ("party-id-hex", log.party().digest().to_hex()),
+        ("inception-sign1", hex::encode(inception)),
+        ("inception-protected", hex::encode(protected)),
+        ("inception-payload", hex::encode(inception_payload)),
+        ("inception-to-be-signed", hex::encode(to_be_signed)),
+        ("rotation-payload", hex::encode(rotation_payload)),
+        ("identity-payload", hex::encode(identity_payload)),
+        (
+            "trust-policy",
+            hex::encode(codec::encode(&policy).expect("policy encodes")),
+        ),
+    ]
+}
+
+/// The first fenced block after `<!-- example: name -->` in the spec, without whitespace.
+fn spec_example(name: &str) -> Option<String> {
+    let marker = format!("<!-- example: {name} -->");
+    SPEC_TEXTS.iter().find_map(|(_, text)| {
+        let after = &text[text.find(&marker)? + marker.len()..];
+        let open = after.find("```")?;
+        let body = &after[open..];
+        let body = &body[body.find('\n')? + 1..];
+        let close = body.find("```")?;
+        Some(body[..close].split_whitespace().collect())
+    })
+}
+
+#[test]
+fn examples_in_the_spec_are_real_output() {
+    // SIGNET_PRINT_EXAMPLES=1 prints the examples, to write them into the spec.
+    let print = std::env::var_os("SIGNET_PRINT_EXAMPLES").is_some();
+    for (name, text) in examples() {
+        if print {
+            println!("{name}\n{text}\n");
+            continue;
+        }
+        let found = spec_example(name)
+            .unwrap_or_else(|| panic!("no block marked <!-- example: {name} --> in spec/"));
+        assert_eq!(
+            found, text,
+            "example {name} in spec/ is not the code's output"
+        );
+    }
+    // Every marked example is one the test knows (none goes unchecked).
+    let known: Vec<&str> = examples().iter().map(|(n, _)| *n).collect();
+    for (file, text) in SPEC_TEXTS {
+        for piece in text.split("<!-- example: ").skip(1) {
+            let name = piece.split(" -->").next().unwrap_or_default();
+            assert!(known.contains(&name), "{file}: unknown example {name}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Registries: spec/13-registries.md and the CDDL enumerations agree with the code.
+
+/// The (value, name) rows of the table that follows the line "Registry: `name`".
+fn registry_table(name: &str) -> Vec<(String, String)> {
+    let marker = format!("Registry: `{name}`");
+    let start = REGISTRIES
+        .find(&marker)
+        .unwrap_or_else(|| panic!("spec/13-registries.md has no {marker}"));
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for line in REGISTRIES[start + marker.len()..].lines().skip(1) {
+        let line = line.trim();
+        if !line.starts_with('|') {
+            if in_table {
+                break;
+            }
+            continue;
+        }
+        in_table = true;
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells.len() < 2 || cells[0].starts_with("---") || cells[0] == "value" {
+            continue;
+        }
+        let strip = |s: &str| s.trim_matches('`').to_string();
+        rows.push((strip(cells[0]), strip(cells[1])));
+    }
+    assert!(!rows.is_empty(), "registry {name} has an empty table");
+    rows
+}
+
+/// The (value, name) pairs of the CDDL enumeration `name = &( a: 1, ... )`.
+fn cddl_enumeration(name: &str) -> Vec<(String, String)> {
+    let marker = format!("\n{name} = &(");
+    let start = CDDL
+        .find(&marker)
+        .unwrap_or_else(|| panic!("signet.cddl has no enumeration {name}"));
+    let body = &CDDL[start + marker.len()..];
+    let end = body.find(')').expect("enumeration closes");
+    body[..end]
+        .lines()
+        .map(|l| l.split(';').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l
+                .trim_end_matches(',')
+                .split_once(':')
+                .expect("name: value");
+            (v.trim().to_string(), n.trim().to_string())
+        })
+        .collect()
+}
+
+fn code_rows(known: impl IntoIterator<Item = (u64, &'static str)>) -> Vec<(String, String)> {
+    known
+        .into_iter()
+        .map(|(code, name)| (code.to_string(), name.to_string()))
+        .collect()
+}
+
+#[test]
+fn registries_match_the_code() {
+    let registries: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::from([
+        (
+            "key-event-kind",
+            code_rows(KeyEventKind::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "key-purpose",
+            code_rows(KeyPurpose::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "seal-kind",
+            code_rows(SealKind::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "attestation-kind",
+            code_rows(AttestationKind::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "assurance-level",
+            code_rows(AssuranceLevel::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "verification-method",
+            code_rows(
+                VerificationMethod::KNOWN
+                    .iter()
+                    .map(|k| (k.code(), k.name())),
+            ),
+        ),
+        (
+            "revocation-reason",
+            code_rows(RevocationReason::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+        (
+            "error-code",
+            code_rows(ErrorCode::KNOWN.iter().map(|k| (k.code(), k.name()))),
+        ),
+    ]);
+    for (name, code) in &registries {
+        assert_eq!(&registry_table(name), code, "spec/13-registries.md, {name}");
+        assert_eq!(&cddl_enumeration(name), code, "signet.cddl, {name}");
+    }
+
+    let content_types = registry_table("content-type");
+    let listed: Vec<&str> = content_types.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(listed, [KEY_EVENT_CONTENT_TYPE, ATTESTATION_CONTENT_TYPE]);
+
+    // The algorithm Signet writes is the first row; real output carries it.
+    let algorithms = registry_table("algorithm");
+    let log = key_log_of_every_kind();
+    let (protected, _) = cose_parts(log.events()[0].bytes());
+    let Value::Map(header) = decode_value(&protected) else {
+        panic!("protected header is a map");
+    };
+    let alg = header
+        .iter()
+        .find(|(k, _)| *k == Value::Integer(1.into()))
+        .and_then(|(_, v)| v.as_integer())
+        .map(i128::from)
+        .expect("alg present");
+    assert_eq!(algorithms[0].0, alg.to_string());
+    assert_eq!(
+        algorithms
+            .iter()
+            .map(|(v, _)| v.as_str())
+            .collect::<Vec<_>>(),
+        ["-19", "-8"]
+    );
+}
