@@ -13,6 +13,8 @@
 //! any thread count. Only the binary touches the terminal; the library writes files only in
 //! [`output`] and reads them only in [`edgelist`] and [`scenario`].
 #![deny(missing_docs)]
+// Firm-indexed loops over several parallel per-firm arrays read more clearly with an index.
+#![allow(clippy::needless_range_loop)]
 
 pub mod adoption;
 pub mod contagion;
