@@ -6,7 +6,8 @@
 //! Repeated rows for the same pair are merged by adding their contract counts; a missing count
 //! means [`DEFAULT_VOLUME`].
 //!
-//! Node file (optional): header `firm,tier[,community]`. Without it, tiers are inferred: firms
+//! Node file (optional): header `firm,tier[,community]`; firms listed there without any
+//! relationship are kept as isolated firms. Without it, tiers are inferred: firms
 //! with no customers are tier 0 and every other firm's tier is its shortest distance from a
 //! tier-0 firm along buyer → supplier edges (firms reachable from no tier-0 firm, which only
 //! happens inside supply cycles, are put in tier 0).
@@ -121,7 +122,6 @@ pub fn read(edges_path: &Path, nodes_path: Option<&Path>) -> Result<Imported, Ed
         }
         *volumes.entry((bi, si)).or_insert(0) += volume;
     }
-    let n = names.len();
     let edges: Vec<Edge> = volumes
         .into_iter()
         .map(|((buyer, supplier), v)| Edge {
@@ -132,17 +132,19 @@ pub fn read(edges_path: &Path, nodes_path: Option<&Path>) -> Result<Imported, Ed
         .collect();
 
     let (tier, community) = match nodes_path {
-        Some(path) => read_nodes(path, &index, n)?,
-        None => (infer_tiers(n, &edges), vec![0; n]),
+        Some(path) => read_nodes(path, &mut index, &mut names)?,
+        None => (infer_tiers(names.len(), &edges), vec![0; names.len()]),
     };
     let network = Network::from_edges(tier, community, edges, true)?;
     Ok(Imported { network, names })
 }
 
+/// Reads tiers and communities; firms listed here without relationships are added as isolated
+/// firms (after all firms of the edge file, in node-file order).
 fn read_nodes(
     path: &Path,
-    index: &BTreeMap<String, u32>,
-    n: usize,
+    index: &mut BTreeMap<String, u32>,
+    names: &mut Vec<String>,
 ) -> Result<(Vec<u8>, Vec<u32>), EdgeListError> {
     let mut reader = open(path)?;
     let headers = reader
@@ -154,15 +156,26 @@ fn read_nodes(
     let tier_col = column(&headers, &["tier"])
         .ok_or_else(|| malformed(path, 1, "header needs a `tier` column"))?;
     let community_col = column(&headers, &["community"]);
-    let mut tier: Vec<Option<u8>> = vec![None; n];
-    let mut community = vec![0u32; n];
+    let mut tier: Vec<Option<u8>> = vec![None; names.len()];
+    let mut community = vec![0u32; names.len()];
     for (row, record) in reader.records().enumerate() {
         let line = row as u64 + 2;
         let record = record.map_err(|e| malformed(path, line, e.to_string()))?;
         let field = |c: usize| record.get(c).unwrap_or("");
-        let Some(&i) = index.get(field(firm_col)) else {
-            // Firms without relationships are not part of the network.
-            continue;
+        let name = field(firm_col);
+        if name.is_empty() {
+            return Err(malformed(path, line, "empty firm identifier"));
+        }
+        let i = match index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = names.len() as u32;
+                index.insert(name.to_owned(), i);
+                names.push(name.to_owned());
+                tier.push(None);
+                community.push(0);
+                i
+            }
         };
         let t: u8 = field(tier_col)
             .parse()
@@ -174,9 +187,11 @@ fn read_nodes(
                 .map_err(|_| malformed(path, line, "community must be a non-negative integer"))?;
         }
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(tier.len());
     for (i, t) in tier.into_iter().enumerate() {
-        out.push(t.ok_or_else(|| malformed(path, 0, format!("no tier given for firm #{i}")))?);
+        out.push(
+            t.ok_or_else(|| malformed(path, 0, format!("no tier given for firm {}", names[i])))?,
+        );
     }
     Ok((out, community))
 }
@@ -299,6 +314,13 @@ mod tests {
             assert_eq!(back.network.tiers()[i], net.tiers()[o]);
             assert_eq!(back.network.communities()[i], net.communities()[o]);
         }
+        // Firms listed only in the node file are kept as isolated firms.
+        let mut nodes_text = std::fs::read_to_string(&n).unwrap();
+        nodes_text.push_str("lonely,2,1\n");
+        std::fs::write(&n, nodes_text).unwrap();
+        let with_isolated = read(&e, Some(&n)).unwrap();
+        assert_eq!(with_isolated.network.len(), net.len() + 1);
+        assert_eq!(with_isolated.network.degree(net.len()), 0);
         // Without the node file, tiers are inferred from the edges and match.
         let inferred = read(&e, None).unwrap();
         for i in 0..inferred.network.len() {
