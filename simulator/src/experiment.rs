@@ -90,11 +90,16 @@ pub fn build_network(
     })
 }
 
-/// Number of work units [`run`] will report through its progress callback.
+/// Number of work units [`run`] will report through its progress callback (one per step of
+/// every run of every variant).
 pub fn task_count(exp: &Experiment) -> u64 {
     exp.points
         .iter()
-        .map(|p| u64::from(p.scenario.runs) * variants(&p.scenario).len() as u64)
+        .map(|p| {
+            u64::from(p.scenario.runs)
+                * variants(&p.scenario).len() as u64
+                * u64::from(p.scenario.steps.max(1))
+        })
         .sum()
 }
 
@@ -105,18 +110,29 @@ fn variants(s: &Scenario) -> Vec<&'static str> {
     }
 }
 
-fn uses_network(s: &Scenario) -> bool {
-    matches!(s.model, ModelSpec::Adoption(_) | ModelSpec::Watts(_))
+/// The network spec of a scenario whose model uses one.
+fn network_of(s: &Scenario) -> Option<&NetworkSpec> {
+    match s.model {
+        ModelSpec::Adoption(_) | ModelSpec::Watts(_) => s.network.as_ref(),
+        ModelSpec::Granovetter(_) | ModelSpec::Bass(_) => None,
+    }
 }
 
-/// Runs every point, run and variant of `exp` on the current rayon thread pool. `progress` is
-/// called once per finished variant run (from worker threads).
-pub fn run(exp: &Experiment, progress: &(dyn Fn() + Sync)) -> Result<ExperimentResult, RunError> {
+/// Runs every point, run and variant of `exp` on the current rayon thread pool. `progress`
+/// receives increments of finished work units ([`task_count`] in all), from worker threads.
+pub fn run(
+    exp: &Experiment,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ExperimentResult, RunError> {
     // Shared networks, one per point unless an earlier point has the same spec and seed.
     let mut shared: Vec<Option<Arc<Network>>> = Vec::with_capacity(exp.points.len());
     for (i, point) in exp.points.iter().enumerate() {
         let s = &point.scenario;
-        if !uses_network(s) || s.resample_network {
+        let Some(spec) = network_of(s) else {
+            shared.push(None);
+            continue;
+        };
+        if s.resample_network {
             shared.push(None);
             continue;
         }
@@ -127,7 +143,7 @@ pub fn run(exp: &Experiment, progress: &(dyn Fn() + Sync)) -> Result<ExperimentR
         });
         let net = match reuse {
             Some(net) => net,
-            None => Arc::new(build_network(&s.network, s.seed, 0, &exp.base_dir)?),
+            None => Arc::new(build_network(spec, s.seed, 0, &exp.base_dir)?),
         };
         shared.push(Some(net));
     }
@@ -148,15 +164,15 @@ pub fn run(exp: &Experiment, progress: &(dyn Fn() + Sync)) -> Result<ExperimentR
         .par_iter()
         .map(|&(point, run, variant)| {
             let s = &exp.points[point].scenario;
-            let net = match &shared[point] {
-                Some(net) => Some(net.clone()),
-                None if uses_network(s) => Some(Arc::new(build_network(
-                    &s.network,
+            let net = match (&shared[point], network_of(s)) {
+                (Some(net), _) => Some(net.clone()),
+                (None, Some(spec)) => Some(Arc::new(build_network(
+                    spec,
                     s.seed,
                     u64::from(run),
                     &exp.base_dir,
                 )?)),
-                None => None,
+                (None, None) => None,
             };
             let records = run_variants(s, point, run, net.as_deref(), variant, progress);
             Ok(records)
@@ -175,8 +191,9 @@ fn run_variants(
     run: u32,
     net: Option<&Network>,
     only: Option<usize>,
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<RunRecord> {
+    let units = u64::from(s.steps.max(1));
     let r = u64::from(run);
     let mut out = Vec::new();
     match (&s.model, net) {
@@ -188,7 +205,13 @@ fn run_variants(
                 }
                 let mut sim =
                     AdoptionRun::new(net, params, &firms, d, derive_rng(s.seed, "dynamics", &[r]));
-                sim.run(s.steps);
+                for _ in 0..s.steps {
+                    sim.advance();
+                    progress(1);
+                }
+                if s.steps == 0 {
+                    progress(1);
+                }
                 let refusals = sim.refusals();
                 let trace = sim.into_trace();
                 out.push(RunRecord {
@@ -202,7 +225,6 @@ fn run_variants(
                     refusals: Some(refusals),
                     watts_condition: None,
                 });
-                progress();
             }
         }
         (ModelSpec::Watts(params), Some(net)) => {
@@ -239,7 +261,7 @@ fn run_variants(
                 net.edge_count() as u64,
                 Some(condition),
             ));
-            progress();
+            progress(units);
         }
         (ModelSpec::Granovetter(thresholds), _) => {
             let mut rng = derive_rng(s.seed, "dynamics", &[r]);
@@ -253,7 +275,7 @@ fn run_variants(
                     .collect(),
             };
             out.push(contagion_record(point, run, "granovetter", trace, 0, None));
-            progress();
+            progress(units);
         }
         (ModelSpec::Bass(params), _) => {
             let mut rng = derive_rng(s.seed, "dynamics", &[r]);
@@ -266,7 +288,7 @@ fn run_variants(
                     .collect(),
             };
             out.push(contagion_record(point, run, "bass", trace, 0, None));
-            progress();
+            progress(units);
         }
         // uses_network() guarantees a network for the adoption and Watts models.
         (ModelSpec::Adoption(_) | ModelSpec::Watts(_), None) => {}
@@ -302,5 +324,69 @@ fn contagion_record(
         edges,
         refusals: None,
         watts_condition,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn run_text(text: &str) -> (Experiment, ExperimentResult) {
+        let exp = Experiment::parse(text, PathBuf::new()).unwrap();
+        let result = run(&exp, &|_| {}).unwrap();
+        (exp, result)
+    }
+
+    #[test]
+    fn granovetter_and_bass_need_no_network() {
+        let (_, result) = run_text(
+            "name = \"g\"\nseed = 1\n[model]\nkind = \"granovetter\"\ndistribution = \"uniform\"\npopulation = 100\n[sweep]\n\"model.bump\" = [500, 1]\n",
+        );
+        let finals: Vec<u64> = result
+            .records
+            .iter()
+            .map(|r| r.totals.final_adopters)
+            .collect();
+        assert_eq!(finals, vec![100, 1]);
+        let (_, result) = run_text(
+            "name = \"b\"\nseed = 1\nruns = 2\nsteps = 40\n[model]\nkind = \"bass\"\npopulation = 2000\np = 0.03\nq = 0.38\ndt = 0.5\n",
+        );
+        assert_eq!(result.records.len(), 2);
+        assert!(result.records.iter().all(|r| r.trace.steps.len() == 40));
+        let missing = "name = \"a\"\nseed = 1\n[model]\nkind = \"adoption\"\n";
+        assert!(Experiment::parse(missing, PathBuf::new()).is_err());
+    }
+
+    #[test]
+    fn deployment_models_share_network_and_seeds() {
+        let text = "name = \"a\"\nseed = 3\nruns = 2\nsteps = 12\n[network]\nkind = \"tiered\"\ntiers = [2, 20, 80]\n[model]\nkind = \"adoption\"\n";
+        let (_, result) = run_text(text);
+        assert_eq!(result.records.len(), 6);
+        // Same network for every run and deployment model: same total contracts.
+        let totals: Vec<u64> = result
+            .records
+            .iter()
+            .map(|r| r.totals.contracts_electronic + r.totals.contracts_paper)
+            .collect();
+        assert!(totals.windows(2).all(|w| w[0] == w[1]));
+        // Records come in (point, run, variant) order.
+        let order: Vec<(u32, &str)> = result.records.iter().map(|r| (r.run, r.variant)).collect();
+        assert_eq!(order[0], (0, "saas"));
+        assert_eq!(order[5], (1, "federated"));
+        // Re-running gives identical traces.
+        let (_, again) = run_text(text);
+        for (a, b) in result.records.iter().zip(&again.records) {
+            assert_eq!(a.trace, b.trace);
+        }
+    }
+
+    #[test]
+    fn watts_resampled_networks_differ_per_run() {
+        let text = "name = \"w\"\nseed = 3\nruns = 3\nresample_network = true\n[network]\nkind = \"gnp\"\nn = 500\nmean_degree = 3.0\n[model]\nkind = \"watts\"\nphi = 0.18\n";
+        let (_, result) = run_text(text);
+        let edges: Vec<u64> = result.records.iter().map(|r| r.edges).collect();
+        assert!(edges[0] != edges[1] || edges[1] != edges[2]);
+        assert!(result.records.iter().all(|r| r.watts_condition.is_some()));
     }
 }

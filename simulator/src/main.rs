@@ -153,12 +153,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                     let Some(point) = exp.points.first() else {
                         bail!("scenario has no grid points");
                     };
-                    experiment::build_network(
-                        &point.scenario.network,
-                        point.scenario.seed,
-                        0,
-                        &exp.base_dir,
-                    )?
+                    let Some(spec) = &point.scenario.network else {
+                        bail!("the scenario has no [network]");
+                    };
+                    experiment::build_network(spec, point.scenario.seed, 0, &exp.base_dir)?
                 }
                 (None, Some(edges)) => edgelist::read(edges, nodes.as_deref())?.network,
                 (None, None) => bail!("give a scenario file or --edges FILE"),
@@ -182,12 +180,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let Some(point) = exp.points.first() else {
                 bail!("scenario has no grid points");
             };
-            let net = experiment::build_network(
-                &point.scenario.network,
-                point.scenario.seed,
-                *index,
-                &exp.base_dir,
-            )?;
+            let Some(spec) = &point.scenario.network else {
+                bail!("the scenario has no [network]");
+            };
+            let net = experiment::build_network(spec, point.scenario.seed, *index, &exp.base_dir)?;
             edgelist::write(&net, edges, nodes.as_deref())?;
             eprintln!("wrote {} firms, {} edges", net.len(), net.edge_count());
             Ok(ExitCode::SUCCESS)
@@ -273,13 +269,13 @@ fn run(exp: &Experiment, out: Option<&Path>, quiet: bool) -> Result<()> {
     } else {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} runs ({eta} left)",
+            "{elapsed_precise} [{bar:40}] {pos}/{len} run-steps ({eta} left)",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar
     };
-    let result = experiment::run(exp, &|| bar.inc(1))?;
+    let result = experiment::run(exp, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     let written = output::write_all(&out, exp, &result)?;
     if !quiet {

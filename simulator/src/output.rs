@@ -119,6 +119,8 @@ pub struct VariantSummary {
     pub final_fraction: Distribution,
     /// Share of runs whose final fraction reached `global_fraction`.
     pub p_global_cascade: f64,
+    /// 95 % Wilson score interval of `p_global_cascade`.
+    pub p_global_cascade_ci95: [f64; 2],
     /// Counts of runs by final fraction in [`HISTOGRAM_BINS`] equal bins over [0, 1].
     pub cascade_size_histogram: Vec<u64>,
     /// Time to 50 % adoption of all firms.
@@ -329,6 +331,7 @@ fn summarise_variant(s: &Scenario, name: &str, runs: &[&RunRecord]) -> VariantSu
         runs: runs.len(),
         final_fraction: Distribution::of(&fractions),
         p_global_cascade: global as f64 / n,
+        p_global_cascade_ci95: wilson_interval(global as f64, runs.len() as f64),
         cascade_size_histogram: histogram,
         time_to_50: TimeTo::of(runs.iter().map(|r| r.totals.time_to_50)),
         time_to_90: TimeTo::of(runs.iter().map(|r| r.totals.time_to_90)),
@@ -348,6 +351,19 @@ fn summarise_variant(s: &Scenario, name: &str, runs: &[&RunRecord]) -> VariantSu
         bass_closed_form: bass_closed_form_values,
         bass_max_abs_deviation: bass_dev,
     }
+}
+
+/// 95 % Wilson score interval for `successes` out of `trials`.
+pub fn wilson_interval(successes: f64, trials: f64) -> [f64; 2] {
+    if trials <= 0.0 {
+        return [0.0, 1.0];
+    }
+    let z = 1.959_963_984_540_054;
+    let p = successes / trials;
+    let denominator = 1.0 + z * z / trials;
+    let centre = (p + z * z / (2.0 * trials)) / denominator;
+    let half = z * (p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)).sqrt() / denominator;
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> OutputError + '_ {
@@ -684,6 +700,17 @@ mod tests {
         let d = Distribution::of(&[5.0, 1.0, 3.0, 2.0, 4.0]);
         assert_eq!((d.min, d.median, d.max, d.mean), (1.0, 3.0, 5.0, 3.0));
         assert!((d.sd - 2.5f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn wilson_interval_known_value() {
+        // 84 of 100: Wilson 95 % interval ≈ [0.7564, 0.8988].
+        let [lo, hi] = wilson_interval(84.0, 100.0);
+        assert!(
+            (lo - 0.7564).abs() < 1e-3 && (hi - 0.8988).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson_interval(0.0, 0.0), [0.0, 1.0]);
     }
 
     #[test]

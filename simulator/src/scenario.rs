@@ -150,8 +150,10 @@ pub struct Scenario {
     /// runs and deployment models).
     #[serde(default)]
     pub resample_network: bool,
-    /// The network.
-    pub network: NetworkSpec,
+    /// The network (required by the adoption and Watts models; the fully mixed Granovetter and
+    /// Bass models have none).
+    #[serde(default)]
+    pub network: Option<NetworkSpec>,
     /// The model.
     pub model: ModelSpec,
     /// Output options.
@@ -204,10 +206,17 @@ impl Scenario {
             }
             ModelSpec::Granovetter(_) => {}
         }
-        if let NetworkSpec::Gnp { p, mean_degree, .. } = &self.network
+        if let Some(NetworkSpec::Gnp { p, mean_degree, .. }) = &self.network
             && p.is_some() == mean_degree.is_some()
         {
             return bad("network", "gnp needs exactly one of p and mean_degree");
+        }
+        let needs_network = matches!(self.model, ModelSpec::Adoption(_) | ModelSpec::Watts(_));
+        if needs_network && self.network.is_none() {
+            return bad(
+                "network",
+                "the adoption and Watts models need a [network] table",
+            );
         }
         Ok(())
     }
@@ -439,7 +448,7 @@ paper_cost = 50.0
         assert_eq!(p.assignments[0].1, ParamValue::Float(80.0));
         assert_eq!(p.assignments[1].1, ParamValue::Float(0.5));
         match &p.scenario.network {
-            NetworkSpec::Tiered(t) => assert_eq!(t.overlap, 0.5),
+            Some(NetworkSpec::Tiered(t)) => assert_eq!(t.overlap, 0.5),
             other => panic!("{other:?}"),
         }
         let bad = format!("{BASE}\n[sweep]\n\"model.no_such\" = [1]\n");
