@@ -440,6 +440,21 @@ mod tests {
     }
 
     #[test]
+    fn tiered_degree_tails_follow_parameters() {
+        // Customers of shared suppliers: Pareto(2, 2.5) floored; the fitted tail exponent of the
+        // customer counts must come back near 2.5.
+        let mut p = TieredParams::with_tiers(vec![2_000, 30_000]);
+        p.overlap = 1.0;
+        let net = tiered(&p, &mut derive_rng(8, "network", &[0])).unwrap();
+        let customers: Vec<u64> = (2_000..32_000)
+            .map(|i| net.customer_degree(i) as u64)
+            .collect();
+        let fit = crate::stats::DegreeSummary::of(&customers).tail.unwrap();
+        assert!((fit.alpha - 2.5).abs() < 0.25, "{fit:?}");
+        assert!(customers.iter().all(|&c| c >= 2));
+    }
+
+    #[test]
     fn tiered_is_deterministic() {
         let p = small_tiered();
         let a = tiered(&p, &mut derive_rng(9, "network", &[0])).unwrap();
