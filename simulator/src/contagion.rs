@@ -178,6 +178,68 @@ pub fn watts_condition(net: &Network, required: &[u32]) -> f64 {
     }
 }
 
+/// Watts's analytic probability that a single random seed triggers a global cascade: the
+/// share of nodes in the *extended vulnerable cluster* (the giant cluster of vulnerable nodes
+/// plus its neighbours), from generating functions on the graph's degree distribution
+/// (configuration-model approximation; Watts 2002, after Newman, Strogatz and Watts 2001).
+///
+/// With `p_k` the share of nodes of degree k, `ρ_k` the share of those that are vulnerable,
+/// `z` the mean degree and `q_k = (k+1) p_{k+1} / z`, the probability `u` that an edge does
+/// not lead into the giant vulnerable cluster is the smallest root in [0, 1] of
+/// `u = Σ_k q_k (1 − ρ_{k+1} + ρ_{k+1} u^k)`, and the cascade probability is
+/// `1 − Σ_k p_k u^k`.
+pub fn watts_cascade_probability(net: &Network, required: &[u32]) -> f64 {
+    let n = net.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let max_degree = (0..n).map(|i| net.degree(i)).max().unwrap_or(0);
+    let mut count = vec![0f64; max_degree + 2];
+    let mut vulnerable = vec![0f64; max_degree + 2];
+    for i in 0..n {
+        let k = net.degree(i);
+        count[k] += 1.0;
+        if k >= 1 && required[i] <= 1 {
+            vulnerable[k] += 1.0;
+        }
+    }
+    let p: Vec<f64> = count.iter().map(|c| c / n as f64).collect();
+    let rho: Vec<f64> = count
+        .iter()
+        .zip(&vulnerable)
+        .map(|(c, v)| if *c > 0.0 { v / c } else { 0.0 })
+        .collect();
+    let z: f64 = p.iter().enumerate().map(|(k, pk)| k as f64 * pk).sum();
+    if z <= 0.0 {
+        return 0.0;
+    }
+    let q: Vec<f64> = (0..=max_degree)
+        .map(|k| (k + 1) as f64 * p[k + 1] / z)
+        .collect();
+    // Fixed-point iteration from 0 increases monotonically to the smallest root.
+    let mut u = 0.0f64;
+    for _ in 0..100_000 {
+        let mut next = 0.0;
+        let mut power = 1.0; // u^k
+        for k in 0..=max_degree {
+            next += q[k] * (1.0 - rho[k + 1] + rho[k + 1] * power);
+            power *= u;
+        }
+        let done = (next - u).abs() < 1e-13;
+        u = next;
+        if done {
+            break;
+        }
+    }
+    let mut generating = 0.0;
+    let mut power = 1.0;
+    for pk in p.iter().take(max_degree + 1) {
+        generating += pk * power;
+        power *= u;
+    }
+    (1.0 - generating).clamp(0.0, 1.0)
+}
+
 /// Parameters of Watts's model as they appear in a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,18 +264,34 @@ pub fn watts_thresholds<R: Rng + ?Sized>(n: usize, params: &WattsParams, rng: &m
         .collect()
 }
 
-/// One Watts cascade on `net` from one uniformly random seed. Returns the cascade and the value
-/// of the cascade condition for this graph.
+/// One Watts run on `net` from one uniformly random seed, with the analytic quantities of the
+/// same graph and thresholds.
+#[derive(Debug, Clone)]
+pub struct WattsOutcome {
+    /// The cascade.
+    pub cascade: Cascade,
+    /// [`watts_condition`] of this graph.
+    pub condition: f64,
+    /// [`watts_cascade_probability`] of this graph.
+    pub cascade_probability: f64,
+}
+
+/// One Watts cascade on `net` from one uniformly random seed.
 pub fn watts_run<R: Rng + ?Sized>(
     net: &Network,
     params: &WattsParams,
     rng: &mut R,
-) -> (Cascade, f64) {
+) -> WattsOutcome {
     let phi = watts_thresholds(net.len(), params, rng);
     let required = required_from_fractions(net, &phi);
     let condition = watts_condition(net, &required);
+    let cascade_probability = watts_cascade_probability(net, &required);
     let seed = below(rng, net.len() as u64) as u32;
-    (cascade(net, &required, &[seed]), condition)
+    WattsOutcome {
+        cascade: cascade(net, &required, &[seed]),
+        condition,
+        cascade_probability,
+    }
 }
 
 /// Granovetter's model in its original, fully mixed form: `thresholds[i]` is the number of
@@ -483,6 +561,19 @@ mod tests {
         let req = required_from_fractions(&net, &vec![0.18; n]);
         let g = watts_condition(&net, &req);
         assert!((g - 1.734).abs() < 0.06, "{g}");
+    }
+
+    #[test]
+    fn cascade_probability_matches_poisson_values() {
+        // Values of the generating-function solution for Poisson degrees, φ = 0.18 (computed
+        // independently): z = 2 → 0.754, z = 3 → 0.873, z = 0.5 and 10 → 0.
+        let n = 40_000;
+        for (z, expected) in [(0.5, 0.0), (2.0, 0.754), (3.0, 0.873), (10.0, 0.0)] {
+            let net = gnp(n, z / (n as f64 - 1.0), &mut derive_rng(7, "t", &[])).unwrap();
+            let req = required_from_fractions(&net, &vec![0.18; n]);
+            let p = watts_cascade_probability(&net, &req);
+            assert!((p - expected).abs() < 0.02, "z={z}: {p}");
+        }
     }
 
     proptest::proptest! {

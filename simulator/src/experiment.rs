@@ -46,6 +46,9 @@ pub struct RunRecord {
     pub refusals: Option<u64>,
     /// Watts's cascade condition `Σ k(k−1)ρ_k p_k / z` on the graph of this run.
     pub watts_condition: Option<f64>,
+    /// Watts's analytic probability of a global cascade on the graph of this run
+    /// ([`crate::contagion::watts_cascade_probability`]).
+    pub watts_cascade_probability: Option<f64>,
 }
 
 /// All runs of an experiment, ordered by (point, run, variant).
@@ -224,12 +227,14 @@ fn run_variants(
                     edges: net.edge_count() as u64,
                     refusals: Some(refusals),
                     watts_condition: None,
+                    watts_cascade_probability: None,
                 });
             }
         }
         (ModelSpec::Watts(params), Some(net)) => {
             let mut rng = derive_rng(s.seed, "dynamics", &[r]);
-            let (cascade, condition) = watts_run(net, params, &mut rng);
+            let outcome = watts_run(net, params, &mut rng);
+            let cascade = &outcome.cascade;
             let tiers = net.tier_count().max(1);
             let mut trace = Trace {
                 tier_sizes: net.tier_sizes().into_iter().map(|x| x as u64).collect(),
@@ -253,14 +258,10 @@ fn run_variants(
                 }
                 trace.steps.push(adopters_only(&cumulative));
             }
-            out.push(contagion_record(
-                point,
-                run,
-                "watts",
-                trace,
-                net.edge_count() as u64,
-                Some(condition),
-            ));
+            let mut record = contagion_record(point, run, "watts", trace, net.edge_count() as u64);
+            record.watts_condition = Some(outcome.condition);
+            record.watts_cascade_probability = Some(outcome.cascade_probability);
+            out.push(record);
             progress(units);
         }
         (ModelSpec::Granovetter(thresholds), _) => {
@@ -274,7 +275,7 @@ fn run_variants(
                     .map(|&a| adopters_only(&[u64::from(a)]))
                     .collect(),
             };
-            out.push(contagion_record(point, run, "granovetter", trace, 0, None));
+            out.push(contagion_record(point, run, "granovetter", trace, 0));
             progress(units);
         }
         (ModelSpec::Bass(params), _) => {
@@ -287,7 +288,7 @@ fn run_variants(
                     .map(|&a| adopters_only(&[u64::from(a)]))
                     .collect(),
             };
-            out.push(contagion_record(point, run, "bass", trace, 0, None));
+            out.push(contagion_record(point, run, "bass", trace, 0));
             progress(units);
         }
         // uses_network() guarantees a network for the adoption and Watts models.
@@ -312,7 +313,6 @@ fn contagion_record(
     variant: &'static str,
     trace: Trace,
     edges: u64,
-    watts_condition: Option<f64>,
 ) -> RunRecord {
     RunRecord {
         point,
@@ -323,7 +323,8 @@ fn contagion_record(
         has_contracts: false,
         edges,
         refusals: None,
-        watts_condition,
+        watts_condition: None,
+        watts_cascade_probability: None,
     }
 }
 

@@ -140,6 +140,9 @@ pub struct VariantSummary {
     /// Mean of Watts's cascade condition over runs (Watts model only); > 1 means inside the
     /// cascade window.
     pub watts_condition: Option<f64>,
+    /// Mean over runs of Watts's analytic probability of a global cascade from one seed (the
+    /// extended vulnerable cluster), to compare with `p_global_cascade` (Watts model only).
+    pub watts_cascade_probability: Option<f64>,
     /// Closed-form Bass `F(t)` at the end of each step (Bass model only).
     pub bass_closed_form: Option<Vec<f64>>,
     /// Largest |mean simulated fraction − F(t)| over the steps (Bass model only).
@@ -348,6 +351,10 @@ fn summarise_variant(s: &Scenario, name: &str, runs: &[&RunRecord]) -> VariantSu
             .first()
             .and_then(|r| r.watts_condition)
             .map(|_| mean(&|r| r.watts_condition.unwrap_or(0.0))),
+        watts_cascade_probability: runs
+            .first()
+            .and_then(|r| r.watts_cascade_probability)
+            .map(|_| mean(&|r| r.watts_cascade_probability.unwrap_or(0.0))),
         bass_closed_form: bass_closed_form_values,
         bass_max_abs_deviation: bass_dev,
     }
@@ -439,7 +446,7 @@ pub fn runs_csv(exp: &Experiment, result: &ExperimentResult) -> String {
         out.push(',');
         out.push_str(&csv_field(axis));
     }
-    out.push_str(",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,total_cost,refusals,watts_condition\n");
+    out.push_str(",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,total_cost,refusals,watts_condition,watts_cascade_probability\n");
     for r in &result.records {
         let point = &exp.points[r.point];
         let t = &r.totals;
@@ -476,7 +483,13 @@ pub fn runs_csv(exp: &Experiment, result: &ExperimentResult) -> String {
         } else {
             out.push_str(",,,,,");
         }
-        let _ = writeln!(out, ",{},{}", opt(r.refusals), opt(r.watts_condition));
+        let _ = writeln!(
+            out,
+            ",{},{},{}",
+            opt(r.refusals),
+            opt(r.watts_condition),
+            opt(r.watts_cascade_probability)
+        );
     }
     out
 }
