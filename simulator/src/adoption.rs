@@ -658,7 +658,11 @@ impl<'a> AdoptionRun<'a> {
                 break;
             }
             let f = i as usize;
-            if !self.adopted[f] && !self.pending[f] && !self.blocked[f] {
+            // On-premises, adopting means running a system for one's own suppliers; a firm
+            // without suppliers has nothing to run one for (it can only join its customers').
+            let pointless =
+                self.deployment == Deployment::OnPremises && self.net.supplier_degree(f) == 0;
+            if !self.adopted[f] && !self.pending[f] && !self.blocked[f] && !pointless {
                 self.pending[f] = true; // marks "chosen this step"; cleared when applied
                 adopting.push(f as u32);
             }
