@@ -286,9 +286,14 @@ pub fn watts_run<R: Rng + ?Sized>(
     let required = required_from_fractions(net, &phi);
     let condition = watts_condition(net, &required);
     let cascade_probability = watts_cascade_probability(net, &required);
-    let seed = below(rng, net.len() as u64) as u32;
+    // An empty graph has no node to seed.
+    let seeds: Vec<u32> = if net.is_empty() {
+        Vec::new()
+    } else {
+        vec![below(rng, net.len() as u64) as u32]
+    };
     WattsOutcome {
-        cascade: cascade(net, &required, &[seed]),
+        cascade: cascade(net, &required, &seeds),
         condition,
         cascade_probability,
     }

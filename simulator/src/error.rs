@@ -81,7 +81,7 @@ pub enum GenerateError {
 #[non_exhaustive]
 pub enum EdgeListError {
     /// File-system error.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io {
         /// File.
         path: PathBuf,
@@ -89,7 +89,7 @@ pub enum EdgeListError {
         source: std::io::Error,
     },
     /// Malformed CSV row.
-    #[error("{path}, line {line}: {reason}")]
+    #[error("{}, line {line}: {reason}", .path.display())]
     Malformed {
         /// File.
         path: PathBuf,
@@ -108,7 +108,7 @@ pub enum EdgeListError {
 #[non_exhaustive]
 pub enum ScenarioError {
     /// File-system error.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io {
         /// File.
         path: PathBuf,
@@ -116,7 +116,7 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// TOML syntax or schema error.
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", .path.display())]
     Parse {
         /// File.
         path: PathBuf,
@@ -146,10 +146,10 @@ pub enum ScenarioError {
 #[non_exhaustive]
 pub enum RunError {
     /// Network generation failed.
-    #[error("generating network: {0}")]
+    #[error("generating network")]
     Generate(#[from] GenerateError),
     /// Importing a network failed.
-    #[error("importing network: {0}")]
+    #[error("importing network")]
     Import(#[from] EdgeListError),
     /// The scenario is invalid.
     #[error(transparent)]
@@ -161,7 +161,7 @@ pub enum RunError {
 #[non_exhaustive]
 pub enum OutputError {
     /// File-system error.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io {
         /// File.
         path: PathBuf,
@@ -169,7 +169,7 @@ pub enum OutputError {
         source: std::io::Error,
     },
     /// Serialisation error (JSON or CSV).
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", .path.display())]
     Encode {
         /// File.
         path: PathBuf,
@@ -177,7 +177,7 @@ pub enum OutputError {
         message: String,
     },
     /// Chart rendering error.
-    #[error("chart {path}: {message}")]
+    #[error("chart {}: {message}", .path.display())]
     Chart {
         /// File.
         path: PathBuf,
