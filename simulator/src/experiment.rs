@@ -390,4 +390,41 @@ mod tests {
         assert!(edges[0] != edges[1] || edges[1] != edges[2]);
         assert!(result.records.iter().all(|r| r.watts_condition.is_some()));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Whatever numbers a user writes, loading and running either fails with an error or
+        /// produces consistent records; it never panics.
+        #[test]
+        fn arbitrary_parameters_never_panic(
+            tiers in proptest::collection::vec(0u32..40, 1..4),
+            overlap in -0.05f64..1.05,
+            customer_exponent in 0.9f64..4.0,
+            buyer_exponent in 0.9f64..4.0,
+            volume_log_mean in -5.0f64..40.0,
+            volume_log_sd in -0.1f64..4.0,
+            communities in 0u32..4,
+            steps in 0u32..20,
+            review_rate in -0.05f64..1.05,
+            spontaneous_rate in -0.01f64..1.01,
+            paper_cost in -10.0f64..100.0,
+        ) {
+            let text = format!(
+                "name = \"p\"\nseed = 1\nruns = 2\nsteps = {steps}\n[network]\nkind = \"tiered\"\n\
+                 tiers = {tiers:?}\noverlap = {overlap:?}\ncustomer_exponent = {customer_exponent:?}\n\
+                 buyer_exponent = {buyer_exponent:?}\nvolume_log_mean = {volume_log_mean:?}\n\
+                 volume_log_sd = {volume_log_sd:?}\ncommunities = {communities}\n[model]\n\
+                 kind = \"adoption\"\nreview_rate = {review_rate:?}\n\
+                 spontaneous_rate = {spontaneous_rate:?}\npaper_cost = {paper_cost:?}\n"
+            );
+            let Ok(exp) = Experiment::parse(&text, PathBuf::new()) else { return Ok(()); };
+            let Ok(result) = run(&exp, &|_| {}) else { return Ok(()); };
+            proptest::prop_assert_eq!(result.records.len(), 6);
+            for r in &result.records {
+                proptest::prop_assert_eq!(r.trace.steps.len(), steps as usize);
+                proptest::prop_assert!(r.totals.final_fraction <= 1.0);
+                proptest::prop_assert!(r.totals.total_cost.is_finite());
+            }
+        }
+    }
 }
