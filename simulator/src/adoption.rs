@@ -295,6 +295,85 @@ impl Firms {
     }
 }
 
+/// The static part of every firm's decision under one deployment model (MODEL.md §7.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRules {
+    /// Yearly contract volume with electronic-capable counterparties at which adopting pays.
+    pub threshold: Vec<u64>,
+    /// Volume a buyer counts on without waiting for anyone: suppliers it will require to adopt
+    /// (SaaS, federated) or that will join its system (on-premises).
+    pub anticipated: Vec<u64>,
+    /// On-premises, per edge: the supplier joins once the buyer runs a system (empty otherwise).
+    pub would_join: Vec<bool>,
+    /// Firms that refuse the deployment model (SaaS: data-sovereign firms).
+    pub blocked: Vec<bool>,
+}
+
+impl DecisionRules {
+    /// Computes the rules for `deployment`.
+    pub fn new(
+        net: &Network,
+        params: &AdoptionParams,
+        firms: &Firms,
+        deployment: Deployment,
+    ) -> Self {
+        let n = net.len();
+        let h = params.horizon_steps();
+        let costs = params.costs(deployment);
+        let blocked: Vec<bool> = match deployment {
+            Deployment::Saas => firms.sovereign.clone(),
+            _ => vec![false; n],
+        };
+        let join_cost = params.verification_cost + params.seal_system_cost * h;
+        let join_threshold = params.volume_threshold(join_cost);
+        let would_join: Vec<bool> = match deployment {
+            Deployment::OnPremises => net
+                .edges()
+                .iter()
+                .enumerate()
+                .map(|(e, edge)| {
+                    (firms.power[e] && firms.mandates[edge.buyer as usize])
+                        || u64::from(edge.volume) >= join_threshold
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut threshold = Vec::with_capacity(n);
+        let mut anticipated = vec![0u64; n];
+        for i in 0..n {
+            let s = firms.size[i] as usize;
+            let cost = match deployment {
+                Deployment::OnPremises => {
+                    costs.setup[s] + (costs.operating[s] + params.seal_system_cost) * h
+                }
+                _ => {
+                    costs.setup[s]
+                        + params.verification_cost
+                        + (costs.operating[s] + params.seal_system_cost) * h
+                }
+            };
+            threshold.push(params.volume_threshold(cost));
+            for &e in net.supplier_edges(i) {
+                let e = e as usize;
+                let edge = net.edges()[e];
+                let counts = match deployment {
+                    Deployment::OnPremises => would_join[e],
+                    _ => firms.power[e] && firms.mandates[i] && !blocked[edge.supplier as usize],
+                };
+                if counts {
+                    anticipated[i] += u64::from(edge.volume);
+                }
+            }
+        }
+        Self {
+            threshold,
+            anticipated,
+            would_join,
+            blocked,
+        }
+    }
+}
+
 /// Counters for one tier in one step. Contracts are attributed to the buyer's tier;
 /// verifications and seal systems to the verified or holding firm's tier; costs to the firm
 /// that bears them.
@@ -450,12 +529,6 @@ impl<'a> AdoptionRun<'a> {
         let n = net.len();
         let tiers = net.tier_count().max(1);
         let spy = params.steps_per_year;
-        let h = params.horizon_steps();
-        let costs = params.costs(deployment);
-        let blocked: Vec<bool> = match deployment {
-            Deployment::Saas => firms.sovereign.clone(),
-            _ => vec![false; n],
-        };
         let mut tier_sizes = vec![0u64; tiers];
         for &t in net.tiers() {
             tier_sizes[t as usize] += 1;
@@ -466,50 +539,12 @@ impl<'a> AdoptionRun<'a> {
             all_by_buyer[net.tiers()[e.buyer as usize] as usize].add(e.volume, spy);
             all_by_supplier[net.tiers()[e.supplier as usize] as usize].add(e.volume, spy);
         }
-        let join_cost = params.verification_cost + params.seal_system_cost * h;
-        let join_threshold = params.volume_threshold(join_cost);
-        let would_join: Vec<bool> = match deployment {
-            Deployment::OnPremises => net
-                .edges()
-                .iter()
-                .enumerate()
-                .map(|(e, edge)| {
-                    (firms.power[e] && firms.mandates[edge.buyer as usize])
-                        || u64::from(edge.volume) >= join_threshold
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut threshold = Vec::with_capacity(n);
-        let mut anticipated = vec![0u64; n];
-        for i in 0..n {
-            let s = firms.size[i] as usize;
-            let cost = match deployment {
-                Deployment::OnPremises => {
-                    costs.setup[s] + (costs.operating[s] + params.seal_system_cost) * h
-                }
-                _ => {
-                    costs.setup[s]
-                        + params.verification_cost
-                        + (costs.operating[s] + params.seal_system_cost) * h
-                }
-            };
-            threshold.push(params.volume_threshold(cost));
-            // Volume a buyer expects to sign electronically without waiting for anyone:
-            // suppliers it will require to adopt (SaaS/federated) or that will join its system
-            // (on-premises).
-            for &e in net.supplier_edges(i) {
-                let e = e as usize;
-                let edge = net.edges()[e];
-                let counts = match deployment {
-                    Deployment::OnPremises => would_join[e],
-                    _ => firms.power[e] && firms.mandates[i] && !blocked[edge.supplier as usize],
-                };
-                if counts {
-                    anticipated[i] += u64::from(edge.volume);
-                }
-            }
-        }
+        let DecisionRules {
+            threshold,
+            anticipated,
+            would_join,
+            blocked,
+        } = DecisionRules::new(net, params, firms, deployment);
         let refusals = blocked.iter().filter(|&&b| b).count() as u64;
         let mut run = Self {
             net,

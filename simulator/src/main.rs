@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use signet_sim::scenario::Experiment;
+use signet_sim::adoption::{DecisionRules, Deployment, Firms};
+use signet_sim::scenario::{Experiment, ModelSpec};
 use signet_sim::{edgelist, experiment, output, stats, validate};
 
 #[derive(Debug, Parser)]
@@ -84,6 +85,13 @@ enum Command {
         /// Network index (the run, for scenarios that resample networks).
         #[arg(long, default_value_t = 0)]
         index: u64,
+        /// Also write per-firm attributes and decision rules of the adoption model (run
+        /// `--index`) for this deployment model: saas, on_premises or federated.
+        #[arg(long, value_name = "DEPLOYMENT", requires = "firms")]
+        deployment: Option<String>,
+        /// File for the per-firm attributes (with --deployment).
+        #[arg(long, requires = "deployment")]
+        firms: Option<PathBuf>,
     },
     /// Check the published models against published or analytic results.
     Validate {
@@ -175,6 +183,8 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             edges,
             nodes,
             index,
+            deployment,
+            firms,
         } => {
             let exp = Experiment::load(scenario)?;
             let Some(point) = exp.points.first() else {
@@ -185,6 +195,15 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             };
             let net = experiment::build_network(spec, point.scenario.seed, *index, &exp.base_dir)?;
             edgelist::write(&net, edges, nodes.as_deref())?;
+            if let (Some(name), Some(path)) = (deployment, firms) {
+                let ModelSpec::Adoption(params) = &point.scenario.model else {
+                    bail!("--firms needs a scenario with the adoption model");
+                };
+                let Some(d) = Deployment::ALL.into_iter().find(|d| d.name() == name) else {
+                    bail!("unknown deployment {name:?}: saas, on_premises or federated");
+                };
+                write_firms(path, &net, params, point.scenario.seed, *index, d)?;
+            }
             eprintln!("wrote {} firms, {} edges", net.len(), net.edge_count());
             Ok(ExitCode::SUCCESS)
         }
@@ -213,6 +232,37 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// Per-firm attributes and decision rules, for re-implementing the model elsewhere.
+fn write_firms(
+    path: &Path,
+    net: &signet_sim::network::Network,
+    params: &signet_sim::adoption::AdoptionParams,
+    seed: u64,
+    index: u64,
+    deployment: Deployment,
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let firms = Firms::draw(net, params, seed, &[index]);
+    let rules = DecisionRules::new(net, params, &firms, deployment);
+    let mut out =
+        String::from("firm,tier,size,soe,sovereign,mandates,blocked,threshold,anticipated\n");
+    for i in 0..net.len() {
+        let _ = writeln!(
+            out,
+            "{i},{},{},{},{},{},{},{},{}",
+            net.tiers()[i],
+            firms.size[i] as u8,
+            u8::from(firms.soe[i]),
+            u8::from(firms.sovereign[i]),
+            u8::from(firms.mandates[i]),
+            u8::from(rules.blocked[i]),
+            rules.threshold[i],
+            rules.anticipated[i]
+        );
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
 }
 
 fn load(path: &Path, axes: &[String], runs: Option<u32>, seed: Option<u64>) -> Result<Experiment> {

@@ -87,7 +87,25 @@ fn run_writes_sane_outputs_identical_for_any_thread_count() {
 
     // Total yearly contract volume of the network, from the exported edge list.
     let edges = tmp.path().join("edges.csv");
-    run_ok(&["export", s, "--edges", edges.to_str().unwrap()]);
+    let firms = tmp.path().join("firms.csv");
+    run_ok(&[
+        "export",
+        s,
+        "--edges",
+        edges.to_str().unwrap(),
+        "--deployment",
+        "saas",
+        "--firms",
+        firms.to_str().unwrap(),
+    ]);
+    let firms_text = std::fs::read_to_string(&firms).unwrap();
+    assert!(firms_text.starts_with("firm,tier,size,soe,sovereign,mandates,blocked,threshold"));
+    assert_eq!(firms_text.lines().count(), 1 + 583);
+    // SaaS: exactly the data-sovereign firms refuse.
+    for line in firms_text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[4], f[6], "{line}");
+    }
     let mut reader = csv::Reader::from_path(&edges).unwrap();
     let volume: u64 = reader
         .records()
