@@ -4,7 +4,7 @@
 //! thread counts or dates), and numbers are formatted with Rust's shortest round-trip
 //! formatting, so the same scenario and seed give byte-identical files.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
@@ -384,6 +384,17 @@ fn write_file(path: &Path, text: &str) -> Result<(), OutputError> {
     std::fs::write(path, text).map_err(io(path))
 }
 
+/// Writes a file through a buffer, so large CSV files are never held in memory whole.
+fn write_streamed(
+    path: &Path,
+    body: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let file = std::fs::File::create(path).map_err(io(path))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    body(&mut writer).map_err(io(path))?;
+    writer.flush().map_err(io(path))
+}
+
 /// Writes every output of an experiment into `dir` (created if missing). Returns the paths.
 pub fn write_all(
     dir: &Path,
@@ -404,11 +415,11 @@ pub fn write_all(
     written.push(path);
 
     let path = dir.join("runs.csv");
-    write_file(&path, &runs_csv(exp, result))?;
+    write_streamed(&path, |w| write_runs_csv(w, exp, result))?;
     written.push(path);
 
     let path = dir.join("timeseries.csv");
-    write_file(&path, &timeseries_csv(exp, result, &summary))?;
+    write_streamed(&path, |w| write_timeseries_csv(w, exp, result, &summary))?;
     written.push(path);
 
     for (point, ps) in exp
@@ -440,23 +451,26 @@ fn csv_field(s: &str) -> String {
 }
 
 /// `runs.csv`: one row per point, run and variant.
-pub fn runs_csv(exp: &Experiment, result: &ExperimentResult) -> String {
-    let mut out = String::from("point");
+pub fn write_runs_csv<W: Write>(
+    out: &mut W,
+    exp: &Experiment,
+    result: &ExperimentResult,
+) -> std::io::Result<()> {
+    write!(out, "point")?;
     for axis in &exp.axes {
-        out.push(',');
-        out.push_str(&csv_field(axis));
+        write!(out, ",{}", csv_field(axis))?;
     }
-    out.push_str(",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,total_cost,refusals,watts_condition,watts_cascade_probability\n");
+    out.write_all(b",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,total_cost,refusals,watts_condition,watts_cascade_probability\n")?;
     for r in &result.records {
         let point = &exp.points[r.point];
         let t = &r.totals;
         let firms: u64 = r.trace.tier_sizes.iter().sum();
-        let _ = write!(out, "{}", r.point);
+        write!(out, "{}", r.point)?;
         for (_, v) in &point.assignments {
-            let _ = write!(out, ",{}", csv_field(&v.to_string()));
+            write!(out, ",{}", csv_field(&v.to_string()))?;
         }
         let global = t.final_fraction >= point.scenario.global_fraction;
-        let _ = write!(
+        write!(
             out,
             ",{},{},{},{},{},{},{},{},{},",
             r.run,
@@ -468,9 +482,9 @@ pub fn runs_csv(exp: &Experiment, result: &ExperimentResult) -> String {
             u8::from(global),
             opt(t.time_to_50),
             opt(t.time_to_90),
-        );
+        )?;
         if r.has_contracts {
-            let _ = write!(
+            write!(
                 out,
                 "{},{},{},{},{},{}",
                 t.contracts_electronic,
@@ -479,26 +493,31 @@ pub fn runs_csv(exp: &Experiment, result: &ExperimentResult) -> String {
                 t.verifications_avoided,
                 t.seal_systems,
                 t.total_cost
-            );
+            )?;
         } else {
-            out.push_str(",,,,,");
+            out.write_all(b",,,,,")?;
         }
-        let _ = writeln!(
+        writeln!(
             out,
             ",{},{},{}",
             opt(r.refusals),
             opt(r.watts_condition),
             opt(r.watts_cascade_probability)
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// `timeseries.csv`: per point, run (or `mean`), variant, step and tier (and `all`).
-pub fn timeseries_csv(exp: &Experiment, result: &ExperimentResult, summary: &Summary) -> String {
-    let mut out = String::from(
-        "point,run,variant,step,tier,firms,adopters,adoption_fraction,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,cost\n",
-    );
+pub fn write_timeseries_csv<W: Write>(
+    out: &mut W,
+    exp: &Experiment,
+    result: &ExperimentResult,
+    summary: &Summary,
+) -> std::io::Result<()> {
+    out.write_all(
+        b"point,run,variant,step,tier,firms,adopters,adoption_fraction,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,cost\n",
+    )?;
     for r in &result.records {
         if !exp.points[r.point].scenario.output.per_run_timeseries {
             continue;
@@ -507,7 +526,7 @@ pub fn timeseries_csv(exp: &Experiment, result: &ExperimentResult, summary: &Sum
         for (s, row) in r.trace.steps.iter().enumerate() {
             let mut all = crate::adoption::TierStep::default();
             for (k, t) in row.iter().enumerate() {
-                write_ts_row(&mut out, r, s, &k.to_string(), r.trace.tier_sizes[k], t);
+                write_ts_row(out, r, s, &k.to_string(), r.trace.tier_sizes[k], t)?;
                 all.adopters += t.adopters;
                 all.contracts_electronic += t.contracts_electronic;
                 all.contracts_paper += t.contracts_paper;
@@ -517,7 +536,7 @@ pub fn timeseries_csv(exp: &Experiment, result: &ExperimentResult, summary: &Sum
                 all.cost += t.cost;
             }
             if tiers > 1 {
-                write_ts_row(&mut out, r, s, "all", r.trace.tier_sizes.iter().sum(), &all);
+                write_ts_row(out, r, s, "all", r.trace.tier_sizes.iter().sum(), &all)?;
             }
         }
     }
@@ -526,38 +545,45 @@ pub fn timeseries_csv(exp: &Experiment, result: &ExperimentResult, summary: &Sum
             continue;
         }
         for v in &ps.variants {
-            for (k, series) in v.mean_adoption_by_tier.iter().enumerate() {
+            let tiers = v.mean_adoption_by_tier.len();
+            let labelled = v
+                .mean_adoption_by_tier
+                .iter()
+                .enumerate()
+                .map(|(k, series)| (k.to_string(), series))
+                .chain((tiers > 1).then(|| ("all".to_owned(), &v.mean_adoption)));
+            for (tier, series) in labelled {
                 for (s, f) in series.iter().enumerate() {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         "{},mean,{},{},{},,,{},,,,,,",
                         point.index,
                         v.variant,
                         s + 1,
-                        k,
+                        tier,
                         f
-                    );
+                    )?;
                 }
             }
         }
     }
-    out
+    Ok(())
 }
 
-fn write_ts_row(
-    out: &mut String,
+fn write_ts_row<W: Write>(
+    out: &mut W,
     r: &RunRecord,
     step: usize,
     tier: &str,
     firms: u64,
     t: &crate::adoption::TierStep,
-) {
+) -> std::io::Result<()> {
     let fraction = if firms == 0 {
         0.0
     } else {
         t.adopters as f64 / firms as f64
     };
-    let _ = write!(
+    write!(
         out,
         "{},{},{},{},{},{},{},{}",
         r.point,
@@ -568,9 +594,9 @@ fn write_ts_row(
         firms,
         t.adopters,
         fraction
-    );
+    )?;
     if r.has_contracts {
-        let _ = writeln!(
+        writeln!(
             out,
             ",{},{},{},{},{},{}",
             t.contracts_electronic,
@@ -579,10 +605,11 @@ fn write_ts_row(
             t.verifications_avoided,
             t.seal_systems,
             t.cost
-        );
+        )?;
     } else {
-        out.push_str(",,,,,,\n");
+        out.write_all(b",,,,,,\n")?;
     }
+    Ok(())
 }
 
 const PALETTE: [RGBColor; 8] = [
