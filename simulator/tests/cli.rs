@@ -1,0 +1,233 @@
+//! Runs the built `signet-sim` binary on small scenarios and checks its outputs.
+// Test helpers outside #[test] functions: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+const SCENARIO: &str = r#"
+name = "cli-test"
+seed = 42
+runs = 3
+steps = 24
+
+[network]
+kind = "tiered"
+tiers = [3, 30, 150, 400]
+communities = 2
+overlap = 0.7
+
+[model]
+kind = "adoption"
+spontaneous_rate = 0.01
+
+[sweep]
+"model.paper_cost" = [40.0, 90.0]
+"#;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signet-sim"))
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = bin().args(args).output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn run_writes_sane_outputs_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let s = scenario.to_str().unwrap();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    run_ok(&[
+        "run",
+        s,
+        "--quiet",
+        "--threads",
+        "1",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    run_ok(&[
+        "run",
+        s,
+        "--quiet",
+        "--threads",
+        "2",
+        "--out",
+        two.to_str().unwrap(),
+    ]);
+    for name in [
+        "summary.json",
+        "runs.csv",
+        "timeseries.csv",
+        "charts/adoption-p0.svg",
+        "charts/adoption-p1-federated-by-tier.svg",
+    ] {
+        assert_eq!(
+            read(&one, name),
+            read(&two, name),
+            "{name} differs between 1 and 2 threads"
+        );
+    }
+    let svg = String::from_utf8(read(&one, "charts/adoption-p0.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("federated") && svg.contains("on_premises"));
+
+    // Total yearly contract volume of the network, from the exported edge list.
+    let edges = tmp.path().join("edges.csv");
+    let firms = tmp.path().join("firms.csv");
+    run_ok(&[
+        "export",
+        s,
+        "--edges",
+        edges.to_str().unwrap(),
+        "--deployment",
+        "saas",
+        "--firms",
+        firms.to_str().unwrap(),
+    ]);
+    let firms_text = std::fs::read_to_string(&firms).unwrap();
+    assert!(firms_text.starts_with("firm,tier,size,soe,sovereign,mandates,blocked,threshold"));
+    assert_eq!(firms_text.lines().count(), 1 + 583);
+    // SaaS: exactly the data-sovereign firms refuse.
+    for line in firms_text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[4], f[6], "{line}");
+    }
+    let mut reader = csv::Reader::from_path(&edges).unwrap();
+    let volume: u64 = reader
+        .records()
+        .map(|r| r.unwrap()[2].parse::<u64>().unwrap())
+        .sum();
+    assert!(volume > 0);
+
+    // runs.csv: 2 points × 3 runs × 3 deployment models; every contract counted once.
+    let mut reader = csv::Reader::from_path(one.join("runs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 18);
+    for row in &rows {
+        let e: u64 = row[col("contracts_electronic")].parse().unwrap();
+        let p: u64 = row[col("contracts_paper")].parse().unwrap();
+        assert_eq!(e + p, 2 * volume, "24 steps = 2 years of contracts");
+        let f: f64 = row[col("final_fraction")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&f));
+        let performed: u64 = row[col("verifications_performed")].parse().unwrap();
+        let avoided: u64 = row[col("verifications_avoided")].parse().unwrap();
+        match &row[col("variant")] {
+            "on_premises" => assert_eq!(avoided, 0),
+            "federated" | "saas" => {
+                assert!(performed <= row[col("final_adopters")].parse().unwrap())
+            }
+            other => panic!("unexpected variant {other}"),
+        }
+    }
+    // A higher paper cost never lowers federated adoption on the same network and seeds.
+    let federated = |point: &str, run: &str| -> f64 {
+        rows.iter()
+            .find(|r| &r[0] == point && &r[col("run")] == run && &r[col("variant")] == "federated")
+            .unwrap()[col("final_fraction")]
+        .parse()
+        .unwrap()
+    };
+    for run in ["0", "1", "2"] {
+        assert!(federated("1", run) >= federated("0", run));
+    }
+
+    // timeseries.csv: tier rows add up to the "all" row; adopters never decrease.
+    let mut reader = csv::Reader::from_path(one.join("timeseries.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 18 * 24 * 5);
+    for chunk in rows.chunks(5) {
+        let sum = |c: usize| -> u64 {
+            chunk[..4]
+                .iter()
+                .map(|r| r[c].parse::<u64>().unwrap())
+                .sum()
+        };
+        assert_eq!(&chunk[4][4], "all");
+        for c in [6, 8, 9, 10, 11, 12] {
+            assert_eq!(sum(c), chunk[4][c].parse::<u64>().unwrap());
+        }
+    }
+
+    let summary: serde_json::Value = serde_json::from_slice(&read(&one, "summary.json")).unwrap();
+    let points = summary["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[1]["parameters"]["model.paper_cost"], 90.0);
+    let variants = points[0]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 3);
+    assert_eq!(
+        variants[0]["mean_adoption_by_tier"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+#[test]
+fn stats_validate_and_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let stats = run_ok(&["stats", scenario.to_str().unwrap()]);
+    assert!(stats.contains("tier 3: 400 firms"), "{stats}");
+    assert!(stats.contains("brands 3"), "{stats}");
+
+    let report = run_ok(&["validate", "--quick"]);
+    assert!(report.contains("0 failed"), "{report}");
+    assert!(report.contains("PASS  granovetter/riot"));
+
+    std::fs::write(
+        &scenario,
+        SCENARIO.replace("spontaneous_rate", "spontaneus_rate"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["run", scenario.to_str().unwrap(), "--quiet", "--out"])
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spontaneus_rate"));
+}
+
+#[test]
+fn sweep_axis_from_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        SCENARIO.replace("[sweep]\n\"model.paper_cost\" = [40.0, 90.0]\n", ""),
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    run_ok(&[
+        "sweep",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--runs",
+        "1",
+        "--axis",
+        "network.overlap=0.2,0.8",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let runs = String::from_utf8(read(&out, "runs.csv")).unwrap();
+    assert!(runs.starts_with("point,network.overlap,run,variant"));
+    assert_eq!(runs.lines().count(), 1 + 2 * 3);
+}
