@@ -66,6 +66,9 @@ pub enum IdError {
     /// The payload has the wrong length.
     #[error("identifier holds {0} bytes, expected 32")]
     Length(usize),
+    /// Valid Bech32m whose padding bits are not zero: not the one spelling of the id.
+    #[error("identifier is not in canonical form (non-zero padding bits)")]
+    NonCanonical,
     /// Not hexadecimal of the right length.
     #[error("not 32 hexadecimal digits")]
     Hex,
@@ -99,7 +102,13 @@ impl FromStr for PartyId {
         }
         let bytes: Vec<u8> = checked.byte_iter().collect();
         let digest = Digest::from_slice(&bytes).map_err(|_| IdError::Length(bytes.len()))?;
-        Ok(Self(digest))
+        let id = Self(digest);
+        // 256 bits take 52 characters with 4 padding bits, which must be zero: otherwise up
+        // to 16 spellings would name one party.
+        if id.to_string() != text.to_ascii_lowercase() {
+            return Err(IdError::NonCanonical);
+        }
+        Ok(id)
     }
 }
 
@@ -194,6 +203,31 @@ mod tests {
             typo[pos] = CHARSET[c];
             prop_assert!(String::from_utf8(typo).unwrap().parse::<PartyId>().is_err());
         }
+    }
+
+    #[test]
+    fn non_zero_padding_is_refused() {
+        use bech32::Fe32;
+        use bech32::primitives::iter::Fe32IterExt;
+        let text = PartyId::from_digest(Digest::of(b"x")).to_string();
+        let mut data: Vec<Fe32> = text[7..text.len() - 6]
+            .chars()
+            .map(|c| Fe32::from_char(c).unwrap())
+            .collect();
+        let last = data.len() - 1;
+        data[last] = Fe32::try_from(data[last].to_u8() ^ 1).unwrap();
+        let spelled: String = data
+            .into_iter()
+            .with_checksum::<Bech32m>(&HRP)
+            .chars()
+            .collect();
+        assert_ne!(spelled, text);
+        assert_eq!(spelled.parse::<PartyId>(), Err(IdError::NonCanonical));
+        // Upper case is the same id, printed in lower case.
+        assert_eq!(
+            text.to_uppercase().parse::<PartyId>().unwrap().to_string(),
+            text
+        );
     }
 
     #[test]

@@ -445,6 +445,9 @@ impl Attestation {
                     ));
                 }
                 list("entries", &c.entries, true)?;
+                for entry in &c.entries {
+                    known(entry.reason.is_known(), "revocation reason")?;
+                }
             }
         }
         Ok(())

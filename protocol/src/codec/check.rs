@@ -2,7 +2,8 @@
 //!
 //! Walks one encoded CBOR item without building it, and refuses anything that is not in
 //! RFC 8949 §4.2.1 core deterministic form, plus the restrictions of Signet's profile: no
-//! floating-point numbers, no tags, no simple values other than `false`, `true` and `null`.
+//! floating-point numbers, no tags, no simple values other than `false` and `true` (not even
+//! `null`: an absent optional field is omitted, so it has exactly one encoding).
 //! The walk is bounded by [`Limits`] before a single byte of input-controlled memory is
 //! allocated: every length is compared against the bytes that remain.
 
@@ -165,7 +166,8 @@ impl Walker<'_> {
             }
             6 => return Err(DecodeError::TagNotAllowed { offset: head }),
             _ => match info {
-                20..=22 => {}
+                // false and true; null is refused so an absent field has one encoding.
+                20 | 21 => {}
                 25..=27 => return Err(DecodeError::FloatNotAllowed { offset: head }),
                 31 => return Err(DecodeError::IndefiniteLength { offset: head }),
                 28..=30 => return Err(DecodeError::Reserved { offset: head }),
@@ -207,7 +209,6 @@ mod tests {
             "a261610162616102",
             "f4",
             "f5",
-            "f6",
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
@@ -230,6 +231,7 @@ mod tests {
             ("c11a00000000", TagNotAllowed { offset: 0 }),
             ("f93c00", FloatNotAllowed { offset: 0 }),
             ("f7", UnsupportedSimple { offset: 0 }),
+            ("f6", UnsupportedSimple { offset: 0 }),
             ("1c", Reserved { offset: 0 }),
             ("62c328", InvalidUtf8 { offset: 0 }),
             ("0000", TrailingBytes { offset: 1 }),

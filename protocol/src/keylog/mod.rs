@@ -93,8 +93,8 @@ pub enum KeyLogError {
         /// The sequence number found in its place.
         found: u64,
     },
-    /// Two different, validly signed events claim the same position: the root key holder
-    /// equivocated, or the root key was stolen.
+    /// Two different events claim the same position, each validly chained and signed by the
+    /// key entitled to sign there: the root key holder equivocated, or the root key was stolen.
     #[error("fork at event {seq}: {first} and {second}")]
     Fork {
         /// The contested sequence number.
@@ -352,9 +352,8 @@ impl KeyLog {
             if held.bytes() == signed.bytes() {
                 return Ok(Appended::Duplicate);
             }
-            if event.party != held.payload().party {
-                return Err(self.wrong_party(seq, event.party));
-            }
+            // Only an event that would have been valid at that position proves a fork.
+            self.check_conflicting(&signed)?;
             return Err(KeyLogError::Fork {
                 seq,
                 first: held.digest(),
@@ -447,6 +446,58 @@ impl KeyLog {
         Ok(Appended::New)
     }
 
+    /// Checks that `signed`, which conflicts with the event held at its position, would have
+    /// been valid there: right party, chained to the event before, signed by the root key
+    /// then in force (or, for a rotation, by the key then committed to).
+    fn check_conflicting(&self, signed: &Signed<KeyEvent>) -> Result<(), KeyLogError> {
+        let event = signed.payload();
+        let seq = event.seq;
+        let Some(position) = usize::try_from(seq).ok().filter(|p| *p >= 1) else {
+            // Another inception is another party, not a fork of this one.
+            return Err(KeyLogError::Inception { seq });
+        };
+        if event.party != Some(self.party) {
+            return Err(self.wrong_party(seq, event.party));
+        }
+        if event.prev != Some(self.events[position - 1].digest()) {
+            return Err(KeyLogError::PrevMismatch { seq });
+        }
+        let mut root = *self.events[0].signer();
+        let mut commitment = self.next_root;
+        for e in &self.events[..position] {
+            match &e.payload().change {
+                KeyChange::Inception {
+                    root: r, next_root, ..
+                }
+                | KeyChange::Rotation { root: r, next_root } => {
+                    root = *r;
+                    commitment = *next_root;
+                }
+                _ => {}
+            }
+        }
+        match &event.change {
+            KeyChange::Inception { .. } => Err(KeyLogError::Inception { seq }),
+            KeyChange::Rotation { root: new_root, .. } => {
+                if new_root.commitment() != commitment {
+                    Err(KeyLogError::PreRotationMismatch { seq })
+                } else if signed.signer() != new_root {
+                    Err(KeyLogError::WrongSigner {
+                        seq,
+                        found: *signed.signer(),
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+            _ if *signed.signer() != root => Err(KeyLogError::WrongSigner {
+                seq,
+                found: *signed.signer(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn wrong_party(&self, seq: u64, found: Option<PartyId>) -> KeyLogError {
         match found {
             Some(found) => KeyLogError::WrongParty {
@@ -466,6 +517,12 @@ impl KeyLog {
             KeyPurpose::Seal => match &decl.seal {
                 None => return Err(invalid("a seal key needs its seal description")),
                 Some(info) if !info.kind.is_known() => return Err(invalid("unknown seal kind")),
+                Some(info)
+                    if info.name.is_empty()
+                        || info.name.len() > crate::attestation::MAX_TEXT_LEN =>
+                {
+                    return Err(invalid("seal name empty or longer than 512 bytes"));
+                }
                 Some(_) => {}
             },
             _ if decl.seal.is_some() => {

@@ -311,3 +311,59 @@ fn every_byte_change_in_any_event_fails_replay() {
         }
     }
 }
+
+#[test]
+fn a_conflicting_event_by_the_wrong_key_is_not_a_fork() {
+    let log = sample();
+    let forged = signed(
+        KeyEvent {
+            party: Some(log.party()),
+            seq: 1,
+            prev: Some(log.events()[0].digest()),
+            time: T0.plus(11),
+            change: KeyChange::AddKey(KeyDecl::attest(key(12).public_key())),
+        },
+        &key(66),
+    );
+    let forged =
+        Signed::<KeyEvent>::decode(&forged, KEY_EVENT_CONTENT_TYPE, &Limits::DEFAULT).unwrap();
+    let mut held = log.clone();
+    assert!(matches!(
+        held.append(forged),
+        Err(KeyLogError::WrongSigner { seq: 1, .. })
+    ));
+    // Nor one that does not chain to the event before.
+    let unchained = signed(
+        KeyEvent {
+            party: Some(log.party()),
+            seq: 2,
+            prev: Some(log.events()[0].digest()),
+            time: T0.plus(11),
+            change: KeyChange::AddKey(KeyDecl::attest(key(12).public_key())),
+        },
+        &key(1),
+    );
+    let unchained =
+        Signed::<KeyEvent>::decode(&unchained, KEY_EVENT_CONTENT_TYPE, &Limits::DEFAULT).unwrap();
+    assert!(matches!(
+        held.append(unchained),
+        Err(KeyLogError::PrevMismatch { seq: 2 })
+    ));
+}
+
+#[test]
+fn seal_names_are_bounded() {
+    let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let unnamed = KeyDecl::seal(
+        key(5).public_key(),
+        SealInfo {
+            kind: SealKind::Company,
+            name: String::new(),
+            image: None,
+        },
+    );
+    assert!(matches!(
+        log.add_key(&key(1), unnamed, T0),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+}

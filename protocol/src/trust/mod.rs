@@ -26,7 +26,7 @@ mod store;
 pub use policy::{
     DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
 };
-pub use store::{RevocationSeen, TrustStore};
+pub use store::{LogUpdate, RevocationSeen, TrustStore};
 
 use crate::Timestamp;
 use crate::attestation::{AssuranceLevel, Attestation, AttestationKind, Claims, RevocationReason};
@@ -209,6 +209,9 @@ pub enum Finding {
     /// Endorsements disagree on the registration number.
     #[error("endorsements disagree on the registration number")]
     EndorsementsDisagree,
+    /// The policy itself is incoherent; nothing can be trusted under it.
+    #[error("invalid trust policy: {0}")]
+    Policy(PolicyError),
 }
 
 /// What was wrong with one attestation.
@@ -275,6 +278,11 @@ pub fn evaluate(
     subject: &PartyId,
     now: Timestamp,
 ) -> Verdict {
+    if let Err(e) = policy.check() {
+        return Verdict::Untrusted {
+            reasons: vec![Finding::Policy(e)],
+        };
+    }
     let mut eval = Evaluation {
         policy,
         store,
@@ -458,6 +466,9 @@ impl Evaluation<'_> {
         }
         visited.push(*verifier);
         let store = self.store;
+        // Every accreditation is explored and the shortest chain kept (the first found
+        // among equals, in the store's order), so the path reported is the shortest.
+        let mut best: Option<Vec<Link>> = None;
         for signed in store.about(verifier, AttestationKind::Accreditation) {
             let a = signed.payload();
             let Claims::Accreditation(acc) = &a.claims else {
@@ -472,13 +483,16 @@ impl Evaluation<'_> {
             }
             if let Some(mut links) = self.verifier_chain(&a.issuer, depth_left - 1, true, visited) {
                 links.push(Link::of(a));
-                visited.pop();
-                return Some(links);
+                if best.as_ref().is_none_or(|b| links.len() < b.len()) {
+                    best = Some(links);
+                }
             }
         }
         visited.pop();
-        self.findings.push(not_accredited);
-        None
+        if best.is_none() {
+            self.findings.push(not_accredited);
+        }
+        best
     }
 
     /// Checks one attestation's authority, window, age, revocation and revocation

@@ -26,6 +26,22 @@ pub struct TrustStore {
     revocations: BTreeMap<PartyId, Vec<usize>>,
 }
 
+/// What adding a key log did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogUpdate {
+    /// The party was new.
+    Added,
+    /// The log extends the one held, which it replaced.
+    Extended,
+    /// The log is the one held, or a prefix of it.
+    Unchanged,
+    /// The log and the one held differ at this position: a fork. The held log was kept.
+    Conflict {
+        /// The first position where they differ.
+        seq: u64,
+    },
+}
+
 /// A revocation that applies, with its authority checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RevocationSeen {
@@ -43,13 +59,25 @@ impl TrustStore {
         Self::default()
     }
 
-    /// Adds (or replaces with a longer version) a party's key log.
-    pub fn add_key_log(&mut self, log: KeyLog) {
-        match self.logs.get(&log.party()) {
-            Some(held) if held.len() >= log.len() => {}
-            _ => {
-                self.logs.insert(log.party(), log);
-            }
+    /// Adds a party's key log, or extends the one held. A log that is not an extension of
+    /// the one held (a fork) is not taken: the held log stays, and the conflict is reported.
+    pub fn add_key_log(&mut self, log: KeyLog) -> LogUpdate {
+        let Some(held) = self.logs.get(&log.party()) else {
+            self.logs.insert(log.party(), log);
+            return LogUpdate::Added;
+        };
+        let diverges = held
+            .event_bytes()
+            .zip(log.event_bytes())
+            .position(|(a, b)| a != b);
+        if let Some(seq) = diverges {
+            return LogUpdate::Conflict { seq: seq as u64 };
+        }
+        if log.len() > held.len() {
+            self.logs.insert(log.party(), log);
+            LogUpdate::Extended
+        } else {
+            LogUpdate::Unchanged
         }
     }
 

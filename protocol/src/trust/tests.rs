@@ -567,3 +567,58 @@ fn the_verdict_does_not_depend_on_insertion_order() {
     assert_eq!(chain_len(&f), Some(1));
     assert_eq!(chain_len(&r), Some(1));
 }
+
+#[test]
+fn the_shortest_chain_wins_whatever_the_insertion_order() {
+    let mut w = World::new();
+    w.policy.max_chain_depth = 3;
+    // A long path first: CA → verifier → sub-verifier, which also holds a direct CA accreditation.
+    let long_a = w.ca.accredit(w.verifier.id(), true, at(0));
+    w.add(long_a);
+    let long_b = w.verifier.accredit(w.sub_verifier.id(), false, at(0));
+    w.add(long_b);
+    let direct = w.ca.accredit(w.sub_verifier.id(), false, at(0));
+    w.add(direct);
+    let att = w
+        .sub_verifier
+        .verify_identity(&w.supplier, AssuranceLevel::High, at(1));
+    w.add(att);
+    assert_eq!(chain_len(&w.eval(at(2))), Some(2));
+}
+
+#[test]
+fn an_incoherent_policy_trusts_nothing() {
+    let mut w = World::new();
+    let att =
+        w.ca.verify_identity(&w.supplier, AssuranceLevel::High, at(1));
+    w.add(att);
+    w.policy.max_chain_depth = 0;
+    assert!(matches!(
+        w.eval(at(2)),
+        Verdict::Untrusted { reasons } if reasons == vec![Finding::Policy(PolicyError::ZeroDepth)]
+    ));
+}
+
+#[test]
+fn a_forked_key_log_does_not_replace_the_one_held() {
+    let mut w = World::new();
+    let held = w.supplier.log.clone();
+    let mut a = held.clone();
+    a.add_key(
+        &w.supplier.root,
+        crate::keylog::KeyDecl::node(crate::testkit::test_key("x", "a").public_key()),
+        at(1),
+    )
+    .unwrap();
+    let mut b = held.clone();
+    b.add_key(
+        &w.supplier.root,
+        crate::keylog::KeyDecl::node(crate::testkit::test_key("x", "b").public_key()),
+        at(1),
+    )
+    .unwrap();
+    assert_eq!(w.store.add_key_log(a.clone()), LogUpdate::Extended);
+    assert_eq!(w.store.add_key_log(b), LogUpdate::Conflict { seq: 1 });
+    assert_eq!(w.store.key_log(&w.supplier.id()), Some(&a));
+    assert_eq!(w.store.add_key_log(held), LogUpdate::Unchanged);
+}
