@@ -57,6 +57,7 @@ mod codepoint;
 pub mod cose;
 pub mod crypto;
 pub mod error;
+pub mod evidence;
 pub mod keylog;
 pub mod party;
 pub mod registration;

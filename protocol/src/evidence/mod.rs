@@ -1,0 +1,5 @@
+//! Evidence log, checkpoints and witness protocol (spec §10).
+//!
+//! The module is being assembled; see the module documentation of each part.
+
+pub mod merkle;
