@@ -2,4 +2,7 @@
 //!
 //! The module is being assembled; see the module documentation of each part.
 
+pub mod checkpoint;
+pub mod cosignature;
 pub mod merkle;
+pub mod note;
