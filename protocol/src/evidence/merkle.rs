@@ -129,6 +129,14 @@ pub enum ProofError {
     /// The consistency proof does not lead to the later root.
     #[error("consistency proof does not lead to the later root")]
     NewRootMismatch,
+    /// The proof is for another tree size than the checkpoint it is checked against.
+    #[error("proof is for tree size {proof}, the checkpoint for size {checkpoint}")]
+    SizeMismatch {
+        /// The size in the proof.
+        proof: u64,
+        /// The size in the checkpoint.
+        checkpoint: u64,
+    },
 }
 
 /// The number of hashes in the inclusion proof of leaf `index` in a tree of `size` leaves,
@@ -376,7 +384,7 @@ fn consistency_roots(
 /// assert!(verify_consistency(2, 3, &old_root, &tree.root(), &proof).is_ok());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MerkleTree {
     /// `levels[k][i]` is the hash of leaves `i * 2^k .. (i + 1) * 2^k`; `levels[k]` holds
     /// `len >> k` hashes. Level 0 is present from the start.
@@ -560,6 +568,12 @@ impl MerkleTree {
             });
         }
         acc.unwrap_or_else(empty_root)
+    }
+}
+
+impl Default for MerkleTree {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -803,6 +817,11 @@ mod tests {
         let rebuilt = MerkleTree::from_leaf_hashes(tree.leaf_hashes().to_vec());
         assert_eq!(rebuilt, tree);
         assert_eq!(MerkleTree::from_leaf_hashes(vec![]), MerkleTree::new());
+        // The default tree is a usable empty tree (regression: it once had no level 0).
+        let mut tree = MerkleTree::default();
+        assert_eq!(tree.root(), empty_root());
+        assert_eq!(tree.push(all[0]), 0);
+        assert_eq!(tree.root(), all[0]);
     }
 
     /// Every inclusion proof of every leaf for tree sizes in `sizes` (at most 1000).

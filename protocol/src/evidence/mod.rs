@@ -4,5 +4,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod event;
+pub mod log;
 pub mod merkle;
 pub mod note;
