@@ -236,6 +236,19 @@ impl SignedCheckpoint {
         self.note.to_bytes()
     }
 
+    /// The same checkpoint with only the log's own signature line (by `key`), as a witness
+    /// keeps it; unchanged if `key` did not sign it.
+    pub(crate) fn log_signed_only(&self, key: &PublicKey) -> Self {
+        let key_id = KeyId::derive(&self.checkpoint.origin, ED25519_SIGNATURE_TYPE, key);
+        match self.note.find(&self.checkpoint.origin, key_id) {
+            Some(line) => Self {
+                checkpoint: self.checkpoint.clone(),
+                note: SignedNote::from_parts_unchecked(self.note.text().to_string(), line.clone()),
+            },
+            None => self.clone(),
+        }
+    }
+
     /// Adds a witness's cosignature line (the caller verified it, or will verify the note
     /// with [`cosignature_by`](Self::cosignature_by)).
     pub fn add_cosignature(&mut self, cosignature: &Cosignature) -> Result<(), NoteError> {

@@ -240,7 +240,7 @@ fn inclusion_root(
 /// (RFC 9162 §2.1.4.2).
 ///
 /// Equal sizes need an empty proof and equal roots; an old size of zero needs an empty proof
-/// and the empty tree's root as `old_root`.
+/// and the empty tree's root as `old_root` (and as `new_root` too if the new size is zero).
 pub fn verify_consistency(
     old_size: u64,
     new_size: u64,
@@ -260,11 +260,14 @@ pub fn verify_consistency(
         });
     }
     if old_size == 0 {
-        return if *old_root == empty_root() {
-            Ok(())
-        } else {
-            Err(ProofError::OldRootMismatch)
-        };
+        // Every tree extends the empty one; two empty trees have the one empty root.
+        if *old_root != empty_root() {
+            return Err(ProofError::OldRootMismatch);
+        }
+        if new_size == 0 && *new_root != empty_root() {
+            return Err(ProofError::NewRootMismatch);
+        }
+        return Ok(());
     }
     if old_size == new_size {
         return if old_root == new_root {
@@ -991,6 +994,11 @@ mod tests {
         );
         assert!(verify_consistency(30, 30, &r30, &r30, &[r30]).is_err());
         verify_consistency(0, 30, &empty_root(), &r30, &[]).unwrap();
+        verify_consistency(0, 0, &empty_root(), &empty_root(), &[]).unwrap();
+        assert_eq!(
+            verify_consistency(0, 0, &empty_root(), &r30, &[]),
+            Err(ProofError::NewRootMismatch)
+        );
         assert_eq!(
             verify_consistency(0, 30, &r6, &r30, &[]),
             Err(ProofError::OldRootMismatch)

@@ -8,3 +8,4 @@ pub mod event;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod witness;

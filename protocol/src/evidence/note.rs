@@ -364,13 +364,18 @@ impl SignedNote {
 
     /// The note's bytes: text, blank line, signature lines.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_text().into_bytes()
+    }
+
+    /// The note as text (it is UTF-8): text, blank line, signature lines.
+    pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + 1 + 128 * self.signatures.len());
         out.push_str(&self.text);
         out.push('\n');
         for signature in &self.signatures {
             out.push_str(&signature.line());
         }
-        out.into_bytes()
+        out
     }
 }
 
