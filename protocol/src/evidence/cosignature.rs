@@ -74,8 +74,8 @@ impl Cosignature {
         let (time, signature) = bytes.split_at(8);
         let mut seconds = [0u8; 8];
         seconds.copy_from_slice(time);
-        let signature =
-            Signature::from_slice(signature).map_err(|_| CosignatureError::Length(bytes.len()))?;
+        let signature = Signature::from_slice(signature)
+            .map_err(|_| CosignatureError::Length(4 + bytes.len()))?;
         Ok(Self {
             name: line.name().to_string(),
             key_id: line.key_id(),
