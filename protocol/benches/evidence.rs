@@ -7,10 +7,15 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use signet_protocol::Digest;
 use signet_protocol::evidence::merkle::{
     MerkleTree, leaf_hash, verify_consistency, verify_inclusion,
 };
+use signet_protocol::evidence::{
+    Checkpoint, EvidenceEvent, EvidenceKind, EvidenceLog, SignedCheckpoint, Witness,
+    evidence_origin, verify_cosignature,
+};
+use signet_protocol::testkit::TestParty;
+use signet_protocol::{Digest, SecretKey, Timestamp};
 
 const MILLION: u64 = 1_000_000;
 
@@ -85,5 +90,97 @@ fn merkle(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, merkle);
+fn event(i: u64) -> EvidenceEvent {
+    let mut event = EvidenceEvent::new(
+        EvidenceKind::SignatureReceived,
+        Timestamp::from_unix(1_800_000_000 + i),
+    );
+    event.session = Some(Digest::of(&(i / 8).to_be_bytes()));
+    event.objects = vec![Digest::of(&i.to_be_bytes())];
+    event
+}
+
+fn log(c: &mut Criterion) {
+    const EVENTS: u64 = 100_000;
+    let events: Vec<EvidenceEvent> = (0..EVENTS).map(event).collect();
+    let mut group = c.benchmark_group("evidence log");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_function("append 100k events", |b| {
+        b.iter(|| {
+            let mut log = EvidenceLog::new();
+            for event in &events {
+                log.append(event).unwrap();
+            }
+            log
+        })
+    });
+    group.finish();
+}
+
+fn checkpoints(c: &mut Criterion) {
+    let now = Timestamp::from_unix(1_800_000_000);
+    let party = TestParty::new("Bench Co", now);
+    let origin = evidence_origin(&party.id());
+    let key = party.log_key.public_key();
+    let tree = MerkleTree::from_leaf_hashes(leaves(MILLION));
+    let checkpoint = Checkpoint::for_party(&party.id(), MILLION, tree.root());
+    let note = checkpoint.sign(&party.log_key).to_bytes();
+
+    let mut group = c.benchmark_group("checkpoint");
+    group.bench_function("sign", |b| {
+        b.iter(|| black_box(&checkpoint).sign(&party.log_key))
+    });
+    group.bench_function("verify", |b| {
+        b.iter(|| SignedCheckpoint::verify(black_box(&note), &origin, &key).unwrap())
+    });
+    group.finish();
+
+    // A witness that last cosigned size 654,321 is offered size 1M with the proof.
+    const OLD: u64 = 654_321;
+    let witness_seed = [0x42; 32];
+    let old_note = SignedCheckpoint::verify(
+        &Checkpoint::for_party(&party.id(), OLD, tree.root_at(OLD).unwrap())
+            .sign(&party.log_key)
+            .to_bytes(),
+        &origin,
+        &key,
+    )
+    .unwrap();
+    let proof = tree.consistency_proof(OLD, MILLION).unwrap();
+    let mut group = c.benchmark_group("witness");
+    group.bench_function("cosign (verify note and proof, sign)", |b| {
+        b.iter_batched(
+            || {
+                Witness::restore(
+                    "witness.example.org",
+                    SecretKey::from_seed(&witness_seed),
+                    [old_note.clone()],
+                )
+                .unwrap()
+            },
+            |mut witness| witness.cosign(&note, &key, &proof, now).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let mut witness =
+        Witness::new("witness.example.org", SecretKey::from_seed(&witness_seed)).unwrap();
+    let cosignature = witness.cosign(&note, &key, &[], now).unwrap();
+    let body = checkpoint.body();
+    let witness_key = witness.public_key();
+    group.bench_function("verify cosignature", |b| {
+        b.iter(|| {
+            verify_cosignature(
+                black_box(&body),
+                &cosignature,
+                &witness_key,
+                "witness.example.org",
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, merkle, log, checkpoints);
 criterion_main!(benches);
