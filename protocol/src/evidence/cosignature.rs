@@ -159,6 +159,11 @@ mod tests {
             KeyId::derive("remora.n621.de", COSIGNATURE_V1_TYPE, &key).to_string(),
             "da77ade7"
         );
+        assert_eq!(
+            crate::evidence::note::verifier_key("remora.n621.de", COSIGNATURE_V1_TYPE, &key)
+                .unwrap(),
+            "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+        );
         let note = SignedNote::parse(format!("{body}\n{line}").as_bytes()).unwrap();
         let cosignature = Cosignature::from_note_signature(&note.signatures()[0]).unwrap();
         assert_eq!(cosignature.line(), line);

@@ -134,6 +134,22 @@ pub enum NoteError {
     },
 }
 
+/// The C2SP verifier key text `<name>+<key id>+<base64(signature type ‖ key)>` that other
+/// implementations take as configuration (Go's `note.NewVerifier`, witnesses' log lists).
+pub fn verifier_key(name: &str, signature_type: u8, key: &PublicKey) -> Result<String, NoteError> {
+    if !is_valid_key_name(name) {
+        return Err(NoteError::InvalidKeyName(name.to_string()));
+    }
+    let mut typed = Vec::with_capacity(1 + PublicKey::LEN);
+    typed.push(signature_type);
+    typed.extend_from_slice(key.as_bytes());
+    Ok(format!(
+        "{name}+{}+{}",
+        KeyId::derive(name, signature_type, key),
+        BASE64.encode(typed)
+    ))
+}
+
 /// Whether `name` is a valid key name: non-empty, no Unicode space, no plus sign.
 pub fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
@@ -431,6 +447,10 @@ mod tests {
         assert_eq!(parsed, note);
         assert_eq!(parsed.text(), PETER_TEXT);
         parsed.verify_ed25519("PeterNeumann", &public).unwrap();
+        assert_eq!(
+            verifier_key("PeterNeumann", ED25519_SIGNATURE_TYPE, &public).unwrap(),
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        );
     }
 
     #[test]

@@ -281,7 +281,9 @@ impl Witness {
     /// the last: if it shows the last tree implies another root at this size, the refusal
     /// is an [`Equivocation`]; otherwise it is a [`WitnessError::Rollback`].
     ///
-    /// The caller checks that `log_key` is a `log` key of the party the origin names.
+    /// The first checkpoint of a log is taken as it comes (trust on first use, as in C2SP
+    /// `tlog-witness`). The caller checks that `log_key` is a `log` key of the party the
+    /// origin names, and decides which origins it serves.
     pub fn cosign(
         &mut self,
         note: &[u8],
