@@ -57,12 +57,28 @@ impl Cosignature {
         if !is_valid_key_name(witness_name) {
             return Err(NoteError::InvalidKeyName(witness_name.to_string()));
         }
-        Ok(Self {
+        Ok(Self::sign_unchecked(
+            checkpoint_body,
+            witness_name,
+            witness_key,
+            time,
+        ))
+    }
+
+    /// [`sign`](Self::sign), for a caller that has checked that `witness_name` is a valid
+    /// key name.
+    pub(crate) fn sign_unchecked(
+        checkpoint_body: &str,
+        witness_name: &str,
+        witness_key: &SecretKey,
+        time: Timestamp,
+    ) -> Self {
+        Self {
             name: witness_name.to_string(),
             key_id: KeyId::derive(witness_name, COSIGNATURE_V1_TYPE, &witness_key.public_key()),
             time,
             signature: witness_key.sign(&cosigned_message(checkpoint_body, time)),
-        })
+        }
     }
 
     /// Reads a cosignature from a note signature line (not yet verified).

@@ -558,6 +558,25 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_round_trips(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Ok(note) = SignedNote::parse(&bytes) {
+                proptest::prop_assert_eq!(note.to_bytes(), bytes);
+            }
+        }
+
+        #[test]
+        fn spliced_notes_never_panic(cut in 0usize..200, insert in ".{0,8}") {
+            let mut text = PETER_NOTE.to_string();
+            let at = text.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(text.len());
+            text.insert_str(at, &insert);
+            if let Ok(note) = SignedNote::parse(text.as_bytes()) {
+                proptest::prop_assert_eq!(note.to_text(), text);
+            }
+        }
+    }
+
     #[test]
     fn every_single_byte_change_is_refused_or_fails_verification() {
         let (_, public) = peter_keys();
