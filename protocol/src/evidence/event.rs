@@ -260,7 +260,7 @@ mod tests {
             Err(EventError::NotCanonical | EventError::Decode(_))
         ));
         map.remove("session");
-        map.insert("extra", ciborium::Value::Null);
+        map.insert("extra", ciborium::Value::Integer(0.into()));
         assert!(matches!(
             EvidenceEvent::decode(&codec::encode(&map).unwrap()),
             Err(EventError::Decode(DecodeError::Schema { .. }))
