@@ -151,6 +151,19 @@ impl EvidenceLog {
         self.tree.consistency_proof(old_size, new_size)
     }
 
+    /// The same proof as an object to send (to a witness, say).
+    pub fn consistency_proof_object(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, TreeError> {
+        Ok(ConsistencyProof {
+            old_size,
+            new_size,
+            path: self.tree.consistency_proof(old_size, new_size)?,
+        })
+    }
+
     /// The signed checkpoint of the whole log, for `party`'s evidence log, signed with the
     /// party's `log` key.
     pub fn checkpoint(&self, party: &PartyId, log_key: &SecretKey) -> SignedCheckpoint {
@@ -236,6 +249,67 @@ impl InclusionProof {
     /// Verifies that `leaf_hash` is in the tree of the proof's size whose root is `root`.
     pub fn verify_leaf_hash(&self, leaf_hash: &Digest, root: &Digest) -> Result<(), ProofError> {
         merkle::verify_inclusion(leaf_hash, self.index, self.size, &self.path, root)
+    }
+}
+
+/// The most hashes in a consistency proof between sizes below 2^64.
+pub const MAX_CONSISTENCY_PATH: usize = 65;
+
+/// Decoding limits for an encoded [`ConsistencyProof`].
+pub const CONSISTENCY_PROOF_LIMITS: Limits = Limits {
+    max_bytes: 64 + MAX_CONSISTENCY_PATH * 34,
+    max_depth: 3,
+    max_items: MAX_CONSISTENCY_PATH + 8,
+};
+
+/// Proof that a log of `new_size` entries extends the log of its first `old_size` entries
+/// (spec §10.3), as a log sends it to a witness with a new checkpoint.
+///
+/// Encoded as a deterministic CBOR map with text keys `old_size`, `new_size` and `path`
+/// (the RFC 9162 §2.1.4.1 consistency proof).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyProof {
+    /// The earlier size.
+    pub old_size: u64,
+    /// The later size.
+    pub new_size: u64,
+    /// The proof's hashes.
+    pub path: Vec<Digest>,
+}
+
+impl ConsistencyProof {
+    /// The deterministic encoding.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        codec::encode(self)
+    }
+
+    /// Decodes a proof within [`CONSISTENCY_PROOF_LIMITS`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let proof: Self = codec::decode(bytes, &CONSISTENCY_PROOF_LIMITS)?;
+        if proof.path.len() > MAX_CONSISTENCY_PATH {
+            return Err(DecodeError::Schema {
+                reason: format!("consistency path of {} hashes", proof.path.len()),
+            });
+        }
+        Ok(proof)
+    }
+
+    /// Verifies that the log of checkpoint `new` extends that of checkpoint `old`, whose
+    /// sizes must be the proof's.
+    pub fn verify(&self, old: &Checkpoint, new: &Checkpoint) -> Result<(), ProofError> {
+        for (proof, checkpoint) in [(self.old_size, old.size()), (self.new_size, new.size())] {
+            if proof != checkpoint {
+                return Err(ProofError::SizeMismatch { proof, checkpoint });
+            }
+        }
+        merkle::verify_consistency(
+            self.old_size,
+            self.new_size,
+            old.root(),
+            new.root(),
+            &self.path,
+        )
     }
 }
 
@@ -340,6 +414,33 @@ mod tests {
         )
         .unwrap();
         assert!(log.checkpoint_at(22, &p.id(), &p.log_key).is_err());
+    }
+
+    #[test]
+    fn consistency_proof_objects_verify_against_checkpoints() {
+        let p = TestParty::new("Evidence Co", Timestamp::from_unix(1_800_000_000));
+        let log = log_of(21);
+        let small = log.checkpoint_at(8, &p.id(), &p.log_key).unwrap();
+        let medium = log.checkpoint_at(13, &p.id(), &p.log_key).unwrap();
+        let whole = log.checkpoint(&p.id(), &p.log_key);
+        let proof = log.consistency_proof_object(13, 21).unwrap();
+        let proof = ConsistencyProof::decode(&proof.encode().unwrap()).unwrap();
+        proof
+            .verify(medium.checkpoint(), whole.checkpoint())
+            .unwrap();
+        assert_eq!(
+            proof.verify(small.checkpoint(), whole.checkpoint()),
+            Err(ProofError::SizeMismatch {
+                proof: 13,
+                checkpoint: 8
+            })
+        );
+        let long = ConsistencyProof {
+            old_size: 1,
+            new_size: 2,
+            path: vec![Digest::from_bytes([0; 32]); MAX_CONSISTENCY_PATH + 1],
+        };
+        assert!(ConsistencyProof::decode(&long.encode().unwrap()).is_err());
     }
 
     #[test]

@@ -73,6 +73,6 @@ pub use checkpoint::{
 };
 pub use cosignature::{Cosignature, CosignatureError, verify_cosignature};
 pub use event::{EventError, EvidenceEvent, EvidenceKind};
-pub use log::{EvidenceLog, InclusionProof};
+pub use log::{ConsistencyProof, EvidenceLog, InclusionProof};
 pub use merkle::{MerkleTree, ProofError, TreeError, verify_consistency, verify_inclusion};
 pub use witness::{Equivocation, EquivocationError, Witness, WitnessError, verify_equivocation};
