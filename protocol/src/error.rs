@@ -55,6 +55,12 @@ code_points! {
         Untrusted = 500 => "untrusted",
         /// Trust cannot be decided with what the receiver knows.
         Indeterminate = 501 => "indeterminate",
+        /// A Merkle inclusion or consistency proof does not verify.
+        BadProof = 700 => "bad-proof",
+        /// A checkpoint older than the one the witness holds.
+        StaleCheckpoint = 701 => "stale-checkpoint",
+        /// Two checkpoints of one log that cannot both be true.
+        Equivocation = 702 => "equivocation",
     }
 }
 

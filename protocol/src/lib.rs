@@ -21,6 +21,12 @@
 //! - [`seal`], [`attestation`]: seals, and signed statements about parties (identity, seal
 //!   certification, seal mandates, endorsements, accreditations, revocations).
 //! - [`trust`]: the trust policy and the pure evaluation of a party's identity.
+//! - [`session`]: one contract's signing flow: proposal, intent proofs, seal signatures,
+//!   the state machine of the initiator and of each participant.
+//! - [`evidence`]: each party's append-only evidence log (RFC 9162 Merkle tree), its signed
+//!   checkpoints (C2SP signed notes) and the witness that cosigns them.
+//! - [`bundle`]: one file with everything needed to verify a finished contract offline, and
+//!   its verification report.
 //! - [`error`]: caller-misuse errors and the wire error-code registry.
 //!
 //! Every message type's documentation names its section in `spec/`.
@@ -59,6 +65,7 @@ mod codepoint;
 pub mod cose;
 pub mod crypto;
 pub mod error;
+pub mod evidence;
 pub mod keylog;
 pub mod party;
 pub mod registration;
