@@ -14,6 +14,7 @@ use crate::attestation::{
 use std::collections::BTreeMap;
 
 use crate::cose::Signed;
+use crate::evidence::{EvidenceLog, PartyEvidence, Witness, witness_name};
 use crate::keylog::{KeyDecl, KeyLog};
 use crate::party::{AttestationId, PartyId};
 use crate::registration::{Registration, uscc_check_character};
@@ -301,6 +302,10 @@ pub struct TestNode {
     pub refused: Vec<SessionError>,
     /// The party's seal mandate for its delegate (contract seal), once issued.
     pub mandate: Option<Signed<Attestation>>,
+    /// Its evidence log: every session event is recorded here.
+    pub log: EvidenceLog,
+    /// Positions in the log of each session's entries.
+    pub log_entries: BTreeMap<SessionId, Vec<u64>>,
 }
 
 /// An in-memory federation: nodes exchange messages as bytes through a queue, in virtual
@@ -313,6 +318,10 @@ pub struct TestNetwork {
     pub queue: std::collections::VecDeque<(PartyId, Vec<u8>)>,
     /// Virtual time.
     pub now: Timestamp,
+    /// The witness every node's evidence log is cosigned by.
+    pub witness: TestParty,
+    /// The witness's state.
+    pub witness_state: Witness,
 }
 
 impl TestNetwork {
@@ -331,6 +340,7 @@ impl TestNetwork {
             mandates.push(Some(mandate));
         }
         public.push(ca.revocation_list(vec![], now));
+        let witness = TestParty::new("Test Witness", now);
         let policy = TrustPolicy {
             revocation_freshness: None,
             ..TrustPolicy::with_anchors(vec![TrustAnchor {
@@ -341,7 +351,8 @@ impl TestNetwork {
         let mut all = vec![ca];
         all.extend(parties);
         mandates.insert(0, None);
-        let logs: Vec<KeyLog> = all.iter().map(|p| p.log.clone()).collect();
+        let mut logs: Vec<KeyLog> = all.iter().map(|p| p.log.clone()).collect();
+        logs.push(witness.log.clone());
         let nodes = all
             .into_iter()
             .zip(mandates)
@@ -361,13 +372,22 @@ impl TestNetwork {
                     events: Vec::new(),
                     refused: Vec::new(),
                     mandate,
+                    log: EvidenceLog::new(),
+                    log_entries: BTreeMap::new(),
                 }
             })
             .collect();
+        let witness_state = Witness::new(
+            &witness_name(&witness.id()),
+            test_key("Test Witness", "log"),
+        )
+        .expect("a valid witness name");
         Self {
             nodes,
             queue: Default::default(),
             now,
+            witness,
+            witness_state,
         }
     }
 
@@ -393,11 +413,21 @@ impl TestNetwork {
         }
     }
 
-    /// Queues a step's outbound messages and records its events.
+    /// Queues a step's outbound messages and records its events, in the node's evidence log
+    /// too.
     pub fn apply(&mut self, from: &PartyId, session: SessionId, step: Step) {
         let i = self.index(from);
+        let now = self.now;
+        let node = &mut self.nodes[i];
         for e in step.events {
-            self.nodes[i].events.push((session, e));
+            for evidence in e.evidence(session, now) {
+                let index = node
+                    .log
+                    .append(&evidence)
+                    .expect("session events are valid evidence");
+                node.log_entries.entry(session).or_default().push(index);
+            }
+            node.events.push((session, e));
         }
         for out in step.outbound {
             for to in out.to {
@@ -481,6 +511,42 @@ impl TestNetwork {
         Ok(())
     }
 
+    /// `party` checkpoints its evidence log, has the witness cosign it, and shares its
+    /// evidence about session `sid` with the other parties.
+    pub fn share_evidence(&mut self, party: &PartyId, sid: SessionId) -> Result<(), ActionError> {
+        let i = self.index(party);
+        let now = self.now;
+        let node = &self.nodes[i];
+        let mut checkpoint = node.log.checkpoint(party, &node.party.log_key);
+        let origin = checkpoint.checkpoint().origin().to_string();
+        let old = self
+            .witness_state
+            .latest(&origin)
+            .map_or(0, |c| c.checkpoint().size());
+        let proof = node
+            .log
+            .consistency_proof(old, node.log.len())
+            .expect("the log only grows");
+        let cosignature = self
+            .witness_state
+            .cosign(
+                &checkpoint.to_bytes(),
+                &node.party.log_key.public_key(),
+                &proof,
+                now,
+            )
+            .expect("an honest log is cosigned");
+        checkpoint
+            .add_cosignature(&cosignature)
+            .expect("one cosignature per witness");
+        let indices = node.log_entries.get(&sid).cloned().unwrap_or_default();
+        let evidence = PartyEvidence::from_log(*party, &node.log, &indices, &checkpoint)
+            .expect("entries of this log");
+        self.act(party, sid, |session, ctx, _, _| {
+            session.share_evidence(evidence, ctx)
+        })
+    }
+
     /// `party` proposes; returns the session id.
     pub fn propose(&mut self, proposal: Proposal) -> Result<SessionId, ActionError> {
         let party = proposal.initiator;
@@ -518,7 +584,8 @@ impl TestNetwork {
     }
 
     /// A proposal by `initiator` to the given (party, role, order) participants, with one
-    /// document, purpose `purpose`, deadline 30 days out. Signers use the contract seal.
+    /// document, purpose `purpose`, deadline 30 days out, and one cosignature required from
+    /// the network's witness. Signers use the contract seal.
     pub fn proposal(
         &self,
         initiator: &PartyId,
@@ -551,7 +618,10 @@ impl TestNetwork {
             purpose: purpose.into(),
             value: None,
             deadline: self.now.plus(30 * DAY),
-            evidence: EvidenceRequirements::default(),
+            evidence: EvidenceRequirements {
+                witnesses: vec![self.witness.id()],
+                min_cosignatures: 1,
+            },
             created_at: self.now,
         }
     }

@@ -21,9 +21,10 @@ pub enum AssembleError {
 }
 
 /// Builds the bundle of a completed session: the proposal, the completion, and everything
-/// the signatures rely on under `policy` — the key logs of every party and issuer involved,
-/// the attestations on each signer's trust path, and every revocation and revocation list
-/// issued by those issuers and parties.
+/// the signatures rely on under `policy` — the key logs of every party, witness and issuer
+/// involved, the attestations on each signer's trust path, every revocation and revocation
+/// list issued by those issuers and parties — and the evidence the session holds from each
+/// party (see [`Session::share_evidence`]).
 pub fn assemble(
     session: &Session,
     store: &TrustStore,
@@ -37,6 +38,7 @@ pub fn assemble(
         .ok_or(AssembleError::NotCompleted("missing its completion"))?;
     let proposal = session.proposal();
     let mut parties: BTreeSet<PartyId> = proposal.payload().parties().into_iter().collect();
+    parties.extend(proposal.payload().evidence.witnesses.iter().copied());
     let mut ids: BTreeSet<AttestationId> = BTreeSet::new();
     for action in session.actions() {
         let Some(record) = &action.record else {
@@ -85,5 +87,6 @@ pub fn assemble(
         completion: completion.bytes().to_vec(),
         key_logs,
         attestations,
+        evidence: session.evidence().cloned().collect(),
     })
 }

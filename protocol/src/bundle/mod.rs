@@ -3,7 +3,9 @@
 //!
 //! A bundle carries the signed proposal, the initiator's signed completion (which holds
 //! every signature and approval, each with its intent proof and mandate), the key event logs
-//! and attestations the signatures rely on, and each party's evidence-log proofs. It is not
+//! and attestations the signatures rely on, and each party's evidence-log proofs: its session
+//! entries with inclusion proofs against a checkpoint it signed, cosigned by witnesses whose
+//! timestamps are the trusted time of the evidence. It is not
 //! signed itself: every part is. [`verify_bundle`] checks all of it with no network and no
 //! clock but the time it is given, and returns a [`Report`].
 //!
@@ -20,6 +22,7 @@ pub use verify::verify_bundle;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, EncodeError, Limits};
+use crate::evidence::PartyEvidence;
 
 /// Media type of a bundle (spec §11.1).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.signet.bundle+cbor";
@@ -51,6 +54,8 @@ pub struct Bundle {
     /// Attestations relied on (identity, accreditation, revocation lists, revocations).
     #[serde(with = "crate::cbor_bytes::list")]
     pub attestations: Vec<Vec<u8>>,
+    /// Each party's evidence-log proofs for the session, with witness cosignatures.
+    pub evidence: Vec<PartyEvidence>,
 }
 
 /// One party's key event log as signed events.

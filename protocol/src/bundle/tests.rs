@@ -31,6 +31,11 @@ fn completed(n: usize) -> (TestNetwork, SessionId, Vec<u8>, TrustPolicy) {
         net.sign(party, sid).unwrap();
         net.deliver_all();
     }
+    net.now = net.now.plus(60);
+    for party in &ids {
+        net.share_evidence(party, sid).unwrap();
+    }
+    net.deliver_all();
     let node = net.node(&brand);
     let bundle = assemble(&node.sessions[&sid], &node.store, &node.policy).unwrap();
     let policy = node.policy.clone();
@@ -167,6 +172,63 @@ fn a_completion_altered_by_anyone_but_the_initiator_is_invalid() {
     // an attacker cannot, so the only change possible breaks the completion's signature.
     let last = bundle.completion.len() - 1;
     bundle.completion[last] ^= 0xff;
+    let report = verify_bundle(&bundle.encode().unwrap(), &[], &policy, net.now);
+    assert_eq!(report.outcome, Outcome::Invalid);
+}
+
+#[test]
+fn every_party_evidence_is_checked_and_cosigned() {
+    let (net, _, bytes, policy) = completed(3);
+    let report = verify_bundle(&bytes, &[], &policy, net.now);
+    let cosigned = report
+        .checks
+        .iter()
+        .filter(|c| c.name == "evidence.cosignature" && c.outcome == Outcome::Valid)
+        .count();
+    let covered = report
+        .checks
+        .iter()
+        .filter(|c| c.name == "evidence.coverage" && c.outcome == Outcome::Valid)
+        .count();
+    assert_eq!((cosigned, covered), (3, 3), "{:#?}", report.checks);
+}
+
+#[test]
+fn evidence_without_the_required_cosignature_is_indeterminate() {
+    let (net, _, bytes, policy) = completed(2);
+    let mut bundle = Bundle::decode(&bytes).unwrap();
+    // Drop the witness's line: the log's own signature still holds.
+    let note = String::from_utf8(bundle.evidence[0].checkpoint.clone()).unwrap();
+    let kept: Vec<&str> = note
+        .lines()
+        .filter(|l| !l.contains("signet.witness/"))
+        .collect();
+    bundle.evidence[0].checkpoint = (kept.join("\n") + "\n").into_bytes();
+    let report = verify_bundle(&bundle.encode().unwrap(), &[], &policy, net.now);
+    assert_eq!(
+        report.outcome,
+        Outcome::Indeterminate,
+        "{:#?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert!(report.failures().all(|c| c.name == "evidence.cosignature"));
+}
+
+#[test]
+fn a_bundle_without_evidence_is_indeterminate_when_evidence_is_required() {
+    let (net, _, bytes, policy) = completed(2);
+    let mut bundle = Bundle::decode(&bytes).unwrap();
+    bundle.evidence.clear();
+    let report = verify_bundle(&bundle.encode().unwrap(), &[], &policy, net.now);
+    assert_eq!(report.outcome, Outcome::Indeterminate);
+}
+
+#[test]
+fn evidence_of_one_party_cannot_be_passed_off_as_anothers() {
+    let (net, _, bytes, policy) = completed(2);
+    let mut bundle = Bundle::decode(&bytes).unwrap();
+    let other = bundle.evidence[1].party;
+    bundle.evidence[0].party = other;
     let report = verify_bundle(&bundle.encode().unwrap(), &[], &policy, net.now);
     assert_eq!(report.outcome, Outcome::Invalid);
 }

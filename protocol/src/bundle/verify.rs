@@ -1,6 +1,8 @@
 //! Offline verification of a bundle (spec §11.3).
 
 use crate::attestation::Attestation;
+use crate::cose::Signed;
+use crate::evidence::{EvidenceKind, PartyEvidence, PartyEvidenceError};
 use crate::keylog::KeyLog;
 use crate::party::PartyId;
 use crate::session::machine_support::{check_envelope, decode_message, decode_proposal_with};
@@ -8,6 +10,7 @@ use crate::session::{
     MessageBody, Participant, RecordCheck, RecordCheckKind, RecordError, Role, SessionError,
     SignatureRecord,
 };
+use crate::session::{Proposal, SessionMessage};
 use crate::trust::{TrustPolicy, TrustStore, Verdict};
 use crate::{Digest, Timestamp};
 
@@ -321,6 +324,8 @@ fn verify_into(
         );
     }
 
+    check_evidence(checks, &bundle, &proposal, &completion, &accepted, &store);
+
     for document in documents {
         let digest = Digest::of(document);
         match p.documents.iter().find(|d| d.digest == digest) {
@@ -454,8 +459,9 @@ fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
                 "signature.binding",
                 "signature.routing",
                 "completeness",
+                "evidence",
             ],
-            "every signature is checked over the exact bytes signed (COSE_Sign1, Ed25519, strict); any change to a signature, record or the routing breaks a check",
+            "every signature is checked over the exact bytes signed (COSE_Sign1, Ed25519, strict); any change to a signature, record or the routing breaks a check; each party logged its action in its append-only evidence log, whose checkpoint witnesses cosigned with a trusted time",
         ),
         document_integrity: if documents_given {
             condition(
@@ -468,5 +474,171 @@ fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
                 basis: "every signature covers the SHA-256 digest of every document; no document was given, so the files themselves were not compared".into(),
             }
         },
+    }
+}
+
+/// Each party's evidence: checkpoint signed by the party's log key, every entry included and
+/// about this session, the party's own action covered, and cosignatures by enough of the
+/// witnesses the proposal names, no earlier than the action they vouch for.
+fn check_evidence(
+    checks: &mut Checks,
+    bundle: &Bundle,
+    proposal: &Signed<Proposal>,
+    completion: &Signed<SessionMessage>,
+    accepted: &[(PartyId, u32, Digest)],
+    store: &TrustStore,
+) {
+    let p = proposal.payload();
+    let session = p.session.as_digest();
+    let required = usize::from(p.evidence.min_cosignatures);
+    for party in p.parties() {
+        let who = party.to_string();
+        let held: Vec<&PartyEvidence> = bundle
+            .evidence
+            .iter()
+            .filter(|e| e.party == party)
+            .collect();
+        let Some(evidence) = held.first() else {
+            if required > 0 {
+                checks.push("evidence.checkpoint", who, Outcome::Indeterminate, format!("no evidence from this party; the proposal requires {required} witness cosignature(s)"));
+            }
+            continue;
+        };
+        if held.len() > 1 {
+            checks.push(
+                "evidence.checkpoint",
+                who.clone(),
+                Outcome::Invalid,
+                "more than one evidence entry for this party",
+            );
+        }
+        let Some(log) = store.key_log(&party) else {
+            checks.push(
+                "evidence.checkpoint",
+                who,
+                Outcome::Indeterminate,
+                "the party's key log is not in the bundle",
+            );
+            continue;
+        };
+        let checked = match evidence.verify(log) {
+            Ok(c) => c,
+            Err(e) => {
+                let name = match e {
+                    PartyEvidenceError::Inclusion { .. } | PartyEvidenceError::Entry { .. } => {
+                        "evidence.inclusion"
+                    }
+                    _ => "evidence.checkpoint",
+                };
+                checks.push(name, who, Outcome::Invalid, e.to_string());
+                continue;
+            }
+        };
+        let size = checked.checkpoint.checkpoint().size();
+        checks.pass(
+            "evidence.checkpoint",
+            who.clone(),
+            format!("checkpoint of size {size} signed by the party's log key"),
+        );
+        if checked
+            .events
+            .iter()
+            .any(|(_, e)| e.session != Some(session))
+        {
+            checks.push(
+                "evidence.inclusion",
+                who.clone(),
+                Outcome::Invalid,
+                "an entry is about another session",
+            );
+            continue;
+        }
+        checks.pass(
+            "evidence.inclusion",
+            who.clone(),
+            format!("{} entries proven in the log", checked.events.len()),
+        );
+        // The party's own action (or, for the initiator, the completion) must be logged.
+        let own: Option<Digest> = if party == p.initiator && completion.payload().from == party {
+            Some(completion.digest())
+        } else {
+            accepted
+                .iter()
+                .find(|(a, _, _)| *a == party)
+                .map(|(_, _, d)| *d)
+        };
+        let mut acted_at = None;
+        if let Some(digest) = own {
+            let logged = checked.events.iter().find(|(_, e)| {
+                matches!(
+                    e.kind,
+                    EvidenceKind::SignatureMade | EvidenceKind::Approved | EvidenceKind::Completed
+                ) && e.objects.contains(&digest)
+            });
+            match logged {
+                Some((_, e)) => {
+                    acted_at = Some(e.time);
+                    checks.pass(
+                        "evidence.coverage",
+                        who.clone(),
+                        format!("its {} is in its log", e.kind),
+                    );
+                }
+                None => checks.push(
+                    "evidence.coverage",
+                    who.clone(),
+                    Outcome::Indeterminate,
+                    "the party's own action is not among the entries given",
+                ),
+            }
+        }
+        let mut times: Vec<(PartyId, Timestamp)> = Vec::new();
+        for witness in &p.evidence.witnesses {
+            let Some(witness_log) = store.key_log(witness) else {
+                continue;
+            };
+            if let Ok(time) = checked.cosigned_by(witness_log) {
+                times.push((*witness, time));
+            }
+        }
+        if let Some((witness, time)) = times.iter().find(|(_, t)| acted_at.is_some_and(|a| *t < a))
+        {
+            checks.push(
+                "evidence.cosignature",
+                who.clone(),
+                Outcome::Invalid,
+                format!("witness {witness} cosigned at {time}, before the action it would cover"),
+            );
+        } else if times.len() >= required {
+            let detail = match times.iter().map(|(_, t)| *t).min() {
+                Some(t) => format!(
+                    "{} of {} named witnesses cosigned; trusted time {t}",
+                    times.len(),
+                    p.evidence.witnesses.len()
+                ),
+                None => "no witness cosignature required".to_string(),
+            };
+            checks.pass("evidence.cosignature", who, detail);
+        } else {
+            checks.push(
+                "evidence.cosignature",
+                who,
+                Outcome::Indeterminate,
+                format!(
+                    "{} of the {required} required witness cosignatures",
+                    times.len()
+                ),
+            );
+        }
+    }
+    for evidence in &bundle.evidence {
+        if !p.parties().contains(&evidence.party) {
+            checks.push(
+                "evidence.checkpoint",
+                evidence.party.to_string(),
+                Outcome::Invalid,
+                "evidence from a party not in the session",
+            );
+        }
     }
 }

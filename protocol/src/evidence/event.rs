@@ -40,6 +40,8 @@ code_points! {
         RevocationSeen = 12 => "revocation-seen",
         /// A witness cosigned one of the party's checkpoints.
         CheckpointCosigned = 13 => "checkpoint-cosigned",
+        /// An approver approved (the party's own approval, or one it received and checked).
+        Approved = 14 => "approved",
     }
 }
 
@@ -209,7 +211,7 @@ mod tests {
             assert!(codes.insert(kind.code()));
             assert_eq!(EvidenceKind::from_name(kind.name()), Some(*kind));
         }
-        assert_eq!(EvidenceKind::KNOWN.len(), 13);
+        assert_eq!(EvidenceKind::KNOWN.len(), 14);
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub mod event;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod proven;
 mod wire;
 pub mod witness;
 
@@ -75,4 +76,5 @@ pub use cosignature::{Cosignature, CosignatureError, verify_cosignature};
 pub use event::{EventError, EvidenceEvent, EvidenceKind};
 pub use log::{ConsistencyProof, EvidenceLog, InclusionProof};
 pub use merkle::{MerkleTree, ProofError, TreeError, verify_consistency, verify_inclusion};
+pub use proven::{CheckedEvidence, PartyEvidence, PartyEvidenceError, ProvenEntry, witness_name};
 pub use witness::{Equivocation, EquivocationError, Witness, WitnessError, verify_equivocation};

@@ -17,6 +17,8 @@ use crate::attestation::Attestation;
 use crate::codec::Limits;
 use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
+use crate::evidence::event::MAX_NOTE_BYTES;
+use crate::evidence::{EvidenceEvent, EvidenceKind, PartyEvidence, PartyEvidenceError};
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::party::PartyId;
 use crate::trust::{TrustPath, TrustPolicy, TrustStore, Verdict, evaluate};
@@ -184,6 +186,70 @@ pub enum SessionEvent {
         /// Digest of the complete message.
         message: Digest,
     },
+    /// A party's evidence (checkpoint and inclusion proofs) was received and checked.
+    EvidenceReceived {
+        /// Whose.
+        from: PartyId,
+    },
+}
+
+impl SessionEvent {
+    /// The evidence-log events this session event is recorded as (spec §10.1): none for
+    /// acknowledgements and reminders, two for a signature made (intent given, signature
+    /// made), one otherwise.
+    pub fn evidence(&self, session: SessionId, time: Timestamp) -> Vec<EvidenceEvent> {
+        let event = |kind, objects: Vec<Digest>, note: Option<String>| EvidenceEvent {
+            kind,
+            time,
+            session: Some(session.as_digest()),
+            objects,
+            note,
+        };
+        match self {
+            Self::ProposalSent { proposal } => {
+                vec![event(EvidenceKind::ProposalSent, vec![*proposal], None)]
+            }
+            Self::ProposalReceived { proposal } => {
+                vec![event(EvidenceKind::ProposalReceived, vec![*proposal], None)]
+            }
+            Self::Acknowledged { .. } | Self::Reminded | Self::EvidenceReceived { .. } => {
+                Vec::new()
+            }
+            Self::SignatureMade { intent, message } => vec![
+                event(EvidenceKind::IntentGiven, vec![*intent], None),
+                event(EvidenceKind::SignatureMade, vec![*message], None),
+            ],
+            Self::SignatureReceived { message, .. } => {
+                vec![event(EvidenceKind::SignatureReceived, vec![*message], None)]
+            }
+            Self::Approved { message, .. } => {
+                vec![event(EvidenceKind::Approved, vec![*message], None)]
+            }
+            Self::Declined { reason, .. } => vec![event(
+                EvidenceKind::Declined,
+                Vec::new(),
+                Some(truncate(reason)),
+            )],
+            Self::Cancelled { reason } => vec![event(
+                EvidenceKind::Cancelled,
+                Vec::new(),
+                Some(truncate(reason)),
+            )],
+            Self::Expired => vec![event(EvidenceKind::Expired, Vec::new(), None)],
+            Self::Completed { message } => {
+                vec![event(EvidenceKind::Completed, vec![*message], None)]
+            }
+        }
+    }
+}
+
+/// A reason as an evidence note: at most [`MAX_NOTE_BYTES`] bytes, cut at a character.
+fn truncate(text: &str) -> String {
+    let mut end = text.len().min(MAX_NOTE_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// What a step produced.
@@ -270,6 +336,12 @@ pub enum SessionError {
     /// A completion lacks actions, or holds wrong ones.
     #[error("completion: {0}")]
     Completion(&'static str),
+    /// A party's evidence does not verify.
+    #[error("evidence: {0}")]
+    Evidence(PartyEvidenceError),
+    /// A party's evidence holds an entry about another session.
+    #[error("evidence holds an entry about another session")]
+    EvidenceScope,
 }
 
 /// Why this party cannot do what its operator asked. The caller's fault; nothing changed.
@@ -305,6 +377,9 @@ pub enum ActionError {
         /// The verdict.
         verdict: Box<Verdict>,
     },
+    /// This party's own evidence does not verify.
+    #[error("evidence: {0}")]
+    Evidence(PartyEvidenceError),
     /// The intent proof does not match this session.
     #[error("the intent proof is for another session, revision, signer or seal")]
     IntentMismatch,
@@ -330,6 +405,8 @@ pub struct Session {
     actions: Vec<Action>,
     completion: Option<Signed<SessionMessage>>,
     seen: BTreeSet<Digest>,
+    /// Each party's evidence received or shared, with its checkpoint size.
+    evidence: Vec<(PartyEvidence, u64)>,
 }
 
 impl Session {
@@ -348,6 +425,7 @@ impl Session {
             actions: Vec::new(),
             completion: None,
             seen: BTreeSet::new(),
+            evidence: Vec::new(),
         };
         let step = session.send_proposal(ctx)?;
         Ok((session, step))
@@ -415,6 +493,7 @@ impl Session {
             actions: Vec::new(),
             completion: None,
             seen: BTreeSet::from([message.digest()]),
+            evidence: Vec::new(),
         };
         session.status = Status::Open;
         Ok((
@@ -435,9 +514,10 @@ impl Session {
                 ..Step::default()
             });
         }
-        let step = match self.side {
-            Side::Initiator => self.handle_as_initiator(message.clone(), ctx)?,
-            Side::Participant => self.handle_as_participant(message.clone(), ctx)?,
+        let step = match (&message.payload().body, self.side) {
+            (MessageBody::Evidence(_), _) => self.receive_evidence(&message, ctx)?,
+            (_, Side::Initiator) => self.handle_as_initiator(message.clone(), ctx)?,
+            (_, Side::Participant) => self.handle_as_participant(message.clone(), ctx)?,
         };
         self.seen.insert(message.digest());
         Ok(step)
@@ -567,6 +647,93 @@ impl Session {
             }),
             (status, _) => Err(SessionError::Ended(status.name())),
         }
+    }
+
+    /// Another party's evidence about this completed session.
+    fn receive_evidence(
+        &mut self,
+        message: &Signed<SessionMessage>,
+        ctx: &Context<'_>,
+    ) -> Result<Step, SessionError> {
+        let m = message.payload();
+        let MessageBody::Evidence(evidence) = &m.body else {
+            return Err(SessionError::NotAllowed {
+                party: m.from,
+                kind: m.body.kind(),
+            });
+        };
+        if !matches!(self.status, Status::Completed { .. })
+            || m.from == self.me
+            || evidence.party != m.from
+        {
+            return Err(SessionError::NotAllowed {
+                party: m.from,
+                kind: MessageKind::Evidence,
+            });
+        }
+        self.check_envelope(message, ctx)?;
+        let log = ctx
+            .store
+            .key_log(&m.from)
+            .ok_or(SessionError::UnknownKeyLog(m.from))?;
+        let checked = evidence.verify(log).map_err(SessionError::Evidence)?;
+        let session = self.proposal.payload().session.as_digest();
+        if checked
+            .events
+            .iter()
+            .any(|(_, e)| e.session != Some(session))
+        {
+            return Err(SessionError::EvidenceScope);
+        }
+        self.keep_evidence(evidence.clone(), checked.checkpoint.checkpoint().size());
+        Ok(Step {
+            events: vec![SessionEvent::EvidenceReceived { from: m.from }],
+            ..Step::default()
+        })
+    }
+
+    /// Keeps a party's evidence, replacing what it held only by evidence at a larger size.
+    fn keep_evidence(&mut self, evidence: PartyEvidence, size: u64) {
+        let held = self
+            .evidence
+            .iter()
+            .position(|(e, _)| e.party == evidence.party);
+        match held {
+            Some(i) if self.evidence[i].1 <= size => self.evidence[i] = (evidence, size),
+            Some(_) => {}
+            None => self.evidence.push((evidence, size)),
+        }
+    }
+
+    /// Shares this party's evidence about the completed session with every other party.
+    /// `evidence` comes from this party's evidence log (see [`PartyEvidence::from_log`]).
+    pub fn share_evidence(
+        &mut self,
+        evidence: PartyEvidence,
+        ctx: &Context<'_>,
+    ) -> Result<Step, ActionError> {
+        if !matches!(self.status, Status::Completed { .. }) {
+            return Err(ActionError::Ended(self.status.name()));
+        }
+        if evidence.party != self.me {
+            return Err(ActionError::NotAllowed("share another party's evidence"));
+        }
+        let log = ctx.store.key_log(&self.me).ok_or(ActionError::NotAllowed(
+            "share evidence without its own key log",
+        ))?;
+        let checked = evidence.verify(log).map_err(ActionError::Evidence)?;
+        let size = checked.checkpoint.checkpoint().size();
+        let message = self.message(MessageBody::Evidence(evidence.clone()), ctx)?;
+        self.keep_evidence(evidence, size);
+        self.seen.insert(message.digest());
+        Ok(Step {
+            outbound: vec![Outbound {
+                to: self.others(),
+                message,
+            }],
+            events: Vec::new(),
+            duplicate: false,
+        })
     }
 
     /// A participant receives a new revision of the proposal.
@@ -1292,6 +1459,11 @@ impl Session {
         &self.acknowledged
     }
 
+    /// Every party's evidence held (received, or shared by this party).
+    pub fn evidence(&self) -> impl Iterator<Item = &PartyEvidence> {
+        self.evidence.iter().map(|(e, _)| e)
+    }
+
     /// The completion message, once complete.
     pub fn completion(&self) -> Option<&Signed<SessionMessage>> {
         self.completion.as_ref()
@@ -1348,6 +1520,8 @@ pub(crate) fn check_envelope(
     store: &TrustStore,
     now: Timestamp,
 ) -> Result<(), SessionError> {
+    // Evidence is shared after completion, possibly after the deadline.
+    let deadline_applies = !matches!(message.payload().body, MessageBody::Evidence(_));
     let m = message.payload();
     let p = proposal.payload();
     if m.session != p.session {
@@ -1368,7 +1542,7 @@ pub(crate) fn check_envelope(
     if m.time < p.created_at || m.time > now.plus(MAX_CLOCK_SKEW) {
         return Err(SessionError::Time(m.time));
     }
-    if now >= p.deadline {
+    if deadline_applies && now >= p.deadline {
         return Err(SessionError::Expired(p.deadline));
     }
     let log = store

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
 use crate::codepoint::code_points;
+use crate::evidence::PartyEvidence;
 use crate::party::PartyId;
 use crate::{Digest, Timestamp};
 
@@ -35,6 +36,8 @@ code_points! {
         Relay = 8 => "relay",
         /// Initiator → participants: every action, in routing order; the session is complete.
         Complete = 9 => "complete",
+        /// Any party → the others, after completion: its evidence-log proofs for the session.
+        Evidence = 10 => "evidence",
     }
 }
 
@@ -77,6 +80,8 @@ pub enum MessageBody {
         /// COSE_Sign1s of type session message (sign or approve).
         actions: Vec<Vec<u8>>,
     },
+    /// The sender's evidence about this session.
+    Evidence(PartyEvidence),
 }
 
 impl MessageBody {
@@ -92,6 +97,7 @@ impl MessageBody {
             Self::Remind { .. } => MessageKind::Remind,
             Self::Relay { .. } => MessageKind::Relay,
             Self::Complete { .. } => MessageKind::Complete,
+            Self::Evidence(_) => MessageKind::Evidence,
         }
     }
 }
@@ -213,6 +219,9 @@ impl TryFrom<MessageWire> for SessionMessage {
                 let b: CompleteBody = codec::from_value(&wire.body).map_err(err)?;
                 MessageBody::Complete { actions: b.actions }
             }
+            MessageKind::Evidence => {
+                MessageBody::Evidence(codec::from_value(&wire.body).map_err(err)?)
+            }
             MessageKind::Unknown(code) => {
                 return Err(format!("unknown session message kind {code}"));
             }
@@ -240,6 +249,7 @@ impl From<SessionMessage> for MessageWire {
             MessageBody::Remind { note } => codec::to_value(&Note { note }),
             MessageBody::Relay { message } => codec::to_value(&RelayBody { message }),
             MessageBody::Complete { actions } => codec::to_value(&CompleteBody { actions }),
+            MessageBody::Evidence(evidence) => codec::to_value(&evidence),
         };
         Self {
             session: m.session,
