@@ -89,10 +89,15 @@ fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
         net.sign(party, sid).expect("in turn");
         net.deliver_all();
     }
+    for party in &ids {
+        net.share_evidence(party, sid).expect("completed");
+    }
+    net.deliver_all();
     let node = net.node(&ids[0]);
     let bundle = assemble(&node.sessions[&sid], &node.store, &node.policy).expect("completed");
     // Signatures a verifier must check: every key event, attestation, the proposal, the
-    // completion, and per signer its sign message, seal signature, intent proof, mandate.
+    // completion, per signer its sign message, seal signature, intent proof and mandate, and
+    // per party its checkpoint and the witness's cosignature.
     let signatures = bundle
         .key_logs
         .iter()
@@ -100,7 +105,8 @@ fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
         .sum::<usize>()
         + bundle.attestations.len()
         + 2
-        + 4 * signers;
+        + 4 * signers
+        + 2 * bundle.evidence.len();
     (
         bundle.encode().expect("encodes"),
         node.policy.clone(),

@@ -101,6 +101,7 @@ pub struct Unverified<T> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed<T> {
     bytes: Vec<u8>,
+    digest: Digest,
     payload: T,
     signer: PublicKey,
     algorithm: Algorithm,
@@ -129,7 +130,7 @@ impl<T> Signed<T> {
 
     /// SHA-256 of [`Signed::bytes`]: how other objects refer to this one.
     pub fn digest(&self) -> Digest {
-        Digest::of(&self.bytes)
+        self.digest
     }
 
     /// Gives up the bytes and the payload.
@@ -161,6 +162,7 @@ impl<T: Serialize> Signed<T> {
             .to_vec()
             .map_err(|e| EncodeError::Serde(format!("cose: {e:?}")))?;
         Ok(Self {
+            digest: Digest::of(&bytes),
             bytes,
             payload,
             signer,
@@ -177,6 +179,79 @@ impl<T: DeserializeOwned> Signed<T> {
         limits: &Limits,
     ) -> Result<Self, CoseError> {
         Unverified::decode(bytes, content_type, limits)?.verify()
+    }
+
+    /// Like [`Signed::decode`], but skips the signature check for objects `known` has
+    /// already verified (identified by the digest of their exact bytes).
+    pub fn decode_known(
+        bytes: &[u8],
+        content_type: &'static str,
+        limits: &Limits,
+        known: &KnownGood,
+    ) -> Result<Self, CoseError> {
+        let unverified = Unverified::decode(bytes, content_type, limits)?;
+        if known.contains(&unverified.signed.digest) {
+            Ok(unverified.signed)
+        } else {
+            unverified.verify()
+        }
+    }
+}
+
+/// Signed objects whose signatures have been checked, by the digest of their exact bytes.
+///
+/// Built by [`KnownGood::batch`], which checks the signatures of many COSE_Sign1 objects of
+/// any content type with one batch verification (falling back to single checks if the batch
+/// fails), so that a verifier holding many objects — a bundle — pays for batch rather than
+/// single verification. Decoding with [`Signed::decode_known`] still checks everything else.
+#[derive(Debug, Clone, Default)]
+pub struct KnownGood(std::collections::BTreeSet<Digest>);
+
+impl KnownGood {
+    /// Nothing known: every signature is checked when decoded.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Whether the object with these bytes' digest is known to be validly signed.
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.0.contains(digest)
+    }
+
+    /// Checks the signatures of `objects` (COSE_Sign1 of any content type) in one batch.
+    /// Objects that do not parse, or whose signature fails, are simply not known.
+    pub fn batch(objects: &[&[u8]], limits: &Limits) -> Self {
+        let mut parsed: Vec<(Digest, PublicKey, Vec<u8>, Signature)> =
+            Vec::with_capacity(objects.len());
+        for bytes in objects {
+            if codec::check_deterministic(bytes, limits).is_err() {
+                continue;
+            }
+            let Ok(sign1) = CoseSign1::from_slice(bytes) else {
+                continue;
+            };
+            let (Ok(key), Ok(signature)) = (
+                PublicKey::from_slice(&sign1.protected.header.key_id),
+                Signature::from_slice(&sign1.signature),
+            ) else {
+                continue;
+            };
+            parsed.push((Digest::of(bytes), key, sign1.tbs_data(b""), signature));
+        }
+        let items: Vec<(&PublicKey, &[u8], &Signature)> = parsed
+            .iter()
+            .map(|(_, key, tbs, signature)| (key, tbs.as_slice(), signature))
+            .collect();
+        if crypto::verify_batch(&items).is_ok() {
+            return Self(parsed.into_iter().map(|(digest, ..)| digest).collect());
+        }
+        Self(
+            parsed
+                .into_iter()
+                .filter(|(_, key, tbs, signature)| key.verify(tbs, signature).is_ok())
+                .map(|(digest, ..)| digest)
+                .collect(),
+        )
     }
 }
 
@@ -233,6 +308,7 @@ impl<T: DeserializeOwned> Unverified<T> {
             signature,
             signed: Signed {
                 bytes: bytes.to_vec(),
+                digest: Digest::of(bytes),
                 payload,
                 signer,
                 algorithm,
