@@ -9,3 +9,5 @@ if ! command -v cargo >/dev/null; then
   . "$HOME/.cargo/env"
 fi
 cargo run --release --locked -p signet-protocol --example walkthrough
+echo
+cargo run --release --locked -p signet-protocol --example signing

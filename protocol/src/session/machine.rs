@@ -318,7 +318,7 @@ pub enum SessionError {
     #[error("{0} has already acted in this session")]
     AlreadyActed(PartyId),
     /// The action comes before earlier routing groups finished.
-    #[error("{party} acted out of routing order; still waiting for {waiting_for:?}")]
+    #[error("{party} acted out of routing order; still waiting for {}", list(waiting_for))]
     RoutingOrder {
         /// Who acted.
         party: PartyId,
@@ -358,7 +358,7 @@ pub enum ActionError {
     #[error("the session is {0}")]
     Ended(&'static str),
     /// It is not this party's turn yet.
-    #[error("not this party's turn: waiting for {0:?}")]
+    #[error("not this party's turn: waiting for {}", list(.0))]
     NotYourTurn(Vec<PartyId>),
     /// This party has acted already.
     #[error("this party has already acted")]
@@ -392,6 +392,11 @@ impl From<crate::codec::EncodeError> for ActionError {
     fn from(e: crate::codec::EncodeError) -> Self {
         Self::Usage(UsageError::Encode(e))
     }
+}
+
+/// Party ids as text, comma-separated, for error messages.
+fn list(parties: &[PartyId]) -> String {
+    parties.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// One party's view of one signing session.
