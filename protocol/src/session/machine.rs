@@ -318,7 +318,10 @@ pub enum SessionError {
     #[error("{0} has already acted in this session")]
     AlreadyActed(PartyId),
     /// The action comes before earlier routing groups finished.
-    #[error("{party} acted out of routing order; still waiting for {}", list(waiting_for))]
+    #[error(
+        "{party} acted out of routing order; still waiting for {}",
+        list(waiting_for)
+    )]
     RoutingOrder {
         /// Who acted.
         party: PartyId,
@@ -396,7 +399,11 @@ impl From<crate::codec::EncodeError> for ActionError {
 
 /// Party ids as text, comma-separated, for error messages.
 fn list(parties: &[PartyId]) -> String {
-    parties.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    parties
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One party's view of one signing session.
