@@ -5,10 +5,14 @@
 use proptest::prelude::*;
 use signet_protocol::Timestamp;
 use signet_protocol::attestation::{AssuranceLevel, Attestation};
+use signet_protocol::bundle::verify_bundle;
 use signet_protocol::codec::{self, Limits};
+use signet_protocol::cose::Signed;
 use signet_protocol::keylog::KeyLog;
 use signet_protocol::party::PartyId;
+use signet_protocol::session::{SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
 use signet_protocol::testkit::TestParty;
+use signet_protocol::trust::TrustPolicy;
 
 fn valid_objects() -> Vec<Vec<u8>> {
     let t0 = Timestamp::from_unix(1_800_000_000);
@@ -25,6 +29,14 @@ fn valid_objects() -> Vec<Vec<u8>> {
 }
 
 fn feed(bytes: &[u8]) {
+    let _ = Signed::<SessionMessage>::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT);
+    let report = verify_bundle(
+        bytes,
+        &[],
+        &TrustPolicy::with_anchors(vec![]),
+        Timestamp::from_unix(1_800_000_000),
+    );
+    assert!(!report.is_valid());
     let _ = codec::decode::<ciborium_free::Any>(bytes, &Limits::DEFAULT);
     let _ = Attestation::decode(bytes);
     let _ = KeyLog::replay([bytes]);
