@@ -1029,13 +1029,7 @@ impl Session {
     pub fn complete(&mut self, ctx: &Context<'_>) -> Result<Step, ActionError> {
         self.require(Side::Initiator, "complete")?;
         self.require_open()?;
-        let waiting: Vec<PartyId> = self
-            .proposal
-            .payload()
-            .actors()
-            .filter(|a| !self.has_acted(&a.party))
-            .map(|a| a.party)
-            .collect();
+        let waiting = self.waiting_for();
         if !waiting.is_empty() {
             return Err(ActionError::NotYourTurn(waiting));
         }
@@ -1112,13 +1106,8 @@ impl Session {
     pub fn remind(&mut self, note: &str, ctx: &Context<'_>) -> Result<Step, ActionError> {
         self.require(Side::Initiator, "remind")?;
         self.require_open()?;
-        let waiting: Vec<PartyId> = self
-            .proposal
-            .payload()
-            .actors()
-            .filter(|a| !self.has_acted(&a.party) && a.party != self.me)
-            .map(|a| a.party)
-            .collect();
+        let mut waiting = self.waiting_for();
+        waiting.retain(|p| *p != self.me);
         let message = self.message(
             MessageBody::Remind {
                 note: note.to_string(),
