@@ -419,6 +419,7 @@ fn check_record(
         store,
         policy,
         viewer: None,
+        identity_at: None,
     };
     let who = participant.party.to_string();
     for kind in RecordCheckKind::ALL {

@@ -496,7 +496,7 @@ impl Session {
             return Err(SessionError::Expired(p.deadline));
         }
         let digest = proposal.digest();
-        let mut session = Self {
+        let session = Self {
             side: Side::Participant,
             me,
             proposal,
@@ -507,7 +507,6 @@ impl Session {
             seen: BTreeSet::from([message.digest()]),
             evidence: Vec::new(),
         };
-        session.status = Status::Open;
         Ok((
             session,
             Step {
@@ -869,6 +868,7 @@ impl Session {
                     store: ctx.store,
                     policy: ctx.policy,
                     viewer: Some(self.me),
+                    identity_at: Some(ctx.now),
                 };
                 record
                     .verify(&check)
@@ -971,7 +971,13 @@ impl Session {
                     "holds a message that is not a signature or approval",
                 ));
             }
-            scratch.accept_action(action, ctx)?;
+            // Each signature is judged as of the completion, when the initiator had accepted
+            // all of them, not as of whenever the completion reaches this participant.
+            let at_completion = Context {
+                now: message.payload().time.min(ctx.now),
+                ..*ctx
+            };
+            scratch.accept_action(action, &at_completion)?;
         }
         if !scratch.all_acted() {
             return Err(SessionError::Completion("lacks an action"));
@@ -1218,6 +1224,7 @@ impl Session {
                 store: ctx.store,
                 policy: ctx.policy,
                 viewer: Some(self.me),
+                identity_at: Some(ctx.now),
             })
             .map_err(ActionError::Record)?;
         self.act(MessageBody::Sign(record.to_bytes()), Some(record), ctx)

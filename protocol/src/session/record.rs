@@ -233,6 +233,11 @@ pub struct RecordCheck<'a> {
     /// Whose view this is: a party does not evaluate trust in itself. None for a third
     /// party (a bundle verifier), which evaluates every signer.
     pub viewer: Option<PartyId>,
+    /// When to judge the signer's identity: a party receiving a signature live judges it
+    /// now (a signing time in the past cannot dodge a revocation already in force); None
+    /// judges it at the signing time, as an offline verifier of an old contract does (the
+    /// witness's cosignature bounds how far a signing time can be from the truth).
+    pub identity_at: Option<Timestamp>,
 }
 
 /// The separate checks of a signature record, in the order they are made (spec §11.3).
@@ -305,6 +310,11 @@ impl SignatureRecord {
                 if ss.delegation != self.delegation.digest() {
                     return Err(RecordError::Binding("delegation"));
                 }
+                if ss.time < proposal.created_at || ss.time >= proposal.deadline {
+                    return Err(RecordError::Binding(
+                        "signing time outside the session's window",
+                    ));
+                }
             }
             RecordCheckKind::Intent => {
                 if !intent.method.is_known() {
@@ -360,7 +370,8 @@ impl SignatureRecord {
             }
             RecordCheckKind::Identity => {
                 if Some(signer) != check.viewer {
-                    let verdict = evaluate(check.policy, check.store, &signer, ss.time);
+                    let at = check.identity_at.unwrap_or(ss.time);
+                    let verdict = evaluate(check.policy, check.store, &signer, at);
                     if !verdict.is_trusted() {
                         return Err(RecordError::Untrusted {
                             signer,
