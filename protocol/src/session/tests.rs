@@ -701,3 +701,41 @@ fn signatures_record_the_attestations_relied_on() {
         .digest();
     assert_eq!(relied, &vec![brand_identity]);
 }
+
+#[test]
+fn a_backdated_signature_does_not_dodge_a_revocation() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 20);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    let start = net.now;
+    let identity = net.nodes[0]
+        .store
+        .about(&tier1, crate::attestation::AttestationKind::Identity)
+        .next()
+        .unwrap()
+        .payload()
+        .id;
+    let revoked_at = start.plus(DAY);
+    let revocation = net.nodes[0].party.revoke(identity, revoked_at, revoked_at);
+    net.publish(&revocation);
+    // Tier 1 signs with its clock set back to before the revocation...
+    net.now = start.plus(60);
+    net.sign(&tier1, sid).unwrap();
+    // ...but the initiator receives it after, and judges the signer as of now.
+    net.now = revoked_at.plus(60);
+    net.deliver_all();
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::Record {
+            error: RecordError::Untrusted { .. },
+            ..
+        })
+    ));
+    assert_eq!(status(&net, &brand, sid), Status::Open);
+}
