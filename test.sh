@@ -6,5 +6,7 @@ cd "$(dirname "$0")"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+# The CDDL check is a crate of its own (see the root Cargo.toml's `exclude`).
+cargo test --manifest-path tests/cddl/Cargo.toml --locked --target-dir target/cddl "$@" 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

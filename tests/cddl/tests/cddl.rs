@@ -30,8 +30,8 @@ use signet_protocol::testkit::{DAY, TestParty, test_key};
 use signet_protocol::trust::{EndorsementRule, TrustAnchor, TrustPolicy};
 use signet_protocol::{Digest, Signature, Timestamp};
 
-const CDDL: &str = include_str!("../../spec/cddl/signet.cddl");
-const REGISTRIES: &str = include_str!("../../spec/13-registries.md");
+const CDDL: &str = include_str!("../../../spec/cddl/signet.cddl");
+const REGISTRIES: &str = include_str!("../../../spec/13-registries.md");
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
@@ -541,20 +541,23 @@ fn mutated_attestations_are_refused_by_cddl_and_code() {
 const SPEC_TEXTS: &[(&str, &str)] = &[
     (
         "02-identifiers.md",
-        include_str!("../../spec/02-identifiers.md"),
+        include_str!("../../../spec/02-identifiers.md"),
     ),
-    ("03-encoding.md", include_str!("../../spec/03-encoding.md")),
+    (
+        "03-encoding.md",
+        include_str!("../../../spec/03-encoding.md"),
+    ),
     (
         "04-key-event-log.md",
-        include_str!("../../spec/04-key-event-log.md"),
+        include_str!("../../../spec/04-key-event-log.md"),
     ),
     (
         "06-attestations.md",
-        include_str!("../../spec/06-attestations.md"),
+        include_str!("../../../spec/06-attestations.md"),
     ),
     (
         "07-trust-evaluation.md",
-        include_str!("../../spec/07-trust-evaluation.md"),
+        include_str!("../../../spec/07-trust-evaluation.md"),
     ),
 ];
 

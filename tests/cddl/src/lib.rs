@@ -1,0 +1,1 @@
+//! Empty: the check is the integration test in `tests/cddl.rs`.
