@@ -1,0 +1,462 @@
+//! The sled implementation of [`Store`], with group commit.
+
+use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use signet_protocol::Digest;
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::session::SessionId;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use tracing::debug;
+
+use super::{
+    Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId, check_status,
+};
+
+/// [`Store`] on sled 0.34, the embedded default.
+///
+/// # Layout
+///
+/// One sled tree per table. Keys are fixed-width big-endian so that sled's byte order is the
+/// order callers are promised: key events under `party ‖ index`, attestations under `id` with
+/// an index `subject ‖ id`, sessions under `id` with an index `status ‖ 0x00 ‖ id`, chunks
+/// and manifests under their digests, evidence under `index`, outbox entries under
+/// `recipient ‖ seq`, webhook deliveries under `id`. Writes that touch two trees (an
+/// attestation and its index, a session and its status index) are sled transactions.
+///
+/// # Durability: group commit
+///
+/// sled applies a write in memory and makes it durable at the next `flush` (an fsync of its
+/// log; sled's own background flush runs every 500 ms). Every acknowledged write here waits
+/// for a `flush` that *started after* the write was applied. Concurrent writers share
+/// flushes: the first waiting writer becomes the leader and flushes; writers that arrive
+/// meanwhile wait for the next flush, which one of them leads and which covers them all. So
+/// N concurrent writers cost about two fsyncs, not N. A single writer still pays one fsync
+/// per write: batch at the layer above where rate matters. See the crate's `store_bench`
+/// example for measured rates.
+///
+/// Appends (key events, evidence) take a process-local lock to pick the next index; sled
+/// itself refuses a second process opening the same directory.
+#[derive(Debug)]
+pub struct SledStore {
+    db: sled::Db,
+    key_logs: sled::Tree,
+    attestations: sled::Tree,
+    attestations_by_subject: sled::Tree,
+    sessions: sled::Tree,
+    sessions_by_status: sled::Tree,
+    chunks: sled::Tree,
+    manifests: sled::Tree,
+    evidence: sled::Tree,
+    outbox: sled::Tree,
+    webhooks: sled::Tree,
+    append_lock: Mutex<()>,
+    commit: GroupCommit,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(path.as_ref()).open()?;
+        let tree = |name: &str| db.open_tree(name);
+        let store = Self {
+            key_logs: tree("key_logs")?,
+            attestations: tree("attestations")?,
+            attestations_by_subject: tree("attestations_by_subject")?,
+            sessions: tree("sessions")?,
+            sessions_by_status: tree("sessions_by_status")?,
+            chunks: tree("chunks")?,
+            manifests: tree("manifests")?,
+            evidence: tree("evidence")?,
+            outbox: tree("outbox")?,
+            webhooks: tree("webhooks")?,
+            append_lock: Mutex::new(()),
+            commit: GroupCommit::default(),
+            db,
+        };
+        debug!(path = %path.as_ref().display(), recovered = store.db.was_recovered(), "opened store");
+        Ok(store)
+    }
+
+    /// Waits until every write this thread applied so far is on disk.
+    fn durable(&self) -> Result<(), StoreError> {
+        self.commit.commit(|| self.db.flush().map(drop))
+    }
+
+    fn lock_appends(&self) -> MutexGuard<'_, ()> {
+        // The lock guards no data, only the read-then-insert of an index.
+        self.append_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+impl SledStore {
+    /// Replaces a chunk's bytes, bypassing content addressing (to simulate corruption).
+    pub(crate) fn overwrite_chunk(&self, digest: &Digest, bytes: &[u8]) {
+        self.chunks.insert(digest.as_bytes(), bytes).unwrap();
+    }
+}
+
+/// Leader-based group commit: see [`SledStore`].
+#[derive(Debug, Default)]
+struct GroupCommit {
+    state: Mutex<CommitState>,
+    flushed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct CommitState {
+    /// Tickets handed out: one per write that asked to be made durable.
+    issued: u64,
+    /// Every ticket up to this one is durable.
+    durable: u64,
+    /// A flush is running.
+    flushing: bool,
+}
+
+impl GroupCommit {
+    fn commit(&self, flush: impl Fn() -> sled::Result<()>) -> Result<(), StoreError> {
+        // The counters stay consistent under any panic, so a poisoned lock is usable.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.issued += 1;
+        let ticket = state.issued;
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if state.flushing {
+                state = self
+                    .flushed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            // Lead a flush covering every ticket issued so far: those writes were applied
+            // before their tickets were taken, hence before this flush starts.
+            state.flushing = true;
+            let covers = state.issued;
+            drop(state);
+            let result = flush();
+            state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.flushing = false;
+            if result.is_ok() {
+                state.durable = state.durable.max(covers);
+            }
+            self.flushed.notify_all();
+            // On failure, waiting writers retry (one leads the next flush); this one reports.
+            result?;
+        }
+    }
+}
+
+fn key_event_key(party: &PartyId, index: u64) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(party.digest().as_bytes());
+    key[32..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+fn outbox_key(key: &OutboxKey) -> [u8; 40] {
+    key_event_key(&key.recipient, key.seq)
+}
+
+fn digest_at(bytes: &[u8], table: &'static str) -> Result<Digest, StoreError> {
+    bytes
+        .get(..32)
+        .and_then(|b| Digest::from_slice(b).ok())
+        .ok_or_else(|| corrupt(table, "short key"))
+}
+
+fn u64_at(bytes: &[u8], table: &'static str) -> Result<u64, StoreError> {
+    bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| corrupt(table, "short key"))
+}
+
+fn corrupt(table: &'static str, reason: &str) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        reason: reason.into(),
+    }
+}
+
+fn encode_session(record: &SessionRecord) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + record.status.len() + record.state.len());
+    // check_status bounds the length by MAX_STATUS_LEN (< 256).
+    out.push(record.status.len() as u8);
+    out.extend_from_slice(record.status.as_bytes());
+    out.extend_from_slice(&record.state);
+    out
+}
+
+fn decode_session(bytes: &[u8]) -> Result<SessionRecord, StoreError> {
+    let bad = || corrupt("sessions", "bad session record");
+    let (&len, rest) = bytes.split_first().ok_or_else(bad)?;
+    let status = rest.get(..len as usize).ok_or_else(bad)?;
+    let status = std::str::from_utf8(status).map_err(|_| bad())?.to_owned();
+    Ok(SessionRecord {
+        status,
+        state: rest[len as usize..].to_vec(),
+    })
+}
+
+fn status_key(status: &str, id: &SessionId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(status.len() + 33);
+    key.extend_from_slice(status.as_bytes());
+    key.push(0);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+fn unwrap_tx<T>(result: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => e.into(),
+    })
+}
+
+impl Store for SledStore {
+    fn append_key_event(
+        &self,
+        party: &PartyId,
+        index: u64,
+        event: &[u8],
+    ) -> Result<(), StoreError> {
+        {
+            let _guard = self.lock_appends();
+            let next = match self
+                .key_logs
+                .scan_prefix(party.digest().as_bytes())
+                .keys()
+                .next_back()
+            {
+                Some(key) => u64_at(&key?[32..], "key_logs")? + 1,
+                None => 0,
+            };
+            if index != next {
+                return Err(StoreError::OutOfOrder {
+                    table: "key_logs",
+                    expected: next,
+                    got: index,
+                });
+            }
+            self.key_logs.insert(key_event_key(party, index), event)?;
+        }
+        self.durable()
+    }
+
+    fn key_events(&self, party: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.key_logs
+            .scan_prefix(party.digest().as_bytes())
+            .values()
+            .map(|v| Ok(v?.to_vec()))
+            .collect()
+    }
+
+    fn key_log_parties(&self) -> Result<Vec<PartyId>, StoreError> {
+        let mut parties: Vec<PartyId> = Vec::new();
+        for key in self.key_logs.iter().keys() {
+            let party = PartyId::from_digest(digest_at(&key?, "key_logs")?);
+            if parties.last() != Some(&party) {
+                parties.push(party);
+            }
+        }
+        Ok(parties)
+    }
+
+    fn put_attestation(
+        &self,
+        id: &AttestationId,
+        subject: &PartyId,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut index_key = [0u8; 48];
+        index_key[..32].copy_from_slice(subject.digest().as_bytes());
+        index_key[32..].copy_from_slice(id.as_bytes());
+        unwrap_tx(
+            (&self.attestations, &self.attestations_by_subject).transaction(|(a, by)| {
+                a.insert(&id.as_bytes()[..], bytes)?;
+                by.insert(&index_key[..], &[][..])?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            }),
+        )?;
+        self.durable()
+    }
+
+    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.attestations.get(id.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for key in self
+            .attestations_by_subject
+            .scan_prefix(subject.digest().as_bytes())
+            .keys()
+        {
+            let key = key?;
+            let id = key
+                .get(32..48)
+                .ok_or_else(|| corrupt("attestations_by_subject", "short key"))?;
+            let bytes = self
+                .attestations
+                .get(id)?
+                .ok_or_else(|| corrupt("attestations_by_subject", "dangling index entry"))?;
+            out.push(bytes.to_vec());
+        }
+        Ok(out)
+    }
+
+    fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.attestations
+            .iter()
+            .values()
+            .map(|v| Ok(v?.to_vec()))
+            .collect()
+    }
+
+    fn put_session(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {
+        check_status(&record.status)?;
+        let encoded = encode_session(record);
+        unwrap_tx((&self.sessions, &self.sessions_by_status).transaction(
+            |(sessions, by_status)| {
+                if let Some(old) = sessions.get(id.as_bytes())? {
+                    let old = decode_session(&old).map_err(ConflictableTransactionError::Abort)?;
+                    by_status.remove(status_key(&old.status, id))?;
+                }
+                sessions.insert(&id.as_bytes()[..], &encoded[..])?;
+                by_status.insert(status_key(&record.status, id), &[][..])?;
+                Ok(())
+            },
+        ))?;
+        self.durable()
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.sessions
+            .get(id.as_bytes())?
+            .map(|v| decode_session(&v))
+            .transpose()
+    }
+
+    fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError> {
+        check_status(status)?;
+        let mut prefix = status.as_bytes().to_vec();
+        prefix.push(0);
+        self.sessions_by_status
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|key| {
+                let key = key?;
+                let id = digest_at(&key[prefix.len()..], "sessions_by_status")?;
+                Ok(SessionId::from_bytes(*id.as_bytes()))
+            })
+            .collect()
+    }
+
+    fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
+        // Content-addressed: an existing chunk already holds these bytes.
+        if !self.chunks.contains_key(digest.as_bytes())? {
+            self.chunks.insert(digest.as_bytes(), bytes)?;
+        }
+        Ok(())
+    }
+
+    fn chunk(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.chunks.get(digest.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn put_manifest(&self, document: &Digest, manifest: &Manifest) -> Result<(), StoreError> {
+        // Inserted after its chunks; the flush below makes them all durable, and sled
+        // recovers a prefix of its log, so a recovered manifest never lacks its chunks.
+        self.manifests
+            .insert(document.as_bytes(), manifest.encode())?;
+        self.durable()
+    }
+
+    fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError> {
+        self.manifests
+            .get(document.as_bytes())?
+            .map(|v| Manifest::decode(&v).ok_or_else(|| corrupt("manifests", "bad manifest")))
+            .transpose()
+    }
+
+    fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {
+        let index = {
+            let _guard = self.lock_appends();
+            let index = match self.evidence.last()? {
+                Some((key, _)) => u64_at(&key, "evidence")? + 1,
+                None => 0,
+            };
+            self.evidence.insert(index.to_be_bytes(), entry)?;
+            index
+        };
+        self.durable()?;
+        Ok(index)
+    }
+
+    fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.evidence.get(index.to_be_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn evidence_len(&self) -> Result<u64, StoreError> {
+        match self.evidence.last()? {
+            Some((key, _)) => Ok(u64_at(&key, "evidence")? + 1),
+            None => Ok(0),
+        }
+    }
+
+    fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError> {
+        self.outbox.insert(outbox_key(key), entry)?;
+        self.durable()
+    }
+
+    fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
+        self.outbox.remove(outbox_key(key))?;
+        self.durable()
+    }
+
+    fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError> {
+        self.outbox
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                let recipient = PartyId::from_digest(digest_at(&key, "outbox")?);
+                let seq = u64_at(key.get(32..).unwrap_or_default(), "outbox")?;
+                Ok((OutboxKey { recipient, seq }, value.to_vec()))
+            })
+            .collect()
+    }
+
+    fn put_webhook_delivery(
+        &self,
+        id: &WebhookDeliveryId,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        self.webhooks.insert(id.0, record)?;
+        self.durable()
+    }
+
+    fn remove_webhook_delivery(&self, id: &WebhookDeliveryId) -> Result<(), StoreError> {
+        self.webhooks.remove(id.0)?;
+        self.durable()
+    }
+
+    fn webhook_deliveries(&self) -> Result<Vec<(WebhookDeliveryId, Vec<u8>)>, StoreError> {
+        self.webhooks
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                let id: [u8; 16] = key[..]
+                    .try_into()
+                    .map_err(|_| corrupt("webhooks", "bad key"))?;
+                Ok((WebhookDeliveryId(id), value.to_vec()))
+            })
+            .collect()
+    }
+}
