@@ -23,4 +23,5 @@
 #![deny(missing_docs)]
 
 pub mod keyfile;
+pub mod outbox;
 pub mod store;

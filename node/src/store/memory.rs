@@ -190,6 +190,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables().outbox.get(key).cloned())
+    }
+
     fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError> {
         Ok(self
             .tables()

@@ -160,6 +160,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Removes an outbox entry; removing an absent one is not an error.
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError>;
 
+    /// One outbox entry.
+    fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Every outbox entry, ordered by key (recipient, then sequence number).
     fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError>;
 

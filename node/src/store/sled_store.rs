@@ -421,6 +421,10 @@ impl Store for SledStore {
         self.durable()
     }
 
+    fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.outbox.get(outbox_key(key))?.map(|v| v.to_vec()))
+    }
+
     fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError> {
         self.outbox
             .iter()

@@ -188,6 +188,11 @@ fn outbox(store: &dyn Store) {
     store.put_outbox(&key(a, 3), b"a3").unwrap();
     store.remove_outbox(&key(a, 2)).unwrap();
     store.remove_outbox(&key(a, 2)).unwrap();
+    assert_eq!(
+        store.outbox_entry(&key(a, 3)).unwrap().as_deref(),
+        Some(&b"a3"[..])
+    );
+    assert_eq!(store.outbox_entry(&key(a, 2)).unwrap(), None);
     let entries = store.outbox_entries().unwrap();
     let mut expected = vec![
         (key(a, 3), b"a3".to_vec()),
