@@ -23,5 +23,6 @@
 #![deny(missing_docs)]
 
 pub mod keyfile;
+pub mod net;
 pub mod outbox;
 pub mod store;

@@ -138,9 +138,28 @@ impl<'a, S: Store + ?Sized> DocumentWriter<'a, S> {
 
     /// Stores the last chunk and the manifest, durably, and returns the document's digest
     /// (SHA-256 of its bytes) and manifest. Storing a document already held is harmless.
-    pub fn finish(mut self) -> Result<(Digest, Manifest), StoreError> {
+    pub fn finish(self) -> Result<(Digest, Manifest), StoreError> {
+        self.finish_checked(None)
+    }
+
+    /// Like [`finish`](Self::finish), but stores the manifest only if the bytes written have
+    /// the digest `expected` (for documents received from others).
+    pub fn finish_expecting(self, expected: &Digest) -> Result<Manifest, StoreError> {
+        self.finish_checked(Some(expected)).map(|(_, m)| m)
+    }
+
+    fn finish_checked(
+        mut self,
+        expected: Option<&Digest>,
+    ) -> Result<(Digest, Manifest), StoreError> {
         self.stage_chunk()?;
         let digest = Digest::from_bytes(self.hasher.clone().finalize().into());
+        if let Some(expected) = expected.filter(|e| **e != digest) {
+            return Err(StoreError::DigestMismatch {
+                expected: expected.to_hex(),
+                actual: digest.to_hex(),
+            });
+        }
         let chunks = std::mem::take(&mut self.chunks);
         let manifest = Manifest::new(self.len, chunks).ok_or(StoreError::Corrupt {
             table: "documents",
@@ -291,5 +310,19 @@ mod tests {
         assert_eq!(Manifest::decode(&[]), None);
         assert_eq!(Manifest::decode(&[2]), None);
         assert_eq!(Manifest::new(0, vec![]).map(|m| m.is_empty()), Some(true));
+    }
+
+    #[test]
+    fn a_document_with_the_wrong_digest_gets_no_manifest() {
+        let store = crate::store::MemoryStore::new();
+        let mut writer = DocumentWriter::new(&store);
+        writer.write_all(b"forged").unwrap();
+        let expected = Digest::of(b"genuine");
+        assert!(matches!(
+            writer.finish_expecting(&expected),
+            Err(StoreError::DigestMismatch { .. })
+        ));
+        assert_eq!(store.manifest(&expected).unwrap(), None);
+        assert_eq!(store.manifest(&Digest::of(b"forged")).unwrap(), None);
     }
 }

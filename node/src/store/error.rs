@@ -48,6 +48,14 @@ pub enum StoreError {
         /// The chunk's index.
         index: u64,
     },
+    /// A document's bytes do not have the digest they were expected to have.
+    #[error("document digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// The expected digest, hex.
+        expected: String,
+        /// The digest of the bytes written, hex.
+        actual: String,
+    },
     /// Reading the document source failed.
     #[error("reading the document source failed: {0}")]
     Source(#[source] std::io::Error),

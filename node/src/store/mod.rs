@@ -37,6 +37,7 @@ mod sled_store;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use document::read_chunk;
 pub use document::{
     CHUNK_SIZE, DocumentReader, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, put_document,
 };
