@@ -33,7 +33,7 @@ const PREFIX: &str = "signet-ed25519-seed:";
 /// Longest file accepted: the line plus some slack for a trailing newline or CR.
 const MAX_FILE_LEN: u64 = 128;
 
-/// Whether [`write`] may replace an existing key file.
+/// Whether [`write()`] may replace an existing key file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replace {
     /// Refuse if the file exists (the safe default: a key is precious).
