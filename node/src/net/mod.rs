@@ -193,7 +193,7 @@ pub fn new(
         .map_err(TransportError::new)?
         .with_quic()
         .with_behaviour(|key| behaviour::Behaviour::new(key, &behaviour_config))
-        .map_err(|e| TransportError::new(std::io::Error::other(e.to_string())))?
+        .map_err(TransportError::new)?
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_connection_timeout))
         .build();
     let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));

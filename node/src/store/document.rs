@@ -213,6 +213,35 @@ pub fn put_document<S: Store + ?Sized, R: Read + ?Sized>(
     writer.finish()
 }
 
+/// Streams a document from an async `source` into `store`, durably; returns its digest and
+/// manifest. Chunks are staged as they fill (for sled, a write to memory); the final
+/// manifest write waits for an fsync on the calling task.
+pub async fn put_document_async<S, R>(
+    store: &S,
+    source: &mut R,
+) -> Result<(Digest, Manifest), StoreError>
+where
+    S: Store + ?Sized,
+    R: tokio::io::AsyncRead + Unpin + ?Sized,
+{
+    use tokio::io::AsyncReadExt;
+    let mut writer = DocumentWriter::new(store);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = source.read(&mut buffer).await.map_err(StoreError::Source)?;
+        if n == 0 {
+            break;
+        }
+        writer
+            .write_all(&buffer[..n])
+            .map_err(|e| match e.downcast::<StoreError>() {
+                Ok(store_error) => store_error,
+                Err(other) => StoreError::Source(other),
+            })?;
+    }
+    writer.finish()
+}
+
 /// Streams a stored document out (it implements [`Read`]), one chunk in memory at a time,
 /// checking each chunk against its digest.
 #[derive(Debug)]

@@ -23,12 +23,30 @@
 //! Documents are content-addressed by their SHA-256 and stored as chunks of at most
 //! [`CHUNK_SIZE`] bytes, each itself addressed by its SHA-256, plus a [`Manifest`] listing
 //! them. [`DocumentWriter`] streams a document in (from any [`std::io::Read`] with
-//! [`put_document`], or pushed piece by piece from an async source) and [`DocumentReader`]
+//! [`put_document`], from a Tokio `AsyncRead` with [`put_document_async`], or pushed piece by
+//! piece) and [`DocumentReader`]
 //! streams it out, so a 100 MB document is never in memory whole. Every chunk is checked
 //! against its digest when read.
 //!
 //! The store is synchronous: from async code call it inside `tokio::task::spawn_blocking`
 //! (a durable write waits for an fsync).
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::Read;
+//! use signet_node::store::{put_document, DocumentReader, SledStore, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = SledStore::open(dir.path())?;
+//! let contract = vec![42u8; 600_000]; // three chunks
+//! let (digest, manifest) = put_document(&store, &mut &contract[..])?;
+//! assert_eq!(manifest.chunks().len(), 3);
+//!
+//! let mut back = Vec::new();
+//! DocumentReader::open(&store, &digest)?.ok_or("stored")?.read_to_end(&mut back)?;
+//! assert_eq!(back, contract);
+//! # Ok(()) }
+//! ```
 
 mod document;
 mod error;
@@ -40,6 +58,7 @@ mod tests;
 pub(crate) use document::read_chunk;
 pub use document::{
     CHUNK_SIZE, DocumentReader, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, put_document,
+    put_document_async,
 };
 pub use error::{BackendError, StoreError};
 pub use memory::MemoryStore;

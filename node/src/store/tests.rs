@@ -243,6 +243,22 @@ on_every_store!(
     webhooks,
 );
 
+#[tokio::test]
+async fn documents_stream_in_from_an_async_reader() {
+    let store = MemoryStore::new();
+    let bytes = document_bytes(2 * CHUNK_SIZE + 9);
+    let (digest, manifest) = put_document_async(&store, &mut &bytes[..]).await.unwrap();
+    assert_eq!(digest, Digest::of(&bytes));
+    assert_eq!(manifest.chunks().len(), 3);
+    let mut back = Vec::new();
+    DocumentReader::open(&store, &digest)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == bytes);
+}
+
 #[test]
 fn sled_store_keeps_everything_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
