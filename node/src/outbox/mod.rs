@@ -24,7 +24,9 @@
 //!   metadata is kept in memory; message bytes are read from the store when due.
 //!
 //! Messages are never dropped by the outbox itself: giving up on a recipient is a decision
-//! for the layer above (it can [`Outbox::acked`] an entry to discard it).
+//! for the layer above (it can [`Outbox::acked`] an entry to discard it). A recipient that
+//! answers with a refusal (a wire error code) has received the message: that is an answer to
+//! surface, not a delivery failure to retry, so ack the entry.
 
 mod backoff;
 #[cfg(test)]

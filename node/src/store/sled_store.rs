@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
@@ -14,13 +15,16 @@ use super::{
     Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId, check_status,
 };
 
+/// How long [`SledStore::open`] waits for the directory's lock.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
 /// [`Store`] on sled 0.34, the embedded default.
 ///
 /// # Layout
 ///
 /// One sled tree per table. Keys are fixed-width big-endian so that sled's byte order is the
-/// order callers are promised: key events under `party ‖ index`, attestations under `id` with
-/// an index `subject ‖ id`, sessions under `id` with an index `status ‖ 0x00 ‖ id`, chunks
+/// order callers are promised: key events under `party ‖ index`, attestations (as
+/// `subject ‖ bytes`) under `id` with an index `subject ‖ id`, sessions under `id` with an index `status ‖ 0x00 ‖ id`, chunks
 /// and manifests under their digests, evidence under `index`, outbox entries under
 /// `recipient ‖ seq`, webhook deliveries under `id`. Writes that touch two trees (an
 /// attestation and its index, a session and its status index) are sled transactions.
@@ -58,8 +62,24 @@ pub struct SledStore {
 
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
+    ///
+    /// Only one `SledStore` may have a directory open. sled releases its lock on the
+    /// directory a moment after the last handle is dropped (when its background threads
+    /// finish), so `open` waits up to [`LOCK_WAIT`] for a lock held by this or another process.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(path.as_ref()).open()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new().path(path.as_ref()).open() {
+                // sled 0.34 (pinned) reports a held lock only as this I/O error message.
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => break result?,
+            }
+        };
         let tree = |name: &str| db.open_tree(name);
         let store = Self {
             key_logs: tree("key_logs")?,
@@ -186,6 +206,14 @@ fn corrupt(table: &'static str, reason: &str) -> StoreError {
     }
 }
 
+/// The signed bytes of a stored attestation (subject ‖ bytes).
+fn attestation_bytes(value: &[u8]) -> Result<Vec<u8>, StoreError> {
+    value
+        .get(32..)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| corrupt("attestations", "short record"))
+}
+
 fn encode_session(record: &SessionRecord) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + record.status.len() + record.state.len());
     // check_status bounds the length by MAX_STATUS_LEN (< 256).
@@ -276,13 +304,28 @@ impl Store for SledStore {
         subject: &PartyId,
         bytes: &[u8],
     ) -> Result<(), StoreError> {
-        let mut index_key = [0u8; 48];
-        index_key[..32].copy_from_slice(subject.digest().as_bytes());
-        index_key[32..].copy_from_slice(id.as_bytes());
+        let index_key = |subject: &[u8]| {
+            let mut key = [0u8; 48];
+            key[..32].copy_from_slice(subject);
+            key[32..].copy_from_slice(id.as_bytes());
+            key
+        };
+        // Stored as subject ‖ bytes, so a replacement can drop the old index entry.
+        let mut value = Vec::with_capacity(32 + bytes.len());
+        value.extend_from_slice(subject.digest().as_bytes());
+        value.extend_from_slice(bytes);
         unwrap_tx(
             (&self.attestations, &self.attestations_by_subject).transaction(|(a, by)| {
-                a.insert(&id.as_bytes()[..], bytes)?;
-                by.insert(&index_key[..], &[][..])?;
+                if let Some(old) = a.insert(&id.as_bytes()[..], &value[..])? {
+                    let old_subject =
+                        old.get(..32)
+                            .ok_or(ConflictableTransactionError::Abort(corrupt(
+                                "attestations",
+                                "short record",
+                            )))?;
+                    by.remove(&index_key(old_subject)[..])?;
+                }
+                by.insert(&index_key(subject.digest().as_bytes())[..], &[][..])?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             }),
         )?;
@@ -290,7 +333,10 @@ impl Store for SledStore {
     }
 
     fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.attestations.get(id.as_bytes())?.map(|v| v.to_vec()))
+        self.attestations
+            .get(id.as_bytes())?
+            .map(|v| attestation_bytes(&v))
+            .transpose()
     }
 
     fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -304,11 +350,11 @@ impl Store for SledStore {
             let id = key
                 .get(32..48)
                 .ok_or_else(|| corrupt("attestations_by_subject", "short key"))?;
-            let bytes = self
+            let value = self
                 .attestations
                 .get(id)?
                 .ok_or_else(|| corrupt("attestations_by_subject", "dangling index entry"))?;
-            out.push(bytes.to_vec());
+            out.push(attestation_bytes(&value)?);
         }
         Ok(out)
     }
@@ -317,7 +363,7 @@ impl Store for SledStore {
         self.attestations
             .iter()
             .values()
-            .map(|v| Ok(v?.to_vec()))
+            .map(|v| attestation_bytes(&v?))
             .collect()
     }
 

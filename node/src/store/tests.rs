@@ -68,6 +68,17 @@ fn attestations(store: &dyn Store) {
     );
     assert!(store.attestations_about(&party(7)).unwrap().is_empty());
     assert_eq!(store.attestations().unwrap().len(), 3);
+    // Replacing an attestation under a new subject moves it in the index.
+    store.put_attestation(&i1, &s2, b"one'").unwrap();
+    assert_eq!(
+        store.attestations_about(&s1).unwrap(),
+        vec![b"two".to_vec()]
+    );
+    assert_eq!(
+        store.attestations_about(&s2).unwrap(),
+        vec![b"one'".to_vec(), b"three".to_vec()]
+    );
+    assert_eq!(store.attestations().unwrap().len(), 3);
 }
 
 fn sessions(store: &dyn Store) {
@@ -322,4 +333,19 @@ fn concurrent_writers_share_flushes_and_all_land() {
     }
     assert_eq!(store.outbox_entries().unwrap().len(), 400);
     assert_eq!(store.evidence_len().unwrap(), 400);
+}
+
+#[test]
+fn sled_store_open_waits_for_the_previous_handle_to_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SledStore::open(dir.path()).unwrap();
+    first.append_evidence(b"one").unwrap();
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(first);
+    });
+    // The directory is locked for ~300 ms; open waits instead of failing.
+    let second = SledStore::open(dir.path()).unwrap();
+    closer.join().unwrap();
+    assert_eq!(second.evidence(0).unwrap().as_deref(), Some(&b"one"[..]));
 }
