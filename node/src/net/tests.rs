@@ -445,3 +445,23 @@ async fn party_addresses_resolve_through_kademlia() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_shutdown_every_call_says_stopped() {
+    timeout(LIMIT, async {
+        let a = node("A", deny_all());
+        a.client.shutdown().await.unwrap();
+        assert!(matches!(
+            a.client
+                .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+                .await,
+            Err(NetError::Stopped)
+        ));
+        assert!(matches!(
+            a.client.send_message(a.party, b"x".to_vec()).await,
+            Err(NetError::Stopped)
+        ));
+    })
+    .await
+    .unwrap();
+}

@@ -23,6 +23,34 @@
 //!   ([`OutboxConfig`]); enqueue refuses beyond them instead of growing without limit. Only
 //!   metadata is kept in memory; message bytes are read from the store when due.
 //!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use rand_chacha::ChaCha8Rng;
+//! use rand_core::SeedableRng;
+//! use signet_node::outbox::{Outbox, OutboxConfig};
+//! use signet_node::store::MemoryStore;
+//! use signet_protocol::{Digest, party::PartyId};
+//!
+//! let mut outbox = Outbox::open(Arc::new(MemoryStore::new()), OutboxConfig::default())?;
+//! let mut rng = ChaCha8Rng::seed_from_u64(1);
+//! let bob = PartyId::from_digest(Digest::of(b"bob"));
+//! let message = b"signed session message".to_vec();
+//! let t0 = Duration::from_secs(1_800_000_000);
+//! outbox.enqueue(bob, Digest::of(&message), &message, t0)?;
+//!
+//! let attempt = outbox.due(t0, 16)?.remove(0);
+//! // Bob is offline: try again after a jittered backoff.
+//! let retry_at = outbox.failed(&attempt.key, t0, &mut rng)?.ok_or("queued")?;
+//! assert!(outbox.due(t0, 16)?.is_empty());
+//! let attempt = outbox.due(retry_at, 16)?.remove(0);
+//! // Bob acknowledged it.
+//! outbox.acked(&attempt.key, retry_at)?;
+//! assert!(outbox.is_empty());
+//! # Ok(()) }
+//! ```
+//!
 //! Messages are never dropped by the outbox itself: giving up on a recipient is a decision
 //! for the layer above (it can [`Outbox::acked`] an entry to discard it). A recipient that
 //! answers with a refusal (a wire error code) has received the message: that is an answer to

@@ -54,6 +54,7 @@ mod memory;
 mod sled_store;
 #[cfg(test)]
 mod tests;
+pub mod trust;
 
 pub(crate) use document::read_chunk;
 pub use document::{
