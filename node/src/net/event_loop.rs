@@ -103,8 +103,10 @@ pub struct EventLoop {
     hooks: Hooks,
     config: Config,
     listens: Vec<(ListenerId, Reply<Result<Multiaddr, NetError>>)>,
-    sends: BTreeMap<OutboundRequestId, Reply<Result<(), NetError>>>,
-    fetches: BTreeMap<OutboundRequestId, Reply<Result<doc::Response, NetError>>>,
+    sends: BTreeMap<OutboundRequestId, (PeerId, Reply<Result<(), NetError>>)>,
+    fetches: BTreeMap<OutboundRequestId, (PeerId, Reply<Result<doc::Response, NetError>>)>,
+    /// Outbound requests in flight per peer (messages and chunks together).
+    per_peer: BTreeMap<PeerId, usize>,
     queries: Vec<(kad::QueryId, QueryReply)>,
     message_replies: FuturesUnordered<BoxFuture<'static, MsgReply>>,
     chunk_reads: FuturesUnordered<BoxFuture<'static, DocReply>>,
@@ -179,6 +181,7 @@ impl EventLoop {
             listens: Vec::new(),
             sends: BTreeMap::new(),
             fetches: BTreeMap::new(),
+            per_peer: BTreeMap::new(),
             queries: Vec::new(),
             message_replies: FuturesUnordered::new(),
             chunk_reads: FuturesUnordered::new(),
@@ -227,6 +230,24 @@ impl EventLoop {
 
     fn in_flight(&self) -> usize {
         self.sends.len() + self.fetches.len() + self.queries.len()
+    }
+
+    /// Whether another request to `peer` stays within the per-peer limit.
+    fn peer_has_room(&self, peer: &PeerId) -> bool {
+        self.per_peer.get(peer).copied().unwrap_or(0) < self.config.max_in_flight_per_peer
+    }
+
+    fn started(&mut self, peer: PeerId) {
+        *self.per_peer.entry(peer).or_default() += 1;
+    }
+
+    fn finished(&mut self, peer: &PeerId) {
+        if let Some(n) = self.per_peer.get_mut(peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_peer.remove(peer);
+            }
+        }
     }
 
     /// An authorised node of `party`: a connected one if any.
@@ -280,8 +301,13 @@ impl EventLoop {
                     let _ = reply.send(Err(NetError::Unreachable { party }));
                     return;
                 };
+                if !self.peer_has_room(&peer) {
+                    let _ = reply.send(Err(NetError::Busy));
+                    return;
+                }
                 let id = self.swarm.behaviour_mut().msg.send_request(&peer, message);
-                self.sends.insert(id, reply);
+                self.started(peer);
+                self.sends.insert(id, (peer, reply));
             }
             #[cfg(test)]
             Command::SendUnchecked {
@@ -290,7 +316,8 @@ impl EventLoop {
                 reply,
             } => {
                 let id = self.swarm.behaviour_mut().msg.send_request(&peer, message);
-                self.sends.insert(id, reply);
+                self.started(peer);
+                self.sends.insert(id, (peer, reply));
             }
             Command::FetchChunk {
                 party,
@@ -305,8 +332,13 @@ impl EventLoop {
                     let _ = reply.send(Err(NetError::Unreachable { party }));
                     return;
                 };
+                if !self.peer_has_room(&peer) {
+                    let _ = reply.send(Err(NetError::Busy));
+                    return;
+                }
                 let id = self.swarm.behaviour_mut().doc.send_request(&peer, request);
-                self.fetches.insert(id, reply);
+                self.started(peer);
+                self.fetches.insert(id, (peer, reply));
             }
             Command::Publish { topic, data, reply } => {
                 let result = self
@@ -479,7 +511,8 @@ impl EventLoop {
                     },
                 ..
             } => {
-                if let Some(reply) = self.sends.remove(&request_id) {
+                if let Some((peer, reply)) = self.sends.remove(&request_id) {
+                    self.finished(&peer);
                     let _ = reply.send(match response {
                         msg::Response::Accepted => Ok(()),
                         msg::Response::Refused(code) => Err(NetError::Refused(code)),
@@ -489,7 +522,8 @@ impl EventLoop {
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some(reply) = self.sends.remove(&request_id) {
+                if let Some((peer, reply)) = self.sends.remove(&request_id) {
+                    self.finished(&peer);
                     let _ = reply.send(Err(NetError::Delivery((&error).into())));
                 }
             }
@@ -551,14 +585,16 @@ impl EventLoop {
                     },
                 ..
             } => {
-                if let Some(reply) = self.fetches.remove(&request_id) {
+                if let Some((peer, reply)) = self.fetches.remove(&request_id) {
+                    self.finished(&peer);
                     let _ = reply.send(Ok(response));
                 }
             }
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some(reply) = self.fetches.remove(&request_id) {
+                if let Some((peer, reply)) = self.fetches.remove(&request_id) {
+                    self.finished(&peer);
                     let _ = reply.send(Err(NetError::Delivery((&error).into())));
                 }
             }

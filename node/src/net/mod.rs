@@ -89,6 +89,10 @@ pub struct Config {
     /// Outbound requests awaiting a response, and inbound requests awaiting the node's
     /// answer (each); beyond this, new ones are refused with [`NetError::Busy`] or dropped.
     pub max_in_flight: usize,
+    /// Outbound requests to one peer awaiting a response. Keep it below the peers'
+    /// `max_concurrent_streams` (100 by default), which would otherwise reset the excess;
+    /// beyond it, new requests are refused with [`NetError::Busy`].
+    pub max_in_flight_per_peer: usize,
     /// Gossipsub heartbeat.
     pub gossip_heartbeat: Duration,
 }
@@ -105,6 +109,7 @@ impl Default for Config {
             command_capacity: 256,
             event_capacity: 256,
             max_in_flight: 1024,
+            max_in_flight_per_peer: 64,
             gossip_heartbeat: Duration::from_secs(1),
         }
     }

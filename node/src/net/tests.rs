@@ -172,6 +172,32 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
             got.insert(inbox.recv().await.unwrap().1);
         }
         assert_eq!(got.len(), 64);
+        // 150 at once: beyond the per-peer limit the sender says Busy instead of letting the
+        // receiver reset streams; nothing else fails.
+        let sends: Vec<_> = (0..150u32)
+            .map(|i| {
+                let client = b.client.clone();
+                let party = a.party;
+                tokio::spawn(async move {
+                    client
+                        .send_message(party, (1000 + i).to_be_bytes().to_vec())
+                        .await
+                })
+            })
+            .collect();
+        let (mut ok, mut busy) = (0, 0);
+        for s in sends {
+            match s.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(NetError::Busy) => busy += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok + busy, 150);
+        assert!(ok >= 64, "{ok} delivered");
+        for _ in 0..ok {
+            inbox.recv().await.unwrap();
+        }
 
         // A multi-chunk document, fetched by the participant B only.
         let bytes = doc_bytes(3 * CHUNK_SIZE + 100);
