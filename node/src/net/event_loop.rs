@@ -672,30 +672,36 @@ impl EventLoop {
             }
             (
                 kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))),
-                QueryReply::Get(..),
+                QueryReply::Get(party, _),
             ) => {
-                let (_, QueryReply::Get(party, reply)) = self.queries.swap_remove(i) else {
-                    return;
-                };
-                if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
-                    query.finish();
-                }
-                let authorised = self.directory.peers_of(&party).to_vec();
+                // Records are unsigned: keep only addresses of nodes the directory
+                // authorises for the party. A record without any (forged, or stale) does not
+                // end the query; another peer may hold a good one.
+                let authorised = self.directory.peers_of(party).to_vec();
                 let addresses: Vec<Multiaddr> = decode_addresses(&found.record.value)
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|a| peer_of(a).is_some_and(|p| authorised.contains(&p)))
                     .collect();
+                if addresses.is_empty() {
+                    if step.last
+                        && let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i)
+                    {
+                        let _ = reply.send(Err(NetError::NotFound));
+                    }
+                    return;
+                }
+                if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                    query.finish();
+                }
                 for address in &addresses {
                     if let Some(peer) = peer_of(address) {
                         self.swarm.add_peer_address(peer, address.clone());
                     }
                 }
-                let _ = reply.send(if addresses.is_empty() {
-                    Err(NetError::NotFound)
-                } else {
-                    Ok(addresses)
-                });
+                if let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i) {
+                    let _ = reply.send(Ok(addresses));
+                }
             }
             (kad::QueryResult::GetRecord(_), QueryReply::Get(..)) if step.last => {
                 if let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i) {

@@ -20,7 +20,8 @@
 //! - [`gossip`]: gossipsub topics `signet/attestations/1` and `signet/keylogs/1`, every
 //!   message validated by the node's [`GossipValidator`] before it is delivered or forwarded.
 //! - Kademlia (`/signet/kad/1`, server mode, in-memory record store with caps): records map a
-//!   party to its nodes' addresses ([`Client::publish_addresses`], [`Client::lookup`]).
+//!   party to its node's addresses ([`Client::publish_addresses`], [`Client::lookup`]). One
+//!   record per party: if a party runs several nodes, the last to publish wins.
 //! - identify (`/signet/id/1`), feeding Kademlia with peers' listen addresses; and
 //!   connection limits.
 //!

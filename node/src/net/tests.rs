@@ -491,3 +491,69 @@ async fn after_shutdown_every_call_says_stopped() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_address_record_is_ignored() {
+    timeout(LIMIT, async {
+        // A's real node never runs; D claims to be party A and publishes its own address.
+        let a = node("A", deny_all());
+        a.client.shutdown().await.unwrap();
+        let b = node("B", deny_all());
+        let c = node("C", deny_all());
+        let forger = {
+            let mut d = node("D", deny_all());
+            d.client.shutdown().await.unwrap();
+            let key = SecretKey::from_seed(Digest::of(b"D").as_bytes());
+            let hooks = Hooks {
+                store: Arc::new(MemoryStore::new()),
+                documents: Arc::new(deny_all()),
+                gossip: Arc::new(|_: Topic, _: &[u8]| Validation::Accept),
+            };
+            let (client, _events, event_loop) =
+                new(&key, a.party, Config::default(), hooks).unwrap();
+            tokio::spawn(event_loop.run());
+            d.client = client;
+            d
+        };
+        let dir = directory(&[&a, &b, &c]);
+        for n in [&b, &c, &forger] {
+            n.client.set_directory(dir.clone()).await.unwrap();
+        }
+        let b_addr = b
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let b_addr = b_addr.with(libp2p::multiaddr::Protocol::P2p(b.client.peer_id()));
+        forger
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        forger.client.dial(b_addr.clone()).await.unwrap();
+        c.client.dial(b_addr).await.unwrap();
+        while forger.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        while b.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        // Lookups work (C finds B) …
+        while c.client.lookup(b.party).await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        // … but the record under A's name names no node authorised for A.
+        for _ in 0..5 {
+            assert!(matches!(
+                c.client.lookup(a.party).await,
+                Err(NetError::NotFound)
+            ));
+        }
+        assert!(matches!(
+            c.client.send_message(a.party, b"x".to_vec()).await,
+            Err(NetError::Delivery(_))
+        ));
+    })
+    .await
+    .unwrap();
+}
