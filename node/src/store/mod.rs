@@ -26,7 +26,9 @@
 //! [`put_document`], from a Tokio `AsyncRead` with [`put_document_async`], or pushed piece by
 //! piece) and [`DocumentReader`]
 //! streams it out, so a 100 MB document is never in memory whole. Every chunk is checked
-//! against its digest when read.
+//! against its digest when read. Chunks are shared between documents with equal content.
+//! A document whose writing stopped before its manifest (a crash, a failed fetch) leaves its
+//! staged chunks behind unreferenced; reclaiming them (a garbage collection) is not built yet.
 //!
 //! The store is synchronous: from async code call it inside `tokio::task::spawn_blocking`
 //! (a durable write waits for an fsync).
