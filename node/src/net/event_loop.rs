@@ -207,7 +207,8 @@ impl EventLoop {
                 {
                     match answer {
                         Ok(response) => {
-                            if self.swarm.behaviour_mut().msg.send_response(channel, response).is_err() {
+                            let msg = &mut self.swarm.behaviour_mut().msg;
+                            if msg.send_response(channel, response).is_err() {
                                 debug!("the requester left before the answer");
                             }
                         }
