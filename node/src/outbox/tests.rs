@@ -277,3 +277,28 @@ fn counterparty_offline_for_hours_then_everything_arrives_once() {
     );
     assert!(!received.contains_key(&alice));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::{decode_entry, encode_entry};
+    use signet_protocol::Digest;
+    use std::time::Duration;
+
+    proptest! {
+        #[test]
+        fn stored_entries_round_trip_and_decoding_is_total(
+            id in any::<[u8; 32]>(),
+            failures in any::<u32>(),
+            next_ms in any::<u64>(),
+            message in proptest::collection::vec(any::<u8>(), 0..256),
+            junk in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let id = Digest::from_bytes(id);
+            let next = Duration::from_millis(next_ms);
+            let bytes = encode_entry(&id, failures, next, &message);
+            prop_assert_eq!(decode_entry(&bytes), Some((id, failures, next, &message[..])));
+            let _ = decode_entry(&junk);
+        }
+    }
+}
