@@ -32,15 +32,15 @@ struct Node {
     outbox: Outbox<MemoryStore>,
 }
 
-/// Moves what the protocol queued into the senders' outboxes (every message queued since
-/// the last call was produced by `from`).
+/// Moves what the protocol queued into the sender's outbox with one durable commit (every
+/// message queued since the last call was produced by `from`).
 fn queue_outbound(protocol: &Mutex<TestNetwork>, from: &mut Node, now: Duration) {
-    let mut net = protocol.lock().unwrap();
-    while let Some((to, bytes)) = net.queue.pop_front() {
-        from.outbox
-            .enqueue(to, Digest::of(&bytes), &bytes, now)
-            .unwrap();
-    }
+    let queued: Vec<(PartyId, Vec<u8>)> = protocol.lock().unwrap().queue.drain(..).collect();
+    let batch: Vec<(PartyId, Digest, &[u8])> = queued
+        .iter()
+        .map(|(to, bytes)| (*to, Digest::of(bytes), &bytes[..]))
+        .collect();
+    from.outbox.enqueue_many(&batch, now).unwrap();
 }
 
 /// Sends everything due from `node`'s outbox; returns how many were delivered.

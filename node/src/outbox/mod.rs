@@ -273,54 +273,88 @@ impl<S: Store + ?Sized> Outbox<S> {
         message: &[u8],
         now: Duration,
     ) -> Result<Option<OutboxKey>, OutboxError> {
-        if self.ids.contains(&(recipient, id)) {
-            return Ok(None);
-        }
-        if message.len() > self.config.max_message_len {
-            return Err(OutboxError::TooLarge {
-                len: message.len(),
-                max: self.config.max_message_len,
-            });
-        }
-        let queued = self.queues.get(&recipient).map_or(0, VecDeque::len);
-        if self.entries >= self.config.max_entries {
-            return Err(OutboxError::Full {
-                limit: "max_entries",
-            });
-        }
-        if queued >= self.config.max_per_recipient {
-            return Err(OutboxError::Full {
-                limit: "max_per_recipient",
-            });
-        }
-        if self.bytes + message.len() as u64 > self.config.max_total_bytes {
-            return Err(OutboxError::Full {
-                limit: "max_total_bytes",
-            });
-        }
+        Ok(self
+            .enqueue_many(&[(recipient, id, message)], now)?
+            .pop()
+            .flatten())
+    }
+
+    /// Stores several messages atomically with one durable commit (for example every
+    /// message of one protocol step), and schedules them. All or none are stored: a limit
+    /// that one would exceed refuses the whole batch. Returns each message's key, or `None`
+    /// for a message already queued (or repeated in the batch).
+    pub fn enqueue_many(
+        &mut self,
+        messages: &[(PartyId, Digest, &[u8])],
+        now: Duration,
+    ) -> Result<Vec<Option<OutboxKey>>, OutboxError> {
         let now = to_millis(now);
-        let key = OutboxKey {
-            recipient,
-            seq: self.next_seq,
-        };
-        self.store
-            .put_outbox(&key, &encode_entry(&id, 0, now, message))?;
-        self.next_seq += 1;
-        self.ids.insert((recipient, id));
-        self.entries += 1;
-        self.bytes += message.len() as u64;
-        let queue = self.queues.entry(recipient).or_default();
-        queue.push_back(Meta {
-            seq: key.seq,
-            id,
-            len: message.len(),
-            failures: 0,
-            next_attempt: now,
-        });
-        if queue.len() == 1 {
-            self.schedule.insert((now, recipient));
+        let mut keys = Vec::with_capacity(messages.len());
+        let mut batch: Vec<(OutboxKey, Vec<u8>)> = Vec::new();
+        let mut planned: Vec<(OutboxKey, Digest, usize)> = Vec::new();
+        let mut seen: BTreeSet<(PartyId, Digest)> = BTreeSet::new();
+        let mut added_for: BTreeMap<PartyId, usize> = BTreeMap::new();
+        let mut added_bytes = 0u64;
+        for &(recipient, id, message) in messages {
+            if self.ids.contains(&(recipient, id)) || !seen.insert((recipient, id)) {
+                keys.push(None);
+                continue;
+            }
+            if message.len() > self.config.max_message_len {
+                return Err(OutboxError::TooLarge {
+                    len: message.len(),
+                    max: self.config.max_message_len,
+                });
+            }
+            if self.entries + planned.len() >= self.config.max_entries {
+                return Err(OutboxError::Full {
+                    limit: "max_entries",
+                });
+            }
+            let added = added_for.entry(recipient).or_default();
+            let queued = self.queues.get(&recipient).map_or(0, VecDeque::len) + *added;
+            if queued >= self.config.max_per_recipient {
+                return Err(OutboxError::Full {
+                    limit: "max_per_recipient",
+                });
+            }
+            if self.bytes + added_bytes + message.len() as u64 > self.config.max_total_bytes {
+                return Err(OutboxError::Full {
+                    limit: "max_total_bytes",
+                });
+            }
+            *added += 1;
+            added_bytes += message.len() as u64;
+            let key = OutboxKey {
+                recipient,
+                seq: self.next_seq + planned.len() as u64,
+            };
+            batch.push((key, encode_entry(&id, 0, now, message)));
+            planned.push((key, id, message.len()));
+            keys.push(Some(key));
         }
-        Ok(Some(key))
+        if batch.is_empty() {
+            return Ok(keys);
+        }
+        self.store.put_outbox_batch(&batch)?;
+        self.next_seq += planned.len() as u64;
+        for (key, id, len) in planned {
+            self.ids.insert((key.recipient, id));
+            self.entries += 1;
+            self.bytes += len as u64;
+            let queue = self.queues.entry(key.recipient).or_default();
+            queue.push_back(Meta {
+                seq: key.seq,
+                id,
+                len,
+                failures: 0,
+                next_attempt: now,
+            });
+            if queue.len() == 1 {
+                self.schedule.insert((now, key.recipient));
+            }
+        }
+        Ok(keys)
     }
 
     /// The messages to try now: the head of each recipient's queue whose time has come, at

@@ -56,6 +56,51 @@ fn duplicate_enqueue_is_stored_once() {
 }
 
 #[test]
+fn a_batch_is_stored_whole_or_not_at_all() {
+    let config = OutboxConfig {
+        max_per_recipient: 2,
+        ..OutboxConfig::default()
+    };
+    let store = Arc::new(MemoryStore::new());
+    let mut o = Outbox::open(store.clone(), config).unwrap();
+    let (m1, m2, m3) = (msg(1), msg(2), msg(3));
+    let keys = o
+        .enqueue_many(
+            &[
+                (party(1), m1.0, &m1.1[..]),
+                (party(2), m1.0, &m1.1[..]),
+                (party(1), m1.0, &m1.1[..]), // repeated in the batch
+                (party(1), m2.0, &m2.1[..]),
+            ],
+            secs(0),
+        )
+        .unwrap();
+    assert_eq!(keys.iter().filter(|k| k.is_some()).count(), 3);
+    assert!(keys[2].is_none());
+    assert_eq!(store.outbox_entries().unwrap().len(), 3);
+    // One message too many for party 1: nothing of the batch is stored.
+    let err = o
+        .enqueue_many(
+            &[(party(3), m3.0, &m3.1[..]), (party(1), m3.0, &m3.1[..])],
+            secs(0),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        OutboxError::Full {
+            limit: "max_per_recipient"
+        }
+    ));
+    assert_eq!(store.outbox_entries().unwrap().len(), 3);
+    assert_eq!(o.queued_for(&party(3)), 0);
+    // FIFO holds across the batch.
+    let due = o.due(secs(0), 10).unwrap();
+    let for_1: Vec<_> = due.iter().filter(|a| a.key.recipient == party(1)).collect();
+    assert_eq!(for_1.len(), 1);
+    assert_eq!(for_1[0].id, m1.0);
+}
+
+#[test]
 fn per_recipient_fifo_and_recipients_are_independent() {
     let mut o = outbox();
     let mut rng = ChaCha8Rng::seed_from_u64(1);

@@ -185,6 +185,14 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut t = self.tables();
+        for (key, entry) in entries {
+            t.outbox.insert(*key, entry.clone());
+        }
+        Ok(())
+    }
+
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
         self.tables().outbox.remove(key);
         Ok(())

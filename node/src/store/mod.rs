@@ -180,6 +180,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores (or replaces) an outbox entry.
     fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError>;
 
+    /// Stores (or replaces) several outbox entries atomically, with one durable commit.
+    fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError>;
+
     /// Removes an outbox entry; removing an absent one is not an error.
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError>;
 

@@ -463,6 +463,15 @@ impl Store for SledStore {
         self.durable()
     }
 
+    fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, entry) in entries {
+            batch.insert(&outbox_key(key)[..], &entry[..]);
+        }
+        self.outbox.apply_batch(batch)?;
+        self.durable()
+    }
+
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
         self.outbox.remove(outbox_key(key))?;
         self.durable()

@@ -204,6 +204,15 @@ fn outbox(store: &dyn Store) {
         Some(&b"a3"[..])
     );
     assert_eq!(store.outbox_entry(&key(a, 2)).unwrap(), None);
+    store
+        .put_outbox_batch(&[(key(b, 7), b"b7".to_vec()), (key(a, 8), b"a8".to_vec())])
+        .unwrap();
+    assert_eq!(
+        store.outbox_entry(&key(b, 7)).unwrap().as_deref(),
+        Some(&b"b7"[..])
+    );
+    store.remove_outbox(&key(b, 7)).unwrap();
+    store.remove_outbox(&key(a, 8)).unwrap();
     let entries = store.outbox_entries().unwrap();
     let mut expected = vec![
         (key(a, 3), b"a3".to_vec()),
