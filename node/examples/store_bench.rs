@@ -3,7 +3,8 @@
 //! `cargo run --release -p signet-node --example store_bench [DIR]`
 //!
 //! For 1, 4, 16 and 64 concurrent writers, each writing 256-byte outbox entries for two
-//! seconds, prints acknowledged (durable) writes per second. Every write returns only after
+//! seconds, prints acknowledged (durable) writes per second; then one writer committing
+//! batches of 32. Every write returns only after
 //! an fsync that covers it; concurrent writers share fsyncs. DIR defaults to a temporary
 //! directory under the current one (so it measures the disk you run it on, not a tmpfs).
 
@@ -57,5 +58,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n as f64 / secs
         );
     }
+    // One writer, 32 entries per atomic batch (Outbox::enqueue_many's path).
+    let store = SledStore::open(dir.path().join("batch"))?;
+    let recipient = PartyId::from_digest(Digest::of(b"batch"));
+    let started = Instant::now();
+    let mut seq = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let batch: Vec<(OutboxKey, Vec<u8>)> = (0..32)
+            .map(|i| {
+                (
+                    OutboxKey {
+                        recipient,
+                        seq: seq + i,
+                    },
+                    vec![7u8; 256],
+                )
+            })
+            .collect();
+        store.put_outbox_batch(&batch)?;
+        seq += 32;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  1 writer, batches of 32: {seq:>7} durable writes in {secs:.2} s = {:>8.0} writes/s",
+        seq as f64 / secs
+    );
     Ok(())
 }

@@ -13,9 +13,10 @@
 //! When a mutating method returns `Ok`, the change is on disk: a crash (power loss, `SIGKILL`)
 //! afterwards does not lose it. The one exception is [`Store::put_chunk`], which stages a
 //! document chunk; the [`Store::put_manifest`] that follows makes the chunks durable with it.
-//! [`SledStore`] meets this with sled transactions and batches for atomicity and one
-//! `flush` (fsync) per acknowledged write, shared between concurrent writers by group commit
-//! (see [`SledStore`] for the design and measured rates). [`MemoryStore`] is for tests and
+//! [`SledStore`] meets this with sled transactions and batches for atomicity, and one
+//! flush-and-sync per acknowledged write, shared between concurrent writers by group commit
+//! (see [`SledStore`]: sled's own `flush` is not enough on Linux, and the store makes up for
+//! it). [`MemoryStore`] is for tests and
 //! keeps nothing across processes.
 //!
 //! # Documents

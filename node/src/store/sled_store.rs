@@ -1,6 +1,9 @@
 //! The sled implementation of [`Store`], with group commit.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -12,7 +15,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tracing::debug;
 
 use super::{
-    Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId, check_status,
+    BackendError, Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId,
+    check_status,
 };
 
 /// How long [`SledStore::open`] waits for the directory's lock.
@@ -29,17 +33,27 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// `recipient ‖ seq`, webhook deliveries under `id`. Writes that touch two trees (an
 /// attestation and its index, a session and its status index) are sled transactions.
 ///
-/// # Durability: group commit
+/// # Durability
 ///
-/// sled applies a write in memory and makes it durable at the next `flush` (an fsync of its
-/// log; sled's own background flush runs every 500 ms). Every acknowledged write here waits
-/// for a `flush` that *started after* the write was applied. Concurrent writers share
-/// flushes: the first waiting writer becomes the leader and flushes; writers that arrive
-/// meanwhile wait for the next flush, which one of them leads and which covers them all. So
-/// N concurrent writers cost about two fsyncs, not N. A single writer still pays one fsync
-/// per write: batch at the layer above where rate matters. Measured with the `store_bench`
-/// example (release build, 2-core VM, virtio disk, 256-byte records): about 11,700 durable
-/// writes/s with one writer, 18,000 with 4, 32,000 with 16 and 39,000 with 64.
+/// sled applies a write in memory and writes it to its log at the next `flush`. On Linux,
+/// sled 0.34's `flush` ends with `sync_file_range`, which neither flushes the drive's write
+/// cache nor the file's metadata, and sled writes large values and pages (over about 128
+/// KiB) to separate files under `blobs/` without syncing them at all. That survives a
+/// process crash but not a power loss. So after each `flush` this store also syncs every
+/// new blob file, the `blobs` directory, and the log file (`fdatasync`). This relies on
+/// sled 0.34's on-disk layout (`db`, `blobs/`), which is fixed for the pinned version.
+///
+/// # Group commit
+///
+/// Every acknowledged write waits for a flush-and-sync that *started after* the write was
+/// applied. Concurrent writers share them: the first waiting writer becomes the leader and
+/// syncs; writers that arrive meanwhile wait for the next round, which one of them leads and
+/// which covers them all. So N concurrent writers cost about two syncs, not N. A single
+/// writer still pays one sync per write: batch at the layer above where rate matters (see
+/// [`Store::put_outbox_batch`]). Measured with the `store_bench` example (release build,
+/// a 2-core VM shared with other work, 256-byte records; the spread is the load): one writer
+/// 1,600–4,800 durable writes/s, 4 writers about 8,000, 16 writers 23,000–25,000, one
+/// writer committing batches of 32 entries 24,000–40,000.
 ///
 /// Appends (key events, evidence) take a process-local lock to pick the next index; sled
 /// itself refuses a second process opening the same directory.
@@ -58,6 +72,7 @@ pub struct SledStore {
     webhooks: sled::Tree,
     append_lock: Mutex<()>,
     commit: GroupCommit,
+    disk: DiskSync,
 }
 
 impl SledStore {
@@ -94,6 +109,7 @@ impl SledStore {
             webhooks: tree("webhooks")?,
             append_lock: Mutex::new(()),
             commit: GroupCommit::default(),
+            disk: DiskSync::open(path.as_ref())?,
             db,
         };
         debug!(path = %path.as_ref().display(), recovered = store.db.was_recovered(), "opened store");
@@ -102,7 +118,10 @@ impl SledStore {
 
     /// Waits until every write this thread applied so far is on disk.
     fn durable(&self) -> Result<(), StoreError> {
-        self.commit.commit(|| self.db.flush().map(drop))
+        self.commit.commit(|| {
+            self.db.flush()?;
+            self.disk.sync()
+        })
     }
 
     fn lock_appends(&self) -> MutexGuard<'_, ()> {
@@ -119,6 +138,75 @@ impl SledStore {
     pub(crate) fn overwrite_chunk(&self, digest: &Digest, bytes: &[u8]) {
         self.chunks.insert(digest.as_bytes(), bytes).unwrap();
     }
+
+    /// How many blob files the last sync knew as synced.
+    pub(crate) fn synced_blob_count(&self) -> usize {
+        self.disk.synced.lock().unwrap().len()
+    }
+}
+
+/// What sled's `flush` leaves undone, done after it: see "Durability" on [`SledStore`].
+#[derive(Debug)]
+struct DiskSync {
+    /// sled 0.34's log file, `<dir>/db`.
+    log: File,
+    /// sled 0.34's directory of large values, `<dir>/blobs`.
+    blobs: PathBuf,
+    /// Blob files already synced, with the length they had then.
+    synced: Mutex<BTreeMap<OsString, u64>>,
+}
+
+impl DiskSync {
+    fn open(dir: &Path) -> Result<Self, StoreError> {
+        let log = File::open(dir.join("db")).map_err(io_error)?;
+        Ok(Self {
+            log,
+            blobs: dir.join("blobs"),
+            synced: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Makes what sled flushed durable: new blob files, their directory, then the log.
+    fn sync(&self) -> Result<(), StoreError> {
+        // Only the group-commit leader calls this; the map holds no invariant a panic
+        // could break.
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut current = BTreeMap::new();
+        let mut new_files = false;
+        match fs::read_dir(&self.blobs) {
+            Ok(entries) => {
+                for entry in entries {
+                    let entry = entry.map_err(io_error)?;
+                    let Ok(meta) = entry.metadata() else {
+                        continue; // removed by sled's cleaner meanwhile
+                    };
+                    let name = entry.file_name();
+                    if synced.get(&name) != Some(&meta.len()) {
+                        match File::open(entry.path()) {
+                            Ok(file) => file.sync_all().map_err(io_error)?,
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                            Err(e) => return Err(io_error(e)),
+                        }
+                        new_files = true;
+                    }
+                    current.insert(name, meta.len());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(e)),
+        }
+        if new_files {
+            File::open(&self.blobs)
+                .and_then(|d| d.sync_all())
+                .map_err(io_error)?;
+        }
+        *synced = current;
+        self.log.sync_data().map_err(io_error)
+    }
+}
+
+fn io_error(error: std::io::Error) -> StoreError {
+    StoreError::Backend(BackendError::new(error))
 }
 
 /// Leader-based group commit: see [`SledStore`].
@@ -139,7 +227,7 @@ struct CommitState {
 }
 
 impl GroupCommit {
-    fn commit(&self, flush: impl Fn() -> sled::Result<()>) -> Result<(), StoreError> {
+    fn commit(&self, flush: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
         // The counters stay consistent under any panic, so a poisoned lock is usable.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.issued += 1;

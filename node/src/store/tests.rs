@@ -358,3 +358,14 @@ fn sled_store_open_waits_for_the_previous_handle_to_let_go() {
     closer.join().unwrap();
     assert_eq!(second.evidence(0).unwrap().as_deref(), Some(&b"one"[..]));
 }
+
+#[test]
+fn sled_blob_files_are_synced_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    // 256 KiB chunks exceed sled's inline limit: they become blob files.
+    put_document(&store, &mut Cursor::new(document_bytes(3 * CHUNK_SIZE))).unwrap();
+    let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
+    assert!(blobs >= 3, "{blobs} blob files");
+    assert!(store.synced_blob_count() >= 3);
+}
