@@ -139,6 +139,11 @@ impl SledStore {
         self.chunks.insert(digest.as_bytes(), bytes).unwrap();
     }
 
+    /// How many flush-and-sync rounds have run.
+    pub(crate) fn commit_rounds(&self) -> u64 {
+        self.commit.state.lock().unwrap().rounds
+    }
+
     /// How many blob files the last sync knew as synced.
     pub(crate) fn synced_blob_count(&self) -> usize {
         self.disk.synced.lock().unwrap().len()
@@ -224,6 +229,8 @@ struct CommitState {
     durable: u64,
     /// A flush is running.
     flushing: bool,
+    /// Flushes led so far.
+    rounds: u64,
 }
 
 impl GroupCommit {
@@ -246,6 +253,7 @@ impl GroupCommit {
             // Lead a flush covering every ticket issued so far: those writes were applied
             // before their tickets were taken, hence before this flush starts.
             state.flushing = true;
+            state.rounds += 1;
             let covers = state.issued;
             drop(state);
             let result = flush();
