@@ -1,0 +1,237 @@
+//! The node's own secret keys, as owner-only files.
+//!
+//! Secret keys never enter the [`crate::store`]: each is a small file holding an Ed25519 seed,
+//! created with mode `0600` and written atomically (a temporary file in the same directory,
+//! `fsync`, then a link or rename into place, then an `fsync` of the directory), so a crash
+//! leaves either no key file or a complete one. Reading refuses a file that the group or
+//! others could read or write, like OpenSSH does.
+//!
+//! Format: one line, `signet-ed25519-seed:` followed by the 32-byte seed in hex.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use signet_node::keyfile;
+//! use signet_protocol::SecretKey;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("node.key");
+//! let key = SecretKey::from_seed(&[7; 32]);
+//! keyfile::write(&path, &key, keyfile::Replace::No)?;
+//! assert_eq!(keyfile::read(&path)?.public_key(), key.public_key());
+//! # Ok(()) }
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use signet_protocol::SecretKey;
+use zeroize::Zeroizing;
+
+const PREFIX: &str = "signet-ed25519-seed:";
+/// Longest file accepted: the line plus some slack for a trailing newline or CR.
+const MAX_FILE_LEN: u64 = 128;
+
+/// Whether [`write()`] may replace an existing key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Refuse if the file exists (the safe default: a key is precious).
+    No,
+    /// Replace it atomically.
+    Yes,
+}
+
+/// A key file could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// File system error.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file exists and [`Replace::No`] was asked.
+    #[error("key file {0} already exists")]
+    Exists(PathBuf),
+    /// The group or others may access the file.
+    #[error(
+        "key file {path} has mode {mode:o}: it must not be accessible to group or others (chmod 600)"
+    )]
+    InsecurePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The path is not a regular file.
+    #[error("key file {0} is not a regular file")]
+    NotAFile(PathBuf),
+    /// The content is not a key file.
+    #[error("key file {0} is malformed")]
+    Malformed(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
+    move |source| KeyFileError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes `key` to `path` with mode `0600`, atomically and durably.
+pub fn write(path: &Path, key: &SecretKey, replace: Replace) -> Result<(), KeyFileError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| KeyFileError::NotAFile(path.to_owned()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+
+    let mut text = Zeroizing::new(String::with_capacity(PREFIX.len() + 65));
+    text.push_str(PREFIX);
+    text.push_str(&hex::encode(*key.to_seed()));
+    text.push('\n');
+
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        // The umask cannot widen 0600, but a pre-set ACL or odd umask could narrow it; set it
+        // explicitly so the file is exactly owner read/write.
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io(&tmp))?;
+        file.write_all(text.as_bytes()).map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        match replace {
+            Replace::Yes => fs::rename(&tmp, path).map_err(io(path)),
+            // A hard link never replaces an existing file: the check and the creation are one
+            // atomic step.
+            Replace::No => fs::hard_link(&tmp, path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    KeyFileError::Exists(path.to_owned())
+                } else {
+                    io(path)(e)
+                }
+            }),
+        }
+    })();
+    // After a rename the temporary name is gone; after a link or a failure, remove it.
+    let _ = fs::remove_file(&tmp);
+    result?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Reads a key file, refusing one that the group or others could access.
+pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
+    let file = File::open(path).map_err(io(path))?;
+    let meta = file.metadata().map_err(io(path))?;
+    if !meta.is_file() {
+        return Err(KeyFileError::NotAFile(path.to_owned()));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyFileError::InsecurePermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    let mut text = Zeroizing::new(Vec::with_capacity(MAX_FILE_LEN as usize));
+    file.take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut text)
+        .map_err(io(path))?;
+    let malformed = || KeyFileError::Malformed(path.to_owned());
+    let line = std::str::from_utf8(&text).map_err(|_| malformed())?;
+    let hex_seed = line
+        .trim_end_matches(['\n', '\r'])
+        .strip_prefix(PREFIX)
+        .ok_or_else(malformed)?;
+    let mut seed = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex_seed, &mut seed[..]).map_err(|_| malformed())?;
+    Ok(SecretKey::from_seed(&seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_owner_only_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let key = SecretKey::from_seed(&[9; 32]);
+        write(&path, &key, Replace::No).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(read(&path).unwrap().public_key(), key.public_key());
+        // Only the key file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_to_clobber_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let (a, b) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        );
+        write(&path, &a, Replace::No).unwrap();
+        assert!(matches!(
+            write(&path, &b, Replace::No),
+            Err(KeyFileError::Exists(_))
+        ));
+        assert_eq!(read(&path).unwrap().public_key(), a.public_key());
+        write(&path, &b, Replace::Yes).unwrap();
+        assert_eq!(read(&path).unwrap().public_key(), b.public_key());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_group_or_world_access() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        write(&path, &SecretKey::from_seed(&[3; 32]), Replace::No).unwrap();
+        for mode in [0o640, 0o604, 0o660, 0o620] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            assert!(
+                matches!(read(&path), Err(KeyFileError::InsecurePermissions { mode: m, .. }) if m == mode),
+                "mode {mode:o}"
+            );
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(read(&path).is_ok());
+    }
+
+    #[test]
+    fn refuses_malformed_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        for content in [
+            &b""[..],
+            b"signet-ed25519-seed:00",
+            b"not-a-key",
+            &[b'a'; 200][..],
+        ] {
+            fs::write(&path, content).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            assert!(matches!(read(&path), Err(KeyFileError::Malformed(_))));
+        }
+        assert!(matches!(
+            read(dir.path()),
+            Err(KeyFileError::NotAFile(_) | KeyFileError::Io { .. })
+        ));
+    }
+}

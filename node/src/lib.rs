@@ -1,0 +1,34 @@
+//! The Signet reference node: where bytes, disks and clocks live.
+//!
+//! The protocol crate (`signet-protocol`) decides what a party does, as pure functions. This
+//! crate gives it a place to live, in layers, bottom up:
+//!
+//! - [`store`]: everything persistent, behind the narrow [`store::Store`] trait, with sled as
+//!   the embedded default ([`store::SledStore`]) and an in-memory twin for tests
+//!   ([`store::MemoryStore`]). An acknowledged write is on disk (group commit).
+//!   [`store::trust`] saves verified key logs and attestations and rebuilds the protocol's
+//!   `TrustStore` from them at start-up.
+//! - [`keyfile`]: the node's own secret keys, as owner-only files written atomically.
+//! - [`outbox`]: the durable outbox. Its scheduling logic is sans-clock (time and randomness
+//!   are arguments); its entries live in the store.
+//! - [`net`]: libp2p networking. One task owns the swarm; the rest of the node talks to it
+//!   through a cloneable [`net::Client`] over bounded channels. Peers are authenticated
+//!   against node keys in key event logs ([`net::PeerDirectory`]).
+//!
+//! How the layers compose for a signing (protocol session → outbox → network → the
+//! counterparty's session) is shown end to end in `tests/signing_over_libp2p.rs`.
+//!
+//! # Where I/O lives
+//!
+//! Disk I/O happens in [`store::SledStore`] and [`keyfile`] only; network I/O in the
+//! [`net`] event loop only. [`outbox::Outbox`] touches the disk through the store it is given
+//! and never reads a clock. The HTTP API, CLI subcommands and the service that ties the layers
+//! to the protocol's session state machine are built on top of these layers and are not part
+//! of this crate yet.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod keyfile;
+pub mod net;
+pub mod outbox;
+pub mod store;

@@ -1,0 +1,207 @@
+//! The handle other tasks use to talk to the swarm.
+
+use std::io::Write;
+
+use libp2p::{Multiaddr, PeerId};
+use signet_protocol::Digest;
+use signet_protocol::party::PartyId;
+use signet_protocol::session::SessionId;
+use tokio::sync::{mpsc, oneshot};
+
+use super::event_loop::Command;
+use super::{NetError, PeerDirectory, Topic, doc, msg};
+use crate::store::{CHUNK_SIZE, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, Store, StoreError};
+
+/// A cloneable handle to the network task. Every call is a command over a bounded channel
+/// with a reply; calls wait while the channel is full.
+#[derive(Debug, Clone)]
+pub struct Client {
+    commands: mpsc::Sender<Command>,
+    peer_id: PeerId,
+}
+
+impl Client {
+    pub(crate) fn new(commands: mpsc::Sender<Command>, peer_id: PeerId) -> Self {
+        Self { commands, peer_id }
+    }
+
+    /// This node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    async fn call<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (reply, response) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| NetError::Stopped)?;
+        response.await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Listens on `address` (for example `/ip4/0.0.0.0/tcp/4001` or
+    /// `/ip4/0.0.0.0/udp/4001/quic-v1`); returns the first address actually listened on
+    /// (with the port chosen if it was 0).
+    pub async fn listen(&self, address: Multiaddr) -> Result<Multiaddr, NetError> {
+        self.call(|reply| Command::Listen { address, reply })
+            .await?
+    }
+
+    /// Starts dialling `address` (which should end in `/p2p/<peer id>`).
+    pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {
+        self.call(|reply| Command::Dial { address, reply }).await?
+    }
+
+    /// Tells the swarm an address of `peer`, used when it must be dialled.
+    pub async fn add_address(&self, peer: PeerId, address: Multiaddr) -> Result<(), NetError> {
+        self.call(|reply| Command::AddAddress {
+            peer,
+            address,
+            reply,
+        })
+        .await
+    }
+
+    /// Replaces the directory of authenticated peers (see [`PeerDirectory`]).
+    pub async fn set_directory(&self, directory: PeerDirectory) -> Result<(), NetError> {
+        self.call(|reply| Command::SetDirectory { directory, reply })
+            .await
+    }
+
+    /// Sends a session message (the exact bytes of a `Signed<SessionMessage>`) to a node of
+    /// `party` and waits for its answer: `Ok` once it accepted the message,
+    /// [`NetError::Refused`] with its reason otherwise.
+    pub async fn send_message(&self, party: PartyId, message: Vec<u8>) -> Result<(), NetError> {
+        if message.len() > msg::MAX_REQUEST {
+            return Err(NetError::TooLarge {
+                len: message.len(),
+                max: msg::MAX_REQUEST,
+            });
+        }
+        self.call(|reply| Command::SendMessage {
+            party,
+            message,
+            reply,
+        })
+        .await?
+    }
+
+    /// Sends raw bytes to `peer` on `/signet/msg/1` without the size check, to test that the
+    /// receiver enforces its cap.
+    #[cfg(test)]
+    pub(crate) async fn send_unchecked(
+        &self,
+        peer: PeerId,
+        message: Vec<u8>,
+    ) -> Result<(), NetError> {
+        self.call(|reply| Command::SendUnchecked {
+            peer,
+            message,
+            reply,
+        })
+        .await?
+    }
+
+    /// Fetches one chunk of a document from a node of `party`.
+    pub async fn fetch_chunk(
+        &self,
+        party: PartyId,
+        request: doc::Request,
+    ) -> Result<doc::Response, NetError> {
+        self.call(|reply| Command::FetchChunk {
+            party,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Fetches a whole document from a node of `party`, chunk by chunk, into `store`, and
+    /// checks it against `document` before storing its manifest. Holds one chunk in memory.
+    ///
+    /// Chunks are staged in the store as they arrive (a quick in-memory write for sled); the
+    /// final manifest write waits for an fsync on this task.
+    pub async fn fetch_document<S: Store + ?Sized>(
+        &self,
+        party: PartyId,
+        session: SessionId,
+        document: Digest,
+        store: &S,
+    ) -> Result<Manifest, NetError> {
+        let mut writer = DocumentWriter::new(store);
+        let mut expected_len = None;
+        let mut index = 0u32;
+        loop {
+            let request = doc::Request {
+                session,
+                document,
+                index,
+            };
+            let (document_len, bytes) = match self.fetch_chunk(party, request).await? {
+                doc::Response::Chunk {
+                    document_len,
+                    bytes,
+                } => (document_len, bytes),
+                doc::Response::Refused(code) => return Err(NetError::Refused(code)),
+                doc::Response::NotFound => return Err(NetError::NotFound),
+            };
+            if *expected_len.get_or_insert(document_len) != document_len {
+                return Err(NetError::PeerMisbehaved("the document length changed"));
+            }
+            let chunks = document_len.div_ceil(CHUNK_SIZE as u64);
+            if chunks > MAX_DOCUMENT_CHUNKS as u64 {
+                return Err(NetError::Store(StoreError::DocumentTooLarge {
+                    max_chunks: MAX_DOCUMENT_CHUNKS,
+                }));
+            }
+            let start = u64::from(index) * CHUNK_SIZE as u64;
+            let want = document_len.saturating_sub(start).min(CHUNK_SIZE as u64);
+            if bytes.len() as u64 != want {
+                return Err(NetError::PeerMisbehaved("a chunk has the wrong size"));
+            }
+            writer
+                .write_all(&bytes)
+                .map_err(|e| match e.downcast::<StoreError>() {
+                    Ok(store_error) => NetError::Store(store_error),
+                    Err(_) => NetError::PeerMisbehaved("a chunk could not be stored"),
+                })?;
+            index += 1;
+            if u64::from(index) >= chunks {
+                break;
+            }
+        }
+        Ok(writer.finish_expecting(&document)?)
+    }
+
+    /// Publishes `data` on a gossip topic.
+    pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetError> {
+        self.call(|reply| Command::Publish { topic, data, reply })
+            .await?
+    }
+
+    /// Publishes this node's listen addresses as its party's address record in the DHT.
+    pub async fn publish_addresses(&self) -> Result<(), NetError> {
+        self.call(|reply| Command::PublishAddresses { reply })
+            .await?
+    }
+
+    /// Looks up a party's address record in the DHT. Returns the addresses of nodes the
+    /// directory authorises for that party (others are dropped) and tells the swarm about
+    /// them, so that [`Client::send_message`] can reach the party.
+    pub async fn lookup(&self, party: PartyId) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(|reply| Command::Lookup { party, reply }).await?
+    }
+
+    /// The peers connected now.
+    pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetError> {
+        self.call(|reply| Command::ConnectedPeers { reply }).await
+    }
+
+    /// Stops the event loop (pending requests fail with [`NetError::Stopped`]).
+    pub async fn shutdown(&self) -> Result<(), NetError> {
+        self.call(|reply| Command::Shutdown { reply }).await
+    }
+}

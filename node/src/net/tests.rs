@@ -1,0 +1,559 @@
+//! Real swarms on loopback: TCP and QUIC, messages, documents, refusals, gossip, Kademlia.
+
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use signet_protocol::error::ErrorCode;
+use signet_protocol::party::PartyId;
+use signet_protocol::session::SessionId;
+use signet_protocol::{Digest, SecretKey};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout};
+
+use super::*;
+use crate::store::{CHUNK_SIZE, DocumentReader, MemoryStore, put_document};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+struct Node {
+    client: Client,
+    events: Option<mpsc::Receiver<NetEvent>>,
+    party: PartyId,
+    key: SecretKey,
+    store: Arc<MemoryStore>,
+}
+
+fn node(label: &str, documents: impl DocumentAccess) -> Node {
+    node_with(label, documents, |_: Topic, _: &[u8]| Validation::Accept)
+}
+
+fn node_with(label: &str, documents: impl DocumentAccess, gossip: impl GossipValidator) -> Node {
+    let key = SecretKey::from_seed(Digest::of(label.as_bytes()).as_bytes());
+    let party = PartyId::from_digest(Digest::of(format!("party {label}").as_bytes()));
+    let store = Arc::new(MemoryStore::new());
+    let hooks = Hooks {
+        store: store.clone(),
+        documents: Arc::new(documents),
+        gossip: Arc::new(gossip),
+    };
+    let config = Config {
+        gossip_heartbeat: Duration::from_millis(100),
+        request_timeout: Duration::from_secs(5),
+        ..Config::default()
+    };
+    let (client, events, event_loop) = new(&key, party, config, hooks).unwrap();
+    tokio::spawn(event_loop.run());
+    Node {
+        client,
+        events: Some(events),
+        party,
+        key,
+        store,
+    }
+}
+
+fn directory(nodes: &[&Node]) -> PeerDirectory {
+    let mut d = PeerDirectory::new();
+    for n in nodes {
+        d.insert(n.party, &n.key.public_key()).unwrap();
+    }
+    d
+}
+
+fn deny_all() -> impl DocumentAccess {
+    |_: &PartyId, _: &SessionId, _: &Digest| false
+}
+
+/// Answers every inbound message: refuses those starting with `bad`, accepts the rest, and
+/// reports what it accepted.
+fn answer_messages(node: &mut Node) -> mpsc::Receiver<(PartyId, Vec<u8>)> {
+    let mut events = node.events.take().unwrap();
+    let (tx, rx) = mpsc::channel(256);
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let NetEvent::Message {
+                party,
+                bytes,
+                responder,
+                ..
+            } = event
+            {
+                if bytes.starts_with(b"bad") {
+                    responder.respond(msg::Response::Refused(ErrorCode::BadSignature));
+                } else {
+                    responder.respond(msg::Response::Accepted);
+                    tx.send((party, bytes)).await.unwrap();
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn doc_bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_and_documents_flow_over_tcp_and_quic() {
+    timeout(LIMIT, async {
+        let session = SessionId::from_bytes([7; 32]);
+        let b_party = PartyId::from_digest(Digest::of(b"party B"));
+        let mut a = node("A", move |p: &PartyId, s: &SessionId, _: &Digest| {
+            *p == b_party && *s == session
+        });
+        let b = node("B", deny_all());
+        let c = node("C", deny_all());
+        assert_eq!(b.party, b_party);
+        let dir = directory(&[&a, &b, &c]);
+        for n in [&a, &b, &c] {
+            n.client.set_directory(dir.clone()).await.unwrap();
+        }
+        let tcp = a
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let quic = a
+            .client
+            .listen("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
+            .await
+            .unwrap();
+        assert!(quic.to_string().contains("quic-v1"));
+        // B only knows A's TCP address, C only its QUIC address.
+        b.client.add_address(a.client.peer_id(), tcp).await.unwrap();
+        c.client
+            .add_address(a.client.peer_id(), quic)
+            .await
+            .unwrap();
+        let mut inbox = answer_messages(&mut a);
+
+        b.client
+            .send_message(a.party, b"hello over tcp".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.recv().await.unwrap(),
+            (b.party, b"hello over tcp".to_vec())
+        );
+        c.client
+            .send_message(a.party, b"hello over quic".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.recv().await.unwrap(),
+            (c.party, b"hello over quic".to_vec())
+        );
+        let refused = c
+            .client
+            .send_message(a.party, b"bad signature".to_vec())
+            .await;
+        assert!(matches!(
+            refused,
+            Err(NetError::Refused(ErrorCode::BadSignature))
+        ));
+        // 64 messages in flight at once (below the 100 concurrent streams per connection) all arrive.
+        let sends: Vec<_> = (0..64u32)
+            .map(|i| {
+                let client = b.client.clone();
+                let party = a.party;
+                tokio::spawn(
+                    async move { client.send_message(party, i.to_be_bytes().to_vec()).await },
+                )
+            })
+            .collect();
+        for s in sends {
+            s.await.unwrap().unwrap();
+        }
+        let mut got = std::collections::BTreeSet::new();
+        for _ in 0..64 {
+            got.insert(inbox.recv().await.unwrap().1);
+        }
+        assert_eq!(got.len(), 64);
+        // 150 at once: beyond the per-peer limit the sender says Busy instead of letting the
+        // receiver reset streams; nothing else fails.
+        let sends: Vec<_> = (0..150u32)
+            .map(|i| {
+                let client = b.client.clone();
+                let party = a.party;
+                tokio::spawn(async move {
+                    client
+                        .send_message(party, (1000 + i).to_be_bytes().to_vec())
+                        .await
+                })
+            })
+            .collect();
+        let (mut ok, mut busy) = (0, 0);
+        for s in sends {
+            match s.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(NetError::Busy) => busy += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok + busy, 150);
+        assert!(ok >= 64, "{ok} delivered");
+        for _ in 0..ok {
+            inbox.recv().await.unwrap();
+        }
+
+        // A multi-chunk document, fetched by the participant B only.
+        let bytes = doc_bytes(3 * CHUNK_SIZE + 100);
+        let (digest, _) = put_document(&*a.store, &mut Cursor::new(&bytes)).unwrap();
+        let manifest = b
+            .client
+            .fetch_document(a.party, session, digest, &*b.store)
+            .await
+            .unwrap();
+        assert_eq!(manifest.chunks().len(), 4);
+        let mut back = Vec::new();
+        DocumentReader::open(&*b.store, &digest)
+            .unwrap()
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == bytes);
+        // C is authenticated but not a participant; B asks under another session.
+        let other = SessionId::from_bytes([8; 32]);
+        assert!(matches!(
+            c.client
+                .fetch_document(a.party, session, digest, &*c.store)
+                .await,
+            Err(NetError::NotFound)
+        ));
+        assert!(matches!(
+            b.client
+                .fetch_document(a.party, other, digest, &*b.store)
+                .await,
+            Err(NetError::NotFound)
+        ));
+        // A document A does not hold.
+        assert!(matches!(
+            b.client
+                .fetch_document(a.party, session, Digest::of(b"none"), &*b.store)
+                .await,
+            Err(NetError::NotFound)
+        ));
+        // A party with no known node.
+        let nobody = PartyId::from_digest(Digest::of(b"nobody"));
+        assert!(matches!(
+            b.client.send_message(nobody, b"x".to_vec()).await,
+            Err(NetError::Unreachable { .. })
+        ));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_is_no_authorised_node_is_refused() {
+    timeout(LIMIT, async {
+        let mut a = node("A", |_: &PartyId, _: &SessionId, _: &Digest| true);
+        let d = node("D", deny_all());
+        // A knows only itself; D believes A is A.
+        a.client.set_directory(directory(&[&a])).await.unwrap();
+        d.client.set_directory(directory(&[&a, &d])).await.unwrap();
+        let tcp = a
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        d.client.add_address(a.client.peer_id(), tcp).await.unwrap();
+        let mut inbox = answer_messages(&mut a);
+        let bytes = doc_bytes(10);
+        let (digest, _) = put_document(&*a.store, &mut Cursor::new(&bytes)).unwrap();
+
+        let refused = d.client.send_message(a.party, b"let me in".to_vec()).await;
+        assert!(
+            matches!(refused, Err(NetError::Refused(ErrorCode::KeyNotValid))),
+            "{refused:?}"
+        );
+        let request = doc::Request {
+            session: SessionId::from_bytes([1; 32]),
+            document: digest,
+            index: 0,
+        };
+        assert_eq!(
+            d.client.fetch_chunk(a.party, request).await.unwrap(),
+            doc::Response::Refused(ErrorCode::KeyNotValid)
+        );
+        // Nothing reached A's node.
+        sleep(Duration::from_millis(200)).await;
+        assert!(inbox.try_recv().is_err());
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_refused() {
+    timeout(LIMIT, async {
+        let mut a = node("A", deny_all());
+        let b = node("B", deny_all());
+        let dir = directory(&[&a, &b]);
+        a.client.set_directory(dir.clone()).await.unwrap();
+        b.client.set_directory(dir).await.unwrap();
+        let tcp = a
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        b.client.add_address(a.client.peer_id(), tcp).await.unwrap();
+        let mut inbox = answer_messages(&mut a);
+
+        // The sender's own check.
+        let too_big = vec![b'x'; msg::MAX_REQUEST + 1];
+        assert!(matches!(
+            b.client.send_message(a.party, too_big.clone()).await,
+            Err(NetError::TooLarge { len, max: msg::MAX_REQUEST }) if len == msg::MAX_REQUEST + 1
+        ));
+        // A sender that skips the check: the receiver stops reading at the cap and resets.
+        let result = b.client.send_unchecked(a.client.peer_id(), too_big).await;
+        assert!(matches!(result, Err(NetError::Delivery(_))), "{result:?}");
+        // Exactly at the cap is fine, and A is still serving.
+        let at_cap = vec![b'y'; msg::MAX_REQUEST];
+        b.client
+            .send_message(a.party, at_cap.clone())
+            .await
+            .unwrap();
+        let (_, got) = inbox.recv().await.unwrap();
+        assert_eq!(got.len(), msg::MAX_REQUEST);
+        assert!(
+            inbox.try_recv().is_err(),
+            "the oversized request was never delivered"
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_validation_rejects_invalid_payloads() {
+    timeout(LIMIT, async {
+        let validate = |_: Topic, data: &[u8]| {
+            if data.starts_with(b"ok") {
+                Validation::Accept
+            } else {
+                Validation::Reject
+            }
+        };
+        let rejected_at_b = Arc::new(AtomicUsize::new(0));
+        let counter = rejected_at_b.clone();
+        let a = node_with("A", deny_all(), validate);
+        let mut b = node_with("B", deny_all(), move |t: Topic, data: &[u8]| {
+            let v = validate(t, data);
+            if v == Validation::Reject {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            v
+        });
+        let mut c = node_with("C", deny_all(), validate);
+        // A line: A — B — C.
+        let b_addr = b
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let b_addr = b_addr.with(libp2p::multiaddr::Protocol::P2p(b.client.peer_id()));
+        a.client.dial(b_addr.clone()).await.unwrap();
+        c.client.dial(b_addr).await.unwrap();
+        let mut c_events = c.events.take().unwrap();
+        let mut b_events = b.events.take().unwrap();
+
+        // Wait for the mesh: publish until C hears something through B.
+        let mut i = 0u32;
+        loop {
+            i += 1;
+            let _ = a
+                .client
+                .publish(Topic::Attestations, format!("ok warm-up {i}").into_bytes())
+                .await;
+            if let Ok(Some(NetEvent::Gossip { .. })) =
+                timeout(Duration::from_millis(300), c_events.recv()).await
+            {
+                break;
+            }
+        }
+        a.client
+            .publish(Topic::KeyLogs, b"forged key log".to_vec())
+            .await
+            .unwrap();
+        a.client
+            .publish(Topic::KeyLogs, b"ok key log".to_vec())
+            .await
+            .unwrap();
+        loop {
+            match c_events.recv().await.unwrap() {
+                NetEvent::Gossip { topic, data, .. } => {
+                    assert!(
+                        data.starts_with(b"ok"),
+                        "C received {:?}",
+                        String::from_utf8_lossy(&data)
+                    );
+                    if data == b"ok key log" {
+                        assert_eq!(topic, Topic::KeyLogs);
+                        break;
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        sleep(Duration::from_millis(300)).await;
+        while let Ok(event) = c_events.try_recv() {
+            if let NetEvent::Gossip { data, .. } = event {
+                assert!(data.starts_with(b"ok"));
+            }
+        }
+        assert!(
+            rejected_at_b.load(Ordering::SeqCst) >= 1,
+            "B saw and rejected the forgery"
+        );
+        while let Ok(event) = b_events.try_recv() {
+            if let NetEvent::Gossip { data, .. } = event {
+                assert!(data.starts_with(b"ok"), "B delivered a rejected message");
+            }
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn party_addresses_resolve_through_kademlia() {
+    timeout(LIMIT, async {
+        let mut a = node("A", deny_all());
+        let b = node("B", deny_all());
+        let c = node("C", deny_all());
+        let dir = directory(&[&a, &b, &c]);
+        for n in [&a, &b, &c] {
+            n.client.set_directory(dir.clone()).await.unwrap();
+        }
+        a.client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let b_addr = b
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let b_addr = b_addr.with(libp2p::multiaddr::Protocol::P2p(b.client.peer_id()));
+        a.client.dial(b_addr.clone()).await.unwrap();
+        let mut inbox = answer_messages(&mut a);
+        // A publishes its addresses once B is in its routing table.
+        while a.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        // C knows only B, finds A through the DHT, and reaches it.
+        c.client.dial(b_addr).await.unwrap();
+        let found = loop {
+            match c.client.lookup(a.party).await {
+                Ok(found) => break found,
+                Err(_) => sleep(Duration::from_millis(100)).await,
+            }
+        };
+        assert!(
+            found
+                .iter()
+                .all(|addr| addr.to_string().ends_with(&a.client.peer_id().to_string()))
+        );
+        c.client
+            .send_message(a.party, b"found you".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.recv().await.unwrap(),
+            (c.party, b"found you".to_vec())
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_shutdown_every_call_says_stopped() {
+    timeout(LIMIT, async {
+        let a = node("A", deny_all());
+        a.client.shutdown().await.unwrap();
+        assert!(matches!(
+            a.client
+                .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+                .await,
+            Err(NetError::Stopped)
+        ));
+        assert!(matches!(
+            a.client.send_message(a.party, b"x".to_vec()).await,
+            Err(NetError::Stopped)
+        ));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_address_record_is_ignored() {
+    timeout(LIMIT, async {
+        // A's real node never runs; D claims to be party A and publishes its own address.
+        let a = node("A", deny_all());
+        a.client.shutdown().await.unwrap();
+        let b = node("B", deny_all());
+        let c = node("C", deny_all());
+        let forger = {
+            let mut d = node("D", deny_all());
+            d.client.shutdown().await.unwrap();
+            let key = SecretKey::from_seed(Digest::of(b"D").as_bytes());
+            let hooks = Hooks {
+                store: Arc::new(MemoryStore::new()),
+                documents: Arc::new(deny_all()),
+                gossip: Arc::new(|_: Topic, _: &[u8]| Validation::Accept),
+            };
+            let (client, _events, event_loop) =
+                new(&key, a.party, Config::default(), hooks).unwrap();
+            tokio::spawn(event_loop.run());
+            d.client = client;
+            d
+        };
+        let dir = directory(&[&a, &b, &c]);
+        for n in [&b, &c, &forger] {
+            n.client.set_directory(dir.clone()).await.unwrap();
+        }
+        let b_addr = b
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        let b_addr = b_addr.with(libp2p::multiaddr::Protocol::P2p(b.client.peer_id()));
+        forger
+            .client
+            .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .await
+            .unwrap();
+        forger.client.dial(b_addr.clone()).await.unwrap();
+        c.client.dial(b_addr).await.unwrap();
+        while forger.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        while b.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        // Lookups work (C finds B) …
+        while c.client.lookup(b.party).await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        // … but the record under A's name names no node authorised for A.
+        for _ in 0..5 {
+            assert!(matches!(
+                c.client.lookup(a.party).await,
+                Err(NetError::NotFound)
+            ));
+        }
+        assert!(matches!(
+            c.client.send_message(a.party, b"x".to_vec()).await,
+            Err(NetError::Delivery(_))
+        ));
+    })
+    .await
+    .unwrap();
+}

@@ -1,0 +1,236 @@
+//! An in-memory [`Store`] for tests and simulations.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use signet_protocol::Digest;
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::session::SessionId;
+
+use super::{
+    Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId, check_status,
+};
+
+/// A [`Store`] that keeps everything in memory, under one lock. Behaves like
+/// [`super::SledStore`] in every way a caller can observe, except that nothing survives the
+/// process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Tables>,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    key_logs: BTreeMap<PartyId, Vec<Vec<u8>>>,
+    attestations: BTreeMap<AttestationId, (PartyId, Vec<u8>)>,
+    sessions: BTreeMap<SessionId, SessionRecord>,
+    chunks: BTreeMap<Digest, Vec<u8>>,
+    manifests: BTreeMap<Digest, Manifest>,
+    evidence: Vec<Vec<u8>>,
+    outbox: BTreeMap<OutboxKey, Vec<u8>>,
+    webhooks: BTreeMap<WebhookDeliveryId, Vec<u8>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        // Every operation leaves the tables consistent before it can panic, so a poisoned
+        // lock still guards consistent data.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+impl MemoryStore {
+    /// Replaces a chunk's bytes, bypassing content addressing (to simulate corruption).
+    pub(crate) fn overwrite_chunk(&self, digest: &Digest, bytes: &[u8]) {
+        self.tables().chunks.insert(*digest, bytes.to_vec());
+    }
+}
+
+impl Store for MemoryStore {
+    fn append_key_event(
+        &self,
+        party: &PartyId,
+        index: u64,
+        event: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut t = self.tables();
+        let log = t.key_logs.entry(*party).or_default();
+        if index != log.len() as u64 {
+            return Err(StoreError::OutOfOrder {
+                table: "key_logs",
+                expected: log.len() as u64,
+                got: index,
+            });
+        }
+        log.push(event.to_vec());
+        Ok(())
+    }
+
+    fn key_events(&self, party: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .tables()
+            .key_logs
+            .get(party)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn key_log_parties(&self) -> Result<Vec<PartyId>, StoreError> {
+        Ok(self.tables().key_logs.keys().copied().collect())
+    }
+
+    fn put_attestation(
+        &self,
+        id: &AttestationId,
+        subject: &PartyId,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        self.tables()
+            .attestations
+            .insert(*id, (*subject, bytes.to_vec()));
+        Ok(())
+    }
+
+    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables().attestations.get(id).map(|(_, b)| b.clone()))
+    }
+
+    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .tables()
+            .attestations
+            .values()
+            .filter(|(s, _)| s == subject)
+            .map(|(_, b)| b.clone())
+            .collect())
+    }
+
+    fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .tables()
+            .attestations
+            .values()
+            .map(|(_, b)| b.clone())
+            .collect())
+    }
+
+    fn put_session(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {
+        check_status(&record.status)?;
+        self.tables().sessions.insert(*id, record.clone());
+        Ok(())
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.tables().sessions.get(id).cloned())
+    }
+
+    fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError> {
+        Ok(self
+            .tables()
+            .sessions
+            .iter()
+            .filter(|(_, r)| r.status == status)
+            .map(|(id, _)| *id)
+            .collect())
+    }
+
+    fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
+        // Content-addressed: an existing chunk already holds these bytes.
+        self.tables()
+            .chunks
+            .entry(*digest)
+            .or_insert_with(|| bytes.to_vec());
+        Ok(())
+    }
+
+    fn chunk(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables().chunks.get(digest).cloned())
+    }
+
+    fn put_manifest(&self, document: &Digest, manifest: &Manifest) -> Result<(), StoreError> {
+        self.tables().manifests.insert(*document, manifest.clone());
+        Ok(())
+    }
+
+    fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError> {
+        Ok(self.tables().manifests.get(document).cloned())
+    }
+
+    fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {
+        let mut t = self.tables();
+        t.evidence.push(entry.to_vec());
+        Ok(t.evidence.len() as u64 - 1)
+    }
+
+    fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.tables();
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| t.evidence.get(i))
+            .cloned())
+    }
+
+    fn evidence_len(&self) -> Result<u64, StoreError> {
+        Ok(self.tables().evidence.len() as u64)
+    }
+
+    fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError> {
+        self.tables().outbox.insert(*key, entry.to_vec());
+        Ok(())
+    }
+
+    fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut t = self.tables();
+        for (key, entry) in entries {
+            t.outbox.insert(*key, entry.clone());
+        }
+        Ok(())
+    }
+
+    fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
+        self.tables().outbox.remove(key);
+        Ok(())
+    }
+
+    fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables().outbox.get(key).cloned())
+    }
+
+    fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError> {
+        Ok(self
+            .tables()
+            .outbox
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
+    }
+
+    fn put_webhook_delivery(
+        &self,
+        id: &WebhookDeliveryId,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        self.tables().webhooks.insert(*id, record.to_vec());
+        Ok(())
+    }
+
+    fn remove_webhook_delivery(&self, id: &WebhookDeliveryId) -> Result<(), StoreError> {
+        self.tables().webhooks.remove(id);
+        Ok(())
+    }
+
+    fn webhook_deliveries(&self) -> Result<Vec<(WebhookDeliveryId, Vec<u8>)>, StoreError> {
+        Ok(self
+            .tables()
+            .webhooks
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
+    }
+}

@@ -1,0 +1,217 @@
+//! Persistent storage behind one narrow trait.
+//!
+//! Everything the node must not lose lives behind [`Store`]: key event logs, attestations,
+//! session state, documents, the evidence log, the outbox and webhook-delivery records. Own
+//! secret keys do not: they are files with owner-only permissions (see [`crate::keyfile`]).
+//!
+//! The trait speaks in the protocol's identifiers ([`PartyId`], [`AttestationId`],
+//! [`SessionId`], [`Digest`]) and in opaque bytes: the layers above decide what a session's
+//! state or an outbox entry looks like; this layer only promises to keep it.
+//!
+//! # Durability contract
+//!
+//! When a mutating method returns `Ok`, the change is on disk: a crash (power loss, `SIGKILL`)
+//! afterwards does not lose it. The one exception is [`Store::put_chunk`], which stages a
+//! document chunk; the [`Store::put_manifest`] that follows makes the chunks durable with it.
+//! [`SledStore`] meets this with sled transactions and batches for atomicity, and one
+//! flush-and-sync per acknowledged write, shared between concurrent writers by group commit
+//! (see [`SledStore`]: sled's own `flush` is not enough on Linux, and the store makes up for
+//! it). [`MemoryStore`] is for tests and
+//! keeps nothing across processes.
+//!
+//! # Documents
+//!
+//! Documents are content-addressed by their SHA-256 and stored as chunks of at most
+//! [`CHUNK_SIZE`] bytes, each itself addressed by its SHA-256, plus a [`Manifest`] listing
+//! them. [`DocumentWriter`] streams a document in (from any [`std::io::Read`] with
+//! [`put_document`], from a Tokio `AsyncRead` with [`put_document_async`], or pushed piece by
+//! piece) and [`DocumentReader`]
+//! streams it out, so a 100 MB document is never in memory whole. Every chunk is checked
+//! against its digest when read. Chunks are shared between documents with equal content.
+//! A document whose writing stopped before its manifest (a crash, a failed fetch) leaves its
+//! staged chunks behind unreferenced; reclaiming them (a garbage collection) is not built yet.
+//!
+//! The store is synchronous: from async code call it inside `tokio::task::spawn_blocking`
+//! (a durable write waits for an fsync).
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::Read;
+//! use signet_node::store::{put_document, DocumentReader, SledStore, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = SledStore::open(dir.path())?;
+//! let contract = vec![42u8; 600_000]; // three chunks
+//! let (digest, manifest) = put_document(&store, &mut &contract[..])?;
+//! assert_eq!(manifest.chunks().len(), 3);
+//!
+//! let mut back = Vec::new();
+//! DocumentReader::open(&store, &digest)?.ok_or("stored")?.read_to_end(&mut back)?;
+//! assert_eq!(back, contract);
+//! # Ok(()) }
+//! ```
+
+mod document;
+mod error;
+mod memory;
+mod sled_store;
+#[cfg(test)]
+mod tests;
+pub mod trust;
+
+pub(crate) use document::read_chunk;
+pub use document::{
+    CHUNK_SIZE, DocumentReader, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, put_document,
+    put_document_async,
+};
+pub use error::{BackendError, StoreError};
+pub use memory::MemoryStore;
+pub use sled_store::{LOCK_WAIT, SledStore};
+
+use signet_protocol::Digest;
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::session::SessionId;
+
+/// The longest session status name the store accepts, in bytes.
+pub const MAX_STATUS_LEN: usize = 64;
+
+/// A stored session: its status name (indexed) and its opaque serialized state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The status name (for example `open`, `completed`), at most [`MAX_STATUS_LEN`] bytes.
+    pub status: String,
+    /// The serialized session state, as the session layer wrote it.
+    pub state: Vec<u8>,
+}
+
+/// Where an outbox entry sits: its recipient and its position in that recipient's queue.
+/// Keys order by recipient, then sequence number, so a scan yields per-recipient FIFO order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OutboxKey {
+    /// The party the message is for.
+    pub recipient: PartyId,
+    /// The enqueue order, unique across the outbox.
+    pub seq: u64,
+}
+
+/// The identifier of a webhook delivery record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WebhookDeliveryId(pub [u8; 16]);
+
+/// Everything the node keeps on disk, behind one narrow interface.
+///
+/// Implementations are safe to share between threads (`Arc<dyn Store>`). Every mutating
+/// method is durable when it returns `Ok` (see the [module documentation](self)), except
+/// [`Store::put_chunk`].
+pub trait Store: Send + Sync + std::fmt::Debug {
+    // --- key event logs ---
+
+    /// Appends a party's key event (its signed bytes) at position `index`, which must be the
+    /// log's current length. Validate the event with `KeyLog::append` first: the store keeps
+    /// bytes, it does not judge them.
+    fn append_key_event(&self, party: &PartyId, index: u64, event: &[u8])
+    -> Result<(), StoreError>;
+
+    /// A party's key events in order; empty if the party is unknown.
+    fn key_events(&self, party: &PartyId) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Every party with a stored key log, in order.
+    fn key_log_parties(&self) -> Result<Vec<PartyId>, StoreError>;
+
+    // --- attestations ---
+
+    /// Stores a signed attestation's bytes under its id, indexed by its subject. Storing the
+    /// same id again replaces the bytes.
+    fn put_attestation(
+        &self,
+        id: &AttestationId,
+        subject: &PartyId,
+        bytes: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// The attestation with this id.
+    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every attestation about `subject`, ordered by id.
+    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Every stored attestation, ordered by id (for loading a trust store at start-up).
+    fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    // --- sessions ---
+
+    /// Stores (or replaces) a session's record, keeping the status index in step atomically.
+    fn put_session(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError>;
+
+    /// A session's record.
+    fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// The ids of the sessions whose status is `status`, ordered by id.
+    fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError>;
+
+    // --- documents ---
+
+    /// Stages one document chunk under its digest (the SHA-256 of `bytes`). Not durable on
+    /// its own: a later [`Store::put_manifest`] makes it so. Use [`DocumentWriter`].
+    fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// A chunk's bytes, as stored (callers check the digest; [`DocumentReader`] does).
+    fn chunk(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores a document's manifest under the document's digest, durably, together with
+    /// every chunk staged before it.
+    fn put_manifest(&self, document: &Digest, manifest: &Manifest) -> Result<(), StoreError>;
+
+    /// A document's manifest, if the whole document is stored.
+    fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError>;
+
+    // --- evidence log ---
+
+    /// Appends an evidence-log entry and returns its index (0 for the first).
+    fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError>;
+
+    /// The entry at `index`.
+    fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The number of entries in the evidence log.
+    fn evidence_len(&self) -> Result<u64, StoreError>;
+
+    // --- outbox ---
+
+    /// Stores (or replaces) an outbox entry.
+    fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError>;
+
+    /// Stores (or replaces) several outbox entries atomically, with one durable commit.
+    fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError>;
+
+    /// Removes an outbox entry; removing an absent one is not an error.
+    fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError>;
+
+    /// One outbox entry.
+    fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every outbox entry, ordered by key (recipient, then sequence number).
+    fn outbox_entries(&self) -> Result<Vec<(OutboxKey, Vec<u8>)>, StoreError>;
+
+    // --- webhook deliveries ---
+
+    /// Stores (or replaces) a webhook-delivery record.
+    fn put_webhook_delivery(&self, id: &WebhookDeliveryId, record: &[u8])
+    -> Result<(), StoreError>;
+
+    /// Removes a webhook-delivery record; removing an absent one is not an error.
+    fn remove_webhook_delivery(&self, id: &WebhookDeliveryId) -> Result<(), StoreError>;
+
+    /// Every webhook-delivery record, ordered by id.
+    fn webhook_deliveries(&self) -> Result<Vec<(WebhookDeliveryId, Vec<u8>)>, StoreError>;
+}
+
+/// Checks a session status name against [`MAX_STATUS_LEN`] and the index's separator.
+pub(crate) fn check_status(status: &str) -> Result<(), StoreError> {
+    if status.len() > MAX_STATUS_LEN || status.as_bytes().contains(&0) {
+        return Err(StoreError::InvalidStatus {
+            status: status.chars().take(MAX_STATUS_LEN).collect(),
+        });
+    }
+    Ok(())
+}

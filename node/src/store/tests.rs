@@ -1,0 +1,374 @@
+//! The same behaviour checked on every [`Store`] implementation.
+
+use std::io::{Cursor, Read};
+
+use signet_protocol::Digest;
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::session::SessionId;
+
+use super::*;
+
+fn party(n: u8) -> PartyId {
+    PartyId::from_digest(Digest::of(&[n]))
+}
+
+fn key_logs(store: &dyn Store) {
+    let (a, b) = (party(1), party(2));
+    assert!(store.key_events(&a).unwrap().is_empty());
+    store.append_key_event(&a, 0, b"a0").unwrap();
+    store.append_key_event(&a, 1, b"a1").unwrap();
+    store.append_key_event(&b, 0, b"b0").unwrap();
+    let err = store.append_key_event(&a, 3, b"a3").unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::OutOfOrder {
+            expected: 2,
+            got: 3,
+            ..
+        }
+    ));
+    assert!(store.append_key_event(&a, 1, b"again").is_err());
+    assert_eq!(
+        store.key_events(&a).unwrap(),
+        vec![b"a0".to_vec(), b"a1".to_vec()]
+    );
+    assert_eq!(store.key_events(&b).unwrap(), vec![b"b0".to_vec()]);
+    let mut parties = vec![a, b];
+    parties.sort();
+    assert_eq!(store.key_log_parties().unwrap(), parties);
+}
+
+fn attestations(store: &dyn Store) {
+    let (s1, s2) = (party(1), party(2));
+    let (i1, i2, i3) = (
+        AttestationId::from_bytes([1; 16]),
+        AttestationId::from_bytes([2; 16]),
+        AttestationId::from_bytes([3; 16]),
+    );
+    store.put_attestation(&i2, &s1, b"two").unwrap();
+    store.put_attestation(&i1, &s1, b"one").unwrap();
+    store.put_attestation(&i3, &s2, b"three").unwrap();
+    assert_eq!(
+        store.attestation(&i1).unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(
+        store
+            .attestation(&AttestationId::from_bytes([9; 16]))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.attestations_about(&s1).unwrap(),
+        vec![b"one".to_vec(), b"two".to_vec()]
+    );
+    assert_eq!(
+        store.attestations_about(&s2).unwrap(),
+        vec![b"three".to_vec()]
+    );
+    assert!(store.attestations_about(&party(7)).unwrap().is_empty());
+    assert_eq!(store.attestations().unwrap().len(), 3);
+    // Replacing an attestation under a new subject moves it in the index.
+    store.put_attestation(&i1, &s2, b"one'").unwrap();
+    assert_eq!(
+        store.attestations_about(&s1).unwrap(),
+        vec![b"two".to_vec()]
+    );
+    assert_eq!(
+        store.attestations_about(&s2).unwrap(),
+        vec![b"one'".to_vec(), b"three".to_vec()]
+    );
+    assert_eq!(store.attestations().unwrap().len(), 3);
+}
+
+fn sessions(store: &dyn Store) {
+    let (x, y) = (
+        SessionId::from_bytes([1; 32]),
+        SessionId::from_bytes([2; 32]),
+    );
+    let record = |status: &str, state: &[u8]| SessionRecord {
+        status: status.into(),
+        state: state.to_vec(),
+    };
+    store.put_session(&x, &record("open", b"x1")).unwrap();
+    store.put_session(&y, &record("open", b"y1")).unwrap();
+    assert_eq!(store.sessions_with_status("open").unwrap(), vec![x, y]);
+    store.put_session(&x, &record("completed", b"x2")).unwrap();
+    assert_eq!(store.session(&x).unwrap(), Some(record("completed", b"x2")));
+    assert_eq!(store.sessions_with_status("open").unwrap(), vec![y]);
+    assert_eq!(store.sessions_with_status("completed").unwrap(), vec![x]);
+    assert!(store.sessions_with_status("op").unwrap().is_empty());
+    assert_eq!(
+        store.session(&SessionId::from_bytes([3; 32])).unwrap(),
+        None
+    );
+    let long = "x".repeat(MAX_STATUS_LEN + 1);
+    assert!(matches!(
+        store.put_session(&x, &record(&long, b"")),
+        Err(StoreError::InvalidStatus { .. })
+    ));
+    assert!(store.put_session(&x, &record("a\0b", b"")).is_err());
+}
+
+/// Deterministic pseudo-random bytes, so a document has distinct chunks.
+fn document_bytes(len: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+fn documents(store: &dyn Store) {
+    for len in [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 17] {
+        let bytes = document_bytes(len);
+        let (digest, manifest) = put_document(store, &mut Cursor::new(&bytes)).unwrap();
+        assert_eq!(digest, Digest::of(&bytes));
+        assert_eq!(manifest.len(), len as u64);
+        assert_eq!(manifest.chunks().len(), len.div_ceil(CHUNK_SIZE));
+        let mut reader = DocumentReader::open(store, &digest).unwrap().unwrap();
+        let mut back = Vec::new();
+        reader.read_to_end(&mut back).unwrap();
+        assert!(back == bytes, "document of {len} bytes round-trips");
+        // Storing it again is harmless.
+        put_document(store, &mut Cursor::new(&bytes)).unwrap();
+    }
+    assert!(
+        DocumentReader::open(store, &Digest::of(b"absent"))
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn corrupt_chunk_is_detected(store: &dyn Store, overwrite: &dyn Fn(&Digest, &[u8])) {
+    let bytes = document_bytes(CHUNK_SIZE + 5);
+    let (digest, manifest) = put_document(store, &mut Cursor::new(&bytes)).unwrap();
+    // Storing a chunk again keeps the first copy (content addressing).
+    store.put_chunk(&manifest.chunks()[1], b"wrong").unwrap();
+    let reader = DocumentReader::open(store, &digest).unwrap().unwrap();
+    assert_eq!(reader.chunk(1).unwrap().unwrap(), bytes[CHUNK_SIZE..]);
+    // Damage the stored bytes behind the store's back: the reader notices.
+    overwrite(&manifest.chunks()[1], b"wrong");
+    assert!(reader.chunk(0).unwrap().is_some());
+    assert!(matches!(
+        reader.chunk(1),
+        Err(StoreError::BadChunk { index: 1, .. })
+    ));
+    assert_eq!(reader.chunk(2).unwrap(), None);
+    let mut sink = Vec::new();
+    let mut reader = DocumentReader::open(store, &digest).unwrap().unwrap();
+    assert!(reader.read_to_end(&mut sink).is_err());
+}
+
+#[test]
+fn memory_store_detects_a_corrupt_chunk() {
+    let store = MemoryStore::new();
+    corrupt_chunk_is_detected(&store, &|d, b| store.overwrite_chunk(d, b));
+}
+
+#[test]
+fn sled_store_detects_a_corrupt_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    corrupt_chunk_is_detected(&store, &|d, b| store.overwrite_chunk(d, b));
+}
+
+fn evidence(store: &dyn Store) {
+    assert_eq!(store.evidence_len().unwrap(), 0);
+    for i in 0..300u64 {
+        assert_eq!(store.append_evidence(&i.to_be_bytes()).unwrap(), i);
+    }
+    assert_eq!(store.evidence_len().unwrap(), 300);
+    assert_eq!(
+        store.evidence(256).unwrap(),
+        Some(256u64.to_be_bytes().to_vec())
+    );
+    assert_eq!(store.evidence(300).unwrap(), None);
+}
+
+fn outbox(store: &dyn Store) {
+    let (a, b) = (party(1), party(2));
+    let key = |recipient, seq| OutboxKey { recipient, seq };
+    store.put_outbox(&key(b, 1), b"b1").unwrap();
+    store.put_outbox(&key(a, 2), b"a2").unwrap();
+    store.put_outbox(&key(a, 300), b"a300").unwrap();
+    store.put_outbox(&key(a, 3), b"a3").unwrap();
+    store.remove_outbox(&key(a, 2)).unwrap();
+    store.remove_outbox(&key(a, 2)).unwrap();
+    assert_eq!(
+        store.outbox_entry(&key(a, 3)).unwrap().as_deref(),
+        Some(&b"a3"[..])
+    );
+    assert_eq!(store.outbox_entry(&key(a, 2)).unwrap(), None);
+    store
+        .put_outbox_batch(&[(key(b, 7), b"b7".to_vec()), (key(a, 8), b"a8".to_vec())])
+        .unwrap();
+    assert_eq!(
+        store.outbox_entry(&key(b, 7)).unwrap().as_deref(),
+        Some(&b"b7"[..])
+    );
+    store.remove_outbox(&key(b, 7)).unwrap();
+    store.remove_outbox(&key(a, 8)).unwrap();
+    let entries = store.outbox_entries().unwrap();
+    let mut expected = vec![
+        (key(a, 3), b"a3".to_vec()),
+        (key(a, 300), b"a300".to_vec()),
+        (key(b, 1), b"b1".to_vec()),
+    ];
+    expected.sort();
+    assert_eq!(entries, expected);
+}
+
+fn webhooks(store: &dyn Store) {
+    let (x, y) = (WebhookDeliveryId([2; 16]), WebhookDeliveryId([1; 16]));
+    store.put_webhook_delivery(&x, b"x").unwrap();
+    store.put_webhook_delivery(&y, b"y").unwrap();
+    store.put_webhook_delivery(&x, b"x2").unwrap();
+    assert_eq!(
+        store.webhook_deliveries().unwrap(),
+        vec![(y, b"y".to_vec()), (x, b"x2".to_vec())]
+    );
+    store.remove_webhook_delivery(&y).unwrap();
+    assert_eq!(
+        store.webhook_deliveries().unwrap(),
+        vec![(x, b"x2".to_vec())]
+    );
+}
+
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $( #[test] fn $name() { super::$name(&super::MemoryStore::new()); } )*
+        }
+        mod sled {
+            $( #[test] fn $name() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(&super::SledStore::open(dir.path()).unwrap());
+            } )*
+        }
+    };
+}
+
+on_every_store!(
+    key_logs,
+    attestations,
+    sessions,
+    documents,
+    evidence,
+    outbox,
+    webhooks,
+);
+
+#[tokio::test]
+async fn documents_stream_in_from_an_async_reader() {
+    let store = MemoryStore::new();
+    let bytes = document_bytes(2 * CHUNK_SIZE + 9);
+    let (digest, manifest) = put_document_async(&store, &mut &bytes[..]).await.unwrap();
+    assert_eq!(digest, Digest::of(&bytes));
+    assert_eq!(manifest.chunks().len(), 3);
+    let mut back = Vec::new();
+    DocumentReader::open(&store, &digest)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == bytes);
+}
+
+#[test]
+fn sled_store_keeps_everything_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = document_bytes(2 * CHUNK_SIZE + 3);
+    let digest = {
+        let store = SledStore::open(dir.path()).unwrap();
+        store.append_key_event(&party(1), 0, b"e0").unwrap();
+        store.append_evidence(b"ev").unwrap();
+        store
+            .put_session(
+                &SessionId::from_bytes([5; 32]),
+                &SessionRecord {
+                    status: "open".into(),
+                    state: b"s".to_vec(),
+                },
+            )
+            .unwrap();
+        put_document(&store, &mut Cursor::new(&doc)).unwrap().0
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_eq!(store.key_events(&party(1)).unwrap(), vec![b"e0".to_vec()]);
+    assert_eq!(store.append_evidence(b"ev2").unwrap(), 1);
+    assert_eq!(
+        store.sessions_with_status("open").unwrap(),
+        vec![SessionId::from_bytes([5; 32])]
+    );
+    let mut back = Vec::new();
+    DocumentReader::open(&store, &digest)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == doc);
+}
+
+#[test]
+fn concurrent_writers_share_flushes_and_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+    let threads: Vec<_> = (0..8u8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..50u64 {
+                    store
+                        .put_outbox(
+                            &OutboxKey {
+                                recipient: party(t),
+                                seq: i,
+                            },
+                            &[t],
+                        )
+                        .unwrap();
+                    store.append_evidence(&[t]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(store.outbox_entries().unwrap().len(), 400);
+    assert_eq!(store.evidence_len().unwrap(), 400);
+    // 800 acknowledged writes, fewer syncs: concurrent writers shared them.
+    let rounds = store.commit_rounds();
+    assert!(rounds < 600, "{rounds} sync rounds for 800 writes");
+}
+
+#[test]
+fn sled_store_open_waits_for_the_previous_handle_to_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SledStore::open(dir.path()).unwrap();
+    first.append_evidence(b"one").unwrap();
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(first);
+    });
+    // The directory is locked for ~300 ms; open waits instead of failing.
+    let second = SledStore::open(dir.path()).unwrap();
+    closer.join().unwrap();
+    assert_eq!(second.evidence(0).unwrap().as_deref(), Some(&b"one"[..]));
+}
+
+#[test]
+fn sled_blob_files_are_synced_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    // 256 KiB chunks exceed sled's inline limit: they become blob files.
+    put_document(&store, &mut Cursor::new(document_bytes(3 * CHUNK_SIZE))).unwrap();
+    let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
+    assert!(blobs >= 3, "{blobs} blob files");
+    assert!(store.synced_blob_count() >= 3);
+}
