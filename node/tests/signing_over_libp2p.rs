@@ -17,7 +17,7 @@ use std::time::Duration;
 use signet_node::net::{self, Client, Config, Hooks, NetEvent, PeerDirectory, Validation, msg};
 use signet_node::outbox::{Outbox, OutboxConfig};
 use signet_node::store::MemoryStore;
-use signet_protocol::error::ErrorCode;
+use signet_protocol::error::WireError;
 use signet_protocol::party::PartyId;
 use signet_protocol::session::{Role, SessionId, Status};
 use signet_protocol::testkit::TestNetwork;
@@ -117,14 +117,12 @@ async fn start(protocol: &Arc<Mutex<TestNetwork>>, index: usize) -> Node {
                     let mut net = protocol.lock().unwrap();
                     let before = net.nodes[index].refused.len();
                     net.deliver(&party, &bytes);
-                    net.nodes[index].refused.len() > before
+                    net.nodes[index].refused.get(before).map(WireError::code)
                 };
                 assert_ne!(from, party);
-                responder.respond(if refused {
-                    // The protocol has no wire code for session errors yet (see the report).
-                    msg::Response::Refused(ErrorCode::Schema)
-                } else {
-                    msg::Response::Accepted
+                responder.respond(match refused {
+                    Some(code) => msg::Response::Refused(code),
+                    None => msg::Response::Accepted,
                 });
             }
         }

@@ -41,6 +41,8 @@ code_points! {
         BadSignature = 201 => "bad-signature",
         /// A key is not authorised for the purpose at the time.
         KeyNotValid = 202 => "key-not-valid",
+        /// The connecting peer's key is not a node key of any party the receiver knows.
+        UnauthenticatedPeer = 203 => "unauthenticated-peer",
         /// A key event log is invalid (gap, reordering, bad chain, signer, pre-rotation).
         InvalidKeyLog = 300 => "invalid-key-log",
         /// A key event log forks: two events at one position.
@@ -55,6 +57,22 @@ code_points! {
         Untrusted = 500 => "untrusted",
         /// Trust cannot be decided with what the receiver knows.
         Indeterminate = 501 => "indeterminate",
+        /// The message belongs to another session or revision (a replay).
+        WrongSession = 600 => "wrong-session",
+        /// The sender may not send this message in this session.
+        NotAllowed = 601 => "not-allowed",
+        /// The session has ended (completed, declined, cancelled or expired).
+        SessionEnded = 602 => "session-ended",
+        /// An action out of routing order.
+        RoutingOrder = 603 => "routing-order",
+        /// A signature record is invalid (binding, intent, seal key, routing commitments).
+        InvalidSignature = 604 => "invalid-signature",
+        /// A proposal is invalid.
+        InvalidProposal = 605 => "invalid-proposal",
+        /// The receiver lacks what it needs to check the message yet (a key log): retry later.
+        RetryLater = 606 => "retry-later",
+        /// A completion lacks actions or holds wrong ones.
+        InvalidCompletion = 607 => "invalid-completion",
         /// A Merkle inclusion or consistency proof does not verify.
         BadProof = 700 => "bad-proof",
         /// A checkpoint older than the one the witness holds.
@@ -129,6 +147,45 @@ impl WireError for crate::attestation::MandateError {
             E::IssuerKey(_) | E::SealKey(_) => ErrorCode::KeyNotValid,
             E::UnknownParty(_) => ErrorCode::Indeterminate,
             _ => ErrorCode::OutsideMandate,
+        }
+    }
+}
+
+impl WireError for crate::session::RecordError {
+    fn code(&self) -> ErrorCode {
+        use crate::session::RecordError as E;
+        match self {
+            E::SealSignatureObject(e) | E::IntentObject(e) | E::DelegationObject(e) => e.code(),
+            E::UnknownKeyLog(_) => ErrorCode::RetryLater,
+            E::SealKey(e) => e.code(),
+            E::SealRevoked(_) => ErrorCode::Revoked,
+            E::Mandate(e) => e.code(),
+            E::Untrusted { verdict, .. } => verdict.refusal_code().unwrap_or(ErrorCode::Untrusted),
+            _ => ErrorCode::InvalidSignature,
+        }
+    }
+}
+
+impl WireError for crate::session::SessionError {
+    fn code(&self) -> ErrorCode {
+        use crate::session::SessionError as E;
+        match self {
+            E::Message(e) | E::ProposalObject(e) => e.code(),
+            E::Proposal(_) | E::ProposalFrozen(_) => ErrorCode::InvalidProposal,
+            E::WrongSession { .. } | E::WrongRevision => ErrorCode::WrongSession,
+            E::NotAllowed { .. } | E::AlreadyActed(_) | E::Time(_) => ErrorCode::NotAllowed,
+            E::UnknownKeyLog(_) => ErrorCode::RetryLater,
+            E::SenderKey(e) => e.code(),
+            E::Ended(_) | E::Expired(_) => ErrorCode::SessionEnded,
+            E::RoutingOrder { .. } => ErrorCode::RoutingOrder,
+            E::Record { error, .. } => error.code(),
+            E::Completion(_) => ErrorCode::InvalidCompletion,
+            E::Evidence(e) => match e {
+                crate::evidence::PartyEvidenceError::Inclusion { .. } => ErrorCode::BadProof,
+                crate::evidence::PartyEvidenceError::Checkpoint(_) => ErrorCode::BadSignature,
+                _ => ErrorCode::Malformed,
+            },
+            E::EvidenceScope => ErrorCode::NotAllowed,
         }
     }
 }

@@ -236,7 +236,7 @@ mod tests {
                 document_len: 10,
                 bytes: vec![1, 2, 3],
             },
-            Response::Refused(ErrorCode::KeyNotValid),
+            Response::Refused(ErrorCode::UnauthenticatedPeer),
             Response::NotFound,
         ] {
             assert_eq!(Response::decode(&resp.encode()), Some(resp));

@@ -477,7 +477,7 @@ impl EventLoop {
             } => {
                 let Some(party) = self.directory.party_of(&peer) else {
                     warn!(%peer, "refused a message from a peer that is no authorised node");
-                    let refusal = msg::Response::Refused(ErrorCode::KeyNotValid);
+                    let refusal = msg::Response::Refused(ErrorCode::UnauthenticatedPeer);
                     let _ = self
                         .swarm
                         .behaviour_mut()
@@ -546,7 +546,7 @@ impl EventLoop {
                 ..
             } => {
                 let Some(party) = self.directory.party_of(&peer) else {
-                    let refusal = doc::Response::Refused(ErrorCode::KeyNotValid);
+                    let refusal = doc::Response::Refused(ErrorCode::UnauthenticatedPeer);
                     let _ = self
                         .swarm
                         .behaviour_mut()

@@ -30,7 +30,7 @@
 //! The transport handshake proves a peer's id. The [`PeerDirectory`] says which party, if
 //! any, that id is an authorised node of (from key event logs). Session messages and document
 //! chunks are served only to authenticated peers: anyone else gets
-//! [`ErrorCode::KeyNotValid`](signet_protocol::error::ErrorCode::KeyNotValid) (messages) or
+//! [`ErrorCode::UnauthenticatedPeer`](signet_protocol::error::ErrorCode::UnauthenticatedPeer) (messages) or
 //! "not found" (documents). Identify, Kademlia and gossip are public: what they carry is
 //! either public or self-verifying. Kademlia address records are not signed; a forged record
 //! can only point at wrong addresses, because a message is sent only to a peer id the

@@ -267,7 +267,10 @@ async fn a_peer_that_is_no_authorised_node_is_refused() {
 
         let refused = d.client.send_message(a.party, b"let me in".to_vec()).await;
         assert!(
-            matches!(refused, Err(NetError::Refused(ErrorCode::KeyNotValid))),
+            matches!(
+                refused,
+                Err(NetError::Refused(ErrorCode::UnauthenticatedPeer))
+            ),
             "{refused:?}"
         );
         let request = doc::Request {
@@ -277,7 +280,7 @@ async fn a_peer_that_is_no_authorised_node_is_refused() {
         };
         assert_eq!(
             d.client.fetch_chunk(a.party, request).await.unwrap(),
-            doc::Response::Refused(ErrorCode::KeyNotValid)
+            doc::Response::Refused(ErrorCode::UnauthenticatedPeer)
         );
         // Nothing reached A's node.
         sleep(Duration::from_millis(200)).await;
