@@ -5,4 +5,7 @@
 //! session transcripts that the CDDL test, the vectors and the conformance runner are built
 //! from ([`transcript`]).
 
+pub mod conformance;
+pub mod runner;
 pub mod transcript;
+pub mod vectors;

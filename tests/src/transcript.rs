@@ -38,6 +38,8 @@ pub struct Transcript {
     pub supplier: PartyId,
     /// Approves second (order 1).
     pub auditor: PartyId,
+    /// Receives a copy; never acts.
+    pub observer: PartyId,
     /// The completed session.
     pub completed: SessionId,
     /// A session the supplier declined.
@@ -69,20 +71,27 @@ fn deliver_all(net: &mut TestNetwork, out: &mut Vec<Delivery>) {
 }
 
 /// Runs the three-party federation: a brand proposes to a supplier (signer, order 0) and an
-/// auditor (approver, order 1) and signs last itself (order 2); the supplier acknowledges,
+/// auditor (approver, order 1) and signs last itself (order 2), with an observer receiving a
+/// copy (a fourth party that never acts); the supplier acknowledges,
 /// the brand reminds, everyone acts, the session completes, and every party shares its
 /// witnessed evidence. Then a second session is declined by the supplier and a third is
 /// revised and cancelled by the brand, so that every message kind occurs.
 pub fn three_party_session() -> Result<Transcript, ActionError> {
-    let mut net = TestNetwork::new(&["Brand", "Supplier", "Auditor"], &["procurement"], T0);
+    let mut net = TestNetwork::new(
+        &["Brand", "Supplier", "Auditor", "Observer"],
+        &["procurement"],
+        T0,
+    );
     let brand = net.nodes[1].party.id();
     let supplier = net.nodes[2].party.id();
     let auditor = net.nodes[3].party.id();
+    let observer = net.nodes[4].party.id();
     let mut deliveries = Vec::new();
     let participants = [
         (supplier, Role::Signer, 0),
         (auditor, Role::Approver, 1),
         (brand, Role::Signer, 2),
+        (observer, Role::Copy, 0),
     ];
 
     let proposal = net.proposal(&brand, &participants, "procurement", 1);
@@ -106,7 +115,7 @@ pub fn three_party_session() -> Result<Transcript, ActionError> {
     net.sign(&brand, completed)?;
     deliver_all(&mut net, &mut deliveries);
     net.now = net.now.plus(60);
-    for party in [brand, supplier, auditor] {
+    for party in [brand, supplier, auditor, observer] {
         net.share_evidence(&party, completed)?;
     }
     deliver_all(&mut net, &mut deliveries);
@@ -149,6 +158,7 @@ pub fn three_party_session() -> Result<Transcript, ActionError> {
         brand,
         supplier,
         auditor,
+        observer,
         completed,
         declined,
         cancelled,

@@ -904,10 +904,10 @@ mod sessions {
     fn the_session_ran_without_refusals_but_the_direct_decline() {
         // A participant's decline goes to every other party (spec section 8.7), but a
         // participant accepts actions only as relayed by the initiator: the auditor refuses
-        // the supplier's direct copy and accepts the relay.
+        // the supplier's direct copy and accepts the relay (so does the observer).
         let t = transcript();
         for node in &t.net.nodes {
-            if node.party.id() == t.auditor {
+            if node.party.id() == t.auditor || node.party.id() == t.observer {
                 assert!(
                     matches!(
                         node.refused.as_slice(),
