@@ -6,6 +6,7 @@
 //! transcript is therefore byte-identical on every run, which the committed vectors in
 //! `spec/vectors/` rely on.
 
+use signet_protocol::attestation::Amount;
 use signet_protocol::bundle::{Bundle, assemble};
 use signet_protocol::party::PartyId;
 use signet_protocol::session::{ActionError, Role, SessionId};
@@ -94,7 +95,11 @@ pub fn three_party_session() -> Result<Transcript, ActionError> {
         (observer, Role::Copy, 0),
     ];
 
-    let proposal = net.proposal(&brand, &participants, "procurement", 1);
+    let mut proposal = net.proposal(&brand, &participants, "procurement", 1);
+    proposal.value = Some(Amount {
+        currency: "CNY".into(),
+        minor_units: 125_000_000,
+    });
     let completed = net.propose(proposal)?;
     deliver_all(&mut net, &mut deliveries);
     net.now = net.now.plus(30);

@@ -1230,3 +1230,41 @@ mod sessions {
         );
     }
 }
+
+/// Every field of every CDDL map is described in the prose: a reader of spec/ alone finds it.
+/// (The other direction, every field the code writes is in the CDDL, follows from the CDDL
+/// maps being closed and the real instances above validating against them.)
+#[test]
+fn every_cddl_field_is_in_the_prose() {
+    let prose: String = [
+        include_str!("../../spec/01-overview.md"),
+        include_str!("../../spec/02-identifiers.md"),
+        include_str!("../../spec/03-encoding.md"),
+        include_str!("../../spec/04-key-event-log.md"),
+        include_str!("../../spec/05-seals-and-delegations.md"),
+        include_str!("../../spec/06-attestations.md"),
+        include_str!("../../spec/07-trust-evaluation.md"),
+        include_str!("../../spec/08-sessions.md"),
+        include_str!("../../spec/10-evidence-log.md"),
+        include_str!("../../spec/11-bundles.md"),
+    ]
+    .concat();
+    // Map keys are written `"name":` in the CDDL.
+    let mut fields = std::collections::BTreeSet::new();
+    for (at, _) in CDDL.match_indices("\":") {
+        let start = CDDL[..at].rfind('"').map_or(at, |q| q + 1);
+        fields.insert(&CDDL[start..at]);
+    }
+    let mut checked = 0;
+    for field in fields {
+        let is_key = field.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if is_key {
+            checked += 1;
+            assert!(
+                prose.contains(&format!("`{field}`")),
+                "the CDDL field {field} is not described in the prose"
+            );
+        }
+    }
+    assert!(checked > 90, "only {checked} fields found");
+}
