@@ -677,23 +677,35 @@ fn attestations() -> Result<File, String> {
             Some(json!({"issuer_attest_seed": seed(&issuer.attest), "issued_at": signed.payload().issued_at.unix()})),
         );
     }
+    for (what, signed, issuer) in [
+        ("identity", &identity, &ca),
+        ("seal certification", &seal, &ca),
+        ("delegation", &mandate, &supplier),
+        ("endorsement", &endorsement, &brand),
+        ("revocation", &revocation, &ca),
+        ("accreditation", &accreditation, &ca),
+        ("revocation list", &list, &ca),
+    ] {
+        let by_node = Signed::sign(
+            signed.payload().clone(),
+            ATTESTATION_CONTENT_TYPE,
+            &issuer.node,
+        )
+        .map_err(|e| e.to_string())?;
+        f.push(
+            "6.9",
+            "verify-attestation",
+            Intent::Invalid,
+            format!("{what}, signed by the issuer's node key instead of an attest key"),
+            json!({"hex": h(by_node.bytes()), "key_logs": logs}),
+            Some(json!({"issuer_node_seed": seed(&issuer.node)})),
+        );
+    }
     f.invalid(
         "6.9",
         "verify-attestation",
         "the issuer's key log is not known",
         json!({"hex": h(identity.bytes()), "key_logs": [log_hex(&supplier.log)]}),
-    );
-    let by_node = Signed::sign(
-        identity.payload().clone(),
-        ATTESTATION_CONTENT_TYPE,
-        &ca.node,
-    )
-    .map_err(|e| e.to_string())?;
-    f.invalid(
-        "6.9",
-        "verify-attestation",
-        "signed by the issuer's node key, not an attest key",
-        json!({"hex": h(by_node.bytes()), "key_logs": logs}),
     );
     let mut wrong_subject = mandate.payload().clone();
     wrong_subject.subject = brand.id();
@@ -860,7 +872,13 @@ fn sessions(t: &Transcript) -> Result<File, String> {
                 session
             ),
             json!({"hex": h(&d.bytes), "content_type": SESSION_MESSAGE_CONTENT_TYPE}),
-            Some(json!({"from": m.from.to_string(), "to": d.to.to_string(), "time": d.at.unix(), "kind": m.body.kind().name()})),
+            Some(json!({
+                "from": m.from.to_string(),
+                "to": d.to.to_string(),
+                "time": d.at.unix(),
+                "kind": m.body.kind().name(),
+                "sender_node_seed": seed(&t.net.node(&m.from).party.node),
+            })),
         );
     }
     // The objects inside: proposal, intent proof and seal signature of the supplier's sign.
