@@ -1,0 +1,580 @@
+//! The reference implementation's side of the conformance contract (spec/conformance.md):
+//! one JSON request in, one JSON response out.
+//!
+//! A request is an object with an `op` and the op's inputs; the response has `result`
+//! (`"valid"` or `"invalid"`), and where the op defines them `error` (a wire error code name,
+//! spec section 13.6), `output` (op-specific values) and `flags` (the reference
+//! implementation's names for why, informative). An op this implementation does not know, or
+//! inputs it cannot read, yield `{"result": "unsupported", "detail": …}`.
+
+use serde_json::{Value, json};
+
+use signet_protocol::attestation::Attestation;
+use signet_protocol::bundle::verify_bundle;
+use signet_protocol::codec::{self, Limits, check_deterministic};
+use signet_protocol::cose::Signed;
+use signet_protocol::error::WireError;
+use signet_protocol::evidence::merkle::{leaf_hash, verify_consistency, verify_inclusion};
+use signet_protocol::evidence::{
+    Equivocation, EvidenceEvent, PartyEvidence, SignedCheckpoint, Witness, WitnessError,
+    verify_equivocation,
+};
+use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyEvent, KeyLog};
+use signet_protocol::party::PartyId;
+use signet_protocol::session::{
+    Context, INTENT_CONTENT_TYPE, IntentChallenge, PROPOSAL_CONTENT_TYPE, Proposal,
+    SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
+    SessionMessage,
+};
+use signet_protocol::trust::{TrustPolicy, TrustStore, Verdict, evaluate};
+use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
+
+/// Every op of the contract, in the order spec/conformance.md lists them.
+pub const OPS: &[&str] = &[
+    "cbor-check",
+    "verify-signed",
+    "replay-key-log",
+    "verify-attestation",
+    "evaluate-trust",
+    "session-receive",
+    "decode-evidence-event",
+    "verify-inclusion",
+    "verify-consistency",
+    "verify-checkpoint",
+    "verify-cosignature",
+    "witness",
+    "verify-equivocation",
+    "verify-party-evidence",
+    "verify-bundle",
+];
+
+/// Inputs the implementation could not read: the request is malformed, not the object.
+#[derive(Debug)]
+struct BadRequest(String);
+
+type Answer = Result<Value, BadRequest>;
+
+/// Handles one request.
+pub fn handle(request: &Value) -> Value {
+    let op = request
+        .get("op")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let answer = match op {
+        "cbor-check" => cbor_check(request),
+        "verify-signed" => verify_signed(request),
+        "replay-key-log" => replay_key_log(request),
+        "verify-attestation" => verify_attestation(request),
+        "evaluate-trust" => evaluate_trust(request),
+        "session-receive" => session_receive(request),
+        "decode-evidence-event" => decode_evidence_event(request),
+        "verify-inclusion" => inclusion(request),
+        "verify-consistency" => consistency(request),
+        "verify-checkpoint" => checkpoint(request),
+        "verify-cosignature" => cosignature(request),
+        "witness" => witness(request),
+        "verify-equivocation" => equivocation(request),
+        "verify-party-evidence" => party_evidence(request),
+        "verify-bundle" => bundle(request),
+        other => Err(BadRequest(format!("unknown op {other:?}"))),
+    };
+    answer.unwrap_or_else(|BadRequest(detail)| json!({"result": "unsupported", "detail": detail}))
+}
+
+// ----- reading inputs -----
+
+fn field<'a>(request: &'a Value, name: &str) -> Result<&'a Value, BadRequest> {
+    request
+        .get(name)
+        .ok_or_else(|| BadRequest(format!("missing {name}")))
+}
+
+fn text<'a>(request: &'a Value, name: &str) -> Result<&'a str, BadRequest> {
+    field(request, name)?
+        .as_str()
+        .ok_or_else(|| BadRequest(format!("{name} is not a string")))
+}
+
+fn number(request: &Value, name: &str) -> Result<u64, BadRequest> {
+    field(request, name)?
+        .as_u64()
+        .ok_or_else(|| BadRequest(format!("{name} is not an unsigned integer")))
+}
+
+fn bytes_of(value: &Value, name: &str) -> Result<Vec<u8>, BadRequest> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| BadRequest(format!("{name} is not a hex string")))?;
+    hex::decode(text).map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+fn bytes(request: &Value, name: &str) -> Result<Vec<u8>, BadRequest> {
+    bytes_of(field(request, name)?, name)
+}
+
+fn list<'a>(request: &'a Value, name: &str) -> Result<&'a Vec<Value>, BadRequest> {
+    field(request, name)?
+        .as_array()
+        .ok_or_else(|| BadRequest(format!("{name} is not an array")))
+}
+
+fn bytes_list(request: &Value, name: &str) -> Result<Vec<Vec<u8>>, BadRequest> {
+    list(request, name)?
+        .iter()
+        .map(|v| bytes_of(v, name))
+        .collect()
+}
+
+fn digest_of(value: &Value, name: &str) -> Result<Digest, BadRequest> {
+    Digest::from_slice(&bytes_of(value, name)?).map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+fn digests(request: &Value, name: &str) -> Result<Vec<Digest>, BadRequest> {
+    list(request, name)?
+        .iter()
+        .map(|v| digest_of(v, name))
+        .collect()
+}
+
+fn public_key(request: &Value, name: &str) -> Result<PublicKey, BadRequest> {
+    PublicKey::from_slice(&bytes(request, name)?).map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+fn party(request: &Value, name: &str) -> Result<PartyId, BadRequest> {
+    text(request, name)?
+        .parse()
+        .map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+fn time(request: &Value, name: &str) -> Result<Timestamp, BadRequest> {
+    number(request, name).map(Timestamp::from_unix)
+}
+
+fn policy(request: &Value) -> Result<TrustPolicy, BadRequest> {
+    let policy: TrustPolicy = codec::decode(&bytes(request, "policy")?, &Limits::DEFAULT)
+        .map_err(|e| BadRequest(format!("policy: {e}")))?;
+    policy
+        .check()
+        .map_err(|e| BadRequest(format!("policy: {e}")))?;
+    Ok(policy)
+}
+
+/// A store of the key logs (`key_logs`: arrays of signed events) and attestations given.
+/// Inputs that do not replay or decode are skipped, as a node skips what it cannot check.
+fn store(request: &Value) -> Result<TrustStore, BadRequest> {
+    let mut store = TrustStore::new();
+    if let Some(logs) = request.get("key_logs").and_then(Value::as_array) {
+        for log in logs {
+            let events: Vec<Vec<u8>> = log
+                .as_array()
+                .ok_or_else(|| BadRequest("key_logs holds a non-array".into()))?
+                .iter()
+                .map(|e| bytes_of(e, "key_logs"))
+                .collect::<Result<_, _>>()?;
+            if let Ok(log) = KeyLog::replay(&events) {
+                store.add_key_log(log);
+            }
+        }
+    }
+    if request.get("attestations").is_some() {
+        for a in bytes_list(request, "attestations")? {
+            if let Ok(signed) = Attestation::decode(&a) {
+                store.add_attestation(signed);
+            }
+        }
+    }
+    Ok(store)
+}
+
+// ----- answers -----
+
+fn valid(output: Value) -> Answer {
+    Ok(json!({"result": "valid", "output": output}))
+}
+
+/// An invalid result with the wire code of `error` and its variant as the flag.
+fn invalid<E: WireError + std::fmt::Debug>(error: &E) -> Answer {
+    Ok(json!({
+        "result": "invalid",
+        "error": error.code().name(),
+        "flags": [variant(error)],
+    }))
+}
+
+/// An invalid result without a wire code.
+fn invalid_flag(flag: &str) -> Answer {
+    Ok(json!({"result": "invalid", "flags": [flag]}))
+}
+
+/// The name of an error's variant (and, for wrapped errors, the inner variant after a `/`).
+pub fn variant<E: std::fmt::Debug>(error: &E) -> String {
+    let debug = format!("{error:?}");
+    let head = leading_ident(&debug);
+    // Wrappers whose variant alone says little: name the inner variant too.
+    let inner = match head.as_str() {
+        "Record" | "Mandate" | "Checkpoint" | "Note" | "Evidence" | "Decode" | "Inclusion"
+        | "Entry" | "Payload" | "Encoding" | "Message" | "ProposalObject" | "Proposal"
+        | "Claims" => {
+            let rest = &debug[head.len()..];
+            let rest = rest
+                .rsplit_once("error: ")
+                .map(|(_, r)| r)
+                .unwrap_or_else(|| rest.trim_start_matches(['(', ' ', '{']));
+            let inner = leading_ident(rest);
+            (!inner.is_empty()).then_some(inner)
+        }
+        _ => None,
+    };
+    match inner {
+        Some(inner) => format!("{head}/{inner}"),
+        None => head,
+    }
+}
+
+fn leading_ident(text: &str) -> String {
+    text.trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+// ----- ops -----
+
+/// Section 3.1 and 3.5: deterministic CBOR within the limits.
+fn cbor_check(request: &Value) -> Answer {
+    match check_deterministic(&bytes(request, "hex")?, &Limits::DEFAULT) {
+        Ok(()) => valid(json!({})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 3.3: a COSE_Sign1 of a content type whose payload has that type's schema and whose
+/// signature verifies. Attestations also pass their content rules (section 6.1).
+fn verify_signed(request: &Value) -> Answer {
+    let bytes = bytes(request, "hex")?;
+    let content_type = text(request, "content_type")?;
+    let limits = Limits::DEFAULT;
+    let parts = match content_type {
+        KEY_EVENT_CONTENT_TYPE => {
+            Signed::<KeyEvent>::decode(&bytes, KEY_EVENT_CONTENT_TYPE, &limits)
+                .map(|s| (*s.signer(), s.digest()))
+        }
+        signet_protocol::attestation::ATTESTATION_CONTENT_TYPE => {
+            Attestation::decode(&bytes).map(|s| (*s.signer(), s.digest()))
+        }
+        PROPOSAL_CONTENT_TYPE => Signed::<Proposal>::decode(&bytes, PROPOSAL_CONTENT_TYPE, &limits)
+            .map(|s| (*s.signer(), s.digest())),
+        SESSION_MESSAGE_CONTENT_TYPE => {
+            Signed::<SessionMessage>::decode(&bytes, SESSION_MESSAGE_CONTENT_TYPE, &limits)
+                .map(|s| (*s.signer(), s.digest()))
+        }
+        INTENT_CONTENT_TYPE => {
+            Signed::<IntentChallenge>::decode(&bytes, INTENT_CONTENT_TYPE, &limits)
+                .map(|s| (*s.signer(), s.digest()))
+        }
+        SEAL_SIGNATURE_CONTENT_TYPE => {
+            Signed::<SealSignature>::decode(&bytes, SEAL_SIGNATURE_CONTENT_TYPE, &limits)
+                .map(|s| (*s.signer(), s.digest()))
+        }
+        other => return Err(BadRequest(format!("unknown content type {other}"))),
+    };
+    match parts {
+        Ok((signer, digest)) => valid(json!({
+            "signer": signer.to_hex(),
+            "digest": digest.to_hex(),
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 4.4.
+fn replay_key_log(request: &Value) -> Answer {
+    match KeyLog::replay(bytes_list(request, "events")?) {
+        Ok(log) => valid(json!({
+            "party": log.party().to_string(),
+            "length": log.len(),
+            "head": log.head().to_hex(),
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Sections 6 and 6.9: an attestation that decodes, passes its content rules and was signed
+/// by an `attest` key of its issuer at its issue time, not revoked by then.
+fn verify_attestation(request: &Value) -> Answer {
+    let store = store(request)?;
+    match Attestation::decode(&bytes(request, "hex")?) {
+        Ok(signed) if store.has_authority(&signed) => valid(json!({
+            "id": signed.payload().id.to_string(),
+            "kind": signed.payload().claims.kind().name(),
+        })),
+        Ok(signed) if store.key_log(&signed.payload().issuer).is_none() => {
+            invalid_flag("UnknownIssuer")
+        }
+        Ok(_) => Ok(json!({
+            "result": "invalid",
+            "error": signet_protocol::error::ErrorCode::InvalidAttestation.name(),
+            "flags": ["NoAuthority"],
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 7.3.
+fn evaluate_trust(request: &Value) -> Answer {
+    let policy = policy(request)?;
+    let store = store(request)?;
+    let verdict = evaluate(
+        &policy,
+        &store,
+        &party(request, "subject")?,
+        time(request, "time")?,
+    );
+    let name = match &verdict {
+        Verdict::Trusted { .. } => "trusted",
+        Verdict::Untrusted { .. } => "untrusted",
+        Verdict::Indeterminate { .. } => "indeterminate",
+    };
+    Ok(json!({
+        "result": if verdict.is_trusted() { "valid" } else { "invalid" },
+        "output": {"verdict": name},
+        "flags": [name],
+    }))
+}
+
+/// Section 8.5.3: a participant `me` receives `messages` in order, each at its `time`.
+fn session_receive(request: &Value) -> Answer {
+    let policy = policy(request)?;
+    let store = store(request)?;
+    let me = party(request, "me")?;
+    // A participant that only receives never signs; the key is never used.
+    let node_key = SecretKey::from_seed(&[0; 32]);
+    let mut session: Option<Session> = None;
+    let mut steps = Vec::new();
+    let mut flags = Vec::new();
+    for m in list(request, "messages")? {
+        let bytes = bytes(m, "hex")?;
+        let ctx = Context {
+            store: &store,
+            policy: &policy,
+            now: time(m, "time")?,
+            node_key: &node_key,
+        };
+        let outcome = match session.as_mut() {
+            Some(s) => s.handle(&bytes, &ctx).map(|step| step.duplicate),
+            None => Session::receive(&bytes, me, &ctx).map(|(s, _)| {
+                session = Some(s);
+                false
+            }),
+        };
+        steps.push(match outcome {
+            Ok(true) => "duplicate".to_string(),
+            Ok(false) => "accepted".to_string(),
+            Err(e) => {
+                flags.push(variant(&e));
+                "refused".to_string()
+            }
+        });
+    }
+    let status = session.as_ref().map_or("none", |s| s.status().name());
+    let all = steps.iter().all(|s| s != "refused");
+    Ok(json!({
+        "result": if all { "valid" } else { "invalid" },
+        "output": {"steps": steps, "status": status},
+        "flags": flags,
+    }))
+}
+
+/// Section 10.1.
+fn decode_evidence_event(request: &Value) -> Answer {
+    match EvidenceEvent::decode(&bytes(request, "hex")?) {
+        Ok(event) => valid(json!({
+            "kind": event.kind.code(),
+            "time": event.time.unix(),
+            "objects": event.objects.len(),
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.3.
+fn inclusion(request: &Value) -> Answer {
+    let result = verify_inclusion(
+        &leaf_hash(&bytes(request, "leaf")?),
+        number(request, "index")?,
+        number(request, "size")?,
+        &digests(request, "path")?,
+        &digest_of(field(request, "root")?, "root")?,
+    );
+    match result {
+        Ok(()) => valid(json!({})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.3.
+fn consistency(request: &Value) -> Answer {
+    let result = verify_consistency(
+        number(request, "old_size")?,
+        number(request, "new_size")?,
+        &digest_of(field(request, "old_root")?, "old_root")?,
+        &digest_of(field(request, "new_root")?, "new_root")?,
+        &digests(request, "path")?,
+    );
+    match result {
+        Ok(()) => valid(json!({})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.4.2.
+fn checkpoint(request: &Value) -> Answer {
+    let result = SignedCheckpoint::verify(
+        text(request, "note")?.as_bytes(),
+        text(request, "origin")?,
+        &public_key(request, "key")?,
+    );
+    match result {
+        Ok(c) => valid(json!({
+            "size": c.checkpoint().size(),
+            "root": c.checkpoint().root().to_hex(),
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.5.1: the note must be a checkpoint signed by `log_key` under `origin`, then
+/// carry a valid cosignature by the witness.
+fn cosignature(request: &Value) -> Answer {
+    let checked = match SignedCheckpoint::verify(
+        text(request, "note")?.as_bytes(),
+        text(request, "origin")?,
+        &public_key(request, "log_key")?,
+    ) {
+        Ok(c) => c,
+        Err(e) => return invalid(&e),
+    };
+    match checked.cosignature_by(
+        text(request, "witness_name")?,
+        &public_key(request, "witness_key")?,
+    ) {
+        Ok(time) => valid(json!({"time": time.unix()})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.5.2: a witness with no history, given offers in order.
+fn witness(request: &Value) -> Answer {
+    let seed: [u8; 32] = bytes(request, "witness_seed")?
+        .try_into()
+        .map_err(|_| BadRequest("witness_seed is not 32 bytes".into()))?;
+    let mut witness = Witness::new(text(request, "witness_name")?, SecretKey::from_seed(&seed))
+        .map_err(|e| BadRequest(format!("witness_name: {e}")))?;
+    let log_key = public_key(request, "log_key")?;
+    let mut results = Vec::new();
+    let mut lines = Vec::new();
+    let mut flags = Vec::new();
+    let mut evidence = Vec::new();
+    for offer in list(request, "offers")? {
+        let result = witness.cosign(
+            text(offer, "note")?.as_bytes(),
+            &log_key,
+            &digests(offer, "proof")?,
+            time(offer, "time")?,
+        );
+        match result {
+            Ok(c) => {
+                results.push("cosigned".to_string());
+                lines.push(c.line());
+            }
+            Err(e) => {
+                results.push(e.code().name().to_string());
+                flags.push(variant(&e));
+                if let WitnessError::Equivocation(proof) = &e {
+                    evidence.push(hex::encode(
+                        proof
+                            .encode()
+                            .map_err(|e| BadRequest(format!("encode: {e}")))?,
+                    ));
+                }
+            }
+        }
+    }
+    let all = results.iter().all(|r| r == "cosigned");
+    Ok(json!({
+        "result": if all { "valid" } else { "invalid" },
+        "output": {"results": results, "cosignatures": lines, "equivocations": evidence},
+        "flags": flags,
+    }))
+}
+
+/// Section 10.5.3.
+fn equivocation(request: &Value) -> Answer {
+    let evidence = match Equivocation::decode(&bytes(request, "hex")?) {
+        Ok(e) => e,
+        Err(e) => return invalid(&e),
+    };
+    let keys: Vec<PublicKey> = bytes_list(request, "log_keys")?
+        .iter()
+        .map(|k| PublicKey::from_slice(k).map_err(|e| BadRequest(format!("log_keys: {e}"))))
+        .collect::<Result<_, _>>()?;
+    match verify_equivocation(&evidence, &keys, text(request, "origin")?) {
+        Ok(()) => valid(json!({})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.6.
+fn party_evidence(request: &Value) -> Answer {
+    let evidence: PartyEvidence = match codec::decode(&bytes(request, "hex")?, &Limits::DEFAULT) {
+        Ok(e) => e,
+        Err(e) => return invalid(&e),
+    };
+    let log = match KeyLog::replay(bytes_list(request, "key_log")?) {
+        Ok(log) => log,
+        Err(e) => return invalid(&e),
+    };
+    match evidence.verify(&log) {
+        Ok(checked) => valid(json!({
+            "size": checked.checkpoint.checkpoint().size(),
+            "entries": checked.events.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        })),
+        Err(e) => invalid_flag(&variant(&e)),
+    }
+}
+
+/// Section 11.3.
+fn bundle(request: &Value) -> Answer {
+    let documents = bytes_list(request, "documents")?;
+    let documents: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
+    let report = verify_bundle(
+        &bytes(request, "hex")?,
+        &documents,
+        &policy(request)?,
+        time(request, "time")?,
+    );
+    let checks: Vec<Value> = report
+        .checks
+        .iter()
+        .map(|c| json!([c.name, c.outcome.as_str()]))
+        .collect();
+    let failed: Vec<String> = report
+        .failures()
+        .map(|c| format!("{}:{}", c.name, c.outcome))
+        .collect();
+    let r = &report.reliability;
+    Ok(json!({
+        "result": if report.is_valid() { "valid" } else { "invalid" },
+        "output": {
+            "outcome": report.outcome.as_str(),
+            "checks": checks,
+            "reliability": [
+                r.signer_binding.outcome.as_str(),
+                r.signer_control.outcome.as_str(),
+                r.signature_integrity.outcome.as_str(),
+                r.document_integrity.outcome.as_str(),
+            ],
+        },
+        "flags": failed,
+    }))
+}

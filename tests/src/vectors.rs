@@ -1,0 +1,1674 @@
+//! The test vectors of `spec/vectors/`: built from the reference implementation's output with
+//! fixed test keys and fixed times, and checked against it as they are built.
+//!
+//! Each vector states the expected result (`valid` or `invalid`) as written here, by hand;
+//! [`generate`] runs the vector through the conformance contract ([`crate::conformance`]) and
+//! fails if the code disagrees, then records the code's exact output, wire error code and
+//! flags. Nothing reads a clock or a random source, so the files are byte-identical on every
+//! run: `cargo run -p signet-tests --bin signet-vectors -- spec/vectors` rewrites them, and
+//! the test `tests/tests/vectors.rs` fails if the committed files differ.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use ciborium::Value as Cbor;
+use signet_protocol::attestation::{
+    ATTESTATION_CONTENT_TYPE, AssuranceLevel, Claims, RevocationReason, RevokedEntry,
+    SealCertification,
+};
+use signet_protocol::bundle::Bundle;
+use signet_protocol::codec::{self, Limits};
+use signet_protocol::cose::Signed;
+use signet_protocol::evidence::merkle::MerkleTree;
+use signet_protocol::evidence::{
+    Checkpoint, EvidenceEvent, EvidenceKind, EvidenceLog, evidence_origin, witness_name,
+};
+use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyLog};
+use signet_protocol::session::{
+    INTENT_CONTENT_TYPE, MessageBody, PROPOSAL_CONTENT_TYPE, SEAL_SIGNATURE_CONTENT_TYPE,
+    SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
+};
+use signet_protocol::testkit::{DAY, TestParty, test_key};
+use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore};
+use signet_protocol::{Digest, SecretKey, Timestamp};
+
+use crate::conformance;
+use crate::transcript::{T0, Transcript, document, three_party_session};
+
+/// The command that regenerates the vectors, as the files state it.
+pub const COMMAND: &str = "cargo run -p signet-tests --bin signet-vectors -- spec/vectors";
+
+/// What a vector must yield, as its author intends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    Valid,
+    Invalid,
+}
+
+/// One vector before generation.
+#[derive(Debug)]
+struct Draft {
+    id: String,
+    description: String,
+    section: &'static str,
+    op: &'static str,
+    inputs: Value,
+    given: Option<Value>,
+    intent: Intent,
+}
+
+/// The vectors of one file.
+#[derive(Debug)]
+struct File {
+    name: &'static str,
+    title: &'static str,
+    section: &'static str,
+    drafts: Vec<Draft>,
+}
+
+impl File {
+    fn new(name: &'static str, title: &'static str, section: &'static str) -> Self {
+        Self {
+            name,
+            title,
+            section,
+            drafts: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        section: &'static str,
+        op: &'static str,
+        intent: Intent,
+        description: impl Into<String>,
+        inputs: Value,
+        given: Option<Value>,
+    ) {
+        let id = format!(
+            "{}-{:03}",
+            self.name
+                .split_once('-')
+                .map_or(self.name, |(_, rest)| rest),
+            self.drafts.len() + 1
+        );
+        self.drafts.push(Draft {
+            id,
+            description: description.into(),
+            section,
+            op,
+            inputs,
+            given,
+            intent,
+        });
+    }
+
+    fn valid(&mut self, section: &'static str, op: &'static str, what: &str, inputs: Value) {
+        self.push(section, op, Intent::Valid, what, inputs, None);
+    }
+
+    fn invalid(&mut self, section: &'static str, op: &'static str, what: &str, inputs: Value) {
+        self.push(section, op, Intent::Invalid, what, inputs, None);
+    }
+}
+
+/// Every vector file, by file name, as its exact text. Fails if the code does not do what a
+/// vector says it must.
+pub fn generate() -> Result<BTreeMap<String, String>, String> {
+    let transcript = three_party_session().map_err(|e| format!("the session failed: {e}"))?;
+    let files = [
+        encoding()?,
+        key_logs()?,
+        attestations()?,
+        trust()?,
+        sessions(&transcript)?,
+        evidence(&transcript)?,
+        bundles(&transcript)?,
+    ];
+    let mut out = BTreeMap::new();
+    for file in files {
+        let mut vectors = Vec::new();
+        for draft in file.drafts {
+            vectors.push(finish(draft)?);
+        }
+        let doc = json!({
+            "title": file.title,
+            "section": file.section,
+            "generated_by": COMMAND,
+            "notice": "Every secret key here is a public test key (spec/vectors/README.md). Never use one outside tests.",
+            "vectors": vectors,
+        });
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+        out.insert(format!("{}.json", file.name), text);
+    }
+    Ok(out)
+}
+
+/// Runs a draft through the contract and records what it must yield.
+fn finish(draft: Draft) -> Result<Value, String> {
+    let mut request = draft.inputs.clone();
+    if let Value::Object(map) = &mut request {
+        map.insert("op".into(), json!(draft.op));
+    }
+    let response = conformance::handle(&request);
+    let result = response.get("result").and_then(Value::as_str).unwrap_or("");
+    let wanted = match draft.intent {
+        Intent::Valid => "valid",
+        Intent::Invalid => "invalid",
+    };
+    if result != wanted {
+        return Err(format!(
+            "vector {} ({}) must be {wanted}, the code says {response}",
+            draft.id, draft.description
+        ));
+    }
+    let mut expected = Map::new();
+    expected.insert("result".into(), json!(result));
+    for key in ["error", "output", "flags"] {
+        if let Some(v) = response.get(key) {
+            if key == "flags" && v.as_array().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            expected.insert(key.into(), v.clone());
+        }
+    }
+    let mut vector = Map::new();
+    vector.insert("id".into(), json!(draft.id));
+    vector.insert("description".into(), json!(draft.description));
+    vector.insert("section".into(), json!(draft.section));
+    vector.insert("op".into(), json!(draft.op));
+    vector.insert("inputs".into(), draft.inputs);
+    if let Some(given) = draft.given {
+        vector.insert("given".into(), given);
+    }
+    vector.insert("expected".into(), Value::Object(expected));
+    Ok(Value::Object(vector))
+}
+
+// ----- helpers -----
+
+fn h(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn seed(key: &SecretKey) -> String {
+    hex::encode(*key.to_seed())
+}
+
+fn enc(value: &Cbor) -> Result<Vec<u8>, String> {
+    codec::encode(value).map_err(|e| e.to_string())
+}
+
+fn log_hex(log: &KeyLog) -> Vec<String> {
+    log.event_bytes().map(h).collect()
+}
+
+fn policy_hex(policy: &TrustPolicy) -> Result<String, String> {
+    codec::encode(policy)
+        .map(|b| h(&b))
+        .map_err(|e| e.to_string())
+}
+
+fn cose_items(bytes: &[u8]) -> Result<Vec<Cbor>, String> {
+    match codec::decode::<Cbor>(bytes, &Limits::DEFAULT).map_err(|e| e.to_string())? {
+        Cbor::Array(items) => Ok(items),
+        _ => Err("not an array".into()),
+    }
+}
+
+/// A COSE_Sign1 with its own protected header, signed by `key` over the Sig_structure.
+fn sign_with_header(protected: &Cbor, payload: &[u8], key: &SecretKey) -> Result<Vec<u8>, String> {
+    let protected = enc(protected)?;
+    let tbs = enc(&Cbor::Array(vec![
+        Cbor::Text("Signature1".into()),
+        Cbor::Bytes(protected.clone()),
+        Cbor::Bytes(Vec::new()),
+        Cbor::Bytes(payload.to_vec()),
+    ]))?;
+    let signature = key.sign(&tbs);
+    enc(&Cbor::Array(vec![
+        Cbor::Bytes(protected),
+        Cbor::Map(Vec::new()),
+        Cbor::Bytes(payload.to_vec()),
+        Cbor::Bytes(signature.as_bytes().to_vec()),
+    ]))
+}
+
+fn header(alg: i64, content_type: &str, key: &SecretKey) -> Cbor {
+    Cbor::Map(vec![
+        (Cbor::Integer(1.into()), Cbor::Integer(alg.into())),
+        (Cbor::Integer(3.into()), Cbor::Text(content_type.into())),
+        (
+            Cbor::Integer(4.into()),
+            Cbor::Bytes(key.public_key().as_bytes().to_vec()),
+        ),
+    ])
+}
+
+fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let i = at.min(out.len().saturating_sub(1));
+    out[i] ^= 0x01;
+    out
+}
+
+fn store_inputs(store: &TrustStore) -> (Vec<Vec<String>>, Vec<String>) {
+    let logs = store.key_logs().map(log_hex).collect();
+    let attestations = store.attestations().iter().map(|a| h(a.bytes())).collect();
+    (logs, attestations)
+}
+
+// ----- section 3 -----
+
+fn encoding() -> Result<File, String> {
+    let mut f = File::new(
+        "03-encoding",
+        "Deterministic CBOR and the COSE_Sign1 profile",
+        "3",
+    );
+    let cbor = [
+        (
+            Intent::Valid,
+            "a map with text keys in order",
+            "a2616101616202",
+        ),
+        (
+            Intent::Valid,
+            "keys sorted bytewise on their encoding: \"b\" before \"aa\"",
+            "a2616202626161 01",
+        ),
+        (
+            Intent::Valid,
+            "integer map keys (as in COSE headers) in order",
+            "a201010202",
+        ),
+        (Intent::Valid, "24 in its shortest form", "1818"),
+        (Intent::Valid, "true", "f5"),
+        (Intent::Valid, "a byte string", "43010203"),
+        (
+            Intent::Valid,
+            "nesting at the depth limit (16)",
+            "818181818181818181818181818181 00",
+        ),
+        (
+            Intent::Invalid,
+            "23 with a one-byte argument: not the shortest head",
+            "1817",
+        ),
+        (
+            Intent::Invalid,
+            "a 0 length with a two-byte argument",
+            "590000",
+        ),
+        (Intent::Invalid, "an indefinite-length array", "9f01ff"),
+        (
+            Intent::Invalid,
+            "an indefinite-length text string",
+            "7f616161ff",
+        ),
+        (Intent::Invalid, "keys out of order", "a2616202616101"),
+        (
+            Intent::Invalid,
+            "\"aa\" before \"b\": length-first order is not bytewise order",
+            "a2626161016162 02",
+        ),
+        (Intent::Invalid, "a duplicate key", "a2616101616101"),
+        (Intent::Invalid, "a tag (epoch time)", "c11a6b49d200"),
+        (Intent::Invalid, "a half-precision float", "f93c00"),
+        (Intent::Invalid, "null", "f6"),
+        (Intent::Invalid, "undefined", "f7"),
+        (Intent::Invalid, "text that is not UTF-8", "62c328"),
+        (Intent::Invalid, "trailing bytes after the item", "0000"),
+        (Intent::Invalid, "a truncated text string", "6261"),
+        (
+            Intent::Invalid,
+            "nesting one level deeper than the limit",
+            "81818181818181818181818181818181 00",
+        ),
+        (
+            Intent::Invalid,
+            "a negative integer with a non-minimal head",
+            "3800",
+        ),
+    ];
+    for (intent, what, hex) in cbor {
+        let hex: String = hex.split_whitespace().collect();
+        f.push("3.1", "cbor-check", intent, what, json!({"hex": hex}), None);
+    }
+
+    // COSE_Sign1 (section 3.3) over a real key event.
+    let k = |role: &str| test_key("example", role);
+    let mut log = KeyLog::incept(
+        &k("root-0"),
+        &k("root-1").public_key(),
+        vec![KeyDecl::node(k("node").public_key())],
+        T0,
+    )
+    .map_err(|e| e.to_string())?;
+    log.rotate(&k("root-1"), &k("root-2").public_key(), T0.plus(3600))
+        .map_err(|e| e.to_string())?;
+    let inception = log.events()[0].bytes().to_vec();
+    let items = cose_items(&inception)?;
+    let Some(Cbor::Bytes(payload)) = items.get(2) else {
+        return Err("no payload".into());
+    };
+    let given = json!({
+        "signer_seed": seed(&k("root-0")),
+        "payload": h(payload),
+        "time": T0.unix(),
+    });
+    f.push(
+        "3.3",
+        "verify-signed",
+        Intent::Valid,
+        "the inception event of section 4.7, signed by its root key (Ed25519, -19)",
+        json!({"hex": h(&inception), "content_type": KEY_EVENT_CONTENT_TYPE}),
+        Some(given.clone()),
+    );
+    let eddsa = sign_with_header(
+        &header(-8, KEY_EVENT_CONTENT_TYPE, &k("root-0")),
+        payload,
+        &k("root-0"),
+    )?;
+    f.push(
+        "3.3",
+        "verify-signed",
+        Intent::Valid,
+        "the same payload under the deprecated alg -8 (EdDSA): accepted and read as Ed25519",
+        json!({"hex": h(&eddsa), "content_type": KEY_EVENT_CONTENT_TYPE}),
+        Some(given.clone()),
+    );
+    let es256 = sign_with_header(
+        &header(-7, KEY_EVENT_CONTENT_TYPE, &k("root-0")),
+        payload,
+        &k("root-0"),
+    )?;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "alg -7 (ES256): not an algorithm of version 1",
+        json!({"hex": h(&es256), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "a key event presented as an attestation: the content type binds the type",
+        json!({"hex": h(&inception), "content_type": ATTESTATION_CONTENT_TYPE}),
+    );
+    let last = inception.len() - 1;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "one bit of the signature flipped",
+        json!({"hex": h(&flip(&inception, last)), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let mut tampered = payload.clone();
+    let at = tampered.len() - 1;
+    tampered[at] ^= 0x01;
+    let mut changed = items.clone();
+    changed[2] = Cbor::Bytes(tampered);
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "one bit of the payload flipped (still a valid key event): the signature fails",
+        json!({"hex": h(&enc(&Cbor::Array(changed))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let mut unprotected = items.clone();
+    unprotected[1] = Cbor::Map(vec![(Cbor::Integer(4.into()), Cbor::Bytes(vec![0; 32]))]);
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "a parameter in the unprotected header",
+        json!({"hex": h(&enc(&Cbor::Array(unprotected))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let mut tagged = vec![0xd2];
+    tagged.extend_from_slice(&inception);
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "a tagged COSE_Sign1 (tag 18): tags are not deterministic CBOR here",
+        json!({"hex": h(&tagged), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let mut detached = items.clone();
+    detached[2] = Cbor::Null;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "a detached (nil) payload",
+        json!({"hex": h(&enc(&Cbor::Array(detached)).unwrap_or_default()), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let no_kid = Cbor::Map(vec![
+        (Cbor::Integer(1.into()), Cbor::Integer((-19).into())),
+        (
+            Cbor::Integer(3.into()),
+            Cbor::Text(KEY_EVENT_CONTENT_TYPE.into()),
+        ),
+    ]);
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "no key id in the protected header",
+        json!({"hex": h(&sign_with_header(&no_kid, payload, &k("root-0"))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    Ok(f)
+}
+
+// ----- section 4 -----
+
+fn key_logs() -> Result<File, String> {
+    let mut f = File::new(
+        "04-key-event-log",
+        "Key event logs: replay, forks, pre-rotation",
+        "4",
+    );
+    let k = |role: &str| test_key("keylog", role);
+    let e = |r: Result<(), signet_protocol::error::UsageError>| r.map_err(|e| e.to_string());
+    let mut log = KeyLog::incept(
+        &k("root-0"),
+        &k("root-1").public_key(),
+        vec![
+            KeyDecl::node(k("node").public_key()),
+            KeyDecl::attest(k("attest").public_key()),
+            KeyDecl::log(k("log").public_key()),
+        ],
+        T0,
+    )
+    .map_err(|e| e.to_string())?;
+    let base = log.clone();
+    e(log
+        .add_key(
+            &k("root-0"),
+            KeyDecl::node(k("node-2").public_key()),
+            T0.plus(60),
+        )
+        .map(|_| ()))?;
+    e(log
+        .rotate(&k("root-1"), &k("root-2").public_key(), T0.plus(120))
+        .map(|_| ()))?;
+    e(log
+        .retire_key(&k("root-1"), k("node").public_key(), T0.plus(180))
+        .map(|_| ()))?;
+    e(log.retire_party(&k("root-1"), T0.plus(240)).map(|_| ()))?;
+    let events = log_hex(&log);
+    let given = json!({
+        "root_seeds": [seed(&k("root-0")), seed(&k("root-1")), seed(&k("root-2"))],
+        "times": [T0.unix(), T0.plus(60).unix(), T0.plus(120).unix(), T0.plus(180).unix(), T0.plus(240).unix()],
+    });
+    f.push(
+        "4.4",
+        "replay-key-log",
+        Intent::Valid,
+        "inception, add-key, rotation (pre-rotated key revealed), retire-key, retire-party",
+        json!({"events": events}),
+        Some(given),
+    );
+    f.valid(
+        "4.4",
+        "replay-key-log",
+        "the inception alone",
+        json!({"events": [events[0]]}),
+    );
+    f.invalid("4.4", "replay-key-log", "no events", json!({"events": []}));
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "a gap: the event of sequence 1 is missing",
+        json!({"events": [events[0], events[2]]}),
+    );
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "events out of order",
+        json!({"events": [events[0], events[2], events[1]]}),
+    );
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "a later event first: the first event must be an inception",
+        json!({"events": [events[1]]}),
+    );
+    // A fork: two different events at sequence 1, both signed by the root key.
+    let mut other = base.clone();
+    e(other
+        .add_key(
+            &k("root-0"),
+            KeyDecl::node(k("node-3").public_key()),
+            T0.plus(60),
+        )
+        .map(|_| ()))?;
+    let forked = log_hex(&other);
+    f.invalid(
+        "4.4.2",
+        "replay-key-log",
+        "a fork: two validly signed events at sequence 1",
+        json!({"events": [events[0], events[1], forked[1]]}),
+    );
+    // A rotation that reveals a key other than the committed one, signed by it.
+    let rotation = KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change: KeyChange::Rotation {
+            root: k("impostor").public_key(),
+            next_root: Digest::of(k("root-2").public_key().as_bytes()),
+        },
+    };
+    let impostor = Signed::sign(rotation, KEY_EVENT_CONTENT_TYPE, &k("impostor"))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3",
+        "replay-key-log",
+        Intent::Invalid,
+        "pre-rotation mismatch: a rotation by a key whose digest is not the committed next_root (a stolen current root key cannot rotate)",
+        json!({"events": [events[0], h(impostor.bytes())]}),
+        Some(json!({"impostor_seed": seed(&k("impostor"))})),
+    );
+    // A later event signed by a key that is not the current root.
+    let add = KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change: KeyChange::AddKey(KeyDecl::node(k("node-4").public_key())),
+    };
+    let by_node =
+        Signed::sign(add.clone(), KEY_EVENT_CONTENT_TYPE, &k("node")).map_err(|e| e.to_string())?;
+    f.invalid(
+        "4.2.3",
+        "replay-key-log",
+        "an add-key signed by a node key instead of the current root key",
+        json!({"events": [events[0], h(by_node.bytes())]}),
+    );
+    let wrong_prev = KeyEvent {
+        prev: Some(Digest::of(b"another event")),
+        ..add
+    };
+    let wrong_prev = Signed::sign(wrong_prev, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
+        .map_err(|e| e.to_string())?;
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "an event whose prev is not the digest of the previous event",
+        json!({"events": [events[0], h(wrong_prev.bytes())]}),
+    );
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "an event with a flipped signature bit",
+        json!({"events": [events[0], h(&flip(&hex::decode(&events[1]).map_err(|e| e.to_string())?, usize::MAX))]}),
+    );
+    Ok(f)
+}
+
+// ----- section 6 -----
+
+fn attestations() -> Result<File, String> {
+    let mut f = File::new(
+        "06-attestations",
+        "Attestations of every kind, valid and invalid",
+        "6",
+    );
+    let mut ca = TestParty::new("Vector CA", T0);
+    let mut supplier = TestParty::new("Vector Supplier", T0);
+    let mut brand = TestParty::new("Vector Brand", T0);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::High, T0);
+    let seal = ca.attest(
+        supplier.id(),
+        Claims::SealCertification(SealCertification {
+            seal: supplier.contract_seal.public_key(),
+            kind: signet_protocol::seal::SealKind::Contract,
+            name: "合同专用章".into(),
+            image: Some(Digest::of(b"seal image")),
+        }),
+        T0,
+        365,
+    );
+    let mandate = supplier.delegate_contract_seal(
+        &["procurement"],
+        Some(10_000),
+        Some(vec![brand.id()]),
+        T0,
+        365,
+    );
+    let endorsement = brand.endorse(&supplier, T0);
+    let revocation = ca.revoke(identity.payload().id, T0.plus(DAY), T0.plus(DAY));
+    let key_revocation = supplier.revoke_key(supplier.node.public_key(), T0, T0);
+    let accreditation = ca.accredit(brand.id(), false, T0);
+    let list = ca.revocation_list(
+        vec![RevokedEntry {
+            id: identity.payload().id,
+            effective: T0.plus(DAY),
+            reason: RevocationReason::PrivilegeWithdrawn,
+        }],
+        T0.plus(DAY),
+    );
+    let logs = json!([
+        log_hex(&ca.log),
+        log_hex(&supplier.log),
+        log_hex(&brand.log)
+    ]);
+    for (what, signed, issuer) in [
+        ("identity (kind 1) by a CA", &identity, &ca),
+        (
+            "seal certification (kind 2) with an image digest",
+            &seal,
+            &ca,
+        ),
+        (
+            "delegation (kind 3): a seal mandate with a value cap and counterparties",
+            &mandate,
+            &supplier,
+        ),
+        ("endorsement (kind 4)", &endorsement, &brand),
+        ("revocation (kind 5) of an attestation", &revocation, &ca),
+        ("revocation (kind 5) of a key", &key_revocation, &supplier),
+        ("accreditation (kind 6)", &accreditation, &ca),
+        ("revocation list (kind 7)", &list, &ca),
+    ] {
+        f.push(
+            "6",
+            "verify-attestation",
+            Intent::Valid,
+            what,
+            json!({"hex": h(signed.bytes()), "key_logs": logs}),
+            Some(json!({"issuer_attest_seed": seed(&issuer.attest), "issued_at": signed.payload().issued_at.unix()})),
+        );
+    }
+    for (what, signed, issuer) in [
+        ("identity", &identity, &ca),
+        ("seal certification", &seal, &ca),
+        ("delegation", &mandate, &supplier),
+        ("endorsement", &endorsement, &brand),
+        ("revocation", &revocation, &ca),
+        ("accreditation", &accreditation, &ca),
+        ("revocation list", &list, &ca),
+    ] {
+        let by_node = Signed::sign(
+            signed.payload().clone(),
+            ATTESTATION_CONTENT_TYPE,
+            &issuer.node,
+        )
+        .map_err(|e| e.to_string())?;
+        f.push(
+            "6.9",
+            "verify-attestation",
+            Intent::Invalid,
+            format!("{what}, signed by the issuer's node key instead of an attest key"),
+            json!({"hex": h(by_node.bytes()), "key_logs": logs}),
+            Some(json!({"issuer_node_seed": seed(&issuer.node)})),
+        );
+    }
+    f.invalid(
+        "6.9",
+        "verify-attestation",
+        "the issuer's key log is not known",
+        json!({"hex": h(identity.bytes()), "key_logs": [log_hex(&supplier.log)]}),
+    );
+    let mut wrong_subject = mandate.payload().clone();
+    wrong_subject.subject = brand.id();
+    let wrong_subject = Signed::sign(wrong_subject, ATTESTATION_CONTENT_TYPE, &supplier.attest)
+        .map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.4",
+        "verify-attestation",
+        "a delegation whose subject is not its issuer",
+        json!({"hex": h(wrong_subject.bytes()), "key_logs": logs}),
+    );
+    let mut window = identity.payload().clone();
+    window.valid_until = window.valid_from;
+    let window =
+        Signed::sign(window, ATTESTATION_CONTENT_TYPE, &ca.attest).map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.1",
+        "verify-attestation",
+        "an empty validity window (valid_until = valid_from)",
+        json!({"hex": h(window.bytes()), "key_logs": logs}),
+    );
+    f.invalid(
+        "6",
+        "verify-attestation",
+        "one bit of the signature flipped",
+        json!({"hex": h(&flip(identity.bytes(), usize::MAX)), "key_logs": logs}),
+    );
+    Ok(f)
+}
+
+// ----- section 7 -----
+
+fn trust() -> Result<File, String> {
+    let mut f = File::new("07-trust-evaluation", "Trust verdicts", "7");
+    let mut ca = TestParty::new("Trust CA", T0);
+    let supplier = TestParty::new("Trust Supplier", T0);
+    let stranger = TestParty::new("Trust Stranger", T0);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::High, T0);
+    let low = ca.verify_identity(&stranger, AssuranceLevel::Low, T0);
+    let list = ca.revocation_list(vec![], T0);
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(vec![TrustAnchor {
+            party: ca.id(),
+            name: "Trust CA".into(),
+        }])
+    };
+    let p = policy_hex(&policy)?;
+    let logs = json!([
+        log_hex(&ca.log),
+        log_hex(&supplier.log),
+        log_hex(&stranger.log)
+    ]);
+    let base = |subject: &TestParty, attestations: Vec<String>, time: Timestamp| {
+        json!({
+            "policy": p,
+            "key_logs": logs,
+            "attestations": attestations,
+            "subject": subject.id().to_string(),
+            "time": time.unix(),
+        })
+    };
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "identity attested by an anchor at assurance high",
+        base(
+            &supplier,
+            vec![h(identity.bytes()), h(list.bytes())],
+            T0.plus(DAY),
+        ),
+    );
+    f.invalid(
+        "7.4",
+        "evaluate-trust",
+        "assurance low, below the policy's minimum (substantial)",
+        base(&stranger, vec![h(low.bytes())], T0.plus(DAY)),
+    );
+    f.invalid(
+        "7.4",
+        "evaluate-trust",
+        "no identity attestation about the subject",
+        base(&stranger, vec![h(identity.bytes())], T0.plus(DAY)),
+    );
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "evaluated before the attestation's validity starts",
+        base(
+            &supplier,
+            vec![h(identity.bytes())],
+            Timestamp::from_unix(T0.unix() - 1),
+        ),
+    );
+    let revocation = ca.revoke(identity.payload().id, T0.plus(DAY), T0.plus(DAY));
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "the identity attestation was revoked with effect before the evaluation time",
+        base(
+            &supplier,
+            vec![h(identity.bytes()), h(revocation.bytes())],
+            T0.plus(2 * DAY),
+        ),
+    );
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "the same revocation, evaluated before it takes effect",
+        base(
+            &supplier,
+            vec![h(identity.bytes()), h(revocation.bytes())],
+            T0.plus(DAY - 1),
+        ),
+    );
+    Ok(f)
+}
+
+// ----- section 8 -----
+
+fn message_of(bytes: &[u8]) -> Result<SessionMessage, String> {
+    Signed::<SessionMessage>::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT)
+        .map(|m| m.payload().clone())
+        .map_err(|e| e.to_string())
+}
+
+fn sessions(t: &Transcript) -> Result<File, String> {
+    let mut f = File::new(
+        "08-sessions",
+        "Sessions: a complete three-party transcript and the state machine",
+        "8",
+    );
+    let names = |p: &signet_protocol::party::PartyId| {
+        if *p == t.brand {
+            "brand"
+        } else if *p == t.supplier {
+            "supplier"
+        } else if *p == t.auditor {
+            "auditor"
+        } else {
+            "observer"
+        }
+    };
+    let brand = t.net.node(&t.brand);
+    // Every message of the transcript, as sent.
+    for d in &t.deliveries {
+        let m = message_of(&d.bytes)?;
+        let session = if m.session == t.completed {
+            "completed"
+        } else if m.session == t.declined {
+            "declined"
+        } else {
+            "cancelled"
+        };
+        f.push(
+            "8.3",
+            "verify-signed",
+            Intent::Valid,
+            format!(
+                "transcript: {} from {} to {} ({} session)",
+                m.body.kind(),
+                names(&m.from),
+                names(&d.to),
+                session
+            ),
+            json!({"hex": h(&d.bytes), "content_type": SESSION_MESSAGE_CONTENT_TYPE}),
+            Some(json!({
+                "from": m.from.to_string(),
+                "to": d.to.to_string(),
+                "time": d.at.unix(),
+                "kind": m.body.kind().name(),
+                "sender_node_seed": seed(&t.net.node(&m.from).party.node),
+            })),
+        );
+    }
+    // The objects inside: proposal, intent proof and seal signature of the supplier's sign.
+    let mut seen_proposal = false;
+    let mut seen_record = false;
+    for d in &t.deliveries {
+        match message_of(&d.bytes)?.body {
+            MessageBody::Propose { proposal } if !seen_proposal => {
+                seen_proposal = true;
+                f.push(
+                    "8.2",
+                    "verify-signed",
+                    Intent::Valid,
+                    "the completed session's signed proposal (revision 0)",
+                    json!({"hex": h(&proposal), "content_type": PROPOSAL_CONTENT_TYPE}),
+                    Some(json!({"initiator_node_seed": seed(&brand.party.node), "document": h(&document(1))})),
+                );
+            }
+            MessageBody::Sign(record) if !seen_record => {
+                seen_record = true;
+                let supplier = t.net.node(&t.supplier);
+                f.push(
+                    "8.4.1",
+                    "verify-signed",
+                    Intent::Valid,
+                    "the supplier's intent proof, signed by its delegate's own key",
+                    json!({"hex": h(&record.intent), "content_type": INTENT_CONTENT_TYPE}),
+                    Some(json!({"delegate_seed": seed(&supplier.party.delegate)})),
+                );
+                f.push(
+                    "8.4.2",
+                    "verify-signed",
+                    Intent::Valid,
+                    "the supplier's seal signature, signed by its contract seal",
+                    json!({"hex": h(&record.seal_signature), "content_type": SEAL_SIGNATURE_CONTENT_TYPE}),
+                    Some(json!({"seal_seed": seed(&supplier.party.contract_seal)})),
+                );
+                f.invalid(
+                    "8.4",
+                    "verify-signed",
+                    "an intent proof presented as a seal signature",
+                    json!({"hex": h(&record.intent), "content_type": SEAL_SIGNATURE_CONTENT_TYPE}),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // The state machine: what each participant received, replayed.
+    let (logs, attestations) = store_inputs(&brand.store);
+    let p = policy_hex(&brand.policy)?;
+    let received = |who: &signet_protocol::party::PartyId,
+                    session|
+     -> Result<Vec<(Vec<u8>, Timestamp)>, String> {
+        let mut out = Vec::new();
+        for d in t.deliveries.iter().filter(|d| d.to == *who) {
+            if message_of(&d.bytes)?.session == session {
+                out.push((d.bytes.clone(), d.at));
+            }
+        }
+        Ok(out)
+    };
+    let request = |who: &signet_protocol::party::PartyId, messages: &[(Vec<u8>, Timestamp)]| {
+        json!({
+            "me": who.to_string(),
+            "policy": p,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+        })
+    };
+    let supplier_msgs = received(&t.observer, t.completed)?;
+    f.valid(
+        "8.5.3",
+        "session-receive",
+        "the observer (copy) receives the completed session's messages: every action re-verified, completed",
+        request(&t.observer, &supplier_msgs),
+    );
+    let mut twice = supplier_msgs.clone();
+    twice.insert(1, supplier_msgs[0].clone());
+    twice.insert(2, supplier_msgs[1].clone());
+    f.valid(
+        "8.5.1",
+        "session-receive",
+        "duplicates (the first two messages delivered twice) change nothing",
+        request(&t.observer, &twice),
+    );
+    let declined = received(&t.supplier, t.declined)?;
+    let auditor_declined = received(&t.auditor, t.declined)?;
+    f.valid(
+        "8.5.3",
+        "session-receive",
+        "the supplier's view of the declined session (it received the proposal only)",
+        request(&t.supplier, &declined),
+    );
+    f.invalid(
+        "8.7",
+        "session-receive",
+        "the auditor's view of the declined session: the supplier's direct decline is refused (participants accept actions only as relayed), the relay is accepted",
+        request(&t.auditor, &auditor_declined),
+    );
+    let cancelled = received(&t.supplier, t.cancelled)?;
+    f.valid(
+        "8.8",
+        "session-receive",
+        "a revision while nobody acted, then a cancellation",
+        request(&t.supplier, &cancelled),
+    );
+    let mut revision_first = cancelled.clone();
+    revision_first.swap(0, 1);
+    f.invalid(
+        "8.5.3",
+        "session-receive",
+        "revision 1 arrives before revision 0: the session starts from revision 1, the older revision is refused (ProposalFrozen), the cancellation applies",
+        request(&t.supplier, &revision_first),
+    );
+    // Replays and timing.
+    let mut replay = declined.clone();
+    replay.push(supplier_msgs[2].clone());
+    f.invalid(
+        "8.3.1",
+        "session-receive",
+        "a message of another session replayed (a relay of the completed session, into the declined session)",
+        request(&t.supplier, &replay),
+    );
+    let deadline = Timestamp::from_unix(t.net.now.unix() + 40 * DAY);
+    let mut late = supplier_msgs.clone();
+    for m in late.iter_mut().skip(1) {
+        m.1 = deadline;
+    }
+    f.invalid(
+        "8.5.5",
+        "session-receive",
+        "every message after the proposal received after the deadline",
+        request(&t.observer, &late),
+    );
+    // Routing: the brand's signature relayed before the auditor's approval.
+    let relays: Vec<usize> = supplier_msgs
+        .iter()
+        .enumerate()
+        .filter(|(_, (b, _))| {
+            matches!(message_of(b).map(|m| m.body), Ok(MessageBody::Relay { .. }))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if relays.len() >= 2 {
+        let mut out_of_order: Vec<_> = supplier_msgs[..relays[0]].to_vec();
+        out_of_order.push(supplier_msgs[relays[1]].clone());
+        f.invalid(
+            "8.6",
+            "session-receive",
+            "the brand's signature (order 2) relayed before the auditor's approval (order 1)",
+            request(&t.observer, &out_of_order),
+        );
+    }
+    // A completion that lacks the auditor's approval, signed by the brand's node key.
+    let complete = supplier_msgs
+        .iter()
+        .find(|(b, _)| {
+            matches!(
+                message_of(b).map(|m| m.body),
+                Ok(MessageBody::Complete { .. })
+            )
+        })
+        .ok_or("no complete message")?;
+    let mut m = message_of(&complete.0)?;
+    if let MessageBody::Complete { actions } = &mut m.body {
+        actions.remove(1);
+    }
+    let forged = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node)
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "8.5.3",
+        "session-receive",
+        Intent::Invalid,
+        "a completion without the auditor's approval (signed by the brand's node key): refused",
+        request(
+            &t.observer,
+            &[
+                supplier_msgs[0].clone(),
+                (forged.bytes().to_vec(), complete.1),
+            ],
+        ),
+        Some(json!({"initiator_node_seed": seed(&brand.party.node)})),
+    );
+    // A proposal signed by a key that is not the initiator's node key.
+    let propose = message_of(&supplier_msgs[0].0)?;
+    let supplier_node = &t.net.node(&t.supplier).party.node;
+    let forged = Signed::sign(propose, SESSION_MESSAGE_CONTENT_TYPE, supplier_node)
+        .map_err(|e| e.to_string())?;
+    f.invalid(
+        "8.5.3",
+        "session-receive",
+        "a propose message signed by another party's node key",
+        request(
+            &t.observer,
+            &[(forged.bytes().to_vec(), supplier_msgs[0].1)],
+        ),
+    );
+    Ok(f)
+}
+
+// ----- section 10 -----
+
+fn evidence(t: &Transcript) -> Result<File, String> {
+    let mut f = File::new(
+        "10-evidence-log",
+        "Evidence events, Merkle proofs, checkpoints, cosignatures, witnesses, equivocation",
+        "10",
+    );
+    let event = EvidenceEvent {
+        kind: EvidenceKind::SignatureReceived,
+        time: T0,
+        session: Some(Digest::from_bytes([0x11; 32])),
+        objects: vec![Digest::from_bytes([0x22; 32])],
+        note: Some("ok".into()),
+    };
+    let bytes = event.encode().map_err(|e| e.to_string())?;
+    f.valid(
+        "10.1",
+        "decode-evidence-event",
+        "the example event of section 10.1",
+        json!({"hex": h(&bytes)}),
+    );
+    let mut unknown = event.clone();
+    unknown.kind = EvidenceKind::Unknown(99);
+    f.valid(
+        "10.1",
+        "decode-evidence-event",
+        "an unknown kind decodes (the registry is open)",
+        json!({"hex": h(&unknown.encode().map_err(|e| e.to_string())?)}),
+    );
+    let mut with_null = Vec::new();
+    for (k, v) in [
+        ("kind", Cbor::Integer(1.into())),
+        ("note", Cbor::Null),
+        ("time", Cbor::Integer(5.into())),
+        ("objects", Cbor::Array(vec![])),
+    ] {
+        with_null.push((Cbor::Text(k.into()), v));
+    }
+    f.invalid(
+        "10.1",
+        "decode-evidence-event",
+        "an absent note spelled as null",
+        json!({"hex": h(&enc(&Cbor::Map(with_null)).unwrap_or_else(|_| vec![0xa4, 0x64, 0x6b, 0x69, 0x6e, 0x64, 0x01, 0x64, 0x6e, 0x6f, 0x74, 0x65, 0xf6, 0x64, 0x74, 0x69, 0x6d, 0x65, 0x05, 0x67, 0x6f, 0x62, 0x6a, 0x65, 0x63, 0x74, 0x73, 0x80]))}),
+    );
+    let mut many = event.clone();
+    many.objects = vec![Digest::from_bytes([0; 32]); 65];
+    f.invalid(
+        "10.1",
+        "decode-evidence-event",
+        "65 objects, above the limit of 64",
+        json!({"hex": h(&codec::encode(&many).map_err(|e| e.to_string())?)}),
+    );
+    let mut long = event.clone();
+    long.note = Some("x".repeat(1025));
+    f.invalid(
+        "10.1",
+        "decode-evidence-event",
+        "a note of 1,025 bytes",
+        json!({"hex": h(&codec::encode(&long).map_err(|e| e.to_string())?)}),
+    );
+
+    // Merkle proofs over seven entries.
+    let mut log = EvidenceLog::new();
+    for i in 0..7u64 {
+        let mut e = EvidenceEvent::new(EvidenceKind::KNOWN[(i % 14) as usize], T0.plus(i));
+        e.objects = vec![Digest::of(&i.to_be_bytes())];
+        log.append(&e).map_err(|e| e.to_string())?;
+    }
+    let entry = |i: u64| log.entry(i).map(h).unwrap_or_default();
+    let root_at = |n: u64| {
+        log.tree()
+            .root_at(n)
+            .map(|r| r.to_hex())
+            .map_err(|e| e.to_string())
+    };
+    let path = |i: u64, n: u64| -> Result<Vec<String>, String> {
+        Ok(log
+            .inclusion_proof(i, n)
+            .map_err(|e| e.to_string())?
+            .path
+            .iter()
+            .map(Digest::to_hex)
+            .collect())
+    };
+    let incl = |leaf: String, i: u64, n: u64, path: Vec<String>, root: String| json!({"leaf": leaf, "index": i, "size": n, "path": path, "root": root});
+    f.valid(
+        "10.2",
+        "verify-inclusion",
+        "the empty tree's root is SHA-256 of nothing (a one-leaf tree's root is its leaf hash)",
+        incl(entry(0), 0, 1, vec![], root_at(1)?),
+    );
+    for (i, n) in [(0, 7), (3, 7), (6, 7), (4, 5)] {
+        f.valid(
+            "10.3",
+            "verify-inclusion",
+            &format!("entry {i} in the log of size {n}"),
+            incl(entry(i), i, n, path(i, n)?, root_at(n)?),
+        );
+    }
+    f.invalid(
+        "10.3",
+        "verify-inclusion",
+        "another entry at index 3",
+        incl(entry(2), 3, 7, path(3, 7)?, root_at(7)?),
+    );
+    let mut short = path(3, 7)?;
+    short.pop();
+    f.invalid(
+        "10.3",
+        "verify-inclusion",
+        "a path one hash short",
+        incl(entry(3), 3, 7, short, root_at(7)?),
+    );
+    f.invalid(
+        "10.3",
+        "verify-inclusion",
+        "an index not below the size",
+        incl(entry(6), 7, 7, path(6, 7)?, root_at(7)?),
+    );
+    f.invalid(
+        "10.3",
+        "verify-inclusion",
+        "the right path against the root of size 6",
+        incl(entry(3), 3, 7, path(3, 7)?, root_at(6)?),
+    );
+    let tree = log.tree();
+    let cons = |m: u64, n: u64| -> Result<Vec<String>, String> {
+        Ok(tree
+            .consistency_proof(m, n)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(Digest::to_hex)
+            .collect())
+    };
+    let cq = |m: u64, n: u64, old: String, new: String, path: Vec<String>| json!({"old_size": m, "new_size": n, "old_root": old, "new_root": new, "path": path});
+    for (m, n) in [(3, 7), (4, 7), (1, 7), (6, 7)] {
+        f.valid(
+            "10.3",
+            "verify-consistency",
+            &format!("size {m} to size {n}"),
+            cq(m, n, root_at(m)?, root_at(n)?, cons(m, n)?),
+        );
+    }
+    let empty = MerkleTree::new().root().to_hex();
+    f.valid(
+        "10.3",
+        "verify-consistency",
+        "size 0 (the empty tree) to size 7, empty path",
+        cq(0, 7, empty.clone(), root_at(7)?, vec![]),
+    );
+    f.valid(
+        "10.3",
+        "verify-consistency",
+        "equal sizes, equal roots, empty path",
+        cq(7, 7, root_at(7)?, root_at(7)?, vec![]),
+    );
+    f.invalid(
+        "10.3",
+        "verify-consistency",
+        "size 3 to 7 against the root of size 2",
+        cq(3, 7, root_at(2)?, root_at(7)?, cons(3, 7)?),
+    );
+    f.invalid(
+        "10.3",
+        "verify-consistency",
+        "size 3 to 7 against the root of size 6",
+        cq(3, 7, root_at(3)?, root_at(6)?, cons(3, 7)?),
+    );
+    f.invalid(
+        "10.3",
+        "verify-consistency",
+        "old size larger than new size",
+        cq(7, 3, root_at(7)?, root_at(3)?, vec![]),
+    );
+    f.invalid(
+        "10.3",
+        "verify-consistency",
+        "a path from 4 to 7 with an extra hash",
+        {
+            let mut p = cons(4, 7)?;
+            p.push(root_at(1)?);
+            cq(4, 7, root_at(4)?, root_at(7)?, p)
+        },
+    );
+    f.invalid(
+        "10.3",
+        "verify-consistency",
+        "size 0 with a non-empty root",
+        cq(0, 7, root_at(1)?, root_at(7)?, vec![]),
+    );
+
+    // Checkpoints and cosignatures.
+    let party = TestParty::new("Vector Log", T0);
+    let origin = evidence_origin(&party.id());
+    let key = party.log_key.public_key().to_hex();
+    let note = String::from_utf8(log.checkpoint(&party.id(), &party.log_key).to_bytes())
+        .map_err(|e| e.to_string())?;
+    let cp =
+        |note: &str, origin: &str, key: &str| json!({"note": note, "origin": origin, "key": key});
+    f.push(
+        "10.4.2",
+        "verify-checkpoint",
+        Intent::Valid,
+        "a checkpoint of size 7 signed by the party's log key",
+        cp(&note, &origin, &key),
+        Some(json!({"log_seed": seed(&party.log_key)})),
+    );
+    f.invalid(
+        "10.4.2",
+        "verify-checkpoint",
+        "expected for another origin",
+        cp(&note, "signet.evidence/another", &key),
+    );
+    f.invalid(
+        "10.4.2",
+        "verify-checkpoint",
+        "verified with another key",
+        cp(&note, &origin, &party.attest.public_key().to_hex()),
+    );
+    f.invalid(
+        "10.4.2",
+        "verify-checkpoint",
+        "the size line changed",
+        cp(&note.replacen("\n7\n", "\n8\n", 1), &origin, &key),
+    );
+    f.invalid(
+        "10.4.2",
+        "verify-checkpoint",
+        "a leading zero in the size",
+        cp(&note.replacen("\n7\n", "\n07\n", 1), &origin, &key),
+    );
+    f.invalid(
+        "10.4.1",
+        "verify-checkpoint",
+        "no blank line before the signature",
+        cp(&note.replacen("\n\n", "\n", 1), &origin, &key),
+    );
+    f.invalid(
+        "10.4.1",
+        "verify-checkpoint",
+        "a carriage return in the text",
+        cp(&note.replacen('\n', "\r\n", 1), &origin, &key),
+    );
+    let alien = Checkpoint::new("example.com/log", 7, log.root())
+        .map_err(|e| e.to_string())?
+        .sign(&party.log_key);
+    f.invalid(
+        "10.4.2",
+        "verify-checkpoint",
+        "a foreign origin signed with the party's key, checked as the party's log",
+        cp(
+            &String::from_utf8(alien.to_bytes()).map_err(|e| e.to_string())?,
+            &origin,
+            &key,
+        ),
+    );
+
+    // The witness protocol.
+    let wseed = test_key("Vector Witness", "log");
+    let wname = "witness.example.org";
+    let at = |n: u64| -> Result<String, String> {
+        let c = log
+            .checkpoint_at(n, &party.id(), &party.log_key)
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(c.to_bytes()).map_err(|e| e.to_string())
+    };
+    let offer = |note: String, proof: Vec<String>, time: Timestamp| json!({"note": note, "proof": proof, "time": time.unix()});
+    let witness = |offers: Vec<Value>| json!({"witness_name": wname, "witness_seed": seed(&wseed), "log_key": key, "offers": offers});
+    f.valid(
+        "10.5.2",
+        "witness",
+        "first checkpoint (size 3, empty proof), then size 7 with the consistency proof",
+        witness(vec![
+            offer(at(3)?, vec![], T0.plus(100)),
+            offer(at(7)?, cons(3, 7)?, T0.plus(200)),
+            offer(at(7)?, vec![], T0.plus(300)),
+        ]),
+    );
+    f.invalid(
+        "10.5.2",
+        "witness",
+        "a first checkpoint with a non-empty proof",
+        witness(vec![offer(at(3)?, cons(1, 3)?, T0)]),
+    );
+    f.invalid(
+        "10.5.2",
+        "witness",
+        "size 7 after 3 with a wrong proof: bad-proof",
+        witness(vec![
+            offer(at(3)?, vec![], T0),
+            offer(at(7)?, cons(4, 7)?, T0.plus(1)),
+        ]),
+    );
+    f.invalid(
+        "10.5.2",
+        "witness",
+        "size 3 after 7: a rollback, accusing nobody",
+        witness(vec![
+            offer(at(7)?, vec![], T0),
+            offer(at(3)?, vec![], T0.plus(1)),
+        ]),
+    );
+    // A fork at size 7 and the evidence it yields.
+    let mut fork = EvidenceLog::new();
+    for i in 0..7u64 {
+        let mut e = EvidenceEvent::new(EvidenceKind::KNOWN[(i % 14) as usize], T0.plus(i));
+        e.objects = vec![Digest::of(&i.to_be_bytes())];
+        if i >= 5 {
+            e.note = Some("rewritten".into());
+        }
+        fork.append(&e).map_err(|e| e.to_string())?;
+    }
+    let fork_at = |n: u64| -> Result<String, String> {
+        let c = fork
+            .checkpoint_at(n, &party.id(), &party.log_key)
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(c.to_bytes()).map_err(|e| e.to_string())
+    };
+    f.invalid(
+        "10.5.2",
+        "witness",
+        "two checkpoints of size 7 with different roots: equivocation",
+        witness(vec![
+            offer(at(7)?, vec![], T0),
+            offer(fork_at(7)?, vec![], T0.plus(1)),
+        ]),
+    );
+    let fork_cons: Vec<String> = fork
+        .tree()
+        .consistency_proof(6, 7)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(Digest::to_hex)
+        .collect();
+    f.invalid(
+        "10.5.2",
+        "witness",
+        "size 7 of a fork after size 6 of the honest log, with the fork's path: equivocation",
+        witness(vec![
+            offer(at(6)?, vec![], T0),
+            offer(fork_at(7)?, fork_cons, T0.plus(1)),
+        ]),
+    );
+    let response = conformance::handle(&{
+        let mut r = witness(vec![
+            offer(at(7)?, vec![], T0),
+            offer(fork_at(7)?, vec![], T0.plus(1)),
+        ]);
+        r["op"] = json!("witness");
+        r
+    });
+    let evidence_hex = response["output"]["equivocations"][0]
+        .as_str()
+        .ok_or("no evidence")?
+        .to_string();
+    let eq = |hex: &str, keys: Vec<String>| json!({"hex": hex, "origin": origin, "log_keys": keys});
+    f.valid(
+        "10.5.3",
+        "verify-equivocation",
+        "same size, different roots, both signed by the log key",
+        eq(&evidence_hex, vec![key.clone()]),
+    );
+    f.invalid(
+        "10.5.3",
+        "verify-equivocation",
+        "checked against another key",
+        eq(&evidence_hex, vec![party.node.public_key().to_hex()]),
+    );
+    let same = signet_protocol::evidence::Equivocation {
+        first: at(7)?,
+        second: at(7)?,
+        proof: vec![],
+    };
+    f.invalid(
+        "10.5.3",
+        "verify-equivocation",
+        "the same checkpoint twice: no conflict",
+        eq(
+            &h(&same.encode().map_err(|e| e.to_string())?),
+            vec![key.clone()],
+        ),
+    );
+    let honest = signet_protocol::evidence::Equivocation {
+        first: at(3)?,
+        second: at(7)?,
+        proof: {
+            let mut p = vec![log.tree().root_at(3).map_err(|e| e.to_string())?];
+            p.extend(tree.consistency_proof(3, 7).map_err(|e| e.to_string())?);
+            p.remove(0);
+            p
+        },
+    };
+    f.invalid(
+        "10.5.3",
+        "verify-equivocation",
+        "an honest consistency path: no conflict",
+        eq(
+            &h(&honest.encode().map_err(|e| e.to_string())?),
+            vec![key.clone()],
+        ),
+    );
+
+    // Cosignatures and party evidence from the session.
+    let bundle = Bundle::decode(&t.bundle).map_err(|e| e.to_string())?;
+    let witness_party = &t.net.witness;
+    let wkey = witness_party.log_key.public_key().to_hex();
+    let wname = witness_name(&witness_party.id());
+    for ev in &bundle.evidence {
+        let node = t.net.node(&ev.party);
+        let note = String::from_utf8(ev.checkpoint.clone()).map_err(|e| e.to_string())?;
+        let origin = evidence_origin(&ev.party);
+        let lk = node.party.log_key.public_key().to_hex();
+        let cq = |note: &str, name: &str, k: &str| json!({"note": note, "origin": origin, "log_key": lk, "witness_name": name, "witness_key": k});
+        if ev.party == t.brand {
+            f.push(
+                "10.5.1",
+                "verify-cosignature",
+                Intent::Valid,
+                "the brand's checkpoint, cosigned by the session's witness",
+                cq(&note, &wname, &wkey),
+                Some(json!({"witness_log_seed": seed(&witness_party.log_key)})),
+            );
+            f.invalid(
+                "10.5.1",
+                "verify-cosignature",
+                "checked for another witness key",
+                cq(&note, &wname, &lk),
+            );
+            f.invalid(
+                "10.5.1",
+                "verify-cosignature",
+                "checked under another witness name",
+                cq(&note, "witness.example.org", &wkey),
+            );
+            let lines: Vec<&str> = note.lines().collect();
+            let last = lines.last().copied().unwrap_or_default();
+            let no_cosig = note.replacen(&format!("{last}\n"), "", 1);
+            f.invalid(
+                "10.5.1",
+                "verify-cosignature",
+                "the cosignature line removed",
+                cq(&no_cosig, &wname, &wkey),
+            );
+        }
+        let log = json!(log_hex(&node.party.log));
+        let bytes = codec::encode(ev).map_err(|e| e.to_string())?;
+        f.valid(
+            "10.6",
+            "verify-party-evidence",
+            "a party's evidence from the completed session's bundle",
+            json!({"hex": h(&bytes), "key_log": log}),
+        );
+        if ev.party == t.supplier {
+            let mut bad = ev.clone();
+            if let Some(first) = bad.entries.first_mut() {
+                first.entry = flip(&first.entry, usize::MAX);
+            }
+            f.invalid(
+                "10.6",
+                "verify-party-evidence",
+                "an entry changed after the fact",
+                json!({"hex": h(&codec::encode(&bad).map_err(|e| e.to_string())?), "key_log": log}),
+            );
+            let mut other = ev.clone();
+            other.entries.reverse();
+            if let (Some(a), Some(b)) = (other.entries.first().cloned(), ev.entries.first()) {
+                other.entries[0].proof = b.proof.clone();
+                other.entries[0].entry = a.entry;
+            }
+            if other.entries.len() > 1 {
+                f.invalid("10.6", "verify-party-evidence", "an entry with another entry's proof", json!({"hex": h(&codec::encode(&other).map_err(|e| e.to_string())?), "key_log": log}));
+            }
+            f.invalid(
+                "10.6",
+                "verify-party-evidence",
+                "checked against another party's key log",
+                json!({"hex": h(&bytes), "key_log": log_hex(&t.net.node(&t.brand).party.log)}),
+            );
+        }
+    }
+    Ok(f)
+}
+
+// ----- section 11 -----
+
+fn bundles(t: &Transcript) -> Result<File, String> {
+    let mut f = File::new("11-bundles", "Bundles: valid and tampered", "11");
+    let p = policy_hex(&t.policy)?;
+    let later = t.net.now.plus(DAY);
+    let req = |bytes: &[u8], docs: Vec<Vec<u8>>, time: Timestamp| json!({"hex": h(bytes), "documents": docs.iter().map(|d| h(d)).collect::<Vec<_>>(), "policy": p, "time": time.unix()});
+    f.push(
+        "11.3",
+        "verify-bundle",
+        Intent::Valid,
+        "the completed three-party session's bundle, with its document",
+        req(&t.bundle, vec![document(1)], later),
+        Some(json!({"document_digest": t.document_digest().to_hex()})),
+    );
+    f.valid(
+        "11.5",
+        "verify-bundle",
+        "without documents: VALID, the document condition INDETERMINATE",
+        req(&t.bundle, vec![], later),
+    );
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "a document that is not the contract's",
+        req(&t.bundle, vec![document(2)], later),
+    );
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "verified a day before the completion (more than the 300 s of skew)",
+        req(&t.bundle, vec![], Timestamp::from_unix(T0.unix() - DAY)),
+    );
+    let bundle = Bundle::decode(&t.bundle).map_err(|e| e.to_string())?;
+    let encode = |b: &Bundle| b.encode().map_err(|e| e.to_string());
+    let mut b = bundle.clone();
+    b.completion = flip(&b.completion, usize::MAX);
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "one bit of the completion's signature flipped",
+        req(&encode(&b)?, vec![], later),
+    );
+    let mut b = bundle.clone();
+    b.evidence.clear();
+    f.invalid(
+        "11.3.1",
+        "verify-bundle",
+        "no evidence: INDETERMINATE (a witness cosignature is required)",
+        req(&encode(&b)?, vec![], later),
+    );
+    let mut b = bundle.clone();
+    b.version = 2;
+    f.invalid(
+        "11.1",
+        "verify-bundle",
+        "bundle format version 2",
+        req(&encode(&b)?, vec![], later),
+    );
+    let mut b = bundle.clone();
+    let mut m = message_of(&b.completion)?;
+    if let MessageBody::Complete { actions } = &mut m.body {
+        actions.swap(0, 1);
+    }
+    let brand = t.net.node(&t.brand);
+    b.completion = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node)
+        .map_err(|e| e.to_string())?
+        .bytes()
+        .to_vec();
+    f.invalid("11.3", "verify-bundle", "a completion re-signed by the initiator listing the approval before the signature it follows: not the completion the initiator logged (evidence.coverage); approvals carry no routing commitment (section 14.5)", req(&encode(&b)?, vec![], later));
+    let mut b = bundle.clone();
+    b.key_logs.retain(|l| {
+        KeyLog::replay(&l.events)
+            .map(|log| log.party() != t.net.nodes[0].party.id())
+            .unwrap_or(true)
+    });
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "the certificate authority's key log left out: identities INDETERMINATE",
+        req(&encode(&b)?, vec![], later),
+    );
+    let mut b = bundle.clone();
+    b.attestations.clear();
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "the attestations left out",
+        req(&encode(&b)?, vec![], later),
+    );
+    let mut extra = codec::decode::<Cbor>(&t.bundle, &codec_limits()).map_err(|e| e.to_string())?;
+    if let Cbor::Map(entries) = &mut extra {
+        entries.push((Cbor::Text("signature".into()), Cbor::Bytes(vec![0; 64])));
+    }
+    let extra = codec::encode(&extra).map_err(|e| e.to_string())?;
+    f.invalid(
+        "11.1",
+        "verify-bundle",
+        "an unknown field",
+        req(&extra, vec![], later),
+    );
+    Ok(f)
+}
+
+fn codec_limits() -> Limits {
+    signet_protocol::bundle::BUNDLE_LIMITS
+}
