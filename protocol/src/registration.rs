@@ -1,4 +1,4 @@
-//! Registration numbers of legal entities (spec §6.2).
+//! Registration numbers of legal entities (spec §2.4).
 
 use std::fmt;
 

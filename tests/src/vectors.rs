@@ -974,10 +974,10 @@ fn sessions(t: &Transcript) -> Result<File, String> {
         "the supplier's view of the declined session (it received the proposal only)",
         request(&t.supplier, &declined),
     );
-    f.invalid(
+    f.valid(
         "8.7",
         "session-receive",
-        "the auditor's view of the declined session: the supplier's direct decline is refused (participants accept actions only as relayed), the relay is accepted",
+        "the auditor's view of the declined session: the supplier's decline reaches it relayed by the initiator",
         request(&t.auditor, &auditor_declined),
     );
     let cancelled = received(&t.supplier, t.cancelled)?;
@@ -1634,7 +1634,7 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         .map_err(|e| e.to_string())?
         .bytes()
         .to_vec();
-    f.invalid("11.3", "verify-bundle", "a completion re-signed by the initiator listing the approval before the signature it follows: not the completion the initiator logged (evidence.coverage); approvals carry no routing commitment (section 14.5)", req(&encode(&b)?, vec![], later));
+    f.invalid("11.3", "verify-bundle", "a completion re-signed by the initiator listing the approval before the signature it follows: an action listed after one of a later routing group (action.envelope), and not the completion the initiator logged (evidence.coverage)", req(&encode(&b)?, vec![], later));
     let mut b = bundle.clone();
     b.key_logs.retain(|l| {
         KeyLog::replay(&l.events)

@@ -251,6 +251,18 @@ fn verify_into(
             );
             continue;
         }
+        if accepted
+            .iter()
+            .any(|(_, order, _)| *order > participant.order)
+        {
+            checks.push(
+                "action.envelope",
+                who,
+                Outcome::Invalid,
+                "listed after an action of a later routing group",
+            );
+            continue;
+        }
         let mut prior: Vec<Digest> = accepted
             .iter()
             .filter(|(_, order, _)| *order < participant.order)

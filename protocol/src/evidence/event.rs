@@ -12,7 +12,7 @@ use crate::codepoint::code_points;
 use crate::{Digest, Timestamp};
 
 code_points! {
-    /// Kinds of evidence events (spec §10.1; registry proposed as spec §13.12).
+    /// Kinds of evidence events (spec §10.1; registry in spec §13.14).
     pub enum EvidenceKind {
         /// The party sent a signing proposal.
         ProposalSent = 1 => "proposal-sent",

@@ -194,7 +194,7 @@ pub enum SessionEvent {
 }
 
 impl SessionEvent {
-    /// The evidence-log events this session event is recorded as (spec §10.1): none for
+    /// The evidence-log events this session event is recorded as (spec §8.9): none for
     /// acknowledgements and reminders, two for a signature made (intent given, signature
     /// made), one otherwise.
     pub fn evidence(&self, session: SessionId, time: Timestamp) -> Vec<EvidenceEvent> {
@@ -491,10 +491,7 @@ impl Session {
                 kind: MessageKind::Propose,
             });
         }
-        check_sender(&message, ctx.store)?;
-        if ctx.now >= p.deadline {
-            return Err(SessionError::Expired(p.deadline));
-        }
+        check_envelope(&proposal, &message, ctx.store, ctx.now)?;
         let digest = proposal.digest();
         let session = Self {
             side: Side::Participant,
@@ -1306,11 +1303,25 @@ impl Session {
             reason: reason.to_string(),
         };
         self.seen.insert(message.digest());
-        Ok(Step {
-            outbound: vec![Outbound {
-                to: self.others(),
+        // A participant tells the initiator, which relays it; an initiator that is itself an
+        // actor relays its own decline, since participants take actions only from relays.
+        let outbound = match self.side {
+            Side::Participant => Outbound {
+                to: vec![self.proposal.payload().initiator],
                 message,
-            }],
+            },
+            Side::Initiator => Outbound {
+                to: self.others(),
+                message: self.message(
+                    MessageBody::Relay {
+                        message: message.bytes().to_vec(),
+                    },
+                    ctx,
+                )?,
+            },
+        };
+        Ok(Step {
+            outbound: vec![outbound],
             events: vec![SessionEvent::Declined {
                 by: self.me,
                 reason: reason.to_string(),
@@ -1563,17 +1574,6 @@ pub(crate) fn check_envelope(
     if deadline_applies && now >= p.deadline {
         return Err(SessionError::Expired(p.deadline));
     }
-    let log = store
-        .key_log(&m.from)
-        .ok_or(SessionError::UnknownKeyLog(m.from))?;
-    log.check_key(message.signer(), KeyPurpose::Node, m.time)
-        .map_err(SessionError::SenderKey)?;
-    Ok(())
-}
-
-/// The message must be signed by a node key of its sender at its time.
-fn check_sender(message: &Signed<SessionMessage>, store: &TrustStore) -> Result<(), SessionError> {
-    let m = message.payload();
     let log = store
         .key_log(&m.from)
         .ok_or(SessionError::UnknownKeyLog(m.from))?;

@@ -16,7 +16,7 @@ pub const MAX_DOCUMENTS: usize = 64;
 /// Most participants in one session.
 pub const MAX_PARTICIPANTS: usize = 64;
 
-/// A session's identifier: 32 random bytes chosen by the initiator (spec §2.4).
+/// A session's identifier: 32 random bytes chosen by the initiator (spec §2.6).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId([u8; 32]);
 

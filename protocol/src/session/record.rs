@@ -240,7 +240,7 @@ pub struct RecordCheck<'a> {
     pub identity_at: Option<Timestamp>,
 }
 
-/// The separate checks of a signature record, in the order they are made (spec §11.3).
+/// The separate checks of a signature record, in the order they are made (spec §8.4.3; reported as in §11.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RecordCheckKind {
     /// The seal signature, intent proof and delegation are about this session, revision,

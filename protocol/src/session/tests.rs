@@ -739,3 +739,66 @@ fn a_backdated_signature_does_not_dodge_a_revocation() {
     ));
     assert_eq!(status(&net, &brand, sid), Status::Open);
 }
+
+#[test]
+fn an_initiator_that_declines_ends_the_session_for_everyone() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[
+            (brand, Role::Signer, 0),
+            (tier1, Role::Signer, 1),
+            (tier2, Role::Signer, 1),
+        ],
+        "procurement",
+        21,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.act(&brand, sid, |s, ctx, _, _| s.decline("terms changed", ctx))
+        .unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier2] {
+        assert!(
+            matches!(status(&net, party, sid), Status::Declined { by, .. } if by == brand),
+            "{party}"
+        );
+        assert!(
+            net.node(party).refused.is_empty(),
+            "{:?}",
+            net.node(party).refused
+        );
+    }
+}
+
+#[test]
+fn a_participants_decline_goes_to_the_initiator_alone() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 0)],
+        "procurement",
+        22,
+    );
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    net.act(&tier1, sid, |s, ctx, _, _| s.decline("no", ctx))
+        .unwrap();
+    assert_eq!(net.queue.len(), 1);
+    assert_eq!(net.queue[0].0, brand);
+    net.deliver_all();
+    assert!(net.node(&tier2).refused.is_empty());
+    assert!(matches!(status(&net, &tier2, sid), Status::Declined { .. }));
+}
