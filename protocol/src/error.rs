@@ -145,7 +145,7 @@ impl WireError for crate::attestation::MandateError {
         match self {
             E::Revoked { .. } => ErrorCode::Revoked,
             E::IssuerKey(_) | E::SealKey(_) => ErrorCode::KeyNotValid,
-            E::UnknownParty(_) => ErrorCode::Indeterminate,
+            E::UnknownParty(_) => ErrorCode::RetryLater,
             _ => ErrorCode::OutsideMandate,
         }
     }
