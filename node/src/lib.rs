@@ -31,4 +31,5 @@
 pub mod keyfile;
 pub mod net;
 pub mod outbox;
+pub mod service;
 pub mod store;
