@@ -6,7 +6,7 @@
 mod support;
 
 use signet_node::keyfile;
-use signet_node::service::{NewDocument, NewParticipant, NewSession};
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::bundle::{Outcome, verify_bundle};
 use signet_protocol::session::{Role, SessionId};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy};
@@ -18,7 +18,7 @@ fn contract(dir: &std::path::Path, bytes: &[u8]) -> NewDocument {
     NewDocument {
         name: "agreement.pdf".into(),
         media_type: "application/pdf".into(),
-        path,
+        source: DocumentSource::Path(path),
     }
 }
 

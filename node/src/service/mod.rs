@@ -29,6 +29,7 @@ mod core;
 pub mod init;
 pub mod journal;
 pub mod keys;
+pub mod metrics;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ use self::config::{ConfigError, NodeConfig};
 use self::core::{Core, Inbound};
 use self::journal::{CorruptJournal, Input};
 use self::keys::PartyKeys;
+use self::metrics::Metrics;
 use crate::keyfile::KeyFileError;
 use crate::net::{
     self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, Validation, msg,
@@ -144,6 +146,15 @@ pub struct NewParticipant {
     pub order: u32,
 }
 
+/// Where a new document's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// A file, streamed in.
+    Path(PathBuf),
+    /// Bytes already in memory (an API upload).
+    Bytes(Vec<u8>),
+}
+
 /// A document to attach to a new session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDocument {
@@ -151,8 +162,8 @@ pub struct NewDocument {
     pub name: String,
     /// Media type.
     pub media_type: String,
-    /// Where to read it from.
-    pub path: PathBuf,
+    /// Its content.
+    pub source: DocumentSource,
 }
 
 /// A new session's content.
@@ -202,6 +213,7 @@ pub struct Service {
     access: Access,
     client: OnceLock<Client>,
     wake: Notify,
+    metrics: Metrics,
 }
 
 impl Service {
@@ -241,6 +253,7 @@ impl Service {
             access,
             client: OnceLock::new(),
             wake: Notify::new(),
+            metrics: Metrics::default(),
         }))
     }
 
@@ -286,9 +299,15 @@ impl Service {
         let now = now();
         let mut documents = Vec::new();
         for d in &new.documents {
-            let mut file = std::fs::File::open(&d.path)
-                .map_err(|e| ServiceError::Usage(format!("document {}: {e}", d.path.display())))?;
-            let (digest, manifest) = put_document(&*self.store, &mut file)?;
+            let (digest, manifest) = match &d.source {
+                DocumentSource::Path(path) => {
+                    let mut file = std::fs::File::open(path).map_err(|e| {
+                        ServiceError::Usage(format!("document {}: {e}", path.display()))
+                    })?;
+                    put_document(&*self.store, &mut file)?
+                }
+                DocumentSource::Bytes(bytes) => put_document(&*self.store, &mut &bytes[..])?,
+            };
             documents.push(DocumentRef {
                 name: d.name.clone(),
                 media_type: d.media_type.clone(),
@@ -476,6 +495,22 @@ impl Service {
         Ok(self.core()?.evidence.len())
     }
 
+    /// The node's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Session counts by status name.
+    pub fn sessions_by_status(&self) -> Result<BTreeMap<String, u64>, ServiceError> {
+        let core = self.core()?;
+        let mut out = BTreeMap::new();
+        for t in core.sessions.values() {
+            *out.entry(t.session.status().name().to_string())
+                .or_default() += 1;
+        }
+        Ok(out)
+    }
+
     /// The network client, once started.
     pub fn client(&self) -> Result<&Client, ServiceError> {
         self.client.get().ok_or(ServiceError::NotStarted)
@@ -632,10 +667,12 @@ impl Service {
                         }
                     }
                     self.wake.notify_one();
+                    Metrics::count(&self.metrics.messages_in);
                     msg::Response::Accepted
                 }
                 Ok(Err(code)) => {
                     tracing::warn!(from = %party, code = ?code, "message refused");
+                    self.metrics.refused(code);
                     msg::Response::Refused(code)
                 }
                 Err(_) => continue, // the task panicked: leave unanswered, the sender retries
@@ -680,12 +717,16 @@ impl Service {
             for (attempt, result) in futures::future::join_all(sends).await {
                 let Ok(mut core) = self.core() else { break };
                 let outcome = match result {
-                    Ok(()) => core.outbox.acked(&attempt.key, wall()).map(|_| ()),
+                    Ok(()) => {
+                        Metrics::count(&self.metrics.messages_out);
+                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                    }
                     Err(NetError::Refused(code)) => {
                         tracing::warn!(to = %attempt.key.recipient, ?code, "message refused by its recipient; dropped");
                         core.outbox.acked(&attempt.key, wall()).map(|_| ())
                     }
                     Err(e) => {
+                        Metrics::count(&self.metrics.delivery_failures);
                         tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
                         core.outbox
                             .failed(&attempt.key, wall(), &mut rng)
