@@ -36,6 +36,7 @@ fn session_to(parties: &[(signet_protocol::party::PartyId, u32)], doc: NewDocume
             .collect(),
         documents: vec![doc],
         deadline_days: 30,
+        witnesses: vec![],
     }
 }
 
@@ -47,18 +48,16 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
     let anchors = [(ca.party(), "Verifier CA")];
     let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
     let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let (w_dir, w_key) = support::create_witness(root.path(), "Witness", &anchors);
     let brand = start("Brand", &b_dir, &b_key).await;
     let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let witness = start("Witness", &w_dir, &w_key).await;
+    federate(&ca, &[&brand, &supplier, &witness]).await;
 
     let document = vec![7u8; 700_000]; // three chunks
-    let id = brand
-        .service
-        .create_session(session_to(
-            &[(supplier.party(), 0)],
-            contract(root.path(), &document),
-        ))
-        .unwrap();
+    let mut new = session_to(&[(supplier.party(), 0)], contract(root.path(), &document));
+    new.witnesses = vec![witness.party()];
+    let id = brand.service.create_session(new).unwrap();
     until(
         "the supplier receives the proposal and its document",
         || {
@@ -79,6 +78,32 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
     })
     .await;
     assert!(brand.service.evidence_len().unwrap() >= 3);
+    // Each party's evidence, under a checkpoint the witness cosigned over the network.
+    supplier
+        .service
+        .share_witnessed_evidence(id, witness.party())
+        .await
+        .unwrap();
+    brand
+        .service
+        .share_witnessed_evidence(id, witness.party())
+        .await
+        .unwrap();
+    // A second round: the witness checks consistency with what it cosigned before.
+    brand
+        .service
+        .cosigned_checkpoint(witness.party())
+        .await
+        .unwrap();
+    until("the brand holds the supplier's evidence", || {
+        brand.service.metrics().refusals().is_empty()
+            && brand
+                .service
+                .export_bundle(id)
+                .is_ok_and(|b| b.len() > 2000)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     let bundle = brand.service.export_bundle(id).unwrap();
     let policy = TrustPolicy {

@@ -297,6 +297,9 @@ struct CreateBody {
     documents: Vec<DocumentBody>,
     #[serde(default = "thirty")]
     deadline_days: u64,
+    /// Witness party ids whose cosignature the evidence must carry.
+    #[serde(default)]
+    witnesses: Vec<String>,
 }
 
 fn thirty() -> u64 {
@@ -332,7 +335,13 @@ async fn create_session(
             source: DocumentSource::Bytes(b64(&d.content)?),
         });
     }
+    let witnesses = body
+        .witnesses
+        .iter()
+        .map(|w| party_id(w))
+        .collect::<Result<Vec<_>, _>>()?;
     let new = NewSession {
+        witnesses,
         title: body.title,
         purpose: body.purpose,
         participants,
@@ -376,13 +385,36 @@ async fn approve(
     Ok(done(id, "approved"))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceBody {
+    /// A witness to cosign the checkpoint first.
+    witness: Option<String>,
+}
+
 async fn share_evidence(
     _: Signer,
     State(api): State<Api>,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Json<Value>, Problem> {
     let id = session_id(&id)?;
-    blocking(&api, move |s| s.share_evidence(id)).await?;
+    let witness = if body.is_empty() {
+        None
+    } else {
+        let b: EvidenceBody = serde_json::from_slice(&body).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid request body").detail(e.to_string())
+        })?;
+        b.witness.as_deref().map(party_id).transpose()?
+    };
+    match witness {
+        Some(w) => api
+            .service
+            .share_witnessed_evidence(id, w)
+            .await
+            .map_err(Problem::from)?,
+        None => blocking(&api, move |s| s.share_evidence(id)).await?,
+    }
     Ok(done(id, "evidence shared"))
 }
 

@@ -8,6 +8,7 @@
 //! the session.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +17,10 @@ use signet_protocol::bundle::{AssembleError, assemble};
 use signet_protocol::codec::{self, Limits};
 use signet_protocol::cose::{Signed, Unverified};
 use signet_protocol::error::{ErrorCode, WireError};
-use signet_protocol::evidence::{EvidenceLog, PartyEvidence, SignedCheckpoint};
-use signet_protocol::keylog::KeyLog;
+use signet_protocol::evidence::{
+    Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
+};
+use signet_protocol::keylog::{KeyLog, KeyPurpose};
 use signet_protocol::party::PartyId;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
@@ -62,6 +65,8 @@ pub(crate) struct Core {
     pub(crate) sessions: BTreeMap<SessionId, Tracked>,
     pub(crate) evidence: EvidenceLog,
     pub(crate) outbox: Outbox<dyn Store>,
+    /// The witness state, when this node is a witness, and the file it is kept in.
+    pub(crate) witness: Option<(Witness, PathBuf)>,
 }
 
 fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
@@ -75,6 +80,7 @@ impl Core {
         keys: PartyKeys,
         policy: TrustPolicy,
         store: Arc<dyn Store>,
+        witness_file: Option<PathBuf>,
     ) -> Result<Self, ServiceError> {
         let trust = load_trust_store(&*store)?;
         let mut entries = Vec::new();
@@ -88,6 +94,10 @@ impl Core {
         let evidence = EvidenceLog::from_entries(entries.iter().map(Vec::as_slice))
             .map_err(|_| ServiceError::Corrupt("evidence log"))?;
         let outbox = Outbox::open(store.clone(), OutboxConfig::default())?;
+        let witness = match witness_file {
+            Some(path) => Some((restore_witness(me, &keys, &trust, &path)?, path)),
+            None => None,
+        };
         let mut core = Self {
             me,
             keys,
@@ -97,6 +107,7 @@ impl Core {
             sessions: BTreeMap::new(),
             evidence,
             outbox,
+            witness,
         };
         core.replay_all()?;
         Ok(core)
@@ -567,6 +578,99 @@ impl Core {
         save_attestation(&*self.store, &signed)?;
         self.trust.add_attestation(signed.clone());
         Ok(signed)
+    }
+}
+
+/// The log keys a party ever declared.
+fn log_keys(trust: &TrustStore, party: &PartyId) -> Vec<PublicKey> {
+    trust.key_log(party).map_or_else(Vec::new, |log| {
+        log.records()
+            .iter()
+            .filter(|r| r.purpose == KeyPurpose::Log)
+            .map(|r| r.key)
+            .collect()
+    })
+}
+
+fn restore_witness(
+    me: PartyId,
+    keys: &PartyKeys,
+    trust: &TrustStore,
+    path: &Path,
+) -> Result<Witness, ServiceError> {
+    let notes = super::witness::load_cosigned(path)
+        .map_err(|_| ServiceError::Corrupt("witness checkpoints file"))?;
+    let mut checkpoints = Vec::new();
+    for note in notes {
+        let Ok(c) = Checkpoint::from_note_unverified(&note) else {
+            continue;
+        };
+        let origin = c.origin().to_string();
+        let Some(party) = evidence_party(&origin) else {
+            continue;
+        };
+        if let Some(cp) = log_keys(trust, &party)
+            .iter()
+            .find_map(|k| SignedCheckpoint::verify(&note, &origin, k).ok())
+        {
+            checkpoints.push(cp);
+        }
+    }
+    Witness::restore(
+        &witness_name(&me),
+        SecretKey::from_seed(&keys.log.to_seed()),
+        checkpoints,
+    )
+    .map_err(|_| ServiceError::Corrupt("witness name"))
+}
+
+/// Why a witness would not cosign, and the size it last cosigned for the origin.
+pub(crate) type CosignRefusal = (String, Option<u64>);
+
+impl Core {
+    /// As a witness, cosigns `note` from the node of party `from`; returns the cosignature
+    /// line. The cosigned checkpoint is on disk before this returns.
+    pub(crate) fn cosign(
+        &mut self,
+        from: PartyId,
+        note: &[u8],
+        proof: &[Digest],
+        now: Timestamp,
+    ) -> Result<String, CosignRefusal> {
+        let keys = log_keys(&self.trust, &from);
+        let Some((witness, path)) = self.witness.as_mut() else {
+            return Err(("this node is not a witness".into(), None));
+        };
+        let origin = Checkpoint::from_note_unverified(note)
+            .map_err(|e| (format!("not a checkpoint: {e}"), None))?
+            .origin()
+            .to_string();
+        if evidence_party(&origin) != Some(from) {
+            return Err((
+                "the checkpoint's origin is not the requesting party".into(),
+                None,
+            ));
+        }
+        let size = witness.latest(&origin).map(|c| c.checkpoint().size());
+        let mut reason = String::from("no log key of the party signed the checkpoint");
+        for key in keys {
+            match witness.cosign(note, &key, proof, now) {
+                Ok(c) => {
+                    super::witness::append_cosigned(path, note)
+                        .map_err(|e| (format!("witness storage: {e}"), size))?;
+                    return Ok(c.line());
+                }
+                Err(e) => reason = e.to_string(),
+            }
+        }
+        Err((reason, size))
+    }
+
+    /// The consistency proof of the log from `old` entries to now, and the log's size.
+    pub(crate) fn consistency_from(&self, old: u64) -> Option<Vec<Digest>> {
+        self.evidence
+            .consistency_proof(old, self.evidence.len())
+            .ok()
     }
 }
 

@@ -30,6 +30,7 @@ pub mod init;
 pub mod journal;
 pub mod keys;
 pub mod metrics;
+pub mod witness;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ use signet_protocol::attestation::{
 };
 use signet_protocol::bundle::AssembleError;
 use signet_protocol::cose::Signed;
+use signet_protocol::error::ErrorCode;
+use signet_protocol::evidence::note::SignedNote;
+use signet_protocol::evidence::{Cosignature, SignedCheckpoint, witness_name};
 use signet_protocol::party::AttestationId;
 use signet_protocol::party::PartyId;
 use signet_protocol::registration::Registration;
@@ -51,13 +55,14 @@ use signet_protocol::session::{
     SessionId,
 };
 use signet_protocol::{Digest, SecretKey, Timestamp};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use self::config::{ConfigError, NodeConfig};
 use self::core::{Core, Inbound};
 use self::journal::{CorruptJournal, Input};
 use self::keys::PartyKeys;
 use self::metrics::Metrics;
+use self::witness::WitnessMessage;
 use crate::keyfile::KeyFileError;
 use crate::net::{
     self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, Validation, msg,
@@ -179,6 +184,8 @@ pub struct NewSession {
     pub documents: Vec<NewDocument>,
     /// Days until the deadline.
     pub deadline_days: u64,
+    /// Witnesses whose cosignature every party's evidence must carry.
+    pub witnesses: Vec<PartyId>,
 }
 
 /// A session as shown to operators.
@@ -214,6 +221,10 @@ pub struct Service {
     client: OnceLock<Client>,
     wake: Notify,
     metrics: Metrics,
+    /// Cosign requests awaiting the witness's answer, by the note's digest.
+    pending: Mutex<BTreeMap<Digest, oneshot::Sender<WitnessMessage>>>,
+    /// The size each witness last cosigned for this party's log, as far as this node knows.
+    witnessed: Mutex<BTreeMap<PartyId, u64>>,
 }
 
 impl Service {
@@ -234,7 +245,8 @@ impl Service {
         let me = config.party_id()?;
         let keys = PartyKeys::load(&dir.join("keys"))?;
         let policy = config.trust_policy()?;
-        let core = Core::open(me, keys, policy, store.clone())?;
+        let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
+        let core = Core::open(me, keys, policy, store.clone(), witness_file)?;
         let access: Access = Arc::default();
         {
             let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
@@ -254,6 +266,8 @@ impl Service {
             client: OnceLock::new(),
             wake: Notify::new(),
             metrics: Metrics::default(),
+            pending: Mutex::default(),
+            witnessed: Mutex::default(),
         }))
     }
 
@@ -335,8 +349,8 @@ impl Service {
             value: None,
             deadline: now.plus(new.deadline_days.max(1) * 86_400),
             evidence: EvidenceRequirements {
-                witnesses: vec![],
-                min_cosignatures: 0,
+                min_cosignatures: new.witnesses.len().try_into().unwrap_or(u8::MAX).into(),
+                witnesses: new.witnesses,
             },
             created_at: now,
         };
@@ -607,6 +621,170 @@ impl Service {
         Ok(())
     }
 
+    /// Handles a witness message from `party`'s node.
+    async fn witness_inbound(self: &Arc<Self>, party: PartyId, bytes: &[u8]) -> msg::Response {
+        let Some(message) = WitnessMessage::decode(bytes) else {
+            tracing::warn!(from = %party, "malformed witness message refused");
+            self.metrics.refused(ErrorCode::Malformed);
+            return msg::Response::Refused(ErrorCode::Malformed);
+        };
+        match message {
+            WitnessMessage::Request { note, proof } => {
+                if !self.config.witness {
+                    self.metrics.refused(ErrorCode::Unsupported);
+                    return msg::Response::Refused(ErrorCode::Unsupported);
+                }
+                let this = self.clone();
+                let n = note.clone();
+                let answer = tokio::task::spawn_blocking(move || {
+                    let mut core = this.core().map_err(|_| ("internal".to_string(), None))?;
+                    core.cosign(party, &n, &proof, now())
+                })
+                .await;
+                let reply = match answer {
+                    Ok(Ok(line)) => {
+                        tracing::info!(for_party = %party, "checkpoint cosigned");
+                        WitnessMessage::Cosigned { note, line }
+                    }
+                    Ok(Err((reason, size))) => {
+                        tracing::warn!(for_party = %party, %reason, "cosign refused");
+                        WitnessMessage::Refused { note, reason, size }
+                    }
+                    Err(_) => return msg::Response::Refused(ErrorCode::Indeterminate),
+                };
+                if let Some(client) = self.client.get() {
+                    let client = client.clone();
+                    tokio::spawn(async move {
+                        // Not queued durably: a lost answer makes the requester ask again.
+                        if let Err(e) = client.send_message(party, reply.encode()).await {
+                            tracing::warn!(to = %party, error = %e, "could not send the cosignature");
+                        }
+                    });
+                }
+                msg::Response::Accepted
+            }
+            WitnessMessage::Cosigned { ref note, .. }
+            | WitnessMessage::Refused { ref note, .. } => {
+                let waiting = self
+                    .pending
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&Digest::of(note)));
+                match waiting {
+                    Some(tx) => {
+                        let _ = tx.send(message);
+                        msg::Response::Accepted
+                    }
+                    None => {
+                        tracing::warn!(from = %party, "unsolicited witness answer ignored");
+                        msg::Response::Refused(ErrorCode::NotAllowed)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A checkpoint of the evidence log now, cosigned by `witness` over the network.
+    pub async fn cosigned_checkpoint(
+        &self,
+        witness: PartyId,
+    ) -> Result<SignedCheckpoint, ServiceError> {
+        let client = self.client()?.clone();
+        let mut old = self
+            .witnessed
+            .lock()
+            .map_err(|_| ServiceError::Internal("lock"))?
+            .get(&witness)
+            .copied()
+            .unwrap_or(0);
+        for _ in 0..2 {
+            let (mut checkpoint, proof) = {
+                let core = self.core()?;
+                let checkpoint = core.checkpoint();
+                let proof = core
+                    .consistency_from(old.min(checkpoint.checkpoint().size()))
+                    .ok_or(ServiceError::Internal("consistency proof"))?;
+                (checkpoint, proof)
+            };
+            let note = checkpoint.to_bytes();
+            let (tx, rx) = oneshot::channel();
+            self.pending
+                .lock()
+                .map_err(|_| ServiceError::Internal("lock"))?
+                .insert(Digest::of(&note), tx);
+            let request = WitnessMessage::Request {
+                note: note.clone(),
+                proof,
+            };
+            client.send_message(witness, request.encode()).await?;
+            let answer = tokio::time::timeout(Duration::from_secs(10), rx)
+                .await
+                .map_err(|_| ServiceError::Usage("the witness did not answer in 10 s".into()))?
+                .map_err(|_| ServiceError::Internal("witness answer dropped"))?;
+            match answer {
+                WitnessMessage::Cosigned { line, .. } => {
+                    let mut text = note.clone();
+                    text.extend_from_slice(line.as_bytes());
+                    if !line.ends_with('\n') {
+                        text.push(b'\n');
+                    }
+                    let parsed = SignedNote::parse(&text)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    let name = witness_name(&witness);
+                    let signature = parsed
+                        .signatures()
+                        .iter()
+                        .find(|s| s.name() == name)
+                        .ok_or_else(|| {
+                            ServiceError::Usage("the witness answered with another name".into())
+                        })?;
+                    let cosignature = Cosignature::from_note_signature(signature)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    checkpoint
+                        .add_cosignature(&cosignature)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    self.witnessed
+                        .lock()
+                        .map_err(|_| ServiceError::Internal("lock"))?
+                        .insert(witness, checkpoint.checkpoint().size());
+                    return Ok(checkpoint);
+                }
+                WitnessMessage::Refused {
+                    reason,
+                    size: Some(size),
+                    ..
+                } if size != old => {
+                    tracing::info!(%reason, size, "the witness knows another size; asking again");
+                    old = size;
+                }
+                WitnessMessage::Refused { reason, .. } => {
+                    return Err(ServiceError::Usage(format!(
+                        "the witness refused: {reason}"
+                    )));
+                }
+                WitnessMessage::Request { .. } => {
+                    return Err(ServiceError::Usage(
+                        "the witness answered with a request".into(),
+                    ));
+                }
+            }
+        }
+        Err(ServiceError::Usage("the witness refused twice".into()))
+    }
+
+    /// Shares this party's evidence about a completed session with the other parties, under
+    /// a checkpoint cosigned by `witness` (over the network).
+    pub async fn share_witnessed_evidence(
+        &self,
+        id: SessionId,
+        witness: PartyId,
+    ) -> Result<(), ServiceError> {
+        let checkpoint = self.cosigned_checkpoint(witness).await?;
+        self.core()?.share_evidence(id, &checkpoint, now())?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
     fn missing_documents(&self) -> Result<Vec<(PartyId, SessionId, Digest)>, ServiceError> {
         let core = self.core()?;
         let mut out = Vec::new();
@@ -645,6 +823,11 @@ impl Service {
             else {
                 continue;
             };
+            if bytes.starts_with(witness::PREFIX) {
+                let response = self.witness_inbound(party, &bytes).await;
+                responder.respond(response);
+                continue;
+            }
             let this = self.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let mut core = this

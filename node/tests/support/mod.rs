@@ -36,6 +36,20 @@ impl Node {
 
 /// Creates a party directory under `root`.
 pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
+    create_with(root, name, anchors, false)
+}
+
+/// Creates a witness's party directory under `root`.
+pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
+    create_with(root, name, anchors, true)
+}
+
+fn create_with(
+    root: &Path,
+    name: &str,
+    anchors: &[(PartyId, &str)],
+    witness: bool,
+) -> (PathBuf, PathBuf) {
     let dir = root.join(name);
     let delegate_key = root.join(format!("{name}-delegate.key"));
     let options = InitOptions {
@@ -44,7 +58,7 @@ pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf,
         listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
         bootstrap: vec![],
         api: "127.0.0.1:0".into(),
-        witness: false,
+        witness,
         policy: PolicyConfig {
             anchors: anchors
                 .iter()
