@@ -45,8 +45,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The demo narrates; its nodes' warnings (an expected refusal) would interleave.
+    let default_level = if matches!(args.command, Command::Demo(_)) {
+        "error"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNET_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

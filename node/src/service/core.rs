@@ -296,13 +296,17 @@ impl Core {
         &mut self,
         bytes: &[u8],
         now: Timestamp,
-    ) -> Result<Inbound, ErrorCode> {
+    ) -> Result<Inbound, Refusal> {
         let unverified = Unverified::<SessionMessage>::decode(
             bytes,
             SESSION_MESSAGE_CONTENT_TYPE,
             &Limits::DEFAULT,
         )
-        .map_err(|e| e.code())?;
+        .map_err(|e| Refusal {
+            session: None,
+            code: e.code(),
+            reason: format!("undecodable message: {e}"),
+        })?;
         let id = unverified.payload().session;
         let ctx = Context {
             store: &self.trust,
@@ -312,11 +316,12 @@ impl Core {
         };
         let (new, step, input) = match self.sessions.get_mut(&id) {
             Some(t) => {
-                let step = t.session.handle(bytes, &ctx).map_err(|e| refuse(&e))?;
+                let step = t.session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
                 (None, step, Input::Handle(bytes.to_vec()))
             }
             None => {
-                let (s, step) = Session::receive(bytes, self.me, &ctx).map_err(|e| refuse(&e))?;
+                let (s, step) =
+                    Session::receive(bytes, self.me, &ctx).map_err(|e| refuse(id, &e))?;
                 (Some(s), step, Input::Receive(bytes.to_vec()))
             }
         };
@@ -325,8 +330,12 @@ impl Core {
         }
         let started = new.is_some();
         self.commit(id, new, input, step, now).map_err(|e| {
-            tracing::error!(error = %e, "could not persist an inbound message; left unacknowledged");
-            ErrorCode::Indeterminate
+            tracing::error!(error = %e, "could not persist an inbound message; refused");
+            Refusal {
+                session: Some(id),
+                code: ErrorCode::Indeterminate,
+                reason: format!("storage: {e}"),
+            }
         })?;
         Ok(if started {
             Inbound::Started(id)
@@ -685,9 +694,23 @@ pub(crate) enum Inbound {
     Duplicate,
 }
 
-fn refuse(e: &SessionError) -> ErrorCode {
-    tracing::warn!(error = %e, "message refused");
-    e.code()
+/// Why an inbound message was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The session it named, if it decoded.
+    pub session: Option<SessionId>,
+    /// The wire error code sent back.
+    pub code: ErrorCode,
+    /// The reason, for the operator.
+    pub reason: String,
+}
+
+fn refuse(id: SessionId, e: &SessionError) -> Refusal {
+    Refusal {
+        session: Some(id),
+        code: e.code(),
+        reason: e.to_string(),
+    }
 }
 
 /// Seconds since the epoch as the outbox's clock.

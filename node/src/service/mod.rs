@@ -26,6 +26,7 @@
 
 pub mod config;
 mod core;
+pub use self::core::Refusal;
 pub mod init;
 pub mod journal;
 pub mod keys;
@@ -137,6 +138,9 @@ pub fn now() -> Timestamp {
     )
 }
 
+/// How many recent refusals [`Service::refusals`] keeps.
+pub const MAX_REFUSALS_KEPT: usize = 256;
+
 /// Who may fetch which document: (session, participants, documents).
 type Access = Arc<RwLock<BTreeMap<SessionId, (Vec<PartyId>, Vec<Digest>)>>>;
 
@@ -207,6 +211,8 @@ pub struct SessionSummary {
     pub acted: Vec<String>,
     /// Documents (digest hex).
     pub documents: Vec<String>,
+    /// Parties whose evidence about the session this node holds.
+    pub evidence_from: Vec<String>,
 }
 
 /// One party's node. See the [module documentation](self).
@@ -223,6 +229,8 @@ pub struct Service {
     metrics: Metrics,
     /// Cosign requests awaiting the witness's answer, by the note's digest.
     pending: Mutex<BTreeMap<Digest, oneshot::Sender<WitnessMessage>>>,
+    /// The latest inbound refusals (at most [`MAX_REFUSALS_KEPT`]).
+    refusals: Mutex<std::collections::VecDeque<Refusal>>,
     /// The size each witness last cosigned for this party's log, as far as this node knows.
     witnessed: Mutex<BTreeMap<PartyId, u64>>,
 }
@@ -267,6 +275,7 @@ impl Service {
             wake: Notify::new(),
             metrics: Metrics::default(),
             pending: Mutex::default(),
+            refusals: Mutex::default(),
             witnessed: Mutex::default(),
         }))
     }
@@ -507,6 +516,14 @@ impl Service {
     /// Evidence-log size.
     pub fn evidence_len(&self) -> Result<u64, ServiceError> {
         Ok(self.core()?.evidence.len())
+    }
+
+    /// The latest inbound messages refused, oldest first.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.refusals
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The node's counters.
@@ -830,9 +847,11 @@ impl Service {
             }
             let this = self.clone();
             let result = tokio::task::spawn_blocking(move || {
-                let mut core = this
-                    .core()
-                    .map_err(|_| signet_protocol::error::ErrorCode::Indeterminate)?;
+                let mut core = this.core().map_err(|e| Refusal {
+                    session: None,
+                    code: ErrorCode::Indeterminate,
+                    reason: e.to_string(),
+                })?;
                 core.handle_inbound(&bytes, now())
             })
             .await;
@@ -853,9 +872,16 @@ impl Service {
                     Metrics::count(&self.metrics.messages_in);
                     msg::Response::Accepted
                 }
-                Ok(Err(code)) => {
-                    tracing::warn!(from = %party, code = ?code, "message refused");
+                Ok(Err(refusal)) => {
+                    let code = refusal.code;
+                    tracing::warn!(from = %party, code = code.name(), reason = %refusal.reason, "message refused");
                     self.metrics.refused(code);
+                    if let Ok(mut kept) = self.refusals.lock() {
+                        if kept.len() >= MAX_REFUSALS_KEPT {
+                            kept.pop_front();
+                        }
+                        kept.push_back(refusal);
+                    }
                     msg::Response::Refused(code)
                 }
                 Err(_) => continue, // the task panicked: leave unanswered, the sender retries
@@ -968,6 +994,7 @@ fn summary(core: &Core, id: &SessionId) -> Option<SessionSummary> {
         waiting_for: s.waiting_for().iter().map(ToString::to_string).collect(),
         acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
         documents: p.document_digests().iter().map(Digest::to_hex).collect(),
+        evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
     })
 }
 
