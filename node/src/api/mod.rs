@@ -91,6 +91,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/attestations/import", post(import_attestation))
         .route("/v1/attestations/{id}/revoke", post(revoke))
         .route("/v1/keylog", get(own_key_log))
+        .route("/v1/keylog/rotate", post(rotate))
         .route("/v1/keylogs/import", post(import_key_log))
         .route("/v1/peers", get(peers).post(add_peer))
         .route("/v1/checkpoint", get(checkpoint))
@@ -588,6 +589,13 @@ async fn own_key_log(_: Reader, State(api): State<Api>) -> Result<Json<Value>, P
         "party": api.service.party().to_string(),
         "events": events.iter().map(|e| B64.encode(e)).collect::<Vec<_>>(),
     })))
+}
+
+async fn rotate(_: Signer, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let len = blocking(&api, |s| s.rotate_root()).await?;
+    Ok(Json(
+        json!({ "party": api.service.party().to_string(), "key_log_length": len }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

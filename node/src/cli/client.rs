@@ -111,6 +111,11 @@ pub(crate) enum ClientCommand {
         /// Attestation id.
         id: String,
     },
+    /// Rotate the party's root key (give counterparties the new key log afterwards).
+    Rotate {
+        #[command(flatten)]
+        conn: Conn,
+    },
     /// Show connected peers, or add a peer address.
     Peers {
         #[command(flatten)]
@@ -453,6 +458,15 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                     }
                 });
             }
+        }
+        ClientCommand::Rotate { conn } => {
+            let v = call_json(&conn, "POST", "/v1/keylog/rotate", None).await?;
+            print(&v, as_json, |v| {
+                println!(
+                    "Rotated the root key; the key event log now has {} events. Export it with `signet attest export-key-log` for counterparties.",
+                    v["key_log_length"]
+                )
+            });
         }
         ClientCommand::Checkpoint { conn } => {
             let v = call_json(&conn, "GET", "/v1/checkpoint", None).await?;

@@ -590,6 +590,49 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Rotates the root key: the pre-committed next root becomes the root and commits to a
+    /// fresh next root. Key files are replaced first (atomically each), then the event is
+    /// stored: a crash in between leaves files ahead of the log, and `rotate` refuses to
+    /// run twice on such a state rather than lose the committed key.
+    pub(crate) fn rotate_root(
+        &mut self,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<u64, ServiceError> {
+        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        let mut log = self
+            .trust
+            .key_log(&self.me)
+            .cloned()
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        if log.current_root() != self.keys.root.public_key() {
+            return Err(ServiceError::Corrupt(
+                "the root key file does not match the key log (an interrupted rotation?)",
+            ));
+        }
+        log.rotate(&self.keys.next_root, &fresh.public_key(), now)
+            .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
+        let new_root = SecretKey::from_seed(&self.keys.next_root.to_seed());
+        crate::keyfile::write(
+            &keys_dir.join("next-root.key"),
+            &fresh,
+            crate::keyfile::Replace::Yes,
+        )?;
+        crate::keyfile::write(
+            &keys_dir.join("root.key"),
+            &new_root,
+            crate::keyfile::Replace::Yes,
+        )?;
+        save_key_log(&*self.store, &log)?;
+        self.keys.root = new_root;
+        self.keys.next_root = fresh;
+        let len = log.len() as u64;
+        self.trust.add_key_log(log);
+        Ok(len)
+    }
+}
+
 /// The log keys a party ever declared.
 fn log_keys(trust: &TrustStore, party: &PartyId) -> Vec<PublicKey> {
     trust.key_log(party).map_or_else(Vec::new, |log| {

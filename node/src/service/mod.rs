@@ -20,9 +20,10 @@
 //! Sessions persist as journals of their inputs and are rebuilt by replay (see
 //! [`journal`]). Every session event is appended to the evidence log.
 //!
-//! Not built yet: witness cosigning over the network (a witness node), gossip of
-//! attestations and key logs (they are imported explicitly), key rotation through the
-//! service, and the HTTP API.
+//! A node configured as a witness cosigns other parties' checkpoints over `/signet/msg/1`
+//! (see [`witness`]).
+//!
+//! Not built yet: gossip of attestations and key logs (they are imported explicitly).
 
 pub mod config;
 mod core;
@@ -491,6 +492,13 @@ impl Service {
         });
         let me = self.me;
         self.core()?.issue(me, claims, 3650, now)
+    }
+
+    /// Rotates the party's root key (pre-rotation: the committed next key takes over and a
+    /// fresh next key is committed). Returns the key log's new length. Counterparties need
+    /// the new key log (`own_key_log`) before they accept attestations signed after it.
+    pub fn rotate_root(&self) -> Result<u64, ServiceError> {
+        self.core()?.rotate_root(&self.dir.join("keys"), now())
     }
 
     /// This party's key log events (for others to import).
