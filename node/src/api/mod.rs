@@ -95,6 +95,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/keylogs/import", post(import_key_log))
         .route("/v1/peers", get(peers).post(add_peer))
         .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/webhooks/deliveries", get(webhook_deliveries))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -653,4 +654,9 @@ async fn add_peer(
 async fn checkpoint(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
     let note = blocking(&api, |s| s.checkpoint()).await?;
     Ok(Json(json!({ "checkpoint": note })))
+}
+
+async fn webhook_deliveries(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let log = blocking(&api, |s| s.webhook_deliveries()).await?;
+    Ok(Json(json!({ "deliveries": log })))
 }

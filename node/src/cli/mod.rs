@@ -214,6 +214,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         api: String::new(),
         witness: false,
         tokens: vec![],
+        webhooks: vec![],
         policy: policy_config,
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;

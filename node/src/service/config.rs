@@ -46,6 +46,15 @@ pub struct TokenConfig {
     pub scope: String,
 }
 
+/// A webhook: where session events are POSTed, and the HMAC secret that signs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// An `http://` URL.
+    pub url: String,
+    /// The HMAC-SHA256 key (this is why the configuration file is owner-only).
+    pub secret: String,
+}
+
 /// The node's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
@@ -68,6 +77,9 @@ pub struct NodeConfig {
     /// API tokens (hashed).
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Webhooks for session events.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
     /// The trust policy.
     #[serde(default)]
     pub policy: PolicyConfig,
@@ -119,7 +131,14 @@ impl NodeConfig {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        std::fs::write(&path, text).map_err(|source| ConfigError::Io { path, source })
+        let io = |source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&path, text).map_err(io)?;
+        // Owner-only: it may hold webhook secrets.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)
     }
 
     /// The party id.

@@ -67,6 +67,8 @@ pub(crate) struct Core {
     pub(crate) outbox: Outbox<dyn Store>,
     /// The witness state, when this node is a witness, and the file it is kept in.
     pub(crate) witness: Option<(Witness, PathBuf)>,
+    /// Webhook URLs every session event goes to.
+    pub(crate) webhooks: Vec<String>,
 }
 
 fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
@@ -108,6 +110,7 @@ impl Core {
             evidence,
             outbox,
             witness,
+            webhooks: Vec::new(),
         };
         core.replay_all()?;
         Ok(core)
@@ -288,6 +291,27 @@ impl Core {
             state: journal::encode(&tracked.journal),
         };
         self.store.put_session(&id, &record)?;
+        if !self.webhooks.is_empty() {
+            let now_ms = now.unix().saturating_mul(1000);
+            for event in &step.events {
+                let debug = format!("{event:?}");
+                let name = debug
+                    .split(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or_default();
+                let body = serde_json::json!({
+                    "type": "session.event",
+                    "session": id.to_string(),
+                    "event": name,
+                    "status": record.status,
+                    "time": now.to_string(),
+                })
+                .to_string();
+                for url in &self.webhooks {
+                    super::webhook::enqueue(&*self.store, url, body.clone(), now_ms)?;
+                }
+            }
+        }
         Ok(recipients)
     }
 

@@ -174,6 +174,7 @@ pub fn init(
                 scope: "read".into(),
             },
         ],
+        webhooks: vec![],
         policy: options.policy.clone(),
     };
     config.save(dir)?;

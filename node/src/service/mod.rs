@@ -23,6 +23,8 @@
 //! A node configured as a witness cosigns other parties' checkpoints over `/signet/msg/1`
 //! (see [`witness`]).
 //!
+//! Session events also go to the configured webhooks (see [`webhook`]).
+//!
 //! Not built yet: gossip of attestations and key logs (they are imported explicitly).
 
 pub mod config;
@@ -32,6 +34,7 @@ pub mod init;
 pub mod journal;
 pub mod keys;
 pub mod metrics;
+pub mod webhook;
 pub mod witness;
 
 use std::collections::BTreeMap;
@@ -255,7 +258,8 @@ impl Service {
         let keys = PartyKeys::load(&dir.join("keys"))?;
         let policy = config.trust_policy()?;
         let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
-        let core = Core::open(me, keys, policy, store.clone(), witness_file)?;
+        let mut core = Core::open(me, keys, policy, store.clone(), witness_file)?;
+        core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         let access: Access = Arc::default();
         {
             let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
@@ -619,7 +623,10 @@ impl Service {
         }
         tokio::spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()));
         tokio::spawn(self.clone().outbox_loop(shutdown.clone()));
-        tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown));
+        tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()));
+        if !self.config.webhooks.is_empty() {
+            tokio::spawn(self.clone().webhook_loop(shutdown));
+        }
         Ok(listening)
     }
 
@@ -955,6 +962,30 @@ impl Service {
                 }
             }
         }
+    }
+
+    async fn webhook_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            let hooks = self.config.webhooks.clone();
+            let secret_of = move |url: &str| {
+                hooks
+                    .iter()
+                    .find(|w| w.url == url)
+                    .map(|w| w.secret.clone())
+            };
+            let now_ms = u64::try_from(wall().as_millis()).unwrap_or(u64::MAX);
+            webhook::run_due(&*self.store, &secret_of, now_ms).await;
+        }
+    }
+
+    /// The webhook delivery log, oldest first.
+    pub fn webhook_deliveries(&self) -> Result<Vec<webhook::Delivery>, ServiceError> {
+        Ok(webhook::deliveries(&*self.store)?)
     }
 
     async fn fetch_loop(
