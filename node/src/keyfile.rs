@@ -152,15 +152,22 @@ pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
     file.take(MAX_FILE_LEN + 1)
         .read_to_end(&mut text)
         .map_err(io(path))?;
-    let malformed = || KeyFileError::Malformed(path.to_owned());
-    let line = std::str::from_utf8(&text).map_err(|_| malformed())?;
-    let hex_seed = line
-        .trim_end_matches(['\n', '\r'])
-        .strip_prefix(PREFIX)
-        .ok_or_else(malformed)?;
+    let line = std::str::from_utf8(&text).map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
+    parse(line).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// Parses a key file's content (`signet-ed25519-seed:` and 64 hex digits, optionally with
+/// a line end), as a key is passed in an environment variable or a request body.
+pub fn parse(text: &str) -> Option<SecretKey> {
+    let hex_seed = text.trim_end_matches(['\n', '\r']).strip_prefix(PREFIX)?;
     let mut seed = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(hex_seed, &mut seed[..]).map_err(|_| malformed())?;
-    Ok(SecretKey::from_seed(&seed))
+    hex::decode_to_slice(hex_seed, &mut seed[..]).ok()?;
+    Some(SecretKey::from_seed(&seed))
+}
+
+/// A key file's content for `key` (secret: zeroized when dropped).
+pub fn to_text(key: &SecretKey) -> Zeroizing<String> {
+    Zeroizing::new(format!("{PREFIX}{}", hex::encode(&key.to_seed()[..])))
 }
 
 #[cfg(test)]

@@ -15,20 +15,29 @@
 //!   through a cloneable [`net::Client`] over bounded channels. Peers are authenticated
 //!   against node keys in key event logs ([`net::PeerDirectory`]).
 //!
+//! - [`service`]: the node service that ties them to the protocol's sessions: inbound
+//!   routing, persistence before acknowledgement, the outbox run against the network with a
+//!   real clock, private document fetch, the evidence log, witness cosigning, attestations.
+//!   Sessions persist as journals of their inputs, replayed at start ([`service::journal`]).
+//! - [`api`]: the local HTTP API over the service (bearer tokens, problem documents,
+//!   OpenAPI, metrics).
+//!
 //! How the layers compose for a signing (protocol session → outbox → network → the
-//! counterparty's session) is shown end to end in `tests/signing_over_libp2p.rs`.
+//! counterparty's session) is shown end to end in `tests/signing_over_libp2p.rs` (layers
+//! only) and `tests/service_flows.rs` (the service).
 //!
 //! # Where I/O lives
 //!
 //! Disk I/O happens in [`store::SledStore`] and [`keyfile`] only; network I/O in the
 //! [`net`] event loop only. [`outbox::Outbox`] touches the disk through the store it is given
-//! and never reads a clock. The HTTP API, CLI subcommands and the service that ties the layers
-//! to the protocol's session state machine are built on top of these layers and are not part
-//! of this crate yet.
+//! and never reads a clock. The [`service`] and [`api`] add no I/O of their own beyond
+//! the witness's checkpoint file and the API's socket.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod keyfile;
 pub mod net;
 pub mod outbox;
+pub mod service;
 pub mod store;

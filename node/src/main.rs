@@ -1,21 +1,87 @@
-//! The `signet` command. The node itself (networking, storage, HTTP API, CLI subcommands and
-//! the demo) is not built yet; until it is, the command says so plainly instead of pretending.
+//! The `signet` command: create a party (`init`), run its node (`run`), verify bundles
+//! offline (`verify`), run a demonstration federation (`demo`), and talk to a running node
+//! over its local HTTP API (`send`, `inbox`, `status`, `sign`, …).
+//!
+//! Exit codes: 0 success (for `verify`: VALID); 1 `verify`: INVALID; 2 usage error;
+//! 3 `verify`: INDETERMINATE; 4 the node refused the request; 5 the node is unreachable or
+//! failed; 6 authentication failed (missing, unknown or read-only token).
 
+mod cli;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// Signet: federated e-contract signing.
+#[derive(Debug, Parser)]
+#[command(name = "signet", version, about)]
+struct Args {
+    /// Print JSON instead of human-readable text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a party: keys, key event log, seals, the delegate's key and mandate, config.
+    Init(cli::InitArgs),
+    /// Run the node (network, service and HTTP API) until interrupted.
+    Run {
+        /// The party directory.
+        #[arg(long, default_value = "signet-node")]
+        dir: PathBuf,
+    },
+    /// Verify a bundle offline and print the per-check report; exit 0 only for VALID.
+    Verify(cli::VerifyArgs),
+    /// Run a small federation on loopback and narrate it.
+    Demo(cli::demo::DemoArgs),
+    /// Commands against a running node's HTTP API.
+    #[command(flatten)]
+    Client(cli::client::ClientCommand),
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("--version" | "-V") => {
-            println!("signet {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let args = Args::parse();
+    // The demo narrates; its nodes' warnings (an expected refusal) would interleave.
+    let default_level = if matches!(args.command, Command::Demo(_)) {
+        "error"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("signet: cannot start the runtime: {e}");
+            return ExitCode::from(5);
         }
-        _ => {
-            eprintln!(
-                "signet: the node and its subcommands are not available in this build yet.\n\
-                 The protocol core is: run `./demo.sh` or `cargo run -p signet-protocol --example walkthrough`."
-            );
-            ExitCode::from(2)
+    };
+    let result = runtime.block_on(async move {
+        match args.command {
+            Command::Init(a) => cli::init(a, args.json),
+            Command::Run { dir } => cli::run(dir).await,
+            Command::Verify(a) => cli::verify(a, args.json),
+            Command::Demo(a) => cli::demo::demo(a).await,
+            Command::Client(c) => cli::client::run(c, args.json).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("signet: {e:#}");
+            let code = e.downcast_ref::<cli::Exit>().map_or(5, |exit| exit.0);
+            ExitCode::from(code)
         }
     }
 }

@@ -1,0 +1,662 @@
+//! The node's local HTTP API (JSON over HTTP/1.1, bound to loopback by default).
+//!
+//! Every request but `GET /openapi.json` needs `Authorization: Bearer <token>`. Tokens are
+//! kept only as SHA-256 hashes in the configuration, each with a scope: `read` (list and
+//! fetch) or `sign` (everything, including acting in sessions). Every error is an RFC 9457
+//! problem document (`application/problem+json`). The document at `/openapi.json` lists the
+//! endpoints; `/metrics` is Prometheus text.
+
+mod problem;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::session::{Role, SessionId};
+
+pub use problem::Problem;
+
+use crate::keyfile;
+use crate::service::init::token_hash;
+use crate::service::metrics::Metrics;
+use crate::service::{
+    DocumentSource, NewDocument, NewParticipant, NewSession, Service, ServiceError,
+};
+
+/// Largest request body (documents travel base64-encoded in JSON).
+pub const MAX_BODY: usize = 48 * 1024 * 1024;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// List and fetch.
+    Read,
+    /// Everything.
+    Sign,
+}
+
+#[derive(Debug, Clone)]
+struct Api {
+    service: Arc<Service>,
+    /// (SHA-256 hex, scope).
+    tokens: Arc<Vec<(String, Scope)>>,
+}
+
+/// The router for `service`'s API.
+pub fn router(service: Arc<Service>) -> Router {
+    let tokens = service
+        .config()
+        .tokens
+        .iter()
+        .map(|t| {
+            let scope = if t.scope == "sign" {
+                Scope::Sign
+            } else {
+                Scope::Read
+            };
+            (t.sha256.to_ascii_lowercase(), scope)
+        })
+        .collect();
+    let state = Api {
+        service,
+        tokens: Arc::new(tokens),
+    };
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
+        .route("/v1/node", get(node))
+        .route("/v1/sessions", get(list_sessions).post(create_session))
+        .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
+        .route("/v1/sessions/{id}/sign", post(sign))
+        .route("/v1/sessions/{id}/approve", post(approve))
+        .route("/v1/sessions/{id}/decline", post(decline))
+        .route("/v1/sessions/{id}/cancel", post(cancel))
+        .route("/v1/sessions/{id}/remind", post(remind))
+        .route("/v1/sessions/{id}/evidence", post(share_evidence))
+        .route("/v1/sessions/{id}/bundle", get(bundle))
+        .route("/v1/attestations", get(list_attestations))
+        .route("/v1/attestations/identity", post(attest_identity))
+        .route("/v1/attestations/import", post(import_attestation))
+        .route("/v1/attestations/{id}/revoke", post(revoke))
+        .route("/v1/keylog", get(own_key_log))
+        .route("/v1/keylog/rotate", post(rotate))
+        .route("/v1/keylogs/import", post(import_key_log))
+        .route("/v1/peers", get(peers).post(add_peer))
+        .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/webhooks/deliveries", get(webhook_deliveries))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    service: Arc<Service>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A caller authenticated with at least read scope.
+struct Reader;
+/// A caller authenticated with sign scope.
+struct Signer;
+
+fn authenticate(parts: &Parts, api: &Api, need: Scope) -> Result<(), Problem> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        tracing::warn!(path = %parts.uri.path(), "API call without a token refused");
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "malformed Authorization header"))?;
+    let hash = token_hash(token.trim());
+    match api.tokens.iter().find(|(h, _)| *h == hash) {
+        None => {
+            tracing::warn!(path = %parts.uri.path(), "API call with an unknown token refused");
+            Err(Problem::new(StatusCode::UNAUTHORIZED, "unknown token"))
+        }
+        Some((_, scope)) if *scope < need => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "this token has read scope; the call needs sign scope",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+impl FromRequestParts<Api> for Reader {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
+        authenticate(parts, api, Scope::Read).map(|()| Reader)
+    }
+}
+
+impl FromRequestParts<Api> for Signer {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
+        authenticate(parts, api, Scope::Sign).map(|()| Signer)
+    }
+}
+
+/// Runs a blocking service call off the async threads.
+async fn blocking<T: Send + 'static>(
+    api: &Api,
+    f: impl FnOnce(&Service) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Problem> {
+    let service = api.service.clone();
+    tokio::task::spawn_blocking(move || f(&service))
+        .await
+        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal task failed"))?
+        .map_err(Problem::from)
+}
+
+fn session_id(text: &str) -> Result<SessionId, Problem> {
+    text.parse()
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed session id").detail(text))
+}
+
+fn party_id(text: &str) -> Result<PartyId, Problem> {
+    text.parse()
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed party id").detail(text))
+}
+
+fn b64(text: &str) -> Result<Vec<u8>, Problem> {
+    B64.decode(text)
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed base64"))
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+}
+
+async fn metrics(_: Reader, State(api): State<Api>) -> Result<Response, Problem> {
+    let by_status = blocking(&api, |s| s.sessions_by_status()).await?;
+    let outbox = blocking(&api, |s| s.outbox_len()).await?;
+    let peers = match api.service.client() {
+        Ok(c) => c.connected_peers().await.map(|p| p.len()).unwrap_or(0),
+        Err(_) => 0,
+    };
+    let m = api.service.metrics();
+    let mut out = String::new();
+    out.push_str("# HELP signet_sessions Sessions by status.\n# TYPE signet_sessions gauge\n");
+    for status in ["open", "completed", "declined", "cancelled", "expired"] {
+        let n = by_status.get(status).copied().unwrap_or(0);
+        out.push_str(&format!("signet_sessions{{status=\"{status}\"}} {n}\n"));
+    }
+    out.push_str("# HELP signet_messages_in_total Session messages accepted from peers.\n# TYPE signet_messages_in_total counter\n");
+    out.push_str(&format!(
+        "signet_messages_in_total {}\n",
+        Metrics::get(&m.messages_in)
+    ));
+    out.push_str("# HELP signet_messages_out_total Session messages delivered to peers.\n# TYPE signet_messages_out_total counter\n");
+    out.push_str(&format!(
+        "signet_messages_out_total {}\n",
+        Metrics::get(&m.messages_out)
+    ));
+    out.push_str("# HELP signet_delivery_failures_total Deliveries that failed and were rescheduled.\n# TYPE signet_delivery_failures_total counter\n");
+    out.push_str(&format!(
+        "signet_delivery_failures_total {}\n",
+        Metrics::get(&m.delivery_failures)
+    ));
+    out.push_str("# HELP signet_refusals_total Inbound messages refused, by wire error code.\n# TYPE signet_refusals_total counter\n");
+    for (code, n) in m.refusals() {
+        out.push_str(&format!("signet_refusals_total{{code=\"{code}\"}} {n}\n"));
+    }
+    out.push_str("# HELP signet_outbox_depth Messages waiting for delivery.\n# TYPE signet_outbox_depth gauge\n");
+    out.push_str(&format!("signet_outbox_depth {outbox}\n"));
+    out.push_str("# HELP signet_peers Connected peers.\n# TYPE signet_peers gauge\n");
+    out.push_str(&format!("signet_peers {peers}\n"));
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
+
+async fn node(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let outbox = blocking(&api, |s| s.outbox_len()).await?;
+    let evidence = blocking(&api, |s| s.evidence_len()).await?;
+    let c = api.service.config();
+    Ok(Json(json!({
+        "party": api.service.party().to_string(),
+        "legal_name": c.legal_name,
+        "registration": c.registration,
+        "peer_id": api.service.client().ok().map(|c| c.peer_id().to_string()),
+        "witness": c.witness,
+        "outbox": outbox,
+        "evidence_log_size": evidence,
+    })))
+}
+
+async fn list_sessions(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let sessions = blocking(&api, |s| s.sessions()).await?;
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+async fn get_session(
+    _: Reader,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let s = blocking(&api, move |s| s.session(id)).await?;
+    Ok(Json(json!(s)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipantBody {
+    party: String,
+    #[serde(default = "signer")]
+    role: String,
+    #[serde(default)]
+    order: u32,
+}
+
+fn signer() -> String {
+    "signer".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentBody {
+    name: String,
+    #[serde(default = "pdf")]
+    media_type: String,
+    /// The content, base64.
+    content: String,
+}
+
+fn pdf() -> String {
+    "application/pdf".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    title: String,
+    purpose: String,
+    participants: Vec<ParticipantBody>,
+    documents: Vec<DocumentBody>,
+    #[serde(default = "thirty")]
+    deadline_days: u64,
+    /// Witness party ids whose cosignature the evidence must carry.
+    #[serde(default)]
+    witnesses: Vec<String>,
+}
+
+fn thirty() -> u64 {
+    30
+}
+
+async fn create_session(
+    _: Signer,
+    State(api): State<Api>,
+    body: Result<Json<CreateBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let Json(body) = body.map_err(Problem::from)?;
+    let mut participants = Vec::new();
+    for p in &body.participants {
+        let role = match p.role.as_str() {
+            "signer" => Role::Signer,
+            "approver" => Role::Approver,
+            other => {
+                return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown role").detail(other));
+            }
+        };
+        participants.push(NewParticipant {
+            party: party_id(&p.party)?,
+            role,
+            order: p.order,
+        });
+    }
+    let mut documents = Vec::new();
+    for d in &body.documents {
+        documents.push(NewDocument {
+            name: d.name.clone(),
+            media_type: d.media_type.clone(),
+            source: DocumentSource::Bytes(b64(&d.content)?),
+        });
+    }
+    let witnesses = body
+        .witnesses
+        .iter()
+        .map(|w| party_id(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let new = NewSession {
+        witnesses,
+        title: body.title,
+        purpose: body.purpose,
+        participants,
+        documents,
+        deadline_days: body.deadline_days,
+    };
+    let id = blocking(&api, move |s| s.create_session(new)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string() }))))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+fn done(id: SessionId, what: &str) -> Json<Value> {
+    Json(json!({ "id": id.to_string(), "done": what }))
+}
+
+async fn acknowledge(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    blocking(&api, move |s| s.acknowledge(id)).await?;
+    Ok(done(id, "acknowledged"))
+}
+
+async fn approve(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    blocking(&api, move |s| s.approve(id)).await?;
+    Ok(done(id, "approved"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceBody {
+    /// A witness to cosign the checkpoint first.
+    witness: Option<String>,
+}
+
+async fn share_evidence(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let witness = if body.is_empty() {
+        None
+    } else {
+        let b: EvidenceBody = serde_json::from_slice(&body).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid request body").detail(e.to_string())
+        })?;
+        b.witness.as_deref().map(party_id).transpose()?
+    };
+    match witness {
+        Some(w) => api
+            .service
+            .share_witnessed_evidence(id, w)
+            .await
+            .map_err(Problem::from)?,
+        None => blocking(&api, move |s| s.share_evidence(id)).await?,
+    }
+    Ok(done(id, "evidence shared"))
+}
+
+async fn decline(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: JsonBody<ReasonBody>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Json(b) = body.map_err(Problem::from)?;
+    blocking(&api, move |s| s.decline(id, &b.reason)).await?;
+    Ok(done(id, "declined"))
+}
+
+async fn cancel(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: JsonBody<ReasonBody>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Json(b) = body.map_err(Problem::from)?;
+    blocking(&api, move |s| s.cancel(id, &b.reason)).await?;
+    Ok(done(id, "cancelled"))
+}
+
+async fn remind(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: JsonBody<ReasonBody>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Json(b) = body.map_err(Problem::from)?;
+    blocking(&api, move |s| s.remind(id, &b.reason)).await?;
+    Ok(done(id, "reminded"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    /// The delegate's key file content; used for this signature and never stored.
+    delegate_key: String,
+}
+
+impl std::fmt::Debug for SignBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignBody(..)")
+    }
+}
+
+async fn sign(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: JsonBody<SignBody>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Json(b) = body.map_err(Problem::from)?;
+    let key = keyfile::parse(&b.delegate_key)
+        .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "malformed delegate key"))?;
+    drop(zeroize::Zeroizing::new(b.delegate_key));
+    blocking(&api, move |s| s.sign(id, &key)).await?;
+    Ok(done(id, "signed"))
+}
+
+async fn bundle(
+    _: Reader,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = session_id(&id)?;
+    let bytes = blocking(&api, move |s| s.export_bundle(id)).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/cbor")],
+        Bytes::from(bytes),
+    )
+        .into_response())
+}
+
+fn attestation_json(
+    a: &signet_protocol::cose::Signed<signet_protocol::attestation::Attestation>,
+) -> Value {
+    let p = a.payload();
+    json!({
+        "id": p.id.to_string(),
+        "kind": format!("{:?}", p.claims.kind()),
+        "issuer": p.issuer.to_string(),
+        "subject": p.subject.to_string(),
+        "valid_from": p.valid_from.to_string(),
+        "valid_until": p.valid_until.to_string(),
+        "bytes": B64.encode(a.bytes()),
+    })
+}
+
+async fn list_attestations(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let all = blocking(&api, |s| s.attestations()).await?;
+    Ok(Json(
+        json!({ "attestations": all.iter().map(attestation_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityBody {
+    subject: String,
+    legal_name: String,
+    registration: String,
+    legal_representative: String,
+    #[serde(default = "year")]
+    days: u64,
+}
+
+fn year() -> u64 {
+    365
+}
+
+async fn attest_identity(
+    _: Signer,
+    State(api): State<Api>,
+    body: JsonBody<IdentityBody>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let Json(b) = body.map_err(Problem::from)?;
+    let subject = party_id(&b.subject)?;
+    let a = blocking(&api, move |s| {
+        s.attest_identity(
+            subject,
+            &b.legal_name,
+            &b.registration,
+            &b.legal_representative,
+            b.days,
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(attestation_json(&a))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BytesBody {
+    bytes: String,
+}
+
+async fn import_attestation(
+    _: Signer,
+    State(api): State<Api>,
+    body: JsonBody<BytesBody>,
+) -> Result<Json<Value>, Problem> {
+    let Json(b) = body.map_err(Problem::from)?;
+    let bytes = b64(&b.bytes)?;
+    let a = blocking(&api, move |s| s.import_attestation(&bytes)).await?;
+    Ok(Json(attestation_json(&a)))
+}
+
+async fn revoke(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let id: AttestationId = id
+        .parse()
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed attestation id"))?;
+    let a = blocking(&api, move |s| s.revoke(id)).await?;
+    Ok((StatusCode::CREATED, Json(attestation_json(&a))))
+}
+
+async fn own_key_log(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let events = blocking(&api, |s| s.own_key_log()).await?;
+    Ok(Json(json!({
+        "party": api.service.party().to_string(),
+        "events": events.iter().map(|e| B64.encode(e)).collect::<Vec<_>>(),
+    })))
+}
+
+async fn rotate(_: Signer, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let len = blocking(&api, |s| s.rotate_root()).await?;
+    Ok(Json(
+        json!({ "party": api.service.party().to_string(), "key_log_length": len }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyLogBody {
+    events: Vec<String>,
+}
+
+async fn import_key_log(
+    _: Signer,
+    State(api): State<Api>,
+    body: JsonBody<KeyLogBody>,
+) -> Result<Json<Value>, Problem> {
+    let Json(b) = body.map_err(Problem::from)?;
+    let events = b
+        .events
+        .iter()
+        .map(|e| b64(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let party = blocking(&api, move |s| s.import_key_log(&events)).await?;
+    Ok(Json(json!({ "party": party.to_string() })))
+}
+
+async fn peers(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let client = api.service.client().map_err(Problem::from)?;
+    let peers = client
+        .connected_peers()
+        .await
+        .map_err(|e| Problem::from(ServiceError::Net(e)))?;
+    Ok(Json(json!({
+        "peer_id": client.peer_id().to_string(),
+        "connected": peers.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeerBody {
+    address: String,
+}
+
+async fn add_peer(
+    _: Signer,
+    State(api): State<Api>,
+    body: JsonBody<PeerBody>,
+) -> Result<Json<Value>, Problem> {
+    let Json(b) = body.map_err(Problem::from)?;
+    api.service
+        .add_peer(&b.address)
+        .await
+        .map_err(Problem::from)?;
+    Ok(Json(json!({ "added": b.address })))
+}
+
+async fn checkpoint(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let note = blocking(&api, |s| s.checkpoint()).await?;
+    Ok(Json(json!({ "checkpoint": note })))
+}
+
+async fn webhook_deliveries(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let log = blocking(&api, |s| s.webhook_deliveries()).await?;
+    Ok(Json(json!({ "deliveries": log })))
+}

@@ -1,0 +1,479 @@
+//! Subcommands that talk to a running node over its HTTP API.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::http::request;
+use super::{Exit, exit};
+
+/// Where the node's API is and the token to use.
+#[derive(Debug, Args)]
+pub(crate) struct Conn {
+    /// The node's API.
+    #[arg(long, env = "SIGNET_API", default_value = "http://127.0.0.1:7400")]
+    api: String,
+    /// An API token (sign scope for changes, read scope for queries).
+    #[arg(long, env = "SIGNET_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+/// Client subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Propose a session: send documents to counterparties for signing.
+    Send {
+        #[command(flatten)]
+        conn: Conn,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Purpose (matched against seal mandates), e.g. procurement.
+        #[arg(long, default_value = "procurement")]
+        purpose: String,
+        /// Signers, `PARTY_ID[:ORDER]` (equal orders sign in parallel).
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        /// Documents.
+        #[arg(long = "document", required = true)]
+        documents: Vec<PathBuf>,
+        /// Days until the deadline.
+        #[arg(long, default_value_t = 30)]
+        deadline_days: u64,
+    },
+    /// List sessions.
+    Inbox {
+        #[command(flatten)]
+        conn: Conn,
+    },
+    /// Show one session.
+    Status {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+    },
+    /// Sign a session with the delegate's key (used once, never stored by the node).
+    Sign {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// The delegate's key file (or env SIGNET_DELEGATE_KEY: a key file path or content).
+        #[arg(long, env = "SIGNET_DELEGATE_KEY", hide_env_values = true)]
+        delegate_key: String,
+    },
+    /// Decline a session.
+    Decline {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cancel a session you proposed.
+    Cancel {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Export a completed session's bundle.
+    Export {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Attest a party's identity (as a verifier), or import attestations or key logs.
+    Attest {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        what: AttestCommand,
+    },
+    /// Revoke one of this party's attestations, effective now.
+    Revoke {
+        #[command(flatten)]
+        conn: Conn,
+        /// Attestation id.
+        id: String,
+    },
+    /// Rotate the party's root key (give counterparties the new key log afterwards).
+    Rotate {
+        #[command(flatten)]
+        conn: Conn,
+    },
+    /// Show connected peers, or add a peer address.
+    Peers {
+        #[command(flatten)]
+        conn: Conn,
+        /// Add this peer (`/ip4/…/tcp/…/p2p/<peer id>`).
+        #[arg(long)]
+        add: Option<String>,
+    },
+    /// Print a signed checkpoint of the evidence log.
+    Checkpoint {
+        #[command(flatten)]
+        conn: Conn,
+    },
+}
+
+/// `signet attest …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttestCommand {
+    /// Attest a subject's identity after real-name verification.
+    Identity {
+        /// The subject's party id.
+        #[arg(long)]
+        subject: String,
+        /// Its legal name.
+        #[arg(long)]
+        legal_name: String,
+        /// Its USCC.
+        #[arg(long)]
+        registration: String,
+        /// Its legal representative.
+        #[arg(long)]
+        representative: String,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+    /// List known attestations.
+    List,
+    /// Import an attestation (file of its signed bytes).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Write this party's key event log (JSON) for counterparties to import.
+    ExportKeyLog {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a counterparty's key event log (the JSON `export-key-log` wrote).
+    ImportKeyLog {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Vec<u8>> {
+    let reply = request(
+        &conn.api,
+        conn.token.as_deref(),
+        method,
+        path,
+        body.as_ref(),
+    )
+    .await
+    .map_err(|e| Exit(5, format!("{e:#}")))?;
+    if (200..300).contains(&reply.status) {
+        return Ok(reply.body);
+    }
+    let problem: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    let title = problem["title"].as_str().unwrap_or("request failed");
+    let detail = problem["detail"]
+        .as_str()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    let code = match reply.status {
+        401 | 403 => 6,
+        400..=499 => 4,
+        _ => 5,
+    };
+    exit(code, format!("{title}{detail} (HTTP {})", reply.status))
+}
+
+async fn call_json(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+    let bytes = call(conn, method, path, body).await?;
+    serde_json::from_slice(&bytes).context("the node's answer is not JSON")
+}
+
+fn print(v: &Value, as_json: bool, human: impl FnOnce(&Value)) {
+    if as_json {
+        println!("{v}");
+    } else {
+        human(v);
+    }
+}
+
+fn print_session(s: &Value) {
+    println!(
+        "{}  {:10} {:11} {}",
+        s["id"].as_str().unwrap_or("?"),
+        s["status"].as_str().unwrap_or("?"),
+        s["side"].as_str().unwrap_or("?"),
+        s["title"].as_str().unwrap_or("")
+    );
+    if let Some(w) = s["waiting_for"].as_array().filter(|w| !w.is_empty()) {
+        let names: Vec<&str> = w.iter().filter_map(Value::as_str).collect();
+        println!("    waiting for {}", names.join(", "));
+    }
+}
+
+/// Runs a client subcommand.
+pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
+    match command {
+        ClientCommand::Send {
+            conn,
+            title,
+            purpose,
+            to,
+            documents,
+            deadline_days,
+        } => {
+            let mut participants = Vec::new();
+            for t in &to {
+                let (party, order) = match t.rsplit_once(':') {
+                    Some((p, o)) if o.chars().all(|c| c.is_ascii_digit()) => (
+                        p,
+                        o.parse::<u32>().map_err(|_| Exit(2, format!("--to {t}")))?,
+                    ),
+                    _ => (t.as_str(), 0),
+                };
+                participants.push(json!({"party": party, "role": "signer", "order": order}));
+            }
+            let mut docs = Vec::new();
+            for d in &documents {
+                let bytes =
+                    std::fs::read(d).map_err(|e| Exit(2, format!("{}: {e}", d.display())))?;
+                let name = d
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                docs.push(json!({"name": name, "content": B64.encode(bytes)}));
+            }
+            let v = call_json(
+                &conn,
+                "POST",
+                "/v1/sessions",
+                Some(json!({
+                    "title": title, "purpose": purpose, "participants": participants,
+                    "documents": docs, "deadline_days": deadline_days,
+                })),
+            )
+            .await?;
+            print(&v, as_json, |v| {
+                println!("Proposed session {}", v["id"].as_str().unwrap_or("?"))
+            });
+        }
+        ClientCommand::Inbox { conn } => {
+            let v = call_json(&conn, "GET", "/v1/sessions", None).await?;
+            print(&v, as_json, |v| {
+                let list = v["sessions"].as_array().cloned().unwrap_or_default();
+                if list.is_empty() {
+                    println!("No sessions.");
+                }
+                for s in &list {
+                    print_session(s);
+                }
+            });
+        }
+        ClientCommand::Status { conn, id } => {
+            let v = call_json(&conn, "GET", &format!("/v1/sessions/{id}"), None).await?;
+            print(&v, as_json, print_session);
+        }
+        ClientCommand::Sign {
+            conn,
+            id,
+            delegate_key,
+        } => {
+            let text = if delegate_key.starts_with("signet-ed25519-seed:") {
+                delegate_key
+            } else {
+                let path = PathBuf::from(&delegate_key);
+                let key = signet_node::keyfile::read(&path).map_err(|e| Exit(2, e.to_string()))?;
+                signet_node::keyfile::to_text(&key).to_string()
+            };
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/sessions/{id}/sign"),
+                Some(json!({"delegate_key": text})),
+            )
+            .await?;
+            print(&v, as_json, |_| println!("Signed {id}"));
+        }
+        ClientCommand::Decline { conn, id, reason } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/sessions/{id}/decline"),
+                Some(json!({"reason": reason})),
+            )
+            .await?;
+            print(&v, as_json, |_| println!("Declined {id}"));
+        }
+        ClientCommand::Cancel { conn, id, reason } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/sessions/{id}/cancel"),
+                Some(json!({"reason": reason})),
+            )
+            .await?;
+            print(&v, as_json, |_| println!("Cancelled {id}"));
+        }
+        ClientCommand::Export { conn, id, out } => {
+            let bytes = call(&conn, "GET", &format!("/v1/sessions/{id}/bundle"), None).await?;
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            let v = json!({"id": id, "bundle": out, "bytes": bytes.len()});
+            print(&v, as_json, |_| {
+                println!(
+                    "Wrote {} ({} bytes); check it with `signet verify {}`",
+                    out.display(),
+                    bytes.len(),
+                    out.display()
+                )
+            });
+        }
+        ClientCommand::Attest { conn, what } => {
+            match what {
+                AttestCommand::Identity {
+                    subject,
+                    legal_name,
+                    registration,
+                    representative,
+                    days,
+                } => {
+                    let v = call_json(&conn, "POST", "/v1/attestations/identity", Some(json!({
+                    "subject": subject, "legal_name": legal_name, "registration": registration,
+                    "legal_representative": representative, "days": days,
+                }))).await?;
+                    print(&v, as_json, |v| {
+                        println!(
+                            "Attested {} as attestation {}",
+                            subject,
+                            v["id"].as_str().unwrap_or("?")
+                        )
+                    });
+                }
+                AttestCommand::List => {
+                    let v = call_json(&conn, "GET", "/v1/attestations", None).await?;
+                    print(&v, as_json, |v| {
+                        for a in v["attestations"].as_array().cloned().unwrap_or_default() {
+                            println!(
+                                "{}  {:14} issuer {} subject {}",
+                                a["id"].as_str().unwrap_or("?"),
+                                a["kind"].as_str().unwrap_or("?"),
+                                a["issuer"].as_str().unwrap_or("?"),
+                                a["subject"].as_str().unwrap_or("?")
+                            );
+                        }
+                    });
+                }
+                AttestCommand::Import { file } => {
+                    let bytes = std::fs::read(&file)
+                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                    let v = call_json(
+                        &conn,
+                        "POST",
+                        "/v1/attestations/import",
+                        Some(json!({"bytes": B64.encode(bytes)})),
+                    )
+                    .await?;
+                    print(&v, as_json, |v| {
+                        println!("Imported attestation {}", v["id"].as_str().unwrap_or("?"))
+                    });
+                }
+                AttestCommand::ExportKeyLog { out } => {
+                    let v = call_json(&conn, "GET", "/v1/keylog", None).await?;
+                    std::fs::write(&out, v.to_string())
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    print(&v, as_json, |v| {
+                        println!(
+                            "Wrote the key event log of {} to {}",
+                            v["party"].as_str().unwrap_or("?"),
+                            out.display()
+                        )
+                    });
+                }
+                AttestCommand::ImportKeyLog { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                    let log: Value = serde_json::from_str(&text)
+                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                    let v = call_json(
+                        &conn,
+                        "POST",
+                        "/v1/keylogs/import",
+                        Some(json!({"events": log["events"]})),
+                    )
+                    .await?;
+                    print(&v, as_json, |v| {
+                        println!(
+                            "Imported the key event log of {}",
+                            v["party"].as_str().unwrap_or("?")
+                        )
+                    });
+                }
+            }
+        }
+        ClientCommand::Revoke { conn, id } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/attestations/{id}/revoke"),
+                None,
+            )
+            .await?;
+            print(&v, as_json, |v| {
+                println!(
+                    "Revoked {id} (revocation {})",
+                    v["id"].as_str().unwrap_or("?")
+                )
+            });
+        }
+        ClientCommand::Peers { conn, add } => {
+            if let Some(address) = add {
+                let v = call_json(
+                    &conn,
+                    "POST",
+                    "/v1/peers",
+                    Some(json!({"address": address})),
+                )
+                .await?;
+                print(&v, as_json, |_| println!("Added peer {address}"));
+            } else {
+                let v = call_json(&conn, "GET", "/v1/peers", None).await?;
+                print(&v, as_json, |v| {
+                    println!("This node: {}", v["peer_id"].as_str().unwrap_or("?"));
+                    for p in v["connected"].as_array().cloned().unwrap_or_default() {
+                        println!("  connected {}", p.as_str().unwrap_or("?"));
+                    }
+                });
+            }
+        }
+        ClientCommand::Rotate { conn } => {
+            let v = call_json(&conn, "POST", "/v1/keylog/rotate", None).await?;
+            print(&v, as_json, |v| {
+                println!(
+                    "Rotated the root key; the key event log now has {} events. Export it with `signet attest export-key-log` for counterparties.",
+                    v["key_log_length"]
+                )
+            });
+        }
+        ClientCommand::Checkpoint { conn } => {
+            let v = call_json(&conn, "GET", "/v1/checkpoint", None).await?;
+            print(&v, as_json, |v| {
+                print!("{}", v["checkpoint"].as_str().unwrap_or(""))
+            });
+        }
+    }
+    Ok(0)
+}

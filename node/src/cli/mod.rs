@@ -1,0 +1,294 @@
+//! The `signet` subcommands (binary only: errors are `anyhow`).
+
+pub(crate) mod client;
+pub(crate) mod demo;
+pub(crate) mod http;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::json;
+use signet_node::service::config::{AnchorConfig, PolicyConfig};
+use signet_node::service::init::{InitOptions, init as init_party};
+use signet_node::service::{Service, now};
+use signet_protocol::bundle::{Outcome, Report, verify_bundle};
+use signet_protocol::party::PartyId;
+
+/// An error with its exit code.
+#[derive(Debug)]
+pub(crate) struct Exit(pub(crate) u8, pub(crate) String);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Fails with an exit code.
+pub(crate) fn exit<T>(code: u8, message: impl Into<String>) -> Result<T> {
+    Err(Exit(code, message.into()).into())
+}
+
+/// `signet init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The party directory to create.
+    #[arg(long, default_value = "signet-node")]
+    dir: PathBuf,
+    /// The party's registered legal name.
+    #[arg(long)]
+    name: String,
+    /// Its unified social credit code (18 characters, check character validated).
+    #[arg(long)]
+    registration: String,
+    /// Where to write the delegate's person key (give it to the person; not kept by the node).
+    #[arg(long)]
+    delegate_key: PathBuf,
+    /// The delegate's name.
+    #[arg(long, default_value = "authorised signatory")]
+    delegate_name: String,
+    /// libp2p listen addresses.
+    #[arg(long, default_values_t = ["/ip4/0.0.0.0/tcp/4001".to_string(), "/ip4/0.0.0.0/udp/4001/quic-v1".to_string()])]
+    listen: Vec<String>,
+    /// Bootstrap peers (`/ip4/…/tcp/…/p2p/<peer id>`).
+    #[arg(long)]
+    bootstrap: Vec<String>,
+    /// The HTTP API's address.
+    #[arg(long, default_value = "127.0.0.1:7400")]
+    api: String,
+    /// Run as a witness.
+    #[arg(long)]
+    witness: bool,
+    /// Trust anchors: `PARTY_ID=NAME`.
+    #[arg(long)]
+    anchor: Vec<String>,
+    /// Days the delegate's seal mandate is valid.
+    #[arg(long, default_value_t = 365)]
+    mandate_days: u64,
+}
+
+fn anchors(list: &[String]) -> Result<Vec<AnchorConfig>> {
+    list.iter()
+        .map(|a| {
+            let (party, name) = a.split_once('=').unwrap_or((a.as_str(), "anchor"));
+            party
+                .parse::<PartyId>()
+                .map_err(|_| Exit(2, format!("--anchor {a}: not a party id")))?;
+            Ok(AnchorConfig {
+                party: party.to_string(),
+                name: name.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `signet init`.
+pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
+    let options = InitOptions {
+        legal_name: a.name.clone(),
+        registration: a.registration.clone(),
+        listen: a.listen,
+        bootstrap: a.bootstrap,
+        api: a.api.clone(),
+        witness: a.witness,
+        policy: PolicyConfig {
+            anchors: anchors(&a.anchor)?,
+            revocation_freshness_days: None,
+        },
+        delegate_key: a.delegate_key.clone(),
+        delegate_name: a.delegate_name,
+        mandate_days: a.mandate_days,
+    };
+    let made = match init_party(&a.dir, &options, now()) {
+        Ok(m) => m,
+        Err(signet_node::service::ServiceError::Usage(m)) => return exit(2, m),
+        Err(e) => return Err(e.into()),
+    };
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "party": made.party.to_string(),
+                "dir": a.dir,
+                "delegate_key": a.delegate_key,
+                "api": format!("http://{}", a.api),
+                "sign_token": made.sign_token,
+                "read_token": made.read_token,
+            })
+        );
+    } else {
+        println!("Created party {} ({})", a.name, made.party);
+        println!("  directory     {}", a.dir.display());
+        println!(
+            "  delegate key  {} (give it to the person; the node does not keep it)",
+            a.delegate_key.display()
+        );
+        println!("  API           http://{}", a.api);
+        println!("API tokens (shown once; only their SHA-256 is stored):");
+        println!("  sign scope    {}", made.sign_token);
+        println!("  read scope    {}", made.read_token);
+        println!("Next: signet run --dir {}", a.dir.display());
+    }
+    Ok(0)
+}
+
+/// `signet run`.
+pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
+    let service =
+        Service::open(&dir).with_context(|| format!("opening the node in {}", dir.display()))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listening = service.start(stop_rx.clone()).await?;
+    let api = service.config().api.clone();
+    let listener = tokio::net::TcpListener::bind(&api)
+        .await
+        .with_context(|| format!("binding the API to {api}"))?;
+    let peer = service.client()?.peer_id();
+    println!(
+        "signet node for {} ({})",
+        service.config().legal_name,
+        service.party()
+    );
+    for a in &listening {
+        println!("  listening  {a}/p2p/{peer}");
+    }
+    println!("  API        http://{}", listener.local_addr()?);
+    let mut stop = stop_rx;
+    let server = tokio::spawn(signet_node::api::serve(
+        service.clone(),
+        listener,
+        async move {
+            let _ = stop.changed().await;
+        },
+    ));
+    tokio::signal::ctrl_c().await?;
+    println!("stopping");
+    let _ = stop_tx.send(true);
+    let _ = service.client()?.shutdown().await;
+    let _ = server.await;
+    Ok(0)
+}
+
+/// `signet verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The bundle file.
+    bundle: PathBuf,
+    /// Documents to check against the bundle's digests.
+    #[arg(long)]
+    document: Vec<PathBuf>,
+    /// A trust policy file (TOML: `anchors = [{ party = "…", name = "…" }]`).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Trust anchors `PARTY_ID=NAME`, in addition to the policy file's.
+    #[arg(long)]
+    anchor: Vec<String>,
+}
+
+/// `signet verify`: fully offline.
+pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
+    let bytes =
+        std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
+    let mut documents = Vec::new();
+    for d in &a.document {
+        documents.push(std::fs::read(d).with_context(|| format!("reading {}", d.display()))?);
+    }
+    let mut policy_config = match &a.policy {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str::<PolicyConfig>(&text)
+                .map_err(|e| Exit(2, format!("{}: {e}", p.display())))?
+        }
+        None => PolicyConfig::default(),
+    };
+    policy_config.anchors.extend(anchors(&a.anchor)?);
+    let config = signet_node::service::config::NodeConfig {
+        party: String::new(),
+        legal_name: String::new(),
+        registration: String::new(),
+        listen: vec![],
+        bootstrap: vec![],
+        api: String::new(),
+        witness: false,
+        tokens: vec![],
+        webhooks: vec![],
+        policy: policy_config,
+    };
+    let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
+    if policy.anchors.is_empty() {
+        eprintln!(
+            "note: no trust anchors given (--policy or --anchor): identities cannot be established"
+        );
+    }
+    let docs: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
+    let report = verify_bundle(&bytes, &docs, &policy, now());
+    print_report(&report, as_json);
+    Ok(match report.outcome {
+        Outcome::Valid => 0,
+        Outcome::Invalid => 1,
+        _ => 3,
+    })
+}
+
+fn print_report(report: &Report, as_json: bool) {
+    if as_json {
+        let checks: Vec<_> = report
+            .checks
+            .iter()
+            .map(|c| json!({"name": c.name, "subject": c.subject, "outcome": c.outcome.as_str(), "detail": c.detail}))
+            .collect();
+        let r = &report.reliability;
+        let cond = |c: &signet_protocol::bundle::Condition| json!({"outcome": c.outcome.as_str(), "basis": c.basis});
+        println!(
+            "{}",
+            json!({
+                "outcome": report.outcome.as_str(),
+                "title": report.title,
+                "checks": checks,
+                "reliability": {
+                    "signer_binding": cond(&r.signer_binding),
+                    "signer_control": cond(&r.signer_control),
+                    "signature_integrity": cond(&r.signature_integrity),
+                    "document_integrity": cond(&r.document_integrity),
+                }
+            })
+        );
+        return;
+    }
+    println!(
+        "{}: {}",
+        report.title.as_deref().unwrap_or("(untitled)"),
+        report.outcome.as_str()
+    );
+    for c in &report.checks {
+        println!(
+            "  [{:13}] {:28} {} — {}",
+            c.outcome.as_str(),
+            c.name,
+            c.subject,
+            c.detail
+        );
+    }
+    let r = &report.reliability;
+    println!("Reliability (PRC Electronic Signature Law Art. 13):");
+    for (name, c) in [
+        (
+            "signature creation data belong to the signer",
+            &r.signer_binding,
+        ),
+        ("the signer alone controlled them", &r.signer_control),
+        (
+            "changes to the signature are detectable",
+            &r.signature_integrity,
+        ),
+        (
+            "changes to the document are detectable",
+            &r.document_integrity,
+        ),
+    ] {
+        println!("  [{:13}] {name}: {}", c.outcome.as_str(), c.basis);
+    }
+}

@@ -1,0 +1,169 @@
+//! The node's configuration file (`signet.toml`) and the layout of a party directory.
+//!
+//! ```text
+//! DIR/signet.toml      this configuration
+//! DIR/keys/*.key       the party's secret keys (owner-only files, see crate::keyfile)
+//! DIR/store/           the sled store
+//! ```
+//! The delegate's person key is never in `DIR`: `signet init` writes it to a separate file
+//! for the person to keep, and the node is given it per signing.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use signet_protocol::party::PartyId;
+use signet_protocol::trust::{TrustAnchor, TrustPolicy};
+
+/// The configuration file's name inside a party directory.
+pub const CONFIG_FILE: &str = "signet.toml";
+
+/// A trust anchor as written in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorConfig {
+    /// The anchor's party id.
+    pub party: String,
+    /// A name for humans.
+    pub name: String,
+}
+
+/// The trust policy as written in the configuration (the rest takes the protocol's defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PolicyConfig {
+    /// Parties whose identity attestations are accepted directly.
+    #[serde(default)]
+    pub anchors: Vec<AnchorConfig>,
+    /// If set, issuers must have published a revocation list at most this many days old.
+    #[serde(default)]
+    pub revocation_freshness_days: Option<u64>,
+}
+
+/// An API token, stored as the SHA-256 of the token (hex) with its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenConfig {
+    /// SHA-256 of the token, hex.
+    pub sha256: String,
+    /// `read` or `sign`.
+    pub scope: String,
+}
+
+/// A webhook: where session events are POSTed, and the HMAC secret that signs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// An `http://` URL.
+    pub url: String,
+    /// The HMAC-SHA256 key (this is why the configuration file is owner-only).
+    pub secret: String,
+}
+
+/// The node's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// The party's id.
+    pub party: String,
+    /// The party's legal name.
+    pub legal_name: String,
+    /// The party's registration number (USCC).
+    pub registration: String,
+    /// libp2p listen addresses.
+    pub listen: Vec<String>,
+    /// Peers to connect to at start: multiaddresses ending in `/p2p/<peer id>`.
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+    /// The HTTP API's socket address (loopback by default).
+    pub api: String,
+    /// Whether this node cosigns other parties' checkpoints.
+    #[serde(default)]
+    pub witness: bool,
+    /// API tokens (hashed).
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+    /// Webhooks for session events.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+    /// The trust policy.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// The configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// It could not be read or written.
+    #[error("configuration file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not valid TOML for a node configuration.
+    #[error("configuration file {path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A value is invalid.
+    #[error("configuration: {0}")]
+    Value(String),
+}
+
+impl NodeConfig {
+    /// Reads `DIR/signet.toml`.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes `DIR/signet.toml`.
+    pub fn save(&self, dir: &Path) -> Result<(), ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = toml::to_string_pretty(self).map_err(|e| ConfigError::Syntax {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let io = |source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&path, text).map_err(io)?;
+        // Owner-only: it may hold webhook secrets.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+    }
+
+    /// The party id.
+    pub fn party_id(&self) -> Result<PartyId, ConfigError> {
+        self.party
+            .parse()
+            .map_err(|_| ConfigError::Value(format!("party id {:?}", self.party)))
+    }
+
+    /// The trust policy.
+    pub fn trust_policy(&self) -> Result<TrustPolicy, ConfigError> {
+        let mut anchors = Vec::new();
+        for a in &self.policy.anchors {
+            let party = a
+                .party
+                .parse()
+                .map_err(|_| ConfigError::Value(format!("anchor party id {:?}", a.party)))?;
+            anchors.push(TrustAnchor {
+                party,
+                name: a.name.clone(),
+            });
+        }
+        Ok(TrustPolicy {
+            revocation_freshness: self.policy.revocation_freshness_days.map(|d| d * 86_400),
+            ..TrustPolicy::with_anchors(anchors)
+        })
+    }
+}

@@ -1,0 +1,805 @@
+//! The node's state and its synchronous operations: sessions, trust, evidence, outbox.
+//!
+//! Every operation that changes state persists before it returns, in this order: evidence
+//! entries, outbox messages, then the session's journal. A crash between them can leave an
+//! evidence entry or a queued message whose input is not journalled yet; the input then
+//! comes again (an unacknowledged inbound message is resent by its sender) and is applied
+//! again. The reverse order could lose an outbound message for good, which would strand
+//! the session.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use signet_protocol::attestation::{Attestation, Claims};
+use signet_protocol::bundle::{AssembleError, assemble};
+use signet_protocol::codec::{self, Limits};
+use signet_protocol::cose::{Signed, Unverified};
+use signet_protocol::error::{ErrorCode, WireError};
+use signet_protocol::evidence::{
+    Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
+};
+use signet_protocol::keylog::{KeyLog, KeyPurpose};
+use signet_protocol::party::PartyId;
+use signet_protocol::seal::SealKind;
+use signet_protocol::session::{
+    ActionError, Context, INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod,
+    PROPOSAL_CONTENT_TYPE, Proposal, SESSION_MESSAGE_CONTENT_TYPE, Session, SessionError,
+    SessionId, SessionMessage, Side, Status, Step,
+};
+use signet_protocol::trust::{TrustPolicy, TrustStore};
+use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
+
+use super::ServiceError;
+use super::journal::{self, Entry, Input};
+use super::keys::PartyKeys;
+use crate::outbox::{Outbox, OutboxConfig};
+use crate::store::trust::{load_trust_store, save_attestation, save_key_log};
+use crate::store::{SessionRecord, Store};
+
+/// One session with its journal.
+#[derive(Debug)]
+pub(crate) struct Tracked {
+    pub(crate) session: Session,
+    pub(crate) journal: Vec<Entry>,
+}
+
+impl Tracked {
+    fn evidence_indices(&self) -> Vec<u64> {
+        self.journal
+            .iter()
+            .flat_map(|e| e.evidence.iter().copied())
+            .collect()
+    }
+}
+
+/// What the node holds in memory, rebuilt from the store at start.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) me: PartyId,
+    pub(crate) keys: PartyKeys,
+    pub(crate) policy: TrustPolicy,
+    pub(crate) trust: TrustStore,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) sessions: BTreeMap<SessionId, Tracked>,
+    pub(crate) evidence: EvidenceLog,
+    pub(crate) outbox: Outbox<dyn Store>,
+    /// The witness state, when this node is a witness, and the file it is kept in.
+    pub(crate) witness: Option<(Witness, PathBuf)>,
+    /// Webhook URLs every session event goes to.
+    pub(crate) webhooks: Vec<String>,
+}
+
+fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
+    result.map_err(ServiceError::Action)
+}
+
+impl Core {
+    /// Loads everything from `store` and replays every session's journal.
+    pub(crate) fn open(
+        me: PartyId,
+        keys: PartyKeys,
+        policy: TrustPolicy,
+        store: Arc<dyn Store>,
+        witness_file: Option<PathBuf>,
+    ) -> Result<Self, ServiceError> {
+        let trust = load_trust_store(&*store)?;
+        let mut entries = Vec::new();
+        for i in 0..store.evidence_len()? {
+            entries.push(
+                store
+                    .evidence(i)?
+                    .ok_or(ServiceError::Corrupt("evidence gap"))?,
+            );
+        }
+        let evidence = EvidenceLog::from_entries(entries.iter().map(Vec::as_slice))
+            .map_err(|_| ServiceError::Corrupt("evidence log"))?;
+        let outbox = Outbox::open(store.clone(), OutboxConfig::default())?;
+        let witness = match witness_file {
+            Some(path) => Some((restore_witness(me, &keys, &trust, &path)?, path)),
+            None => None,
+        };
+        let mut core = Self {
+            me,
+            keys,
+            policy,
+            trust,
+            store,
+            sessions: BTreeMap::new(),
+            evidence,
+            outbox,
+            witness,
+            webhooks: Vec::new(),
+        };
+        core.replay_all()?;
+        Ok(core)
+    }
+
+    fn replay_all(&mut self) -> Result<(), ServiceError> {
+        let mut ids = Vec::new();
+        for status in ["open", "completed", "declined", "cancelled", "expired"] {
+            ids.extend(self.store.sessions_with_status(status)?);
+        }
+        for id in ids {
+            let Some(record) = self.store.session(&id)? else {
+                continue;
+            };
+            let journal = journal::decode(&record.state)?;
+            match self.replay(&journal) {
+                Ok(session) => {
+                    self.sessions.insert(id, Tracked { session, journal });
+                }
+                Err(e) => {
+                    tracing::error!(session = %id, error = %e, "a session does not replay; left out")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn ctx_at(&self, now: Timestamp) -> Context<'_> {
+        Context {
+            store: &self.trust,
+            policy: &self.policy,
+            now,
+            node_key: &self.keys.node,
+        }
+    }
+
+    /// Rebuilds a session from its journal.
+    fn replay(&self, journal: &[Entry]) -> Result<Session, ServiceError> {
+        let mut session: Option<Session> = None;
+        for e in journal {
+            let ctx = self.ctx_at(e.time);
+            match (&e.input, session.as_mut()) {
+                (Input::Propose(bytes), None) => {
+                    let p =
+                        Signed::<Proposal>::decode(bytes, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT)
+                            .map_err(|_| ServiceError::Corrupt("journalled proposal"))?;
+                    session = Some(Session::propose(p.payload().clone(), &ctx)?.0);
+                }
+                (Input::Receive(bytes), None) => {
+                    session = Some(
+                        Session::receive(bytes, self.me, &ctx)
+                            .map_err(ServiceError::Replay)?
+                            .0,
+                    );
+                }
+                (Input::Handle(bytes), Some(s)) => {
+                    s.handle(bytes, &ctx).map_err(ServiceError::Replay)?;
+                }
+                (Input::Acknowledge, Some(s)) => {
+                    s.acknowledge(&ctx)?;
+                }
+                (
+                    Input::Sign {
+                        intent,
+                        mandate,
+                        seal,
+                    },
+                    Some(s),
+                ) => {
+                    let intent = Signed::<IntentChallenge>::decode(
+                        intent,
+                        INTENT_CONTENT_TYPE,
+                        &Limits::DEFAULT,
+                    )
+                    .map_err(|_| ServiceError::Corrupt("journalled intent"))?;
+                    let mandate = Attestation::decode(mandate)
+                        .map_err(|_| ServiceError::Corrupt("journalled mandate"))?;
+                    let seal = PublicKey::from_slice(seal)
+                        .map_err(|_| ServiceError::Corrupt("journalled seal"))?;
+                    let key = self
+                        .seal_key(&seal)
+                        .ok_or(ServiceError::Corrupt("seal key missing"))?;
+                    s.sign(intent, mandate, key, &ctx)?;
+                }
+                (Input::Approve, Some(s)) => {
+                    s.approve(&ctx)?;
+                }
+                (Input::Decline(r), Some(s)) => {
+                    s.decline(r, &ctx)?;
+                }
+                (Input::Cancel(r), Some(s)) => {
+                    s.cancel(r, &ctx)?;
+                }
+                (Input::Remind(r), Some(s)) => {
+                    s.remind(r, &ctx)?;
+                }
+                (Input::ShareEvidence(bytes), Some(s)) => {
+                    let evidence: PartyEvidence = codec::decode(bytes, &Limits::DEFAULT)
+                        .map_err(|_| ServiceError::Corrupt("journalled evidence"))?;
+                    s.share_evidence(evidence, &ctx)?;
+                }
+                _ => return Err(ServiceError::Corrupt("journal order")),
+            }
+        }
+        session.ok_or(ServiceError::Corrupt("empty journal"))
+    }
+
+    fn seal_key(&self, public: &PublicKey) -> Option<&SecretKey> {
+        [&self.keys.contract_seal, &self.keys.company_seal]
+            .into_iter()
+            .find(|k| k.public_key() == *public)
+    }
+
+    /// Records a step: evidence, outbox, then the journal (see the module docs). Returns the
+    /// recipients messages were queued for.
+    fn commit(
+        &mut self,
+        id: SessionId,
+        new: Option<Session>,
+        input: Input,
+        step: Step,
+        now: Timestamp,
+    ) -> Result<Vec<PartyId>, ServiceError> {
+        let mut indices = Vec::new();
+        for event in &step.events {
+            for ev in event.evidence(id, now) {
+                let index = self
+                    .evidence
+                    .append(&ev)
+                    .map_err(|_| ServiceError::Corrupt("session event as evidence"))?;
+                let bytes = self
+                    .evidence
+                    .entry(index)
+                    .ok_or(ServiceError::Corrupt("evidence entry just appended"))?;
+                let stored = self.store.append_evidence(bytes)?;
+                if stored != index {
+                    return Err(ServiceError::Corrupt(
+                        "evidence log out of step with its store",
+                    ));
+                }
+                indices.push(index);
+            }
+            tracing::info!(session = %id, event = ?event, "session event");
+        }
+        let mut recipients = Vec::new();
+        let queued: Vec<(PartyId, Digest, Vec<u8>)> = step
+            .outbound
+            .iter()
+            .flat_map(|o| {
+                o.to.iter()
+                    .map(|to| (*to, o.message.digest(), o.message.bytes().to_vec()))
+            })
+            .collect();
+        if !queued.is_empty() {
+            let batch: Vec<(PartyId, Digest, &[u8])> =
+                queued.iter().map(|(p, d, b)| (*p, *d, &b[..])).collect();
+            self.outbox.enqueue_many(&batch, unix(now))?;
+            recipients.extend(queued.iter().map(|(p, _, _)| *p));
+        }
+        let entry = Entry {
+            input,
+            time: now,
+            evidence: indices,
+        };
+        let tracked = match new {
+            Some(session) => self.sessions.entry(id).or_insert(Tracked {
+                session,
+                journal: Vec::new(),
+            }),
+            None => self
+                .sessions
+                .get_mut(&id)
+                .ok_or(ServiceError::UnknownSession(id))?,
+        };
+        tracked.journal.push(entry);
+        let record = SessionRecord {
+            status: tracked.session.status().name().to_string(),
+            state: journal::encode(&tracked.journal),
+        };
+        self.store.put_session(&id, &record)?;
+        if !self.webhooks.is_empty() {
+            let now_ms = now.unix().saturating_mul(1000);
+            for event in &step.events {
+                let debug = format!("{event:?}");
+                let name = debug
+                    .split(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or_default();
+                let body = serde_json::json!({
+                    "type": "session.event",
+                    "session": id.to_string(),
+                    "event": name,
+                    "status": record.status,
+                    "time": now.to_string(),
+                })
+                .to_string();
+                for url in &self.webhooks {
+                    super::webhook::enqueue(&*self.store, url, body.clone(), now_ms)?;
+                }
+            }
+        }
+        Ok(recipients)
+    }
+
+    /// Handles a message from the network. `Ok(Some(id))` when it started a new session.
+    pub(crate) fn handle_inbound(
+        &mut self,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<Inbound, Refusal> {
+        let unverified = Unverified::<SessionMessage>::decode(
+            bytes,
+            SESSION_MESSAGE_CONTENT_TYPE,
+            &Limits::DEFAULT,
+        )
+        .map_err(|e| Refusal {
+            session: None,
+            code: e.code(),
+            reason: format!("undecodable message: {e}"),
+        })?;
+        let id = unverified.payload().session;
+        let ctx = Context {
+            store: &self.trust,
+            policy: &self.policy,
+            now,
+            node_key: &self.keys.node,
+        };
+        let (new, step, input) = match self.sessions.get_mut(&id) {
+            Some(t) => {
+                let step = t.session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
+                (None, step, Input::Handle(bytes.to_vec()))
+            }
+            None => {
+                let (s, step) =
+                    Session::receive(bytes, self.me, &ctx).map_err(|e| refuse(id, &e))?;
+                (Some(s), step, Input::Receive(bytes.to_vec()))
+            }
+        };
+        if step.duplicate {
+            return Ok(Inbound::Duplicate);
+        }
+        let started = new.is_some();
+        self.commit(id, new, input, step, now).map_err(|e| {
+            tracing::error!(error = %e, "could not persist an inbound message; refused");
+            Refusal {
+                session: Some(id),
+                code: ErrorCode::Indeterminate,
+                reason: format!("storage: {e}"),
+            }
+        })?;
+        Ok(if started {
+            Inbound::Started(id)
+        } else {
+            Inbound::Applied(id)
+        })
+    }
+
+    /// Proposes a session.
+    pub(crate) fn propose(
+        &mut self,
+        proposal: Proposal,
+        now: Timestamp,
+    ) -> Result<SessionId, ServiceError> {
+        let id = proposal.session;
+        if self.sessions.contains_key(&id) {
+            return Err(ServiceError::Usage("a session with this id exists".into()));
+        }
+        let ctx = self.ctx_at(now);
+        let (session, step) = Session::propose(proposal, &ctx)?;
+        let signed = session.proposal().bytes().to_vec();
+        self.commit(id, Some(session), Input::Propose(signed), step, now)?;
+        Ok(id)
+    }
+
+    fn tracked(&mut self, id: &SessionId) -> Result<&mut Tracked, ServiceError> {
+        self.sessions
+            .get_mut(id)
+            .ok_or(ServiceError::UnknownSession(*id))
+    }
+
+    /// Runs a local action on a session and commits it.
+    pub(crate) fn act(
+        &mut self,
+        id: SessionId,
+        input: Input,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let ctx = Context {
+            store: &self.trust,
+            policy: &self.policy,
+            now,
+            node_key: &self.keys.node,
+        };
+        let t = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
+        let step = match &input {
+            Input::Acknowledge => step_of(t.session.acknowledge(&ctx))?,
+            Input::Approve => step_of(t.session.approve(&ctx))?,
+            Input::Decline(r) => step_of(t.session.decline(r, &ctx))?,
+            Input::Cancel(r) => step_of(t.session.cancel(r, &ctx))?,
+            Input::Remind(r) => step_of(t.session.remind(r, &ctx))?,
+            _ => return Err(ServiceError::Usage("not a simple action".into())),
+        };
+        self.commit(id, None, input, step, now)?;
+        Ok(())
+    }
+
+    /// The delegation attestation of this party for `delegate` over `seal`, valid `now`.
+    fn mandate_for(
+        &self,
+        delegate: &PublicKey,
+        seal: &PublicKey,
+        now: Timestamp,
+    ) -> Option<Signed<Attestation>> {
+        self.trust
+            .attestations()
+            .iter()
+            .filter(|a| {
+                let p = a.payload();
+                p.issuer == self.me
+                    && p.subject == self.me
+                    && p.valid_from <= now
+                    && now < p.valid_until
+                    && matches!(&p.claims, Claims::Delegation(d)
+                        if d.delegate.key == *delegate && d.seals.contains(seal))
+            })
+            .max_by_key(|a| a.payload().issued_at)
+            .cloned()
+    }
+
+    /// Signs session `id` with the seal the proposal asks of this party; `delegate` is the
+    /// person's key, used for the intent proof only and never kept.
+    pub(crate) fn sign(
+        &mut self,
+        id: SessionId,
+        delegate: &SecretKey,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let me = self.me;
+        let t = self.tracked(&id)?;
+        let kind = t
+            .session
+            .proposal()
+            .payload()
+            .participant(&me)
+            .and_then(|p| p.seal_kind)
+            .ok_or(ServiceError::Action(ActionError::NotAllowed("sign")))?;
+        let missing: Vec<Digest> = t.session.proposal().payload().document_digests();
+        for d in &missing {
+            if self.store.manifest(d)?.is_none() {
+                return Err(ServiceError::DocumentsMissing(*d));
+            }
+        }
+        let seal = match kind {
+            SealKind::Company => &self.keys.company_seal,
+            _ => &self.keys.contract_seal,
+        };
+        let seal_public = seal.public_key();
+        let mandate = self
+            .mandate_for(&delegate.public_key(), &seal_public, now)
+            .ok_or(ServiceError::NoMandate)?;
+        let t = self
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
+        let challenge =
+            t.session
+                .intent_challenge(seal_public, IntentMethod::HardwareToken, now)?;
+        let intent = Signed::sign(challenge, INTENT_CONTENT_TYPE, delegate)
+            .map_err(|e| ServiceError::Usage(e.to_string()))?;
+        let input = Input::Sign {
+            intent: intent.bytes().to_vec(),
+            mandate: mandate.bytes().to_vec(),
+            seal: seal_public.as_bytes().to_vec(),
+        };
+        let ctx = Context {
+            store: &self.trust,
+            policy: &self.policy,
+            now,
+            node_key: &self.keys.node,
+        };
+        let seal_key = self
+            .seal_key(&seal_public)
+            .ok_or(ServiceError::Corrupt("seal key"))?;
+        let mut session = self
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?
+            .session
+            .clone();
+        let step = session.sign(intent, mandate, seal_key, &ctx)?;
+        if let Some(t) = self.sessions.get_mut(&id) {
+            t.session = session;
+        }
+        self.commit(id, None, input, step, now)?;
+        Ok(())
+    }
+
+    /// A signed checkpoint of the evidence log now.
+    pub(crate) fn checkpoint(&self) -> SignedCheckpoint {
+        self.evidence.checkpoint(&self.me, &self.keys.log)
+    }
+
+    /// Shares this party's evidence about a completed session, with `checkpoint` (cosigned).
+    pub(crate) fn share_evidence(
+        &mut self,
+        id: SessionId,
+        checkpoint: &SignedCheckpoint,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let t = self
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
+        let indices = t.evidence_indices();
+        let evidence = PartyEvidence::from_log(self.me, &self.evidence, &indices, checkpoint)
+            .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
+        let bytes = codec::encode(&evidence).map_err(|e| ServiceError::Usage(e.to_string()))?;
+        let ctx = self.ctx_at(now);
+        let mut session = t.session.clone();
+        let step = session.share_evidence(evidence, &ctx)?;
+        if let Some(t) = self.sessions.get_mut(&id) {
+            t.session = session;
+        }
+        self.commit(id, None, Input::ShareEvidence(bytes), step, now)?;
+        Ok(())
+    }
+
+    /// The bundle of a completed session.
+    pub(crate) fn bundle(&self, id: SessionId) -> Result<Vec<u8>, ServiceError> {
+        let t = self
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
+        let bundle =
+            assemble(&t.session, &self.trust, &self.policy).map_err(ServiceError::Assemble)?;
+        bundle
+            .encode()
+            .map_err(|e| ServiceError::Usage(e.to_string()))
+    }
+
+    /// Imports a key log (its events' bytes) after checking it.
+    pub(crate) fn import_key_log(&mut self, events: &[Vec<u8>]) -> Result<PartyId, ServiceError> {
+        let log = KeyLog::replay(events.iter().map(Vec::as_slice))
+            .map_err(|e| ServiceError::Usage(format!("key log: {e}")))?;
+        save_key_log(&*self.store, &log)?;
+        let party = log.party();
+        self.trust.add_key_log(log);
+        Ok(party)
+    }
+
+    /// Imports an attestation after checking its signature and its issuer's authority.
+    pub(crate) fn import_attestation(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let a = Attestation::decode(bytes)
+            .map_err(|e| ServiceError::Usage(format!("attestation: {e}")))?;
+        if !self.trust.has_authority(&a) {
+            return Err(ServiceError::Usage(
+                "attestation: its issuer's key log is unknown or the key was not an attest key"
+                    .into(),
+            ));
+        }
+        save_attestation(&*self.store, &a)?;
+        self.trust.add_attestation(a.clone());
+        Ok(a)
+    }
+}
+
+impl Core {
+    /// Issues an attestation about `subject` with this party's attest key, stores it and
+    /// adds it to the trust store.
+    pub(crate) fn issue(
+        &mut self,
+        subject: PartyId,
+        claims: Claims,
+        days: u64,
+        now: Timestamp,
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let log = self
+            .trust
+            .key_log(&self.me)
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        let signed = Attestation {
+            id: super::init::new_attestation_id()?,
+            issuer: self.me,
+            subject,
+            issued_at: now,
+            valid_from: now,
+            valid_until: now.plus(days.max(1) * 86_400),
+            claims,
+        }
+        .issue(&self.keys.attest, log)
+        .map_err(|e| ServiceError::Usage(format!("attestation: {e}")))?;
+        save_attestation(&*self.store, &signed)?;
+        self.trust.add_attestation(signed.clone());
+        Ok(signed)
+    }
+}
+
+impl Core {
+    /// Rotates the root key: the pre-committed next root becomes the root and commits to a
+    /// fresh next root. Key files are replaced first (atomically each), then the event is
+    /// stored: a crash in between leaves files ahead of the log, and `rotate` refuses to
+    /// run twice on such a state rather than lose the committed key.
+    pub(crate) fn rotate_root(
+        &mut self,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<u64, ServiceError> {
+        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        let mut log = self
+            .trust
+            .key_log(&self.me)
+            .cloned()
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        if log.current_root() != self.keys.root.public_key() {
+            return Err(ServiceError::Corrupt(
+                "the root key file does not match the key log (an interrupted rotation?)",
+            ));
+        }
+        log.rotate(&self.keys.next_root, &fresh.public_key(), now)
+            .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
+        let new_root = SecretKey::from_seed(&self.keys.next_root.to_seed());
+        crate::keyfile::write(
+            &keys_dir.join("next-root.key"),
+            &fresh,
+            crate::keyfile::Replace::Yes,
+        )?;
+        crate::keyfile::write(
+            &keys_dir.join("root.key"),
+            &new_root,
+            crate::keyfile::Replace::Yes,
+        )?;
+        save_key_log(&*self.store, &log)?;
+        self.keys.root = new_root;
+        self.keys.next_root = fresh;
+        let len = log.len() as u64;
+        self.trust.add_key_log(log);
+        Ok(len)
+    }
+}
+
+/// The log keys a party ever declared.
+fn log_keys(trust: &TrustStore, party: &PartyId) -> Vec<PublicKey> {
+    trust.key_log(party).map_or_else(Vec::new, |log| {
+        log.records()
+            .iter()
+            .filter(|r| r.purpose == KeyPurpose::Log)
+            .map(|r| r.key)
+            .collect()
+    })
+}
+
+fn restore_witness(
+    me: PartyId,
+    keys: &PartyKeys,
+    trust: &TrustStore,
+    path: &Path,
+) -> Result<Witness, ServiceError> {
+    let notes = super::witness::load_cosigned(path)
+        .map_err(|_| ServiceError::Corrupt("witness checkpoints file"))?;
+    let mut checkpoints = Vec::new();
+    for note in notes {
+        let Ok(c) = Checkpoint::from_note_unverified(&note) else {
+            continue;
+        };
+        let origin = c.origin().to_string();
+        let Some(party) = evidence_party(&origin) else {
+            continue;
+        };
+        if let Some(cp) = log_keys(trust, &party)
+            .iter()
+            .find_map(|k| SignedCheckpoint::verify(&note, &origin, k).ok())
+        {
+            checkpoints.push(cp);
+        }
+    }
+    Witness::restore(
+        &witness_name(&me),
+        SecretKey::from_seed(&keys.log.to_seed()),
+        checkpoints,
+    )
+    .map_err(|_| ServiceError::Corrupt("witness name"))
+}
+
+/// Why a witness would not cosign, and the size it last cosigned for the origin.
+pub(crate) type CosignRefusal = (String, Option<u64>);
+
+impl Core {
+    /// As a witness, cosigns `note` from the node of party `from`; returns the cosignature
+    /// line. The cosigned checkpoint is on disk before this returns.
+    pub(crate) fn cosign(
+        &mut self,
+        from: PartyId,
+        note: &[u8],
+        proof: &[Digest],
+        now: Timestamp,
+    ) -> Result<String, CosignRefusal> {
+        let keys = log_keys(&self.trust, &from);
+        let Some((witness, path)) = self.witness.as_mut() else {
+            return Err(("this node is not a witness".into(), None));
+        };
+        let origin = Checkpoint::from_note_unverified(note)
+            .map_err(|e| (format!("not a checkpoint: {e}"), None))?
+            .origin()
+            .to_string();
+        if evidence_party(&origin) != Some(from) {
+            return Err((
+                "the checkpoint's origin is not the requesting party".into(),
+                None,
+            ));
+        }
+        let size = witness.latest(&origin).map(|c| c.checkpoint().size());
+        let mut reason = String::from("no log key of the party signed the checkpoint");
+        for key in keys {
+            match witness.cosign(note, &key, proof, now) {
+                Ok(c) => {
+                    super::witness::append_cosigned(path, note)
+                        .map_err(|e| (format!("witness storage: {e}"), size))?;
+                    return Ok(c.line());
+                }
+                Err(e) => reason = e.to_string(),
+            }
+        }
+        Err((reason, size))
+    }
+
+    /// The consistency proof of the log from `old` entries to now, and the log's size.
+    pub(crate) fn consistency_from(&self, old: u64) -> Option<Vec<Digest>> {
+        self.evidence
+            .consistency_proof(old, self.evidence.len())
+            .ok()
+    }
+}
+
+/// What an inbound message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inbound {
+    /// It started a session (a proposal received).
+    Started(SessionId),
+    /// It was applied to a session.
+    Applied(SessionId),
+    /// It had been applied before.
+    Duplicate,
+}
+
+/// Why an inbound message was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The session it named, if it decoded.
+    pub session: Option<SessionId>,
+    /// The wire error code sent back.
+    pub code: ErrorCode,
+    /// The reason, for the operator.
+    pub reason: String,
+}
+
+fn refuse(id: SessionId, e: &SessionError) -> Refusal {
+    Refusal {
+        session: Some(id),
+        code: e.code(),
+        reason: e.to_string(),
+    }
+}
+
+/// Seconds since the epoch as the outbox's clock.
+pub(crate) fn unix(t: Timestamp) -> Duration {
+    Duration::from_secs(t.unix())
+}
+
+/// Whether the party is the initiator.
+pub(crate) fn side_name(s: &Session) -> &'static str {
+    match s.side() {
+        Side::Initiator => "initiator",
+        Side::Participant => "participant",
+    }
+}
+
+/// Whether the session has ended.
+pub(crate) fn ended(s: &Session) -> bool {
+    !matches!(s.status(), Status::Open)
+}
+
+impl From<AssembleError> for ServiceError {
+    fn from(e: AssembleError) -> Self {
+        Self::Assemble(e)
+    }
+}

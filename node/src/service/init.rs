@@ -1,0 +1,186 @@
+//! Creating a party: keys, key event log, default seals, the delegate's mandate, the
+//! configuration and the store (what `signet init` does).
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use signet_protocol::attestation::{Attestation, Claims, Delegate, Delegation};
+use signet_protocol::keylog::{KeyDecl, KeyLog};
+use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::registration::Registration;
+use signet_protocol::seal::{SealInfo, SealKind};
+use signet_protocol::{SecretKey, Timestamp};
+
+use super::config::{NodeConfig, PolicyConfig, TokenConfig};
+use super::keys::PartyKeys;
+use super::{ServiceError, random_bytes};
+use crate::keyfile::{self, Replace};
+use crate::store::trust::{save_attestation, save_key_log};
+use crate::store::{SledStore, Store};
+
+/// Purposes the default seal mandate covers.
+pub const DEFAULT_PURPOSES: [&str; 4] = ["procurement", "sales", "services", "general"];
+
+/// What `signet init` is given.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Legal name.
+    pub legal_name: String,
+    /// Unified social credit code (validated).
+    pub registration: String,
+    /// libp2p listen addresses.
+    pub listen: Vec<String>,
+    /// Bootstrap peers.
+    pub bootstrap: Vec<String>,
+    /// HTTP API address.
+    pub api: String,
+    /// Whether the node is a witness.
+    pub witness: bool,
+    /// The trust policy.
+    pub policy: PolicyConfig,
+    /// Where to write the delegate's person key (outside the party directory).
+    pub delegate_key: PathBuf,
+    /// The delegate's name.
+    pub delegate_name: String,
+    /// Mandate validity in days.
+    pub mandate_days: u64,
+}
+
+/// What `signet init` made.
+#[derive(Debug)]
+pub struct Initialised {
+    /// The new party's id.
+    pub party: PartyId,
+    /// The API token with signing scope, shown once (only its SHA-256 is stored).
+    pub sign_token: String,
+    /// A read-only API token, shown once.
+    pub read_token: String,
+}
+
+fn key() -> Result<SecretKey, ServiceError> {
+    Ok(SecretKey::from_seed(&random_bytes()?))
+}
+
+/// A random API token (hex of 32 bytes).
+pub fn new_token() -> Result<String, ServiceError> {
+    Ok(hex::encode(random_bytes()?))
+}
+
+/// SHA-256 of a token, hex: what the configuration stores.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh attestation id.
+pub fn new_attestation_id() -> Result<AttestationId, ServiceError> {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&random_bytes()?[..16]);
+    Ok(AttestationId::from_bytes(id))
+}
+
+/// Creates a party in `dir`, which must not hold one yet.
+pub fn init(
+    dir: &Path,
+    options: &InitOptions,
+    now: Timestamp,
+) -> Result<Initialised, ServiceError> {
+    let registration = Registration::uscc(&options.registration)
+        .map_err(|e| ServiceError::Usage(format!("registration number: {e}")))?;
+    if dir.join(super::config::CONFIG_FILE).exists() {
+        return Err(ServiceError::Usage(format!(
+            "{} already holds a party",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ServiceError::Usage(format!("{}: {e}", dir.display())))?;
+    let keys = PartyKeys {
+        root: key()?,
+        next_root: key()?,
+        node: key()?,
+        attest: key()?,
+        log: key()?,
+        contract_seal: key()?,
+        company_seal: key()?,
+    };
+    let delegate = key()?;
+    let decls = vec![
+        KeyDecl::node(keys.node.public_key()),
+        KeyDecl::attest(keys.attest.public_key()),
+        KeyDecl::log(keys.log.public_key()),
+        KeyDecl::seal(
+            keys.contract_seal.public_key(),
+            SealInfo {
+                kind: SealKind::Contract,
+                name: format!("{} contract seal", options.legal_name),
+                image: None,
+            },
+        ),
+        KeyDecl::seal(
+            keys.company_seal.public_key(),
+            SealInfo {
+                kind: SealKind::Company,
+                name: format!("{} company seal", options.legal_name),
+                image: None,
+            },
+        ),
+    ];
+    let log = KeyLog::incept(&keys.root, &keys.next_root.public_key(), decls, now)
+        .map_err(|e| ServiceError::Usage(e.to_string()))?;
+    let party = log.party();
+    let mandate = Attestation {
+        id: new_attestation_id()?,
+        issuer: party,
+        subject: party,
+        issued_at: now,
+        valid_from: now,
+        valid_until: now.plus(options.mandate_days.max(1) * 86_400),
+        claims: Claims::Delegation(Delegation {
+            delegate: Delegate {
+                name: options.delegate_name.clone(),
+                key: delegate.public_key(),
+            },
+            seals: vec![keys.contract_seal.public_key()],
+            purposes: DEFAULT_PURPOSES.iter().map(|p| p.to_string()).collect(),
+            value_cap: None,
+            counterparties: None,
+        }),
+    }
+    .issue(&keys.attest, &log)
+    .map_err(|e| ServiceError::Usage(e.to_string()))?;
+    keyfile::write(&options.delegate_key, &delegate, Replace::No)?;
+    keys.save(&dir.join("keys"), Replace::No)?;
+    let store = SledStore::open(dir.join("store"))?;
+    save_key_log(&store as &dyn Store, &log)?;
+    save_attestation(&store as &dyn Store, &mandate)?;
+    drop(store);
+    let sign_token = new_token()?;
+    let read_token = new_token()?;
+    let config = NodeConfig {
+        party: party.to_string(),
+        legal_name: options.legal_name.clone(),
+        registration: registration.number().to_string(),
+        listen: options.listen.clone(),
+        bootstrap: options.bootstrap.clone(),
+        api: options.api.clone(),
+        witness: options.witness,
+        tokens: vec![
+            TokenConfig {
+                sha256: token_hash(&sign_token),
+                scope: "sign".into(),
+            },
+            TokenConfig {
+                sha256: token_hash(&read_token),
+                scope: "read".into(),
+            },
+        ],
+        webhooks: vec![],
+        policy: options.policy.clone(),
+    };
+    config.save(dir)?;
+    Ok(Initialised {
+        party,
+        sign_token,
+        read_token,
+    })
+}

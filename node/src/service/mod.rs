@@ -1,0 +1,1086 @@
+//! The node service: one party's node, tying the protocol's sessions to storage, the outbox
+//! and the network.
+//!
+//! A [`Service`] owns the party's keys (from `DIR/keys`), its configuration, its store, trust
+//! store and policy, its sessions, its evidence log, its outbox and, once started, a network
+//! [`Client`]. [`Service::start`] runs three tasks until the shutdown signal:
+//!
+//! - **inbound**: each session message from an authenticated peer is decoded and routed to
+//!   its session (or starts one when it is a proposal), persisted, and only then acknowledged
+//!   on the wire; a refusal is answered with the protocol's wire error code;
+//! - **outbox**: due messages go to their recipients, with exponential backoff and jitter
+//!   on failure (real clock); a counterparty offline for a while gets everything when it
+//!   returns, and the sessions' duplicate detection makes the at-least-once delivery
+//!   exactly-once in effect. A message the recipient *refuses* is dropped (logged): resending
+//!   the same signed bytes cannot change the verdict;
+//! - **documents**: a participant fetches a new session's documents from the initiator,
+//!   chunk by chunk, each digest-checked; only a session's participants may fetch its
+//!   documents from this node (the `/signet/doc/1` access hook reads the sessions).
+//!
+//! Sessions persist as journals of their inputs and are rebuilt by replay (see
+//! [`journal`]). Every session event is appended to the evidence log.
+//!
+//! A node configured as a witness cosigns other parties' checkpoints over `/signet/msg/1`
+//! (see [`witness`]).
+//!
+//! Session events also go to the configured webhooks (see [`webhook`]).
+//!
+//! Not built yet: gossip of attestations and key logs (they are imported explicitly).
+
+pub mod config;
+mod core;
+pub use self::core::Refusal;
+pub mod init;
+pub mod journal;
+pub mod keys;
+pub mod metrics;
+pub mod webhook;
+pub mod witness;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use signet_protocol::attestation::{
+    AssuranceLevel, Attestation, Claims, IdentityClaims, Revocation, RevocationReason,
+    RevocationTarget, VerificationMethod,
+};
+use signet_protocol::bundle::AssembleError;
+use signet_protocol::cose::Signed;
+use signet_protocol::error::ErrorCode;
+use signet_protocol::evidence::note::SignedNote;
+use signet_protocol::evidence::{Cosignature, SignedCheckpoint, witness_name};
+use signet_protocol::party::AttestationId;
+use signet_protocol::party::PartyId;
+use signet_protocol::registration::Registration;
+use signet_protocol::seal::SealKind;
+use signet_protocol::session::{
+    ActionError, DocumentRef, EvidenceRequirements, Participant, Proposal, Role, SessionError,
+    SessionId,
+};
+use signet_protocol::{Digest, SecretKey, Timestamp};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+
+use self::config::{ConfigError, NodeConfig};
+use self::core::{Core, Inbound};
+use self::journal::{CorruptJournal, Input};
+use self::keys::PartyKeys;
+use self::metrics::Metrics;
+use self::witness::WitnessMessage;
+use crate::keyfile::KeyFileError;
+use crate::net::{
+    self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, Validation, msg,
+};
+use crate::outbox::OutboxError;
+use crate::store::trust::TrustDataError;
+use crate::store::{SledStore, Store, StoreError, put_document};
+
+/// Why a service operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The store failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The outbox refused.
+    #[error("outbox: {0}")]
+    Outbox(#[from] OutboxError),
+    /// Stored key logs or attestations are invalid.
+    #[error("trust data: {0}")]
+    Trust(#[from] TrustDataError),
+    /// A key file could not be read.
+    #[error("{0}")]
+    KeyFile(#[from] KeyFileError),
+    /// The configuration is unusable.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The protocol refused the action (the caller's request cannot be done).
+    #[error("{0}")]
+    Action(#[from] ActionError),
+    /// A journalled message no longer replays.
+    #[error("replay: {0}")]
+    Replay(SessionError),
+    /// A stored journal is corrupt.
+    #[error("{0}")]
+    Journal(#[from] CorruptJournal),
+    /// Stored state is inconsistent.
+    #[error("corrupt state: {0}")]
+    Corrupt(&'static str),
+    /// No such session.
+    #[error("no session {0}")]
+    UnknownSession(SessionId),
+    /// A document of the session has not arrived yet.
+    #[error("document {0} has not been fetched yet")]
+    DocumentsMissing(Digest),
+    /// No valid seal mandate covers the delegate's key.
+    #[error("no valid seal mandate of this party covers the delegate's key and the seal")]
+    NoMandate,
+    /// The bundle cannot be built.
+    #[error("bundle: {0}")]
+    Assemble(AssembleError),
+    /// The network failed.
+    #[error("network: {0}")]
+    Net(#[from] NetError),
+    /// The request is invalid.
+    #[error("{0}")]
+    Usage(String),
+    /// The service is not running.
+    #[error("the node is not started")]
+    NotStarted,
+    /// A background task failed.
+    #[error("internal: {0}")]
+    Internal(&'static str),
+}
+
+/// The current time from the system clock.
+pub fn now() -> Timestamp {
+    Timestamp::from_unix(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+/// How many recent refusals [`Service::refusals`] keeps.
+pub const MAX_REFUSALS_KEPT: usize = 256;
+
+/// Who may fetch which document: (session, participants, documents).
+type Access = Arc<RwLock<BTreeMap<SessionId, (Vec<PartyId>, Vec<Digest>)>>>;
+
+/// A participant to add to a new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewParticipant {
+    /// The party.
+    pub party: PartyId,
+    /// Signer or approver.
+    pub role: Role,
+    /// Routing order: lower groups act first; equal orders act in parallel.
+    pub order: u32,
+}
+
+/// Where a new document's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// A file, streamed in.
+    Path(PathBuf),
+    /// Bytes already in memory (an API upload).
+    Bytes(Vec<u8>),
+}
+
+/// A document to attach to a new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Its content.
+    pub source: DocumentSource,
+}
+
+/// A new session's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Title.
+    pub title: String,
+    /// Purpose, matched against seal mandates.
+    pub purpose: String,
+    /// Participants.
+    pub participants: Vec<NewParticipant>,
+    /// Documents.
+    pub documents: Vec<NewDocument>,
+    /// Days until the deadline.
+    pub deadline_days: u64,
+    /// Witnesses whose cosignature every party's evidence must carry.
+    pub witnesses: Vec<PartyId>,
+}
+
+/// A session as shown to operators.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionSummary {
+    /// Session id (hex).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Status name.
+    pub status: String,
+    /// `initiator` or `participant`.
+    pub side: String,
+    /// The initiator's party id.
+    pub initiator: String,
+    /// Parties whose action is awaited.
+    pub waiting_for: Vec<String>,
+    /// Parties that signed or approved.
+    pub acted: Vec<String>,
+    /// Documents (digest hex).
+    pub documents: Vec<String>,
+    /// Parties whose evidence about the session this node holds.
+    pub evidence_from: Vec<String>,
+}
+
+/// One party's node. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Service {
+    dir: PathBuf,
+    config: NodeConfig,
+    me: PartyId,
+    core: Mutex<Core>,
+    store: Arc<dyn Store>,
+    access: Access,
+    client: OnceLock<Client>,
+    wake: Notify,
+    metrics: Metrics,
+    /// Cosign requests awaiting the witness's answer, by the note's digest.
+    pending: Mutex<BTreeMap<Digest, oneshot::Sender<WitnessMessage>>>,
+    /// The latest inbound refusals (at most [`MAX_REFUSALS_KEPT`]).
+    refusals: Mutex<std::collections::VecDeque<Refusal>>,
+    /// The size each witness last cosigned for this party's log, as far as this node knows.
+    witnessed: Mutex<BTreeMap<PartyId, u64>>,
+}
+
+impl Service {
+    /// Opens the party directory `dir` (see [`config`]): reads the configuration and keys,
+    /// opens the store and rebuilds trust, sessions, evidence and outbox from it.
+    pub fn open(dir: &Path) -> Result<Arc<Self>, ServiceError> {
+        let config = NodeConfig::load(dir)?;
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.join("store"))?);
+        Self::with_store(dir, config, store)
+    }
+
+    /// Like [`Service::open`], with the store given.
+    pub fn with_store(
+        dir: &Path,
+        config: NodeConfig,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<Self>, ServiceError> {
+        let me = config.party_id()?;
+        let keys = PartyKeys::load(&dir.join("keys"))?;
+        let policy = config.trust_policy()?;
+        let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
+        let mut core = Core::open(me, keys, policy, store.clone(), witness_file)?;
+        core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
+        let access: Access = Arc::default();
+        {
+            let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
+            for (id, t) in &core.sessions {
+                let p = t.session.proposal().payload();
+                map.insert(*id, (p.parties(), p.document_digests()));
+            }
+        }
+        tracing::info!(party = %me, sessions = core.sessions.len(), evidence = core.evidence.len(), outbox = core.outbox.len(), "node opened");
+        Ok(Arc::new(Self {
+            dir: dir.to_path_buf(),
+            config,
+            me,
+            core: Mutex::new(core),
+            store,
+            access,
+            client: OnceLock::new(),
+            wake: Notify::new(),
+            metrics: Metrics::default(),
+            pending: Mutex::default(),
+            refusals: Mutex::default(),
+            witnessed: Mutex::default(),
+        }))
+    }
+
+    /// This party's id.
+    pub fn party(&self) -> PartyId {
+        self.me
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The party directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn core(&self) -> Result<MutexGuard<'_, Core>, ServiceError> {
+        // A poisoned lock means a panic mid-operation; refuse rather than use torn state.
+        self.core
+            .lock()
+            .map_err(|_| ServiceError::Internal("state lock poisoned"))
+    }
+
+    fn note_access(&self, id: SessionId) -> Result<(), ServiceError> {
+        let core = self.core()?;
+        if let Some(t) = core.sessions.get(&id) {
+            let p = t.session.proposal().payload();
+            self.access
+                .write()
+                .map_err(|_| ServiceError::Internal("lock"))?
+                .insert(id, (p.parties(), p.document_digests()));
+        }
+        Ok(())
+    }
+
+    // ---- operations ----
+
+    /// Creates a session: stores its documents (streamed, chunked) and proposes it to the
+    /// participants. Returns its id.
+    pub fn create_session(&self, new: NewSession) -> Result<SessionId, ServiceError> {
+        let now = now();
+        let mut documents = Vec::new();
+        for d in &new.documents {
+            let (digest, manifest) = match &d.source {
+                DocumentSource::Path(path) => {
+                    let mut file = std::fs::File::open(path).map_err(|e| {
+                        ServiceError::Usage(format!("document {}: {e}", path.display()))
+                    })?;
+                    put_document(&*self.store, &mut file)?
+                }
+                DocumentSource::Bytes(bytes) => put_document(&*self.store, &mut &bytes[..])?,
+            };
+            documents.push(DocumentRef {
+                name: d.name.clone(),
+                media_type: d.media_type.clone(),
+                size: manifest.len(),
+                digest,
+            });
+        }
+        let proposal = Proposal {
+            session: SessionId::from_bytes(random_bytes()?),
+            revision: 0,
+            initiator: self.me,
+            title: new.title,
+            documents,
+            participants: new
+                .participants
+                .iter()
+                .map(|p| Participant {
+                    party: p.party,
+                    role: p.role,
+                    order: p.order,
+                    seal_kind: (p.role == Role::Signer).then_some(SealKind::Contract),
+                })
+                .collect(),
+            purpose: new.purpose,
+            value: None,
+            deadline: now.plus(new.deadline_days.max(1) * 86_400),
+            evidence: EvidenceRequirements {
+                min_cosignatures: new.witnesses.len().try_into().unwrap_or(u8::MAX).into(),
+                witnesses: new.witnesses,
+            },
+            created_at: now,
+        };
+        let id = self.core()?.propose(proposal, now)?;
+        self.note_access(id)?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Every session, as summaries.
+    pub fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError> {
+        let core = self.core()?;
+        Ok(core
+            .sessions
+            .keys()
+            .filter_map(|id| summary(&core, id))
+            .collect())
+    }
+
+    /// One session.
+    pub fn session(&self, id: SessionId) -> Result<SessionSummary, ServiceError> {
+        let core = self.core()?;
+        summary(&core, &id).ok_or(ServiceError::UnknownSession(id))
+    }
+
+    fn act(&self, id: SessionId, input: Input) -> Result<(), ServiceError> {
+        self.core()?.act(id, input, now())?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Acknowledges receipt of a proposal.
+    pub fn acknowledge(&self, id: SessionId) -> Result<(), ServiceError> {
+        self.act(id, Input::Acknowledge)
+    }
+
+    /// Approves (as an approver).
+    pub fn approve(&self, id: SessionId) -> Result<(), ServiceError> {
+        self.act(id, Input::Approve)
+    }
+
+    /// Declines, with a reason.
+    pub fn decline(&self, id: SessionId, reason: &str) -> Result<(), ServiceError> {
+        self.act(id, Input::Decline(reason.to_string()))
+    }
+
+    /// Cancels (as the initiator), with a reason.
+    pub fn cancel(&self, id: SessionId, reason: &str) -> Result<(), ServiceError> {
+        self.act(id, Input::Cancel(reason.to_string()))
+    }
+
+    /// Reminds the awaited parties.
+    pub fn remind(&self, id: SessionId, note: &str) -> Result<(), ServiceError> {
+        self.act(id, Input::Remind(note.to_string()))
+    }
+
+    /// Signs: `delegate` is the person's key, given per call and never stored.
+    pub fn sign(&self, id: SessionId, delegate: &SecretKey) -> Result<(), ServiceError> {
+        self.core()?.sign(id, delegate, now())?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Shares this party's evidence about a completed session with the other parties,
+    /// under a fresh checkpoint of the evidence log (not cosigned: see the module docs).
+    pub fn share_evidence(&self, id: SessionId) -> Result<(), ServiceError> {
+        let mut core = self.core()?;
+        let checkpoint = core.checkpoint();
+        core.share_evidence(id, &checkpoint, now())?;
+        drop(core);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// A signed checkpoint of the evidence log (C2SP note text).
+    pub fn checkpoint(&self) -> Result<String, ServiceError> {
+        let core = self.core()?;
+        String::from_utf8(core.checkpoint().to_bytes())
+            .map_err(|_| ServiceError::Internal("checkpoint note is UTF-8"))
+    }
+
+    /// The bundle of a completed session (encoded).
+    pub fn export_bundle(&self, id: SessionId) -> Result<Vec<u8>, ServiceError> {
+        self.core()?.bundle(id)
+    }
+
+    /// Imports a party's key log (its events).
+    pub fn import_key_log(&self, events: &[Vec<u8>]) -> Result<PartyId, ServiceError> {
+        let party = self.core()?.import_key_log(events)?;
+        self.refresh_directory();
+        Ok(party)
+    }
+
+    /// Imports an attestation.
+    pub fn import_attestation(&self, bytes: &[u8]) -> Result<Signed<Attestation>, ServiceError> {
+        self.core()?.import_attestation(bytes)
+    }
+
+    /// Attests `subject`'s identity (real-name verification done by this party's staff),
+    /// valid for `days`.
+    pub fn attest_identity(
+        &self,
+        subject: PartyId,
+        legal_name: &str,
+        registration: &str,
+        representative: &str,
+        days: u64,
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let registration = Registration::uscc(registration)
+            .map_err(|e| ServiceError::Usage(format!("registration number: {e}")))?;
+        let claims = Claims::Identity(IdentityClaims {
+            legal_name: legal_name.to_string(),
+            registration,
+            jurisdiction: "CN".into(),
+            legal_representative: representative.to_string(),
+            method: VerificationMethod::BankTransfer,
+            assurance: AssuranceLevel::High,
+        });
+        self.core()?.issue(subject, claims, days, now())
+    }
+
+    /// Revokes one of this party's attestations, effective now.
+    pub fn revoke(&self, id: AttestationId) -> Result<Signed<Attestation>, ServiceError> {
+        let now = now();
+        let claims = Claims::Revocation(Revocation {
+            target: RevocationTarget::Attestation(id),
+            effective: now,
+            reason: RevocationReason::PrivilegeWithdrawn,
+        });
+        let me = self.me;
+        self.core()?.issue(me, claims, 3650, now)
+    }
+
+    /// Rotates the party's root key (pre-rotation: the committed next key takes over and a
+    /// fresh next key is committed). Returns the key log's new length. Counterparties need
+    /// the new key log (`own_key_log`) before they accept attestations signed after it.
+    pub fn rotate_root(&self) -> Result<u64, ServiceError> {
+        self.core()?.rotate_root(&self.dir.join("keys"), now())
+    }
+
+    /// This party's key log events (for others to import).
+    pub fn own_key_log(&self) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let core = self.core()?;
+        let log = core
+            .trust
+            .key_log(&self.me)
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        Ok(log.event_bytes().map(<[u8]>::to_vec).collect())
+    }
+
+    /// Every attestation known, as signed bytes.
+    pub fn attestations(&self) -> Result<Vec<Signed<Attestation>>, ServiceError> {
+        Ok(self.core()?.trust.attestations().to_vec())
+    }
+
+    /// Messages queued for delivery.
+    pub fn outbox_len(&self) -> Result<usize, ServiceError> {
+        Ok(self.core()?.outbox.len())
+    }
+
+    /// Evidence-log size.
+    pub fn evidence_len(&self) -> Result<u64, ServiceError> {
+        Ok(self.core()?.evidence.len())
+    }
+
+    /// The latest inbound messages refused, oldest first.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.refusals
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The node's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Session counts by status name.
+    pub fn sessions_by_status(&self) -> Result<BTreeMap<String, u64>, ServiceError> {
+        let core = self.core()?;
+        let mut out = BTreeMap::new();
+        for t in core.sessions.values() {
+            *out.entry(t.session.status().name().to_string())
+                .or_default() += 1;
+        }
+        Ok(out)
+    }
+
+    /// The network client, once started.
+    pub fn client(&self) -> Result<&Client, ServiceError> {
+        self.client.get().ok_or(ServiceError::NotStarted)
+    }
+
+    fn refresh_directory(&self) {
+        let Some(client) = self.client.get() else {
+            return;
+        };
+        let directory = match self.core() {
+            Ok(core) => PeerDirectory::from_trust_store(&core.trust, now()),
+            Err(_) => return,
+        };
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.set_directory(directory).await {
+                tracing::warn!(error = %e, "could not update the peer directory");
+            }
+        });
+    }
+
+    // ---- running ----
+
+    /// Starts the network and the service's tasks; they run until `shutdown` turns true.
+    /// Returns the addresses listened on.
+    pub async fn start(
+        self: &Arc<Self>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Vec<Multiaddr>, ServiceError> {
+        let node_key = SecretKey::from_seed(&self.core()?.keys.node.to_seed());
+        let access = self.access.clone();
+        let hooks = Hooks {
+            store: self.store.clone(),
+            documents: Arc::new(
+                move |party: &PartyId, session: &SessionId, digest: &Digest| {
+                    access.read().is_ok_and(|m| {
+                        m.get(session).is_some_and(|(parties, docs)| {
+                            parties.contains(party) && docs.contains(digest)
+                        })
+                    })
+                },
+            ),
+            gossip: Arc::new(|_: net::Topic, _: &[u8]| Validation::Ignore),
+        };
+        let (client, events, event_loop) =
+            net::new(&node_key, self.me, net::Config::default(), hooks)?;
+        tokio::spawn(event_loop.run());
+        let directory = PeerDirectory::from_trust_store(&self.core()?.trust, now());
+        client.set_directory(directory).await?;
+        let mut listening = Vec::new();
+        for a in &self.config.listen {
+            let address: Multiaddr = a
+                .parse()
+                .map_err(|_| ServiceError::Usage(format!("listen address {a:?}")))?;
+            listening.push(client.listen(address).await?);
+        }
+        for b in &self.config.bootstrap {
+            self.add_peer_address(&client, b).await?;
+        }
+        self.client
+            .set(client.clone())
+            .map_err(|_| ServiceError::Usage("the node is started already".into()))?;
+        let (fetch_tx, fetch_rx) = mpsc::channel(256);
+        // Participant sessions whose documents are not all here yet.
+        for (initiator, id, digest) in self.missing_documents()? {
+            let _ = fetch_tx.try_send((initiator, id, digest));
+        }
+        tokio::spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()));
+        tokio::spawn(self.clone().outbox_loop(shutdown.clone()));
+        tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()));
+        if !self.config.webhooks.is_empty() {
+            tokio::spawn(self.clone().webhook_loop(shutdown));
+        }
+        Ok(listening)
+    }
+
+    /// Adds a peer's address (a multiaddress ending in `/p2p/<peer id>`).
+    pub async fn add_peer(&self, address: &str) -> Result<(), ServiceError> {
+        let client = self.client()?.clone();
+        self.add_peer_address(&client, address).await
+    }
+
+    async fn add_peer_address(&self, client: &Client, address: &str) -> Result<(), ServiceError> {
+        let addr: Multiaddr = address
+            .parse()
+            .map_err(|_| ServiceError::Usage(format!("peer address {address:?}")))?;
+        let peer = addr
+            .iter()
+            .find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                ServiceError::Usage(format!("peer address {address:?} lacks /p2p/<peer id>"))
+            })?;
+        client.add_address(peer, addr).await?;
+        Ok(())
+    }
+
+    /// Handles a witness message from `party`'s node.
+    async fn witness_inbound(self: &Arc<Self>, party: PartyId, bytes: &[u8]) -> msg::Response {
+        let Some(message) = WitnessMessage::decode(bytes) else {
+            tracing::warn!(from = %party, "malformed witness message refused");
+            self.metrics.refused(ErrorCode::Malformed);
+            return msg::Response::Refused(ErrorCode::Malformed);
+        };
+        match message {
+            WitnessMessage::Request { note, proof } => {
+                if !self.config.witness {
+                    self.metrics.refused(ErrorCode::Unsupported);
+                    return msg::Response::Refused(ErrorCode::Unsupported);
+                }
+                let this = self.clone();
+                let n = note.clone();
+                let answer = tokio::task::spawn_blocking(move || {
+                    let mut core = this.core().map_err(|_| ("internal".to_string(), None))?;
+                    core.cosign(party, &n, &proof, now())
+                })
+                .await;
+                let reply = match answer {
+                    Ok(Ok(line)) => {
+                        tracing::info!(for_party = %party, "checkpoint cosigned");
+                        WitnessMessage::Cosigned { note, line }
+                    }
+                    Ok(Err((reason, size))) => {
+                        tracing::warn!(for_party = %party, %reason, "cosign refused");
+                        WitnessMessage::Refused { note, reason, size }
+                    }
+                    Err(_) => return msg::Response::Refused(ErrorCode::Indeterminate),
+                };
+                if let Some(client) = self.client.get() {
+                    let client = client.clone();
+                    tokio::spawn(async move {
+                        // Not queued durably: a lost answer makes the requester ask again.
+                        if let Err(e) = client.send_message(party, reply.encode()).await {
+                            tracing::warn!(to = %party, error = %e, "could not send the cosignature");
+                        }
+                    });
+                }
+                msg::Response::Accepted
+            }
+            WitnessMessage::Cosigned { ref note, .. }
+            | WitnessMessage::Refused { ref note, .. } => {
+                let waiting = self
+                    .pending
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&Digest::of(note)));
+                match waiting {
+                    Some(tx) => {
+                        let _ = tx.send(message);
+                        msg::Response::Accepted
+                    }
+                    None => {
+                        tracing::warn!(from = %party, "unsolicited witness answer ignored");
+                        msg::Response::Refused(ErrorCode::NotAllowed)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A checkpoint of the evidence log now, cosigned by `witness` over the network.
+    pub async fn cosigned_checkpoint(
+        &self,
+        witness: PartyId,
+    ) -> Result<SignedCheckpoint, ServiceError> {
+        let client = self.client()?.clone();
+        let mut old = self
+            .witnessed
+            .lock()
+            .map_err(|_| ServiceError::Internal("lock"))?
+            .get(&witness)
+            .copied()
+            .unwrap_or(0);
+        for _ in 0..2 {
+            let (mut checkpoint, proof) = {
+                let core = self.core()?;
+                let checkpoint = core.checkpoint();
+                let proof = core
+                    .consistency_from(old.min(checkpoint.checkpoint().size()))
+                    .ok_or(ServiceError::Internal("consistency proof"))?;
+                (checkpoint, proof)
+            };
+            let note = checkpoint.to_bytes();
+            let (tx, rx) = oneshot::channel();
+            self.pending
+                .lock()
+                .map_err(|_| ServiceError::Internal("lock"))?
+                .insert(Digest::of(&note), tx);
+            let request = WitnessMessage::Request {
+                note: note.clone(),
+                proof,
+            };
+            client.send_message(witness, request.encode()).await?;
+            let answer = tokio::time::timeout(Duration::from_secs(10), rx)
+                .await
+                .map_err(|_| ServiceError::Usage("the witness did not answer in 10 s".into()))?
+                .map_err(|_| ServiceError::Internal("witness answer dropped"))?;
+            match answer {
+                WitnessMessage::Cosigned { line, .. } => {
+                    let mut text = note.clone();
+                    text.extend_from_slice(line.as_bytes());
+                    if !line.ends_with('\n') {
+                        text.push(b'\n');
+                    }
+                    let parsed = SignedNote::parse(&text)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    let name = witness_name(&witness);
+                    let signature = parsed
+                        .signatures()
+                        .iter()
+                        .find(|s| s.name() == name)
+                        .ok_or_else(|| {
+                            ServiceError::Usage("the witness answered with another name".into())
+                        })?;
+                    let cosignature = Cosignature::from_note_signature(signature)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    checkpoint
+                        .add_cosignature(&cosignature)
+                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
+                    self.witnessed
+                        .lock()
+                        .map_err(|_| ServiceError::Internal("lock"))?
+                        .insert(witness, checkpoint.checkpoint().size());
+                    return Ok(checkpoint);
+                }
+                WitnessMessage::Refused {
+                    reason,
+                    size: Some(size),
+                    ..
+                } if size != old => {
+                    tracing::info!(%reason, size, "the witness knows another size; asking again");
+                    old = size;
+                }
+                WitnessMessage::Refused { reason, .. } => {
+                    return Err(ServiceError::Usage(format!(
+                        "the witness refused: {reason}"
+                    )));
+                }
+                WitnessMessage::Request { .. } => {
+                    return Err(ServiceError::Usage(
+                        "the witness answered with a request".into(),
+                    ));
+                }
+            }
+        }
+        Err(ServiceError::Usage("the witness refused twice".into()))
+    }
+
+    /// Shares this party's evidence about a completed session with the other parties, under
+    /// a checkpoint cosigned by `witness` (over the network).
+    pub async fn share_witnessed_evidence(
+        &self,
+        id: SessionId,
+        witness: PartyId,
+    ) -> Result<(), ServiceError> {
+        let checkpoint = self.cosigned_checkpoint(witness).await?;
+        self.core()?.share_evidence(id, &checkpoint, now())?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn missing_documents(&self) -> Result<Vec<(PartyId, SessionId, Digest)>, ServiceError> {
+        let core = self.core()?;
+        let mut out = Vec::new();
+        for (id, t) in &core.sessions {
+            let p = t.session.proposal().payload();
+            if p.initiator == self.me || self::core::ended(&t.session) {
+                continue;
+            }
+            for d in p.document_digests() {
+                if self.store.manifest(&d)?.is_none() {
+                    out.push((p.initiator, *id, d));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn inbound(
+        self: Arc<Self>,
+        mut events: mpsc::Receiver<NetEvent>,
+        fetch: mpsc::Sender<(PartyId, SessionId, Digest)>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                e = events.recv() => match e { Some(e) => e, None => break },
+            };
+            let NetEvent::Message {
+                party,
+                bytes,
+                responder,
+                ..
+            } = event
+            else {
+                continue;
+            };
+            if bytes.starts_with(witness::PREFIX) {
+                let response = self.witness_inbound(party, &bytes).await;
+                responder.respond(response);
+                continue;
+            }
+            let this = self.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut core = this.core().map_err(|e| Refusal {
+                    session: None,
+                    code: ErrorCode::Indeterminate,
+                    reason: e.to_string(),
+                })?;
+                core.handle_inbound(&bytes, now())
+            })
+            .await;
+            let response = match result {
+                Ok(Ok(inbound)) => {
+                    tracing::debug!(from = %party, ?inbound, "message accepted");
+                    if let Inbound::Started(id) = inbound {
+                        let _ = self.note_access(id);
+                        if let Ok(missing) = self.missing_documents() {
+                            for m in missing.into_iter().filter(|m| m.1 == id) {
+                                if fetch.try_send(m).is_err() {
+                                    tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
+                                }
+                            }
+                        }
+                    }
+                    self.wake.notify_one();
+                    Metrics::count(&self.metrics.messages_in);
+                    msg::Response::Accepted
+                }
+                Ok(Err(refusal)) => {
+                    let code = refusal.code;
+                    tracing::warn!(from = %party, code = code.name(), reason = %refusal.reason, "message refused");
+                    self.metrics.refused(code);
+                    if let Ok(mut kept) = self.refusals.lock() {
+                        if kept.len() >= MAX_REFUSALS_KEPT {
+                            kept.pop_front();
+                        }
+                        kept.push_back(refusal);
+                    }
+                    msg::Response::Refused(code)
+                }
+                Err(_) => continue, // the task panicked: leave unanswered, the sender retries
+            };
+            responder.respond(response);
+        }
+    }
+
+    async fn outbox_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut rng = Jitter::seeded();
+        loop {
+            let next = self.core().ok().and_then(|c| c.outbox.next_due());
+            let now_d = wall();
+            let wait = next
+                .map_or(Duration::from_secs(1), |due| due.saturating_sub(now_d))
+                .min(Duration::from_secs(1));
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let Some(client) = self.client.get() else {
+                continue;
+            };
+            let due = match self.core().and_then(|mut c| Ok(c.outbox.due(wall(), 64)?)) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox");
+                    continue;
+                }
+            };
+            let sends = due.into_iter().map(|attempt| {
+                let client = client.clone();
+                async move {
+                    let r = client
+                        .send_message(attempt.key.recipient, attempt.message.clone())
+                        .await;
+                    (attempt, r)
+                }
+            });
+            for (attempt, result) in futures::future::join_all(sends).await {
+                let Ok(mut core) = self.core() else { break };
+                let outcome = match result {
+                    Ok(()) => {
+                        Metrics::count(&self.metrics.messages_out);
+                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                    }
+                    Err(NetError::Refused(code)) => {
+                        tracing::warn!(to = %attempt.key.recipient, ?code, "message refused by its recipient; dropped");
+                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                    }
+                    Err(e) => {
+                        Metrics::count(&self.metrics.delivery_failures);
+                        tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
+                        core.outbox
+                            .failed(&attempt.key, wall(), &mut rng)
+                            .map(|_| ())
+                    }
+                };
+                if let Err(e) = outcome {
+                    tracing::error!(error = %e, "outbox");
+                }
+            }
+        }
+    }
+
+    async fn webhook_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            let hooks = self.config.webhooks.clone();
+            let secret_of = move |url: &str| {
+                hooks
+                    .iter()
+                    .find(|w| w.url == url)
+                    .map(|w| w.secret.clone())
+            };
+            let now_ms = u64::try_from(wall().as_millis()).unwrap_or(u64::MAX);
+            webhook::run_due(&*self.store, &secret_of, now_ms).await;
+        }
+    }
+
+    /// The webhook delivery log, oldest first.
+    pub fn webhook_deliveries(&self) -> Result<Vec<webhook::Delivery>, ServiceError> {
+        Ok(webhook::deliveries(&*self.store)?)
+    }
+
+    async fn fetch_loop(
+        self: Arc<Self>,
+        mut requests: mpsc::Receiver<(PartyId, SessionId, Digest)>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            let (from, id, digest) = tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                r = requests.recv() => match r { Some(r) => r, None => break },
+            };
+            let Some(client) = self.client.get() else {
+                continue;
+            };
+            let mut delay = Duration::from_millis(200);
+            for _ in 0..10 {
+                match client.fetch_document(from, id, digest, &*self.store).await {
+                    Ok(_) => {
+                        tracing::info!(session = %id, document = %digest, "document fetched and checked");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(session = %id, error = %e, "document fetch failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn summary(core: &Core, id: &SessionId) -> Option<SessionSummary> {
+    let t = core.sessions.get(id)?;
+    let s = &t.session;
+    let p = s.proposal().payload();
+    Some(SessionSummary {
+        id: id.to_string(),
+        title: p.title.clone(),
+        status: s.status().name().to_string(),
+        side: self::core::side_name(s).to_string(),
+        initiator: p.initiator.to_string(),
+        waiting_for: s.waiting_for().iter().map(ToString::to_string).collect(),
+        acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
+        documents: p.document_digests().iter().map(Digest::to_hex).collect(),
+        evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
+    })
+}
+
+/// The wall clock as the outbox's clock.
+fn wall() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// 32 random bytes from the operating system.
+pub fn random_bytes() -> Result<[u8; 32], ServiceError> {
+    use std::io::Read;
+    let mut out = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut out))
+        .map_err(|_| ServiceError::Internal("the system random source"))?;
+    Ok(out)
+}
+
+/// Retry jitter (not secret): a xorshift generator seeded from the clock.
+struct Jitter(u64);
+
+impl Jitter {
+    fn seeded() -> Self {
+        Self(u64::try_from(wall().as_nanos() & u128::from(u64::MAX)).unwrap_or(1) | 1)
+    }
+}
+
+impl rand_core::TryRng for Jitter {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        Ok(x)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.try_next_u64()?.to_be_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}

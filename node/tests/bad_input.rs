@@ -1,0 +1,136 @@
+//! Bad input from authenticated peers: refused with the protocol's wire error code, nothing
+//! stored, and the node keeps serving. Documents go only to a session's participants.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use signet_node::net::NetError;
+use signet_node::service::witness::{PREFIX, WitnessMessage};
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
+use signet_protocol::Digest;
+use signet_protocol::error::ErrorCode;
+use signet_protocol::session::Role;
+use support::{create, federate, start, until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let (o_dir, o_key) = create(root.path(), "Outsider", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    let outsider = start("Outsider", &o_dir, &o_key).await;
+    federate(&ca, &[&brand, &supplier, &outsider]).await;
+
+    let document = vec![3u8; 100_000];
+    let id = brand
+        .service
+        .create_session(NewSession {
+            title: "Private".into(),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: supplier.party(),
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "p.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(document.clone()),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    until("the supplier has the proposal", || {
+        supplier.service.session(id).is_ok()
+    })
+    .await;
+    let evidence = brand.service.evidence_len().unwrap();
+    let sessions = brand.service.sessions().unwrap().len();
+
+    let client = supplier.service.client().unwrap();
+    let refused = |r: Result<(), NetError>| match r {
+        Err(NetError::Refused(code)) => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    // Not CBOR at all; truncated COSE; a malformed witness message.
+    assert_eq!(
+        refused(client.send_message(brand.party(), b"hello".to_vec()).await),
+        ErrorCode::Malformed
+    );
+    assert_eq!(
+        refused(
+            client
+                .send_message(brand.party(), vec![0xD2, 0x84, 0x40])
+                .await
+        ),
+        ErrorCode::Malformed
+    );
+    let mut witness_garbage = PREFIX.to_vec();
+    witness_garbage.push(9);
+    assert_eq!(
+        refused(client.send_message(brand.party(), witness_garbage).await),
+        ErrorCode::Malformed
+    );
+    // A cosign request to a node that is not a witness.
+    let request = WitnessMessage::Request {
+        note: b"x".to_vec(),
+        proof: vec![],
+    };
+    assert_eq!(
+        refused(client.send_message(brand.party(), request.encode()).await),
+        ErrorCode::Unsupported
+    );
+    // Nothing stored; the refusals are counted by code and kept with their reasons.
+    assert_eq!(brand.service.evidence_len().unwrap(), evidence);
+    assert_eq!(brand.service.sessions().unwrap().len(), sessions);
+    assert!(brand.service.metrics().refusals()["malformed"] >= 3);
+    assert!(!brand.service.refusals().is_empty());
+
+    // Documents: the participant fetched it; an outsider gets nothing.
+    let digest = Digest::of(&document);
+    let outsider_store = signet_node::store::MemoryStore::new();
+    let stolen = outsider
+        .service
+        .client()
+        .unwrap()
+        .fetch_document(brand.party(), id, digest, &outsider_store)
+        .await;
+    assert!(stolen.is_err(), "a non-participant fetched a document");
+    until("the supplier signs", || {
+        supplier
+            .service
+            .sign(
+                id,
+                &signet_node::keyfile::read(&supplier.delegate_key).unwrap(),
+            )
+            .is_ok()
+    })
+    .await;
+    // The node kept serving: the session completes.
+    until("completed", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+
+    // Root-key rotation: twice in a row (each uses the committed key), and the node opens
+    // again after it (key files and key log agree).
+    assert_eq!(brand.service.rotate_root().unwrap(), 2);
+    assert_eq!(brand.service.rotate_root().unwrap(), 3);
+    let events = brand.service.own_key_log().unwrap();
+    supplier.service.import_key_log(&events).unwrap();
+    brand.shutdown.send(true).unwrap();
+    brand.service.client().unwrap().shutdown().await.unwrap();
+    let party = brand.party();
+    drop(brand);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let brand = start("Brand", &b_dir, &b_key).await;
+    assert_eq!(brand.party(), party, "the party id survives rotation");
+    assert_eq!(brand.service.session(id).unwrap().status, "completed");
+    assert_eq!(brand.service.own_key_log().unwrap().len(), 3);
+}

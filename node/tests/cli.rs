@@ -1,0 +1,413 @@
+//! The `signet` binary, run as a user runs it: `init`, offline `verify` of a real bundle
+//! (VALID, and INVALID once tampered), tokens refused by the API, and a node killed with
+//! SIGKILL mid-session that completes the session after a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use signet_node::service::config::NodeConfig;
+use signet_node::service::init::{InitOptions, init};
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
+use signet_protocol::session::Role;
+use signet_protocol::testkit::test_uscc;
+use support::{create, federate, start, until};
+
+const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
+
+fn signet(args: &[&str]) -> Output {
+    Command::new(SIGNET).args(args).output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("acme");
+    let key = dir.path().join("zhang.key");
+    let uscc = test_uscc("Acme");
+    let out = signet(&[
+        "--json",
+        "init",
+        "--dir",
+        node.to_str().unwrap(),
+        "--name",
+        "Acme Ltd",
+        "--registration",
+        uscc.number(),
+        "--delegate-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = printed["sign_token"].as_str().unwrap();
+    let config = NodeConfig::load(&node).unwrap();
+    assert_eq!(config.party, printed["party"].as_str().unwrap());
+    assert_eq!(
+        config.api, "127.0.0.1:7400",
+        "the API binds to loopback by default"
+    );
+    let text = std::fs::read_to_string(node.join("signet.toml")).unwrap();
+    assert!(!text.contains(token), "the token itself is not stored");
+    assert!(
+        config
+            .tokens
+            .iter()
+            .any(|t| t.sha256 == signet_node::service::init::token_hash(token))
+    );
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(node.join("keys")).unwrap() {
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(key.exists() && !node.join("keys").join("delegate.key").exists());
+    // The delegate key is outside the node directory; the node opens without it.
+    drop(Service::open(&node).unwrap());
+
+    // Again in the same directory: refused, nothing overwritten.
+    let again = signet(&[
+        "init",
+        "--dir",
+        node.to_str().unwrap(),
+        "--name",
+        "Acme Ltd",
+        "--registration",
+        uscc.number(),
+        "--delegate-key",
+        dir.path().join("k2").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&again), 2);
+    assert_eq!(NodeConfig::load(&node).unwrap().party, config.party);
+
+    // A wrong check character: refused with exit 2, nothing created.
+    let mut bad = uscc.number().to_string();
+    let last = bad.pop().unwrap();
+    bad.push(if last == '0' { '1' } else { '0' });
+    let other = dir.path().join("bad");
+    let out = signet(&[
+        "init",
+        "--dir",
+        other.to_str().unwrap(),
+        "--name",
+        "Bad",
+        "--registration",
+        &bad,
+        "--delegate-key",
+        dir.path().join("bad.key").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registration number"));
+    assert!(!other.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_a_real_bundle_valid_then_tampered_invalid() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let document = b"%PDF-1.7 contract".to_vec();
+    let id = brand
+        .service
+        .create_session(NewSession {
+            title: "Contract".into(),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: supplier.party(),
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "c.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(document.clone()),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    let delegate = signet_node::keyfile::read(&s_key).unwrap();
+    until("signed", || supplier.service.sign(id, &delegate).is_ok()).await;
+    until("completed", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    let bundle = brand.service.export_bundle(id).unwrap();
+    let bundle_path = root.path().join("c.bundle");
+    let doc_path = root.path().join("c.pdf");
+    std::fs::write(&bundle_path, &bundle).unwrap();
+    std::fs::write(&doc_path, &document).unwrap();
+    let anchor = format!("{}=Verifier CA", ca.party());
+    let args = |bundle: &Path| {
+        vec![
+            "verify".to_string(),
+            bundle.to_str().unwrap().to_string(),
+            "--document".into(),
+            doc_path.to_str().unwrap().into(),
+            "--anchor".into(),
+            anchor.clone(),
+        ]
+    };
+
+    let out = Command::new(SIGNET)
+        .args(args(&bundle_path))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("VALID"));
+    let mut json_args = vec!["--json".to_string()];
+    json_args.extend(args(&bundle_path));
+    let out = Command::new(SIGNET).args(&json_args).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"], "VALID");
+    assert!(report["checks"].as_array().unwrap().len() > 5);
+
+    // Without the anchor the signers' identities cannot be established: not VALID.
+    let out = signet(&["verify", bundle_path.to_str().unwrap()]);
+    assert_ne!(code(&out), 0);
+
+    // One byte changed in the middle of the bundle: INVALID, exit 1.
+    let mut tampered = bundle.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    let tampered_path = root.path().join("tampered.bundle");
+    std::fs::write(&tampered_path, &tampered).unwrap();
+    let out = Command::new(SIGNET)
+        .args(args(&tampered_path))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INVALID"));
+
+    // A different document: INVALID.
+    std::fs::write(&doc_path, b"%PDF-1.7 another contract").unwrap();
+    let out = Command::new(SIGNET)
+        .args(args(&bundle_path))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+}
+
+/// A free loopback port (racy in theory; fine for a test).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `signet run` for `dir`; returns the child and its libp2p address.
+fn spawn_node(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(SIGNET)
+        .args(["run", "--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut address = None;
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(a) = line.trim().strip_prefix("listening") {
+            address = Some(a.trim().to_string());
+        }
+        if line.trim().starts_with("API") {
+            break;
+        }
+    }
+    // Keep draining stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, address.expect("the node printed its address"))
+}
+
+fn client(api: &str, token: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    Command::new(SIGNET)
+        .args(&all)
+        .env("SIGNET_API", api)
+        .env("SIGNET_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+
+    // The supplier's node runs as a child process.
+    let s_dir = root.path().join("supplier");
+    let s_key = root.path().join("supplier-delegate.key");
+    let port = free_port();
+    let made = init(
+        &s_dir,
+        &InitOptions {
+            legal_name: "Supplier".into(),
+            registration: test_uscc("Supplier").number().into(),
+            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            bootstrap: vec![brand.address.clone()],
+            api: format!("127.0.0.1:{port}"),
+            witness: false,
+            policy: signet_node::service::config::PolicyConfig {
+                anchors: vec![signet_node::service::config::AnchorConfig {
+                    party: ca.party().to_string(),
+                    name: "Verifier CA".into(),
+                }],
+                revocation_freshness_days: None,
+            },
+            delegate_key: s_key.clone(),
+            delegate_name: "Supplier signatory".into(),
+            mandate_days: 365,
+        },
+        now(),
+    )
+    .unwrap();
+    // Federate with the supplier's store opened in-process, before its node starts.
+    brand
+        .service
+        .import_key_log(&ca.service.own_key_log().unwrap())
+        .unwrap();
+    ca.service
+        .import_key_log(&brand.service.own_key_log().unwrap())
+        .unwrap();
+    {
+        let supplier = Service::open(&s_dir).unwrap();
+        for n in [&ca, &brand] {
+            supplier
+                .import_key_log(&n.service.own_key_log().unwrap())
+                .unwrap();
+            n.service
+                .import_key_log(&supplier.own_key_log().unwrap())
+                .unwrap();
+        }
+        for subject in [(brand.party(), "Brand"), (supplier.party(), "Supplier")] {
+            let a = ca
+                .service
+                .attest_identity(
+                    subject.0,
+                    subject.1,
+                    test_uscc(subject.1).number(),
+                    "rep",
+                    365,
+                )
+                .unwrap();
+            supplier.import_attestation(a.bytes()).unwrap();
+            brand.service.import_attestation(a.bytes()).unwrap();
+        }
+        for a in supplier.attestations().unwrap() {
+            if a.payload().issuer == supplier.party() {
+                brand.service.import_attestation(a.bytes()).unwrap();
+            }
+        }
+        for a in brand.service.attestations().unwrap() {
+            if a.payload().issuer == brand.party() {
+                supplier.import_attestation(a.bytes()).unwrap();
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await; // sled releases its lock
+    let (mut child, address) = spawn_node(&s_dir);
+    brand.service.add_peer(&address).await.unwrap();
+    let api = format!("http://127.0.0.1:{port}");
+
+    // Tokens: none, unknown, and read scope for a change are refused (exit 6); read works.
+    let out = Command::new(SIGNET)
+        .args(["inbox"])
+        .env("SIGNET_API", &api)
+        .env_remove("SIGNET_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(code(&client(&api, "not-a-token", &["inbox"])), 6);
+    assert_eq!(code(&client(&api, &made.read_token, &["inbox"])), 0);
+    let refused = client(&api, &made.read_token, &["cancel", "00", "--reason", "x"]);
+    assert_eq!(code(&refused), 6);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("sign scope"));
+    // Malformed ids are the caller's error (exit 4), and the node keeps serving.
+    assert_eq!(code(&client(&api, &made.sign_token, &["status", "zz"])), 4);
+
+    // The brand proposes; the supplier's node receives it; then it is killed (SIGKILL).
+    let id = brand
+        .service
+        .create_session(NewSession {
+            title: "Crash-safe contract".into(),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: made.party,
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "c.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(vec![5u8; 300_000]),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    let sid = id.to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while code(&client(&api, &made.read_token, &["status", &sid])) != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the supplier never received the proposal"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // Restarted, the node rebuilds the session from its journal; the delegate signs.
+    let (mut child, address) = spawn_node(&s_dir);
+    brand.service.add_peer(&address).await.unwrap();
+    let status = client(&api, &made.read_token, &["status", &sid]);
+    assert_eq!(code(&status), 0, "the session survived the kill");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = client(
+            &api,
+            &made.sign_token,
+            &["sign", &sid, "--delegate-key", s_key.to_str().unwrap()],
+        );
+        if code(&out) == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sign: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    until("the brand sees the session completed", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    let out = client(&api, &made.read_token, &["status", &sid]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "completed");
+    // The metrics endpoint answers with the session counted.
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,0 +1,210 @@
+//! Real nodes (sled stores, libp2p on loopback) driven through the service: a two-party
+//! signing with a document fetched privately, a decline, and an offline counterparty that
+//! receives everything when it comes back.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use signet_node::keyfile;
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
+use signet_protocol::bundle::{Outcome, verify_bundle};
+use signet_protocol::session::{Role, SessionId};
+use signet_protocol::trust::{TrustAnchor, TrustPolicy};
+use support::{create, federate, start, until};
+
+fn contract(dir: &std::path::Path, bytes: &[u8]) -> NewDocument {
+    let path = dir.join("agreement.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    NewDocument {
+        name: "agreement.pdf".into(),
+        media_type: "application/pdf".into(),
+        source: DocumentSource::Path(path),
+    }
+}
+
+fn session_to(parties: &[(signet_protocol::party::PartyId, u32)], doc: NewDocument) -> NewSession {
+    NewSession {
+        title: "Supply agreement".into(),
+        purpose: "procurement".into(),
+        participants: parties
+            .iter()
+            .map(|(p, order)| NewParticipant {
+                party: *p,
+                role: Role::Signer,
+                order: *order,
+            })
+            .collect(),
+        documents: vec![doc],
+        deadline_days: 30,
+        witnesses: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let (w_dir, w_key) = support::create_witness(root.path(), "Witness", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    let witness = start("Witness", &w_dir, &w_key).await;
+    federate(&ca, &[&brand, &supplier, &witness]).await;
+
+    let document = vec![7u8; 700_000]; // three chunks
+    let mut new = session_to(&[(supplier.party(), 0)], contract(root.path(), &document));
+    new.witnesses = vec![witness.party()];
+    let id = brand.service.create_session(new).unwrap();
+    until(
+        "the supplier receives the proposal and its document",
+        || {
+            supplier.service.session(id).is_ok()
+                && supplier
+                    .service
+                    .sign(id, &keyfile::read(&supplier.delegate_key).unwrap())
+                    .is_ok()
+        },
+    )
+    .await;
+    until("the brand sees the session completed", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    until("the supplier sees it completed", || {
+        supplier.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    assert!(brand.service.evidence_len().unwrap() >= 3);
+    // Each party's evidence, under a checkpoint the witness cosigned over the network.
+    supplier
+        .service
+        .share_witnessed_evidence(id, witness.party())
+        .await
+        .unwrap();
+    brand
+        .service
+        .share_witnessed_evidence(id, witness.party())
+        .await
+        .unwrap();
+    // A second round: the witness checks consistency with what it cosigned before.
+    brand
+        .service
+        .cosigned_checkpoint(witness.party())
+        .await
+        .unwrap();
+    until("the brand holds the supplier's evidence", || {
+        brand.service.metrics().refusals().is_empty()
+            && brand
+                .service
+                .export_bundle(id)
+                .is_ok_and(|b| b.len() > 2000)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let bundle = brand.service.export_bundle(id).unwrap();
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(vec![TrustAnchor {
+            party: ca.party(),
+            name: "Verifier CA".into(),
+        }])
+    };
+    let report = verify_bundle(&bundle, &[&document], &policy, signet_node::service::now());
+    assert_eq!(report.outcome, Outcome::Valid, "{report:?}");
+
+    // A decline ends the session on both sides, with the reason.
+    let second = brand
+        .service
+        .create_session(session_to(
+            &[(supplier.party(), 0)],
+            contract(root.path(), b"v2"),
+        ))
+        .unwrap();
+    until("the supplier declines", || {
+        supplier.service.session(second).is_ok()
+            && supplier.service.decline(second, "price too high").is_ok()
+    })
+    .await;
+    until("the brand sees the decline", || {
+        brand.service.session(second).unwrap().status == "declined"
+    })
+    .await;
+    let unknown = SessionId::from_bytes([9; 32]);
+    assert!(brand.service.session(unknown).is_err());
+}
+
+/// Stops a node and waits until its store is released.
+async fn stop(node: support::Node) -> (std::path::PathBuf, std::path::PathBuf) {
+    node.shutdown.send(true).unwrap();
+    node.service.client().unwrap().shutdown().await.unwrap();
+    let (dir, key) = (node.dir.clone(), node.delegate_key.clone());
+    drop(node);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    (dir, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_survive_restarts() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let supplier_party = supplier.party();
+
+    // The supplier goes offline; the brand proposes anyway.
+    let (s_dir, s_key) = stop(supplier).await;
+    let id = brand
+        .service
+        .create_session(session_to(
+            &[(supplier_party, 0)],
+            contract(root.path(), b"offline"),
+        ))
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        brand.service.outbox_len().unwrap(),
+        1,
+        "held while the supplier is away"
+    );
+
+    // It comes back (at a new address); the retry delivers the proposal.
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    brand.service.add_peer(&supplier.address).await.unwrap();
+    supplier.service.add_peer(&brand.address).await.unwrap();
+    until("the returning supplier receives the proposal", || {
+        supplier.service.session(id).is_ok()
+    })
+    .await;
+    until("the brand's outbox drains", || {
+        brand.service.outbox_len().unwrap() == 0
+    })
+    .await;
+
+    // It restarts again: the session is rebuilt from its journal, and can be signed.
+    let evidence_before = supplier.service.evidence_len().unwrap();
+    let (s_dir, s_key) = stop(supplier).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    brand.service.add_peer(&supplier.address).await.unwrap();
+    supplier.service.add_peer(&brand.address).await.unwrap();
+    assert_eq!(supplier.service.session(id).unwrap().status, "open");
+    assert_eq!(supplier.service.evidence_len().unwrap(), evidence_before);
+    let delegate = keyfile::read(&supplier.delegate_key).unwrap();
+    until("the supplier signs (once its document is here)", || {
+        supplier.service.sign(id, &delegate).is_ok()
+    })
+    .await;
+    until("both see it completed", || {
+        brand.service.session(id).unwrap().status == "completed"
+            && supplier.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+}

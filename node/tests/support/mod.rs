@@ -1,0 +1,154 @@
+//! A small federation of real nodes on loopback, for the integration tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    dead_code,
+    unreachable_pub
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use signet_node::service::config::{AnchorConfig, PolicyConfig};
+use signet_node::service::init::{InitOptions, init};
+use signet_node::service::{Service, now};
+use signet_protocol::party::PartyId;
+use signet_protocol::testkit::test_uscc;
+use tokio::sync::watch;
+
+/// One running node.
+pub struct Node {
+    pub name: String,
+    pub dir: PathBuf,
+    pub delegate_key: PathBuf,
+    pub service: Arc<Service>,
+    pub address: String,
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl Node {
+    pub fn party(&self) -> PartyId {
+        self.service.party()
+    }
+}
+
+/// Creates a party directory under `root`.
+pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
+    create_with(root, name, anchors, false)
+}
+
+/// Creates a witness's party directory under `root`.
+pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
+    create_with(root, name, anchors, true)
+}
+
+fn create_with(
+    root: &Path,
+    name: &str,
+    anchors: &[(PartyId, &str)],
+    witness: bool,
+) -> (PathBuf, PathBuf) {
+    let dir = root.join(name);
+    let delegate_key = root.join(format!("{name}-delegate.key"));
+    let options = InitOptions {
+        legal_name: name.to_string(),
+        registration: test_uscc(name).number().to_string(),
+        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        bootstrap: vec![],
+        api: "127.0.0.1:0".into(),
+        witness,
+        policy: PolicyConfig {
+            anchors: anchors
+                .iter()
+                .map(|(p, n)| AnchorConfig {
+                    party: p.to_string(),
+                    name: n.to_string(),
+                })
+                .collect(),
+            revocation_freshness_days: None,
+        },
+        delegate_key: delegate_key.clone(),
+        delegate_name: format!("{name} signatory"),
+        mandate_days: 365,
+    };
+    init(&dir, &options, now()).unwrap();
+    (dir, delegate_key)
+}
+
+/// Opens and starts the node in `dir`.
+pub async fn start(name: &str, dir: &Path, delegate_key: &Path) -> Node {
+    let service = Service::open(dir).unwrap();
+    let (shutdown, rx) = watch::channel(false);
+    let listening = service.start(rx).await.unwrap();
+    let address = format!(
+        "{}/p2p/{}",
+        listening[0],
+        service.client().unwrap().peer_id()
+    );
+    Node {
+        name: name.to_string(),
+        dir: dir.to_path_buf(),
+        delegate_key: delegate_key.to_path_buf(),
+        service,
+        address,
+        shutdown,
+    }
+}
+
+/// Every node learns every other's key log and address; `ca` attests each one's identity,
+/// and every node learns the attestations.
+pub async fn federate(ca: &Node, nodes: &[&Node]) {
+    let all: Vec<&Node> = std::iter::once(ca).chain(nodes.iter().copied()).collect();
+    for a in &all {
+        for b in &all {
+            if a.party() != b.party() {
+                a.service
+                    .import_key_log(&b.service.own_key_log().unwrap())
+                    .unwrap();
+                a.service.add_peer(&b.address).await.unwrap();
+            }
+        }
+    }
+    for n in nodes {
+        let attestation = ca
+            .service
+            .attest_identity(
+                n.party(),
+                &n.name,
+                test_uscc(&n.name).number(),
+                &format!("{} representative", n.name),
+                365,
+            )
+            .unwrap();
+        for m in &all {
+            if m.party() != ca.party() {
+                m.service.import_attestation(attestation.bytes()).unwrap();
+            }
+        }
+        // Each party's own mandate is public: counterparties check it in signatures.
+        for a in n.service.attestations().unwrap() {
+            if a.payload().issuer == n.party() {
+                for m in &all {
+                    if m.party() != n.party() {
+                        m.service.import_attestation(a.bytes()).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    // Let the directories settle.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Waits until `check` holds, polling.
+pub async fn until<F: FnMut() -> bool>(what: &str, mut check: F) {
+    for _ in 0..300 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
