@@ -373,7 +373,7 @@ pub enum ActionError {
     #[error("the signature would be invalid: {0}")]
     Record(RecordError),
     /// A counterparty is not trusted under this party's policy: it will not sign with it.
-    #[error("counterparty {party} is not trusted: {verdict:?}")]
+    #[error("counterparty {party} is not trusted: {verdict}")]
     Untrusted {
         /// The counterparty.
         party: PartyId,

@@ -205,7 +205,7 @@ pub enum RecordError {
     #[error("mandate: {0}")]
     Mandate(MandateError),
     /// The signer's identity is not trusted at signing time.
-    #[error("the signer {signer} is not trusted: {verdict:?}")]
+    #[error("the signer {signer} is not trusted: {verdict}")]
     Untrusted {
         /// The signer.
         signer: PartyId,

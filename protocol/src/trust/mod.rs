@@ -59,6 +59,45 @@ pub enum Verdict {
     },
 }
 
+/// One line for people: the verdict and its reasons.
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let join = |items: Vec<String>| items.join("; ");
+        match self {
+            Self::Trusted { identity, path } => {
+                write!(
+                    f,
+                    "trusted: {} (via {} attestation(s))",
+                    identity.legal_name,
+                    path.len()
+                )
+            }
+            Self::Untrusted { reasons } => {
+                write!(
+                    f,
+                    "untrusted: {}",
+                    join(reasons.iter().map(ToString::to_string).collect())
+                )
+            }
+            Self::Indeterminate { missing, reasons } => {
+                write!(
+                    f,
+                    "indeterminate: missing {}",
+                    join(missing.iter().map(ToString::to_string).collect())
+                )?;
+                if !reasons.is_empty() {
+                    write!(
+                        f,
+                        "; also {}",
+                        join(reasons.iter().map(ToString::to_string).collect())
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Verdict {
     /// Whether the verdict is Trusted.
     pub fn is_trusted(&self) -> bool {
