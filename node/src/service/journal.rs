@@ -9,6 +9,11 @@
 //! equals the one that was running. Replayed steps' outbound messages and events are
 //! discarded: they were queued and logged when the input was first applied.
 //!
+//! Replay judges trust with today's trust store at the recorded times. A revocation
+//! *backdated* before an input's time makes that input fail on replay; the session is then
+//! left out with an error in the log (not silently changed). Rotating the root key does not
+//! affect replay; the node key, which signs messages, is not rotated by the node.
+//!
 //! Stored form (the store's opaque session state): version byte `1`, then entries, each a
 //! sequence of length-prefixed frames: kind, time (u64 BE seconds), evidence indices
 //! (u64 BE each), then the kind's arguments.
