@@ -938,28 +938,39 @@ impl Service {
                     (attempt, r)
                 }
             });
-            for (attempt, result) in futures::future::join_all(sends).await {
-                let Ok(mut core) = self.core() else { break };
-                let outcome = match result {
-                    Ok(()) => {
-                        Metrics::count(&self.metrics.messages_out);
-                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
+            let results = futures::future::join_all(sends).await;
+            // Recording the outcomes writes durably: off the async worker threads.
+            let this = self.clone();
+            let mut jitter = Jitter(rng.0);
+            let recorded = tokio::task::spawn_blocking(move || {
+                let Ok(mut core) = this.core() else { return jitter };
+                for (attempt, result) in results {
+                    let outcome = match result {
+                        Ok(()) => {
+                            Metrics::count(&this.metrics.messages_out);
+                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                        }
+                        Err(NetError::Refused(code)) => {
+                            tracing::warn!(to = %attempt.key.recipient, code = code.name(), "message refused by its recipient; dropped");
+                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                        }
+                        Err(e) => {
+                            Metrics::count(&this.metrics.delivery_failures);
+                            tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
+                            core.outbox
+                                .failed(&attempt.key, wall(), &mut jitter)
+                                .map(|_| ())
+                        }
+                    };
+                    if let Err(e) = outcome {
+                        tracing::error!(error = %e, "outbox");
                     }
-                    Err(NetError::Refused(code)) => {
-                        tracing::warn!(to = %attempt.key.recipient, ?code, "message refused by its recipient; dropped");
-                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
-                    }
-                    Err(e) => {
-                        Metrics::count(&self.metrics.delivery_failures);
-                        tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
-                        core.outbox
-                            .failed(&attempt.key, wall(), &mut rng)
-                            .map(|_| ())
-                    }
-                };
-                if let Err(e) = outcome {
-                    tracing::error!(error = %e, "outbox");
                 }
+                jitter
+            })
+            .await;
+            if let Ok(j) = recorded {
+                rng = j;
             }
         }
     }
