@@ -25,11 +25,12 @@
 //!
 //! Session events also go to the configured webhooks (see [`webhook`]).
 //!
-//! Not built yet: gossip of attestations and key logs (they are imported explicitly).
+//! Key logs and attestations spread by gossip (see [`gossip`]).
 
 pub mod config;
 mod core;
 pub use self::core::Refusal;
+pub mod gossip;
 pub mod init;
 pub mod journal;
 pub mod keys;
@@ -69,9 +70,7 @@ use self::keys::PartyKeys;
 use self::metrics::Metrics;
 use self::witness::WitnessMessage;
 use crate::keyfile::KeyFileError;
-use crate::net::{
-    self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, Validation, msg,
-};
+use crate::net::{self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, msg};
 use crate::outbox::OutboxError;
 use crate::store::trust::TrustDataError;
 use crate::store::{SledStore, Store, StoreError, put_document};
@@ -596,7 +595,7 @@ impl Service {
                     })
                 },
             ),
-            gossip: Arc::new(|_: net::Topic, _: &[u8]| Validation::Ignore),
+            gossip: Arc::new(gossip::validate),
         };
         let (client, events, event_loop) =
             net::new(&node_key, self.me, net::Config::default(), hooks)?;
@@ -624,6 +623,7 @@ impl Service {
         tokio::spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()));
         tokio::spawn(self.clone().outbox_loop(shutdown.clone()));
         tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()));
+        tokio::spawn(self.clone().gossip_loop(shutdown.clone()));
         if !self.config.webhooks.is_empty() {
             tokio::spawn(self.clone().webhook_loop(shutdown));
         }
@@ -649,7 +649,11 @@ impl Service {
             .ok_or_else(|| {
                 ServiceError::Usage(format!("peer address {address:?} lacks /p2p/<peer id>"))
             })?;
-        client.add_address(peer, addr).await?;
+        client.add_address(peer, addr.clone()).await?;
+        // Connect now, so gossip reaches the peer before any session message does.
+        if let Err(e) = client.dial(addr).await {
+            tracing::debug!(error = %e, "dial");
+        }
         Ok(())
     }
 
@@ -846,14 +850,19 @@ impl Service {
                 _ = shutdown.changed() => break,
                 e = events.recv() => match e { Some(e) => e, None => break },
             };
-            let NetEvent::Message {
-                party,
-                bytes,
-                responder,
-                ..
-            } = event
-            else {
-                continue;
+            let (party, bytes, responder) = match event {
+                NetEvent::Message {
+                    party,
+                    bytes,
+                    responder,
+                    ..
+                } => (party, bytes, responder),
+                NetEvent::Gossip { topic, data, .. } => {
+                    let this = self.clone();
+                    // Imports write durably: off the async threads, and not awaited here.
+                    tokio::task::spawn_blocking(move || this.import_gossip(topic, &data));
+                    continue;
+                }
             };
             if bytes.starts_with(witness::PREFIX) {
                 let response = self.witness_inbound(party, &bytes).await;
@@ -971,6 +980,90 @@ impl Service {
             .await;
             if let Ok(j) = recorded {
                 rng = j;
+            }
+        }
+    }
+
+    /// Imports a gossiped key log or attestation, if it is news.
+    fn import_gossip(&self, topic: net::Topic, data: &[u8]) {
+        let result = match topic {
+            net::Topic::KeyLogs => match gossip::decode_key_log(data) {
+                Some(events) => {
+                    let known = self.core().ok().and_then(|c| {
+                        let party = signet_protocol::keylog::KeyLog::replay(
+                            events.iter().map(Vec::as_slice),
+                        )
+                        .ok()?
+                        .party();
+                        Some(c.trust.key_log(&party).map_or(0, |l| l.len()))
+                    });
+                    if known.is_some_and(|n| n >= events.len()) {
+                        return;
+                    }
+                    self.import_key_log(&events).map(|p| p.to_string())
+                }
+                None => return,
+            },
+            net::Topic::Attestations => {
+                let known = Attestation::decode(data).ok().is_some_and(|a| {
+                    self.core()
+                        .is_ok_and(|c| c.trust.by_id(&a.payload().id).next().is_some())
+                });
+                if known {
+                    return;
+                }
+                self.import_attestation(data)
+                    .map(|a| a.payload().id.to_string())
+            }
+        };
+        match result {
+            Ok(what) => tracing::info!(topic = topic.name(), %what, "imported from gossip"),
+            Err(e) => {
+                tracing::debug!(topic = topic.name(), error = %e, "gossip not imported (yet)")
+            }
+        }
+    }
+
+    /// Publishes this party's key log and the attestations it issued, when they change and
+    /// every [`gossip::REPUBLISH`].
+    async fn gossip_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut last: Option<(usize, usize)> = None;
+        let mut last_time = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            let Some(client) = self.client.get() else {
+                continue;
+            };
+            let Ok(events) = self.own_key_log() else {
+                continue;
+            };
+            let Ok(all) = self.attestations() else {
+                continue;
+            };
+            let mine: Vec<Vec<u8>> = all
+                .iter()
+                .filter(|a| a.payload().issuer == self.me)
+                .map(|a| a.bytes().to_vec())
+                .collect();
+            let now = (events.len(), mine.len());
+            if last == Some(now) && last_time.elapsed() < gossip::REPUBLISH {
+                continue;
+            }
+            let mut published = client
+                .publish(net::Topic::KeyLogs, gossip::encode_key_log(&events))
+                .await
+                .is_ok();
+            for a in mine {
+                published &= client.publish(net::Topic::Attestations, a).await.is_ok();
+            }
+            // Without peers publishing fails; try again on the next tick.
+            if published {
+                last = Some(now);
+                last_time = tokio::time::Instant::now();
             }
         }
     }
