@@ -353,7 +353,7 @@ impl Core {
             tracing::error!(error = %e, "could not persist an inbound message; refused");
             Refusal {
                 session: Some(id),
-                code: ErrorCode::Indeterminate,
+                code: ErrorCode::RetryLater,
                 reason: format!("storage: {e}"),
             }
         })?;

@@ -11,8 +11,10 @@
 //! - **outbox**: due messages go to their recipients, with exponential backoff and jitter
 //!   on failure (real clock); a counterparty offline for a while gets everything when it
 //!   returns, and the sessions' duplicate detection makes the at-least-once delivery
-//!   exactly-once in effect. A message the recipient *refuses* is dropped (logged): resending
-//!   the same signed bytes cannot change the verdict;
+//!   exactly-once in effect. A message the recipient refuses with `retry-later`,
+//!   `indeterminate` or `unauthenticated-peer` (it lacks a key log or attestation yet) is
+//!   retried with backoff; any other refusal drops it (logged): resending the same signed
+//!   bytes cannot change that verdict;
 //! - **documents**: a participant fetches a new session's documents from the initiator,
 //!   chunk by chunk, each digest-checked; only a session's participants may fetch its
 //!   documents from this node (the `/signet/doc/1` access hook reads the sessions).
@@ -958,6 +960,19 @@ impl Service {
                         Ok(()) => {
                             Metrics::count(&this.metrics.messages_out);
                             core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                        }
+                        Err(NetError::Refused(
+                            code @ (ErrorCode::RetryLater
+                            | ErrorCode::Indeterminate
+                            | ErrorCode::UnauthenticatedPeer),
+                        )) => {
+                            // The recipient cannot judge it yet (an unknown key log, say):
+                            // keep it and try again later.
+                            Metrics::count(&this.metrics.delivery_failures);
+                            tracing::info!(to = %attempt.key.recipient, code = code.name(), "recipient asks to retry later");
+                            core.outbox
+                                .failed(&attempt.key, wall(), &mut jitter)
+                                .map(|_| ())
                         }
                         Err(NetError::Refused(code)) => {
                             tracing::warn!(to = %attempt.key.recipient, code = code.name(), "message refused by its recipient; dropped");
