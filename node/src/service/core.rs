@@ -198,6 +198,9 @@ impl Core {
                 (Input::Remind(r), Some(s)) => {
                     s.remind(r, &ctx)?;
                 }
+                (Input::Tick, Some(s)) => {
+                    s.tick(e.time);
+                }
                 (Input::ShareEvidence(bytes), Some(s)) => {
                     let evidence: PartyEvidence = codec::decode(bytes, &Limits::DEFAULT)
                         .map_err(|_| ServiceError::Corrupt("journalled evidence"))?;
@@ -412,10 +415,28 @@ impl Core {
             Input::Decline(r) => step_of(session.decline(r, &ctx))?,
             Input::Cancel(r) => step_of(session.cancel(r, &ctx))?,
             Input::Remind(r) => step_of(session.remind(r, &ctx))?,
+            Input::Tick => session.tick(now),
             _ => return Err(ServiceError::Usage("not a simple action".into())),
         };
         self.commit(id, session, input, step, now)?;
         Ok(())
+    }
+
+    /// Expires the open sessions whose deadline has passed; returns how many.
+    pub(crate) fn expire(&mut self, now: Timestamp) -> Result<usize, ServiceError> {
+        let due: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, t)| {
+                matches!(t.session.status(), Status::Open)
+                    && now >= t.session.proposal().payload().deadline
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &due {
+            self.act(*id, Input::Tick, now)?;
+        }
+        Ok(due.len())
     }
 
     /// The delegation attestation of this party for `delegate` over `seal`, valid `now`.

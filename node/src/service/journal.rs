@@ -56,6 +56,8 @@ pub enum Input {
     Remind(String),
     /// The local party shared its evidence (encoded `PartyEvidence`).
     ShareEvidence(Vec<u8>),
+    /// The clock passed the deadline: the session expired.
+    Tick,
 }
 
 /// An input with when it was applied and where its events went in the evidence log.
@@ -99,6 +101,7 @@ pub fn encode(entries: &[Entry]) -> Vec<u8> {
             Input::Cancel(r) => (8, vec![r.as_bytes()]),
             Input::Remind(r) => (9, vec![r.as_bytes()]),
             Input::ShareEvidence(b) => (10, vec![b]),
+            Input::Tick => (11, vec![]),
         };
         out.push(kind);
         out.extend_from_slice(&e.time.unix().to_be_bytes());
@@ -194,6 +197,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
             8 => Input::Cancel(text(arg(0)?)?),
             9 => Input::Remind(text(arg(0)?)?),
             10 => Input::ShareEvidence(arg(0)?.to_vec()),
+            11 => Input::Tick,
             _ => return Err(CorruptJournal("unknown entry kind")),
         };
         entries.push(Entry {

@@ -531,6 +531,12 @@ impl Service {
         Ok(self.core()?.evidence.len())
     }
 
+    /// Expires the open sessions whose deadline has passed at `now` (the node does this
+    /// itself with the system clock); returns how many.
+    pub fn expire_due(&self, now: Timestamp) -> Result<usize, ServiceError> {
+        self.core()?.expire(now)
+    }
+
     /// The latest inbound messages refused, oldest first.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.refusals
@@ -1040,7 +1046,7 @@ impl Service {
     }
 
     /// Publishes this party's key log and the attestations it issued, when they change and
-    /// every [`gossip::REPUBLISH`].
+    /// every [`gossip::REPUBLISH`]; on the same beat, expires sessions past their deadline.
     async fn gossip_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut last: Option<(usize, usize)> = None;
         let mut last_time = tokio::time::Instant::now();
@@ -1049,6 +1055,13 @@ impl Service {
                 biased;
                 _ = shutdown.changed() => break,
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            // Deadlines pass with the clock: expire what is due (a durable write).
+            let this = self.clone();
+            if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || this.core()?.expire(now())).await
+                && n > 0
+            {
+                tracing::info!(sessions = n, "sessions expired at their deadline");
             }
             let Some(client) = self.client.get() else {
                 continue;
