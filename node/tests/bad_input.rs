@@ -118,6 +118,31 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     })
     .await;
 
+    // A session past its deadline expires, and stays expired across a restart (replayed).
+    let late = brand
+        .service
+        .create_session(NewSession {
+            title: "Late".into(),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: supplier.party(),
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "l.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(b"late".to_vec()),
+            }],
+            deadline_days: 1,
+            witnesses: vec![],
+        })
+        .unwrap();
+    let later = signet_node::service::now().plus(2 * 86_400);
+    assert_eq!(brand.service.expire_due(later).unwrap(), 1);
+    assert_eq!(brand.service.session(late).unwrap().status, "expired");
+    assert_eq!(brand.service.session(id).unwrap().status, "completed");
+
     // Root-key rotation: twice in a row (each uses the committed key), and the node opens
     // again after it (key files and key log agree).
     assert_eq!(brand.service.rotate_root().unwrap(), 2);
@@ -132,5 +157,6 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     let brand = start("Brand", &b_dir, &b_key).await;
     assert_eq!(brand.party(), party, "the party id survives rotation");
     assert_eq!(brand.service.session(id).unwrap().status, "completed");
+    assert_eq!(brand.service.session(late).unwrap().status, "expired");
     assert_eq!(brand.service.own_key_log().unwrap().len(), 3);
 }

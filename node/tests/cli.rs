@@ -174,6 +174,8 @@ async fn verify_a_real_bundle_valid_then_tampered_invalid() {
     assert_eq!(report["outcome"], "VALID");
     assert!(report["checks"].as_array().unwrap().len() > 5);
 
+    // A missing file is a usage error.
+    assert_eq!(code(&signet(&["verify", "/nonexistent.bundle"])), 2);
     // Without the anchor the signers' identities cannot be established: not VALID.
     let out = signet(&["verify", bundle_path.to_str().unwrap()]);
     assert_ne!(code(&out), 0);

@@ -67,6 +67,40 @@ pub(crate) enum ClientCommand {
         #[arg(long, env = "SIGNET_DELEGATE_KEY", hide_env_values = true)]
         delegate_key: String,
     },
+    /// Acknowledge receipt of a proposal.
+    Acknowledge {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+    },
+    /// Approve a session (as an approver).
+    Approve {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+    },
+    /// Remind the parties a session waits for.
+    Remind {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// A note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Share this party's evidence about a completed session (optionally cosigned first).
+    Evidence {
+        #[command(flatten)]
+        conn: Conn,
+        /// Session id.
+        id: String,
+        /// A witness party id to cosign the checkpoint first.
+        #[arg(long)]
+        witness: Option<String>,
+    },
     /// Decline a session.
     Decline {
         #[command(flatten)]
@@ -308,6 +342,39 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
             )
             .await?;
             print(&v, as_json, |_| println!("Signed {id}"));
+        }
+        ClientCommand::Acknowledge { conn, id } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/sessions/{id}/acknowledge"),
+                None,
+            )
+            .await?;
+            print(&v, as_json, |_| println!("Acknowledged {id}"));
+        }
+        ClientCommand::Approve { conn, id } => {
+            let v = call_json(&conn, "POST", &format!("/v1/sessions/{id}/approve"), None).await?;
+            print(&v, as_json, |_| println!("Approved {id}"));
+        }
+        ClientCommand::Remind { conn, id, note } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                &format!("/v1/sessions/{id}/remind"),
+                Some(json!({ "reason": note })),
+            )
+            .await?;
+            print(&v, as_json, |_| {
+                println!("Reminded the awaited parties of {id}")
+            });
+        }
+        ClientCommand::Evidence { conn, id, witness } => {
+            let body = witness.map(|w| json!({ "witness": w }));
+            let v = call_json(&conn, "POST", &format!("/v1/sessions/{id}/evidence"), body).await?;
+            print(&v, as_json, |_| {
+                println!("Shared this party's evidence about {id}")
+            });
         }
         ClientCommand::Decline { conn, id, reason } => {
             let v = call_json(

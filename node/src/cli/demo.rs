@@ -2,9 +2,10 @@
 //!
 //! Every node is a real [`Service`]: its own party directory and sled store in a temporary
 //! directory, its own libp2p identity, listening on 127.0.0.1 over TCP; messages, documents
-//! and cosignature requests go over real libp2p connections. What the demo does by hand is
-//! the distribution of public key logs and attestations (gossip is not built yet): each
-//! node imports them, as `signet attest import-key-log` / `import` would.
+//! and cosignature requests go over real libp2p connections. Key logs and attestations
+//! also spread by gossip; the demo hands them to every node directly as well (as
+//! `signet attest import-key-log` / `import` would), so each step runs at once instead of
+//! waiting for the gossip mesh to form.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

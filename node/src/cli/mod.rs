@@ -189,11 +189,14 @@ pub(crate) struct VerifyArgs {
 
 /// `signet verify`: fully offline.
 pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
-    let bytes =
-        std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| Exit(2, format!("reading {}: {e}", p.display())))
+    };
+    let bytes = read(&a.bundle)?;
+
     let mut documents = Vec::new();
     for d in &a.document {
-        documents.push(std::fs::read(d).with_context(|| format!("reading {}", d.display()))?);
+        documents.push(read(d)?);
     }
     let mut policy_config = match &a.policy {
         Some(p) => {

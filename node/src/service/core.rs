@@ -85,16 +85,7 @@ impl Core {
         witness_file: Option<PathBuf>,
     ) -> Result<Self, ServiceError> {
         let trust = load_trust_store(&*store)?;
-        let mut entries = Vec::new();
-        for i in 0..store.evidence_len()? {
-            entries.push(
-                store
-                    .evidence(i)?
-                    .ok_or(ServiceError::Corrupt("evidence gap"))?,
-            );
-        }
-        let evidence = EvidenceLog::from_entries(entries.iter().map(Vec::as_slice))
-            .map_err(|_| ServiceError::Corrupt("evidence log"))?;
+        let evidence = load_evidence(&*store)?;
         let outbox = Outbox::open(store.clone(), OutboxConfig::default())?;
         let witness = match witness_file {
             Some(path) => Some((restore_witness(me, &keys, &trust, &path)?, path)),
@@ -207,6 +198,9 @@ impl Core {
                 (Input::Remind(r), Some(s)) => {
                     s.remind(r, &ctx)?;
                 }
+                (Input::Tick, Some(s)) => {
+                    s.tick(e.time);
+                }
                 (Input::ShareEvidence(bytes), Some(s)) => {
                     let evidence: PartyEvidence = codec::decode(bytes, &Limits::DEFAULT)
                         .map_err(|_| ServiceError::Corrupt("journalled evidence"))?;
@@ -229,7 +223,7 @@ impl Core {
     fn commit(
         &mut self,
         id: SessionId,
-        new: Option<Session>,
+        session: Session,
         input: Input,
         step: Step,
         now: Timestamp,
@@ -245,7 +239,14 @@ impl Core {
                     .evidence
                     .entry(index)
                     .ok_or(ServiceError::Corrupt("evidence entry just appended"))?;
-                let stored = self.store.append_evidence(bytes)?;
+                let stored = match self.store.append_evidence(bytes) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        // Bring the log in memory back in step with the store.
+                        self.evidence = load_evidence(&*self.store)?;
+                        return Err(e.into());
+                    }
+                };
                 if stored != index {
                     return Err(ServiceError::Corrupt(
                         "evidence log out of step with its store",
@@ -275,22 +276,20 @@ impl Core {
             time: now,
             evidence: indices,
         };
-        let tracked = match new {
-            Some(session) => self.sessions.entry(id).or_insert(Tracked {
-                session,
-                journal: Vec::new(),
-            }),
-            None => self
-                .sessions
-                .get_mut(&id)
-                .ok_or(ServiceError::UnknownSession(id))?,
-        };
-        tracked.journal.push(entry);
+        // The session in memory changes only once its journal is on disk: a failed write
+        // leaves the old state, so the input can come again and be applied then.
+        let mut journal = self
+            .sessions
+            .get(&id)
+            .map(|t| t.journal.clone())
+            .unwrap_or_default();
+        journal.push(entry);
         let record = SessionRecord {
-            status: tracked.session.status().name().to_string(),
-            state: journal::encode(&tracked.journal),
+            status: session.status().name().to_string(),
+            state: journal::encode(&journal),
         };
         self.store.put_session(&id, &record)?;
+        self.sessions.insert(id, Tracked { session, journal });
         if !self.webhooks.is_empty() {
             let now_ms = now.unix().saturating_mul(1000);
             for event in &step.events {
@@ -338,26 +337,26 @@ impl Core {
             now,
             node_key: &self.keys.node,
         };
-        let (new, step, input) = match self.sessions.get_mut(&id) {
+        let (session, step, input, started) = match self.sessions.get(&id) {
             Some(t) => {
-                let step = t.session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
-                (None, step, Input::Handle(bytes.to_vec()))
+                let mut session = t.session.clone();
+                let step = session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
+                (session, step, Input::Handle(bytes.to_vec()), false)
             }
             None => {
                 let (s, step) =
                     Session::receive(bytes, self.me, &ctx).map_err(|e| refuse(id, &e))?;
-                (Some(s), step, Input::Receive(bytes.to_vec()))
+                (s, step, Input::Receive(bytes.to_vec()), true)
             }
         };
         if step.duplicate {
             return Ok(Inbound::Duplicate);
         }
-        let started = new.is_some();
-        self.commit(id, new, input, step, now).map_err(|e| {
+        self.commit(id, session, input, step, now).map_err(|e| {
             tracing::error!(error = %e, "could not persist an inbound message; refused");
             Refusal {
                 session: Some(id),
-                code: ErrorCode::Indeterminate,
+                code: ErrorCode::RetryLater,
                 reason: format!("storage: {e}"),
             }
         })?;
@@ -381,7 +380,7 @@ impl Core {
         let ctx = self.ctx_at(now);
         let (session, step) = Session::propose(proposal, &ctx)?;
         let signed = session.proposal().bytes().to_vec();
-        self.commit(id, Some(session), Input::Propose(signed), step, now)?;
+        self.commit(id, session, Input::Propose(signed), step, now)?;
         Ok(id)
     }
 
@@ -404,20 +403,40 @@ impl Core {
             now,
             node_key: &self.keys.node,
         };
-        let t = self
+        let mut session = self
             .sessions
-            .get_mut(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?
+            .session
+            .clone();
         let step = match &input {
-            Input::Acknowledge => step_of(t.session.acknowledge(&ctx))?,
-            Input::Approve => step_of(t.session.approve(&ctx))?,
-            Input::Decline(r) => step_of(t.session.decline(r, &ctx))?,
-            Input::Cancel(r) => step_of(t.session.cancel(r, &ctx))?,
-            Input::Remind(r) => step_of(t.session.remind(r, &ctx))?,
+            Input::Acknowledge => step_of(session.acknowledge(&ctx))?,
+            Input::Approve => step_of(session.approve(&ctx))?,
+            Input::Decline(r) => step_of(session.decline(r, &ctx))?,
+            Input::Cancel(r) => step_of(session.cancel(r, &ctx))?,
+            Input::Remind(r) => step_of(session.remind(r, &ctx))?,
+            Input::Tick => session.tick(now),
             _ => return Err(ServiceError::Usage("not a simple action".into())),
         };
-        self.commit(id, None, input, step, now)?;
+        self.commit(id, session, input, step, now)?;
         Ok(())
+    }
+
+    /// Expires the open sessions whose deadline has passed; returns how many.
+    pub(crate) fn expire(&mut self, now: Timestamp) -> Result<usize, ServiceError> {
+        let due: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, t)| {
+                matches!(t.session.status(), Status::Open)
+                    && now >= t.session.proposal().payload().deadline
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &due {
+            self.act(*id, Input::Tick, now)?;
+        }
+        Ok(due.len())
     }
 
     /// The delegation attestation of this party for `delegate` over `seal`, valid `now`.
@@ -504,10 +523,7 @@ impl Core {
             .session
             .clone();
         let step = session.sign(intent, mandate, seal_key, &ctx)?;
-        if let Some(t) = self.sessions.get_mut(&id) {
-            t.session = session;
-        }
-        self.commit(id, None, input, step, now)?;
+        self.commit(id, session, input, step, now)?;
         Ok(())
     }
 
@@ -534,10 +550,7 @@ impl Core {
         let ctx = self.ctx_at(now);
         let mut session = t.session.clone();
         let step = session.share_evidence(evidence, &ctx)?;
-        if let Some(t) = self.sessions.get_mut(&id) {
-            t.session = session;
-        }
-        self.commit(id, None, Input::ShareEvidence(bytes), step, now)?;
+        self.commit(id, session, Input::ShareEvidence(bytes), step, now)?;
         Ok(())
     }
 
@@ -655,6 +668,20 @@ impl Core {
         self.trust.add_key_log(log);
         Ok(len)
     }
+}
+
+/// The evidence log as stored.
+fn load_evidence(store: &dyn Store) -> Result<EvidenceLog, ServiceError> {
+    let mut entries = Vec::new();
+    for i in 0..store.evidence_len()? {
+        entries.push(
+            store
+                .evidence(i)?
+                .ok_or(ServiceError::Corrupt("evidence gap"))?,
+        );
+    }
+    EvidenceLog::from_entries(entries.iter().map(Vec::as_slice))
+        .map_err(|_| ServiceError::Corrupt("evidence log"))
 }
 
 /// The log keys a party ever declared.

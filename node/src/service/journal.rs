@@ -9,6 +9,11 @@
 //! equals the one that was running. Replayed steps' outbound messages and events are
 //! discarded: they were queued and logged when the input was first applied.
 //!
+//! Replay judges trust with today's trust store at the recorded times. A revocation
+//! *backdated* before an input's time makes that input fail on replay; the session is then
+//! left out with an error in the log (not silently changed). Rotating the root key does not
+//! affect replay; the node key, which signs messages, is not rotated by the node.
+//!
 //! Stored form (the store's opaque session state): version byte `1`, then entries, each a
 //! sequence of length-prefixed frames: kind, time (u64 BE seconds), evidence indices
 //! (u64 BE each), then the kind's arguments.
@@ -51,6 +56,8 @@ pub enum Input {
     Remind(String),
     /// The local party shared its evidence (encoded `PartyEvidence`).
     ShareEvidence(Vec<u8>),
+    /// The clock passed the deadline: the session expired.
+    Tick,
 }
 
 /// An input with when it was applied and where its events went in the evidence log.
@@ -94,6 +101,7 @@ pub fn encode(entries: &[Entry]) -> Vec<u8> {
             Input::Cancel(r) => (8, vec![r.as_bytes()]),
             Input::Remind(r) => (9, vec![r.as_bytes()]),
             Input::ShareEvidence(b) => (10, vec![b]),
+            Input::Tick => (11, vec![]),
         };
         out.push(kind);
         out.extend_from_slice(&e.time.unix().to_be_bytes());
@@ -189,6 +197,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
             8 => Input::Cancel(text(arg(0)?)?),
             9 => Input::Remind(text(arg(0)?)?),
             10 => Input::ShareEvidence(arg(0)?.to_vec()),
+            11 => Input::Tick,
             _ => return Err(CorruptJournal("unknown entry kind")),
         };
         entries.push(Entry {

@@ -11,8 +11,10 @@
 //! - **outbox**: due messages go to their recipients, with exponential backoff and jitter
 //!   on failure (real clock); a counterparty offline for a while gets everything when it
 //!   returns, and the sessions' duplicate detection makes the at-least-once delivery
-//!   exactly-once in effect. A message the recipient *refuses* is dropped (logged): resending
-//!   the same signed bytes cannot change the verdict;
+//!   exactly-once in effect. A message the recipient refuses with `retry-later`,
+//!   `indeterminate` or `unauthenticated-peer` (it lacks a key log or attestation yet) is
+//!   retried with backoff; any other refusal drops it (logged): resending the same signed
+//!   bytes cannot change that verdict;
 //! - **documents**: a participant fetches a new session's documents from the initiator,
 //!   chunk by chunk, each digest-checked; only a session's participants may fetch its
 //!   documents from this node (the `/signet/doc/1` access hook reads the sessions).
@@ -25,11 +27,12 @@
 //!
 //! Session events also go to the configured webhooks (see [`webhook`]).
 //!
-//! Not built yet: gossip of attestations and key logs (they are imported explicitly).
+//! Key logs and attestations spread by gossip (see [`gossip`]).
 
 pub mod config;
 mod core;
 pub use self::core::Refusal;
+pub mod gossip;
 pub mod init;
 pub mod journal;
 pub mod keys;
@@ -69,9 +72,7 @@ use self::keys::PartyKeys;
 use self::metrics::Metrics;
 use self::witness::WitnessMessage;
 use crate::keyfile::KeyFileError;
-use crate::net::{
-    self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, Validation, msg,
-};
+use crate::net::{self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, msg};
 use crate::outbox::OutboxError;
 use crate::store::trust::TrustDataError;
 use crate::store::{SledStore, Store, StoreError, put_document};
@@ -530,6 +531,12 @@ impl Service {
         Ok(self.core()?.evidence.len())
     }
 
+    /// Expires the open sessions whose deadline has passed at `now` (the node does this
+    /// itself with the system clock); returns how many.
+    pub fn expire_due(&self, now: Timestamp) -> Result<usize, ServiceError> {
+        self.core()?.expire(now)
+    }
+
     /// The latest inbound messages refused, oldest first.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.refusals
@@ -596,7 +603,7 @@ impl Service {
                     })
                 },
             ),
-            gossip: Arc::new(|_: net::Topic, _: &[u8]| Validation::Ignore),
+            gossip: Arc::new(gossip::validate),
         };
         let (client, events, event_loop) =
             net::new(&node_key, self.me, net::Config::default(), hooks)?;
@@ -624,6 +631,7 @@ impl Service {
         tokio::spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()));
         tokio::spawn(self.clone().outbox_loop(shutdown.clone()));
         tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()));
+        tokio::spawn(self.clone().gossip_loop(shutdown.clone()));
         if !self.config.webhooks.is_empty() {
             tokio::spawn(self.clone().webhook_loop(shutdown));
         }
@@ -649,7 +657,11 @@ impl Service {
             .ok_or_else(|| {
                 ServiceError::Usage(format!("peer address {address:?} lacks /p2p/<peer id>"))
             })?;
-        client.add_address(peer, addr).await?;
+        client.add_address(peer, addr.clone()).await?;
+        // Connect now, so gossip reaches the peer before any session message does.
+        if let Err(e) = client.dial(addr).await {
+            tracing::debug!(error = %e, "dial");
+        }
         Ok(())
     }
 
@@ -846,14 +858,19 @@ impl Service {
                 _ = shutdown.changed() => break,
                 e = events.recv() => match e { Some(e) => e, None => break },
             };
-            let NetEvent::Message {
-                party,
-                bytes,
-                responder,
-                ..
-            } = event
-            else {
-                continue;
+            let (party, bytes, responder) = match event {
+                NetEvent::Message {
+                    party,
+                    bytes,
+                    responder,
+                    ..
+                } => (party, bytes, responder),
+                NetEvent::Gossip { topic, data, .. } => {
+                    let this = self.clone();
+                    // Imports write durably: off the async threads, and not awaited here.
+                    tokio::task::spawn_blocking(move || this.import_gossip(topic, &data));
+                    continue;
+                }
             };
             if bytes.starts_with(witness::PREFIX) {
                 let response = self.witness_inbound(party, &bytes).await;
@@ -938,28 +955,143 @@ impl Service {
                     (attempt, r)
                 }
             });
-            for (attempt, result) in futures::future::join_all(sends).await {
-                let Ok(mut core) = self.core() else { break };
-                let outcome = match result {
-                    Ok(()) => {
-                        Metrics::count(&self.metrics.messages_out);
-                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
+            let results = futures::future::join_all(sends).await;
+            // Recording the outcomes writes durably: off the async worker threads.
+            let this = self.clone();
+            let mut jitter = Jitter(rng.0);
+            let recorded = tokio::task::spawn_blocking(move || {
+                let Ok(mut core) = this.core() else { return jitter };
+                for (attempt, result) in results {
+                    let outcome = match result {
+                        Ok(()) => {
+                            Metrics::count(&this.metrics.messages_out);
+                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                        }
+                        Err(NetError::Refused(
+                            code @ (ErrorCode::RetryLater
+                            | ErrorCode::Indeterminate
+                            | ErrorCode::UnauthenticatedPeer),
+                        )) => {
+                            // The recipient cannot judge it yet (an unknown key log, say):
+                            // keep it and try again later.
+                            Metrics::count(&this.metrics.delivery_failures);
+                            tracing::info!(to = %attempt.key.recipient, code = code.name(), "recipient asks to retry later");
+                            core.outbox
+                                .failed(&attempt.key, wall(), &mut jitter)
+                                .map(|_| ())
+                        }
+                        Err(NetError::Refused(code)) => {
+                            tracing::warn!(to = %attempt.key.recipient, code = code.name(), "message refused by its recipient; dropped");
+                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                        }
+                        Err(e) => {
+                            Metrics::count(&this.metrics.delivery_failures);
+                            tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
+                            core.outbox
+                                .failed(&attempt.key, wall(), &mut jitter)
+                                .map(|_| ())
+                        }
+                    };
+                    if let Err(e) = outcome {
+                        tracing::error!(error = %e, "outbox");
                     }
-                    Err(NetError::Refused(code)) => {
-                        tracing::warn!(to = %attempt.key.recipient, ?code, "message refused by its recipient; dropped");
-                        core.outbox.acked(&attempt.key, wall()).map(|_| ())
-                    }
-                    Err(e) => {
-                        Metrics::count(&self.metrics.delivery_failures);
-                        tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
-                        core.outbox
-                            .failed(&attempt.key, wall(), &mut rng)
-                            .map(|_| ())
-                    }
-                };
-                if let Err(e) = outcome {
-                    tracing::error!(error = %e, "outbox");
                 }
+                jitter
+            })
+            .await;
+            if let Ok(j) = recorded {
+                rng = j;
+            }
+        }
+    }
+
+    /// Imports a gossiped key log or attestation, if it is news.
+    fn import_gossip(&self, topic: net::Topic, data: &[u8]) {
+        let result = match topic {
+            net::Topic::KeyLogs => match gossip::decode_key_log(data) {
+                Some(events) => {
+                    let known = self.core().ok().and_then(|c| {
+                        let party = signet_protocol::keylog::KeyLog::replay(
+                            events.iter().map(Vec::as_slice),
+                        )
+                        .ok()?
+                        .party();
+                        Some(c.trust.key_log(&party).map_or(0, |l| l.len()))
+                    });
+                    if known.is_some_and(|n| n >= events.len()) {
+                        return;
+                    }
+                    self.import_key_log(&events).map(|p| p.to_string())
+                }
+                None => return,
+            },
+            net::Topic::Attestations => {
+                let known = Attestation::decode(data).ok().is_some_and(|a| {
+                    self.core()
+                        .is_ok_and(|c| c.trust.by_id(&a.payload().id).next().is_some())
+                });
+                if known {
+                    return;
+                }
+                self.import_attestation(data)
+                    .map(|a| a.payload().id.to_string())
+            }
+        };
+        match result {
+            Ok(what) => tracing::info!(topic = topic.name(), %what, "imported from gossip"),
+            Err(e) => {
+                tracing::debug!(topic = topic.name(), error = %e, "gossip not imported (yet)")
+            }
+        }
+    }
+
+    /// Publishes this party's key log and the attestations it issued, when they change and
+    /// every [`gossip::REPUBLISH`]; on the same beat, expires sessions past their deadline.
+    async fn gossip_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut last: Option<(usize, usize)> = None;
+        let mut last_time = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            // Deadlines pass with the clock: expire what is due (a durable write).
+            let this = self.clone();
+            if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || this.core()?.expire(now())).await
+                && n > 0
+            {
+                tracing::info!(sessions = n, "sessions expired at their deadline");
+            }
+            let Some(client) = self.client.get() else {
+                continue;
+            };
+            let Ok(events) = self.own_key_log() else {
+                continue;
+            };
+            let Ok(all) = self.attestations() else {
+                continue;
+            };
+            let mine: Vec<Vec<u8>> = all
+                .iter()
+                .filter(|a| a.payload().issuer == self.me)
+                .map(|a| a.bytes().to_vec())
+                .collect();
+            let now = (events.len(), mine.len());
+            if last == Some(now) && last_time.elapsed() < gossip::REPUBLISH {
+                continue;
+            }
+            let mut published = client
+                .publish(net::Topic::KeyLogs, gossip::encode_key_log(&events))
+                .await
+                .is_ok();
+            for a in mine {
+                published &= client.publish(net::Topic::Attestations, a).await.is_ok();
+            }
+            // Without peers publishing fails; try again on the next tick.
+            if published {
+                last = Some(now);
+                last_time = tokio::time::Instant::now();
             }
         }
     }
