@@ -238,6 +238,21 @@ impl EventLoop {
         self.per_peer.get(peer).copied().unwrap_or(0) < self.config.max_in_flight_per_peer
     }
 
+    /// The peer to send a request for `party` to, if the global and per-peer limits allow
+    /// one more request in flight.
+    fn admit(&self, party: PartyId) -> Result<PeerId, NetError> {
+        if self.in_flight() >= self.config.max_in_flight {
+            return Err(NetError::Busy);
+        }
+        let peer = self
+            .peer_for(&party)
+            .ok_or(NetError::Unreachable { party })?;
+        if !self.peer_has_room(&peer) {
+            return Err(NetError::Busy);
+        }
+        Ok(peer)
+    }
+
     fn started(&mut self, peer: PeerId) {
         *self.per_peer.entry(peer).or_default() += 1;
     }
@@ -294,18 +309,13 @@ impl EventLoop {
                 message,
                 reply,
             } => {
-                if self.in_flight() >= self.config.max_in_flight {
-                    let _ = reply.send(Err(NetError::Busy));
-                    return;
-                }
-                let Some(peer) = self.peer_for(&party) else {
-                    let _ = reply.send(Err(NetError::Unreachable { party }));
-                    return;
+                let peer = match self.admit(party) {
+                    Ok(peer) => peer,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 };
-                if !self.peer_has_room(&peer) {
-                    let _ = reply.send(Err(NetError::Busy));
-                    return;
-                }
                 let id = self.swarm.behaviour_mut().msg.send_request(&peer, message);
                 self.started(peer);
                 self.sends.insert(id, (peer, reply));
@@ -325,18 +335,13 @@ impl EventLoop {
                 request,
                 reply,
             } => {
-                if self.in_flight() >= self.config.max_in_flight {
-                    let _ = reply.send(Err(NetError::Busy));
-                    return;
-                }
-                let Some(peer) = self.peer_for(&party) else {
-                    let _ = reply.send(Err(NetError::Unreachable { party }));
-                    return;
+                let peer = match self.admit(party) {
+                    Ok(peer) => peer,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 };
-                if !self.peer_has_room(&peer) {
-                    let _ = reply.send(Err(NetError::Busy));
-                    return;
-                }
                 let id = self.swarm.behaviour_mut().doc.send_request(&peer, request);
                 self.started(peer);
                 self.fetches.insert(id, (peer, reply));
