@@ -149,11 +149,8 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     assert_eq!(brand.service.rotate_root().unwrap(), 3);
     let events = brand.service.own_key_log().unwrap();
     supplier.service.import_key_log(&events).unwrap();
-    brand.shutdown.send(true).unwrap();
-    brand.service.client().unwrap().shutdown().await.unwrap();
     let party = brand.party();
-    drop(brand);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    brand.stop().await;
     let brand = start("Brand", &b_dir, &b_key).await;
     assert_eq!(brand.party(), party, "the party id survives rotation");
     assert_eq!(brand.service.session(id).unwrap().status, "completed");

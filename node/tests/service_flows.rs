@@ -137,22 +137,6 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
     assert!(brand.service.session(unknown).is_err());
 }
 
-/// Stops a node and waits until its store is released.
-async fn stop(node: support::Node) -> (std::path::PathBuf, std::path::PathBuf) {
-    node.shutdown.send(true).unwrap();
-    node.service.client().unwrap().shutdown().await.unwrap();
-    let (dir, key) = (node.dir.clone(), node.delegate_key.clone());
-    drop(node);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    (dir, key)
-}
-
-// Ignored: it restarts a node in the same process on the same directory, and on a fresh CI
-// clone the previous instance's tasks kept the sled store (its directory lock) for over 15 s,
-// twice. A restart as a new process is covered by tests/cli.rs (SIGKILL mid-session, restart,
-// completion) and outbox delivery after an outage by the outbox's unit tests. Un-ignore once
-// `Service` shutdown joins its tasks. Run with `cargo test -p signet-node -- --ignored`.
-#[ignore = "in-process restart can find the store still locked by the previous instance"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_survive_restarts() {
     let root = tempfile::tempdir().unwrap();
@@ -167,7 +151,7 @@ async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_su
     let supplier_party = supplier.party();
 
     // The supplier goes offline; the brand proposes anyway.
-    let (s_dir, s_key) = stop(supplier).await;
+    let (s_dir, s_key) = supplier.stop().await;
     let id = brand
         .service
         .create_session(session_to(
@@ -197,7 +181,7 @@ async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_su
 
     // It restarts again: the session is rebuilt from its journal, and can be signed.
     let evidence_before = supplier.service.evidence_len().unwrap();
-    let (s_dir, s_key) = stop(supplier).await;
+    let (s_dir, s_key) = supplier.stop().await;
     let supplier = start("Supplier", &s_dir, &s_key).await;
     brand.service.add_peer(&supplier.address).await.unwrap();
     supplier.service.add_peer(&brand.address).await.unwrap();

@@ -166,8 +166,8 @@ pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
     tokio::signal::ctrl_c().await?;
     println!("stopping");
     let _ = stop_tx.send(true);
-    let _ = service.client()?.shutdown().await;
     let _ = server.await;
+    service.join().await;
     Ok(0)
 }
 

@@ -238,6 +238,8 @@ pub struct Service {
     refusals: Mutex<std::collections::VecDeque<Refusal>>,
     /// The size each witness last cosigned for this party's log, as far as this node knows.
     witnessed: Mutex<BTreeMap<PartyId, u64>>,
+    /// The tasks [`Service::start`] spawned, joined by [`Service::join`].
+    tasks: Mutex<tokio::task::JoinSet<()>>,
 }
 
 impl Service {
@@ -283,6 +285,7 @@ impl Service {
             pending: Mutex::default(),
             refusals: Mutex::default(),
             witnessed: Mutex::default(),
+            tasks: Mutex::default(),
         }))
     }
 
@@ -607,7 +610,7 @@ impl Service {
         };
         let (client, events, event_loop) =
             net::new(&node_key, self.me, net::Config::default(), hooks)?;
-        tokio::spawn(event_loop.run());
+        self.spawn(event_loop.run())?;
         let directory = PeerDirectory::from_trust_store(&self.core()?.trust, now());
         client.set_directory(directory).await?;
         let mut listening = Vec::new();
@@ -628,14 +631,47 @@ impl Service {
         for (initiator, id, digest) in self.missing_documents()? {
             let _ = fetch_tx.try_send((initiator, id, digest));
         }
-        tokio::spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()));
-        tokio::spawn(self.clone().outbox_loop(shutdown.clone()));
-        tokio::spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()));
-        tokio::spawn(self.clone().gossip_loop(shutdown.clone()));
+        self.spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()))?;
+        self.spawn(self.clone().outbox_loop(shutdown.clone()))?;
+        self.spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()))?;
+        self.spawn(self.clone().gossip_loop(shutdown.clone()))?;
         if !self.config.webhooks.is_empty() {
-            tokio::spawn(self.clone().webhook_loop(shutdown));
+            self.spawn(self.clone().webhook_loop(shutdown))?;
         }
         Ok(listening)
+    }
+
+    fn spawn(
+        &self,
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServiceError> {
+        self.tasks
+            .lock()
+            .map_err(|_| ServiceError::Internal("lock"))?
+            .spawn(task);
+        Ok(())
+    }
+
+    /// Stops the network and waits until every task [`Service::start`] spawned has ended.
+    /// Call it after turning `start`'s `shutdown` to true. When it returns, the tasks no
+    /// longer hold the service: dropping the last `Arc<Service>` then closes the store (and
+    /// releases its directory lock), so the node can be opened again in the same process.
+    pub async fn join(&self) {
+        if let Some(client) = self.client.get() {
+            // Fails only if the network stopped already.
+            let _ = client.shutdown().await;
+        }
+        let mut tasks = match self.tasks.lock() {
+            Ok(mut t) => std::mem::take(&mut *t),
+            Err(_) => return,
+        };
+        while let Some(result) = tasks.join_next().await {
+            if let Err(e) = result
+                && e.is_panic()
+            {
+                tracing::error!(error = %e, "a node task panicked");
+            }
+        }
     }
 
     /// Adds a peer's address (a multiaddress ending in `/p2p/<peer id>`).
@@ -852,7 +888,10 @@ impl Service {
         fetch: mpsc::Sender<(PartyId, SessionId, Digest)>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        // Gossip imports in progress, joined before this task ends (see `join`).
+        let mut imports = tokio::task::JoinSet::new();
         loop {
+            while imports.try_join_next().is_some() {}
             let event = tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
@@ -868,7 +907,7 @@ impl Service {
                 NetEvent::Gossip { topic, data, .. } => {
                     let this = self.clone();
                     // Imports write durably: off the async threads, and not awaited here.
-                    tokio::task::spawn_blocking(move || this.import_gossip(topic, &data));
+                    imports.spawn_blocking(move || this.import_gossip(topic, &data));
                     continue;
                 }
             };
@@ -920,6 +959,7 @@ impl Service {
             };
             responder.respond(response);
         }
+        while imports.join_next().await.is_some() {}
     }
 
     async fn outbox_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -1143,7 +1183,11 @@ impl Service {
                     }
                     Err(e) => {
                         tracing::warn!(session = %id, error = %e, "document fetch failed; retrying");
-                        tokio::time::sleep(delay).await;
+                        tokio::select! {
+                            biased;
+                            _ = shutdown.changed() => return,
+                            _ = tokio::time::sleep(delay) => {}
+                        }
                         delay = (delay * 2).min(Duration::from_secs(10));
                     }
                 }

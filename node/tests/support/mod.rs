@@ -32,6 +32,21 @@ impl Node {
     pub fn party(&self) -> PartyId {
         self.service.party()
     }
+
+    /// Stops the node and waits for its tasks; returns its directory and delegate key file.
+    /// Once this returns the store is closed, and the node can be started again.
+    pub async fn stop(self) -> (PathBuf, PathBuf) {
+        self.shutdown.send(true).unwrap();
+        self.service.join().await;
+        let service = Arc::downgrade(&self.service);
+        let (dir, key) = (self.dir.clone(), self.delegate_key.clone());
+        drop(self);
+        assert!(
+            service.upgrade().is_none(),
+            "nothing holds the service once it is stopped"
+        );
+        (dir, key)
+    }
 }
 
 /// Creates a party directory under `root`.
