@@ -169,3 +169,130 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     let (status, _, _) = http(&addr, "GET", "/metrics", None, "").await;
     assert_eq!(status, 401);
 }
+
+/// Starts the API of an unstarted node in a fresh directory, with `limits` and two tokens.
+async fn limited_api(
+    root: &std::path::Path,
+    limits: signet_node::service::config::ApiLimits,
+) -> String {
+    let (dir, _) = create(root, "Limited", &[]);
+    let mut config = NodeConfig::load(&dir).unwrap();
+    config.tokens = vec![
+        TokenConfig {
+            sha256: token_hash("sign-token"),
+            scope: "sign".into(),
+        },
+        TokenConfig {
+            sha256: token_hash("read-token"),
+            scope: "read".into(),
+        },
+    ];
+    config.api_limits = limits;
+    config.save(&dir).unwrap();
+    let service = signet_node::service::Service::open(&dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(signet_node::api::serve(
+        service,
+        listener,
+        std::future::pending(),
+    ));
+    addr
+}
+
+fn retry_after(head: &str) -> u64 {
+    head.lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .expect("a Retry-After header")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_over_its_budget_gets_429_with_retry_after_and_others_go_on() {
+    let root = tempfile::tempdir().unwrap();
+    let limits = signet_node::service::config::ApiLimits {
+        requests_per_second: 1,
+        burst: 3,
+        ..Default::default()
+    };
+    let addr = limited_api(root.path(), limits).await;
+    for _ in 0..3 {
+        let (status, _, body) = http(&addr, "GET", "/v1/sessions", Some("read-token"), "").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, head, body) = http(&addr, "GET", "/v1/sessions", Some("read-token"), "").await;
+    assert_eq!(status, 429, "{body}");
+    assert!(head.contains("application/problem+json"));
+    assert_eq!(retry_after(&head), 1);
+    let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["status"], 429);
+    assert_eq!(p["title"], "too many requests with this token");
+    // Another token has its own budget.
+    let (status, _, _) = http(&addr, "GET", "/v1/sessions", Some("sign-token"), "").await;
+    assert_eq!(status, 200);
+    // The budget refills: one request a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _, _) = http(&addr, "GET", "/v1/sessions", Some("read-token"), "").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_wrong_tokens_are_throttled_even_for_a_right_one_then_recover() {
+    let root = tempfile::tempdir().unwrap();
+    let limits = signet_node::service::config::ApiLimits {
+        failed_auth_per_minute: 60, // one a second once the burst is spent
+        failed_auth_burst: 4,
+        ..Default::default()
+    };
+    let addr = limited_api(root.path(), limits).await;
+    for token in [Some("guess-1"), None, Some("guess-2"), Some("guess-3")] {
+        let (status, _, _) = http(&addr, "GET", "/v1/sessions", token, "").await;
+        assert_eq!(status, 401);
+    }
+    let (status, head, body) = http(&addr, "GET", "/v1/sessions", Some("guess-4"), "").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(retry_after(&head), 1);
+    assert!(body.contains("failed authentications"), "{body}");
+    // While throttled, the address cannot tell a right token from a wrong one.
+    let (status, head, _) = http(&addr, "GET", "/v1/sessions", Some("read-token"), "").await;
+    assert_eq!(status, 429);
+    assert!(retry_after(&head) >= 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _, _) = http(&addr, "GET", "/v1/sessions", Some("read-token"), "").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_cap_are_refused_with_413_except_document_uploads() {
+    let root = tempfile::tempdir().unwrap();
+    let limits = signet_node::service::config::ApiLimits {
+        max_body_bytes: 1024,
+        max_upload_bytes: 64 * 1024,
+        ..Default::default()
+    };
+    let addr = limited_api(root.path(), limits).await;
+    let id = "ab".repeat(32);
+    let big = format!(r#"{{"reason":"{}"}}"#, "x".repeat(4096));
+    for path in [
+        format!("/v1/sessions/{id}/decline"),
+        format!("/v1/sessions/{id}/evidence"),
+        "/v1/keylogs/import".to_string(),
+    ] {
+        let (status, head, body) = http(&addr, "POST", &path, Some("sign-token"), &big).await;
+        assert_eq!(status, 413, "{path}: {body}");
+        assert!(head.contains("application/problem+json"), "{path}");
+    }
+    // The same size is fine for a session with documents (refused for its content here:
+    // no participants), and over the upload cap it is not.
+    let doc = "A".repeat(4096);
+    let upload = format!(
+        r#"{{"title":"t","purpose":"p","participants":[],"documents":[{{"name":"d","content":"{doc}"}}]}}"#
+    );
+    let (status, _, body) = http(&addr, "POST", "/v1/sessions", Some("sign-token"), &upload).await;
+    assert!(status != 413 && status >= 400, "{status} {body}");
+    let huge = format!(r#"{{"title":"{}"}}"#, "t".repeat(70 * 1024));
+    let (status, _, _) = http(&addr, "POST", "/v1/sessions", Some("sign-token"), &huge).await;
+    assert_eq!(status, 413);
+}

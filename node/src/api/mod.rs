@@ -5,15 +5,23 @@
 //! fetch) or `sign` (everything, including acting in sessions). Every error is an RFC 9457
 //! problem document (`application/problem+json`). The document at `/openapi.json` lists the
 //! endpoints; `/metrics` is Prometheus text.
+//!
+//! Callers are rate-limited (see [`limits`]): each token has a request budget, and each
+//! client address a budget of failed authentications; over either, the answer is
+//! `429 Too Many Requests` with `Retry-After`. Request bodies are capped: documents may come
+//! only with `POST /v1/sessions` (`max_upload_bytes`); every other route takes at most
+//! `max_body_bytes` (both in `[api_limits]`, see [`ApiLimits`]).
 
+mod limits;
 mod problem;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,15 +35,14 @@ use signet_protocol::session::{Role, SessionId};
 
 pub use problem::Problem;
 
+use self::limits::{Limiter, retry_after_secs};
 use crate::keyfile;
+use crate::service::config::ApiLimits;
 use crate::service::init::token_hash;
 use crate::service::metrics::Metrics;
 use crate::service::{
     DocumentSource, NewDocument, NewParticipant, NewSession, Service, ServiceError,
 };
-
-/// Largest request body (documents travel base64-encoded in JSON).
-pub const MAX_BODY: usize = 48 * 1024 * 1024;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,6 +58,7 @@ struct Api {
     service: Arc<Service>,
     /// (SHA-256 hex, scope).
     tokens: Arc<Vec<(String, Scope)>>,
+    limiter: Arc<Limiter>,
 }
 
 /// The router for `service`'s API.
@@ -68,7 +76,9 @@ pub fn router(service: Arc<Service>) -> Router {
             (t.sha256.to_ascii_lowercase(), scope)
         })
         .collect();
+    let limits: ApiLimits = service.config().api_limits;
     let state = Api {
+        limiter: Arc::new(Limiter::new(&limits)),
         service,
         tokens: Arc::new(tokens),
     };
@@ -76,7 +86,12 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .route("/v1/node", get(node))
-        .route("/v1/sessions", get(list_sessions).post(create_session))
+        .route(
+            "/v1/sessions",
+            get(list_sessions)
+                .post(create_session)
+                .layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
+        )
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
         .route("/v1/sessions/{id}/sign", post(sign))
@@ -97,7 +112,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/checkpoint", get(checkpoint))
         .route("/v1/webhooks/deliveries", get(webhook_deliveries))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }
 
@@ -107,9 +122,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client's address is what failed authentications are counted by.
+    axum::serve(
+        listener,
+        router(service).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// A caller authenticated with at least read scope.
@@ -117,31 +136,65 @@ struct Reader;
 /// A caller authenticated with sign scope.
 struct Signer;
 
-fn authenticate(parts: &Parts, api: &Api, need: Scope) -> Result<(), Problem> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        tracing::warn!(path = %parts.uri.path(), "API call without a token refused");
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "a bearer token is required",
-        ));
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "malformed Authorization header"))?;
-    let hash = token_hash(token.trim());
-    match api.tokens.iter().find(|(h, _)| *h == hash) {
-        None => {
-            tracing::warn!(path = %parts.uri.path(), "API call with an unknown token refused");
-            Err(Problem::new(StatusCode::UNAUTHORIZED, "unknown token"))
+/// The client's address (unspecified when the router runs without connection info).
+fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// A failed authentication: logged and counted against the client's address; `refusal` is
+/// the answer unless the address is now over its budget (then 429).
+fn failed_auth(api: &Api, parts: &Parts, client: IpAddr, refusal: Problem) -> Problem {
+    tracing::warn!(%client, path = %parts.uri.path(), reason = %refusal.title, "API authentication failed");
+    match api.limiter.failed(client) {
+        Some(wait) => {
+            tracing::warn!(%client, retry_after_s = retry_after_secs(wait), "repeated failed API authentication: client throttled");
+            Problem::too_many(
+                "too many failed authentications from this address",
+                retry_after_secs(wait),
+            )
         }
-        Some((_, scope)) if *scope < need => Err(Problem::new(
+        None => refusal,
+    }
+}
+
+fn authenticate(parts: &Parts, api: &Api, need: Scope) -> Result<(), Problem> {
+    let client = client_ip(parts);
+    if let Some(wait) = api.limiter.blocked(client) {
+        return Err(Problem::too_many(
+            "too many failed authentications from this address",
+            retry_after_secs(wait),
+        ));
+    }
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        let p = Problem::new(StatusCode::UNAUTHORIZED, "a bearer token is required");
+        return Err(failed_auth(api, parts, client, p));
+    };
+    let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+        let p = Problem::new(StatusCode::UNAUTHORIZED, "malformed Authorization header");
+        return Err(failed_auth(api, parts, client, p));
+    };
+    let hash = token_hash(token.trim());
+    let Some((hash, scope)) = api.tokens.iter().find(|(h, _)| *h == hash) else {
+        let p = Problem::new(StatusCode::UNAUTHORIZED, "unknown token");
+        return Err(failed_auth(api, parts, client, p));
+    };
+    if let Err(wait) = api.limiter.request(hash) {
+        tracing::debug!(%client, path = %parts.uri.path(), "API token over its rate limit");
+        return Err(Problem::too_many(
+            "too many requests with this token",
+            retry_after_secs(wait),
+        ));
+    }
+    if *scope < need {
+        return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "this token has read scope; the call needs sign scope",
-        )),
-        Some(_) => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 impl FromRequestParts<Api> for Reader {
@@ -398,9 +451,11 @@ async fn share_evidence(
     _: Signer,
     State(api): State<Api>,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, Problem> {
     let id = session_id(&id)?;
+    let body =
+        body.map_err(|e| Problem::new(e.status(), "invalid request body").detail(e.body_text()))?;
     let witness = if body.is_empty() {
         None
     } else {

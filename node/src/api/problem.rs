@@ -21,6 +21,9 @@ pub struct Problem {
     /// This occurrence's details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Seconds until a retry may succeed (sent as `Retry-After`, not in the body).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -31,7 +34,17 @@ impl Problem {
             title: title.into(),
             status: status.as_u16(),
             detail: None,
+            retry_after: None,
         }
+    }
+
+    /// `429 Too Many Requests`, with `Retry-After: secs`.
+    pub fn too_many(title: &str, secs: u64) -> Self {
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, title)
+        }
+        .detail(format!("retry after {secs} s"))
     }
 
     /// Adds details.
@@ -44,11 +57,17 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
         let mut response = (status, Json(self)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         response
     }
 }

@@ -219,6 +219,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         tokens: vec![],
         webhooks: vec![],
         policy: policy_config,
+        api_limits: Default::default(),
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
     if policy.anchors.is_empty() {

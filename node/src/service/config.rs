@@ -55,6 +55,44 @@ pub struct WebhookConfig {
     pub secret: String,
 }
 
+/// Limits on the HTTP API (the `[api_limits]` table; every field has a default).
+///
+/// Each token has its own budget of `requests_per_second`, refilled continuously, with
+/// bursts up to `burst`; a caller over it gets `429 Too Many Requests` with `Retry-After`.
+/// Failed authentications (no token, a malformed or unknown one) count per client address:
+/// after `failed_auth_burst` of them, further attempts from that address are refused with 429
+/// (whatever token they carry) until the budget refills at `failed_auth_per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiLimits {
+    /// Requests per second per token; 0 turns the per-token limit off.
+    pub requests_per_second: u32,
+    /// Requests a token may make at once above its rate.
+    pub burst: u32,
+    /// Failed authentications per minute per client address, once the burst is spent.
+    pub failed_auth_per_minute: u32,
+    /// Failed authentications a client address may make before it is throttled.
+    pub failed_auth_burst: u32,
+    /// Largest request body on every route but session creation, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest request body of `POST /v1/sessions` (documents travel base64 in JSON).
+    pub max_upload_bytes: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            // The seed article's vendor allows 50 queries per second per application.
+            requests_per_second: 50,
+            burst: 100,
+            failed_auth_per_minute: 10,
+            failed_auth_burst: 10,
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 48 * 1024 * 1024,
+        }
+    }
+}
+
 /// The node's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
@@ -83,6 +121,9 @@ pub struct NodeConfig {
     /// The trust policy.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// Limits on the HTTP API.
+    #[serde(default)]
+    pub api_limits: ApiLimits,
 }
 
 /// The configuration is unusable.

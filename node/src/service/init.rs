@@ -176,6 +176,7 @@ pub fn init(
         ],
         webhooks: vec![],
         policy: options.policy.clone(),
+        api_limits: Default::default(),
     };
     config.save(dir)?;
     Ok(Initialised {
