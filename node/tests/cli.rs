@@ -413,3 +413,181 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_reaches_routing_approvers_copies_deadline_documents_and_witnesses() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let mut config = NodeConfig::load(&b_dir).unwrap();
+    config.tokens = vec![signet_node::service::config::TokenConfig {
+        sha256: signet_node::service::init::token_hash("sign-token"),
+        scope: "sign".into(),
+    }];
+    config.save(&b_dir).unwrap();
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let mut others = Vec::new();
+    for name in ["Supplier", "Auditor", "Observer"] {
+        let (dir, key) = create(root.path(), name, &anchors);
+        others.push(start(name, &dir, &key).await);
+    }
+    let [supplier, auditor, observer] = &others[..] else {
+        unreachable!()
+    };
+    federate(&ca, &[&brand, supplier, auditor, observer]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(signet_node::api::serve(
+        brand.service.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let contract = root.path().join("contract.pdf");
+    std::fs::write(&contract, b"%PDF-1.7 supply agreement").unwrap();
+    let annex = root.path().join("annex.md");
+    std::fs::write(&annex, b"# Annex: prices").unwrap();
+    let (s, a, o, w) = (
+        supplier.party().to_string(),
+        auditor.party().to_string(),
+        observer.party().to_string(),
+        ca.party().to_string(),
+    );
+
+    // Usage errors are caught before the node is asked: exit 2.
+    for bad in [
+        vec!["--to", "signet1nope"],
+        vec!["--to", &s, "--approver", "x:1"],
+        vec!["--to", &s, "--approver", &format!("{a}:first")],
+        vec!["--to", &s, "--cc", "nobody"],
+    ] {
+        let mut args = vec!["send", "--title", "t", "--document"];
+        args.push(contract.to_str().unwrap());
+        args.extend(bad.iter().copied());
+        let out = client(&api, "sign-token", &args);
+        assert_eq!(
+            code(&out),
+            2,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let missing = client(
+        &api,
+        "sign-token",
+        &[
+            "send",
+            "--title",
+            "t",
+            "--to",
+            &s,
+            "--document",
+            "/nonexistent.pdf",
+        ],
+    );
+    assert_eq!(code(&missing), 2);
+    assert_eq!(brand.service.sessions().unwrap().len(), 0);
+
+    // The auditor approves first (order 0), then the supplier signs (order 1); the observer
+    // gets a copy; the evidence must carry the CA's cosignature.
+    let annex_arg = format!("{}=text/markdown", annex.display());
+    let out = client(
+        &api,
+        "sign-token",
+        &[
+            "send",
+            "--title",
+            "Supply agreement",
+            "--purpose",
+            "procurement",
+            "--to",
+            &format!("{s}:1"),
+            "--approver",
+            &format!("{a}:0"),
+            "--cc",
+            &o,
+            "--document",
+            contract.to_str().unwrap(),
+            "--document",
+            &annex_arg,
+            "--deadline-days",
+            "3",
+            "--witness",
+            &w,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sid = v["id"].as_str().unwrap().to_string();
+    let id = sid.parse().unwrap();
+
+    let out = client(&api, "sign-token", &["status", &sid]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let participants: Vec<(String, String, u64)> = v["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["party"].as_str().unwrap().to_string(),
+                p["role"].as_str().unwrap().to_string(),
+                p["order"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(participants.len(), 3, "{v}");
+    assert!(participants.contains(&(s.clone(), "signer".into(), 1)));
+    assert!(participants.contains(&(a.clone(), "approver".into(), 0)));
+    assert!(participants.contains(&(o.clone(), "copy".into(), 0)));
+    assert_eq!(v["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(v["witnesses"], serde_json::json!([w]));
+    let in_three_days = now().plus(3 * 86_400).to_string();
+    assert_eq!(
+        v["deadline"].as_str().unwrap()[..10],
+        in_three_days[..10],
+        "{v}"
+    );
+    let waiting: Vec<&str> = v["waiting_for"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(waiting.contains(&a.as_str()), "{v}");
+
+    // The supplier may not sign before the approval (once it has the documents, the
+    // protocol refuses the signature as out of turn).
+    let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
+    until("the supplier is refused as out of turn", || {
+        matches!(
+            supplier.service.sign(id, &delegate),
+            Err(signet_node::service::ServiceError::Action(_))
+        )
+    })
+    .await;
+    until("the auditor approved", || {
+        auditor.service.approve(id).is_ok()
+    })
+    .await;
+    until("the supplier signed", || {
+        supplier.service.sign(id, &delegate).is_ok()
+    })
+    .await;
+    until("completed at the brand", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    until("the copy recipient sees it completed", || {
+        observer
+            .service
+            .session(id)
+            .is_ok_and(|s| s.status == "completed")
+    })
+    .await;
+    assert!(
+        observer.service.approve(id).is_err(),
+        "a copy recipient never acts"
+    );
+}

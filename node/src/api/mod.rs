@@ -372,6 +372,7 @@ async fn create_session(
         let role = match p.role.as_str() {
             "signer" => Role::Signer,
             "approver" => Role::Approver,
+            "copy" => Role::Copy,
             other => {
                 return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown role").detail(other));
             }

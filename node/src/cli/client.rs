@@ -26,6 +26,9 @@ pub(crate) struct Conn {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClientCommand {
     /// Propose a session: send documents to counterparties for signing.
+    ///
+    /// Routing: lower orders act first, equal orders in parallel; approvers approve without a
+    /// seal, copy recipients receive the proposal and the outcome and never act.
     Send {
         #[command(flatten)]
         conn: Conn,
@@ -35,15 +38,25 @@ pub(crate) enum ClientCommand {
         /// Purpose (matched against seal mandates), e.g. procurement.
         #[arg(long, default_value = "procurement")]
         purpose: String,
-        /// Signers, `PARTY_ID[:ORDER]` (equal orders sign in parallel).
+        /// Signers, `PARTY_ID[:ORDER]` (repeat; equal orders sign in parallel).
         #[arg(long = "to", required = true)]
         to: Vec<String>,
-        /// Documents.
+        /// Approvers, `PARTY_ID[:ORDER]` (repeat).
+        #[arg(long = "approver")]
+        approvers: Vec<String>,
+        /// Copy recipients, `PARTY_ID` (repeat).
+        #[arg(long = "cc")]
+        copies: Vec<String>,
+        /// Documents, `FILE[=MEDIA_TYPE]` (repeat; the media type is guessed from the file
+        /// name otherwise).
         #[arg(long = "document", required = true)]
-        documents: Vec<PathBuf>,
+        documents: Vec<String>,
         /// Days until the deadline.
         #[arg(long, default_value_t = 30)]
         deadline_days: u64,
+        /// Witnesses whose cosignature every party's evidence must carry, `PARTY_ID` (repeat).
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
     },
     /// List sessions.
     Inbox {
@@ -254,9 +267,61 @@ fn print_session(s: &Value) {
         s["side"].as_str().unwrap_or("?"),
         s["title"].as_str().unwrap_or("")
     );
+    for p in s["participants"].as_array().into_iter().flatten() {
+        println!(
+            "    {:8} order {:>2}  {}",
+            p["role"].as_str().unwrap_or("?"),
+            p["order"],
+            p["party"].as_str().unwrap_or("?")
+        );
+    }
     if let Some(w) = s["waiting_for"].as_array().filter(|w| !w.is_empty()) {
         let names: Vec<&str> = w.iter().filter_map(Value::as_str).collect();
         println!("    waiting for {}", names.join(", "));
+    }
+}
+
+/// A party id given to `flag`, checked here so a typo is a usage error (exit 2).
+fn party_id(flag: &str, text: &str) -> Result<String> {
+    text.parse::<signet_protocol::party::PartyId>()
+        .map_err(|_| Exit(2, format!("{flag} {text}: not a party id")))?;
+    Ok(text.to_string())
+}
+
+/// `PARTY_ID[:ORDER]` given to `flag`.
+fn routed(flag: &str, text: &str) -> Result<(String, u32)> {
+    let (party, order) = match text.rsplit_once(':') {
+        Some((p, o)) => (
+            p,
+            o.parse::<u32>()
+                .map_err(|_| Exit(2, format!("{flag} {text}: the order must be a number")))?,
+        ),
+        None => (text, 0),
+    };
+    Ok((party_id(flag, party)?, order))
+}
+
+/// A media type from a file name's extension.
+fn media_type_of(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "ofd" => "application/ofd",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "doc" => "application/msword",
+        "xls" => "application/vnd.ms-excel",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
     }
 }
 
@@ -268,29 +333,44 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
             title,
             purpose,
             to,
+            approvers,
+            copies,
             documents,
             deadline_days,
+            witnesses,
         } => {
             let mut participants = Vec::new();
-            for t in &to {
-                let (party, order) = match t.rsplit_once(':') {
-                    Some((p, o)) if o.chars().all(|c| c.is_ascii_digit()) => (
-                        p,
-                        o.parse::<u32>().map_err(|_| Exit(2, format!("--to {t}")))?,
-                    ),
-                    _ => (t.as_str(), 0),
-                };
-                participants.push(json!({"party": party, "role": "signer", "order": order}));
+            for (flag, role, list) in [
+                ("--to", "signer", &to),
+                ("--approver", "approver", &approvers),
+            ] {
+                for t in list {
+                    let (party, order) = routed(flag, t)?;
+                    participants.push(json!({"party": party, "role": role, "order": order}));
+                }
             }
+            for c in &copies {
+                participants.push(json!({"party": party_id("--cc", c)?, "role": "copy"}));
+            }
+            let witnesses = witnesses
+                .iter()
+                .map(|w| party_id("--witness", w))
+                .collect::<Result<Vec<_>>>()?;
             let mut docs = Vec::new();
             for d in &documents {
-                let bytes =
-                    std::fs::read(d).map_err(|e| Exit(2, format!("{}: {e}", d.display())))?;
-                let name = d
+                let (path, media_type) = match d.split_once('=') {
+                    Some((p, t)) if t.contains('/') => (PathBuf::from(p), t.to_string()),
+                    _ => (PathBuf::from(d), media_type_of(d).to_string()),
+                };
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| Exit(2, format!("--document {}: {e}", path.display())))?;
+                let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_default();
-                docs.push(json!({"name": name, "content": B64.encode(bytes)}));
+                docs.push(
+                    json!({"name": name, "media_type": media_type, "content": B64.encode(bytes)}),
+                );
             }
             let v = call_json(
                 &conn,
@@ -298,7 +378,7 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 "/v1/sessions",
                 Some(json!({
                     "title": title, "purpose": purpose, "participants": participants,
-                    "documents": docs, "deadline_days": deadline_days,
+                    "documents": docs, "deadline_days": deadline_days, "witnesses": witnesses,
                 })),
             )
             .await?;

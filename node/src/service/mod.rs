@@ -218,6 +218,23 @@ pub struct SessionSummary {
     pub documents: Vec<String>,
     /// Parties whose evidence about the session this node holds.
     pub evidence_from: Vec<String>,
+    /// The participants in routing order: party, role and order.
+    pub participants: Vec<ParticipantSummary>,
+    /// The deadline (RFC 3339).
+    pub deadline: String,
+    /// Witnesses whose cosignatures every party's evidence must carry.
+    pub witnesses: Vec<String>,
+}
+
+/// A session's participant as shown to operators.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParticipantSummary {
+    /// The party id.
+    pub party: String,
+    /// `signer`, `approver` or `copy`.
+    pub role: String,
+    /// Routing order (equal orders act in parallel).
+    pub order: u32,
 }
 
 /// One party's node. See the [module documentation](self).
@@ -1210,6 +1227,22 @@ fn summary(core: &Core, id: &SessionId) -> Option<SessionSummary> {
         acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
         documents: p.document_digests().iter().map(Digest::to_hex).collect(),
         evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
+        participants: p
+            .participants
+            .iter()
+            .map(|x| ParticipantSummary {
+                party: x.party.to_string(),
+                role: x.role.name().to_string(),
+                order: x.order,
+            })
+            .collect(),
+        deadline: p.deadline.to_string(),
+        witnesses: p
+            .evidence
+            .witnesses
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 
