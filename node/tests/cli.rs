@@ -591,3 +591,149 @@ async fn send_reaches_routing_approvers_copies_deadline_documents_and_witnesses(
         "a copy recipient never acts"
     );
 }
+
+/// A one-signer session from `brand` to `supplier`, signed by the supplier's delegate and
+/// completed at the brand.
+async fn complete_one(brand: &support::Node, supplier: &support::Node, title: &str) -> String {
+    let id = brand
+        .service
+        .create_session(NewSession {
+            title: title.into(),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: supplier.party(),
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "c.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(title.as_bytes().to_vec()),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
+    until("the supplier signed", || {
+        match supplier.service.sign(id, &delegate) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("sign: {e}");
+                false
+            }
+        }
+    })
+    .await;
+    until("completed at the brand", || {
+        brand.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    id.to_string()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
+    use signet_protocol::bundle::{Outcome, verify_bundle};
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let mut config = NodeConfig::load(&s_dir).unwrap();
+    config.tokens = vec![signet_node::service::config::TokenConfig {
+        sha256: signet_node::service::init::token_hash("sign-token"),
+        scope: "sign".into(),
+    }];
+    config.save(&s_dir).unwrap();
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(signet_node::api::serve(
+        supplier.service.clone(),
+        listener,
+        async move {
+            let _ = api_stopped.await;
+        },
+    ));
+    let before = complete_one(&brand, &supplier, "Signed with the first seal").await;
+
+    let keys = s_dir.join("keys");
+    let old_seal = std::fs::read(keys.join("seal-contract.key")).unwrap();
+    let mut length = supplier.service.own_key_log().unwrap().len() as u64;
+    for key in ["seal-contract", "attest", "log"] {
+        let out = client(&api, "sign-token", &["rotate", "--key", key]);
+        assert_eq!(
+            code(&out),
+            0,
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        length += 2; // add-key, retire-key
+        assert_eq!(v["key_log_length"], length, "{v}");
+        assert_eq!(v["key"], key);
+        assert_eq!(mode(&keys.join(format!("{key}.key"))), 0o600);
+    }
+    let new_seal = std::fs::read(keys.join("seal-contract.key")).unwrap();
+    assert_ne!(old_seal, new_seal);
+    let retired: Vec<_> = std::fs::read_dir(keys.join("retired"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(retired.len(), 3, "{retired:?}");
+    assert!(retired.iter().all(|p| mode(p) == 0o600));
+    assert!(
+        retired
+            .iter()
+            .any(|p| std::fs::read(p).unwrap() == old_seal)
+    );
+    assert!(
+        std::fs::read_dir(&keys).unwrap().all(|e| !e
+            .unwrap()
+            .path()
+            .to_string_lossy()
+            .ends_with(".pending"))
+    );
+    // The node key is not rotated by the node; an unknown key is a usage error.
+    let out = client(&api, "sign-token", &["rotate", "--key", "node"]);
+    assert_eq!(code(&out), 4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("node key"));
+    assert_eq!(
+        code(&client(&api, "sign-token", &["rotate", "--key", "x"])),
+        2
+    );
+
+    // The brand learns the new key log and the re-issued mandate by gossip; the supplier
+    // signs with the new seal; both bundles verify offline.
+    let after = complete_one(&brand, &supplier, "Signed with the second seal").await;
+    let policy = NodeConfig::load(&b_dir).unwrap().trust_policy().unwrap();
+    for (id, doc) in [
+        (&before, &b"Signed with the first seal"[..]),
+        (&after, &b"Signed with the second seal"[..]),
+    ] {
+        let bundle = brand.service.export_bundle(id.parse().unwrap()).unwrap();
+        let report = verify_bundle(&bundle, &[doc], &policy, now());
+        assert_eq!(report.outcome, Outcome::Valid, "{id}: {report:?}");
+    }
+
+    // Restarted, the supplier replays both sessions (the first with its retired seal).
+    stop_api.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let (s_dir, s_key) = supplier.stop().await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    for id in [&before, &after] {
+        let s = supplier.service.session(id.parse().unwrap()).unwrap();
+        assert_eq!(s.status, "completed", "{id}");
+    }
+    assert_eq!(supplier.service.own_key_log().unwrap().len() as u64, length);
+}

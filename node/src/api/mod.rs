@@ -39,6 +39,7 @@ use self::limits::{Limiter, retry_after_secs};
 use crate::keyfile;
 use crate::service::config::ApiLimits;
 use crate::service::init::token_hash;
+use crate::service::keys::KeyKind;
 use crate::service::metrics::Metrics;
 use crate::service::{
     DocumentSource, NewDocument, NewParticipant, NewSession, Service, ServiceError,
@@ -648,11 +649,47 @@ async fn own_key_log(_: Reader, State(api): State<Api>) -> Result<Json<Value>, P
     })))
 }
 
-async fn rotate(_: Signer, State(api): State<Api>) -> Result<Json<Value>, Problem> {
-    let len = blocking(&api, |s| s.rotate_root()).await?;
-    Ok(Json(
-        json!({ "party": api.service.party().to_string(), "key_log_length": len }),
-    ))
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    /// `root` (the default), `attest`, `log`, `seal-contract` or `seal-company`.
+    #[serde(default = "root")]
+    key: String,
+}
+
+fn root() -> String {
+    "root".into()
+}
+
+async fn rotate(
+    _: Signer,
+    State(api): State<Api>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    let body =
+        body.map_err(|e| Problem::new(e.status(), "invalid request body").detail(e.body_text()))?;
+    let key = if body.is_empty() {
+        root()
+    } else {
+        serde_json::from_slice::<RotateBody>(&body)
+            .map_err(|e| {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid request body").detail(e.to_string())
+            })?
+            .key
+    };
+    let kind = KeyKind::parse(&key).ok_or_else(|| {
+        Problem::new(StatusCode::BAD_REQUEST, "unknown key").detail(format!(
+            "{key}: one of {}",
+            KeyKind::ALL.map(|(_, n)| n).join(", ")
+        ))
+    })?;
+    let (len, public) = blocking(&api, move |s| s.rotate_key(kind)).await?;
+    Ok(Json(json!({
+        "party": api.service.party().to_string(),
+        "key": kind.name(),
+        "public_key": hex::encode(public.as_bytes()),
+        "key_log_length": len,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -158,10 +158,15 @@ pub(crate) enum ClientCommand {
         /// Attestation id.
         id: String,
     },
-    /// Rotate the party's root key (give counterparties the new key log afterwards).
+    /// Rotate one of the party's keys (peers learn the new key log by gossip; export it
+    /// with `attest export-key-log` for those that are not connected).
     Rotate {
         #[command(flatten)]
         conn: Conn,
+        /// Which key: the root (pre-rotation), the attestation or evidence-log key, or a seal
+        /// (its mandates are re-issued for the new seal). The node key is not rotated.
+        #[arg(long, default_value = "root", value_parser = ["root", "attest", "log", "seal-contract", "seal-company", "node"])]
+        key: String,
     },
     /// Show connected peers, or add a peer address.
     Peers {
@@ -606,11 +611,18 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 });
             }
         }
-        ClientCommand::Rotate { conn } => {
-            let v = call_json(&conn, "POST", "/v1/keylog/rotate", None).await?;
+        ClientCommand::Rotate { conn, key } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                "/v1/keylog/rotate",
+                Some(json!({ "key": key })),
+            )
+            .await?;
             print(&v, as_json, |v| {
                 println!(
-                    "Rotated the root key; the key event log now has {} events. Export it with `signet attest export-key-log` for counterparties.",
+                    "Rotated the {key} key (now {}); the key event log has {} events. Peers learn it by gossip; `signet attest export-key-log` writes it for others.",
+                    v["public_key"].as_str().unwrap_or("?"),
                     v["key_log_length"]
                 )
             });

@@ -20,7 +20,7 @@ use signet_protocol::error::{ErrorCode, WireError};
 use signet_protocol::evidence::{
     Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
-use signet_protocol::keylog::{KeyLog, KeyPurpose};
+use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose};
 use signet_protocol::party::PartyId;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
@@ -33,7 +33,7 @@ use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::ServiceError;
 use super::journal::{self, Entry, Input};
-use super::keys::PartyKeys;
+use super::keys::{self, KeyKind, PartyKeys};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::store::trust::{load_trust_store, save_attestation, save_key_log};
 use crate::store::{SessionRecord, Store};
@@ -213,8 +213,10 @@ impl Core {
     }
 
     fn seal_key(&self, public: &PublicKey) -> Option<&SecretKey> {
+        // Retired seals too: journals replay the signatures made before a seal rotation.
         [&self.keys.contract_seal, &self.keys.company_seal]
             .into_iter()
+            .chain(&self.keys.retired_seals)
             .find(|k| k.public_key() == *public)
     }
 
@@ -667,6 +669,148 @@ impl Core {
         let len = log.len() as u64;
         self.trust.add_key_log(log);
         Ok(len)
+    }
+}
+
+impl Core {
+    /// Rotates a non-root key of `kind`: a fresh key is declared (add-key) and the old one
+    /// retired (retire-key), both signed by the root key, at `now`. Signatures the old key
+    /// made before `now` stay valid. The fresh key is written to a pending file first, the
+    /// events are stored, then the files are swapped (see [`super::keys`]). A seal rotation
+    /// re-issues this party's seal mandates that named the old seal, with the new one, until
+    /// the same end. Returns the key log's new length and the new public key.
+    pub(crate) fn rotate_key(
+        &mut self,
+        keys_dir: &Path,
+        kind: KeyKind,
+        now: Timestamp,
+    ) -> Result<(u64, PublicKey), ServiceError> {
+        match kind {
+            KeyKind::Root => {
+                let len = self.rotate_root(keys_dir, now)?;
+                return Ok((len, self.keys.root.public_key()));
+            }
+            KeyKind::Node => {
+                return Err(ServiceError::Usage(
+                    "the node key is the node's libp2p identity and signs every session \
+                     message; journals replay with it, so the node does not rotate it (see \
+                     the README)"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        let mut log = self
+            .trust
+            .key_log(&self.me)
+            .cloned()
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        if log.current_root() != self.keys.root.public_key() {
+            return Err(ServiceError::Corrupt(
+                "the root key file does not match the key log (an interrupted rotation?)",
+            ));
+        }
+        let old = self.keys.current(kind).public_key();
+        let record = log
+            .records()
+            .iter()
+            .find(|r| r.key == old && r.purpose == kind.purpose() && r.retired_at.is_none())
+            .cloned()
+            .ok_or(ServiceError::Corrupt(
+                "the key file is not a current key of the key log",
+            ))?;
+        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        let decl = match kind {
+            KeyKind::Attest => KeyDecl::attest(fresh.public_key()),
+            KeyKind::Log => KeyDecl::log(fresh.public_key()),
+            _ => {
+                let info = record
+                    .seal
+                    .clone()
+                    .ok_or(ServiceError::Corrupt("a seal key without its seal"))?;
+                KeyDecl::seal(fresh.public_key(), info)
+            }
+        };
+        let pending = keys::pending_path(keys_dir, kind);
+        crate::keyfile::write(&pending, &fresh, crate::keyfile::Replace::Yes)?;
+        let root = &self.keys.root;
+        log.add_key(root, decl, now)
+            .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
+        log.retire_key(root, old, now)
+            .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
+        save_key_log(&*self.store, &log)?;
+        let retired = keys::retired_name(kind, self.keys.current(kind));
+        keys::install_pending(keys_dir, kind, &retired)?;
+        let fresh_public = fresh.public_key();
+        self.keys.replace(kind, fresh);
+        let len = log.len() as u64;
+        self.trust.add_key_log(log);
+        match kind {
+            KeyKind::ContractSeal | KeyKind::CompanySeal => {
+                self.reissue_mandates(&old, &fresh_public, now)?;
+            }
+            KeyKind::Log => {
+                // A witness cosigns with the log key: take the new one.
+                if let Some((_, path)) = self.witness.take() {
+                    let w = restore_witness(self.me, &self.keys, &self.trust, &path)?;
+                    self.witness = Some((w, path));
+                }
+            }
+            _ => {}
+        }
+        Ok((len, fresh_public))
+    }
+
+    /// Re-issues this party's seal mandates valid at `now` that name `old`, naming `new`
+    /// instead, valid until the same end.
+    fn reissue_mandates(
+        &mut self,
+        old: &PublicKey,
+        new: &PublicKey,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let mandates: Vec<(PartyId, Timestamp, Claims)> = self
+            .trust
+            .attestations()
+            .iter()
+            .filter_map(|a| {
+                let p = a.payload();
+                let Claims::Delegation(d) = &p.claims else {
+                    return None;
+                };
+                if p.issuer != self.me || now >= p.valid_until || !d.seals.contains(old) {
+                    return None;
+                }
+                let mut d = d.clone();
+                for s in &mut d.seals {
+                    if s == old {
+                        *s = *new;
+                    }
+                }
+                Some((p.subject, p.valid_until, Claims::Delegation(d)))
+            })
+            .collect();
+        let log = self
+            .trust
+            .key_log(&self.me)
+            .ok_or(ServiceError::Corrupt("own key log"))?
+            .clone();
+        for (subject, valid_until, claims) in mandates {
+            let signed = Attestation {
+                id: super::init::new_attestation_id()?,
+                issuer: self.me,
+                subject,
+                issued_at: now,
+                valid_from: now,
+                valid_until,
+                claims,
+            }
+            .issue(&self.keys.attest, &log)
+            .map_err(|e| ServiceError::Usage(format!("mandate: {e}")))?;
+            save_attestation(&*self.store, &signed)?;
+            self.trust.add_attestation(signed);
+        }
+        Ok(())
     }
 }
 

@@ -102,6 +102,7 @@ pub fn init(
         log: key()?,
         contract_seal: key()?,
         company_seal: key()?,
+        retired_seals: Vec::new(),
     };
     let delegate = key()?;
     let decls = vec![

@@ -11,8 +11,10 @@
 //!
 //! Replay judges trust with today's trust store at the recorded times. A revocation
 //! *backdated* before an input's time makes that input fail on replay; the session is then
-//! left out with an error in the log (not silently changed). Rotating the root key does not
-//! affect replay; the node key, which signs messages, is not rotated by the node.
+//! left out with an error in the log (not silently changed). Rotating the root, attestation or
+//! log key does not affect replay; a rotated seal's secret key is kept in `keys/retired/`
+//! because replaying a signature signs again with it; the node key, which signs messages,
+//! is not rotated by the node.
 //!
 //! Stored form (the store's opaque session state): version byte `1`, then entries, each a
 //! sequence of length-prefixed frames: kind, time (u64 BE seconds), evidence indices

@@ -1,8 +1,15 @@
 //! The party's own secret keys, as files in `DIR/keys/` (see [`crate::keyfile`]).
+//!
+//! Besides the current keys, `DIR/keys/retired/` keeps the seal keys a rotation replaced:
+//! a session's journal replays the signatures made with them (see [`super::journal`]).
+//! A rotation of a non-root key writes the fresh key to `NAME.key.pending` first, then
+//! stores the key events, then moves the old key to `retired/` and the pending key into
+//! place; [`finish_rotations`] completes or drops a rotation a crash interrupted.
 
 use std::path::Path;
 
 use signet_protocol::SecretKey;
+use signet_protocol::keylog::{KeyLog, KeyPurpose};
 
 use crate::keyfile::{self, KeyFileError, Replace};
 
@@ -23,6 +30,8 @@ pub struct PartyKeys {
     pub contract_seal: SecretKey,
     /// The company seal.
     pub company_seal: SecretKey,
+    /// Seal keys replaced by rotations (kept to replay the signatures made with them).
+    pub retired_seals: Vec<SecretKey>,
 }
 
 const NAMES: [&str; 7] = [
@@ -35,10 +44,90 @@ const NAMES: [&str; 7] = [
     "seal-company",
 ];
 
+/// The folder of retired keys inside `DIR/keys`.
+pub const RETIRED: &str = "retired";
+
+/// A key of the party that the node can rotate, named as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The root key (pre-rotation: the committed next root takes over).
+    Root,
+    /// The node key (libp2p identity). Not rotated by the node: see [`KeyKind::parse`].
+    Node,
+    /// The attestation key.
+    Attest,
+    /// The evidence-log key.
+    Log,
+    /// The contract seal.
+    ContractSeal,
+    /// The company seal.
+    CompanySeal,
+}
+
+impl KeyKind {
+    /// Every kind, with its name.
+    pub const ALL: [(KeyKind, &'static str); 6] = [
+        (Self::Root, "root"),
+        (Self::Node, "node"),
+        (Self::Attest, "attest"),
+        (Self::Log, "log"),
+        (Self::ContractSeal, "seal-contract"),
+        (Self::CompanySeal, "seal-company"),
+    ];
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+
+    /// Its name (also its key file's name, `NAME.key`).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("root", |(_, n)| n)
+    }
+
+    /// Its purpose in the key log.
+    pub fn purpose(self) -> KeyPurpose {
+        match self {
+            Self::Root => KeyPurpose::Root,
+            Self::Node => KeyPurpose::Node,
+            Self::Attest => KeyPurpose::Attest,
+            Self::Log => KeyPurpose::Log,
+            Self::ContractSeal | Self::CompanySeal => KeyPurpose::Seal,
+        }
+    }
+}
+
+/// The non-root kinds a rotation replaces by add-key and retire-key events.
+const ADDED: [KeyKind; 4] = [
+    KeyKind::Attest,
+    KeyKind::Log,
+    KeyKind::ContractSeal,
+    KeyKind::CompanySeal,
+];
+
 impl PartyKeys {
     /// Reads the keys from `dir` (`DIR/keys`).
     pub fn load(dir: &Path) -> Result<Self, KeyFileError> {
         let k = |name: &str| keyfile::read(&dir.join(format!("{name}.key")));
+        let mut retired_seals = Vec::new();
+        let retired = dir.join(RETIRED);
+        if retired.is_dir() {
+            let entries = std::fs::read_dir(&retired).map_err(|source| KeyFileError::Io {
+                path: retired.clone(),
+                source,
+            })?;
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with("seal-") && name.ends_with(".key") {
+                    retired_seals.push(keyfile::read(&path)?);
+                }
+            }
+        }
         Ok(Self {
             root: k(NAMES[0])?,
             next_root: k(NAMES[1])?,
@@ -47,10 +136,11 @@ impl PartyKeys {
             log: k(NAMES[4])?,
             contract_seal: k(NAMES[5])?,
             company_seal: k(NAMES[6])?,
+            retired_seals,
         })
     }
 
-    /// Writes the keys to `dir`, which is created owner-only if absent.
+    /// Writes the current keys to `dir`, which is created owner-only if absent.
     pub fn save(&self, dir: &Path, replace: Replace) -> Result<(), KeyFileError> {
         std::fs::create_dir_all(dir).map_err(|source| KeyFileError::Io {
             path: dir.to_path_buf(),
@@ -69,5 +159,213 @@ impl PartyKeys {
             keyfile::write(&dir.join(format!("{name}.key")), key, replace)?;
         }
         Ok(())
+    }
+
+    /// The current secret key of a non-root `kind`.
+    pub fn current(&self, kind: KeyKind) -> &SecretKey {
+        match kind {
+            KeyKind::Root => &self.root,
+            KeyKind::Node => &self.node,
+            KeyKind::Attest => &self.attest,
+            KeyKind::Log => &self.log,
+            KeyKind::ContractSeal => &self.contract_seal,
+            KeyKind::CompanySeal => &self.company_seal,
+        }
+    }
+
+    /// Replaces the current key of `kind` in memory (a seal goes to the retired seals).
+    pub(crate) fn replace(&mut self, kind: KeyKind, fresh: SecretKey) {
+        let slot = match kind {
+            KeyKind::Root => &mut self.root,
+            KeyKind::Node => &mut self.node,
+            KeyKind::Attest => &mut self.attest,
+            KeyKind::Log => &mut self.log,
+            KeyKind::ContractSeal => &mut self.contract_seal,
+            KeyKind::CompanySeal => &mut self.company_seal,
+        };
+        let old = std::mem::replace(slot, fresh);
+        if kind.purpose() == KeyPurpose::Seal {
+            self.retired_seals.push(old);
+        }
+    }
+}
+
+/// The pending file of a rotation of `kind` in `dir`.
+pub(crate) fn pending_path(dir: &Path, kind: KeyKind) -> std::path::PathBuf {
+    dir.join(format!("{}.key.pending", kind.name()))
+}
+
+/// Installs the pending key of `kind`: the current key goes to `retired/` (`retired_name`),
+/// the pending one into place. Each step is atomic, and repeating it after a crash is safe.
+pub(crate) fn install_pending(
+    dir: &Path,
+    kind: KeyKind,
+    retired_name: &str,
+) -> Result<(), KeyFileError> {
+    let pending = pending_path(dir, kind);
+    let fresh = keyfile::read(&pending)?;
+    let current_path = dir.join(format!("{}.key", kind.name()));
+    let current = keyfile::read(&current_path)?;
+    if current.public_key() != fresh.public_key() {
+        let retired = dir.join(RETIRED);
+        std::fs::create_dir_all(&retired).map_err(|source| KeyFileError::Io {
+            path: retired.clone(),
+            source,
+        })?;
+        match keyfile::write(&retired.join(retired_name), &current, Replace::No) {
+            Ok(()) | Err(KeyFileError::Exists(_)) => {}
+            Err(e) => return Err(e),
+        }
+        keyfile::write(&current_path, &fresh, Replace::Yes)?;
+    }
+    std::fs::remove_file(&pending).map_err(|source| KeyFileError::Io {
+        path: pending,
+        source,
+    })
+}
+
+/// The name a retired key of `kind` is kept under.
+pub(crate) fn retired_name(kind: KeyKind, key: &SecretKey) -> String {
+    format!(
+        "{}-{}.key",
+        kind.name(),
+        &hex::encode(key.public_key().as_bytes())[..16]
+    )
+}
+
+/// Completes the rotations a crash interrupted, given the party's key log as stored: a
+/// pending key the log declares is installed; one it does not is dropped (the rotation never
+/// reached the log, and the current key is still the valid one). Returns the kinds installed.
+pub fn finish_rotations(dir: &Path, log: &KeyLog) -> Result<Vec<KeyKind>, KeyFileError> {
+    let mut installed = Vec::new();
+    for kind in ADDED {
+        let pending = pending_path(dir, kind);
+        if !pending.exists() {
+            continue;
+        }
+        let fresh = keyfile::read(&pending)?;
+        let declared = log
+            .records()
+            .iter()
+            .any(|r| r.key == fresh.public_key() && r.purpose == kind.purpose());
+        if declared {
+            let current = keyfile::read(&dir.join(format!("{}.key", kind.name())))?;
+            install_pending(dir, kind, &retired_name(kind, &current))?;
+            tracing::warn!(
+                key = kind.name(),
+                "an interrupted key rotation was completed"
+            );
+            installed.push(kind);
+        } else {
+            std::fs::remove_file(&pending).map_err(|source| KeyFileError::Io {
+                path: pending.clone(),
+                source,
+            })?;
+            tracing::warn!(
+                key = kind.name(),
+                "an interrupted key rotation never reached the key log; dropped"
+            );
+        }
+    }
+    Ok(installed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_protocol::Timestamp;
+    use signet_protocol::keylog::KeyDecl;
+
+    fn key(n: u8) -> SecretKey {
+        SecretKey::from_seed(&[n; 32])
+    }
+
+    /// A party directory's keys, attest key `3`, and its key log.
+    fn party(dir: &Path) -> (PartyKeys, KeyLog) {
+        let keys = PartyKeys {
+            root: key(1),
+            next_root: key(2),
+            node: key(4),
+            attest: key(3),
+            log: key(5),
+            contract_seal: key(6),
+            company_seal: key(7),
+            retired_seals: Vec::new(),
+        };
+        keys.save(dir, Replace::No).unwrap();
+        let log = KeyLog::incept(
+            &keys.root,
+            &keys.next_root.public_key(),
+            vec![KeyDecl::attest(keys.attest.public_key())],
+            Timestamp::from_unix(1_700_000_000),
+        )
+        .unwrap();
+        (keys, log)
+    }
+
+    #[test]
+    fn a_pending_key_the_log_never_declared_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, log) = party(dir.path());
+        keyfile::write(
+            &pending_path(dir.path(), KeyKind::Attest),
+            &key(9),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(finish_rotations(dir.path(), &log).unwrap(), vec![]);
+        let loaded = PartyKeys::load(dir.path()).unwrap();
+        assert_eq!(loaded.attest.public_key(), keys.attest.public_key());
+        assert!(!pending_path(dir.path(), KeyKind::Attest).exists());
+    }
+
+    #[test]
+    fn a_pending_key_the_log_declares_is_installed_and_the_old_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, mut log) = party(dir.path());
+        // The crash came after the key events were stored, before the files were swapped.
+        let t = Timestamp::from_unix(1_700_000_100);
+        log.add_key(&keys.root, KeyDecl::attest(key(9).public_key()), t)
+            .unwrap();
+        log.retire_key(&keys.root, keys.attest.public_key(), t)
+            .unwrap();
+        keyfile::write(
+            &pending_path(dir.path(), KeyKind::Attest),
+            &key(9),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(
+            finish_rotations(dir.path(), &log).unwrap(),
+            vec![KeyKind::Attest]
+        );
+        let loaded = PartyKeys::load(dir.path()).unwrap();
+        assert_eq!(loaded.attest.public_key(), key(9).public_key());
+        let kept = dir
+            .path()
+            .join(RETIRED)
+            .join(retired_name(KeyKind::Attest, &keys.attest));
+        assert_eq!(
+            keyfile::read(&kept).unwrap().public_key(),
+            keys.attest.public_key()
+        );
+        // Finishing again changes nothing.
+        assert_eq!(finish_rotations(dir.path(), &log).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn retired_seals_are_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, _) = party(dir.path());
+        std::fs::create_dir_all(dir.path().join(RETIRED)).unwrap();
+        let name = retired_name(KeyKind::ContractSeal, &key(8));
+        keyfile::write(&dir.path().join(RETIRED).join(name), &key(8), Replace::No).unwrap();
+        let loaded = PartyKeys::load(dir.path()).unwrap();
+        assert_eq!(loaded.retired_seals.len(), 1);
+        assert_eq!(loaded.retired_seals[0].public_key(), key(8).public_key());
+        assert_eq!(
+            loaded.contract_seal.public_key(),
+            keys.contract_seal.public_key()
+        );
     }
 }

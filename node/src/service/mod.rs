@@ -275,6 +275,9 @@ impl Service {
         store: Arc<dyn Store>,
     ) -> Result<Arc<Self>, ServiceError> {
         let me = config.party_id()?;
+        let own_log = signet_protocol::keylog::KeyLog::replay(store.key_events(&me)?)
+            .map_err(|_| ServiceError::Corrupt("own key log"))?;
+        keys::finish_rotations(&dir.join("keys"), &own_log)?;
         let keys = PartyKeys::load(&dir.join("keys"))?;
         let policy = config.trust_policy()?;
         let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
@@ -524,6 +527,25 @@ impl Service {
     /// the new key log (`own_key_log`) before they accept attestations signed after it.
     pub fn rotate_root(&self) -> Result<u64, ServiceError> {
         self.core()?.rotate_root(&self.dir.join("keys"), now())
+    }
+
+    /// Rotates one of the party's keys (see [`keys::KeyKind`]): the root by pre-rotation,
+    /// the attestation, log and seal keys by add-key and retire-key events (a seal's mandates
+    /// are re-issued for the new seal). Returns the key log's new length and the new public
+    /// key. Peers learn the new key log by gossip (or `own_key_log`).
+    pub fn rotate_key(
+        &self,
+        kind: keys::KeyKind,
+    ) -> Result<(u64, signet_protocol::PublicKey), ServiceError> {
+        let mut core = self.core()?;
+        // Keys are valid to the second, and a retirement takes effect at its event's time:
+        // wait (holding the state, so nothing else signs) for the next second, so whatever
+        // the old key signed before stays valid.
+        let start = now();
+        while now() == start {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        core.rotate_key(&self.dir.join("keys"), kind, now())
     }
 
     /// This party's key log events (for others to import).
