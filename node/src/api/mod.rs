@@ -6,7 +6,7 @@
 //! problem document (`application/problem+json`). The document at `/openapi.json` lists the
 //! endpoints; `/metrics` is Prometheus text.
 //!
-//! Callers are rate-limited (see [`limits`]): each token has a request budget, and each
+//! Callers are rate-limited (`api/limits.rs`): each token has a request budget, and each
 //! client address a budget of failed authentications; over either, the answer is
 //! `429 Too Many Requests` with `Retry-After`. Request bodies are capped: documents may come
 //! only with `POST /v1/sessions` (`max_upload_bytes`); every other route takes at most
