@@ -49,10 +49,14 @@ pub struct TokenConfig {
 /// A webhook: where session events are POSTed, and the HMAC secret that signs them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookConfig {
-    /// An `http://` URL.
+    /// An `http://` or `https://` URL.
     pub url: String,
     /// The HMAC-SHA256 key (this is why the configuration file is owner-only).
     pub secret: String,
+    /// For `https://`: a PEM file of CA certificates trusted for this webhook in addition to
+    /// the system's (a relative path is relative to the party directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Limits on the HTTP API (the `[api_limits]` table; every field has a default).

@@ -675,7 +675,9 @@ impl Service {
         self.spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()))?;
         self.spawn(self.clone().gossip_loop(shutdown.clone()))?;
         if !self.config.webhooks.is_empty() {
-            self.spawn(self.clone().webhook_loop(shutdown))?;
+            let targets = webhook::Targets::new(&self.config.webhooks, &self.dir)
+                .map_err(|e| ServiceError::Usage(e.to_string()))?;
+            self.spawn(self.clone().webhook_loop(targets, shutdown))?;
         }
         Ok(listening)
     }
@@ -1175,22 +1177,19 @@ impl Service {
         }
     }
 
-    async fn webhook_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    async fn webhook_loop(
+        self: Arc<Self>,
+        targets: webhook::Targets,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         loop {
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
-            let hooks = self.config.webhooks.clone();
-            let secret_of = move |url: &str| {
-                hooks
-                    .iter()
-                    .find(|w| w.url == url)
-                    .map(|w| w.secret.clone())
-            };
             let now_ms = u64::try_from(wall().as_millis()).unwrap_or(u64::MAX);
-            webhook::run_due(&*self.store, &secret_of, now_ms).await;
+            webhook::run_due(&*self.store, &targets, now_ms).await;
         }
     }
 

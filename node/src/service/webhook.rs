@@ -7,16 +7,28 @@
 //! (`Store::put_webhook_delivery`), written in the same commit path as the session's
 //! journal, so a crash does not lose one; a delivered record stays in the log (the newest
 //! [`MAX_DELIVERED_KEPT`] of them) for `GET /v1/webhooks/deliveries`.
-//! Only `http://` URLs are supported (loopback or a local relay); TLS is not built.
+//!
+//! URLs are `http://` or `https://`. HTTPS uses rustls (TLS 1.2 and 1.3, the aws-lc-rs
+//! provider libp2p's QUIC already brings) and checks the receiver's certificate against the
+//! system's trust store plus, per webhook, the CA certificates of its `ca_file` (PEM): a
+//! receiver with a certificate from a private CA is trusted by naming that CA, never by
+//! turning checks off. The HTTP exchange itself is the same minimal HTTP/1.1 over either.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
+use super::config::WebhookConfig;
 use crate::store::{Store, StoreError, WebhookDeliveryId};
 
 /// Delivered records kept in the log.
@@ -95,12 +107,206 @@ fn id_of(d: &Delivery) -> Option<WebhookDeliveryId> {
     Some(WebhookDeliveryId(id))
 }
 
+/// A webhook target cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The URL is not `http://host[:port][/path]` or `https://…`.
+    #[error("webhook URL {0:?}: expected http://host[:port]/path or https://host[:port]/path")]
+    Url(String),
+    /// The extra CA file could not be read.
+    #[error("webhook CA file {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The extra CA file holds no usable certificate.
+    #[error("webhook CA file {path}: {reason}")]
+    CaCertificate {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// TLS could not be set up.
+    #[error("webhook TLS: {0}")]
+    Tls(String),
+}
+
+/// Where a webhook URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Endpoint {
+    tls: bool,
+    /// `host:port`, to connect to.
+    authority: String,
+    /// The host alone (the TLS server name).
+    host: String,
+    /// The path with its query, starting with `/`.
+    path: String,
+}
+
+fn endpoint(url: &str) -> Result<Endpoint, TargetError> {
+    let bad = || TargetError::Url(url.to_string());
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(bad());
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    if authority.is_empty() || authority.contains('@') {
+        return Err(bad());
+    }
+    // `[v6]:port`, `[v6]`, `host:port`, `host`.
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+        (h.to_string(), after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    let port: u16 = match port {
+        Some(p) => p.parse().map_err(|_| bad())?,
+        None if tls => 443,
+        None => 80,
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    Ok(Endpoint {
+        tls,
+        authority,
+        host,
+        path,
+    })
+}
+
+/// A configured webhook, ready to deliver to.
+#[derive(Clone)]
+pub struct Target {
+    url: String,
+    secret: String,
+    endpoint: Endpoint,
+    tls: Option<TlsConnector>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &self.url)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configured webhooks, ready to deliver to.
+#[derive(Debug, Clone, Default)]
+pub struct Targets(Vec<Target>);
+
+impl Targets {
+    /// Checks the webhooks of the configuration and sets up TLS for the `https://` ones: the
+    /// system's trust store plus each webhook's `ca_file` (relative to `dir`, the party
+    /// directory).
+    pub fn new(hooks: &[WebhookConfig], dir: &Path) -> Result<Self, TargetError> {
+        let mut system: Option<RootCertStore> = None;
+        let mut out = Vec::new();
+        for hook in hooks {
+            let endpoint = endpoint(&hook.url)?;
+            let tls = if endpoint.tls {
+                let mut roots = match &system {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = system_roots();
+                        system = Some(r.clone());
+                        r
+                    }
+                };
+                if let Some(file) = &hook.ca_file {
+                    add_ca_file(&mut roots, &dir.join(file))?;
+                }
+                Some(connector(roots)?)
+            } else {
+                None
+            };
+            out.push(Target {
+                url: hook.url.clone(),
+                secret: hook.secret.clone(),
+                endpoint,
+                tls,
+            });
+        }
+        Ok(Self(out))
+    }
+
+    fn get(&self, url: &str) -> Option<&Target> {
+        self.0.iter().find(|t| t.url == url)
+    }
+}
+
+/// The system's trust store; certificates it cannot parse are skipped (logged).
+fn system_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    for e in &found.errors {
+        tracing::warn!(error = %e, "reading the system's CA certificates");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    tracing::debug!(added, ignored, "system CA certificates for webhooks");
+    roots
+}
+
+fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TargetError> {
+    let pem = std::fs::read(path).map_err(|source| TargetError::CaFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut added = 0;
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| TargetError::CaCertificate {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        roots.add(cert).map_err(|e| TargetError::CaCertificate {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(TargetError::CaCertificate {
+            path: path.to_path_buf(),
+            reason: "no PEM certificate in it".into(),
+        });
+    }
+    Ok(())
+}
+
+fn connector(roots: RootCertStore) -> Result<TlsConnector, TargetError> {
+    // The provider is named: the process may link more than one, and rustls then refuses to
+    // pick a default.
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TargetError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
 /// Attempts every due delivery once; returns how many were delivered.
-pub async fn run_due(
-    store: &dyn Store,
-    secret_of: &(dyn Fn(&str) -> Option<String> + Sync),
-    now_ms: u64,
-) -> usize {
+pub async fn run_due(store: &dyn Store, targets: &Targets, now_ms: u64) -> usize {
     let Ok(all) = deliveries(store) else {
         return 0;
     };
@@ -118,15 +324,20 @@ pub async fn run_due(
         .filter(|d| d.delivered_ms.is_none() && d.next_attempt_ms <= now_ms)
     {
         let Some(id) = id_of(&d) else { continue };
-        let secret = secret_of(&d.url).unwrap_or_default();
         let timestamp = now_ms / 1000;
-        let result = post(
-            &d.url,
-            &d.body,
-            timestamp,
-            &signature(&secret, timestamp, &d.body),
-        )
-        .await;
+        let result = match targets.get(&d.url) {
+            Some(t) => {
+                post(
+                    t,
+                    &d.body,
+                    timestamp,
+                    &signature(&t.secret, timestamp, &d.body),
+                )
+                .await
+            }
+            // A delivery queued for a webhook since removed from the configuration.
+            None => Err("this webhook is no longer configured".to_string()),
+        };
         d.attempts += 1;
         match result {
             Ok(status) if (200..300).contains(&status) => {
@@ -152,25 +363,27 @@ pub async fn run_due(
     delivered
 }
 
-/// POSTs `body` to an `http://host:port/path` URL; returns the status.
-async fn post(url: &str, body: &str, timestamp: u64, signature: &str) -> Result<u16, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| "only http:// webhook URLs are supported".to_string())?;
-    let (host, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+/// POSTs `body` to the target; returns the HTTP status.
+async fn post(target: &Target, body: &str, timestamp: u64, signature: &str) -> Result<u16, String> {
+    let e = &target.endpoint;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nSignet-Timestamp: {timestamp}\r\nSignet-Signature: {signature}\r\n\r\n",
+        e.path,
+        e.authority,
+        body.len()
+    );
     let io = async {
-        let mut stream = TcpStream::connect(host).await?;
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nSignet-Timestamp: {timestamp}\r\nSignet-Signature: {signature}\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
-        let mut first = [0u8; 64];
-        let n = stream.read(&mut first).await?;
-        Ok::<_, std::io::Error>(first[..n].to_vec())
+        let tcp = TcpStream::connect(&e.authority).await?;
+        match &target.tls {
+            None => exchange(tcp, &head, body).await,
+            Some(connector) => {
+                let name = ServerName::try_from(e.host.clone()).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a TLS server name")
+                })?;
+                let stream = connector.connect(name, tcp).await?;
+                exchange(stream, &head, body).await
+            }
+        }
     };
     let reply = tokio::time::timeout(Duration::from_secs(10), io)
         .await
@@ -183,9 +396,73 @@ async fn post(url: &str, body: &str, timestamp: u64, signature: &str) -> Result<
         .ok_or_else(|| "malformed HTTP response".to_string())
 }
 
+/// Writes the request; returns the first bytes of the answer (its status line).
+async fn exchange(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    head: &str,
+    body: &str,
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.flush().await?;
+    let mut first = [0u8; 64];
+    let n = stream.read(&mut first).await?;
+    Ok(first[..n].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_parse_with_default_ports_and_bad_ones_are_refused() {
+        let e = endpoint("https://hooks.example.com/in?x=1").unwrap();
+        assert!(e.tls);
+        assert_eq!(e.authority, "hooks.example.com:443");
+        assert_eq!(e.host, "hooks.example.com");
+        assert_eq!(e.path, "/in?x=1");
+        let e = endpoint("http://127.0.0.1:8080").unwrap();
+        assert!(!e.tls);
+        assert_eq!(
+            (e.authority.as_str(), e.path.as_str()),
+            ("127.0.0.1:8080", "/")
+        );
+        let e = endpoint("https://[::1]:8443/h").unwrap();
+        assert_eq!(
+            (e.authority.as_str(), e.host.as_str()),
+            ("[::1]:8443", "::1")
+        );
+        assert_eq!(endpoint("http://h").unwrap().authority, "h:80");
+        for bad in [
+            "ftp://h/",
+            "https://",
+            "https://:443/",
+            "http://h:port/",
+            "https://user@h/",
+            "h:80",
+        ] {
+            assert!(endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("empty.pem"), "not a certificate").unwrap();
+        let hook = |ca: &str| WebhookConfig {
+            url: "https://localhost:1/".into(),
+            secret: "s".into(),
+            ca_file: Some(ca.into()),
+        };
+        assert!(matches!(
+            Targets::new(&[hook("empty.pem")], dir.path()),
+            Err(TargetError::CaCertificate { .. })
+        ));
+        assert!(matches!(
+            Targets::new(&[hook("missing.pem")], dir.path()),
+            Err(TargetError::CaFile { .. })
+        ));
+    }
 
     #[test]
     fn signatures_depend_on_secret_time_and_body() {
