@@ -1,11 +1,14 @@
 //! The node's state and its synchronous operations: sessions, trust, evidence, outbox.
 //!
-//! Every operation that changes state persists before it returns, in this order: evidence
-//! entries, outbox messages, then the session's journal. A crash between them can leave an
-//! evidence entry or a queued message whose input is not journalled yet; the input then
-//! comes again (an unacknowledged inbound message is resent by its sender) and is applied
-//! again. The reverse order could lose an outbound message for good, which would strand
-//! the session.
+//! Every operation that changes state persists before it returns, in this order: outbox
+//! messages, then one atomic store commit of the step's evidence entries, the session's
+//! journal and its webhook deliveries ([`Store::commit_session_step`]). A crash between the
+//! two can leave a queued message whose input is not journalled yet; the input then comes
+//! again (an unacknowledged inbound message is resent by its sender) and is applied again,
+//! and the recipient's duplicate detection absorbs the message. The reverse order could lose
+//! an outbound message for good, which would strand the session. Evidence is never stored
+//! without the journal entry that accounts for it, so applying an input again never logs its
+//! events twice.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +39,7 @@ use super::journal::{self, Entry, Input};
 use super::keys::{self, KeyKind, PartyKeys};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::store::trust::{load_trust_store, save_attestation, save_key_log};
-use crate::store::{SessionRecord, Store};
+use crate::store::{SessionRecord, SessionStep, Store};
 
 /// One session with its journal.
 #[derive(Debug)]
@@ -220,8 +223,9 @@ impl Core {
             .find(|k| k.public_key() == *public)
     }
 
-    /// Records a step: evidence, outbox, then the journal (see the module docs). Returns the
-    /// recipients messages were queued for.
+    /// Records a step: outbox messages first, then its evidence entries, the session's
+    /// journal and its webhook deliveries in one atomic store commit (see the module docs).
+    /// Returns the recipients messages were queued for.
     fn commit(
         &mut self,
         id: SessionId,
@@ -230,7 +234,26 @@ impl Core {
         step: Step,
         now: Timestamp,
     ) -> Result<Vec<PartyId>, ServiceError> {
+        let evidence_from = self.evidence.len();
+        let result = self.commit_step(id, session, input, &step, now);
+        if result.is_err() && self.evidence.len() != evidence_from {
+            // Bring the log in memory back in step with the store.
+            self.evidence = load_evidence(&*self.store)?;
+        }
+        result
+    }
+
+    fn commit_step(
+        &mut self,
+        id: SessionId,
+        session: Session,
+        input: Input,
+        step: &Step,
+        now: Timestamp,
+    ) -> Result<Vec<PartyId>, ServiceError> {
+        let evidence_from = self.evidence.len();
         let mut indices = Vec::new();
+        let mut entries = Vec::new();
         for event in &step.events {
             for ev in event.evidence(id, now) {
                 let index = self
@@ -241,19 +264,7 @@ impl Core {
                     .evidence
                     .entry(index)
                     .ok_or(ServiceError::Corrupt("evidence entry just appended"))?;
-                let stored = match self.store.append_evidence(bytes) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        // Bring the log in memory back in step with the store.
-                        self.evidence = load_evidence(&*self.store)?;
-                        return Err(e.into());
-                    }
-                };
-                if stored != index {
-                    return Err(ServiceError::Corrupt(
-                        "evidence log out of step with its store",
-                    ));
-                }
+                entries.push(bytes.to_vec());
                 indices.push(index);
             }
             tracing::info!(session = %id, event = ?event, "session event");
@@ -290,8 +301,7 @@ impl Core {
             status: session.status().name().to_string(),
             state: journal::encode(&journal),
         };
-        self.store.put_session(&id, &record)?;
-        self.sessions.insert(id, Tracked { session, journal });
+        let mut webhooks = Vec::new();
         if !self.webhooks.is_empty() {
             let now_ms = now.unix().saturating_mul(1000);
             for event in &step.events {
@@ -309,10 +319,18 @@ impl Core {
                 })
                 .to_string();
                 for url in &self.webhooks {
-                    super::webhook::enqueue(&*self.store, url, body.clone(), now_ms)?;
+                    webhooks.push(super::webhook::delivery_record(url, body.clone(), now_ms));
                 }
             }
         }
+        self.store.commit_session_step(&SessionStep {
+            session: &id,
+            record: &record,
+            evidence_from,
+            evidence: &entries,
+            webhooks: &webhooks,
+        })?;
+        self.sessions.insert(id, Tracked { session, journal });
         Ok(recipients)
     }
 

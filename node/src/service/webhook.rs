@@ -3,9 +3,9 @@
 //!
 //! Each delivery carries `Signet-Timestamp: <unix seconds>` and
 //! `Signet-Signature: sha256=<hex HMAC-SHA256(secret, timestamp "." body)>`; a receiver
-//! recomputes it and rejects stale timestamps. Deliveries are records in the store
-//! (`Store::put_webhook_delivery`), written in the same commit path as the session's
-//! journal, so a crash does not lose one; a delivered record stays in the log (the newest
+//! recomputes it and rejects stale timestamps. Deliveries are records in the store, written
+//! in the same atomic commit as the session's journal (`Store::commit_session_step`), so a
+//! crash does not lose one; a delivered record stays in the log (the newest
 //! [`MAX_DELIVERED_KEPT`] of them) for `GET /v1/webhooks/deliveries`.
 //!
 //! URLs are `http://` or `https://`. HTTPS uses rustls (TLS 1.2 and 1.3, the aws-lc-rs
@@ -68,8 +68,8 @@ pub fn signature(secret: &str, timestamp: u64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Queues a delivery of `body` to `url`.
-pub fn enqueue(store: &dyn Store, url: &str, body: String, now_ms: u64) -> Result<(), StoreError> {
+/// A new delivery of `body` to `url`, as stored (for [`Store::commit_session_step`]).
+pub fn delivery_record(url: &str, body: String, now_ms: u64) -> (WebhookDeliveryId, Vec<u8>) {
     let mut id = [0u8; 16];
     if let Ok(bytes) = super::random_bytes() {
         id.copy_from_slice(&bytes[..16]);
@@ -85,7 +85,13 @@ pub fn enqueue(store: &dyn Store, url: &str, body: String, now_ms: u64) -> Resul
         delivered_ms: None,
         last_result: None,
     };
-    store.put_webhook_delivery(&WebhookDeliveryId(id), &encode(&d))
+    (WebhookDeliveryId(id), encode(&d))
+}
+
+/// Queues a delivery of `body` to `url`.
+pub fn enqueue(store: &dyn Store, url: &str, body: String, now_ms: u64) -> Result<(), StoreError> {
+    let (id, record) = delivery_record(url, body, now_ms);
+    store.put_webhook_delivery(&id, &record)
 }
 
 fn encode(d: &Delivery) -> Vec<u8> {

@@ -66,7 +66,8 @@ pub enum StoreError {
 pub struct BackendError(Box<dyn std::error::Error + Send + Sync + 'static>);
 
 impl BackendError {
-    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+    /// Wraps an engine's error (for [`super::Store`] implementations outside this crate).
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self(Box::new(error))
     }
 }

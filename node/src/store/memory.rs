@@ -8,7 +8,8 @@ use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::session::SessionId;
 
 use super::{
-    Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId, check_status,
+    Manifest, OutboxKey, SessionRecord, SessionStep, Store, StoreError, WebhookDeliveryId,
+    check_status,
 };
 
 /// A [`Store`] that keeps everything in memory, under one lock. Behaves like
@@ -160,6 +161,25 @@ impl Store for MemoryStore {
 
     fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError> {
         Ok(self.tables().manifests.get(document).cloned())
+    }
+
+    fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
+        check_status(&step.record.status)?;
+        let mut t = self.tables();
+        let next = t.evidence.len() as u64;
+        if step.evidence_from != next {
+            return Err(StoreError::OutOfOrder {
+                table: "evidence",
+                expected: next,
+                got: step.evidence_from,
+            });
+        }
+        t.evidence.extend(step.evidence.iter().cloned());
+        t.sessions.insert(*step.session, step.record.clone());
+        for (id, record) in step.webhooks {
+            t.webhooks.insert(*id, record.clone());
+        }
+        Ok(())
     }
 
     fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {

@@ -98,6 +98,22 @@ pub struct OutboxKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WebhookDeliveryId(pub [u8; 16]);
 
+/// One step of a session as stored by [`Store::commit_session_step`]: the evidence entries
+/// its events produced, the session's new record, and the webhook deliveries it queued.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionStep<'a> {
+    /// The session.
+    pub session: &'a SessionId,
+    /// Its record after the step.
+    pub record: &'a SessionRecord,
+    /// The evidence log's length before the step: the entries go at this index onward.
+    pub evidence_from: u64,
+    /// The evidence entries, in order.
+    pub evidence: &'a [Vec<u8>],
+    /// Webhook-delivery records to store.
+    pub webhooks: &'a [(WebhookDeliveryId, Vec<u8>)],
+}
+
 /// Everything the node keeps on disk, behind one narrow interface.
 ///
 /// Implementations are safe to share between threads (`Arc<dyn Store>`). Every mutating
@@ -175,6 +191,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The number of entries in the evidence log.
     fn evidence_len(&self) -> Result<u64, StoreError>;
+
+    // --- a session step, atomically ---
+
+    /// Stores a session step in one atomic, durable commit: its evidence entries appended at
+    /// `step.evidence_from` (which must be the log's length, else [`StoreError::OutOfOrder`]),
+    /// the session's record with its status index, and its webhook deliveries. A crash
+    /// leaves all of it or none: an evidence entry is never stored without the journal that
+    /// accounts for it, so applying the input again after a crash cannot log it twice.
+    fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError>;
 
     // --- outbox ---
 

@@ -15,8 +15,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tracing::debug;
 
 use super::{
-    BackendError, Manifest, OutboxKey, SessionRecord, Store, StoreError, WebhookDeliveryId,
-    check_status,
+    BackendError, Manifest, OutboxKey, SessionRecord, SessionStep, Store, StoreError,
+    WebhookDeliveryId, check_status,
 };
 
 /// How long [`SledStore::open`] waits for the directory's lock. A restarted node's previous
@@ -543,6 +543,53 @@ impl Store for SledStore {
         };
         self.durable()?;
         Ok(index)
+    }
+
+    fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
+        check_status(&step.record.status)?;
+        let encoded = encode_session(step.record);
+        let id = step.session;
+        {
+            // Evidence indices are picked under the append lock; the rest of the step goes
+            // in the same transaction, so it is all on disk or none of it is.
+            let _guard = self.lock_appends();
+            let next = match self.evidence.last()? {
+                Some((key, _)) => u64_at(&key, "evidence")? + 1,
+                None => 0,
+            };
+            if next != step.evidence_from {
+                return Err(StoreError::OutOfOrder {
+                    table: "evidence",
+                    expected: next,
+                    got: step.evidence_from,
+                });
+            }
+            unwrap_tx(
+                (
+                    &self.evidence,
+                    &self.sessions,
+                    &self.sessions_by_status,
+                    &self.webhooks,
+                )
+                    .transaction(|(evidence, sessions, by_status, webhooks)| {
+                        for (i, entry) in (step.evidence_from..).zip(step.evidence) {
+                            evidence.insert(&i.to_be_bytes()[..], &entry[..])?;
+                        }
+                        if let Some(old) = sessions.get(id.as_bytes())? {
+                            let old = decode_session(&old)
+                                .map_err(ConflictableTransactionError::Abort)?;
+                            by_status.remove(status_key(&old.status, id))?;
+                        }
+                        sessions.insert(&id.as_bytes()[..], &encoded[..])?;
+                        by_status.insert(status_key(&step.record.status, id), &[][..])?;
+                        for (wid, record) in step.webhooks {
+                            webhooks.insert(&wid.0[..], &record[..])?;
+                        }
+                        Ok(())
+                    }),
+            )?;
+        }
+        self.durable()
     }
 
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {

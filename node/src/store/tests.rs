@@ -239,6 +239,63 @@ fn webhooks(store: &dyn Store) {
     );
 }
 
+fn session_steps(store: &dyn Store) {
+    let id = SessionId::from_bytes([7; 32]);
+    store.append_evidence(b"e0").unwrap();
+    let open = SessionRecord {
+        status: "open".into(),
+        state: b"journal 1".to_vec(),
+    };
+    let hook = (WebhookDeliveryId([1; 16]), b"delivery".to_vec());
+    store
+        .commit_session_step(&SessionStep {
+            session: &id,
+            record: &open,
+            evidence_from: 1,
+            evidence: &[b"e1".to_vec(), b"e2".to_vec()],
+            webhooks: std::slice::from_ref(&hook),
+        })
+        .unwrap();
+    assert_eq!(store.evidence_len().unwrap(), 3);
+    assert_eq!(store.evidence(2).unwrap(), Some(b"e2".to_vec()));
+    assert_eq!(store.session(&id).unwrap(), Some(open));
+    assert_eq!(store.sessions_with_status("open").unwrap(), vec![id]);
+    assert_eq!(store.webhook_deliveries().unwrap(), vec![hook]);
+    // A step that names the wrong evidence position is refused whole.
+    let done = SessionRecord {
+        status: "completed".into(),
+        state: b"journal 2".to_vec(),
+    };
+    let stale = SessionStep {
+        session: &id,
+        record: &done,
+        evidence_from: 2,
+        evidence: &[b"e3".to_vec()],
+        webhooks: &[],
+    };
+    assert!(matches!(
+        store.commit_session_step(&stale),
+        Err(StoreError::OutOfOrder {
+            expected: 3,
+            got: 2,
+            ..
+        })
+    ));
+    assert_eq!(store.evidence_len().unwrap(), 3);
+    assert_eq!(store.sessions_with_status("completed").unwrap(), vec![]);
+    // A step without evidence moves the status index with the record.
+    store
+        .commit_session_step(&SessionStep {
+            evidence_from: 3,
+            evidence: &[],
+            ..stale
+        })
+        .unwrap();
+    assert_eq!(store.sessions_with_status("open").unwrap(), vec![]);
+    assert_eq!(store.sessions_with_status("completed").unwrap(), vec![id]);
+    assert_eq!(store.evidence_len().unwrap(), 3);
+}
+
 macro_rules! on_every_store {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -261,6 +318,7 @@ on_every_store!(
     evidence,
     outbox,
     webhooks,
+    session_steps,
 );
 
 #[tokio::test]
