@@ -29,6 +29,7 @@
 //!
 //! Key logs and attestations spread by gossip (see [`gossip`]).
 
+pub mod authority;
 pub mod config;
 mod core;
 pub use self::core::Refusal;
