@@ -7,6 +7,7 @@
 //! endpoints; `/metrics` is Prometheus text.
 
 mod authority;
+mod documents;
 mod problem;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::session::{Role, SessionId};
 
@@ -81,6 +83,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/node", get(node))
         .route("/v1/sessions", get(list_sessions).post(create_session))
         .route("/v1/inbox", get(inbox))
+        .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
         .route("/v1/sessions/{id}/sign", post(sign))
@@ -363,8 +366,10 @@ struct DocumentBody {
     name: String,
     #[serde(default = "pdf")]
     media_type: String,
-    /// The content, base64.
-    content: String,
+    /// The content, base64 (small documents); or
+    content: Option<String>,
+    /// the digest (hex) of a document uploaded with `POST /v1/documents`.
+    digest: Option<String>,
 }
 
 fn pdf() -> String {
@@ -415,7 +420,22 @@ async fn create_session(
         documents.push(NewDocument {
             name: d.name.clone(),
             media_type: d.media_type.clone(),
-            source: DocumentSource::Bytes(b64(&d.content)?),
+            source: match (&d.content, &d.digest) {
+                (Some(content), None) => DocumentSource::Bytes(b64(content)?),
+                (None, Some(digest)) => {
+                    DocumentSource::Stored(Digest::from_hex(digest).map_err(|_| {
+                        Problem::new(StatusCode::BAD_REQUEST, "malformed document digest")
+                            .detail(digest.clone())
+                    })?)
+                }
+                _ => {
+                    return Err(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "a document needs exactly one of content and digest",
+                    )
+                    .detail(d.name.clone()));
+                }
+            },
         });
     }
     let witnesses = body

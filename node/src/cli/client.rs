@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::http::request;
+use super::http::{Reply, request, upload};
 use super::{Exit, exit};
 
 /// Where the node's API is and the token to use.
@@ -320,6 +320,18 @@ async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Res
     if (200..300).contains(&reply.status) {
         return Ok(reply.body);
     }
+    refused(&reply)
+}
+
+/// A successful reply's JSON body, or the exit its problem document calls for.
+fn answer(reply: Reply) -> Result<Value> {
+    if (200..300).contains(&reply.status) {
+        return serde_json::from_slice(&reply.body).context("the node's answer is not JSON");
+    }
+    refused(&reply)
+}
+
+fn refused<T>(reply: &Reply) -> Result<T> {
     let problem: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     let title = problem["title"].as_str().unwrap_or("request failed");
     let detail = problem["detail"]
@@ -332,6 +344,37 @@ async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Res
         _ => 5,
     };
     exit(code, format!("{title}{detail} (HTTP {})", reply.status))
+}
+
+/// Streams each document to the node (`POST /v1/documents`) and returns the session's
+/// document entries, naming each by its digest.
+async fn upload_documents(conn: &Conn, files: &[PathBuf]) -> Result<Vec<Value>> {
+    let mut docs = Vec::new();
+    for file in files {
+        if !file.is_file() {
+            return exit(2, format!("{}: not a readable file", file.display()));
+        }
+        let reply = upload(&conn.api, conn.token.as_deref(), "/v1/documents", file)
+            .await
+            .map_err(|e| Exit(5, format!("{e:#}")))?;
+        let v = answer(reply)?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let media_type = match file.extension().and_then(|e| e.to_str()) {
+            Some("pdf") => "application/pdf",
+            Some("txt") => "text/plain",
+            Some("xml") => "application/xml",
+            Some("json") => "application/json",
+            Some("docx") => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            _ => "application/octet-stream",
+        };
+        docs.push(json!({"name": name, "media_type": media_type, "digest": v["digest"]}));
+    }
+    Ok(docs)
 }
 
 async fn call_json(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
@@ -429,16 +472,7 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 };
                 participants.push(json!({"party": party, "role": "signer", "order": order}));
             }
-            let mut docs = Vec::new();
-            for d in &documents {
-                let bytes =
-                    std::fs::read(d).map_err(|e| Exit(2, format!("{}: {e}", d.display())))?;
-                let name = d
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                docs.push(json!({"name": name, "content": B64.encode(bytes)}));
-            }
+            let docs = upload_documents(&conn, &documents).await?;
             let v = call_json(
                 &conn,
                 "POST",

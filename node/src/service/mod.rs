@@ -166,8 +166,10 @@ pub struct NewParticipant {
 pub enum DocumentSource {
     /// A file, streamed in.
     Path(PathBuf),
-    /// Bytes already in memory (an API upload).
+    /// Bytes already in memory.
     Bytes(Vec<u8>),
+    /// A document already in the store, by digest (see [`Service::upload_document`]).
+    Stored(Digest),
 }
 
 /// A document to attach to a new session.
@@ -340,6 +342,14 @@ impl Service {
                     put_document(&*self.store, &mut file)?
                 }
                 DocumentSource::Bytes(bytes) => put_document(&*self.store, &mut &bytes[..])?,
+                DocumentSource::Stored(digest) => {
+                    let manifest = self.store.manifest(digest)?.ok_or_else(|| {
+                        ServiceError::Usage(format!(
+                            "document {digest} is not stored here (upload it first)"
+                        ))
+                    })?;
+                    (*digest, manifest)
+                }
             };
             documents.push(DocumentRef {
                 name: d.name.clone(),
@@ -673,6 +683,18 @@ impl Service {
                 tracing::error!(error = %e, "a node task panicked");
             }
         }
+    }
+
+    /// Streams a document into the store, one chunk in memory at a time, and returns its
+    /// digest and length; a session then names it with [`DocumentSource::Stored`]. At most
+    /// [`crate::store::MAX_DOCUMENT_CHUNKS`] chunks (1 GiB).
+    pub async fn upload_document<R>(&self, source: &mut R) -> Result<(Digest, u64), ServiceError>
+    where
+        R: tokio::io::AsyncRead + Unpin + ?Sized,
+    {
+        let (digest, manifest) = crate::store::put_document_async(&*self.store, source).await?;
+        tracing::info!(document = %digest, bytes = manifest.len(), "document uploaded");
+        Ok((digest, manifest.len()))
     }
 
     /// Adds a peer's address (a multiaddress ending in `/p2p/<peer id>`).

@@ -106,17 +106,25 @@ pub struct DocumentWriter<'a, S: Store + ?Sized> {
     hasher: Sha256,
     len: u64,
     chunks: Vec<Digest>,
+    max_chunks: usize,
 }
 
 impl<'a, S: Store + ?Sized> DocumentWriter<'a, S> {
     /// A writer for one new document.
     pub fn new(store: &'a S) -> Self {
+        Self::with_max_chunks(store, MAX_DOCUMENT_CHUNKS)
+    }
+
+    /// A writer that refuses documents of more than `max_chunks` chunks (at most
+    /// [`MAX_DOCUMENT_CHUNKS`]).
+    pub fn with_max_chunks(store: &'a S, max_chunks: usize) -> Self {
         Self {
             store,
             buffer: Vec::with_capacity(CHUNK_SIZE),
             hasher: Sha256::new(),
             len: 0,
             chunks: Vec::new(),
+            max_chunks: max_chunks.min(MAX_DOCUMENT_CHUNKS),
         }
     }
 
@@ -124,9 +132,9 @@ impl<'a, S: Store + ?Sized> DocumentWriter<'a, S> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        if self.chunks.len() >= MAX_DOCUMENT_CHUNKS {
+        if self.chunks.len() >= self.max_chunks {
             return Err(StoreError::DocumentTooLarge {
-                max_chunks: MAX_DOCUMENT_CHUNKS,
+                max_chunks: self.max_chunks,
             });
         }
         let digest = Digest::of(&self.buffer);

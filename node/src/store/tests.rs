@@ -144,6 +144,26 @@ fn documents(store: &dyn Store) {
     );
 }
 
+#[test]
+fn a_document_over_the_chunk_limit_is_refused_and_nothing_of_it_is_kept() {
+    let store = MemoryStore::new();
+    let bytes = document_bytes(3 * CHUNK_SIZE + 1);
+    let mut writer = DocumentWriter::with_max_chunks(&store, 3);
+    let written = std::io::Write::write_all(&mut writer, &bytes)
+        .map_err(|e| e.downcast::<StoreError>().map(|s| s.to_string()));
+    let refused = match written {
+        Err(e) => e.unwrap(),
+        Ok(()) => writer.finish().unwrap_err().to_string(),
+    };
+    assert!(refused.contains('3'), "{refused}");
+    assert!(store.manifest(&Digest::of(&bytes)).unwrap().is_none());
+    // At the limit it is taken.
+    let bytes = document_bytes(3 * CHUNK_SIZE);
+    let mut writer = DocumentWriter::with_max_chunks(&store, 3);
+    std::io::Write::write_all(&mut writer, &bytes).unwrap();
+    assert_eq!(writer.finish().unwrap().0, Digest::of(&bytes));
+}
+
 fn corrupt_chunk_is_detected(store: &dyn Store, overwrite: &dyn Fn(&Digest, &[u8])) {
     let bytes = document_bytes(CHUNK_SIZE + 5);
     let (digest, manifest) = put_document(store, &mut Cursor::new(&bytes)).unwrap();

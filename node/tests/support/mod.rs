@@ -180,7 +180,7 @@ pub async fn serve_api(node: &Node) -> String {
     addr
 }
 
-/// One HTTP/1.1 call to the API at `addr`: (status, lower-cased head, body).
+/// One HTTP/1.1 call to the API at `addr` with a JSON body: (status, lower-cased head, body).
 pub async fn http(
     addr: &str,
     method: &str,
@@ -188,16 +188,38 @@ pub async fn http(
     token: Option<&str>,
     body: &str,
 ) -> (u16, String, String) {
+    http_raw(
+        addr,
+        method,
+        path,
+        token,
+        "application/json",
+        body.as_bytes(),
+    )
+    .await
+}
+
+/// One HTTP/1.1 call with any body: (status, lower-cased head, body).
+pub async fn http_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
+    // A server that refuses early (a bad token, say) may close before reading the body.
+    let _ = s.write_all(body).await;
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).to_string();
