@@ -77,6 +77,11 @@ pub struct SledStore {
     disk: DiskSync,
 }
 
+/// sled's page cache, in bytes. sled's default (1 GiB) would let a few large documents
+/// passing through a node take a gigabyte of memory; documents are read chunk by chunk and
+/// do not need a large cache.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
     ///
@@ -86,7 +91,10 @@ impl SledStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let deadline = Instant::now() + LOCK_WAIT;
         let db = loop {
-            match sled::Config::new().path(path.as_ref()).open() {
+            let config = sled::Config::new()
+                .path(path.as_ref())
+                .cache_capacity(CACHE_BYTES);
+            match config.open() {
                 // sled 0.34 (pinned) reports a held lock only as this I/O error message.
                 Err(sled::Error::Io(e))
                     if e.to_string().contains("could not acquire lock")
