@@ -51,6 +51,7 @@
 //! # Ok(()) }
 //! ```
 
+mod chunk_files;
 mod document;
 mod error;
 mod memory;
