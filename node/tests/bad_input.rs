@@ -5,11 +5,11 @@
 mod support;
 
 use signet_node::net::NetError;
-use signet_node::service::witness::{PREFIX, WitnessMessage};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::Digest;
 use signet_protocol::error::ErrorCode;
 use signet_protocol::session::Role;
+use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
 use support::{create, federate, start, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,19 +71,30 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
         ),
         ErrorCode::Malformed
     );
-    let mut witness_garbage = PREFIX.to_vec();
-    witness_garbage.push(9);
+    // A witness message (a CBOR map) that does not decode, and one of an unknown kind.
     assert_eq!(
-        refused(client.send_message(brand.party(), witness_garbage).await),
+        refused(client.send_message(brand.party(), vec![0xa1, 0x64]).await),
         ErrorCode::Malformed
     );
-    // A cosign request to a node that is not a witness.
-    let request = WitnessMessage::Request {
-        note: b"x".to_vec(),
-        proof: vec![],
-    };
     assert_eq!(
-        refused(client.send_message(brand.party(), request.encode()).await),
+        refused(
+            client
+                .send_message(brand.party(), vec![0xa1, 0x64, b'k', b'i', b'n', b'd', 9])
+                .await
+        ),
+        ErrorCode::Unsupported
+    );
+    // A cosign request to a node that is not a witness.
+    let request = WitnessMessage::CosignRequest(CosignRequest {
+        note: "x".into(),
+        proof: vec![],
+    });
+    assert_eq!(
+        refused(
+            client
+                .send_message(brand.party(), request.encode().unwrap())
+                .await
+        ),
         ErrorCode::Unsupported
     );
     // Nothing stored; the refusals are counted by code and kept with their reasons.
