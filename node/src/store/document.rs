@@ -8,7 +8,7 @@ use signet_protocol::Digest;
 use super::{Store, StoreError};
 
 /// The size of every chunk but the last, in bytes (256 KiB).
-pub const CHUNK_SIZE: usize = 256 * 1024;
+pub const CHUNK_SIZE: usize = signet_protocol::transport::doc::CHUNK_SIZE;
 
 /// The most chunks a document may have (4096 × 256 KiB = 1 GiB).
 pub const MAX_DOCUMENT_CHUNKS: usize = 4096;
