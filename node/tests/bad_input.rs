@@ -123,6 +123,19 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
         ),
         ErrorCode::NotAllowed
     );
+    // The same supplier-signed message relayed by another party's node: a node sends only
+    // its own party's messages (spec 12.3), so the transport's party must be the `from`.
+    assert_eq!(
+        refused(
+            outsider
+                .service
+                .client()
+                .unwrap()
+                .send_message(brand.party(), stray.bytes().to_vec())
+                .await
+        ),
+        ErrorCode::SenderMismatch
+    );
     // Nothing stored; the refusals are counted by code and kept with their reasons.
     assert_eq!(brand.service.evidence_len().unwrap(), evidence);
     assert_eq!(brand.service.sessions().unwrap().len(), sessions);

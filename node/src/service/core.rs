@@ -316,8 +316,12 @@ impl Core {
     }
 
     /// Handles a message from the network. `Ok(Some(id))` when it started a new session.
+    /// Handles a session message that the transport received from a node authenticated as
+    /// party `peer`. The message must be `peer`'s own (spec 12.3): a node does not forward
+    /// other parties' messages.
     pub(crate) fn handle_inbound(
         &mut self,
+        peer: PartyId,
         bytes: &[u8],
         now: Timestamp,
     ) -> Result<Inbound, Refusal> {
@@ -332,6 +336,16 @@ impl Core {
             reason: format!("undecodable message: {e}"),
         })?;
         let id = unverified.payload().session;
+        if unverified.payload().from != peer {
+            return Err(Refusal {
+                session: Some(id),
+                code: ErrorCode::SenderMismatch,
+                reason: format!(
+                    "message from {} sent by a node of {peer}",
+                    unverified.payload().from
+                ),
+            });
+        }
         let ctx = Context {
             store: &self.trust,
             policy: &self.policy,

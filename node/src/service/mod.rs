@@ -952,7 +952,7 @@ impl Service {
                     code: ErrorCode::Indeterminate,
                     reason: e.to_string(),
                 })?;
-                core.handle_inbound(&bytes, now())
+                core.handle_inbound(party, &bytes, now())
             })
             .await;
             let response = match result {
