@@ -5,11 +5,14 @@
 mod support;
 
 use signet_node::net::NetError;
-use signet_node::service::witness::{PREFIX, WitnessMessage};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::Digest;
+use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
-use signet_protocol::session::Role;
+use signet_protocol::session::{
+    MessageBody, Role, SESSION_MESSAGE_CONTENT_TYPE, SessionId, SessionMessage,
+};
+use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
 use support::{create, federate, start, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,20 +74,67 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
         ),
         ErrorCode::Malformed
     );
-    let mut witness_garbage = PREFIX.to_vec();
-    witness_garbage.push(9);
+    // A witness message (a CBOR map) that does not decode, and one of an unknown kind.
     assert_eq!(
-        refused(client.send_message(brand.party(), witness_garbage).await),
+        refused(client.send_message(brand.party(), vec![0xa1, 0x64]).await),
         ErrorCode::Malformed
     );
-    // A cosign request to a node that is not a witness.
-    let request = WitnessMessage::Request {
-        note: b"x".to_vec(),
-        proof: vec![],
-    };
     assert_eq!(
-        refused(client.send_message(brand.party(), request.encode()).await),
+        refused(
+            client
+                .send_message(brand.party(), vec![0xa1, 0x64, b'k', b'i', b'n', b'd', 9])
+                .await
+        ),
         ErrorCode::Unsupported
+    );
+    // A cosign request to a node that is not a witness.
+    let request = WitnessMessage::CosignRequest(CosignRequest {
+        note: "x".into(),
+        proof: vec![],
+    });
+    assert_eq!(
+        refused(
+            client
+                .send_message(brand.party(), request.encode().unwrap())
+                .await
+        ),
+        ErrorCode::Unsupported
+    );
+    // A well-signed message about a session the receiver does not hold (spec 12.5):
+    // not-allowed, final for the sender.
+    let keys = signet_node::service::keys::PartyKeys::load(&supplier.dir.join("keys")).unwrap();
+    let stray = Signed::sign(
+        SessionMessage {
+            session: SessionId::from_bytes([9; 32]),
+            proposal: Digest::of(b"no such proposal"),
+            from: supplier.party(),
+            time: signet_node::service::now(),
+            body: MessageBody::Acknowledge,
+        },
+        SESSION_MESSAGE_CONTENT_TYPE,
+        &keys.node,
+    )
+    .unwrap();
+    assert_eq!(
+        refused(
+            client
+                .send_message(brand.party(), stray.bytes().to_vec())
+                .await
+        ),
+        ErrorCode::NotAllowed
+    );
+    // The same supplier-signed message relayed by another party's node: a node sends only
+    // its own party's messages (spec 12.3), so the transport's party must be the `from`.
+    assert_eq!(
+        refused(
+            outsider
+                .service
+                .client()
+                .unwrap()
+                .send_message(brand.party(), stray.bytes().to_vec())
+                .await
+        ),
+        ErrorCode::SenderMismatch
     );
     // Nothing stored; the refusals are counted by code and kept with their reasons.
     assert_eq!(brand.service.evidence_len().unwrap(), evidence);

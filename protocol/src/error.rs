@@ -43,6 +43,9 @@ code_points! {
         KeyNotValid = 202 => "key-not-valid",
         /// The connecting peer's key is not a node key of any party the receiver knows.
         UnauthenticatedPeer = 203 => "unauthenticated-peer",
+        /// The sender named in a message (its `from` party, or a checkpoint's origin) is not
+        /// the party the transport authenticated.
+        SenderMismatch = 204 => "sender-mismatch",
         /// A key event log is invalid (gap, reordering, bad chain, signer, pre-rotation).
         InvalidKeyLog = 300 => "invalid-key-log",
         /// A key event log forks: two events at one position.

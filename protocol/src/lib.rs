@@ -27,6 +27,9 @@
 //!   checkpoints (C2SP signed notes) and the witness that cosigns them.
 //! - [`bundle`]: one file with everything needed to verify a finished contract offline, and
 //!   its verification report.
+//! - [`transport`]: the byte layouts the node carries over libp2p (`/signet/msg/1`
+//!   responses, document chunks, the key-log gossip payload) and the witness protocol's
+//!   messages, with what a witness answers. The node owns the streams; this owns the bytes.
 //! - [`error`]: caller-misuse errors and the wire error-code registry.
 //!
 //! Every message type's documentation names its section in `spec/`.
@@ -74,6 +77,7 @@ pub mod session;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod time;
+pub mod transport;
 pub mod trust;
 
 pub use crypto::{Digest, PublicKey, SecretKey, Signature};

@@ -13,6 +13,7 @@ use signet_protocol::attestation::Attestation;
 use signet_protocol::bundle::verify_bundle;
 use signet_protocol::codec::{self, Limits, check_deterministic};
 use signet_protocol::cose::Signed;
+use signet_protocol::error::ErrorCode;
 use signet_protocol::error::WireError;
 use signet_protocol::evidence::merkle::{leaf_hash, verify_consistency, verify_inclusion};
 use signet_protocol::evidence::{
@@ -26,6 +27,8 @@ use signet_protocol::session::{
     SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
     SessionMessage,
 };
+use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
+use signet_protocol::transport::{doc, gossip, msg};
 use signet_protocol::trust::{TrustPolicy, TrustStore, Verdict, evaluate};
 use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
@@ -46,6 +49,12 @@ pub const OPS: &[&str] = &[
     "verify-equivocation",
     "verify-party-evidence",
     "verify-bundle",
+    "decode-chunk-request",
+    "decode-chunk-response",
+    "decode-witness-message",
+    "witness-answer",
+    "decode-msg-response",
+    "decode-keylog-payload",
 ];
 
 /// Inputs the implementation could not read: the request is malformed, not the object.
@@ -76,6 +85,12 @@ pub fn handle(request: &Value) -> Value {
         "verify-equivocation" => equivocation(request),
         "verify-party-evidence" => party_evidence(request),
         "verify-bundle" => bundle(request),
+        "decode-chunk-request" => chunk_request(request),
+        "decode-chunk-response" => chunk_response(request),
+        "decode-witness-message" => witness_message(request),
+        "witness-answer" => witness_answer(request),
+        "decode-msg-response" => msg_response(request),
+        "decode-keylog-payload" => keylog_payload(request),
         other => Err(BadRequest(format!("unknown op {other:?}"))),
     };
     answer.unwrap_or_else(|BadRequest(detail)| json!({"result": "unsupported", "detail": detail}))
@@ -577,4 +592,165 @@ fn bundle(request: &Value) -> Answer {
         },
         "flags": failed,
     }))
+}
+
+/// A refusal's code as the outputs show it: the number and its registry name.
+fn code_json(code: ErrorCode) -> Value {
+    json!({"code": code.code(), "name": code.name()})
+}
+
+/// Section 9.3.1.
+fn chunk_request(request: &Value) -> Answer {
+    match doc::ChunkRequest::decode(&bytes(request, "hex")?) {
+        Ok(r) => valid(json!({
+            "session": hex::encode(r.session.as_bytes()),
+            "document": r.document.to_hex(),
+            "index": r.index,
+        })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 9.3.2.
+fn chunk_response(request: &Value) -> Answer {
+    match doc::ChunkResponse::decode(&bytes(request, "hex")?) {
+        Ok(doc::ChunkResponse::Chunk {
+            document_len,
+            bytes,
+        }) => valid(json!({
+            "status": "chunk",
+            "document_len": document_len,
+            "chunk": hex::encode(bytes),
+        })),
+        Ok(doc::ChunkResponse::Refused(code)) => {
+            let mut out = code_json(code);
+            out["status"] = json!("refused");
+            valid(out)
+        }
+        Ok(doc::ChunkResponse::NotFound) => valid(json!({"status": "not-found"})),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// A witness message as the outputs show it.
+fn witness_message_json(message: &WitnessMessage) -> Result<Value, BadRequest> {
+    Ok(match message {
+        WitnessMessage::CosignRequest(r) => json!({
+            "kind": "cosign-request",
+            "note": r.note,
+            "proof": r.proof.iter().map(Digest::to_hex).collect::<Vec<_>>(),
+        }),
+        WitnessMessage::Cosigned(c) => json!({
+            "kind": "cosigned",
+            "checkpoint": c.checkpoint.to_hex(),
+            "cosignature": c.cosignature.line(),
+        }),
+        WitnessMessage::Refused(r) => json!({
+            "kind": "refused",
+            "checkpoint": r.checkpoint.to_hex(),
+            "code": r.code.code(),
+            "last_size": r.last_size,
+            "reason": r.reason,
+            "equivocation": r
+                .equivocation
+                .as_ref()
+                .map(|e| e.encode().map(hex::encode))
+                .transpose()
+                .map_err(|e| BadRequest(format!("encode: {e}")))?,
+        }),
+    })
+}
+
+/// Section 10.5.4: one witness message.
+fn witness_message(request: &Value) -> Answer {
+    match WitnessMessage::decode(&bytes(request, "hex")?) {
+        Ok(m) => valid(witness_message_json(&m)?),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 10.5.4: a witness with no history answers each request, in order, from a node
+/// authenticated as `requester`.
+fn witness_answer(request: &Value) -> Answer {
+    let seed: [u8; 32] = bytes(request, "witness_seed")?
+        .try_into()
+        .map_err(|_| BadRequest("witness_seed is not 32 bytes".into()))?;
+    let mut witness = Witness::new(text(request, "witness_name")?, SecretKey::from_seed(&seed))
+        .map_err(|e| BadRequest(format!("witness_name: {e}")))?;
+    let requester = party(request, "requester")?;
+    let log_keys: Vec<PublicKey> = bytes_list(request, "log_keys")?
+        .iter()
+        .map(|k| PublicKey::from_slice(k).map_err(|e| BadRequest(format!("log_keys: {e}"))))
+        .collect::<Result<_, _>>()?;
+    let mut results = Vec::new();
+    let mut answers = Vec::new();
+    let mut flags = Vec::new();
+    for r in list(request, "requests")? {
+        let received = match WitnessMessage::decode(&bytes(r, "hex")?) {
+            Ok(WitnessMessage::CosignRequest(received)) => received,
+            Ok(other) => {
+                // Not a request: refused on the wire as something a witness does not take.
+                results.push(ErrorCode::NotAllowed.name().to_string());
+                flags.push(format!("{:?}", other.kind()));
+                answers.push(Value::Null);
+                continue;
+            }
+            Err(e) => {
+                results.push(e.code().name().to_string());
+                flags.push(variant(&e));
+                answers.push(Value::Null);
+                continue;
+            }
+        };
+        let answer = witness_protocol::answer(
+            &mut witness,
+            &requester,
+            &log_keys,
+            &received,
+            time(r, "time")?,
+        );
+        match &answer {
+            WitnessMessage::Cosigned(_) => results.push("cosigned".to_string()),
+            WitnessMessage::Refused(refused) => {
+                results.push(refused.code.name().to_string());
+                flags.push(refused.reason.clone().unwrap_or_default());
+            }
+            _ => return Err(BadRequest("a witness answered with a request".into())),
+        }
+        answers.push(json!(hex::encode(
+            answer
+                .encode()
+                .map_err(|e| BadRequest(format!("encode: {e}")))?
+        )));
+    }
+    let all = results.iter().all(|r| r == "cosigned");
+    Ok(json!({
+        "result": if all { "valid" } else { "invalid" },
+        "output": {"results": results, "answers": answers},
+        "flags": flags,
+    }))
+}
+
+/// Section 12.5.
+fn msg_response(request: &Value) -> Answer {
+    match msg::Response::decode(&bytes(request, "hex")?) {
+        Ok(msg::Response::Accepted) => valid(json!({"status": "accepted"})),
+        Ok(msg::Response::Refused(code)) => {
+            let mut out = code_json(code);
+            out["status"] = json!("refused");
+            valid(out)
+        }
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 12.7: the framing of a `signet/keylogs/1` payload (replaying the log is
+/// `replay-key-log`).
+fn keylog_payload(request: &Value) -> Answer {
+    match gossip::decode_key_log(&bytes(request, "hex")?) {
+        Ok(events) => valid(json!({
+            "events": events.iter().map(hex::encode).collect::<Vec<_>>(),
+        })),
+        Err(e) => invalid(&e),
+    }
 }

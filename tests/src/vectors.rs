@@ -33,6 +33,12 @@ use signet_protocol::testkit::{DAY, TestParty, test_key};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use signet_protocol::{Digest, SecretKey, Timestamp};
 
+use signet_protocol::error::ErrorCode;
+use signet_protocol::transport::doc::{ChunkRequest, ChunkResponse};
+use signet_protocol::transport::gossip::encode_key_log;
+use signet_protocol::transport::msg::Response;
+use signet_protocol::transport::witness::{CosignRequest, Refused, WitnessMessage};
+
 use crate::conformance;
 use crate::transcript::{T0, Transcript, document, three_party_session};
 
@@ -126,6 +132,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         sessions(&transcript)?,
         evidence(&transcript)?,
         bundles(&transcript)?,
+        transport(&transcript)?,
     ];
     let mut out = BTreeMap::new();
     for file in files {
@@ -1665,6 +1672,523 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         "verify-bundle",
         "an unknown field",
         req(&extra, vec![], later),
+    );
+    Ok(f)
+}
+
+fn transport(t: &Transcript) -> Result<File, String> {
+    let mut f = File::new(
+        "12-transport",
+        "Transport framings: /signet/msg/1 responses, /signet/doc/1 chunks, the key-log gossip payload, the witness protocol",
+        "12",
+    );
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+
+    // Section 12.5: /signet/msg/1 responses.
+    let response = |hex: String| json!({"hex": hex});
+    f.valid(
+        "12.5",
+        "decode-msg-response",
+        "accepted: the one byte 00",
+        response(h(&Response::Accepted.encode())),
+    );
+    for code in [
+        ErrorCode::RetryLater,
+        ErrorCode::UnauthenticatedPeer,
+        ErrorCode::SenderMismatch,
+    ] {
+        f.valid(
+            "12.5",
+            "decode-msg-response",
+            &format!("refused with {} ({})", code.name(), code.code()),
+            response(h(&Response::Refused(code).encode())),
+        );
+    }
+    f.valid(
+        "12.5",
+        "decode-msg-response",
+        "refused with a code this implementation does not know (9999): still a refusal",
+        response(h(&Response::Refused(ErrorCode::Unknown(9999)).encode())),
+    );
+    for (what, bytes) in [
+        ("empty: no answer", vec![]),
+        ("accepted with a trailing byte", vec![0, 0]),
+        ("a refusal with a 2-byte code", vec![1, 0x02, 0x5e]),
+        ("a refusal with a trailing byte", {
+            let mut b = Response::Refused(ErrorCode::RetryLater).encode();
+            b.push(0);
+            b
+        }),
+        (
+            "status byte 02, which /signet/msg/1 does not define",
+            vec![2],
+        ),
+    ] {
+        f.invalid("12.5", "decode-msg-response", what, response(h(&bytes)));
+    }
+
+    // Section 9.3: /signet/doc/1.
+    let chunk_request = ChunkRequest {
+        session: t.completed,
+        document: Digest::of(&document(1)),
+        index: 0,
+    };
+    let bytes = chunk_request.encode();
+    f.valid(
+        "9.3.1",
+        "decode-chunk-request",
+        "chunk 0 of the completed session's document",
+        json!({"hex": h(&bytes)}),
+    );
+    let later = ChunkRequest {
+        index: 4096,
+        ..chunk_request
+    };
+    f.valid(
+        "9.3.1",
+        "decode-chunk-request",
+        "chunk 4096 (the index is u32 big-endian)",
+        json!({"hex": h(&later.encode())}),
+    );
+    f.invalid(
+        "9.3.1",
+        "decode-chunk-request",
+        "67 bytes: the index truncated",
+        json!({"hex": h(&bytes[..67])}),
+    );
+    let mut longer = bytes.clone();
+    longer.push(0);
+    f.invalid(
+        "9.3.1",
+        "decode-chunk-request",
+        "69 bytes: a trailing byte",
+        json!({"hex": h(&longer)}),
+    );
+    f.invalid("9.3.1", "decode-chunk-request", "empty", json!({"hex": ""}));
+    let doc_bytes = document(1);
+    let chunk = ChunkResponse::Chunk {
+        document_len: doc_bytes.len() as u64,
+        bytes: doc_bytes.clone(),
+    };
+    f.valid(
+        "9.3.2",
+        "decode-chunk-response",
+        "the whole 1,234-byte document as chunk 0",
+        json!({"hex": h(&chunk.encode())}),
+    );
+    let empty_doc = ChunkResponse::Chunk {
+        document_len: 0,
+        bytes: vec![],
+    };
+    f.valid(
+        "9.3.2",
+        "decode-chunk-response",
+        "chunk 0 of an empty document: the header alone",
+        json!({"hex": h(&empty_doc.encode())}),
+    );
+    f.valid(
+        "9.3.2",
+        "decode-chunk-response",
+        "refused: unauthenticated-peer",
+        json!({"hex": h(&ChunkResponse::Refused(ErrorCode::UnauthenticatedPeer).encode())}),
+    );
+    f.valid(
+        "9.3.2",
+        "decode-chunk-response",
+        "not found: the one byte 02",
+        json!({"hex": h(&ChunkResponse::NotFound.encode())}),
+    );
+    for (what, bytes) in [
+        ("empty: no answer", vec![]),
+        ("a chunk status with a 4-byte length", vec![0, 0, 0, 0, 0]),
+        ("not found with a trailing byte", vec![2, 0]),
+        ("a refusal with a 4-byte code", vec![1, 0, 0, 0, 0xcb]),
+        (
+            "status byte 03, which /signet/doc/1 does not define",
+            vec![3],
+        ),
+    ] {
+        f.invalid(
+            "9.3.2",
+            "decode-chunk-response",
+            what,
+            json!({"hex": h(&bytes)}),
+        );
+    }
+
+    // Section 12.7: the signet/keylogs/1 payload.
+    let party = TestParty::new("Transport Log", T0);
+    let events: Vec<Vec<u8>> = party.log.event_bytes().map(<[u8]>::to_vec).collect();
+    let payload = encode_key_log(&events).map_err(|e| err(&e))?;
+    let kl = |bytes: &[u8]| json!({"hex": h(bytes)});
+    f.valid(
+        "12.7",
+        "decode-keylog-payload",
+        "a party's key log: every event framed with a u32 length",
+        kl(&payload),
+    );
+    f.valid(
+        "12.7",
+        "decode-keylog-payload",
+        "one frame of length 0 (the framing is valid; the log will not replay)",
+        kl(&[0, 0, 0, 0]),
+    );
+    f.invalid("12.7", "decode-keylog-payload", "empty: no frame", kl(&[]));
+    f.invalid(
+        "12.7",
+        "decode-keylog-payload",
+        "the last frame truncated by one byte",
+        kl(&payload[..payload.len() - 1]),
+    );
+    f.invalid(
+        "12.7",
+        "decode-keylog-payload",
+        "a length prefix cut after 2 bytes",
+        kl(&payload[..2]),
+    );
+    let mut trailing = payload.clone();
+    trailing.extend_from_slice(&[0, 0, 1]);
+    f.invalid(
+        "12.7",
+        "decode-keylog-payload",
+        "3 trailing bytes after the last frame",
+        kl(&trailing),
+    );
+    f.invalid(
+        "12.7",
+        "decode-keylog-payload",
+        "a frame length of 2^32 - 1",
+        kl(&[0xff, 0xff, 0xff, 0xff, 0]),
+    );
+
+    // Section 10.5.4: the witness protocol.
+    let mut log = EvidenceLog::new();
+    for i in 0..7u64 {
+        let mut e = EvidenceEvent::new(EvidenceKind::KNOWN[(i % 14) as usize], T0.plus(i));
+        e.objects = vec![Digest::of(&i.to_be_bytes())];
+        log.append(&e).map_err(|e| err(&e))?;
+    }
+    let checkpoint_at = |n: u64| {
+        log.checkpoint_at(n, &party.id(), &party.log_key)
+            .map_err(|e| err(&e))
+    };
+    let request = |n: u64, from: u64| -> Result<Vec<u8>, String> {
+        let proof = log.consistency_proof(from, n).map_err(|e| err(&e))?;
+        WitnessMessage::CosignRequest(CosignRequest::new(&checkpoint_at(n)?, proof))
+            .encode()
+            .map_err(|e| err(&e))
+    };
+    let wm = |bytes: &[u8]| json!({"hex": h(bytes)});
+    let first = request(3, 0)?;
+    f.push(
+        "10.5.4",
+        "decode-witness-message",
+        Intent::Valid,
+        "a cosign request: the checkpoint of size 3 and an empty proof (the witness holds nothing yet)",
+        wm(&first),
+        Some(json!({"log_seed": seed(&party.log_key)})),
+    );
+    let second = request(7, 3)?;
+    f.valid(
+        "10.5.4",
+        "decode-witness-message",
+        "a cosign request for size 7 with the consistency proof from size 3",
+        wm(&second),
+    );
+    // The witness.
+    let wparty = TestParty::new("Transport Witness", T0);
+    let wname = witness_name(&wparty.id());
+    let answers = |requests: Vec<(Vec<u8>, Timestamp)>, requester: &TestParty| {
+        json!({
+            "witness_name": wname,
+            "witness_seed": seed(&wparty.log_key),
+            "requester": requester.id().to_string(),
+            "log_keys": [party.log_key.public_key().to_hex()],
+            "requests": requests.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+        })
+    };
+    f.valid(
+        "10.5.4",
+        "witness-answer",
+        "size 3 from nothing, size 7 from 3, then size 7 again (a resent request is cosigned again)",
+        answers(
+            vec![
+                (first.clone(), T0.plus(100)),
+                (second.clone(), T0.plus(200)),
+                (request(7, 7)?, T0.plus(300)),
+            ],
+            &party,
+        ),
+    );
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "size 7 with a proof from 4 after size 3: bad-proof, with the witness's size 3",
+        answers(
+            vec![(first.clone(), T0), (request(7, 4)?, T0.plus(1))],
+            &party,
+        ),
+    );
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "size 3 after size 7: stale-checkpoint",
+        answers(
+            vec![(request(7, 0)?, T0), (first.clone(), T0.plus(1))],
+            &party,
+        ),
+    );
+    let other = TestParty::new("Transport Other", T0);
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "the party's checkpoint sent by a node authenticated as another party: sender-mismatch",
+        answers(vec![(first.clone(), T0)], &other),
+    );
+    let tampered = {
+        let note = String::from_utf8(checkpoint_at(3)?.to_bytes()).map_err(|e| err(&e))?;
+        let forged = note.replacen("\n3\n", "\n4\n", 1);
+        WitnessMessage::CosignRequest(CosignRequest {
+            note: forged,
+            proof: vec![],
+        })
+        .encode()
+        .map_err(|e| err(&e))?
+    };
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "a tampered request: the checkpoint's size changed after the log signed it: bad-signature",
+        answers(vec![(tampered, T0)], &party),
+    );
+    let mut fork = EvidenceLog::new();
+    for i in 0..7u64 {
+        let mut e = EvidenceEvent::new(EvidenceKind::KNOWN[(i % 14) as usize], T0.plus(i));
+        e.objects = vec![Digest::of(&i.to_be_bytes())];
+        if i >= 5 {
+            e.note = Some("rewritten".into());
+        }
+        fork.append(&e).map_err(|e| err(&e))?;
+    }
+    let forked = WitnessMessage::CosignRequest(CosignRequest::new(
+        &fork
+            .checkpoint_at(7, &party.id(), &party.log_key)
+            .map_err(|e| err(&e))?,
+        vec![],
+    ))
+    .encode()
+    .map_err(|e| err(&e))?;
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "two checkpoints of size 7 with different roots: refused with the equivocation evidence",
+        answers(vec![(request(7, 0)?, T0), (forked, T0.plus(1))], &party),
+    );
+    f.invalid(
+        "10.5.4",
+        "witness-answer",
+        "a request that does not decode is refused on the wire; nothing is answered",
+        answers(vec![(first[..first.len() - 1].to_vec(), T0)], &party),
+    );
+
+    // The witness's answers as messages.
+    let run = |request: Value| {
+        let mut r = request;
+        r["op"] = json!("witness-answer");
+        conformance::handle(&r)
+    };
+    let answered = run(answers(
+        vec![
+            (first.clone(), T0.plus(100)),
+            (request(7, 4)?, T0.plus(101)),
+        ],
+        &party,
+    ));
+    let answer_hex = |i: usize| {
+        answered["output"]["answers"][i]
+            .as_str()
+            .map(str::to_string)
+            .ok_or("no answer")
+    };
+    let cosigned = answer_hex(0)?;
+    let refused = answer_hex(1)?;
+    f.valid(
+        "10.5.4",
+        "decode-witness-message",
+        "the witness's answer: cosigned, with its cosignature line",
+        json!({"hex": cosigned}),
+    );
+    f.valid(
+        "10.5.4",
+        "decode-witness-message",
+        "the witness's answer: refused (bad-proof) with the size it holds",
+        json!({"hex": refused}),
+    );
+    let equivocated = run(answers(
+        vec![
+            (request(7, 0)?, T0),
+            (
+                WitnessMessage::CosignRequest(CosignRequest::new(
+                    &fork
+                        .checkpoint_at(7, &party.id(), &party.log_key)
+                        .map_err(|e| err(&e))?,
+                    vec![],
+                ))
+                .encode()
+                .map_err(|e| err(&e))?,
+                T0.plus(1),
+            ),
+        ],
+        &party,
+    ));
+    let eq_hex = equivocated["output"]["answers"][1]
+        .as_str()
+        .ok_or("no equivocation answer")?
+        .to_string();
+    f.valid(
+        "10.5.4",
+        "decode-witness-message",
+        "the witness's answer: refused (equivocation) with the evidence",
+        json!({"hex": eq_hex}),
+    );
+
+    // Malformed witness messages.
+    let entry = |k: &str, v: Cbor| (Cbor::Text(k.into()), v);
+    let digest = Cbor::Bytes(vec![0x11; 32]);
+    let note_text = String::from_utf8(checkpoint_at(3)?.to_bytes()).map_err(|e| err(&e))?;
+    let map = |entries: Vec<(Cbor, Cbor)>| enc(&Cbor::Map(entries));
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "kind 9, which the registry does not define: unsupported",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(9.into())),
+            entry("checkpoint", digest.clone()),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "kind 2 (cosigned) with the fields of a request",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(2.into())),
+            entry("note", Cbor::Text(note_text.clone())),
+            entry("proof", Cbor::Array(vec![])),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a request without its proof",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(1.into())),
+            entry("note", Cbor::Text(note_text.clone())),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a request with a field no kind has",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(1.into())),
+            entry("note", Cbor::Text(note_text.clone())),
+            entry("proof", Cbor::Array(vec![])),
+            entry("version", Cbor::Integer(1.into())),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a refusal whose absent last_size is spelled null",
+        wm(&{
+            // The encoder refuses null; the bytes are written by hand, keys in their order:
+            // {"code": 700, "kind": 3, "last_size": null, "checkpoint": h'11…11'}.
+            let mut b = vec![0xa4, 0x64];
+            b.extend_from_slice(b"code");
+            b.extend_from_slice(&[0x19, 0x02, 0xbc, 0x64]);
+            b.extend_from_slice(b"kind");
+            b.extend_from_slice(&[0x03, 0x69]);
+            b.extend_from_slice(b"last_size");
+            b.extend_from_slice(&[0xf6, 0x6a]);
+            b.extend_from_slice(b"checkpoint");
+            b.extend_from_slice(&[0x58, 0x20]);
+            b.extend_from_slice(&[0x11; 32]);
+            b
+        }),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a refusal with code equivocation but no evidence",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(3.into())),
+            entry("checkpoint", digest.clone()),
+            entry("code", Cbor::Integer(702.into())),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a cosigned answer whose line is not a cosignature (a 5-byte blob)",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(2.into())),
+            entry("checkpoint", digest.clone()),
+            entry("cosignature", Cbor::Text("\u{2014} w AAAAAAA=\n".into())),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a request truncated by one byte",
+        wm(&first[..first.len() - 1]),
+    );
+    let mut with_trailing = first.clone();
+    with_trailing.push(0);
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a request with a trailing byte",
+        wm(&with_trailing),
+    );
+    let session_message = &t.deliveries.first().ok_or("no delivery")?.bytes;
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a signed session message is not a witness message (it starts with CBOR tag 18)",
+        wm(session_message),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a proof of 66 hashes: too-large",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(1.into())),
+            entry("note", Cbor::Text(note_text.clone())),
+            entry("proof", Cbor::Array(vec![digest.clone(); 66])),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a note of 16,385 bytes: too-large",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(1.into())),
+            entry("note", Cbor::Text("a".repeat(16_385))),
+            entry("proof", Cbor::Array(vec![])),
+        ])?),
+    );
+    let refusal = WitnessMessage::Refused(Refused {
+        checkpoint: Digest::from_bytes([0x11; 32]),
+        code: ErrorCode::BadProof,
+        last_size: Some(3),
+        reason: Some("r".repeat(1025)),
+        equivocation: None,
+    });
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a refusal with a reason of 1,025 bytes: too-large",
+        wm(&refusal.encode().map_err(|e| err(&e))?),
     );
     Ok(f)
 }

@@ -12,8 +12,12 @@
 //! only with `POST /v1/sessions` (`max_upload_bytes`); every other route takes at most
 //! `max_body_bytes` (both in `[api_limits]`, see [`ApiLimits`]).
 
+mod authority;
+mod documents;
 mod limits;
 mod problem;
+#[cfg(test)]
+mod tests;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -21,7 +25,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::session::{Role, SessionId};
 
@@ -93,6 +98,8 @@ pub fn router(service: Arc<Service>) -> Router {
                 .post(create_session)
                 .layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
         )
+        .route("/v1/inbox", get(inbox))
+        .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
         .route("/v1/sessions/{id}/sign", post(sign))
@@ -105,6 +112,13 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/attestations", get(list_attestations))
         .route("/v1/attestations/identity", post(attest_identity))
         .route("/v1/attestations/import", post(import_attestation))
+        .route("/v1/attestations/endorsement", post(authority::endorse))
+        .route("/v1/attestations/accreditation", post(authority::accredit))
+        .route("/v1/seals", get(authority::seals))
+        .route(
+            "/v1/delegations",
+            get(authority::delegations).post(authority::delegate),
+        )
         .route("/v1/attestations/{id}/revoke", post(revoke))
         .route("/v1/keylog", get(own_key_log))
         .route("/v1/keylog/rotate", post(rotate))
@@ -301,9 +315,79 @@ async fn node(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem>
     })))
 }
 
-async fn list_sessions(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+/// The most sessions one page lists, and the default.
+const MAX_PAGE: usize = 500;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SessionQuery {
+    /// Only sessions with this status (`open`, `completed`, `declined`, `cancelled`,
+    /// `expired`).
+    status: Option<String>,
+    /// Only sessions this party proposed (`initiator`) or was invited to (`participant`).
+    side: Option<String>,
+    /// Only sessions awaiting this party (`waiting=party id`).
+    waiting: Option<String>,
+    /// Page size (at most [`MAX_PAGE`]).
+    limit: Option<usize>,
+    /// The last id of the previous page: sessions after it, in id order.
+    after: Option<String>,
+}
+
+/// Sessions matching `q`, one page, with the cursor of the next page if there is one.
+fn page(all: Vec<crate::service::SessionSummary>, q: &SessionQuery) -> Result<Value, Problem> {
+    if let Some(side) = q.side.as_deref()
+        && side != "initiator"
+        && side != "participant"
+    {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown side")
+            .detail("side is initiator or participant"));
+    }
+    if let Some(after) = q.after.as_deref() {
+        session_id(after)?;
+    }
+    let limit = q.limit.unwrap_or(MAX_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "limit out of range")
+            .detail(format!("limit is 1 to {MAX_PAGE}")));
+    }
+    let mut matching = all.into_iter().filter(|s| {
+        q.status.as_deref().is_none_or(|x| s.status == x)
+            && q.side.as_deref().is_none_or(|x| s.side == x)
+            && q.waiting
+                .as_deref()
+                .is_none_or(|w| s.waiting_for.iter().any(|p| p == w))
+            && q.after.as_deref().is_none_or(|a| s.id.as_str() > a)
+    });
+    let sessions: Vec<_> = matching.by_ref().take(limit).collect();
+    let next = match (matching.next(), sessions.last()) {
+        (Some(_), Some(last)) => Some(last.id.clone()),
+        _ => None,
+    };
+    Ok(json!({ "sessions": sessions, "next": next }))
+}
+
+async fn list_sessions(
+    _: Reader,
+    State(api): State<Api>,
+    query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(q) = query.map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid query").detail(e.body_text())
+    })?;
     let sessions = blocking(&api, |s| s.sessions()).await?;
-    Ok(Json(json!({ "sessions": sessions })))
+    Ok(Json(page(sessions, &q)?))
+}
+
+/// Open sessions awaiting this party's action.
+async fn inbox(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let sessions = blocking(&api, |s| s.sessions()).await?;
+    let q = SessionQuery {
+        status: Some("open".into()),
+        waiting: Some(api.service.party().to_string()),
+        ..SessionQuery::default()
+    };
+    Ok(Json(page(sessions, &q)?))
 }
 
 async fn get_session(
@@ -336,8 +420,10 @@ struct DocumentBody {
     name: String,
     #[serde(default = "pdf")]
     media_type: String,
-    /// The content, base64.
-    content: String,
+    /// The content, base64 (small documents); or
+    content: Option<String>,
+    /// the digest (hex) of a document uploaded with `POST /v1/documents`.
+    digest: Option<String>,
 }
 
 fn pdf() -> String {
@@ -389,7 +475,22 @@ async fn create_session(
         documents.push(NewDocument {
             name: d.name.clone(),
             media_type: d.media_type.clone(),
-            source: DocumentSource::Bytes(b64(&d.content)?),
+            source: match (&d.content, &d.digest) {
+                (Some(content), None) => DocumentSource::Bytes(b64(content)?),
+                (None, Some(digest)) => {
+                    DocumentSource::Stored(Digest::from_hex(digest).map_err(|_| {
+                        Problem::new(StatusCode::BAD_REQUEST, "malformed document digest")
+                            .detail(digest.clone())
+                    })?)
+                }
+                _ => {
+                    return Err(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "a document needs exactly one of content and digest",
+                    )
+                    .detail(d.name.clone()));
+                }
+            },
         });
     }
     let witnesses = body

@@ -8,17 +8,22 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::http::request;
+use super::http::{Reply, request, upload};
 use super::{Exit, exit};
 
 /// Where the node's API is and the token to use.
 #[derive(Debug, Args)]
 pub(crate) struct Conn {
     /// The node's API.
-    #[arg(long, env = "SIGNET_API", default_value = "http://127.0.0.1:7400")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIGNET_API",
+        default_value = "http://127.0.0.1:7400"
+    )]
     api: String,
     /// An API token (sign scope for changes, read scope for queries).
-    #[arg(long, env = "SIGNET_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "SIGNET_TOKEN", hide_env_values = true)]
     token: Option<String>,
 }
 
@@ -58,10 +63,39 @@ pub(crate) enum ClientCommand {
         #[arg(long = "witness")]
         witnesses: Vec<String>,
     },
-    /// List sessions.
+    /// List the open sessions awaiting this party's action.
     Inbox {
         #[command(flatten)]
         conn: Conn,
+    },
+    /// List sessions, filtered, a page at a time.
+    Sessions {
+        #[command(flatten)]
+        conn: Conn,
+        /// Only this status: open, completed, declined, cancelled, expired.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only sessions this party proposed (initiator) or was invited to (participant).
+        #[arg(long)]
+        side: Option<String>,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// The page after this session id (printed as `next` by the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// List this party's seals (from its key event log).
+    Seals {
+        #[command(flatten)]
+        conn: Conn,
+    },
+    /// List the seal mandates this party gave its delegates, or give one.
+    Delegations {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        what: Option<DelegationCommand>,
     },
     /// Show one session.
     Status {
@@ -183,6 +217,43 @@ pub(crate) enum ClientCommand {
     },
 }
 
+/// `signet delegations …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DelegationCommand {
+    /// Give a delegate a seal mandate (revoke it with `signet revoke ID`).
+    Add {
+        /// The delegate's name.
+        #[arg(long)]
+        name: String,
+        /// The delegate's key file (only its public key is used and sent), or `--public-key`.
+        #[arg(
+            long,
+            conflicts_with = "public_key",
+            required_unless_present = "public_key"
+        )]
+        key_file: Option<PathBuf>,
+        /// The delegate's public key (hex).
+        #[arg(long)]
+        public_key: Option<String>,
+        /// A seal key (hex) the delegate may apply; repeat; default: every seal valid now.
+        #[arg(long = "seal")]
+        seals: Vec<String>,
+        /// A contract purpose covered, matched exactly; repeat.
+        #[arg(long = "purpose", required = true)]
+        purposes: Vec<String>,
+        /// Largest contract value covered, `CURRENCY:MINOR_UNITS` (e.g. CNY:10000000 for
+        /// 100,000 yuan).
+        #[arg(long)]
+        value_cap: Option<String>,
+        /// A counterparty covered (party id); repeat; default: any.
+        #[arg(long = "counterparty")]
+        counterparties: Vec<String>,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+}
+
 /// `signet attest …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AttestCommand {
@@ -200,6 +271,36 @@ pub(crate) enum AttestCommand {
         /// Its legal representative.
         #[arg(long)]
         representative: String,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+    /// Endorse a counterparty's identity after this party's own checks.
+    Endorsement {
+        /// The subject's party id.
+        #[arg(long)]
+        subject: String,
+        /// Its legal name, as checked.
+        #[arg(long)]
+        legal_name: String,
+        /// Its USCC, as checked.
+        #[arg(long)]
+        registration: String,
+        /// The relationship, e.g. "supplier since 2019".
+        #[arg(long)]
+        relationship: String,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+    /// Accredit another party as a verifier of identities.
+    Accreditation {
+        /// The subject's party id.
+        #[arg(long)]
+        subject: String,
+        /// Let it accredit further verifiers.
+        #[arg(long)]
+        may_accredit: bool,
         /// Validity in days.
         #[arg(long, default_value_t = 365)]
         days: u64,
@@ -237,6 +338,18 @@ async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Res
     if (200..300).contains(&reply.status) {
         return Ok(reply.body);
     }
+    refused(&reply)
+}
+
+/// A successful reply's JSON body, or the exit its problem document calls for.
+fn answer(reply: Reply) -> Result<Value> {
+    if (200..300).contains(&reply.status) {
+        return serde_json::from_slice(&reply.body).context("the node's answer is not JSON");
+    }
+    refused(&reply)
+}
+
+fn refused<T>(reply: &Reply) -> Result<T> {
     let problem: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     let title = problem["title"].as_str().unwrap_or("request failed");
     let detail = problem["detail"]
@@ -249,6 +362,33 @@ async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Res
         _ => 5,
     };
     exit(code, format!("{title}{detail} (HTTP {})", reply.status))
+}
+
+/// Streams each document to the node (`POST /v1/documents`) and returns the session's
+/// document entries, naming each by its digest.
+/// Uploads `FILE[=MEDIA_TYPE]` documents (the media type is guessed from the name
+/// otherwise); returns their references for a new session.
+async fn upload_documents(conn: &Conn, files: &[String]) -> Result<Vec<Value>> {
+    let mut docs = Vec::new();
+    for arg in files {
+        let (file, media_type) = match arg.split_once('=') {
+            Some((p, t)) if t.contains('/') => (PathBuf::from(p), t.to_string()),
+            _ => (PathBuf::from(arg), media_type_of(arg).to_string()),
+        };
+        if !file.is_file() {
+            return exit(2, format!("{}: not a readable file", file.display()));
+        }
+        let reply = upload(&conn.api, conn.token.as_deref(), "/v1/documents", &file)
+            .await
+            .map_err(|e| Exit(5, format!("{e:#}")))?;
+        let v = answer(reply)?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        docs.push(json!({"name": name, "media_type": media_type, "digest": v["digest"]}));
+    }
+    Ok(docs)
 }
 
 async fn call_json(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
@@ -330,6 +470,52 @@ fn media_type_of(name: &str) -> &'static str {
     }
 }
 
+fn print_sessions(v: &Value, empty: &str) {
+    let list = v["sessions"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        println!("{empty}");
+    }
+    for s in &list {
+        print_session(s);
+    }
+}
+
+fn print_mandate(d: &Value) {
+    println!(
+        "{}  {:13} delegate {} ({})",
+        d["id"].as_str().unwrap_or("?"),
+        d["state"].as_str().unwrap_or("?"),
+        d["delegate"]["name"].as_str().unwrap_or("?"),
+        d["delegate"]["key"].as_str().unwrap_or("?"),
+    );
+    let list = |name: &str| {
+        d[name]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|| "any".into())
+    };
+    println!("    purposes        {}", list("purposes"));
+    println!("    seals           {}", list("seals"));
+    println!("    counterparties  {}", list("counterparties"));
+    if let Some(cap) = d["value_cap"].as_object() {
+        println!(
+            "    value cap       {} {} (minor units)",
+            cap.get("currency").and_then(Value::as_str).unwrap_or("?"),
+            cap.get("minor_units").and_then(Value::as_u64).unwrap_or(0)
+        );
+    }
+    println!(
+        "    valid           {} to {}",
+        d["valid_from"].as_str().unwrap_or("?"),
+        d["valid_until"].as_str().unwrap_or("?")
+    );
+}
+
 /// Runs a client subcommand.
 pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
     match command {
@@ -361,22 +547,7 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 .iter()
                 .map(|w| party_id("--witness", w))
                 .collect::<Result<Vec<_>>>()?;
-            let mut docs = Vec::new();
-            for d in &documents {
-                let (path, media_type) = match d.split_once('=') {
-                    Some((p, t)) if t.contains('/') => (PathBuf::from(p), t.to_string()),
-                    _ => (PathBuf::from(d), media_type_of(d).to_string()),
-                };
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| Exit(2, format!("--document {}: {e}", path.display())))?;
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                docs.push(
-                    json!({"name": name, "media_type": media_type, "content": B64.encode(bytes)}),
-                );
-            }
+            let docs = upload_documents(&conn, &documents).await?;
             let v = call_json(
                 &conn,
                 "POST",
@@ -392,17 +563,118 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
             });
         }
         ClientCommand::Inbox { conn } => {
-            let v = call_json(&conn, "GET", "/v1/sessions", None).await?;
+            let v = call_json(&conn, "GET", "/v1/inbox", None).await?;
             print(&v, as_json, |v| {
-                let list = v["sessions"].as_array().cloned().unwrap_or_default();
-                if list.is_empty() {
-                    println!("No sessions.");
+                print_sessions(v, "Nothing awaits this party.")
+            });
+        }
+        ClientCommand::Sessions {
+            conn,
+            status,
+            side,
+            limit,
+            after,
+        } => {
+            let mut query = format!("/v1/sessions?limit={limit}");
+            for (name, value) in [("status", status), ("side", side), ("after", after)] {
+                if let Some(value) = value {
+                    if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        return exit(2, format!("--{name} {value:?}"));
+                    }
+                    query.push_str(&format!("&{name}={value}"));
                 }
-                for s in &list {
-                    print_session(s);
+            }
+            let v = call_json(&conn, "GET", &query, None).await?;
+            print(&v, as_json, |v| {
+                print_sessions(v, "No sessions.");
+                if let Some(next) = v["next"].as_str() {
+                    println!("more: --after {next}");
                 }
             });
         }
+        ClientCommand::Seals { conn } => {
+            let v = call_json(&conn, "GET", "/v1/seals", None).await?;
+            print(&v, as_json, |v| {
+                for s in v["seals"].as_array().cloned().unwrap_or_default() {
+                    let state = if s["valid"].as_bool() == Some(true) {
+                        "valid"
+                    } else {
+                        "retired"
+                    };
+                    println!(
+                        "{}  {:20} {:7} {}",
+                        s["key"].as_str().unwrap_or("?"),
+                        s["kind"].as_str().unwrap_or("?"),
+                        state,
+                        s["name"].as_str().unwrap_or("")
+                    );
+                }
+            });
+        }
+        ClientCommand::Delegations { conn, what } => match what {
+            None => {
+                let v = call_json(&conn, "GET", "/v1/delegations", None).await?;
+                print(&v, as_json, |v| {
+                    let list = v["delegations"].as_array().cloned().unwrap_or_default();
+                    if list.is_empty() {
+                        println!("No seal mandates.");
+                    }
+                    for d in &list {
+                        print_mandate(d);
+                    }
+                });
+            }
+            Some(DelegationCommand::Add {
+                name,
+                key_file,
+                public_key,
+                seals,
+                purposes,
+                value_cap,
+                counterparties,
+                days,
+            }) => {
+                let key = match (key_file, public_key) {
+                    (Some(path), _) => signet_node::keyfile::read(&path)
+                        .map_err(|e| Exit(2, e.to_string()))?
+                        .public_key()
+                        .to_string(),
+                    (None, Some(hex)) => hex,
+                    (None, None) => return exit(2, "--key-file or --public-key is required"),
+                };
+                let value_cap = match value_cap {
+                    None => Value::Null,
+                    Some(text) => {
+                        let parsed = text
+                            .split_once(':')
+                            .and_then(|(c, n)| Some((c, n.parse::<u64>().ok()?)));
+                        let Some((currency, minor_units)) = parsed else {
+                            return exit(2, format!("--value-cap {text:?}: CURRENCY:MINOR_UNITS"));
+                        };
+                        json!({"currency": currency, "minor_units": minor_units})
+                    }
+                };
+                let counterparties = if counterparties.is_empty() {
+                    Value::Null
+                } else {
+                    json!(counterparties)
+                };
+                let v = call_json(
+                    &conn,
+                    "POST",
+                    "/v1/delegations",
+                    Some(json!({
+                        "name": name, "key": key, "seals": seals, "purposes": purposes,
+                        "value_cap": value_cap, "counterparties": counterparties, "days": days,
+                    })),
+                )
+                .await?;
+                print(&v, as_json, |v| {
+                    println!("Gave a seal mandate:");
+                    print_mandate(v);
+                });
+            }
+        },
         ClientCommand::Status { conn, id } => {
             let v = call_json(&conn, "GET", &format!("/v1/sessions/{id}"), None).await?;
             print(&v, as_json, print_session);
@@ -510,6 +782,47 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                     print(&v, as_json, |v| {
                         println!(
                             "Attested {} as attestation {}",
+                            subject,
+                            v["id"].as_str().unwrap_or("?")
+                        )
+                    });
+                }
+                AttestCommand::Endorsement {
+                    subject,
+                    legal_name,
+                    registration,
+                    relationship,
+                    days,
+                } => {
+                    let v = call_json(&conn, "POST", "/v1/attestations/endorsement", Some(json!({
+                        "subject": subject, "legal_name": legal_name, "registration": registration,
+                        "relationship": relationship, "days": days,
+                    }))).await?;
+                    print(&v, as_json, |v| {
+                        println!(
+                            "Endorsed {} as attestation {}",
+                            subject,
+                            v["id"].as_str().unwrap_or("?")
+                        )
+                    });
+                }
+                AttestCommand::Accreditation {
+                    subject,
+                    may_accredit,
+                    days,
+                } => {
+                    let v = call_json(
+                        &conn,
+                        "POST",
+                        "/v1/attestations/accreditation",
+                        Some(json!({
+                            "subject": subject, "may_accredit": may_accredit, "days": days,
+                        })),
+                    )
+                    .await?;
+                    print(&v, as_json, |v| {
+                        println!(
+                            "Accredited {} as a verifier, attestation {}",
                             subject,
                             v["id"].as_str().unwrap_or("?")
                         )

@@ -39,13 +39,13 @@ mod tests {
         /// accept encodes back to the same bytes (one encoding per value).
         #[test]
         fn wire_decoders_are_total_and_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Some(r) = msg::Response::decode(&bytes) {
+            if let Ok(r) = msg::Response::decode(&bytes) {
                 prop_assert_eq!(r.encode(), bytes.clone());
             }
-            if let Some(r) = doc::Request::decode(&bytes) {
+            if let Ok(r) = doc::Request::decode(&bytes) {
                 prop_assert_eq!(r.encode(), bytes.clone());
             }
-            if let Some(r) = doc::Response::decode(&bytes) {
+            if let Ok(r) = doc::Response::decode(&bytes) {
                 prop_assert_eq!(r.encode(), bytes.clone());
             }
         }
@@ -60,15 +60,15 @@ mod tests {
             chunk in proptest::collection::vec(any::<u8>(), 0..512),
         ) {
             let r = msg::Response::Refused(ErrorCode::from_code(code));
-            prop_assert_eq!(msg::Response::decode(&r.encode()), Some(r));
+            prop_assert_eq!(msg::Response::decode(&r.encode()), Ok(r));
             let q = doc::Request {
                 session: SessionId::from_bytes(session),
                 document: Digest::from_bytes(document),
                 index,
             };
-            prop_assert_eq!(doc::Request::decode(&q.encode()), Some(q));
+            prop_assert_eq!(doc::Request::decode(&q.encode()), Ok(q));
             let c = doc::Response::Chunk { document_len: len, bytes: chunk };
-            prop_assert_eq!(doc::Response::decode(&c.encode()), Some(c));
+            prop_assert_eq!(doc::Response::decode(&c.encode()), Ok(c));
         }
     }
 }

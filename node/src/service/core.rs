@@ -31,6 +31,7 @@ use signet_protocol::session::{
     PROPOSAL_CONTENT_TYPE, Proposal, SESSION_MESSAGE_CONTENT_TYPE, Session, SessionError,
     SessionId, SessionMessage, Side, Status, Step,
 };
+use signet_protocol::transport::witness::{self, CosignRequest, WitnessMessage};
 use signet_protocol::trust::{TrustPolicy, TrustStore};
 use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
@@ -335,8 +336,12 @@ impl Core {
     }
 
     /// Handles a message from the network. `Ok(Some(id))` when it started a new session.
+    /// Handles a session message that the transport received from a node authenticated as
+    /// party `peer`. The message must be `peer`'s own (spec 12.3): a node does not forward
+    /// other parties' messages.
     pub(crate) fn handle_inbound(
         &mut self,
+        peer: PartyId,
         bytes: &[u8],
         now: Timestamp,
     ) -> Result<Inbound, Refusal> {
@@ -351,6 +356,16 @@ impl Core {
             reason: format!("undecodable message: {e}"),
         })?;
         let id = unverified.payload().session;
+        if unverified.payload().from != peer {
+            return Err(Refusal {
+                session: Some(id),
+                code: ErrorCode::SenderMismatch,
+                reason: format!(
+                    "message from {} sent by a node of {peer}",
+                    unverified.payload().from
+                ),
+            });
+        }
         let ctx = Context {
             store: &self.trust,
             policy: &self.policy,
@@ -889,46 +904,36 @@ fn restore_witness(
     .map_err(|_| ServiceError::Corrupt("witness name"))
 }
 
-/// Why a witness would not cosign, and the size it last cosigned for the origin.
-pub(crate) type CosignRefusal = (String, Option<u64>);
-
 impl Core {
-    /// As a witness, cosigns `note` from the node of party `from`; returns the cosignature
-    /// line. The cosigned checkpoint is on disk before this returns.
-    pub(crate) fn cosign(
+    /// As a witness, answers a cosign request from the node of party `from` (spec
+    /// §10.5.4). A checkpoint it cosigned is on disk, and the answer is in the outbox for
+    /// `from`, before this returns. `Ok(None)` if this node is not a witness.
+    pub(crate) fn witness_request(
         &mut self,
         from: PartyId,
-        note: &[u8],
-        proof: &[Digest],
+        request: &CosignRequest,
         now: Timestamp,
-    ) -> Result<String, CosignRefusal> {
+    ) -> Result<Option<WitnessMessage>, ServiceError> {
         let keys = log_keys(&self.trust, &from);
         let Some((witness, path)) = self.witness.as_mut() else {
-            return Err(("this node is not a witness".into(), None));
+            return Ok(None);
         };
-        let origin = Checkpoint::from_note_unverified(note)
-            .map_err(|e| (format!("not a checkpoint: {e}"), None))?
-            .origin()
-            .to_string();
-        if evidence_party(&origin) != Some(from) {
-            return Err((
-                "the checkpoint's origin is not the requesting party".into(),
-                None,
-            ));
+        let answer = witness::answer(witness, &from, &keys, request, now);
+        if let WitnessMessage::Cosigned(_) = answer {
+            super::witness::append_cosigned(path, request.note.as_bytes())
+                .map_err(|_| ServiceError::Internal("witness storage"))?;
         }
-        let size = witness.latest(&origin).map(|c| c.checkpoint().size());
-        let mut reason = String::from("no log key of the party signed the checkpoint");
-        for key in keys {
-            match witness.cosign(note, &key, proof, now) {
-                Ok(c) => {
-                    super::witness::append_cosigned(path, note)
-                        .map_err(|e| (format!("witness storage: {e}"), size))?;
-                    return Ok(c.line());
-                }
-                Err(e) => reason = e.to_string(),
-            }
-        }
-        Err((reason, size))
+        let bytes = answer
+            .encode()
+            .map_err(|_| ServiceError::Internal("encode"))?;
+        self.outbox
+            .enqueue(from, Digest::of(&bytes), &bytes, unix(now))?;
+        Ok(Some(answer))
+    }
+
+    /// Every `log` key `party` ever declared in its key log as this node holds it.
+    pub(crate) fn log_keys_of(&self, party: &PartyId) -> Vec<PublicKey> {
+        log_keys(&self.trust, party)
     }
 
     /// The consistency proof of the log from `old` entries to now, and the log's size.

@@ -8,41 +8,31 @@
 //! it against what it knows (an attestation's issuer must be a known key log's attest key).
 //!
 //! A key log message is its events as length-prefixed frames (u32 big-endian length, then
-//! the event's signed bytes); an attestation message is its signed bytes.
+//! the event's signed bytes; `signet_protocol::transport::gossip`, spec §12.7); an
+//! attestation message is its signed bytes.
 
 use std::time::Duration;
 
 use signet_protocol::attestation::Attestation;
 use signet_protocol::keylog::KeyLog;
+use signet_protocol::transport::FrameError;
+use signet_protocol::transport::gossip as payload;
 
 use crate::net::{Topic, Validation};
 
 /// How often a node republishes its public data even when unchanged.
 pub const REPUBLISH: Duration = Duration::from_secs(5);
 
-/// Encodes key log events as one gossip message.
-pub fn encode_key_log(events: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in events {
-        // Events are far below 4 GiB (the gossip cap is 256 KiB).
-        out.extend_from_slice(&u32::try_from(e.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(e);
-    }
-    out
+/// Encodes key log events as one gossip message; refused over the gossip cap.
+pub fn encode_key_log(events: &[Vec<u8>]) -> Result<Vec<u8>, FrameError> {
+    payload::encode_key_log(events)
 }
 
 /// Decodes a key log message into its events.
-pub fn decode_key_log(mut data: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut events = Vec::new();
-    while !data.is_empty() {
-        if data.len() < 4 {
-            return None;
-        }
-        let len = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
-        events.push(data.get(4..4 + len)?.to_vec());
-        data = &data[4 + len..];
-    }
-    (!events.is_empty()).then_some(events)
+pub fn decode_key_log(data: &[u8]) -> Option<Vec<Vec<u8>>> {
+    payload::decode_key_log(data)
+        .ok()
+        .map(|events| events.into_iter().map(<[u8]>::to_vec).collect())
 }
 
 /// The network's verdict on a gossip message: well-formed and self-consistent, or rejected.
@@ -67,7 +57,10 @@ mod tests {
     #[test]
     fn key_log_messages_round_trip_and_garbage_is_rejected() {
         let events = vec![vec![1, 2, 3], vec![4]];
-        assert_eq!(decode_key_log(&encode_key_log(&events)), Some(events));
+        assert_eq!(
+            decode_key_log(&encode_key_log(&events).unwrap()),
+            Some(events)
+        );
         assert_eq!(decode_key_log(&[0, 0, 0, 9, 1]), None);
         assert_eq!(validate(Topic::KeyLogs, b"junk"), Validation::Reject);
         assert_eq!(validate(Topic::Attestations, b"junk"), Validation::Reject);

@@ -22,13 +22,15 @@
 //! Sessions persist as journals of their inputs and are rebuilt by replay (see
 //! [`journal`]). Every session event is appended to the evidence log.
 //!
-//! A node configured as a witness cosigns other parties' checkpoints over `/signet/msg/1`
-//! (see [`witness`]).
+//! A node configured as a witness cosigns other parties' checkpoints: the witness protocol
+//! of spec §10.5.4 over `/signet/msg/1`, answers delivered through the outbox (see
+//! [`witness`]).
 //!
 //! Session events also go to the configured webhooks (see [`webhook`]).
 //!
 //! Key logs and attestations spread by gossip (see [`gossip`]).
 
+pub mod authority;
 pub mod config;
 mod core;
 pub use self::core::Refusal;
@@ -52,8 +54,8 @@ use signet_protocol::attestation::{
 use signet_protocol::bundle::AssembleError;
 use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
-use signet_protocol::evidence::note::SignedNote;
-use signet_protocol::evidence::{Cosignature, SignedCheckpoint, witness_name};
+use signet_protocol::error::WireError;
+use signet_protocol::evidence::{SignedCheckpoint, witness_name};
 use signet_protocol::party::AttestationId;
 use signet_protocol::party::PartyId;
 use signet_protocol::registration::Registration;
@@ -62,6 +64,8 @@ use signet_protocol::session::{
     ActionError, DocumentRef, EvidenceRequirements, Participant, Proposal, Role, SessionError,
     SessionId,
 };
+use signet_protocol::transport::msg::RequestKind;
+use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
 use signet_protocol::{Digest, SecretKey, Timestamp};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
@@ -70,7 +74,6 @@ use self::core::{Core, Inbound};
 use self::journal::{CorruptJournal, Input};
 use self::keys::PartyKeys;
 use self::metrics::Metrics;
-use self::witness::WitnessMessage;
 use crate::keyfile::KeyFileError;
 use crate::net::{self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, msg};
 use crate::outbox::OutboxError;
@@ -146,6 +149,9 @@ pub fn now() -> Timestamp {
 /// How many recent refusals [`Service::refusals`] keeps.
 pub const MAX_REFUSALS_KEPT: usize = 256;
 
+/// How long [`Service::cosigned_checkpoint`] waits for a witness's answer to one request.
+pub const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Who may fetch which document: (session, participants, documents).
 type Access = Arc<RwLock<BTreeMap<SessionId, (Vec<PartyId>, Vec<Digest>)>>>;
 
@@ -165,8 +171,10 @@ pub struct NewParticipant {
 pub enum DocumentSource {
     /// A file, streamed in.
     Path(PathBuf),
-    /// Bytes already in memory (an API upload).
+    /// Bytes already in memory.
     Bytes(Vec<u8>),
+    /// A document already in the store, by digest (see [`Service::upload_document`]).
+    Stored(Digest),
 }
 
 /// A document to attach to a new session.
@@ -249,8 +257,8 @@ pub struct Service {
     client: OnceLock<Client>,
     wake: Notify,
     metrics: Metrics,
-    /// Cosign requests awaiting the witness's answer, by the note's digest.
-    pending: Mutex<BTreeMap<Digest, oneshot::Sender<WitnessMessage>>>,
+    /// Cosign requests awaiting the witness's answer, by witness and the note's digest.
+    pending: Mutex<BTreeMap<(PartyId, Digest), oneshot::Sender<WitnessMessage>>>,
     /// The latest inbound refusals (at most [`MAX_REFUSALS_KEPT`]).
     refusals: Mutex<std::collections::VecDeque<Refusal>>,
     /// The size each witness last cosigned for this party's log, as far as this node knows.
@@ -359,6 +367,14 @@ impl Service {
                     put_document(&*self.store, &mut file)?
                 }
                 DocumentSource::Bytes(bytes) => put_document(&*self.store, &mut &bytes[..])?,
+                DocumentSource::Stored(digest) => {
+                    let manifest = self.store.manifest(digest)?.ok_or_else(|| {
+                        ServiceError::Usage(format!(
+                            "document {digest} is not stored here (upload it first)"
+                        ))
+                    })?;
+                    (*digest, manifest)
+                }
             };
             documents.push(DocumentRef {
                 name: d.name.clone(),
@@ -715,6 +731,18 @@ impl Service {
         }
     }
 
+    /// Streams a document into the store, one chunk in memory at a time, and returns its
+    /// digest and length; a session then names it with [`DocumentSource::Stored`]. At most
+    /// [`crate::store::MAX_DOCUMENT_CHUNKS`] chunks (1 GiB).
+    pub async fn upload_document<R>(&self, source: &mut R) -> Result<(Digest, u64), ServiceError>
+    where
+        R: tokio::io::AsyncRead + Unpin + ?Sized,
+    {
+        let (digest, manifest) = crate::store::put_document_async(&*self.store, source).await?;
+        tracing::info!(document = %digest, bytes = manifest.len(), "document uploaded");
+        Ok((digest, manifest.len()))
+    }
+
     /// Adds a peer's address (a multiaddress ending in `/p2p/<peer id>`).
     pub async fn add_peer(&self, address: &str) -> Result<(), ServiceError> {
         let client = self.client()?.clone();
@@ -742,75 +770,75 @@ impl Service {
         Ok(())
     }
 
-    /// Handles a witness message from `party`'s node.
+    /// Handles a witness message (spec §10.5.4) from `party`'s node: a cosign request when
+    /// this node is a witness, or a witness's answer to a request of ours.
     async fn witness_inbound(self: &Arc<Self>, party: PartyId, bytes: &[u8]) -> msg::Response {
-        let Some(message) = WitnessMessage::decode(bytes) else {
-            tracing::warn!(from = %party, "malformed witness message refused");
-            self.metrics.refused(ErrorCode::Malformed);
-            return msg::Response::Refused(ErrorCode::Malformed);
+        let message = match WitnessMessage::decode(bytes) {
+            Ok(m) => m,
+            Err(error) => {
+                tracing::warn!(from = %party, %error, "malformed witness message refused");
+                self.metrics.refused(error.code());
+                return msg::Response::Refused(error.code());
+            }
         };
-        match message {
-            WitnessMessage::Request { note, proof } => {
+        let checkpoint = match message {
+            WitnessMessage::CosignRequest(request) => {
                 if !self.config.witness {
                     self.metrics.refused(ErrorCode::Unsupported);
                     return msg::Response::Refused(ErrorCode::Unsupported);
                 }
                 let this = self.clone();
-                let n = note.clone();
                 let answer = tokio::task::spawn_blocking(move || {
-                    let mut core = this.core().map_err(|_| ("internal".to_string(), None))?;
-                    core.cosign(party, &n, &proof, now())
+                    this.core()?.witness_request(party, &request, now())
                 })
                 .await;
-                let reply = match answer {
-                    Ok(Ok(line)) => {
-                        tracing::info!(for_party = %party, "checkpoint cosigned");
-                        WitnessMessage::Cosigned { note, line }
-                    }
-                    Ok(Err((reason, size))) => {
-                        tracing::warn!(for_party = %party, %reason, "cosign refused");
-                        WitnessMessage::Refused { note, reason, size }
-                    }
-                    Err(_) => return msg::Response::Refused(ErrorCode::Indeterminate),
-                };
-                if let Some(client) = self.client.get() {
-                    let client = client.clone();
-                    tokio::spawn(async move {
-                        // Not queued durably: a lost answer makes the requester ask again.
-                        if let Err(e) = client.send_message(party, reply.encode()).await {
-                            tracing::warn!(to = %party, error = %e, "could not send the cosignature");
+                return match answer {
+                    Ok(Ok(Some(answer))) => {
+                        match &answer {
+                            WitnessMessage::Refused(r) => {
+                                tracing::warn!(for_party = %party, code = r.code.name(), reason = ?r.reason, "cosign refused");
+                            }
+                            _ => tracing::info!(for_party = %party, "checkpoint cosigned"),
                         }
-                    });
-                }
-                msg::Response::Accepted
-            }
-            WitnessMessage::Cosigned { ref note, .. }
-            | WitnessMessage::Refused { ref note, .. } => {
-                let waiting = self
-                    .pending
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.remove(&Digest::of(note)));
-                match waiting {
-                    Some(tx) => {
-                        let _ = tx.send(message);
+                        // The answer is in the outbox: deliver it now.
+                        self.wake.notify_one();
                         msg::Response::Accepted
                     }
-                    None => {
-                        tracing::warn!(from = %party, "unsolicited witness answer ignored");
-                        msg::Response::Refused(ErrorCode::NotAllowed)
+                    Ok(Ok(None)) => msg::Response::Refused(ErrorCode::Unsupported),
+                    Ok(Err(error)) => {
+                        tracing::error!(%error, "could not store a witness answer; the requester retries");
+                        msg::Response::Refused(ErrorCode::RetryLater)
                     }
-                }
+                    Err(_) => msg::Response::Refused(ErrorCode::RetryLater),
+                };
             }
+            WitnessMessage::Cosigned(ref c) => c.checkpoint,
+            WitnessMessage::Refused(ref r) => r.checkpoint,
+        };
+        let waiting = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|mut p| p.remove(&(party, checkpoint)));
+        match waiting {
+            Some(tx) => {
+                let _ = tx.send(message);
+            }
+            // Acknowledged all the same, so that the witness stops resending it.
+            None => tracing::debug!(from = %party, "a witness answer no longer awaited"),
         }
+        msg::Response::Accepted
     }
 
-    /// A checkpoint of the evidence log now, cosigned by `witness` over the network.
+    /// A checkpoint of the evidence log now, cosigned by `witness` over the network (spec
+    /// §10.5.4): one request, and a second with the proof from the size the witness says it
+    /// holds if that differs from what this node believed.
     pub async fn cosigned_checkpoint(
         &self,
         witness: PartyId,
     ) -> Result<SignedCheckpoint, ServiceError> {
         let client = self.client()?.clone();
+        let witness_keys = self.core()?.log_keys_of(&witness);
         let mut old = self
             .witnessed
             .lock()
@@ -819,7 +847,7 @@ impl Service {
             .copied()
             .unwrap_or(0);
         for _ in 0..2 {
-            let (mut checkpoint, proof) = {
+            let (checkpoint, proof) = {
                 let core = self.core()?;
                 let checkpoint = core.checkpoint();
                 let proof = core
@@ -827,70 +855,71 @@ impl Service {
                     .ok_or(ServiceError::Internal("consistency proof"))?;
                 (checkpoint, proof)
             };
-            let note = checkpoint.to_bytes();
+            let request = CosignRequest::new(&checkpoint, proof);
+            let key = (witness, request.checkpoint_digest());
             let (tx, rx) = oneshot::channel();
             self.pending
                 .lock()
                 .map_err(|_| ServiceError::Internal("lock"))?
-                .insert(Digest::of(&note), tx);
-            let request = WitnessMessage::Request {
-                note: note.clone(),
-                proof,
+                .insert(key, tx);
+            let bytes = WitnessMessage::CosignRequest(request)
+                .encode()
+                .map_err(|_| ServiceError::Internal("encode"))?;
+            let answer = match client.send_message(witness, bytes).await {
+                Ok(()) => tokio::time::timeout(WITNESS_ANSWER_TIMEOUT, rx).await,
+                Err(e) => {
+                    self.forget_pending(&key);
+                    return Err(e.into());
+                }
             };
-            client.send_message(witness, request.encode()).await?;
-            let answer = tokio::time::timeout(Duration::from_secs(10), rx)
-                .await
-                .map_err(|_| ServiceError::Usage("the witness did not answer in 10 s".into()))?
-                .map_err(|_| ServiceError::Internal("witness answer dropped"))?;
+            let answer = match answer {
+                Ok(Ok(answer)) => answer,
+                _ => {
+                    self.forget_pending(&key);
+                    return Err(ServiceError::Usage(format!(
+                        "the witness did not answer in {} s",
+                        WITNESS_ANSWER_TIMEOUT.as_secs()
+                    )));
+                }
+            };
             match answer {
-                WitnessMessage::Cosigned { line, .. } => {
-                    let mut text = note.clone();
-                    text.extend_from_slice(line.as_bytes());
-                    if !line.ends_with('\n') {
-                        text.push(b'\n');
-                    }
-                    let parsed = SignedNote::parse(&text)
-                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
-                    let name = witness_name(&witness);
-                    let signature = parsed
-                        .signatures()
-                        .iter()
-                        .find(|s| s.name() == name)
-                        .ok_or_else(|| {
-                            ServiceError::Usage("the witness answered with another name".into())
-                        })?;
-                    let cosignature = Cosignature::from_note_signature(signature)
-                        .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
-                    checkpoint
-                        .add_cosignature(&cosignature)
+                WitnessMessage::Cosigned(cosigned) => {
+                    let with = cosigned
+                        .add_to(&checkpoint, &witness_name(&witness), &witness_keys)
                         .map_err(|e| ServiceError::Usage(format!("cosignature: {e}")))?;
                     self.witnessed
                         .lock()
                         .map_err(|_| ServiceError::Internal("lock"))?
                         .insert(witness, checkpoint.checkpoint().size());
-                    return Ok(checkpoint);
+                    return Ok(with);
                 }
-                WitnessMessage::Refused {
-                    reason,
-                    size: Some(size),
-                    ..
-                } if size != old => {
-                    tracing::info!(%reason, size, "the witness knows another size; asking again");
+                WitnessMessage::Refused(refused)
+                    if refused.code == ErrorCode::BadProof
+                        && refused.last_size.is_some_and(|s| s != old) =>
+                {
+                    let size = refused.last_size.unwrap_or_default();
+                    tracing::info!(size, "the witness holds another size; asking again");
                     old = size;
                 }
-                WitnessMessage::Refused { reason, .. } => {
+                WitnessMessage::Refused(refused) => {
                     return Err(ServiceError::Usage(format!(
-                        "the witness refused: {reason}"
+                        "the witness refused ({}): {}",
+                        refused.code,
+                        refused.reason.unwrap_or_default()
                     )));
                 }
-                WitnessMessage::Request { .. } => {
-                    return Err(ServiceError::Usage(
-                        "the witness answered with a request".into(),
-                    ));
+                WitnessMessage::CosignRequest(_) => {
+                    return Err(ServiceError::Internal("a request routed as an answer"));
                 }
             }
         }
         Err(ServiceError::Usage("the witness refused twice".into()))
+    }
+
+    fn forget_pending(&self, key: &(PartyId, Digest)) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(key);
+        }
     }
 
     /// Shares this party's evidence about a completed session with the other parties, under
@@ -952,7 +981,7 @@ impl Service {
                     continue;
                 }
             };
-            if bytes.starts_with(witness::PREFIX) {
+            if RequestKind::of(&bytes) == RequestKind::Witness {
                 let response = self.witness_inbound(party, &bytes).await;
                 responder.respond(response);
                 continue;
@@ -964,7 +993,7 @@ impl Service {
                     code: ErrorCode::Indeterminate,
                     reason: e.to_string(),
                 })?;
-                core.handle_inbound(&bytes, now())
+                core.handle_inbound(party, &bytes, now())
             })
             .await;
             let response = match result {
@@ -1162,10 +1191,14 @@ impl Service {
             if last == Some(now) && last_time.elapsed() < gossip::REPUBLISH {
                 continue;
             }
-            let mut published = client
-                .publish(net::Topic::KeyLogs, gossip::encode_key_log(&events))
-                .await
-                .is_ok();
+            let payload = match gossip::encode_key_log(&events) {
+                Ok(p) => p,
+                Err(error) => {
+                    tracing::warn!(%error, "the key log is too large to gossip");
+                    continue;
+                }
+            };
+            let mut published = client.publish(net::Topic::KeyLogs, payload).await.is_ok();
             for a in mine {
                 published &= client.publish(net::Topic::Attestations, a).await.is_ok();
             }

@@ -8,7 +8,7 @@ use signet_protocol::Digest;
 use super::{Store, StoreError};
 
 /// The size of every chunk but the last, in bytes (256 KiB).
-pub const CHUNK_SIZE: usize = 256 * 1024;
+pub const CHUNK_SIZE: usize = signet_protocol::transport::doc::CHUNK_SIZE;
 
 /// The most chunks a document may have (4096 × 256 KiB = 1 GiB).
 pub const MAX_DOCUMENT_CHUNKS: usize = 4096;
@@ -106,17 +106,25 @@ pub struct DocumentWriter<'a, S: Store + ?Sized> {
     hasher: Sha256,
     len: u64,
     chunks: Vec<Digest>,
+    max_chunks: usize,
 }
 
 impl<'a, S: Store + ?Sized> DocumentWriter<'a, S> {
     /// A writer for one new document.
     pub fn new(store: &'a S) -> Self {
+        Self::with_max_chunks(store, MAX_DOCUMENT_CHUNKS)
+    }
+
+    /// A writer that refuses documents of more than `max_chunks` chunks (at most
+    /// [`MAX_DOCUMENT_CHUNKS`]).
+    pub fn with_max_chunks(store: &'a S, max_chunks: usize) -> Self {
         Self {
             store,
             buffer: Vec::with_capacity(CHUNK_SIZE),
             hasher: Sha256::new(),
             len: 0,
             chunks: Vec::new(),
+            max_chunks: max_chunks.min(MAX_DOCUMENT_CHUNKS),
         }
     }
 
@@ -124,9 +132,9 @@ impl<'a, S: Store + ?Sized> DocumentWriter<'a, S> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        if self.chunks.len() >= MAX_DOCUMENT_CHUNKS {
+        if self.chunks.len() >= self.max_chunks {
             return Err(StoreError::DocumentTooLarge {
-                max_chunks: MAX_DOCUMENT_CHUNKS,
+                max_chunks: self.max_chunks,
             });
         }
         let digest = Digest::of(&self.buffer);

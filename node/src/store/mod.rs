@@ -51,6 +51,7 @@
 //! # Ok(()) }
 //! ```
 
+mod chunk_files;
 mod document;
 mod error;
 mod memory;
@@ -66,7 +67,7 @@ pub use document::{
 };
 pub use error::{BackendError, StoreError};
 pub use memory::MemoryStore;
-pub use sled_store::{LOCK_WAIT, SledStore};
+pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SledStore};
 
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};

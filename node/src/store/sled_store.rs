@@ -14,6 +14,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tracing::debug;
 
+use super::chunk_files::ChunkFiles;
+
 use super::{
     BackendError, Manifest, OutboxKey, SessionRecord, SessionStep, Store, StoreError,
     WebhookDeliveryId, check_status,
@@ -30,10 +32,12 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 ///
 /// One sled tree per table. Keys are fixed-width big-endian so that sled's byte order is the
 /// order callers are promised: key events under `party ‖ index`, attestations (as
-/// `subject ‖ bytes`) under `id` with an index `subject ‖ id`, sessions under `id` with an index `status ‖ 0x00 ‖ id`, chunks
-/// and manifests under their digests, evidence under `index`, outbox entries under
-/// `recipient ‖ seq`, webhook deliveries under `id`. Writes that touch two trees (an
-/// attestation and its index, a session and its status index) are sled transactions.
+/// `subject ‖ bytes`) under `id` with an index `subject ‖ id`, sessions under `id` with an
+/// index `status ‖ 0x00 ‖ id`, document manifests under their digests, evidence under
+/// `index`, outbox entries under `recipient ‖ seq`, webhook deliveries under `id`. Writes that
+/// touch two trees (an attestation and its index, a session and its status index) are sled
+/// transactions. Document chunks are files under `chunks/`, not sled values: sled keeps
+/// every value it wrote in memory (see [`ChunkFiles`]).
 ///
 /// # Durability
 ///
@@ -67,7 +71,7 @@ pub struct SledStore {
     attestations_by_subject: sled::Tree,
     sessions: sled::Tree,
     sessions_by_status: sled::Tree,
-    chunks: sled::Tree,
+    chunks: ChunkFiles,
     manifests: sled::Tree,
     evidence: sled::Tree,
     outbox: sled::Tree,
@@ -76,6 +80,11 @@ pub struct SledStore {
     commit: GroupCommit,
     disk: DiskSync,
 }
+
+/// sled's page cache, in bytes. sled's default (1 GiB) would let a few large documents
+/// passing through a node take a gigabyte of memory; documents are read chunk by chunk and
+/// do not need a large cache.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
@@ -86,7 +95,10 @@ impl SledStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let deadline = Instant::now() + LOCK_WAIT;
         let db = loop {
-            match sled::Config::new().path(path.as_ref()).open() {
+            let config = sled::Config::new()
+                .path(path.as_ref())
+                .cache_capacity(CACHE_BYTES);
+            match config.open() {
                 // sled 0.34 (pinned) reports a held lock only as this I/O error message.
                 Err(sled::Error::Io(e))
                     if e.to_string().contains("could not acquire lock")
@@ -104,7 +116,7 @@ impl SledStore {
             attestations_by_subject: tree("attestations_by_subject")?,
             sessions: tree("sessions")?,
             sessions_by_status: tree("sessions_by_status")?,
-            chunks: tree("chunks")?,
+            chunks: ChunkFiles::open(&path.as_ref().join("chunks"))?,
             manifests: tree("manifests")?,
             evidence: tree("evidence")?,
             outbox: tree("outbox")?,
@@ -138,7 +150,7 @@ impl SledStore {
 impl SledStore {
     /// Replaces a chunk's bytes, bypassing content addressing (to simulate corruption).
     pub(crate) fn overwrite_chunk(&self, digest: &Digest, bytes: &[u8]) {
-        self.chunks.insert(digest.as_bytes(), bytes).unwrap();
+        self.chunks.overwrite(digest, bytes);
     }
 
     /// How many flush-and-sync rounds have run.
@@ -505,20 +517,16 @@ impl Store for SledStore {
     }
 
     fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
-        // Content-addressed: an existing chunk already holds these bytes.
-        if !self.chunks.contains_key(digest.as_bytes())? {
-            self.chunks.insert(digest.as_bytes(), bytes)?;
-        }
-        Ok(())
+        self.chunks.put(digest, bytes)
     }
 
     fn chunk(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.chunks.get(digest.as_bytes())?.map(|v| v.to_vec()))
+        self.chunks.get(digest)
     }
 
     fn put_manifest(&self, document: &Digest, manifest: &Manifest) -> Result<(), StoreError> {
-        // Inserted after its chunks; the flush below makes them all durable, and sled
-        // recovers a prefix of its log, so a recovered manifest never lacks its chunks.
+        // The chunks are durable before the manifest that names them is written.
+        self.chunks.sync(manifest.chunks())?;
         self.manifests
             .insert(document.as_bytes(), manifest.encode())?;
         self.durable()

@@ -144,6 +144,62 @@ fn documents(store: &dyn Store) {
     );
 }
 
+#[test]
+fn a_document_over_the_chunk_limit_is_refused_and_nothing_of_it_is_kept() {
+    let store = MemoryStore::new();
+    let bytes = document_bytes(3 * CHUNK_SIZE + 1);
+    let mut writer = DocumentWriter::with_max_chunks(&store, 3);
+    let written = std::io::Write::write_all(&mut writer, &bytes)
+        .map_err(|e| e.downcast::<StoreError>().map(|s| s.to_string()));
+    let refused = match written {
+        Err(e) => e.unwrap(),
+        Ok(()) => writer.finish().unwrap_err().to_string(),
+    };
+    assert!(refused.contains('3'), "{refused}");
+    assert!(store.manifest(&Digest::of(&bytes)).unwrap().is_none());
+    // At the limit it is taken.
+    let bytes = document_bytes(3 * CHUNK_SIZE);
+    let mut writer = DocumentWriter::with_max_chunks(&store, 3);
+    std::io::Write::write_all(&mut writer, &bytes).unwrap();
+    assert_eq!(writer.finish().unwrap().0, Digest::of(&bytes));
+}
+
+#[test]
+fn sled_keeps_document_chunks_in_files_and_syncs_them_with_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = document_bytes(2 * CHUNK_SIZE + 9);
+    let digest = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (digest, manifest) = put_document(&store, &mut Cursor::new(&bytes)).unwrap();
+        for chunk in manifest.chunks() {
+            let hex = chunk.to_hex();
+            let file = dir.path().join("chunks").join(&hex[..2]).join(&hex);
+            assert!(file.is_file(), "chunk file {}", file.display());
+        }
+        // A chunk staged for a document never finished is not kept under `tmp/`.
+        std::fs::write(dir.path().join("chunks/tmp/leftover"), b"x").unwrap();
+        // A manifest naming a chunk that is not there is refused.
+        let missing = Manifest::new(1, vec![Digest::of(b"absent")]).unwrap();
+        assert!(store.put_manifest(&Digest::of(b"doc"), &missing).is_err());
+        assert!(store.manifest(&Digest::of(b"doc")).unwrap().is_none());
+        digest
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("chunks/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let mut back = Vec::new();
+    DocumentReader::open(&store, &digest)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == bytes);
+}
+
 fn corrupt_chunk_is_detected(store: &dyn Store, overwrite: &dyn Fn(&Digest, &[u8])) {
     let bytes = document_bytes(CHUNK_SIZE + 5);
     let (digest, manifest) = put_document(store, &mut Cursor::new(&bytes)).unwrap();
@@ -424,8 +480,12 @@ fn sled_store_open_waits_for_the_previous_handle_to_let_go() {
 fn sled_blob_files_are_synced_too() {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
-    // 256 KiB chunks exceed sled's inline limit: they become blob files.
-    put_document(&store, &mut Cursor::new(document_bytes(3 * CHUNK_SIZE))).unwrap();
+    // 256 KiB values exceed sled's inline limit: they become blob files.
+    for i in 0..3u8 {
+        store
+            .append_evidence(&document_bytes(CHUNK_SIZE + usize::from(i)))
+            .unwrap();
+    }
     let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
     assert!(blobs >= 3, "{blobs} blob files");
     assert!(store.synced_blob_count() >= 3);

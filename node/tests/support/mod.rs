@@ -167,3 +167,81 @@ pub async fn until<F: FnMut() -> bool>(what: &str, mut check: F) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Serves `node`'s HTTP API on a loopback port (until the test ends); returns its address.
+pub async fn serve_api(node: &Node) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(signet_node::api::serve(
+        node.service.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// One HTTP/1.1 call to the API at `addr` with a JSON body: (status, lower-cased head, body).
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String, String) {
+    http_raw(
+        addr,
+        method,
+        path,
+        token,
+        "application/json",
+        body.as_bytes(),
+    )
+    .await
+}
+
+/// One HTTP/1.1 call with any body: (status, lower-cased head, body).
+pub async fn http_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    // A server that refuses early (a bad token, say) may close before reading the body.
+    let _ = s.write_all(body).await;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+/// Gives the party in `dir` API tokens `sign-token` and `read-token` (before it starts).
+pub fn test_tokens(dir: &Path) {
+    use signet_node::service::config::{NodeConfig, TokenConfig};
+    use signet_node::service::init::token_hash;
+    let mut config = NodeConfig::load(dir).unwrap();
+    config.tokens = vec![
+        TokenConfig {
+            sha256: token_hash("sign-token"),
+            scope: "sign".into(),
+        },
+        TokenConfig {
+            sha256: token_hash("read-token"),
+            scope: "read".into(),
+        },
+    ];
+    config.save(dir).unwrap();
+}

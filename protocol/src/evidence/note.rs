@@ -220,6 +220,18 @@ impl NoteSignature {
         format!("{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(blob))
     }
 
+    /// Parses one signature line as [`line`](Self::line) writes it: `— <name> <base64>`
+    /// and exactly one newline at the end (a witness's answer carries one, spec §10.5.4).
+    pub fn parse(line: &str) -> Result<Self, NoteError> {
+        let body = line
+            .strip_suffix('\n')
+            .ok_or(NoteError::MalformedSignatureLine { line: 0 })?;
+        if body.chars().any(|c| c.is_ascii_control()) {
+            return Err(NoteError::InvalidText);
+        }
+        Self::parse_line(body, 0)
+    }
+
     /// Parses one signature line without its newline.
     fn parse_line(line: &str, index: usize) -> Result<Self, NoteError> {
         let malformed = NoteError::MalformedSignatureLine { line: index };

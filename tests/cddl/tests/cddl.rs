@@ -33,6 +33,7 @@ use signet_protocol::session::{
     SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE,
 };
 use signet_protocol::testkit::{DAY, TestParty, test_key};
+use signet_protocol::transport::witness::WitnessMessageKind;
 use signet_protocol::trust::{EndorsementRule, TrustAnchor, TrustPolicy};
 use signet_protocol::{Digest, Signature, Timestamp};
 
@@ -807,6 +808,14 @@ fn registries_match_the_code() {
             "evidence-kind",
             code_rows(EvidenceKind::KNOWN.iter().map(|k| (k.code(), k.name()))),
         ),
+        (
+            "witness-message-kind",
+            code_rows(
+                WitnessMessageKind::KNOWN
+                    .iter()
+                    .map(|k| (k.code(), k.name())),
+            ),
+        ),
     ]);
     for (name, code) in &registries {
         assert_eq!(&registry_table(name), code, "spec/13-registries.md, {name}");
@@ -1295,6 +1304,7 @@ fn valid_vectors_match_the_cddl() {
                 "verify-equivocation" => "equivocation",
                 "verify-party-evidence" => "party-evidence",
                 "verify-bundle" => "bundle",
+                "decode-witness-message" => "witness-message",
                 _ => continue,
             };
             // An unknown evidence kind decodes but is not in the CDDL's enumeration.
@@ -1312,4 +1322,66 @@ fn valid_vectors_match_the_cddl() {
         }
     }
     assert!(checked > 60, "only {checked} vectors checked");
+}
+
+/// Witness messages (section 10.5.4): the witness's real answers match their rules, and
+/// mutated ones are refused by the CDDL and by the code alike.
+#[test]
+fn witness_messages_match_their_rules_and_mutations_are_refused() {
+    use signet_protocol::SecretKey;
+    use signet_protocol::evidence::{EvidenceEvent, EvidenceLog, Witness, witness_name};
+    use signet_protocol::transport::witness::{CosignRequest, WitnessMessage, answer};
+
+    let party = TestParty::new("CDDL Witnessed", T0);
+    let wparty = TestParty::new("CDDL Witness", T0);
+    let mut log = EvidenceLog::new();
+    for i in 0..4 {
+        log.append(&EvidenceEvent::new(EvidenceKind::SignatureMade, T0.plus(i)))
+            .expect("append");
+    }
+    let mut witness = Witness::new(
+        &witness_name(&wparty.id()),
+        SecretKey::from_seed(&wparty.log_key.to_seed()),
+    )
+    .expect("witness");
+    let keys = [party.log_key.public_key()];
+    let request = |n: u64, from: u64| {
+        let checkpoint = log
+            .checkpoint_at(n, &party.id(), &party.log_key)
+            .expect("checkpoint");
+        CosignRequest::new(&checkpoint, log.consistency_proof(from, n).expect("proof"))
+    };
+    let first = request(2, 0);
+    let mut messages = vec![WitnessMessage::CosignRequest(first.clone())];
+    messages.push(answer(&mut witness, &party.id(), &keys, &first, T0));
+    messages.push(answer(&mut witness, &party.id(), &keys, &request(4, 1), T0));
+    assert!(matches!(messages[1], WitnessMessage::Cosigned(_)));
+    assert!(matches!(messages[2], WitnessMessage::Refused(_)));
+    let rules = ["cosign-request", "cosigned", "witness-refused"];
+    for (message, rule) in messages.iter().zip(rules) {
+        let bytes = message.encode().expect("encode");
+        assert_valid(rule, &bytes);
+        assert_valid("witness-message", &bytes);
+        // Mutations: an unknown field, a field renamed, the kind of another message.
+        for mutated in [
+            mutate_map(&bytes, |m| {
+                m.push((Value::Text("zz".into()), Value::Integer(1.into())))
+            }),
+            mutate_map(&bytes, |m| rename_key(m, "kind", "kinds")),
+            mutate_map(&bytes, |m| {
+                let other = if message.kind() == WitnessMessageKind::Cosigned {
+                    3
+                } else {
+                    2
+                };
+                set_value(m, "kind", Value::Integer(other.into()));
+            }),
+        ] {
+            assert_invalid("witness-message", &mutated);
+            assert!(
+                WitnessMessage::decode(&mutated).is_err(),
+                "the code accepted a mutated {rule}"
+            );
+        }
+    }
 }

@@ -1,0 +1,256 @@
+//! A party's own authority through the HTTP API: its seals, the seal mandates it gives and
+//! revokes (a new delegate signs a real session; once revoked, they cannot), endorsements
+//! and accreditations it issues, and the inbox and session paging.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{Value, json};
+use signet_node::keyfile;
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
+use signet_protocol::SecretKey;
+use signet_protocol::session::Role;
+use support::{create, federate, http, serve_api, start, test_tokens, until};
+
+fn session_to(supplier: signet_protocol::party::PartyId, bytes: &[u8]) -> NewSession {
+    NewSession {
+        title: "Supply agreement".into(),
+        purpose: "procurement".into(),
+        participants: vec![NewParticipant {
+            party: supplier,
+            role: Role::Signer,
+            order: 0,
+        }],
+        documents: vec![NewDocument {
+            name: "agreement.pdf".into(),
+            media_type: "application/pdf".into(),
+            source: DocumentSource::Bytes(bytes.to_vec()),
+        }],
+        deadline_days: 30,
+        witnesses: vec![],
+    }
+}
+
+async fn get(addr: &str, path: &str) -> Value {
+    let (status, _, body) = http(addr, "GET", path, Some("read-token"), "").await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
+    let (status, _, body) = http(addr, "POST", path, Some("sign-token"), &body.to_string()).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    test_tokens(&s_dir);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let api = serve_api(&supplier).await;
+
+    // Seals come from the key event log: the contract and the company seal, both valid.
+    let seals = get(&api, "/v1/seals").await;
+    let seals = seals["seals"].as_array().unwrap().clone();
+    assert_eq!(seals.len(), 2);
+    assert!(seals.iter().all(|s| s["valid"] == true));
+    let contract_seal = seals.iter().find(|s| s["kind"] == "contract").unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The mandate `init` gave the first signatory.
+    let mandates = get(&api, "/v1/delegations").await;
+    assert_eq!(mandates["delegations"].as_array().unwrap().len(), 1);
+    assert_eq!(mandates["delegations"][0]["state"], "active");
+
+    // A second signatory: their key stays with them; the node gets the public key only.
+    let person = SecretKey::from_seed(&[42; 32]);
+    let person_file = root.path().join("second-signatory.key");
+    keyfile::write(&person_file, &person, keyfile::Replace::No).unwrap();
+    let mandate = json!({
+        "name": "Second signatory",
+        "key": person.public_key().to_string(),
+        "seals": [contract_seal],
+        "purposes": ["procurement"],
+        "counterparties": [brand.party().to_string()],
+        "days": 90,
+    });
+    let (status, _, _) = http(
+        &api,
+        "POST",
+        "/v1/delegations",
+        Some("read-token"),
+        &mandate.to_string(),
+    )
+    .await;
+    assert_eq!(status, 403, "read scope cannot give mandates");
+    let mut bad = mandate.clone();
+    bad["key"] = json!("not hex");
+    assert_eq!(post(&api, "/v1/delegations", &bad).await.0, 400);
+    bad = mandate.clone();
+    bad["seals"] = json!([person.public_key().to_string()]);
+    let (status, problem) = post(&api, "/v1/delegations", &bad).await;
+    assert_eq!(status, 422, "not a seal of this party");
+    assert!(problem["detail"].as_str().unwrap().contains("not a seal"));
+    bad = mandate.clone();
+    bad["purposes"] = json!([]);
+    assert_eq!(post(&api, "/v1/delegations", &bad).await.0, 422);
+    let (status, given) = post(&api, "/v1/delegations", &mandate).await;
+    assert_eq!(status, 201, "{given}");
+    assert_eq!(given["kind"], "Delegation");
+    assert_eq!(given["delegate"]["name"], "Second signatory");
+    assert_eq!(given["counterparties"][0], brand.party().to_string());
+    let mandate_id = given["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        get(&api, "/v1/delegations").await["delegations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The brand learns the mandate by gossip; the second signatory signs a real session.
+    until("the brand learns the new mandate", || {
+        brand
+            .service
+            .attestations()
+            .unwrap()
+            .iter()
+            .any(|a| a.payload().id.to_string() == mandate_id)
+    })
+    .await;
+    let first = brand
+        .service
+        .create_session(session_to(supplier.party(), b"first"))
+        .unwrap();
+    until("the session reaches the supplier's inbox", || {
+        supplier.service.session(first).is_ok()
+    })
+    .await;
+    let inbox = get(&api, "/v1/inbox").await;
+    assert_eq!(inbox["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(inbox["sessions"][0]["id"], first.to_string());
+    let sign = json!({ "delegate_key": keyfile::to_text(&person).to_string() });
+    let mut signed = (0, Value::Null);
+    for _ in 0..100 {
+        signed = post(&api, &format!("/v1/sessions/{first}/sign"), &sign).await;
+        // Until the document has been fetched from the brand's node.
+        if signed.1["title"] != "documents not fetched yet" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(signed.0, 200, "{}", signed.1);
+    until("both see the session completed", || {
+        brand.service.session(first).unwrap().status == "completed"
+            && supplier.service.session(first).unwrap().status == "completed"
+    })
+    .await;
+    assert!(
+        get(&api, "/v1/inbox").await["sessions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Revoked, the mandate no longer lets them sign.
+    let (status, _) = post(
+        &api,
+        &format!("/v1/attestations/{mandate_id}/revoke"),
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mandates = get(&api, "/v1/delegations").await;
+    let revoked = mandates["delegations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == mandate_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(revoked["state"], "revoked");
+    let second = brand
+        .service
+        .create_session(session_to(supplier.party(), b"second"))
+        .unwrap();
+    until("the second session arrives", || {
+        supplier.service.session(second).is_ok()
+    })
+    .await;
+    let mut refused = (0, Value::Null);
+    for _ in 0..100 {
+        refused = post(&api, &format!("/v1/sessions/{second}/sign"), &sign).await;
+        if refused.1["title"] != "documents not fetched yet" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(refused.0, 409, "{}", refused.1);
+    let detail = refused.1["detail"].as_str().unwrap();
+    assert!(detail.contains("delegation was revoked"), "{detail}");
+
+    // Endorsements and accreditations of others; not of oneself.
+    let brand_id = brand.party().to_string();
+    let endorse = json!({
+        "subject": brand_id,
+        "legal_name": "Brand",
+        "registration": signet_protocol::testkit::test_uscc("Brand").number(),
+        "relationship": "customer since 2019",
+    });
+    let (status, e) = post(&api, "/v1/attestations/endorsement", &endorse).await;
+    assert_eq!(status, 201, "{e}");
+    assert_eq!(e["kind"], "Endorsement");
+    assert_eq!(e["subject"], brand_id.as_str());
+    let mut own = endorse.clone();
+    own["subject"] = json!(supplier.party().to_string());
+    assert_eq!(
+        post(&api, "/v1/attestations/endorsement", &own).await.0,
+        422
+    );
+    own = endorse.clone();
+    own["registration"] = json!("91350100M000100Y4X");
+    assert_eq!(
+        post(&api, "/v1/attestations/endorsement", &own).await.0,
+        422
+    );
+    let (status, a) = post(
+        &api,
+        "/v1/attestations/accreditation",
+        &json!({ "subject": brand_id, "may_accredit": false }),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["kind"], "Accreditation");
+
+    // Paging and filters over the two sessions.
+    let page = get(&api, "/v1/sessions?limit=1").await;
+    assert_eq!(page["sessions"].as_array().unwrap().len(), 1);
+    let next = page["next"].as_str().unwrap().to_string();
+    let rest = get(&api, &format!("/v1/sessions?limit=1&after={next}")).await;
+    assert_eq!(rest["sessions"].as_array().unwrap().len(), 1);
+    assert!(rest["next"].is_null());
+    assert_ne!(rest["sessions"][0]["id"], page["sessions"][0]["id"]);
+    let completed = get(&api, "/v1/sessions?status=completed&side=participant").await;
+    assert_eq!(completed["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(completed["sessions"][0]["id"], first.to_string());
+    for bad in [
+        "/v1/sessions?limit=0",
+        "/v1/sessions?limit=501",
+        "/v1/sessions?side=sideways",
+        "/v1/sessions?after=zz",
+        "/v1/sessions?colour=red",
+    ] {
+        let (status, head, _) = http(&api, "GET", bad, Some("read-token"), "").await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(head.contains("application/problem+json"));
+    }
+}
