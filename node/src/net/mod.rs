@@ -45,6 +45,7 @@
 mod behaviour;
 mod client;
 mod codec_util;
+mod dht;
 pub mod directory;
 pub mod doc;
 mod error;
