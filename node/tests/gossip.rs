@@ -113,7 +113,7 @@ async fn a_peer_gossiping_forged_attestations_and_key_logs_is_penalised() {
         let mut events = log.clone();
         let n = events[0].len();
         events[0][n - i] ^= 1;
-        forged.push((Topic::KeyLogs, encode_key_log(&events)));
+        forged.push((Topic::KeyLogs, encode_key_log(&events).unwrap()));
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let client = brand.service.client().unwrap().clone();
