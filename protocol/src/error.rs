@@ -22,6 +22,9 @@ pub enum UsageError {
     /// The attestation asked for is invalid as stated.
     #[error("invalid attestation request: {0}")]
     Attestation(&'static str),
+    /// The address record asked for is invalid as stated (spec §12.8).
+    #[error("invalid address record: {0}")]
+    AddressRecord(&'static str),
 }
 
 code_points! {

@@ -25,6 +25,7 @@
 //!   the state machine of the initiator and of each participant.
 //! - [`evidence`]: each party's append-only evidence log (RFC 9162 Merkle tree), its signed
 //!   checkpoints (C2SP signed notes) and the witness that cosigns them.
+//! - [`address`]: a node's signed address record for the DHT (spec §12.8).
 //! - [`bundle`]: one file with everything needed to verify a finished contract offline, and
 //!   its verification report.
 //! - [`transport`]: the byte layouts the node carries over libp2p (`/signet/msg/1`
@@ -60,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod address;
 pub mod attestation;
 pub mod bundle;
 mod cbor_bytes;

@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use signet_protocol::address::{ADDRESS_RECORD_CONTENT_TYPE, AddressRecord};
 use signet_protocol::attestation::Attestation;
 use signet_protocol::bundle::verify_bundle;
 use signet_protocol::codec::{self, Limits, check_deterministic};
@@ -55,6 +56,7 @@ pub const OPS: &[&str] = &[
     "witness-answer",
     "decode-msg-response",
     "decode-keylog-payload",
+    "verify-address-record",
 ];
 
 /// Inputs the implementation could not read: the request is malformed, not the object.
@@ -91,6 +93,7 @@ pub fn handle(request: &Value) -> Value {
         "witness-answer" => witness_answer(request),
         "decode-msg-response" => msg_response(request),
         "decode-keylog-payload" => keylog_payload(request),
+        "verify-address-record" => address_record(request),
         other => Err(BadRequest(format!("unknown op {other:?}"))),
     };
     answer.unwrap_or_else(|BadRequest(detail)| json!({"result": "unsupported", "detail": detail}))
@@ -229,7 +232,7 @@ pub fn variant<E: std::fmt::Debug>(error: &E) -> String {
     let inner = match head.as_str() {
         "Record" | "Mandate" | "Checkpoint" | "Note" | "Evidence" | "Decode" | "Inclusion"
         | "Entry" | "Payload" | "Encoding" | "Message" | "ProposalObject" | "Proposal"
-        | "Claims" => {
+        | "Claims" | "Signed" => {
             let rest = &debug[head.len()..];
             let rest = rest
                 .rsplit_once("error: ")
@@ -291,6 +294,10 @@ fn verify_signed(request: &Value) -> Answer {
             Signed::<SealSignature>::decode(&bytes, SEAL_SIGNATURE_CONTENT_TYPE, &limits)
                 .map(|s| (*s.signer(), s.digest()))
         }
+        ADDRESS_RECORD_CONTENT_TYPE => {
+            Signed::<AddressRecord>::decode(&bytes, ADDRESS_RECORD_CONTENT_TYPE, &limits)
+                .map(|s| (*s.signer(), s.digest()))
+        }
         other => return Err(BadRequest(format!("unknown content type {other}"))),
     };
     match parts {
@@ -298,6 +305,34 @@ fn verify_signed(request: &Value) -> Answer {
             "signer": signer.to_hex(),
             "digest": digest.to_hex(),
         })),
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Section 12.8: a record as a storer checks it (under its DHT key) and as a looker for
+/// `party` checks it (with the party's key log, at `time`).
+fn address_record(request: &Value) -> Answer {
+    let log = KeyLog::replay(bytes_list(request, "key_log")?)
+        .map_err(|e| BadRequest(format!("key_log: {e}")))?;
+    let expected = party(request, "party")?;
+    if log.party() != expected {
+        return Err(BadRequest("key_log is not the party's".into()));
+    }
+    let (dht_key, at) = (bytes(request, "dht_key")?, time(request, "time")?);
+    let checked = AddressRecord::decode(&bytes(request, "hex")?).and_then(|signed| {
+        signed.payload().check_dht_key(&dht_key)?;
+        signed.payload().check(&log, at)?;
+        Ok(signed)
+    });
+    match checked {
+        Ok(signed) => {
+            let record = signed.payload();
+            valid(json!({
+                "node": record.node.to_hex(),
+                "seq": record.seq,
+                "addresses": record.addresses.iter().map(hex::encode).collect::<Vec<_>>(),
+            }))
+        }
         Err(e) => invalid(&e),
     }
 }

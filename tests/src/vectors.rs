@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use ciborium::Value as Cbor;
+use signet_protocol::address::{
+    ADDRESS_RECORD_CONTENT_TYPE, AddressRecord, MAX_ADDRESSES, dht_key, p2p_suffix,
+};
 use signet_protocol::attestation::{
     ATTESTATION_CONTENT_TYPE, AssuranceLevel, Claims, RevocationReason, RevokedEntry,
     SealCertification,
@@ -133,6 +136,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         evidence(&transcript)?,
         bundles(&transcript)?,
         transport(&transcript)?,
+        address_records()?,
     ];
     let mut out = BTreeMap::new();
     for file in files {
@@ -2191,6 +2195,317 @@ fn transport(t: &Transcript) -> Result<File, String> {
         wm(&refusal.encode().map_err(|e| err(&e))?),
     );
     Ok(f)
+}
+
+// ----- section 12.8 -----
+
+/// A binary multiaddr `/ip4/127.0.0.1/tcp/<port>/p2p/<peer id of node>`.
+fn tcp_address(port: u16, node: &signet_protocol::PublicKey) -> Vec<u8> {
+    let mut a = vec![0x04, 127, 0, 0, 1, 0x06];
+    a.extend_from_slice(&port.to_be_bytes());
+    a.extend_from_slice(&p2p_suffix(node));
+    a
+}
+
+/// A binary multiaddr `/ip4/127.0.0.1/udp/<port>/quic-v1/p2p/<peer id of node>`.
+fn quic_address(port: u16, node: &signet_protocol::PublicKey) -> Vec<u8> {
+    let mut a = vec![0x04, 127, 0, 0, 1, 0x91, 0x02];
+    a.extend_from_slice(&port.to_be_bytes());
+    a.extend_from_slice(&[0xcc, 0x03]);
+    a.extend_from_slice(&p2p_suffix(node));
+    a
+}
+
+fn address_records() -> Result<File, String> {
+    let mut f = File::new(
+        "12-address-records",
+        "Signed DHT address records: as storers and lookers check them",
+        "12.8",
+    );
+    let op = "verify-address-record";
+    let mut holder = TestParty::new("Vector Holder", T0);
+    let other = TestParty::new("Vector Other", T0);
+    let second = test_key("address-record", "second node");
+    holder
+        .log
+        .add_key(
+            &holder.root,
+            KeyDecl::node(second.public_key()),
+            T0.plus(60),
+        )
+        .map_err(|e| e.to_string())?;
+    let node = holder.node.public_key();
+    let at = T0.plus(DAY);
+    let record = |node: signet_protocol::PublicKey, party, addresses: Vec<Vec<u8>>| AddressRecord {
+        party,
+        node,
+        seq: 1_800_086_400_000,
+        issued_at: at,
+        addresses,
+    };
+    let logs = log_hex(&holder.log);
+    let inputs = |bytes: &[u8], key: &signet_protocol::PublicKey| {
+        json!({
+            "hex": h(bytes),
+            "dht_key": h(&dht_key(key)),
+            "party": holder.id().to_string(),
+            "key_log": logs,
+            "time": at.unix(),
+        })
+    };
+    let sign = |r: AddressRecord, key: &SecretKey| r.sign(key).map_err(|e| e.to_string());
+    let raw = |r: AddressRecord, key: &SecretKey| {
+        Signed::sign(r, ADDRESS_RECORD_CONTENT_TYPE, key).map_err(|e| e.to_string())
+    };
+
+    let one = sign(
+        record(node, holder.id(), vec![tcp_address(4001, &node)]),
+        &holder.node,
+    )?;
+    f.valid(
+        "12.8",
+        op,
+        "one TCP address, /ip4/127.0.0.1/tcp/4001",
+        inputs(one.bytes(), &node),
+    );
+    let two = sign(
+        record(
+            node,
+            holder.id(),
+            vec![tcp_address(4001, &node), quic_address(4001, &node)],
+        ),
+        &holder.node,
+    )?;
+    f.valid(
+        "12.8",
+        op,
+        "a TCP and a QUIC address",
+        inputs(two.bytes(), &node),
+    );
+    let none = sign(record(node, holder.id(), vec![]), &holder.node)?;
+    f.valid("12.8", op, "no address at all", inputs(none.bytes(), &node));
+    let sixteen = sign(
+        record(
+            node,
+            holder.id(),
+            (0..MAX_ADDRESSES as u16)
+                .map(|i| tcp_address(4001 + i, &node))
+                .collect(),
+        ),
+        &holder.node,
+    )?;
+    f.valid(
+        "12.8",
+        op,
+        "sixteen addresses, the most allowed",
+        inputs(sixteen.bytes(), &node),
+    );
+    let k2 = second.public_key();
+    let by_second = sign(
+        record(k2, holder.id(), vec![tcp_address(4002, &k2)]),
+        &second,
+    )?;
+    f.valid(
+        "12.8",
+        op,
+        "the party's second node, under its own key",
+        inputs(by_second.bytes(), &k2),
+    );
+
+    f.invalid(
+        "12.8",
+        op,
+        "one bit of the signature flipped",
+        inputs(&flip(one.bytes(), usize::MAX), &node),
+    );
+    f.invalid(
+        "12.8",
+        op,
+        "one bit of the payload flipped (the port)",
+        inputs(&flip(one.bytes(), one.bytes().len() - 64 - 60), &node),
+    );
+    let other_node = other.node.public_key();
+    let wrong_party = sign(
+        record(other_node, other.id(), vec![tcp_address(4001, &other_node)]),
+        &other.node,
+    )?;
+    f.invalid(
+        "12.8.1",
+        op,
+        "another party's genuine record, looked up as this party",
+        inputs(wrong_party.bytes(), &other_node),
+    );
+    let claims_holder = sign(
+        record(
+            other_node,
+            holder.id(),
+            vec![tcp_address(4001, &other_node)],
+        ),
+        &other.node,
+    )?;
+    f.invalid(
+        "12.8.1",
+        op,
+        "another party's node claims to be this party's",
+        inputs(claims_holder.bytes(), &other_node),
+    );
+    let names_other = sign(
+        record(node, other.id(), vec![tcp_address(4001, &node)]),
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "this party's node key names another party",
+        inputs(names_other.bytes(), &node),
+    );
+    let seal = holder.contract_seal.public_key();
+    let by_seal = sign(
+        record(seal, holder.id(), vec![tcp_address(4001, &seal)]),
+        &holder.contract_seal,
+    )?;
+    f.invalid(
+        "12.8.1",
+        op,
+        "signed by the party's seal key, which is no node key",
+        inputs(by_seal.bytes(), &seal),
+    );
+    let early = {
+        let mut i = inputs(by_second.bytes(), &k2);
+        i["time"] = json!(T0.plus(30).unix());
+        i
+    };
+    f.invalid(
+        "12.8",
+        op,
+        "a node key looked up before it was added to the log",
+        early,
+    );
+    f.invalid(
+        "12.8",
+        op,
+        "a genuine record stored under another node's DHT key",
+        inputs(one.bytes(), &k2),
+    );
+    let kid_mismatch = raw(
+        record(node, holder.id(), vec![tcp_address(4001, &node)]),
+        &second,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "signed by another key than the node key it names",
+        inputs(kid_mismatch.bytes(), &node),
+    );
+    let foreign = raw(
+        record(node, holder.id(), vec![tcp_address(4001, &k2)]),
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "an address ending in another node's peer id",
+        inputs(foreign.bytes(), &node),
+    );
+    let bare = raw(
+        record(node, holder.id(), vec![p2p_suffix(&node).to_vec()]),
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "an address that is only the /p2p/ suffix",
+        inputs(bare.bytes(), &node),
+    );
+    let seventeen = raw(
+        record(
+            node,
+            holder.id(),
+            (0..=MAX_ADDRESSES as u16)
+                .map(|i| tcp_address(4001 + i, &node))
+                .collect(),
+        ),
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "seventeen addresses",
+        inputs(seventeen.bytes(), &node),
+    );
+    // The payload's map keys in declaration order, not the order of section 3.1.
+    let payload = enc(&Cbor::Map(vec![
+        (
+            Cbor::Text("party".into()),
+            Cbor::Bytes(holder.id().digest().as_bytes().to_vec()),
+        ),
+        (
+            Cbor::Text("node".into()),
+            Cbor::Bytes(node.as_bytes().to_vec()),
+        ),
+        (
+            Cbor::Text("seq".into()),
+            Cbor::Integer(1_800_086_400_000u64.into()),
+        ),
+        (
+            Cbor::Text("issued_at".into()),
+            Cbor::Integer(at.unix().into()),
+        ),
+        (
+            Cbor::Text("addresses".into()),
+            Cbor::Array(vec![Cbor::Bytes(tcp_address(4001, &node))]),
+        ),
+    ]))
+    .map_err(|e| e.to_string())?;
+    let unsorted = sign_with_header(
+        &header(-19, ADDRESS_RECORD_CONTENT_TYPE, &holder.node),
+        &payload_unsorted(&payload)?,
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "payload map keys not in deterministic order",
+        inputs(&unsorted, &node),
+    );
+    let as_attestation = sign_with_header(
+        &header(-19, ATTESTATION_CONTENT_TYPE, &holder.node),
+        &codec::encode(one.payload()).map_err(|e| e.to_string())?,
+        &holder.node,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "a valid payload signed under the attestation content type",
+        inputs(&as_attestation, &node),
+    );
+    Ok(f)
+}
+
+/// Re-encodes a CBOR map with its entries in the given order (`enc` sorts them): the map
+/// header, then each key and value as encoded alone.
+fn payload_unsorted(sorted: &[u8]) -> Result<Vec<u8>, String> {
+    let Cbor::Map(entries) =
+        codec::decode::<Cbor>(sorted, &Limits::DEFAULT).map_err(|e| e.to_string())?
+    else {
+        return Err("not a map".into());
+    };
+    let mut order = entries;
+    // Declaration order: party, node, seq, issued_at, addresses.
+    let rank = |k: &Cbor| match k.as_text() {
+        Some("party") => 0,
+        Some("node") => 1,
+        Some("seq") => 2,
+        Some("issued_at") => 3,
+        _ => 4,
+    };
+    order.sort_by_key(|(k, _)| rank(k));
+    let mut out = vec![0xa0 | u8::try_from(order.len()).map_err(|e| e.to_string())?];
+    for (k, v) in &order {
+        out.extend(enc(k)?);
+        out.extend(enc(v)?);
+    }
+    Ok(out)
 }
 
 fn codec_limits() -> Limits {

@@ -50,7 +50,10 @@ impl Behaviour {
                 ..Default::default()
             },
         );
-        let mut kad = kad::Behaviour::with_config(peer_id, store, kad::Config::new(KAD_PROTOCOL));
+        let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+        // Inbound records are stored only once the event loop verified them (spec §12.8).
+        kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
+        let mut kad = kad::Behaviour::with_config(peer_id, store, kad_config);
         kad.set_mode(Some(kad::Mode::Server));
 
         let gossip_config = gossipsub::ConfigBuilder::default()
@@ -65,6 +68,8 @@ impl Behaviour {
             gossipsub::MessageAuthenticity::Signed(key.clone()),
             gossip_config,
         )?;
+        let (score, thresholds) = gossip::peer_score();
+        gossip.with_peer_score(score, thresholds)?;
         for topic in gossip::Topic::ALL {
             gossip.subscribe(&topic.ident())?;
         }

@@ -182,17 +182,45 @@ impl Client {
             .await?
     }
 
-    /// Publishes this node's listen addresses as its party's address record in the DHT.
+    /// Signs this node's addresses (external, then listen addresses) as its address record
+    /// and stores it in the DHT (spec §12.8). From the first call on, the node also re-signs
+    /// and republishes the record by itself whenever its addresses change. Fails while no
+    /// peer stored it (call again later).
     pub async fn publish_addresses(&self) -> Result<(), NetError> {
         self.call(|reply| Command::PublishAddresses { reply })
             .await?
     }
 
-    /// Looks up a party's address record in the DHT. Returns the addresses of nodes the
-    /// directory authorises for that party (others are dropped) and tells the swarm about
-    /// them, so that [`Client::send_message`] can reach the party.
+    /// Looks a party's nodes up in the DHT: the address record of every node key the
+    /// directory holds for the party. Returns the addresses of the records that verify
+    /// (signed by that key, naming the party) and tells the swarm about them, so that
+    /// [`Client::send_message`] can reach the party. [`NetError::NotFound`] if none does.
     pub async fn lookup(&self, party: PartyId) -> Result<Vec<Multiaddr>, NetError> {
         self.call(|reply| Command::Lookup { party, reply }).await?
+    }
+
+    /// This node's gossipsub score of `peer` (spec §12.7): negative after it forwarded
+    /// rejected messages; `None` if the peer is unknown to gossipsub's scoring.
+    pub async fn peer_score(&self, peer: PeerId) -> Result<Option<f64>, NetError> {
+        self.call(|reply| Command::PeerScore { peer, reply }).await
+    }
+
+    /// Stores a raw DHT record (no check on this side), to test what storing peers accept.
+    #[cfg(test)]
+    pub(crate) async fn put_raw_record(
+        &self,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<(), NetError> {
+        self.call(|reply| Command::PutRawRecord { key, value, reply })
+            .await?
+    }
+
+    /// The value this node's own record store holds under `key`.
+    #[cfg(test)]
+    pub(crate) async fn stored_record(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, NetError> {
+        self.call(|reply| Command::StoredRecord { key, reply })
+            .await
     }
 
     /// The peers connected now.

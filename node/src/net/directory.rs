@@ -28,6 +28,7 @@ pub fn peer_id_of(key: &PublicKey) -> Option<PeerId> {
 pub struct PeerDirectory {
     by_peer: BTreeMap<PeerId, PartyId>,
     by_party: BTreeMap<PartyId, Vec<PeerId>>,
+    keys: BTreeMap<PeerId, PublicKey>,
 }
 
 impl PeerDirectory {
@@ -56,6 +57,7 @@ impl PeerDirectory {
         {
             peers.retain(|p| *p != peer);
         }
+        self.keys.insert(peer, *key);
         let peers = self.by_party.entry(party).or_default();
         if !peers.contains(&peer) {
             peers.push(peer);
@@ -71,6 +73,20 @@ impl PeerDirectory {
     /// The authorised nodes of `party`.
     pub fn peers_of(&self, party: &PartyId) -> &[PeerId] {
         self.by_party.get(party).map_or(&[], Vec::as_slice)
+    }
+
+    /// The node keys of the authorised nodes of `party`, in the order of
+    /// [`PeerDirectory::peers_of`].
+    pub fn keys_of(&self, party: &PartyId) -> Vec<PublicKey> {
+        self.peers_of(party)
+            .iter()
+            .filter_map(|p| self.keys.get(p).copied())
+            .collect()
+    }
+
+    /// The node key behind an authorised peer.
+    pub fn key_of(&self, peer: &PeerId) -> Option<PublicKey> {
+        self.keys.get(peer).copied()
     }
 
     /// The number of authorised peers.

@@ -10,8 +10,13 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, kad};
+use signet_protocol::address::{self, AddressRecord};
+
+use super::dht::{record_key, unix_millis, verify_record};
+use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
 use signet_protocol::party::PartyId;
+use signet_protocol::{PublicKey, SecretKey, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
@@ -21,8 +26,8 @@ use super::{
     doc, msg,
 };
 
-/// The most addresses in a party's DHT record.
-const MAX_RECORD_ADDRESSES: usize = 16;
+/// The most node keys of one party looked up at once.
+const MAX_LOOKUP_KEYS: usize = 8;
 
 type Reply<T> = oneshot::Sender<T>;
 
@@ -74,6 +79,21 @@ pub(crate) enum Command {
         party: PartyId,
         reply: Reply<Result<Vec<Multiaddr>, NetError>>,
     },
+    PeerScore {
+        peer: PeerId,
+        reply: Reply<Option<f64>>,
+    },
+    #[cfg(test)]
+    PutRawRecord {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        reply: Reply<Result<(), NetError>>,
+    },
+    #[cfg(test)]
+    StoredRecord {
+        key: Vec<u8>,
+        reply: Reply<Option<Vec<u8>>>,
+    },
     ConnectedPeers {
         reply: Reply<Vec<PeerId>>,
     },
@@ -84,7 +104,21 @@ pub(crate) enum Command {
 
 enum QueryReply {
     Put(Reply<Result<(), NetError>>),
-    Get(PartyId, Reply<Result<Vec<Multiaddr>, NetError>>),
+    /// A republication nobody waits for.
+    Republish,
+    /// The record of one node key, for the lookup with this number.
+    Get {
+        lookup: u64,
+        key: PublicKey,
+    },
+}
+
+/// A lookup of a party: one DHT query per node key of the party.
+struct Lookup {
+    party: PartyId,
+    pending: usize,
+    found: Vec<Multiaddr>,
+    reply: Reply<Result<Vec<Multiaddr>, NetError>>,
 }
 
 type MsgReply = (
@@ -108,6 +142,14 @@ pub struct EventLoop {
     /// Outbound requests in flight per peer (messages and chunks together).
     per_peer: BTreeMap<PeerId, usize>,
     queries: Vec<(kad::QueryId, QueryReply)>,
+    lookups: BTreeMap<u64, Lookup>,
+    next_lookup: u64,
+    /// This node's key, which signs its address records.
+    node_key: SecretKey,
+    /// The last address record this node signed, and whether it is published (then address
+    /// changes are republished without being asked).
+    record: Option<Signed<AddressRecord>>,
+    publishing: bool,
     message_replies: FuturesUnordered<BoxFuture<'static, MsgReply>>,
     chunk_reads: FuturesUnordered<BoxFuture<'static, DocReply>>,
 }
@@ -121,40 +163,7 @@ impl std::fmt::Debug for EventLoop {
     }
 }
 
-fn record_key(party: &PartyId) -> kad::RecordKey {
-    let mut key = b"/signet/addr/1/".to_vec();
-    key.extend_from_slice(party.digest().as_bytes());
-    kad::RecordKey::new(&key)
-}
-
-/// Address record value: a sequence of (u16 length ‖ multiaddr bytes).
-fn encode_addresses(addresses: &[Multiaddr]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for a in addresses.iter().take(MAX_RECORD_ADDRESSES) {
-        let bytes = a.to_vec();
-        if let Ok(len) = u16::try_from(bytes.len()) {
-            out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(&bytes);
-        }
-    }
-    out
-}
-
-fn decode_addresses(mut bytes: &[u8]) -> Option<Vec<Multiaddr>> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        if out.len() == MAX_RECORD_ADDRESSES || bytes.len() < 2 {
-            return None;
-        }
-        let len = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
-        let item = bytes.get(2..2 + len)?;
-        out.push(Multiaddr::try_from(item.to_vec()).ok()?);
-        bytes = &bytes[2 + len..];
-    }
-    Some(out)
-}
-
-fn peer_of(address: &Multiaddr) -> Option<PeerId> {
+pub(super) fn peer_of(address: &Multiaddr) -> Option<PeerId> {
     address.iter().find_map(|p| match p {
         Protocol::P2p(peer) => Some(peer),
         _ => None,
@@ -165,6 +174,7 @@ impl EventLoop {
     pub(crate) fn new(
         swarm: Swarm<Behaviour>,
         party: PartyId,
+        node_key: SecretKey,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<NetEvent>,
         hooks: Hooks,
@@ -183,6 +193,11 @@ impl EventLoop {
             fetches: BTreeMap::new(),
             per_peer: BTreeMap::new(),
             queries: Vec::new(),
+            lookups: BTreeMap::new(),
+            next_lookup: 0,
+            node_key,
+            record: None,
+            publishing: false,
             message_replies: FuturesUnordered::new(),
             chunk_reads: FuturesUnordered::new(),
         }
@@ -371,15 +386,16 @@ impl EventLoop {
                     let _ = reply.send(Err(NetError::Busy));
                     return;
                 }
-                let me = *self.swarm.local_peer_id();
-                let addresses: Vec<Multiaddr> = self
-                    .swarm
-                    .external_addresses()
-                    .chain(self.swarm.listeners())
-                    .map(|a| a.clone().with(Protocol::P2p(me)))
-                    .collect();
-                let record =
-                    kad::Record::new(record_key(&self.party), encode_addresses(&addresses));
+                self.publishing = true;
+                self.publish_record(QueryReply::Put(reply));
+            }
+            Command::Lookup { party, reply } => self.lookup(party, reply),
+            Command::PeerScore { peer, reply } => {
+                let _ = reply.send(self.swarm.behaviour().gossip.peer_score(&peer));
+            }
+            #[cfg(test)]
+            Command::PutRawRecord { key, value, reply } => {
+                let record = kad::Record::new(kad::RecordKey::new(&key), value);
                 match self
                     .swarm
                     .behaviour_mut()
@@ -388,22 +404,22 @@ impl EventLoop {
                 {
                     Ok(id) => self.queries.push((id, QueryReply::Put(reply))),
                     Err(_) => {
-                        let _ =
-                            reply.send(Err(NetError::Publish("the local record store is full")));
+                        let _ = reply.send(Err(NetError::Publish("the local store refused")));
                     }
                 }
             }
-            Command::Lookup { party, reply } => {
-                if self.in_flight() >= self.config.max_in_flight {
-                    let _ = reply.send(Err(NetError::Busy));
-                    return;
-                }
-                let id = self
+            #[cfg(test)]
+            Command::StoredRecord { key, reply } => {
+                use libp2p::kad::store::RecordStore;
+                let key = kad::RecordKey::new(&key);
+                let value = self
                     .swarm
                     .behaviour_mut()
                     .kad
-                    .get_record(record_key(&party));
-                self.queries.push((id, QueryReply::Get(party, reply)));
+                    .store_mut()
+                    .get(&key)
+                    .map(|r| r.value.clone());
+                let _ = reply.send(value);
             }
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
@@ -442,7 +458,11 @@ impl EventLoop {
                     let (_, reply) = self.listens.swap_remove(i);
                     let _ = reply.send(Ok(address));
                 }
+                self.addresses_changed();
             }
+            SwarmEvent::ExpiredListenAddr { .. }
+            | SwarmEvent::ExternalAddrConfirmed { .. }
+            | SwarmEvent::ExternalAddrExpired { .. } => self.addresses_changed(),
             SwarmEvent::ListenerClosed {
                 listener_id,
                 reason,
@@ -655,12 +675,175 @@ impl EventLoop {
         }
     }
 
-    fn on_kad(&mut self, event: kad::Event) {
-        let kad::Event::OutboundQueryProgressed {
-            id, result, step, ..
-        } = event
-        else {
+    /// The addresses this node publishes: confirmed external addresses, then listen
+    /// addresses, each with its `/p2p/` suffix; at most [`address::MAX_ADDRESSES`].
+    fn own_addresses(&self) -> Vec<Multiaddr> {
+        let me = *self.swarm.local_peer_id();
+        let mut out: Vec<Multiaddr> = Vec::new();
+        for a in self
+            .swarm
+            .external_addresses()
+            .chain(self.swarm.listeners())
+        {
+            let a = a.clone().with(Protocol::P2p(me));
+            if a.len() <= address::MAX_ADDRESS_LEN && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out.truncate(address::MAX_ADDRESSES);
+        out
+    }
+
+    /// Signs a new address record if the addresses changed since the last one, and stores
+    /// it in the DHT.
+    fn publish_record(&mut self, reply: QueryReply) {
+        let addresses = self.own_addresses();
+        let bytes: Vec<Vec<u8>> = addresses.iter().map(|a| a.to_vec()).collect();
+        let current = self
+            .record
+            .as_ref()
+            .filter(|r| r.payload().addresses == bytes)
+            .cloned();
+        let signed = match current {
+            Some(signed) => signed,
+            None => {
+                let seq = unix_millis().max(
+                    self.record
+                        .as_ref()
+                        .map_or(0, |r| r.payload().seq.saturating_add(1)),
+                );
+                let record = AddressRecord {
+                    party: self.party,
+                    node: self.node_key.public_key(),
+                    seq,
+                    issued_at: Timestamp::from_unix(seq / 1000),
+                    addresses: bytes,
+                };
+                match record.sign(&self.node_key) {
+                    Ok(signed) => signed,
+                    Err(e) => {
+                        warn!(error = %e, "cannot sign the address record");
+                        if let QueryReply::Put(reply) = reply {
+                            let _ = reply.send(Err(NetError::Publish(
+                                "the address record cannot be signed",
+                            )));
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        let record = kad::Record::new(record_key(&signed.payload().node), signed.bytes().to_vec());
+        self.record = Some(signed);
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, kad::Quorum::One)
+        {
+            Ok(id) => self.queries.push((id, reply)),
+            Err(_) => {
+                if let QueryReply::Put(reply) = reply {
+                    let _ = reply.send(Err(NetError::Publish("the local record store is full")));
+                }
+            }
+        }
+    }
+
+    /// After an address change: re-sign and republish, if this node publishes at all.
+    fn addresses_changed(&mut self) {
+        if self.publishing && self.in_flight() < self.config.max_in_flight {
+            self.publish_record(QueryReply::Republish);
+        }
+    }
+
+    /// Starts one DHT query per node key of `party` the directory holds.
+    fn lookup(&mut self, party: PartyId, reply: Reply<Result<Vec<Multiaddr>, NetError>>) {
+        let mut keys = self.directory.keys_of(&party);
+        keys.truncate(MAX_LOOKUP_KEYS);
+        if keys.is_empty() {
+            let _ = reply.send(Err(NetError::NotFound));
             return;
+        }
+        if self.in_flight() + keys.len() > self.config.max_in_flight {
+            let _ = reply.send(Err(NetError::Busy));
+            return;
+        }
+        let lookup = self.next_lookup;
+        self.next_lookup += 1;
+        self.lookups.insert(
+            lookup,
+            Lookup {
+                party,
+                pending: keys.len(),
+                found: Vec::new(),
+                reply,
+            },
+        );
+        for key in keys {
+            let id = self.swarm.behaviour_mut().kad.get_record(record_key(&key));
+            self.queries.push((id, QueryReply::Get { lookup, key }));
+        }
+    }
+
+    /// One query of a lookup ended, with these addresses (maybe none).
+    fn lookup_step_done(&mut self, lookup: u64, addresses: Vec<Multiaddr>) {
+        let Some(state) = self.lookups.get_mut(&lookup) else {
+            return;
+        };
+        state.found.extend(addresses);
+        state.pending = state.pending.saturating_sub(1);
+        if state.pending == 0
+            && let Some(state) = self.lookups.remove(&lookup)
+        {
+            let _ = state.reply.send(if state.found.is_empty() {
+                Err(NetError::NotFound)
+            } else {
+                Ok(state.found)
+            });
+        }
+    }
+
+    /// A peer asks this node to store a record: only a valid address record, not older
+    /// than the one held for the same node key, is stored.
+    fn on_put_request(&mut self, source: PeerId, record: kad::Record) {
+        use libp2p::kad::store::RecordStore;
+        let (signed, _) = match verify_record(record.key.as_ref(), &record.value) {
+            Ok(checked) => checked,
+            Err(reason) => {
+                debug!(peer = %source, %reason, "refused to store an invalid address record");
+                return;
+            }
+        };
+        let store = self.swarm.behaviour_mut().kad.store_mut();
+        if let Some(held) = store.get(&record.key)
+            && let Ok((held, _)) = verify_record(record.key.as_ref(), &held.value)
+        {
+            let (new_seq, held_seq) = (signed.payload().seq, held.payload().seq);
+            if new_seq < held_seq || (new_seq == held_seq && held.bytes() != signed.bytes()) {
+                debug!(peer = %source, "refused an address record not newer than the one held");
+                return;
+            }
+        }
+        if let Err(e) = store.put(record) {
+            debug!(peer = %source, error = %e, "address record not stored");
+        }
+    }
+
+    fn on_kad(&mut self, event: kad::Event) {
+        let (id, result, step) = match event {
+            kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            } => return self.on_put_request(source, record),
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => (id, result, step),
+            _ => return,
         };
         let Some(i) = self.queries.iter().position(|(q, _)| *q == id) else {
             return;
@@ -676,69 +859,61 @@ impl EventLoop {
                         .map_err(|_| NetError::Publish("no peer stored the address record")),
                 );
             }
+            (kad::QueryResult::PutRecord(result), QueryReply::Republish) => {
+                self.queries.swap_remove(i);
+                if let Err(e) = result {
+                    debug!(error = %e, "republishing the address record failed");
+                }
+            }
             (
                 kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))),
-                QueryReply::Get(party, _),
+                &QueryReply::Get { lookup, key },
             ) => {
-                // Records are unsigned: keep only addresses of nodes the directory
-                // authorises for the party. A record without any (forged, or stale) does not
-                // end the query; another peer may hold a good one.
-                let authorised = self.directory.peers_of(party).to_vec();
-                let addresses: Vec<Multiaddr> = decode_addresses(&found.record.value)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|a| peer_of(a).is_some_and(|p| authorised.contains(&p)))
-                    .collect();
-                if addresses.is_empty() {
-                    if step.last
-                        && let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i)
-                    {
-                        let _ = reply.send(Err(NetError::NotFound));
-                    }
+                let Some(party) = self.lookups.get(&lookup).map(|l| l.party) else {
+                    self.queries.swap_remove(i);
                     return;
-                }
+                };
+                // Signed by the node key looked up (the DHT key names it), for the party,
+                // and that key still a node key of the party in the directory.
+                let checked = verify_record(found.record.key.as_ref(), &found.record.value)
+                    .and_then(|(signed, addresses)| {
+                        let record = signed.payload();
+                        let authorised = super::peer_id_of(&record.node)
+                            .and_then(|peer| self.directory.party_of(&peer));
+                        if record.node != key || record.party != party || authorised != Some(party)
+                        {
+                            return Err("a record of another party or an unauthorised key".into());
+                        }
+                        Ok(addresses)
+                    });
+                let addresses = match checked {
+                    Ok(addresses) => addresses,
+                    Err(reason) => {
+                        debug!(from = ?found.peer, %reason, "ignored an invalid address record");
+                        if step.last {
+                            self.queries.swap_remove(i);
+                            self.lookup_step_done(lookup, Vec::new());
+                        }
+                        return;
+                    }
+                };
+                // A valid record of this key: stop asking; its addresses go to the swarm.
                 if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
                     query.finish();
                 }
+                self.queries.swap_remove(i);
                 for address in &addresses {
                     if let Some(peer) = peer_of(address) {
                         self.swarm.add_peer_address(peer, address.clone());
                     }
                 }
-                if let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i) {
-                    let _ = reply.send(Ok(addresses));
-                }
+                self.lookup_step_done(lookup, addresses);
             }
-            (kad::QueryResult::GetRecord(_), QueryReply::Get(..)) if step.last => {
-                if let (_, QueryReply::Get(_, reply)) = self.queries.swap_remove(i) {
-                    let _ = reply.send(Err(NetError::NotFound));
-                }
+            (kad::QueryResult::GetRecord(_), &QueryReply::Get { lookup, .. }) if step.last => {
+                self.queries.swap_remove(i);
+                self.lookup_step_done(lookup, Vec::new());
             }
             _ => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn address_records_round_trip_and_junk_is_refused() {
-        let peer = PeerId::random();
-        let addresses: Vec<Multiaddr> = vec![
-            format!("/ip4/127.0.0.1/tcp/4001/p2p/{peer}")
-                .parse()
-                .unwrap(),
-            format!("/ip4/127.0.0.1/udp/4001/quic-v1/p2p/{peer}")
-                .parse()
-                .unwrap(),
-        ];
-        let bytes = encode_addresses(&addresses);
-        assert_eq!(decode_addresses(&bytes), Some(addresses.clone()));
-        assert_eq!(peer_of(&addresses[1]), Some(peer));
-        assert_eq!(decode_addresses(&bytes[..bytes.len() - 1]), None);
-        assert_eq!(decode_addresses(&[0, 3, 1, 2, 3]), None);
-        assert_eq!(decode_addresses(&[]), Some(vec![]));
     }
 }

@@ -19,9 +19,15 @@
 //! - [`doc`] `/signet/doc/1`: document chunks, fetched directly from the holder.
 //! - [`gossip`]: gossipsub topics `signet/attestations/1` and `signet/keylogs/1`, every
 //!   message validated by the node's [`GossipValidator`] before it is delivered or forwarded.
-//! - Kademlia (`/signet/kad/1`, server mode, in-memory record store with caps): records map a
-//!   party to its node's addresses ([`Client::publish_addresses`], [`Client::lookup`]). One
-//!   record per party: if a party runs several nodes, the last to publish wins.
+//!   Gossipsub peer scoring ([`gossip::peer_score`]) penalises every rejected message, and
+//!   a peer below the graylist threshold is ignored ([`Client::peer_score`] reads a score).
+//! - Kademlia (`/signet/kad/1`, server mode, in-memory record store with caps): each node
+//!   publishes an address record signed by its node key under `/signet/addr/2/` ‖ that key
+//!   ([`signet_protocol::address`], [`Client::publish_addresses`]), re-signed when its
+//!   addresses change. Inbound records are filtered: the event loop stores only records that
+//!   verify under their key and are newer than the one held. [`Client::lookup`] asks for the
+//!   record of every node key the directory holds for a party and keeps those that verify
+//!   for that party.
 //! - identify (`/signet/id/1`), feeding Kademlia with peers' listen addresses; and
 //!   connection limits.
 //!
@@ -32,13 +38,14 @@
 //! chunks are served only to authenticated peers: anyone else gets
 //! [`ErrorCode::UnauthenticatedPeer`](signet_protocol::error::ErrorCode::UnauthenticatedPeer) (messages) or
 //! "not found" (documents). Identify, Kademlia and gossip are public: what they carry is
-//! either public or self-verifying. Kademlia address records are not signed; a forged record
-//! can only point at wrong addresses, because a message is sent only to a peer id the
-//! directory authorises and the handshake proves.
+//! either public or self-verifying. Address records cannot be forged (each is signed by the
+//! node key named in its DHT key), and even a valid one names only addresses ending in that
+//! node's peer id, which the handshake proves.
 
 mod behaviour;
 mod client;
 mod codec_util;
+mod dht;
 pub mod directory;
 pub mod doc;
 mod error;
@@ -204,6 +211,14 @@ pub fn new(
         .build();
     let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));
     let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
-    let event_loop = EventLoop::new(swarm, party, command_rx, event_tx, hooks, config);
+    let event_loop = EventLoop::new(
+        swarm,
+        party,
+        SecretKey::from_seed(&node_key.to_seed()),
+        command_rx,
+        event_tx,
+        hooks,
+        config,
+    );
     Ok((Client::new(command_tx, peer_id), event_rx, event_loop))
 }

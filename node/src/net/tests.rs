@@ -560,3 +560,276 @@ async fn a_forged_address_record_is_ignored() {
     .await
     .unwrap();
 }
+
+/// A signed address record of `node` for `party` at `addresses`, with sequence `seq`.
+fn signed_record(
+    node: &Node,
+    party: PartyId,
+    seq: u64,
+    addresses: &[Multiaddr],
+) -> signet_protocol::cose::Signed<signet_protocol::address::AddressRecord> {
+    signet_protocol::address::AddressRecord {
+        party,
+        node: node.key.public_key(),
+        seq,
+        issued_at: signet_protocol::Timestamp::from_unix(1_800_000_000),
+        addresses: addresses.iter().map(|a| a.to_vec()).collect(),
+    }
+    .sign(&node.key)
+    .unwrap()
+}
+
+fn dht_key(node: &Node) -> Vec<u8> {
+    signet_protocol::address::dht_key(&node.key.public_key())
+}
+
+async fn listen_addr(node: &Node) -> Multiaddr {
+    node.client
+        .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .await
+        .unwrap()
+        .with(libp2p::multiaddr::Protocol::P2p(node.client.peer_id()))
+}
+
+/// Puts a raw record from `from` until `at` answered (its store may still refuse it), and
+/// gives the storing peer a moment to decide.
+async fn put_at(from: &Node, key: Vec<u8>, value: Vec<u8>) {
+    while from
+        .client
+        .put_raw_record(key.clone(), value.clone())
+        .await
+        .is_err()
+    {
+        sleep(Duration::from_millis(100)).await;
+    }
+    sleep(Duration::from_millis(100)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storing_peers_keep_only_valid_newer_address_records() {
+    timeout(LIMIT, async {
+        let a = node("A", deny_all());
+        let s = node("S", deny_all());
+        let other = node("O", deny_all());
+        let s_addr = listen_addr(&s).await;
+        let a_addr = listen_addr(&a).await;
+        a.client.dial(s_addr).await.unwrap();
+        let key = dht_key(&a);
+        let good = signed_record(&a, a.party, 5, std::slice::from_ref(&a_addr));
+
+        // Tampered: one byte of the signature flipped.
+        let mut tampered = good.bytes().to_vec();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        put_at(&a, key.clone(), tampered).await;
+        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+        // Forged: signed by another node but stored under A's key.
+        let forged = signed_record(&other, a.party, 9, &[]);
+        put_at(&a, key.clone(), forged.bytes().to_vec()).await;
+        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+        // Not an address record at all.
+        put_at(&a, key.clone(), b"junk".to_vec()).await;
+        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+
+        // The genuine record is stored; an older one does not replace it; a newer one does.
+        put_at(&a, key.clone(), good.bytes().to_vec()).await;
+        assert_eq!(
+            s.client
+                .stored_record(key.clone())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(good.bytes())
+        );
+        let older = signed_record(&a, a.party, 4, &[]);
+        put_at(&a, key.clone(), older.bytes().to_vec()).await;
+        let same_seq = signed_record(&a, a.party, 5, &[]);
+        put_at(&a, key.clone(), same_seq.bytes().to_vec()).await;
+        assert_eq!(
+            s.client
+                .stored_record(key.clone())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(good.bytes())
+        );
+        let newer = signed_record(&a, a.party, 6, &[]);
+        put_at(&a, key.clone(), newer.bytes().to_vec()).await;
+        assert_eq!(
+            s.client
+                .stored_record(key.clone())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(newer.bytes())
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookers_refuse_records_a_malicious_storer_serves() {
+    timeout(LIMIT, async {
+        let mut a = node("A", deny_all());
+        let m = node("M", deny_all());
+        let c = node("C", deny_all());
+        let dir = directory(&[&a, &m, &c]);
+        for n in [&a, &m, &c] {
+            n.client.set_directory(dir.clone()).await.unwrap();
+        }
+        let m_addr = listen_addr(&m).await;
+        let a_addr = listen_addr(&a).await;
+        let key = dht_key(&a);
+        // M holds, in its own store, records under A's key that no honest storer would keep
+        // (a node stores its own puts unchecked; the put itself fails, M has no peers yet):
+        // A's genuine record with A's address swapped for M's, so its signature fails …
+        let genuine = signed_record(&a, a.party, 5, std::slice::from_ref(&a_addr));
+        let (from, to) = (a_addr.to_vec(), m_addr.to_vec());
+        assert_eq!(
+            from.len(),
+            to.len(),
+            "both are /ip4/127.0.0.1/tcp/<port>/p2p/<id>"
+        );
+        let mut swapped = genuine.bytes().to_vec();
+        let at = swapped
+            .windows(from.len())
+            .position(|w| w == from.as_slice())
+            .unwrap();
+        swapped[at..at + to.len()].copy_from_slice(&to);
+        let _ = m.client.put_raw_record(key.clone(), swapped.clone()).await;
+        assert_eq!(
+            m.client.stored_record(key.clone()).await.unwrap(),
+            Some(swapped)
+        );
+        c.client.dial(m_addr.clone()).await.unwrap();
+        sleep(Duration::from_millis(300)).await;
+        assert!(matches!(
+            c.client.lookup(a.party).await,
+            Err(NetError::NotFound)
+        ));
+        // … and a record A's key really signed, but naming another party.
+        let wrong_party = signed_record(&a, c.party, 7, std::slice::from_ref(&a_addr));
+        let _ = m
+            .client
+            .put_raw_record(key.clone(), wrong_party.bytes().to_vec())
+            .await;
+        assert!(matches!(
+            c.client.lookup(a.party).await,
+            Err(NetError::NotFound)
+        ));
+        // A publishes for real (M stores it over its junk): C finds A and reaches it.
+        let mut inbox = answer_messages(&mut a);
+        a.client.dial(m_addr).await.unwrap();
+        while a.client.publish_addresses().await.is_err() {
+            sleep(Duration::from_millis(100)).await;
+        }
+        let found = loop {
+            match c.client.lookup(a.party).await {
+                Ok(found) => break found,
+                Err(_) => sleep(Duration::from_millis(100)).await,
+            }
+        };
+        assert!(found.contains(&a_addr), "{found:?}");
+        c.client
+            .send_message(a.party, b"found you".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.recv().await.unwrap(),
+            (c.party, b"found you".to_vec())
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_that_send_invalid_gossip_lose_score_and_are_ignored() {
+    timeout(LIMIT, async {
+        let validate = |_: Topic, data: &[u8]| {
+            if data.starts_with(b"ok") {
+                Validation::Accept
+            } else {
+                Validation::Reject
+            }
+        };
+        let bad = node_with("Mallory", deny_all(), validate);
+        let honest = node_with("Honest", deny_all(), validate);
+        let mut r = node_with("R", deny_all(), validate);
+        let r_addr = listen_addr(&r).await;
+        bad.client.dial(r_addr.clone()).await.unwrap();
+        honest.client.dial(r_addr).await.unwrap();
+        let mut events = r.events.take().unwrap();
+        // Wait for the mesh: R hears both.
+        let (mut from_bad, mut from_honest) = (false, false);
+        let mut i = 0u32;
+        while !(from_bad && from_honest) {
+            i += 1;
+            let _ = bad
+                .client
+                .publish(Topic::Attestations, format!("ok bad {i}").into_bytes())
+                .await;
+            let _ = honest
+                .client
+                .publish(Topic::Attestations, format!("ok honest {i}").into_bytes())
+                .await;
+            while let Ok(Some(NetEvent::Gossip { propagated_by, .. })) =
+                timeout(Duration::from_millis(200), events.recv()).await
+            {
+                from_bad |= propagated_by == bad.client.peer_id();
+                from_honest |= propagated_by == honest.client.peer_id();
+            }
+        }
+        // Mallory sends invalid attestations and key logs.
+        for i in 0..4 {
+            bad.client
+                .publish(
+                    Topic::Attestations,
+                    format!("forged attestation {i}").into_bytes(),
+                )
+                .await
+                .unwrap();
+            bad.client
+                .publish(Topic::KeyLogs, format!("forged key log {i}").into_bytes())
+                .await
+                .unwrap();
+        }
+        let score = loop {
+            let s = r.client.peer_score(bad.client.peer_id()).await.unwrap();
+            if s.is_some_and(|s| s < gossip::GRAYLIST_THRESHOLD) {
+                break s.unwrap();
+            }
+            sleep(Duration::from_millis(100)).await;
+        };
+        assert!(score < 0.0);
+        // Its valid messages are no longer delivered; the honest peer's are.
+        let _ = bad
+            .client
+            .publish(Topic::Attestations, b"ok late from Mallory".to_vec())
+            .await;
+        honest
+            .client
+            .publish(Topic::Attestations, b"ok late from Honest".to_vec())
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let mut honest_arrived = false;
+        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+            if let NetEvent::Gossip { data, .. } = event {
+                assert_ne!(data, b"ok late from Mallory", "a graylisted peer was heard");
+                honest_arrived |= data == b"ok late from Honest";
+            }
+        }
+        assert!(honest_arrived);
+        let honest_score = r
+            .client
+            .peer_score(honest.client.peer_id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(honest_score >= 0.0, "honest peer scored {honest_score}");
+    })
+    .await
+    .unwrap();
+}

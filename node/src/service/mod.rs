@@ -690,6 +690,7 @@ impl Service {
         self.spawn(self.clone().outbox_loop(shutdown.clone()))?;
         self.spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()))?;
         self.spawn(self.clone().gossip_loop(shutdown.clone()))?;
+        self.spawn(self.clone().address_loop(shutdown.clone()))?;
         if !self.config.webhooks.is_empty() {
             let targets = webhook::Targets::new(&self.config.webhooks, &self.dir)
                 .map_err(|e| ServiceError::Usage(e.to_string()))?;
@@ -1034,6 +1035,7 @@ impl Service {
 
     async fn outbox_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut rng = Jitter::seeded();
+        let mut lookups = Lookups::default();
         loop {
             let next = self.core().ok().and_then(|c| c.outbox.next_due());
             let now_d = wall();
@@ -1066,6 +1068,15 @@ impl Service {
                 }
             });
             let results = futures::future::join_all(sends).await;
+            // A recipient whose node could not be dialled (or is not known): look its nodes up
+            // in the DHT, so that the retry can reach them.
+            for (attempt, result) in &results {
+                if let Err(e) = result
+                    && needs_lookup(e)
+                {
+                    lookups.start(client, attempt.key.recipient);
+                }
+            }
             // Recording the outcomes writes durably: off the async worker threads.
             let this = self.clone();
             let mut jitter = Jitter(rng.0);
@@ -1210,6 +1221,31 @@ impl Service {
         }
     }
 
+    /// Publishes this node's signed address record in the DHT (spec §12.8): every second
+    /// until a peer stored it, then every [`ADDRESS_REPUBLISH`]. Between these, the network
+    /// re-signs and republishes by itself when the node's addresses change.
+    async fn address_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut wait = Duration::from_secs(1);
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let Some(client) = self.client.get() else {
+                continue;
+            };
+            wait = match client.publish_addresses().await {
+                Ok(()) => ADDRESS_REPUBLISH,
+                Err(NetError::Stopped) => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "address record not published yet");
+                    Duration::from_secs(1)
+                }
+            };
+        }
+    }
+
     async fn webhook_loop(
         self: Arc<Self>,
         targets: webhook::Targets,
@@ -1253,6 +1289,16 @@ impl Service {
                         break;
                     }
                     Err(e) => {
+                        if needs_lookup(&e) {
+                            match client.lookup(from).await {
+                                Ok(found) => {
+                                    tracing::info!(party = %from, addresses = found.len(), "found the holder's nodes in the DHT")
+                                }
+                                Err(e) => {
+                                    tracing::debug!(party = %from, error = %e, "DHT lookup failed")
+                                }
+                            }
+                        }
                         tracing::warn!(session = %id, error = %e, "document fetch failed; retrying");
                         tokio::select! {
                             biased;
@@ -1264,6 +1310,53 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+/// How often a node republishes its address record once published (spec §12.8).
+const ADDRESS_REPUBLISH: Duration = Duration::from_secs(600);
+
+/// The least time between two DHT lookups of one party.
+const LOOKUP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Whether a delivery failure means the party's nodes must be found again: no address
+/// known for them, or none that could be dialled.
+fn needs_lookup(error: &NetError) -> bool {
+    matches!(
+        error,
+        NetError::Unreachable { .. } | NetError::Delivery(net::DeliveryFailure::Dial)
+    )
+}
+
+/// DHT lookups started by the outbox, at most one per party per [`LOOKUP_INTERVAL`].
+#[derive(Default)]
+struct Lookups {
+    last: BTreeMap<PartyId, tokio::time::Instant>,
+}
+
+impl Lookups {
+    fn start(&mut self, client: &Client, party: PartyId) {
+        let now = tokio::time::Instant::now();
+        if self
+            .last
+            .get(&party)
+            .is_some_and(|t| now.duration_since(*t) < LOOKUP_INTERVAL)
+        {
+            return;
+        }
+        self.last
+            .retain(|_, t| now.duration_since(*t) < LOOKUP_INTERVAL);
+        self.last.insert(party, now);
+        let client = client.clone();
+        // Holds only the network client: it ends when the network stops.
+        tokio::spawn(async move {
+            match client.lookup(party).await {
+                Ok(found) => {
+                    tracing::info!(%party, addresses = found.len(), "found the party's nodes in the DHT");
+                }
+                Err(e) => tracing::debug!(%party, error = %e, "DHT lookup failed"),
+            }
+        });
     }
 }
 

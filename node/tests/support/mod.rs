@@ -115,6 +115,22 @@ pub async fn start(name: &str, dir: &Path, delegate_key: &Path) -> Node {
 /// Every node learns every other's key log and address; `ca` attests each one's identity,
 /// and every node learns the attestations.
 pub async fn federate(ca: &Node, nodes: &[&Node]) {
+    introduce(ca, nodes).await;
+    let all: Vec<&Node> = std::iter::once(ca).chain(nodes.iter().copied()).collect();
+    for a in &all {
+        for b in &all {
+            if a.party() != b.party() {
+                a.service.add_peer(&b.address).await.unwrap();
+            }
+        }
+    }
+    // Let the directories settle.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Every node learns every other's key log (but no address); `ca` attests each one's
+/// identity, and every node learns the attestations.
+pub async fn introduce(ca: &Node, nodes: &[&Node]) {
     let all: Vec<&Node> = std::iter::once(ca).chain(nodes.iter().copied()).collect();
     for a in &all {
         for b in &all {
@@ -122,7 +138,6 @@ pub async fn federate(ca: &Node, nodes: &[&Node]) {
                 a.service
                     .import_key_log(&b.service.own_key_log().unwrap())
                     .unwrap();
-                a.service.add_peer(&b.address).await.unwrap();
             }
         }
     }

@@ -399,6 +399,46 @@ fn every_attestation_kind_matches_its_rule() {
 }
 
 #[test]
+fn address_records_match_their_rule() {
+    use signet_protocol::address::{AddressRecord, MAX_ADDRESSES, p2p_suffix};
+    let party = TestParty::new("Address Holder", Timestamp::from_unix(1_800_000_000));
+    let node = party.node.public_key();
+    let mut address = vec![0x04, 127, 0, 0, 1, 0x06, 0x0f, 0xa1];
+    address.extend_from_slice(&p2p_suffix(&node));
+    for addresses in [vec![], vec![address.clone()], vec![address.clone(); MAX_ADDRESSES]] {
+        let signed = AddressRecord {
+            party: party.id(),
+            node,
+            seq: 1_800_000_000_123,
+            issued_at: Timestamp::from_unix(1_800_000_000),
+            addresses,
+        }
+        .sign(&party.node)
+        .unwrap();
+        let (protected, payload) = cose_parts(signed.bytes());
+        assert_valid("address-record", &payload);
+        assert_valid("address-record-protected-header", &protected);
+        assert_valid("signed-address-record", signed.bytes());
+        assert_valid("signet-sign1", signed.bytes());
+        assert_valid("signet-item", signed.bytes());
+        assert_invalid("signed-attestation", signed.bytes());
+        // Seventeen addresses, or a missing field, break the rule as they break the code.
+        let too_many = mutate_map(&payload, |entries| {
+            set_value(
+                entries,
+                "addresses",
+                Value::Array(vec![Value::Bytes(address.clone()); MAX_ADDRESSES + 1]),
+            )
+        });
+        assert_invalid("address-record", &too_many);
+        let no_party = mutate_map(&payload, |entries| {
+            entries.retain(|(k, _)| k != &Value::Text("party".into()))
+        });
+        assert_invalid("address-record", &no_party);
+    }
+}
+
+#[test]
 fn trust_policies_match_their_rule() {
     for policy in policies() {
         policy.check().expect("coherent policy");
@@ -833,6 +873,7 @@ fn registries_match_the_code() {
             SESSION_MESSAGE_CONTENT_TYPE,
             INTENT_CONTENT_TYPE,
             SEAL_SIGNATURE_CONTENT_TYPE,
+            signet_protocol::address::ADDRESS_RECORD_CONTENT_TYPE,
         ]
     );
     // Every content type has its CDDL rule.
@@ -1249,6 +1290,7 @@ fn every_cddl_field_is_in_the_prose() {
         include_str!("../../../spec/08-sessions.md"),
         include_str!("../../../spec/10-evidence-log.md"),
         include_str!("../../../spec/11-bundles.md"),
+        include_str!("../../../spec/12-transport.md"),
     ]
     .concat();
     // Map keys are written `"name":` in the CDDL.
