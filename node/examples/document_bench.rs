@@ -15,7 +15,7 @@ use sha2::Digest as _;
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::Digest;
 use signet_protocol::session::Role;
-use support::{create, federate, serve_api, start, test_tokens};
+use support::{brand_and_supplier, serve_api};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Peak resident memory of this process so far, in MiB (Linux).
@@ -35,15 +35,7 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(256);
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
-    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
-    let anchors = [(ca.party(), "Verifier CA")];
-    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    test_tokens(&b_dir);
-    let brand = start("Brand", &b_dir, &b_key).await;
-    let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let api = serve_api(&brand).await;
 
     // The document, written to disk piece by piece (pseudo-random, incompressible).

@@ -4,34 +4,8 @@
 
 mod support;
 
-use signet_node::service::config::{NodeConfig, TokenConfig};
-use signet_node::service::init::token_hash;
-use support::{create, federate, start, until};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_string())
-}
+use signet_node::service::config::NodeConfig;
+use support::{create, federate, http, serve_api, serve_service, start, test_tokens, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
@@ -41,29 +15,12 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     let anchors = [(ca.party(), "Verifier CA")];
     let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
     let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    let mut config = NodeConfig::load(&b_dir).unwrap();
-    config.tokens = vec![
-        TokenConfig {
-            sha256: token_hash("sign-token"),
-            scope: "sign".into(),
-        },
-        TokenConfig {
-            sha256: token_hash("read-token"),
-            scope: "read".into(),
-        },
-    ];
-    config.save(&b_dir).unwrap();
+    test_tokens(&b_dir);
     let brand = start("Brand", &b_dir, &b_key).await;
     let supplier = start("Supplier", &s_dir, &s_key).await;
     federate(&ca, &[&brand, &supplier]).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(signet_node::api::serve(
-        brand.service.clone(),
-        listener,
-        std::future::pending(),
-    ));
+    let addr = serve_api(&brand).await;
 
     let (status, head, body) = http(&addr, "GET", "/openapi.json", None, "").await;
     assert_eq!(status, 200);
@@ -176,28 +133,11 @@ async fn limited_api(
     limits: signet_node::service::config::ApiLimits,
 ) -> String {
     let (dir, _) = create(root, "Limited", &[]);
+    test_tokens(&dir);
     let mut config = NodeConfig::load(&dir).unwrap();
-    config.tokens = vec![
-        TokenConfig {
-            sha256: token_hash("sign-token"),
-            scope: "sign".into(),
-        },
-        TokenConfig {
-            sha256: token_hash("read-token"),
-            scope: "read".into(),
-        },
-    ];
     config.api_limits = limits;
     config.save(&dir).unwrap();
-    let service = signet_node::service::Service::open(&dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(signet_node::api::serve(
-        service,
-        listener,
-        std::future::pending(),
-    ));
-    addr
+    serve_service(signet_node::service::Service::open(&dir).unwrap()).await
 }
 
 fn retry_after(head: &str) -> u64 {

@@ -10,7 +10,7 @@ use signet_node::keyfile;
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::SecretKey;
 use signet_protocol::session::Role;
-use support::{create, federate, http, serve_api, start, test_tokens, until};
+use support::{brand_and_supplier, http, serve_api, until};
 
 fn session_to(supplier: signet_protocol::party::PartyId, bytes: &[u8]) -> NewSession {
     NewSession {
@@ -45,15 +45,7 @@ async fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
-    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
-    let anchors = [(ca.party(), "Verifier CA")];
-    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    test_tokens(&s_dir);
-    let brand = start("Brand", &b_dir, &b_key).await;
-    let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let api = serve_api(&supplier).await;
 
     // Seals come from the key event log: the contract and the company seal, both valid.

@@ -7,21 +7,13 @@ mod support;
 use serde_json::{Value, json};
 use signet_node::keyfile;
 use signet_protocol::Digest;
-use support::{create, federate, http, http_raw, serve_api, start, test_tokens, until};
+use support::{brand_and_supplier, http, http_raw, serve_api, until};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_upload_is_signed_by_digest_and_bad_uploads_are_refused() {
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
-    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
-    let anchors = [(ca.party(), "Verifier CA")];
-    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    test_tokens(&b_dir);
-    let brand = start("Brand", &b_dir, &b_key).await;
-    let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let api = serve_api(&brand).await;
 
     // Several chunks (256 KiB each) and a partial one.

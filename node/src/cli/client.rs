@@ -470,6 +470,20 @@ fn media_type_of(name: &str) -> &'static str {
     }
 }
 
+/// Issues an attestation of `kind` (`POST /v1/attestations/<kind>`) and reports it.
+async fn issue(conn: &Conn, as_json: bool, kind: &str, body: Value, done: &str) -> Result<()> {
+    let subject = body["subject"].as_str().unwrap_or("?").to_string();
+    let path = format!("/v1/attestations/{kind}");
+    let v = call_json(conn, "POST", &path, Some(body)).await?;
+    print(&v, as_json, |v| {
+        println!(
+            "{done} {subject}: {kind} attestation {}",
+            v["id"].as_str().unwrap_or("?")
+        )
+    });
+    Ok(())
+}
+
 fn print_sessions(v: &Value, empty: &str) {
     let list = v["sessions"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
@@ -766,129 +780,101 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 )
             });
         }
-        ClientCommand::Attest { conn, what } => {
-            match what {
-                AttestCommand::Identity {
-                    subject,
-                    legal_name,
-                    registration,
-                    representative,
-                    days,
-                } => {
-                    let v = call_json(&conn, "POST", "/v1/attestations/identity", Some(json!({
+        ClientCommand::Attest { conn, what } => match what {
+            AttestCommand::Identity {
+                subject,
+                legal_name,
+                registration,
+                representative,
+                days,
+            } => {
+                let body = json!({
                     "subject": subject, "legal_name": legal_name, "registration": registration,
                     "legal_representative": representative, "days": days,
-                }))).await?;
-                    print(&v, as_json, |v| {
-                        println!(
-                            "Attested {} as attestation {}",
-                            subject,
-                            v["id"].as_str().unwrap_or("?")
-                        )
-                    });
-                }
-                AttestCommand::Endorsement {
-                    subject,
-                    legal_name,
-                    registration,
-                    relationship,
-                    days,
-                } => {
-                    let v = call_json(&conn, "POST", "/v1/attestations/endorsement", Some(json!({
-                        "subject": subject, "legal_name": legal_name, "registration": registration,
-                        "relationship": relationship, "days": days,
-                    }))).await?;
-                    print(&v, as_json, |v| {
-                        println!(
-                            "Endorsed {} as attestation {}",
-                            subject,
-                            v["id"].as_str().unwrap_or("?")
-                        )
-                    });
-                }
-                AttestCommand::Accreditation {
-                    subject,
-                    may_accredit,
-                    days,
-                } => {
-                    let v = call_json(
-                        &conn,
-                        "POST",
-                        "/v1/attestations/accreditation",
-                        Some(json!({
-                            "subject": subject, "may_accredit": may_accredit, "days": days,
-                        })),
-                    )
-                    .await?;
-                    print(&v, as_json, |v| {
-                        println!(
-                            "Accredited {} as a verifier, attestation {}",
-                            subject,
-                            v["id"].as_str().unwrap_or("?")
-                        )
-                    });
-                }
-                AttestCommand::List => {
-                    let v = call_json(&conn, "GET", "/v1/attestations", None).await?;
-                    print(&v, as_json, |v| {
-                        for a in v["attestations"].as_array().cloned().unwrap_or_default() {
-                            println!(
-                                "{}  {:14} issuer {} subject {}",
-                                a["id"].as_str().unwrap_or("?"),
-                                a["kind"].as_str().unwrap_or("?"),
-                                a["issuer"].as_str().unwrap_or("?"),
-                                a["subject"].as_str().unwrap_or("?")
-                            );
-                        }
-                    });
-                }
-                AttestCommand::Import { file } => {
-                    let bytes = std::fs::read(&file)
-                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
-                    let v = call_json(
-                        &conn,
-                        "POST",
-                        "/v1/attestations/import",
-                        Some(json!({"bytes": B64.encode(bytes)})),
-                    )
-                    .await?;
-                    print(&v, as_json, |v| {
-                        println!("Imported attestation {}", v["id"].as_str().unwrap_or("?"))
-                    });
-                }
-                AttestCommand::ExportKeyLog { out } => {
-                    let v = call_json(&conn, "GET", "/v1/keylog", None).await?;
-                    std::fs::write(&out, v.to_string())
-                        .with_context(|| format!("writing {}", out.display()))?;
-                    print(&v, as_json, |v| {
-                        println!(
-                            "Wrote the key event log of {} to {}",
-                            v["party"].as_str().unwrap_or("?"),
-                            out.display()
-                        )
-                    });
-                }
-                AttestCommand::ImportKeyLog { file } => {
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
-                    let log: Value = serde_json::from_str(&text)
-                        .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
-                    let v = call_json(
-                        &conn,
-                        "POST",
-                        "/v1/keylogs/import",
-                        Some(json!({"events": log["events"]})),
-                    )
-                    .await?;
-                    print(&v, as_json, |v| {
-                        println!(
-                            "Imported the key event log of {}",
-                            v["party"].as_str().unwrap_or("?")
-                        )
-                    });
-                }
+                });
+                issue(&conn, as_json, "identity", body, "Attested").await?;
             }
-        }
+            AttestCommand::Endorsement {
+                subject,
+                legal_name,
+                registration,
+                relationship,
+                days,
+            } => {
+                let body = json!({
+                    "subject": subject, "legal_name": legal_name, "registration": registration,
+                    "relationship": relationship, "days": days,
+                });
+                issue(&conn, as_json, "endorsement", body, "Endorsed").await?;
+            }
+            AttestCommand::Accreditation {
+                subject,
+                may_accredit,
+                days,
+            } => {
+                let body = json!({"subject": subject, "may_accredit": may_accredit, "days": days});
+                issue(&conn, as_json, "accreditation", body, "Accredited").await?;
+            }
+            AttestCommand::List => {
+                let v = call_json(&conn, "GET", "/v1/attestations", None).await?;
+                print(&v, as_json, |v| {
+                    for a in v["attestations"].as_array().cloned().unwrap_or_default() {
+                        println!(
+                            "{}  {:14} issuer {} subject {}",
+                            a["id"].as_str().unwrap_or("?"),
+                            a["kind"].as_str().unwrap_or("?"),
+                            a["issuer"].as_str().unwrap_or("?"),
+                            a["subject"].as_str().unwrap_or("?")
+                        );
+                    }
+                });
+            }
+            AttestCommand::Import { file } => {
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                let v = call_json(
+                    &conn,
+                    "POST",
+                    "/v1/attestations/import",
+                    Some(json!({"bytes": B64.encode(bytes)})),
+                )
+                .await?;
+                print(&v, as_json, |v| {
+                    println!("Imported attestation {}", v["id"].as_str().unwrap_or("?"))
+                });
+            }
+            AttestCommand::ExportKeyLog { out } => {
+                let v = call_json(&conn, "GET", "/v1/keylog", None).await?;
+                std::fs::write(&out, v.to_string())
+                    .with_context(|| format!("writing {}", out.display()))?;
+                print(&v, as_json, |v| {
+                    println!(
+                        "Wrote the key event log of {} to {}",
+                        v["party"].as_str().unwrap_or("?"),
+                        out.display()
+                    )
+                });
+            }
+            AttestCommand::ImportKeyLog { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                let log: Value = serde_json::from_str(&text)
+                    .map_err(|e| Exit(2, format!("{}: {e}", file.display())))?;
+                let v = call_json(
+                    &conn,
+                    "POST",
+                    "/v1/keylogs/import",
+                    Some(json!({"events": log["events"]})),
+                )
+                .await?;
+                print(&v, as_json, |v| {
+                    println!(
+                        "Imported the key event log of {}",
+                        v["party"].as_str().unwrap_or("?")
+                    )
+                });
+            }
+        },
         ClientCommand::Revoke { conn, id } => {
             let v = call_json(
                 &conn,

@@ -663,6 +663,22 @@ impl Core {
 }
 
 impl Core {
+    /// A copy of this party's key log to append events to, once the root key file is
+    /// checked against it.
+    fn own_log_to_change(&self) -> Result<KeyLog, ServiceError> {
+        let log = self
+            .trust
+            .key_log(&self.me)
+            .cloned()
+            .ok_or(ServiceError::Corrupt("own key log"))?;
+        if log.current_root() != self.keys.root.public_key() {
+            return Err(ServiceError::Corrupt(
+                "the root key file does not match the key log (an interrupted rotation?)",
+            ));
+        }
+        Ok(log)
+    }
+
     /// Rotates the root key: the pre-committed next root becomes the root and commits to a
     /// fresh next root. Key files are replaced first (atomically each), then the event is
     /// stored: a crash in between leaves files ahead of the log, and `rotate` refuses to
@@ -673,16 +689,7 @@ impl Core {
         now: Timestamp,
     ) -> Result<u64, ServiceError> {
         let fresh = SecretKey::from_seed(&super::random_bytes()?);
-        let mut log = self
-            .trust
-            .key_log(&self.me)
-            .cloned()
-            .ok_or(ServiceError::Corrupt("own key log"))?;
-        if log.current_root() != self.keys.root.public_key() {
-            return Err(ServiceError::Corrupt(
-                "the root key file does not match the key log (an interrupted rotation?)",
-            ));
-        }
+        let mut log = self.own_log_to_change()?;
         log.rotate(&self.keys.next_root, &fresh.public_key(), now)
             .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
         let new_root = SecretKey::from_seed(&self.keys.next_root.to_seed());
@@ -733,16 +740,7 @@ impl Core {
             }
             _ => {}
         }
-        let mut log = self
-            .trust
-            .key_log(&self.me)
-            .cloned()
-            .ok_or(ServiceError::Corrupt("own key log"))?;
-        if log.current_root() != self.keys.root.public_key() {
-            return Err(ServiceError::Corrupt(
-                "the root key file does not match the key log (an interrupted rotation?)",
-            ));
-        }
+        let mut log = self.own_log_to_change()?;
         let old = self.keys.current(kind).public_key();
         let record = log
             .records()

@@ -185,14 +185,37 @@ pub async fn until<F: FnMut() -> bool>(what: &str, mut check: F) {
 
 /// Serves `node`'s HTTP API on a loopback port (until the test ends); returns its address.
 pub async fn serve_api(node: &Node) -> String {
+    serve_service(node.service.clone()).await
+}
+
+/// Serves a service's HTTP API (started or not) on a loopback port; returns its address.
+pub async fn serve_service(service: Arc<Service>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(signet_node::api::serve(
-        node.service.clone(),
+        service,
         listener,
         std::future::pending(),
     ));
     addr
+}
+
+/// A verifier CA, a brand and a supplier under `root`, federated (each knows the others'
+/// key logs, addresses and the CA's identity attestations); all three accept the API
+/// tokens of [`test_tokens`].
+pub async fn brand_and_supplier(root: &Path) -> (Node, Node, Node) {
+    let (ca_dir, ca_key) = create(root, "Verifier CA", &[]);
+    test_tokens(&ca_dir);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root, "Brand", &anchors);
+    let (s_dir, s_key) = create(root, "Supplier", &anchors);
+    test_tokens(&b_dir);
+    test_tokens(&s_dir);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    (ca, brand, supplier)
 }
 
 /// One HTTP/1.1 call to the API at `addr` with a JSON body: (status, lower-cased head, body).

@@ -405,7 +405,11 @@ fn address_records_match_their_rule() {
     let node = party.node.public_key();
     let mut address = vec![0x04, 127, 0, 0, 1, 0x06, 0x0f, 0xa1];
     address.extend_from_slice(&p2p_suffix(&node));
-    for addresses in [vec![], vec![address.clone()], vec![address.clone(); MAX_ADDRESSES]] {
+    for addresses in [
+        vec![],
+        vec![address.clone()],
+        vec![address.clone(); MAX_ADDRESSES],
+    ] {
         let signed = AddressRecord {
             party: party.id(),
             node,
