@@ -73,6 +73,18 @@ use tracing::{debug, warn};
 
 use crate::store::{OutboxKey, Store, StoreError};
 
+/// A batch checked and encoded by [`Outbox::plan`], to be stored by the caller and then
+/// scheduled with [`Outbox::apply`].
+#[derive(Debug)]
+pub struct Planned {
+    now: Duration,
+    next_seq: u64,
+    keys: Vec<Option<OutboxKey>>,
+    /// The entries to store, under their keys.
+    pub entries: Vec<(OutboxKey, Vec<u8>)>,
+    metas: Vec<(OutboxKey, Digest, usize)>,
+}
+
 /// Limits and retry policy of an [`Outbox`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxConfig {
@@ -202,7 +214,8 @@ fn to_millis(d: Duration) -> Duration {
 ///
 /// Methods that change the outbox write through to the store and wait for durability, so
 /// call them where blocking for an fsync is acceptable (a dedicated task or
-/// `spawn_blocking`).
+/// `spawn_blocking`). [`Outbox::plan`] and [`Outbox::apply`] let a caller store new
+/// messages in a commit of its own instead.
 #[derive(Debug)]
 pub struct Outbox<S: Store + ?Sized> {
     store: Arc<S>,
@@ -288,16 +301,36 @@ impl<S: Store + ?Sized> Outbox<S> {
         messages: &[(PartyId, Digest, &[u8])],
         now: Duration,
     ) -> Result<Vec<Option<OutboxKey>>, OutboxError> {
+        let planned = self.plan(messages, now)?;
+        if !planned.entries.is_empty() {
+            self.store.put_outbox_batch(&planned.entries)?;
+        }
+        Ok(self.apply(planned))
+    }
+
+    /// Checks and encodes a batch like [`Outbox::enqueue_many`] without storing it: the
+    /// caller stores [`Planned::entries`] in a commit of its own (with the protocol step that
+    /// produced them), then calls [`Outbox::apply`]. Nothing may be planned or enqueued in
+    /// between.
+    pub fn plan(
+        &self,
+        messages: &[(PartyId, Digest, &[u8])],
+        now: Duration,
+    ) -> Result<Planned, OutboxError> {
         let now = to_millis(now);
-        let mut keys = Vec::with_capacity(messages.len());
-        let mut batch: Vec<(OutboxKey, Vec<u8>)> = Vec::new();
-        let mut planned: Vec<(OutboxKey, Digest, usize)> = Vec::new();
+        let mut planned = Planned {
+            now,
+            next_seq: self.next_seq,
+            keys: Vec::with_capacity(messages.len()),
+            entries: Vec::new(),
+            metas: Vec::new(),
+        };
         let mut seen: BTreeSet<(PartyId, Digest)> = BTreeSet::new();
         let mut added_for: BTreeMap<PartyId, usize> = BTreeMap::new();
         let mut added_bytes = 0u64;
         for &(recipient, id, message) in messages {
             if self.ids.contains(&(recipient, id)) || !seen.insert((recipient, id)) {
-                keys.push(None);
+                planned.keys.push(None);
                 continue;
             }
             if message.len() > self.config.max_message_len {
@@ -306,7 +339,7 @@ impl<S: Store + ?Sized> Outbox<S> {
                     max: self.config.max_message_len,
                 });
             }
-            if self.entries + planned.len() >= self.config.max_entries {
+            if self.entries + planned.metas.len() >= self.config.max_entries {
                 return Err(OutboxError::Full {
                     limit: "max_entries",
                 });
@@ -327,18 +360,23 @@ impl<S: Store + ?Sized> Outbox<S> {
             added_bytes += message.len() as u64;
             let key = OutboxKey {
                 recipient,
-                seq: self.next_seq + planned.len() as u64,
+                seq: self.next_seq + planned.metas.len() as u64,
             };
-            batch.push((key, encode_entry(&id, 0, now, message)));
-            planned.push((key, id, message.len()));
-            keys.push(Some(key));
+            planned
+                .entries
+                .push((key, encode_entry(&id, 0, now, message)));
+            planned.metas.push((key, id, message.len()));
+            planned.keys.push(Some(key));
         }
-        if batch.is_empty() {
-            return Ok(keys);
-        }
-        self.store.put_outbox_batch(&batch)?;
-        self.next_seq += planned.len() as u64;
-        for (key, id, len) in planned {
+        Ok(planned)
+    }
+
+    /// Schedules a batch from [`Outbox::plan`] once its entries are stored. Returns each
+    /// message's key, as [`Outbox::enqueue_many`] does.
+    pub fn apply(&mut self, planned: Planned) -> Vec<Option<OutboxKey>> {
+        debug_assert_eq!(planned.next_seq, self.next_seq, "planned on a stale outbox");
+        self.next_seq += planned.metas.len() as u64;
+        for (key, id, len) in planned.metas {
             self.ids.insert((key.recipient, id));
             self.entries += 1;
             self.bytes += len as u64;
@@ -348,13 +386,13 @@ impl<S: Store + ?Sized> Outbox<S> {
                 id,
                 len,
                 failures: 0,
-                next_attempt: now,
+                next_attempt: planned.now,
             });
             if queue.len() == 1 {
-                self.schedule.insert((now, key.recipient));
+                self.schedule.insert((planned.now, key.recipient));
             }
         }
-        Ok(keys)
+        planned.keys
     }
 
     /// The messages to try now: the head of each recipient's queue whose time has come, at

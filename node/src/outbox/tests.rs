@@ -347,3 +347,31 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_planned_batch_is_scheduled_only_once_applied_and_reloads_once_stored() {
+    let store = Arc::new(MemoryStore::new());
+    let mut o = Outbox::open(store.clone(), OutboxConfig::default()).unwrap();
+    let (a, ma) = msg(1);
+    let (b, mb) = msg(2);
+    let planned = o
+        .plan(&[(party(1), a, &ma), (party(2), b, &mb)], secs(10))
+        .unwrap();
+    assert_eq!(planned.entries.len(), 2);
+    // Planning changes nothing: not queued, not due, not stored.
+    assert!(o.is_empty());
+    assert!(o.due(secs(10), 10).unwrap().is_empty());
+    assert!(store.outbox_entries().unwrap().is_empty());
+    // The caller stores the entries in its own commit, then applies.
+    store.put_outbox_batch(&planned.entries).unwrap();
+    let keys = o.apply(planned);
+    assert_eq!(keys.iter().flatten().count(), 2);
+    assert_eq!(o.len(), 2);
+    assert_eq!(o.due(secs(10), 10).unwrap().len(), 2);
+    // What was stored is what a restarted outbox finds.
+    let reopened = Outbox::open(store, OutboxConfig::default()).unwrap();
+    assert_eq!(reopened.len(), 2);
+    // A message already queued is planned as nothing.
+    let again = o.plan(&[(party(1), a, &ma)], secs(11)).unwrap();
+    assert!(again.entries.is_empty());
+}

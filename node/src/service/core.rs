@@ -1,14 +1,15 @@
 //! The node's state and its synchronous operations: sessions, trust, evidence, outbox.
 //!
-//! Every operation that changes state persists before it returns, in this order: outbox
-//! messages, then one atomic store commit of the step's evidence entries, the session's
-//! journal and its webhook deliveries ([`Store::commit_session_step`]). A crash between the
-//! two can leave a queued message whose input is not journalled yet; the input then comes
-//! again (an unacknowledged inbound message is resent by its sender) and is applied again,
-//! and the recipient's duplicate detection absorbs the message. The reverse order could lose
-//! an outbound message for good, which would strand the session. Evidence is never stored
-//! without the journal entry that accounts for it, so applying an input again never logs its
-//! events twice.
+//! Every operation that changes state persists before it returns, in one atomic store commit
+//! per protocol step ([`Store::commit_session_step`]): the step's evidence entries, the
+//! session's journal, its webhook deliveries and the outbox entries of the messages it sends.
+//! A crash leaves all of the step or none of it. None: the input comes again (an
+//! unacknowledged inbound message is resent by its sender; a local action was never
+//! confirmed) and is applied then. All: nothing is lost. So evidence is never stored without
+//! the journal entry that accounts for it (applying an input again never logs its events
+//! twice), and no message leaves for a step the node has not recorded: a step applied again
+//! after a crash signs its messages again, at another time, and those would differ from
+//! messages already sent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -224,8 +225,8 @@ impl Core {
             .find(|k| k.public_key() == *public)
     }
 
-    /// Records a step: outbox messages first, then its evidence entries, the session's
-    /// journal and its webhook deliveries in one atomic store commit (see the module docs).
+    /// Records a step: its evidence entries, the session's journal, its webhook deliveries
+    /// and its outbound messages in one atomic store commit (see the module docs).
     /// Returns the recipients messages were queued for.
     fn commit(
         &mut self,
@@ -279,12 +280,11 @@ impl Core {
                     .map(|to| (*to, o.message.digest(), o.message.bytes().to_vec()))
             })
             .collect();
-        if !queued.is_empty() {
-            let batch: Vec<(PartyId, Digest, &[u8])> =
-                queued.iter().map(|(p, d, b)| (*p, *d, &b[..])).collect();
-            self.outbox.enqueue_many(&batch, unix(now))?;
-            recipients.extend(queued.iter().map(|(p, _, _)| *p));
-        }
+        // The messages are stored with the step, in its one commit, and scheduled after it.
+        let batch: Vec<(PartyId, Digest, &[u8])> =
+            queued.iter().map(|(p, d, b)| (*p, *d, &b[..])).collect();
+        let planned = self.outbox.plan(&batch, unix(now))?;
+        recipients.extend(queued.iter().map(|(p, _, _)| *p));
         let entry = Entry {
             input,
             time: now,
@@ -330,12 +330,13 @@ impl Core {
             evidence_from,
             evidence: &entries,
             webhooks: &webhooks,
+            outbox: &planned.entries,
         })?;
+        self.outbox.apply(planned);
         self.sessions.insert(id, Tracked { session, journal });
         Ok(recipients)
     }
 
-    /// Handles a message from the network. `Ok(Some(id))` when it started a new session.
     /// Handles a session message that the transport received from a node authenticated as
     /// party `peer`. The message must be `peer`'s own (spec 12.3): a node does not forward
     /// other parties' messages.

@@ -179,6 +179,9 @@ impl Store for MemoryStore {
         for (id, record) in step.webhooks {
             t.webhooks.insert(*id, record.clone());
         }
+        for (key, entry) in step.outbox {
+            t.outbox.insert(*key, entry.clone());
+        }
         Ok(())
     }
 

@@ -113,6 +113,8 @@ pub struct SessionStep<'a> {
     pub evidence: &'a [Vec<u8>],
     /// Webhook-delivery records to store.
     pub webhooks: &'a [(WebhookDeliveryId, Vec<u8>)],
+    /// Outbox entries to store: the messages the step sends (see `Outbox::plan`).
+    pub outbox: &'a [(OutboxKey, Vec<u8>)],
 }
 
 /// Everything the node keeps on disk, behind one narrow interface.
@@ -197,9 +199,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Stores a session step in one atomic, durable commit: its evidence entries appended at
     /// `step.evidence_from` (which must be the log's length, else [`StoreError::OutOfOrder`]),
-    /// the session's record with its status index, and its webhook deliveries. A crash
-    /// leaves all of it or none: an evidence entry is never stored without the journal that
-    /// accounts for it, so applying the input again after a crash cannot log it twice.
+    /// the session's record with its status index, its webhook deliveries and the outbox
+    /// entries of the messages it sends. A crash leaves all of it or none: an evidence entry
+    /// is never stored without the journal that accounts for it, so applying the input again
+    /// after a crash cannot log it twice; and no message is sent for a step the node has not
+    /// recorded (which, signed again after a crash with another time, would differ).
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError>;
 
     // --- outbox ---

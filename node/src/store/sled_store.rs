@@ -578,23 +578,29 @@ impl Store for SledStore {
                     &self.sessions,
                     &self.sessions_by_status,
                     &self.webhooks,
+                    &self.outbox,
                 )
-                    .transaction(|(evidence, sessions, by_status, webhooks)| {
-                        for (i, entry) in (step.evidence_from..).zip(step.evidence) {
-                            evidence.insert(&i.to_be_bytes()[..], &entry[..])?;
-                        }
-                        if let Some(old) = sessions.get(id.as_bytes())? {
-                            let old = decode_session(&old)
-                                .map_err(ConflictableTransactionError::Abort)?;
-                            by_status.remove(status_key(&old.status, id))?;
-                        }
-                        sessions.insert(&id.as_bytes()[..], &encoded[..])?;
-                        by_status.insert(status_key(&step.record.status, id), &[][..])?;
-                        for (wid, record) in step.webhooks {
-                            webhooks.insert(&wid.0[..], &record[..])?;
-                        }
-                        Ok(())
-                    }),
+                    .transaction(
+                        |(evidence, sessions, by_status, webhooks, outbox)| {
+                            for (i, entry) in (step.evidence_from..).zip(step.evidence) {
+                                evidence.insert(&i.to_be_bytes()[..], &entry[..])?;
+                            }
+                            if let Some(old) = sessions.get(id.as_bytes())? {
+                                let old = decode_session(&old)
+                                    .map_err(ConflictableTransactionError::Abort)?;
+                                by_status.remove(status_key(&old.status, id))?;
+                            }
+                            sessions.insert(&id.as_bytes()[..], &encoded[..])?;
+                            by_status.insert(status_key(&step.record.status, id), &[][..])?;
+                            for (wid, record) in step.webhooks {
+                                webhooks.insert(&wid.0[..], &record[..])?;
+                            }
+                            for (key, entry) in step.outbox {
+                                outbox.insert(&outbox_key(key)[..], &entry[..])?;
+                            }
+                            Ok(())
+                        },
+                    ),
             )?;
         }
         self.durable()

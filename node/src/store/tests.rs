@@ -303,6 +303,10 @@ fn session_steps(store: &dyn Store) {
         state: b"journal 1".to_vec(),
     };
     let hook = (WebhookDeliveryId([1; 16]), b"delivery".to_vec());
+    let queued = OutboxKey {
+        recipient: party(3),
+        seq: 77,
+    };
     store
         .commit_session_step(&SessionStep {
             session: &id,
@@ -310,9 +314,14 @@ fn session_steps(store: &dyn Store) {
             evidence_from: 1,
             evidence: &[b"e1".to_vec(), b"e2".to_vec()],
             webhooks: std::slice::from_ref(&hook),
+            outbox: &[(queued, b"message".to_vec())],
         })
         .unwrap();
     assert_eq!(store.evidence_len().unwrap(), 3);
+    assert_eq!(
+        store.outbox_entry(&queued).unwrap().as_deref(),
+        Some(&b"message"[..])
+    );
     assert_eq!(store.evidence(2).unwrap(), Some(b"e2".to_vec()));
     assert_eq!(store.session(&id).unwrap(), Some(open));
     assert_eq!(store.sessions_with_status("open").unwrap(), vec![id]);
@@ -328,6 +337,7 @@ fn session_steps(store: &dyn Store) {
         evidence_from: 2,
         evidence: &[b"e3".to_vec()],
         webhooks: &[],
+        outbox: &[],
     };
     assert!(matches!(
         store.commit_session_step(&stale),
