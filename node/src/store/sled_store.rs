@@ -37,7 +37,7 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 /// `index`, outbox entries under `recipient ‖ seq`, webhook deliveries under `id`. Writes that
 /// touch two trees (an attestation and its index, a session and its status index) are sled
 /// transactions. Document chunks are files under `chunks/`, not sled values: sled keeps
-/// every value it wrote in memory (see [`ChunkFiles`]).
+/// every value it wrote in memory (see `node/src/store/chunk_files.rs`).
 ///
 /// # Durability
 ///
