@@ -238,6 +238,7 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
         "/v1/sessions?limit=0",
         "/v1/sessions?limit=501",
         "/v1/sessions?side=sideways",
+        "/v1/sessions?status=signed",
         "/v1/sessions?after=zz",
         "/v1/sessions?colour=red",
     ] {

@@ -270,7 +270,7 @@ async fn metrics(_: Reader, State(api): State<Api>) -> Result<Response, Problem>
     let m = api.service.metrics();
     let mut out = String::new();
     out.push_str("# HELP signet_sessions Sessions by status.\n# TYPE signet_sessions gauge\n");
-    for status in ["open", "completed", "declined", "cancelled", "expired"] {
+    for status in STATUSES {
         let n = by_status.get(status).copied().unwrap_or(0);
         out.push_str(&format!("signet_sessions{{status=\"{status}\"}} {n}\n"));
     }
@@ -315,6 +315,9 @@ async fn node(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem>
     })))
 }
 
+/// Session status names, as sessions report them and lists filter by them.
+const STATUSES: [&str; 5] = ["open", "completed", "declined", "cancelled", "expired"];
+
 /// The most sessions one page lists, and the default.
 const MAX_PAGE: usize = 500;
 
@@ -342,6 +345,12 @@ fn page(all: Vec<crate::service::SessionSummary>, q: &SessionQuery) -> Result<Va
     {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown side")
             .detail("side is initiator or participant"));
+    }
+    if let Some(status) = q.status.as_deref()
+        && !STATUSES.contains(&status)
+    {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown status")
+            .detail(format!("status is one of {}", STATUSES.join(", "))));
     }
     if let Some(after) = q.after.as_deref() {
         session_id(after)?;

@@ -526,7 +526,7 @@ fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
                 "completeness",
                 "evidence",
             ],
-            "every signature is checked over the exact bytes signed (COSE_Sign1, Ed25519, strict); any change to a signature, record or the routing breaks a check; each party logged its action in its append-only evidence log, whose checkpoint witnesses cosigned with a trusted time",
+            &integrity_basis(checks),
         ),
         document_integrity: if documents_given {
             condition(
@@ -540,6 +540,26 @@ fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
             }
         },
     }
+}
+
+/// What the signature-integrity condition rests on: only the evidence the bundle carries.
+fn integrity_basis(checks: &Checks) -> String {
+    let valid = |name: &str| {
+        checks
+            .0
+            .iter()
+            .any(|c| c.name.starts_with(name) && c.outcome == Outcome::Valid)
+    };
+    let evidence = if valid("evidence.cosignature") {
+        "each party logged its action in its append-only evidence log, whose checkpoint witnesses cosigned with a trusted time"
+    } else if valid("evidence.") {
+        "the parties' append-only evidence logs include their actions (no witness cosigned them, so no time is vouched for beyond the parties' own)"
+    } else {
+        "the bundle carries no evidence-log proofs"
+    };
+    format!(
+        "every signature is checked over the exact bytes signed (COSE_Sign1, Ed25519, strict); any change to a signature, record or the routing breaks a check; {evidence}"
+    )
 }
 
 /// Each party's evidence: checkpoint signed by the party's log key, every entry included and
