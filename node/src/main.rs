@@ -49,7 +49,9 @@ fn main() -> ExitCode {
     let default_level = if matches!(args.command, Command::Demo(_)) {
         "error"
     } else {
-        "warn"
+        // The node republishes its key log and attestations on a beat shorter than
+        // gossipsub's duplicate cache; gossipsub warns at each such expected refusal.
+        "warn,libp2p_gossipsub::behaviour=error"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNET_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
