@@ -7,29 +7,8 @@ mod support;
 
 use serde_json::{Value, json};
 use signet_node::keyfile;
-use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
 use signet_protocol::SecretKey;
-use signet_protocol::session::Role;
-use support::{brand_and_supplier, http, serve_api, until};
-
-fn session_to(supplier: signet_protocol::party::PartyId, bytes: &[u8]) -> NewSession {
-    NewSession {
-        title: "Supply agreement".into(),
-        purpose: "procurement".into(),
-        participants: vec![NewParticipant {
-            party: supplier,
-            role: Role::Signer,
-            order: 0,
-        }],
-        documents: vec![NewDocument {
-            name: "agreement.pdf".into(),
-            media_type: "application/pdf".into(),
-            source: DocumentSource::Bytes(bytes.to_vec()),
-        }],
-        deadline_days: 30,
-        witnesses: vec![],
-    }
-}
+use support::{brand_and_supplier, http, one_signer, serve_api, until};
 
 async fn get(addr: &str, path: &str) -> Value {
     let (status, _, body) = http(addr, "GET", path, Some("read-token"), "").await;
@@ -121,7 +100,11 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
     .await;
     let first = brand
         .service
-        .create_session(session_to(supplier.party(), b"first"))
+        .create_session(one_signer(
+            "Supply agreement",
+            supplier.party(),
+            b"first".to_vec(),
+        ))
         .unwrap();
     until("the session reaches the supplier's inbox", || {
         supplier.service.session(first).is_ok()
@@ -172,7 +155,11 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
     assert_eq!(revoked["state"], "revoked");
     let second = brand
         .service
-        .create_session(session_to(supplier.party(), b"second"))
+        .create_session(one_signer(
+            "Supply agreement",
+            supplier.party(),
+            b"second".to_vec(),
+        ))
         .unwrap();
     until("the second session arrives", || {
         supplier.service.session(second).is_ok()

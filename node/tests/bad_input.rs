@@ -13,7 +13,7 @@ use signet_protocol::session::{
     MessageBody, Role, SESSION_MESSAGE_CONTENT_TYPE, SessionId, SessionMessage,
 };
 use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
-use support::{create, federate, start, until};
+use support::{create, federate, one_signer, start, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart() {
@@ -32,22 +32,7 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     let document = vec![3u8; 100_000];
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Private".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier.party(),
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "p.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(document.clone()),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer("Private", supplier.party(), document.clone()))
         .unwrap();
     until("the supplier has the proposal", || {
         supplier.service.session(id).is_ok()

@@ -15,7 +15,7 @@ use signet_node::service::init::{InitOptions, init};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
 use signet_protocol::session::Role;
 use signet_protocol::testkit::test_uscc;
-use support::{create, federate, start, until};
+use support::{create, federate, one_signer, start, until};
 
 const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
 
@@ -121,22 +121,7 @@ async fn verify_a_real_bundle_valid_then_tampered_invalid() {
     let document = b"%PDF-1.7 contract".to_vec();
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Contract".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier.party(),
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "c.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(document.clone()),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer("Contract", supplier.party(), document.clone()))
         .unwrap();
     let delegate = signet_node::keyfile::read(&s_key).unwrap();
     until("signed", || supplier.service.sign(id, &delegate).is_ok()).await;
@@ -351,22 +336,11 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
     // The brand proposes; the supplier's node receives it; then it is killed (SIGKILL).
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Crash-safe contract".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: made.party,
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "c.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(vec![5u8; 300_000]),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer(
+            "Crash-safe contract",
+            made.party,
+            vec![5u8; 300_000],
+        ))
         .unwrap();
     let sid = id.to_string();
     let deadline = Instant::now() + Duration::from_secs(20);

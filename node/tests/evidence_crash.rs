@@ -14,17 +14,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use signet_node::service::config::NodeConfig;
 use signet_node::service::journal;
-use signet_node::service::{
-    DocumentSource, NewDocument, NewParticipant, NewSession, Service, ServiceError,
-};
+use signet_node::service::{Service, ServiceError};
 use signet_node::store::{
     BackendError, Manifest, OutboxKey, SessionRecord, SessionStep, SledStore, Store, StoreError,
     WebhookDeliveryId,
 };
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
-use signet_protocol::session::{Role, SessionId};
-use support::create;
+use signet_protocol::session::SessionId;
+use support::{create, one_signer};
 
 /// A store that fails the journal write while `crash` is set.
 #[derive(Debug)]
@@ -163,22 +161,11 @@ fn a_crash_at_the_journal_write_does_not_duplicate_evidence_on_retry() {
     };
     let brand = open();
     let id = brand
-        .create_session(NewSession {
-            title: "Crash at the journal".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier,
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "c.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(b"%PDF".to_vec()),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer(
+            "Crash at the journal",
+            supplier,
+            b"%PDF".to_vec(),
+        ))
         .unwrap();
     let before = brand.evidence_len().unwrap();
     assert!(before > 0);

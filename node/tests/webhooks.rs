@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use signet_node::service::config::{NodeConfig, WebhookConfig};
 use signet_node::service::webhook::signature;
-use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
-use signet_protocol::session::Role;
-use support::{create, federate, start, until};
+use support::{create, federate, one_signer, start, until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,22 +77,7 @@ async fn session_events_are_posted_signed_and_retried() {
 
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Hooked".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier.party(),
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "h.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(b"hook".to_vec()),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer("Hooked", supplier.party(), b"hook".to_vec()))
         .unwrap();
     until("the first event delivered after a retry", || {
         brand
@@ -229,22 +212,11 @@ async fn https_webhooks_trust_a_configured_ca_and_refuse_an_unknown_certificate(
     federate(&ca, &[&brand, &supplier]).await;
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Hooked over TLS".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier.party(),
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "h.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(b"hook".to_vec()),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
+        .create_session(one_signer(
+            "Hooked over TLS",
+            supplier.party(),
+            b"hook".to_vec(),
+        ))
         .unwrap();
     until(
         "delivered over HTTPS, and refused where the CA is unknown",

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use signet_node::service::config::{AnchorConfig, PolicyConfig};
 use signet_node::service::init::{InitOptions, init};
-use signet_node::service::{Service, now};
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
 use signet_protocol::party::PartyId;
+use signet_protocol::session::Role;
 use signet_protocol::testkit::test_uscc;
 use tokio::sync::watch;
 
@@ -170,6 +171,26 @@ pub async fn introduce(ca: &Node, nodes: &[&Node]) {
     }
     // Let the directories settle.
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// A session for one signer, `party`, over one PDF document of `bytes`, due in 30 days.
+pub fn one_signer(title: &str, party: PartyId, bytes: Vec<u8>) -> NewSession {
+    NewSession {
+        title: title.into(),
+        purpose: "procurement".into(),
+        participants: vec![NewParticipant {
+            party,
+            role: Role::Signer,
+            order: 0,
+        }],
+        documents: vec![NewDocument {
+            name: "contract.pdf".into(),
+            media_type: "application/pdf".into(),
+            source: DocumentSource::Bytes(bytes),
+        }],
+        deadline_days: 30,
+        witnesses: vec![],
+    }
 }
 
 /// Waits until `check` holds, polling.
