@@ -442,7 +442,9 @@ impl<S: Store + ?Sized> Outbox<S> {
     }
 
     /// The recipient acknowledged the message (or the caller gives up on it): it is removed
-    /// durably and the recipient's next message becomes due. Returns whether it was queued.
+    /// and the recipient's next message becomes due. Returns whether it was queued. The
+    /// removal is not synced by itself ([`Store::remove_outbox`]): after a crash that loses
+    /// it, the message is sent again and its recipient answers it as a duplicate.
     pub fn acked(&mut self, key: &OutboxKey, now: Duration) -> Result<bool, OutboxError> {
         let Some(queue) = self.queues.get_mut(&key.recipient) else {
             return Ok(false);

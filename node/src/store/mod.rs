@@ -121,7 +121,7 @@ pub struct SessionStep<'a> {
 ///
 /// Implementations are safe to share between threads (`Arc<dyn Store>`). Every mutating
 /// method is durable when it returns `Ok` (see the [module documentation](self)), except
-/// [`Store::put_chunk`].
+/// [`Store::put_chunk`] and [`Store::remove_outbox`].
 pub trait Store: Send + Sync + std::fmt::Debug {
     // --- key event logs ---
 
@@ -214,7 +214,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores (or replaces) several outbox entries atomically, with one durable commit.
     fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError>;
 
-    /// Removes an outbox entry; removing an absent one is not an error.
+    /// Removes an outbox entry; removing an absent one is not an error. Not durable on its
+    /// own (the next durable write makes it so): a removal lost in a crash only makes the
+    /// message be sent again, and receivers recognise a message they already handled
+    /// (spec 12.6). This saves a sync for every acknowledged message.
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError>;
 
     /// One outbox entry.

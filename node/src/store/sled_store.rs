@@ -632,8 +632,9 @@ impl Store for SledStore {
     }
 
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
+        // Not synced: see the trait. sled writes it out with the next flush.
         self.outbox.remove(outbox_key(key))?;
-        self.durable()
+        Ok(())
     }
 
     fn outbox_entry(&self, key: &OutboxKey) -> Result<Option<Vec<u8>>, StoreError> {
