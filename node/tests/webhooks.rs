@@ -92,21 +92,7 @@ async fn session_events_are_posted_signed_and_retried() {
     assert!(requests.len() >= 2);
     let request = requests.last().unwrap();
     assert!(request.starts_with("POST /hooks/signet HTTP/1.1"));
-    let header = |name: &str| {
-        request
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_string()
-    };
-    let timestamp: u64 = header("Signet-Timestamp:").parse().unwrap();
-    let body = &request[request.find("\r\n\r\n").unwrap() + 4..];
-    assert_eq!(
-        header("Signet-Signature:"),
-        signature("s3cret", timestamp, body)
-    );
-    let event: serde_json::Value = serde_json::from_str(body).unwrap();
+    let event = signed_event(request, "s3cret");
     assert_eq!(event["session"], id.to_string());
     assert_eq!(event["event"], "ProposalSent");
     let _ = supplier;
@@ -237,6 +223,14 @@ async fn https_webhooks_trust_a_configured_ca_and_refuse_an_unknown_certificate(
     let requests = received.lock().unwrap().clone();
     assert!(requests.iter().all(|r| r.starts_with("POST /trusted ")));
     let request = requests.first().unwrap();
+    let event = signed_event(request, "tls-secret");
+    assert_eq!(event["session"], id.to_string());
+    let _ = supplier;
+}
+
+/// The JSON event of a delivered webhook request, once its HMAC signature over the
+/// timestamp and body checks out with `secret`.
+fn signed_event(request: &str, secret: &str) -> serde_json::Value {
     let header = |name: &str| {
         request
             .lines()
@@ -249,9 +243,7 @@ async fn https_webhooks_trust_a_configured_ca_and_refuse_an_unknown_certificate(
     let body = &request[request.find("\r\n\r\n").unwrap() + 4..];
     assert_eq!(
         header("Signet-Signature:"),
-        signature("tls-secret", timestamp, body)
+        signature(secret, timestamp, body)
     );
-    let event: serde_json::Value = serde_json::from_str(body).unwrap();
-    assert_eq!(event["session"], id.to_string());
-    let _ = supplier;
+    serde_json::from_str(body).unwrap()
 }

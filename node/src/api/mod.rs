@@ -587,16 +587,27 @@ async fn share_evidence(
     Ok(done(id, "evidence shared"))
 }
 
+/// A session action that takes a reason (or note), answered with `done`.
+async fn with_reason(
+    api: Api,
+    id: String,
+    body: JsonBody<ReasonBody>,
+    act: fn(&Service, SessionId, &str) -> Result<(), ServiceError>,
+    done_what: &'static str,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Json(b) = body.map_err(Problem::from)?;
+    blocking(&api, move |s| act(s, id, &b.reason)).await?;
+    Ok(done(id, done_what))
+}
+
 async fn decline(
     _: Signer,
     State(api): State<Api>,
     Path(id): Path<String>,
     body: JsonBody<ReasonBody>,
 ) -> Result<Json<Value>, Problem> {
-    let id = session_id(&id)?;
-    let Json(b) = body.map_err(Problem::from)?;
-    blocking(&api, move |s| s.decline(id, &b.reason)).await?;
-    Ok(done(id, "declined"))
+    with_reason(api, id, body, Service::decline, "declined").await
 }
 
 async fn cancel(
@@ -605,10 +616,7 @@ async fn cancel(
     Path(id): Path<String>,
     body: JsonBody<ReasonBody>,
 ) -> Result<Json<Value>, Problem> {
-    let id = session_id(&id)?;
-    let Json(b) = body.map_err(Problem::from)?;
-    blocking(&api, move |s| s.cancel(id, &b.reason)).await?;
-    Ok(done(id, "cancelled"))
+    with_reason(api, id, body, Service::cancel, "cancelled").await
 }
 
 async fn remind(
@@ -617,10 +625,7 @@ async fn remind(
     Path(id): Path<String>,
     body: JsonBody<ReasonBody>,
 ) -> Result<Json<Value>, Problem> {
-    let id = session_id(&id)?;
-    let Json(b) = body.map_err(Problem::from)?;
-    blocking(&api, move |s| s.remind(id, &b.reason)).await?;
-    Ok(done(id, "reminded"))
+    with_reason(api, id, body, Service::remind, "reminded").await
 }
 
 #[derive(Deserialize)]

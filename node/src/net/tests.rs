@@ -593,6 +593,11 @@ async fn listen_addr(node: &Node) -> Multiaddr {
 
 /// Puts a raw record from `from` until `at` answered (its store may still refuse it), and
 /// gives the storing peer a moment to decide.
+/// What `node` stores under `key`.
+async fn stored(node: &Node, key: &[u8]) -> Option<Vec<u8>> {
+    node.client.stored_record(key.to_vec()).await.unwrap()
+}
+
 async fn put_at(from: &Node, key: Vec<u8>, value: Vec<u8>) {
     while from
         .client
@@ -622,47 +627,26 @@ async fn storing_peers_keep_only_valid_newer_address_records() {
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         put_at(&a, key.clone(), tampered).await;
-        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+        assert_eq!(stored(&s, &key).await, None);
         // Forged: signed by another node but stored under A's key.
         let forged = signed_record(&other, a.party, 9, &[]);
         put_at(&a, key.clone(), forged.bytes().to_vec()).await;
-        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+        assert_eq!(stored(&s, &key).await, None);
         // Not an address record at all.
         put_at(&a, key.clone(), b"junk".to_vec()).await;
-        assert_eq!(s.client.stored_record(key.clone()).await.unwrap(), None);
+        assert_eq!(stored(&s, &key).await, None);
 
         // The genuine record is stored; an older one does not replace it; a newer one does.
         put_at(&a, key.clone(), good.bytes().to_vec()).await;
-        assert_eq!(
-            s.client
-                .stored_record(key.clone())
-                .await
-                .unwrap()
-                .as_deref(),
-            Some(good.bytes())
-        );
+        assert_eq!(stored(&s, &key).await.as_deref(), Some(good.bytes()));
         let older = signed_record(&a, a.party, 4, &[]);
         put_at(&a, key.clone(), older.bytes().to_vec()).await;
         let same_seq = signed_record(&a, a.party, 5, &[]);
         put_at(&a, key.clone(), same_seq.bytes().to_vec()).await;
-        assert_eq!(
-            s.client
-                .stored_record(key.clone())
-                .await
-                .unwrap()
-                .as_deref(),
-            Some(good.bytes())
-        );
+        assert_eq!(stored(&s, &key).await.as_deref(), Some(good.bytes()));
         let newer = signed_record(&a, a.party, 6, &[]);
         put_at(&a, key.clone(), newer.bytes().to_vec()).await;
-        assert_eq!(
-            s.client
-                .stored_record(key.clone())
-                .await
-                .unwrap()
-                .as_deref(),
-            Some(newer.bytes())
-        );
+        assert_eq!(stored(&s, &key).await.as_deref(), Some(newer.bytes()));
     })
     .await
     .unwrap();
