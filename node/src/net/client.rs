@@ -176,7 +176,8 @@ impl Client {
         Ok(writer.finish_expecting(&document)?)
     }
 
-    /// Publishes `data` on a gossip topic.
+    /// Publishes `data` on a gossip topic. Publishing a payload gossip still holds (message
+    /// ids are payload digests, spec §12.7) succeeds without sending it again.
     pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetError> {
         self.call(|reply| Command::Publish { topic, data, reply })
             .await?

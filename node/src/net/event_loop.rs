@@ -368,9 +368,13 @@ impl EventLoop {
                     .gossip
                     .publish(topic.ident(), data)
                     .map(drop)
+                    .or_else(|e| match e {
+                        // The same payload is still in gossip (ids are payload digests).
+                        gossipsub::PublishError::Duplicate => Ok(()),
+                        e => Err(e),
+                    })
                     .map_err(|e| {
                         NetError::Publish(match e {
-                            gossipsub::PublishError::Duplicate => "already published",
                             gossipsub::PublishError::NoPeersSubscribedToTopic => {
                                 "no peer subscribed to the topic"
                             }
