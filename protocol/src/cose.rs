@@ -85,7 +85,7 @@ pub enum CoseError {
 
 /// A COSE_Sign1 that has been parsed but whose signature has not been checked yet.
 ///
-/// Used to batch signature checks (see [`crypto::verify_batch`]); call
+/// Used to check many signatures together (see [`verify_all`]); call
 /// [`Unverified::verify`] or pass many to [`verify_all`].
 #[derive(Debug, Clone)]
 pub struct Unverified<T> {
@@ -180,79 +180,6 @@ impl<T: DeserializeOwned> Signed<T> {
     ) -> Result<Self, CoseError> {
         Unverified::decode(bytes, content_type, limits)?.verify()
     }
-
-    /// Like [`Signed::decode`], but skips the signature check for objects `known` has
-    /// already verified (identified by the digest of their exact bytes).
-    pub fn decode_known(
-        bytes: &[u8],
-        content_type: &'static str,
-        limits: &Limits,
-        known: &KnownGood,
-    ) -> Result<Self, CoseError> {
-        let unverified = Unverified::decode(bytes, content_type, limits)?;
-        if known.contains(&unverified.signed.digest) {
-            Ok(unverified.signed)
-        } else {
-            unverified.verify()
-        }
-    }
-}
-
-/// Signed objects whose signatures have been checked, by the digest of their exact bytes.
-///
-/// Built by [`KnownGood::batch`], which checks the signatures of many COSE_Sign1 objects of
-/// any content type with one batch verification (falling back to single checks if the batch
-/// fails), so that a verifier holding many objects — a bundle — pays for batch rather than
-/// single verification. Decoding with [`Signed::decode_known`] still checks everything else.
-#[derive(Debug, Clone, Default)]
-pub struct KnownGood(std::collections::BTreeSet<Digest>);
-
-impl KnownGood {
-    /// Nothing known: every signature is checked when decoded.
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    /// Whether the object with these bytes' digest is known to be validly signed.
-    pub fn contains(&self, digest: &Digest) -> bool {
-        self.0.contains(digest)
-    }
-
-    /// Checks the signatures of `objects` (COSE_Sign1 of any content type) in one batch.
-    /// Objects that do not parse, or whose signature fails, are simply not known.
-    pub fn batch(objects: &[&[u8]], limits: &Limits) -> Self {
-        let mut parsed: Vec<(Digest, PublicKey, Vec<u8>, Signature)> =
-            Vec::with_capacity(objects.len());
-        for bytes in objects {
-            if codec::check_deterministic(bytes, limits).is_err() {
-                continue;
-            }
-            let Ok(sign1) = CoseSign1::from_slice(bytes) else {
-                continue;
-            };
-            let (Ok(key), Ok(signature)) = (
-                PublicKey::from_slice(&sign1.protected.header.key_id),
-                Signature::from_slice(&sign1.signature),
-            ) else {
-                continue;
-            };
-            parsed.push((Digest::of(bytes), key, sign1.tbs_data(b""), signature));
-        }
-        let items: Vec<(&PublicKey, &[u8], &Signature)> = parsed
-            .iter()
-            .map(|(_, key, tbs, signature)| (key, tbs.as_slice(), signature))
-            .collect();
-        if crypto::verify_batch(&items).is_ok() {
-            return Self(parsed.into_iter().map(|(digest, ..)| digest).collect());
-        }
-        Self(
-            parsed
-                .into_iter()
-                .filter(|(_, key, tbs, signature)| key.verify(tbs, signature).is_ok())
-                .map(|(digest, ..)| digest)
-                .collect(),
-        )
-    }
 }
 
 impl<T: DeserializeOwned> Unverified<T> {
@@ -333,13 +260,13 @@ impl<T> Unverified<T> {
     }
 }
 
-/// Checks many signatures in one batch; on failure names the first bad object's index.
+/// Checks many signatures, each strictly; on failure names the first bad object's index.
 pub fn verify_all<T>(objects: Vec<Unverified<T>>) -> Result<Vec<Signed<T>>, usize> {
     let items: Vec<(&PublicKey, &[u8], &Signature)> = objects
         .iter()
         .map(|o| (&o.signed.signer, o.to_be_signed.as_slice(), &o.signature))
         .collect();
-    crypto::verify_batch(&items)?;
+    crypto::verify_each(&items)?;
     Ok(objects.into_iter().map(|o| o.signed).collect())
 }
 
@@ -421,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_verification_matches_single() {
+    fn verifying_together_matches_single() {
         let good = sample();
         let mut objects = vec![];
         for _ in 0..3 {

@@ -151,10 +151,6 @@ impl PublicKey {
             .verify_strict(message, &signature)
             .map_err(|_| BadSignature)
     }
-
-    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
-        &self.0
-    }
 }
 
 impl PartialOrd for PublicKey {
@@ -259,51 +255,22 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// Verifies many signatures at once, falling back to one-by-one checks to name the bad one.
+/// Verifies many signatures, each strictly; on failure returns the index of the first that
+/// does not verify.
 ///
-/// Batch verification does not check for weak keys, but every [`PublicKey`] was checked
-/// when it was parsed, so batching is sound here. On failure the index of the first
-/// signature that fails strict verification is returned.
-pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Result<(), usize> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let messages: Vec<&[u8]> = items.iter().map(|(_, m, _)| *m).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = items
-        .iter()
-        .map(|(_, _, s)| ed25519_dalek::Signature::from_bytes(&s.0))
-        .collect();
-    let keys: Vec<VerifyingKey> = items.iter().map(|(k, _, _)| *k.verifying_key()).collect();
-    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
-        // The batch equation holds, but it is cofactored and not strict: confirm canonical
-        // encodings the way verify_strict would, so batch and single results never differ.
-        if items.iter().all(|(_, _, s)| signature_is_canonical(s)) {
-            return Ok(());
-        }
-    }
+/// Deliberately not a batch verification: the batch equation of `ed25519-dalek` multiplies
+/// each signature's terms by a random 128-bit scalar, so a signature whose `R` carries a
+/// small-order component passes it whenever the random factor cancels that component (half
+/// the time for a component of order 2), while `verify_strict` refuses it. Making the batch
+/// agree with strict verification needs a torsion check of every `R` and key, which costs
+/// more than the batch saves. VALID must mean what a strict RFC 8032 verifier says.
+pub fn verify_each(items: &[(&PublicKey, &[u8], &Signature)]) -> Result<(), usize> {
     for (index, (key, message, signature)) in items.iter().enumerate() {
         if key.verify(message, signature).is_err() {
             return Err(index);
         }
     }
     Ok(())
-}
-
-/// Whether the scalar half of a signature is reduced (s < l), as strict verification demands.
-fn signature_is_canonical(signature: &Signature) -> bool {
-    // l = 2^252 + 27742317777372353535851937790883648493, little-endian.
-    const L: [u8; 32] = [
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
-        0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x10,
-    ];
-    let s = &signature.0[32..];
-    for i in (0..32).rev() {
-        if s[i] != L[i] {
-            return s[i] < L[i];
-        }
-    }
-    false
 }
 
 impl Serialize for Digest {
@@ -404,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_names_the_failing_signature() {
+    fn verify_each_names_the_failing_signature() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let keys: Vec<SecretKey> = (0..5).map(|_| SecretKey::generate(&mut rng)).collect();
         let publics: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
@@ -414,15 +381,69 @@ mod tests {
             let v: Vec<_> = (0..5)
                 .map(|i| (&publics[i], messages[i].as_slice(), &sigs[i]))
                 .collect();
-            verify_batch(&v)
+            verify_each(&v)
         };
         assert_eq!(items(&sigs), Ok(()));
         sigs[3].0[5] ^= 1;
         assert_eq!(items(&sigs), Err(3));
     }
 
+    /// A signature made honestly except that a point of order 2 is added to its `R`.
+    fn with_torsion_in_r(seed: [u8; 32], message: &[u8], nonce: u8, torsion: bool) -> Signature {
+        use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        use curve25519_dalek::scalar::Scalar;
+        use sha2::Sha512;
+        // y = -1: the point of order 2.
+        let mut order2 = [0xff; 32];
+        order2[0] = 0xec;
+        order2[31] = 0x7f;
+        let order2 = CompressedEdwardsY(order2).decompress().unwrap();
+        let expanded = Sha512::digest(seed);
+        let mut a = [0u8; 32];
+        a.copy_from_slice(&expanded[..32]);
+        a[0] &= 248;
+        a[31] &= 127;
+        a[31] |= 64;
+        let a = Scalar::from_bytes_mod_order(a);
+        let public = SecretKey::from_seed(&seed).public_key();
+        let r = Scalar::from_bytes_mod_order([nonce; 32]);
+        let mut big_r = ED25519_BASEPOINT_POINT * r;
+        if torsion {
+            big_r += order2;
+        }
+        let big_r = big_r.compress();
+        let mut h = Sha512::new();
+        h.update(big_r.as_bytes());
+        h.update(public.as_bytes());
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let s = r + k * a;
+        let mut bytes = [0u8; 64];
+        bytes[..32].copy_from_slice(big_r.as_bytes());
+        bytes[32..].copy_from_slice(s.as_bytes());
+        Signature(bytes)
+    }
+
     #[test]
-    fn non_canonical_scalar_is_refused_by_batch_too() {
+    fn a_small_order_component_in_r_is_refused_every_time() {
+        // A randomised batch equation accepts such a signature whenever its random factor is
+        // even; strict verification never does. 32 tries: the old batch path let about half
+        // through.
+        let seed = [5u8; 32];
+        let public = SecretKey::from_seed(&seed).public_key();
+        let honest = with_torsion_in_r(seed, b"m", 1, false);
+        public.verify(b"m", &honest).unwrap();
+        for i in 0..32u8 {
+            let message = [i; 8];
+            let sig = with_torsion_in_r(seed, &message, i.wrapping_add(1), true);
+            assert!(public.verify(&message, &sig).is_err());
+            assert_eq!(verify_each(&[(&public, &message[..], &sig)]), Err(0));
+        }
+    }
+
+    #[test]
+    fn non_canonical_scalar_is_refused() {
         let key = SecretKey::from_seed(&[3; 32]);
         let mut sig = key.sign(b"m");
         // Add l to s: the batch equation may still hold, strict verification must not.
@@ -438,6 +459,6 @@ mod tests {
         }
         let pk = key.public_key();
         assert!(pk.verify(b"m", &sig).is_err());
-        assert_eq!(verify_batch(&[(&pk, b"m", &sig)]), Err(0));
+        assert_eq!(verify_each(&[(&pk, b"m", &sig)]), Err(0));
     }
 }

@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
-use crate::cose::{CoseError, KnownGood, Signed};
+use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError};
 use crate::party::{AttestationId, PartyId};
@@ -486,11 +486,6 @@ impl Attestation {
     /// authority, window or revocation, which depend on context: see [`crate::trust`]).
     pub fn decode(bytes: &[u8]) -> Result<Signed<Self>, CoseError> {
         Signed::decode(bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
-    }
-
-    /// [`Attestation::decode`], skipping a signature check already made in a batch.
-    pub fn decode_known(bytes: &[u8], known: &KnownGood) -> Result<Signed<Self>, CoseError> {
-        Signed::decode_known(bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT, known)
     }
 }
 

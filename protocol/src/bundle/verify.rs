@@ -1,14 +1,11 @@
 //! Offline verification of a bundle (spec §11.3).
 
 use crate::attestation::Attestation;
-use crate::codec::Limits;
 use crate::cose::Signed;
-use crate::cose::{KnownGood, Unverified};
 use crate::evidence::{EvidenceKind, PartyEvidence, PartyEvidenceError};
 use crate::keylog::KeyLog;
 use crate::party::PartyId;
-use crate::session::SESSION_MESSAGE_CONTENT_TYPE;
-use crate::session::machine_support::{check_envelope, decode_message_known, decode_proposal_with};
+use crate::session::machine_support::{check_envelope, decode_message, decode_proposal_with};
 use crate::session::{
     MessageBody, Participant, RecordCheck, RecordCheckKind, RecordError, Role, SessionError,
     SignatureRecord,
@@ -80,14 +77,10 @@ fn verify_into(
         }
     };
 
-    // Every COSE signature in the bundle is checked in one batch first; decoding below
-    // checks everything else and re-checks any signature the batch did not vouch for.
-    let known = batch_signatures(&bundle);
-
     // Knowledge comes only from the bundle.
     let mut store = TrustStore::new();
     for log in &bundle.key_logs {
-        match KeyLog::replay_known(&log.events, &known) {
+        match KeyLog::replay(&log.events) {
             Ok(log) => {
                 checks.pass(
                     "key-log",
@@ -100,7 +93,7 @@ fn verify_into(
         }
     }
     for bytes in &bundle.attestations {
-        match Attestation::decode_known(bytes, &known) {
+        match Attestation::decode(bytes) {
             Ok(signed) => {
                 let subject = format!("attestation {}", signed.payload().id);
                 if store.has_authority(&signed) {
@@ -135,7 +128,7 @@ fn verify_into(
         }
     }
 
-    let proposal = match decode_proposal_with(&bundle.proposal, &store, &known) {
+    let proposal = match decode_proposal_with(&bundle.proposal, &store) {
         Ok(p) => {
             checks.pass(
                 "proposal.signature",
@@ -157,7 +150,7 @@ fn verify_into(
     let p = proposal.payload();
     let title = Some(p.title.clone());
 
-    let completion = match decode_message_known(&bundle.completion, &known) {
+    let completion = match decode_message(&bundle.completion) {
         Ok(m) => m,
         Err(e) => {
             checks.push(
@@ -211,7 +204,7 @@ fn verify_into(
     // Each action, in order; later groups' commitments are checked against earlier groups.
     let mut accepted: Vec<(PartyId, u32, Digest)> = Vec::new();
     for bytes in actions {
-        let message = match decode_message_known(bytes, &known) {
+        let message = match decode_message(bytes) {
             Ok(m) => m,
             Err(e) => {
                 checks.push("action.envelope", "action", Outcome::Invalid, e.to_string());
@@ -276,7 +269,7 @@ fn verify_into(
                     who.clone(),
                     format!("sign message at {}", m.time),
                 );
-                match SignatureRecord::from_bytes_known(record_bytes, &known) {
+                match SignatureRecord::from_bytes(record_bytes) {
                     Ok(record) => {
                         if record.seal_signature.payload().time > m.time {
                             checks.push(
@@ -368,51 +361,6 @@ fn verify_into(
         }
     }
     title
-}
-
-/// Batch-verifies every COSE_Sign1 in the bundle: key events, attestations, the proposal,
-/// the completion, each action inside it, and each signature record's three objects.
-fn batch_signatures(bundle: &Bundle) -> KnownGood {
-    let mut objects: Vec<&[u8]> = Vec::new();
-    objects.extend(
-        bundle
-            .key_logs
-            .iter()
-            .flat_map(|l| l.events.iter().map(Vec::as_slice)),
-    );
-    objects.extend(bundle.attestations.iter().map(Vec::as_slice));
-    objects.push(&bundle.proposal);
-    objects.push(&bundle.completion);
-    let completion = Unverified::<SessionMessage>::decode(
-        &bundle.completion,
-        SESSION_MESSAGE_CONTENT_TYPE,
-        &Limits::DEFAULT,
-    );
-    let actions: Vec<Unverified<SessionMessage>> =
-        match completion.as_ref().map(|c| &c.payload().body) {
-            Ok(MessageBody::Complete { actions }) => actions
-                .iter()
-                .filter_map(|a| {
-                    Unverified::decode(a, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT).ok()
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-    if let Ok(MessageBody::Complete { actions: bytes }) =
-        completion.as_ref().map(|c| &c.payload().body)
-    {
-        objects.extend(bytes.iter().map(Vec::as_slice));
-    }
-    for action in &actions {
-        if let MessageBody::Sign(record) = &action.payload().body {
-            objects.extend([
-                record.seal_signature.as_slice(),
-                record.intent.as_slice(),
-                record.delegation.as_slice(),
-            ]);
-        }
-    }
-    KnownGood::batch(&objects, &Limits::DEFAULT)
 }
 
 fn check_record(

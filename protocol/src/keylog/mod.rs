@@ -34,7 +34,7 @@ mod event;
 pub use event::{KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose};
 
 use crate::codec::Limits;
-use crate::cose::{CoseError, KnownGood, Signed};
+use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
 use crate::party::PartyId;
 use crate::seal::{Seal, SealInfo};
@@ -258,22 +258,12 @@ impl KeyLog {
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        Self::replay_known(events, &KnownGood::none())
-    }
-
-    /// [`KeyLog::replay`], skipping signature checks already made in a batch.
-    pub fn replay_known<I, B>(events: I, known: &KnownGood) -> Result<Self, KeyLogError>
-    where
-        I: IntoIterator<Item = B>,
-        B: AsRef<[u8]>,
-    {
         let mut decoded = Vec::new();
         for (index, bytes) in events.into_iter().enumerate() {
-            let signed = Signed::<KeyEvent>::decode_known(
+            let signed = Signed::<KeyEvent>::decode(
                 bytes.as_ref(),
                 KEY_EVENT_CONTENT_TYPE,
                 &Limits::DEFAULT,
-                known,
             )
             .map_err(|error| KeyLogError::Decode { index, error })?;
             decoded.push(signed);

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use crate::attestation::Attestation;
 use crate::codec::Limits;
-use crate::cose::{CoseError, KnownGood, Signed};
+use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
 use crate::evidence::event::MAX_NOTE_BYTES;
 use crate::evidence::{EvidenceEvent, EvidenceKind, PartyEvidence, PartyEvidenceError};
@@ -1500,15 +1500,7 @@ impl Session {
 }
 
 pub(crate) fn decode_message(bytes: &[u8]) -> Result<Signed<SessionMessage>, SessionError> {
-    decode_message_known(bytes, &KnownGood::none())
-}
-
-/// [`decode_message`], skipping a signature check already made in a batch.
-pub(crate) fn decode_message_known(
-    bytes: &[u8],
-    known: &KnownGood,
-) -> Result<Signed<SessionMessage>, SessionError> {
-    Signed::decode_known(bytes, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT, known)
+    Signed::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &Limits::DEFAULT)
         .map_err(SessionError::Message)
 }
 
@@ -1517,18 +1509,16 @@ pub(crate) fn decode_proposal(
     bytes: &[u8],
     ctx: &Context<'_>,
 ) -> Result<Signed<Proposal>, SessionError> {
-    decode_proposal_with(bytes, ctx.store, &KnownGood::none())
+    decode_proposal_with(bytes, ctx.store)
 }
 
-/// [`decode_proposal`] with only a store, skipping a signature check already made in a batch.
+/// [`decode_proposal`] with only a store.
 pub(crate) fn decode_proposal_with(
     bytes: &[u8],
     store: &TrustStore,
-    known: &KnownGood,
 ) -> Result<Signed<Proposal>, SessionError> {
-    let proposal: Signed<Proposal> =
-        Signed::decode_known(bytes, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT, known)
-            .map_err(SessionError::ProposalObject)?;
+    let proposal: Signed<Proposal> = Signed::decode(bytes, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT)
+        .map_err(SessionError::ProposalObject)?;
     let p = proposal.payload();
     p.check().map_err(SessionError::Proposal)?;
     let log = store

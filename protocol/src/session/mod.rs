@@ -33,7 +33,7 @@ pub use record::{
 
 /// Checks the bundle verifier shares with the state machine.
 pub(crate) mod machine_support {
-    pub(crate) use super::machine::{check_envelope, decode_message_known, decode_proposal_with};
+    pub(crate) use super::machine::{check_envelope, decode_message, decode_proposal_with};
 }
 
 #[cfg(test)]

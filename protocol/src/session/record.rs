@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::attestation::{Attestation, MandateError, MandateUse};
 use crate::codec::Limits;
 use crate::codepoint::code_points;
-use crate::cose::{CoseError, KnownGood, Signed};
+use crate::cose::{CoseError, Signed};
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::party::PartyId;
 use crate::seal::SealKind;
@@ -121,30 +121,16 @@ impl SignatureRecord {
 
     /// Parses the three objects and checks their signatures (not their authority).
     pub fn from_bytes(bytes: &SignatureRecordBytes) -> Result<Self, RecordError> {
-        Self::from_bytes_known(bytes, &KnownGood::none())
-    }
-
-    /// [`SignatureRecord::from_bytes`], skipping signature checks already made in a batch.
-    pub fn from_bytes_known(
-        bytes: &SignatureRecordBytes,
-        known: &KnownGood,
-    ) -> Result<Self, RecordError> {
         Ok(Self {
-            seal_signature: Signed::decode_known(
+            seal_signature: Signed::decode(
                 &bytes.seal_signature,
                 SEAL_SIGNATURE_CONTENT_TYPE,
                 &Limits::DEFAULT,
-                known,
             )
             .map_err(RecordError::SealSignatureObject)?,
-            intent: Signed::decode_known(
-                &bytes.intent,
-                INTENT_CONTENT_TYPE,
-                &Limits::DEFAULT,
-                known,
-            )
-            .map_err(RecordError::IntentObject)?,
-            delegation: Attestation::decode_known(&bytes.delegation, known)
+            intent: Signed::decode(&bytes.intent, INTENT_CONTENT_TYPE, &Limits::DEFAULT)
+                .map_err(RecordError::IntentObject)?,
+            delegation: Attestation::decode(&bytes.delegation)
                 .map_err(RecordError::DelegationObject)?,
         })
     }
