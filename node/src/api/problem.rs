@@ -86,7 +86,10 @@ impl From<ServiceError> for Problem {
             ServiceError::DocumentsMissing(_) => {
                 (StatusCode::CONFLICT, "documents not fetched yet")
             }
-            ServiceError::NoMandate => (StatusCode::FORBIDDEN, "no seal mandate for this delegate"),
+            ServiceError::NoMandate(_) => (
+                StatusCode::FORBIDDEN,
+                "no seal mandate covers this signature",
+            ),
             ServiceError::Assemble(_) => (StatusCode::CONFLICT, "no bundle for this session"),
             ServiceError::Usage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid request"),
             ServiceError::NotStarted => (

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_protocol::attestation::{Attestation, Claims};
+use signet_protocol::attestation::{Attestation, Claims, MandateUse};
 use signet_protocol::bundle::{AssembleError, assemble};
 use signet_protocol::codec::{self, Limits};
 use signet_protocol::cose::{Signed, Unverified};
@@ -420,12 +420,6 @@ impl Core {
         Ok(id)
     }
 
-    fn tracked(&mut self, id: &SessionId) -> Result<&mut Tracked, ServiceError> {
-        self.sessions
-            .get_mut(id)
-            .ok_or(ServiceError::UnknownSession(*id))
-    }
-
     /// Runs a local action on a session and commits it.
     pub(crate) fn act(
         &mut self,
@@ -475,27 +469,54 @@ impl Core {
         Ok(due.len())
     }
 
-    /// The delegation attestation of this party for `delegate` over `seal`, valid `now`.
+    /// The seal mandate of this party that covers `delegate` applying `seal` to `proposal`
+    /// now, exactly as every verifier will check it (terms, authority, seal key, revocation,
+    /// the policy's longest window); the newest such. Otherwise the reason the newest
+    /// candidate for this delegate and seal fails.
     fn mandate_for(
         &self,
+        proposal: &Proposal,
         delegate: &PublicKey,
         seal: &PublicKey,
         now: Timestamp,
-    ) -> Option<Signed<Attestation>> {
-        self.trust
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let counterparties: Vec<PartyId> = proposal
+            .parties()
+            .into_iter()
+            .filter(|p| *p != self.me)
+            .collect();
+        let use_ = MandateUse {
+            party: self.me,
+            delegate: *delegate,
+            seal: *seal,
+            purpose: &proposal.purpose,
+            value: proposal.value.as_ref(),
+            counterparties: &counterparties,
+            time: now,
+        };
+        let mut candidates: Vec<&Signed<Attestation>> = self
+            .trust
             .attestations()
             .iter()
             .filter(|a| {
                 let p = a.payload();
                 p.issuer == self.me
-                    && p.subject == self.me
-                    && p.valid_from <= now
-                    && now < p.valid_until
-                    && matches!(&p.claims, Claims::Delegation(d)
-                        if d.delegate.key == *delegate && d.seals.contains(seal))
+                    && matches!(&p.claims, Claims::Delegation(d) if d.delegate.key == *delegate)
             })
-            .max_by_key(|a| a.payload().issued_at)
-            .cloned()
+            .collect();
+        candidates.sort_by_key(|a| std::cmp::Reverse(a.payload().issued_at));
+        let mut reason = "no mandate names this delegate's key".to_string();
+        for (i, candidate) in candidates.into_iter().enumerate() {
+            match self
+                .trust
+                .check_mandate(candidate, &use_, self.policy.max_delegation_validity)
+            {
+                Ok(_) => return Ok(candidate.clone()),
+                Err(e) if i == 0 => reason = e.to_string(),
+                Err(_) => {}
+            }
+        }
+        Err(ServiceError::NoMandate(reason))
     }
 
     /// Signs session `id` with the seal the proposal asks of this party; `delegate` is the
@@ -507,7 +528,10 @@ impl Core {
         now: Timestamp,
     ) -> Result<(), ServiceError> {
         let me = self.me;
-        let t = self.tracked(&id)?;
+        let t = self
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
         let kind = t
             .session
             .proposal()
@@ -526,9 +550,8 @@ impl Core {
             _ => &self.keys.contract_seal,
         };
         let seal_public = seal.public_key();
-        let mandate = self
-            .mandate_for(&delegate.public_key(), &seal_public, now)
-            .ok_or(ServiceError::NoMandate)?;
+        let proposal = t.session.proposal().payload().clone();
+        let mandate = self.mandate_for(&proposal, &delegate.public_key(), &seal_public, now)?;
         let t = self
             .sessions
             .get(&id)

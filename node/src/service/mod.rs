@@ -117,9 +117,11 @@ pub enum ServiceError {
     /// A document of the session has not arrived yet.
     #[error("document {0} has not been fetched yet")]
     DocumentsMissing(Digest),
-    /// No valid seal mandate covers the delegate's key.
-    #[error("no valid seal mandate of this party covers the delegate's key and the seal")]
-    NoMandate,
+    /// No seal mandate of this party covers this use of the seal by the delegate (its key,
+    /// the seal, the session's purpose, value and counterparties, now, unrevoked): the reason
+    /// the newest candidate fails, or that there is none.
+    #[error("no seal mandate covers this signature: {0}")]
+    NoMandate(String),
     /// The bundle cannot be built.
     #[error("bundle: {0}")]
     Assemble(AssembleError),

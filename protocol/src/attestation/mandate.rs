@@ -18,8 +18,9 @@ pub struct MandateUse<'a> {
     pub purpose: &'a str,
     /// The contract's value, if stated.
     pub value: Option<&'a Amount>,
-    /// The other party to the contract.
-    pub counterparty: PartyId,
+    /// Every other party to the contract (none when the party signs alone): the mandate's
+    /// counterparty clause must cover each of them.
+    pub counterparties: &'a [PartyId],
     /// When the seal is applied.
     pub time: Timestamp,
 }
@@ -161,9 +162,9 @@ impl Attestation {
             }
         }
         if let Some(allowed) = &delegation.counterparties
-            && !allowed.contains(&use_.counterparty)
+            && let Some(other) = use_.counterparties.iter().find(|p| !allowed.contains(p))
         {
-            return Err(MandateError::CounterpartyNotAllowed(use_.counterparty));
+            return Err(MandateError::CounterpartyNotAllowed(*other));
         }
         Ok(delegation)
     }

@@ -334,25 +334,30 @@ impl SignatureRecord {
                 }
             }
             RecordCheckKind::Mandate => {
-                for counterparty in proposal.parties().into_iter().filter(|p| *p != signer) {
-                    let use_ = MandateUse {
-                        party: signer,
-                        delegate: *self.intent.signer(),
-                        seal,
-                        purpose: &proposal.purpose,
-                        value: proposal.value.as_ref(),
-                        counterparty,
-                        time: ss.time,
-                    };
-                    check
-                        .store
-                        .check_mandate(
-                            &self.delegation,
-                            &use_,
-                            check.policy.max_delegation_validity,
-                        )
-                        .map_err(RecordError::Mandate)?;
-                }
+                // Checked once for the whole use, whatever the number of parties: a party
+                // signing alone needs a mandate as much as one signing with others.
+                let counterparties: Vec<PartyId> = proposal
+                    .parties()
+                    .into_iter()
+                    .filter(|p| *p != signer)
+                    .collect();
+                let use_ = MandateUse {
+                    party: signer,
+                    delegate: *self.intent.signer(),
+                    seal,
+                    purpose: &proposal.purpose,
+                    value: proposal.value.as_ref(),
+                    counterparties: &counterparties,
+                    time: ss.time,
+                };
+                check
+                    .store
+                    .check_mandate(
+                        &self.delegation,
+                        &use_,
+                        check.policy.max_delegation_validity,
+                    )
+                    .map_err(RecordError::Mandate)?;
             }
             RecordCheckKind::Identity => {
                 if Some(signer) != check.viewer {

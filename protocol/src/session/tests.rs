@@ -287,6 +287,30 @@ fn a_delegate_outside_its_mandate_cannot_sign() {
 }
 
 #[test]
+fn a_party_signing_alone_needs_a_mandate_too() {
+    let Chain { mut net, brand, .. } = chain();
+    // The brand is the only participant: no other party, and still its mandate must cover
+    // the purpose.
+    let p = net.proposal(&brand, &[(brand, Role::Signer, 0)], "equity transfer", 8);
+    let sid = net.propose(p).unwrap();
+    let err = net.sign(&brand, sid).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ActionError::Record(RecordError::Mandate(
+                crate::attestation::MandateError::PurposeNotCovered(_)
+            ))
+        ),
+        "{err:?}"
+    );
+    // Within its mandate, it signs alone and completes.
+    let p = net.proposal(&brand, &[(brand, Role::Signer, 0)], "procurement", 9);
+    let sid = net.propose(p).unwrap();
+    net.sign(&brand, sid).unwrap();
+    assert!(completed(&status(&net, &brand, sid)));
+}
+
+#[test]
 fn a_revocation_between_two_signatures_stops_the_second() {
     let Chain {
         mut net,

@@ -437,7 +437,7 @@ fn delegation_scope_is_enforced() {
         seal: w.supplier.contract_seal.public_key(),
         purpose: "procurement",
         value: Some(&value),
-        counterparty: brand,
+        counterparties: &[brand],
         time: at(10),
     };
     let max = w.policy.max_delegation_validity;
@@ -453,6 +453,7 @@ fn delegation_scope_is_enforced() {
     };
     let company_seal = w.supplier.company_seal.public_key();
     let stranger_key = w.brand.delegate.public_key();
+    let (only_other, brand_and_other) = ([other], [brand, other]);
     type Expect = fn(&MandateError) -> bool;
     let cases: Vec<(MandateUse<'_>, Expect)> = vec![
         (
@@ -485,7 +486,15 @@ fn delegation_scope_is_enforced() {
         ),
         (
             MandateUse {
-                counterparty: other,
+                counterparties: &only_other,
+                ..ok.clone()
+            },
+            |e| matches!(e, MandateError::CounterpartyNotAllowed(_)),
+        ),
+        (
+            // One allowed counterparty does not cover another beside it.
+            MandateUse {
+                counterparties: &brand_and_other,
                 ..ok.clone()
             },
             |e| matches!(e, MandateError::CounterpartyNotAllowed(_)),
