@@ -20,7 +20,7 @@ use signet_node::store::{
     WebhookDeliveryId,
 };
 use signet_protocol::Digest;
-use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 use support::{create, one_signer};
 
@@ -52,14 +52,11 @@ impl Store for CrashAtJournal {
     fn key_log_parties(&self) -> Result<Vec<PartyId>, StoreError> {
         self.inner.key_log_parties()
     }
-    fn put_attestation(&self, i: &AttestationId, s: &PartyId, b: &[u8]) -> Result<(), StoreError> {
-        self.inner.put_attestation(i, s, b)
+    fn put_attestation(&self, d: &Digest, b: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_attestation(d, b)
     }
-    fn attestation(&self, i: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.attestation(i)
-    }
-    fn attestations_about(&self, s: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.inner.attestations_about(s)
+    fn remove_attestation(&self, d: &Digest) -> Result<(), StoreError> {
+        self.inner.remove_attestation(d)
     }
     fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         self.inner.attestations()

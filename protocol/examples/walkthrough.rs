@@ -123,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seal: supplier.contract_seal.public_key(),
         purpose: "procurement",
         value: Some(&value),
-        counterparty: brand_a.id(),
+        counterparties: &[brand_a.id()],
         time: day(12),
     };
     let max = policy.max_delegation_validity;
@@ -132,7 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcome(store.check_mandate(&mandate, &use_, max).map(|_| ()))
     );
     let with_b = MandateUse {
-        counterparty: brand_b.id(),
+        counterparties: &[brand_b.id()],
         ..use_.clone()
     };
     println!(

@@ -165,6 +165,12 @@ impl WireError for crate::session::RecordError {
             E::UnknownKeyLog(_) => ErrorCode::RetryLater,
             E::SealKey(e) => e.code(),
             E::SealRevoked(_) => ErrorCode::Revoked,
+            // Live receivers never judge with a later proof time; an old revocation list is
+            // news to come (the sender retries once the signer's fresh list has arrived).
+            E::NoProofBeforeRetirement { .. } | E::NoProofBeforeRevocation { .. } => {
+                ErrorCode::Indeterminate
+            }
+            E::StaleRevocationStatus { .. } => ErrorCode::Indeterminate,
             E::Mandate(e) => e.code(),
             E::Untrusted { verdict, .. } => verdict.refusal_code().unwrap_or(ErrorCode::Untrusted),
             _ => ErrorCode::InvalidSignature,

@@ -154,8 +154,21 @@ impl TestParty {
         issued_at: Timestamp,
         days: u64,
     ) -> Signed<Attestation> {
+        let id = self.next_id();
+        self.attest_with_id(id, subject, claims, issued_at, days)
+    }
+
+    /// [`TestParty::attest`] under an id of the caller's choosing (to test id collisions).
+    pub fn attest_with_id(
+        &mut self,
+        id: AttestationId,
+        subject: PartyId,
+        claims: Claims,
+        issued_at: Timestamp,
+        days: u64,
+    ) -> Signed<Attestation> {
         let attestation = Attestation {
-            id: self.next_id(),
+            id,
             issuer: self.id(),
             subject,
             issued_at,
@@ -252,7 +265,10 @@ impl TestParty {
         let me = self.id();
         self.attest(
             me,
-            Claims::RevocationList(RevocationList { entries }),
+            Claims::RevocationList(RevocationList {
+                entries,
+                keys: Vec::new(),
+            }),
             at,
             30,
         )
@@ -339,8 +355,10 @@ impl TestNetwork {
             public.push(mandate.clone());
             mandates.push(Some(mandate));
         }
-        public.push(ca.revocation_list(vec![], now));
         let witness = TestParty::new("Test Witness", now);
+        // Verifiers evaluate witnesses under their own policy too.
+        public.push(ca.verify_identity(&witness, AssuranceLevel::High, now));
+        public.push(ca.revocation_list(vec![], now));
         let policy = TrustPolicy {
             revocation_freshness: None,
             ..TrustPolicy::with_anchors(vec![TrustAnchor {

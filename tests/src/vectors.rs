@@ -267,7 +267,7 @@ fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
 
 fn store_inputs(store: &TrustStore) -> (Vec<Vec<String>>, Vec<String>) {
     let logs = store.key_logs().map(log_hex).collect();
-    let attestations = store.attestations().iter().map(|a| h(a.bytes())).collect();
+    let attestations = store.attestations().map(|a| h(a.bytes())).collect();
     (logs, attestations)
 }
 

@@ -4,7 +4,7 @@
 
 use signet_protocol::PublicKey;
 use signet_protocol::attestation::{
-    Accreditation, Amount, Attestation, Claims, Delegate, Delegation, Endorsement,
+    Accreditation, Amount, Attestation, AttestationKind, Claims, Delegate, Delegation, Endorsement,
 };
 use signet_protocol::cose::Signed;
 use signet_protocol::keylog::KeyPurpose;
@@ -95,12 +95,8 @@ impl Service {
         let t = now();
         let mut out: Vec<MandateView> = core
             .trust
-            .attestations()
-            .iter()
-            .filter(|a| {
-                let p = a.payload();
-                p.issuer == self.me && matches!(p.claims, Claims::Delegation(_))
-            })
+            .about(&self.me, AttestationKind::Delegation)
+            .filter(|a| a.payload().issuer == self.me)
             .map(|a| {
                 let p = a.payload();
                 let state = if core

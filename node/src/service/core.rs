@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_protocol::attestation::{Attestation, Claims, MandateUse};
+use signet_protocol::attestation::{Attestation, AttestationKind, Claims, MandateUse};
 use signet_protocol::bundle::{AssembleError, assemble};
 use signet_protocol::codec::{self, Limits};
 use signet_protocol::cose::{Signed, Unverified};
@@ -33,7 +33,7 @@ use signet_protocol::session::{
     SessionId, SessionMessage, Side, Status, Step,
 };
 use signet_protocol::transport::witness::{self, CosignRequest, WitnessMessage};
-use signet_protocol::trust::{TrustPolicy, TrustStore};
+use signet_protocol::trust::{AttestationUpdate, TrustPolicy, TrustStore, admit};
 use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::ServiceError;
@@ -496,8 +496,7 @@ impl Core {
         };
         let mut candidates: Vec<&Signed<Attestation>> = self
             .trust
-            .attestations()
-            .iter()
+            .about(&self.me, AttestationKind::Delegation)
             .filter(|a| {
                 let p = a.payload();
                 p.issuer == self.me
@@ -636,23 +635,53 @@ impl Core {
         Ok(party)
     }
 
-    /// Imports an attestation after checking its signature and its issuer's authority.
+    /// Takes an attestation after checking its signature and its issuer's authority, and,
+    /// for one a peer sent, that this node's policy could ever use it and its bounds are not
+    /// reached (see `signet_protocol::trust::admit`). Stored and held in step.
     pub(crate) fn import_attestation(
         &mut self,
         bytes: &[u8],
+        source: Source,
+        now: Timestamp,
     ) -> Result<Signed<Attestation>, ServiceError> {
         let a = Attestation::decode(bytes)
             .map_err(|e| ServiceError::Usage(format!("attestation: {e}")))?;
-        if !self.trust.has_authority(&a) {
-            return Err(ServiceError::Usage(
-                "attestation: its issuer's key log is unknown or the key was not an attest key"
-                    .into(),
-            ));
+        if source == Source::Network {
+            admit(&self.policy, &self.trust, &a, now)
+                .map_err(|e| ServiceError::Usage(format!("attestation not taken: {e}")))?;
         }
-        save_attestation(&*self.store, &a)?;
-        self.trust.add_attestation(a.clone());
+        self.keep_attestation(&a)?;
         Ok(a)
     }
+
+    /// Stores and holds an attestation, or says why the trust store refuses it.
+    fn keep_attestation(&mut self, a: &Signed<Attestation>) -> Result<(), ServiceError> {
+        let p = a.payload();
+        match save_attestation(&*self.store, &mut self.trust, a)? {
+            AttestationUpdate::Added { .. }
+            | AttestationUpdate::Duplicate
+            | AttestationUpdate::Stale { .. } => Ok(()),
+            AttestationUpdate::Conflict { held } => Err(ServiceError::Usage(format!(
+                "attestation: {} already issued another attestation ({held}) under id {}; refused",
+                p.issuer, p.id
+            ))),
+            AttestationUpdate::UnknownIssuer(issuer) => Err(ServiceError::Usage(format!(
+                "attestation: the key log of its issuer {issuer} is not known yet"
+            ))),
+            AttestationUpdate::Unauthorised(e) => Err(ServiceError::Usage(format!(
+                "attestation: not signed by an attest key of its issuer at issue time: {e}"
+            ))),
+        }
+    }
+}
+
+/// Where an attestation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The node's operator (the API or the CLI): taken if it verifies.
+    Operator,
+    /// A peer (gossip): taken only if the policy could use it, within bounds.
+    Network,
 }
 
 impl Core {
@@ -680,8 +709,7 @@ impl Core {
         }
         .issue(&self.keys.attest, log)
         .map_err(|e| ServiceError::Usage(format!("attestation: {e}")))?;
-        save_attestation(&*self.store, &signed)?;
-        self.trust.add_attestation(signed.clone());
+        self.keep_attestation(&signed)?;
         Ok(signed)
     }
 }
@@ -826,8 +854,7 @@ impl Core {
     ) -> Result<(), ServiceError> {
         let mandates: Vec<(PartyId, Timestamp, Claims)> = self
             .trust
-            .attestations()
-            .iter()
+            .about(&self.me, AttestationKind::Delegation)
             .filter_map(|a| {
                 let p = a.payload();
                 let Claims::Delegation(d) = &p.claims else {
@@ -862,8 +889,7 @@ impl Core {
             }
             .issue(&self.keys.attest, &log)
             .map_err(|e| ServiceError::Usage(format!("mandate: {e}")))?;
-            save_attestation(&*self.store, &signed)?;
-            self.trust.add_attestation(signed);
+            self.keep_attestation(&signed)?;
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ use signet_protocol::keylog::{KeyDecl, KeyLog};
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::registration::Registration;
 use signet_protocol::seal::{SealInfo, SealKind};
+use signet_protocol::trust::TrustStore;
 use signet_protocol::{SecretKey, Timestamp};
 
 use super::config::{NodeConfig, PolicyConfig, TokenConfig};
@@ -153,7 +154,11 @@ pub fn init(
     keys.save(&dir.join("keys"), Replace::No)?;
     let store = SledStore::open(dir.join("store"))?;
     save_key_log(&store as &dyn Store, &log)?;
-    save_attestation(&store as &dyn Store, &mandate)?;
+    let mut trust = TrustStore::new();
+    trust.add_key_log(log.clone());
+    if !save_attestation(&store as &dyn Store, &mut trust, &mandate)?.is_held() {
+        return Err(ServiceError::Internal("the first mandate was not taken"));
+    }
     drop(store);
     let sign_token = new_token()?;
     let read_token = new_token()?;

@@ -502,7 +502,8 @@ impl Service {
 
     /// Imports an attestation.
     pub fn import_attestation(&self, bytes: &[u8]) -> Result<Signed<Attestation>, ServiceError> {
-        self.core()?.import_attestation(bytes)
+        self.core()?
+            .import_attestation(bytes, self::core::Source::Operator, now())
     }
 
     /// Attests `subject`'s identity (real-name verification done by this party's staff),
@@ -578,7 +579,7 @@ impl Service {
 
     /// Every attestation known, as signed bytes.
     pub fn attestations(&self) -> Result<Vec<Signed<Attestation>>, ServiceError> {
-        Ok(self.core()?.trust.attestations().to_vec())
+        Ok(self.core()?.trust.attestations().cloned().collect())
     }
 
     /// Messages queued for delivery.
@@ -1150,13 +1151,19 @@ impl Service {
             },
             net::Topic::Attestations => {
                 let known = Attestation::decode(data).ok().is_some_and(|a| {
-                    self.core()
-                        .is_ok_and(|c| c.trust.by_id(&a.payload().id).next().is_some())
+                    self.core().is_ok_and(|c| {
+                        c.trust
+                            .attestation(&a.payload().issuer, &a.payload().id)
+                            .is_some()
+                    })
                 });
                 if known {
                     return;
                 }
-                self.import_attestation(data)
+                self.core()
+                    .and_then(|mut c| {
+                        c.import_attestation(data, self::core::Source::Network, now())
+                    })
                     .map(|a| a.payload().id.to_string())
             }
         };

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use signet_protocol::Digest;
-use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 
 use super::{
@@ -23,7 +23,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Tables {
     key_logs: BTreeMap<PartyId, Vec<Vec<u8>>>,
-    attestations: BTreeMap<AttestationId, (PartyId, Vec<u8>)>,
+    attestations: BTreeMap<Digest, Vec<u8>>,
     sessions: BTreeMap<SessionId, SessionRecord>,
     chunks: BTreeMap<Digest, Vec<u8>>,
     manifests: BTreeMap<Digest, Manifest>,
@@ -86,39 +86,18 @@ impl Store for MemoryStore {
         Ok(self.tables().key_logs.keys().copied().collect())
     }
 
-    fn put_attestation(
-        &self,
-        id: &AttestationId,
-        subject: &PartyId,
-        bytes: &[u8],
-    ) -> Result<(), StoreError> {
-        self.tables()
-            .attestations
-            .insert(*id, (*subject, bytes.to_vec()));
+    fn put_attestation(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
+        self.tables().attestations.insert(*digest, bytes.to_vec());
         Ok(())
     }
 
-    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tables().attestations.get(id).map(|(_, b)| b.clone()))
-    }
-
-    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(self
-            .tables()
-            .attestations
-            .values()
-            .filter(|(s, _)| s == subject)
-            .map(|(_, b)| b.clone())
-            .collect())
+    fn remove_attestation(&self, digest: &Digest) -> Result<(), StoreError> {
+        self.tables().attestations.remove(digest);
+        Ok(())
     }
 
     fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(self
-            .tables()
-            .attestations
-            .values()
-            .map(|(_, b)| b.clone())
-            .collect())
+        Ok(self.tables().attestations.values().cloned().collect())
     }
 
     fn put_session(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {

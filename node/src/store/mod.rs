@@ -70,7 +70,7 @@ pub use memory::MemoryStore;
 pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SledStore};
 
 use signet_protocol::Digest;
-use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 
 /// The longest session status name the store accepts, in bytes.
@@ -139,22 +139,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // --- attestations ---
 
-    /// Stores a signed attestation's bytes under its id, indexed by its subject. Storing the
-    /// same id again replaces the bytes.
-    fn put_attestation(
-        &self,
-        id: &AttestationId,
-        subject: &PartyId,
-        bytes: &[u8],
-    ) -> Result<(), StoreError>;
+    /// Stores a signed attestation's bytes under their digest (SHA-256 of `bytes`), which
+    /// no issuer can make collide with another object. Storing the same bytes again changes
+    /// nothing. Which attestations to keep (one per issuer and id, the newest revocation
+    /// list of each issuer) is the trust store's decision, made before this is called.
+    fn put_attestation(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError>;
 
-    /// The attestation with this id.
-    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes the attestation with this digest (a superseded revocation list); removing
+    /// one not stored changes nothing.
+    fn remove_attestation(&self, digest: &Digest) -> Result<(), StoreError>;
 
-    /// Every attestation about `subject`, ordered by id.
-    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError>;
-
-    /// Every stored attestation, ordered by id (for loading a trust store at start-up).
+    /// Every stored attestation, ordered by digest (for loading a trust store at start-up).
     fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError>;
 
     // --- sessions ---

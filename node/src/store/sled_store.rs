@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use signet_protocol::Digest;
-use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -67,8 +67,8 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 pub struct SledStore {
     db: sled::Db,
     key_logs: sled::Tree,
+    /// Attestations by the digest of their signed bytes.
     attestations: sled::Tree,
-    attestations_by_subject: sled::Tree,
     sessions: sled::Tree,
     sessions_by_status: sled::Tree,
     chunks: ChunkFiles,
@@ -112,8 +112,7 @@ impl SledStore {
         let tree = |name: &str| db.open_tree(name);
         let store = Self {
             key_logs: tree("key_logs")?,
-            attestations: tree("attestations")?,
-            attestations_by_subject: tree("attestations_by_subject")?,
+            attestations: tree("attestations_by_digest")?,
             sessions: tree("sessions")?,
             sessions_by_status: tree("sessions_by_status")?,
             chunks: ChunkFiles::open(&path.as_ref().join("chunks"))?,
@@ -126,8 +125,40 @@ impl SledStore {
             disk: DiskSync::open(path.as_ref())?,
             db,
         };
+        store.migrate_attestations()?;
         debug!(path = %path.as_ref().display(), recovered = store.db.was_recovered(), "opened store");
         Ok(store)
+    }
+
+    /// Stores written before attestations were keyed by digest kept them by their
+    /// issuer-chosen id (a second object with the same id replaced the first); move what they
+    /// hold into the digest-keyed tree once, and drop the old trees.
+    fn migrate_attestations(&self) -> Result<(), StoreError> {
+        let names = ["attestations", "attestations_by_subject"];
+        if !self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| names.iter().any(|m| n.as_ref() == m.as_bytes()))
+        {
+            return Ok(());
+        }
+        let old = self.db.open_tree(names[0])?;
+        for value in old.iter().values() {
+            // Stored as subject (32 bytes) ‖ signed bytes.
+            let value = value?;
+            let bytes = value
+                .get(32..)
+                .ok_or_else(|| corrupt("attestations", "short record"))?;
+            self.attestations
+                .insert(Digest::of(bytes).as_bytes(), bytes)?;
+        }
+        self.db.flush()?;
+        for name in names {
+            self.db.drop_tree(name)?;
+        }
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Waits until every write this thread applied so far is on disk.
@@ -316,14 +347,6 @@ fn corrupt(table: &'static str, reason: &str) -> StoreError {
     }
 }
 
-/// The signed bytes of a stored attestation (subject ‖ bytes).
-fn attestation_bytes(value: &[u8]) -> Result<Vec<u8>, StoreError> {
-    value
-        .get(32..)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| corrupt("attestations", "short record"))
-}
-
 fn encode_session(record: &SessionRecord) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + record.status.len() + record.state.len());
     // check_status bounds the length by MAX_STATUS_LEN (< 256).
@@ -408,72 +431,21 @@ impl Store for SledStore {
         Ok(parties)
     }
 
-    fn put_attestation(
-        &self,
-        id: &AttestationId,
-        subject: &PartyId,
-        bytes: &[u8],
-    ) -> Result<(), StoreError> {
-        let index_key = |subject: &[u8]| {
-            let mut key = [0u8; 48];
-            key[..32].copy_from_slice(subject);
-            key[32..].copy_from_slice(id.as_bytes());
-            key
-        };
-        // Stored as subject ‖ bytes, so a replacement can drop the old index entry.
-        let mut value = Vec::with_capacity(32 + bytes.len());
-        value.extend_from_slice(subject.digest().as_bytes());
-        value.extend_from_slice(bytes);
-        unwrap_tx(
-            (&self.attestations, &self.attestations_by_subject).transaction(|(a, by)| {
-                if let Some(old) = a.insert(&id.as_bytes()[..], &value[..])? {
-                    let old_subject =
-                        old.get(..32)
-                            .ok_or(ConflictableTransactionError::Abort(corrupt(
-                                "attestations",
-                                "short record",
-                            )))?;
-                    by.remove(&index_key(old_subject)[..])?;
-                }
-                by.insert(&index_key(subject.digest().as_bytes())[..], &[][..])?;
-                Ok::<_, ConflictableTransactionError<StoreError>>(())
-            }),
-        )?;
+    fn put_attestation(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
+        self.attestations.insert(digest.as_bytes(), bytes)?;
         self.durable()
     }
 
-    fn attestation(&self, id: &AttestationId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.attestations
-            .get(id.as_bytes())?
-            .map(|v| attestation_bytes(&v))
-            .transpose()
-    }
-
-    fn attestations_about(&self, subject: &PartyId) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut out = Vec::new();
-        for key in self
-            .attestations_by_subject
-            .scan_prefix(subject.digest().as_bytes())
-            .keys()
-        {
-            let key = key?;
-            let id = key
-                .get(32..48)
-                .ok_or_else(|| corrupt("attestations_by_subject", "short key"))?;
-            let value = self
-                .attestations
-                .get(id)?
-                .ok_or_else(|| corrupt("attestations_by_subject", "dangling index entry"))?;
-            out.push(attestation_bytes(&value)?);
-        }
-        Ok(out)
+    fn remove_attestation(&self, digest: &Digest) -> Result<(), StoreError> {
+        self.attestations.remove(digest.as_bytes())?;
+        self.durable()
     }
 
     fn attestations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         self.attestations
             .iter()
             .values()
-            .map(|v| attestation_bytes(&v?))
+            .map(|v| Ok(v?.to_vec()))
             .collect()
     }
 

@@ -3,7 +3,7 @@
 use std::io::{Cursor, Read};
 
 use signet_protocol::Digest;
-use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 
 use super::*;
@@ -39,46 +39,20 @@ fn key_logs(store: &dyn Store) {
 }
 
 fn attestations(store: &dyn Store) {
-    let (s1, s2) = (party(1), party(2));
-    let (i1, i2, i3) = (
-        AttestationId::from_bytes([1; 16]),
-        AttestationId::from_bytes([2; 16]),
-        AttestationId::from_bytes([3; 16]),
-    );
-    store.put_attestation(&i2, &s1, b"two").unwrap();
-    store.put_attestation(&i1, &s1, b"one").unwrap();
-    store.put_attestation(&i3, &s2, b"three").unwrap();
-    assert_eq!(
-        store.attestation(&i1).unwrap().as_deref(),
-        Some(&b"one"[..])
-    );
-    assert_eq!(
-        store
-            .attestation(&AttestationId::from_bytes([9; 16]))
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store.attestations_about(&s1).unwrap(),
-        vec![b"one".to_vec(), b"two".to_vec()]
-    );
-    assert_eq!(
-        store.attestations_about(&s2).unwrap(),
-        vec![b"three".to_vec()]
-    );
-    assert!(store.attestations_about(&party(7)).unwrap().is_empty());
-    assert_eq!(store.attestations().unwrap().len(), 3);
-    // Replacing an attestation under a new subject moves it in the index.
-    store.put_attestation(&i1, &s2, b"one'").unwrap();
-    assert_eq!(
-        store.attestations_about(&s1).unwrap(),
-        vec![b"two".to_vec()]
-    );
-    assert_eq!(
-        store.attestations_about(&s2).unwrap(),
-        vec![b"one'".to_vec(), b"three".to_vec()]
-    );
-    assert_eq!(store.attestations().unwrap().len(), 3);
+    let (one, two, three) = (b"one".as_slice(), b"two".as_slice(), b"three".as_slice());
+    for bytes in [two, one, three, one] {
+        store.put_attestation(&Digest::of(bytes), bytes).unwrap();
+    }
+    // By digest, each once.
+    let mut expected = vec![one, two, three];
+    expected.sort_by_key(|b| Digest::of(b));
+    assert_eq!(store.attestations().unwrap(), expected);
+    store.remove_attestation(&Digest::of(two)).unwrap();
+    store
+        .remove_attestation(&Digest::of(b"never stored"))
+        .unwrap();
+    expected.retain(|b| *b != two);
+    assert_eq!(store.attestations().unwrap(), expected);
 }
 
 fn sessions(store: &dyn Store) {

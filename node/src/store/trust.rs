@@ -10,7 +10,7 @@ use signet_protocol::codec::Limits;
 use signet_protocol::cose::{CoseError, Signed};
 use signet_protocol::keylog::{KeyLog, KeyLogError};
 use signet_protocol::party::PartyId;
-use signet_protocol::trust::TrustStore;
+use signet_protocol::trust::{AttestationUpdate, TrustStore};
 
 use super::{Store, StoreError};
 
@@ -66,17 +66,30 @@ pub fn save_key_log(store: &dyn Store, log: &KeyLog) -> Result<usize, TrustDataE
     Ok(appended)
 }
 
-/// Stores a verified attestation under its id and subject.
+/// Takes a verified attestation into the trust store and the store, keeping the two in step:
+/// what the trust store refuses (a second object under an issuer's id, an older revocation
+/// list, one without authority) is not written, and the revocation lists it supersedes are
+/// removed from both. Returns what the trust store did.
 pub fn save_attestation(
     store: &dyn Store,
+    trust: &mut TrustStore,
     attestation: &Signed<Attestation>,
-) -> Result<(), TrustDataError> {
-    let a = attestation.payload();
-    store.put_attestation(&a.id, &a.subject, attestation.bytes())?;
-    Ok(())
+) -> Result<AttestationUpdate, TrustDataError> {
+    let update = trust.check_attestation(attestation);
+    if let AttestationUpdate::Added { superseded } = &update {
+        store.put_attestation(&attestation.digest(), attestation.bytes())?;
+        for old in superseded {
+            store.remove_attestation(old)?;
+        }
+        trust.add_attestation(attestation.clone());
+    }
+    Ok(update)
 }
 
 /// Rebuilds a `TrustStore` from everything stored, verifying every signature and chain.
+/// Stored objects the trust store would not take now (a revocation list superseded by
+/// another, which a crash between the two writes can leave) are removed from the store, so
+/// that the two views agree.
 pub fn load_trust_store(store: &dyn Store) -> Result<TrustStore, TrustDataError> {
     let mut trust = TrustStore::new();
     for party in store.key_log_parties()? {
@@ -88,7 +101,19 @@ pub fn load_trust_store(store: &dyn Store) -> Result<TrustStore, TrustDataError>
         let signed =
             Signed::<Attestation>::decode(&bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
                 .map_err(TrustDataError::StoredAttestation)?;
-        trust.add_attestation(signed);
+        let digest = signed.digest();
+        match trust.add_attestation(signed) {
+            AttestationUpdate::Added { superseded } => {
+                for old in superseded {
+                    store.remove_attestation(&old)?;
+                }
+            }
+            AttestationUpdate::Duplicate => {}
+            refused => {
+                tracing::warn!(attestation = %digest, ?refused, "a stored attestation is no longer taken; removed");
+                store.remove_attestation(&digest)?;
+            }
+        }
     }
     Ok(trust)
 }
@@ -111,17 +136,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = SledStore::open(dir.path()).unwrap();
+            let mut trust = TrustStore::new();
             assert!(save_key_log(&store, &ca.log).unwrap() > 0);
             save_key_log(&store, &supplier.log).unwrap();
+            trust.add_key_log(ca.log.clone());
+            trust.add_key_log(supplier.log.clone());
             // Saving again appends nothing.
             assert_eq!(save_key_log(&store, &ca.log).unwrap(), 0);
-            save_attestation(&store, &attestation).unwrap();
+            assert!(
+                save_attestation(&store, &mut trust, &attestation)
+                    .unwrap()
+                    .is_held()
+            );
         }
         let store = SledStore::open(dir.path()).unwrap();
         let trust = load_trust_store(&store).unwrap();
         assert_eq!(trust.key_log(&ca.id()), Some(&ca.log));
         assert_eq!(trust.key_log(&supplier.id()), Some(&supplier.log));
-        assert_eq!(trust.attestations().len(), 1);
+        assert_eq!(trust.attestation_count(), 1);
         // The peer directory is fed from what was loaded.
         let directory = crate::net::PeerDirectory::from_trust_store(&trust, now);
         assert_eq!(directory.len(), 2);
@@ -150,8 +182,7 @@ mod tests {
         save_key_log(&other, &b.log).unwrap();
         other
             .put_attestation(
-                &signet_protocol::party::AttestationId::from_bytes([1; 16]),
-                &b.id(),
+                &signet_protocol::Digest::of(b"not a signed attestation"),
                 b"not a signed attestation",
             )
             .unwrap();
@@ -159,5 +190,75 @@ mod tests {
             load_trust_store(&other),
             Err(TrustDataError::StoredAttestation(_))
         ));
+    }
+
+    #[test]
+    fn an_issuer_id_held_cannot_be_taken_over_on_disk_or_in_memory() {
+        // The review's attack: a party issues an attestation under the id of the CA's
+        // revocation of its identity; stored by id alone, it replaced the revocation at the
+        // next restart.
+        let now = Timestamp::from_unix(1_800_000_000);
+        let mut ca = TestParty::new("CA", now);
+        let mut mallory = TestParty::new("Mallory", now);
+        let identity = ca.verify_identity(&mallory, AssuranceLevel::High, now);
+        let revocation = ca.revoke(identity.payload().id, now.plus(10), now.plus(10));
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let mut trust = TrustStore::new();
+            for log in [&ca.log, &mallory.log] {
+                save_key_log(&store, log).unwrap();
+                trust.add_key_log(log.clone());
+            }
+            for a in [&identity, &revocation] {
+                assert!(save_attestation(&store, &mut trust, a).unwrap().is_held());
+            }
+            // Mallory's own object under the revocation's id: another issuer, so it is its
+            // own object, stored beside the CA's, never in its place.
+            let squat = mallory.attest_with_id(
+                revocation.payload().id,
+                mallory.id(),
+                signet_protocol::attestation::Claims::Accreditation(
+                    signet_protocol::attestation::Accreditation {
+                        may_accredit: false,
+                    },
+                ),
+                now.plus(11),
+                30,
+            );
+            assert!(
+                save_attestation(&store, &mut trust, &squat)
+                    .unwrap()
+                    .is_held()
+            );
+            // The CA reusing its own id for another object is refused outright.
+            let reuse = ca.attest_with_id(
+                revocation.payload().id,
+                mallory.id(),
+                signet_protocol::attestation::Claims::Accreditation(
+                    signet_protocol::attestation::Accreditation {
+                        may_accredit: false,
+                    },
+                ),
+                now.plus(12),
+                30,
+            );
+            assert!(matches!(
+                save_attestation(&store, &mut trust, &reuse).unwrap(),
+                AttestationUpdate::Conflict { .. }
+            ));
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let trust = load_trust_store(&store).unwrap();
+        assert_eq!(trust.attestation_count(), 3);
+        assert_eq!(
+            trust.attestation(&ca.id(), &revocation.payload().id),
+            Some(&revocation)
+        );
+        assert!(
+            trust
+                .attestation_revoked(&ca.id(), &identity.payload().id, now.plus(20))
+                .is_some()
+        );
     }
 }

@@ -265,13 +265,29 @@ pub struct RevokedEntry {
     pub reason: RevocationReason,
 }
 
+/// One of the issuer's own keys in a revocation list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokedKey {
+    /// The revoked key.
+    pub key: PublicKey,
+    /// From when.
+    pub effective: Timestamp,
+    /// Why.
+    pub reason: RevocationReason,
+}
+
 /// The issuer's complete revocation status as of the attestation's `issued_at` (spec §6.8):
-/// what makes revocation information fresh.
+/// what makes revocation information fresh. A verifier holding a list issued after a time T
+/// knows every revocation the issuer had made by T, retroactive ones included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationList {
     /// Every attestation the issuer has revoked.
     pub entries: Vec<RevokedEntry>,
+    /// Every one of its own keys the issuer has revoked (absent on the wire when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<RevokedKey>,
 }
 
 /// The kind-specific claims of an attestation.
@@ -445,7 +461,11 @@ impl Attestation {
                     ));
                 }
                 list("entries", &c.entries, true)?;
+                list("keys", &c.keys, true)?;
                 for entry in &c.entries {
+                    known(entry.reason.is_known(), "revocation reason")?;
+                }
+                for entry in &c.keys {
                     known(entry.reason.is_known(), "revocation reason")?;
                 }
             }

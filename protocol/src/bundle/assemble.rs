@@ -39,19 +39,33 @@ pub fn assemble(
     let proposal = session.proposal();
     let mut parties: BTreeSet<PartyId> = proposal.payload().parties().into_iter().collect();
     parties.extend(proposal.payload().evidence.witnesses.iter().copied());
-    let mut ids: BTreeSet<AttestationId> = BTreeSet::new();
-    for action in session.actions() {
-        let Some(record) = &action.record else {
-            continue;
-        };
-        let time = record.seal_signature.payload().time;
+    let mut ids: BTreeSet<(PartyId, AttestationId)> = BTreeSet::new();
+    // The trust paths of every signer at its signing time, and of every witness at the
+    // completion (a verifier evaluates the witnesses under its own policy too).
+    let completed_at = completion.payload().time;
+    let relied_on = session
+        .actions()
+        .iter()
+        .filter_map(|a| {
+            let record = a.record.as_ref()?;
+            Some((a.party, record.seal_signature.payload().time))
+        })
+        .chain(
+            proposal
+                .payload()
+                .evidence
+                .witnesses
+                .iter()
+                .map(|w| (*w, completed_at)),
+        );
+    for (party, time) in relied_on {
         if let crate::trust::Verdict::Trusted {
             path: TrustPath::Chain(links) | TrustPath::Endorsements(links),
             ..
-        } = evaluate(policy, store, &action.party, time)
+        } = evaluate(policy, store, &party, time)
         {
             for link in links {
-                ids.insert(link.attestation);
+                ids.insert((link.issuer, link.attestation));
                 parties.insert(link.issuer);
             }
         }
@@ -62,8 +76,8 @@ pub fn assemble(
             attestations.push(bytes.to_vec());
         }
     };
-    for id in &ids {
-        for signed in store.by_id(id) {
+    for (issuer, id) in &ids {
+        if let Some(signed) = store.attestation(issuer, id) {
             push(signed.bytes());
         }
     }

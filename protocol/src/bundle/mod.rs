@@ -17,7 +17,7 @@ mod verify;
 
 pub use assemble::{AssembleError, assemble};
 pub use report::{Check, Condition, Outcome, Reliability, Report};
-pub use verify::verify_bundle;
+pub use verify::{verify_bundle, verify_bundle_with};
 
 use serde::{Deserialize, Serialize};
 

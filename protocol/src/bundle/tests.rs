@@ -97,11 +97,18 @@ fn a_wrong_document_is_invalid() {
 #[test]
 fn a_verifier_that_does_not_trust_the_ca_does_not_accept_the_signers() {
     let (net, _, bytes, _) = completed(2);
-    let stranger_policy = TrustPolicy::with_anchors(vec![]);
+    let stranger_policy = TrustPolicy {
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(vec![])
+    };
     let report = verify_bundle(&bytes, &[], &stranger_policy, net.now);
     assert_ne!(report.outcome, Outcome::Valid);
+    // Neither the signers nor the witness are trusted, so no cosignature counts either.
     assert!(
-        report.failures().all(|c| c.name == "signature.identity"),
+        report.failures().all(|c| matches!(
+            c.name,
+            "signature.identity" | "evidence.witness" | "evidence.cosignature"
+        )),
         "{:#?}",
         report.failures().collect::<Vec<_>>()
     );

@@ -49,6 +49,17 @@ pub const MAX_PROVEN_ENTRIES: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PartyEvidenceError {
+    /// The checkpoint's log key (or the party) was retired at or before the newest entry it
+    /// covers was logged.
+    #[error(
+        "the checkpoint's log key was retired at {retired}, not after the newest entry ({latest})"
+    )]
+    LogKeyRetired {
+        /// When the key (or the party) was retired.
+        retired: Timestamp,
+        /// The newest entry's time.
+        latest: Timestamp,
+    },
     /// The evidence is about another party than the key log given.
     #[error("evidence of {found} checked against the key log of {expected}")]
     WrongParty {
@@ -123,8 +134,12 @@ impl PartyEvidence {
         })
     }
 
-    /// Checks the checkpoint's signature by one of the party's log keys (any the key log
-    /// ever declared) and every entry's inclusion proof.
+    /// Checks the checkpoint's signature by one of the party's log keys, every entry's
+    /// inclusion proof, and that the log key was not retired (nor the party) before the
+    /// newest entry was logged: a checkpoint covering an entry is made after it, so a key
+    /// retired earlier cannot have signed it honestly. (Whether the key was valid when a
+    /// witness cosigned is the witness time's question: see [`CheckedEvidence::cosigned_by`]
+    /// and the bundle's checks.)
     pub fn verify(&self, key_log: &KeyLog) -> Result<CheckedEvidence, PartyEvidenceError> {
         if key_log.party() != self.party {
             return Err(PartyEvidenceError::WrongParty {
@@ -165,6 +180,19 @@ impl PartyEvidence {
             let event = EvidenceEvent::decode(&proven.entry)
                 .map_err(|error| PartyEvidenceError::Entry { index, error })?;
             events.push((index, event));
+        }
+        if let Some(latest) = events.iter().map(|(_, e)| e.time).max() {
+            let retired = key_log
+                .records()
+                .iter()
+                .find(|r| r.key == log_key)
+                .and_then(|r| r.retired_at)
+                .into_iter()
+                .chain(key_log.retired_at())
+                .min();
+            if let Some(retired) = retired.filter(|r| *r <= latest) {
+                return Err(PartyEvidenceError::LogKeyRetired { retired, latest });
+            }
         }
         Ok(CheckedEvidence {
             party: self.party,

@@ -27,7 +27,7 @@ use crate::{Digest, PublicKey, SecretKey, Timestamp};
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
 use super::proposal::{PROPOSAL_CONTENT_TYPE, Proposal, ProposalError, Role, SessionId};
 use super::record::{
-    IntentChallenge, IntentMethod, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE,
+    IntentChallenge, IntentMethod, Judged, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE,
     SealSignature, SignatureRecord,
 };
 
@@ -865,7 +865,7 @@ impl Session {
                     store: ctx.store,
                     policy: ctx.policy,
                     viewer: Some(self.me),
-                    identity_at: Some(ctx.now),
+                    judged: Judged::Live { now: ctx.now },
                 };
                 record
                     .verify(&check)
@@ -1221,7 +1221,7 @@ impl Session {
                 store: ctx.store,
                 policy: ctx.policy,
                 viewer: Some(self.me),
-                identity_at: Some(ctx.now),
+                judged: Judged::Live { now: ctx.now },
             })
             .map_err(ActionError::Record)?;
         self.act(MessageBody::Sign(record.to_bytes()), Some(record), ctx)
@@ -1245,8 +1245,7 @@ impl Session {
                     for link in links {
                         relied.extend(
                             ctx.store
-                                .by_id(&link.attestation)
-                                .filter(|a| a.payload().issuer == link.issuer)
+                                .attestation(&link.issuer, &link.attestation)
                                 .map(Signed::digest),
                         );
                     }

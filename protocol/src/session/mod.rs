@@ -26,7 +26,7 @@ pub use proposal::{
     Participant, Proposal, ProposalError, Role, SessionId,
 };
 pub use record::{
-    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, MAX_INTENT_AGE, RecordCheck,
+    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, Judged, MAX_INTENT_AGE, RecordCheck,
     RecordCheckKind, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord,
     SignatureRecordBytes,
 };

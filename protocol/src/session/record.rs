@@ -10,7 +10,7 @@ use crate::cose::{CoseError, Signed};
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::party::PartyId;
 use crate::seal::SealKind;
-use crate::trust::{TrustPolicy, TrustStore, Verdict, evaluate};
+use crate::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
 use crate::{Digest, PublicKey, Timestamp};
 
 use super::proposal::{Participant, Proposal, SessionId};
@@ -190,6 +190,33 @@ pub enum RecordError {
     /// The mandate does not cover this signature.
     #[error("mandate: {0}")]
     Mandate(MandateError),
+    /// The seal key was retired after the signing time but before the time the signature is
+    /// proven to exist by: nothing shows the signature was made while the key was valid.
+    #[error("seal key retired at {retired}, before the signature is proven to exist ({proven_by})")]
+    NoProofBeforeRetirement {
+        /// When the key was retired.
+        retired: Timestamp,
+        /// The earliest time the signature is proven to exist by.
+        proven_by: Timestamp,
+    },
+    /// The seal key or the mandate was revoked after the signing time but before the time
+    /// the signature is proven to exist by.
+    #[error("revoked at {revoked}, before the signature is proven to exist ({proven_by})")]
+    NoProofBeforeRevocation {
+        /// When the revocation took effect.
+        revoked: Timestamp,
+        /// The earliest time the signature is proven to exist by.
+        proven_by: Timestamp,
+    },
+    /// The policy asks for fresh revocation information, and the signer's own revocation
+    /// list (which covers its seal keys and mandates) is missing or too old.
+    #[error("no revocation list of {party} fresh enough (newest: {newest:?})")]
+    StaleRevocationStatus {
+        /// The signer.
+        party: PartyId,
+        /// Issue time of the newest list held, if any.
+        newest: Option<Timestamp>,
+    },
     /// The signer's identity is not trusted at signing time.
     #[error("the signer {signer} is not trusted: {verdict}")]
     Untrusted {
@@ -219,11 +246,48 @@ pub struct RecordCheck<'a> {
     /// Whose view this is: a party does not evaluate trust in itself. None for a third
     /// party (a bundle verifier), which evaluates every signer.
     pub viewer: Option<PartyId>,
-    /// When to judge the signer's identity: a party receiving a signature live judges it
-    /// now (a signing time in the past cannot dodge a revocation already in force); None
-    /// judges it at the signing time, as an offline verifier of an old contract does (the
-    /// witness's cosignature bounds how far a signing time can be from the truth).
-    pub identity_at: Option<Timestamp>,
+    /// How and when the record is judged.
+    pub judged: Judged,
+}
+
+/// How a signature record is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// By a party receiving the signature live: the signer's identity is judged now (a
+    /// signing time in the past cannot dodge a revocation already in force), the seal key and
+    /// the mandate at the signing time.
+    Live {
+        /// The time of receipt.
+        now: Timestamp,
+    },
+    /// By an offline verifier at `now`, as of the signing time: the seal key, mandate and
+    /// identity at the signing time, with every revocation effective up to `proven_by` (the
+    /// earliest trusted time the signature is proven to exist by: a witness's cosignature,
+    /// or the signing time itself when nothing proves more) and revocation information
+    /// fresh at `now`.
+    Offline {
+        /// The earliest trusted time the signature is proven to exist by.
+        proven_by: Timestamp,
+        /// The time of the verification.
+        now: Timestamp,
+    },
+}
+
+impl Judged {
+    /// The time the revocation information is judged fresh at.
+    fn now(self) -> Timestamp {
+        match self {
+            Self::Live { now } | Self::Offline { now, .. } => now,
+        }
+    }
+
+    /// The latest time revocations are looked for, given the signing time.
+    fn proven_by(self, signed: Timestamp) -> Timestamp {
+        match self {
+            Self::Live { .. } => signed,
+            Self::Offline { proven_by, .. } => proven_by.max(signed),
+        }
+    }
 }
 
 /// The separate checks of a signature record, in the order they are made (spec §8.4.3; reported as in §11.3).
@@ -321,8 +385,30 @@ impl SignatureRecord {
                 let record = log
                     .check_key(&seal, KeyPurpose::Seal, ss.time)
                     .map_err(RecordError::SealKey)?;
-                if let Some(r) = check.store.key_revoked(&signer, &seal, ss.time) {
-                    return Err(RecordError::SealRevoked(r.effective));
+                let proven_by = check.judged.proven_by(ss.time);
+                if let Some(retired) = record.retired_at.filter(|r| *r <= proven_by) {
+                    return Err(RecordError::NoProofBeforeRetirement { retired, proven_by });
+                }
+                match check.store.key_revoked(&signer, &seal, proven_by) {
+                    Some(r) if r.effective <= ss.time => {
+                        return Err(RecordError::SealRevoked(r.effective));
+                    }
+                    Some(r) => {
+                        return Err(RecordError::NoProofBeforeRevocation {
+                            revoked: r.effective,
+                            proven_by,
+                        });
+                    }
+                    None => {}
+                }
+                if let Some(max) = check.policy.revocation_freshness {
+                    let newest = check.store.newest_revocation_list(&signer);
+                    if newest.is_none_or(|t| check.judged.now().seconds_since(t) > max) {
+                        return Err(RecordError::StaleRevocationStatus {
+                            party: signer,
+                            newest,
+                        });
+                    }
                 }
                 let found = record
                     .seal
@@ -358,11 +444,28 @@ impl SignatureRecord {
                         check.policy.max_delegation_validity,
                     )
                     .map_err(RecordError::Mandate)?;
+                let proven_by = check.judged.proven_by(ss.time);
+                if proven_by > ss.time {
+                    let a = self.delegation.payload();
+                    if let Some(r) = check.store.attestation_revoked(&a.issuer, &a.id, proven_by) {
+                        return Err(RecordError::NoProofBeforeRevocation {
+                            revoked: r.effective,
+                            proven_by,
+                        });
+                    }
+                }
             }
             RecordCheckKind::Identity => {
                 if Some(signer) != check.viewer {
-                    let at = check.identity_at.unwrap_or(ss.time);
-                    let verdict = evaluate(check.policy, check.store, &signer, at);
+                    let moment = match check.judged {
+                        Judged::Live { now } => Moment::live(now),
+                        Judged::Offline { proven_by, now } => Moment {
+                            at: ss.time,
+                            proven_by: proven_by.max(ss.time),
+                            now,
+                        },
+                    };
+                    let verdict = evaluate_at(check.policy, check.store, &signer, moment);
                     if !verdict.is_trusted() {
                         return Err(RecordError::Untrusted {
                             signer,

@@ -15,18 +15,32 @@
 //!
 //! Every attestation on a path must be signed by an attest key the issuer held at issue
 //! time (per its key log), be inside its validity window, not be older than the policy
-//! allows, not be revoked at the evaluation time, and, if the policy demands it, have
-//! revocation information from its issuer that is fresh enough. A check that fails for lack
-//! of information (an unknown key log, stale revocation information) makes the verdict
-//! Indeterminate rather than Untrusted, unless another path succeeds.
+//! allows, not be revoked at the time the identity is relied on, and, if the policy demands
+//! it, have revocation information from its issuer that is fresh enough at the time of the
+//! evaluation. A check that fails for lack of information (an unknown key log, stale
+//! revocation information) makes the verdict Indeterminate rather than Untrusted, unless
+//! another path succeeds.
+//!
+//! Three times take part ([`Moment`]): when the identity is relied on (a signature's time),
+//! by when that reliance is proven to have happened (a witness's cosignature), and when the
+//! question is asked (the knowledge used must be fresh then). A verifier of an old contract
+//! relies on the identity as of the signing, but needs today's revocation status: a
+//! revocation issued after the signing with an earlier effective time (a key compromise found
+//! late) still applies.
 
+mod admission;
 mod policy;
 mod store;
 
+pub use admission::{
+    Inadmissible, MAX_ABOUT_SUBJECT, MAX_MANDATES_PER_ISSUER, MAX_REVOCATIONS_PER_ISSUER, admit,
+};
 pub use policy::{
     DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
 };
-pub use store::{LogUpdate, RevocationSeen, TrustStore};
+pub use store::{AttestationUpdate, LogUpdate, RevocationSeen, TrustStore};
+
+use std::collections::BTreeMap;
 
 use crate::Timestamp;
 use crate::attestation::{AssuranceLevel, Attestation, AttestationKind, Claims, RevocationReason};
@@ -181,6 +195,14 @@ pub enum Missing {
         /// Issue time of the newest list known, if any.
         newest: Option<Timestamp>,
     },
+    /// Proof that the reliance came before a revocation: the attestation was revoked after
+    /// the time relied on, but before the latest time the reliance is proven by.
+    ProofBeforeRevocation {
+        /// The attestation.
+        attestation: AttestationId,
+        /// When the revocation took effect.
+        revoked: Timestamp,
+    },
 }
 
 impl std::fmt::Display for Missing {
@@ -205,6 +227,13 @@ impl std::fmt::Display for Missing {
             } => {
                 write!(f, "a revocation list from {issuer}")
             }
+            Self::ProofBeforeRevocation {
+                attestation,
+                revoked,
+            } => write!(
+                f,
+                "proof that the signature predates the revocation of attestation {attestation} at {revoked}"
+            ),
         }
     }
 }
@@ -298,7 +327,33 @@ pub enum Problem {
     CannotAccredit,
 }
 
-/// Evaluates whether `subject`'s identity is accepted under `policy` at time `now`.
+/// When a trust question is asked (see the [module documentation](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    /// When the identity is relied on (a signature's time): validity windows, ages, issuer
+    /// keys and revocations are judged at this time.
+    pub at: Timestamp,
+    /// The latest time by which the reliance is proven to have happened (a witness's
+    /// cosignature time), `at` or later. A revocation that took effect after `at` but not
+    /// after this leaves the verdict Indeterminate: nothing shows the reliance came first.
+    pub proven_by: Timestamp,
+    /// When the question is asked: revocation information must be fresh at this time.
+    pub now: Timestamp,
+}
+
+impl Moment {
+    /// Relying on an identity now, as a party does live.
+    pub fn live(now: Timestamp) -> Self {
+        Self {
+            at: now,
+            proven_by: now,
+            now,
+        }
+    }
+}
+
+/// Evaluates whether `subject`'s identity is accepted under `policy`, relied on now
+/// ([`Moment::live`]).
 ///
 /// ```
 /// use signet_protocol::trust::{evaluate, Missing, TrustPolicy, TrustStore, Verdict};
@@ -317,17 +372,33 @@ pub fn evaluate(
     subject: &PartyId,
     now: Timestamp,
 ) -> Verdict {
+    evaluate_at(policy, store, subject, Moment::live(now))
+}
+
+/// Evaluates whether `subject`'s identity is accepted under `policy` at `moment`.
+///
+/// The cost is linear in the number of attestations on the subject's candidate paths: each
+/// verifier's accreditation chain is worked out once per evaluation, and every revocation
+/// look-up is indexed.
+pub fn evaluate_at(
+    policy: &TrustPolicy,
+    store: &TrustStore,
+    subject: &PartyId,
+    moment: Moment,
+) -> Verdict {
     if let Err(e) = policy.check() {
         return Verdict::Untrusted {
             reasons: vec![Finding::Policy(e)],
         };
     }
+    let at = moment.at;
     let mut eval = Evaluation {
         policy,
         store,
-        now,
+        moment,
         missing: Vec::new(),
         findings: Vec::new(),
+        chains: BTreeMap::new(),
     };
     let Some(log) = store.key_log(subject) else {
         return Verdict::Indeterminate {
@@ -335,11 +406,11 @@ pub fn evaluate(
             reasons: Vec::new(),
         };
     };
-    if let Some(at) = log.retired_at().filter(|at| *at <= now) {
+    if let Some(retired) = log.retired_at().filter(|r| *r <= at) {
         return Verdict::Untrusted {
             reasons: vec![Finding::PartyRetired {
                 party: *subject,
-                at,
+                at: retired,
             }],
         };
     }
@@ -375,9 +446,8 @@ pub fn evaluate(
             );
             continue;
         }
-        let mut visited = vec![*subject];
         let depth_left = policy.max_chain_depth.saturating_sub(1);
-        if let Some(mut links) = eval.verifier_chain(&a.issuer, depth_left, false, &mut visited) {
+        if let Some(mut links) = eval.verifier_chain(&a.issuer, depth_left, false, subject) {
             links.push(Link::of(a));
             let candidate = (
                 Identity {
@@ -466,12 +536,17 @@ pub fn evaluate(
     }
 }
 
+/// A verifier's accreditation chain, worked out once per evaluation: (depth left, whether
+/// it must be allowed to accredit) → the chain, or None.
+type ChainMemo = BTreeMap<(PartyId, u8, bool), Option<Vec<Link>>>;
+
 struct Evaluation<'a> {
     policy: &'a TrustPolicy,
     store: &'a TrustStore,
-    now: Timestamp,
+    moment: Moment,
     missing: Vec<Missing>,
     findings: Vec<Finding>,
+    chains: ChainMemo,
 }
 
 impl Evaluation<'_> {
@@ -481,20 +556,28 @@ impl Evaluation<'_> {
     }
 
     /// The path of accreditations from an anchor down to `verifier`, or None (with the
-    /// reason recorded). `depth_left` counts the accreditations still allowed.
+    /// reason recorded). `depth_left` counts the accreditations still allowed; `subject`
+    /// (the party evaluated) never verifies or accredits on its own path.
     fn verifier_chain(
         &mut self,
         verifier: &PartyId,
         depth_left: u8,
         must_accredit: bool,
-        visited: &mut Vec<PartyId>,
+        subject: &PartyId,
     ) -> Option<Vec<Link>> {
         if self.policy.anchor(verifier).is_some() {
             return Some(Vec::new());
         }
-        if visited.contains(verifier) {
+        if verifier == subject {
             return None;
         }
+        let key = (*verifier, depth_left, must_accredit);
+        if let Some(known) = self.chains.get(&key) {
+            return known.clone();
+        }
+        // Marked as failing while it is explored: a cycle back to it fails, and every
+        // accreditation explored below has a strictly smaller depth, so it terminates.
+        self.chains.insert(key, None);
         let not_accredited = Finding::NotAccredited {
             verifier: *verifier,
             max_depth: self.policy.max_chain_depth,
@@ -503,7 +586,6 @@ impl Evaluation<'_> {
             self.findings.push(not_accredited);
             return None;
         }
-        visited.push(*verifier);
         let store = self.store;
         // Every accreditation is explored and the shortest chain kept (the first found
         // among equals, in the store's order), so the path reported is the shortest.
@@ -520,17 +602,17 @@ impl Evaluation<'_> {
             if !self.check(signed) {
                 continue;
             }
-            if let Some(mut links) = self.verifier_chain(&a.issuer, depth_left - 1, true, visited) {
+            if let Some(mut links) = self.verifier_chain(&a.issuer, depth_left - 1, true, subject) {
                 links.push(Link::of(a));
                 if best.as_ref().is_none_or(|b| links.len() < b.len()) {
                     best = Some(links);
                 }
             }
         }
-        visited.pop();
         if best.is_none() {
             self.findings.push(not_accredited);
         }
+        self.chains.insert(key, best.clone());
         best
     }
 
@@ -553,34 +635,47 @@ impl Evaluation<'_> {
             self.finding(a, Problem::IssuerKeyRevoked(r.effective));
             return false;
         }
-        let now = self.now;
-        if now < a.valid_from || now < a.issued_at {
+        let Moment { at, proven_by, now } = self.moment;
+        if at < a.valid_from || at < a.issued_at {
             self.finding(a, Problem::NotYetValid(a.valid_from.max(a.issued_at)));
             return false;
         }
-        if now >= a.valid_until {
+        if at >= a.valid_until {
             self.finding(a, Problem::Expired(a.valid_until));
             return false;
         }
         if let Some(max) = self.policy.max_attestation_age {
-            let age = now.seconds_since(a.issued_at);
+            let age = at.seconds_since(a.issued_at);
             if age > max {
                 self.finding(a, Problem::TooOld { age, max });
                 return false;
             }
         }
-        if let Some(r) = self.store.attestation_revoked(&a.issuer, &a.id, now) {
-            self.finding(
-                a,
-                Problem::Revoked {
-                    at: r.effective,
-                    reason: r.reason,
-                },
-            );
-            return false;
+        match self
+            .store
+            .attestation_revoked(&a.issuer, &a.id, proven_by.max(at))
+        {
+            Some(r) if r.effective <= at => {
+                self.finding(
+                    a,
+                    Problem::Revoked {
+                        at: r.effective,
+                        reason: r.reason,
+                    },
+                );
+                return false;
+            }
+            Some(r) => {
+                self.missing.push(Missing::ProofBeforeRevocation {
+                    attestation: a.id,
+                    revoked: r.effective,
+                });
+                return false;
+            }
+            None => {}
         }
         if let Some(max) = self.policy.revocation_freshness {
-            let newest = self.store.newest_revocation_list(&a.issuer, now);
+            let newest = self.store.newest_revocation_list(&a.issuer);
             if newest.is_none_or(|t| now.seconds_since(t) > max) {
                 self.missing.push(Missing::FreshRevocationList {
                     issuer: a.issuer,

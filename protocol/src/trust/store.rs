@@ -1,29 +1,52 @@
 //! What a node knows: key event logs and signed attestations, indexed for evaluation.
+//!
+//! Every index is keyed by what an issuer cannot make collide with another issuer's objects
+//! (the issuer's party id beside the id it chose, or the digest of the signed bytes), so that
+//! looking something up never scans everything held: a trust evaluation costs a few map
+//! look-ups per attestation on its paths, whatever else the store holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::attestation::{
     Attestation, AttestationKind, Claims, MandateError, MandateUse, RevocationReason,
     RevocationTarget,
 };
 use crate::cose::Signed;
-use crate::keylog::{KeyLog, KeyPurpose};
+use crate::keylog::{KeyLog, KeyPurpose, KeyUseError};
 use crate::party::{AttestationId, PartyId};
-use crate::{PublicKey, Timestamp};
+use crate::{Digest, PublicKey, Timestamp};
 
 /// Key event logs and attestations known to an evaluator. Pure data: the node fills it
 /// from storage; the simulator and tests fill it in memory.
 ///
-/// Attestations are kept with their signatures checked (they are [`Signed`]) but their
-/// authority unchecked: whether the signing key was the issuer's attest key at the time is
-/// decided at evaluation, when the issuer's key log may have arrived.
+/// An attestation is taken only once its issuer's key log is held and shows the signing key
+/// as one of the issuer's attest keys at the attestation's issue time: nobody can place an
+/// object under another issuer's name, not even one that is never believed. (Whether that
+/// key was revoked by then is asked again at each evaluation, since a revocation may arrive
+/// later.)
+///
+/// An attestation is known by its issuer and id: a second, different attestation with the
+/// same issuer and id is refused ([`AttestationUpdate::Conflict`]), never allowed to
+/// replace the first. Of each issuer's revocation lists only the newest is kept: a list is
+/// the issuer's complete revocation status as of its issue time, so a newer one says
+/// everything an older one did.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
     logs: BTreeMap<PartyId, KeyLog>,
-    attestations: Vec<Signed<Attestation>>,
-    by_subject: BTreeMap<(PartyId, u64), Vec<usize>>,
-    by_id: BTreeMap<AttestationId, Vec<usize>>,
-    revocations: BTreeMap<PartyId, Vec<usize>>,
+    /// Every attestation held, by the digest of its signed bytes.
+    attestations: BTreeMap<Digest, Signed<Attestation>>,
+    /// (issuer, id) → digest: one attestation per issuer and id.
+    by_issuer_id: BTreeMap<(PartyId, AttestationId), Digest>,
+    /// (subject, kind) → digests.
+    by_subject: BTreeMap<(PartyId, u64), BTreeSet<Digest>>,
+    /// (issuer, revoked attestation id) → revocations naming it.
+    revoking: BTreeMap<(PartyId, AttestationId), BTreeSet<Digest>>,
+    /// (issuer, revoked key) → revocations naming it.
+    revoking_key: BTreeMap<(PartyId, PublicKey), BTreeSet<Digest>>,
+    /// Each issuer's newest revocation list.
+    lists: BTreeMap<PartyId, Digest>,
+    /// Every party whose held key log declares each key.
+    key_owners: BTreeMap<PublicKey, BTreeSet<PartyId>>,
 }
 
 /// What adding a key log did.
@@ -40,6 +63,42 @@ pub enum LogUpdate {
         /// The first position where they differ.
         seq: u64,
     },
+}
+
+/// What adding an attestation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestationUpdate {
+    /// It is held now. A revocation list replaces its issuer's older lists, whose digests
+    /// are given (for the caller to forget them too).
+    Added {
+        /// Digests of the revocation lists it superseded.
+        superseded: Vec<Digest>,
+    },
+    /// Exactly these bytes were held already.
+    Duplicate,
+    /// Its issuer already issued another attestation with this id: refused. An issuer that
+    /// reuses an id has made two statements that a revocation could not tell apart.
+    Conflict {
+        /// Digest of the attestation held under that issuer and id.
+        held: Digest,
+    },
+    /// A revocation list not newer than the one held from its issuer: not kept.
+    Stale {
+        /// Issue time of the list held.
+        newest: Timestamp,
+    },
+    /// The issuer's key log is not held, so the signer's authority cannot be checked: not
+    /// kept (offer it again once the key log is here).
+    UnknownIssuer(PartyId),
+    /// Not signed by an attest key of its issuer at its issue time: not kept.
+    Unauthorised(KeyUseError),
+}
+
+impl AttestationUpdate {
+    /// Whether the attestation is held now (added, or held already).
+    pub fn is_held(&self) -> bool {
+        matches!(self, Self::Added { .. } | Self::Duplicate)
+    }
 }
 
 /// A revocation that applies, with its authority checked.
@@ -62,45 +121,117 @@ impl TrustStore {
     /// Adds a party's key log, or extends the one held. A log that is not an extension of
     /// the one held (a fork) is not taken: the held log stays, and the conflict is reported.
     pub fn add_key_log(&mut self, log: KeyLog) -> LogUpdate {
-        let Some(held) = self.logs.get(&log.party()) else {
-            self.logs.insert(log.party(), log);
-            return LogUpdate::Added;
+        let update = match self.logs.get(&log.party()) {
+            None => LogUpdate::Added,
+            Some(held) => {
+                let diverges = held
+                    .event_bytes()
+                    .zip(log.event_bytes())
+                    .position(|(a, b)| a != b);
+                match diverges {
+                    Some(seq) => return LogUpdate::Conflict { seq: seq as u64 },
+                    None if log.len() > held.len() => LogUpdate::Extended,
+                    None => return LogUpdate::Unchanged,
+                }
+            }
         };
-        let diverges = held
-            .event_bytes()
-            .zip(log.event_bytes())
-            .position(|(a, b)| a != b);
-        if let Some(seq) = diverges {
-            return LogUpdate::Conflict { seq: seq as u64 };
+        for record in log.records() {
+            self.key_owners
+                .entry(record.key)
+                .or_default()
+                .insert(log.party());
         }
-        if log.len() > held.len() {
-            self.logs.insert(log.party(), log);
-            LogUpdate::Extended
-        } else {
-            LogUpdate::Unchanged
-        }
+        self.logs.insert(log.party(), log);
+        update
     }
 
-    /// Adds a signed attestation; an exact duplicate is ignored.
-    pub fn add_attestation(&mut self, signed: Signed<Attestation>) {
-        let a = signed.payload();
-        let duplicate = self.by_id.get(&a.id).is_some_and(|held| {
-            held.iter()
-                .any(|&i| self.attestations[i].bytes() == signed.bytes())
-        });
-        if duplicate {
-            return;
+    /// Adds a signed attestation (see [`AttestationUpdate`] for what is refused).
+    pub fn add_attestation(&mut self, signed: Signed<Attestation>) -> AttestationUpdate {
+        let update = self.check_attestation(&signed);
+        if let AttestationUpdate::Added { superseded } = &update {
+            for old in superseded {
+                self.forget(old);
+            }
+            self.insert(signed);
         }
-        let index = self.attestations.len();
+        update
+    }
+
+    /// What [`TrustStore::add_attestation`] would do with `signed`, changing nothing: a
+    /// caller that persists what it holds checks first, stores, then adds.
+    pub fn check_attestation(&self, signed: &Signed<Attestation>) -> AttestationUpdate {
+        let digest = signed.digest();
+        let a = signed.payload();
+        let Some(log) = self.logs.get(&a.issuer) else {
+            return AttestationUpdate::UnknownIssuer(a.issuer);
+        };
+        if let Err(e) = a.check_issuer_key(signed.signer(), log) {
+            return AttestationUpdate::Unauthorised(e);
+        }
+        if let Some(held) = self.by_issuer_id.get(&(a.issuer, a.id)) {
+            return if *held == digest {
+                AttestationUpdate::Duplicate
+            } else {
+                AttestationUpdate::Conflict { held: *held }
+            };
+        }
+        let mut superseded = Vec::new();
+        if matches!(a.claims, Claims::RevocationList(_))
+            && let Some(held) = self.revocation_list(&a.issuer)
+        {
+            let newest = held.payload().issued_at;
+            // Equal times: the larger digest wins, so every store keeps the same list.
+            if (newest, held.digest()) >= (a.issued_at, digest) {
+                return AttestationUpdate::Stale { newest };
+            }
+            superseded.push(held.digest());
+        }
+        AttestationUpdate::Added { superseded }
+    }
+
+    fn insert(&mut self, signed: Signed<Attestation>) {
+        let digest = signed.digest();
+        let a = signed.payload();
+        if matches!(a.claims, Claims::RevocationList(_)) {
+            self.lists.insert(a.issuer, digest);
+        }
+        self.by_issuer_id.insert((a.issuer, a.id), digest);
         self.by_subject
             .entry((a.subject, a.claims.kind().code()))
             .or_default()
-            .push(index);
-        self.by_id.entry(a.id).or_default().push(index);
-        if matches!(a.claims, Claims::Revocation(_) | Claims::RevocationList(_)) {
-            self.revocations.entry(a.issuer).or_default().push(index);
+            .insert(digest);
+        if let Claims::Revocation(r) = &a.claims {
+            match &r.target {
+                RevocationTarget::Attestation(id) => {
+                    self.revoking
+                        .entry((a.issuer, *id))
+                        .or_default()
+                        .insert(digest);
+                }
+                RevocationTarget::Key(key) => {
+                    self.revoking_key
+                        .entry((a.issuer, *key))
+                        .or_default()
+                        .insert(digest);
+                }
+            }
         }
-        self.attestations.push(signed);
+        self.attestations.insert(digest, signed);
+    }
+
+    /// Removes an attestation and its index entries.
+    fn forget(&mut self, digest: &Digest) {
+        let Some(signed) = self.attestations.remove(digest) else {
+            return;
+        };
+        let a = signed.payload();
+        self.by_issuer_id.remove(&(a.issuer, a.id));
+        if let Some(set) = self
+            .by_subject
+            .get_mut(&(a.subject, a.claims.kind().code()))
+        {
+            set.remove(digest);
+        }
     }
 
     /// The key log of `party`, if known.
@@ -113,12 +244,34 @@ impl TrustStore {
         self.logs.values()
     }
 
-    /// Every attestation held, in insertion order.
-    pub fn attestations(&self) -> &[Signed<Attestation>] {
-        &self.attestations
+    /// Every attestation held, in the order of their digests (an order no insertion order
+    /// changes).
+    pub fn attestations(&self) -> impl Iterator<Item = &Signed<Attestation>> {
+        self.attestations.values()
     }
 
-    /// Attestations of `kind` about `subject`, in insertion order.
+    /// How many attestations are held.
+    pub fn attestation_count(&self) -> usize {
+        self.attestations.len()
+    }
+
+    /// The attestation with these signed bytes' digest.
+    pub fn attestation_by_digest(&self, digest: &Digest) -> Option<&Signed<Attestation>> {
+        self.attestations.get(digest)
+    }
+
+    /// The attestation `issuer` issued under `id`.
+    pub fn attestation(
+        &self,
+        issuer: &PartyId,
+        id: &AttestationId,
+    ) -> Option<&Signed<Attestation>> {
+        self.by_issuer_id
+            .get(&(*issuer, *id))
+            .and_then(|d| self.attestations.get(d))
+    }
+
+    /// Attestations of `kind` about `subject`, in the order of their digests.
     pub fn about(
         &self,
         subject: &PartyId,
@@ -128,25 +281,48 @@ impl TrustStore {
             .get(&(*subject, kind.code()))
             .into_iter()
             .flatten()
-            .map(|&i| &self.attestations[i])
+            .filter_map(|d| self.attestations.get(d))
     }
 
-    /// Attestations with this id (normally one; several only if an issuer reused an id).
-    pub fn by_id(&self, id: &AttestationId) -> impl Iterator<Item = &Signed<Attestation>> {
-        self.by_id
-            .get(id)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.attestations[i])
+    /// How many attestations of `kind` about `subject` are held.
+    pub fn count_about(&self, subject: &PartyId, kind: AttestationKind) -> usize {
+        self.by_subject
+            .get(&(*subject, kind.code()))
+            .map_or(0, BTreeSet::len)
     }
 
-    /// Revocations and revocation lists issued by `issuer`, in insertion order.
+    /// Revocations and the newest revocation list issued by `issuer`.
     pub fn revocations_by(&self, issuer: &PartyId) -> impl Iterator<Item = &Signed<Attestation>> {
-        self.revocations
+        self.about(issuer, AttestationKind::Revocation)
+            .chain(self.revocation_list(issuer))
+            .filter(move |a| a.payload().issuer == *issuer)
+    }
+
+    /// The newest revocation list held from `issuer`, whatever its authority.
+    pub fn revocation_list(&self, issuer: &PartyId) -> Option<&Signed<Attestation>> {
+        self.lists
             .get(issuer)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.attestations[i])
+            .and_then(|d| self.attestations.get(d))
+    }
+
+    /// The parties whose held key logs declare `key` (one, normally).
+    pub fn key_owners(&self, key: &PublicKey) -> impl Iterator<Item = &PartyId> {
+        self.key_owners.get(key).into_iter().flatten()
+    }
+
+    /// Keys that the held key logs of two or more parties declare: a conflict that nothing
+    /// resolves (whichever log came first is no better than the other), so such a key speaks
+    /// for nobody. With proofs of possession (spec §4.3.1) only a key's holder can cause
+    /// this, for the keys it declares in two parties' logs.
+    pub fn key_conflicts(&self) -> impl Iterator<Item = (&PublicKey, &BTreeSet<PartyId>)> {
+        self.key_owners
+            .iter()
+            .filter(|(_, owners)| owners.len() > 1)
+    }
+
+    /// Whether `key` is declared by more than one party's held key log.
+    pub fn key_in_conflict(&self, key: &PublicKey) -> bool {
+        self.key_owners.get(key).is_some_and(|o| o.len() > 1)
     }
 
     /// Whether a signed attestation's key had the issuer's authority when it was issued,
@@ -162,7 +338,8 @@ impl TrustStore {
     }
 
     /// The earliest revocation of `key` (one of `party`'s keys) effective at or before
-    /// `time`, issued with authority.
+    /// `time`, issued with authority: by a revocation, or by an entry of the party's newest
+    /// revocation list.
     pub fn key_revoked(
         &self,
         party: &PartyId,
@@ -170,88 +347,108 @@ impl TrustStore {
         time: Timestamp,
     ) -> Option<RevocationSeen> {
         let log = self.key_log(party)?;
-        self.revocations
-            .get(party)
+        // Any attest key of the party at the revocation's issue time may revoke any of its
+        // keys: the party must be able to cut off a compromised key quickly. (No recursion:
+        // a revocation's own signer is not checked for revocation here.)
+        let authorised = |signed: &Signed<Attestation>| {
+            let a = signed.payload();
+            a.issuer == *party && a.check_issuer_key(signed.signer(), log).is_ok()
+        };
+        let single = self
+            .revoking_key
+            .get(&(*party, *key))
             .into_iter()
             .flatten()
-            .map(|&i| &self.attestations[i])
+            .filter_map(|d| self.attestations.get(d))
+            .filter(|s| authorised(s))
             .filter_map(|signed| {
                 let a = signed.payload();
                 let Claims::Revocation(r) = &a.claims else {
                     return None;
                 };
-                let RevocationTarget::Key(target) = &r.target else {
-                    return None;
-                };
-                // Any attest key of the party at the revocation's issue time may revoke any
-                // of its keys: the party must be able to cut off a compromised key quickly.
-                let authorised = a.check_issuer_key(signed.signer(), log).is_ok();
-                (target == key && r.effective <= time && authorised).then_some(RevocationSeen {
+                Some(RevocationSeen {
                     effective: r.effective,
                     reason: r.reason,
                     by: a.id,
                 })
-            })
+            });
+        let listed = self
+            .revocation_list(party)
+            .filter(|s| authorised(s))
+            .into_iter()
+            .flat_map(|signed| {
+                let a = signed.payload();
+                let entries = match &a.claims {
+                    Claims::RevocationList(list) => list.keys.as_slice(),
+                    _ => &[],
+                };
+                entries
+                    .iter()
+                    .filter(|e| e.key == *key)
+                    .map(move |e| RevocationSeen {
+                        effective: e.effective,
+                        reason: e.reason,
+                        by: a.id,
+                    })
+            });
+        single
+            .chain(listed)
+            .filter(|r| r.effective <= time)
             .min_by_key(|r| r.effective)
     }
 
     /// The earliest revocation of attestation `id` issued by `issuer`, effective at or
-    /// before `time`, from a revocation or revocation list issued with authority.
+    /// before `time`, from a revocation or the issuer's newest revocation list, issued with
+    /// authority.
     pub fn attestation_revoked(
         &self,
         issuer: &PartyId,
         id: &AttestationId,
         time: Timestamp,
     ) -> Option<RevocationSeen> {
-        let mut seen: Vec<RevocationSeen> = Vec::new();
-        for &i in self.revocations.get(issuer).into_iter().flatten() {
-            let signed = &self.attestations[i];
-            if !self.has_authority(signed) {
-                continue;
-            }
-            let a = signed.payload();
-            match &a.claims {
-                Claims::Revocation(r)
-                    if r.target == RevocationTarget::Attestation(*id) && r.effective <= time =>
-                {
-                    seen.push(RevocationSeen {
-                        effective: r.effective,
-                        reason: r.reason,
-                        by: a.id,
-                    });
-                }
-                Claims::RevocationList(list) => {
-                    for entry in &list.entries {
-                        if entry.id == *id && entry.effective <= time {
-                            seen.push(RevocationSeen {
-                                effective: entry.effective,
-                                reason: entry.reason,
-                                by: a.id,
-                            });
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        seen.into_iter().min_by_key(|r| r.effective)
-    }
-
-    /// Issue time of the newest revocation list by `issuer` issued at or before `time`
-    /// with authority.
-    pub fn newest_revocation_list(&self, issuer: &PartyId, time: Timestamp) -> Option<Timestamp> {
-        self.revocations
-            .get(issuer)
+        let single = self
+            .revoking
+            .get(&(*issuer, *id))
             .into_iter()
             .flatten()
-            .map(|&i| &self.attestations[i])
-            .filter(|s| {
-                matches!(s.payload().claims, Claims::RevocationList(_))
-                    && s.payload().issued_at <= time
-                    && self.has_authority(s)
+            .filter_map(|d| self.attestations.get(d))
+            .filter_map(|signed| {
+                let a = signed.payload();
+                match &a.claims {
+                    Claims::Revocation(r) if a.issuer == *issuer => {
+                        Some((signed, r.effective, r.reason))
+                    }
+                    _ => None,
+                }
+            });
+        let listed = self.revocation_list(issuer).into_iter().flat_map(|signed| {
+            let entries = match &signed.payload().claims {
+                Claims::RevocationList(list) => list.entries.as_slice(),
+                _ => &[],
+            };
+            entries
+                .iter()
+                .filter(|e| e.id == *id)
+                .map(move |e| (signed, e.effective, e.reason))
+        });
+        single
+            .chain(listed)
+            .filter(|(_, effective, _)| *effective <= time)
+            .filter(|(signed, _, _)| self.has_authority(signed))
+            .map(|(signed, effective, reason)| RevocationSeen {
+                effective,
+                reason,
+                by: signed.payload().id,
             })
+            .min_by_key(|r| r.effective)
+    }
+
+    /// Issue time of the newest revocation list by `issuer`, if it was issued with
+    /// authority.
+    pub fn newest_revocation_list(&self, issuer: &PartyId) -> Option<Timestamp> {
+        self.revocation_list(issuer)
+            .filter(|s| self.has_authority(s))
             .map(|s| s.payload().issued_at)
-            .max()
     }
 
     /// Checks a seal mandate completely: its terms (see

@@ -264,21 +264,22 @@ fn endorsements_from_strangers_do_not_count() {
 }
 
 #[test]
-fn unknown_issuer_is_indeterminate() {
+fn an_attestation_of_an_unknown_issuer_waits_for_its_key_log() {
     let mut w = World::new();
     let mut unknown = TestParty::new("Unknown verifier", T0);
     let att = unknown.verify_identity(&w.supplier, AssuranceLevel::High, at(1));
-    w.add(att);
-    let v = w.eval(at(2));
+    // Its authority cannot be checked: not taken.
     assert_eq!(
-        v,
-        Verdict::Indeterminate {
-            missing: vec![Missing::KeyLog(unknown.id())],
-            reasons: vec![]
-        }
+        w.store.add_attestation(att.clone()),
+        AttestationUpdate::UnknownIssuer(unknown.id())
     );
-    // Once its key log is known, it is simply not accredited.
+    assert!(matches!(
+        w.eval(at(2)),
+        Verdict::Indeterminate { missing, .. } if missing == vec![Missing::IdentityEvidence(w.supplier.id())]
+    ));
+    // Once its key log is known it is taken, and its issuer is simply not accredited.
     w.store.add_key_log(unknown.log.clone());
+    assert!(w.store.add_attestation(att).is_held());
     assert!(matches!(w.eval(at(2)), Verdict::Untrusted { .. }));
 }
 
@@ -381,18 +382,25 @@ fn attestation_signed_with_a_non_attest_key_is_untrusted() {
             .claims
             .clone(),
     };
-    // Signed with the CA's node key: a valid signature, but no authority.
+    // Signed with the CA's node key: a valid signature, but no authority. It is not taken,
+    // so it cannot occupy the CA's id either: the CA's own attestation with that id is.
     let signed = Signed::sign(
-        forged,
+        forged.clone(),
         crate::attestation::ATTESTATION_CONTENT_TYPE,
         &w.ca.node,
     )
     .unwrap();
-    w.add(signed);
-    assert!(has_problem(&w.eval(at(2)), |p| matches!(
-        p,
-        Problem::IssuerKey(_)
-    )));
+    assert!(matches!(
+        w.store.add_attestation(signed),
+        AttestationUpdate::Unauthorised(crate::keylog::KeyUseError::WrongPurpose { .. })
+    ));
+    assert!(matches!(w.eval(at(2)), Verdict::Indeterminate { .. }));
+    let genuine = forged.issue(&w.ca.attest, &w.ca.log).unwrap();
+    assert!(matches!(
+        w.store.add_attestation(genuine),
+        AttestationUpdate::Added { .. }
+    ));
+    assert!(w.eval(at(2)).is_trusted());
 }
 
 #[test]
