@@ -198,6 +198,7 @@ impl WireError for crate::session::SessionError {
                 _ => ErrorCode::Malformed,
             },
             E::EvidenceScope => ErrorCode::NotAllowed,
+            E::Untrusted { verdict, .. } => verdict.refusal_code().unwrap_or(ErrorCode::Untrusted),
         }
     }
 }

@@ -21,7 +21,8 @@ use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
 use crate::session::{
     ActionError, Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod,
-    Participant, Proposal, Role, Session, SessionError, SessionEvent, SessionId, Step,
+    Participant, Proposal, Role, Session, SessionError, SessionEvent, SessionId, SessionNonce,
+    Step,
 };
 use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
@@ -95,7 +96,7 @@ impl TestParty {
             k("delegate"),
         );
         let keys = vec![
-            KeyDecl::node(node.public_key()),
+            KeyDecl::node(&node, &root.public_key()),
             KeyDecl::attest(attest.public_key()),
             KeyDecl::log(log_key.public_key()),
             KeyDecl::seal(
@@ -611,10 +612,12 @@ impl TestNetwork {
         purpose: &str,
         tag: u8,
     ) -> Proposal {
+        let nonce = SessionNonce::from_bytes(
+            *Digest::of_parts(&[initiator.digest().as_bytes(), &[tag]]).as_bytes(),
+        );
         Proposal {
-            session: SessionId::from_bytes(
-                *Digest::of_parts(&[initiator.digest().as_bytes(), &[tag]]).as_bytes(),
-            ),
+            session: SessionId::derive(initiator, &nonce),
+            nonce,
             revision: 0,
             initiator: *initiator,
             title: format!("Supply agreement {tag}"),

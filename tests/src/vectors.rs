@@ -354,7 +354,7 @@ fn encoding() -> Result<File, String> {
     let mut log = KeyLog::incept(
         &k("root-0"),
         &k("root-1").public_key(),
-        vec![KeyDecl::node(k("node").public_key())],
+        vec![KeyDecl::node(&k("node"), &k("root-0").public_key())],
         T0,
     )
     .map_err(|e| e.to_string())?;
@@ -480,7 +480,7 @@ fn key_logs() -> Result<File, String> {
         &k("root-0"),
         &k("root-1").public_key(),
         vec![
-            KeyDecl::node(k("node").public_key()),
+            KeyDecl::node(&k("node"), &k("root-0").public_key()),
             KeyDecl::attest(k("attest").public_key()),
             KeyDecl::log(k("log").public_key()),
         ],
@@ -491,7 +491,7 @@ fn key_logs() -> Result<File, String> {
     e(log
         .add_key(
             &k("root-0"),
-            KeyDecl::node(k("node-2").public_key()),
+            KeyDecl::node(&k("node-2"), &k("root-0").public_key()),
             T0.plus(60),
         )
         .map(|_| ()))?;
@@ -545,7 +545,7 @@ fn key_logs() -> Result<File, String> {
     e(other
         .add_key(
             &k("root-0"),
-            KeyDecl::node(k("node-3").public_key()),
+            KeyDecl::node(&k("node-3"), &k("root-0").public_key()),
             T0.plus(60),
         )
         .map(|_| ()))?;
@@ -556,6 +556,50 @@ fn key_logs() -> Result<File, String> {
         "a fork: two validly signed events at sequence 1",
         json!({"events": [events[0], events[1], forked[1]]}),
     );
+    // Node keys need a proof of possession bound to the root key that signs the event
+    // (4.3.1): without one, with another party's proof copied, or with a bad one, refused.
+    let squatted = |decl: KeyDecl, what: &str| -> Result<(String, String), String> {
+        let event = KeyEvent {
+            party: Some(base.party()),
+            seq: 1,
+            prev: Some(base.head()),
+            time: T0.plus(60),
+            change: KeyChange::AddKey(decl),
+        };
+        let signed =
+            Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0")).map_err(|e| e.to_string())?;
+        Ok((h(signed.bytes()), what.to_string()))
+    };
+    let victim = test_key("keylog-victim", "root-0");
+    let copied = KeyDecl::node(&k("node-5"), &victim.public_key());
+    let no_proof = KeyDecl {
+        proof: None,
+        ..KeyDecl::node(&k("node-5"), &k("root-0").public_key())
+    };
+    let mut bad = KeyDecl::node(&k("node-5"), &k("root-0").public_key());
+    bad.proof = Some(k("node-6").sign(b"something else"));
+    for (decl, what) in [
+        (
+            no_proof,
+            "a node key declared without its proof of possession",
+        ),
+        (
+            copied,
+            "another party's node key, with the proof that party made for its own root key: the proof does not bind to this log's root key (node-key squatting)",
+        ),
+        (
+            bad,
+            "a node key whose proof of possession is not its signature",
+        ),
+    ] {
+        let (event, what) = squatted(decl, what)?;
+        f.invalid(
+            "4.3.1",
+            "replay-key-log",
+            &what,
+            json!({"events": [events[0], event]}),
+        );
+    }
     // A rotation that reveals a key other than the committed one, signed by it.
     let rotation = KeyEvent {
         party: Some(base.party()),
@@ -583,7 +627,7 @@ fn key_logs() -> Result<File, String> {
         seq: 1,
         prev: Some(base.head()),
         time: T0.plus(60),
-        change: KeyChange::AddKey(KeyDecl::node(k("node-4").public_key())),
+        change: KeyChange::AddKey(KeyDecl::node(&k("node-4"), &k("root-0").public_key())),
     };
     let by_node =
         Signed::sign(add.clone(), KEY_EVENT_CONTENT_TYPE, &k("node")).map_err(|e| e.to_string())?;
@@ -2230,7 +2274,7 @@ fn address_records() -> Result<File, String> {
         .log
         .add_key(
             &holder.root,
-            KeyDecl::node(second.public_key()),
+            KeyDecl::node(&second, &holder.root.public_key()),
             T0.plus(60),
         )
         .map_err(|e| e.to_string())?;

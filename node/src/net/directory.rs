@@ -37,11 +37,16 @@ impl PeerDirectory {
         Self::default()
     }
 
-    /// Every node key valid at `now` in every key log `store` holds.
+    /// Every node key valid at `now` in every key log `store` holds, except keys that the
+    /// logs of two or more parties declare: such a key speaks for nobody, whichever log came
+    /// first (see `TrustStore::key_conflicts`).
     pub fn from_trust_store(store: &TrustStore, now: Timestamp) -> Self {
         let mut directory = Self::new();
         for log in store.key_logs() {
             for record in log.keys_at(KeyPurpose::Node, now) {
+                if store.key_in_conflict(&record.key) {
+                    continue;
+                }
                 directory.insert(log.party(), &record.key);
             }
         }
@@ -126,6 +131,34 @@ mod tests {
         // Before the party existed, nobody is authenticated.
         let before = PeerDirectory::from_trust_store(&store, Timestamp::from_unix(1));
         assert!(before.is_empty());
+        // A node key that two parties' logs declare authenticates neither, in either order.
+        let mut shared = TestParty::new("Shared", now);
+        let mut twin = TestParty::new("Twin", now);
+        let node = signet_protocol::SecretKey::from_seed(&[42; 32]);
+        for p in [&mut shared, &mut twin] {
+            let root = signet_protocol::SecretKey::from_seed(&p.root.to_seed());
+            p.log
+                .add_key(
+                    &root,
+                    signet_protocol::keylog::KeyDecl::node(&node, &root.public_key()),
+                    now.plus(1),
+                )
+                .unwrap();
+        }
+        let peer = peer_id_of(&node.public_key()).unwrap();
+        for order in [[&shared, &twin], [&twin, &shared]] {
+            let mut store = TrustStore::new();
+            for p in order {
+                store.add_key_log(p.log.clone());
+            }
+            let dir = PeerDirectory::from_trust_store(&store, now.plus(2));
+            assert_eq!(dir.party_of(&peer), None);
+            // Their own node keys still speak for them.
+            assert_eq!(
+                dir.party_of(&peer_id_of(&shared.node.public_key()).unwrap()),
+                Some(shared.id())
+            );
+        }
         // The libp2p identity made from the node key's seed has the same peer id.
         let mut seed = *a.node.to_seed();
         let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut seed).unwrap();

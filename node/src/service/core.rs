@@ -631,7 +631,16 @@ impl Core {
             .map_err(|e| ServiceError::Usage(format!("key log: {e}")))?;
         save_key_log(&*self.store, &log)?;
         let party = log.party();
+        let keys: Vec<PublicKey> = log.records().iter().map(|r| r.key).collect();
         self.trust.add_key_log(log);
+        for key in keys.iter().filter(|k| self.trust.key_in_conflict(k)) {
+            let owners: Vec<String> = self
+                .trust
+                .key_owners(key)
+                .map(ToString::to_string)
+                .collect();
+            tracing::warn!(%key, parties = ?owners, "a key is declared by the key logs of several parties: it speaks for none of them");
+        }
         Ok(party)
     }
 

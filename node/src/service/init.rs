@@ -107,7 +107,7 @@ pub fn init(
     };
     let delegate = key()?;
     let decls = vec![
-        KeyDecl::node(keys.node.public_key()),
+        KeyDecl::node(&keys.node, &keys.root.public_key()),
         KeyDecl::attest(keys.attest.public_key()),
         KeyDecl::log(keys.log.public_key()),
         KeyDecl::seal(

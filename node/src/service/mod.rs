@@ -62,7 +62,7 @@ use signet_protocol::registration::Registration;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
     ActionError, DocumentRef, EvidenceRequirements, Participant, Proposal, Role, SessionError,
-    SessionId,
+    SessionId, SessionNonce,
 };
 use signet_protocol::transport::msg::RequestKind;
 use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
@@ -385,8 +385,10 @@ impl Service {
                 digest,
             });
         }
+        let nonce = SessionNonce::from_bytes(random_bytes()?);
         let proposal = Proposal {
-            session: SessionId::from_bytes(random_bytes()?),
+            session: SessionId::derive(&self.me, &nonce),
+            nonce,
             revision: 0,
             initiator: self.me,
             title: new.title,

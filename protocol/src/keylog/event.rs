@@ -7,7 +7,7 @@ use crate::codec;
 use crate::codepoint::code_points;
 use crate::party::PartyId;
 use crate::seal::SealInfo;
-use crate::{Digest, PublicKey, Timestamp};
+use crate::{Digest, PublicKey, SecretKey, Signature, Timestamp};
 
 /// Media type of a key event (the COSE content type, spec §13.1).
 pub const KEY_EVENT_CONTENT_TYPE: &str = "application/vnd.signet.key-event+cbor";
@@ -55,15 +55,37 @@ pub struct KeyDecl {
     /// Present exactly when the purpose is `seal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<SealInfo>,
+    /// Present exactly when the purpose is `node`: the node key's signature of
+    /// [`node_key_proof_message`] for the root key that signs the declaring event. It proves
+    /// that whoever declares the node key holds it, so nobody can declare another party's
+    /// node key as its own (spec §4.3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Signature>,
+}
+
+/// Domain of a node key's proof of possession (spec §4.3.1).
+pub const NODE_KEY_PROOF_DOMAIN: &[u8] = b"signet/node-key-proof/v1";
+
+/// What a node key signs to prove possession: the domain, a zero byte, the root key that
+/// signs the declaring event, then the node key itself (spec §4.3.1).
+pub fn node_key_proof_message(root: &PublicKey, node: &PublicKey) -> Vec<u8> {
+    let mut message = Vec::with_capacity(NODE_KEY_PROOF_DOMAIN.len() + 1 + 64);
+    message.extend_from_slice(NODE_KEY_PROOF_DOMAIN);
+    message.push(0);
+    message.extend_from_slice(root.as_bytes());
+    message.extend_from_slice(node.as_bytes());
+    message
 }
 
 impl KeyDecl {
-    /// A node key.
-    pub fn node(key: PublicKey) -> Self {
+    /// A node key, with its proof of possession for the event the root key `root` signs.
+    pub fn node(node: &SecretKey, root: &PublicKey) -> Self {
+        let key = node.public_key();
         Self {
             purpose: KeyPurpose::Node,
             key,
             seal: None,
+            proof: Some(node.sign(&node_key_proof_message(root, &key))),
         }
     }
 
@@ -73,6 +95,7 @@ impl KeyDecl {
             purpose: KeyPurpose::Seal,
             key,
             seal: Some(info),
+            proof: None,
         }
     }
 
@@ -82,6 +105,7 @@ impl KeyDecl {
             purpose: KeyPurpose::Attest,
             key,
             seal: None,
+            proof: None,
         }
     }
 
@@ -91,6 +115,7 @@ impl KeyDecl {
             purpose: KeyPurpose::Log,
             key,
             seal: None,
+            proof: None,
         }
     }
 }

@@ -18,7 +18,8 @@
 //! let next_root = SecretKey::from_seed(&[2; 32]);
 //! let node = SecretKey::from_seed(&[3; 32]);
 //! let t0 = Timestamp::from_unix(1_700_000_000);
-//! let mut log = KeyLog::incept(&root, &next_root.public_key(), vec![KeyDecl::node(node.public_key())], t0)?;
+//! let node_key = KeyDecl::node(&node, &root.public_key());
+//! let mut log = KeyLog::incept(&root, &next_root.public_key(), vec![node_key], t0)?;
 //! log.rotate(&next_root, &SecretKey::from_seed(&[4; 32]).public_key(), t0.plus(3600))?;
 //!
 //! // Anyone can replay the log from its bytes and ask about a key at a time.
@@ -31,7 +32,10 @@
 
 mod event;
 
-pub use event::{KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose};
+pub use event::{
+    KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose,
+    NODE_KEY_PROOF_DOMAIN, node_key_proof_message,
+};
 
 use crate::codec::Limits;
 use crate::cose::{CoseError, Signed};
@@ -152,8 +156,17 @@ pub enum KeyLogError {
         /// The key.
         key: PublicKey,
     },
+    /// A node key's proof of possession does not verify: whoever declared it has not shown
+    /// it holds the key (it may be another party's).
+    #[error("event {seq}: the proof of possession of node key {key} does not verify")]
+    NodeKeyProof {
+        /// Sequence number of the offending event.
+        seq: u64,
+        /// The node key.
+        key: PublicKey,
+    },
     /// A key declaration is malformed (root purpose outside rotation, unknown purpose,
-    /// seal description missing or misplaced).
+    /// seal description missing or misplaced, proof of possession missing or misplaced).
     #[error("event {seq}: invalid key declaration: {reason}")]
     InvalidDecl {
         /// Sequence number of the offending event.
@@ -333,7 +346,7 @@ impl KeyLog {
             retired_at: None,
         };
         for decl in keys {
-            log.declare(seq, decl, event.time)?;
+            log.declare(seq, decl, root, event.time)?;
         }
         log.events.push(first);
         Ok(log)
@@ -423,7 +436,7 @@ impl KeyLog {
                 match other {
                     KeyChange::AddKey(decl) => {
                         let decl = decl.clone();
-                        self.declare(seq, &decl, time)?;
+                        self.declare(seq, &decl, &current_root, time)?;
                     }
                     KeyChange::RetireKey { key } => {
                         let active = self.records.iter().any(|r| {
@@ -509,8 +522,30 @@ impl KeyLog {
         }
     }
 
-    fn declare(&mut self, seq: u64, decl: &KeyDecl, time: Timestamp) -> Result<(), KeyLogError> {
+    fn declare(
+        &mut self,
+        seq: u64,
+        decl: &KeyDecl,
+        root: &PublicKey,
+        time: Timestamp,
+    ) -> Result<(), KeyLogError> {
         let invalid = |reason| KeyLogError::InvalidDecl { seq, reason };
+        match (decl.purpose, &decl.proof) {
+            (KeyPurpose::Node, None) => {
+                return Err(invalid("a node key needs its proof of possession"));
+            }
+            (KeyPurpose::Node, Some(proof)) => {
+                if decl
+                    .key
+                    .verify(&node_key_proof_message(root, &decl.key), proof)
+                    .is_err()
+                {
+                    return Err(KeyLogError::NodeKeyProof { seq, key: decl.key });
+                }
+            }
+            (_, Some(_)) => return Err(invalid("only node keys carry a proof of possession")),
+            (_, None) => {}
+        }
         match decl.purpose {
             KeyPurpose::Root => return Err(invalid("root keys change only by rotation")),
             KeyPurpose::Unknown(_) => return Err(invalid("unknown key purpose")),

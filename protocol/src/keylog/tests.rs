@@ -23,7 +23,7 @@ fn sample() -> KeyLog {
     let mut log = KeyLog::incept(
         &key(1),
         &key(2).public_key(),
-        vec![KeyDecl::node(key(10).public_key())],
+        vec![KeyDecl::node(&key(10), &key(1).public_key())],
         T0,
     )
     .unwrap();
@@ -142,7 +142,7 @@ fn wrong_signer_is_refused() {
         seq: 1,
         prev: Some(log.head()),
         time: T0.plus(1),
-        change: KeyChange::AddKey(KeyDecl::node(key(9).public_key())),
+        change: KeyChange::AddKey(KeyDecl::node(&key(9), &key(7).public_key())),
     };
     let forged = signed(event, &key(7));
     let mut events = bytes_of(&log);
@@ -246,7 +246,11 @@ fn nothing_follows_retirement() {
             .is_ok()
     );
     assert!(matches!(
-        log.add_key(&key(2), KeyDecl::node(key(20).public_key()), T0.plus(41)),
+        log.add_key(
+            &key(2),
+            KeyDecl::node(&key(20), &key(2).public_key()),
+            T0.plus(41)
+        ),
         Err(UsageError::KeyLog(KeyLogError::AfterRetirement { .. }))
     ));
 }
@@ -258,6 +262,7 @@ fn malformed_declarations_and_times_are_refused() {
         purpose: KeyPurpose::Seal,
         key: key(5).public_key(),
         seal: None,
+        proof: None,
     };
     assert!(matches!(
         log.add_key(&key(1), bad_seal, T0),
@@ -267,19 +272,28 @@ fn malformed_declarations_and_times_are_refused() {
         purpose: KeyPurpose::Root,
         key: key(5).public_key(),
         seal: None,
+        proof: None,
     };
     assert!(matches!(
         log.add_key(&key(1), root_decl, T0),
         Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
     ));
     assert!(matches!(
-        log.add_key(&key(1), KeyDecl::node(key(1).public_key()), T0),
+        log.add_key(&key(1), KeyDecl::node(&key(1), &key(1).public_key()), T0),
         Err(UsageError::KeyLog(KeyLogError::DuplicateKey { .. }))
     ));
-    log.add_key(&key(1), KeyDecl::node(key(5).public_key()), T0.plus(10))
-        .unwrap();
+    log.add_key(
+        &key(1),
+        KeyDecl::node(&key(5), &key(1).public_key()),
+        T0.plus(10),
+    )
+    .unwrap();
     assert!(matches!(
-        log.add_key(&key(1), KeyDecl::node(key(6).public_key()), T0.plus(9)),
+        log.add_key(
+            &key(1),
+            KeyDecl::node(&key(6), &key(1).public_key()),
+            T0.plus(9)
+        ),
         Err(UsageError::KeyLog(KeyLogError::TimeRegression { seq: 2 }))
     ));
     assert!(matches!(
@@ -366,4 +380,70 @@ fn seal_names_are_bounded() {
         log.add_key(&key(1), unnamed, T0),
         Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
     ));
+}
+
+#[test]
+fn a_node_key_is_declared_only_with_proof_of_possession_bound_to_the_root() {
+    // The victim's node key, with the proof the victim made for its own log.
+    let victim_root = key(30);
+    let victim_node = key(31);
+    let victims_decl = KeyDecl::node(&victim_node, &victim_root.public_key());
+    KeyLog::incept(
+        &victim_root,
+        &key(32).public_key(),
+        vec![victims_decl.clone()],
+        T0,
+    )
+    .unwrap();
+    // Copied into an attacker's log, the proof does not bind to the attacker's root key.
+    let mut attacker = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    assert!(matches!(
+        attacker.add_key(&key(1), victims_decl.clone(), T0.plus(1)),
+        Err(UsageError::KeyLog(KeyLogError::NodeKeyProof { seq: 1, .. }))
+    ));
+    assert!(matches!(
+        KeyLog::incept(
+            &key(1),
+            &key(2).public_key(),
+            vec![victims_decl.clone()],
+            T0
+        ),
+        Err(UsageError::KeyLog(KeyLogError::NodeKeyProof { seq: 0, .. }))
+    ));
+    // Without a proof, or with a proof on another purpose, the declaration is malformed.
+    let bare = KeyDecl {
+        proof: None,
+        ..victims_decl.clone()
+    };
+    assert!(matches!(
+        attacker.add_key(&key(1), bare, T0.plus(1)),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+    let attest_with_proof = KeyDecl {
+        proof: victims_decl.proof,
+        ..KeyDecl::attest(key(33).public_key())
+    };
+    assert!(matches!(
+        attacker.add_key(&key(1), attest_with_proof, T0.plus(1)),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+    // After a rotation, a node key's proof binds to the new root key.
+    attacker
+        .rotate(&key(2), &key(3).public_key(), T0.plus(2))
+        .unwrap();
+    assert!(matches!(
+        attacker.add_key(
+            &key(2),
+            KeyDecl::node(&key(34), &key(1).public_key()),
+            T0.plus(3)
+        ),
+        Err(UsageError::KeyLog(KeyLogError::NodeKeyProof { .. }))
+    ));
+    attacker
+        .add_key(
+            &key(2),
+            KeyDecl::node(&key(34), &key(2).public_key()),
+            T0.plus(3),
+        )
+        .unwrap();
 }

@@ -345,6 +345,16 @@ pub enum SessionError {
     /// A party's evidence holds an entry about another session.
     #[error("evidence holds an entry about another session")]
     EvidenceScope,
+    /// The initiator of a proposal is not trusted under this party's policy: a party takes
+    /// part (and spends storage and bandwidth on documents) only in sessions of initiators
+    /// it trusts.
+    #[error("the initiator {party} is not trusted: {verdict}")]
+    Untrusted {
+        /// The initiator.
+        party: PartyId,
+        /// The verdict.
+        verdict: Box<Verdict>,
+    },
 }
 
 /// Why this party cannot do what its operator asked. The caller's fault; nothing changed.
@@ -492,6 +502,15 @@ impl Session {
             });
         }
         check_envelope(&proposal, &message, ctx.store, ctx.now)?;
+        match evaluate(ctx.policy, ctx.store, &p.initiator, ctx.now) {
+            Verdict::Trusted { .. } => {}
+            verdict => {
+                return Err(SessionError::Untrusted {
+                    party: p.initiator,
+                    verdict: Box::new(verdict),
+                });
+            }
+        }
         let digest = proposal.digest();
         let session = Self {
             side: Side::Participant,
@@ -546,9 +565,15 @@ impl Session {
         }
         match (&self.status, &m.body) {
             (Status::Open, MessageBody::Acknowledge) => {
-                if !self.acknowledged.contains(&from) {
-                    self.acknowledged.push(from);
+                // Another acknowledgement by a party that acknowledged already changes
+                // nothing: a duplicate, so that repeating it costs the receiver nothing.
+                if self.acknowledged.contains(&from) {
+                    return Ok(Step {
+                        duplicate: true,
+                        ..Step::default()
+                    });
                 }
+                self.acknowledged.push(from);
                 Ok(Step {
                     events: vec![SessionEvent::Acknowledged { by: from }],
                     ..Step::default()

@@ -23,7 +23,7 @@ pub use message::{
 };
 pub use proposal::{
     DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS, PROPOSAL_CONTENT_TYPE,
-    Participant, Proposal, ProposalError, Role, SessionId,
+    Participant, Proposal, ProposalError, Role, SESSION_ID_DOMAIN, SessionId, SessionNonce,
 };
 pub use record::{
     INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, Judged, MAX_INTENT_AGE, RecordCheck,

@@ -16,20 +16,71 @@ pub const MAX_DOCUMENTS: usize = 64;
 /// Most participants in one session.
 pub const MAX_PARTICIPANTS: usize = 64;
 
-/// A session's identifier: 32 random bytes chosen by the initiator (spec §2.6).
+/// A session's identifier (spec §2.6): derived from its initiator and a random nonce the
+/// initiator chose ([`SessionId::derive`]), so that no other party can propose a session
+/// under an id that belongs to someone else's.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId([u8; 32]);
 
-impl SessionId {
-    /// Wraps 32 bytes.
+/// Domain of the session id derivation (spec §2.6).
+pub const SESSION_ID_DOMAIN: &[u8] = b"signet/session-id/v1";
+
+/// The random nonce from which an initiator derives a session's id (spec §2.6).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionNonce([u8; 32]);
+
+impl SessionNonce {
+    /// Wraps 32 bytes (random ones: see [`SessionNonce::random`]).
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
-    /// A fresh random id.
+    /// A fresh random nonce.
     pub fn random<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = [0u8; 32];
         rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// The nonce's bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionNonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionNonce({})", hex::encode(self.0))
+    }
+}
+
+impl Serialize for SessionNonce {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionNonce {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(FixedBytes::<32>).map(Self)
+    }
+}
+
+impl SessionId {
+    /// The id of the session `initiator` proposes with `nonce`: SHA-256 of the domain
+    /// [`SESSION_ID_DOMAIN`], a zero byte, the initiator's 32-byte party id and the nonce.
+    pub fn derive(initiator: &PartyId, nonce: &SessionNonce) -> Self {
+        let digest = Digest::of_parts(&[
+            SESSION_ID_DOMAIN,
+            &[0],
+            initiator.digest().as_bytes(),
+            nonce.as_bytes(),
+        ]);
+        Self(*digest.as_bytes())
+    }
+
+    /// Wraps 32 bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
@@ -135,8 +186,10 @@ pub struct EvidenceRequirements {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
-    /// The session.
+    /// The session: [`SessionId::derive`] of the initiator and `nonce`.
     pub session: SessionId,
+    /// The initiator's random nonce the session id is derived from.
+    pub nonce: SessionNonce,
     /// Revision, from 0; a new revision replaces the old only while no one has signed.
     pub revision: u32,
     /// The party that proposes.
@@ -194,11 +247,23 @@ pub enum ProposalError {
     /// Witness requirements cannot be met.
     #[error("min_cosignatures exceeds the number of witnesses")]
     Witnesses,
+    /// The session id is not derived from the initiator and the nonce.
+    #[error("the session id is not the one derived from the initiator and the nonce")]
+    SessionId,
+    /// A witness is named twice (it would count twice).
+    #[error("witness {0} is named twice")]
+    DuplicateWitness(PartyId),
+    /// A party to the session is named as a witness: nobody witnesses its own contract.
+    #[error("{0} is a party to the session and cannot witness it")]
+    WitnessIsParty(PartyId),
 }
 
 impl Proposal {
     /// Checks the proposal's content.
     pub fn check(&self) -> Result<(), ProposalError> {
+        if self.session != SessionId::derive(&self.initiator, &self.nonce) {
+            return Err(ProposalError::SessionId);
+        }
         let text = |field, value: &str| {
             if value.is_empty() || value.len() > MAX_TEXT_LEN {
                 Err(ProposalError::Text(field))
@@ -244,6 +309,15 @@ impl Proposal {
             || self.evidence.witnesses.len() > MAX_LIST_LEN
         {
             return Err(ProposalError::Witnesses);
+        }
+        let parties = self.parties();
+        for (i, w) in self.evidence.witnesses.iter().enumerate() {
+            if self.evidence.witnesses[..i].contains(w) {
+                return Err(ProposalError::DuplicateWitness(*w));
+            }
+            if parties.contains(w) {
+                return Err(ProposalError::WitnessIsParty(*w));
+            }
         }
         Ok(())
     }

@@ -623,14 +623,20 @@ fn a_forked_key_log_does_not_replace_the_one_held() {
     let mut a = held.clone();
     a.add_key(
         &w.supplier.root,
-        crate::keylog::KeyDecl::node(crate::testkit::test_key("x", "a").public_key()),
+        crate::keylog::KeyDecl::node(
+            &crate::testkit::test_key("x", "a"),
+            &w.supplier.root.public_key(),
+        ),
         at(1),
     )
     .unwrap();
     let mut b = held.clone();
     b.add_key(
         &w.supplier.root,
-        crate::keylog::KeyDecl::node(crate::testkit::test_key("x", "b").public_key()),
+        crate::keylog::KeyDecl::node(
+            &crate::testkit::test_key("x", "b"),
+            &w.supplier.root.public_key(),
+        ),
         at(1),
     )
     .unwrap();

@@ -186,7 +186,7 @@ fn key_log_of_every_kind() -> KeyLog {
         &k("root-0"),
         &k("root-1").public_key(),
         vec![
-            KeyDecl::node(k("node").public_key()),
+            KeyDecl::node(&k("node"), &k("root-0").public_key()),
             KeyDecl::attest(k("attest").public_key()),
             KeyDecl::log(k("log").public_key()),
             KeyDecl::seal(
@@ -220,7 +220,7 @@ fn key_log_of_every_kind() -> KeyLog {
         .expect("valid retire-key");
     log.add_key(
         &k("root-1"),
-        KeyDecl::node(k("node-2").public_key()),
+        KeyDecl::node(&k("node-2"), &k("root-1").public_key()),
         T0.plus(240),
     )
     .expect("valid add-key");
@@ -641,7 +641,7 @@ fn examples() -> Vec<(&'static str, String)> {
     let mut log = KeyLog::incept(
         &k("root-0"),
         &k("root-1").public_key(),
-        vec![KeyDecl::node(k("node").public_key())],
+        vec![KeyDecl::node(&k("node"), &k("root-0").public_key())],
         t,
     )
     .expect("valid inception");
