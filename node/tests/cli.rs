@@ -260,7 +260,7 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
                     party: ca.party().to_string(),
                     name: "Verifier CA".into(),
                 }],
-                revocation_freshness_days: None,
+                ..signet_node::service::config::PolicyConfig::default()
             },
             delegate_key: s_key.clone(),
             delegate_name: "Supplier signatory".into(),
@@ -300,6 +300,14 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
                 .unwrap();
             supplier.import_attestation(a.bytes()).unwrap();
             brand.service.import_attestation(a.bytes()).unwrap();
+        }
+        // What gossip would carry: the CA's revocation list (fresh revocation status is
+        // required by default) and each party's own attestations.
+        for a in ca.service.attestations().unwrap() {
+            if a.payload().issuer == ca.party() {
+                supplier.import_attestation(a.bytes()).unwrap();
+                brand.service.import_attestation(a.bytes()).unwrap();
+            }
         }
         for a in supplier.attestations().unwrap() {
             if a.payload().issuer == supplier.party() {

@@ -121,6 +121,7 @@ pub fn router(service: Arc<Service>) -> Router {
         )
         .route("/v1/attestations/{id}/revoke", post(revoke))
         .route("/v1/keylog", get(own_key_log))
+        .route("/v1/revocations", get(revocations))
         .route("/v1/keylog/rotate", post(rotate))
         .route("/v1/keylogs/import", post(import_key_log))
         .route("/v1/peers", get(peers).post(add_peer))
@@ -761,6 +762,13 @@ async fn own_key_log(_: Reader, State(api): State<Api>) -> Result<Json<Value>, P
     Ok(Json(json!({
         "party": api.service.party().to_string(),
         "events": events.iter().map(|e| B64.encode(e)).collect::<Vec<_>>(),
+    })))
+}
+
+async fn revocations(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
+    let all = blocking(&api, |s| s.revocation_information()).await?;
+    Ok(Json(json!({
+        "revocations": all.iter().map(|b| B64.encode(b)).collect::<Vec<_>>(),
     })))
 }
 

@@ -318,6 +318,13 @@ pub(crate) enum AttestCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write every revocation and each issuer's newest revocation list this node holds (JSON),
+    /// for `signet verify --revocations`.
+    ExportRevocations {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Import a counterparty's key event log (the JSON `export-key-log` wrote).
     ImportKeyLog {
         /// The file.
@@ -851,6 +858,18 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                     println!(
                         "Wrote the key event log of {} to {}",
                         v["party"].as_str().unwrap_or("?"),
+                        out.display()
+                    )
+                });
+            }
+            AttestCommand::ExportRevocations { out } => {
+                let v = call_json(&conn, "GET", "/v1/revocations", None).await?;
+                std::fs::write(&out, v.to_string())
+                    .with_context(|| format!("writing {}", out.display()))?;
+                print(&v, as_json, |v| {
+                    println!(
+                        "Wrote {} revocations and revocation lists to {}",
+                        v["revocations"].as_array().map_or(0, Vec::len),
                         out.display()
                     )
                 });

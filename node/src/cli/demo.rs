@@ -78,7 +78,7 @@ async fn start(
         witness,
         policy: PolicyConfig {
             anchors: anchors.to_vec(),
-            revocation_freshness_days: None,
+            ..PolicyConfig::default()
         },
         delegate_key: key_path.clone(),
         delegate_name: format!("{name} signatory"),
@@ -256,7 +256,9 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     );
     let mut verifications_done = 0u32;
     let mut z_attestation = None;
-    for n in [&brand_a, &brand_b, &x, &y, &z] {
+    // The witness too: a verifier counts a witness's cosignature only if it trusts the
+    // witness's identity (a notary, an industry body).
+    for n in [&witness, &brand_a, &brand_b, &x, &y, &z] {
         let a = ca.service.attest_identity(
             n.party(),
             n.name,
@@ -454,13 +456,12 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     let bundle = brand_a.service.export_bundle(first)?;
     let path = root.join("A-X.bundle");
     std::fs::write(&path, &bundle)?;
-    let policy = TrustPolicy {
-        revocation_freshness: None,
-        ..TrustPolicy::with_anchors(vec![TrustAnchor {
-            party: ca.party(),
-            name: "Verifier CA".into(),
-        }])
-    };
+    // The default policy: revocation status must be fresh now; the bundle carries the
+    // newest revocation lists of every party and issuer, made today.
+    let policy = TrustPolicy::with_anchors(vec![TrustAnchor {
+        party: ca.party(),
+        name: "Verifier CA".into(),
+    }]);
     let report = verify_bundle(&bundle, &[&doc1], &policy, now());
     let passed = report
         .checks

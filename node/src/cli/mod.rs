@@ -7,12 +7,14 @@ pub(crate) mod http;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use serde_json::json;
 use signet_node::service::config::{AnchorConfig, PolicyConfig};
 use signet_node::service::init::{InitOptions, init as init_party};
 use signet_node::service::{Service, now};
-use signet_protocol::bundle::{Outcome, Report, verify_bundle};
+use signet_protocol::bundle::{Outcome, Report, verify_bundle_with};
 use signet_protocol::party::PartyId;
 
 /// An error with its exit code.
@@ -96,7 +98,7 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
         witness: a.witness,
         policy: PolicyConfig {
             anchors: anchors(&a.anchor)?,
-            revocation_freshness_days: None,
+            ..PolicyConfig::default()
         },
         delegate_key: a.delegate_key.clone(),
         delegate_name: a.delegate_name,
@@ -185,6 +187,11 @@ pub(crate) struct VerifyArgs {
     /// Trust anchors `PARTY_ID=NAME`, in addition to the policy file's.
     #[arg(long)]
     anchor: Vec<String>,
+    /// Revocation information obtained now (the JSON `signet attest export-revocations`
+    /// writes, from a node that follows the issuers): the policy asks for revocation status
+    /// fresh at the time of verification, which the bundle alone may not show.
+    #[arg(long)]
+    revocations: Vec<PathBuf>,
 }
 
 /// `signet verify`: fully offline.
@@ -227,8 +234,29 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
             "note: no trust anchors given (--policy or --anchor): identities cannot be established"
         );
     }
+    let mut revocations: Vec<Vec<u8>> = Vec::new();
+    for path in &a.revocations {
+        let text = String::from_utf8(read(path)?)
+            .map_err(|_| Exit(2, format!("{}: not UTF-8 JSON", path.display())))?;
+        let file: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Exit(2, format!("{}: {e}", path.display())))?;
+        let items = file["revocations"].as_array().ok_or_else(|| {
+            Exit(
+                2,
+                format!("{}: no \"revocations\" array (write it with `signet attest export-revocations`)", path.display()),
+            )
+        })?;
+        for item in items {
+            let bytes = item
+                .as_str()
+                .and_then(|b| B64.decode(b).ok())
+                .ok_or_else(|| Exit(2, format!("{}: an entry is not base64", path.display())))?;
+            revocations.push(bytes);
+        }
+    }
     let docs: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
-    let report = verify_bundle(&bytes, &docs, &policy, now());
+    let revs: Vec<&[u8]> = revocations.iter().map(Vec::as_slice).collect();
+    let report = verify_bundle_with(&bytes, &docs, &revs, &policy, now());
     print_report(&report, as_json);
     Ok(match report.outcome {
         Outcome::Valid => 0,

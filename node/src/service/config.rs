@@ -27,14 +27,33 @@ pub struct AnchorConfig {
 }
 
 /// The trust policy as written in the configuration (the rest takes the protocol's defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyConfig {
     /// Parties whose identity attestations are accepted directly.
     #[serde(default)]
     pub anchors: Vec<AnchorConfig>,
-    /// If set, issuers must have published a revocation list at most this many days old.
-    #[serde(default)]
-    pub revocation_freshness_days: Option<u64>,
+    /// Issuers (and signers, for their own seals and mandates) must have published a
+    /// revocation list at most this many days old; 0 turns the requirement off. Absent: the
+    /// default, [`DEFAULT_REVOCATION_FRESHNESS_DAYS`].
+    #[serde(default = "default_freshness")]
+    pub revocation_freshness_days: u64,
+}
+
+/// How old a revocation list may be by default: 7 days. Every node publishes its own list
+/// every [`crate::service::REVOCATION_LIST_REFRESH`] and at every revocation.
+pub const DEFAULT_REVOCATION_FRESHNESS_DAYS: u64 = 7;
+
+fn default_freshness() -> u64 {
+    DEFAULT_REVOCATION_FRESHNESS_DAYS
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            anchors: Vec::new(),
+            revocation_freshness_days: DEFAULT_REVOCATION_FRESHNESS_DAYS,
+        }
+    }
 }
 
 /// An API token, stored as the SHA-256 of the token (hex) with its scope.
@@ -207,7 +226,8 @@ impl NodeConfig {
             });
         }
         Ok(TrustPolicy {
-            revocation_freshness: self.policy.revocation_freshness_days.map(|d| d * 86_400),
+            revocation_freshness: (self.policy.revocation_freshness_days > 0)
+                .then(|| self.policy.revocation_freshness_days.saturating_mul(86_400)),
             ..TrustPolicy::with_anchors(anchors)
         })
     }

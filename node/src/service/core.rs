@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_protocol::attestation::{Attestation, AttestationKind, Claims, MandateUse};
+use signet_protocol::attestation::{
+    Attestation, AttestationKind, Claims, MandateUse, RevocationList, RevocationTarget,
+    RevokedEntry, RevokedKey,
+};
 use signet_protocol::bundle::{AssembleError, assemble};
 use signet_protocol::codec::{self, Limits};
 use signet_protocol::cose::{Signed, Unverified};
@@ -722,6 +725,63 @@ impl Core {
         Ok(signed)
     }
 }
+
+impl Core {
+    /// Issues this party's revocation list (section 6.8 of the spec: every attestation and
+    /// own key it revoked) when it has none, when its newest is older than
+    /// [`super::REVOCATION_LIST_REFRESH`], or when `force`d (after a revocation). Returns the
+    /// list issued, if one was. Its issue time is at least a second after the previous
+    /// list's, so that it supersedes it everywhere.
+    pub(crate) fn refresh_revocation_list(
+        &mut self,
+        now: Timestamp,
+        force: bool,
+    ) -> Result<Option<Signed<Attestation>>, ServiceError> {
+        let previous = self
+            .trust
+            .revocation_list(&self.me)
+            .map(|l| l.payload().issued_at);
+        let fresh = previous
+            .is_some_and(|t| now.seconds_since(t) < super::REVOCATION_LIST_REFRESH.as_secs());
+        if fresh && !force {
+            return Ok(None);
+        }
+        let mut entries = Vec::new();
+        let mut keys = Vec::new();
+        for signed in self.trust.about(&self.me, AttestationKind::Revocation) {
+            let a = signed.payload();
+            let Claims::Revocation(r) = &a.claims else {
+                continue;
+            };
+            if a.issuer != self.me {
+                continue;
+            }
+            match &r.target {
+                RevocationTarget::Attestation(id) => entries.push(RevokedEntry {
+                    id: *id,
+                    effective: r.effective,
+                    reason: r.reason,
+                }),
+                RevocationTarget::Key(key) => keys.push(RevokedKey {
+                    key: *key,
+                    effective: r.effective,
+                    reason: r.reason,
+                }),
+            }
+        }
+        let at = previous.map_or(now, |t| now.max(t.plus(1)));
+        let list = self.issue(
+            self.me,
+            Claims::RevocationList(RevocationList { entries, keys }),
+            REVOCATION_LIST_DAYS,
+            at,
+        )?;
+        Ok(Some(list))
+    }
+}
+
+/// How long a revocation list is valid (its freshness is judged by its issue time).
+const REVOCATION_LIST_DAYS: u64 = 30;
 
 impl Core {
     /// A copy of this party's key log to append events to, once the root key file is

@@ -148,6 +148,10 @@ pub fn now() -> Timestamp {
     )
 }
 
+/// How often a node issues a new revocation list when nothing was revoked: a day, well
+/// inside the default freshness of 7 days (`config::DEFAULT_REVOCATION_FRESHNESS_DAYS`).
+pub const REVOCATION_LIST_REFRESH: Duration = Duration::from_secs(86_400);
+
 /// How many recent refusals [`Service::refusals`] keeps.
 pub const MAX_REFUSALS_KEPT: usize = 256;
 
@@ -540,7 +544,11 @@ impl Service {
             reason: RevocationReason::PrivilegeWithdrawn,
         });
         let me = self.me;
-        self.core()?.issue(me, claims, 3650, now)
+        let mut core = self.core()?;
+        let revocation = core.issue(me, claims, 3650, now)?;
+        // Counterparties that ask for fresh revocation status learn it from the list.
+        core.refresh_revocation_list(now, true)?;
+        Ok(revocation)
     }
 
     /// Rotates the party's root key (pre-rotation: the committed next key takes over and a
@@ -582,6 +590,24 @@ impl Service {
     /// Every attestation known, as signed bytes.
     pub fn attestations(&self) -> Result<Vec<Signed<Attestation>>, ServiceError> {
         Ok(self.core()?.trust.attestations().cloned().collect())
+    }
+
+    /// The revocation information this node holds, as signed bytes: every revocation and
+    /// the newest revocation list of every issuer. A verifier of a bundle brings these (as
+    /// fresh as it can get them) to `verify_bundle_with`.
+    pub fn revocation_information(&self) -> Result<Vec<Vec<u8>>, ServiceError> {
+        Ok(self
+            .core()?
+            .trust
+            .attestations()
+            .filter(|a| {
+                matches!(
+                    a.payload().claims,
+                    Claims::Revocation(_) | Claims::RevocationList(_)
+                )
+            })
+            .map(|a| a.bytes().to_vec())
+            .collect())
     }
 
     /// Messages queued for delivery.
@@ -653,6 +679,8 @@ impl Service {
         self: &Arc<Self>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Vec<Multiaddr>, ServiceError> {
+        // Peers that ask for fresh revocation status need this party's list from the start.
+        self.core()?.refresh_revocation_list(now(), false)?;
         let node_key = SecretKey::from_seed(&self.core()?.keys.node.to_seed());
         let access = self.access.clone();
         let hooks = Hooks {
@@ -1188,12 +1216,27 @@ impl Service {
                 _ = shutdown.changed() => break,
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
-            // Deadlines pass with the clock: expire what is due (a durable write).
+            // Deadlines pass with the clock: expire what is due, and keep this party's
+            // revocation list fresh (durable writes).
             let this = self.clone();
-            if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || this.core()?.expire(now())).await
-                && n > 0
-            {
-                tracing::info!(sessions = n, "sessions expired at their deadline");
+            let ticked = tokio::task::spawn_blocking(move || {
+                let mut core = this.core()?;
+                let expired = core.expire(now())?;
+                let list = core.refresh_revocation_list(now(), false)?;
+                Ok::<_, ServiceError>((expired, list.is_some()))
+            })
+            .await;
+            match ticked {
+                Ok(Ok((expired, listed))) => {
+                    if expired > 0 {
+                        tracing::info!(sessions = expired, "sessions expired at their deadline");
+                    }
+                    if listed {
+                        tracing::info!("issued a fresh revocation list");
+                    }
+                }
+                Ok(Err(error)) => tracing::error!(%error, "periodic upkeep failed"),
+                Err(_) => {}
             }
             let Some(client) = self.client.get() else {
                 continue;

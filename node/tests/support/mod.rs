@@ -83,7 +83,7 @@ fn create_with(
                     name: n.to_string(),
                 })
                 .collect(),
-            revocation_freshness_days: None,
+            ..PolicyConfig::default()
         },
         delegate_key: delegate_key.clone(),
         delegate_name: format!("{name} signatory"),
@@ -158,7 +158,10 @@ pub async fn introduce(ca: &Node, nodes: &[&Node]) {
                 m.service.import_attestation(attestation.bytes()).unwrap();
             }
         }
-        // Each party's own mandate is public: counterparties check it in signatures.
+    }
+    // What gossip carries: each party's own attestations (its mandates, its revocation list,
+    // the CA's identity attestations and list).
+    for n in &all {
         for a in n.service.attestations().unwrap() {
             if a.payload().issuer == n.party() {
                 for m in &all {
