@@ -107,8 +107,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (digest, _) = put_document(&*a.store, &mut &document[..])?;
         let started = Instant::now();
         let session = SessionId::from_bytes([1; 32]);
+        let staging = tempfile::tempdir()?;
         b.client
-            .fetch_document(a.party, session, digest, &*b.store)
+            .fetch_document(
+                a.party,
+                session,
+                digest,
+                document.len() as u64,
+                &*b.store,
+                staging.path(),
+            )
             .await?;
         let elapsed = started.elapsed();
         println!(

@@ -220,7 +220,7 @@ async fn bodies_over_the_cap_are_refused_with_413_except_document_uploads() {
         format!("/v1/sessions/{id}/evidence"),
         "/v1/keylogs/import".to_string(),
     ] {
-        let (status, head, body) = http(&addr, "POST", &path, Some("sign-token"), &big).await;
+        let (status, head, body) = http(&addr, "POST", &path, Some("admin-token"), &big).await;
         assert_eq!(status, 413, "{path}: {body}");
         assert!(head.contains("application/problem+json"), "{path}");
     }

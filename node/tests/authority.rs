@@ -17,7 +17,8 @@ async fn get(addr: &str, path: &str) -> Value {
 }
 
 async fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
-    let (status, _, body) = http(addr, "POST", path, Some("sign-token"), &body.to_string()).await;
+    // Mandates and attestations of others need admin scope (it includes signing).
+    let (status, _, body) = http(addr, "POST", path, Some("admin-token"), &body.to_string()).await;
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 

@@ -134,7 +134,14 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
         .service
         .client()
         .unwrap()
-        .fetch_document(brand.party(), id, digest, &outsider_store)
+        .fetch_document(
+            brand.party(),
+            id,
+            digest,
+            document.len() as u64,
+            &outsider_store,
+            &outsider.dir.join("incoming"),
+        )
         .await;
     assert!(stolen.is_err(), "a non-participant fetched a document");
     until("the supplier signs", || {
@@ -178,10 +185,38 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     assert_eq!(brand.service.session(late).unwrap().status, "expired");
     assert_eq!(brand.service.session(id).unwrap().status, "completed");
 
-    // Root-key rotation: twice in a row (each uses the committed key), and the node opens
-    // again after it (key files and key log agree).
-    assert_eq!(brand.service.rotate_root().unwrap(), 2);
-    assert_eq!(brand.service.rotate_root().unwrap(), 3);
+    // Root-key rotation: twice in a row (each takes the committed key from outside the
+    // node and writes the next one outside it), and the node opens again after it (key
+    // files and key log agree). A key that is not the committed one, a path inside the
+    // node's directory, and an existing output file are refused, changing nothing.
+    let next = support::next_root_key(root.path(), "Brand");
+    let (second, third) = (
+        root.path().join("next-2.key"),
+        root.path().join("next-3.key"),
+    );
+    let refused = brand.service.rotate_root(&b_key, &second);
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("not the next root key"),
+        "the delegate's key is not the committed next root key"
+    );
+    assert!(
+        brand
+            .service
+            .rotate_root(&next, &b_dir.join("keys/x.key"))
+            .is_err()
+    );
+    assert!(brand.service.rotate_root(&next, &b_key).is_err());
+    assert_eq!(brand.service.own_key_log().unwrap().len(), 1);
+    assert!(!b_dir.join("keys/next-root.key").exists());
+    assert_eq!(brand.service.rotate_root(&next, &second).unwrap(), 2);
+    assert!(
+        brand.service.rotate_root(&next, &third).is_err(),
+        "used once"
+    );
+    assert_eq!(brand.service.rotate_root(&second, &third).unwrap(), 3);
     let events = brand.service.own_key_log().unwrap();
     supplier.service.import_key_log(&events).unwrap();
     let party = brand.party();

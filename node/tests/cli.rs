@@ -32,6 +32,7 @@ fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
     let dir = tempfile::tempdir().unwrap();
     let node = dir.path().join("acme");
     let key = dir.path().join("zhang.key");
+    let next_root = dir.path().join("acme-next-root.key");
     let uscc = test_uscc("Acme");
     let out = signet(&[
         "--json",
@@ -44,6 +45,8 @@ fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
         uscc.number(),
         "--delegate-key",
         key.to_str().unwrap(),
+        "--next-root-key",
+        next_root.to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -68,8 +71,27 @@ fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
         assert_eq!(mode, 0o600);
     }
     assert!(key.exists() && !node.join("keys").join("delegate.key").exists());
+    // Neither is the next root key: it is where it was asked to go, off the node.
+    assert!(next_root.exists() && !node.join("keys").join("next-root.key").exists());
     // The delegate key is outside the node directory; the node opens without it.
     drop(Service::open(&node).unwrap());
+    // A next root key asked to be written inside the node's directory is refused.
+    let inside = dir.path().join("inside");
+    let out = signet(&[
+        "init",
+        "--dir",
+        inside.to_str().unwrap(),
+        "--name",
+        "Inside Ltd",
+        "--registration",
+        uscc.number(),
+        "--delegate-key",
+        dir.path().join("inside-delegate.key").to_str().unwrap(),
+        "--next-root-key",
+        inside.join("keys/next.key").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the party directory"));
 
     // Again in the same directory: refused, nothing overwritten.
     let again = signet(&[
@@ -82,6 +104,8 @@ fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
         uscc.number(),
         "--delegate-key",
         dir.path().join("k2").to_str().unwrap(),
+        "--next-root-key",
+        dir.path().join("n2").to_str().unwrap(),
     ]);
     assert_eq!(code(&again), 2);
     assert_eq!(NodeConfig::load(&node).unwrap().party, config.party);
@@ -101,6 +125,8 @@ fn init_creates_a_party_and_refuses_an_invalid_registration_number() {
         &bad,
         "--delegate-key",
         dir.path().join("bad.key").to_str().unwrap(),
+        "--next-root-key",
+        dir.path().join("bad-next.key").to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("registration number"));
@@ -263,6 +289,7 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
                 ..signet_node::service::config::PolicyConfig::default()
             },
             delegate_key: s_key.clone(),
+            next_root_key: root.path().join("supplier-next-root.key"),
             delegate_name: "Supplier signatory".into(),
             mandate_days: 365,
         },
@@ -630,8 +657,8 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
     let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
     let mut config = NodeConfig::load(&s_dir).unwrap();
     config.tokens = vec![signet_node::service::config::TokenConfig {
-        sha256: signet_node::service::init::token_hash("sign-token"),
-        scope: "sign".into(),
+        sha256: signet_node::service::init::token_hash("admin-token"),
+        scope: "admin".into(),
     }];
     config.save(&s_dir).unwrap();
     let brand = start("Brand", &b_dir, &b_key).await;
@@ -653,7 +680,7 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
     let old_seal = std::fs::read(keys.join("seal-contract.key")).unwrap();
     let mut length = supplier.service.own_key_log().unwrap().len() as u64;
     for key in ["seal-contract", "attest", "log"] {
-        let out = client(&api, "sign-token", &["rotate", "--key", key]);
+        let out = client(&api, "admin-token", &["rotate", "--key", key]);
         assert_eq!(
             code(&out),
             0,
@@ -687,11 +714,11 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
             .ends_with(".pending"))
     );
     // The node key is not rotated by the node; an unknown key is a usage error.
-    let out = client(&api, "sign-token", &["rotate", "--key", "node"]);
+    let out = client(&api, "admin-token", &["rotate", "--key", "node"]);
     assert_eq!(code(&out), 4);
     assert!(String::from_utf8_lossy(&out.stderr).contains("node key"));
     assert_eq!(
-        code(&client(&api, "sign-token", &["rotate", "--key", "x"])),
+        code(&client(&api, "admin-token", &["rotate", "--key", "x"])),
         2
     );
 

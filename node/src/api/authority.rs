@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use signet_protocol::PublicKey;
 use signet_protocol::attestation::{Amount, Claims};
 
-use super::{Api, JsonBody, Problem, Reader, Signer, attestation_json, blocking, party_id, year};
+use super::{Admin, Api, JsonBody, Problem, Reader, attestation_json, blocking, party_id, year};
 use crate::service::authority::{MandateView, NewMandate};
 
 pub(super) async fn seals(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
@@ -73,7 +73,7 @@ fn public_key(text: &str) -> Result<PublicKey, Problem> {
 }
 
 pub(super) async fn delegate(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<DelegationBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
@@ -117,7 +117,7 @@ pub(super) struct EndorsementBody {
 }
 
 pub(super) async fn endorse(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<EndorsementBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
@@ -147,7 +147,7 @@ pub(super) struct AccreditationBody {
 }
 
 pub(super) async fn accredit(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<AccreditationBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {

@@ -20,6 +20,7 @@ mod problem;
 mod tests;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Json;
@@ -50,13 +51,38 @@ use crate::service::{
     DocumentSource, NewDocument, NewParticipant, NewSession, Service, ServiceError,
 };
 
-/// What a token may do.
+/// What a token may do. Each scope includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     /// List and fetch.
     Read,
-    /// Everything.
+    /// Run sessions: send, sign, approve, decline, cancel, remind, upload documents, share
+    /// evidence. A signing clerk's token: it cannot give mandates or attest anything.
     Sign,
+    /// Administer the party's authority too: seal mandates, attestations of others,
+    /// revocations, key rotation, imports of key logs and attestations, peers.
+    Admin,
+}
+
+impl Scope {
+    /// The scope named `name` in the configuration (`read`, `sign` or `admin`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "read" => Some(Self::Read),
+            "sign" => Some(Self::Sign),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Sign => "sign",
+            Self::Admin => "admin",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -73,13 +99,12 @@ pub fn router(service: Arc<Service>) -> Router {
         .config()
         .tokens
         .iter()
+        // An unknown scope name gets the least: read (the configuration check names it).
         .map(|t| {
-            let scope = if t.scope == "sign" {
-                Scope::Sign
-            } else {
-                Scope::Read
-            };
-            (t.sha256.to_ascii_lowercase(), scope)
+            (
+                t.sha256.to_ascii_lowercase(),
+                Scope::parse(&t.scope).unwrap_or(Scope::Read),
+            )
         })
         .collect();
     let limits: ApiLimits = service.config().api_limits;
@@ -151,6 +176,8 @@ pub async fn serve(
 struct Reader;
 /// A caller authenticated with sign scope.
 struct Signer;
+/// A caller authenticated with admin scope.
+struct Admin;
 
 /// The client's address (unspecified when the router runs without connection info).
 fn client_ip(parts: &Parts) -> IpAddr {
@@ -205,10 +232,12 @@ fn authenticate(parts: &Parts, api: &Api, need: Scope) -> Result<(), Problem> {
         ));
     }
     if *scope < need {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "this token has read scope; the call needs sign scope",
-        ));
+        let title = format!(
+            "this token has {} scope; the call needs {} scope",
+            scope.name(),
+            need.name()
+        );
+        return Err(Problem::new(StatusCode::FORBIDDEN, &title));
     }
     Ok(())
 }
@@ -224,6 +253,13 @@ impl FromRequestParts<Api> for Signer {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
         authenticate(parts, api, Scope::Sign).map(|()| Signer)
+    }
+}
+
+impl FromRequestParts<Api> for Admin {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Problem> {
+        authenticate(parts, api, Scope::Admin).map(|()| Admin)
     }
 }
 
@@ -709,7 +745,7 @@ fn year() -> u64 {
 }
 
 async fn attest_identity(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<IdentityBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
@@ -735,7 +771,7 @@ struct BytesBody {
 }
 
 async fn import_attestation(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<BytesBody>,
 ) -> Result<Json<Value>, Problem> {
@@ -746,7 +782,7 @@ async fn import_attestation(
 }
 
 async fn revoke(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
@@ -778,6 +814,14 @@ struct RotateBody {
     /// `root` (the default), `attest`, `log`, `seal-contract` or `seal-company`.
     #[serde(default = "root")]
     key: String,
+    /// For `root`: the file (on the node's machine, outside its directory) holding the
+    /// committed next root key. A path, never the key: the node reads it itself.
+    #[serde(default)]
+    next_root_key: Option<PathBuf>,
+    /// For `root`: where to write the fresh next root key (must not exist; outside the
+    /// node's directory).
+    #[serde(default)]
+    new_next_root_key: Option<PathBuf>,
 }
 
 fn root() -> String {
@@ -785,28 +829,51 @@ fn root() -> String {
 }
 
 async fn rotate(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, Problem> {
     let body =
         body.map_err(|e| Problem::new(e.status(), "invalid request body").detail(e.body_text()))?;
-    let key = if body.is_empty() {
-        root()
+    let request = if body.is_empty() {
+        RotateBody {
+            key: root(),
+            next_root_key: None,
+            new_next_root_key: None,
+        }
     } else {
-        serde_json::from_slice::<RotateBody>(&body)
-            .map_err(|e| {
-                Problem::new(StatusCode::BAD_REQUEST, "invalid request body").detail(e.to_string())
-            })?
-            .key
+        serde_json::from_slice::<RotateBody>(&body).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid request body").detail(e.to_string())
+        })?
     };
+    let key = request.key;
     let kind = KeyKind::parse(&key).ok_or_else(|| {
         Problem::new(StatusCode::BAD_REQUEST, "unknown key").detail(format!(
             "{key}: one of {}",
             KeyKind::ALL.map(|(_, n)| n).join(", ")
         ))
     })?;
-    let (len, public) = blocking(&api, move |s| s.rotate_key(kind)).await?;
+    let (len, public) = match (kind, request.next_root_key, request.new_next_root_key) {
+        (KeyKind::Root, Some(next), Some(new_next)) => {
+            blocking(&api, move |s| {
+                let len = s.rotate_root(&next, &new_next)?;
+                Ok((len, s.root_key()?))
+            })
+            .await?
+        }
+        (KeyKind::Root, _, _) => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the root key rotates by pre-rotation",
+            )
+            .detail(
+                "give next_root_key (the file holding the committed next root key) and \
+                 new_next_root_key (where to write the fresh one), both outside the node's \
+                 directory",
+            ));
+        }
+        _ => blocking(&api, move |s| s.rotate_key(kind)).await?,
+    };
     Ok(Json(json!({
         "party": api.service.party().to_string(),
         "key": kind.name(),
@@ -822,7 +889,7 @@ struct KeyLogBody {
 }
 
 async fn import_key_log(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<KeyLogBody>,
 ) -> Result<Json<Value>, Problem> {
@@ -855,7 +922,7 @@ struct PeerBody {
 }
 
 async fn add_peer(
-    _: Signer,
+    _: Admin,
     State(api): State<Api>,
     body: JsonBody<PeerBody>,
 ) -> Result<Json<Value>, Problem> {

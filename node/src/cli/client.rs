@@ -201,6 +201,15 @@ pub(crate) enum ClientCommand {
         /// (its mandates are re-issued for the new seal). The node key is not rotated.
         #[arg(long, default_value = "root", value_parser = ["root", "attest", "log", "seal-contract", "seal-company", "node"])]
         key: String,
+        /// For the root key: the file holding the committed next root key (kept off the node;
+        /// `signet init --next-root-key` wrote it). The node reads it: run this on the node's
+        /// machine.
+        #[arg(long)]
+        next_root_key: Option<PathBuf>,
+        /// For the root key: where to write the fresh next root key (must not exist; take it
+        /// off the node afterwards).
+        #[arg(long)]
+        new_next_root_key: Option<PathBuf>,
     },
     /// Show connected peers, or add a peer address.
     Peers {
@@ -929,14 +938,34 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 });
             }
         }
-        ClientCommand::Rotate { conn, key } => {
-            let v = call_json(
-                &conn,
-                "POST",
-                "/v1/keylog/rotate",
-                Some(json!({ "key": key })),
-            )
-            .await?;
+        ClientCommand::Rotate {
+            conn,
+            key,
+            next_root_key,
+            new_next_root_key,
+        } => {
+            let absolute = |p: Option<PathBuf>| -> Result<Option<String>> {
+                p.map(|p| {
+                    std::path::absolute(&p)
+                        .map(|p| p.display().to_string())
+                        .map_err(|e| Exit(2, format!("{}: {e}", p.display())).into())
+                })
+                .transpose()
+            };
+            let mut body = json!({ "key": key });
+            if key == "root" {
+                let (Some(next), Some(new_next)) =
+                    (absolute(next_root_key)?, absolute(new_next_root_key)?)
+                else {
+                    return exit(
+                        2,
+                        "rotating the root key needs --next-root-key FILE (the committed next root key) and --new-next-root-key FILE (where to write the fresh one)",
+                    );
+                };
+                body["next_root_key"] = json!(next);
+                body["new_next_root_key"] = json!(new_next);
+            }
+            let v = call_json(&conn, "POST", "/v1/keylog/rotate", Some(body)).await?;
             print(&v, as_json, |v| {
                 println!(
                     "Rotated the {key} key (now {}); the key event log has {} events. Peers learn it by gossip; `signet attest export-key-log` writes it for others.",

@@ -69,6 +69,7 @@ async fn start(
 ) -> Result<Node> {
     let dir = root.join(name.replace(' ', "-"));
     let key_path = root.join(format!("{}-delegate.key", name.replace(' ', "-")));
+    let next_root_path = root.join(format!("{}-next-root.key", name.replace(' ', "-")));
     let options = InitOptions {
         legal_name: name.to_string(),
         registration: uscc(name)?,
@@ -81,6 +82,7 @@ async fn start(
             ..PolicyConfig::default()
         },
         delegate_key: key_path.clone(),
+        next_root_key: next_root_path,
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
     };

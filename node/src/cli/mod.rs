@@ -49,6 +49,10 @@ pub(crate) struct InitArgs {
     /// Where to write the delegate's person key (give it to the person; not kept by the node).
     #[arg(long)]
     delegate_key: PathBuf,
+    /// Where to write the pre-committed next root key, outside the party directory (take it
+    /// off the machine; `signet rotate` needs it).
+    #[arg(long)]
+    next_root_key: PathBuf,
     /// The delegate's name.
     #[arg(long, default_value = "authorised signatory")]
     delegate_name: String,
@@ -101,6 +105,7 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
             ..PolicyConfig::default()
         },
         delegate_key: a.delegate_key.clone(),
+        next_root_key: a.next_root_key.clone(),
         delegate_name: a.delegate_name,
         mandate_days: a.mandate_days,
     };
@@ -116,7 +121,9 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
                 "party": made.party.to_string(),
                 "dir": a.dir,
                 "delegate_key": a.delegate_key,
+                "next_root_key": a.next_root_key,
                 "api": format!("http://{}", a.api),
+                "admin_token": made.admin_token,
                 "sign_token": made.sign_token,
                 "read_token": made.read_token,
             })
@@ -128,9 +135,20 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
             "  delegate key  {} (give it to the person; the node does not keep it)",
             a.delegate_key.display()
         );
+        println!(
+            "  next root key {} (take it off this machine and keep it offline: it takes the identity back if the node is ever compromised; `signet rotate` needs it)",
+            a.next_root_key.display()
+        );
         println!("  API           http://{}", a.api);
         println!("API tokens (shown once; only their SHA-256 is stored):");
-        println!("  sign scope    {}", made.sign_token);
+        println!(
+            "  admin scope   {} (mandates, attestations, revocations, rotation)",
+            made.admin_token
+        );
+        println!(
+            "  sign scope    {} (sessions: send, sign, approve, decline)",
+            made.sign_token
+        );
         println!("  read scope    {}", made.read_token);
         println!("Next: signet run --dir {}", a.dir.display());
     }
@@ -227,6 +245,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         webhooks: vec![],
         policy: policy_config,
         api_limits: Default::default(),
+        peer_limits: Default::default(),
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
     if policy.anchors.is_empty() {

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use libp2p::{Multiaddr, PeerId};
+use sha2::{Digest as _, Sha256};
 use signet_protocol::Digest;
 use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
@@ -10,7 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::event_loop::Command;
 use super::{NetError, PeerDirectory, Topic, doc, msg};
-use crate::store::{CHUNK_SIZE, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, Store, StoreError};
+use crate::store::{
+    BackendError, CHUNK_SIZE, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, Store, StoreError,
+};
 
 /// A cloneable handle to the network task. Every call is a command over a bounded channel
 /// with a reply; calls wait while the channel is full.
@@ -119,20 +122,30 @@ impl Client {
         .await?
     }
 
-    /// Fetches a whole document from a node of `party`, chunk by chunk, into `store`, and
-    /// checks it against `document` before storing its manifest. Holds one chunk in memory.
-    ///
-    /// Chunks are staged in the store as they arrive (a quick in-memory write for sled); the
-    /// final manifest write waits for an fsync on this task.
+    /// Fetches document `document` of `session` from `party`'s node, chunk by chunk, into a
+    /// file in `staging` (a directory on the node's own disk), checking every chunk's size
+    /// against `expected_len` (the size the signed proposal declares, not what the holder
+    /// says) and the whole file against the digest; only a complete, checked document enters
+    /// the store. Whatever fails leaves nothing behind: the staging file is removed.
     pub async fn fetch_document<S: Store + ?Sized>(
         &self,
         party: PartyId,
         session: SessionId,
         document: Digest,
+        expected_len: u64,
         store: &S,
+        staging: &std::path::Path,
     ) -> Result<Manifest, NetError> {
-        let mut writer = DocumentWriter::new(store);
-        let mut expected_len = None;
+        let chunks = expected_len.div_ceil(CHUNK_SIZE as u64);
+        if chunks > MAX_DOCUMENT_CHUNKS as u64 {
+            return Err(NetError::Store(StoreError::DocumentTooLarge {
+                max_chunks: MAX_DOCUMENT_CHUNKS,
+            }));
+        }
+        let local = |e: std::io::Error| NetError::Store(StoreError::Backend(BackendError::new(e)));
+        std::fs::create_dir_all(staging).map_err(local)?;
+        let mut file = tempfile::NamedTempFile::new_in(staging).map_err(local)?;
+        let mut hasher = Sha256::new();
         let mut index = 0u32;
         loop {
             let request = doc::Request {
@@ -148,31 +161,35 @@ impl Client {
                 doc::Response::Refused(code) => return Err(NetError::Refused(code)),
                 doc::Response::NotFound => return Err(NetError::NotFound),
             };
-            if *expected_len.get_or_insert(document_len) != document_len {
-                return Err(NetError::PeerMisbehaved("the document length changed"));
-            }
-            let chunks = document_len.div_ceil(CHUNK_SIZE as u64);
-            if chunks > MAX_DOCUMENT_CHUNKS as u64 {
-                return Err(NetError::Store(StoreError::DocumentTooLarge {
-                    max_chunks: MAX_DOCUMENT_CHUNKS,
-                }));
+            if document_len != expected_len {
+                return Err(NetError::PeerMisbehaved(
+                    "the document's length is not the one the proposal declares",
+                ));
             }
             let start = u64::from(index) * CHUNK_SIZE as u64;
-            let want = document_len.saturating_sub(start).min(CHUNK_SIZE as u64);
+            let want = expected_len.saturating_sub(start).min(CHUNK_SIZE as u64);
             if bytes.len() as u64 != want {
                 return Err(NetError::PeerMisbehaved("a chunk has the wrong size"));
             }
-            writer
-                .write_all(&bytes)
-                .map_err(|e| match e.downcast::<StoreError>() {
-                    Ok(store_error) => NetError::Store(store_error),
-                    Err(_) => NetError::PeerMisbehaved("a chunk could not be stored"),
-                })?;
+            hasher.update(&bytes);
+            file.write_all(&bytes).map_err(local)?;
             index += 1;
             if u64::from(index) >= chunks {
                 break;
             }
         }
+        if Digest::from_bytes(hasher.finalize().into()) != document {
+            return Err(NetError::PeerMisbehaved(
+                "the document does not have the digest the proposal names",
+            ));
+        }
+        file.flush().map_err(local)?;
+        let mut reader = file.reopen().map_err(local)?;
+        let mut writer = DocumentWriter::new(store);
+        std::io::copy(&mut reader, &mut writer).map_err(|e| match e.downcast::<StoreError>() {
+            Ok(store_error) => NetError::Store(store_error),
+            Err(e) => local(e),
+        })?;
         Ok(writer.finish_expecting(&document)?)
     }
 

@@ -9,6 +9,8 @@ use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
+use std::num::NonZeroU32;
+
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, kad};
 use signet_protocol::address::{self, AddressRecord};
 
@@ -152,7 +154,14 @@ pub struct EventLoop {
     publishing: bool,
     message_replies: FuturesUnordered<BoxFuture<'static, MsgReply>>,
     chunk_reads: FuturesUnordered<BoxFuture<'static, DocReply>>,
+    /// Each forwarding peer's gossip budget.
+    gossip_budget: governor::DefaultKeyedRateLimiter<PeerId>,
+    /// Gossip messages ignored for being over their sender's budget.
+    gossip_over_budget: u64,
 }
+
+/// Peers tracked by the gossip budget before idle ones are forgotten (a bound on memory).
+const MAX_GOSSIP_PEERS_TRACKED: usize = 4096;
 
 impl std::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,7 +189,14 @@ impl EventLoop {
         hooks: Hooks,
         config: Config,
     ) -> Self {
+        let at_least_one = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let gossip_budget = governor::DefaultKeyedRateLimiter::keyed(
+            governor::Quota::per_second(at_least_one(config.gossip_per_peer_per_second))
+                .allow_burst(at_least_one(config.gossip_per_peer_burst)),
+        );
         Self {
+            gossip_budget,
+            gossip_over_budget: 0,
             swarm,
             party,
             commands,
@@ -645,9 +661,20 @@ impl EventLoop {
             return;
         };
         let topic = Topic::from_hash(&message.topic);
-        let verdict = match topic {
-            Some(topic) => self.hooks.gossip.validate(topic, &message.data),
-            None => Validation::Reject,
+        if self.gossip_budget.len() > MAX_GOSSIP_PEERS_TRACKED {
+            self.gossip_budget.retain_recent();
+        }
+        let verdict = if self.gossip_budget.check_key(&propagation_source).is_err() {
+            self.gossip_over_budget += 1;
+            if self.gossip_over_budget.is_power_of_two() {
+                warn!(peer = %propagation_source, ignored = self.gossip_over_budget, "gossip over its sender's budget ignored");
+            }
+            Validation::Ignore
+        } else {
+            match topic {
+                Some(topic) => self.hooks.gossip.validate(topic, &message.data),
+                None => Validation::Reject,
+            }
         };
         let acceptance = match verdict {
             Validation::Accept => gossipsub::MessageAcceptance::Accept,

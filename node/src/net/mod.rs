@@ -103,6 +103,12 @@ pub struct Config {
     pub max_in_flight_per_peer: usize,
     /// Gossipsub heartbeat.
     pub gossip_heartbeat: Duration,
+    /// Gossip messages per second each peer may forward to this node (and the burst above
+    /// it); beyond the budget a message is ignored (neither delivered nor forwarded) before
+    /// it is validated, so a flooding peer costs a counter, not a verification.
+    pub gossip_per_peer_per_second: u32,
+    /// See [`Config::gossip_per_peer_per_second`].
+    pub gossip_per_peer_burst: u32,
 }
 
 impl Default for Config {
@@ -119,6 +125,8 @@ impl Default for Config {
             max_in_flight: 1024,
             max_in_flight_per_peer: 64,
             gossip_heartbeat: Duration::from_secs(1),
+            gossip_per_peer_per_second: 50,
+            gossip_per_peer_burst: 1000,
         }
     }
 }

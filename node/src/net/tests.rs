@@ -202,9 +202,21 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         // A multi-chunk document, fetched by the participant B only.
         let bytes = doc_bytes(3 * CHUNK_SIZE + 100);
         let (digest, _) = put_document(&*a.store, &mut Cursor::new(&bytes)).unwrap();
+        let staging = tempfile::tempdir().unwrap();
+        let len = bytes.len() as u64;
+        // A proposal that declares another length: the holder's document is refused, and
+        // nothing is left behind.
+        assert!(matches!(
+            b.client
+                .fetch_document(a.party, session, digest, len + 1, &*b.store, staging.path())
+                .await,
+            Err(NetError::PeerMisbehaved(_))
+        ));
+        assert!(b.store.manifest(&digest).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
         let manifest = b
             .client
-            .fetch_document(a.party, session, digest, &*b.store)
+            .fetch_document(a.party, session, digest, len, &*b.store, staging.path())
             .await
             .unwrap();
         assert_eq!(manifest.chunks().len(), 4);
@@ -219,20 +231,27 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         let other = SessionId::from_bytes([8; 32]);
         assert!(matches!(
             c.client
-                .fetch_document(a.party, session, digest, &*c.store)
+                .fetch_document(a.party, session, digest, len, &*c.store, staging.path())
                 .await,
             Err(NetError::NotFound)
         ));
         assert!(matches!(
             b.client
-                .fetch_document(a.party, other, digest, &*b.store)
+                .fetch_document(a.party, other, digest, len, &*b.store, staging.path())
                 .await,
             Err(NetError::NotFound)
         ));
         // A document A does not hold.
         assert!(matches!(
             b.client
-                .fetch_document(a.party, session, Digest::of(b"none"), &*b.store)
+                .fetch_document(
+                    a.party,
+                    session,
+                    Digest::of(b"none"),
+                    len,
+                    &*b.store,
+                    staging.path()
+                )
                 .await,
             Err(NetError::NotFound)
         ));

@@ -61,7 +61,8 @@ impl Default for PolicyConfig {
 pub struct TokenConfig {
     /// SHA-256 of the token, hex.
     pub sha256: String,
-    /// `read` or `sign`.
+    /// `read` (list and fetch), `sign` (run sessions) or `admin` (also mandates,
+    /// attestations, revocations, key rotation, imports, peers).
     pub scope: String,
 }
 
@@ -116,6 +117,31 @@ impl Default for ApiLimits {
     }
 }
 
+/// What the node accepts from its counterparties (`[peer_limits]` in `signet.toml`): a
+/// proposal beyond these is refused before anything of it is stored or fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerLimits {
+    /// The most bytes of documents one proposal may ask this node to fetch (the sum of the
+    /// sizes it declares; each document is also capped at 1 GiB).
+    pub max_session_document_bytes: u64,
+    /// The most open sessions one initiator may have with this node as a participant.
+    pub max_open_sessions_per_initiator: usize,
+    /// How many times a document fetch is tried before the node gives up on it (until a
+    /// restart, or `signet documents fetch`); each try restarts the document.
+    pub max_fetch_attempts: u32,
+}
+
+impl Default for PeerLimits {
+    fn default() -> Self {
+        Self {
+            max_session_document_bytes: 256 * 1024 * 1024,
+            max_open_sessions_per_initiator: 1000,
+            max_fetch_attempts: 10,
+        }
+    }
+}
+
 /// The node's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
@@ -147,6 +173,9 @@ pub struct NodeConfig {
     /// Limits on the HTTP API.
     #[serde(default)]
     pub api_limits: ApiLimits,
+    /// Limits on what counterparties may ask of this node.
+    #[serde(default)]
+    pub peer_limits: PeerLimits,
 }
 
 /// The configuration is unusable.
@@ -182,10 +211,21 @@ impl NodeConfig {
             path: path.clone(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
             path,
             message: e.to_string(),
-        })
+        })?;
+        if let Some(t) = config
+            .tokens
+            .iter()
+            .find(|t| !["read", "sign", "admin"].contains(&t.scope.as_str()))
+        {
+            return Err(ConfigError::Value(format!(
+                "token scope {:?}: one of read, sign, admin",
+                t.scope
+            )));
+        }
+        Ok(config)
     }
 
     /// Writes `DIR/signet.toml`.

@@ -40,6 +40,7 @@ use signet_protocol::trust::{AttestationUpdate, TrustPolicy, TrustStore, admit};
 use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::ServiceError;
+use super::config::PeerLimits;
 use super::journal::{self, Entry, Input};
 use super::keys::{self, KeyKind, PartyKeys};
 use crate::outbox::{Outbox, OutboxConfig};
@@ -77,6 +78,8 @@ pub(crate) struct Core {
     pub(crate) witness: Option<(Witness, PathBuf)>,
     /// Webhook URLs every session event goes to.
     pub(crate) webhooks: Vec<String>,
+    /// What counterparties may ask of this node.
+    pub(crate) peer_limits: PeerLimits,
 }
 
 fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
@@ -110,6 +113,7 @@ impl Core {
             outbox,
             witness,
             webhooks: Vec::new(),
+            peer_limits: PeerLimits::default(),
         };
         core.replay_all()?;
         Ok(core)
@@ -385,6 +389,11 @@ impl Core {
             None => {
                 let (s, step) =
                     Session::receive(bytes, self.me, &ctx).map_err(|e| refuse(id, &e))?;
+                self.admit_session(&s).map_err(|(code, reason)| Refusal {
+                    session: Some(id),
+                    code,
+                    reason,
+                })?;
                 (s, step, Input::Receive(bytes.to_vec()), true)
             }
         };
@@ -404,6 +413,56 @@ impl Core {
         } else {
             Inbound::Applied(id)
         })
+    }
+
+    /// Whether this node takes part in a new session a counterparty proposed (already
+    /// checked and from a trusted initiator): within the documents it may be asked to fetch,
+    /// and the sessions one initiator may hold open with it ([`PeerLimits`]).
+    fn admit_session(&self, session: &Session) -> Result<(), (ErrorCode, String)> {
+        let p = session.proposal().payload();
+        let limits = &self.peer_limits;
+        let max_document =
+            crate::store::MAX_DOCUMENT_CHUNKS as u64 * crate::store::CHUNK_SIZE as u64;
+        if let Some(d) = p.documents.iter().find(|d| d.size > max_document) {
+            return Err((
+                ErrorCode::TooLarge,
+                format!(
+                    "document {} declares {} bytes; at most {max_document}",
+                    d.name, d.size
+                ),
+            ));
+        }
+        let total = p
+            .documents
+            .iter()
+            .fold(0u64, |t, d| t.saturating_add(d.size));
+        if total > limits.max_session_document_bytes {
+            return Err((
+                ErrorCode::TooLarge,
+                format!(
+                    "the documents declare {total} bytes; this node takes at most {} per session",
+                    limits.max_session_document_bytes
+                ),
+            ));
+        }
+        let open = self
+            .sessions
+            .values()
+            .filter(|t| {
+                matches!(t.session.status(), Status::Open)
+                    && t.session.proposal().payload().initiator == p.initiator
+            })
+            .count();
+        if open >= limits.max_open_sessions_per_initiator {
+            return Err((
+                ErrorCode::RetryLater,
+                format!(
+                    "{} has {open} open sessions with this node already, the most it takes",
+                    p.initiator
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Proposes a session.
@@ -800,33 +859,44 @@ impl Core {
         Ok(log)
     }
 
-    /// Rotates the root key: the pre-committed next root becomes the root and commits to a
-    /// fresh next root. Key files are replaced first (atomically each), then the event is
-    /// stored: a crash in between leaves files ahead of the log, and `rotate` refuses to
-    /// run twice on such a state rather than lose the committed key.
+    /// Rotates the root key: the pre-committed next root key, read from `next_root` (kept off
+    /// the node until now), becomes the root and commits to a fresh next root, written to
+    /// `new_next_root` (also off the node: the caller checks both paths). The fresh key is
+    /// written first (never over an existing file), then the revealed key as the pending
+    /// root, then the rotation is stored, then the pending root is installed: a crash before
+    /// the store leaves the old root in force (rotate again, to another `new_next_root`); a
+    /// crash after it is completed at the next start ([`super::keys::finish_rotations`]).
     pub(crate) fn rotate_root(
         &mut self,
         keys_dir: &Path,
+        next_root: &Path,
+        new_next_root: &Path,
         now: Timestamp,
     ) -> Result<u64, ServiceError> {
-        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        let revealed = crate::keyfile::read(next_root)?;
         let mut log = self.own_log_to_change()?;
-        log.rotate(&self.keys.next_root, &fresh.public_key(), now)
+        if revealed.public_key().commitment() != log.next_root_commitment() {
+            return Err(ServiceError::Usage(format!(
+                "{} is not the next root key this party committed to",
+                next_root.display()
+            )));
+        }
+        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        log.rotate(&revealed, &fresh.public_key(), now)
             .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
-        let new_root = SecretKey::from_seed(&self.keys.next_root.to_seed());
+        crate::keyfile::write(new_next_root, &fresh, crate::keyfile::Replace::No)?;
         crate::keyfile::write(
-            &keys_dir.join("next-root.key"),
-            &fresh,
-            crate::keyfile::Replace::Yes,
-        )?;
-        crate::keyfile::write(
-            &keys_dir.join("root.key"),
-            &new_root,
+            &keys::pending_path(keys_dir, KeyKind::Root),
+            &revealed,
             crate::keyfile::Replace::Yes,
         )?;
         save_key_log(&*self.store, &log)?;
-        self.keys.root = new_root;
-        self.keys.next_root = fresh;
+        keys::install_pending(
+            keys_dir,
+            KeyKind::Root,
+            &keys::retired_name(KeyKind::Root, &self.keys.root),
+        )?;
+        self.keys.root = revealed;
         let len = log.len() as u64;
         self.trust.add_key_log(log);
         Ok(len)
@@ -848,8 +918,11 @@ impl Core {
     ) -> Result<(u64, PublicKey), ServiceError> {
         match kind {
             KeyKind::Root => {
-                let len = self.rotate_root(keys_dir, now)?;
-                return Ok((len, self.keys.root.public_key()));
+                return Err(ServiceError::Usage(
+                    "the root key rotates by pre-rotation: give the next root key's file \
+                     (see `rotate_root`)"
+                        .into(),
+                ));
             }
             KeyKind::Node => {
                 return Err(ServiceError::Usage(

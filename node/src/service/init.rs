@@ -41,6 +41,9 @@ pub struct InitOptions {
     pub policy: PolicyConfig,
     /// Where to write the delegate's person key (outside the party directory).
     pub delegate_key: PathBuf,
+    /// Where to write the pre-committed next root key (outside the party directory: it is
+    /// what takes the identity back if the node is ever compromised; keep it offline).
+    pub next_root_key: PathBuf,
     /// The delegate's name.
     pub delegate_name: String,
     /// Mandate validity in days.
@@ -52,7 +55,10 @@ pub struct InitOptions {
 pub struct Initialised {
     /// The new party's id.
     pub party: PartyId,
-    /// The API token with signing scope, shown once (only its SHA-256 is stored).
+    /// The API token with admin scope (mandates, attestations, revocations, rotation), shown
+    /// once (only its SHA-256 is stored).
+    pub admin_token: String,
+    /// The API token with signing scope (sessions only), shown once.
     pub sign_token: String,
     /// A read-only API token, shown once.
     pub read_token: String,
@@ -95,9 +101,15 @@ pub fn init(
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| ServiceError::Usage(format!("{}: {e}", dir.display())))?;
+    for (what, path) in [
+        ("the delegate's key", &options.delegate_key),
+        ("the next root key", &options.next_root_key),
+    ] {
+        outside(dir, path, what)?;
+    }
+    let next_root = key()?;
     let keys = PartyKeys {
         root: key()?,
-        next_root: key()?,
         node: key()?,
         attest: key()?,
         log: key()?,
@@ -127,7 +139,7 @@ pub fn init(
             },
         ),
     ];
-    let log = KeyLog::incept(&keys.root, &keys.next_root.public_key(), decls, now)
+    let log = KeyLog::incept(&keys.root, &next_root.public_key(), decls, now)
         .map_err(|e| ServiceError::Usage(e.to_string()))?;
     let party = log.party();
     let mandate = Attestation {
@@ -151,6 +163,7 @@ pub fn init(
     .issue(&keys.attest, &log)
     .map_err(|e| ServiceError::Usage(e.to_string()))?;
     keyfile::write(&options.delegate_key, &delegate, Replace::No)?;
+    keyfile::write(&options.next_root_key, &next_root, Replace::No)?;
     keys.save(&dir.join("keys"), Replace::No)?;
     let store = SledStore::open(dir.join("store"))?;
     save_key_log(&store as &dyn Store, &log)?;
@@ -160,6 +173,7 @@ pub fn init(
         return Err(ServiceError::Internal("the first mandate was not taken"));
     }
     drop(store);
+    let admin_token = new_token()?;
     let sign_token = new_token()?;
     let read_token = new_token()?;
     let config = NodeConfig {
@@ -172,6 +186,10 @@ pub fn init(
         witness: options.witness,
         tokens: vec![
             TokenConfig {
+                sha256: token_hash(&admin_token),
+                scope: "admin".into(),
+            },
+            TokenConfig {
                 sha256: token_hash(&sign_token),
                 scope: "sign".into(),
             },
@@ -183,11 +201,45 @@ pub fn init(
         webhooks: vec![],
         policy: options.policy.clone(),
         api_limits: Default::default(),
+        peer_limits: Default::default(),
     };
     config.save(dir)?;
     Ok(Initialised {
         party,
+        admin_token,
         sign_token,
         read_token,
     })
+}
+
+/// Refuses `path` (for `what`) inside the party directory `dir`: a secret kept off the node
+/// must not be written into it.
+pub fn outside(dir: &Path, path: &Path, what: &str) -> Result<(), ServiceError> {
+    let absolute = |p: &Path| -> Result<PathBuf, ServiceError> {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| ServiceError::Usage(format!("working directory: {e}")))?
+                .join(p)
+        };
+        // Resolve what exists (the directory, the file's parent), so links and `..` count.
+        let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        Ok(match parent.canonicalize() {
+            Ok(parent) => parent.join(name),
+            Err(_) => p,
+        })
+    };
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| ServiceError::Usage(format!("{}: {e}", dir.display())))?;
+    if absolute(path)?.starts_with(&dir) {
+        return Err(ServiceError::Usage(format!(
+            "{what} must be kept outside the party directory {} (it would sit beside the node's own keys): {}",
+            dir.display(),
+            path.display()
+        )));
+    }
+    Ok(())
 }

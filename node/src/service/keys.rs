@@ -13,13 +13,13 @@ use signet_protocol::keylog::{KeyLog, KeyPurpose};
 
 use crate::keyfile::{self, KeyFileError, Replace};
 
-/// The party's secret keys held by its node. The delegate's person key is not among them.
+/// The party's secret keys held by its node. Neither the delegate's person key nor the
+/// pre-committed next root key is among them: the next root key is kept off the node (it is
+/// what recovers the identity if the node is compromised) and given to it only to rotate.
 #[derive(Debug)]
 pub struct PartyKeys {
     /// The current root key (rotates the party's key log).
     pub root: SecretKey,
-    /// The pre-committed next root key.
-    pub next_root: SecretKey,
     /// The node key: libp2p identity, signs every session message.
     pub node: SecretKey,
     /// Signs attestations the party issues.
@@ -34,15 +34,17 @@ pub struct PartyKeys {
     pub retired_seals: Vec<SecretKey>,
 }
 
-const NAMES: [&str; 7] = [
+const NAMES: [&str; 6] = [
     "root",
-    "next-root",
     "node",
     "attest",
     "log",
     "seal-contract",
     "seal-company",
 ];
+
+/// Where nodes made before the next root key was kept off the node wrote it.
+pub const LEGACY_NEXT_ROOT: &str = "next-root.key";
 
 /// The folder of retired keys inside `DIR/keys`.
 pub const RETIRED: &str = "retired";
@@ -100,8 +102,10 @@ impl KeyKind {
     }
 }
 
-/// The non-root kinds a rotation replaces by add-key and retire-key events.
-const ADDED: [KeyKind; 4] = [
+/// The kinds whose interrupted rotation [`finish_rotations`] completes: the root (by
+/// pre-rotation), and the non-root kinds a rotation replaces by add-key and retire-key events.
+const ADDED: [KeyKind; 5] = [
+    KeyKind::Root,
     KeyKind::Attest,
     KeyKind::Log,
     KeyKind::ContractSeal,
@@ -128,14 +132,19 @@ impl PartyKeys {
                 }
             }
         }
+        if dir.join(LEGACY_NEXT_ROOT).exists() {
+            tracing::warn!(
+                file = %dir.join(LEGACY_NEXT_ROOT).display(),
+                "the next root key is in the node's directory, which defeats pre-rotation: move it off the node and give it to `signet rotate --next-root-key` when rotating"
+            );
+        }
         Ok(Self {
             root: k(NAMES[0])?,
-            next_root: k(NAMES[1])?,
-            node: k(NAMES[2])?,
-            attest: k(NAMES[3])?,
-            log: k(NAMES[4])?,
-            contract_seal: k(NAMES[5])?,
-            company_seal: k(NAMES[6])?,
+            node: k(NAMES[1])?,
+            attest: k(NAMES[2])?,
+            log: k(NAMES[3])?,
+            contract_seal: k(NAMES[4])?,
+            company_seal: k(NAMES[5])?,
             retired_seals,
         })
     }
@@ -148,7 +157,6 @@ impl PartyKeys {
         })?;
         let keys = [
             &self.root,
-            &self.next_root,
             &self.node,
             &self.attest,
             &self.log,
@@ -284,7 +292,6 @@ mod tests {
     fn party(dir: &Path) -> (PartyKeys, KeyLog) {
         let keys = PartyKeys {
             root: key(1),
-            next_root: key(2),
             node: key(4),
             attest: key(3),
             log: key(5),
@@ -295,7 +302,7 @@ mod tests {
         keys.save(dir, Replace::No).unwrap();
         let log = KeyLog::incept(
             &keys.root,
-            &keys.next_root.public_key(),
+            &key(2).public_key(),
             vec![KeyDecl::attest(keys.attest.public_key())],
             Timestamp::from_unix(1_700_000_000),
         )
@@ -351,6 +358,32 @@ mod tests {
         );
         // Finishing again changes nothing.
         assert_eq!(finish_rotations(dir.path(), &log).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn an_interrupted_root_rotation_is_completed_from_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, mut log) = party(dir.path());
+        // The rotation reached the log; the crash came before root.key was replaced.
+        log.rotate(
+            &key(2),
+            &key(10).public_key(),
+            Timestamp::from_unix(1_700_000_100),
+        )
+        .unwrap();
+        keyfile::write(
+            &pending_path(dir.path(), KeyKind::Root),
+            &key(2),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(
+            finish_rotations(dir.path(), &log).unwrap(),
+            vec![KeyKind::Root]
+        );
+        let loaded = PartyKeys::load(dir.path()).unwrap();
+        assert_eq!(loaded.root.public_key(), key(2).public_key());
+        assert_ne!(loaded.root.public_key(), keys.root.public_key());
     }
 
     #[test]

@@ -297,6 +297,7 @@ impl Service {
         let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
         let mut core = Core::open(me, keys, policy, store.clone(), witness_file)?;
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
+        core.peer_limits = config.peer_limits.clone();
         let access: Access = Arc::default();
         {
             let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
@@ -551,11 +552,17 @@ impl Service {
         Ok(revocation)
     }
 
-    /// Rotates the party's root key (pre-rotation: the committed next key takes over and a
-    /// fresh next key is committed). Returns the key log's new length. Counterparties need
-    /// the new key log (`own_key_log`) before they accept attestations signed after it.
-    pub fn rotate_root(&self) -> Result<u64, ServiceError> {
-        self.core()?.rotate_root(&self.dir.join("keys"), now())
+    /// Rotates the party's root key by pre-rotation: the committed next key, read from the
+    /// file `next_root` (kept off the node), takes over, and a fresh next key is committed
+    /// and written to `new_next_root` (which must not exist) for the operator to take off
+    /// the node again. Both files must be outside the party directory. Returns the key log's
+    /// new length. Counterparties need the new key log (`own_key_log`, or gossip) before they
+    /// accept attestations signed after it.
+    pub fn rotate_root(&self, next_root: &Path, new_next_root: &Path) -> Result<u64, ServiceError> {
+        init::outside(&self.dir, next_root, "the next root key")?;
+        init::outside(&self.dir, new_next_root, "the new next root key")?;
+        self.core()?
+            .rotate_root(&self.dir.join("keys"), next_root, new_next_root, now())
     }
 
     /// Rotates one of the party's keys (see [`keys::KeyKind`]): the root by pre-rotation,
@@ -575,6 +582,11 @@ impl Service {
             std::thread::sleep(Duration::from_millis(20));
         }
         core.rotate_key(&self.dir.join("keys"), kind, now())
+    }
+
+    /// This party's current root key (public).
+    pub fn root_key(&self) -> Result<signet_protocol::PublicKey, ServiceError> {
+        Ok(self.core()?.keys.root.public_key())
     }
 
     /// This party's key log events (for others to import).
@@ -715,9 +727,11 @@ impl Service {
             .set(client.clone())
             .map_err(|_| ServiceError::Usage("the node is started already".into()))?;
         let (fetch_tx, fetch_rx) = mpsc::channel(256);
+        // Leftovers of fetches a crash interrupted.
+        let _ = std::fs::remove_dir_all(self.dir.join(INCOMING_DIR));
         // Participant sessions whose documents are not all here yet.
-        for (initiator, id, digest) in self.missing_documents()? {
-            let _ = fetch_tx.try_send((initiator, id, digest));
+        for missing in self.missing_documents()? {
+            let _ = fetch_tx.try_send(missing);
         }
         self.spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()))?;
         self.spawn(self.clone().outbox_loop(shutdown.clone()))?;
@@ -969,7 +983,7 @@ impl Service {
         Ok(())
     }
 
-    fn missing_documents(&self) -> Result<Vec<(PartyId, SessionId, Digest)>, ServiceError> {
+    fn missing_documents(&self) -> Result<Vec<Fetch>, ServiceError> {
         let core = self.core()?;
         let mut out = Vec::new();
         for (id, t) in &core.sessions {
@@ -977,9 +991,14 @@ impl Service {
             if p.initiator == self.me || self::core::ended(&t.session) {
                 continue;
             }
-            for d in p.document_digests() {
-                if self.store.manifest(&d)?.is_none() {
-                    out.push((p.initiator, *id, d));
+            for d in &p.documents {
+                if self.store.manifest(&d.digest)?.is_none() {
+                    out.push(Fetch {
+                        from: p.initiator,
+                        session: *id,
+                        document: d.digest,
+                        size: d.size,
+                    });
                 }
             }
         }
@@ -989,7 +1008,7 @@ impl Service {
     async fn inbound(
         self: Arc<Self>,
         mut events: mpsc::Receiver<NetEvent>,
-        fetch: mpsc::Sender<(PartyId, SessionId, Digest)>,
+        fetch: mpsc::Sender<Fetch>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         // Gossip imports in progress, joined before this task ends (see `join`).
@@ -1036,7 +1055,7 @@ impl Service {
                     if let Inbound::Started(id) = inbound {
                         let _ = self.note_access(id);
                         if let Ok(missing) = self.missing_documents() {
-                            for m in missing.into_iter().filter(|m| m.1 == id) {
+                            for m in missing.into_iter().filter(|m| m.session == id) {
                                 if fetch.try_send(m).is_err() {
                                     tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
                                 }
@@ -1323,21 +1342,32 @@ impl Service {
 
     async fn fetch_loop(
         self: Arc<Self>,
-        mut requests: mpsc::Receiver<(PartyId, SessionId, Digest)>,
+        mut requests: mpsc::Receiver<Fetch>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        let staging = self.dir.join(INCOMING_DIR);
+        let attempts = self.config.peer_limits.max_fetch_attempts.max(1);
         loop {
-            let (from, id, digest) = tokio::select! {
+            let fetch = tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
                 r = requests.recv() => match r { Some(r) => r, None => break },
             };
+            let Fetch {
+                from,
+                session: id,
+                document: digest,
+                size,
+            } = fetch;
             let Some(client) = self.client.get() else {
                 continue;
             };
             let mut delay = Duration::from_millis(200);
-            for _ in 0..10 {
-                match client.fetch_document(from, id, digest, &*self.store).await {
+            for attempt in 1..=attempts {
+                match client
+                    .fetch_document(from, id, digest, size, &*self.store, &staging)
+                    .await
+                {
                     Ok(_) => {
                         tracing::info!(session = %id, document = %digest, "document fetched and checked");
                         break;
@@ -1353,7 +1383,11 @@ impl Service {
                                 }
                             }
                         }
-                        tracing::warn!(session = %id, error = %e, "document fetch failed; retrying");
+                        if attempt == attempts {
+                            tracing::warn!(session = %id, document = %digest, error = %e, attempts, "document fetch failed; given up until the next start");
+                            break;
+                        }
+                        tracing::warn!(session = %id, error = %e, attempt, "document fetch failed; retrying");
                         tokio::select! {
                             biased;
                             _ = shutdown.changed() => return,
@@ -1366,6 +1400,20 @@ impl Service {
         }
     }
 }
+
+/// A document a participant fetches from the session's initiator.
+#[derive(Debug, Clone, Copy)]
+struct Fetch {
+    from: PartyId,
+    session: SessionId,
+    document: Digest,
+    /// The size the signed proposal declares.
+    size: u64,
+}
+
+/// Where documents being fetched are staged (in the party directory) until they are
+/// complete and checked; emptied at every start.
+const INCOMING_DIR: &str = "incoming";
 
 /// How often a node republishes its address record once published (spec §12.8).
 const ADDRESS_REPUBLISH: Duration = Duration::from_secs(600);

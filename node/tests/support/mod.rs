@@ -60,6 +60,11 @@ pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (
     create_with(root, name, anchors, true)
 }
 
+/// Where `create` writes the next root key of `name` (outside its directory).
+pub fn next_root_key(root: &Path, name: &str) -> PathBuf {
+    root.join(format!("{name}-next-root.key"))
+}
+
 fn create_with(
     root: &Path,
     name: &str,
@@ -86,6 +91,7 @@ fn create_with(
             ..PolicyConfig::default()
         },
         delegate_key: delegate_key.clone(),
+        next_root_key: next_root_key(root, name),
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
     };
@@ -296,6 +302,10 @@ pub fn test_tokens(dir: &Path) {
     use signet_node::service::init::token_hash;
     let mut config = NodeConfig::load(dir).unwrap();
     config.tokens = vec![
+        TokenConfig {
+            sha256: token_hash("admin-token"),
+            scope: "admin".into(),
+        },
         TokenConfig {
             sha256: token_hash("sign-token"),
             scope: "sign".into(),
