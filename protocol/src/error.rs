@@ -101,6 +101,7 @@ impl WireError for DecodeError {
             | DecodeError::TooDeep { .. }
             | DecodeError::TooManyItems { .. } => ErrorCode::TooLarge,
             DecodeError::Schema { .. } => ErrorCode::Schema,
+            DecodeError::UnknownKind { .. } => ErrorCode::Unsupported,
             _ => ErrorCode::Malformed,
         }
     }

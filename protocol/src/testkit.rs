@@ -355,6 +355,9 @@ impl TestNetwork {
             let mandate = p.delegate_contract_seal(purposes, None, None, now, 365);
             public.push(mandate.clone());
             mandates.push(Some(mandate));
+            // Each party's revocation list (nothing revoked), for verifiers that ask for
+            // fresh revocation status.
+            public.push(p.revocation_list(vec![], now));
         }
         let witness = TestParty::new("Test Witness", now);
         // Verifiers evaluate witnesses under their own policy too.

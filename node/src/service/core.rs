@@ -454,8 +454,10 @@ impl Core {
             })
             .count();
         if open >= limits.max_open_sessions_per_initiator {
+            // Final, not retry-later: a retried proposal would hold up, in the initiator's
+            // per-recipient queue, the very messages (a cancel) that could make room.
             return Err((
-                ErrorCode::RetryLater,
+                ErrorCode::NotAllowed,
                 format!(
                     "{} has {open} open sessions with this node already, the most it takes",
                     p.initiator
@@ -691,6 +693,12 @@ impl Core {
     pub(crate) fn import_key_log(&mut self, events: &[Vec<u8>]) -> Result<PartyId, ServiceError> {
         let log = KeyLog::replay(events.iter().map(Vec::as_slice))
             .map_err(|e| ServiceError::Usage(format!("key log: {e}")))?;
+        self.take_key_log(log)
+    }
+
+    /// Stores and holds a replayed key log (or its new events), reporting keys it declares
+    /// that another party's log declares too.
+    pub(crate) fn take_key_log(&mut self, log: KeyLog) -> Result<PartyId, ServiceError> {
         save_key_log(&*self.store, &log)?;
         let party = log.party();
         let keys: Vec<PublicKey> = log.records().iter().map(|r| r.key).collect();

@@ -433,6 +433,16 @@ impl Service {
             .collect())
     }
 
+    /// A session's current signed proposal (its exact COSE_Sign1 bytes).
+    pub fn signed_proposal(&self, id: SessionId) -> Result<Vec<u8>, ServiceError> {
+        let core = self.core()?;
+        let t = core
+            .sessions
+            .get(&id)
+            .ok_or(ServiceError::UnknownSession(id))?;
+        Ok(t.session.proposal().bytes().to_vec())
+    }
+
     /// One session.
     pub fn session(&self, id: SessionId) -> Result<SessionSummary, ServiceError> {
         let core = self.core()?;
@@ -1181,23 +1191,29 @@ impl Service {
     /// Imports a gossiped key log or attestation, if it is news.
     fn import_gossip(&self, topic: net::Topic, data: &[u8]) {
         let result = match topic {
-            net::Topic::KeyLogs => match gossip::decode_key_log(data) {
-                Some(events) => {
-                    let known = self.core().ok().and_then(|c| {
-                        let party = signet_protocol::keylog::KeyLog::replay(
-                            events.iter().map(Vec::as_slice),
-                        )
-                        .ok()?
-                        .party();
-                        Some(c.trust.key_log(&party).map_or(0, |l| l.len()))
-                    });
-                    if known.is_some_and(|n| n >= events.len()) {
-                        return;
-                    }
-                    self.import_key_log(&events).map(|p| p.to_string())
+            net::Topic::KeyLogs => {
+                // Replayed once, outside the state lock (it is the costly part).
+                let Some(log) = gossip::decode_key_log(data).and_then(|events| {
+                    signet_protocol::keylog::KeyLog::replay(events.iter().map(Vec::as_slice)).ok()
+                }) else {
+                    return;
+                };
+                let Ok(mut core) = self.core() else { return };
+                let held = core.trust.key_log(&log.party()).map(|l| l.len());
+                if held.is_some_and(|n| n >= log.len()) {
+                    return;
                 }
-                None => return,
-            },
+                if held.is_none() && core.trust.key_log_count() >= MAX_KEY_LOGS_FROM_NETWORK {
+                    tracing::debug!(party = %log.party(), "a new party's key log from gossip not taken: the node holds the most it takes from the network");
+                    return;
+                }
+                let party = core.take_key_log(log);
+                drop(core);
+                if party.is_ok() {
+                    self.refresh_directory();
+                }
+                party.map(|p| p.to_string())
+            }
             net::Topic::Attestations => {
                 let known = Attestation::decode(data).ok().is_some_and(|a| {
                     self.core().is_ok_and(|c| {
@@ -1414,6 +1430,10 @@ struct Fetch {
 /// Where documents being fetched are staged (in the party directory) until they are
 /// complete and checked; emptied at every start.
 const INCOMING_DIR: &str = "incoming";
+
+/// The most parties' key logs a node takes from gossip (an operator's imports are not
+/// counted against it): a bound on what peers can make it store by minting parties.
+pub const MAX_KEY_LOGS_FROM_NETWORK: usize = 100_000;
 
 /// How often a node republishes its address record once published (spec §12.8).
 const ADDRESS_REPUBLISH: Duration = Duration::from_secs(600);

@@ -363,7 +363,7 @@ struct AttestationWire {
 #[non_exhaustive]
 pub enum ContentError {
     /// The kind is not one this implementation knows.
-    #[error("unknown attestation kind {0}")]
+    #[error("{}", codec::unknown_kind("attestation kind", *.0))]
     UnknownKind(u64),
     /// The claims do not match the kind's schema.
     #[error("claims: {0}")]

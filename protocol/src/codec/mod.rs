@@ -150,6 +150,32 @@ pub enum DecodeError {
         /// What did not match.
         reason: String,
     },
+    /// A kind this implementation does not know (a message, key event or attestation kind):
+    /// well-formed and decoded, then refused on purpose (wire code `unsupported`).
+    #[error("{reason}")]
+    UnknownKind {
+        /// Which kind, and its code.
+        reason: String,
+    },
+}
+
+/// How a type's conversion marks an unknown kind, so that decoding reports
+/// [`DecodeError::UnknownKind`] rather than a schema mismatch (serde carries only text).
+const UNKNOWN_KIND: &str = "unknown code point: ";
+
+/// The error text of an unknown kind `what` with `code` (see [`DecodeError::UnknownKind`]).
+pub(crate) fn unknown_kind(what: &str, code: u64) -> String {
+    format!("{UNKNOWN_KIND}{what} {code}")
+}
+
+/// A schema error, or an unknown kind if the text says so (it may be nested in a body's).
+fn schema_or_unknown(reason: String) -> DecodeError {
+    match reason.find(UNKNOWN_KIND) {
+        Some(at) => DecodeError::UnknownKind {
+            reason: reason[at..].to_string(),
+        },
+        None => DecodeError::Schema { reason },
+    }
 }
 
 /// Why a value could not be encoded. Always a caller's mistake, never the peer's.
@@ -179,16 +205,14 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> 
 /// Decodes one deterministic item of type `T`, refusing anything else.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], limits: &Limits) -> Result<T, DecodeError> {
     check_deterministic(bytes, limits)?;
-    ciborium::from_reader(bytes).map_err(|e| DecodeError::Schema {
-        reason: schema_reason(e),
-    })
+    ciborium::from_reader(bytes).map_err(|e| schema_or_unknown(schema_reason(e)))
 }
 
 /// Decodes a value from an already-decoded CBOR tree (used for kind-dependent bodies).
 pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
-    value.deserialized().map_err(|e| DecodeError::Schema {
-        reason: e.to_string(),
-    })
+    value
+        .deserialized()
+        .map_err(|e| schema_or_unknown(e.to_string()))
 }
 
 /// Builds the CBOR tree of a value (used for kind-dependent bodies).

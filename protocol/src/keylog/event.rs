@@ -247,7 +247,7 @@ impl TryFrom<KeyEventWire> for KeyEvent {
                 let _: EmptyBody = codec::from_value(&wire.body).map_err(body)?;
                 KeyChange::RetireParty
             }
-            KeyEventKind::Unknown(code) => return Err(format!("unknown key event kind {code}")),
+            KeyEventKind::Unknown(code) => return Err(codec::unknown_kind("key event kind", code)),
         };
         Ok(Self {
             party: wire.party,

@@ -223,7 +223,7 @@ impl TryFrom<MessageWire> for SessionMessage {
                 MessageBody::Evidence(codec::from_value(&wire.body).map_err(err)?)
             }
             MessageKind::Unknown(code) => {
-                return Err(format!("unknown session message kind {code}"));
+                return Err(codec::unknown_kind("session message kind", code));
             }
         };
         Ok(Self {

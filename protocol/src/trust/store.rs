@@ -239,6 +239,11 @@ impl TrustStore {
         self.logs.get(party)
     }
 
+    /// How many parties' key logs are held.
+    pub fn key_log_count(&self) -> usize {
+        self.logs.len()
+    }
+
     /// Every key log held.
     pub fn key_logs(&self) -> impl Iterator<Item = &KeyLog> {
         self.logs.values()
