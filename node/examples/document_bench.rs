@@ -104,7 +104,7 @@ async fn main() {
         })
         .unwrap();
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
-    while supplier.service.sign(id, &delegate).is_err() {
+    while signet_node::person::sign_as(&supplier.service, id, &delegate).is_err() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let fetched = started.elapsed();

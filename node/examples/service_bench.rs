@@ -57,7 +57,8 @@ async fn main() {
     let mut left = n;
     while left > 0 {
         for (i, id) in ids.iter().enumerate() {
-            if !signed[i] && supplier.service.sign(*id, &delegate).is_ok() {
+            if !signed[i] && signet_node::person::sign_as(&supplier.service, *id, &delegate).is_ok()
+            {
                 signed[i] = true;
                 left -= 1;
             }

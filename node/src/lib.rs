@@ -39,5 +39,6 @@ pub mod api;
 pub mod keyfile;
 pub mod net;
 pub mod outbox;
+pub mod person;
 pub mod service;
 pub mod store;

@@ -86,7 +86,10 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     let id = id["id"].as_str().unwrap().to_string();
     let sid = id.parse().unwrap();
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
-    until("signed", || supplier.service.sign(sid, &delegate).is_ok()).await;
+    until("signed", || {
+        signet_node::person::sign_as(&supplier.service, sid, &delegate).is_ok()
+    })
+    .await;
     until("completed", || {
         brand.service.session(sid).unwrap().status == "completed"
     })

@@ -16,6 +16,44 @@ async fn get(addr: &str, path: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// Signs session `id` over the API as the person holding `person`: the challenge comes from
+/// the node, the proof is made here. (status, body) of the last call.
+async fn sign_over_api(addr: &str, id: &str, person: &SecretKey) -> (u16, Value) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for _ in 0..100 {
+        let (status, _, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/sessions/{id}/intent?method=software-key"),
+            Some("sign-token"),
+            "",
+        )
+        .await;
+        let offer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if status != 200 {
+            // Until the document has been fetched from the initiator's node.
+            if offer["title"] == "documents not fetched yet" {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            return (status, offer);
+        }
+        let bytes = b64.decode(offer["challenge"].as_str().unwrap()).unwrap();
+        let challenge: signet_protocol::session::IntentChallenge =
+            signet_protocol::codec::decode(&bytes, &signet_protocol::codec::Limits::DEFAULT)
+                .unwrap();
+        let proof = signet_node::person::prove_intent(&challenge, person).unwrap();
+        return post(
+            addr,
+            &format!("/v1/sessions/{id}/sign"),
+            &json!({ "intent": b64.encode(proof) }),
+        )
+        .await;
+    }
+    panic!("the documents never arrived");
+}
+
 async fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     // Mandates and attestations of others need admin scope (it includes signing).
     let (status, _, body) = http(addr, "POST", path, Some("admin-token"), &body.to_string()).await;
@@ -114,16 +152,7 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
     let inbox = get(&api, "/v1/inbox").await;
     assert_eq!(inbox["sessions"].as_array().unwrap().len(), 1);
     assert_eq!(inbox["sessions"][0]["id"], first.to_string());
-    let sign = json!({ "delegate_key": keyfile::to_text(&person).to_string() });
-    let mut signed = (0, Value::Null);
-    for _ in 0..100 {
-        signed = post(&api, &format!("/v1/sessions/{first}/sign"), &sign).await;
-        // Until the document has been fetched from the brand's node.
-        if signed.1["title"] != "documents not fetched yet" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let signed = sign_over_api(&api, &first.to_string(), &person).await;
     assert_eq!(signed.0, 200, "{}", signed.1);
     until("both see the session completed", || {
         brand.service.session(first).unwrap().status == "completed"
@@ -166,14 +195,7 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
         supplier.service.session(second).is_ok()
     })
     .await;
-    let mut refused = (0, Value::Null);
-    for _ in 0..100 {
-        refused = post(&api, &format!("/v1/sessions/{second}/sign"), &sign).await;
-        if refused.1["title"] != "documents not fetched yet" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let refused = sign_over_api(&api, &second.to_string(), &person).await;
     // The node looks for a mandate the verifier will accept before it signs: there is none.
     assert_eq!(refused.0, 403, "{}", refused.1);
     let detail = refused.1["detail"].as_str().unwrap();

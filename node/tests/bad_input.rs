@@ -145,13 +145,12 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
         .await;
     assert!(stolen.is_err(), "a non-participant fetched a document");
     until("the supplier signs", || {
-        supplier
-            .service
-            .sign(
-                id,
-                &signet_node::keyfile::read(&supplier.delegate_key).unwrap(),
-            )
-            .is_ok()
+        signet_node::person::sign_as(
+            &supplier.service,
+            id,
+            &signet_node::keyfile::read(&supplier.delegate_key).unwrap(),
+        )
+        .is_ok()
     })
     .await;
     // The node kept serving: the session completes.

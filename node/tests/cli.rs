@@ -150,7 +150,10 @@ async fn verify_a_real_bundle_valid_then_tampered_invalid() {
         .create_session(one_signer("Contract", supplier.party(), document.clone()))
         .unwrap();
     let delegate = signet_node::keyfile::read(&s_key).unwrap();
-    until("signed", || supplier.service.sign(id, &delegate).is_ok()).await;
+    until("signed", || {
+        signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
+    })
+    .await;
     until("completed", || {
         brand.service.session(id).unwrap().status == "completed"
     })
@@ -571,7 +574,7 @@ async fn send_reaches_routing_approvers_copies_deadline_documents_and_witnesses(
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
     until("the supplier is refused as out of turn", || {
         matches!(
-            supplier.service.sign(id, &delegate),
+            signet_node::person::sign_as(&supplier.service, id, &delegate),
             Err(signet_node::service::ServiceError::Action(_))
         )
     })
@@ -581,7 +584,7 @@ async fn send_reaches_routing_approvers_copies_deadline_documents_and_witnesses(
     })
     .await;
     until("the supplier signed", || {
-        supplier.service.sign(id, &delegate).is_ok()
+        signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
     })
     .await;
     until("completed at the brand", || {
@@ -624,15 +627,16 @@ async fn complete_one(brand: &support::Node, supplier: &support::Node, title: &s
         })
         .unwrap();
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
-    until("the supplier signed", || {
-        match supplier.service.sign(id, &delegate) {
+    until(
+        "the supplier signed",
+        || match signet_node::person::sign_as(&supplier.service, id, &delegate) {
             Ok(()) => true,
             Err(e) => {
                 eprintln!("sign: {e}");
                 false
             }
-        }
-    })
+        },
+    )
     .await;
     until("completed at the brand", || {
         brand.service.session(id).unwrap().status == "completed"

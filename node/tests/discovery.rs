@@ -47,10 +47,12 @@ async fn parties_that_share_only_a_bootstrap_node_find_each_other_and_sign() {
         .unwrap();
     until("the supplier receives the proposal and signs", || {
         supplier.service.session(id).is_ok()
-            && supplier
-                .service
-                .sign(id, &keyfile::read(&supplier.delegate_key).unwrap())
-                .is_ok()
+            && signet_node::person::sign_as(
+                &supplier.service,
+                id,
+                &keyfile::read(&supplier.delegate_key).unwrap(),
+            )
+            .is_ok()
     })
     .await;
     until("the brand sees the session completed", || {

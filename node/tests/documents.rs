@@ -134,7 +134,7 @@ async fn a_streamed_upload_is_signed_by_digest_and_bad_uploads_are_refused() {
     );
     let delegate = keyfile::read(&supplier.delegate_key).unwrap();
     until("the supplier signs once the document is here", || {
-        supplier.service.sign(id, &delegate).is_ok()
+        signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
     })
     .await;
     until("both see it completed", || {

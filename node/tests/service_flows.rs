@@ -62,10 +62,12 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
         "the supplier receives the proposal and its document",
         || {
             supplier.service.session(id).is_ok()
-                && supplier
-                    .service
-                    .sign(id, &keyfile::read(&supplier.delegate_key).unwrap())
-                    .is_ok()
+                && signet_node::person::sign_as(
+                    &supplier.service,
+                    id,
+                    &keyfile::read(&supplier.delegate_key).unwrap(),
+                )
+                .is_ok()
         },
     )
     .await;
@@ -189,7 +191,7 @@ async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_su
     assert_eq!(supplier.service.evidence_len().unwrap(), evidence_before);
     let delegate = keyfile::read(&supplier.delegate_key).unwrap();
     until("the supplier signs (once its document is here)", || {
-        supplier.service.sign(id, &delegate).is_ok()
+        signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
     })
     .await;
     until("both see it completed", || {

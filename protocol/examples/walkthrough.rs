@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let use_ = MandateUse {
         party: supplier.id(),
-        delegate: supplier.delegate.public_key(),
+        delegate: signet_protocol::person::PersonKey::Ed25519(supplier.delegate.public_key()),
         seal: supplier.contract_seal.public_key(),
         purpose: "procurement",
         value: Some(&value),

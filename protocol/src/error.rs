@@ -158,11 +158,26 @@ impl WireError for crate::attestation::MandateError {
     }
 }
 
+impl WireError for crate::session::IntentError {
+    fn code(&self) -> ErrorCode {
+        use crate::session::IntentError as E;
+        match self {
+            E::Cose(e) => e.code(),
+            E::Encoding(e) | E::Challenge(e) => e.code(),
+            E::Credential(_) => ErrorCode::Schema,
+            E::BadSignature => ErrorCode::BadSignature,
+            // The signed parts do not bind the assertion to this challenge and party.
+            E::AuthenticatorData(_) | E::ClientData(_) => ErrorCode::BadSignedObject,
+        }
+    }
+}
+
 impl WireError for crate::session::RecordError {
     fn code(&self) -> ErrorCode {
         use crate::session::RecordError as E;
         match self {
-            E::SealSignatureObject(e) | E::IntentObject(e) | E::DelegationObject(e) => e.code(),
+            E::SealSignatureObject(e) | E::DelegationObject(e) => e.code(),
+            E::IntentObject(e) => e.code(),
             E::UnknownKeyLog(_) => ErrorCode::RetryLater,
             E::SealKey(e) => e.code(),
             E::SealRevoked(_) => ErrorCode::Revoked,

@@ -20,6 +20,8 @@
 //!   key was valid for a party, for a purpose, at a time.
 //! - [`seal`], [`attestation`]: seals, and signed statements about parties (identity, seal
 //!   certification, seal mandates, endorsements, accreditations, revocations).
+//! - [`person`]: the keys persons sign intent with: a software Ed25519 key, or a WebAuthn
+//!   passkey (ES256 or EdDSA).
 //! - [`trust`]: the trust policy and the pure evaluation of a party's identity.
 //! - [`session`]: one contract's signing flow: proposal, intent proofs, seal signatures,
 //!   the state machine of the initiator and of each participant.
@@ -73,6 +75,7 @@ pub mod error;
 pub mod evidence;
 pub mod keylog;
 pub mod party;
+pub mod person;
 pub mod registration;
 pub mod seal;
 pub mod session;

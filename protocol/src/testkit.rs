@@ -20,9 +20,9 @@ use crate::party::{AttestationId, PartyId};
 use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
 use crate::session::{
-    ActionError, Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod,
-    Participant, Proposal, Role, Session, SessionError, SessionEvent, SessionId, SessionNonce,
-    Step,
+    ActionError, Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentChallenge,
+    IntentMethod, IntentProof, Participant, Proposal, Role, Session, SessionError, SessionEvent,
+    SessionId, SessionNonce, Step,
 };
 use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
@@ -285,10 +285,10 @@ impl TestParty {
         days: u64,
     ) -> Signed<Attestation> {
         let claims = Claims::Delegation(Delegation {
-            delegate: Delegate {
-                name: format!("{} signatory", self.label),
-                key: self.delegate.public_key(),
-            },
+            delegate: Delegate::with_key(
+                format!("{} signatory", self.label),
+                self.delegate.public_key(),
+            ),
             seals: vec![self.contract_seal.public_key()],
             purposes: purposes.iter().map(|p| p.to_string()).collect(),
             value_cap: cap_yuan.map(|y| Amount {
@@ -594,10 +594,11 @@ impl TestNetwork {
         self.act(party, sid, |session, ctx, me, mandate| {
             let challenge = session.intent_challenge(
                 me.contract_seal.public_key(),
-                IntentMethod::HardwareToken,
+                IntentMethod::SoftwareKey,
                 ctx.now,
             )?;
-            let intent = Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?;
+            let intent =
+                IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
@@ -648,5 +649,81 @@ impl TestNetwork {
             },
             created_at: self.now,
         }
+    }
+}
+
+/// A software stand-in for a person's WebAuthn authenticator, for tests and vectors: an ES256
+/// (P-256) credential whose key derives from `test_key(label, "passkey")`.
+#[derive(Debug)]
+pub struct TestAuthenticator {
+    key: p256::ecdsa::SigningKey,
+    /// The credential the authenticator registered.
+    pub credential: crate::person::WebAuthnCredential,
+}
+
+/// Authenticator data flag: a person was present (UP).
+pub const FLAG_UP: u8 = 0x01;
+/// Authenticator data flag: the authenticator verified the person (UV).
+pub const FLAG_UV: u8 = 0x04;
+/// Authenticator data flag: the credential may be backed up off the authenticator (BE).
+pub const FLAG_BE: u8 = 0x08;
+
+impl TestAuthenticator {
+    /// An authenticator with one ES256 credential for the relying party `rp_id`.
+    pub fn new(label: &str, rp_id: &str) -> Self {
+        let seed = test_key(label, "passkey").to_seed();
+        let key = p256::ecdsa::SigningKey::from_slice(&*seed)
+            .expect("a SHA-256-derived seed is a valid P-256 scalar");
+        let public = key.verifying_key().to_sec1_point(false);
+        Self {
+            credential: crate::person::WebAuthnCredential {
+                id: Digest::of_parts(&[label.as_bytes(), b"credential id"]).as_bytes()[..16]
+                    .to_vec(),
+                alg: crate::person::CredentialAlgorithm::Es256,
+                public_key: public.as_bytes().to_vec(),
+                rp_id: rp_id.to_string(),
+            },
+            key,
+        }
+    }
+
+    /// The encoded WebAuthn intent proof over `challenge`, with authenticator data `flags`
+    /// and the browser's client data claiming `origin`.
+    pub fn assert(&self, challenge: &IntentChallenge, flags: u8, origin: &str) -> Vec<u8> {
+        let challenge_bytes = challenge.encode().expect("a challenge encodes");
+        let client_data = format!(
+            r#"{{"type":"webauthn.get","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#,
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                IntentChallenge::webauthn_challenge(&challenge_bytes).as_bytes()
+            )
+        );
+        self.assert_raw(challenge_bytes, flags, client_data.into_bytes())
+    }
+
+    /// The encoded proof with the client data given as is.
+    pub fn assert_raw(
+        &self,
+        challenge_bytes: Vec<u8>,
+        flags: u8,
+        client_data_json: Vec<u8>,
+    ) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer as _;
+        let mut authenticator_data = Digest::of(self.credential.rp_id.as_bytes())
+            .as_bytes()
+            .to_vec();
+        authenticator_data.push(flags);
+        authenticator_data.extend_from_slice(&7u32.to_be_bytes());
+        let mut message = authenticator_data.clone();
+        message.extend_from_slice(Digest::of(&client_data_json).as_bytes());
+        let signature: p256::ecdsa::Signature = self.key.sign(&message);
+        crate::codec::encode(&crate::session::WebAuthnAssertion {
+            challenge: challenge_bytes,
+            credential: self.credential.clone(),
+            authenticator_data,
+            client_data_json,
+            signature: signature.to_der().as_bytes().to_vec(),
+        })
+        .expect("an assertion encodes")
     }
 }

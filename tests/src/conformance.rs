@@ -94,6 +94,7 @@ pub fn handle(request: &Value) -> Value {
         "decode-msg-response" => msg_response(request),
         "decode-keylog-payload" => keylog_payload(request),
         "verify-address-record" => address_record(request),
+        "verify-intent-proof" => intent_proof(request),
         other => Err(BadRequest(format!("unknown op {other:?}"))),
     };
     answer.unwrap_or_else(|BadRequest(detail)| json!({"result": "unsupported", "detail": detail}))
@@ -257,6 +258,34 @@ fn leading_ident(text: &str) -> String {
 }
 
 // ----- ops -----
+
+/// Section 8.4.1: an intent proof (COSE, or WebAuthn) that verifies and shows its method.
+fn intent_proof(request: &Value) -> Answer {
+    let proof = match signet_protocol::session::IntentProof::decode(&bytes(request, "hex")?) {
+        Ok(p) => p,
+        Err(e) => return invalid(&e),
+    };
+    let person = match proof.person() {
+        signet_protocol::person::PersonKey::Ed25519(key) => json!({"ed25519": key.to_hex()}),
+        signet_protocol::person::PersonKey::WebAuthn(c) => json!({
+            "webauthn": {"id": hex::encode(&c.id), "alg": c.alg.name(), "public_key": hex::encode(&c.public_key), "rp_id": c.rp_id},
+        }),
+    };
+    let output = json!({
+        "method": proof.challenge().method.name(),
+        "person": person,
+        "digest": proof.digest().to_hex(),
+    });
+    if proof.check_method() {
+        valid(output)
+    } else {
+        Ok(json!({
+            "result": "invalid",
+            "error": ErrorCode::InvalidSignature.name(),
+            "flags": ["IntentMethod"],
+        }))
+    }
+}
 
 /// Section 3.1 and 3.5: deterministic CBOR within the limits.
 fn cbor_check(request: &Value) -> Answer {

@@ -887,12 +887,178 @@ fn message_of(bytes: &[u8]) -> Result<SessionMessage, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Section 8.4.1: intent proofs in both forms, and what each shows.
+fn intent_proofs(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod};
+    use signet_protocol::testkit::{FLAG_BE, FLAG_UP, FLAG_UV, TestAuthenticator};
+    let op = "verify-intent-proof";
+    let signer = TestParty::new("Intent Signer", T0);
+    let challenge = |method| IntentChallenge {
+        session: signet_protocol::session::SessionId::from_bytes([0x84; 32]),
+        proposal: Digest::of(b"the proposal"),
+        documents: vec![Digest::of(b"the contract")],
+        signer: signer.id(),
+        seal: signer.contract_seal.public_key(),
+        method,
+        time: T0,
+    };
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let soft = Signed::sign(
+        challenge(IntentMethod::SoftwareKey),
+        INTENT_CONTENT_TYPE,
+        &signer.delegate,
+    )
+    .map_err(e)?;
+    f.push(
+        "8.4.1",
+        op,
+        Intent::Valid,
+        "a COSE proof by the person's key file: method software-key",
+        json!({"hex": h(soft.bytes())}),
+        Some(json!({"person_seed": seed(&signer.delegate)})),
+    );
+    let claimed = Signed::sign(
+        challenge(IntentMethod::HardwareToken),
+        INTENT_CONTENT_TYPE,
+        &signer.delegate,
+    )
+    .map_err(e)?;
+    f.invalid(
+        "8.4.1",
+        op,
+        "a COSE proof claiming hardware-token: a key file shows no hardware",
+        json!({"hex": h(claimed.bytes())}),
+    );
+    let rp = "sign.example.com";
+    let origin = "https://sign.example.com";
+    let passkey = TestAuthenticator::new("Intent Signer", rp);
+    let given = json!({"authenticator": "ES256 key of test_key(\"Intent Signer\", \"passkey\")", "rp_id": rp});
+    let cases: Vec<(Intent, &str, Vec<u8>)> = vec![
+        (
+            Intent::Valid,
+            "a WebAuthn proof by a synced passkey (UP, UV, BE): method passkey",
+            passkey.assert(
+                &challenge(IntentMethod::Passkey),
+                FLAG_UP | FLAG_UV | FLAG_BE,
+                origin,
+            ),
+        ),
+        (
+            Intent::Valid,
+            "a WebAuthn proof by a device-bound credential (UP, UV, BE clear): method hardware-token",
+            passkey.assert(
+                &challenge(IntentMethod::HardwareToken),
+                FLAG_UP | FLAG_UV,
+                origin,
+            ),
+        ),
+        (
+            Intent::Valid,
+            "a WebAuthn proof from a subdomain of the relying party",
+            passkey.assert(
+                &challenge(IntentMethod::Passkey),
+                FLAG_UP | FLAG_UV,
+                "https://eu.sign.example.com:8443",
+            ),
+        ),
+        (
+            Intent::Invalid,
+            "a synced passkey claiming hardware-token (BE set)",
+            passkey.assert(
+                &challenge(IntentMethod::HardwareToken),
+                FLAG_UP | FLAG_UV | FLAG_BE,
+                origin,
+            ),
+        ),
+        (
+            Intent::Invalid,
+            "user presence without user verification (UV clear)",
+            passkey.assert(&challenge(IntentMethod::Passkey), FLAG_UP, origin),
+        ),
+        (
+            Intent::Invalid,
+            "a WebAuthn proof claiming biometric: the signature does not show how the person was verified",
+            passkey.assert(
+                &challenge(IntentMethod::Biometric),
+                FLAG_UP | FLAG_UV,
+                origin,
+            ),
+        ),
+        (
+            Intent::Invalid,
+            "client data from another origin",
+            passkey.assert(
+                &challenge(IntentMethod::Passkey),
+                FLAG_UP | FLAG_UV,
+                "https://evil.example",
+            ),
+        ),
+        (
+            Intent::Invalid,
+            "http off localhost",
+            passkey.assert(
+                &challenge(IntentMethod::Passkey),
+                FLAG_UP | FLAG_UV,
+                "http://sign.example.com",
+            ),
+        ),
+    ];
+    for (intent, what, bytes) in cases {
+        f.push(
+            "8.4.1",
+            op,
+            intent,
+            what,
+            json!({"hex": h(&bytes)}),
+            Some(given.clone()),
+        );
+    }
+    let good = passkey.assert(&challenge(IntentMethod::Passkey), FLAG_UP | FLAG_UV, origin);
+    let wire: signet_protocol::session::WebAuthnAssertion =
+        codec::decode(&good, &Limits::DEFAULT).map_err(|e| e.to_string())?;
+    let mut tampered = wire.clone();
+    let last = tampered.signature.len() - 1;
+    tampered.signature[last] ^= 1;
+    f.invalid(
+        "8.4.1",
+        op,
+        "a WebAuthn proof whose signature does not verify",
+        json!({"hex": h(&codec::encode(&tampered).map_err(e)?)}),
+    );
+    let mut other_rp = wire.clone();
+    other_rp.credential.rp_id = "other.example.com".into();
+    f.invalid(
+        "8.4.1",
+        op,
+        "authenticator data of another relying party than the credential's",
+        json!({"hex": h(&codec::encode(&other_rp).map_err(e)?)}),
+    );
+    let bytes = challenge(IntentMethod::Passkey).encode().map_err(e)?;
+    let other_challenge = passkey.assert_raw(
+        bytes,
+        FLAG_UP | FLAG_UV,
+        format!(
+            r#"{{"type":"webauthn.get","challenge":"{}","origin":"{origin}"}}"#,
+            "A".repeat(43)
+        )
+        .into_bytes(),
+    );
+    f.invalid(
+        "8.4.1",
+        op,
+        "client data asserting another challenge",
+        json!({"hex": h(&other_challenge)}),
+    );
+    Ok(())
+}
+
 fn sessions(t: &Transcript) -> Result<File, String> {
     let mut f = File::new(
         "08-sessions",
         "Sessions: a complete three-party transcript and the state machine",
         "8",
     );
+    intent_proofs(&mut f)?;
     let names = |p: &signet_protocol::party::PartyId| {
         if *p == t.brand {
             "brand"

@@ -4,10 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_protocol::PublicKey;
 use signet_protocol::attestation::{Amount, Claims};
+use signet_protocol::person::{CredentialAlgorithm, PersonKey, WebAuthnCredential};
 
 use super::{Admin, Api, JsonBody, Problem, Reader, attestation_json, blocking, party_id, year};
 use crate::service::authority::{MandateView, NewMandate};
@@ -21,7 +24,11 @@ fn mandate_json(m: &MandateView) -> Value {
     let mut v = attestation_json(&m.attestation);
     if let Claims::Delegation(d) = &m.attestation.payload().claims {
         v["state"] = json!(m.state);
-        v["delegate"] = json!({ "name": d.delegate.name, "key": d.delegate.key.to_string() });
+        v["delegate"] = match (&d.delegate.key, &d.delegate.credential) {
+            (Some(key), _) => json!({ "name": d.delegate.name, "key": key.to_string() }),
+            (None, Some(c)) => json!({ "name": d.delegate.name, "credential": credential_json(c) }),
+            (None, None) => json!({ "name": d.delegate.name }),
+        };
         v["seals"] = json!(d.seals.iter().map(ToString::to_string).collect::<Vec<_>>());
         v["purposes"] = json!(d.purposes);
         v["value_cap"] = match &d.value_cap {
@@ -55,8 +62,13 @@ pub(super) struct AmountBody {
 pub(super) struct DelegationBody {
     /// The delegate's name.
     name: String,
-    /// The delegate's public key (hex); the person keeps the secret key.
-    key: String,
+    /// The delegate's software public key (hex); the person keeps the secret key. Exactly one
+    /// of `key` and `credential`.
+    #[serde(default)]
+    key: Option<String>,
+    /// The delegate's passkey, as registered (see the console's registration).
+    #[serde(default)]
+    credential: Option<CredentialBody>,
     /// Seal keys (hex); empty or absent: every seal valid now.
     #[serde(default)]
     seals: Vec<String>,
@@ -65,6 +77,53 @@ pub(super) struct DelegationBody {
     counterparties: Option<Vec<String>>,
     #[serde(default = "year")]
     days: u64,
+}
+
+/// A WebAuthn credential in JSON: id and public key base64url (no padding), the algorithm
+/// by name (`ES256`, `EdDSA`), the relying party.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CredentialBody {
+    id: String,
+    alg: String,
+    public_key: String,
+    rp_id: String,
+}
+
+pub(super) fn credential_json(c: &WebAuthnCredential) -> Value {
+    json!({
+        "id": B64URL.encode(&c.id),
+        "alg": c.alg.name(),
+        "public_key": B64URL.encode(&c.public_key),
+        "rp_id": c.rp_id,
+    })
+}
+
+fn credential(c: CredentialBody) -> Result<WebAuthnCredential, Problem> {
+    let bytes = |what: &str, text: &str| {
+        B64URL.decode(text.trim_end_matches('=')).map_err(|_| {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed credential")
+                .detail(format!("{what} is not base64url"))
+        })
+    };
+    let alg = CredentialAlgorithm::KNOWN
+        .iter()
+        .copied()
+        .find(|a| a.name() == c.alg)
+        .ok_or_else(|| {
+            Problem::new(StatusCode::BAD_REQUEST, "unknown credential algorithm")
+                .detail(c.alg.clone())
+        })?;
+    let credential = WebAuthnCredential {
+        id: bytes("id", &c.id)?,
+        alg,
+        public_key: bytes("public_key", &c.public_key)?,
+        rp_id: c.rp_id,
+    };
+    credential.check().map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed credential").detail(e.to_string())
+    })?;
+    Ok(credential)
 }
 
 fn public_key(text: &str) -> Result<PublicKey, Problem> {
@@ -78,9 +137,19 @@ pub(super) async fn delegate(
     body: JsonBody<DelegationBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let Json(b) = body.map_err(Problem::from)?;
+    let person = match (b.key, b.credential) {
+        (Some(key), None) => PersonKey::Ed25519(public_key(&key)?),
+        (None, Some(c)) => PersonKey::WebAuthn(credential(c)?),
+        _ => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "a delegate needs exactly one of key and credential",
+            ));
+        }
+    };
     let new = NewMandate {
         name: b.name,
-        key: public_key(&b.key)?,
+        person,
         seals: b
             .seals
             .iter()

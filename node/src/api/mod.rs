@@ -37,12 +37,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
-use signet_protocol::session::{Role, SessionId};
+use signet_protocol::session::{IntentChallenge, IntentMethod, Role, SessionId};
 
 pub use problem::Problem;
 
 use self::limits::{Limiter, retry_after_secs};
-use crate::keyfile;
 use crate::service::config::ApiLimits;
 use crate::service::init::token_hash;
 use crate::service::keys::KeyKind;
@@ -127,6 +126,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
+        .route("/v1/sessions/{id}/intent", get(intent))
         .route("/v1/sessions/{id}/sign", post(sign))
         .route("/v1/sessions/{id}/approve", post(approve))
         .route("/v1/sessions/{id}/decline", post(decline))
@@ -665,17 +665,55 @@ async fn remind(
     with_reason(api, id, body, Service::remind, "reminded").await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignBody {
-    /// The delegate's key file content; used for this signature and never stored.
-    delegate_key: String,
+#[derive(Debug, Deserialize)]
+struct IntentQuery {
+    /// `software-key` (the default: a key file signs a COSE proof), `passkey` or
+    /// `hardware-token` (a WebAuthn authenticator signs).
+    #[serde(default)]
+    method: Option<String>,
 }
 
-impl std::fmt::Debug for SignBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SignBody(..)")
-    }
+/// The intent challenge of this party's signature, for the person's device to sign: its
+/// exact bytes (base64) and, for a passkey, the WebAuthn challenge (base64url of their
+/// SHA-256). Offered only once every document is here.
+async fn intent(
+    _: Signer,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    Query(q): Query<IntentQuery>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let name = q.method.unwrap_or_else(|| "software-key".into());
+    let method = IntentMethod::KNOWN
+        .iter()
+        .copied()
+        .find(|m| m.name() == name)
+        .ok_or_else(|| {
+            Problem::new(StatusCode::BAD_REQUEST, "unknown intent method").detail(name.clone())
+        })?;
+    let challenge = blocking(&api, move |s| s.intent_challenge(id, method)).await?;
+    let bytes = challenge.encode().map_err(|e| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").detail(e.to_string())
+    })?;
+    Ok(Json(json!({
+        "session": id.to_string(),
+        "method": method.name(),
+        "seal": challenge.seal.to_string(),
+        "documents": challenge.documents.iter().map(Digest::to_hex).collect::<Vec<_>>(),
+        "time": challenge.time.to_string(),
+        "expires": challenge.time.plus(signet_protocol::session::MAX_INTENT_AGE).to_string(),
+        "challenge": B64.encode(&bytes),
+        "webauthn_challenge": base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(IntentChallenge::webauthn_challenge(&bytes).as_bytes()),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    /// The intent proof the person's device made over the challenge (base64): a COSE_Sign1
+    /// by their key file, or a WebAuthn assertion. Never a key.
+    intent: String,
 }
 
 async fn sign(
@@ -686,10 +724,10 @@ async fn sign(
 ) -> Result<Json<Value>, Problem> {
     let id = session_id(&id)?;
     let Json(b) = body.map_err(Problem::from)?;
-    let key = keyfile::parse(&b.delegate_key)
-        .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "malformed delegate key"))?;
-    drop(zeroize::Zeroizing::new(b.delegate_key));
-    blocking(&api, move |s| s.sign(id, &key)).await?;
+    let proof = B64
+        .decode(&b.intent)
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "the intent proof is not base64"))?;
+    blocking(&api, move |s| s.sign(id, &proof)).await?;
     Ok(done(id, "signed"))
 }
 

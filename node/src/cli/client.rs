@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+use signet_protocol::session::IntentChallenge;
 
 use super::http::{Reply, request, upload};
 use super::{Exit, exit};
@@ -104,7 +105,8 @@ pub(crate) enum ClientCommand {
         /// Session id.
         id: String,
     },
-    /// Sign a session with the delegate's key (used once, never stored by the node).
+    /// Sign a session as the delegate: the node's intent challenge is signed here, with the
+    /// person's key file, and only the proof goes to the node (method `software-key`).
     Sign {
         #[command(flatten)]
         conn: Conn,
@@ -113,6 +115,10 @@ pub(crate) enum ClientCommand {
         /// The delegate's key file (or env SIGNET_DELEGATE_KEY: a key file path or content).
         #[arg(long, env = "SIGNET_DELEGATE_KEY", hide_env_values = true)]
         delegate_key: String,
+        /// Local copies of the documents, to check against the challenge before signing (each
+        /// must be one of the session's documents).
+        #[arg(long)]
+        document: Vec<PathBuf>,
     },
     /// Acknowledge receipt of a proposal.
     Acknowledge {
@@ -713,22 +719,64 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
             conn,
             id,
             delegate_key,
+            document,
         } => {
-            let text = if delegate_key.starts_with("signet-ed25519-seed:") {
-                delegate_key
+            let key = if delegate_key.starts_with("signet-ed25519-seed:") {
+                signet_node::keyfile::parse(&delegate_key)
+                    .ok_or_else(|| Exit(2, "malformed delegate key".into()))?
             } else {
-                let path = PathBuf::from(&delegate_key);
-                let key = signet_node::keyfile::read(&path).map_err(|e| Exit(2, e.to_string()))?;
-                signet_node::keyfile::to_text(&key).to_string()
+                signet_node::keyfile::read(&PathBuf::from(&delegate_key))
+                    .map_err(|e| Exit(2, e.to_string()))?
             };
+            let offer = call_json(
+                &conn,
+                "GET",
+                &format!("/v1/sessions/{id}/intent?method=software-key"),
+                None,
+            )
+            .await?;
+            let bytes = offer["challenge"]
+                .as_str()
+                .and_then(|b| B64.decode(b).ok())
+                .ok_or_else(|| Exit(5, "the node's challenge is not base64".into()))?;
+            let challenge: IntentChallenge =
+                signet_protocol::codec::decode(&bytes, &signet_protocol::codec::Limits::DEFAULT)
+                    .map_err(|e| Exit(5, format!("the node's challenge: {e}")))?;
+            if challenge.session.to_string() != id {
+                return exit(5, "the node offered a challenge for another session");
+            }
+            // What the person is about to sign, checked here rather than taken on trust.
+            for path in &document {
+                let bytes =
+                    std::fs::read(path).map_err(|e| Exit(2, format!("{}: {e}", path.display())))?;
+                let digest = signet_protocol::Digest::of(&bytes);
+                if !challenge.documents.contains(&digest) {
+                    return exit(
+                        2,
+                        format!(
+                            "{} (SHA-256 {digest}) is not a document of this session: not signed",
+                            path.display()
+                        ),
+                    );
+                }
+            }
+            let proof = signet_node::person::prove_intent(&challenge, &key)
+                .map_err(|e| Exit(2, e.to_string()))?;
             let v = call_json(
                 &conn,
                 "POST",
                 &format!("/v1/sessions/{id}/sign"),
-                Some(json!({"delegate_key": text})),
+                Some(json!({"intent": B64.encode(&proof)})),
             )
             .await?;
-            print(&v, as_json, |_| println!("Signed {id}"));
+            print(&v, as_json, |_| {
+                println!(
+                    "Signed {id}: the intent proof was made here with the key file; the node received the proof only"
+                );
+                for d in &challenge.documents {
+                    println!("  document SHA-256 {d}");
+                }
+            });
         }
         ClientCommand::Acknowledge { conn, id } => {
             let v = call_json(

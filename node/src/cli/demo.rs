@@ -160,7 +160,8 @@ async fn signing(
     order.sort_by_key(|(_, o)| *o);
     for (node, _) in order {
         until(&format!("{} to sign", node.name), || {
-            node.service.session(id).is_ok() && node.service.sign(id, &node.delegate).is_ok()
+            node.service.session(id).is_ok()
+                && signet_node::person::sign_as(&node.service, id, &node.delegate).is_ok()
         })
         .await?;
         println!(
@@ -401,7 +402,8 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         witnesses: vec![],
     })?;
     until("Supplier Z to sign", || {
-        z.service.session(revoked).is_ok() && z.service.sign(revoked, &z.delegate).is_ok()
+        z.service.session(revoked).is_ok()
+            && signet_node::person::sign_as(&z.service, revoked, &z.delegate).is_ok()
     })
     .await?;
     until("Brand B to judge Z's signature", || {

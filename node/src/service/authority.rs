@@ -9,6 +9,7 @@ use signet_protocol::attestation::{
 use signet_protocol::cose::Signed;
 use signet_protocol::keylog::KeyPurpose;
 use signet_protocol::party::PartyId;
+use signet_protocol::person::PersonKey;
 use signet_protocol::registration::Registration;
 
 use super::{Service, ServiceError, now};
@@ -46,8 +47,9 @@ pub struct MandateView {
 pub struct NewMandate {
     /// The delegate's name.
     pub name: String,
-    /// The delegate's public key (the person keeps the secret key).
-    pub key: PublicKey,
+    /// The delegate's key: a software key's public half, or a passkey's credential (the
+    /// person keeps the secret).
+    pub person: PersonKey,
     /// The seal keys they may apply; empty means every seal of the party valid now.
     pub seals: Vec<PublicKey>,
     /// Contract purposes covered (at least one).
@@ -154,9 +156,14 @@ impl Service {
             ));
         }
         let claims = Claims::Delegation(Delegation {
-            delegate: Delegate {
-                name: new.name,
-                key: new.key,
+            delegate: match new.person {
+                PersonKey::Ed25519(key) => Delegate::with_key(new.name, key),
+                PersonKey::WebAuthn(credential) => {
+                    credential
+                        .check()
+                        .map_err(|e| ServiceError::Usage(format!("credential: {e}")))?;
+                    Delegate::with_credential(new.name, credential)
+                }
             },
             seals,
             purposes: new.purposes,

@@ -29,11 +29,12 @@ use signet_protocol::evidence::{
 };
 use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose};
 use signet_protocol::party::PartyId;
+use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
-    ActionError, Context, INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod,
-    PROPOSAL_CONTENT_TYPE, Proposal, SESSION_MESSAGE_CONTENT_TYPE, Session, SessionError,
-    SessionId, SessionMessage, Side, Status, Step,
+    ActionError, Context, IntentChallenge, IntentMethod, IntentProof, MAX_CLOCK_SKEW,
+    MAX_INTENT_AGE, PROPOSAL_CONTENT_TYPE, Proposal, SESSION_MESSAGE_CONTENT_TYPE, Session,
+    SessionError, SessionId, SessionMessage, Side, Status, Step,
 };
 use signet_protocol::transport::witness::{self, CosignRequest, WitnessMessage};
 use signet_protocol::trust::{AttestationUpdate, TrustPolicy, TrustStore, admit};
@@ -183,12 +184,8 @@ impl Core {
                     },
                     Some(s),
                 ) => {
-                    let intent = Signed::<IntentChallenge>::decode(
-                        intent,
-                        INTENT_CONTENT_TYPE,
-                        &Limits::DEFAULT,
-                    )
-                    .map_err(|_| ServiceError::Corrupt("journalled intent"))?;
+                    let intent = IntentProof::decode(intent)
+                        .map_err(|_| ServiceError::Corrupt("journalled intent"))?;
                     let mandate = Attestation::decode(mandate)
                         .map_err(|_| ServiceError::Corrupt("journalled mandate"))?;
                     let seal = PublicKey::from_slice(seal)
@@ -540,7 +537,7 @@ impl Core {
     fn mandate_for(
         &self,
         proposal: &Proposal,
-        delegate: &PublicKey,
+        delegate: &PersonKey,
         seal: &PublicKey,
         now: Timestamp,
     ) -> Result<Signed<Attestation>, ServiceError> {
@@ -551,7 +548,7 @@ impl Core {
             .collect();
         let use_ = MandateUse {
             party: self.me,
-            delegate: *delegate,
+            delegate: delegate.clone(),
             seal: *seal,
             purpose: &proposal.purpose,
             value: proposal.value.as_ref(),
@@ -564,11 +561,12 @@ impl Core {
             .filter(|a| {
                 let p = a.payload();
                 p.issuer == self.me
-                    && matches!(&p.claims, Claims::Delegation(d) if d.delegate.key == *delegate)
+                    && matches!(&p.claims, Claims::Delegation(d)
+                        if d.delegate.person_key().as_ref() == Some(delegate))
             })
             .collect();
         candidates.sort_by_key(|a| std::cmp::Reverse(a.payload().issued_at));
-        let mut reason = "no mandate names this delegate's key".to_string();
+        let mut reason = "no mandate names this person's key".to_string();
         for (i, candidate) in candidates.into_iter().enumerate() {
             match self
                 .trust
@@ -582,69 +580,76 @@ impl Core {
         Err(ServiceError::NoMandate(reason))
     }
 
-    /// Signs session `id` with the seal the proposal asks of this party; `delegate` is the
-    /// person's key, used for the intent proof only and never kept.
-    pub(crate) fn sign(
-        &mut self,
-        id: SessionId,
-        delegate: &SecretKey,
-        now: Timestamp,
-    ) -> Result<(), ServiceError> {
-        let me = self.me;
+    /// The seal the proposal asks of this party in session `id`, once every document is
+    /// here (stored whole and digest-checked): no intent is asked for before the person can
+    /// read what they sign.
+    fn seal_to_apply(&self, id: SessionId) -> Result<(&Session, &SecretKey), ServiceError> {
         let t = self
             .sessions
             .get(&id)
             .ok_or(ServiceError::UnknownSession(id))?;
-        let kind = t
-            .session
-            .proposal()
-            .payload()
-            .participant(&me)
+        let p = t.session.proposal().payload();
+        let kind = p
+            .participant(&self.me)
             .and_then(|p| p.seal_kind)
             .ok_or(ServiceError::Action(ActionError::NotAllowed("sign")))?;
-        let missing: Vec<Digest> = t.session.proposal().payload().document_digests();
-        for d in &missing {
-            if self.store.manifest(d)?.is_none() {
-                return Err(ServiceError::DocumentsMissing(*d));
+        for d in p.document_digests() {
+            if self.store.manifest(&d)?.is_none() {
+                return Err(ServiceError::DocumentsMissing(d));
             }
         }
         let seal = match kind {
             SealKind::Company => &self.keys.company_seal,
             _ => &self.keys.contract_seal,
         };
+        Ok((&t.session, seal))
+    }
+
+    /// The intent challenge for this party's signature of session `id` by `method`, issued
+    /// now, for the person's device to sign.
+    pub(crate) fn intent_offer(
+        &self,
+        id: SessionId,
+        method: IntentMethod,
+        now: Timestamp,
+    ) -> Result<IntentChallenge, ServiceError> {
+        let (session, seal) = self.seal_to_apply(id)?;
+        Ok(session.intent_challenge(seal.public_key(), method, now)?)
+    }
+
+    /// Signs session `id` with the seal the proposal asks of this party, on the person's
+    /// intent proof (made on their device over a challenge this node offered): the proof is
+    /// checked, the mandate that covers this use by that person is found, and the seal
+    /// signs. The node never sees the person's key.
+    pub(crate) fn sign_with_intent(
+        &mut self,
+        id: SessionId,
+        intent: &[u8],
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let proof = IntentProof::decode(intent)
+            .map_err(|e| ServiceError::Usage(format!("intent proof: {e}")))?;
+        let (session, seal) = self.seal_to_apply(id)?;
         let seal_public = seal.public_key();
-        let proposal = t.session.proposal().payload().clone();
-        let mandate = self.mandate_for(&proposal, &delegate.public_key(), &seal_public, now)?;
-        let t = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
-        let challenge =
-            t.session
-                .intent_challenge(seal_public, IntentMethod::HardwareToken, now)?;
-        let intent = Signed::sign(challenge, INTENT_CONTENT_TYPE, delegate)
-            .map_err(|e| ServiceError::Usage(e.to_string()))?;
+        let offered = proof.challenge().time;
+        if offered > now.plus(MAX_CLOCK_SKEW) || now.seconds_since(offered) > MAX_INTENT_AGE {
+            return Err(ServiceError::Usage(format!(
+                "the intent challenge of {offered} has expired (a person signs within {MAX_INTENT_AGE} s): ask for a new one"
+            )));
+        }
+        let proposal = session.proposal().payload().clone();
+        let mandate = self.mandate_for(&proposal, &proof.person(), &seal_public, now)?;
         let input = Input::Sign {
-            intent: intent.bytes().to_vec(),
+            intent: intent.to_vec(),
             mandate: mandate.bytes().to_vec(),
             seal: seal_public.as_bytes().to_vec(),
         };
-        let ctx = Context {
-            store: &self.trust,
-            policy: &self.policy,
-            now,
-            node_key: &self.keys.node,
-        };
+        let ctx = self.ctx_at(now);
         let seal_key = self
             .seal_key(&seal_public)
             .ok_or(ServiceError::Corrupt("seal key"))?;
-        let mut session = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?
-            .session
-            .clone();
-        let step = session.sign(intent, mandate, seal_key, &ctx)?;
+        let mut session = session.clone();
+        let step = session.sign(proof, mandate, seal_key, &ctx)?;
         self.commit(id, session, input, step, now)?;
         Ok(())
     }

@@ -150,10 +150,7 @@ pub fn init(
         valid_from: now,
         valid_until: now.plus(options.mandate_days.max(1) * 86_400),
         claims: Claims::Delegation(Delegation {
-            delegate: Delegate {
-                name: options.delegate_name.clone(),
-                key: delegate.public_key(),
-            },
+            delegate: Delegate::with_key(options.delegate_name.clone(), delegate.public_key()),
             seals: vec![keys.contract_seal.public_key()],
             purposes: DEFAULT_PURPOSES.iter().map(|p| p.to_string()).collect(),
             value_cap: None,

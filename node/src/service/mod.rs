@@ -480,9 +480,24 @@ impl Service {
         self.act(id, Input::Remind(note.to_string()))
     }
 
-    /// Signs: `delegate` is the person's key, given per call and never stored.
-    pub fn sign(&self, id: SessionId, delegate: &SecretKey) -> Result<(), ServiceError> {
-        self.core()?.sign(id, delegate, now())?;
+    /// The intent challenge a person signs (on their own device) to sign session `id` for
+    /// this party by `method`; offered only once every document is here, so the person can
+    /// read what they sign first. It expires [`signet_protocol::session::MAX_INTENT_AGE`]
+    /// seconds after it is issued.
+    pub fn intent_challenge(
+        &self,
+        id: SessionId,
+        method: signet_protocol::session::IntentMethod,
+    ) -> Result<signet_protocol::session::IntentChallenge, ServiceError> {
+        self.core()?.intent_offer(id, method, now())
+    }
+
+    /// Signs session `id` on a person's intent proof (a COSE_Sign1 by their key file, or a
+    /// WebAuthn assertion by their passkey) over a challenge from
+    /// [`Service::intent_challenge`]: the mandate that covers this use by that person is
+    /// found, and this party's seal signs. No person's key reaches the node.
+    pub fn sign(&self, id: SessionId, intent: &[u8]) -> Result<(), ServiceError> {
+        self.core()?.sign_with_intent(id, intent, now())?;
         self.wake.notify_one();
         Ok(())
     }

@@ -204,7 +204,8 @@ pub fn one_signer(title: &str, party: PartyId, bytes: Vec<u8>) -> NewSession {
 
 /// Waits until `check` holds, polling.
 pub async fn until<F: FnMut() -> bool>(what: &str, mut check: F) {
-    for _ in 0..300 {
+    // Up to 30 s: generous, for a loaded machine (a retry's backoff doubles from 1 s).
+    for _ in 0..600 {
         if check() {
             return;
         }

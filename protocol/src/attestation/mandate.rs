@@ -3,6 +3,7 @@
 use super::{Amount, Attestation, Claims, Delegation, RevocationReason};
 use crate::keylog::KeyUseError;
 use crate::party::PartyId;
+use crate::person::PersonKey;
 use crate::{PublicKey, Timestamp};
 
 /// One use of a seal by a delegate: what a mandate must cover.
@@ -11,7 +12,7 @@ pub struct MandateUse<'a> {
     /// The party whose seal is applied.
     pub party: PartyId,
     /// The person applying it (their key signed the intent proof).
-    pub delegate: PublicKey,
+    pub delegate: PersonKey,
     /// The seal applied.
     pub seal: PublicKey,
     /// The contract's purpose or type.
@@ -40,7 +41,7 @@ pub enum MandateError {
         /// The delegation's issuer.
         found: PartyId,
     },
-    /// The delegation names another person.
+    /// The delegation names another person (another key or passkey).
     #[error("the delegation names another delegate key")]
     DelegateMismatch,
     /// The seal is not among those delegated.
@@ -137,7 +138,7 @@ impl Attestation {
         if use_.time >= self.valid_until {
             return Err(MandateError::Expired(self.valid_until));
         }
-        if delegation.delegate.key != use_.delegate {
+        if delegation.delegate.person_key().as_ref() != Some(&use_.delegate) {
             return Err(MandateError::DelegateMismatch);
         }
         if !delegation.seals.contains(&use_.seal) {

@@ -52,6 +52,7 @@ use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError};
 use crate::party::{AttestationId, PartyId};
+use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
 use crate::seal::SealKind;
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
@@ -173,14 +174,48 @@ pub struct SealCertification {
     pub image: Option<Digest>,
 }
 
-/// A person who may apply seals, identified by their own key.
+/// A person who may apply seals, identified by their own key: exactly one of a software
+/// Ed25519 key (`key`) or a WebAuthn credential (`credential`) (spec §6.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Delegate {
     /// The person's name.
     pub name: String,
-    /// The person's key; it signs intent proofs. It never leaves the person.
-    pub key: PublicKey,
+    /// The person's software key; it signs intent proofs. It never leaves the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PublicKey>,
+    /// The person's passkey; its authenticator signs intent challenges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<WebAuthnCredential>,
+}
+
+impl Delegate {
+    /// A person with a software key.
+    pub fn with_key(name: impl Into<String>, key: PublicKey) -> Self {
+        Self {
+            name: name.into(),
+            key: Some(key),
+            credential: None,
+        }
+    }
+
+    /// A person with a passkey.
+    pub fn with_credential(name: impl Into<String>, credential: WebAuthnCredential) -> Self {
+        Self {
+            name: name.into(),
+            key: None,
+            credential: Some(credential),
+        }
+    }
+
+    /// The person's key, if the delegate names exactly one.
+    pub fn person_key(&self) -> Option<PersonKey> {
+        match (&self.key, &self.credential) {
+            (Some(key), None) => Some(PersonKey::Ed25519(*key)),
+            (None, Some(c)) => Some(PersonKey::WebAuthn(c.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// An amount of money in minor units (e.g. fen) of an ISO 4217 currency.
@@ -383,6 +418,12 @@ pub enum ContentError {
     /// A code point (method, assurance, seal kind, reason) is unknown.
     #[error("unknown {0}")]
     UnknownCode(&'static str),
+    /// A delegate names neither or both of a software key and a passkey.
+    #[error("a delegate names exactly one of a key and a credential")]
+    Delegate,
+    /// A delegate's passkey is malformed.
+    #[error("delegate credential: {0}")]
+    Credential(CredentialError),
 }
 
 fn text(field: &'static str, value: &str) -> Result<(), ContentError> {
@@ -431,6 +472,12 @@ impl Attestation {
                     return Err(ContentError::SubjectNotIssuer(AttestationKind::Delegation));
                 }
                 text("delegate.name", &c.delegate.name)?;
+                if c.delegate.person_key().is_none() {
+                    return Err(ContentError::Delegate);
+                }
+                if let Some(credential) = &c.delegate.credential {
+                    credential.check().map_err(ContentError::Credential)?;
+                }
                 list("seals", &c.seals, false)?;
                 list("purposes", &c.purposes, false)?;
                 for purpose in &c.purposes {
@@ -517,6 +564,8 @@ fn content_reason(error: &ContentError) -> &'static str {
         ContentError::SubjectNotIssuer(_) => "this kind must be about its own issuer",
         ContentError::UnknownCode(_) => "a code point is unknown",
         ContentError::UnknownKind(_) | ContentError::Claims(_) => "claims do not match the kind",
+        ContentError::Delegate => "a delegate names exactly one of a key and a credential",
+        ContentError::Credential(_) => "the delegate's credential is malformed",
     }
 }
 

@@ -107,7 +107,8 @@ fn invalid_content_is_refused_on_decode() {
     other_party_delegation.claims = Claims::Delegation(Delegation {
         delegate: Delegate {
             name: "x".into(),
-            key: ca.delegate.public_key(),
+            key: Some(ca.delegate.public_key()),
+            credential: None,
         },
         seals: vec![ca.contract_seal.public_key()],
         purposes: vec!["any".into()],

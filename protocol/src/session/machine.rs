@@ -24,11 +24,11 @@ use crate::party::PartyId;
 use crate::trust::{TrustPath, TrustPolicy, TrustStore, Verdict, evaluate};
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
 
+use super::intent::{IntentChallenge, IntentMethod, IntentProof};
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
 use super::proposal::{PROPOSAL_CONTENT_TYPE, Proposal, ProposalError, Role, SessionId};
 use super::record::{
-    IntentChallenge, IntentMethod, Judged, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE,
-    SealSignature, SignatureRecord,
+    Judged, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord,
 };
 
 /// How far a sender's clock may run ahead of ours, in seconds.
@@ -1202,17 +1202,17 @@ impl Session {
     /// the attestations that establish them are recorded in the signature (`relied`).
     pub fn sign(
         &mut self,
-        intent: Signed<IntentChallenge>,
+        intent: IntentProof,
         delegation: Signed<Attestation>,
         seal_key: &SecretKey,
         ctx: &Context<'_>,
     ) -> Result<Step, ActionError> {
         let expected = self.intent_challenge(
             seal_key.public_key(),
-            intent.payload().method,
-            intent.payload().time,
+            intent.challenge().method,
+            intent.challenge().time,
         )?;
-        if *intent.payload() != expected {
+        if *intent.challenge() != expected {
             return Err(ActionError::IntentMismatch);
         }
         let relied = self.relied_on(ctx)?;

@@ -9,11 +9,17 @@
 //! allowed the delegate to apply the seal; receivers check all of it, plus the signer's
 //! identity under their own trust policy. [`Session`] is the state machine for both sides.
 
+mod intent;
 mod machine;
 mod message;
 mod proposal;
 mod record;
 
+pub use intent::{
+    AuthenticatorFlags, INTENT_CONTENT_TYPE, IntentChallenge, IntentError, IntentMethod,
+    IntentProof, MAX_AUTHENTICATOR_DATA, MAX_CLIENT_DATA, MAX_INTENT_AGE, WebAuthnAssertion,
+    WebAuthnIntent,
+};
 pub use machine::{
     Action, ActionError, Context, MAX_CLOCK_SKEW, Outbound, Session, SessionError, SessionEvent,
     Side, Status, Step,
@@ -26,9 +32,8 @@ pub use proposal::{
     Participant, Proposal, ProposalError, Role, SESSION_ID_DOMAIN, SessionId, SessionNonce,
 };
 pub use record::{
-    INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, Judged, MAX_INTENT_AGE, RecordCheck,
-    RecordCheckKind, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord,
-    SignatureRecordBytes,
+    Judged, RecordCheck, RecordCheckKind, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature,
+    SignatureRecord, SignatureRecordBytes,
 };
 
 /// Checks the bundle verifier shares with the state machine.

@@ -5,57 +5,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::attestation::{Attestation, MandateError, MandateUse};
 use crate::codec::Limits;
-use crate::codepoint::code_points;
 use crate::cose::{CoseError, Signed};
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::party::PartyId;
 use crate::seal::SealKind;
 use crate::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
-use crate::{Digest, PublicKey, Timestamp};
+use crate::{Digest, Timestamp};
 
+use super::intent::{IntentError, IntentMethod, IntentProof, MAX_INTENT_AGE};
 use super::proposal::{Participant, Proposal, SessionId};
 
-/// Media type of an intent proof (spec §13.1).
-pub const INTENT_CONTENT_TYPE: &str = "application/vnd.signet.intent+cbor";
 /// Media type of a seal signature (spec §13.1).
 pub const SEAL_SIGNATURE_CONTENT_TYPE: &str = "application/vnd.signet.seal-signature+cbor";
-/// Longest time between an intent proof and the seal signature that relies on it, in seconds.
-pub const MAX_INTENT_AGE: u64 = 600;
-
-code_points! {
-    /// How the signer's intent was confirmed at signing time (spec §13.12).
-    pub enum IntentMethod {
-        /// The delegate's key lives on a hardware token that signed the challenge.
-        HardwareToken = 1 => "hardware-token",
-        /// The delegate's key is held in software by the person (a file, a phone app).
-        SoftwareKey = 2 => "software-key",
-        /// The node checked a one-time code sent to the person before the key signed.
-        OneTimeCode = 3 => "one-time-code",
-        /// A biometric check unlocked the person's key.
-        Biometric = 4 => "biometric",
-    }
-}
-
-/// The intent proof (意愿认证): the delegate person's key signs this challenge, bound to the
-/// session, the proposal revision and its documents, at signing time (spec §8.4.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntentChallenge {
-    /// The session.
-    pub session: SessionId,
-    /// Digest of the signed proposal being signed.
-    pub proposal: Digest,
-    /// Digests of every document, in proposal order.
-    pub documents: Vec<Digest>,
-    /// The party whose seal will be applied.
-    pub signer: PartyId,
-    /// The seal that will be applied.
-    pub seal: PublicKey,
-    /// How intent was confirmed.
-    pub method: IntentMethod,
-    /// When the person confirmed.
-    pub time: Timestamp,
-}
 
 /// The seal's signature over the contract (spec §8.4.2): the payload of a signed object of
 /// type [`SEAL_SIGNATURE_CONTENT_TYPE`], signed by the seal key.
@@ -89,7 +50,7 @@ pub struct SignatureRecord {
     /// The seal's signature.
     pub seal_signature: Signed<SealSignature>,
     /// The delegate's intent proof.
-    pub intent: Signed<IntentChallenge>,
+    pub intent: IntentProof,
     /// The delegation that lets the delegate apply the seal.
     pub delegation: Signed<Attestation>,
 }
@@ -101,7 +62,7 @@ pub struct SignatureRecordBytes {
     /// The seal signature (COSE_Sign1).
     #[serde(with = "crate::cbor_bytes")]
     pub seal_signature: Vec<u8>,
-    /// The intent proof (COSE_Sign1).
+    /// The intent proof (a COSE_Sign1, or a WebAuthn assertion).
     #[serde(with = "crate::cbor_bytes")]
     pub intent: Vec<u8>,
     /// The delegation attestation (COSE_Sign1).
@@ -128,8 +89,7 @@ impl SignatureRecord {
                 &Limits::DEFAULT,
             )
             .map_err(RecordError::SealSignatureObject)?,
-            intent: Signed::decode(&bytes.intent, INTENT_CONTENT_TYPE, &Limits::DEFAULT)
-                .map_err(RecordError::IntentObject)?,
+            intent: IntentProof::decode(&bytes.intent).map_err(RecordError::IntentObject)?,
             delegation: Attestation::decode(&bytes.delegation)
                 .map_err(RecordError::DelegationObject)?,
         })
@@ -150,7 +110,7 @@ pub enum RecordError {
     SealSignatureObject(CoseError),
     /// The intent proof object is invalid.
     #[error("intent proof: {0}")]
-    IntentObject(CoseError),
+    IntentObject(IntentError),
     /// The delegation object is invalid.
     #[error("delegation: {0}")]
     DelegationObject(CoseError),
@@ -184,8 +144,8 @@ pub enum RecordError {
         /// Signature time.
         signed: Timestamp,
     },
-    /// An intent method this implementation does not know.
-    #[error("unknown intent method {0}")]
+    /// The method the intent challenge claims is not one the proof shows (or is unknown).
+    #[error("the intent proof does not show the method {0}")]
     IntentMethod(IntentMethod),
     /// The mandate does not cover this signature.
     #[error("mandate: {0}")]
@@ -335,7 +295,7 @@ impl SignatureRecord {
     pub fn check(&self, kind: RecordCheckKind, check: &RecordCheck<'_>) -> Result<(), RecordError> {
         let proposal = check.proposal.payload();
         let ss = self.seal_signature.payload();
-        let intent = self.intent.payload();
+        let intent = self.intent.challenge();
         let signer = check.participant.party;
         let seal = *self.seal_signature.signer();
         match kind {
@@ -367,7 +327,7 @@ impl SignatureRecord {
                 }
             }
             RecordCheckKind::Intent => {
-                if !intent.method.is_known() {
+                if !self.intent.check_method() {
                     return Err(RecordError::IntentMethod(intent.method));
                 }
                 if intent.time > ss.time || ss.time.seconds_since(intent.time) > MAX_INTENT_AGE {
@@ -429,7 +389,7 @@ impl SignatureRecord {
                     .collect();
                 let use_ = MandateUse {
                     party: signer,
-                    delegate: *self.intent.signer(),
+                    delegate: self.intent.person(),
                     seal,
                     purpose: &proposal.purpose,
                     value: proposal.value.as_ref(),

@@ -456,7 +456,7 @@ fn a_signature_out_of_routing_order_is_refused() {
         documents: proposal.payload().document_digests(),
         signer: tier2,
         seal: t2.contract_seal.public_key(),
-        method: IntentMethod::HardwareToken,
+        method: IntentMethod::SoftwareKey,
         time: net.now,
     };
     let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &t2.delegate).unwrap();
@@ -474,7 +474,7 @@ fn a_signature_out_of_routing_order_is_refused() {
     };
     let record = SignatureRecord {
         seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
-        intent,
+        intent: IntentProof::Signed(intent),
         delegation: mandate,
     };
     let message = SessionMessage {

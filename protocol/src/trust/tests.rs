@@ -441,7 +441,7 @@ fn delegation_scope_is_enforced() {
     };
     let ok = MandateUse {
         party: w.supplier.id(),
-        delegate: w.supplier.delegate.public_key(),
+        delegate: crate::person::PersonKey::Ed25519(w.supplier.delegate.public_key()),
         seal: w.supplier.contract_seal.public_key(),
         purpose: "procurement",
         value: Some(&value),
@@ -516,7 +516,7 @@ fn delegation_scope_is_enforced() {
         ),
         (
             MandateUse {
-                delegate: stranger_key,
+                delegate: crate::person::PersonKey::Ed25519(stranger_key),
                 ..ok.clone()
             },
             |e| matches!(e, MandateError::DelegateMismatch),

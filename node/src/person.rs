@@ -1,0 +1,25 @@
+//! What a person's own device does: sign an intent challenge with the person's key file.
+//!
+//! The `signet sign` command (on the person's computer) fetches the challenge from the
+//! node, signs it here and sends only the proof; the demo, which plays every person, and the
+//! tests do the same in-process with [`sign_as`]. A node never receives a person's key.
+
+use signet_protocol::SecretKey;
+use signet_protocol::cose::Signed;
+use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod, SessionId};
+
+use crate::service::{Service, ServiceError};
+
+/// The person's COSE intent proof over `challenge` (method `software-key`), by `key`.
+pub fn prove_intent(challenge: &IntentChallenge, key: &SecretKey) -> Result<Vec<u8>, ServiceError> {
+    Signed::sign(challenge.clone(), INTENT_CONTENT_TYPE, key)
+        .map(|s| s.bytes().to_vec())
+        .map_err(|e| ServiceError::Usage(format!("intent proof: {e}")))
+}
+
+/// Signs session `id` at `service` as the person holding `key`: asks the node for the
+/// challenge, signs it with the key here, and gives the node the proof only.
+pub fn sign_as(service: &Service, id: SessionId, key: &SecretKey) -> Result<(), ServiceError> {
+    let challenge = service.intent_challenge(id, IntentMethod::SoftwareKey)?;
+    service.sign(id, &prove_intent(&challenge, key)?)
+}
