@@ -70,6 +70,38 @@ fn trust_chain(c: &mut Criterion) {
     });
 }
 
+/// One subject with `n` identity attestations, each by its own verifier that the anchor
+/// accredited, and each verifier's revocation list: the shape that made evaluation quadratic
+/// before its look-ups were indexed. Time per evaluation should grow linearly with `n`.
+fn trust_many(c: &mut Criterion) {
+    for n in [100usize, 400, 1600, 3200] {
+        let mut anchor = TestParty::new("Anchor", T0);
+        let subject = TestParty::new("Subject", T0);
+        let mut store = TrustStore::new();
+        store.add_key_log(anchor.log.clone());
+        store.add_key_log(subject.log.clone());
+        for i in 0..n {
+            let mut verifier = TestParty::new(&format!("Verifier {i}"), T0);
+            store.add_key_log(verifier.log.clone());
+            store.add_attestation(anchor.accredit(verifier.id(), false, T0));
+            // Assurance below the policy's minimum: every one is checked, none makes a path.
+            store.add_attestation(verifier.verify_identity(&subject, AssuranceLevel::Low, T0));
+            store.add_attestation(verifier.revocation_list(vec![], T0));
+        }
+        store.add_attestation(anchor.revocation_list(vec![], T0));
+        let policy = TrustPolicy::with_anchors(vec![TrustAnchor {
+            party: anchor.id(),
+            name: "Anchor".into(),
+        }]);
+        let now = T0.plus(DAY);
+        assert!(!evaluate(&policy, &store, &subject.id(), now).is_trusted());
+        c.bench_function(
+            &format!("trust/evaluate {n} attestations about one subject"),
+            |bench| bench.iter(|| evaluate(black_box(&policy), &store, &subject.id(), now)),
+        );
+    }
+}
+
 /// A completed session with `signers` signers (each its own party), as a bundle.
 fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
     let labels: Vec<String> = (0..signers).map(|i| format!("Party {i}")).collect();
@@ -130,5 +162,12 @@ fn bundles(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, ed25519, attestations, trust_chain, bundles);
+criterion_group!(
+    benches,
+    ed25519,
+    attestations,
+    trust_chain,
+    trust_many,
+    bundles
+);
 criterion_main!(benches);
