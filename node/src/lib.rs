@@ -36,9 +36,12 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod console;
 pub mod keyfile;
 pub mod net;
 pub mod outbox;
 pub mod person;
+pub mod report;
 pub mod service;
 pub mod store;
+pub mod tls;

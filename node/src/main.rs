@@ -20,6 +20,16 @@ struct Args {
     /// Print JSON instead of human-readable text.
     #[arg(long, global = true)]
     json: bool,
+    /// For the commands against a running node: its API (may also follow the subcommand).
+    #[arg(long = "api", id = "outer_api", value_name = "URL")]
+    api: Option<String>,
+    /// For the commands against a running node: the API token (may also follow the
+    /// subcommand).
+    #[arg(long = "token", id = "outer_token", value_name = "TOKEN")]
+    token: Option<String>,
+    /// For the commands against a running node: a CA file for its TLS certificate.
+    #[arg(long = "api-ca", id = "outer_api_ca", value_name = "PEM")]
+    api_ca: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +69,13 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    let outer = cli::client::Conn::new(args.api, args.token, args.api_ca);
+    if !matches!(args.command, Command::Client(_)) && outer.is_given() {
+        eprintln!(
+            "signet: --api, --token and --api-ca are for the commands that talk to a running node"
+        );
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +92,7 @@ fn main() -> ExitCode {
             Command::Run { dir } => cli::run(dir).await,
             Command::Verify(a) => cli::verify(a, args.json),
             Command::Demo(a) => cli::demo::demo(a).await,
-            Command::Client(c) => cli::client::run(c, args.json).await,
+            Command::Client(c) => cli::client::run(c, &outer, args.json).await,
         }
     });
     match result {

@@ -750,3 +750,178 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
     }
     assert_eq!(supplier.service.own_key_log().unwrap().len() as u64, length);
 }
+
+/// A CA and a `localhost` certificate it issued, written under `dir`: (ca.pem, cert.pem,
+/// key.pem).
+fn tls_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Supplier internal CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    paths
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_reads_the_documents_over_tls_by_names_with_flags_anywhere() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    support::test_tokens(&s_dir);
+    let (ca_pem, cert, key) = tls_files(root.path());
+    let mut config = NodeConfig::load(&s_dir).unwrap();
+    config.api_tls = Some(signet_node::service::config::ApiTls { cert, key });
+    config.save(&s_dir).unwrap();
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(signet_node::api::serve(
+        supplier.service.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let contract = b"%PDF-1.7 the supply agreement".to_vec();
+    let id = brand
+        .service
+        .create_session(one_signer(
+            "Supply agreement",
+            supplier.party(),
+            contract.clone(),
+        ))
+        .unwrap()
+        .to_string();
+    until("the supplier holds the document", || {
+        supplier
+            .service
+            .session(id.parse().unwrap())
+            .is_ok_and(|s| s.document_list.iter().all(|d| d.present))
+    })
+    .await;
+    let ca_pem = ca_pem.to_str().unwrap();
+
+    // The connection flags before the subcommand; the parties by name.
+    let out = signet(&[
+        "--api",
+        &api,
+        "--api-ca",
+        ca_pem,
+        "--token",
+        "read-token",
+        "status",
+        &id,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("from     Brand"), "{text}");
+    assert!(text.contains("[verified]"), "how the name is known: {text}");
+    assert!(text.contains("Supplier (this party)"), "{text}");
+    assert!(
+        text.contains("supply agreement") || text.contains("contract.pdf"),
+        "{text}"
+    );
+    // … or after it, or both when they agree; not both disagreeing.
+    let out = signet(&[
+        "inbox",
+        "--api",
+        &api,
+        "--api-ca",
+        ca_pem,
+        "--token",
+        "read-token",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Supply agreement"));
+    let out = signet(&["--api", "https://localhost:1", "inbox", "--api", &api]);
+    assert_eq!(code(&out), 2, "conflicting --api values are a usage error");
+    let out = signet(&["--token", "x", "verify", "some.bundle"]);
+    assert_eq!(
+        code(&out),
+        2,
+        "connection flags are for commands that talk to a node"
+    );
+
+    // The document, fetched to read before signing, checked against the proposal's digest.
+    let out = signet(&[
+        "--api",
+        &api,
+        "--api-ca",
+        ca_pem,
+        "--token",
+        "read-token",
+        "documents",
+        "list",
+        &id,
+    ]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("contract.pdf")
+            && listing.contains(&signet_protocol::Digest::of(&contract).to_hex()),
+        "{listing}"
+    );
+    let into = root.path().join("to-read");
+    std::fs::create_dir(&into).unwrap();
+    let out = signet(&[
+        "--api",
+        &api,
+        "--api-ca",
+        ca_pem,
+        "--token",
+        "read-token",
+        "documents",
+        "get",
+        &id,
+        "--out",
+        into.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(into.join("contract.pdf")).unwrap(), contract);
+    // An existing file is not replaced.
+    let out = signet(&[
+        "--api",
+        &api,
+        "--api-ca",
+        ca_pem,
+        "--token",
+        "read-token",
+        "documents",
+        "get",
+        &id,
+        "--out",
+        into.to_str().unwrap(),
+    ]);
+    assert_ne!(code(&out), 0);
+    assert_eq!(std::fs::read(into.join("contract.pdf")).unwrap(), contract);
+
+    // Without the CA that issued the node's certificate, nothing is sent.
+    let out = signet(&["--api", &api, "--token", "read-token", "inbox"]);
+    assert_eq!(code(&out), 5);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("TLS"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

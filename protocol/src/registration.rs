@@ -119,6 +119,16 @@ impl Registration {
     pub fn number(&self) -> &str {
         &self.number
     }
+
+    /// As people read it: a unified social credit code alone (the scheme readers in China
+    /// assume), any other scheme as `scheme:number`.
+    pub fn for_people(&self) -> String {
+        if self.scheme == "cn-uscc" {
+            self.number.clone()
+        } else {
+            self.to_string()
+        }
+    }
 }
 
 impl fmt::Display for Registration {

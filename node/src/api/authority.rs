@@ -20,7 +20,7 @@ pub(super) async fn seals(_: Reader, State(api): State<Api>) -> Result<Json<Valu
     Ok(Json(json!({ "seals": seals })))
 }
 
-fn mandate_json(m: &MandateView) -> Value {
+pub(crate) fn mandate_json(m: &MandateView) -> Value {
     let mut v = attestation_json(&m.attestation);
     if let Claims::Delegation(d) = &m.attestation.payload().claims {
         v["state"] = json!(m.state);

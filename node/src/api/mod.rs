@@ -12,9 +12,9 @@
 //! only with `POST /v1/sessions` (`max_upload_bytes`); every other route takes at most
 //! `max_body_bytes` (both in `[api_limits]`, see [`ApiLimits`]).
 
-mod authority;
-mod documents;
-mod limits;
+pub(crate) mod authority;
+pub(crate) mod documents;
+pub(crate) mod limits;
 mod problem;
 #[cfg(test)]
 mod tests;
@@ -39,9 +39,11 @@ use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::session::{IntentChallenge, IntentMethod, Role, SessionId};
 
+pub use documents::media_type_of;
 pub use problem::Problem;
 
 use self::limits::{Limiter, retry_after_secs};
+use crate::console::Console;
 use crate::service::config::ApiLimits;
 use crate::service::init::token_hash;
 use crate::service::keys::KeyKind;
@@ -90,10 +92,17 @@ struct Api {
     /// (SHA-256 hex, scope).
     tokens: Arc<Vec<(String, Scope)>>,
     limiter: Arc<Limiter>,
+    /// The console, when it is served (for invitations).
+    console: Option<Arc<Console>>,
 }
 
-/// The router for `service`'s API.
+/// The router for `service`'s API, without the console.
 pub fn router(service: Arc<Service>) -> Router {
+    app(service, None)
+}
+
+/// The router for `service`'s API and, when given, its console under `/console/`.
+pub fn app(service: Arc<Service>, console: Option<Arc<Console>>) -> Router {
     let tokens = service
         .config()
         .tokens
@@ -111,8 +120,9 @@ pub fn router(service: Arc<Service>) -> Router {
         limiter: Arc::new(Limiter::new(&limits)),
         service,
         tokens: Arc::new(tokens),
+        console: console.clone(),
     };
-    Router::new()
+    let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .route("/v1/node", get(node))
@@ -125,6 +135,11 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/inbox", get(inbox))
         .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/sessions/{id}/documents", get(documents::list))
+        .route(
+            "/v1/sessions/{id}/documents/{index}",
+            get(documents::content),
+        )
         .route("/v1/sessions/{id}/acknowledge", post(acknowledge))
         .route("/v1/sessions/{id}/intent", get(intent))
         .route("/v1/sessions/{id}/sign", post(sign))
@@ -152,24 +167,97 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/peers", get(peers).post(add_peer))
         .route("/v1/checkpoint", get(checkpoint))
         .route("/v1/webhooks/deliveries", get(webhook_deliveries))
+        .route("/v1/console/invitations", post(invite))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .with_state(state)
+        .with_state(state);
+    match console {
+        Some(c) => api.merge(crate::console::router(c)),
+        None => api,
+    }
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// The origin the console is reached at for `service` on a listener at `local`: the
+/// configured one, else `http(s)://localhost:<port>` on loopback; `None` when the console
+/// is off or bound beyond loopback without a configured origin.
+pub fn console_origin(service: &Service, local: SocketAddr) -> Option<String> {
+    let c = &service.config().console;
+    if !c.enabled {
+        return None;
+    }
+    c.origin
+        .clone()
+        .or_else(|| crate::console::default_origin(local, service.config().api_tls.is_some()))
+}
+
+fn in_dir(dir: &std::path::Path, path: &std::path::Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        dir.join(path)
+    }
+}
+
+/// Serves the API and the console on `listener` until `shutdown` resolves: over TLS when
+/// `[api_tls]` is configured, which is required when the listener is not on loopback (the
+/// console's cookies and the API's tokens must not cross a network in clear).
 pub async fn serve(
     service: Arc<Service>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let local = listener.local_addr()?;
+    let tls = match &service.config().api_tls {
+        Some(t) => Some(
+            crate::tls::acceptor(
+                &in_dir(service.dir(), &t.cert),
+                &in_dir(service.dir(), &t.key),
+            )
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?,
+        ),
+        None if !local.ip().is_loopback() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the API is bound to {local}, beyond loopback, without TLS: set [api_tls] cert and key in signet.toml (or bind to 127.0.0.1)"
+                ),
+            ));
+        }
+        None => None,
+    };
+    let console = match console_origin(&service, local) {
+        Some(origin) => match Console::new(service.clone(), &origin) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "the console is not served");
+                None
+            }
+        },
+        None => {
+            if service.config().console.enabled {
+                tracing::warn!(
+                    "the console is not served: set [console] origin to the https:// address persons reach it at"
+                );
+            }
+            None
+        }
+    };
     // The client's address is what failed authentications are counted by.
-    axum::serve(
-        listener,
-        router(service).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let app = app(service, console).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(acceptor) => {
+            let listener = crate::tls::TlsListener::new(listener, acceptor)?.tap_io(|_| {});
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }
 
 /// A caller authenticated with at least read scope.
@@ -425,15 +513,16 @@ async fn list_sessions(
     Ok(Json(page(sessions, &q)?))
 }
 
-/// Open sessions awaiting this party's action.
+/// Open sessions awaiting this party's action now (it is in the routing group whose turn it
+/// is; a session where it acts later shows once the earlier groups have acted).
 async fn inbox(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
     let sessions = blocking(&api, |s| s.sessions()).await?;
+    let mine = sessions.into_iter().filter(|s| s.waiting_for_me).collect();
     let q = SessionQuery {
         status: Some("open".into()),
-        waiting: Some(api.service.party().to_string()),
         ..SessionQuery::default()
     };
-    Ok(Json(page(sessions, &q)?))
+    Ok(Json(page(mine, &q)?))
 }
 
 async fn get_session(
@@ -745,7 +834,7 @@ async fn bundle(
         .into_response())
 }
 
-fn attestation_json(
+pub(crate) fn attestation_json(
     a: &signet_protocol::cose::Signed<signet_protocol::attestation::Attestation>,
 ) -> Value {
     let p = a.payload();
@@ -980,4 +1069,41 @@ async fn checkpoint(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Pr
 async fn webhook_deliveries(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
     let log = blocking(&api, |s| s.webhook_deliveries()).await?;
     Ok(Json(json!({ "deliveries": log })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    name: String,
+    #[serde(default = "signer")]
+    role: String,
+}
+
+/// `POST /v1/console/invitations`: a one-time link for a person to register a passkey with
+/// the console (admin scope).
+async fn invite(
+    _: Admin,
+    State(api): State<Api>,
+    body: JsonBody<InviteBody>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let Json(b) = body.map_err(Problem::from)?;
+    let console = api.console.as_ref().ok_or_else(|| {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "the console is not served by this node",
+        )
+        .detail("enable it with [console] in signet.toml")
+    })?;
+    let role = crate::console::Role::parse(&b.role).ok_or_else(|| {
+        Problem::new(StatusCode::BAD_REQUEST, "unknown role").detail("reader, signer or admin")
+    })?;
+    let link = console.invite(&b.name, role).map_err(|e| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid request").detail(e.to_string())
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "name": b.name.trim(), "role": role.name(), "link": link, "expires_in_seconds": crate::console::people::INVITATION_LIFETIME }),
+        ),
+    ))
 }

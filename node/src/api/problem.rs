@@ -82,6 +82,7 @@ impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         let (status, title) = match &e {
             ServiceError::UnknownSession(_) => (StatusCode::NOT_FOUND, "no such session"),
+            ServiceError::NoSuchDocument { .. } => (StatusCode::NOT_FOUND, "no such document"),
             ServiceError::Action(_) => (StatusCode::CONFLICT, "the protocol refused the action"),
             ServiceError::DocumentsMissing(_) => {
                 (StatusCode::CONFLICT, "documents not fetched yet")

@@ -9,23 +9,78 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use signet_protocol::session::IntentChallenge;
 
-use super::http::{Reply, request, upload};
+use super::http::{Endpoint, Reply, download, request, upload};
 use super::{Exit, exit};
 
-/// Where the node's API is and the token to use.
-#[derive(Debug, Args)]
+/// The API address used when neither `--api` nor `SIGNET_API` gives one.
+pub(crate) const DEFAULT_API: &str = "http://127.0.0.1:7400";
+
+/// Where the node's API is and the token to use. Either may also come before the
+/// subcommand (`signet --api URL --token T inbox`), or from the environment.
+#[derive(Debug, Args, Default, Clone)]
 pub(crate) struct Conn {
-    /// The node's API.
-    #[arg(
-        long,
-        global = true,
-        env = "SIGNET_API",
-        default_value = "http://127.0.0.1:7400"
-    )]
-    api: String,
-    /// An API token (sign scope for changes, read scope for queries).
-    #[arg(long, global = true, env = "SIGNET_TOKEN", hide_env_values = true)]
+    /// The node's API (default: env SIGNET_API, else http://127.0.0.1:7400; https:// when the
+    /// node serves TLS).
+    #[arg(long, global = true)]
+    api: Option<String>,
+    /// An API token (default: env SIGNET_TOKEN): read scope for queries, sign scope to act in
+    /// sessions, admin scope for mandates, attestations and keys.
+    #[arg(long, global = true)]
     token: Option<String>,
+    /// A PEM file of the CA certificate(s) that issued the node's TLS certificate, when it is
+    /// not in the system's store (default: env SIGNET_API_CA).
+    #[arg(long, global = true)]
+    api_ca: Option<PathBuf>,
+}
+
+impl Conn {
+    /// Connection flags given before the subcommand.
+    pub(crate) fn new(api: Option<String>, token: Option<String>, api_ca: Option<PathBuf>) -> Self {
+        Self { api, token, api_ca }
+    }
+
+    /// Whether any flag is given.
+    pub(crate) fn is_given(&self) -> bool {
+        self.api.is_some() || self.token.is_some() || self.api_ca.is_some()
+    }
+
+    /// This connection with what it leaves open taken from `outer` (flags before the
+    /// subcommand), then from the environment, then the default address. Giving a flag twice
+    /// with different values is a usage error.
+    pub(crate) fn resolve(self, outer: &Conn) -> Result<Conn> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let api = one("--api", self.api, outer.api.clone())?
+            .or_else(|| env("SIGNET_API"))
+            .or_else(|| Some(DEFAULT_API.to_string()));
+        let token =
+            one("--token", self.token, outer.token.clone())?.or_else(|| env("SIGNET_TOKEN"));
+        let api_ca = one("--api-ca", self.api_ca, outer.api_ca.clone())?
+            .or_else(|| env("SIGNET_API_CA").map(PathBuf::from));
+        Ok(Conn { api, token, api_ca })
+    }
+
+    fn api(&self) -> &str {
+        self.api.as_deref().unwrap_or(DEFAULT_API)
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            base: self.api(),
+            token: self.token.as_deref(),
+            ca: self.api_ca.as_deref(),
+        }
+    }
+}
+
+/// The same flag from inside and outside the subcommand: either, or both when equal.
+fn one<T: PartialEq>(flag: &str, inner: Option<T>, outer: Option<T>) -> Result<Option<T>> {
+    match (inner, outer) {
+        (Some(a), Some(b)) if a != b => {
+            exit(2, format!("{flag} is given twice, with different values"))
+        }
+        (Some(a), _) | (None, Some(a)) => Ok(Some(a)),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Client subcommands.
@@ -97,6 +152,14 @@ pub(crate) enum ClientCommand {
         conn: Conn,
         #[command(subcommand)]
         what: Option<DelegationCommand>,
+    },
+    /// List a session's documents, or fetch them to read before signing (each is checked
+    /// against the digest the proposal commits to).
+    Documents {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        what: DocumentsCommand,
     },
     /// Show one session.
     Status {
@@ -230,6 +293,50 @@ pub(crate) enum ClientCommand {
         #[command(flatten)]
         conn: Conn,
     },
+    /// The web console's people.
+    Console {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        what: ConsoleCommand,
+    },
+}
+
+/// `signet console …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConsoleCommand {
+    /// Invite a person to the console: prints a one-time link (valid three days) where they
+    /// create a passkey. Needs an admin token.
+    Invite {
+        /// The person's name, as they will sign in and as seal mandates will name them.
+        #[arg(long)]
+        name: String,
+        /// What they may do: reader, signer (act in sessions) or admin (also mandates,
+        /// attestations, peers, people).
+        #[arg(long, default_value = "signer", value_parser = ["reader", "signer", "admin"])]
+        role: String,
+    },
+}
+
+/// `signet documents …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DocumentsCommand {
+    /// List the session's documents: name, type, size, SHA-256 and whether the node holds it.
+    List {
+        /// Session id.
+        id: String,
+    },
+    /// Fetch the session's documents (or one) into a directory, checking each one's SHA-256.
+    Get {
+        /// Session id.
+        id: String,
+        /// Only the document of this index (as `documents list` numbers them).
+        #[arg(long)]
+        index: Option<usize>,
+        /// The directory to write into (files are created; existing ones are not replaced).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 /// `signet delegations …`.
@@ -348,15 +455,9 @@ pub(crate) enum AttestCommand {
 }
 
 async fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Vec<u8>> {
-    let reply = request(
-        &conn.api,
-        conn.token.as_deref(),
-        method,
-        path,
-        body.as_ref(),
-    )
-    .await
-    .map_err(|e| Exit(5, format!("{e:#}")))?;
+    let reply = request(&conn.endpoint(), method, path, body.as_ref())
+        .await
+        .map_err(|e| Exit(5, format!("{e:#}")))?;
     if (200..300).contains(&reply.status) {
         return Ok(reply.body);
     }
@@ -395,12 +496,15 @@ async fn upload_documents(conn: &Conn, files: &[String]) -> Result<Vec<Value>> {
     for arg in files {
         let (file, media_type) = match arg.split_once('=') {
             Some((p, t)) if t.contains('/') => (PathBuf::from(p), t.to_string()),
-            _ => (PathBuf::from(arg), media_type_of(arg).to_string()),
+            _ => (
+                PathBuf::from(arg),
+                signet_node::api::media_type_of(arg).to_string(),
+            ),
         };
         if !file.is_file() {
             return exit(2, format!("{}: not a readable file", file.display()));
         }
-        let reply = upload(&conn.api, conn.token.as_deref(), "/v1/documents", &file)
+        let reply = upload(&conn.endpoint(), "/v1/documents", &file)
             .await
             .map_err(|e| Exit(5, format!("{e:#}")))?;
         let v = answer(reply)?;
@@ -426,25 +530,98 @@ fn print(v: &Value, as_json: bool, human: impl FnOnce(&Value)) {
     }
 }
 
+/// Party `id` of session summary `s` as a person reads it: legal name and registration
+/// number as this node's trust evaluation established them, or that it is unverified.
+fn party_label(s: &Value, id: &str) -> String {
+    let n = &s["parties"][id];
+    let short = id.get(..12).unwrap_or(id);
+    match (n["legal_name"].as_str(), n["basis"].as_str()) {
+        (Some(name), Some("this-party")) => format!("{name} (this party)"),
+        (Some(name), basis) => {
+            let reg = n["registration"]
+                .as_str()
+                .map(|r| format!(", {r}"))
+                .unwrap_or_default();
+            format!("{name}{reg} [{}]", basis.unwrap_or("?"))
+        }
+        _ => format!("unverified party {short}…"),
+    }
+}
+
 fn print_session(s: &Value) {
+    let id = |v: &Value| v.as_str().unwrap_or("?").to_string();
     println!(
         "{}  {:10} {:11} {}",
-        s["id"].as_str().unwrap_or("?"),
-        s["status"].as_str().unwrap_or("?"),
-        s["side"].as_str().unwrap_or("?"),
+        id(&s["id"]),
+        id(&s["status"]),
+        id(&s["side"]),
         s["title"].as_str().unwrap_or("")
     );
+    println!("    from     {}", party_label(s, &id(&s["initiator"])));
     for p in s["participants"].as_array().into_iter().flatten() {
+        let party = id(&p["party"]);
         println!(
-            "    {:8} order {:>2}  {}",
-            p["role"].as_str().unwrap_or("?"),
+            "    {:8} {}  (order {}, party {})",
+            id(&p["role"]),
+            party_label(s, &party),
             p["order"],
-            p["party"].as_str().unwrap_or("?")
+            party.get(..12).unwrap_or(&party)
         );
     }
     if let Some(w) = s["waiting_for"].as_array().filter(|w| !w.is_empty()) {
-        let names: Vec<&str> = w.iter().filter_map(Value::as_str).collect();
-        println!("    waiting for {}", names.join(", "));
+        let names: Vec<String> = w.iter().map(|p| party_label(s, &id(p))).collect();
+        println!("    waiting for {}", names.join("; "));
+    }
+    if let Some(reason) = s["status_reason"].as_str() {
+        println!("    reason   {reason}");
+    }
+}
+
+/// A detailed view of one session: parties, documents, timeline.
+fn print_session_detail(s: &Value) {
+    print_session(s);
+    println!("    purpose  {}", s["purpose"].as_str().unwrap_or(""));
+    println!("    deadline {}", s["deadline"].as_str().unwrap_or(""));
+    for d in s["document_list"].as_array().into_iter().flatten() {
+        println!(
+            "    document {} {} ({} bytes, {}) SHA-256 {}{}",
+            d["index"],
+            d["name"].as_str().unwrap_or("?"),
+            d["size"],
+            d["media_type"].as_str().unwrap_or("?"),
+            d["digest"].as_str().unwrap_or("?"),
+            if d["present"].as_bool() == Some(true) {
+                ""
+            } else {
+                " (not fetched yet)"
+            }
+        );
+    }
+    for (party, n) in s["parties"].as_object().into_iter().flatten() {
+        if let Some(why) = n["unverified_because"].as_str() {
+            println!(
+                "    unverified {}…: {why}",
+                party.get(..12).unwrap_or(party)
+            );
+        }
+    }
+    for e in s["timeline"].as_array().into_iter().flatten() {
+        let who = party_label(s, e["party"].as_str().unwrap_or("?"));
+        let mut line = format!(
+            "    {:25} {:9} {who}",
+            e["time"].as_str().unwrap_or(""),
+            e["event"].as_str().unwrap_or("?")
+        );
+        if let Some(person) = e["person"].as_str() {
+            line.push_str(&format!(
+                ", by {person} (intent: {})",
+                e["method"].as_str().unwrap_or("?")
+            ));
+        }
+        if let Some(reason) = e["reason"].as_str() {
+            line.push_str(&format!(": {reason}"));
+        }
+        println!("{line}");
     }
 }
 
@@ -466,30 +643,6 @@ fn routed(flag: &str, text: &str) -> Result<(String, u32)> {
         None => (text, 0),
     };
     Ok((party_id(flag, party)?, order))
-}
-
-/// A media type from a file name's extension.
-fn media_type_of(name: &str) -> &'static str {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "ofd" => "application/ofd",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "doc" => "application/msword",
-        "xls" => "application/vnd.ms-excel",
-        "txt" => "text/plain",
-        "csv" => "text/csv",
-        "xml" => "application/xml",
-        "json" => "application/json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "zip" => "application/zip",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Issues an attestation of `kind` (`POST /v1/attestations/<kind>`) and reports it.
@@ -552,8 +705,38 @@ fn print_mandate(d: &Value) {
     );
 }
 
-/// Runs a client subcommand.
-pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
+impl ClientCommand {
+    fn conn_mut(&mut self) -> &mut Conn {
+        match self {
+            Self::Send { conn, .. }
+            | Self::Inbox { conn }
+            | Self::Sessions { conn, .. }
+            | Self::Seals { conn }
+            | Self::Delegations { conn, .. }
+            | Self::Documents { conn, .. }
+            | Self::Status { conn, .. }
+            | Self::Sign { conn, .. }
+            | Self::Acknowledge { conn, .. }
+            | Self::Approve { conn, .. }
+            | Self::Remind { conn, .. }
+            | Self::Evidence { conn, .. }
+            | Self::Decline { conn, .. }
+            | Self::Cancel { conn, .. }
+            | Self::Export { conn, .. }
+            | Self::Attest { conn, .. }
+            | Self::Revoke { conn, .. }
+            | Self::Rotate { conn, .. }
+            | Self::Peers { conn, .. }
+            | Self::Checkpoint { conn }
+            | Self::Console { conn, .. } => conn,
+        }
+    }
+}
+
+/// Runs a client subcommand; `outer` holds the connection flags given before it.
+pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool) -> Result<u8> {
+    let conn = command.conn_mut();
+    *conn = std::mem::take(conn).resolve(outer)?;
     match command {
         ClientCommand::Send {
             conn,
@@ -711,9 +894,30 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
                 });
             }
         },
+        ClientCommand::Documents { conn, what } => documents(&conn, what, as_json).await?,
+        ClientCommand::Console {
+            conn,
+            what: ConsoleCommand::Invite { name, role },
+        } => {
+            let v = call_json(
+                &conn,
+                "POST",
+                "/v1/console/invitations",
+                Some(json!({ "name": name, "role": role })),
+            )
+            .await?;
+            print(&v, as_json, |v| {
+                println!(
+                    "Invited {} as {}: open this link to create a passkey (once, within three days):",
+                    v["name"].as_str().unwrap_or("?"),
+                    v["role"].as_str().unwrap_or("?")
+                );
+                println!("  {}", v["link"].as_str().unwrap_or("?"));
+            });
+        }
         ClientCommand::Status { conn, id } => {
             let v = call_json(&conn, "GET", &format!("/v1/sessions/{id}"), None).await?;
-            print(&v, as_json, print_session);
+            print(&v, as_json, print_session_detail);
         }
         ClientCommand::Sign {
             conn,
@@ -1030,4 +1234,103 @@ pub(crate) async fn run(command: ClientCommand, as_json: bool) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `signet documents list|get`.
+async fn documents(conn: &Conn, what: DocumentsCommand, as_json: bool) -> Result<()> {
+    let (id, only, out) = match what {
+        DocumentsCommand::List { id } => (id, None, None),
+        DocumentsCommand::Get { id, index, out } => (id, index, Some(out)),
+    };
+    if id.parse::<signet_protocol::session::SessionId>().is_err() {
+        return exit(2, format!("{id}: not a session id"));
+    }
+    let v = call_json(conn, "GET", &format!("/v1/sessions/{id}/documents"), None).await?;
+    let list = v["documents"].as_array().cloned().unwrap_or_default();
+    let Some(out) = out else {
+        print(&v, as_json, |_| {
+            for d in &list {
+                println!(
+                    "{}  {}  {} bytes  {}  SHA-256 {}{}",
+                    d["index"],
+                    d["name"].as_str().unwrap_or("?"),
+                    d["size"],
+                    d["media_type"].as_str().unwrap_or("?"),
+                    d["digest"].as_str().unwrap_or("?"),
+                    if d["present"].as_bool() == Some(true) {
+                        ""
+                    } else {
+                        "  (not fetched yet)"
+                    }
+                );
+            }
+        });
+        return Ok(());
+    };
+    if let Some(i) = only
+        && i >= list.len()
+    {
+        return exit(
+            2,
+            format!("the session has {} document(s); no index {i}", list.len()),
+        );
+    }
+    let mut written = Vec::new();
+    for d in list
+        .iter()
+        .filter(|d| only.is_none_or(|i| d["index"].as_u64() == Some(i as u64)))
+    {
+        let index = d["index"].as_u64().unwrap_or(0);
+        let expected = d["digest"].as_str().unwrap_or("");
+        let name = safe_file_name(d["name"].as_str().unwrap_or(""), index);
+        let path = out.join(&name);
+        let (reply, got) = download(
+            &conn.endpoint(),
+            &format!("/v1/sessions/{id}/documents/{index}?download=true"),
+            &path,
+        )
+        .await
+        .map_err(|e| Exit(5, format!("{e:#}")))?;
+        let Some((size, digest)) = got else {
+            return refused(&reply);
+        };
+        if digest.to_hex() != expected {
+            let _ = std::fs::remove_file(&path);
+            return exit(
+                5,
+                format!("{name}: SHA-256 {digest} is not the proposal's {expected}: removed"),
+            );
+        }
+        written.push(json!({"index": index, "file": path.display().to_string(), "size": size, "digest": expected}));
+    }
+    let v = json!({ "session": id, "written": written });
+    print(&v, as_json, |v| {
+        for w in v["written"].as_array().into_iter().flatten() {
+            println!(
+                "{}  ({} bytes, SHA-256 {} as the proposal commits)",
+                w["file"].as_str().unwrap_or("?"),
+                w["size"],
+                w["digest"].as_str().unwrap_or("?")
+            );
+        }
+    });
+    Ok(())
+}
+
+/// A file name from a counterparty's document name: no directories, no leading dots, no
+/// control characters; `document-N` when nothing usable is left.
+fn safe_file_name(name: &str, index: u64) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim_start_matches('.')
+        .trim()
+        .to_string();
+    if cleaned.is_empty() {
+        format!("document-{index}")
+    } else {
+        cleaned
+    }
 }

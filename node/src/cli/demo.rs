@@ -32,6 +32,10 @@ pub(crate) struct DemoArgs {
     /// Keep the nodes' directories here instead of a temporary directory.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// After the narration, keep the nodes running with their web consoles (Brand A and
+    /// Supplier X), print an administrator's invitation link for each, and wait for Ctrl-C.
+    #[arg(long)]
+    console: bool,
 }
 
 struct Node {
@@ -210,6 +214,11 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     println!(
         "Signet demo: a federation of 7 real nodes on loopback (own sled store, own libp2p key each)"
     );
+    if !args.console {
+        println!(
+            "  (to click through it in a browser afterwards: `signet demo --console` keeps Brand A's and Supplier X's web consoles running)"
+        );
+    }
     println!();
     println!("[1] Starting the nodes");
     let ca = start(&root, "Verifier CA", &[], false).await?;
@@ -523,9 +532,42 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     println!("  session messages delivered over libp2p: {sent} sent, {received} accepted");
     println!("  bundle verified offline: {}", report.outcome.as_str());
     println!("  total time: {:.1} s", started.elapsed().as_secs_f64());
+    if args.console {
+        consoles(&[&brand_a, &x]).await?;
+    }
     Ok(if report.outcome == Outcome::Valid {
         0
     } else {
         1
     })
+}
+
+/// Serves the consoles of `nodes` on loopback, with an administrator's invitation each,
+/// until Ctrl-C.
+async fn consoles(nodes: &[&Node]) -> Result<()> {
+    println!();
+    println!("Web consoles (open each link in a browser with passkeys: it registers you as the");
+    println!("node's administrator; give yourself a seal mandate under Seals and mandates, then");
+    println!("send, read and sign contracts between the two):");
+    for n in nodes {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let local = listener.local_addr()?;
+        let origin = signet_node::api::console_origin(&n.service, local)
+            .context("the console has no origin")?;
+        let console = signet_node::console::Console::new(n.service.clone(), &origin)?;
+        let link = console.invite("Demo Admin", signet_node::console::Role::Admin)?;
+        let app = signet_node::api::app(n.service.clone(), Some(console))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("console: {e}");
+            }
+        });
+        println!("  {:11} {origin}/console/", n.name);
+        println!("              invitation: {link}");
+    }
+    println!();
+    println!("Press Ctrl-C to stop the nodes.");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }

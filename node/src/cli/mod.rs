@@ -174,7 +174,18 @@ pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
     for a in &listening {
         println!("  listening  {a}/p2p/{peer}");
     }
-    println!("  API        http://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    let scheme = if service.config().api_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("  API        {scheme}://{local}");
+    if let Some(origin) = signet_node::api::console_origin(&service, local) {
+        println!(
+            "  console    {origin}/console/  (invite people: signet console invite --name NAME --role admin)"
+        );
+    }
     let mut stop = stop_rx;
     let server = tokio::spawn(signet_node::api::serve(
         service.clone(),
@@ -246,6 +257,8 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         policy: policy_config,
         api_limits: Default::default(),
         peer_limits: Default::default(),
+        console: Default::default(),
+        api_tls: None,
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
     if policy.anchors.is_empty() {
@@ -286,27 +299,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
 
 fn print_report(report: &Report, as_json: bool) {
     if as_json {
-        let checks: Vec<_> = report
-            .checks
-            .iter()
-            .map(|c| json!({"name": c.name, "subject": c.subject, "outcome": c.outcome.as_str(), "detail": c.detail}))
-            .collect();
-        let r = &report.reliability;
-        let cond = |c: &signet_protocol::bundle::Condition| json!({"outcome": c.outcome.as_str(), "basis": c.basis});
-        println!(
-            "{}",
-            json!({
-                "outcome": report.outcome.as_str(),
-                "title": report.title,
-                "checks": checks,
-                "reliability": {
-                    "signer_binding": cond(&r.signer_binding),
-                    "signer_control": cond(&r.signer_control),
-                    "signature_integrity": cond(&r.signature_integrity),
-                    "document_integrity": cond(&r.document_integrity),
-                }
-            })
-        );
+        println!("{}", signet_node::report::report_json(report));
         return;
     }
     println!(
@@ -314,6 +307,21 @@ fn print_report(report: &Report, as_json: bool) {
         report.title.as_deref().unwrap_or("(untitled)"),
         report.outcome.as_str()
     );
+    if !report.parties.is_empty() {
+        println!("Parties:");
+    }
+    for p in &report.parties {
+        println!("  {} — {}", p.label(), p.role);
+        println!("      party {}", p.party);
+        println!("      identity [{}] {}", p.established.as_str(), p.basis);
+        if let Some(s) = &p.signed {
+            println!(
+                "      signed {} by {} (intent: {})",
+                s.time, s.person, s.method
+            );
+        }
+    }
+    println!("Checks:");
     for c in &report.checks {
         println!(
             "  [{:13}] {:28} {} — {}",

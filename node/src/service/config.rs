@@ -176,6 +176,45 @@ pub struct NodeConfig {
     /// Limits on what counterparties may ask of this node.
     #[serde(default)]
     pub peer_limits: PeerLimits,
+    /// The web console.
+    #[serde(default)]
+    pub console: ConsoleConfig,
+    /// TLS for the API and console listener: required when `api` is not a loopback address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_tls: Option<ApiTls>,
+}
+
+/// The web console (`[console]` in `signet.toml`), served on the API's listener under
+/// `/console/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Whether the console is served.
+    pub enabled: bool,
+    /// The origin persons open the console at, e.g. `https://sign.example.com` (its host
+    /// is the passkeys' relying party: keep it stable, passkeys are bound to it). Absent on
+    /// a loopback listener: `http://localhost:<port>` (`https://` with `[api_tls]`).
+    pub origin: Option<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            origin: None,
+        }
+    }
+}
+
+/// The API listener's TLS certificate and key (`[api_tls]`), PEM files, relative to the
+/// party directory unless absolute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTls {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// The configuration is unusable.

@@ -199,6 +199,8 @@ pub fn init(
         policy: options.policy.clone(),
         api_limits: Default::default(),
         peer_limits: Default::default(),
+        console: Default::default(),
+        api_tls: None,
     };
     config.save(dir)?;
     Ok(Initialised {

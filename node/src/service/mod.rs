@@ -39,8 +39,13 @@ pub mod init;
 pub mod journal;
 pub mod keys;
 pub mod metrics;
+pub mod view;
 pub mod webhook;
 pub mod witness;
+
+pub use self::view::{
+    DocumentSummary, ParticipantSummary, PartyName, SessionSummary, TimelineEntry,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,6 +119,14 @@ pub enum ServiceError {
     /// No such session.
     #[error("no session {0}")]
     UnknownSession(SessionId),
+    /// The session has no document of that index.
+    #[error("session {session} has no document {index}")]
+    NoSuchDocument {
+        /// The session.
+        session: SessionId,
+        /// The index asked for.
+        index: usize,
+    },
     /// A document of the session has not arrived yet.
     #[error("document {0} has not been fetched yet")]
     DocumentsMissing(Digest),
@@ -209,46 +222,6 @@ pub struct NewSession {
     pub deadline_days: u64,
     /// Witnesses whose cosignature every party's evidence must carry.
     pub witnesses: Vec<PartyId>,
-}
-
-/// A session as shown to operators.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SessionSummary {
-    /// Session id (hex).
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Status name.
-    pub status: String,
-    /// `initiator` or `participant`.
-    pub side: String,
-    /// The initiator's party id.
-    pub initiator: String,
-    /// Parties whose action is awaited.
-    pub waiting_for: Vec<String>,
-    /// Parties that signed or approved.
-    pub acted: Vec<String>,
-    /// Documents (digest hex).
-    pub documents: Vec<String>,
-    /// Parties whose evidence about the session this node holds.
-    pub evidence_from: Vec<String>,
-    /// The participants in routing order: party, role and order.
-    pub participants: Vec<ParticipantSummary>,
-    /// The deadline (RFC 3339).
-    pub deadline: String,
-    /// Witnesses whose cosignatures every party's evidence must carry.
-    pub witnesses: Vec<String>,
-}
-
-/// A session's participant as shown to operators.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ParticipantSummary {
-    /// The party id.
-    pub party: String,
-    /// `signer`, `approver` or `copy`.
-    pub role: String,
-    /// Routing order (equal orders act in parallel).
-    pub order: u32,
 }
 
 /// One party's node. See the [module documentation](self).
@@ -426,10 +399,11 @@ impl Service {
     /// Every session, as summaries.
     pub fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError> {
         let core = self.core()?;
+        let mut namer = self.namer(&core);
         Ok(core
             .sessions
             .keys()
-            .filter_map(|id| summary(&core, id))
+            .filter_map(|id| view::summary(&core, &mut namer, id))
             .collect())
     }
 
@@ -446,7 +420,74 @@ impl Service {
     /// One session.
     pub fn session(&self, id: SessionId) -> Result<SessionSummary, ServiceError> {
         let core = self.core()?;
-        summary(&core, &id).ok_or(ServiceError::UnknownSession(id))
+        let mut namer = self.namer(&core);
+        view::summary(&core, &mut namer, &id).ok_or(ServiceError::UnknownSession(id))
+    }
+
+    fn namer<'a>(&'a self, core: &'a Core) -> view::Namer<'a> {
+        view::Namer::new(core, &self.config.legal_name, &self.config.registration)
+    }
+
+    /// Every other party whose key log this node holds, named as trust evaluation
+    /// establishes them now (verified first, then by name).
+    pub fn known_parties(&self) -> Result<Vec<PartyName>, ServiceError> {
+        let core = self.core()?;
+        let parties: Vec<PartyId> = core
+            .trust
+            .key_logs()
+            .map(|log| log.party())
+            .filter(|p| *p != self.me)
+            .collect();
+        let mut namer = self.namer(&core);
+        let mut names: Vec<PartyName> = parties.iter().map(|p| namer.name(p)).collect();
+        names.sort_by(|a, b| {
+            (!a.verified(), &a.legal_name, &a.party).cmp(&(!b.verified(), &b.legal_name, &b.party))
+        });
+        Ok(names)
+    }
+
+    /// Who each of `parties` is, as far as this node's trust evaluation establishes now.
+    pub fn party_names(&self, parties: &[PartyId]) -> Result<Vec<PartyName>, ServiceError> {
+        let core = self.core()?;
+        let mut namer = self.namer(&core);
+        Ok(parties.iter().map(|p| namer.name(p)).collect())
+    }
+
+    /// Document `index` of session `id`: what the proposal says of it and its manifest, once
+    /// this node holds it (fetched and digest-checked).
+    pub fn session_document(
+        &self,
+        id: SessionId,
+        index: usize,
+    ) -> Result<(DocumentSummary, crate::store::Manifest), ServiceError> {
+        let summary = self.session(id)?;
+        let doc = summary
+            .document_list
+            .into_iter()
+            .nth(index)
+            .ok_or(ServiceError::NoSuchDocument { session: id, index })?;
+        let digest = Digest::from_hex(&doc.digest).map_err(|_| ServiceError::Corrupt("digest"))?;
+        let manifest = self
+            .store
+            .manifest(&digest)?
+            .ok_or(ServiceError::DocumentsMissing(digest))?;
+        Ok((doc, manifest))
+    }
+
+    /// Chunk `index` of `document` (whose manifest is `manifest`), checked against its
+    /// digest; `None` past the last chunk.
+    pub fn document_chunk(
+        &self,
+        document: &Digest,
+        manifest: &crate::store::Manifest,
+        index: usize,
+    ) -> Result<Option<Vec<u8>>, ServiceError> {
+        Ok(crate::store::read_chunk(
+            &*self.store,
+            document,
+            manifest,
+            index,
+        )?)
     }
 
     fn act(&self, id: SessionId, input: Input) -> Result<(), ServiceError> {
@@ -1495,39 +1536,6 @@ impl Lookups {
             }
         });
     }
-}
-
-fn summary(core: &Core, id: &SessionId) -> Option<SessionSummary> {
-    let t = core.sessions.get(id)?;
-    let s = &t.session;
-    let p = s.proposal().payload();
-    Some(SessionSummary {
-        id: id.to_string(),
-        title: p.title.clone(),
-        status: s.status().name().to_string(),
-        side: self::core::side_name(s).to_string(),
-        initiator: p.initiator.to_string(),
-        waiting_for: s.waiting_for().iter().map(ToString::to_string).collect(),
-        acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
-        documents: p.document_digests().iter().map(Digest::to_hex).collect(),
-        evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
-        participants: p
-            .participants
-            .iter()
-            .map(|x| ParticipantSummary {
-                party: x.party.to_string(),
-                role: x.role.name().to_string(),
-                order: x.order,
-            })
-            .collect(),
-        deadline: p.deadline.to_string(),
-        witnesses: p
-            .evidence
-            .witnesses
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    })
 }
 
 /// The wall clock as the outbox's clock.

@@ -15,7 +15,6 @@
 //! turning checks off. The HTTP exchange itself is the same minimal HTTP/1.1 over either.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
@@ -24,9 +23,8 @@ use sha2::Sha256;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::rustls::RootCertStore;
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::config::WebhookConfig;
 use crate::store::{Store, StoreError, WebhookDeliveryId};
@@ -234,15 +232,15 @@ impl Targets {
                 let mut roots = match &system {
                     Some(r) => r.clone(),
                     None => {
-                        let r = system_roots();
+                        let r = crate::tls::system_roots();
                         system = Some(r.clone());
                         r
                     }
                 };
                 if let Some(file) = &hook.ca_file {
-                    add_ca_file(&mut roots, &dir.join(file))?;
+                    crate::tls::add_ca_file(&mut roots, &dir.join(file))?;
                 }
-                Some(connector(roots)?)
+                Some(crate::tls::connector(roots)?)
             } else {
                 None
             };
@@ -261,54 +259,14 @@ impl Targets {
     }
 }
 
-/// The system's trust store; certificates it cannot parse are skipped (logged).
-fn system_roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    for e in &found.errors {
-        tracing::warn!(error = %e, "reading the system's CA certificates");
+impl From<crate::tls::TlsError> for TargetError {
+    fn from(e: crate::tls::TlsError) -> Self {
+        match e {
+            crate::tls::TlsError::File { path, source } => Self::CaFile { path, source },
+            crate::tls::TlsError::Pem { path, reason } => Self::CaCertificate { path, reason },
+            other => Self::Tls(other.to_string()),
+        }
     }
-    let (added, ignored) = roots.add_parsable_certificates(found.certs);
-    tracing::debug!(added, ignored, "system CA certificates for webhooks");
-    roots
-}
-
-fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TargetError> {
-    let pem = std::fs::read(path).map_err(|source| TargetError::CaFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut added = 0;
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| TargetError::CaCertificate {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        roots.add(cert).map_err(|e| TargetError::CaCertificate {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        added += 1;
-    }
-    if added == 0 {
-        return Err(TargetError::CaCertificate {
-            path: path.to_path_buf(),
-            reason: "no PEM certificate in it".into(),
-        });
-    }
-    Ok(())
-}
-
-fn connector(roots: RootCertStore) -> Result<TlsConnector, TargetError> {
-    // The provider is named: the process may link more than one, and rustls then refuses to
-    // pick a default.
-    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TargetError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 /// Attempts every due delivery once; returns how many were delivered.

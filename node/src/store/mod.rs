@@ -4,7 +4,7 @@
 //! session state, documents, the evidence log, the outbox and webhook-delivery records. Own
 //! secret keys do not: they are files with owner-only permissions (see [`crate::keyfile`]).
 //!
-//! The trait speaks in the protocol's identifiers ([`PartyId`], [`AttestationId`],
+//! The trait speaks in the protocol's identifiers ([`PartyId`], [`AttestationId`](signet_protocol::party::AttestationId),
 //! [`SessionId`], [`Digest`]) and in opaque bytes: the layers above decide what a session's
 //! state or an outbox entry looks like; this layer only promises to keep it.
 //!

@@ -16,7 +16,7 @@ mod report;
 mod verify;
 
 pub use assemble::{AssembleError, assemble};
-pub use report::{Check, Condition, Outcome, Reliability, Report};
+pub use report::{Check, Condition, Outcome, PartyReport, Reliability, Report, SignedBy};
 pub use verify::{verify_bundle, verify_bundle_with};
 
 use serde::{Deserialize, Serialize};

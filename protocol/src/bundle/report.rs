@@ -4,6 +4,11 @@
 
 use std::fmt;
 
+use crate::Timestamp;
+use crate::party::PartyId;
+use crate::session::IntentMethod;
+use crate::trust::Identity;
+
 /// The outcome of a check or of the whole validation (ETSI EN 319 102-1: TOTAL-PASSED,
 /// TOTAL-FAILED, INDETERMINATE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +86,56 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// How the four reliability conditions are shown.
     pub reliability: Reliability,
+    /// Who the parties are, as the verifier's trust policy establishes them from what the
+    /// bundle and the verifier bring (empty when the proposal could not be read).
+    pub parties: Vec<PartyReport>,
+}
+
+/// One party of the contract, as the report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyReport {
+    /// The party.
+    pub party: PartyId,
+    /// `initiator`, `signer`, `approver` or `copy` (the initiator's own role when it is also
+    /// a participant).
+    pub role: String,
+    /// Its identity, when the trust policy establishes it: for a signer at signing time,
+    /// for the others at completion.
+    pub identity: Option<Identity>,
+    /// Valid when the identity is established; otherwise why not, and whether more
+    /// information could establish it (Indeterminate) or not (Invalid).
+    pub established: Outcome,
+    /// How the identity was established, or why it was not.
+    pub basis: String,
+    /// For a signer whose signature record passed every check: who gave intent, how, when.
+    pub signed: Option<SignedBy>,
+}
+
+/// The person behind a verified signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedBy {
+    /// The delegate's name, as the seal mandate gives it.
+    pub person: String,
+    /// How intent was given, as the intent proof shows.
+    pub method: IntentMethod,
+    /// When the seal was applied (the seal signature's time).
+    pub time: Timestamp,
+}
+
+impl PartyReport {
+    /// The party as a person reads it: `Legal Name (registration)`, or the party id with
+    /// `(identity not established)`.
+    pub fn label(&self) -> String {
+        match &self.identity {
+            Some(Identity {
+                legal_name,
+                registration: Some(reg),
+                ..
+            }) => format!("{legal_name} ({})", reg.for_people()),
+            Some(identity) => identity.legal_name.clone(),
+            None => format!("{} (identity not established)", self.party),
+        }
+    }
 }
 
 impl Report {

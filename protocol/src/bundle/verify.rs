@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::attestation::Attestation;
+use crate::attestation::{Attestation, Claims};
 use crate::cose::Signed;
 use crate::evidence::{CheckedEvidence, EvidenceKind, PartyEvidence, PartyEvidenceError};
 use crate::keylog::{KeyLog, KeyPurpose};
@@ -14,11 +14,11 @@ use crate::session::{
 };
 use crate::session::{Proposal, SessionMessage};
 use crate::trust::{
-    AttestationUpdate, LogUpdate, Moment, TrustPolicy, TrustStore, Verdict, evaluate_at,
+    AttestationUpdate, LogUpdate, Moment, TrustPath, TrustPolicy, TrustStore, Verdict, evaluate_at,
 };
 use crate::{Digest, Timestamp};
 
-use super::report::{Checks, Condition, Outcome, Reliability, Report};
+use super::report::{Checks, Condition, Outcome, PartyReport, Reliability, Report, SignedBy};
 use super::{BUNDLE_VERSION, Bundle};
 
 /// Verifies a bundle file offline under `policy` at time `now`, and the documents given (any
@@ -52,18 +52,29 @@ pub fn verify_bundle_with(
     now: Timestamp,
 ) -> Report {
     let mut checks = Checks::default();
-    let title = verify_into(&mut checks, bytes, documents, revocations, policy, now);
+    let mut parties = Vec::new();
+    let title = verify_into(
+        &mut checks,
+        &mut parties,
+        bytes,
+        documents,
+        revocations,
+        policy,
+        now,
+    );
     let reliability = reliability(&checks, !documents.is_empty());
     Report {
         outcome: checks.overall(),
         title,
         checks: checks.0,
         reliability,
+        parties,
     }
 }
 
 fn verify_into(
     checks: &mut Checks,
+    parties: &mut Vec<PartyReport>,
     bytes: &[u8],
     documents: &[&[u8]],
     revocations: &[&[u8]],
@@ -188,6 +199,8 @@ fn verify_into(
 
     // Each action, in order; later groups' commitments are checked against earlier groups.
     let mut accepted: Vec<(PartyId, u32, Digest)> = Vec::new();
+    // Signers whose records passed every check: who signed, and when their identity counts.
+    let mut signed: BTreeMap<PartyId, (SignedBy, Moment)> = BTreeMap::new();
     for bytes in actions {
         let message = match decode_message(bytes) {
             Ok(m) => m,
@@ -265,11 +278,12 @@ fn verify_into(
                                 "seal signature dated after its message",
                             );
                         }
+                        let proven = proven_by(&message.digest(), signed_at);
                         let judged = Judged::Offline {
-                            proven_by: proven_by(&message.digest(), signed_at),
+                            proven_by: proven,
                             now,
                         };
-                        check_record(
+                        let all_passed = check_record(
                             checks,
                             &record,
                             &RecordCheck {
@@ -282,6 +296,23 @@ fn verify_into(
                                 judged,
                             },
                         );
+                        if all_passed {
+                            let person = match &record.delegation.payload().claims {
+                                Claims::Delegation(d) => d.delegate.name.clone(),
+                                _ => String::new(),
+                            };
+                            let by = SignedBy {
+                                person,
+                                method: record.intent.challenge().method,
+                                time: signed_at,
+                            };
+                            let moment = Moment {
+                                at: signed_at,
+                                proven_by: proven.max(signed_at),
+                                now,
+                            };
+                            signed.insert(m.from, (by, moment));
+                        }
                     }
                     Err(e) => {
                         checks.push("signature.binding", who, Outcome::Invalid, e.to_string())
@@ -331,6 +362,7 @@ fn verify_into(
     }
 
     check_coverage(checks, &evidence, &proposal, &completion, &accepted);
+    *parties = name_parties(p, &store, policy, &mut signed, completed_at, now);
 
     for document in documents {
         let digest = Digest::of(document);
@@ -441,8 +473,69 @@ fn knowledge(checks: &mut Checks, bundle: &Bundle, revocations: &[&[u8]]) -> Tru
     store
 }
 
-fn check_record(checks: &mut Checks, record: &SignatureRecord, check: &RecordCheck<'_>) {
+/// The proposal's parties, each named under `policy`: a signer whose record passed as of its
+/// signing, the others as of the completion.
+fn name_parties(
+    p: &Proposal,
+    store: &TrustStore,
+    policy: &TrustPolicy,
+    signed: &mut BTreeMap<PartyId, (SignedBy, Moment)>,
+    completed_at: Timestamp,
+    now: Timestamp,
+) -> Vec<PartyReport> {
+    let at_completion = Moment {
+        at: completed_at,
+        proven_by: completed_at,
+        now,
+    };
+    let initiator_role = p
+        .participant(&p.initiator)
+        .map_or("initiator".to_string(), |x| {
+            format!("initiator, {}", x.role)
+        });
+    std::iter::once((p.initiator, initiator_role))
+        .chain(
+            p.participants
+                .iter()
+                .filter(|x| x.party != p.initiator)
+                .map(|x| (x.party, x.role.to_string())),
+        )
+        .map(|(party, role)| {
+            let by = signed.remove(&party);
+            let moment = by.as_ref().map_or(at_completion, |(_, m)| *m);
+            let (identity, established, basis) = match evaluate_at(policy, store, &party, moment) {
+                Verdict::Trusted { identity, path } => {
+                    let basis = match path {
+                        TrustPath::Anchor => "a trust anchor of the policy".to_string(),
+                        TrustPath::Chain(links) => format!(
+                            "attested by an accredited verifier ({} attestations from an anchor)",
+                            links.len()
+                        ),
+                        TrustPath::Endorsements(links) => {
+                            format!("endorsed by {} known counterparties", links.len())
+                        }
+                    };
+                    (Some(identity), Outcome::Valid, basis)
+                }
+                v @ Verdict::Indeterminate { .. } => (None, Outcome::Indeterminate, v.to_string()),
+                v @ Verdict::Untrusted { .. } => (None, Outcome::Invalid, v.to_string()),
+            };
+            PartyReport {
+                party,
+                role,
+                identity,
+                established,
+                basis,
+                signed: by.map(|(by, _)| by),
+            }
+        })
+        .collect()
+}
+
+/// Records every check of `record`; whether all passed.
+fn check_record(checks: &mut Checks, record: &SignatureRecord, check: &RecordCheck<'_>) -> bool {
     let who = check.participant.party.to_string();
+    let mut all_passed = true;
     for kind in RecordCheckKind::ALL {
         let (name, what) = match kind {
             RecordCheckKind::Binding => (
@@ -473,14 +566,16 @@ fn check_record(checks: &mut Checks, record: &SignatureRecord, check: &RecordChe
         match record.check(kind, check) {
             Ok(()) => checks.pass(name, who.clone(), what),
             Err(e) => {
+                all_passed = false;
                 let outcome = outcome_of_record(&e);
                 checks.push(name, who.clone(), outcome, e.to_string());
                 if kind == RecordCheckKind::Binding {
-                    return;
+                    return false;
                 }
             }
         }
     }
+    all_passed
 }
 
 fn outcome_of_session(e: &SessionError) -> Outcome {
