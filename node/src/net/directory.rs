@@ -29,6 +29,9 @@ pub struct PeerDirectory {
     by_peer: BTreeMap<PeerId, PartyId>,
     by_party: BTreeMap<PartyId, Vec<PeerId>>,
     keys: BTreeMap<PeerId, PublicKey>,
+    /// Which of the node's successive directories this is: the network keeps the newest it
+    /// was handed, whatever order the hand-overs arrive in.
+    generation: u64,
 }
 
 impl PeerDirectory {
@@ -51,6 +54,17 @@ impl PeerDirectory {
             }
         }
         directory
+    }
+
+    /// This directory, marked as the `generation`th the node built.
+    pub fn at_generation(mut self, generation: u64) -> Self {
+        self.generation = generation;
+        self
+    }
+
+    /// See [`PeerDirectory::at_generation`].
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Records that the node key `key` speaks for `party`; returns its peer id. Use

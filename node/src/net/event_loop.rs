@@ -331,8 +331,11 @@ impl EventLoop {
                 let _ = reply.send(());
             }
             Command::SetDirectory { directory, reply } => {
-                debug!(peers = directory.len(), "directory updated");
-                self.directory = directory;
+                // Hand-overs race one another; an older directory never replaces a newer.
+                if directory.generation() >= self.directory.generation() {
+                    debug!(peers = directory.len(), "directory updated");
+                    self.directory = directory;
+                }
                 let _ = reply.send(());
             }
             Command::SendMessage {

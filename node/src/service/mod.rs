@@ -234,6 +234,8 @@ pub struct Service {
     store: Arc<dyn Store>,
     access: Access,
     client: OnceLock<Client>,
+    /// How many peer directories the node has built (see [`Service::directory`]).
+    directories: std::sync::atomic::AtomicU64,
     wake: Notify,
     metrics: Metrics,
     /// Cosign requests awaiting the witness's answer, by witness and the note's digest.
@@ -288,6 +290,7 @@ impl Service {
             store,
             access,
             client: OnceLock::new(),
+            directories: std::sync::atomic::AtomicU64::new(0),
             wake: Notify::new(),
             metrics: Metrics::default(),
             pending: Mutex::default(),
@@ -733,13 +736,22 @@ impl Service {
         self.client.get().ok_or(ServiceError::NotStarted)
     }
 
+    /// The peer directory of what the node knows now, numbered under the state lock, so
+    /// that the network can tell a newer from an older whatever order they reach it in.
+    fn directory(&self) -> Result<PeerDirectory, ServiceError> {
+        let core = self.core()?;
+        let generation = 1 + self
+            .directories
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(PeerDirectory::from_trust_store(&core.trust, now()).at_generation(generation))
+    }
+
     fn refresh_directory(&self) {
         let Some(client) = self.client.get() else {
             return;
         };
-        let directory = match self.core() {
-            Ok(core) => PeerDirectory::from_trust_store(&core.trust, now()),
-            Err(_) => return,
+        let Ok(directory) = self.directory() else {
+            return;
         };
         let client = client.clone();
         tokio::spawn(async move {
@@ -777,8 +789,7 @@ impl Service {
         let (client, events, event_loop) =
             net::new(&node_key, self.me, net::Config::default(), hooks)?;
         self.spawn(event_loop.run())?;
-        let directory = PeerDirectory::from_trust_store(&self.core()?.trust, now());
-        client.set_directory(directory).await?;
+        client.set_directory(self.directory()?).await?;
         let mut listening = Vec::new();
         for a in &self.config.listen {
             let address: Multiaddr = a

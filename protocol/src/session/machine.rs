@@ -546,7 +546,11 @@ impl Session {
             (_, Side::Initiator) => self.handle_as_initiator(message.clone(), ctx)?,
             (_, Side::Participant) => self.handle_as_participant(message.clone(), ctx)?,
         };
-        self.seen.insert(message.digest());
+        // A duplicate changes nothing, not even the set of messages seen: otherwise every
+        // repeated acknowledgement or relay of a known action would grow the session.
+        if !step.duplicate {
+            self.seen.insert(message.digest());
+        }
         Ok(step)
     }
 
