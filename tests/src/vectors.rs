@@ -27,7 +27,9 @@ use signet_protocol::evidence::merkle::MerkleTree;
 use signet_protocol::evidence::{
     Checkpoint, EvidenceEvent, EvidenceKind, EvidenceLog, evidence_origin, witness_name,
 };
-use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyLog};
+use signet_protocol::keylog::{
+    EcdsaP256Key, KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyLog, KeyPurpose, LogKey,
+};
 use signet_protocol::session::{
     INTENT_CONTENT_TYPE, MessageBody, PROPOSAL_CONTENT_TYPE, SEAL_SIGNATURE_CONTENT_TYPE,
     SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
@@ -655,7 +657,120 @@ fn key_logs() -> Result<File, String> {
         "an event with a flipped signature bit",
         json!({"events": [events[0], h(&flip(&hex::decode(&events[1]).map_err(|e| e.to_string())?, usize::MAX))]}),
     );
+    key_algorithms(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: key algorithms. `base` is a log of one inception signed by "root-0".
+fn key_algorithms(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let pdf_secret =
+        p256::ecdsa::SigningKey::from_slice(&*k("pdf").to_seed()).map_err(|e| e.to_string())?;
+    let pdf = EcdsaP256Key::from_verifying_key(pdf_secret.verifying_key());
+    let events = log_hex(base);
+    let mut log = base.clone();
+    log.add_key(&k("root-0"), KeyDecl::pdf(pdf), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    log.retire_key(&k("root-0"), pdf, T0.plus(120))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "a pdf key (alg -9, ESP256, compressed P-256 point) declared, then retired (the retire-key body names alg too)",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"pdf_p256_scalar": h(&*k("pdf").to_seed())})),
+    );
+    // An event at sequence 1 adding `body` (any CBOR map), signed by the root key.
+    let add_raw = |body: Cbor| -> Result<String, String> {
+        let event = Cbor::Map(vec![
+            (
+                Cbor::Text("party".into()),
+                Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
+            ),
+            (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
+            (
+                Cbor::Text("prev".into()),
+                Cbor::Bytes(base.head().as_bytes().to_vec()),
+            ),
+            (
+                Cbor::Text("time".into()),
+                Cbor::Integer(T0.plus(60).unix().into()),
+            ),
+            (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
+            (Cbor::Text("body".into()), body),
+        ]);
+        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let decl = |purpose: u64, alg: Option<i64>, key: Vec<u8>| {
+        let mut map = vec![
+            (Cbor::Text("purpose".into()), Cbor::Integer(purpose.into())),
+            (Cbor::Text("key".into()), Cbor::Bytes(key)),
+        ];
+        if let Some(alg) = alg {
+            map.push((Cbor::Text("alg".into()), Cbor::Integer(alg.into())));
+        }
+        Cbor::Map(map)
+    };
+    let pdf_code = KeyPurpose::Pdf.code();
+    let log_code = KeyPurpose::Log.code();
+    let ed = k("other").public_key().as_bytes().to_vec();
+    let compressed = pdf.as_bytes().to_vec();
+    let uncompressed = pdf_secret
+        .verifying_key()
+        .to_sec1_point(false)
+        .as_bytes()
+        .to_vec();
+    let future = LogKey::Unsupported {
+        alg: -50,
+        key: vec![0x5a; 48],
+    };
+    f.valid(
+        "4.3.2",
+        "replay-key-log",
+        "a key of an algorithm this version does not know (alg -50, 48 bytes) is kept: the log stays valid",
+        json!({"events": [events[0].clone(), add_raw(decl(pdf_code, future.wire_alg(), future.wire_bytes().to_vec()))?]}),
+    );
+    for (body, what) in [
+        (
+            decl(pdf_code, None, ed.clone()),
+            "a pdf key that is Ed25519 (no alg): a pdf key is ESP256",
+        ),
+        (
+            decl(log_code, Some(-9), compressed.clone()),
+            "an ESP256 key declared for the log purpose: ESP256 serves only pdf",
+        ),
+        (
+            decl(log_code, Some(-19), ed),
+            "Ed25519 written as alg -19: it is implied and never written",
+        ),
+        (
+            decl(pdf_code, Some(-9), uncompressed),
+            "an ESP256 key in uncompressed SEC1 form (65 bytes): only the 33-byte compressed point",
+        ),
+        (
+            decl(pdf_code, Some(-9), {
+                let mut off = compressed;
+                off[1..].fill(0xff);
+                off
+            }),
+            "an ESP256 key whose x coordinate exceeds the field: not a point on P-256",
+        ),
+        (
+            decl(pdf_code, Some(-50), vec![0; 1025]),
+            "a key of an unknown algorithm longer than 1024 bytes",
+        ),
+    ] {
+        f.invalid(
+            "4.3.2",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0].clone(), add_raw(body)?]}),
+        );
+    }
+    Ok(())
 }
 
 // ----- section 6 -----

@@ -47,10 +47,14 @@ impl PeerDirectory {
         let mut directory = Self::new();
         for log in store.key_logs() {
             for record in log.keys_at(KeyPurpose::Node, now) {
-                if store.key_in_conflict(&record.key) {
+                // A node key is Ed25519 (spec §4.3.2): the log refuses any other.
+                let Some(key) = record.key.ed25519() else {
+                    continue;
+                };
+                if store.key_in_conflict(key) {
                     continue;
                 }
-                directory.insert(log.party(), &record.key);
+                directory.insert(log.party(), key);
             }
         }
         directory
@@ -140,8 +144,17 @@ mod tests {
             &[peer_id_of(&b.node.public_key()).unwrap()]
         );
         // A seal key is not a node key.
-        let seal = a.log.keys_at(KeyPurpose::Seal, now).next().unwrap().key;
-        assert_eq!(dir.party_of(&peer_id_of(&seal).unwrap()), None);
+        let seal = a
+            .log
+            .keys_at(KeyPurpose::Seal, now)
+            .next()
+            .unwrap()
+            .key
+            .clone();
+        assert_eq!(
+            dir.party_of(&peer_id_of(seal.ed25519().unwrap()).unwrap()),
+            None
+        );
         // Before the party existed, nobody is authenticated.
         let before = PeerDirectory::from_trust_store(&store, Timestamp::from_unix(1));
         assert!(before.is_empty());

@@ -27,7 +27,7 @@ use signet_protocol::error::{ErrorCode, WireError};
 use signet_protocol::evidence::{
     Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
-use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose};
+use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
@@ -706,9 +706,9 @@ impl Core {
     pub(crate) fn take_key_log(&mut self, log: KeyLog) -> Result<PartyId, ServiceError> {
         save_key_log(&*self.store, &log)?;
         let party = log.party();
-        let keys: Vec<PublicKey> = log.records().iter().map(|r| r.key).collect();
+        let keys: Vec<LogKey> = log.records().iter().map(|r| r.key.clone()).collect();
         self.trust.add_key_log(log);
-        for key in keys.iter().filter(|k| self.trust.key_in_conflict(k)) {
+        for key in keys.iter().filter(|k| self.trust.key_in_conflict(*k)) {
             let owners: Vec<String> = self
                 .trust
                 .key_owners(key)
@@ -1070,7 +1070,7 @@ fn log_keys(trust: &TrustStore, party: &PartyId) -> Vec<PublicKey> {
         log.records()
             .iter()
             .filter(|r| r.purpose == KeyPurpose::Log)
-            .map(|r| r.key)
+            .filter_map(|r| r.key.ed25519().copied())
             .collect()
     })
 }

@@ -529,7 +529,7 @@ impl Attestation {
         if issuer_log.party() != self.issuer {
             return Err(KeyUseError::UnknownKey {
                 party: self.issuer,
-                key: *key,
+                key: (*key).into(),
             });
         }
         issuer_log

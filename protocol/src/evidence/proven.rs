@@ -160,10 +160,11 @@ impl PartyEvidence {
             .records()
             .iter()
             .filter(|r| r.purpose == KeyPurpose::Log)
+            .filter_map(|r| r.key.ed25519())
         {
-            match SignedCheckpoint::verify(&self.checkpoint, &origin, &record.key) {
+            match SignedCheckpoint::verify(&self.checkpoint, &origin, record) {
                 Ok(checkpoint) => {
-                    verified = Some((checkpoint, record.key));
+                    verified = Some((checkpoint, *record));
                     break;
                 }
                 Err(e) => last_error = e,
@@ -213,13 +214,10 @@ impl CheckedEvidence {
             .records()
             .iter()
             .filter(|r| r.purpose == KeyPurpose::Log)
+            .filter_map(|r| r.key.ed25519())
         {
-            match self.checkpoint.cosignature_by(&name, &record.key) {
-                Ok(time)
-                    if witness_log
-                        .check_key(&record.key, KeyPurpose::Log, time)
-                        .is_ok() =>
-                {
+            match self.checkpoint.cosignature_by(&name, record) {
+                Ok(time) if witness_log.check_key(record, KeyPurpose::Log, time).is_ok() => {
                     return Ok(time);
                 }
                 Ok(_) => last = CosignatureError::Missing,

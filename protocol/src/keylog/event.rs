@@ -3,6 +3,7 @@
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
+use super::algorithm::{EcdsaP256Key, LogKey};
 use crate::codec;
 use crate::codepoint::code_points;
 use crate::party::PartyId;
@@ -41,26 +42,66 @@ code_points! {
         Attest = 4 => "attest",
         /// Signs the party's evidence-log checkpoints and witness cosignatures.
         Log = 5 => "log",
+        /// Signs PDF documents as the party (PAdES); an ESP256 key, which a verifier party
+        /// certifies in an X.509 certificate (spec §4.3.2).
+        Pdf = 6 => "pdf",
     }
 }
 
 /// A key declared in the log with its purpose (and, for seals, what the seal is).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "KeyDeclWire", into = "KeyDeclWire")]
 pub struct KeyDecl {
     /// What the key may do. Never `root` here.
     pub purpose: KeyPurpose,
-    /// The key.
-    pub key: PublicKey,
+    /// The key, of its algorithm (the wire's `alg` and `key`, spec §4.3.2).
+    pub key: LogKey,
     /// Present exactly when the purpose is `seal`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<SealInfo>,
     /// Present exactly when the purpose is `node`: the node key's signature of
     /// [`node_key_proof_message`] for the root key that signs the declaring event. It proves
     /// that whoever declares the node key holds it, so nobody can declare another party's
     /// node key as its own (spec §4.3.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<Signature>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyDeclWire {
+    purpose: KeyPurpose,
+    #[serde(with = "crate::cbor_bytes")]
+    key: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alg: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seal: Option<SealInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proof: Option<Signature>,
+}
+
+impl TryFrom<KeyDeclWire> for KeyDecl {
+    type Error = String;
+
+    fn try_from(wire: KeyDeclWire) -> Result<Self, String> {
+        Ok(Self {
+            purpose: wire.purpose,
+            key: LogKey::from_wire(wire.alg, &wire.key)?,
+            seal: wire.seal,
+            proof: wire.proof,
+        })
+    }
+}
+
+impl From<KeyDecl> for KeyDeclWire {
+    fn from(decl: KeyDecl) -> Self {
+        Self {
+            purpose: decl.purpose,
+            alg: decl.key.wire_alg(),
+            key: decl.key.wire_bytes().to_vec(),
+            seal: decl.seal,
+            proof: decl.proof,
+        }
+    }
 }
 
 /// Domain of a node key's proof of possession (spec §4.3.1).
@@ -83,7 +124,7 @@ impl KeyDecl {
         let key = node.public_key();
         Self {
             purpose: KeyPurpose::Node,
-            key,
+            key: key.into(),
             seal: None,
             proof: Some(node.sign(&node_key_proof_message(root, &key))),
         }
@@ -93,7 +134,7 @@ impl KeyDecl {
     pub fn seal(key: PublicKey, info: SealInfo) -> Self {
         Self {
             purpose: KeyPurpose::Seal,
-            key,
+            key: key.into(),
             seal: Some(info),
             proof: None,
         }
@@ -103,7 +144,7 @@ impl KeyDecl {
     pub fn attest(key: PublicKey) -> Self {
         Self {
             purpose: KeyPurpose::Attest,
-            key,
+            key: key.into(),
             seal: None,
             proof: None,
         }
@@ -113,7 +154,17 @@ impl KeyDecl {
     pub fn log(key: PublicKey) -> Self {
         Self {
             purpose: KeyPurpose::Log,
-            key,
+            key: key.into(),
+            seal: None,
+            proof: None,
+        }
+    }
+
+    /// A PDF signing key (ECDSA P-256), which a verifier certifies for PAdES signatures.
+    pub fn pdf(key: EcdsaP256Key) -> Self {
+        Self {
+            purpose: KeyPurpose::Pdf,
+            key: key.into(),
             seal: None,
             proof: None,
         }
@@ -144,7 +195,7 @@ pub enum KeyChange {
     /// Retires a non-root key from the event's time on.
     RetireKey {
         /// The key.
-        key: PublicKey,
+        key: LogKey,
     },
     /// Retires the party: every key stops being valid at the event's time.
     RetireParty,
@@ -210,7 +261,10 @@ struct RotationBody {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RetireKeyBody {
-    key: PublicKey,
+    #[serde(with = "crate::cbor_bytes")]
+    key: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alg: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -241,7 +295,9 @@ impl TryFrom<KeyEventWire> for KeyEvent {
             KeyEventKind::AddKey => KeyChange::AddKey(codec::from_value(&wire.body).map_err(body)?),
             KeyEventKind::RetireKey => {
                 let b: RetireKeyBody = codec::from_value(&wire.body).map_err(body)?;
-                KeyChange::RetireKey { key: b.key }
+                let key = LogKey::from_wire(b.alg, &b.key)
+                    .map_err(|e| format!("{} body: {e}", wire.kind))?;
+                KeyChange::RetireKey { key }
             }
             KeyEventKind::RetireParty => {
                 let _: EmptyBody = codec::from_value(&wire.body).map_err(body)?;
@@ -276,7 +332,10 @@ impl From<KeyEvent> for KeyEventWire {
                 codec::to_value(&RotationBody { root, next_root })
             }
             KeyChange::AddKey(decl) => codec::to_value(&decl),
-            KeyChange::RetireKey { key } => codec::to_value(&RetireKeyBody { key }),
+            KeyChange::RetireKey { key } => codec::to_value(&RetireKeyBody {
+                alg: key.wire_alg(),
+                key: key.wire_bytes().to_vec(),
+            }),
             KeyChange::RetireParty => codec::to_value(&EmptyBody {}),
         };
         Self {

@@ -30,8 +30,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod algorithm;
 mod event;
 
+pub use algorithm::{
+    ALG_ED25519, ALG_ESP256, EcdsaKeyError, EcdsaP256Key, LogKey, MAX_UNSUPPORTED_KEY_LEN,
+};
 pub use event::{
     KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose,
     NODE_KEY_PROOF_DOMAIN, node_key_proof_message,
@@ -146,7 +150,7 @@ pub enum KeyLogError {
         /// Sequence number of the offending event.
         seq: u64,
         /// The key.
-        key: PublicKey,
+        key: LogKey,
     },
     /// A retirement names a key that is not active.
     #[error("event {seq} retires key {key}, which is not an active non-root key")]
@@ -154,7 +158,7 @@ pub enum KeyLogError {
         /// Sequence number of the offending event.
         seq: u64,
         /// The key.
-        key: PublicKey,
+        key: LogKey,
     },
     /// A node key's proof of possession does not verify: whoever declared it has not shown
     /// it holds the key (it may be another party's).
@@ -186,13 +190,13 @@ pub enum KeyUseError {
         /// The party.
         party: PartyId,
         /// The key.
-        key: PublicKey,
+        key: LogKey,
     },
     /// The key is declared for another purpose.
     #[error("key {key} is a {declared} key, not a {wanted} key")]
     WrongPurpose {
         /// The key.
-        key: PublicKey,
+        key: LogKey,
         /// Its declared purpose.
         declared: KeyPurpose,
         /// The purpose asked about.
@@ -202,7 +206,7 @@ pub enum KeyUseError {
     #[error("key {key} is valid only from {from}")]
     NotYetValid {
         /// The key.
-        key: PublicKey,
+        key: LogKey,
         /// When it became valid.
         from: Timestamp,
     },
@@ -210,7 +214,7 @@ pub enum KeyUseError {
     #[error("key {key} was retired at {at}")]
     Retired {
         /// The key.
-        key: PublicKey,
+        key: LogKey,
         /// When it stopped being valid.
         at: Timestamp,
     },
@@ -228,7 +232,7 @@ pub enum KeyUseError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
     /// The key.
-    pub key: PublicKey,
+    pub key: LogKey,
     /// Its purpose.
     pub purpose: KeyPurpose,
     /// For seal keys, the seal's description.
@@ -336,7 +340,7 @@ impl KeyLog {
             party: PartyId::from_digest(first.digest()),
             events: Vec::new(),
             records: vec![KeyRecord {
-                key: *root,
+                key: (*root).into(),
                 purpose: KeyPurpose::Root,
                 seal: None,
                 valid_from: event.time,
@@ -414,11 +418,14 @@ impl KeyLog {
                     });
                 }
                 if self.records.iter().any(|r| r.key == *root) {
-                    return Err(KeyLogError::DuplicateKey { seq, key: *root });
+                    return Err(KeyLogError::DuplicateKey {
+                        seq,
+                        key: (*root).into(),
+                    });
                 }
-                self.retire_record(&current_root, time);
+                self.retire_record(&current_root.into(), time);
                 self.records.push(KeyRecord {
-                    key: *root,
+                    key: (*root).into(),
                     purpose: KeyPurpose::Root,
                     seal: None,
                     valid_from: time,
@@ -443,7 +450,10 @@ impl KeyLog {
                             r.key == *key && r.purpose != KeyPurpose::Root && r.retired_at.is_none()
                         });
                         if !active {
-                            return Err(KeyLogError::UnknownKey { seq, key: *key });
+                            return Err(KeyLogError::UnknownKey {
+                                seq,
+                                key: key.clone(),
+                            });
                         }
                         self.retire_record(key, time);
                     }
@@ -535,12 +545,14 @@ impl KeyLog {
                 return Err(invalid("a node key needs its proof of possession"));
             }
             (KeyPurpose::Node, Some(proof)) => {
-                if decl
-                    .key
-                    .verify(&node_key_proof_message(root, &decl.key), proof)
+                let Some(key) = decl.key.ed25519() else {
+                    return Err(invalid("a node key is Ed25519"));
+                };
+                if key
+                    .verify(&node_key_proof_message(root, key), proof)
                     .is_err()
                 {
-                    return Err(KeyLogError::NodeKeyProof { seq, key: decl.key });
+                    return Err(KeyLogError::NodeKeyProof { seq, key: *key });
                 }
             }
             (_, Some(_)) => return Err(invalid("only node keys carry a proof of possession")),
@@ -565,11 +577,26 @@ impl KeyLog {
             }
             _ => {}
         }
+        match (decl.purpose, &decl.key) {
+            // A key of an algorithm this version does not know is kept and never valid.
+            (_, LogKey::Unsupported { .. }) => {}
+            (KeyPurpose::Pdf, LogKey::EcdsaP256(_)) => {}
+            (KeyPurpose::Pdf, _) => return Err(invalid("a pdf key is ESP256 (ECDSA P-256)")),
+            (_, LogKey::EcdsaP256(_)) => {
+                return Err(invalid(
+                    "an ESP256 key is declared only for the pdf purpose",
+                ));
+            }
+            (_, LogKey::Ed25519(_)) => {}
+        }
         if self.records.iter().any(|r| r.key == decl.key) {
-            return Err(KeyLogError::DuplicateKey { seq, key: decl.key });
+            return Err(KeyLogError::DuplicateKey {
+                seq,
+                key: decl.key.clone(),
+            });
         }
         self.records.push(KeyRecord {
-            key: decl.key,
+            key: decl.key.clone(),
             purpose: decl.purpose,
             seal: decl.seal.clone(),
             valid_from: time,
@@ -578,7 +605,7 @@ impl KeyLog {
         Ok(())
     }
 
-    fn retire_record(&mut self, key: &PublicKey, time: Timestamp) {
+    fn retire_record(&mut self, key: &LogKey, time: Timestamp) {
         for record in &mut self.records {
             if record.key == *key && record.retired_at.is_none() {
                 record.retired_at = Some(time);
@@ -626,7 +653,7 @@ impl KeyLog {
             .iter()
             .rev()
             .find(|r| r.purpose == KeyPurpose::Root)
-            .map(|r| r.key)
+            .and_then(|r| r.key.ed25519().copied())
             // The inception always declares a root record, so one is always found.
             .unwrap_or_else(|| *self.events[0].signer())
     }
@@ -661,40 +688,70 @@ impl KeyLog {
     /// The party's seals valid at `time`.
     pub fn seals_at(&self, time: Timestamp) -> Vec<Seal> {
         self.keys_at(KeyPurpose::Seal, time)
-            .filter_map(|r| r.seal.clone().map(|info| Seal { key: r.key, info }))
+            .filter_map(|r| {
+                let key = *r.key.ed25519()?;
+                r.seal.clone().map(|info| Seal { key, info })
+            })
             .collect()
     }
 
-    /// Was `key` valid for this party, for `purpose`, at `time`?
+    /// Was the Ed25519 `key` valid for this party, for `purpose`, at `time`?
     pub fn check_key(
         &self,
         key: &PublicKey,
         purpose: KeyPurpose,
         time: Timestamp,
     ) -> Result<&KeyRecord, KeyUseError> {
-        let record =
-            self.records
-                .iter()
-                .find(|r| r.key == *key)
-                .ok_or(KeyUseError::UnknownKey {
-                    party: self.party,
-                    key: *key,
-                })?;
+        self.check_log_key(&LogKey::Ed25519(*key), purpose, time)
+    }
+
+    /// Was the PDF signing key `key` valid for this party at `time`?
+    pub fn check_pdf_key(
+        &self,
+        key: &EcdsaP256Key,
+        time: Timestamp,
+    ) -> Result<&KeyRecord, KeyUseError> {
+        self.check_log_key(&LogKey::EcdsaP256(*key), KeyPurpose::Pdf, time)
+    }
+
+    /// Was `key`, of whichever algorithm, valid for this party, for `purpose`, at `time`?
+    /// A key of an algorithm this version does not know is never valid.
+    pub fn check_log_key(
+        &self,
+        key: &LogKey,
+        purpose: KeyPurpose,
+        time: Timestamp,
+    ) -> Result<&KeyRecord, KeyUseError> {
+        let unknown = || KeyUseError::UnknownKey {
+            party: self.party,
+            key: key.clone(),
+        };
+        if matches!(key, LogKey::Unsupported { .. }) {
+            return Err(unknown());
+        }
+        let record = self
+            .records
+            .iter()
+            .find(|r| r.key == *key)
+            .ok_or_else(unknown)?;
         if record.purpose != purpose {
             return Err(KeyUseError::WrongPurpose {
-                key: *key,
+                key: key.clone(),
                 declared: record.purpose,
                 wanted: purpose,
             });
         }
         if time < record.valid_from {
             return Err(KeyUseError::NotYetValid {
-                key: *key,
+                key: key.clone(),
                 from: record.valid_from,
             });
         }
         if let Some(at) = record.retired_at.filter(|at| time >= *at) {
-            return Err(KeyUseError::Retired { key: *key, at });
+            return Err(KeyUseError::Retired {
+                key: key.clone(),
+                at,
+            });
         }
         if let Some(at) = self.retired_at.filter(|at| time >= *at) {
             return Err(KeyUseError::PartyRetired {
@@ -756,10 +813,10 @@ impl KeyLog {
     pub fn retire_key(
         &mut self,
         root: &SecretKey,
-        key: PublicKey,
+        key: impl Into<LogKey>,
         time: Timestamp,
     ) -> Result<&Signed<KeyEvent>, UsageError> {
-        self.extend(root, KeyChange::RetireKey { key }, time)
+        self.extend(root, KeyChange::RetireKey { key: key.into() }, time)
     }
 
     /// Retires the party, signed by the current `root`.

@@ -209,7 +209,7 @@ fn old_signatures_stay_valid_for_their_time() {
     assert_eq!(
         log.check_key(&old_root, KeyPurpose::Root, rotation),
         Err(KeyUseError::Retired {
-            key: old_root,
+            key: old_root.into(),
             at: rotation
         })
     );
@@ -260,7 +260,7 @@ fn malformed_declarations_and_times_are_refused() {
     let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
     let bad_seal = KeyDecl {
         purpose: KeyPurpose::Seal,
-        key: key(5).public_key(),
+        key: key(5).public_key().into(),
         seal: None,
         proof: None,
     };
@@ -270,7 +270,7 @@ fn malformed_declarations_and_times_are_refused() {
     ));
     let root_decl = KeyDecl {
         purpose: KeyPurpose::Root,
-        key: key(5).public_key(),
+        key: key(5).public_key().into(),
         seal: None,
         proof: None,
     };
@@ -446,4 +446,88 @@ fn a_node_key_is_declared_only_with_proof_of_possession_bound_to_the_root() {
             T0.plus(3),
         )
         .unwrap();
+}
+
+fn pdf_key(n: u8) -> EcdsaP256Key {
+    let secret = p256::ecdsa::SigningKey::from_slice(&[n; 32]).unwrap();
+    EcdsaP256Key::from_verifying_key(secret.verifying_key())
+}
+
+#[test]
+fn a_pdf_key_is_declared_checked_and_retired_like_any_other() {
+    let mut log = KeyLog::incept(
+        &key(1),
+        &key(2).public_key(),
+        vec![KeyDecl::pdf(pdf_key(7))],
+        T0,
+    )
+    .unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert_eq!(replayed, log);
+    assert!(replayed.check_pdf_key(&pdf_key(7), T0.plus(1)).is_ok());
+    assert!(matches!(
+        replayed.check_pdf_key(&pdf_key(8), T0.plus(1)),
+        Err(KeyUseError::UnknownKey { .. })
+    ));
+    log.retire_key(&key(1), pdf_key(7), T0.plus(50)).unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert!(matches!(
+        replayed.check_pdf_key(&pdf_key(7), T0.plus(50)),
+        Err(KeyUseError::Retired { .. })
+    ));
+    // The declaration names its algorithm on the wire; an Ed25519 one does not.
+    let event = log.events()[0].payload().clone();
+    let KeyChange::Inception { keys, .. } = event.change else {
+        panic!("an inception")
+    };
+    let wire = crate::codec::to_value(&keys[0]).unwrap();
+    let map = wire.as_map().unwrap();
+    assert!(
+        map.iter()
+            .any(|(k, v)| k.as_text() == Some("alg") && v.as_integer() == Some(ALG_ESP256.into()))
+    );
+}
+
+#[test]
+fn each_algorithm_serves_only_its_purposes() {
+    let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let ed25519_pdf = KeyDecl {
+        purpose: KeyPurpose::Pdf,
+        key: key(5).public_key().into(),
+        seal: None,
+        proof: None,
+    };
+    let p256_log = KeyDecl {
+        purpose: KeyPurpose::Log,
+        key: pdf_key(5).into(),
+        seal: None,
+        proof: None,
+    };
+    for decl in [ed25519_pdf, p256_log] {
+        assert!(matches!(
+            log.add_key(&key(1), decl, T0),
+            Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+        ));
+    }
+}
+
+#[test]
+fn a_key_of_an_unknown_algorithm_is_kept_and_never_valid() {
+    let future = LogKey::Unsupported {
+        alg: -50,
+        key: vec![9; 48],
+    };
+    let decl = KeyDecl {
+        purpose: KeyPurpose::Pdf,
+        key: future.clone(),
+        seal: None,
+        proof: None,
+    };
+    let log = KeyLog::incept(&key(1), &key(2).public_key(), vec![decl], T0).unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert_eq!(replayed.records()[1].key, future);
+    assert!(matches!(
+        replayed.check_log_key(&future, KeyPurpose::Pdf, T0.plus(1)),
+        Err(KeyUseError::UnknownKey { .. })
+    ));
 }

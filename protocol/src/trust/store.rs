@@ -12,7 +12,7 @@ use crate::attestation::{
     RevocationTarget,
 };
 use crate::cose::Signed;
-use crate::keylog::{KeyLog, KeyPurpose, KeyUseError};
+use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::{Digest, PublicKey, Timestamp};
 
@@ -46,7 +46,7 @@ pub struct TrustStore {
     /// Each issuer's newest revocation list.
     lists: BTreeMap<PartyId, Digest>,
     /// Every party whose held key log declares each key.
-    key_owners: BTreeMap<PublicKey, BTreeSet<PartyId>>,
+    key_owners: BTreeMap<LogKey, BTreeSet<PartyId>>,
 }
 
 /// What adding a key log did.
@@ -91,7 +91,7 @@ pub enum AttestationUpdate {
     /// kept (offer it again once the key log is here).
     UnknownIssuer(PartyId),
     /// Not signed by an attest key of its issuer at its issue time: not kept.
-    Unauthorised(KeyUseError),
+    Unauthorised(Box<KeyUseError>),
 }
 
 impl AttestationUpdate {
@@ -137,7 +137,7 @@ impl TrustStore {
         };
         for record in log.records() {
             self.key_owners
-                .entry(record.key)
+                .entry(record.key.clone())
                 .or_default()
                 .insert(log.party());
         }
@@ -166,7 +166,7 @@ impl TrustStore {
             return AttestationUpdate::UnknownIssuer(a.issuer);
         };
         if let Err(e) = a.check_issuer_key(signed.signer(), log) {
-            return AttestationUpdate::Unauthorised(e);
+            return AttestationUpdate::Unauthorised(Box::new(e));
         }
         if let Some(held) = self.by_issuer_id.get(&(a.issuer, a.id)) {
             return if *held == digest {
@@ -311,23 +311,25 @@ impl TrustStore {
     }
 
     /// The parties whose held key logs declare `key` (one, normally).
-    pub fn key_owners(&self, key: &PublicKey) -> impl Iterator<Item = &PartyId> {
-        self.key_owners.get(key).into_iter().flatten()
+    pub fn key_owners(&self, key: impl Into<LogKey>) -> impl Iterator<Item = &PartyId> {
+        self.key_owners.get(&key.into()).into_iter().flatten()
     }
 
     /// Keys that the held key logs of two or more parties declare: a conflict that nothing
     /// resolves (whichever log came first is no better than the other), so such a key speaks
     /// for nobody. With proofs of possession (spec §4.3.1) only a key's holder can cause
     /// this, for the keys it declares in two parties' logs.
-    pub fn key_conflicts(&self) -> impl Iterator<Item = (&PublicKey, &BTreeSet<PartyId>)> {
+    pub fn key_conflicts(&self) -> impl Iterator<Item = (&LogKey, &BTreeSet<PartyId>)> {
         self.key_owners
             .iter()
             .filter(|(_, owners)| owners.len() > 1)
     }
 
     /// Whether `key` is declared by more than one party's held key log.
-    pub fn key_in_conflict(&self, key: &PublicKey) -> bool {
-        self.key_owners.get(key).is_some_and(|o| o.len() > 1)
+    pub fn key_in_conflict(&self, key: impl Into<LogKey>) -> bool {
+        self.key_owners
+            .get(&key.into())
+            .is_some_and(|o| o.len() > 1)
     }
 
     /// Whether a signed attestation's key had the issuer's authority when it was issued,

@@ -392,7 +392,8 @@ fn attestation_signed_with_a_non_attest_key_is_untrusted() {
     .unwrap();
     assert!(matches!(
         w.store.add_attestation(signed),
-        AttestationUpdate::Unauthorised(crate::keylog::KeyUseError::WrongPurpose { .. })
+        AttestationUpdate::Unauthorised(e)
+            if matches!(*e, crate::keylog::KeyUseError::WrongPurpose { .. })
     ));
     assert!(matches!(w.eval(at(2)), Verdict::Indeterminate { .. }));
     let genuine = forged.issue(&w.ca.attest, &w.ca.log).unwrap();

@@ -1,0 +1,242 @@
+//! Key algorithms a key event log may declare (spec §4.3.2, registry §13.4.1).
+//!
+//! A key declaration names its algorithm with a COSE algorithm identifier in `alg`; a
+//! declaration without `alg` is Ed25519, so every log written before algorithms were named
+//! stays valid with the same bytes. Version 1 knows two algorithms:
+//!
+//! - Ed25519 (COSE -19), for every purpose; it is never written as `alg`, only implied;
+//! - ESP256, ECDSA on P-256 with SHA-256 (COSE -9, RFC 9864), for the `pdf` purpose only:
+//!   common PDF validators accept ECDSA P-256 PAdES signatures and refuse Ed25519 ones.
+//!
+//! A declaration whose algorithm this version does not know is kept as
+//! [`LogKey::Unsupported`]: the log stays valid (a later version may use that key), and no
+//! check of a key of that algorithm ever succeeds here.
+
+use std::fmt;
+
+use crate::PublicKey;
+
+/// COSE algorithm identifier of Ed25519 (RFC 9864): implied when `alg` is absent.
+pub const ALG_ED25519: i64 = -19;
+/// COSE algorithm identifier of ESP256, ECDSA P-256 with SHA-256 (RFC 9864).
+pub const ALG_ESP256: i64 = -9;
+/// The longest key of an unknown algorithm a declaration may carry, in bytes.
+pub const MAX_UNSUPPORTED_KEY_LEN: usize = 1024;
+
+/// An ECDSA P-256 public key: the 33-byte compressed SEC1 encoding of a point on the curve
+/// (not the identity).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EcdsaP256Key([u8; 33]);
+
+/// Why bytes are not an ECDSA P-256 key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EcdsaKeyError {
+    /// Not 33 bytes starting 0x02 or 0x03.
+    #[error("an ESP256 key is a 33-byte compressed SEC1 point")]
+    Encoding,
+    /// The x coordinate is not that of a point on P-256.
+    #[error("not a point on P-256")]
+    InvalidPoint,
+}
+
+impl EcdsaP256Key {
+    /// Length of the encoding in bytes.
+    pub const LEN: usize = 33;
+
+    /// Parses a compressed SEC1 point, refusing other encodings and points off the curve.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, EcdsaKeyError> {
+        let array: [u8; 33] = bytes.try_into().map_err(|_| EcdsaKeyError::Encoding)?;
+        if array[0] != 0x02 && array[0] != 0x03 {
+            return Err(EcdsaKeyError::Encoding);
+        }
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&array)
+            .map_err(|_| EcdsaKeyError::InvalidPoint)?;
+        Ok(Self(array))
+    }
+
+    /// The key of a P-256 verifying key.
+    pub fn from_verifying_key(key: &p256::ecdsa::VerifyingKey) -> Self {
+        let point = key.to_sec1_point(true);
+        let mut array = [0u8; 33];
+        array.copy_from_slice(point.as_bytes());
+        Self(array)
+    }
+
+    /// The compressed SEC1 encoding.
+    pub fn as_bytes(&self) -> &[u8; 33] {
+        &self.0
+    }
+
+    /// The key for verifying signatures.
+    pub fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
+        // `from_slice` checked the point, and nothing else builds one.
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.0)
+            .unwrap_or_else(|_| unreachable!("checked at construction"))
+    }
+}
+
+impl fmt::Debug for EcdsaP256Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EcdsaP256Key({})", hex::encode(self.0))
+    }
+}
+
+/// A key a log declares, of whichever algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogKey {
+    /// Ed25519 (no `alg` on the wire).
+    Ed25519(PublicKey),
+    /// ECDSA P-256 with SHA-256 (`alg` -9).
+    EcdsaP256(EcdsaP256Key),
+    /// An algorithm this version does not know: kept, never valid for any check.
+    Unsupported {
+        /// Its COSE algorithm identifier.
+        alg: i64,
+        /// The key as declared.
+        key: Vec<u8>,
+    },
+}
+
+impl LogKey {
+    /// Reads a declaration's `alg` and `key` fields (spec §4.3.2).
+    pub fn from_wire(alg: Option<i64>, key: &[u8]) -> Result<Self, String> {
+        match alg {
+            None => PublicKey::from_slice(key)
+                .map(Self::Ed25519)
+                .map_err(|e| format!("key: {e}")),
+            Some(ALG_ED25519) => Err("alg: Ed25519 is implied; it is never written".into()),
+            Some(ALG_ESP256) => EcdsaP256Key::from_slice(key)
+                .map(Self::EcdsaP256)
+                .map_err(|e| format!("key: {e}")),
+            Some(_) if key.len() > MAX_UNSUPPORTED_KEY_LEN => {
+                Err(format!("key: longer than {MAX_UNSUPPORTED_KEY_LEN} bytes"))
+            }
+            Some(alg) => Ok(Self::Unsupported {
+                alg,
+                key: key.to_vec(),
+            }),
+        }
+    }
+
+    /// The `alg` field to write: none for Ed25519.
+    pub fn wire_alg(&self) -> Option<i64> {
+        match self {
+            Self::Ed25519(_) => None,
+            Self::EcdsaP256(_) => Some(ALG_ESP256),
+            Self::Unsupported { alg, .. } => Some(*alg),
+        }
+    }
+
+    /// The COSE algorithm identifier (-19 for Ed25519).
+    pub fn alg(&self) -> i64 {
+        self.wire_alg().unwrap_or(ALG_ED25519)
+    }
+
+    /// The `key` field's bytes.
+    pub fn wire_bytes(&self) -> &[u8] {
+        match self {
+            Self::Ed25519(k) => k.as_bytes(),
+            Self::EcdsaP256(k) => k.as_bytes(),
+            Self::Unsupported { key, .. } => key,
+        }
+    }
+
+    /// The Ed25519 key, if this is one.
+    pub fn ed25519(&self) -> Option<&PublicKey> {
+        match self {
+            Self::Ed25519(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The ECDSA P-256 key, if this is one.
+    pub fn ecdsa_p256(&self) -> Option<&EcdsaP256Key> {
+        match self {
+            Self::EcdsaP256(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl From<PublicKey> for LogKey {
+    fn from(key: PublicKey) -> Self {
+        Self::Ed25519(key)
+    }
+}
+
+impl From<&PublicKey> for LogKey {
+    fn from(key: &PublicKey) -> Self {
+        Self::Ed25519(*key)
+    }
+}
+
+impl From<&LogKey> for LogKey {
+    fn from(key: &LogKey) -> Self {
+        key.clone()
+    }
+}
+
+impl From<EcdsaP256Key> for LogKey {
+    fn from(key: EcdsaP256Key) -> Self {
+        Self::EcdsaP256(key)
+    }
+}
+
+impl PartialEq<PublicKey> for LogKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.ed25519() == Some(other)
+    }
+}
+
+impl fmt::Display for LogKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ed25519(k) => write!(f, "{k}"),
+            Self::EcdsaP256(k) => write!(f, "esp256:{}", hex::encode(k.as_bytes())),
+            Self::Unsupported { alg, key } => write!(f, "alg{alg}:{}", hex::encode(key)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn p256_key(seed: u8) -> EcdsaP256Key {
+        let secret = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+        EcdsaP256Key::from_verifying_key(secret.verifying_key())
+    }
+
+    #[test]
+    fn every_algorithm_reads_back_what_it_writes() {
+        let ed = LogKey::Ed25519(crate::SecretKey::from_seed(&[7; 32]).public_key());
+        let ec = LogKey::EcdsaP256(p256_key(9));
+        let other = LogKey::Unsupported {
+            alg: -50,
+            key: vec![1, 2, 3],
+        };
+        for key in [ed, ec, other] {
+            let back = LogKey::from_wire(key.wire_alg(), key.wire_bytes()).unwrap();
+            assert_eq!(back, key);
+        }
+    }
+
+    #[test]
+    fn bad_encodings_are_refused() {
+        let good = p256_key(3);
+        let uncompressed = good.verifying_key().to_sec1_point(false);
+        assert!(LogKey::from_wire(Some(ALG_ESP256), uncompressed.as_bytes()).is_err());
+        let mut off_curve = *good.as_bytes();
+        // x = p - 1 with either parity: not on the curve for one of them at least; find one.
+        off_curve[1..].fill(0xff);
+        assert!(
+            LogKey::from_wire(Some(ALG_ESP256), &off_curve).is_err(),
+            "x = 2^256 - 1 exceeds the field"
+        );
+        assert!(LogKey::from_wire(Some(ALG_ED25519), &[0; 32]).is_err());
+        assert!(LogKey::from_wire(Some(-50), &[0; 1025]).is_err());
+        assert!(LogKey::from_wire(None, good.as_bytes()).is_err());
+    }
+}
