@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/ensure-rust.sh
 . .ci/ensure-browser.sh
+. .ci/ensure-pdf-tools.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -6,7 +6,8 @@
 //! leaves either no key file or a complete one. Reading refuses a file that the group or
 //! others could read or write, like OpenSSH does.
 //!
-//! Format: one line, `signet-ed25519-seed:` followed by the 32-byte seed in hex.
+//! Format: one line, `signet-ed25519-seed:` followed by the 32-byte seed in hex; a PDF key
+//! (ECDSA P-256) is `signet-p256-scalar:` followed by its 32-byte private scalar in hex.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,7 @@ use signet_protocol::SecretKey;
 use zeroize::Zeroizing;
 
 const PREFIX: &str = "signet-ed25519-seed:";
+const P256_PREFIX: &str = "signet-p256-scalar:";
 /// Longest file accepted: the line plus some slack for a trailing newline or CR.
 const MAX_FILE_LEN: u64 = 128;
 
@@ -85,6 +87,39 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
 
 /// Writes `key` to `path` with mode `0600`, atomically and durably.
 pub fn write(path: &Path, key: &SecretKey, replace: Replace) -> Result<(), KeyFileError> {
+    write_secret(path, PREFIX, &key.to_seed()[..], replace)
+}
+
+/// Writes the ECDSA P-256 key `key` (a party's PDF key) like [`write()`].
+pub fn write_p256(
+    path: &Path,
+    key: &p256::ecdsa::SigningKey,
+    replace: Replace,
+) -> Result<(), KeyFileError> {
+    let scalar = Zeroizing::new(key.to_bytes());
+    write_secret(path, P256_PREFIX, &scalar[..], replace)
+}
+
+/// Reads an ECDSA P-256 key file written by [`write_p256`], with [`read()`]'s checks.
+pub fn read_p256(path: &Path) -> Result<p256::ecdsa::SigningKey, KeyFileError> {
+    let line = read_line(path)?;
+    let hex_scalar = line
+        .trim_end_matches(['\n', '\r'])
+        .strip_prefix(P256_PREFIX)
+        .ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
+    let mut scalar = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex_scalar, &mut scalar[..])
+        .map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
+    p256::ecdsa::SigningKey::from_slice(&scalar[..])
+        .map_err(|_| KeyFileError::Malformed(path.to_owned()))
+}
+
+fn write_secret(
+    path: &Path,
+    prefix: &str,
+    secret: &[u8],
+    replace: Replace,
+) -> Result<(), KeyFileError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -97,9 +132,9 @@ pub fn write(path: &Path, key: &SecretKey, replace: Replace) -> Result<(), KeyFi
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = dir.join(tmp_name);
 
-    let mut text = Zeroizing::new(String::with_capacity(PREFIX.len() + 65));
-    text.push_str(PREFIX);
-    text.push_str(&hex::encode(*key.to_seed()));
+    let mut text = Zeroizing::new(String::with_capacity(prefix.len() + 65));
+    text.push_str(prefix);
+    text.push_str(&Zeroizing::new(hex::encode(secret)));
     text.push('\n');
 
     let result = (|| {
@@ -136,6 +171,12 @@ pub fn write(path: &Path, key: &SecretKey, replace: Replace) -> Result<(), KeyFi
 
 /// Reads a key file, refusing one that the group or others could access.
 pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
+    let line = read_line(path)?;
+    parse(&line).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// The text of a key file, once its type, mode and size are checked.
+fn read_line(path: &Path) -> Result<Zeroizing<String>, KeyFileError> {
     let file = File::open(path).map_err(io(path))?;
     let meta = file.metadata().map_err(io(path))?;
     if !meta.is_file() {
@@ -153,7 +194,7 @@ pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
         .read_to_end(&mut text)
         .map_err(io(path))?;
     let line = std::str::from_utf8(&text).map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
-    parse(line).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+    Ok(Zeroizing::new(line.to_string()))
 }
 
 /// Parses a key file's content (`signet-ed25519-seed:` and 64 hex digits, optionally with

@@ -200,3 +200,62 @@ async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_su
     })
     .await;
 }
+
+/// Every party has a PDF key (ECDSA P-256) in `keys/pdf.key`, declared in its key log: a new
+/// party at inception; a party whose log has no current one (made before PDF keys, or whose
+/// key was retired) at its next start. A key file holding a retired key is never declared
+/// again: the node says so and serves without one.
+#[test]
+fn every_party_declares_a_pdf_key_and_never_reuses_a_retired_one() {
+    use signet_node::service::Service;
+    use signet_node::service::keys::{PDF_KEY_FILE, PartyKeys};
+    use signet_node::service::now;
+    use signet_protocol::keylog::{EcdsaP256Key, KeyLog, KeyPurpose};
+    use std::os::unix::fs::PermissionsExt;
+
+    let root = tempfile::tempdir().unwrap();
+    let (dir, _) = create(root.path(), "Brand", &[]);
+    let key_file = dir.join("keys").join(PDF_KEY_FILE);
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the PDF key file is owner-only");
+    let pdf_of = |service: &Service| -> Vec<EcdsaP256Key> {
+        let log = KeyLog::replay(service.own_key_log().unwrap()).unwrap();
+        log.keys_at(KeyPurpose::Pdf, now())
+            .filter_map(|r| r.key.ecdsa_p256().copied())
+            .collect()
+    };
+    let service = Service::open(&dir).unwrap();
+    let first = keyfile::read_p256(&key_file).unwrap();
+    let declared = pdf_of(&service);
+    assert_eq!(
+        declared,
+        vec![EcdsaP256Key::from_verifying_key(first.verifying_key())]
+    );
+    assert_eq!(
+        KeyLog::replay(service.own_key_log().unwrap())
+            .unwrap()
+            .len(),
+        1,
+        "declared at inception"
+    );
+    // The party retires its PDF key (as its root key holder would, on any device).
+    let keys = PartyKeys::load(&dir.join("keys")).unwrap();
+    let mut log = KeyLog::replay(service.own_key_log().unwrap()).unwrap();
+    log.retire_key(&keys.root, declared[0], now()).unwrap();
+    let events: Vec<Vec<u8>> = log.event_bytes().map(<[u8]>::to_vec).collect();
+    service.import_key_log(&events).unwrap();
+    drop(service);
+    // The key file still holds the retired key: not declared again, and the node serves.
+    let service = Service::open(&dir).unwrap();
+    assert!(pdf_of(&service).is_empty());
+    drop(service);
+    // With the file moved away, the next start declares a fresh key.
+    std::fs::rename(&key_file, dir.join("pdf.key.retired")).unwrap();
+    let service = Service::open(&dir).unwrap();
+    let fresh = keyfile::read_p256(&key_file).unwrap();
+    assert_ne!(fresh.verifying_key(), first.verifying_key());
+    assert_eq!(
+        pdf_of(&service),
+        vec![EcdsaP256Key::from_verifying_key(fresh.verifying_key())]
+    );
+}

@@ -27,7 +27,7 @@ use signet_protocol::error::{ErrorCode, WireError};
 use signet_protocol::evidence::{
     Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
-use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose, LogKey};
+use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
@@ -997,6 +997,52 @@ impl Core {
             _ => {}
         }
         Ok((len, fresh_public))
+    }
+
+    /// Declares a PDF key (key purpose `pdf`, ECDSA P-256) if the party's key log has no
+    /// current one: the key held in `keys_dir` if a crash came between writing it and
+    /// declaring it, else a fresh one, written (owner-only, never over a file) before the
+    /// declaration is stored. Parties made before PDF keys existed get theirs this way at
+    /// the next start. Returns whether the log changed.
+    pub(crate) fn ensure_pdf_key(
+        &mut self,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<bool, ServiceError> {
+        let mut log = self.own_log_to_change()?;
+        if log.retired_at().is_some() || log.keys_at(KeyPurpose::Pdf, now).next().is_some() {
+            return Ok(false);
+        }
+        let key = match &self.keys.pdf {
+            Some(key) => key.clone(),
+            None => {
+                let fresh = keys::new_pdf_key()?;
+                crate::keyfile::write_p256(
+                    &keys_dir.join(keys::PDF_KEY_FILE),
+                    &fresh,
+                    crate::keyfile::Replace::No,
+                )?;
+                fresh
+            }
+        };
+        let public = EcdsaP256Key::from_verifying_key(key.verifying_key());
+        if log
+            .records()
+            .iter()
+            .any(|r| r.key == LogKey::EcdsaP256(public))
+        {
+            // The key file holds a PDF key the log retired: it is not to be declared again.
+            return Err(ServiceError::Usage(format!(
+                "{} holds a retired PDF key: move it away and restart to declare a fresh one",
+                keys_dir.join(keys::PDF_KEY_FILE).display()
+            )));
+        }
+        log.add_key(&self.keys.root, KeyDecl::pdf(public), now)
+            .map_err(|e| ServiceError::Usage(format!("declaring the PDF key: {e}")))?;
+        save_key_log(&*self.store, &log)?;
+        self.trust.add_key_log(log);
+        self.keys.pdf = Some(key);
+        Ok(true)
     }
 
     /// Re-issues this party's seal mandates valid at `now` that name `old`, naming `new`

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use signet_protocol::attestation::{Attestation, Claims, Delegate, Delegation};
-use signet_protocol::keylog::{KeyDecl, KeyLog};
+use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::registration::Registration;
 use signet_protocol::seal::{SealInfo, SealKind};
@@ -116,9 +116,10 @@ pub fn init(
         contract_seal: key()?,
         company_seal: key()?,
         retired_seals: Vec::new(),
+        pdf: Some(super::keys::new_pdf_key()?),
     };
     let delegate = key()?;
-    let decls = vec![
+    let mut decls = vec![
         KeyDecl::node(&keys.node, &keys.root.public_key()),
         KeyDecl::attest(keys.attest.public_key()),
         KeyDecl::log(keys.log.public_key()),
@@ -139,6 +140,11 @@ pub fn init(
             },
         ),
     ];
+    if let Some(pdf) = &keys.pdf {
+        decls.push(KeyDecl::pdf(EcdsaP256Key::from_verifying_key(
+            pdf.verifying_key(),
+        )));
+    }
     let log = KeyLog::incept(&keys.root, &next_root.public_key(), decls, now)
         .map_err(|e| ServiceError::Usage(e.to_string()))?;
     let party = log.party();

@@ -32,7 +32,14 @@ pub struct PartyKeys {
     pub company_seal: SecretKey,
     /// Seal keys replaced by rotations (kept to replay the signatures made with them).
     pub retired_seals: Vec<SecretKey>,
+    /// The PDF key (ECDSA P-256, key purpose `pdf`): signs the party's PAdES signatures.
+    /// Parties made before PDF keys existed have none until the node declares one
+    /// ([`PDF_KEY_FILE`]).
+    pub pdf: Option<p256::ecdsa::SigningKey>,
 }
+
+/// The file of the PDF key in `DIR/keys`.
+pub const PDF_KEY_FILE: &str = "pdf.key";
 
 const NAMES: [&str; 6] = [
     "root",
@@ -146,6 +153,11 @@ impl PartyKeys {
             contract_seal: k(NAMES[4])?,
             company_seal: k(NAMES[5])?,
             retired_seals,
+            pdf: if dir.join(PDF_KEY_FILE).exists() {
+                Some(keyfile::read_p256(&dir.join(PDF_KEY_FILE))?)
+            } else {
+                None
+            },
         })
     }
 
@@ -165,6 +177,9 @@ impl PartyKeys {
         ];
         for (name, key) in NAMES.iter().zip(keys) {
             keyfile::write(&dir.join(format!("{name}.key")), key, replace)?;
+        }
+        if let Some(pdf) = &self.pdf {
+            keyfile::write_p256(&dir.join(PDF_KEY_FILE), pdf, replace)?;
         }
         Ok(())
     }
@@ -196,6 +211,19 @@ impl PartyKeys {
             self.retired_seals.push(old);
         }
     }
+}
+
+/// A fresh PDF key from the system's random source.
+pub(crate) fn new_pdf_key() -> Result<p256::ecdsa::SigningKey, super::ServiceError> {
+    // A uniformly random 32-byte string is a valid scalar except with probability ~2^-128;
+    // draw again in that case.
+    for _ in 0..4 {
+        let bytes = zeroize::Zeroizing::new(super::random_bytes()?);
+        if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&bytes[..]) {
+            return Ok(key);
+        }
+    }
+    Err(super::ServiceError::Internal("the system random source"))
 }
 
 /// The pending file of a rotation of `kind` in `dir`.
@@ -298,6 +326,7 @@ mod tests {
             contract_seal: key(6),
             company_seal: key(7),
             retired_seals: Vec::new(),
+            pdf: None,
         };
         keys.save(dir, Replace::No).unwrap();
         let log = KeyLog::incept(

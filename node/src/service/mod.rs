@@ -271,6 +271,14 @@ impl Service {
         let policy = config.trust_policy()?;
         let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
         let mut core = Core::open(me, keys, policy, store.clone(), witness_file)?;
+        match core.ensure_pdf_key(&dir.join("keys"), now()) {
+            Ok(true) => {
+                tracing::info!("declared a PDF key (ECDSA P-256) for the party's PAdES signatures");
+            }
+            Ok(false) => {}
+            // Everything but PDF signatures works without one: say so, and serve.
+            Err(error) => tracing::warn!(%error, "no PDF key declared"),
+        }
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         core.peer_limits = config.peer_limits.clone();
         let access: Access = Arc::default();
