@@ -40,6 +40,7 @@ pub mod console;
 pub mod keyfile;
 pub mod net;
 pub mod outbox;
+pub mod pdf;
 pub mod person;
 pub mod report;
 pub mod service;

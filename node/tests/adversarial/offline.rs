@@ -341,10 +341,10 @@ fn b09_node_key_squatting_in_a_key_log() {
     let mut store = TrustStore::new();
     store.add_key_log(victim.log.clone());
     store.add_key_log(attacker.log.clone());
-    assert!(!store.key_in_conflict(&victim.node.public_key()));
+    assert!(!store.key_in_conflict(victim.node.public_key()));
     assert_eq!(
         store
-            .key_owners(&victim.node.public_key())
+            .key_owners(victim.node.public_key())
             .collect::<Vec<_>>(),
         vec![&victim.id()]
     );

@@ -1,0 +1,259 @@
+//! CMS `SignedData` (RFC 5652) as CAdES (ETSI EN 319 122-1) uses it: built for PDF
+//! signatures and time-stamp tokens, and read back for verification.
+//!
+//! Only ECDSA P-256 with SHA-256 is produced or checked.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use const_oid::ObjectIdentifier as Oid;
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode};
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::ext::pkix::name::GeneralName;
+
+use super::PdfError;
+use super::asn1::{
+    self, ATTR_CONTENT_TYPE, ATTR_MESSAGE_DIGEST, ATTR_SIGNING_CERTIFICATE_V2, EssCertIdV2,
+    ID_DATA, ID_SIGNED_DATA, IssuerSerial, SigningCertificateV2,
+};
+use super::error::Asn1Error;
+use super::x509::CertifiedKey;
+
+/// What a `SignedData` signs: either a detached digest of external content (PAdES, eContent
+/// absent) or encapsulated content (a time-stamp token's TSTInfo).
+pub(crate) enum Content<'a> {
+    /// The SHA-256 of external data of type id-data.
+    Detached([u8; 32]),
+    /// Encapsulated DER content of the given type.
+    Encapsulated(Oid, &'a [u8]),
+}
+
+/// Computes the unsigned attributes from the signature value, once it exists.
+pub(crate) type UnsignedAttributes<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<Attribute>, PdfError>;
+
+/// A DER `ContentInfo` holding a `SignedData` by `signer`, with the signed attributes
+/// contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES puts the
+/// claimed time in the signature dictionary's `/M`), embedding `certificates`.
+pub(crate) fn signed_data(
+    signer: &CertifiedKey<'_>,
+    certificates: &[Certificate],
+    content: &Content<'_>,
+    unsigned: Option<UnsignedAttributes<'_>>,
+) -> Result<Vec<u8>, PdfError> {
+    let (content_type, digest, econtent) = match *content {
+        Content::Detached(digest) => (ID_DATA, digest, None),
+        Content::Encapsulated(oid, bytes) => (
+            oid,
+            asn1::sha256(bytes),
+            Some(Any::encode_from(&OctetString::new(bytes)?)?),
+        ),
+    };
+    let signed_attrs = signed_attributes(
+        signer.certificate(),
+        signer.certificate_der(),
+        content_type,
+        &digest,
+    )?;
+    let signature = asn1::sign_der(signer.key(), &signed_attrs.to_der()?);
+    let unsigned_attrs = match unsigned {
+        Some(compute) => Some(SetOfVec::try_from(compute(&signature)?)?),
+        None => None,
+    };
+    let tbs = signer.certificate().tbs_certificate();
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer().clone(),
+            serial_number: tbs.serial_number().clone(),
+        }),
+        digest_alg: asn1::sha256_algorithm(),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: asn1::ecdsa_sha256_algorithm(),
+        signature: OctetString::new(signature)?,
+        unsigned_attrs,
+    };
+    let certificates = certificates
+        .iter()
+        .cloned()
+        .map(CertificateChoices::Certificate)
+        .collect::<Vec<_>>();
+    let signed_data = SignedData {
+        // RFC 5652, 5.1: version 3 when eContentType is not id-data.
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
+        digest_algorithms: SetOfVec::try_from(vec![asn1::sha256_algorithm()])?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: content_type,
+            econtent,
+        },
+        certificates: (!certificates.is_empty())
+            .then(|| CertificateSet::try_from(certificates))
+            .transpose()?,
+        crls: None,
+        signer_infos: SignerInfos::try_from(vec![signer_info])?,
+    };
+    let content_info = ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data)?,
+    };
+    Ok(content_info.to_der()?)
+}
+
+/// An attribute with one DER value.
+pub(crate) fn attribute<T: Encode>(oid: Oid, value: &T) -> Result<Attribute, PdfError> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![Any::from_der(&value.to_der()?)?])?,
+    })
+}
+
+fn signed_attributes(
+    certificate: &Certificate,
+    certificate_der: &[u8],
+    content_type: Oid,
+    digest: &[u8; 32],
+) -> Result<SetOfVec<Attribute>, PdfError> {
+    let tbs = certificate.tbs_certificate();
+    let signing_certificate = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            hash_algorithm: None,
+            cert_hash: OctetString::new(asn1::sha256(certificate_der).to_vec())?,
+            issuer_serial: Some(IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(tbs.issuer().clone())],
+                serial_number: tbs.serial_number().clone(),
+            }),
+        }],
+        policies: None,
+    };
+    Ok(SetOfVec::try_from(vec![
+        attribute(ATTR_CONTENT_TYPE, &content_type)?,
+        attribute(ATTR_MESSAGE_DIGEST, &OctetString::new(digest.to_vec())?)?,
+        attribute(ATTR_SIGNING_CERTIFICATE_V2, &signing_certificate)?,
+    ])?)
+}
+
+/// A decoded `SignedData` with its first signer.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedSignedData {
+    pub(crate) signed_data: SignedData,
+    pub(crate) signer: SignerInfo,
+}
+
+impl ParsedSignedData {
+    /// Decodes a `ContentInfo` holding a `SignedData` from the front of `bytes` (trailing
+    /// bytes, such as a PDF's zero padding, are ignored).
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, PdfError> {
+        let content_info: ContentInfo = asn1::decode_prefix(bytes)?;
+        if content_info.content_type != ID_SIGNED_DATA {
+            return Err(PdfError::Cms("not signed-data"));
+        }
+        let signed_data: SignedData = content_info.content.decode_as()?;
+        let signer = signed_data
+            .signer_infos
+            .0
+            .iter()
+            .next()
+            .cloned()
+            .ok_or(PdfError::Cms("no signer"))?;
+        Ok(Self {
+            signed_data,
+            signer,
+        })
+    }
+
+    /// The first value of a signed attribute.
+    pub(crate) fn signed_attribute(&self, oid: Oid) -> Option<&Any> {
+        first_value(self.signer.signed_attrs.as_ref()?, oid)
+    }
+
+    /// The first value of an unsigned attribute.
+    pub(crate) fn unsigned_attribute(&self, oid: Oid) -> Option<&Any> {
+        first_value(self.signer.unsigned_attrs.as_ref()?, oid)
+    }
+
+    /// The messageDigest signed attribute.
+    pub(crate) fn message_digest(&self) -> Option<Vec<u8>> {
+        let value = self.signed_attribute(ATTR_MESSAGE_DIGEST)?;
+        value
+            .decode_as::<OctetString>()
+            .ok()
+            .map(|digest| digest.as_bytes().to_vec())
+    }
+
+    /// The encapsulated content, if any.
+    pub(crate) fn econtent(&self) -> Option<Vec<u8>> {
+        let any = self.signed_data.encap_content_info.econtent.as_ref()?;
+        any.decode_as::<OctetString>()
+            .ok()
+            .map(|content| content.as_bytes().to_vec())
+    }
+
+    /// The certificate the signer identifier names, among the embedded ones.
+    pub(crate) fn signer_certificate(&self) -> Option<&Certificate> {
+        let certificates = self.signed_data.certificates.as_ref()?;
+        certificates.0.iter().find_map(|choice| match choice {
+            CertificateChoices::Certificate(cert) if identifies(&self.signer.sid, cert) => {
+                Some(cert)
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether the signer's ECDSA-SHA256 signature over the signed attributes verifies with
+    /// `certificate`'s key. Other algorithms are reported as not verified.
+    pub(crate) fn signature_verifies(&self, certificate: &Certificate) -> bool {
+        let Some(key) = asn1::p256_key_of(certificate.tbs_certificate().subject_public_key_info())
+        else {
+            return false;
+        };
+        if self.signer.signature_algorithm.oid != asn1::ECDSA_WITH_SHA256
+            || self.signer.digest_alg.oid != asn1::SHA256
+        {
+            return false;
+        }
+        let Some(attrs) = self.signer.signed_attrs.as_ref() else {
+            return false;
+        };
+        attrs
+            .to_der()
+            .is_ok_and(|der| asn1::verify_der(&key, &der, self.signer.signature.as_bytes()))
+    }
+}
+
+fn first_value(attributes: &SetOfVec<Attribute>, oid: Oid) -> Option<&Any> {
+    attributes
+        .iter()
+        .find(|attr| attr.oid == oid)?
+        .values
+        .iter()
+        .next()
+}
+
+fn identifies(sid: &SignerIdentifier, certificate: &Certificate) -> bool {
+    let tbs = certificate.tbs_certificate();
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(isn) => {
+            isn.issuer == *tbs.issuer() && isn.serial_number == *tbs.serial_number()
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => tbs
+            .get_extension::<SubjectKeyIdentifier>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, own)| own == *ski),
+    }
+}
+
+/// Decodes DER certificates.
+pub(crate) fn decode_certificates(ders: &[Vec<u8>]) -> Result<Vec<Certificate>, PdfError> {
+    ders.iter()
+        .map(|der| Certificate::from_der(der).map_err(|e| PdfError::Asn1(Asn1Error::from(e))))
+        .collect()
+}

@@ -1,0 +1,285 @@
+//! The facts about each signature in a PDF: what it covers, whether its digest and CMS
+//! signature check out, who the certificate names and when it was time-stamped.
+//!
+//! No trust verdict is given here: chain building, revocation and the rules for which
+//! changes after a signature are allowed belong to the caller.
+
+use std::time::SystemTime;
+
+use der::Encode;
+use lopdf::{Dictionary, Document, Object};
+
+use super::PdfError;
+use super::asn1::{
+    self, ATTR_SIGNATURE_TIME_STAMP, ATTR_SIGNING_CERTIFICATE_V2, SigningCertificateV2,
+};
+use super::cades::ParsedSignedData;
+use super::sign::{self, find, form_fields};
+use super::tsa;
+use super::x509;
+
+/// One signature field's signature, as found in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureInfo {
+    /// The field's fully qualified name.
+    pub field_name: String,
+    /// `/ByteRange`, when it is four non-negative integers.
+    pub byte_range: Option<[u64; 4]>,
+    /// The ranges start at 0, leave out exactly the `/Contents` hex string, and end at the
+    /// end of a revision (just after a `%%EOF` marker and its end-of-line).
+    pub covers_revision: bool,
+    /// The ranges end at the end of the file: nothing was appended after this signature.
+    pub covers_whole_file: bool,
+    /// The CMS messageDigest equals the SHA-256 of the two ranges.
+    pub digest_matches: bool,
+    /// The CMS signature over the signed attributes verifies with the embedded certificate
+    /// named by the signer identifier (ECDSA P-256 / SHA-256 only).
+    pub signature_valid: bool,
+    /// The signingCertificateV2 attribute holds the SHA-256 of that certificate.
+    pub certificate_bound: bool,
+    /// The signer certificate's legal name (`O`, or else `CN`).
+    pub signer_legal_name: Option<String>,
+    /// The signer certificate's USCC (`organizationIdentifier` without `NTRCN-`, or
+    /// `serialNumber`).
+    pub signer_uscc: Option<String>,
+    /// The signer certificate, DER.
+    pub signer_certificate: Option<Vec<u8>>,
+    /// The claimed signing time `/M`, as written.
+    pub claimed_time: Option<String>,
+    /// The signature time-stamp, if any.
+    pub timestamp: Option<TimestampInfo>,
+    /// Why the CMS object could not be read, if it could not.
+    pub problem: Option<String>,
+}
+
+/// A signature time-stamp token's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampInfo {
+    /// The time the TSA certified.
+    pub gen_time: SystemTime,
+    /// The token's imprint is the SHA-256 of the signature value.
+    pub imprint_matches: bool,
+    /// The token's own CMS signature verifies with its embedded TSA certificate.
+    pub signature_valid: bool,
+    /// The TSA certificate's legal name, if embedded.
+    pub tsa_name: Option<String>,
+}
+
+/// Lists the signatures of `pdf`, in the order of the AcroForm's fields.
+///
+/// # Errors
+///
+/// [`PdfError::Parse`] or [`PdfError::Encrypted`] when the file cannot be read.
+pub fn signatures(pdf: &[u8]) -> Result<Vec<SignatureInfo>, PdfError> {
+    let document = sign::load(pdf)?;
+    let revision_ends = revision_ends(pdf);
+    Ok(form_fields(&document)
+        .into_iter()
+        .filter_map(|(name, field)| {
+            let value = signature_value(&document, field)?;
+            Some(inspect(pdf, &revision_ends, name, value))
+        })
+        .collect())
+}
+
+fn signature_value<'a>(document: &'a Document, field: &'a Dictionary) -> Option<&'a Dictionary> {
+    let is_signature =
+        field.get(b"FT").ok().and_then(|ft| ft.as_name().ok()) == Some(b"Sig".as_slice());
+    if !is_signature {
+        return None;
+    }
+    let value = field.get(b"V").ok()?;
+    document.dereference(value).ok()?.1.as_dict().ok()
+}
+
+fn inspect(
+    pdf: &[u8],
+    revision_ends: &[usize],
+    field_name: String,
+    value: &Dictionary,
+) -> SignatureInfo {
+    let byte_range = byte_range(value);
+    let claimed_time = value
+        .get(b"M")
+        .ok()
+        .and_then(|m| m.as_str().ok())
+        .map(sign::decode_text);
+    let mut info = SignatureInfo {
+        field_name,
+        byte_range,
+        covers_revision: false,
+        covers_whole_file: false,
+        digest_matches: false,
+        signature_valid: false,
+        certificate_bound: false,
+        signer_legal_name: None,
+        signer_uscc: None,
+        signer_certificate: None,
+        claimed_time,
+        timestamp: None,
+        problem: None,
+    };
+    let Some(ranges) = byte_range.and_then(|br| signed_ranges(pdf, br)) else {
+        info.problem = Some("the byte range is malformed or outside the file".into());
+        return info;
+    };
+    info.covers_revision = revision_ends.contains(&ranges.end);
+    info.covers_whole_file = ranges.end == pdf.len();
+    let contents = match value.get(b"Contents").and_then(Object::as_str) {
+        Ok(contents) => contents,
+        Err(_) => {
+            info.problem = Some("no /Contents".into());
+            return info;
+        }
+    };
+    match ParsedSignedData::decode(contents) {
+        Ok(parsed) => check_cms(&mut info, pdf, &ranges, &parsed),
+        Err(error) => info.problem = Some(error.to_string()),
+    }
+    info
+}
+
+/// The two signed ranges: `[0, gap_start)` and `[gap_end, end)`.
+struct Ranges {
+    gap_start: usize,
+    gap_end: usize,
+    end: usize,
+}
+
+fn byte_range(value: &Dictionary) -> Option<[u64; 4]> {
+    let array = value.get(b"ByteRange").ok()?.as_array().ok()?;
+    let numbers: Vec<u64> = array
+        .iter()
+        .map(|o| o.as_i64().ok().and_then(|n| u64::try_from(n).ok()))
+        .collect::<Option<_>>()?;
+    numbers.try_into().ok()
+}
+
+fn signed_ranges(pdf: &[u8], [start, len1, start2, len2]: [u64; 4]) -> Option<Ranges> {
+    let gap_start = usize::try_from(len1).ok()?;
+    let gap_end = usize::try_from(start2).ok()?;
+    let end = gap_end.checked_add(usize::try_from(len2).ok()?)?;
+    let shaped = start == 0 && gap_start < gap_end && end <= pdf.len();
+    // The gap must be exactly the /Contents hex string.
+    let gap_is_contents = shaped
+        && pdf.get(gap_start) == Some(&b'<')
+        && pdf.get(gap_end - 1) == Some(&b'>')
+        && pdf
+            .get(gap_start + 1..gap_end - 1)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+    gap_is_contents.then_some(Ranges {
+        gap_start,
+        gap_end,
+        end,
+    })
+}
+
+fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(&pdf[..ranges.gap_start]);
+    hasher.update(&pdf[ranges.gap_end..ranges.end]);
+    let digest: [u8; 32] = hasher.finalize().into();
+    info.digest_matches = parsed.message_digest().is_some_and(|d| d == digest);
+    if let Some(certificate) = parsed.signer_certificate() {
+        info.signature_valid = parsed.signature_verifies(certificate);
+        let der = certificate.to_der().ok();
+        info.certificate_bound = der
+            .as_deref()
+            .is_some_and(|der| certificate_bound(parsed, der));
+        let facts = x509::subject_facts(certificate);
+        info.signer_legal_name = facts.legal_name;
+        info.signer_uscc = facts.uscc;
+        info.signer_certificate = der;
+    } else {
+        info.problem = Some("the signer certificate is not embedded".into());
+    }
+    info.timestamp = timestamp(parsed);
+}
+
+fn certificate_bound(parsed: &ParsedSignedData, certificate_der: &[u8]) -> bool {
+    let Some(value) = parsed.signed_attribute(ATTR_SIGNING_CERTIFICATE_V2) else {
+        return false;
+    };
+    let Ok(attribute) = value.decode_as::<SigningCertificateV2>() else {
+        return false;
+    };
+    attribute.certs.first().is_some_and(|id| {
+        id.hash_algorithm
+            .as_ref()
+            .is_none_or(|alg| alg.oid == asn1::SHA256)
+            && id.cert_hash.as_bytes() == asn1::sha256(certificate_der)
+    })
+}
+
+fn timestamp(parsed: &ParsedSignedData) -> Option<TimestampInfo> {
+    let token = parsed
+        .unsigned_attribute(ATTR_SIGNATURE_TIME_STAMP)?
+        .to_der()
+        .ok()?;
+    let facts = tsa::read_token(&token).ok()?;
+    let imprint = asn1::sha256(parsed.signer.signature.as_bytes());
+    let tsa_name =
+        tsa::token_certificate(&token).and_then(|cert| x509::subject_facts(&cert).legal_name);
+    Some(TimestampInfo {
+        gen_time: facts.gen_time,
+        imprint_matches: facts.imprint == Some(imprint),
+        signature_valid: facts.signature_valid,
+        tsa_name,
+    })
+}
+
+/// The offsets just after each `%%EOF` marker and its end-of-line: where revisions end.
+fn revision_ends(pdf: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut at = 0;
+    while let Some(found) = pdf.get(at..).and_then(|rest| find(rest, b"%%EOF")) {
+        let mut end = at + found + 5;
+        ends.push(end);
+        if pdf.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if pdf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        at = end;
+    }
+    ends
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_end_after_eof_markers() {
+        let pdf = b"%PDF-1.7\n...%%EOF\nmore%%EOF\r\n";
+        assert_eq!(revision_ends(pdf), vec![17, 18, 27, 29]);
+    }
+
+    #[test]
+    fn the_gap_must_be_exactly_the_contents_string() {
+        let pdf = b"head<0A0B>tail";
+        assert!(signed_ranges(pdf, [0, 4, 10, 4]).is_some());
+        assert!(
+            signed_ranges(pdf, [0, 5, 10, 4]).is_none(),
+            "gap does not start at <"
+        );
+        assert!(signed_ranges(pdf, [0, 4, 10, 5]).is_none(), "past the end");
+        assert!(
+            signed_ranges(pdf, [1, 4, 10, 4]).is_none(),
+            "does not start at 0"
+        );
+        assert!(
+            signed_ranges(b"head<0X0B>tail", [0, 4, 10, 4]).is_none(),
+            "not hex"
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused_not_panicked_on() {
+        assert!(signatures(b"not a pdf").is_err());
+        assert!(signatures(b"").is_err());
+    }
+}

@@ -1,0 +1,986 @@
+//! PAdES seals checked by validators that are not ours: pyHanko, poppler's `pdfsig` and
+//! `qpdf`. Two enterprises seal a three-page contract in turn (B-T, time-stamped by the
+//! in-process TSA), and every tool must agree that both signatures are intact and valid, that
+//! the first survives the second's incremental update, and that one changed byte breaks them.
+//!
+//! A missing tool skips its checks with a printed reason; with `SIGNET_REQUIRE_PDF_TOOLS=1`
+//! (as CI sets) it fails instead. With `SIGNET_SCREENSHOTS=<dir>`, the sealed page is rendered
+//! there as a PNG by `pdftoppm`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
+use p256::ecdsa::SigningKey;
+use signet_node::pdf::appearance::{Appearance, RoundSeal, SealImage};
+use signet_node::pdf::sign::{self, PdfSigner, Placement, SealRequest, TimeStampError};
+use signet_node::pdf::x509::{self, CertifiedKey, Issuance, SealSubject};
+use signet_node::pdf::{PdfError, tsa, verify};
+
+const BRAND: (&str, &str) = ("Brand A Co., Ltd.", "91350100M000100Y43");
+const SUPPLIER: (&str, &str) = ("Supplier X Manufacturing Co., Ltd.", "91110000600037341L");
+
+/// 2025-01-01 to 2045-01-01: valid both at the fixed signing time and whenever the
+/// validators run (they check at the current time).
+fn issuance(serial: u64) -> Issuance {
+    Issuance {
+        serial,
+        not_before: UNIX_EPOCH + Duration::from_secs(1_735_689_600),
+        not_after: UNIX_EPOCH + Duration::from_secs(2_366_841_600),
+    }
+}
+
+/// 2026-06-01T10:00:00Z, and a few minutes later for the second signer.
+fn signing_time(signer: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_780_308_000 + signer * 300)
+}
+
+struct Party {
+    key: SigningKey,
+    certificate: Vec<u8>,
+    legal_name: &'static str,
+    uscc: &'static str,
+}
+
+struct Pki {
+    ca_key: SigningKey,
+    ca_der: Vec<u8>,
+    tsa_key: SigningKey,
+    tsa_der: Vec<u8>,
+    parties: Vec<Party>,
+}
+
+fn pki() -> Pki {
+    let ca_key = SigningKey::from_slice(&[11; 32]).unwrap();
+    let ca_der = x509::ca_certificate("Signet Test Root CA", None, &ca_key, &issuance(1)).unwrap();
+    let ca = CertifiedKey::new(&ca_key, &ca_der).unwrap();
+    let tsa_key = SigningKey::from_slice(&[12; 32]).unwrap();
+    let tsa_der = x509::tsa_certificate(
+        &ca,
+        "Signet Witness TSA",
+        tsa_key.verifying_key(),
+        &issuance(2),
+    )
+    .unwrap();
+    let parties = [BRAND, SUPPLIER]
+        .into_iter()
+        .zip([13u8, 14])
+        .zip([3u64, 4])
+        .map(|(((legal_name, uscc), seed), serial)| {
+            let key = SigningKey::from_slice(&[seed; 32]).unwrap();
+            let subject = SealSubject::new(legal_name, uscc).unwrap();
+            let certificate = x509::issue_seal_certificate(
+                &ca,
+                &subject,
+                key.verifying_key(),
+                &issuance(serial),
+                None,
+                Some([seed; 32]),
+            )
+            .unwrap();
+            Party {
+                key,
+                certificate,
+                legal_name,
+                uscc,
+            }
+        })
+        .collect();
+    Pki {
+        ca_key,
+        ca_der,
+        tsa_key,
+        tsa_der,
+        parties,
+    }
+}
+
+/// A three-page contract written by lopdf, text in Helvetica.
+fn contract_pdf() -> Vec<u8> {
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let mut font = Dictionary::new();
+    font.set("Type", Object::Name(b"Font".to_vec()));
+    font.set("Subtype", Object::Name(b"Type1".to_vec()));
+    font.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
+    let font_id = doc.add_object(font);
+    let mut fonts = Dictionary::new();
+    fonts.set("F1", Object::Reference(font_id));
+    let mut resources = Dictionary::new();
+    resources.set("Font", Object::Dictionary(fonts));
+    let resources_id = doc.add_object(resources);
+    let mut kids = Vec::new();
+    for page in 1..=3 {
+        let mut text =
+            format!("BT /F1 20 Tf 72 770 Td (Supply Contract - page {page} of 3) Tj ET\n");
+        for line in 0..(if page == 3 { 12 } else { 30 }) {
+            text.push_str(&format!(
+                "BT /F1 11 Tf 72 {} Td (Clause {page}.{line}: the Supplier delivers the goods described in Annex {line}.) Tj ET\n",
+                730 - line * 20
+            ));
+        }
+        if page == 3 {
+            text.push_str("BT /F1 12 Tf 72 330 Td (Sealed by the parties:) Tj ET\n");
+        }
+        let content_id = doc.add_object(Stream::new(Dictionary::new(), text.into_bytes()));
+        let mut page_dict = Dictionary::new();
+        page_dict.set("Type", Object::Name(b"Page".to_vec()));
+        page_dict.set("Parent", Object::Reference(pages_id));
+        page_dict.set("Contents", Object::Reference(content_id));
+        kids.push(Object::Reference(doc.add_object(page_dict)));
+    }
+    let mut pages = Dictionary::new();
+    pages.set("Type", Object::Name(b"Pages".to_vec()));
+    pages.set("Kids", Object::Array(kids));
+    pages.set("Count", Object::Integer(3));
+    pages.set("Resources", Object::Reference(resources_id));
+    pages.set(
+        "MediaBox",
+        Object::Array(vec![0.into(), 0.into(), 595.into(), 842.into()]),
+    );
+    doc.objects.insert(pages_id, Object::Dictionary(pages));
+    let mut catalog = Dictionary::new();
+    catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+    catalog.set("Pages", Object::Reference(pages_id));
+    let catalog_id = doc.add_object(catalog);
+    doc.trailer.set("Root", Object::Reference(catalog_id));
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Party `index` seals `pdf` in slot `index` of 2 on the last page, B-T.
+fn seal(pdf: &[u8], pki: &Pki, index: usize, serial: u64) -> Result<Vec<u8>, PdfError> {
+    let party = &pki.parties[index];
+    let appearance = Appearance::RoundSeal(RoundSeal::new(party.legal_name, party.uscc, None)?);
+    seal_with(pdf, pki, party, &appearance, (index as u32, 2), serial)
+}
+
+/// `party` seals `pdf` with `appearance` in `slot` (index, count) on the last page, B-T.
+fn seal_with(
+    pdf: &[u8],
+    pki: &Pki,
+    party: &Party,
+    appearance: &Appearance,
+    slot: (u32, u32),
+    serial: u64,
+) -> Result<Vec<u8>, PdfError> {
+    let signer = PdfSigner::new(
+        &party.key,
+        &party.certificate,
+        std::slice::from_ref(&pki.ca_der),
+    )?;
+    let size = sign::page_size(pdf, None)?;
+    let tsa_key = &pki.tsa_key;
+    let tsa_der = &pki.tsa_der;
+    let time = signing_time(u64::from(slot.0));
+    let stamper = move |digest: &[u8; 32]| -> Result<Vec<u8>, TimeStampError> {
+        let authority = CertifiedKey::new(tsa_key, tsa_der)?;
+        let request = tsa::TimeStampRequest::for_digest(*digest);
+        Ok(tsa::time_stamp_token(
+            &authority,
+            &request,
+            serial,
+            time + Duration::from_secs(2),
+        )?)
+    };
+    let field_name = format!("Seal{}", slot.0 + 1);
+    let request = SealRequest {
+        placement: Placement {
+            page: None,
+            rect: sign::default_slot(size, slot.0, slot.1),
+        },
+        appearance,
+        signer: &signer,
+        signing_time: time,
+        field_name: &field_name,
+        time_stamper: Some(&stamper),
+        reserved: sign::DEFAULT_RESERVED,
+    };
+    sign::sign(pdf, &request)
+}
+
+fn sealed_twice(pki: &Pki) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let original = contract_pdf();
+    let first = seal(&original, pki, 0, 1001).unwrap();
+    let second = seal(&first, pki, 1, 1002).unwrap();
+    (original, first, second)
+}
+
+fn pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Whether `tool` runs; a missing tool fails the test when `SIGNET_REQUIRE_PDF_TOOLS=1`.
+fn tool_available(tool: &str, probe: &str) -> bool {
+    let found = Command::new(tool).arg(probe).output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("SIGNET_REQUIRE_PDF_TOOLS").as_deref() != Ok("1"),
+            "{tool} is not installed and SIGNET_REQUIRE_PDF_TOOLS=1"
+        );
+        println!("skipped {tool} checks: {tool} is not installed");
+    }
+    found
+}
+
+fn run(program: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(program).args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// pyHanko's pretty-printed report, split per signature field.
+fn pyhanko_reports(pdf: &Path, ca: &Path) -> (bool, String) {
+    run(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--trust",
+            path_str(ca),
+            "--trust-replace",
+            "--no-revocation-check",
+            path_str(pdf),
+        ],
+    )
+}
+
+/// With NSS's `certutil` (Debian `libnss3-tools`, optional), poppler gets a certificate
+/// database trusting the test CA and must then call both certificates trusted.
+fn pdfsig_trusts_the_chain(dir: &Path, ca: &Path, pdf: &Path) {
+    if Command::new("certutil").arg("-H").output().is_err() {
+        println!("skipped pdfsig trust check: certutil (libnss3-tools) is not installed");
+        return;
+    }
+    let db = format!("sql:{}", path_str(&dir.join("nss")));
+    std::fs::create_dir_all(dir.join("nss")).unwrap();
+    let (ok, text) = run("certutil", &["-N", "-d", &db, "--empty-password"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(
+        "certutil",
+        &[
+            "-A",
+            "-d",
+            &db,
+            "-n",
+            "signet-test-ca",
+            "-t",
+            "CT,C,C",
+            "-i",
+            path_str(ca),
+        ],
+    );
+    assert!(ok, "{text}");
+    let (_, text) = run("pdfsig", &["-nssdir", &db, path_str(pdf)]);
+    println!("pdfsig -nssdir:\n{text}");
+    assert_eq!(
+        text.matches("Signature Validation: Signature is Valid.")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("Certificate Validation: Certificate is Trusted.")
+            .count(),
+        2,
+        "{text}"
+    );
+}
+
+fn pdfsig(pdf: &Path) -> String {
+    run("pdfsig", &[path_str(pdf)]).1
+}
+
+#[test]
+fn our_verifier_reports_both_signatures_intact() {
+    let pki = pki();
+    let (original, first, second) = sealed_twice(&pki);
+    assert_eq!(
+        &second[..first.len()],
+        &first[..],
+        "the first revision is untouched"
+    );
+    assert_eq!(
+        &first[..original.len()],
+        &original[..],
+        "the original is untouched"
+    );
+    let infos = verify::signatures(&second).unwrap();
+    assert_eq!(infos.len(), 2);
+    for (info, party) in infos.iter().zip(&pki.parties) {
+        assert!(
+            info.covers_revision
+                && info.digest_matches
+                && info.signature_valid
+                && info.certificate_bound,
+            "{info:?}"
+        );
+        assert_eq!(info.signer_legal_name.as_deref(), Some(party.legal_name));
+        assert_eq!(info.signer_uscc.as_deref(), Some(party.uscc));
+        let ts = info.timestamp.as_ref().unwrap();
+        assert!(ts.imprint_matches && ts.signature_valid, "{ts:?}");
+        assert_eq!(ts.tsa_name.as_deref(), Some("Signet Witness TSA"));
+    }
+    assert_eq!(infos[0].field_name, "Seal1");
+    assert!(!infos[0].covers_whole_file);
+    assert!(infos[1].covers_whole_file);
+    assert_eq!(
+        infos[1].timestamp.as_ref().unwrap().gen_time,
+        signing_time(1) + Duration::from_secs(2)
+    );
+    assert_eq!(
+        infos[0].claimed_time.as_deref(),
+        Some("D:20260601100000+00'00'")
+    );
+}
+
+#[test]
+fn pyhanko_pdfsig_and_qpdf_accept_both_seals() {
+    let pki = pki();
+    let (_, first, second) = sealed_twice(&pki);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let out = write(dir.path(), "sealed.pdf", &second);
+    let first_path = write(dir.path(), "first.pdf", &first);
+
+    if tool_available("qpdf", "--version") {
+        let (ok, text) = run("qpdf", &["--check", path_str(&out)]);
+        println!("qpdf --check:\n{text}");
+        assert!(
+            ok && text.contains("No syntax or stream encoding errors found"),
+            "{text}"
+        );
+    }
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&out);
+        println!("pdfsig:\n{text}");
+        assert_eq!(
+            text.matches("Signature Validation: Signature is Valid.")
+                .count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains("Signer Certificate Common Name: Brand A Co., Ltd."),
+            "{text}"
+        );
+        assert!(
+            text.contains("Signer Certificate Common Name: Supplier X Manufacturing Co., Ltd."),
+            "{text}"
+        );
+        assert!(
+            text.contains("Signature Type: ETSI.CAdES.detached"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Signature Field Name: Seal1")
+                && text.contains("Signature Field Name: Seal2"),
+            "{text}"
+        );
+        pdfsig_trusts_the_chain(dir.path(), &ca, &out);
+        // The first signature covers its revision, not the whole file, and says so.
+        let text = pdfsig(&first_path);
+        assert!(
+            text.contains("Signature is Valid.") && text.contains("Total document signed"),
+            "{text}"
+        );
+    }
+    if tool_available("pyhanko", "--version") {
+        for (name, file) in [("first revision", &first_path), ("both seals", &out)] {
+            let (ok, text) = pyhanko_reports(file, &ca);
+            println!("pyhanko sign validate ({name}):\n{text}");
+            assert!(ok, "pyhanko exit status ({name}): {text}");
+            assert!(
+                !text.contains("INVALID") && !text.contains("UNTRUSTED"),
+                "{text}"
+            );
+        }
+        let (_, text) = pyhanko_reports(&out, &ca);
+        for field in ["Seal1", "Seal2"] {
+            let header = format!(": {field}\n");
+            let section = text
+                .split("\nField ")
+                .find(|s| {
+                    s.lines()
+                        .next()
+                        .is_some_and(|l| format!("{l}\n").ends_with(&header))
+                })
+                .unwrap_or_else(|| panic!("no section for {field}: {text}"));
+            assert!(
+                section.contains("The signature is cryptographically sound."),
+                "{field}: {section}"
+            );
+            assert!(
+                section.contains("The signer's certificate is trusted."),
+                "{field}: {section}"
+            );
+            assert!(
+                section.contains("The signature is judged VALID."),
+                "{field}: {section}"
+            );
+            assert!(
+                section.contains("The TSA certificate is trusted."),
+                "{field}: {section}"
+            );
+        }
+    }
+    render_last_page(&out, "pdf-two-seals");
+}
+
+#[test]
+fn one_changed_byte_breaks_the_seals() {
+    let pki = pki();
+    let (original, _, second) = sealed_twice(&pki);
+    // A byte of the contract's text, inside both signatures' first range.
+    let at = find(&original, b"Clause 1.3").unwrap() + 7;
+    let mut tampered = second.clone();
+    tampered[at] = b'7';
+    let infos = verify::signatures(&tampered).unwrap();
+    assert!(
+        infos
+            .iter()
+            .all(|info| !info.digest_matches && info.signature_valid),
+        "{infos:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let path = write(dir.path(), "tampered.pdf", &tampered);
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&path);
+        println!("pdfsig (tampered):\n{text}");
+        // poppler names the failure: "Digest Mismatch." (or "Signature is Invalid.").
+        let failures = text
+            .matches("Signature Validation: Digest Mismatch.")
+            .count()
+            + text
+                .matches("Signature Validation: Signature is Invalid.")
+                .count();
+        assert_eq!(failures, 2, "{text}");
+        assert!(!text.contains("Signature is Valid."), "{text}");
+    }
+    if tool_available("pyhanko", "--version") {
+        let (ok, text) = pyhanko_reports(&path, &ca);
+        println!("pyhanko (tampered):\n{text}");
+        assert!(!ok, "pyhanko must fail: {text}");
+        assert_eq!(
+            text.matches("The signature is cryptographically unsound.")
+                .count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("The signature is judged INVALID.").count(),
+            2,
+            "{text}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
+
+    /// Every change of a signed byte makes the signatures covering it fail (or the file
+    /// unreadable), and no mutation panics.
+    #[test]
+    fn every_signed_byte_matters(position in 0.0f64..1.0, xor in 1u8..=255) {
+        let (pki, sealed) = &*SEALED;
+        let _ = pki;
+        let infos = verify::signatures(sealed).unwrap();
+        let first_end = usize::try_from(infos[0].byte_range.unwrap()[2] + infos[0].byte_range.unwrap()[3]).unwrap();
+        let [_, gap_start, gap_end, _] = infos[1].byte_range.unwrap().map(|n| usize::try_from(n).unwrap());
+        // A byte outside the second signature's /Contents.
+        let mut at = (position * (sealed.len() - (gap_end - gap_start)) as f64) as usize;
+        if at >= gap_start {
+            at += gap_end - gap_start;
+        }
+        let mut mutated = sealed.clone();
+        mutated[at] ^= xor;
+        if let Ok(infos) = verify::signatures(&mutated) {
+            for (index, info) in infos.iter().enumerate() {
+                let covers = index == 1 || at < first_end;
+                let in_own_gap = info.byte_range.is_some_and(|br| (br[1]..br[2]).contains(&(at as u64)));
+                if covers && !in_own_gap {
+                    proptest::prop_assert!(
+                        !(info.covers_revision && info.digest_matches && info.signature_valid),
+                        "byte {at} changed, yet {info:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+static SEALED: std::sync::LazyLock<(Pki, Vec<u8>)> = std::sync::LazyLock::new(|| {
+    let pki = pki();
+    let (_, _, sealed) = sealed_twice(&pki);
+    (pki, sealed)
+});
+
+#[test]
+fn refuses_what_it_cannot_seal() {
+    let pki = pki();
+    let original = contract_pdf();
+    assert!(matches!(
+        seal(b"%PDF-1.7 not really", &pki, 0, 1),
+        Err(PdfError::Parse(_))
+    ));
+
+    // A signer whose certificate is another party's.
+    let mismatch = PdfSigner::new(&pki.parties[0].key, &pki.parties[1].certificate, &[]);
+    assert!(matches!(mismatch, Err(PdfError::KeyMismatch)));
+
+    let party = &pki.parties[0];
+    let signer = PdfSigner::new(&party.key, &party.certificate, &[]).unwrap();
+    let appearance =
+        Appearance::RoundSeal(RoundSeal::new(party.legal_name, party.uscc, None).unwrap());
+    let request = |page: Option<u32>, field: &'static str, reserved: usize| SealRequest {
+        placement: Placement {
+            page,
+            rect: [36.0, 36.0, 156.0, 156.0],
+        },
+        appearance: &appearance,
+        signer: &signer,
+        signing_time: signing_time(0),
+        field_name: field,
+        time_stamper: None,
+        reserved,
+    };
+    assert!(matches!(
+        sign::sign(
+            &original,
+            &request(Some(4), "Seal1", sign::DEFAULT_RESERVED)
+        ),
+        Err(PdfError::PageOutOfRange { page: 4, count: 3 })
+    ));
+    assert!(matches!(
+        sign::sign(
+            &original,
+            &request(Some(0), "Seal1", sign::DEFAULT_RESERVED)
+        ),
+        Err(PdfError::PageOutOfRange { .. })
+    ));
+    assert!(matches!(
+        sign::sign(&original, &request(Some(1), "Seal1", 1024)),
+        Err(PdfError::SignatureTooLarge { reserved: 1024, .. })
+    ));
+    let mut nan = request(Some(1), "Seal1", sign::DEFAULT_RESERVED);
+    nan.placement.rect = [f32::NAN, 0.0, 100.0, 100.0];
+    assert!(matches!(
+        sign::sign(&original, &nan),
+        Err(PdfError::Placement(_))
+    ));
+    assert!(matches!(
+        sign::sign(&original, &request(Some(1), "a.b", sign::DEFAULT_RESERVED)),
+        Err(PdfError::InvalidFieldName(_))
+    ));
+    let once = sign::sign(
+        &original,
+        &request(Some(1), "Seal1", sign::DEFAULT_RESERVED),
+    )
+    .unwrap();
+    assert!(matches!(
+        sign::sign(&once, &request(Some(2), "Seal1", sign::DEFAULT_RESERVED)),
+        Err(PdfError::DuplicateField(_))
+    ));
+    // B-B (no time-stamp) verifies too, on page 1.
+    let infos = verify::signatures(&once).unwrap();
+    assert!(infos[0].signature_valid && infos[0].digest_matches && infos[0].timestamp.is_none());
+
+    assert!(matches!(
+        sign::sign(&encrypted_pdf(), &request(None, "Seal1", 8192)),
+        Err(PdfError::Encrypted)
+    ));
+}
+
+/// A Chinese legal name, drawn from the glyph outlines of the system's Noto Sans CJK font;
+/// the certificate names the enterprise in Chinese (UTF-8), which the validators print.
+#[test]
+fn chinese_name_seal_from_font_outlines() {
+    const FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+    let Ok(font) = std::fs::read(FONT) else {
+        println!("skipped: {FONT} is not installed (Debian fonts-noto-cjk)");
+        return;
+    };
+    let pki = pki();
+    let ca = CertifiedKey::new(&pki.ca_key, &pki.ca_der).unwrap();
+    let key = SigningKey::from_slice(&[21; 32]).unwrap();
+    let (legal_name, uscc) = ("品牌甲贸易有限公司", "91350100M000100Y43");
+    let subject = SealSubject::new(legal_name, uscc).unwrap();
+    let certificate = x509::issue_seal_certificate(
+        &ca,
+        &subject,
+        key.verifying_key(),
+        &issuance(21),
+        None,
+        None,
+    )
+    .unwrap();
+    let party = Party {
+        key,
+        certificate,
+        legal_name,
+        uscc,
+    };
+    // Face 2 of the collection is Simplified Chinese.
+    let appearance =
+        Appearance::RoundSeal(RoundSeal::with_font(legal_name, uscc, &font, 2).unwrap());
+    let sealed = seal_with(&contract_pdf(), &pki, &party, &appearance, (0, 1), 3001).unwrap();
+    let infos = verify::signatures(&sealed).unwrap();
+    assert_eq!(infos[0].signer_legal_name.as_deref(), Some(legal_name));
+    let facts = x509::subject_of(infos[0].signer_certificate.as_deref().unwrap()).unwrap();
+    assert_eq!(facts.uscc.as_deref(), Some(uscc));
+    assert!(infos[0].digest_matches && infos[0].signature_valid);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let path = write(dir.path(), "chinese.pdf", &sealed);
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&path);
+        assert!(
+            text.contains("Signature is Valid.") && text.contains(legal_name),
+            "{text}"
+        );
+    }
+    if tool_available("pyhanko", "--version") {
+        let (ok, text) = pyhanko_reports(&path, &ca_path);
+        assert!(
+            ok && text.contains("The signature is judged VALID."),
+            "{text}"
+        );
+    }
+    render_last_page(&path, "pdf-chinese-seal");
+}
+
+/// A PDF 1.5 file with a cross-reference stream and object streams (as most office suites
+/// write), rewritten so by qpdf: the update is an xref stream too, and the validators agree.
+#[test]
+fn seals_a_pdf_with_xref_and_object_streams() {
+    if !tool_available("qpdf", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(dir.path(), "plain.pdf", &contract_pdf());
+    let packed = dir.path().join("packed.pdf");
+    let (ok, text) = run(
+        "qpdf",
+        &[
+            "--object-streams=generate",
+            "--compress-streams=y",
+            path_str(&plain),
+            path_str(&packed),
+        ],
+    );
+    assert!(ok, "{text}");
+    let original = std::fs::read(&packed).unwrap();
+    assert!(find(&original, b"/ObjStm").is_some() && find(&original, b"/XRef").is_some());
+    let pki = pki();
+    let first = seal(&original, &pki, 0, 5001).unwrap();
+    let second = seal(&first, &pki, 1, 5002).unwrap();
+    assert_eq!(&second[..original.len()], &original[..]);
+    let infos = verify::signatures(&second).unwrap();
+    assert_eq!(infos.len(), 2);
+    assert!(
+        infos
+            .iter()
+            .all(|i| i.covers_revision && i.digest_matches && i.signature_valid),
+        "{infos:?}"
+    );
+    let out = write(dir.path(), "sealed.pdf", &second);
+    let (ok, text) = run("qpdf", &["--check", path_str(&out)]);
+    assert!(
+        ok && text.contains("No syntax or stream encoding errors found"),
+        "{text}"
+    );
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&out);
+        assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
+    }
+    if tool_available("pyhanko", "--version") {
+        let ca = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+        let (ok, text) = pyhanko_reports(&out, &ca);
+        assert!(ok, "{text}");
+        assert_eq!(
+            text.matches("The signature is judged VALID.").count(),
+            2,
+            "{text}"
+        );
+    }
+}
+
+/// A contract already signed by another product (pyHanko, key made by openssl) is sealed on
+/// top: the earlier signature stays valid for pyHanko, pdfsig and our own verifier.
+#[test]
+fn seals_over_a_signature_made_by_pyhanko() {
+    if !tool_available("pyhanko", "--version") {
+        return;
+    }
+    // openssl makes the other product's key; it is not one of the validators CI installs.
+    if Command::new("openssl").arg("version").output().is_err() {
+        println!("skipped: the openssl command is not installed");
+        return;
+    }
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("other.key");
+    let (ok, text) = run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            path_str(&key_path),
+        ],
+    );
+    assert!(ok, "{text}");
+    let spki = Command::new("openssl")
+        .args([
+            "pkey",
+            "-in",
+            path_str(&key_path),
+            "-pubout",
+            "-outform",
+            "DER",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    // The last 65 bytes of a P-256 SubjectPublicKeyInfo are the uncompressed point.
+    let point = &spki[spki.len() - 65..];
+    let other_key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).unwrap();
+    let ca = CertifiedKey::new(&pki.ca_key, &pki.ca_der).unwrap();
+    let subject = SealSubject::new("Carrier Z Logistics Co., Ltd.", "91110000600037341L").unwrap();
+    let other_cert =
+        x509::issue_seal_certificate(&ca, &subject, &other_key, &issuance(31), None, None).unwrap();
+    let cert_path = write(dir.path(), "other.pem", pem(&other_cert).as_bytes());
+    let ca_path = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let plain = write(dir.path(), "plain.pdf", &contract_pdf());
+    let by_pyhanko = dir.path().join("pyhanko.pdf");
+    let (ok, text) = run(
+        "pyhanko",
+        &[
+            "sign",
+            "addsig",
+            "--field",
+            "3/72,400,272,460/ThirdParty",
+            "pemder",
+            "--key",
+            path_str(&key_path),
+            "--cert",
+            path_str(&cert_path),
+            "--chain",
+            path_str(&ca_path),
+            "--no-pass",
+            path_str(&plain),
+            path_str(&by_pyhanko),
+        ],
+    );
+    assert!(ok, "pyhanko addsig: {text}");
+    let signed_elsewhere = std::fs::read(&by_pyhanko).unwrap();
+    let sealed = seal(&signed_elsewhere, &pki, 0, 6001).unwrap();
+    assert_eq!(&sealed[..signed_elsewhere.len()], &signed_elsewhere[..]);
+
+    let infos = verify::signatures(&sealed).unwrap();
+    assert_eq!(infos.len(), 2, "{infos:?}");
+    assert_eq!(infos[0].field_name, "ThirdParty");
+    assert_eq!(
+        infos[0].signer_legal_name.as_deref(),
+        Some("Carrier Z Logistics Co., Ltd.")
+    );
+    assert!(
+        infos
+            .iter()
+            .all(|i| i.covers_revision && i.digest_matches && i.signature_valid),
+        "{infos:?}"
+    );
+
+    let out = write(dir.path(), "sealed.pdf", &sealed);
+    let (ok, text) = pyhanko_reports(&out, &ca_path);
+    assert!(ok, "{text}");
+    assert_eq!(
+        text.matches("The signature is judged VALID.").count(),
+        2,
+        "{text}"
+    );
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&out);
+        assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
+    }
+    if tool_available("qpdf", "--version") {
+        let (ok, text) = run("qpdf", &["--check", path_str(&out)]);
+        assert!(
+            ok && text.contains("No syntax or stream encoding errors found"),
+            "{text}"
+        );
+    }
+}
+
+/// A registered seal image (PNG with alpha) instead of the drawn seal.
+#[test]
+fn registered_png_seal_with_transparency() {
+    let pki = pki();
+    let party = &pki.parties[1];
+    let size = 160u32;
+    let mut pixels = Vec::new();
+    for y in 0..size {
+        for x in 0..size {
+            let (dx, dy) = (x as f32 - 79.5, y as f32 - 79.5);
+            let r = (dx * dx + dy * dy).sqrt();
+            let on = (68.0..78.0).contains(&r) || r < 22.0 || (dy.abs() < 4.0 && dx.abs() < 50.0);
+            pixels.extend_from_slice(&[215, 20, 20, if on { 255 } else { 0 }]);
+        }
+    }
+    let image = SealImage::png(&rgba_png(size, size, &pixels)).unwrap();
+    let sealed = seal_with(
+        &contract_pdf(),
+        &pki,
+        party,
+        &Appearance::Image(image),
+        (1, 2),
+        4001,
+    )
+    .unwrap();
+    let infos = verify::signatures(&sealed).unwrap();
+    assert!(infos[0].digest_matches && infos[0].signature_valid);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "image.pdf", &sealed);
+    if tool_available("qpdf", "--version") {
+        let (ok, text) = run("qpdf", &["--check", path_str(&path)]);
+        assert!(
+            ok && text.contains("No syntax or stream encoding errors found"),
+            "{text}"
+        );
+    }
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&path);
+        assert!(text.contains("Signature is Valid."), "{text}");
+    }
+    render_last_page(&path, "pdf-image-seal");
+}
+
+/// An RGBA PNG (filter 0 rows), written here so the test needs no image files.
+fn rgba_png(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let chunk = |out: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let mut raw = Vec::new();
+    for row in pixels.chunks(width as usize * 4) {
+        raw.push(0);
+        raw.extend_from_slice(row);
+    }
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&raw).unwrap();
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &header);
+    chunk(&mut out, b"IDAT", &encoder.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The contract with a standard security handler dictionary in its trailer.
+fn encrypted_pdf() -> Vec<u8> {
+    let mut doc = Document::load_mem(&contract_pdf()).unwrap();
+    let mut encrypt = Dictionary::new();
+    encrypt.set("Filter", Object::Name(b"Standard".to_vec()));
+    encrypt.set("V", Object::Integer(1));
+    encrypt.set("R", Object::Integer(2));
+    encrypt.set("O", Object::String(vec![1; 32], StringFormat::Hexadecimal));
+    encrypt.set("U", Object::String(vec![2; 32], StringFormat::Hexadecimal));
+    encrypt.set("P", Object::Integer(-4));
+    let id = doc.add_object(encrypt);
+    doc.trailer.set("Encrypt", Object::Reference(id));
+    doc.trailer.set(
+        "ID",
+        Object::Array(vec![
+            Object::String(vec![3; 16], StringFormat::Hexadecimal),
+            Object::String(vec![3; 16], StringFormat::Hexadecimal),
+        ]),
+    );
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Renders the last page into `$SIGNET_SCREENSHOTS` when set.
+fn render_last_page(pdf: &Path, name: &str) {
+    let Ok(dir) = std::env::var("SIGNET_SCREENSHOTS") else {
+        return;
+    };
+    if !tool_available("pdftoppm", "-v") {
+        return;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let prefix = Path::new(&dir).join(name);
+    let (ok, text) = run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "3",
+            "-l",
+            "3",
+            path_str(pdf),
+            path_str(&prefix),
+        ],
+    );
+    assert!(ok, "{text}");
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
