@@ -90,7 +90,7 @@ pub enum KeyError {
         /// Length given.
         found: usize,
     },
-    /// The bytes are not a point on the Ed25519 curve.
+    /// The bytes are not a point on the Ed25519 curve, or not its canonical encoding.
     #[error("not a valid ed25519 public key")]
     InvalidPoint,
     /// The key has small order: anyone could forge signatures that verify under it.
@@ -109,13 +109,21 @@ impl PublicKey {
     /// Length of an encoded public key in bytes.
     pub const LEN: usize = 32;
 
-    /// Parses a 32-byte encoded key, refusing invalid and weak (small-order) points.
+    /// Parses a 32-byte encoded key, refusing invalid, non-canonical and weak (small-order)
+    /// points (spec §2.2).
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
         let array: &[u8; 32] = bytes.try_into().map_err(|_| KeyError::Length {
             expected: 32,
             found: bytes.len(),
         })?;
         let key = VerifyingKey::from_bytes(array).map_err(|_| KeyError::InvalidPoint)?;
+        // Decompression reduces y modulo p, so a few points have a second encoding (y + p);
+        // the key is its bytes (a key id, a digest input), so only the canonical one is a
+        // key. (The other second encodings, x = 0 with the sign bit set, are the two weak
+        // points y = 1 and y = -1, refused below.)
+        if !y_is_reduced(array) {
+            return Err(KeyError::InvalidPoint);
+        }
         if key.is_weak() {
             return Err(KeyError::WeakKey);
         }
@@ -151,6 +159,13 @@ impl PublicKey {
             .verify_strict(message, &signature)
             .map_err(|_| BadSignature)
     }
+}
+
+/// Whether the y coordinate of an encoded point (its 255 low bits, little-endian) is below
+/// p = 2^255 - 19.
+fn y_is_reduced(bytes: &[u8; 32]) -> bool {
+    let top_is_max = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff);
+    !(top_is_max && bytes[0] >= 0xed)
 }
 
 impl PartialOrd for PublicKey {
@@ -330,6 +345,26 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn non_canonical_key_encodings_are_refused() {
+        // y + p for a small y on the curve: the same point as y, in a second encoding.
+        let mut found = 0;
+        for y in 2u8..19 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            if PublicKey::from_slice(&canonical).is_err() {
+                continue;
+            }
+            let mut other = [0xffu8; 32];
+            other[0] = 0xed + y;
+            other[31] = 0x7f;
+            assert!(VerifyingKey::from_bytes(&other).is_ok(), "y = {y}");
+            assert_eq!(PublicKey::from_slice(&other), Err(KeyError::InvalidPoint));
+            found += 1;
+        }
+        assert!(found > 0, "no small y on the curve");
+    }
 
     #[test]
     fn weak_keys_are_refused_at_parse() {

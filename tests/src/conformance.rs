@@ -421,11 +421,19 @@ fn evaluate_trust(request: &Value) -> Answer {
     }))
 }
 
-/// Section 8.5.3: a participant `me` receives `messages` in order, each at its `time`.
+/// Section 8.5.3: a participant `me` receives `messages` in order, each at its `time`. With
+/// `"codes": true`, also the wire code of each refusal (section 12.5.1).
 fn session_receive(request: &Value) -> Answer {
     let policy = policy(request)?;
     let store = store(request)?;
     let me = party(request, "me")?;
+    let report_codes = match request.get("codes") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| BadRequest("codes is not a boolean".into()))?,
+    };
+    let mut codes = Vec::new();
     // A participant that only receives never signs; the key is never used.
     let node_key = SecretKey::from_seed(&[0; 32]);
     let mut session: Option<Session> = None;
@@ -447,19 +455,31 @@ fn session_receive(request: &Value) -> Answer {
             }),
         };
         steps.push(match outcome {
-            Ok(true) => "duplicate".to_string(),
-            Ok(false) => "accepted".to_string(),
+            Ok(true) => {
+                codes.push(Value::Null);
+                "duplicate".to_string()
+            }
+            Ok(false) => {
+                codes.push(Value::Null);
+                "accepted".to_string()
+            }
             Err(e) => {
                 flags.push(variant(&e));
+                codes.push(json!(e.code().name()));
                 "refused".to_string()
             }
         });
     }
     let status = session.as_ref().map_or("none", |s| s.status().name());
     let all = steps.iter().all(|s| s != "refused");
+    let output = if report_codes {
+        json!({"steps": steps, "status": status, "codes": codes})
+    } else {
+        json!({"steps": steps, "status": status})
+    };
     Ok(json!({
         "result": if all { "valid" } else { "invalid" },
-        "output": {"steps": steps, "status": status},
+        "output": output,
         "flags": flags,
     }))
 }
@@ -773,16 +793,22 @@ fn witness_answer(request: &Value) -> Answer {
             &received,
             time(r, "time")?,
         );
-        match &answer {
-            WitnessMessage::Cosigned(_) => results.push("cosigned".to_string()),
-            WitnessMessage::Refused(refused) => {
+        // A refusal's reason is free text for operators (section 10.5.4): reported as a flag,
+        // and left out of the compared answer so that no implementation must copy ours.
+        let compared = match answer {
+            WitnessMessage::Cosigned(cosigned) => {
+                results.push("cosigned".to_string());
+                WitnessMessage::Cosigned(cosigned)
+            }
+            WitnessMessage::Refused(mut refused) => {
                 results.push(refused.code.name().to_string());
-                flags.push(refused.reason.clone().unwrap_or_default());
+                flags.push(refused.reason.take().unwrap_or_default());
+                WitnessMessage::Refused(refused)
             }
             _ => return Err(BadRequest("a witness answered with a request".into())),
-        }
+        };
         answers.push(json!(hex::encode(
-            answer
+            compared
                 .encode()
                 .map_err(|e| BadRequest(format!("encode: {e}")))?
         )));

@@ -465,7 +465,125 @@ fn encoding() -> Result<File, String> {
         "no key id in the protected header",
         json!({"hex": h(&sign_with_header(&no_kid, payload, &k("root-0"))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
     );
+
+    // Which failure is reported when several rules fail (section 3.1, A1 of the review).
+    f.invalid(
+        "3.1",
+        "cbor-check",
+        "an array declaring 65,537 elements with no content: the length is compared with the remaining bytes before any element is counted (Truncated, not TooManyItems)",
+        json!({"hex": "9a00010001"}),
+    );
+    f.invalid(
+        "3.5",
+        "cbor-check",
+        "an array of 65,536 zeros: 65,537 items with the array, one more than the limit",
+        json!({"hex": format!("9a00010000{}", "00".repeat(65_536))}),
+    );
+    f.invalid(
+        "3.1",
+        "cbor-check",
+        "reserved additional information 28",
+        json!({"hex": "1c"}),
+    );
+    // The order of the profile checks (section 3.3).
+    let with_iv = Cbor::Map(vec![
+        (Cbor::Integer(1.into()), Cbor::Integer((-7).into())),
+        (
+            Cbor::Integer(3.into()),
+            Cbor::Text(KEY_EVENT_CONTENT_TYPE.into()),
+        ),
+        (
+            Cbor::Integer(4.into()),
+            Cbor::Bytes(k("root-0").public_key().as_bytes().to_vec()),
+        ),
+        (Cbor::Integer(5.into()), Cbor::Bytes(vec![0; 12])),
+    ]);
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "alg -7 and an IV parameter: the algorithm is checked first (unsupported, not bad-signed-object)",
+        json!({"hex": h(&sign_with_header(&with_iv, payload, &k("root-0"))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let not_an_event = enc(&Cbor::Map(vec![(
+        Cbor::Text("x".into()),
+        Cbor::Integer(1.into()),
+    )]))?;
+    let schema_then_signature = sign_with_header(
+        &header(-19, KEY_EVENT_CONTENT_TYPE, &k("root-0")),
+        &not_an_event,
+        &k("root-0"),
+    )?;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "a payload that is not a key event, under a flipped signature: the payload's schema is checked before the signature (schema, not bad-signature)",
+        json!({"hex": h(&flip(&schema_then_signature, schema_then_signature.len() - 1)), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    // Weak and non-canonical keys, and S >= L (sections 2.2, 3.3 item 6).
+    let kid_header = |kid: Vec<u8>| {
+        Cbor::Map(vec![
+            (Cbor::Integer(1.into()), Cbor::Integer((-19).into())),
+            (
+                Cbor::Integer(3.into()),
+                Cbor::Text(KEY_EVENT_CONTENT_TYPE.into()),
+            ),
+            (Cbor::Integer(4.into()), Cbor::Bytes(kid)),
+        ])
+    };
+    let mut identity = vec![0u8; 32];
+    identity[0] = 1;
+    f.invalid(
+        "2.2",
+        "verify-signed",
+        "a key id that is the identity point (small order, a weak key)",
+        json!({"hex": h(&sign_with_header(&kid_header(identity), payload, &k("root-0"))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    let small_y = (2u8..19)
+        .find(|y| {
+            let mut canonical = [0u8; 32];
+            canonical[0] = *y;
+            signet_protocol::PublicKey::from_slice(&canonical).is_ok()
+        })
+        .ok_or("no small y on the curve")?;
+    let mut non_canonical = vec![0xffu8; 32];
+    non_canonical[0] = 0xed + small_y;
+    non_canonical[31] = 0x7f;
+    f.invalid(
+        "2.2",
+        "verify-signed",
+        &format!(
+            "a key id whose y is {small_y} + p: a curve point of large order in a non-canonical encoding"
+        ),
+        json!({"hex": h(&sign_with_header(&kid_header(non_canonical), payload, &k("root-0"))?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "the inception with L added to the signature's S (S >= L): the same signature modulo L, refused",
+        json!({"hex": h(&with_s_plus_l(&inception)?), "content_type": KEY_EVENT_CONTENT_TYPE}),
+    );
     Ok(f)
+}
+
+/// A COSE_Sign1 whose signature's S (the last 32 bytes, little-endian) has the group order L
+/// added: an equivalent scalar in a non-reduced encoding.
+fn with_s_plus_l(signed: &[u8]) -> Result<Vec<u8>, String> {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut out = signed.to_vec();
+    let start = out.len() - 32;
+    let mut carry = 0u16;
+    for (i, l) in L.iter().enumerate() {
+        let sum = u16::from(out[start + i]) + u16::from(*l) + carry;
+        out[start + i] = (sum & 0xff) as u8;
+        carry = sum >> 8;
+    }
+    if carry != 0 {
+        return Err("S + L does not fit in 32 bytes".into());
+    }
+    Ok(out)
 }
 
 // ----- section 4 -----
@@ -658,7 +776,121 @@ fn key_logs() -> Result<File, String> {
         json!({"events": [events[0], h(&flip(&hex::decode(&events[1]).map_err(|e| e.to_string())?, usize::MAX))]}),
     );
     key_algorithms(&mut f, &base)?;
+    key_log_refusals(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.4: the replay refusals not shown above, each by one event after `base` (a log
+/// of one inception signed by "root-0", declaring node, attest and log keys).
+fn key_log_refusals(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let events = log_hex(base);
+    let signed = |event: KeyEvent| -> Result<String, String> {
+        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let after_inception = |change: KeyChange| KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change,
+    };
+    let cases = [
+        (
+            after_inception(KeyChange::AddKey(KeyDecl::attest(k("attest").public_key()))),
+            "an add-key declaring the attest key the inception declared: a key is declared once (DuplicateKey)",
+        ),
+        (
+            after_inception(KeyChange::RetireKey {
+                key: k("never-declared").public_key().into(),
+            }),
+            "a retire-key naming a key the log never declared (UnknownKey)",
+        ),
+        (
+            KeyEvent {
+                time: Timestamp::from_unix(T0.unix() - 1),
+                ..after_inception(KeyChange::AddKey(KeyDecl::attest(
+                    k("attest-2").public_key(),
+                )))
+            },
+            "an add-key dated one second before the inception (TimeRegression)",
+        ),
+        (
+            KeyEvent {
+                party: None,
+                ..after_inception(KeyChange::AddKey(KeyDecl::attest(
+                    k("attest-2").public_key(),
+                )))
+            },
+            "a later event without its party field (Header)",
+        ),
+        (
+            KeyEvent {
+                party: Some(signet_protocol::party::PartyId::from_digest(Digest::of(
+                    b"another party",
+                ))),
+                ..after_inception(KeyChange::AddKey(KeyDecl::attest(
+                    k("attest-2").public_key(),
+                )))
+            },
+            "a later event naming another party (WrongParty)",
+        ),
+    ];
+    for (event, what) in cases {
+        f.invalid(
+            "4.4",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0], signed(event)?]}),
+        );
+    }
+    let mut retired = base.clone();
+    retired
+        .retire_party(&k("root-0"), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    let after_retirement = KeyEvent {
+        party: Some(base.party()),
+        seq: 2,
+        prev: Some(retired.head()),
+        time: T0.plus(120),
+        change: KeyChange::AddKey(KeyDecl::attest(k("attest-2").public_key())),
+    };
+    let mut all = log_hex(&retired);
+    all.push(signed(after_retirement)?);
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "an add-key after the party retired (AfterRetirement)",
+        json!({"events": all}),
+    );
+    // A conflicting event that would not have been valid at its position is no fork.
+    let mut extended = base.clone();
+    extended
+        .add_key(
+            &k("root-0"),
+            KeyDecl::attest(k("attest-3").public_key()),
+            T0.plus(60),
+        )
+        .map_err(|e| e.to_string())?;
+    let by_node = Signed::sign(
+        after_inception(KeyChange::AddKey(KeyDecl::attest(
+            k("attest-4").public_key(),
+        ))),
+        KEY_EVENT_CONTENT_TYPE,
+        &k("node"),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut conflicting = log_hex(&extended);
+    conflicting.push(h(by_node.bytes()));
+    f.invalid(
+        "4.4.2",
+        "replay-key-log",
+        "a second event at sequence 1 signed by a node key: it would not have been valid there, so it is WrongSigner, not a fork",
+        json!({"events": conflicting}),
+    );
+    Ok(())
 }
 
 /// Section 4.3.2: key algorithms. `base` is a log of one inception signed by "root-0".
@@ -990,6 +1222,141 @@ fn trust() -> Result<File, String> {
             vec![h(identity.bytes()), h(revocation.bytes())],
             T0.plus(DAY - 1),
         ),
+    );
+
+    // A revocation counts by its effect alone, whatever its own issue time (section 6.6).
+    let late_revocation = ca.revoke(identity.payload().id, T0.plus(DAY), T0.plus(3 * DAY));
+    f.invalid(
+        "6.6",
+        "evaluate-trust",
+        "a revocation issued on day 3 with effect from day 1, evaluated on day 2: it applies (its issued_at is not compared with the evaluation time)",
+        base(
+            &supplier,
+            vec![h(identity.bytes()), h(late_revocation.bytes())],
+            T0.plus(2 * DAY),
+        ),
+    );
+
+    // Accreditation chains, endorsements and freshness (section 7.5).
+    let mut verifier = TestParty::new("Trust Verifier", T0);
+    let mut sub = TestParty::new("Trust Sub-verifier", T0);
+    let subject = TestParty::new("Trust Subject", T0);
+    let accredited = ca.accredit(verifier.id(), false, T0);
+    let accredited_further = ca.accredit(verifier.id(), true, T0);
+    let by_verifier = verifier.verify_identity(&subject, AssuranceLevel::High, T0);
+    let sub_accredited = verifier.accredit(sub.id(), false, T0);
+    let by_sub = sub.verify_identity(&subject, AssuranceLevel::High, T0);
+    let all_logs = json!([
+        log_hex(&ca.log),
+        log_hex(&verifier.log),
+        log_hex(&sub.log),
+        log_hex(&subject.log),
+    ]);
+    let with = |policy: &TrustPolicy,
+                attestations: Vec<&Signed<signet_protocol::attestation::Attestation>>,
+                time: Timestamp|
+     -> Result<Value, String> {
+        Ok(json!({
+            "policy": policy_hex(policy)?,
+            "key_logs": all_logs,
+            "attestations": attestations.iter().map(|a| h(a.bytes())).collect::<Vec<_>>(),
+            "subject": subject.id().to_string(),
+            "time": time.unix(),
+        }))
+    };
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "a chain of 2: the CA accredits a verifier (which may not accredit), the verifier attests the subject",
+        with(&policy, vec![&accredited, &by_verifier], T0.plus(DAY))?,
+    );
+    let depth_one = TrustPolicy {
+        max_chain_depth: 1,
+        ..policy.clone()
+    };
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "the same chain under max_chain_depth 1: the verifier is not accredited within the depth (NotAccredited)",
+        with(&depth_one, vec![&accredited, &by_verifier], T0.plus(DAY))?,
+    );
+    let depth_three = TrustPolicy {
+        max_chain_depth: 3,
+        ..policy.clone()
+    };
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "depth 3: the CA accredits the verifier without may_accredit, the verifier accredits a sub-verifier, which attests the subject (CannotAccredit)",
+        with(&depth_three, vec![&accredited, &sub_accredited, &by_sub], T0.plus(DAY))?,
+    );
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "the same once the CA accredits the verifier with may_accredit: a chain of 3",
+        with(
+            &depth_three,
+            vec![&accredited_further, &sub_accredited, &by_sub],
+            T0.plus(DAY),
+        )?,
+    );
+    let mut brand = TestParty::new("Trust Brand", T0);
+    let mut brand2 = TestParty::new("Trust Brand 2", T0);
+    let brand3 = TestParty::new("Trust Brand 3", T0);
+    let endorsing = TrustPolicy {
+        endorsements: Some(signet_protocol::trust::EndorsementRule {
+            endorsers: vec![brand.id(), brand2.id(), brand3.id()],
+            threshold: 2,
+        }),
+        ..policy.clone()
+    };
+    let endorsement = brand.endorse(&subject, T0);
+    let endorsement2 = brand2.endorse(&subject, T0);
+    let endorser_logs = json!([
+        log_hex(&ca.log),
+        log_hex(&brand.log),
+        log_hex(&brand2.log),
+        log_hex(&brand3.log),
+        log_hex(&subject.log),
+    ]);
+    let endorsed = |attestations: Vec<&Signed<signet_protocol::attestation::Attestation>>| -> Result<Value, String> {
+        Ok(json!({
+            "policy": policy_hex(&endorsing)?,
+            "key_logs": endorser_logs,
+            "attestations": attestations.iter().map(|a| h(a.bytes())).collect::<Vec<_>>(),
+            "subject": subject.id().to_string(),
+            "time": T0.plus(DAY).unix(),
+        }))
+    };
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "an endorsement rule of 2 of 3 endorsers, one endorsement: EndorsementQuorum",
+        endorsed(vec![&endorsement])?,
+    );
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "the same with a second endorser's endorsement: trusted on two endorsements",
+        endorsed(vec![&endorsement, &endorsement2])?,
+    );
+    let fresh = TrustPolicy {
+        revocation_freshness: Some(7 * DAY),
+        ..policy.clone()
+    };
+    let day_one_list = ca.revocation_list(vec![], T0.plus(DAY));
+    let chain_one = ca.verify_identity(&subject, AssuranceLevel::High, T0);
+    f.valid(
+        "7.2",
+        "evaluate-trust",
+        "revocation freshness 7 days, the CA's only list from day 1, evaluated on day 5",
+        with(&fresh, vec![&chain_one, &day_one_list], T0.plus(5 * DAY))?,
+    );
+    f.invalid(
+        "7.2",
+        "evaluate-trust",
+        "the same evaluated on day 10: the list is too old (indeterminate, FreshRevocationList)",
+        with(&fresh, vec![&chain_one, &day_one_list], T0.plus(10 * DAY))?,
     );
     Ok(f)
 }
@@ -1351,7 +1718,8 @@ fn sessions(t: &Transcript) -> Result<File, String> {
         "every message after the proposal received after the deadline",
         request(&t.observer, &late),
     );
-    // Routing: the brand's signature relayed before the auditor's approval.
+    // Routing: the auditor's approval relayed before the supplier's signature (the first relay
+    // left out).
     let relays: Vec<usize> = supplier_msgs
         .iter()
         .enumerate()
@@ -1366,7 +1734,7 @@ fn sessions(t: &Transcript) -> Result<File, String> {
         f.invalid(
             "8.6",
             "session-receive",
-            "the brand's signature (order 2) relayed before the auditor's approval (order 1)",
+            "the auditor's approval (order 1) relayed before the supplier's signature (order 0)",
             request(&t.observer, &out_of_order),
         );
     }
@@ -1414,7 +1782,155 @@ fn sessions(t: &Transcript) -> Result<File, String> {
             &[(forged.bytes().to_vec(), supplier_msgs[0].1)],
         ),
     );
+    session_refusal_codes(&mut f, t, &supplier_msgs, complete)?;
     Ok(f)
+}
+
+/// Section 12.5.1: the wire code of each refusal (`"codes": true`). The session-receive
+/// vectors that refuse a message are repeated with their codes, then the refusals they do
+/// not show: an unknown key log, an untrusted or indeterminate initiator, an incomplete
+/// completion.
+fn session_refusal_codes(
+    f: &mut File,
+    t: &Transcript,
+    observed: &[(Vec<u8>, Timestamp)],
+    complete: &(Vec<u8>, Timestamp),
+) -> Result<(), String> {
+    let refusing: Vec<(String, Value)> = f
+        .drafts
+        .iter()
+        .filter(|d| d.op == "session-receive" && d.intent == Intent::Invalid)
+        .map(|d| (d.description.clone(), d.inputs.clone()))
+        .collect();
+    for (description, mut inputs) in refusing {
+        inputs["codes"] = json!(true);
+        f.invalid(
+            "12.5.1",
+            "session-receive",
+            &format!("{description}; with the wire code of each refusal"),
+            inputs,
+        );
+    }
+    let brand = t.net.node(&t.brand);
+    let policy = policy_hex(&brand.policy)?;
+    let (logs, attestations) = store_inputs(&brand.store);
+    let with = |policy: &str,
+                logs: &Vec<Vec<String>>,
+                attestations: &Vec<String>,
+                messages: &[(Vec<u8>, Timestamp)]| {
+        json!({
+            "me": t.observer.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+            "codes": true,
+        })
+    };
+    let first = std::slice::from_ref(&observed[0]);
+    let without_initiator: Vec<Vec<String>> = brand
+        .store
+        .key_logs()
+        .filter(|l| l.party() != t.brand)
+        .map(log_hex)
+        .collect();
+    f.invalid(
+        "8.5.3",
+        "session-receive",
+        "the proposal of an initiator whose key log the receiver lacks: retry-later",
+        with(&policy, &without_initiator, &attestations, first),
+    );
+    let no_anchors = TrustPolicy {
+        anchors: Vec::new(),
+        ..brand.policy.clone()
+    };
+    f.invalid(
+        "8.5.3",
+        "session-receive",
+        "the proposal under a policy with no anchors: the initiator is untrusted",
+        with(&policy_hex(&no_anchors)?, &logs, &attestations, first),
+    );
+    f.invalid(
+        "8.5.3",
+        "session-receive",
+        "the proposal with no attestation known: the initiator is indeterminate",
+        with(&policy, &logs, &Vec::new(), first),
+    );
+    let mut m = message_of(&complete.0)?;
+    if let MessageBody::Complete { actions } = &mut m.body {
+        actions.pop();
+    }
+    let lacking = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node)
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "8.5.3",
+        "session-receive",
+        Intent::Invalid,
+        "a completion without the brand's own signature, the last action (signed by the brand's node key): invalid-completion",
+        with(
+            &policy,
+            &logs,
+            &attestations,
+            &[observed[0].clone(), (lacking.bytes().to_vec(), complete.1)],
+        ),
+        Some(json!({"initiator_node_seed": seed(&brand.party.node)})),
+    );
+    // Record failures (section 8.4.3): a mandate longer than the receiver allows, and a seal
+    // key its party revoked before it signed.
+    let strict = TrustPolicy {
+        max_delegation_validity: DAY,
+        ..brand.policy.clone()
+    };
+    f.invalid(
+        "8.4.3",
+        "session-receive",
+        "the completed session under a policy that accepts mandates of at most one day: the supplier's signature is outside its mandate",
+        with(&policy_hex(&strict)?, &logs, &attestations, observed),
+    );
+    let supplier = &t.net.node(&t.supplier).party;
+    let revocation = signet_protocol::attestation::Attestation {
+        id: signet_protocol::party::AttestationId::from_bytes([0x5e; 16]),
+        issuer: t.supplier,
+        subject: t.supplier,
+        issued_at: T0.plus(DAY),
+        valid_from: T0.plus(DAY),
+        valid_until: T0.plus(3650 * DAY),
+        claims: Claims::Revocation(signet_protocol::attestation::Revocation {
+            target: signet_protocol::attestation::RevocationTarget::Key(
+                supplier.contract_seal.public_key(),
+            ),
+            effective: T0,
+            reason: RevocationReason::KeyCompromise,
+        }),
+    }
+    .issue(&supplier.attest, &supplier.log)
+    .map_err(|e| e.to_string())?;
+    let mut with_revocation = attestations.clone();
+    with_revocation.push(h(revocation.bytes()));
+    f.push(
+        "8.4.3",
+        "session-receive",
+        Intent::Invalid,
+        "the completed session with the supplier's revocation of its contract seal key, effective from before it signed: revoked",
+        with(&policy, &logs, &with_revocation, observed),
+        Some(json!({"supplier_attest_seed": seed(&supplier.attest)})),
+    );
+    let without_supplier_identity: Vec<String> = brand
+        .store
+        .attestations()
+        .filter(|a| {
+            let a = a.payload();
+            !(a.subject == t.supplier && matches!(a.claims, Claims::Identity(_)))
+        })
+        .map(|a| h(a.bytes()))
+        .collect();
+    f.invalid(
+        "8.4.3",
+        "session-receive",
+        "the completed session without the supplier's identity attestation: the signer's identity is indeterminate",
+        with(&policy, &logs, &without_supplier_identity, observed),
+    );
+    Ok(())
 }
 
 // ----- section 10 -----
@@ -1898,6 +2414,39 @@ fn evidence(t: &Transcript) -> Result<File, String> {
             );
         }
     }
+
+    // The order of a note's checks (section 10.4.1): size first, then the lines in order.
+    let own_line = note
+        .lines()
+        .last()
+        .ok_or("the checkpoint has no signature line")?;
+    let blob = own_line
+        .rsplit_once(' ')
+        .map(|(_, b)| b)
+        .ok_or("a signature line without a blob")?;
+    let others: String = (0..64)
+        .map(|i| format!("\u{2014} other-{i} {blob}\n"))
+        .collect();
+    f.invalid(
+        "10.4.1",
+        "verify-checkpoint",
+        "65 signature lines (64 of other keys after the log's): too-large",
+        cp(&format!("{note}{others}"), &origin, &key),
+    );
+    let malformed_second = others.replacen(&format!("other-0 {blob}"), "other-0", 1);
+    f.invalid(
+        "10.4.1",
+        "verify-checkpoint",
+        "65 signature lines whose second has no blob: the lines are checked in order, so malformed, not too-large",
+        cp(&format!("{note}{malformed_second}"), &origin, &key),
+    );
+    let long = note.replacen("\n", &format!("\n{}\n", "a".repeat(16_384)), 1);
+    f.invalid(
+        "10.4.1",
+        "verify-checkpoint",
+        "a note of more than 16,384 bytes whose text also has four lines: the size is checked first (too-large, not malformed)",
+        cp(&long, &origin, &key),
+    );
     Ok(f)
 }
 
@@ -1912,7 +2461,7 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         "11.3",
         "verify-bundle",
         Intent::Valid,
-        "the completed three-party session's bundle, with its document",
+        "the completed session's bundle (four parties: brand, supplier, auditor, observer), with its document",
         req(&t.bundle, vec![document(1)], later),
         Some(json!({"document_digest": t.document_digest().to_hex()})),
     );
@@ -2001,6 +2550,41 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         "verify-bundle",
         "an unknown field",
         req(&extra, vec![], later),
+    );
+    // A mandate the verifier's policy does not accept (section 8.4.3 check 4, 5.3.1).
+    let strict = TrustPolicy {
+        max_delegation_validity: DAY,
+        ..t.policy.clone()
+    };
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "verified under a policy that accepts mandates of at most one day: signature.mandate INVALID for each signer",
+        json!({"hex": h(&t.bundle), "documents": [], "policy": policy_hex(&strict)?, "time": later.unix()}),
+    );
+    // The entries of the evidence checks (section 11.3.1 steps 2 and 4).
+    let decoded = Bundle::decode(&t.bundle).map_err(|e| e.to_string())?;
+    let mut twice = decoded.clone();
+    let first = twice.evidence.first().cloned().ok_or("no evidence")?;
+    twice.evidence.push(first);
+    f.invalid(
+        "11.3.1",
+        "verify-bundle",
+        "a party's evidence included twice: one evidence.checkpoint INVALID entry, then the first evidence checked with its own entries",
+        req(&twice.encode().map_err(|e| e.to_string())?, vec![], later),
+    );
+    let mut changed = decoded;
+    let entry = changed
+        .evidence
+        .first_mut()
+        .and_then(|e| e.entries.first_mut())
+        .ok_or("no evidence entry")?;
+    entry.entry = flip(&entry.entry, usize::MAX);
+    f.invalid(
+        "11.3.1",
+        "verify-bundle",
+        "an evidence entry changed after the fact: evidence.inclusion INVALID, with no evidence.checkpoint entry for that party",
+        req(&changed.encode().map_err(|e| e.to_string())?, vec![], later),
     );
     Ok(f)
 }
@@ -2320,27 +2904,36 @@ fn transport(t: &Transcript) -> Result<File, String> {
         answers(vec![(first[..first.len() - 1].to_vec(), T0)], &party),
     );
 
-    // The witness's answers as messages.
-    let run = |request: Value| {
-        let mut r = request;
-        r["op"] = json!("witness-answer");
-        conformance::handle(&r)
+    // The witness's answers as messages, as the witness sends them (a refusal's reason
+    // included; the witness-answer op leaves it out of what it compares).
+    let run = |requests: Vec<(Vec<u8>, Timestamp)>| -> Result<Vec<String>, String> {
+        let mut witness = signet_protocol::evidence::Witness::new(
+            &wname,
+            SecretKey::from_seed(&wparty.log_key.to_seed()),
+        )
+        .map_err(|e| err(&e))?;
+        let mut out = Vec::new();
+        for (bytes, at) in requests {
+            let Ok(WitnessMessage::CosignRequest(received)) = WitnessMessage::decode(&bytes) else {
+                return Err("not a cosign request".into());
+            };
+            let answer = signet_protocol::transport::witness::answer(
+                &mut witness,
+                &party.id(),
+                &[party.log_key.public_key()],
+                &received,
+                at,
+            );
+            out.push(h(&answer.encode().map_err(|e| err(&e))?));
+        }
+        Ok(out)
     };
-    let answered = run(answers(
-        vec![
-            (first.clone(), T0.plus(100)),
-            (request(7, 4)?, T0.plus(101)),
-        ],
-        &party,
-    ));
-    let answer_hex = |i: usize| {
-        answered["output"]["answers"][i]
-            .as_str()
-            .map(str::to_string)
-            .ok_or("no answer")
-    };
-    let cosigned = answer_hex(0)?;
-    let refused = answer_hex(1)?;
+    let answered = run(vec![
+        (first.clone(), T0.plus(100)),
+        (request(7, 4)?, T0.plus(101)),
+    ])?;
+    let cosigned = answered[0].clone();
+    let refused = answered[1].clone();
     f.valid(
         "10.5.4",
         "decode-witness-message",
@@ -2353,27 +2946,21 @@ fn transport(t: &Transcript) -> Result<File, String> {
         "the witness's answer: refused (bad-proof) with the size it holds",
         json!({"hex": refused}),
     );
-    let equivocated = run(answers(
-        vec![
-            (request(7, 0)?, T0),
-            (
-                WitnessMessage::CosignRequest(CosignRequest::new(
-                    &fork
-                        .checkpoint_at(7, &party.id(), &party.log_key)
-                        .map_err(|e| err(&e))?,
-                    vec![],
-                ))
-                .encode()
-                .map_err(|e| err(&e))?,
-                T0.plus(1),
-            ),
-        ],
-        &party,
-    ));
-    let eq_hex = equivocated["output"]["answers"][1]
-        .as_str()
-        .ok_or("no equivocation answer")?
-        .to_string();
+    let equivocated = run(vec![
+        (request(7, 0)?, T0),
+        (
+            WitnessMessage::CosignRequest(CosignRequest::new(
+                &fork
+                    .checkpoint_at(7, &party.id(), &party.log_key)
+                    .map_err(|e| err(&e))?,
+                vec![],
+            ))
+            .encode()
+            .map_err(|e| err(&e))?,
+            T0.plus(1),
+        ),
+    ])?;
+    let eq_hex = equivocated[1].clone();
     f.valid(
         "10.5.4",
         "decode-witness-message",
@@ -2483,7 +3070,7 @@ fn transport(t: &Transcript) -> Result<File, String> {
     f.invalid(
         "10.5.4",
         "decode-witness-message",
-        "a signed session message is not a witness message (it starts with CBOR tag 18)",
+        "a signed session message is not a witness message (an untagged COSE_Sign1, a CBOR array: it starts with 0x84)",
         wm(session_message),
     );
     f.invalid(
@@ -2519,6 +3106,15 @@ fn transport(t: &Transcript) -> Result<File, String> {
         "a refusal with a reason of 1,025 bytes: too-large",
         wm(&refusal.encode().map_err(|e| err(&e))?),
     );
+    // Section 9.3.2: the size is checked before the status byte.
+    let mut oversized = vec![3u8];
+    oversized.resize(262_154, 0);
+    f.invalid(
+        "9.3.2",
+        "decode-chunk-response",
+        "262,154 bytes (one more than the largest chunk response) with status byte 03: too-large, checked before the status",
+        json!({"hex": h(&oversized)}),
+    );
     Ok(f)
 }
 
@@ -2536,7 +3132,8 @@ fn tcp_address(port: u16, node: &signet_protocol::PublicKey) -> Vec<u8> {
 fn quic_address(port: u16, node: &signet_protocol::PublicKey) -> Vec<u8> {
     let mut a = vec![0x04, 127, 0, 0, 1, 0x91, 0x02];
     a.extend_from_slice(&port.to_be_bytes());
-    a.extend_from_slice(&[0xcc, 0x03]);
+    // quic-v1 is multicodec 0x01cd (0x01cc is the draft-29 /quic, which nodes do not use).
+    a.extend_from_slice(&[0xcd, 0x03]);
     a.extend_from_slice(&p2p_suffix(node));
     a
 }
@@ -2604,7 +3201,7 @@ fn address_records() -> Result<File, String> {
     f.valid(
         "12.8",
         op,
-        "a TCP and a QUIC address",
+        "a TCP and a QUIC address: /ip4/127.0.0.1/udp/4001/quic-v1",
         inputs(two.bytes(), &node),
     );
     let none = sign(record(node, holder.id(), vec![]), &holder.node)?;
@@ -2803,6 +3400,36 @@ fn address_records() -> Result<File, String> {
         op,
         "a valid payload signed under the attestation content type",
         inputs(&as_attestation, &node),
+    );
+    // The order of the checks (section 12.8): the address count before the DHT key, the
+    // signer before the addresses, the DHT key before the party.
+    f.invalid(
+        "12.8",
+        op,
+        "seventeen addresses stored under another node's DHT key: the count is checked first (too-large)",
+        inputs(seventeen.bytes(), &k2),
+    );
+    let kid_mismatch_seventeen = raw(
+        record(
+            node,
+            holder.id(),
+            (0..=MAX_ADDRESSES as u16)
+                .map(|i| tcp_address(4001 + i, &node))
+                .collect(),
+        ),
+        &second,
+    )?;
+    f.invalid(
+        "12.8",
+        op,
+        "seventeen addresses signed by another key than the node key: the signer is checked before the addresses (bad-signed-object)",
+        inputs(kid_mismatch_seventeen.bytes(), &node),
+    );
+    f.invalid(
+        "12.8",
+        op,
+        "another party's genuine record under another node's DHT key: the DHT key is checked before the party (bad-signed-object)",
+        inputs(wrong_party.bytes(), &k2),
     );
     Ok(f)
 }
