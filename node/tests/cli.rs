@@ -925,3 +925,90 @@ async fn a_person_reads_the_documents_over_tls_by_names_with_flags_anywhere() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `signet pdf`: the CA hands out its CA certificate and CRL without a token; a party seals
+/// a PDF with its sign token (a read token is refused), the sealed file carries its
+/// signature, and a file is never overwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_seals_a_pdf_and_its_ca_hands_out_its_certificate_and_crl() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    support::test_tokens(&b_dir);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    federate(&ca, &[&brand]).await;
+    let ca_api = format!("http://{}", support::serve_api(&ca).await);
+    let brand_api = format!("http://{}", support::serve_api(&brand).await);
+    let dir = root.path();
+
+    let ca_der = dir.join("ca.der");
+    let out = client(
+        &ca_api,
+        "no-token",
+        &["pdf", "ca-certificate", "--out", ca_der.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let certificate = std::fs::read(&ca_der).unwrap();
+    assert_eq!(certificate, ca.service.pdf_ca_certificate().unwrap());
+    let crl = dir.join("ca.crl");
+    let out = client(
+        &ca_api,
+        "no-token",
+        &["pdf", "crl", "--out", crl.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&crl).unwrap().starts_with(&[0x30]));
+
+    // A minimal one-page PDF.
+    use lopdf::{Dictionary, Object};
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let mut page = Dictionary::new();
+    page.set("Type", Object::Name(b"Page".to_vec()));
+    page.set("Parent", Object::Reference(pages));
+    page.set(
+        "MediaBox",
+        Object::Array(vec![0.into(), 0.into(), 595.into(), 842.into()]),
+    );
+    let page = doc.add_object(page);
+    let mut tree = Dictionary::new();
+    tree.set("Type", Object::Name(b"Pages".to_vec()));
+    tree.set("Kids", Object::Array(vec![Object::Reference(page)]));
+    tree.set("Count", Object::Integer(1));
+    doc.objects.insert(pages, Object::Dictionary(tree));
+    let mut catalog = Dictionary::new();
+    catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+    catalog.set("Pages", Object::Reference(pages));
+    let catalog = doc.add_object(catalog);
+    doc.trailer.set("Root", Object::Reference(catalog));
+    let input = dir.join("contract.pdf");
+    doc.save(&input).unwrap();
+
+    let sealed = dir.join("sealed.pdf");
+    let seal = |token: &str, out: &Path| {
+        client(
+            &brand_api,
+            token,
+            &[
+                "pdf",
+                "seal",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = seal("read-token", &sealed);
+    assert_eq!(code(&out), 6, "a read token cannot seal");
+    assert!(!sealed.exists());
+    let out = seal("sign-token", &sealed);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let infos = signet_node::pdf::verify::signatures(&std::fs::read(&sealed).unwrap()).unwrap();
+    assert_eq!(infos.len(), 1);
+    assert!(infos[0].digest_matches && infos[0].signature_valid && infos[0].covers_whole_file);
+    assert_eq!(infos[0].signer_legal_name.as_deref(), Some("Brand"));
+    let out = seal("sign-token", &sealed);
+    assert_eq!(code(&out), 2, "an existing file is not replaced");
+}

@@ -8,27 +8,31 @@
 //! there as a PNG by `pdftoppm`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use der::Decode;
 use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
 use p256::ecdsa::SigningKey;
 use signet_node::pdf::appearance::{Appearance, RoundSeal, SealImage};
 use signet_node::pdf::sign::{self, PdfSigner, Placement, SealRequest, TimeStampError};
 use signet_node::pdf::x509::{self, CertifiedKey, Issuance, SealSubject};
 use signet_node::pdf::{PdfError, tsa, verify};
+use signet_protocol::Timestamp;
 
 const BRAND: (&str, &str) = ("Brand A Co., Ltd.", "91350100M000100Y43");
 const SUPPLIER: (&str, &str) = ("Supplier X Manufacturing Co., Ltd.", "91110000600037341L");
 
 /// 2025-01-01 to 2045-01-01: valid both at the fixed signing time and whenever the
 /// validators run (they check at the current time).
-fn issuance(serial: u64) -> Issuance {
+fn issuance(serial: u128) -> Issuance {
     Issuance {
         serial,
-        not_before: UNIX_EPOCH + Duration::from_secs(1_735_689_600),
-        not_after: UNIX_EPOCH + Duration::from_secs(2_366_841_600),
+        not_before: Timestamp::from_unix(1_735_689_600),
+        not_after: Timestamp::from_unix(2_366_841_600),
     }
 }
 
@@ -67,7 +71,7 @@ fn pki() -> Pki {
     let parties = [BRAND, SUPPLIER]
         .into_iter()
         .zip([13u8, 14])
-        .zip([3u64, 4])
+        .zip([3u128, 4])
         .map(|(((legal_name, uscc), seed), serial)| {
             let key = SigningKey::from_slice(&[seed; 32]).unwrap();
             let subject = SealSubject::new(legal_name, uscc).unwrap();
@@ -77,7 +81,7 @@ fn pki() -> Pki {
                 key.verifying_key(),
                 &issuance(serial),
                 None,
-                Some([seed; 32]),
+                Some([seed; 16]),
             )
             .unwrap();
             Party {
@@ -152,7 +156,7 @@ fn contract_pdf() -> Vec<u8> {
 }
 
 /// Party `index` seals `pdf` in slot `index` of 2 on the last page, B-T.
-fn seal(pdf: &[u8], pki: &Pki, index: usize, serial: u64) -> Result<Vec<u8>, PdfError> {
+fn seal(pdf: &[u8], pki: &Pki, index: usize, serial: u128) -> Result<Vec<u8>, PdfError> {
     let party = &pki.parties[index];
     let appearance = Appearance::RoundSeal(RoundSeal::new(party.legal_name, party.uscc, None)?);
     seal_with(pdf, pki, party, &appearance, (index as u32, 2), serial)
@@ -165,7 +169,7 @@ fn seal_with(
     party: &Party,
     appearance: &Appearance,
     slot: (u32, u32),
-    serial: u64,
+    serial: u128,
 ) -> Result<Vec<u8>, PdfError> {
     let signer = PdfSigner::new(
         &party.key,
@@ -182,7 +186,7 @@ fn seal_with(
         Ok(tsa::time_stamp_token(
             &authority,
             &request,
-            serial,
+            serial as u64,
             time + Duration::from_secs(2),
         )?)
     };
@@ -556,7 +560,10 @@ fn refuses_what_it_cannot_seal() {
 
     // A signer whose certificate is another party's.
     let mismatch = PdfSigner::new(&pki.parties[0].key, &pki.parties[1].certificate, &[]);
-    assert!(matches!(mismatch, Err(PdfError::KeyMismatch)));
+    assert!(matches!(
+        mismatch,
+        Err(PdfError::X509(x509::X509Error::KeyMismatch))
+    ));
 
     let party = &pki.parties[0];
     let signer = PdfSigner::new(&party.key, &party.certificate, &[]).unwrap();
@@ -983,4 +990,215 @@ fn render_last_page(pdf: &Path, name: &str) {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Cross-checks with the `openssl` CLI: chain verification and CRL signature.
+#[test]
+fn openssl_accepts_certificates_and_crl() {
+    if !tool_available("openssl", "version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = SigningKey::from_slice(&[1; 32]).unwrap();
+    let ca_der = x509::ca_certificate("Signet Test CA", None, &ca_key, &issuance(1)).unwrap();
+    let ca = CertifiedKey::new(&ca_key, &ca_der).unwrap();
+    let subject =
+        SealSubject::new("Supplier X Manufacturing Co., Ltd.", "91110000600037341L").unwrap();
+    let seal = x509::issue_seal_certificate(
+        &ca,
+        &subject,
+        SigningKey::from_slice(&[5; 32]).unwrap().verifying_key(),
+        &issuance(11),
+        None,
+        None,
+    )
+    .unwrap();
+    let tsa = x509::tsa_certificate(
+        &ca,
+        "Signet Witness TSA",
+        SigningKey::from_slice(&[6; 32]).unwrap().verifying_key(),
+        &issuance(12),
+    )
+    .unwrap();
+    let at = |days: u64| Timestamp::from_unix(1_790_000_000 + days * 86_400);
+    let list = x509::crl(&ca, 2, &[(11, at(30))], at(31), at(38)).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let ca_path = write("ca.der", &ca_der);
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let ca_pem = dir.path().join("ca.pem");
+    let (ok, text) = openssl(&[
+        "x509".as_ref(),
+        "-inform".as_ref(),
+        "DER".as_ref(),
+        "-in".as_ref(),
+        ca_path.as_os_str(),
+        "-out".as_ref(),
+        ca_pem.as_os_str(),
+    ]);
+    assert!(ok, "{text}");
+    for (name, der_bytes) in [("seal", &seal), ("tsa", &tsa)] {
+        let der_path = write(&format!("{name}.der"), der_bytes);
+        let pem = dir.path().join(format!("{name}.pem"));
+        let (ok, text) = openssl(&[
+            "x509".as_ref(),
+            "-inform".as_ref(),
+            "DER".as_ref(),
+            "-in".as_ref(),
+            der_path.as_os_str(),
+            "-out".as_ref(),
+            pem.as_os_str(),
+        ]);
+        assert!(ok, "{text}");
+        let (ok, text) = openssl(&[
+            "verify".as_ref(),
+            "-attime".as_ref(),
+            "1790086400".as_ref(),
+            "-CAfile".as_ref(),
+            ca_pem.as_os_str(),
+            pem.as_os_str(),
+        ]);
+        assert!(ok && text.contains("OK"), "openssl verify {name}: {text}");
+    }
+    let crl_path = write("ca.crl", &list);
+    let (ok, text) = openssl(&[
+        "crl".as_ref(),
+        "-inform".as_ref(),
+        "DER".as_ref(),
+        "-in".as_ref(),
+        crl_path.as_os_str(),
+        "-CAfile".as_ref(),
+        ca_pem.as_os_str(),
+        "-verify".as_ref(),
+        "-noout".as_ref(),
+    ]);
+    assert!(ok && text.contains("verify OK"), "openssl crl: {text}");
+    let (ok, text) = openssl(&[
+        "x509".as_ref(),
+        "-inform".as_ref(),
+        "DER".as_ref(),
+        "-in".as_ref(),
+        dir.path().join("seal.der").as_os_str(),
+        "-noout".as_ref(),
+        "-subject".as_ref(),
+    ]);
+    assert!(ok && text.contains("NTRCN-91110000600037341L"), "{text}");
+}
+
+/// Real nodes: the CA that verified two enterprises certifies their PDF keys when it attests
+/// their identities (spec §6.10), gossip brings them the certificates, and each node seals
+/// the contract in turn with its own key; pyHanko and pdfsig validate both seals against the
+/// CA certificate the CA's node hands out. When the CA revokes an identity, its CRL lists
+/// the certificate, and the node whose identity was revoked refuses to seal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_certified_by_their_ca_seal_a_contract_that_validators_accept() {
+    use support::{create, federate, start, until};
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    until("both certificates reached their subjects", || {
+        [&brand, &supplier].iter().all(|n| {
+            n.service.attestations().unwrap().iter().any(|a| {
+                a.payload().subject == n.party()
+                    && a.payload().claims.kind().name() == "pdf-certificate"
+            })
+        })
+    })
+    .await;
+
+    let contract = contract_pdf();
+    let first = brand.service.seal_pdf(&contract, None).unwrap();
+    let second = supplier.service.seal_pdf(&first, None).unwrap();
+    assert_eq!(&second[..first.len()], &first[..]);
+    let infos = verify::signatures(&second).unwrap();
+    assert_eq!(infos.len(), 2);
+    assert!(infos.iter().all(|i| i.digest_matches && i.signature_valid));
+    assert_eq!(infos[0].signer_legal_name.as_deref(), Some("Brand"));
+    assert_eq!(infos[1].signer_legal_name.as_deref(), Some("Supplier"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_pem = write(
+        dir.path(),
+        "ca.pem",
+        pem(&ca.service.pdf_ca_certificate().unwrap()).as_bytes(),
+    );
+    let out = write(dir.path(), "sealed.pdf", &second);
+    if tool_available("pyhanko", "--version") {
+        let (ok, text) = pyhanko_reports(&out, &ca_pem);
+        println!("pyhanko sign validate:\n{text}");
+        assert!(ok, "{text}");
+        assert_eq!(
+            text.matches("The signature is judged VALID.").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("The signer's certificate is trusted.").count(),
+            2,
+            "{text}"
+        );
+    }
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&out);
+        assert_eq!(
+            text.matches("Signature Validation: Signature is Valid.")
+                .count(),
+            2,
+            "{text}"
+        );
+    }
+    render_last_page(&out, "pdf-nodes");
+
+    // The CA revokes the brand's identity: the CRL names the brand's certificate, and the
+    // brand's node, once it holds the revocation, no longer seals.
+    let identity = ca
+        .service
+        .attestations()
+        .unwrap()
+        .into_iter()
+        .find(|a| {
+            a.payload().subject == brand.party() && a.payload().claims.kind().name() == "identity"
+        })
+        .unwrap();
+    let revocation = ca.service.revoke(identity.payload().id).unwrap();
+    let crl = x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(
+        &ca.service.pdf_crl().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        crl.tbs_cert_list
+            .revoked_certificates
+            .as_ref()
+            .map_or(0, Vec::len),
+        1
+    );
+    brand
+        .service
+        .import_attestation(revocation.bytes())
+        .unwrap();
+    let refused = brand.service.seal_pdf(&contract, None).unwrap_err();
+    assert!(
+        refused.to_string().contains("no verifier has certified"),
+        "{refused}"
+    );
 }

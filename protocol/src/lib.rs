@@ -84,6 +84,7 @@ pub mod testkit;
 pub mod time;
 pub mod transport;
 pub mod trust;
+pub mod x509;
 
 pub use crypto::{Digest, PublicKey, SecretKey, Signature};
 pub use time::Timestamp;

@@ -8,14 +8,14 @@
 
 use crate::attestation::{
     Accreditation, Amount, AssuranceLevel, Attestation, Claims, Delegate, Delegation, Endorsement,
-    IdentityClaims, Revocation, RevocationList, RevocationReason, RevocationTarget, RevokedEntry,
-    VerificationMethod,
+    IdentityClaims, PdfCertificate, Revocation, RevocationList, RevocationReason, RevocationTarget,
+    RevokedEntry, VerificationMethod,
 };
 use std::collections::BTreeMap;
 
 use crate::cose::Signed;
 use crate::evidence::{EvidenceLog, PartyEvidence, Witness, witness_name};
-use crate::keylog::{KeyDecl, KeyLog};
+use crate::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
 use crate::party::{AttestationId, PartyId};
 use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
@@ -25,6 +25,7 @@ use crate::session::{
     SessionId, SessionNonce, Step,
 };
 use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
+use crate::x509;
 use crate::{Digest, PublicKey, SecretKey, Timestamp};
 
 /// One day in seconds.
@@ -180,6 +181,71 @@ impl TestParty {
         attestation
             .issue(&self.attest, &self.log)
             .expect("the harness issues valid attestations")
+    }
+
+    /// The party's PDF key (ECDSA P-256), derived from its label like its other keys. It
+    /// is in the key log only once [`TestParty::declare_pdf_key`] declared it.
+    pub fn pdf_key(&self) -> p256::ecdsa::SigningKey {
+        let seed = test_key(&self.label, "pdf").to_seed();
+        p256::ecdsa::SigningKey::from_slice(&seed[..]).expect("a test seed is a valid scalar")
+    }
+
+    /// Declares [`TestParty::pdf_key`] in the key log at `at`.
+    pub fn declare_pdf_key(&mut self, at: Timestamp) {
+        let key = EcdsaP256Key::from_verifying_key(self.pdf_key().verifying_key());
+        self.log
+            .add_key(&self.root, KeyDecl::pdf(key), at)
+            .expect("the harness declares a fresh key");
+    }
+
+    /// This party's own X.509 CA certificate, self-signed with its PDF key, valid from `at`
+    /// for ten years.
+    pub fn ca_certificate(&self, at: Timestamp) -> Vec<u8> {
+        let issuance = x509::Issuance {
+            serial: 1,
+            not_before: at,
+            not_after: at.plus(3650 * DAY),
+        };
+        x509::ca_certificate(&self.label, None, &self.pdf_key(), &issuance)
+            .expect("the harness's CA certificate encodes")
+    }
+
+    /// A PDF certificate attestation: this party, a verifier, certifies `subject`'s PDF key
+    /// with an X.509 certificate (its serial the attestation's id, its validity the
+    /// attestation's window) resting on `identity`, its identity attestation about `subject`.
+    pub fn certify_pdf_key(
+        &mut self,
+        subject: &TestParty,
+        identity: &Signed<Attestation>,
+        at: Timestamp,
+        days: u64,
+    ) -> Signed<Attestation> {
+        let id = self.next_id();
+        let ca_key = self.pdf_key();
+        let ca_der = self.ca_certificate(at);
+        let ca = x509::CertifiedKey::new(&ca_key, &ca_der).expect("its own certificate");
+        let named = x509::SealSubject::new(&subject.label, subject.registration.number())
+            .expect("a test party has a valid USCC");
+        let issuance = x509::Issuance {
+            serial: x509::Issuance::serial_of_id(&id),
+            not_before: at,
+            not_after: at.plus(days * DAY),
+        };
+        let certificate = x509::issue_seal_certificate(
+            &ca,
+            &named,
+            subject.pdf_key().verifying_key(),
+            &issuance,
+            None,
+            Some(*identity.payload().id.as_bytes()),
+        )
+        .expect("the harness's certificate encodes");
+        let claims = Claims::PdfCertificate(PdfCertificate {
+            key: EcdsaP256Key::from_verifying_key(subject.pdf_key().verifying_key()),
+            identity: Some(identity.payload().id),
+            certificate,
+        });
+        self.attest_with_id(id, subject.id(), claims, at, days)
     }
 
     /// Identity attestation (real-name verification) of `subject`.

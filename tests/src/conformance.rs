@@ -22,11 +22,12 @@ use signet_protocol::evidence::{
     verify_equivocation,
 };
 use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyEvent, KeyLog};
-use signet_protocol::party::PartyId;
+use signet_protocol::party::{AttestationId, IdError, PartyId};
+use signet_protocol::registration::{Registration, RegistrationError};
 use signet_protocol::session::{
-    Context, INTENT_CONTENT_TYPE, IntentChallenge, PROPOSAL_CONTENT_TYPE, Proposal,
-    SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
-    SessionMessage,
+    ActionError, Context, INTENT_CONTENT_TYPE, IntentChallenge, IntentProof, PROPOSAL_CONTENT_TYPE,
+    Proposal, SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
+    SessionMessage, Step,
 };
 use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
 use signet_protocol::transport::{doc, gossip, msg};
@@ -35,12 +36,18 @@ use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 /// Every op of the contract, in the order spec/conformance.md lists them.
 pub const OPS: &[&str] = &[
+    "parse-party-id",
+    "parse-attestation-id",
+    "parse-registration",
     "cbor-check",
     "verify-signed",
     "replay-key-log",
+    "check-mandate",
     "verify-attestation",
+    "pdf-certificate-in-effect",
     "evaluate-trust",
     "session-receive",
+    "session-play",
     "decode-evidence-event",
     "verify-inclusion",
     "verify-consistency",
@@ -76,6 +83,7 @@ pub fn handle(request: &Value) -> Value {
         "verify-signed" => verify_signed(request),
         "replay-key-log" => replay_key_log(request),
         "verify-attestation" => verify_attestation(request),
+        "pdf-certificate-in-effect" => pdf_certificate_in_effect(request),
         "evaluate-trust" => evaluate_trust(request),
         "session-receive" => session_receive(request),
         "decode-evidence-event" => decode_evidence_event(request),
@@ -95,6 +103,11 @@ pub fn handle(request: &Value) -> Value {
         "decode-keylog-payload" => keylog_payload(request),
         "verify-address-record" => address_record(request),
         "verify-intent-proof" => intent_proof(request),
+        "parse-party-id" => parse_party_id(request),
+        "parse-attestation-id" => parse_attestation_id(request),
+        "parse-registration" => parse_registration(request),
+        "session-play" => session_play(request),
+        "check-mandate" => check_mandate(request),
         other => Err(BadRequest(format!("unknown op {other:?}"))),
     };
     answer.unwrap_or_else(|BadRequest(detail)| json!({"result": "unsupported", "detail": detail}))
@@ -163,6 +176,14 @@ fn party(request: &Value, name: &str) -> Result<PartyId, BadRequest> {
     text(request, name)?
         .parse()
         .map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+/// A test-only Ed25519 secret key, given as its 32-byte seed.
+fn secret_key(request: &Value, name: &str) -> Result<SecretKey, BadRequest> {
+    let seed: [u8; 32] = bytes(request, name)?
+        .try_into()
+        .map_err(|_| BadRequest(format!("{name} is not 32 bytes")))?;
+    Ok(SecretKey::from_seed(&seed))
 }
 
 fn time(request: &Value, name: &str) -> Result<Timestamp, BadRequest> {
@@ -399,6 +420,23 @@ fn verify_attestation(request: &Value) -> Answer {
     }
 }
 
+/// Section 6.10: whether a PDF certificate attestation (`hex`) is in effect at `time`, given
+/// key logs and attestations; the first failing rule as the flag.
+fn pdf_certificate_in_effect(request: &Value) -> Answer {
+    let store = store(request)?;
+    let signed = match Attestation::decode(&bytes(request, "hex")?) {
+        Ok(signed) => signed,
+        Err(e) => return invalid(&e),
+    };
+    match store.pdf_certificate_in_effect(&signed, time(request, "time")?) {
+        Ok(()) => valid(json!({
+            "id": signed.payload().id.to_string(),
+            "subject": signed.payload().subject.to_string(),
+        })),
+        Err(e) => invalid_flag(&variant(&e)),
+    }
+}
+
 /// Section 7.3.
 fn evaluate_trust(request: &Value) -> Answer {
     let policy = policy(request)?;
@@ -482,6 +520,222 @@ fn session_receive(request: &Value) -> Answer {
         "output": output,
         "flags": flags,
     }))
+}
+
+/// Section 2.1: a party id's text form, parsed. A refusal names the rule of 2.1 that failed
+/// first, in the order the section lists them.
+fn parse_party_id(request: &Value) -> Answer {
+    match text(request, "text")?.parse::<PartyId>() {
+        Ok(id) => valid(json!({"digest": id.digest().to_hex()})),
+        Err(e) => {
+            let refusal = match &e {
+                IdError::Checksum(_) => "not-bech32m",
+                IdError::Prefix { .. } => "prefix",
+                IdError::Length(_) => "length",
+                IdError::NonCanonical => "padding",
+                other => return Err(BadRequest(format!("unexpected refusal {other:?}"))),
+            };
+            Ok(json!({
+                "result": "invalid",
+                "output": {"refusal": refusal},
+                "flags": [variant(&e)],
+            }))
+        }
+    }
+}
+
+/// Section 2.3: an attestation id's text form, parsed.
+fn parse_attestation_id(request: &Value) -> Answer {
+    match text(request, "text")?.parse::<AttestationId>() {
+        Ok(id) => valid(json!({"id": hex::encode(id.as_bytes())})),
+        Err(e) => invalid_flag(&variant(&e)),
+    }
+}
+
+/// Section 2.4: a registration number's text form `scheme:number`, split at the first colon.
+/// A refusal names the rule of 2.4 that failed first.
+fn parse_registration(request: &Value) -> Answer {
+    let refused = |refusal: &str, flag: String| {
+        Ok(json!({
+            "result": "invalid",
+            "output": {"refusal": refusal},
+            "flags": [flag],
+        }))
+    };
+    let Some((scheme, number)) = text(request, "text")?.split_once(':') else {
+        return refused("format", "NoColon".into());
+    };
+    match Registration::new(scheme, number) {
+        Ok(r) => valid(json!({"scheme": r.scheme(), "number": r.number()})),
+        Err(e) => {
+            let refusal = match &e {
+                RegistrationError::Length(_) => "length",
+                RegistrationError::Character(_) => "character",
+                RegistrationError::CheckCharacter { .. } => "check-character",
+                RegistrationError::Format => "format",
+                other => return Err(BadRequest(format!("unexpected refusal {other:?}"))),
+            };
+            refused(refusal, variant(&e))
+        }
+    }
+}
+
+/// Sections 8.5 to 8.10: the implementation plays one party `me` of a whole session, step by
+/// step: it receives each `receive` message and takes each local action (`do`) at the step's
+/// `time`, signing with its test keys (`node_seed`; for `sign` also `seal_seed` and
+/// `mandate`). Each step reports its outcome and the messages it sent, exactly.
+fn session_play(request: &Value) -> Answer {
+    let policy = policy(request)?;
+    let store = store(request)?;
+    let me = party(request, "me")?;
+    let node_key = secret_key(request, "node_seed")?;
+    let mut session: Option<Session> = None;
+    let mut steps = Vec::new();
+    let mut flags = Vec::new();
+    let mut all = true;
+    for step in list(request, "steps")? {
+        let ctx = Context {
+            store: &store,
+            policy: &policy,
+            now: time(step, "time")?,
+            node_key: &node_key,
+        };
+        let (outcome, code, sent) = if step.get("receive").is_some() {
+            let bytes = bytes(step, "receive")?;
+            let handled = match session.as_mut() {
+                Some(s) => s.handle(&bytes, &ctx),
+                None => Session::receive(&bytes, me, &ctx).map(|(s, step)| {
+                    session = Some(s);
+                    step
+                }),
+            };
+            match handled {
+                Ok(s) if s.duplicate => ("duplicate", None, s.outbound),
+                Ok(s) => ("accepted", None, s.outbound),
+                Err(e) => {
+                    flags.push(variant(&e));
+                    ("refused", Some(e.code().name()), Vec::new())
+                }
+            }
+        } else {
+            match act(request, step, &mut session, &ctx)? {
+                Ok(s) => ("done", None, s.outbound),
+                Err(e) => {
+                    flags.push(variant(&e));
+                    ("refused", None, Vec::new())
+                }
+            }
+        };
+        all &= outcome != "refused";
+        let sent: Vec<Value> = sent
+            .iter()
+            .map(|out| {
+                let mut to: Vec<String> = out.to.iter().map(ToString::to_string).collect();
+                to.sort();
+                json!({"to": to, "hex": hex::encode(out.message.bytes())})
+            })
+            .collect();
+        let mut entry = json!({"outcome": outcome, "sent": sent});
+        if let Some(code) = code {
+            entry["code"] = json!(code);
+        }
+        steps.push(entry);
+    }
+    let status = session.as_ref().map_or("none", |s| s.status().name());
+    Ok(json!({
+        "result": if all { "valid" } else { "invalid" },
+        "output": {"steps": steps, "status": status},
+        "flags": flags,
+    }))
+}
+
+/// One local action of `session-play` (its `do`), on the party's view.
+fn act(
+    request: &Value,
+    step: &Value,
+    session: &mut Option<Session>,
+    ctx: &Context<'_>,
+) -> Result<Result<Step, ActionError>, BadRequest> {
+    let action = text(step, "do")?;
+    if action == "propose" {
+        let proposal: Proposal = codec::decode(&bytes(step, "proposal")?, &Limits::DEFAULT)
+            .map_err(|e| BadRequest(format!("proposal: {e}")))?;
+        if session.is_some() {
+            return Ok(Err(ActionError::NotAllowed("propose again")));
+        }
+        return Ok(Session::propose(proposal, ctx).map(|(s, step)| {
+            *session = Some(s);
+            step
+        }));
+    }
+    let Some(s) = session.as_mut() else {
+        return Ok(Err(ActionError::NotAllowed("act without a session")));
+    };
+    Ok(match action {
+        "acknowledge" => s.acknowledge(ctx),
+        "approve" => s.approve(ctx),
+        "decline" => s.decline(text(step, "reason")?, ctx),
+        "cancel" => s.cancel(text(step, "reason")?, ctx),
+        "remind" => s.remind(text(step, "note")?, ctx),
+        "sign" => {
+            let intent = IntentProof::decode(&bytes(step, "intent")?)
+                .map_err(|e| BadRequest(format!("intent: {e}")))?;
+            let mandate = Attestation::decode(&bytes(request, "mandate")?)
+                .map_err(|e| BadRequest(format!("mandate: {e}")))?;
+            s.sign(intent, mandate, &secret_key(request, "seal_seed")?, ctx)
+        }
+        "share-evidence" => {
+            let evidence: PartyEvidence =
+                codec::decode(&bytes(step, "evidence")?, &Limits::DEFAULT)
+                    .map_err(|e| BadRequest(format!("evidence: {e}")))?;
+            s.share_evidence(evidence, ctx)
+        }
+        other => return Err(BadRequest(format!("unknown action {other:?}"))),
+    })
+}
+
+/// Section 5.3.1: whether a seal mandate covers one use, with the party's key log and the
+/// revocations known.
+fn check_mandate(request: &Value) -> Answer {
+    use signet_protocol::attestation::{Amount, MandateUse};
+    use signet_protocol::person::PersonKey;
+
+    let store = store(request)?;
+    let mandate = match Attestation::decode(&bytes(request, "mandate")?) {
+        Ok(m) => m,
+        Err(e) => return invalid(&e),
+    };
+    let u = field(request, "use")?;
+    let delegate = PersonKey::Ed25519(public_key(field(u, "delegate")?, "ed25519")?);
+    let value = match field(u, "value")? {
+        Value::Null => None,
+        v => Some(Amount {
+            currency: text(v, "currency")?.to_string(),
+            minor_units: number(v, "minor_units")?,
+        }),
+    };
+    let counterparties = list(u, "counterparties")?
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .ok_or_else(|| BadRequest("counterparties holds a non-string".into()))?
+                .parse()
+                .map_err(|e| BadRequest(format!("counterparties: {e}")))
+        })
+        .collect::<Result<Vec<PartyId>, _>>()?;
+    let use_ = MandateUse {
+        party: party(u, "party")?,
+        delegate,
+        seal: public_key(u, "seal")?,
+        purpose: text(u, "purpose")?,
+        value: value.as_ref(),
+        counterparties: &counterparties,
+        time: time(u, "time")?,
+    };
+    match store.check_mandate(&mandate, &use_, number(request, "max_validity")?) {
+        Ok(_) => valid(json!({})),
+        Err(e) => invalid(&e),
+    }
 }
 
 /// Section 10.1.

@@ -179,3 +179,176 @@ impl Transcript {
         Digest::of(&document(1))
     }
 }
+
+/// What one party did or received, in the order it happened: the script of a
+/// `session-play` vector (spec/conformance.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Played {
+    /// A message delivered to `to`.
+    Received(Delivery),
+    /// A local action of `party` at `at`.
+    Acted {
+        /// Who acted.
+        party: PartyId,
+        /// When.
+        at: Timestamp,
+        /// What it did.
+        action: LocalAction,
+    },
+}
+
+/// A local action of a party, with what it needs beyond its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalAction {
+    /// Propose: the proposal's CBOR payload, unsigned.
+    Propose(Vec<u8>),
+    /// Acknowledge the proposal.
+    Acknowledge,
+    /// Sign with this intent proof (its bytes) under the party's mandate.
+    Sign(Vec<u8>),
+    /// Share this `party-evidence` (CBOR).
+    ShareEvidence(Vec<u8>),
+}
+
+/// A two-party session, played: the brand proposes to the supplier (signer, order 0) and signs
+/// last itself (order 1); the supplier acknowledges and signs; the brand's signature
+/// completes the session; both share their evidence.
+#[derive(Debug)]
+pub struct TwoParty {
+    /// The network after the run.
+    pub net: TestNetwork,
+    /// The initiator.
+    pub brand: PartyId,
+    /// The participant.
+    pub supplier: PartyId,
+    /// The session.
+    pub session: SessionId,
+    /// Everything that happened, in order.
+    pub played: Vec<Played>,
+}
+
+impl TwoParty {
+    /// What `party` did and received, in order.
+    pub fn script(&self, party: &PartyId) -> Vec<Played> {
+        self.played
+            .iter()
+            .filter(|p| match p {
+                Played::Received(d) => d.to == *party,
+                Played::Acted { party: who, .. } => who == party,
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The bundle of `party`'s view of the completed session.
+    pub fn bundle(&self, party: &PartyId) -> Result<Vec<u8>, ActionError> {
+        let node = self.net.node(party);
+        let session = node
+            .sessions
+            .get(&self.session)
+            .ok_or(ActionError::NotAllowed("assemble without the session"))?;
+        assemble(session, &node.store, &node.policy)
+            .ok()
+            .and_then(|b: Bundle| b.encode().ok())
+            .ok_or(ActionError::NotAllowed("assemble the bundle"))
+    }
+}
+
+fn deliver_played(net: &mut TestNetwork, played: &mut Vec<Played>) {
+    let mut deliveries = Vec::new();
+    deliver_all(net, &mut deliveries);
+    played.extend(deliveries.into_iter().map(Played::Received));
+}
+
+/// Runs [`TwoParty`]'s session.
+pub fn two_party_session() -> Result<TwoParty, ActionError> {
+    use signet_protocol::codec;
+    use signet_protocol::cose::Signed;
+    use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentMethod, IntentProof, MessageBody};
+
+    let mut net = TestNetwork::new(&["Brand", "Supplier"], &["procurement"], T0);
+    let brand = net.nodes[1].party.id();
+    let supplier = net.nodes[2].party.id();
+    let mut played = Vec::new();
+    let encode = |e: codec::EncodeError| ActionError::from(e);
+
+    let proposal = net.proposal(
+        &brand,
+        &[(supplier, Role::Signer, 0), (brand, Role::Signer, 1)],
+        "procurement",
+        7,
+    );
+    played.push(Played::Acted {
+        party: brand,
+        at: net.now,
+        action: LocalAction::Propose(codec::encode(&proposal).map_err(encode)?),
+    });
+    let session = net.propose(proposal)?;
+    deliver_played(&mut net, &mut played);
+
+    net.now = net.now.plus(30);
+    played.push(Played::Acted {
+        party: supplier,
+        at: net.now,
+        action: LocalAction::Acknowledge,
+    });
+    net.act(&supplier, session, |s, ctx, _, _| s.acknowledge(ctx))?;
+    deliver_played(&mut net, &mut played);
+
+    for signer in [supplier, brand] {
+        net.now = net.now.plus(60);
+        let mut intent_bytes = Vec::new();
+        net.act(&signer, session, |s, ctx, me, mandate| {
+            let challenge = s.intent_challenge(
+                me.contract_seal.public_key(),
+                IntentMethod::SoftwareKey,
+                ctx.now,
+            )?;
+            let intent =
+                IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
+            intent_bytes = intent.bytes().to_vec();
+            let mandate = mandate
+                .cloned()
+                .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
+            s.sign(intent, mandate, &me.contract_seal, ctx)
+        })?;
+        played.push(Played::Acted {
+            party: signer,
+            at: net.now,
+            action: LocalAction::Sign(intent_bytes),
+        });
+        deliver_played(&mut net, &mut played);
+    }
+
+    net.now = net.now.plus(60);
+    for party in [brand, supplier] {
+        let queued = net.queue.len();
+        net.share_evidence(&party, session)?;
+        let (_, bytes) = net
+            .queue
+            .get(queued)
+            .ok_or(ActionError::NotAllowed("share evidence"))?;
+        let shared = Signed::<signet_protocol::session::SessionMessage>::decode(
+            bytes,
+            signet_protocol::session::SESSION_MESSAGE_CONTENT_TYPE,
+            &signet_protocol::codec::Limits::DEFAULT,
+        )
+        .map_err(|_| ActionError::NotAllowed("decode the evidence message"))?;
+        let MessageBody::Evidence(evidence) = &shared.payload().body else {
+            return Err(ActionError::NotAllowed("share evidence"));
+        };
+        played.push(Played::Acted {
+            party,
+            at: net.now,
+            action: LocalAction::ShareEvidence(codec::encode(evidence).map_err(encode)?),
+        });
+    }
+    deliver_played(&mut net, &mut played);
+    Ok(TwoParty {
+        net,
+        brand,
+        supplier,
+        session,
+        played,
+    })
+}

@@ -17,8 +17,8 @@ use signet_protocol::address::{
     ADDRESS_RECORD_CONTENT_TYPE, AddressRecord, MAX_ADDRESSES, dht_key, p2p_suffix,
 };
 use signet_protocol::attestation::{
-    ATTESTATION_CONTENT_TYPE, AssuranceLevel, Claims, RevocationReason, RevokedEntry,
-    SealCertification,
+    ATTESTATION_CONTENT_TYPE, AssuranceLevel, Attestation, Claims, PdfCertificate,
+    RevocationReason, RevokedEntry, SealCertification,
 };
 use signet_protocol::bundle::Bundle;
 use signet_protocol::codec::{self, Limits};
@@ -45,7 +45,9 @@ use signet_protocol::transport::msg::Response;
 use signet_protocol::transport::witness::{CosignRequest, Refused, WitnessMessage};
 
 use crate::conformance;
-use crate::transcript::{T0, Transcript, document, three_party_session};
+use crate::transcript::{
+    LocalAction, Played, T0, Transcript, document, three_party_session, two_party_session,
+};
 
 /// The command that regenerates the vectors, as the files state it.
 pub const COMMAND: &str = "cargo run -p signet-tests --bin signet-vectors -- spec/vectors";
@@ -130,8 +132,10 @@ impl File {
 pub fn generate() -> Result<BTreeMap<String, String>, String> {
     let transcript = three_party_session().map_err(|e| format!("the session failed: {e}"))?;
     let files = [
+        identifiers()?,
         encoding()?,
         key_logs()?,
+        mandates()?,
         attestations()?,
         trust()?,
         sessions(&transcript)?,
@@ -271,6 +275,482 @@ fn store_inputs(store: &TrustStore) -> (Vec<Vec<String>>, Vec<String>) {
     let logs = store.key_logs().map(log_hex).collect();
     let attestations = store.attestations().map(|a| h(a.bytes())).collect();
     (logs, attestations)
+}
+
+// ----- section 2 -----
+
+/// The Bech32 alphabet (BIP 173).
+const BECH32_ALPHABET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+/// The checksum constants: Bech32 (BIP 173) and Bech32m (BIP 350).
+const BECH32: u32 = 1;
+const BECH32M: u32 = 0x2bc8_30a3;
+
+fn bech32_polymod(values: &[u8]) -> u32 {
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    let mut chk: u32 = 1;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(*v);
+        for (i, g) in GEN.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk
+}
+
+/// `hrp` + `1` + the 5-bit `groups` + the checksum of `constant`, in lower case. Written
+/// here, not taken from the reference, so that the vectors can hold what the reference
+/// refuses (non-zero padding bits, Bech32 checksums, other lengths).
+fn bech32_text(hrp: &str, groups: &[u8], constant: u32) -> String {
+    let mut values: Vec<u8> = hrp.bytes().map(|b| b >> 5).collect();
+    values.push(0);
+    values.extend(hrp.bytes().map(|b| b & 31));
+    values.extend(groups);
+    values.extend([0; 6]);
+    let checksum = bech32_polymod(&values) ^ constant;
+    let mut text = format!("{hrp}1");
+    for g in groups {
+        text.push(char::from(BECH32_ALPHABET[usize::from(*g)]));
+    }
+    for i in 0..6 {
+        text.push(char::from(
+            BECH32_ALPHABET[((checksum >> (5 * (5 - i))) & 31) as usize],
+        ));
+    }
+    text
+}
+
+/// `bytes` as 5-bit groups, most significant bit first, the last group padded with zeros.
+fn five_bit_groups(bytes: &[u8]) -> Vec<u8> {
+    let mut groups = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in bytes {
+        acc = (acc << 8) | u32::from(*b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            groups.push(((acc >> bits) & 31) as u8);
+        }
+    }
+    if bits > 0 {
+        groups.push(((acc << (5 - bits)) & 31) as u8);
+    }
+    groups
+}
+
+fn identifiers() -> Result<File, String> {
+    let mut f = File::new("02-identifiers", "Identifiers: text forms", "2");
+    let example = signet_protocol::party::PartyId::from_digest(Digest::from_bytes(
+        hex::decode("02077a1d9f6c5ac9fa08f0e9fcb7f2fcaebc3bf053ba07fb1a54f78351198f17")
+            .map_err(|e| e.to_string())?
+            .try_into()
+            .map_err(|_| "32 bytes")?,
+    ));
+    let text = example.to_string();
+    let party = |text: &str| json!({"text": text});
+    f.valid(
+        "2.1",
+        "parse-party-id",
+        "the party id of section 2.1's example",
+        party(&text),
+    );
+    let zero = bech32_text("signet", &five_bit_groups(&[0; 32]), BECH32M);
+    f.valid("2.1", "parse-party-id", "the all-zero digest", party(&zero));
+    let ones = bech32_text("signet", &five_bit_groups(&[0xff; 32]), BECH32M);
+    f.valid(
+        "2.1",
+        "parse-party-id",
+        "the all-ones digest (its padding bits are still zero)",
+        party(&ones),
+    );
+    let digest = example.digest().as_bytes().to_vec();
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "another human-readable part (`other`), a valid Bech32m checksum: prefix",
+        party(&bech32_text("other", &five_bit_groups(&digest), BECH32M)),
+    );
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the human-readable part `signat`, one letter off: prefix",
+        party(&bech32_text("signat", &five_bit_groups(&digest), BECH32M)),
+    );
+    let mut typo = text.clone().into_bytes();
+    typo[20] = if typo[20] == b'q' { b'p' } else { b'q' };
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the example with one data character changed: the checksum fails (not-bech32m)",
+        party(&String::from_utf8(typo).map_err(|e| e.to_string())?),
+    );
+    let mut swapped = text.clone().into_bytes();
+    let i = (7..swapped.len() - 1)
+        .find(|&i| swapped[i] != swapped[i + 1])
+        .ok_or("no two different neighbours")?;
+    swapped.swap(i, i + 1);
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the example with two neighbouring characters swapped: the checksum fails (not-bech32m)",
+        party(&String::from_utf8(swapped).map_err(|e| e.to_string())?),
+    );
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the example's digest under a Bech32 (BIP 173) checksum, not Bech32m: not-bech32m",
+        party(&bech32_text("signet", &five_bit_groups(&digest), BECH32)),
+    );
+    let mixed = format!("{}{}", &text[..10], text[10..].to_uppercase());
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the example in mixed case (lower, then upper from the fourth data character): not-bech32m",
+        party(&mixed),
+    );
+    let mut outside = text.clone().into_bytes();
+    outside[12] = b'b';
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "a character outside the Bech32 alphabet (`b`): not-bech32m",
+        party(&String::from_utf8(outside).map_err(|e| e.to_string())?),
+    );
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the 64 hex digits of the digest instead of the text form: not-bech32m",
+        party(&example.digest().to_hex()),
+    );
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "the empty string: not-bech32m",
+        party(""),
+    );
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "31 bytes of data (50 groups, zero padding): length",
+        party(&bech32_text(
+            "signet",
+            &five_bit_groups(&digest[..31]),
+            BECH32M,
+        )),
+    );
+    let mut longer = digest.clone();
+    longer.push(0x17);
+    f.invalid(
+        "2.1",
+        "parse-party-id",
+        "33 bytes of data (53 groups, zero padding): length",
+        party(&bech32_text("signet", &five_bit_groups(&longer), BECH32M)),
+    );
+    for (bit, what) in [
+        (1u8, "the lowest padding bit"),
+        (8, "the highest padding bit"),
+    ] {
+        let mut groups = five_bit_groups(&digest);
+        let last = groups.len() - 1;
+        groups[last] ^= bit;
+        f.invalid(
+            "2.1",
+            "parse-party-id",
+            &format!(
+                "the example's digest with {what} set, under a valid Bech32m checksum: padding"
+            ),
+            party(&bech32_text("signet", &groups, BECH32M)),
+        );
+    }
+
+    let id = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+    f.valid(
+        "2.3",
+        "parse-attestation-id",
+        "32 lower-case hexadecimal digits",
+        json!({"text": "00112233445566778899aabbccddeeff"}),
+    );
+    f.valid(
+        "2.3",
+        "parse-attestation-id",
+        "sixteen bytes 0x5e",
+        json!({"text": id}),
+    );
+    for (text, what) in [
+        ("00112233445566778899aabbccddeef", "31 digits"),
+        ("00112233445566778899aabbccddeeff00", "34 digits (17 bytes)"),
+        (
+            "00112233445566778899aabbccddeefg",
+            "a character that is not a hexadecimal digit",
+        ),
+        ("0x112233445566778899aabbccddeeff", "a `0x` prefix"),
+        ("", "the empty string"),
+    ] {
+        f.invalid("2.3", "parse-attestation-id", what, json!({"text": text}));
+    }
+
+    let reg = |text: &str| json!({"text": text});
+    f.valid(
+        "2.4",
+        "parse-registration",
+        "the unified social credit code of section 2.4's worked example",
+        reg("cn-uscc:91350100M000100Y43"),
+    );
+    f.valid(
+        "2.4",
+        "parse-registration",
+        "another scheme (`lei`), carried as given",
+        reg("lei:5493001KJTIIGC8Y1R12"),
+    );
+    f.valid(
+        "2.4",
+        "parse-registration",
+        "another scheme whose number holds a colon: the text is split at the first colon",
+        reg("gb-crn:SC:123456"),
+    );
+    for (text, what) in [
+        (
+            "cn-uscc:91350100M000100Y44",
+            "section 2.4's refused example: the check character should be `3`: check-character",
+        ),
+        ("cn-uscc:91350100M000100Y4", "17 characters: length"),
+        ("cn-uscc:91350100M000100Y433", "19 characters: length"),
+        (
+            "cn-uscc:91350100m000100Y43",
+            "a lower-case letter: character",
+        ),
+        (
+            "cn-uscc:91350100I000100Y43",
+            "the letter I, not in the alphabet: character",
+        ),
+        (
+            "cn-uscc:91350100M000100Y4I",
+            "a check character outside the alphabet: character",
+        ),
+        ("91350100M000100Y43", "no scheme (no colon): format"),
+        ("lei:", "another scheme with an empty number: format"),
+        (":91350100M000100Y43", "an empty scheme: format"),
+        (
+            "gb-crn:SC 123456",
+            "another scheme whose number holds a space: format",
+        ),
+    ] {
+        f.invalid("2.4", "parse-registration", what, reg(text));
+    }
+    Ok(f)
+}
+
+// ----- section 5 -----
+
+/// Section 5.3.1: mandates that cover a use, and each check that refuses one.
+fn mandates() -> Result<File, String> {
+    use signet_protocol::testkit::TestNetwork;
+
+    let mut f = File::new(
+        "05-mandates",
+        "Seal mandates: does a mandate cover a use?",
+        "5.3.1",
+    );
+    let mut net = TestNetwork::new(&["Brand", "Supplier", "Other"], &["procurement"], T0);
+    let brand = net.nodes[1].party.id();
+    let supplier = net.nodes[2].party.id();
+    let other = net.nodes[3].party.id();
+    let at = T0.plus(DAY);
+    let s = &mut net.nodes[2].party;
+    let plain = s.delegate_contract_seal(&["procurement"], None, None, T0, 365);
+    let capped = s.delegate_contract_seal(&["procurement"], Some(1_000_000), None, T0, 365);
+    let to_other = s.delegate_contract_seal(&["procurement"], None, Some(vec![other]), T0, 365);
+    let sales = s.delegate_contract_seal(&["sales"], None, None, T0, 365);
+    let revocation = s.revoke(plain.payload().id, T0.plus(DAY / 2), T0.plus(DAY / 2));
+    let (delegate, seal, company) = (
+        s.delegate.public_key(),
+        s.contract_seal.public_key(),
+        s.company_seal.public_key(),
+    );
+    let brand_delegate = net.nodes[1].party.delegate.public_key();
+    let brand_mandate = net.nodes[1]
+        .mandate
+        .clone()
+        .ok_or("the brand has no mandate")?;
+    let identity = net.nodes[2]
+        .store
+        .attestations()
+        .find(|a| {
+            a.payload().subject == supplier && matches!(a.payload().claims, Claims::Identity(_))
+        })
+        .cloned()
+        .ok_or("no identity of the supplier")?;
+    let (logs, attestations) = store_inputs(&net.nodes[2].store);
+    let max = net.nodes[2].policy.max_delegation_validity;
+    let cny = |yuan: u64| json!({"currency": "CNY", "minor_units": yuan * 100});
+    let base_use = json!({
+        "party": supplier.to_string(),
+        "delegate": {"ed25519": delegate.to_hex()},
+        "seal": seal.to_hex(),
+        "purpose": "procurement",
+        "value": cny(1_250_000),
+        "counterparties": [brand.to_string()],
+        "time": at.unix(),
+    });
+    let request = |mandate: &Signed<signet_protocol::attestation::Attestation>,
+                   changes: Value,
+                   max: u64,
+                   logs: &Vec<Vec<String>>,
+                   attestations: &Vec<String>| {
+        let mut u = base_use.clone();
+        if let (Value::Object(u), Value::Object(changes)) = (&mut u, changes) {
+            u.extend(changes);
+        }
+        json!({
+            "mandate": h(mandate.bytes()),
+            "use": u,
+            "max_validity": max,
+            "key_logs": logs,
+            "attestations": attestations,
+        })
+    };
+    let ok = |m, c| request(m, c, max, &logs, &attestations);
+    f.valid(
+        "5.3.1",
+        "check-mandate",
+        "the supplier's mandate (any value, any counterparty) covers a contract with the brand",
+        ok(&plain, json!({})),
+    );
+    f.valid(
+        "5.3.1",
+        "check-mandate",
+        "a party that signs alone (no counterparty) needs the same mandate",
+        ok(&plain, json!({"counterparties": []})),
+    );
+    f.valid(
+        "5.3.1",
+        "check-mandate",
+        "a value equal to the cap (1,000,000.00 CNY) is covered",
+        ok(&capped, json!({"value": cny(1_000_000)})),
+    );
+    f.valid(
+        "5.3.1",
+        "check-mandate",
+        "a mandate limited to one counterparty, used with it",
+        ok(&to_other, json!({"counterparties": [other.to_string()]})),
+    );
+    let refusals = [
+        (
+            &identity,
+            json!({}),
+            "an identity attestation given as a mandate: NotADelegation",
+        ),
+        (
+            &brand_mandate,
+            json!({"delegate": {"ed25519": brand_delegate.to_hex()}}),
+            "the brand's mandate for a use of the supplier's seal: WrongParty",
+        ),
+        (
+            &plain,
+            json!({"time": T0.unix() - 1}),
+            "a use a second before the mandate's validity: NotYetValid",
+        ),
+        (
+            &plain,
+            json!({"time": T0.plus(365 * DAY).unix()}),
+            "a use at the mandate's valid_until: Expired",
+        ),
+        (
+            &plain,
+            json!({"delegate": {"ed25519": brand_delegate.to_hex()}}),
+            "another person's key (the brand's delegate): DelegateMismatch",
+        ),
+        (
+            &plain,
+            json!({"seal": company.to_hex()}),
+            "the company seal, not the contract seal the mandate names: SealNotCovered",
+        ),
+        (
+            &sales,
+            json!({}),
+            "a mandate for `sales` used for `procurement`: PurposeNotCovered",
+        ),
+        (
+            &plain,
+            json!({"purpose": "Procurement"}),
+            "the purpose in another case (purposes are exact byte strings): PurposeNotCovered",
+        ),
+        (
+            &capped,
+            json!({"value": null}),
+            "a capped mandate for a contract that states no value: ValueUnstated",
+        ),
+        (
+            &capped,
+            json!({"value": {"currency": "USD", "minor_units": 100}}),
+            "a cap in CNY, a value in USD (no conversion): CurrencyMismatch",
+        ),
+        (
+            &capped,
+            json!({"value": cny(1_000_001)}),
+            "one yuan over the cap: ValueExceedsCap",
+        ),
+        (
+            &to_other,
+            json!({}),
+            "a mandate limited to another counterparty, used with the brand: CounterpartyNotAllowed",
+        ),
+        (
+            &to_other,
+            json!({"counterparties": [other.to_string(), brand.to_string()]}),
+            "a three-party contract: one of the counterparties is not allowed: CounterpartyNotAllowed",
+        ),
+    ];
+    for (mandate, changes, what) in refusals {
+        f.invalid("5.3.1", "check-mandate", what, ok(mandate, changes));
+    }
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "a verifier that accepts mandates of at most one day: WindowTooLong",
+        request(&plain, json!({}), DAY, &logs, &attestations),
+    );
+    let without_supplier: Vec<Vec<String>> = net.nodes[2]
+        .store
+        .key_logs()
+        .filter(|l| l.party() != supplier)
+        .map(log_hex)
+        .collect();
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the supplier's key log unknown: UnknownParty (retry-later)",
+        request(&plain, json!({}), max, &without_supplier, &attestations),
+    );
+    let mut revoked = attestations.clone();
+    revoked.push(h(revocation.bytes()));
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the mandate revoked by the supplier with effect half a day before the use: Revoked",
+        request(&plain, json!({}), max, &logs, &revoked),
+    );
+    f.valid(
+        "5.3.1",
+        "check-mandate",
+        "the same revocation, for a use before it takes effect",
+        request(
+            &plain,
+            json!({"time": T0.plus(DAY / 4).unix()}),
+            max,
+            &logs,
+            &revoked,
+        ),
+    );
+    Ok(f)
 }
 
 // ----- section 3 -----
@@ -1135,7 +1615,153 @@ fn attestations() -> Result<File, String> {
         "one bit of the signature flipped",
         json!({"hex": h(&flip(identity.bytes(), usize::MAX)), "key_logs": logs}),
     );
+    pdf_certificates(&mut f)?;
     Ok(f)
+}
+
+/// Section 6.10: PDF certificate attestations, their content rules and when one is in effect.
+fn pdf_certificates(f: &mut File) -> Result<(), String> {
+    let mut ca = TestParty::new("PDF CA", T0);
+    let mut supplier = TestParty::new("PDF Supplier", T0);
+    ca.declare_pdf_key(T0);
+    supplier.declare_pdf_key(T0);
+    let identity = ca.verify_identity(&supplier, AssuranceLevel::High, T0);
+    let certificate = ca.certify_pdf_key(&supplier, &identity, T0, 365);
+    let logs = json!([log_hex(&ca.log), log_hex(&supplier.log)]);
+    let given = json!({
+        "ca_p256_scalar": h(&ca.pdf_key().to_bytes()),
+        "supplier_p256_scalar": h(&supplier.pdf_key().to_bytes()),
+        "issuer_attest_seed": seed(&ca.attest),
+    });
+    f.push(
+        "6.10",
+        "verify-attestation",
+        Intent::Valid,
+        "a PDF certificate (kind 8): the supplier's P-256 pdf key certified by the CA, the certificate's serial the attestation id and its validity the attestation's window",
+        json!({"hex": h(certificate.bytes()), "key_logs": logs}),
+        Some(given),
+    );
+    // Content rules 1-5: the same attestation edited, re-signed by the CA's attest key.
+    let edit = |change: &dyn Fn(&mut Attestation)| -> Result<String, String> {
+        let mut a = certificate.payload().clone();
+        change(&mut a);
+        Signed::sign(a, ATTESTATION_CONTENT_TYPE, &ca.attest)
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let other_key = EcdsaP256Key::from_verifying_key(ca.pdf_key().verifying_key());
+    fn claims(a: &mut Attestation) -> Option<&mut PdfCertificate> {
+        match &mut a.claims {
+            Claims::PdfCertificate(c) => Some(c),
+            _ => None,
+        }
+    }
+    type Edit<'a> = &'a dyn Fn(&mut Attestation);
+    let cases: [(&str, Edit<'_>); 6] = [
+        (
+            "rule 1: no identity although the subject is not the issuer",
+            &|a| {
+                if let Some(c) = claims(a) {
+                    c.identity = None;
+                }
+            },
+        ),
+        ("rule 2: a certificate that is not DER X.509", &|a| {
+            if let Some(c) = claims(a) {
+                c.certificate = vec![0x30, 0x03, 0x02, 0x01, 0x01];
+            }
+        }),
+        ("rule 2: a byte after the certificate's DER", &|a| {
+            if let Some(c) = claims(a) {
+                c.certificate.push(0);
+            }
+        }),
+        ("rule 3: the claimed key is not the certificate's", &|a| {
+            if let Some(c) = claims(a) {
+                c.key = other_key;
+            }
+        }),
+        (
+            "rule 4: the attestation id is not the certificate's serial",
+            &|a| {
+                a.id = signet_protocol::party::AttestationId::from_bytes([0x44; 16]);
+            },
+        ),
+        (
+            "rule 5: the window ends a second after the certificate's notAfter",
+            &|a| {
+                a.valid_until = a.valid_until.plus(1);
+            },
+        ),
+    ];
+    for (what, change) in cases {
+        f.invalid(
+            "6.10",
+            "verify-attestation",
+            what,
+            json!({"hex": edit(change)?, "key_logs": logs}),
+        );
+    }
+    // In effect (6.10): each rule that can fail, in order.
+    let at = T0.plus(DAY);
+    let base = |atts: Vec<&Signed<Attestation>>, logs: &Value, time: Timestamp| {
+        json!({
+            "hex": h(certificate.bytes()),
+            "key_logs": logs,
+            "attestations": atts.iter().map(|a| h(a.bytes())).collect::<Vec<_>>(),
+            "time": time.unix(),
+        })
+    };
+    f.valid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "in effect: authority, window, its identity attestation held and in effect, the key declared",
+        base(vec![&identity], &logs, at),
+    );
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "OutsideWindow: a day after it ends",
+        base(vec![&identity], &logs, T0.plus(366 * DAY)),
+    );
+    let revoked_itself = ca.revoke(certificate.payload().id, at, at);
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "Revoked: the CA revoked the certificate",
+        base(vec![&identity, &revoked_itself], &logs, at.plus(1)),
+    );
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "IdentityMissing: the identity attestation it rests on is not given",
+        base(vec![], &logs, at),
+    );
+    let revoked_identity = ca.revoke(identity.payload().id, at, at);
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "IdentityNotInEffect: the identity attestation it rests on is revoked (so the certificate is)",
+        base(vec![&identity, &revoked_identity], &logs, at.plus(1)),
+    );
+    let undeclared = TestParty::new("PDF Supplier", T0);
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "KeyNotDeclared: the subject's key log does not declare the key",
+        base(
+            vec![&identity],
+            &json!([log_hex(&ca.log), log_hex(&undeclared.log)]),
+            at,
+        ),
+    );
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "NoAuthority: the issuer's key log is not given",
+        base(vec![&identity], &json!([log_hex(&supplier.log)]), at),
+    );
+    Ok(())
 }
 
 // ----- section 7 -----
@@ -1783,7 +2409,164 @@ fn sessions(t: &Transcript) -> Result<File, String> {
         ),
     );
     session_refusal_codes(&mut f, t, &supplier_msgs, complete)?;
+    session_play(&mut f)?;
     Ok(f)
+}
+
+/// One step of a `session-play` script, as the vector gives it.
+fn play_step(played: &Played) -> Value {
+    match played {
+        Played::Received(d) => json!({"time": d.at.unix(), "receive": h(&d.bytes)}),
+        Played::Acted { at, action, .. } => {
+            let mut step = match action {
+                LocalAction::Propose(p) => json!({"do": "propose", "proposal": h(p)}),
+                LocalAction::Acknowledge => json!({"do": "acknowledge"}),
+                LocalAction::Sign(intent) => json!({"do": "sign", "intent": h(intent)}),
+                LocalAction::ShareEvidence(e) => json!({"do": "share-evidence", "evidence": h(e)}),
+            };
+            step["time"] = json!(at.unix());
+            step
+        }
+    }
+}
+
+/// Sections 8.5 to 8.10 played whole (`session-play`): the implementation is the participant
+/// of a two-party session, then its initiator; each view's bundle verifies VALID.
+fn session_play(f: &mut File) -> Result<(), String> {
+    let two = two_party_session().map_err(|e| format!("the two-party session failed: {e}"))?;
+    let inputs =
+        |party: &signet_protocol::party::PartyId, steps: &[Played]| -> Result<Value, String> {
+            let node = two.net.node(party);
+            let (logs, attestations) = store_inputs(&node.store);
+            let mandate = node.mandate.as_ref().ok_or("a party without a mandate")?;
+            Ok(json!({
+                "me": party.to_string(),
+                "node_seed": seed(&node.party.node),
+                "seal_seed": seed(&node.party.contract_seal),
+                "mandate": h(mandate.bytes()),
+                "policy": policy_hex(&node.policy)?,
+                "key_logs": logs,
+                "attestations": attestations,
+                "steps": steps.iter().map(play_step).collect::<Vec<_>>(),
+            }))
+        };
+    // What the op says a party sent must be what it sent in the network.
+    let sent_in_network =
+        |party: &signet_protocol::party::PartyId| -> Result<Vec<(String, String)>, String> {
+            let mut sent = Vec::new();
+            for p in &two.played {
+                if let Played::Received(d) = p
+                    && message_of(&d.bytes)?.from == *party
+                {
+                    sent.push((d.to.to_string(), h(&d.bytes)));
+                }
+            }
+            sent.sort();
+            Ok(sent)
+        };
+    let sent_by_op = |inputs: &Value| -> Vec<(String, String)> {
+        let mut request = inputs.clone();
+        request["op"] = json!("session-play");
+        let response = conformance::handle(&request);
+        let mut sent = Vec::new();
+        for step in response["output"]["steps"].as_array().into_iter().flatten() {
+            for out in step["sent"].as_array().into_iter().flatten() {
+                for to in out["to"].as_array().into_iter().flatten() {
+                    sent.push((
+                        to.as_str().unwrap_or_default().to_string(),
+                        out["hex"].as_str().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+        }
+        sent.sort();
+        sent
+    };
+    for (party, role) in [(two.supplier, "participant"), (two.brand, "initiator")] {
+        let script = two.script(&party);
+        let request = inputs(&party, &script)?;
+        if sent_by_op(&request) != sent_in_network(&party)? {
+            return Err(format!(
+                "session-play: the {role} sends other messages than in the network"
+            ));
+        }
+        let what = if role == "participant" {
+            "the implementation is the participant (supplier, signer, order 0) of a two-party session: it receives the proposal, acknowledges, signs with the given intent proof, receives the brand's relayed signature and the completion, shares its evidence and receives the brand's"
+        } else {
+            "the implementation is the initiator (brand, signer, order 1) of a two-party session: it proposes, receives the supplier's acknowledgement and signature, signs (its relayed signature and the completion are sent at once), shares its evidence and receives the supplier's"
+        };
+        f.push(
+            "8.5",
+            "session-play",
+            Intent::Valid,
+            what,
+            request,
+            Some(json!({"bundle": h(&two.bundle(&party).map_err(|e| e.to_string())?)})),
+        );
+    }
+    // Each view's bundle (the `given` of the vectors above) verifies VALID.
+    for (party, role) in [(two.supplier, "participant"), (two.brand, "initiator")] {
+        let node = two.net.node(&party);
+        f.valid(
+            "11.3",
+            "verify-bundle",
+            &format!("the bundle of the {role}'s view of the two-party session played above, with its document"),
+            json!({
+                "hex": h(&two.bundle(&party).map_err(|e| e.to_string())?),
+                "documents": [h(&document(7))],
+                "policy": policy_hex(&node.policy)?,
+                "time": two.net.now.plus(DAY).unix(),
+            }),
+        );
+    }
+    // The completion overtakes the relay of the brand's signature: the completion is accepted
+    // (it holds every action, each re-verified), the late relay is refused (session-ended).
+    let mut script = two.script(&two.supplier);
+    let relay = script
+        .iter()
+        .position(|p| matches!(p, Played::Received(d) if message_of(&d.bytes).is_ok_and(|m| matches!(m.body, MessageBody::Relay { .. }))))
+        .ok_or("no relay to the supplier")?;
+    script.swap(relay, relay + 1);
+    f.invalid(
+        "8.5.3",
+        "session-play",
+        "the participant receives the completion before the relay of the brand's signature: the completion completes the session, the relay that follows is refused (session-ended)",
+        inputs(&two.supplier, &script)?,
+    );
+    // The initiator is asked to sign before the supplier has: refused, nothing sent; the
+    // session then goes on as before.
+    let mut script = two.script(&two.brand);
+    let sign = script
+        .iter()
+        .position(|p| {
+            matches!(
+                p,
+                Played::Acted {
+                    action: LocalAction::Sign(_),
+                    ..
+                }
+            )
+        })
+        .ok_or("no signature of the brand")?;
+    let Played::Acted { party, action, .. } = script[sign].clone() else {
+        return Err("no signature of the brand".into());
+    };
+    let Played::Received(ack) = &script[1] else {
+        return Err("the brand's second step is not the acknowledgement".into());
+    };
+    let early = Played::Acted {
+        party,
+        at: ack.at,
+        action,
+    };
+    script.insert(2, early);
+    f.invalid(
+        "8.5.2",
+        "session-play",
+        "the initiator is asked to sign before the supplier (order 0) has signed: the action is refused and nothing is sent; the session then completes as before",
+        inputs(&two.brand, &script)?,
+    );
+    Ok(())
 }
 
 /// Section 12.5.1: the wire code of each refusal (`"codes": true`). The session-receive

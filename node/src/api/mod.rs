@@ -9,12 +9,14 @@
 //! Callers are rate-limited (`api/limits.rs`): each token has a request budget, and each
 //! client address a budget of failed authentications; over either, the answer is
 //! `429 Too Many Requests` with `Retry-After`. Request bodies are capped: documents may come
-//! only with `POST /v1/sessions` (`max_upload_bytes`); every other route takes at most
-//! `max_body_bytes` (both in `[api_limits]`, see [`ApiLimits`]).
+//! only with `POST /v1/sessions` and PDFs to seal with `POST /v1/pdf/seal`
+//! (`max_upload_bytes`); every other route takes at most `max_body_bytes` (both in
+//! `[api_limits]`, see [`ApiLimits`]).
 
 pub(crate) mod authority;
 pub(crate) mod documents;
 pub(crate) mod limits;
+mod pdf;
 mod problem;
 #[cfg(test)]
 mod tests;
@@ -133,6 +135,12 @@ pub fn app(service: Arc<Service>, console: Option<Arc<Console>>) -> Router {
                 .layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
         )
         .route("/v1/inbox", get(inbox))
+        .route(
+            "/v1/pdf/seal",
+            post(pdf::seal).layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
+        )
+        .route("/v1/pdf/ca-certificate", get(pdf::ca_certificate))
+        .route("/v1/pdf/crl", get(pdf::crl))
         .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/documents", get(documents::list))

@@ -49,8 +49,14 @@ fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
             documented.insert((path.clone(), method.clone()));
             let scope = op["x-signet-scope"].as_str().unwrap_or("");
             assert!(
-                ["read", "sign", "admin"].contains(&scope),
+                ["read", "sign", "admin", "public"].contains(&scope),
                 "{method} {path}: x-signet-scope is {scope:?}"
+            );
+            // Public: a verifier's CA certificate and CRL, which relying parties fetch
+            // without a token; reads only, and said so in the operation's security.
+            assert!(
+                scope != "public" || (method == "get" && op["security"] == serde_json::json!([])),
+                "{method} {path}: only reads may be public, with an empty security list"
             );
             // Changes need sign or admin scope; reads need read scope, except the intent
             // challenge, which only a signer is offered.
@@ -59,7 +65,10 @@ fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
                 "{method} {path}: changes need sign or admin scope"
             );
             assert!(
-                method != "get" || scope == "read" || path.ends_with("/intent"),
+                method != "get"
+                    || scope == "read"
+                    || scope == "public"
+                    || path.ends_with("/intent"),
                 "{method} {path}: reads need read scope"
             );
         }
@@ -110,6 +119,7 @@ fn the_documented_scope_is_the_one_each_handler_demands() {
         include_str!("mod.rs"),
         include_str!("authority.rs"),
         include_str!("documents.rs"),
+        include_str!("pdf.rs"),
     ];
     let extractor = |handler: &str| -> Option<&'static str> {
         for source in sources {

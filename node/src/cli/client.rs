@@ -153,6 +153,13 @@ pub(crate) enum ClientCommand {
         #[command(subcommand)]
         what: Option<DelegationCommand>,
     },
+    /// PDF seals: seal a PDF for this party, or fetch this verifier's CA certificate or CRL.
+    Pdf {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        what: PdfCommand,
+    },
     /// List a session's documents, or fetch them to read before signing (each is checked
     /// against the digest the proposal commits to).
     Documents {
@@ -335,6 +342,39 @@ pub(crate) enum DocumentsCommand {
         index: Option<usize>,
         /// The directory to write into (files are created; existing ones are not replaced).
         #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+/// `signet pdf …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PdfCommand {
+    /// Seal a PDF for this party (its visible seal and a PAdES signature by its PDF key,
+    /// under the certificate its verifier issued), appended so earlier seals stay valid.
+    Seal {
+        /// The PDF to seal.
+        input: PathBuf,
+        /// Where to write the sealed PDF (created; it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// The 1-based page of the seal (with --rect; default: the last page).
+        #[arg(long, requires = "rect")]
+        page: Option<u32>,
+        /// `x1,y1,x2,y2` in PDF points from the page's lower left corner (default: the first
+        /// free slot along the bottom of the last page).
+        #[arg(long)]
+        rect: Option<String>,
+    },
+    /// Write this verifier's CA certificate (DER): the trust root to give PDF validators.
+    CaCertificate {
+        /// Where to write it (created; it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write this verifier's current CRL (DER).
+    Crl {
+        /// Where to write it (created; it must not exist).
+        #[arg(long)]
         out: PathBuf,
     },
 }
@@ -714,6 +754,7 @@ impl ClientCommand {
             | Self::Seals { conn }
             | Self::Delegations { conn, .. }
             | Self::Documents { conn, .. }
+            | Self::Pdf { conn, .. }
             | Self::Status { conn, .. }
             | Self::Sign { conn, .. }
             | Self::Acknowledge { conn, .. }
@@ -895,6 +936,7 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             }
         },
         ClientCommand::Documents { conn, what } => documents(&conn, what, as_json).await?,
+        ClientCommand::Pdf { conn, what } => pdf(&conn, what).await?,
         ClientCommand::Console {
             conn,
             what: ConsoleCommand::Invite { name, role },
@@ -1237,6 +1279,54 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
 }
 
 /// `signet documents list|get`.
+async fn pdf(conn: &Conn, what: PdfCommand) -> Result<()> {
+    let (reply, out) = match what {
+        PdfCommand::Seal {
+            input,
+            out,
+            page,
+            rect,
+        } => {
+            let mut query = Vec::new();
+            if let Some(page) = page {
+                query.push(format!("page={page}"));
+            }
+            if let Some(rect) = rect {
+                query.push(format!("rect={}", rect.replace(' ', "")));
+            }
+            let path = if query.is_empty() {
+                "/v1/pdf/seal".to_string()
+            } else {
+                format!("/v1/pdf/seal?{}", query.join("&"))
+            };
+            let reply = upload(&conn.endpoint(), &path, &input)
+                .await
+                .map_err(|e| Exit(5, format!("{e:#}")))?;
+            (reply, out)
+        }
+        PdfCommand::CaCertificate { out } => {
+            let reply = request(&conn.endpoint(), "GET", "/v1/pdf/ca-certificate", None).await?;
+            (reply, out)
+        }
+        PdfCommand::Crl { out } => {
+            let reply = request(&conn.endpoint(), "GET", "/v1/pdf/crl", None).await?;
+            (reply, out)
+        }
+    };
+    if !(200..300).contains(&reply.status) {
+        return refused(&reply);
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&out)
+        .map_err(|e| Exit(2, format!("{}: {e}", out.display())))?;
+    std::io::Write::write_all(&mut file, &reply.body)?;
+    file.sync_all()?;
+    println!("wrote {} ({} bytes)", out.display(), reply.body.len());
+    Ok(())
+}
+
 async fn documents(conn: &Conn, what: DocumentsCommand, as_json: bool) -> Result<()> {
     let (id, only, out) = match what {
         DocumentsCommand::List { id } => (id, None, None),

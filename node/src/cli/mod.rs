@@ -259,6 +259,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         peer_limits: Default::default(),
         console: Default::default(),
         api_tls: None,
+        pdf: Default::default(),
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
     if policy.anchors.is_empty() {

@@ -1,135 +1,18 @@
-//! The ASN.1 shared by the certificates, CMS signatures and time-stamps: object identifiers,
-//! the ESS and RFC 3161 structures (no maintained crate has them for `der` 0.8), and ECDSA
-//! P-256 signing of DER.
+//! The ASN.1 of CMS signatures and time-stamps: the ESS and RFC 3161 structures (no
+//! maintained crate has them for `der` 0.8). What certificates share with them (object
+//! identifiers, P-256 keys, ECDSA signing of DER) is in [`signet_protocol::x509::asn1`].
 
 use const_oid::ObjectIdentifier as Oid;
 use der::asn1::{BitString, GeneralizedTime, Int, OctetString};
-use der::{Any, Decode, Encode, Sequence};
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use der::{Any, Decode, Sequence};
+use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
 
+pub(crate) use signet_protocol::x509::asn1::*;
+
 use super::error::Asn1Error;
-
-/// The private arc under which Signet names its own extensions and policies.
-///
-/// **Placeholder pending registration**: 59999 is not an IANA Private Enterprise Number
-/// assigned to Signet. Replace it (and the OIDs below) once a number is registered; until
-/// then, no relying party outside Signet should give these OIDs any meaning.
-pub const SIGNET_PRIVATE_ARC: &str = "1.3.6.1.4.1.59999";
-/// The non-critical certificate extension carrying the Signet identity attestation id
-/// (an OCTET STRING of 32 bytes). Placeholder under [`SIGNET_PRIVATE_ARC`].
-pub const ATTESTATION_EXTENSION_OID: &str = "1.3.6.1.4.1.59999.1.1";
-/// The time-stamp policy of a Signet witness TSA. Placeholder under [`SIGNET_PRIVATE_ARC`].
-pub const TSA_POLICY_OID: &str = "1.3.6.1.4.1.59999.2.1";
-
-pub(crate) const ATTESTATION_EXTENSION: Oid = Oid::new_unwrap(ATTESTATION_EXTENSION_OID);
-pub(crate) const TSA_POLICY: Oid = Oid::new_unwrap(TSA_POLICY_OID);
-
-pub(crate) const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
-pub(crate) const ID_EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-pub(crate) const PRIME256V1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
-pub(crate) const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
-
-pub(crate) const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
-pub(crate) const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
-pub(crate) const ID_CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
-pub(crate) const ATTR_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
-pub(crate) const ATTR_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
-pub(crate) const ATTR_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
-pub(crate) const ATTR_SIGNATURE_TIME_STAMP: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
-
-pub(crate) const AT_COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
-pub(crate) const AT_SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
-pub(crate) const AT_COUNTRY: Oid = Oid::new_unwrap("2.5.4.6");
-pub(crate) const AT_ORGANIZATION: Oid = Oid::new_unwrap("2.5.4.10");
-pub(crate) const AT_ORGANIZATION_IDENTIFIER: Oid = Oid::new_unwrap("2.5.4.97");
-pub(crate) const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
-
-/// `AlgorithmIdentifier` for SHA-256 (parameters absent, RFC 5754).
-pub(crate) fn sha256_algorithm() -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned {
-        oid: SHA256,
-        parameters: None,
-    }
-}
-
-/// `AlgorithmIdentifier` for ecdsa-with-SHA256 (parameters absent, RFC 5758).
-pub(crate) fn ecdsa_sha256_algorithm() -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned {
-        oid: ECDSA_WITH_SHA256,
-        parameters: None,
-    }
-}
-
-/// SHA-256 of `bytes`.
-pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-/// The DER (`Ecdsa-Sig-Value`) ECDSA-SHA256 signature of `message`.
-pub(crate) fn sign_der(key: &SigningKey, message: &[u8]) -> Vec<u8> {
-    let signature: Signature = key.sign(message);
-    signature.to_der().as_bytes().to_vec()
-}
-
-/// Whether `signature_der` is a valid ECDSA-SHA256 signature of `message` by `key`.
-pub(crate) fn verify_der(key: &VerifyingKey, message: &[u8], signature_der: &[u8]) -> bool {
-    Signature::from_der(signature_der)
-        .is_ok_and(|signature| key.verify(message, &signature).is_ok())
-}
-
-/// The `SubjectPublicKeyInfo` of a P-256 public key (id-ecPublicKey, prime256v1, uncompressed).
-pub(crate) fn p256_spki(key: &VerifyingKey) -> Result<SubjectPublicKeyInfoOwned, Asn1Error> {
-    let point = key.to_sec1_bytes();
-    Ok(SubjectPublicKeyInfoOwned {
-        algorithm: AlgorithmIdentifierOwned {
-            oid: ID_EC_PUBLIC_KEY,
-            parameters: Some(Any::encode_from(&PRIME256V1)?),
-        },
-        subject_public_key: BitString::from_bytes(&point)?,
-    })
-}
-
-/// The P-256 key of a `SubjectPublicKeyInfo`, if it is one.
-pub(crate) fn p256_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<VerifyingKey> {
-    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
-        return None;
-    }
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()?
-        .decode_as::<Oid>()
-        .ok()?;
-    if curve != PRIME256V1 {
-        return None;
-    }
-    VerifyingKey::from_sec1_bytes(spki.subject_public_key.as_bytes()?).ok()
-}
-
-/// `SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }`: the outer shape of a
-/// certificate and a CRL.
-#[derive(Clone, Debug, Sequence)]
-pub(crate) struct SignedEnvelope {
-    pub(crate) tbs: Any,
-    pub(crate) signature_algorithm: AlgorithmIdentifierOwned,
-    pub(crate) signature: BitString,
-}
-
-/// Signs the DER `tbs` with ECDSA-SHA256 and wraps it as a certificate or CRL.
-pub(crate) fn sign_envelope(key: &SigningKey, tbs: &[u8]) -> Result<Vec<u8>, Asn1Error> {
-    let envelope = SignedEnvelope {
-        tbs: Any::from_der(tbs)?,
-        signature_algorithm: ecdsa_sha256_algorithm(),
-        signature: BitString::from_bytes(&sign_der(key, tbs))?,
-    };
-    Ok(envelope.to_der()?)
-}
 
 /// `SigningCertificateV2` (RFC 5035, section 3); `policies` is never written.
 #[derive(Clone, Debug, Sequence)]

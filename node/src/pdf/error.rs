@@ -24,7 +24,7 @@ impl From<der::Error> for Asn1Error {
 /// Why a certificate, time-stamp or PDF seal could not be made or read.
 ///
 /// Variants about the input file ([`PdfError::Parse`], [`PdfError::Encrypted`]) are kept
-/// apart from the caller's misuse ([`PdfError::PageOutOfRange`], [`PdfError::KeyMismatch`]…).
+/// apart from the caller's misuse ([`PdfError::PageOutOfRange`], [`PdfError::X509`]…).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PdfError {
@@ -63,9 +63,6 @@ pub enum PdfError {
         /// The bytes reserved in `/Contents`.
         reserved: usize,
     },
-    /// The certificate's public key is not the signing key's.
-    #[error("the certificate's public key is not the signing key's")]
-    KeyMismatch,
     /// The seal's rectangle is not four finite numbers enclosing an area within the page
     /// coordinate limits.
     #[error("invalid placement: {0}")]
@@ -76,12 +73,10 @@ pub enum PdfError {
     /// A CMS object is not a signed-data with a signer.
     #[error("malformed cms signature: {0}")]
     Cms(&'static str),
-    /// A certificate could not be parsed, or is not ECDSA P-256.
-    #[error("unusable certificate: {0}")]
-    Certificate(&'static str),
-    /// A legal name, registration code or other subject field was refused.
-    #[error("invalid subject: {0}")]
-    Subject(String),
+    /// A certificate could not be made, read or paired with its key (see
+    /// [`signet_protocol::x509::X509Error`]).
+    #[error(transparent)]
+    X509(#[from] signet_protocol::x509::X509Error),
     /// A time cannot be written in a certificate, CRL or time-stamp.
     #[error("time out of range for asn.1")]
     Time,

@@ -8,7 +8,7 @@
 //!
 //! The layers, bottom up:
 //!
-//! - [`x509`]: the certificates behind a seal (a CA, seal certificates naming the
+//! - [`x509`] (in the protocol crate, spec §6.10): the certificates behind a seal (a CA, seal certificates naming the
 //!   enterprise by its unified social credit code, a time-stamping authority, CRLs),
 //!   ECDSA P-256 with SHA-256 throughout.
 //! - [`tsa`]: the server side of RFC 3161, so that a Signet witness can time-stamp
@@ -33,7 +33,12 @@ mod error;
 pub mod sign;
 pub mod tsa;
 pub mod verify;
-pub mod x509;
 
-pub use asn1::{ATTESTATION_EXTENSION_OID, SIGNET_PRIVATE_ARC, TSA_POLICY_OID};
+/// Certificates for PDF keys: in the protocol crate, whose PDF certificate attestations
+/// (spec §6.10) carry them.
+pub use signet_protocol::x509;
+
 pub use error::{Asn1Error, PdfError};
+pub use signet_protocol::x509::asn1::{
+    ATTESTATION_EXTENSION_OID, SIGNET_PRIVATE_ARC, TSA_POLICY_OID,
+};

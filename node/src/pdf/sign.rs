@@ -113,8 +113,8 @@ impl<'a> PdfSigner<'a> {
     ///
     /// # Errors
     ///
-    /// [`PdfError::KeyMismatch`] when the certificate is not for `key`;
-    /// [`PdfError::Certificate`] or [`PdfError::Asn1`] when a certificate does not parse.
+    /// [`PdfError::X509`] when the certificate is not for `key` or does not parse;
+    /// [`PdfError::Asn1`] when a chain certificate does not parse.
     pub fn new(
         key: &'a p256::ecdsa::SigningKey,
         certificate_der: &[u8],

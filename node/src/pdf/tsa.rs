@@ -390,8 +390,8 @@ mod tests {
         let tsa_key = SigningKey::from_slice(&[2; 32]).unwrap();
         let validity = Issuance {
             serial: 1,
-            not_before: at(1_790_000_000),
-            not_after: at(1_890_000_000),
+            not_before: signet_protocol::Timestamp::from_unix(1_790_000_000),
+            not_after: signet_protocol::Timestamp::from_unix(1_890_000_000),
         };
         let ca_der = x509::ca_certificate("Signet Test CA", None, &ca_key, &validity).unwrap();
         let ca = x509::CertifiedKey::new(&ca_key, &ca_der).unwrap();

@@ -182,6 +182,22 @@ pub struct NodeConfig {
     /// TLS for the API and console listener: required when `api` is not a loopback address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_tls: Option<ApiTls>,
+    /// PDF seals and certificates.
+    #[serde(default)]
+    pub pdf: PdfConfig,
+}
+
+/// PDF seals and the certificates this node issues (`[pdf]` in `signet.toml`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PdfConfig {
+    /// A font (OpenType or TrueType, a `.ttc` collection's first face) with the glyphs of
+    /// the party's legal name, for a seal whose name is not Latin. Absent: the first of the
+    /// usual Noto Sans CJK locations that exists.
+    pub font: Option<std::path::PathBuf>,
+    /// For a verifier: the URL where relying parties fetch its CRL (the API's
+    /// `/v1/pdf/crl` behind a public address), written into the certificates it issues.
+    pub crl_url: Option<String>,
 }
 
 /// The web console (`[console]` in `signet.toml`), served on the API's listener under

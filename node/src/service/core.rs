@@ -28,7 +28,7 @@ use signet_protocol::evidence::{
     Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
 use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, KeyPurpose, LogKey};
-use signet_protocol::party::PartyId;
+use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
@@ -778,17 +778,32 @@ impl Core {
         days: u64,
         now: Timestamp,
     ) -> Result<Signed<Attestation>, ServiceError> {
+        let id = super::init::new_attestation_id()?;
+        let until = now.plus(days.max(1) * 86_400);
+        self.issue_as(id, subject, claims, (now, until), now)
+    }
+
+    /// Issues an attestation with the given id and validity window (`valid_from`,
+    /// `valid_until`), stores it and adds it to the trust store.
+    pub(crate) fn issue_as(
+        &mut self,
+        id: AttestationId,
+        subject: PartyId,
+        claims: Claims,
+        (valid_from, valid_until): (Timestamp, Timestamp),
+        now: Timestamp,
+    ) -> Result<Signed<Attestation>, ServiceError> {
         let log = self
             .trust
             .key_log(&self.me)
             .ok_or(ServiceError::Corrupt("own key log"))?;
         let signed = Attestation {
-            id: super::init::new_attestation_id()?,
+            id,
             issuer: self.me,
             subject,
             issued_at: now,
-            valid_from: now,
-            valid_until: now.plus(days.max(1) * 86_400),
+            valid_from,
+            valid_until,
             claims,
         }
         .issue(&self.keys.attest, log)

@@ -207,6 +207,7 @@ pub fn init(
         peer_limits: Default::default(),
         console: Default::default(),
         api_tls: None,
+        pdf: Default::default(),
     };
     config.save(dir)?;
     Ok(Initialised {

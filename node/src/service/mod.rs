@@ -39,6 +39,7 @@ pub mod init;
 pub mod journal;
 pub mod keys;
 pub mod metrics;
+pub mod pdf;
 pub mod view;
 pub mod webhook;
 pub mod witness;
@@ -581,6 +582,7 @@ impl Service {
     pub fn import_key_log(&self, events: &[Vec<u8>]) -> Result<PartyId, ServiceError> {
         let party = self.core()?.import_key_log(events)?;
         self.refresh_directory();
+        self.certify_pdf_keys_logged();
         Ok(party)
     }
 
@@ -610,7 +612,16 @@ impl Service {
             method: VerificationMethod::BankTransfer,
             assurance: AssuranceLevel::High,
         });
-        self.core()?.issue(subject, claims, days, now())
+        let identity = self.core()?.issue(subject, claims, days, now())?;
+        self.certify_pdf_keys_logged();
+        Ok(identity)
+    }
+
+    /// [`Service::certify_pdf_keys`], for when a failure must not fail the caller.
+    fn certify_pdf_keys_logged(&self) {
+        if let Err(error) = self.certify_pdf_keys() {
+            tracing::warn!(%error, "could not certify PDF keys");
+        }
     }
 
     /// Revokes one of this party's attestations, effective now.
@@ -1286,6 +1297,7 @@ impl Service {
                 drop(core);
                 if party.is_ok() {
                     self.refresh_directory();
+                    self.certify_pdf_keys_logged();
                 }
                 party.map(|p| p.to_string())
             }

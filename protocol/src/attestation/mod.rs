@@ -40,6 +40,7 @@
 //! ```
 
 mod mandate;
+mod pdf_certificate;
 
 pub use mandate::{MandateError, MandateUse};
 
@@ -50,7 +51,7 @@ use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
 use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
-use crate::keylog::{KeyLog, KeyPurpose, KeyUseError};
+use crate::keylog::{EcdsaP256Key, KeyLog, KeyPurpose, KeyUseError};
 use crate::party::{AttestationId, PartyId};
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
@@ -82,6 +83,8 @@ code_points! {
         Accreditation = 6 => "accreditation",
         /// The issuer's complete list of revoked attestations as of its issue time.
         RevocationList = 7 => "revocation-list",
+        /// The issuer certifies the subject's PDF key with an X.509 certificate.
+        PdfCertificate = 8 => "pdf-certificate",
     }
 }
 
@@ -173,6 +176,27 @@ pub struct SealCertification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Digest>,
 }
+
+/// The issuer, a verifier, certifies the subject's PDF key (key purpose `pdf`) with an X.509
+/// certificate that PDF validators check (spec §6.10). The attestation binds the certificate
+/// to the subject's key event log and to the issuer's identity attestation about the subject;
+/// it lives and dies with that identity attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfCertificate {
+    /// The subject's PDF key: the certificate's subject public key.
+    pub key: EcdsaP256Key,
+    /// The issuer's identity attestation about the subject that the certificate rests on;
+    /// absent exactly for a verifier's own (self-issued) certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<AttestationId>,
+    /// The certificate, DER (RFC 5280).
+    #[serde(with = "crate::cbor_bytes")]
+    pub certificate: Vec<u8>,
+}
+
+/// The longest certificate a [`PdfCertificate`] carries, in bytes.
+pub const MAX_CERTIFICATE_LEN: usize = 16_384;
 
 /// A person who may apply seals, identified by their own key: exactly one of a software
 /// Ed25519 key (`key`) or a WebAuthn credential (`credential`) (spec §6.4).
@@ -343,6 +367,8 @@ pub enum Claims {
     Accreditation(Accreditation),
     /// See [`RevocationList`].
     RevocationList(RevocationList),
+    /// See [`PdfCertificate`].
+    PdfCertificate(PdfCertificate),
 }
 
 impl Claims {
@@ -356,6 +382,7 @@ impl Claims {
             Self::Revocation(_) => AttestationKind::Revocation,
             Self::Accreditation(_) => AttestationKind::Accreditation,
             Self::RevocationList(_) => AttestationKind::RevocationList,
+            Self::PdfCertificate(_) => AttestationKind::PdfCertificate,
         }
     }
 }
@@ -424,6 +451,9 @@ pub enum ContentError {
     /// A delegate's passkey is malformed.
     #[error("delegate credential: {0}")]
     Credential(CredentialError),
+    /// A PDF certificate does not say what its claims say (spec §6.10).
+    #[error("pdf certificate: {0}")]
+    PdfCertificate(&'static str),
 }
 
 fn text(field: &'static str, value: &str) -> Result<(), ContentError> {
@@ -516,6 +546,14 @@ impl Attestation {
                     known(entry.reason.is_known(), "revocation reason")?;
                 }
             }
+            Claims::PdfCertificate(c) => {
+                if c.identity.is_none() != self_issued {
+                    return Err(ContentError::PdfCertificate(
+                        "identity is absent exactly when the subject is the issuer",
+                    ));
+                }
+                pdf_certificate::check(self, c).map_err(ContentError::PdfCertificate)?;
+            }
         }
         Ok(())
     }
@@ -566,6 +604,7 @@ fn content_reason(error: &ContentError) -> &'static str {
         ContentError::UnknownKind(_) | ContentError::Claims(_) => "claims do not match the kind",
         ContentError::Delegate => "a delegate names exactly one of a key and a credential",
         ContentError::Credential(_) => "the delegate's credential is malformed",
+        ContentError::PdfCertificate(reason) => reason,
     }
 }
 
@@ -581,6 +620,7 @@ impl TryFrom<AttestationWire> for Attestation {
             AttestationKind::Revocation => Claims::Revocation(claims(&wire.claims)?),
             AttestationKind::Accreditation => Claims::Accreditation(claims(&wire.claims)?),
             AttestationKind::RevocationList => Claims::RevocationList(claims(&wire.claims)?),
+            AttestationKind::PdfCertificate => Claims::PdfCertificate(claims(&wire.claims)?),
             AttestationKind::Unknown(code) => return Err(ContentError::UnknownKind(code)),
         };
         let attestation = Self {
@@ -612,6 +652,7 @@ impl From<Attestation> for AttestationWire {
             Claims::Revocation(c) => codec::to_value(c),
             Claims::Accreditation(c) => codec::to_value(c),
             Claims::RevocationList(c) => codec::to_value(c),
+            Claims::PdfCertificate(c) => codec::to_value(c),
         };
         Self {
             id: a.id,

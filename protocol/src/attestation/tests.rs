@@ -40,7 +40,11 @@ fn one_of_each() -> Vec<Signed<Attestation>> {
         T0,
     );
     let key_revocation = supplier.revoke_key(supplier.node.public_key(), T0, T0);
+    ca.declare_pdf_key(T0);
+    supplier.declare_pdf_key(T0);
+    let pdf_certificate = ca.certify_pdf_key(&supplier, &identity, T0, 365);
     vec![
+        pdf_certificate,
         identity,
         seal,
         delegation,

@@ -75,6 +75,19 @@ impl EcdsaP256Key {
     }
 }
 
+impl serde::Serialize for EcdsaP256Key {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EcdsaP256Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes = crate::cbor_bytes::deserialize(deserializer)?;
+        Self::from_slice(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for EcdsaP256Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EcdsaP256Key({})", hex::encode(self.0))

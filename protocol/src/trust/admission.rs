@@ -63,7 +63,7 @@ pub fn admit(
         issuer: a.issuer,
     };
     let (party, max) = match &a.claims {
-        Claims::Identity(_) | Claims::SealCertification(_) => {
+        Claims::Identity(_) | Claims::SealCertification(_) | Claims::PdfCertificate(_) => {
             if !verifies_identities(policy, store, &a.issuer, &a.subject, false, now) {
                 return Err(irrelevant);
             }

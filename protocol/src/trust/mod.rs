@@ -38,7 +38,7 @@ pub use admission::{
 pub use policy::{
     DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
 };
-pub use store::{AttestationUpdate, LogUpdate, RevocationSeen, TrustStore};
+pub use store::{AttestationUpdate, LogUpdate, PdfCertificateError, RevocationSeen, TrustStore};
 
 use std::collections::BTreeMap;
 

@@ -101,6 +101,36 @@ impl AttestationUpdate {
     }
 }
 
+/// Why a PDF certificate attestation is not in effect (spec §6.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfCertificateError {
+    /// The attestation is of another kind.
+    #[error("not a pdf-certificate attestation")]
+    NotACertificate,
+    /// Its issuer's key was not an attest key of the issuer when it was issued.
+    #[error("issued without authority")]
+    NoAuthority,
+    /// The time is outside its validity window.
+    #[error("outside its validity window")]
+    OutsideWindow,
+    /// A revocation of it is in effect.
+    #[error("revoked by {0}")]
+    Revoked(AttestationId),
+    /// The identity attestation it rests on is not held (or is not an identity attestation
+    /// by the same issuer about the same subject).
+    #[error("the identity attestation {0} it rests on is not held")]
+    IdentityMissing(AttestationId),
+    /// The identity attestation it rests on is outside its window, revoked or without
+    /// authority.
+    #[error("the identity attestation {0} it rests on is not in effect")]
+    IdentityNotInEffect(AttestationId),
+    /// The subject's key log does not declare the key as a `pdf` key valid then (or another
+    /// party's log declares it too).
+    #[error("the certified key is not the subject's pdf key at that time")]
+    KeyNotDeclared,
+}
+
 /// A revocation that applies, with its authority checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RevocationSeen {
@@ -301,6 +331,56 @@ impl TrustStore {
         self.about(issuer, AttestationKind::Revocation)
             .chain(self.revocation_list(issuer))
             .filter(move |a| a.payload().issuer == *issuer)
+    }
+
+    /// Whether the PDF certificate attestation `signed` is in effect at `time` (spec §6.10):
+    /// issued with authority, within its window and not revoked; resting on the issuer's
+    /// identity attestation about the subject, itself held, within its window and not
+    /// revoked; and certifying a key the subject's key log declares as a `pdf` key valid at
+    /// `time`. A verifier's own certificate (about itself) rests on no identity attestation.
+    pub fn pdf_certificate_in_effect(
+        &self,
+        signed: &Signed<Attestation>,
+        time: Timestamp,
+    ) -> Result<(), PdfCertificateError> {
+        let a = signed.payload();
+        let Claims::PdfCertificate(claims) = &a.claims else {
+            return Err(PdfCertificateError::NotACertificate);
+        };
+        if !self.has_authority(signed) {
+            return Err(PdfCertificateError::NoAuthority);
+        }
+        let in_window = |x: &Attestation| x.valid_from <= time && time < x.valid_until;
+        if !in_window(a) {
+            return Err(PdfCertificateError::OutsideWindow);
+        }
+        if let Some(seen) = self.attestation_revoked(&a.issuer, &a.id, time) {
+            return Err(PdfCertificateError::Revoked(seen.by));
+        }
+        if let Some(id) = &claims.identity {
+            let identity = self
+                .attestation(&a.issuer, id)
+                .filter(|i| {
+                    let i = i.payload();
+                    i.subject == a.subject && matches!(i.claims, Claims::Identity(_))
+                })
+                .ok_or(PdfCertificateError::IdentityMissing(*id))?;
+            if !self.has_authority(identity) || !in_window(identity.payload()) {
+                return Err(PdfCertificateError::IdentityNotInEffect(*id));
+            }
+            if self.attestation_revoked(&a.issuer, id, time).is_some() {
+                return Err(PdfCertificateError::IdentityNotInEffect(*id));
+            }
+        }
+        let log = self
+            .key_log(&a.subject)
+            .ok_or(PdfCertificateError::KeyNotDeclared)?;
+        log.check_pdf_key(&claims.key, time)
+            .map_err(|_| PdfCertificateError::KeyNotDeclared)?;
+        if self.key_in_conflict(LogKey::EcdsaP256(claims.key)) {
+            return Err(PdfCertificateError::KeyNotDeclared);
+        }
+        Ok(())
     }
 
     /// The newest revocation list held from `issuer`, whatever its authority.

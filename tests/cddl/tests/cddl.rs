@@ -291,6 +291,9 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
         T0,
     );
     let empty_list = supplier.revocation_list(vec![], T0);
+    ca.declare_pdf_key(T0);
+    supplier.declare_pdf_key(T0);
+    let pdf_certificate = ca.certify_pdf_key(&supplier, &identity, T0, 365);
     vec![
         identity,
         seal_with_image,
@@ -303,6 +306,7 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
         accreditation,
         list,
         empty_list,
+        pdf_certificate,
     ]
 }
 
@@ -320,6 +324,7 @@ fn attestation_rule(kind: AttestationKind) -> &'static str {
         AttestationKind::Revocation => "revocation-attestation",
         AttestationKind::Accreditation => "accreditation-attestation",
         AttestationKind::RevocationList => "revocation-list-attestation",
+        AttestationKind::PdfCertificate => "pdf-certificate-attestation",
         other => panic!("no rule for {other}"),
     }
 }
