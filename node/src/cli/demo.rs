@@ -18,6 +18,7 @@ use signet_node::keyfile;
 use signet_node::service::config::{AnchorConfig, PolicyConfig};
 use signet_node::service::init::{InitOptions, init};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
+use signet_protocol::attestation::AttestationKind;
 use signet_protocol::bundle::{Outcome, verify_bundle};
 use signet_protocol::party::PartyId;
 use signet_protocol::registration::uscc_check_character;
@@ -200,6 +201,57 @@ async fn signing(
     Ok(id)
 }
 
+/// Each party seals the signed contract's PDF in turn (its visible seal and a PAdES
+/// signature under the certificate the CA issued for its PDF key), then the file's
+/// signatures are listed; the PDF and the CA certificate are written to `root`.
+fn seal_in_turn(root: &Path, ca: &Node, parties: &[&Node], pdf: &[u8], kept: bool) -> Result<()> {
+    let mut sealed = pdf.to_vec();
+    for party in parties {
+        sealed = party.service.seal_pdf(&sealed, None)?;
+        println!(
+            "      {} sealed the PDF ({} bytes)",
+            party.name,
+            sealed.len()
+        );
+    }
+    let path = root.join("A-X-Z-sealed.pdf");
+    std::fs::write(&path, &sealed)?;
+    let ca_path = root.join("ca.der");
+    std::fs::write(&ca_path, ca.service.pdf_ca_certificate()?)?;
+    for s in signet_node::pdf::verify::signatures(&sealed)? {
+        println!(
+            "        {}: {} (USCC {}), digest {}, signature {}, {}",
+            s.field_name,
+            s.signer_legal_name.as_deref().unwrap_or("?"),
+            s.signer_uscc.as_deref().unwrap_or("?"),
+            if s.digest_matches {
+                "intact"
+            } else {
+                "CHANGED"
+            },
+            if s.signature_valid {
+                "valid"
+            } else {
+                "INVALID"
+            },
+            if s.covers_whole_file {
+                "covers the whole file"
+            } else {
+                "covers its revision"
+            },
+        );
+    }
+    if kept {
+        println!(
+            "      (PDF kept at {}; validate it with `pyhanko sign validate --pretty-print --trust {} {}` or `pdfsig`)",
+            path.display(),
+            ca_path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the demo.
 pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     let started = Instant::now();
@@ -289,6 +341,19 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
             z_attestation = Some(a.payload().id);
         }
     }
+    // With each identity, the CA certified the firm's PDF key (spec 6.10); its own CA
+    // certificate came first. Gossip would carry them; the demo hands them over at once.
+    let mut certificates = 0;
+    for a in ca.service.attestations()? {
+        let p = a.payload();
+        if p.issuer == ca.party() && p.claims.kind() == AttestationKind::PdfCertificate {
+            publish(&all, a.bytes())?;
+            certificates += 1;
+        }
+    }
+    println!(
+        "    and certified each firm's PDF key: {certificates} PDF certificates (the CA's own included)"
+    );
     let mut tally = Tally {
         relied: BTreeSet::new(),
         rows: Vec::new(),
@@ -326,7 +391,11 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
     println!(
         "[5] A sequential three-party contract down the tiers: Brand A -> Supplier X (1st) -> Supplier Z (2nd)"
     );
-    let doc3 = b"%PDF-1.7 Tiered component agreement".to_vec();
+    let doc3 = signet_node::pdf::sample::contract(
+        "Tiered component agreement",
+        &[brand_a.name, x.name, z.name],
+        3,
+    )?;
     signing(
         &mut tally,
         "A-X-Z tiered agreement",
@@ -336,6 +405,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &doc3,
     )
     .await?;
+    seal_in_turn(&root, &ca, &[&brand_a, &x, &z], &doc3, args.keep.is_some())?;
 
     println!();
     println!("[6] A parallel contract: Brand B -> Supplier X and Supplier Y at once");

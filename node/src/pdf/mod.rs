@@ -30,6 +30,7 @@ pub mod appearance;
 mod asn1;
 mod cades;
 mod error;
+pub mod sample;
 pub mod sign;
 pub mod tsa;
 pub mod verify;
