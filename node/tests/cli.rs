@@ -1011,4 +1011,34 @@ async fn a_party_seals_a_pdf_and_its_ca_hands_out_its_certificate_and_crl() {
     assert_eq!(infos[0].signer_legal_name.as_deref(), Some("Brand"));
     let out = seal("sign-token", &sealed);
     assert_eq!(code(&out), 2, "an existing file is not replaced");
+
+    // `signet verify` of the PDF, offline: VALID only with the CA certificate and a current
+    // CRL; without the CRL, INDETERMINATE; one changed signed byte, INVALID.
+    let verify = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["verify", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        signet(&args)
+    };
+    let with_both = [
+        "--ca",
+        ca_der.to_str().unwrap(),
+        "--crl",
+        crl.to_str().unwrap(),
+    ];
+    let out = verify(&sealed, &with_both);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(text.contains("the certificate is not revoked"), "{text}");
+    let out = verify(&sealed, &with_both[..2]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = verify(&sealed, &[]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    // The page's width, 595 points, becomes 596: still a PDF, no longer what was sealed.
+    let at = bytes.windows(3).position(|w| w == b"595").unwrap();
+    bytes[at + 2] = b'6';
+    let tampered = dir.join("tampered.pdf");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let out = verify(&tampered, &with_both);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
 }

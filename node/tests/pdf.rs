@@ -1181,10 +1181,29 @@ async fn nodes_certified_by_their_ca_seal_a_contract_that_validators_accept() {
         })
         .unwrap();
     let revocation = ca.service.revoke(identity.payload().id).unwrap();
-    let crl = x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(
-        &ca.service.pdf_crl().unwrap(),
+    let crl_der = ca.service.pdf_crl().unwrap();
+    let crl =
+        x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&crl_der)
+            .unwrap();
+    // The sealed file, judged with the CA certificate and the new CRL: the supplier's seal is
+    // VALID; the brand's is revoked and, without a time-stamp to show it predates the
+    // revocation, INDETERMINATE (never VALID, and not proven INVALID either).
+    let judged = signet_node::pdf::assess::assess(
+        &second,
+        &[ca.service.pdf_ca_certificate().unwrap()],
+        std::slice::from_ref(&crl_der),
+        signet_node::service::now(),
     )
     .unwrap();
+    use signet_protocol::bundle::Outcome;
+    assert_eq!(
+        judged[0].outcome,
+        Outcome::Indeterminate,
+        "{:?}",
+        judged[0].checks
+    );
+    assert!(judged[0].checks.iter().any(|(_, c)| c.contains("revoked")));
+    assert_eq!(judged[1].outcome, Outcome::Valid, "{:?}", judged[1].checks);
     assert_eq!(
         crl.tbs_cert_list
             .revoked_certificates

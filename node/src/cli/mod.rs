@@ -205,8 +205,15 @@ pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
 /// `signet verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The bundle file.
+    /// The bundle file, or a sealed PDF (read as one when it starts with `%PDF-`).
     bundle: PathBuf,
+    /// For a PDF: a CA certificate (DER or PEM) to chain the seals' certificates to (repeat).
+    #[arg(long)]
+    ca: Vec<PathBuf>,
+    /// For a PDF: a CA's CRL (DER, `signet pdf crl`) to show the certificates' revocation
+    /// status (repeat).
+    #[arg(long)]
+    crl: Vec<PathBuf>,
     /// Documents to check against the bundle's digests.
     #[arg(long)]
     document: Vec<PathBuf>,
@@ -223,12 +230,112 @@ pub(crate) struct VerifyArgs {
     revocations: Vec<PathBuf>,
 }
 
+/// `signet verify` of a sealed PDF: each signature's checks and verdict, offline.
+fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
+    let read = |p: &PathBuf| {
+        std::fs::read(p).map_err(|e| Exit(2, format!("reading {}: {e}", p.display())))
+    };
+    let mut roots = Vec::new();
+    for path in &a.ca {
+        roots.push(der_of(&read(path)?));
+    }
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        crls.push(read(path)?);
+    }
+    let assessments = signet_node::pdf::assess::assess(pdf, &roots, &crls, now())
+        .map_err(|e| Exit(1, format!("{}: {e}", a.bundle.display())))?;
+    let last_covers_all = assessments.last().is_some_and(|s| s.info.covers_whole_file);
+    let mut outcome = if assessments.is_empty() {
+        Outcome::Invalid
+    } else {
+        assessments
+            .iter()
+            .map(|s| s.outcome)
+            .max_by_key(|o| match o {
+                Outcome::Valid => 0,
+                Outcome::Indeterminate => 1,
+                _ => 2,
+            })
+            .unwrap_or(Outcome::Invalid)
+    };
+    if outcome == Outcome::Valid && !last_covers_all {
+        outcome = Outcome::Indeterminate;
+    }
+    if as_json {
+        let signatures: Vec<serde_json::Value> = assessments
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "field": s.info.field_name,
+                    "signer": s.info.signer_legal_name,
+                    "uscc": s.info.signer_uscc,
+                    "claimed_time": s.info.claimed_time,
+                    "covers_whole_file": s.info.covers_whole_file,
+                    "outcome": s.outcome.as_str(),
+                    "checks": s.checks.iter().map(|(o, what)| serde_json::json!({"outcome": o.as_str(), "check": what})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "outcome": outcome.as_str(),
+                "unsigned_changes_after_the_last_signature": !last_covers_all,
+                "signatures": signatures,
+            }))?
+        );
+    } else {
+        if assessments.is_empty() {
+            println!("no signature in this PDF");
+        }
+        for s in &assessments {
+            println!(
+                "{} {}: {} (USCC {}), claimed time {}",
+                s.outcome.as_str(),
+                s.info.field_name,
+                s.info.signer_legal_name.as_deref().unwrap_or("?"),
+                s.info.signer_uscc.as_deref().unwrap_or("?"),
+                s.info.claimed_time.as_deref().unwrap_or("none"),
+            );
+            for (o, what) in &s.checks {
+                println!("  {} {what}", o.as_str());
+            }
+        }
+        if !assessments.is_empty() && !last_covers_all {
+            println!("the file was changed after its last signature (bytes no signature covers)");
+        }
+        println!("outcome: {}", outcome.as_str());
+    }
+    Ok(match outcome {
+        Outcome::Valid => 0,
+        Outcome::Invalid => 1,
+        _ => 3,
+    })
+}
+
+/// A certificate as DER, from DER or PEM.
+fn der_of(bytes: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return bytes.to_vec();
+    };
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    B64.decode(body.trim()).unwrap_or_else(|_| bytes.to_vec())
+}
+
 /// `signet verify`: fully offline.
 pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| Exit(2, format!("reading {}: {e}", p.display())))
     };
     let bytes = read(&a.bundle)?;
+    if bytes.starts_with(b"%PDF-") {
+        return verify_pdf(&bytes, &a, as_json);
+    }
 
     let mut documents = Vec::new();
     for d in &a.document {

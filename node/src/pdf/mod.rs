@@ -28,6 +28,7 @@
 
 pub mod appearance;
 mod asn1;
+pub mod assess;
 mod cades;
 mod error;
 pub mod sample;
