@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::Decode;
-use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
+use lopdf::{Dictionary, Document, Object, StringFormat};
 use p256::ecdsa::SigningKey;
 use signet_node::pdf::appearance::{Appearance, RoundSeal, SealImage};
 use signet_node::pdf::sign::{self, PdfSigner, Placement, SealRequest, TimeStampError};
@@ -103,56 +103,7 @@ fn pki() -> Pki {
 
 /// A three-page contract written by lopdf, text in Helvetica.
 fn contract_pdf() -> Vec<u8> {
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let mut font = Dictionary::new();
-    font.set("Type", Object::Name(b"Font".to_vec()));
-    font.set("Subtype", Object::Name(b"Type1".to_vec()));
-    font.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
-    let font_id = doc.add_object(font);
-    let mut fonts = Dictionary::new();
-    fonts.set("F1", Object::Reference(font_id));
-    let mut resources = Dictionary::new();
-    resources.set("Font", Object::Dictionary(fonts));
-    let resources_id = doc.add_object(resources);
-    let mut kids = Vec::new();
-    for page in 1..=3 {
-        let mut text =
-            format!("BT /F1 20 Tf 72 770 Td (Supply Contract - page {page} of 3) Tj ET\n");
-        for line in 0..(if page == 3 { 12 } else { 30 }) {
-            text.push_str(&format!(
-                "BT /F1 11 Tf 72 {} Td (Clause {page}.{line}: the Supplier delivers the goods described in Annex {line}.) Tj ET\n",
-                730 - line * 20
-            ));
-        }
-        if page == 3 {
-            text.push_str("BT /F1 12 Tf 72 330 Td (Sealed by the parties:) Tj ET\n");
-        }
-        let content_id = doc.add_object(Stream::new(Dictionary::new(), text.into_bytes()));
-        let mut page_dict = Dictionary::new();
-        page_dict.set("Type", Object::Name(b"Page".to_vec()));
-        page_dict.set("Parent", Object::Reference(pages_id));
-        page_dict.set("Contents", Object::Reference(content_id));
-        kids.push(Object::Reference(doc.add_object(page_dict)));
-    }
-    let mut pages = Dictionary::new();
-    pages.set("Type", Object::Name(b"Pages".to_vec()));
-    pages.set("Kids", Object::Array(kids));
-    pages.set("Count", Object::Integer(3));
-    pages.set("Resources", Object::Reference(resources_id));
-    pages.set(
-        "MediaBox",
-        Object::Array(vec![0.into(), 0.into(), 595.into(), 842.into()]),
-    );
-    doc.objects.insert(pages_id, Object::Dictionary(pages));
-    let mut catalog = Dictionary::new();
-    catalog.set("Type", Object::Name(b"Catalog".to_vec()));
-    catalog.set("Pages", Object::Reference(pages_id));
-    let catalog_id = doc.add_object(catalog);
-    doc.trailer.set("Root", Object::Reference(catalog_id));
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
+    signet_node::pdf::sample::contract("Supply Contract", &[BRAND.0, SUPPLIER.0], 3).unwrap()
 }
 
 /// Party `index` seals `pdf` in slot `index` of 2 on the last page, B-T.
@@ -1029,16 +980,8 @@ fn openssl_accepts_certificates_and_crl() {
     };
     let ca_path = write("ca.der", &ca_der);
     let openssl = |args: &[&std::ffi::OsStr]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
+        run("openssl", &args)
     };
     let ca_pem = dir.path().join("ca.pem");
     let (ok, text) = openssl(&[
