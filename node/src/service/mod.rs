@@ -237,6 +237,10 @@ pub struct Service {
     client: OnceLock<Client>,
     /// How many peer directories the node has built (see [`Service::directory`]).
     directories: std::sync::atomic::AtomicU64,
+    /// Gossiped attestations whose issuer's key log had not arrived yet (at most
+    /// [`MAX_EARLY_ATTESTATIONS`], oldest dropped first): taken when it does. Gossip drops a
+    /// republished copy it has seen for a minute, so waiting for the next copy is not enough.
+    early: Mutex<std::collections::VecDeque<(PartyId, Vec<u8>)>>,
     wake: Notify,
     metrics: Metrics,
     /// Cosign requests awaiting the witness's answer, by witness and the note's digest.
@@ -300,6 +304,7 @@ impl Service {
             access,
             client: OnceLock::new(),
             directories: std::sync::atomic::AtomicU64::new(0),
+            early: Mutex::default(),
             wake: Notify::new(),
             metrics: Metrics::default(),
             pending: Mutex::default(),
@@ -1295,21 +1300,29 @@ impl Service {
                 }
                 let party = core.take_key_log(log);
                 drop(core);
-                if party.is_ok() {
+                if let Ok(party) = &party {
                     self.refresh_directory();
+                    self.take_early_attestations(party);
                     self.certify_pdf_keys_logged();
                 }
                 party.map(|p| p.to_string())
             }
             net::Topic::Attestations => {
-                let known = Attestation::decode(data).ok().is_some_and(|a| {
-                    self.core().is_ok_and(|c| {
-                        c.trust
-                            .attestation(&a.payload().issuer, &a.payload().id)
-                            .is_some()
-                    })
+                let Ok(a) = Attestation::decode(data) else {
+                    return;
+                };
+                let issuer = a.payload().issuer;
+                let (known, issuer_known) = self.core().map_or((true, true), |c| {
+                    (
+                        c.trust.attestation(&issuer, &a.payload().id).is_some(),
+                        c.trust.key_log(&issuer).is_some(),
+                    )
                 });
                 if known {
+                    return;
+                }
+                if !issuer_known {
+                    self.keep_early(issuer, data);
                     return;
                 }
                 self.core()
@@ -1323,6 +1336,45 @@ impl Service {
             Ok(what) => tracing::info!(topic = topic.name(), %what, "imported from gossip"),
             Err(e) => {
                 tracing::debug!(topic = topic.name(), error = %e, "gossip not imported (yet)")
+            }
+        }
+    }
+
+    /// Keeps a gossiped attestation whose issuer's key log is not known yet.
+    fn keep_early(&self, issuer: PartyId, data: &[u8]) {
+        let Ok(mut early) = self.early.lock() else {
+            return;
+        };
+        if early.iter().any(|(_, bytes)| bytes == data) {
+            return;
+        }
+        if early.len() >= MAX_EARLY_ATTESTATIONS {
+            early.pop_front();
+        }
+        early.push_back((issuer, data.to_vec()));
+    }
+
+    /// Takes the attestations kept by [`Service::keep_early`] that `issuer` issued, now that
+    /// its key log is known.
+    fn take_early_attestations(&self, issuer: &PartyId) {
+        let waiting: Vec<Vec<u8>> = match self.early.lock() {
+            Ok(mut early) => {
+                let (theirs, others): (Vec<_>, Vec<_>) =
+                    early.drain(..).partition(|(i, _)| i == issuer);
+                early.extend(others);
+                theirs.into_iter().map(|(_, bytes)| bytes).collect()
+            }
+            Err(_) => return,
+        };
+        for bytes in waiting {
+            let taken = self
+                .core()
+                .and_then(|mut c| c.import_attestation(&bytes, self::core::Source::Network, now()));
+            match taken {
+                Ok(a) => {
+                    tracing::info!(id = %a.payload().id, "imported an attestation gossip brought before its issuer's key log")
+                }
+                Err(e) => tracing::debug!(error = %e, "an early attestation not taken"),
             }
         }
     }
@@ -1521,6 +1573,9 @@ const INCOMING_DIR: &str = "incoming";
 /// The most parties' key logs a node takes from gossip (an operator's imports are not
 /// counted against it): a bound on what peers can make it store by minting parties.
 pub const MAX_KEY_LOGS_FROM_NETWORK: usize = 100_000;
+
+/// The most gossiped attestations a node keeps while their issuers' key logs are unknown.
+pub const MAX_EARLY_ATTESTATIONS: usize = 256;
 
 /// How often a node republishes its address record once published (spec §12.8).
 const ADDRESS_REPUBLISH: Duration = Duration::from_secs(600);
