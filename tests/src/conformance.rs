@@ -27,7 +27,7 @@ use signet_protocol::registration::{Registration, RegistrationError};
 use signet_protocol::session::{
     ActionError, Context, INTENT_CONTENT_TYPE, IntentChallenge, IntentProof, PROPOSAL_CONTENT_TYPE,
     Proposal, SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
-    SessionMessage, Step,
+    SessionError, SessionMessage, Step,
 };
 use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
 use signet_protocol::transport::{doc, gossip, msg};
@@ -59,6 +59,7 @@ pub const OPS: &[&str] = &[
     "verify-bundle",
     "decode-chunk-request",
     "decode-chunk-response",
+    "fetch-document",
     "decode-witness-message",
     "witness-answer",
     "decode-msg-response",
@@ -97,6 +98,7 @@ pub fn handle(request: &Value) -> Value {
         "verify-bundle" => bundle(request),
         "decode-chunk-request" => chunk_request(request),
         "decode-chunk-response" => chunk_response(request),
+        "fetch-document" => fetch_document(request),
         "decode-witness-message" => witness_message(request),
         "witness-answer" => witness_answer(request),
         "decode-msg-response" => msg_response(request),
@@ -462,36 +464,17 @@ fn evaluate_trust(request: &Value) -> Answer {
 /// Section 8.5.3: a participant `me` receives `messages` in order, each at its `time`. With
 /// `"codes": true`, also the wire code of each refusal (section 12.5.1).
 fn session_receive(request: &Value) -> Answer {
-    let policy = policy(request)?;
-    let store = store(request)?;
-    let me = party(request, "me")?;
     let report_codes = match request.get("codes") {
         None => false,
         Some(v) => v
             .as_bool()
             .ok_or_else(|| BadRequest("codes is not a boolean".into()))?,
     };
+    let (outcomes, status) = receive_all(request)?;
     let mut codes = Vec::new();
-    // A participant that only receives never signs; the key is never used.
-    let node_key = SecretKey::from_seed(&[0; 32]);
-    let mut session: Option<Session> = None;
     let mut steps = Vec::new();
     let mut flags = Vec::new();
-    for m in list(request, "messages")? {
-        let bytes = bytes(m, "hex")?;
-        let ctx = Context {
-            store: &store,
-            policy: &policy,
-            now: time(m, "time")?,
-            node_key: &node_key,
-        };
-        let outcome = match session.as_mut() {
-            Some(s) => s.handle(&bytes, &ctx).map(|step| step.duplicate),
-            None => Session::receive(&bytes, me, &ctx).map(|(s, _)| {
-                session = Some(s);
-                false
-            }),
-        };
+    for outcome in outcomes {
         steps.push(match outcome {
             Ok(true) => {
                 codes.push(Value::Null);
@@ -508,7 +491,6 @@ fn session_receive(request: &Value) -> Answer {
             }
         });
     }
-    let status = session.as_ref().map_or("none", |s| s.status().name());
     let all = steps.iter().all(|s| s != "refused");
     let output = if report_codes {
         json!({"steps": steps, "status": status, "codes": codes})
@@ -520,6 +502,56 @@ fn session_receive(request: &Value) -> Answer {
         "output": output,
         "flags": flags,
     }))
+}
+
+/// Per message of a `session-receive` request: whether it was a duplicate, or the refusal.
+type Outcomes = Vec<Result<bool, SessionError>>;
+
+/// The participant `me` of a `session-receive` request handles each message in order: per
+/// message, whether it was a duplicate, or the refusal; then the view's status name.
+fn receive_all(request: &Value) -> Result<(Outcomes, &'static str), BadRequest> {
+    let policy = policy(request)?;
+    let store = store(request)?;
+    let me = party(request, "me")?;
+    // A participant that only receives never signs; the key is never used.
+    let node_key = SecretKey::from_seed(&[0; 32]);
+    let mut session: Option<Session> = None;
+    let mut outcomes = Vec::new();
+    for m in list(request, "messages")? {
+        let bytes = bytes(m, "hex")?;
+        let ctx = Context {
+            store: &store,
+            policy: &policy,
+            now: time(m, "time")?,
+            node_key: &node_key,
+        };
+        outcomes.push(match session.as_mut() {
+            Some(s) => s.handle(&bytes, &ctx).map(|step| step.duplicate),
+            None => Session::receive(&bytes, me, &ctx).map(|(s, _)| {
+                session = Some(s);
+                false
+            }),
+        });
+    }
+    let status = session.as_ref().map_or("none", |s| s.status().name());
+    Ok((outcomes, status))
+}
+
+/// The trust store and policy a request gives (`key_logs`, `attestations`, `policy`), for
+/// the vector generator.
+pub fn knowledge(request: &Value) -> Result<(TrustStore, TrustPolicy), String> {
+    Ok((
+        store(request).map_err(|e| e.0)?,
+        policy(request).map_err(|e| e.0)?,
+    ))
+}
+
+/// The refusals of a `session-receive` request in full (`None` for a message accepted or a
+/// duplicate), for the vector generator to check that a vector fails for the reason its
+/// description names: the op itself reports only the wire code and the outer variants.
+pub fn session_refusals(request: &Value) -> Result<Vec<Option<SessionError>>, String> {
+    let (outcomes, _) = receive_all(request).map_err(|e| e.0)?;
+    Ok(outcomes.into_iter().map(Result::err).collect())
 }
 
 /// Section 2.1: a party id's text form, parsed. A refusal names the rule of 2.1 that failed
@@ -968,6 +1000,68 @@ fn chunk_response(request: &Value) -> Answer {
         Ok(doc::ChunkResponse::NotFound) => valid(json!({"status": "not-found"})),
         Err(e) => invalid(&e),
     }
+}
+
+/// Most chunks a document may have (spec §9.2, `MAX_DOCUMENT_CHUNKS`).
+const MAX_DOCUMENT_CHUNKS: u64 = 4096;
+
+/// Section 9.4: a fetcher's checks of the holder's answers, given the document's `size` and
+/// `digest` (its `document-ref`) and `responses` (element `i`: the holder's answer to the
+/// request for chunk `i`, as bytes off the wire; a request with no element was not answered).
+/// The loop of section 9.4, in chunk order; the outcome names are those of section 9.7.
+fn fetch_document(request: &Value) -> Answer {
+    let size = number(request, "size")?;
+    let digest = digest_of(field(request, "digest")?, "digest")?;
+    let responses = list(request, "responses")?;
+    let chunk = doc::CHUNK_SIZE as u64;
+    let stop = |outcome: &str, flag: &str| {
+        Ok(json!({"result": "invalid", "output": {"outcome": outcome}, "flags": [flag]}))
+    };
+    let chunks = size.div_ceil(chunk);
+    let mut document = Vec::new();
+    let mut index: u64 = 0;
+    loop {
+        let Some(answer) = usize::try_from(index).ok().and_then(|i| responses.get(i)) else {
+            return stop("delivery-failure", "NoAnswer");
+        };
+        let (len, bytes) = match doc::ChunkResponse::decode(&bytes_of(answer, "responses")?) {
+            Ok(doc::ChunkResponse::Chunk {
+                document_len,
+                bytes,
+            }) => (document_len, bytes),
+            Ok(doc::ChunkResponse::Refused(code)) => {
+                let mut out = code_json(code);
+                out["outcome"] = json!("refused");
+                return Ok(json!({"result": "invalid", "output": out, "flags": ["Refused"]}));
+            }
+            Ok(doc::ChunkResponse::NotFound) => return stop("not-found", "NotFound"),
+            Err(e) => return stop("delivery-failure", &variant(&e)),
+        };
+        // Chunk 0 sets the length; it must be the one the proposal declares, and every later
+        // chunk must repeat it.
+        if index == 0 && len != size {
+            return stop("size-mismatch", "SizeMismatch");
+        }
+        if index == 0 && chunks > MAX_DOCUMENT_CHUNKS {
+            return stop("too-large", "TooManyChunks");
+        }
+        if len != size {
+            return stop("holder-misbehaved", "LengthChanged");
+        }
+        let want = size.saturating_sub(index * chunk).min(chunk);
+        if bytes.len() as u64 != want {
+            return stop("holder-misbehaved", "WrongChunkSize");
+        }
+        document.extend_from_slice(&bytes);
+        index += 1;
+        if index >= chunks {
+            break;
+        }
+    }
+    if Digest::of(&document) != digest {
+        return stop("digest-mismatch", "DigestMismatch");
+    }
+    valid(json!({"outcome": "stored"}))
 }
 
 /// A witness message as the outputs show it.

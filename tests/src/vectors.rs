@@ -139,6 +139,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         attestations()?,
         trust()?,
         sessions(&transcript)?,
+        document_transfer()?,
         evidence(&transcript)?,
         bundles(&transcript)?,
         transport(&transcript)?,
@@ -2410,7 +2411,593 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     );
     session_refusal_codes(&mut f, t, &supplier_msgs, complete)?;
     session_play(&mut f)?;
+    record_refusals(&mut f, t, &supplier_msgs)?;
     Ok(f)
+}
+
+/// The parts of the supplier's signature record, decoded, to be changed and signed again.
+#[derive(Clone)]
+struct RecordParts<'a> {
+    seal_signature: signet_protocol::session::SealSignature,
+    challenge: signet_protocol::session::IntentChallenge,
+    /// The key that signs the seal signature.
+    seal_key: &'a SecretKey,
+    /// The key that signs the intent challenge (a COSE proof).
+    person_key: &'a SecretKey,
+    /// The intent proof as given, instead of a COSE proof of `challenge` by `person_key`.
+    intent: Option<Vec<u8>>,
+    /// The mandate's bytes.
+    delegation: Vec<u8>,
+    /// Whether the seal signature's `intent` and `delegation` are set to the digests of the
+    /// proof and mandate carried (else they are left as the change made them).
+    bind_digests: bool,
+    /// Whether the last byte of the seal signature's signature is flipped once signed.
+    tamper_seal_signature: bool,
+}
+
+/// Section 8.4.3 inside `session-receive`: one vector per record check the vectors above do
+/// not show. Each changes one thing in the supplier's signature record, signs every object
+/// again with the public test keys (the seal, the delegate person's key, the supplier's node
+/// key for its `sign` message, the brand's node key for the relay), and gives the observer
+/// the proposal and that relay.
+fn record_refusals(
+    f: &mut File,
+    t: &Transcript,
+    observed: &[(Vec<u8>, Timestamp)],
+) -> Result<(), String> {
+    use signet_protocol::attestation::{Amount, Delegate, Delegation};
+    use signet_protocol::session::{
+        IntentChallenge, IntentMethod, SealSignature, SignatureRecordBytes,
+    };
+    use signet_protocol::testkit::{FLAG_UP, FLAG_UV, TestAuthenticator};
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let first = f.drafts.len();
+    let brand = t.net.node(&t.brand);
+    let supplier = &t.net.node(&t.supplier).party;
+    let auditor = &t.net.node(&t.auditor).party;
+    let policy = policy_hex(&brand.policy)?;
+    let (logs, attestations) = store_inputs(&brand.store);
+    // The relay of the supplier's signature, and the signature inside it.
+    let mut found = None;
+    for (bytes, at) in observed {
+        let relay = message_of(bytes)?;
+        if let MessageBody::Relay { message } = &relay.body {
+            let inner = message_of(message)?;
+            if let MessageBody::Sign(record) = &inner.body
+                && inner.from == t.supplier
+            {
+                found = Some((
+                    bytes.clone(),
+                    relay.clone(),
+                    *at,
+                    inner.clone(),
+                    record.clone(),
+                ));
+            }
+        }
+    }
+    let (relay_bytes, relay, relay_at, sign, record) =
+        found.ok_or("no relay of the supplier's signature")?;
+    let seal_signature = Signed::<SealSignature>::decode(
+        &record.seal_signature,
+        SEAL_SIGNATURE_CONTENT_TYPE,
+        &Limits::DEFAULT,
+    )
+    .map_err(|e| e.to_string())?;
+    let intent =
+        Signed::<IntentChallenge>::decode(&record.intent, INTENT_CONTENT_TYPE, &Limits::DEFAULT)
+            .map_err(|e| e.to_string())?;
+    let mandate = Signed::<Attestation>::decode(
+        &record.delegation,
+        ATTESTATION_CONTENT_TYPE,
+        &Limits::DEFAULT,
+    )
+    .map_err(|e| e.to_string())?;
+    let base = RecordParts {
+        seal_signature: seal_signature.payload().clone(),
+        challenge: intent.payload().clone(),
+        seal_key: &supplier.contract_seal,
+        person_key: &supplier.delegate,
+        intent: None,
+        delegation: record.delegation.clone(),
+        bind_digests: true,
+        tamper_seal_signature: false,
+    };
+    // The relay of a `sign` message carrying the record made of `parts`.
+    let relayed = |parts: RecordParts<'_>| -> Result<Vec<(Vec<u8>, Timestamp)>, String> {
+        let intent = match parts.intent {
+            Some(bytes) => bytes,
+            None => Signed::sign(parts.challenge, INTENT_CONTENT_TYPE, parts.person_key)
+                .map_err(e)?
+                .bytes()
+                .to_vec(),
+        };
+        let mut ss = parts.seal_signature;
+        if parts.bind_digests {
+            ss.intent = Digest::of(&intent);
+            ss.delegation = Digest::of(&parts.delegation);
+        }
+        let ss = Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, parts.seal_key).map_err(e)?;
+        let mut seal_signature = ss.bytes().to_vec();
+        if parts.tamper_seal_signature {
+            seal_signature = flip(&seal_signature, seal_signature.len() - 1);
+        }
+        let mut m = sign.clone();
+        m.body = MessageBody::Sign(SignatureRecordBytes {
+            seal_signature,
+            intent,
+            delegation: parts.delegation,
+        });
+        let m = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &supplier.node).map_err(e)?;
+        let mut r = relay.clone();
+        r.body = MessageBody::Relay {
+            message: m.bytes().to_vec(),
+        };
+        let r = Signed::sign(r, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node).map_err(e)?;
+        Ok(vec![observed[0].clone(), (r.bytes().to_vec(), relay_at)])
+    };
+    let request = |policy: &str,
+                   logs: &Vec<Vec<String>>,
+                   attestations: &Vec<String>,
+                   messages: Vec<(Vec<u8>, Timestamp)>| {
+        json!({
+            "me": t.observer.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+            "codes": true,
+        })
+    };
+    let given = json!({
+        "supplier_node_seed": seed(&supplier.node),
+        "supplier_contract_seal_seed": seed(&supplier.contract_seal),
+        "supplier_delegate_seed": seed(&supplier.delegate),
+        "supplier_attest_seed": seed(&supplier.attest),
+        "initiator_node_seed": seed(&brand.party.node),
+    });
+    macro_rules! case {
+        ($what:expr, $parts:expr) => {
+            f.push(
+                "8.4.3",
+                "session-receive",
+                Intent::Invalid,
+                $what,
+                request(&policy, &logs, &attestations, relayed($parts)?),
+                Some(given.clone()),
+            )
+        };
+    }
+    // A mandate of the supplier (or of `issuer`) like its own, changed by `edit`, under a
+    // fresh id.
+    let mut next_id = 0x60u8;
+    let mut issue = |issuer: &signet_protocol::testkit::TestParty,
+                     edit: &dyn Fn(&mut Attestation, &mut Delegation)|
+     -> Result<Vec<u8>, String> {
+        next_id += 1;
+        let mut a = mandate.payload().clone();
+        a.id = signet_protocol::party::AttestationId::from_bytes([next_id; 16]);
+        a.issuer = issuer.id();
+        a.subject = issuer.id();
+        let Claims::Delegation(mut d) = a.claims.clone() else {
+            return Err("the supplier's mandate is not a delegation".into());
+        };
+        edit(&mut a, &mut d);
+        a.claims = Claims::Delegation(d);
+        Ok(a.issue(&issuer.attest, &issuer.log)
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .to_vec())
+    };
+    let other_session = signet_protocol::session::SessionId::from_bytes([0x93; 32]);
+    let other_proposal = Digest::of(b"another proposal");
+    let other_documents = vec![Digest::of(b"another document")];
+
+    // The three objects (8.4): each must verify.
+    let mut p = base.clone();
+    p.tamper_seal_signature = true;
+    case!(
+        "a seal signature whose signature does not verify (its last byte flipped): Record(SealSignatureObject(BadSignature)), bad-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.delegation = flip(&base.delegation, base.delegation.len() - 1);
+    case!(
+        "a mandate whose signature does not verify (its last byte flipped; the seal signature names the bytes carried): Record(DelegationObject(BadSignature)), bad-signature",
+        p
+    );
+
+    // 1. binding: the seal signature, with the intent proof consistent with it.
+    let mut p = base.clone();
+    p.seal_signature.session = other_session;
+    p.challenge.session = other_session;
+    case!(
+        "a signature record made for another session (its seal signature and intent proof both name it): Record(Binding(\"seal signature\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.seal_signature.proposal = other_proposal;
+    p.challenge.proposal = other_proposal;
+    case!(
+        "a signature record made for another proposal digest (its seal signature and intent proof both name it): Record(Binding(\"seal signature\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.seal_signature.documents = other_documents.clone();
+    case!(
+        "a seal signature over other document digests than the proposal's (the intent proof names the proposal's): Record(Binding(\"seal signature\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.seal_signature.signer = t.auditor;
+    case!(
+        "a seal signature naming another signer (the auditor) than the supplier whose sign message carries it: Record(Binding(\"seal signature\")), invalid-signature",
+        p
+    );
+    // 1. binding: the intent proof, with the seal signature right.
+    let mut p = base.clone();
+    p.challenge.session = other_session;
+    case!(
+        "an intent proof bound to another session than its seal signature's: Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.proposal = other_proposal;
+    case!(
+        "an intent proof bound to another proposal digest than its seal signature's: Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.documents = other_documents;
+    case!(
+        "an intent proof over other document digests than the proposal's: Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.signer = t.auditor;
+    case!(
+        "an intent proof naming another signer (the auditor): Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.seal = supplier.company_seal.public_key();
+    case!(
+        "an intent proof naming another seal (the supplier's company seal) than the key that signed the seal signature: Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.bind_digests = false;
+    let mut earlier = base.challenge.clone();
+    earlier.time = Timestamp::from_unix(earlier.time.unix() - 1);
+    p.seal_signature.intent = Signed::sign(earlier, INTENT_CONTENT_TYPE, &supplier.delegate)
+        .map_err(e)?
+        .digest();
+    case!(
+        "a seal signature whose `intent` is the digest of another intent proof (the delegate's proof made a second earlier) than the one carried: Record(Binding(\"intent proof\")), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.bind_digests = false;
+    p.seal_signature.intent =
+        Signed::sign(p.challenge.clone(), INTENT_CONTENT_TYPE, &supplier.delegate)
+            .map_err(e)?
+            .digest();
+    p.seal_signature.delegation = Digest::of(b"another mandate");
+    case!(
+        "a seal signature whose `delegation` is not the digest of the mandate carried: Record(Binding(\"delegation\")), invalid-signature",
+        p
+    );
+
+    // 2. intent: the method, and the time.
+    let mut p = base.clone();
+    p.challenge.method = IntentMethod::HardwareToken;
+    case!(
+        "a COSE intent proof (a key file) claiming the method hardware-token: Record(IntentMethod(HardwareToken)), invalid-signature",
+        p
+    );
+    let passkey = TestAuthenticator::new("Supplier", "sign.example.com");
+    let by_passkey = issue(supplier, &|_, d| {
+        d.delegate = Delegate::with_credential(d.delegate.name.clone(), passkey.credential.clone());
+    })?;
+    let mut claimed = base.challenge.clone();
+    claimed.method = IntentMethod::Passkey;
+    let mut p = base.clone();
+    p.intent = Some(passkey.assert(&claimed, FLAG_UP, "https://sign.example.com"));
+    p.delegation = by_passkey.clone();
+    case!(
+        "a WebAuthn intent proof claiming passkey whose authenticator data show user presence without user verification (UV clear), under a mandate that names the passkey: Record(IntentMethod(Passkey)), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.intent = Some(
+        passkey.assert_raw(
+            claimed.encode().map_err(e)?,
+            FLAG_UP | FLAG_UV,
+            format!(
+                r#"{{"type":"webauthn.get","challenge":"{}","origin":"https://sign.example.com"}}"#,
+                "A".repeat(43)
+            )
+            .into_bytes(),
+        ),
+    );
+    p.delegation = by_passkey;
+    case!(
+        "a WebAuthn intent proof whose client data assert another challenge than the SHA-256 of the intent challenge it carries, under a mandate that names the passkey: Record(IntentObject(ClientData)), bad-signed-object",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.time = Timestamp::from_unix(base.seal_signature.time.unix() - 601);
+    case!(
+        "an intent proof made 601 seconds before the seal signature (at most 600): Record(IntentTime), invalid-signature",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.time = Timestamp::from_unix(base.seal_signature.time.unix() + 1);
+    case!(
+        "an intent proof made a second after the seal signature: Record(IntentTime), invalid-signature",
+        p
+    );
+    let another_person = test_key("Supplier", "another delegate");
+    let mut p = base.clone();
+    p.person_key = &another_person;
+    case!(
+        "an intent proof signed by a person's key that the mandate does not name (it names the supplier's delegate): Record(Mandate(DelegateMismatch)), outside-mandate",
+        p
+    );
+
+    // 3. seal key.
+    let undeclared = test_key("Supplier", "undeclared seal");
+    let mut p = base.clone();
+    p.challenge.seal = undeclared.public_key();
+    p.seal_key = &undeclared;
+    p.delegation = issue(supplier, &|_, d| d.seals = vec![undeclared.public_key()])?;
+    case!(
+        "a seal signature by a key the supplier's key log does not declare (the intent proof and the mandate name it; the mandate check, which looks at the seal key too (5.3.1), would fail as well): Record(SealKey(UnknownKey)), key-not-valid",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.seal = supplier.attest.public_key();
+    p.seal_key = &supplier.attest;
+    p.delegation = issue(supplier, &|_, d| {
+        d.seals = vec![supplier.attest.public_key()]
+    })?;
+    case!(
+        "a seal signature by the supplier's attest key, declared for another purpose than seal (the intent proof and the mandate name it; the mandate check, which looks at the seal key too (5.3.1), would fail as well): Record(SealKey(WrongPurpose)), key-not-valid",
+        p
+    );
+    let mut p = base.clone();
+    p.challenge.seal = supplier.company_seal.public_key();
+    p.seal_key = &supplier.company_seal;
+    p.delegation = issue(supplier, &|_, d| {
+        d.seals = vec![supplier.company_seal.public_key()]
+    })?;
+    case!(
+        "a seal signature by the supplier's company seal where the proposal requires a contract seal (the intent proof and the mandate name it): Record(SealKind), invalid-signature",
+        p
+    );
+    // The contract seal retired (by the supplier's root key) before the signing time.
+    let mut retired_log = supplier.log.clone();
+    let retired_at = Timestamp::from_unix(base.seal_signature.time.unix() - 30);
+    retired_log
+        .retire_key(
+            &supplier.root,
+            supplier.contract_seal.public_key(),
+            retired_at,
+        )
+        .map_err(|e| e.to_string())?;
+    let retired_logs: Vec<Vec<String>> = brand
+        .store
+        .key_logs()
+        .map(|l| {
+            if l.party() == t.supplier {
+                log_hex(&retired_log)
+            } else {
+                log_hex(l)
+            }
+        })
+        .collect();
+    f.push(
+        "8.4.3",
+        "session-receive",
+        Intent::Invalid,
+        "the supplier's key log retires its contract seal 30 seconds before the seal signature's time (the record is otherwise the supplier's own; the mandate check, which looks at the seal key too (5.3.1), would fail as well): Record(SealKey(Retired)), key-not-valid",
+        request(&policy, &retired_logs, &attestations, relayed(base.clone())?),
+        Some(json!({"supplier_root_seed": seed(&supplier.root)})),
+    );
+    // A policy that wants revocation status at most a day old, without the supplier's list.
+    let fresh = TrustPolicy {
+        revocation_freshness: Some(DAY),
+        ..brand.policy.clone()
+    };
+    let without_supplier_list: Vec<String> = brand
+        .store
+        .attestations()
+        .filter(|a| {
+            let a = a.payload();
+            !(a.issuer == t.supplier && matches!(a.claims, Claims::RevocationList(_)))
+        })
+        .map(|a| h(a.bytes()))
+        .collect();
+    f.invalid(
+        "8.4.3",
+        "session-receive",
+        "the completed session's supplier signature under a policy that wants revocation status at most a day old, without the supplier's revocation list: Record(StaleRevocationStatus), indeterminate",
+        request(
+            &policy_hex(&fresh)?,
+            &logs,
+            &without_supplier_list,
+            vec![observed[0].clone(), (relay_bytes.clone(), relay_at)],
+        ),
+    );
+
+    // 4. mandate.
+    let mut p = base.clone();
+    p.delegation = issue(auditor, &|_, _| {})?;
+    case!(
+        "a mandate issued by another party (the auditor) that names the supplier's delegate and contract seal: Record(Mandate(WrongParty)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    p.delegation = issue(supplier, &|_, d| d.purposes = vec!["logistics".into()])?;
+    case!(
+        "a mandate for the purpose logistics only, the proposal's purpose being procurement: Record(Mandate(PurposeNotCovered)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    p.delegation = issue(supplier, &|_, d| {
+        d.seals = vec![supplier.company_seal.public_key()]
+    })?;
+    case!(
+        "a mandate that covers the supplier's company seal only, the record sealed with its contract seal: Record(Mandate(SealNotCovered)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    p.delegation = issue(supplier, &|_, d| {
+        d.value_cap = Some(Amount {
+            currency: "CNY".into(),
+            minor_units: 100_000_000,
+        })
+    })?;
+    case!(
+        "a mandate capped at CNY 1,000,000.00 for a contract of CNY 1,250,000.00: Record(Mandate(ValueExceedsCap)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    let brand_only = t.brand;
+    p.delegation = issue(supplier, &|_, d| d.counterparties = Some(vec![brand_only]))?;
+    case!(
+        "a mandate for contracts with the brand only, the session's other parties being the auditor and the observer too: Record(Mandate(CounterpartyNotAllowed)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    let ends = Timestamp::from_unix(base.seal_signature.time.unix() - 60);
+    p.delegation = issue(supplier, &|a, _| a.valid_until = ends)?;
+    case!(
+        "a mandate that ended 60 seconds before the seal signature's time: Record(Mandate(Expired)), outside-mandate",
+        p
+    );
+    let mut p = base.clone();
+    let revocation_list = brand
+        .store
+        .attestations()
+        .find(|a| {
+            let a = a.payload();
+            a.issuer == t.supplier && matches!(a.claims, Claims::RevocationList(_))
+        })
+        .ok_or("no revocation list of the supplier")?;
+    p.delegation = revocation_list.bytes().to_vec();
+    case!(
+        "a record whose delegation is the supplier's revocation list, not a seal mandate: Record(Mandate(NotADelegation)), outside-mandate",
+        p
+    );
+
+    // 6. routing.
+    let mut p = base.clone();
+    p.seal_signature.prior = vec![Digest::of(b"an action of no earlier group")];
+    case!(
+        "a seal signature of the first routing group that commits to a prior action: Record(Prior), invalid-signature",
+        p
+    );
+    for draft in &f.drafts[first..] {
+        refused_as_described(draft)?;
+        fails_one_check(draft, t)?;
+    }
+    Ok(())
+}
+
+/// Checks that the record of a `record_refusals` vector fails one check of 8.4.3 only: each
+/// check is run on its own, as a participant receiving it live would judge it. The one
+/// overlap the checks allow is the seal key, which the mandate check looks at too (5.3.1);
+/// a record whose objects do not decode fails before any check.
+fn fails_one_check(draft: &Draft, t: &Transcript) -> Result<(), String> {
+    use signet_protocol::session::{
+        Judged, Proposal, RecordCheck, RecordCheckKind, RecordError, SignatureRecord,
+    };
+    let what = &draft.description;
+    let (store, policy) = conformance::knowledge(&draft.inputs)?;
+    let message = |i: usize| -> Result<(SessionMessage, Timestamp), String> {
+        let m = &draft.inputs["messages"][i];
+        let bytes =
+            hex::decode(m["hex"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let at = Timestamp::from_unix(m["time"].as_u64().unwrap_or_default());
+        Ok((message_of(&bytes)?, at))
+    };
+    let MessageBody::Propose { proposal } = message(0)?.0.body else {
+        return Err(format!("{what}: the first message is no proposal"));
+    };
+    let proposal = Signed::<Proposal>::decode(&proposal, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT)
+        .map_err(|e| e.to_string())?;
+    let (relay, now) = message(1)?;
+    let MessageBody::Relay { message: inner } = relay.body else {
+        return Err(format!("{what}: the second message is no relay"));
+    };
+    let MessageBody::Sign(bytes) = message_of(&inner)?.body else {
+        return Err(format!("{what}: the relay holds no signature"));
+    };
+    let record = match SignatureRecord::from_bytes(&bytes) {
+        Ok(record) => record,
+        Err(_) if what.contains("Object(") => return Ok(()),
+        Err(e) => return Err(format!("{what}: the record does not decode: {e}")),
+    };
+    let participant = proposal
+        .payload()
+        .participant(&t.supplier)
+        .ok_or("the supplier is no participant")?
+        .clone();
+    let check = RecordCheck {
+        proposal: &proposal,
+        participant: &participant,
+        prior: &[],
+        store: &store,
+        policy: &policy,
+        viewer: Some(t.observer),
+        judged: Judged::Live { now },
+    };
+    let failing: Vec<(RecordCheckKind, RecordError)> = RecordCheckKind::ALL
+        .into_iter()
+        .filter_map(|kind| record.check(kind, &check).err().map(|e| (kind, e)))
+        .collect();
+    let overlap = |(kind, error): &(RecordCheckKind, RecordError)| {
+        *kind == RecordCheckKind::Mandate
+            && matches!(
+                error,
+                RecordError::Mandate(signet_protocol::attestation::MandateError::SealKey(_))
+            )
+    };
+    match failing.split_first() {
+        Some((_, rest)) if rest.iter().all(overlap) => Ok(()),
+        _ => Err(format!("{what}: fails the checks {failing:?}")),
+    }
+}
+
+/// Checks that a `record_refusals` vector refuses its last message, and only that one, with
+/// the record error and wire code its description ends with (`…: Record(Error(Inner)), code`):
+/// the op reports only the wire code and the outer variants.
+fn refused_as_described(draft: &Draft) -> Result<(), String> {
+    use signet_protocol::error::WireError;
+    let what = &draft.description;
+    let (_, named) = what
+        .rsplit_once(": Record(")
+        .ok_or_else(|| format!("{what}: no record error named"))?;
+    let (error, code) = named
+        .rsplit_once("), ")
+        .ok_or_else(|| format!("{what}: no wire code named"))?;
+    let pattern = format!("error: {}", error.trim_end_matches(')'));
+    let refusals = conformance::session_refusals(&draft.inputs)?;
+    let Some((Some(last), earlier)) = refusals.split_last() else {
+        return Err(format!("{what}: the last message is not refused"));
+    };
+    if earlier.iter().any(Option::is_some) {
+        return Err(format!("{what}: an earlier message is refused"));
+    }
+    let debug = format!("{last:?}");
+    if !debug.contains(&pattern) || last.code().name() != code {
+        return Err(format!(
+            "{what}: refused with {debug} ({})",
+            last.code().name()
+        ));
+    }
+    Ok(())
 }
 
 /// One step of a `session-play` script, as the vector gives it.
@@ -2714,6 +3301,134 @@ fn session_refusal_codes(
         with(&policy, &logs, &without_supplier_identity, observed),
     );
     Ok(())
+}
+
+// ----- section 9 -----
+
+/// Section 9.4: a fetcher's checks of the holder's answers to its chunk requests
+/// (`fetch-document`), one vector per outcome of section 9.7 that needs no network.
+fn document_transfer() -> Result<File, String> {
+    let mut f = File::new(
+        "09-document-transfer",
+        "Document transfer: a fetcher's checks of the chunks it is given",
+        "9",
+    );
+    const C: usize = signet_protocol::transport::doc::CHUNK_SIZE;
+    let chunk = |document_len: usize, bytes: &[u8]| {
+        h(&ChunkResponse::Chunk {
+            document_len: document_len as u64,
+            bytes: bytes.to_vec(),
+        }
+        .encode())
+    };
+    // The document of `len` bytes: byte `i` is `i mod 251`, so that no two chunks are alike.
+    let document = |len: usize| (0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
+    let request = |size: usize, digest: Digest, responses: Vec<String>| json!({"size": size, "digest": digest.to_hex(), "responses": responses});
+    let op = "fetch-document";
+    let small = document(10);
+    let small_digest = Digest::of(&small);
+    f.valid(
+        "9.4",
+        op,
+        "a 10-byte document in one chunk: its length and digest are the document-ref's, stored",
+        request(10, small_digest, vec![chunk(10, &small)]),
+    );
+    let two = document(C + 10);
+    let two_digest = Digest::of(&two);
+    f.valid(
+        "9.4",
+        op,
+        "a document of 262,154 bytes in two chunks (262,144 bytes, then 10), stored",
+        request(
+            C + 10,
+            two_digest,
+            vec![chunk(C + 10, &two[..C]), chunk(C + 10, &two[C..])],
+        ),
+    );
+    f.valid(
+        "9.2",
+        op,
+        "the empty document: chunk 0 holds no bytes, the digest is SHA-256 of the empty string, stored",
+        request(0, Digest::of(b""), vec![chunk(0, b"")]),
+    );
+    let mut longer = small.clone();
+    longer.push(10);
+    f.invalid(
+        "9.4",
+        op,
+        "chunk 0 states a length of 11 bytes, the document-ref a size of 10: size-mismatch",
+        request(10, small_digest, vec![chunk(11, &longer)]),
+    );
+    let huge = 4096 * C + 1;
+    f.invalid(
+        "9.2",
+        op,
+        "a document-ref of 4,096 × 262,144 + 1 bytes (4,097 chunks), chunk 0 stating that length: too-large",
+        request(huge, Digest::of(b"a document too large to fetch"), vec![chunk(huge, &document(C))]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "chunk 1 states another document length (262,155) than chunk 0 (262,154): holder-misbehaved",
+        request(
+            C + 10,
+            two_digest,
+            vec![chunk(C + 10, &two[..C]), chunk(C + 11, &two[C..])],
+        ),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the only chunk of a 10-byte document holds 9 bytes: holder-misbehaved",
+        request(10, small_digest, vec![chunk(10, &small[..9])]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the only chunk of a 10-byte document holds 11 bytes: holder-misbehaved",
+        request(10, small_digest, vec![chunk(10, &longer)]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the chunk of the empty document holds a byte: holder-misbehaved",
+        request(0, Digest::of(b""), vec![chunk(0, &[0])]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the 10 bytes served differ from the document in their last byte: digest-mismatch",
+        request(10, small_digest, vec![chunk(10, &flip(&small, 9))]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the holder refuses chunk 0 with retry-later (606): refused, with the code",
+        request(
+            10,
+            small_digest,
+            vec![h(&ChunkResponse::Refused(ErrorCode::RetryLater).encode())],
+        ),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "the holder answers not found (02): not-found",
+        request(10, small_digest, vec![h(&ChunkResponse::NotFound.encode())]),
+    );
+    f.invalid(
+        "9.3.2",
+        op,
+        "a not-found answer of two bytes (02 00) is malformed, no answer at all: delivery-failure",
+        request(10, small_digest, vec!["0200".into()]),
+    );
+    f.invalid(
+        "9.4",
+        op,
+        "no answer to the request for chunk 0: delivery-failure",
+        request(10, small_digest, Vec::new()),
+    );
+    Ok(f)
 }
 
 // ----- section 10 -----
