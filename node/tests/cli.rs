@@ -1042,3 +1042,95 @@ async fn a_party_seals_a_pdf_and_its_ca_hands_out_its_certificate_and_crl() {
     let out = verify(&tampered, &with_both);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// `signet verify PDF --bundle`: the sealed PDF against its session's bundle. The original
+/// revision is the bundle's document and the supplier's seal is the bundle's signer; the
+/// brand's seal cannot be matched (the bundle does not identify its initiator), so the
+/// verdict is INDETERMINATE, not VALID. A PDF of another contract fails the document check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_pdf_is_cross_checked_against_its_bundle() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let (ca_dir, ca_key) = create(dir, "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(dir, "Brand", &anchors);
+    let (s_dir, s_key) = create(dir, "Supplier", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let contract =
+        signet_node::pdf::sample::contract("Supply agreement", &["Brand", "Supplier"], 2).unwrap();
+    let id = brand
+        .service
+        .create_session(one_signer(
+            "Supply agreement",
+            supplier.party(),
+            contract.clone(),
+        ))
+        .unwrap();
+    let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
+    until("the supplier signs", || {
+        signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
+    })
+    .await;
+    until("completion", || {
+        brand
+            .service
+            .session(id)
+            .is_ok_and(|s| s.status == "completed")
+    })
+    .await;
+    until("certificates", || {
+        [&brand, &supplier]
+            .iter()
+            .all(|n| n.service.seal_pdf(&contract, None).is_ok())
+    })
+    .await;
+    let bundle = dir.join("contract.bundle");
+    std::fs::write(&bundle, brand.service.export_bundle(id).unwrap()).unwrap();
+    let ca_der = dir.join("ca.der");
+    std::fs::write(&ca_der, ca.service.pdf_ca_certificate().unwrap()).unwrap();
+    let sealed = supplier
+        .service
+        .seal_pdf(&brand.service.seal_pdf(&contract, None).unwrap(), None)
+        .unwrap();
+    let pdf = dir.join("sealed.pdf");
+    std::fs::write(&pdf, &sealed).unwrap();
+    let anchor = format!("{}=Verifier CA", ca.party());
+    let check = |file: &Path| {
+        signet(&[
+            "verify",
+            file.to_str().unwrap(),
+            "--ca",
+            ca_der.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--anchor",
+            &anchor,
+        ])
+    };
+    let out = check(&pdf);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(code(&out), 3, "{text}");
+    assert!(
+        text.contains("VALID the PDF before its seals is the bundle's document"),
+        "{text}"
+    );
+    assert!(
+        text.contains("VALID Seal2") && text.contains("is the bundle's signer"),
+        "{text}"
+    );
+    assert!(text.contains("INDETERMINATE Seal1"), "{text}");
+    // Another contract, sealed the same way: not the bundle's document.
+    let other = signet_node::pdf::sample::contract("Another agreement", &["Brand"], 1).unwrap();
+    let other_pdf = dir.join("other.pdf");
+    std::fs::write(&other_pdf, brand.service.seal_pdf(&other, None).unwrap()).unwrap();
+    let out = check(&other_pdf);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(
+        text.contains("INVALID the PDF before its seals is the bundle's document"),
+        "{text}"
+    );
+}

@@ -243,10 +243,14 @@ fn seal_in_turn(root: &Path, ca: &Node, parties: &[&Node], pdf: &[u8], kept: boo
     }
     if kept {
         println!(
-            "      (PDF kept at {}; validate it with `pyhanko sign validate --pretty-print --trust {} {}` or `pdfsig`)",
+            "      (PDF kept at {}; validate it with `pyhanko sign validate --pretty-print --trust {} {}`, or against the session's bundle with `signet verify {} --ca {} --crl CRL --bundle {} --anchor {}`)",
             path.display(),
             ca_path.display(),
-            path.display()
+            path.display(),
+            path.display(),
+            ca_path.display(),
+            root.join("A-X-Z.bundle").display(),
+            ca.party(),
         );
     }
     Ok(())
@@ -396,7 +400,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &[brand_a.name, x.name, z.name],
         3,
     )?;
-    signing(
+    let tiered = signing(
         &mut tally,
         "A-X-Z tiered agreement",
         &brand_a,
@@ -405,6 +409,10 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &doc3,
     )
     .await?;
+    std::fs::write(
+        root.join("A-X-Z.bundle"),
+        brand_a.service.export_bundle(tiered)?,
+    )?;
     seal_in_turn(&root, &ca, &[&brand_a, &x, &z], &doc3, args.keep.is_some())?;
 
     println!();

@@ -214,6 +214,10 @@ pub(crate) struct VerifyArgs {
     /// status (repeat).
     #[arg(long)]
     crl: Vec<PathBuf>,
+    /// For a PDF: the session's bundle, to cross-check: the PDF's original revision must be
+    /// the bundle's document, and each seal's enterprise a signer the bundle shows.
+    #[arg(long = "bundle")]
+    with_bundle: Option<PathBuf>,
     /// Documents to check against the bundle's digests.
     #[arg(long)]
     document: Vec<PathBuf>,
@@ -262,6 +266,13 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
     if outcome == Outcome::Valid && !last_covers_all {
         outcome = Outcome::Indeterminate;
     }
+    let cross = match &a.with_bundle {
+        Some(path) => Some(cross_check(pdf, &read_file(path)?, &assessments, a)?),
+        None => None,
+    };
+    if let Some((bundle_outcome, _)) = &cross {
+        outcome = worst(outcome, *bundle_outcome);
+    }
     if as_json {
         let signatures: Vec<serde_json::Value> = assessments
             .iter()
@@ -282,6 +293,7 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "outcome": outcome.as_str(),
                 "unsigned_changes_after_the_last_signature": !last_covers_all,
+                "bundle": cross.as_ref().map(|(o, lines)| serde_json::json!({"outcome": o.as_str(), "checks": lines})),
                 "signatures": signatures,
             }))?
         );
@@ -305,6 +317,12 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
         if !assessments.is_empty() && !last_covers_all {
             println!("the file was changed after its last signature (bytes no signature covers)");
         }
+        if let Some((o, lines)) = &cross {
+            println!("{} against the bundle:", o.as_str());
+            for line in lines {
+                println!("  {line}");
+            }
+        }
         println!("outcome: {}", outcome.as_str());
     }
     Ok(match outcome {
@@ -312,6 +330,84 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
         Outcome::Invalid => 1,
         _ => 3,
     })
+}
+
+/// The worse of two outcomes (INVALID, then INDETERMINATE, then VALID).
+fn worst(a: Outcome, b: Outcome) -> Outcome {
+    let rank = |o: Outcome| match o {
+        Outcome::Valid => 0,
+        Outcome::Indeterminate => 1,
+        _ => 2,
+    };
+    if rank(a) >= rank(b) { a } else { b }
+}
+
+/// The PDF against the session's bundle: the bundle verified with the PDF's original
+/// revision as its document (so its document-integrity check says whether they are the
+/// same contract), and every seal's USCC that of a party whose signature the bundle shows.
+fn cross_check(
+    pdf: &[u8],
+    bundle: &[u8],
+    assessments: &[signet_node::pdf::assess::Assessment],
+    a: &VerifyArgs,
+) -> Result<(Outcome, Vec<String>)> {
+    let originals =
+        signet_node::pdf::verify::original_revisions(pdf).map_err(|e| Exit(1, e.to_string()))?;
+    let mut report = bundle_report(bundle, &[pdf], a)?;
+    for original in originals {
+        report = bundle_report(bundle, &[original], a)?;
+        if report.reliability.document_integrity.outcome == Outcome::Valid {
+            break;
+        }
+    }
+    let mut lines = vec![format!("the bundle verifies {}", report.outcome.as_str())];
+    let mut outcome = report.outcome;
+    let document = &report.reliability.document_integrity;
+    lines.push(format!(
+        "{} the PDF before its seals is the bundle's document: {}",
+        document.outcome.as_str(),
+        document.basis
+    ));
+    outcome = worst(outcome, document.outcome);
+    for s in assessments {
+        let uscc = s.info.signer_uscc.as_deref().unwrap_or("");
+        // A party of the contract: its initiator, or a signer whose signature the bundle
+        // verified, with its identity established and this registration number.
+        let party = report.parties.iter().find(|p| {
+            (p.signed.is_some() || p.role == "initiator")
+                && p.established == Outcome::Valid
+                && p.identity
+                    .as_ref()
+                    .and_then(|i| i.registration.as_ref())
+                    .is_some_and(|r| r.number() == uscc)
+        });
+        match party {
+            Some(p) => lines.push(format!(
+                "VALID {} (USCC {uscc}) is the bundle's {} {}",
+                s.info.field_name, p.role, p.party
+            )),
+            // Some party's identity the bundle does not establish: the seal may be its.
+            None if report
+                .parties
+                .iter()
+                .any(|p| p.established != Outcome::Valid) =>
+            {
+                outcome = worst(outcome, Outcome::Indeterminate);
+                lines.push(format!(
+                    "INDETERMINATE {} (USCC {uscc}): no party the bundle identifies has this registration, and it does not identify every party",
+                    s.info.field_name
+                ));
+            }
+            None => {
+                outcome = Outcome::Invalid;
+                lines.push(format!(
+                    "INVALID {} (USCC {uscc}): no party of the contract has this registration",
+                    s.info.field_name
+                ));
+            }
+        }
+    }
+    Ok((outcome, lines))
 }
 
 /// A certificate as DER, from DER or PEM.
@@ -329,18 +425,35 @@ fn der_of(bytes: &[u8]) -> Vec<u8> {
 
 /// `signet verify`: fully offline.
 pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| Exit(2, format!("reading {}: {e}", p.display())))
-    };
-    let bytes = read(&a.bundle)?;
+    let bytes = read_file(&a.bundle)?;
     if bytes.starts_with(b"%PDF-") {
         return verify_pdf(&bytes, &a, as_json);
     }
-
     let mut documents = Vec::new();
     for d in &a.document {
-        documents.push(read(d)?);
+        documents.push(read_file(d)?);
     }
+    let docs: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
+    let report = bundle_report(&bytes, &docs, &a)?;
+    print_report(&report, as_json);
+    Ok(exit_code(report.outcome))
+}
+
+fn read_file(p: &std::path::Path) -> Result<Vec<u8>> {
+    Ok(std::fs::read(p).map_err(|e| Exit(2, format!("reading {}: {e}", p.display())))?)
+}
+
+fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Valid => 0,
+        Outcome::Invalid => 1,
+        _ => 3,
+    }
+}
+
+/// Verifies the bundle `bytes` with `documents`, under the policy and revocation
+/// information `a` names.
+fn bundle_report(bytes: &[u8], documents: &[&[u8]], a: &VerifyArgs) -> Result<Report> {
     let mut policy_config = match &a.policy {
         Some(p) => {
             let text =
@@ -376,7 +489,7 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
     }
     let mut revocations: Vec<Vec<u8>> = Vec::new();
     for path in &a.revocations {
-        let text = String::from_utf8(read(path)?)
+        let text = String::from_utf8(read_file(path)?)
             .map_err(|_| Exit(2, format!("{}: not UTF-8 JSON", path.display())))?;
         let file: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| Exit(2, format!("{}: {e}", path.display())))?;
@@ -394,15 +507,8 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
             revocations.push(bytes);
         }
     }
-    let docs: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
     let revs: Vec<&[u8]> = revocations.iter().map(Vec::as_slice).collect();
-    let report = verify_bundle_with(&bytes, &docs, &revs, &policy, now());
-    print_report(&report, as_json);
-    Ok(match report.outcome {
-        Outcome::Valid => 0,
-        Outcome::Invalid => 1,
-        _ => 3,
-    })
+    Ok(verify_bundle_with(bytes, documents, &revs, &policy, now()))
 }
 
 fn print_report(report: &Report, as_json: bool) {

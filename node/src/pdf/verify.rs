@@ -82,6 +82,44 @@ pub fn signatures(pdf: &[u8]) -> Result<Vec<SignatureInfo>, PdfError> {
         .collect())
 }
 
+/// The document as it may have been before the first signature: the file up to the last
+/// `%%EOF` that precedes every signature's `/Contents`, with and without the end-of-line
+/// after it (a signer appends one when the original ends without it, so the bytes alone
+/// cannot say which was the original's). Empty without a signature.
+///
+/// # Errors
+///
+/// As [`signatures`].
+pub fn original_revisions(pdf: &[u8]) -> Result<Vec<&[u8]>, PdfError> {
+    let first_contents = signatures(pdf)?
+        .iter()
+        .filter_map(|s| s.byte_range.map(|br| br[1]))
+        .min();
+    let Some(first) = first_contents.and_then(|f| usize::try_from(f).ok()) else {
+        return Ok(Vec::new());
+    };
+    let ends: Vec<usize> = revision_ends(pdf)
+        .into_iter()
+        .filter(|end| *end <= first)
+        .collect();
+    // `revision_ends` lists each `%%EOF` end, then the end after its end-of-line.
+    let last_marker = ends
+        .iter()
+        .copied()
+        .filter(|end| pdf.get(end - 5..*end) == Some(b"%%EOF".as_slice()))
+        .max();
+    let Some(marker) = last_marker else {
+        return Ok(Vec::new());
+    };
+    let mut candidates: Vec<&[u8]> = ends
+        .into_iter()
+        .filter(|end| *end >= marker)
+        .filter_map(|end| pdf.get(..end))
+        .collect();
+    candidates.dedup();
+    Ok(candidates)
+}
+
 fn signature_value<'a>(document: &'a Document, field: &'a Dictionary) -> Option<&'a Dictionary> {
     let is_signature =
         field.get(b"FT").ok().and_then(|ft| ft.as_name().ok()) == Some(b"Sig".as_slice());
