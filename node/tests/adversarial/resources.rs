@@ -8,7 +8,7 @@ use std::time::Duration;
 use signet_node::net::{self, Hooks, Topic, Validation};
 use signet_node::service::config::NodeConfig;
 use signet_node::store::MemoryStore;
-use signet_protocol::attestation::{AssuranceLevel, AttestationKind};
+use signet_protocol::attestation::{AssuranceLevel, AttestationKind, Claims};
 use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
 use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyChange, KeyEvent, KeyPurpose};
@@ -104,7 +104,9 @@ async fn a26_attestation_id_collision_survives_a_restart() {
         .unwrap()
         .into_iter()
         .find(|a| {
-            a.payload().subject == world.mallory.party() && a.payload().issuer == world.ca.party()
+            a.payload().subject == world.mallory.party()
+                && a.payload().issuer == world.ca.party()
+                && matches!(a.payload().claims, Claims::Identity(_))
         })
         .unwrap();
     let revocation = world.ca.service.revoke(identity.payload().id).unwrap();

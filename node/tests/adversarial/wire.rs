@@ -222,7 +222,9 @@ async fn a15_signer_whose_identity_attestation_is_revoked() {
         .unwrap()
         .into_iter()
         .find(|a| {
-            a.payload().subject == world.mallory.party() && a.payload().issuer == world.ca.party()
+            a.payload().subject == world.mallory.party()
+                && a.payload().issuer == world.ca.party()
+                && matches!(a.payload().claims, Claims::Identity(_))
         })
         .unwrap();
     let revocation = world.ca.service.revoke(identity.payload().id).unwrap();
@@ -535,7 +537,9 @@ async fn a38_revocation_issued_by_someone_else_is_ignored() {
         .unwrap()
         .into_iter()
         .find(|a| {
-            a.payload().subject == world.supplier.party() && a.payload().issuer == world.ca.party()
+            a.payload().subject == world.supplier.party()
+                && a.payload().issuer == world.ca.party()
+                && matches!(a.payload().claims, Claims::Identity(_))
         })
         .unwrap();
     let now = signet_node::service::now();
