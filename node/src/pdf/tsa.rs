@@ -13,8 +13,8 @@
 //! let tsa_key = SigningKey::from_slice(&[2; 32])?;
 //! let validity = x509::Issuance {
 //!     serial: 1,
-//!     not_before: UNIX_EPOCH + Duration::from_secs(1_790_000_000),
-//!     not_after: UNIX_EPOCH + Duration::from_secs(1_890_000_000),
+//!     not_before: signet_protocol::Timestamp::from_unix(1_790_000_000),
+//!     not_after: signet_protocol::Timestamp::from_unix(1_890_000_000),
 //! };
 //! let ca_der = x509::ca_certificate("Test CA", None, &ca_key, &validity)?;
 //! let ca = x509::CertifiedKey::new(&ca_key, &ca_der)?;
