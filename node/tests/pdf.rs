@@ -494,6 +494,48 @@ proptest::proptest! {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+    /// Hostile files: a sealed PDF with a span cut out, repeated, or overwritten with
+    /// arbitrary bytes (dictionaries, xref tables and streams broken anywhere). Reading its
+    /// seals, judging them and sealing it again answer with a value or a typed error; none
+    /// panics, and a seal made over such a file is itself intact.
+    #[test]
+    fn hostile_pdfs_never_panic_the_reader_the_judge_or_the_sealer(
+        start in 0.0f64..1.0,
+        len in 1usize..400,
+        how in 0u8..3,
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64),
+    ) {
+        let (pki, sealed) = &*SEALED;
+        let at = (start * sealed.len() as f64) as usize;
+        let end = (at + len).min(sealed.len());
+        let mut mutated = sealed[..at].to_vec();
+        match how {
+            0 => {}
+            1 => mutated.extend_from_slice(&sealed[at..end].repeat(2)),
+            _ => mutated.extend_from_slice(&junk),
+        }
+        mutated.extend_from_slice(&sealed[end..]);
+        let _ = verify::signatures(&mutated);
+        let _ = signet_node::pdf::assess::assess(
+            &mutated,
+            std::slice::from_ref(&pki.ca_der),
+            &[],
+            Timestamp::from_unix(1_780_308_600),
+        );
+        // A third slot, so the field name (Seal3) is new to the file.
+        let party = &pki.parties[0];
+        let appearance = Appearance::RoundSeal(RoundSeal::new(party.legal_name, party.uscc, None).unwrap());
+        if let Ok(again) = seal_with(&mutated, pki, party, &appearance, (2, 3), 9) {
+            let infos = verify::signatures(&again).unwrap();
+            let last = infos.last().unwrap();
+            proptest::prop_assert!(last.digest_matches && last.signature_valid, "{last:?}");
+        }
+    }
+}
+
 static SEALED: std::sync::LazyLock<(Pki, Vec<u8>)> = std::sync::LazyLock::new(|| {
     let pki = pki();
     let (_, _, sealed) = sealed_twice(&pki);
