@@ -1011,6 +1011,16 @@ async fn a_party_seals_a_pdf_and_its_ca_hands_out_its_certificate_and_crl() {
     assert_eq!(infos[0].signer_legal_name.as_deref(), Some("Brand"));
     let out = seal("sign-token", &sealed);
     assert_eq!(code(&out), 2, "an existing file is not replaced");
+    // A node that certified nobody has no CA certificate, and a request does not make one.
+    let none = dir.join("brand-ca.der");
+    let out = client(
+        &brand_api,
+        "no-token",
+        &["pdf", "ca-certificate", "--out", none.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!none.exists());
+    assert!(brand.service.pdf_ca_certificate().is_err());
 
     // `signet verify` of the PDF, offline: VALID only with the CA certificate and a current
     // CRL; without the CRL, INDETERMINATE; one changed signed byte, INVALID.

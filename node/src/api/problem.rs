@@ -83,6 +83,10 @@ impl From<ServiceError> for Problem {
         let (status, title) = match &e {
             ServiceError::UnknownSession(_) => (StatusCode::NOT_FOUND, "no such session"),
             ServiceError::NoSuchDocument { .. } => (StatusCode::NOT_FOUND, "no such document"),
+            ServiceError::NotACertificationAuthority => (
+                StatusCode::NOT_FOUND,
+                "this node issues no PDF certificates",
+            ),
             ServiceError::Action(_) => (StatusCode::CONFLICT, "the protocol refused the action"),
             ServiceError::DocumentsMissing(_) => {
                 (StatusCode::CONFLICT, "documents not fetched yet")

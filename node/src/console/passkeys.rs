@@ -77,16 +77,22 @@ fn throttled(c: &Console, client: std::net::IpAddr, failure: bool) -> Option<Res
     })
 }
 
+/// What refuses a ceremony before it starts: a request from another origin, or from an
+/// address with too many failed sign-ins.
+fn refuse_start(c: &Console, headers: &HeaderMap, client: std::net::IpAddr) -> Option<Response> {
+    if check_origin(headers, c).is_err() {
+        return Some(failed(StatusCode::FORBIDDEN, "wrong origin"));
+    }
+    throttled(c, client, false)
+}
+
 async fn login_start(
     State(c): State<Arc<Console>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Json(body): Json<LoginStart>,
 ) -> Response {
-    if check_origin(&headers, &c).is_err() {
-        return failed(StatusCode::FORBIDDEN, "wrong origin");
-    }
-    if let Some(r) = throttled(&c, client.ip(), false) {
+    if let Some(r) = refuse_start(&c, &headers, client.ip()) {
         return r;
     }
     let Some(person) = c.people.by_name(&body.name) else {
@@ -221,10 +227,7 @@ async fn register_start(
     headers: HeaderMap,
     Json(body): Json<RegisterStart>,
 ) -> Response {
-    if check_origin(&headers, &c).is_err() {
-        return failed(StatusCode::FORBIDDEN, "wrong origin");
-    }
-    if let Some(r) = throttled(&c, client.ip(), false) {
+    if let Some(r) = refuse_start(&c, &headers, client.ip()) {
         return r;
     }
     let Some((name, _)) = c.people.invitation(&body.invite, now()) else {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use der::{Decode, Encode};
 use signet_protocol::Timestamp;
 use signet_protocol::bundle::Outcome;
-use signet_protocol::x509::asn1::{SignedEnvelope, p256_key_of, verify_der};
+use signet_protocol::x509::asn1::{p256_key_of, verify_der};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 
@@ -255,27 +255,25 @@ fn chain(
 /// Whether `root` issued `certificate`: issuer name and signature.
 fn issued_by(certificate: &Certificate, root: &Certificate) -> bool {
     certificate.tbs_certificate().issuer() == root.tbs_certificate().subject()
-        && signed_by(&certificate.to_der().unwrap_or_default(), root)
+        && signed_by(
+            certificate.tbs_certificate().to_der(),
+            certificate.signature().as_bytes(),
+            root,
+        )
 }
 
 fn crl_signed_by(crl: &CertificateList, root: &Certificate) -> bool {
     crl.tbs_cert_list.issuer == *root.tbs_certificate().subject()
-        && signed_by(&crl.to_der().unwrap_or_default(), root)
+        && signed_by(crl.tbs_cert_list.to_der(), crl.signature.as_bytes(), root)
 }
 
-/// Whether the DER certificate or CRL `signed` verifies with `root`'s P-256 key.
-fn signed_by(signed: &[u8], root: &Certificate) -> bool {
+/// Whether `signature` (DER ECDSA) over the DER `tbs` verifies with `root`'s P-256 key.
+fn signed_by(tbs: der::Result<Vec<u8>>, signature: Option<&[u8]>, root: &Certificate) -> bool {
     let Some(key) = p256_key_of(root.tbs_certificate().subject_public_key_info()) else {
         return false;
     };
-    let Ok(envelope) = SignedEnvelope::from_der(signed) else {
-        return false;
-    };
-    let Ok(tbs) = envelope.tbs.to_der() else {
-        return false;
-    };
-    envelope
-        .signature
-        .as_bytes()
-        .is_some_and(|signature| verify_der(&key, &tbs, signature))
+    match (tbs, signature) {
+        (Ok(tbs), Some(signature)) => verify_der(&key, &tbs, signature),
+        _ => false,
+    }
 }

@@ -145,6 +145,9 @@ pub enum ServiceError {
     /// The request is invalid.
     #[error("{0}")]
     Usage(String),
+    /// This node has issued no PDF certificate, so it has no CA certificate or CRL.
+    #[error("this node has certified no PDF key: it has no CA certificate or CRL")]
+    NotACertificationAuthority,
     /// The service is not running.
     #[error("the node is not started")]
     NotStarted,
@@ -241,6 +244,8 @@ pub struct Service {
     /// [`MAX_EARLY_ATTESTATIONS`], oldest dropped first): taken when it does. Gossip drops a
     /// republished copy it has seen for a minute, so waiting for the next copy is not enough.
     early: Mutex<std::collections::VecDeque<(PartyId, Vec<u8>)>>,
+    /// The CRL last made, with its time (see [`Service::pdf_crl`]).
+    crl: Mutex<Option<(Timestamp, Vec<u8>)>>,
     wake: Notify,
     metrics: Metrics,
     /// Cosign requests awaiting the witness's answer, by witness and the note's digest.
@@ -305,6 +310,7 @@ impl Service {
             client: OnceLock::new(),
             directories: std::sync::atomic::AtomicU64::new(0),
             early: Mutex::default(),
+            crl: Mutex::default(),
             wake: Notify::new(),
             metrics: Metrics::default(),
             pending: Mutex::default(),
@@ -587,7 +593,7 @@ impl Service {
     pub fn import_key_log(&self, events: &[Vec<u8>]) -> Result<PartyId, ServiceError> {
         let party = self.core()?.import_key_log(events)?;
         self.refresh_directory();
-        self.certify_pdf_keys_logged();
+        self.certify_pdf_keys_logged(party);
         Ok(party)
     }
 
@@ -618,13 +624,13 @@ impl Service {
             assurance: AssuranceLevel::High,
         });
         let identity = self.core()?.issue(subject, claims, days, now())?;
-        self.certify_pdf_keys_logged();
+        self.certify_pdf_keys_logged(subject);
         Ok(identity)
     }
 
-    /// [`Service::certify_pdf_keys`], for when a failure must not fail the caller.
-    fn certify_pdf_keys_logged(&self) {
-        if let Err(error) = self.certify_pdf_keys() {
+    /// [`Service::certify_pdf_keys`] for `party`, when a failure must not fail the caller.
+    fn certify_pdf_keys_logged(&self, party: PartyId) {
+        if let Err(error) = self.certify_pdf_keys(Some(party)) {
             tracing::warn!(%error, "could not certify PDF keys");
         }
     }
@@ -640,6 +646,10 @@ impl Service {
         let me = self.me;
         let mut core = self.core()?;
         let revocation = core.issue(me, claims, 3650, now)?;
+        // The CRL may list another certificate now.
+        if let Ok(mut crl) = self.crl.lock() {
+            *crl = None;
+        }
         // Counterparties that ask for fresh revocation status learn it from the list.
         core.refresh_revocation_list(now, true)?;
         Ok(revocation)
@@ -1303,7 +1313,7 @@ impl Service {
                 if let Ok(party) = &party {
                     self.refresh_directory();
                     self.take_early_attestations(party);
-                    self.certify_pdf_keys_logged();
+                    self.certify_pdf_keys_logged(*party);
                 }
                 party.map(|p| p.to_string())
             }

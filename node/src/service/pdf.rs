@@ -37,6 +37,8 @@ const FONT_LOCATIONS: [&str; 2] = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 ];
+/// How long a CRL is served before a fresh one is made (seconds); it is valid for a day.
+const CRL_REFRESH: u64 = 3600;
 /// The most seals side by side along the bottom of a page by default.
 const DEFAULT_SLOTS: u32 = 3;
 
@@ -92,6 +94,13 @@ impl Core {
         Ok((key, public))
     }
 
+    /// This verifier's own CA certificate attestation for its current PDF key, if it has
+    /// one in effect at `now` (it issues one when it first certifies a party's key).
+    fn held_ca_certificate(&self, now: Timestamp) -> Option<Signed<Attestation>> {
+        let (_, public) = self.pdf_key().ok()?;
+        self.held_pdf_certificate(&self.me, &self.me, &public, now)
+    }
+
     /// This verifier's own CA certificate attestation for its current PDF key, issued now
     /// if none is in effect.
     fn own_ca_certificate(
@@ -99,10 +108,10 @@ impl Core {
         issuer: &Issuer<'_>,
         now: Timestamp,
     ) -> Result<Signed<Attestation>, ServiceError> {
-        let (key, public) = self.pdf_key()?;
-        if let Some(held) = self.held_pdf_certificate(&self.me, &self.me, &public, now) {
+        if let Some(held) = self.held_ca_certificate(now) {
             return Ok(held);
         }
+        let (key, public) = self.pdf_key()?;
         let id = super::init::new_attestation_id()?;
         let until = now.plus(CA_CERTIFICATE_DAYS * DAY);
         let issuance = Issuance {
@@ -123,17 +132,25 @@ impl Core {
     }
 
     /// Certifies the PDF key of every party this party verified (an identity attestation of
-    /// its own in effect at `now`) that has none certified by it for its current PDF key.
-    /// Returns the certificates issued (none if this party verified nobody).
+    /// its own in effect at `now`) that has none certified by it for its current PDF key;
+    /// only `party`, when given (the one whose key log or identity just changed). Returns the
+    /// certificates issued (none if this party verified nobody).
     pub(crate) fn certify_pdf_keys(
         &mut self,
         issuer: &Issuer<'_>,
+        party: Option<PartyId>,
         now: Timestamp,
     ) -> Result<Vec<Signed<Attestation>>, ServiceError> {
         let me = self.me;
-        let identities: Vec<Signed<Attestation>> = self
-            .trust
-            .attestations()
+        let candidates: Vec<&Signed<Attestation>> = match party {
+            Some(party) => self
+                .trust
+                .about(&party, AttestationKind::Identity)
+                .collect(),
+            None => self.trust.attestations().collect(),
+        };
+        let identities: Vec<Signed<Attestation>> = candidates
+            .into_iter()
             .filter(|a| {
                 let p = a.payload();
                 p.issuer == me
@@ -274,9 +291,11 @@ impl Core {
 
     /// The CRL of this verifier: every certificate it issued whose identity attestation, or
     /// which itself, is revoked at `now`, with the revocation's effective time.
-    fn pdf_crl(&mut self, issuer: &Issuer<'_>, now: Timestamp) -> Result<Vec<u8>, ServiceError> {
+    fn pdf_crl(&self, now: Timestamp) -> Result<Vec<u8>, ServiceError> {
         let me = self.me;
-        let ca = self.own_ca_certificate(issuer, now)?;
+        let ca = self
+            .held_ca_certificate(now)
+            .ok_or(ServiceError::NotACertificationAuthority)?;
         let Claims::PdfCertificate(ca_claims) = &ca.payload().claims else {
             return Err(ServiceError::Corrupt("own CA certificate"));
         };
@@ -317,9 +336,9 @@ impl Core {
 }
 
 /// Where a seal goes when the caller does not say: the last page, the first free slot of
-/// [`DEFAULT_SLOTS`] (or more) along its bottom.
-fn default_placement(pdf: &[u8]) -> Result<Placement, ServiceError> {
-    let existing = u32::try_from(verify::signatures(pdf)?.len()).unwrap_or(u32::MAX);
+/// [`DEFAULT_SLOTS`] (or more) along its bottom, `existing` seals being there already.
+fn default_placement(pdf: &[u8], existing: usize) -> Result<Placement, ServiceError> {
+    let existing = u32::try_from(existing).unwrap_or(u32::MAX);
     let size = sign::page_size(pdf, None)?;
     let count = DEFAULT_SLOTS.max(existing.saturating_add(1));
     Ok(Placement {
@@ -374,11 +393,12 @@ impl Service {
         }
     }
 
-    /// Certifies the PDF keys of the parties this node verified that lack a current
-    /// certificate (see the module documentation). Returns how many it issued.
-    pub fn certify_pdf_keys(&self) -> Result<usize, ServiceError> {
+    /// Certifies the PDF keys of the parties this node verified (only `party`, when given)
+    /// that lack a current certificate (see the module documentation). Returns how many it
+    /// issued.
+    pub fn certify_pdf_keys(&self, party: Option<PartyId>) -> Result<usize, ServiceError> {
         let issuer = self.issuer();
-        let issued = self.core()?.certify_pdf_keys(&issuer, now())?;
+        let issued = self.core()?.certify_pdf_keys(&issuer, party, now())?;
         if !issued.is_empty() {
             tracing::info!(count = issued.len(), "issued PDF certificates");
             self.wake.notify_one();
@@ -387,20 +407,34 @@ impl Service {
     }
 
     /// This verifier's CA certificate (DER), the trust root relying parties give their PDF
-    /// validators; issued on first use.
+    /// validators; [`ServiceError::NotACertificationAuthority`] until it certified a key.
     pub fn pdf_ca_certificate(&self) -> Result<Vec<u8>, ServiceError> {
-        let issuer = self.issuer();
-        let ca = self.core()?.own_ca_certificate(&issuer, now())?;
+        let ca = self
+            .core()?
+            .held_ca_certificate(now())
+            .ok_or(ServiceError::NotACertificationAuthority)?;
         match &ca.payload().claims {
             Claims::PdfCertificate(c) => Ok(c.certificate.clone()),
             _ => Err(ServiceError::Corrupt("own CA certificate")),
         }
     }
 
-    /// This verifier's current CRL (DER).
+    /// This verifier's CRL (DER): made at most [`CRL_REFRESH`] ago, and anew after each of
+    /// its revocations (served without a token, so it is not signed per request).
     pub fn pdf_crl(&self) -> Result<Vec<u8>, ServiceError> {
-        let issuer = self.issuer();
-        self.core()?.pdf_crl(&issuer, now())
+        let now = now();
+        let mut cached = self
+            .crl
+            .lock()
+            .map_err(|_| ServiceError::Internal("lock"))?;
+        if let Some((made, crl)) = cached.as_ref()
+            && now.seconds_since(*made) < CRL_REFRESH
+        {
+            return Ok(crl.clone());
+        }
+        let crl = self.core()?.pdf_crl(now)?;
+        *cached = Some((now, crl.clone()));
+        Ok(crl)
     }
 
     /// Seals `pdf` for this party: its visible seal where `placement` says (default: the
@@ -422,11 +456,12 @@ impl Service {
             return Err(ServiceError::Corrupt("a PDF certificate without a name"));
         };
         let appearance = round_seal(&legal_name, &uscc, self.config.pdf.font.as_deref())?;
+        let existing = verify::signatures(pdf)?.len();
         let placement = match placement {
             Some(p) => p,
-            None => default_placement(pdf)?,
+            None => default_placement(pdf, existing)?,
         };
-        let field_name = format!("Seal{}", verify::signatures(pdf)?.len() + 1);
+        let field_name = format!("Seal{}", existing + 1);
         let signer = PdfSigner::new(&key, &certificate, &[ca])?;
         let request = SealRequest {
             placement,
