@@ -419,7 +419,7 @@ impl Service {
         }
     }
 
-    /// This verifier's CRL (DER): made at most [`CRL_REFRESH`] ago, and anew after each of
+    /// This verifier's CRL (DER): made at most an hour ago, and anew after each of
     /// its revocations (served without a token, so it is not signed per request).
     pub fn pdf_crl(&self) -> Result<Vec<u8>, ServiceError> {
         let now = now();
