@@ -98,6 +98,7 @@ async fn main() {
                 name: "drawings.bin".into(),
                 media_type: "application/octet-stream".into(),
                 source: DocumentSource::Stored(digest),
+                pdf_seals: None,
             }],
             deadline_days: 30,
             witnesses: vec![],

@@ -45,6 +45,7 @@ async fn main() {
                     name: "order.pdf".into(),
                     media_type: "application/pdf".into(),
                     source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
+                    pdf_seals: None,
                 }],
                 deadline_days: 30,
                 witnesses: vec![],

@@ -174,6 +174,7 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
                 name: "l.pdf".into(),
                 media_type: "application/pdf".into(),
                 source: DocumentSource::Bytes(b"late".to_vec()),
+                pdf_seals: None,
             }],
             deadline_days: 1,
             witnesses: vec![],

@@ -621,6 +621,7 @@ async fn complete_one(brand: &support::Node, supplier: &support::Node, title: &s
                 name: "c.pdf".into(),
                 media_type: "application/pdf".into(),
                 source: DocumentSource::Bytes(title.as_bytes().to_vec()),
+                pdf_seals: None,
             }],
             deadline_days: 30,
             witnesses: vec![],

@@ -555,6 +555,7 @@ async fn documents_are_served_to_read_and_never_as_active_content() {
         name: "annex \"1\".html".into(),
         media_type: "text/html".into(),
         source: DocumentSource::Bytes(html.clone()),
+        pdf_seals: None,
     });
     let id = brand.service.create_session(new).unwrap();
     until("the documents arrive", || {

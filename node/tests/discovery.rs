@@ -40,6 +40,7 @@ async fn parties_that_share_only_a_bootstrap_node_find_each_other_and_sign() {
                 name: "agreement.pdf".into(),
                 media_type: "application/pdf".into(),
                 source: DocumentSource::Path(path),
+                pdf_seals: None,
             }],
             deadline_days: 30,
             witnesses: vec![],

@@ -18,10 +18,13 @@ use der::Decode;
 use lopdf::{Dictionary, Document, Object, StringFormat};
 use p256::ecdsa::SigningKey;
 use signet_node::pdf::appearance::{Appearance, RoundSeal, SealImage};
+use signet_node::pdf::assess::{self, PadesLevel};
+use signet_node::pdf::ltv::{self, ValidationData};
 use signet_node::pdf::sign::{self, PdfSigner, Placement, SealRequest, TimeStampError};
 use signet_node::pdf::x509::{self, CertifiedKey, Issuance, SealSubject};
 use signet_node::pdf::{PdfError, tsa, verify};
 use signet_protocol::Timestamp;
+use signet_protocol::bundle::Outcome;
 
 const BRAND: (&str, &str) = ("Brand A Co., Ltd.", "91350100M000100Y43");
 const SUPPLIER: (&str, &str) = ("Supplier X Manufacturing Co., Ltd.", "91110000600037341L");
@@ -1204,5 +1207,364 @@ async fn nodes_certified_by_their_ca_seal_a_contract_that_validators_accept() {
     assert!(
         refused.to_string().contains("no verifier has certified"),
         "{refused}"
+    );
+}
+
+/// The in-process TSA, certifying `time` with serial `serial`.
+fn tsa_stamper(
+    pki: &Pki,
+    serial: u64,
+    time: SystemTime,
+) -> impl Fn(&[u8; 32]) -> Result<Vec<u8>, TimeStampError> + '_ {
+    move |digest: &[u8; 32]| {
+        let authority = CertifiedKey::new(&pki.tsa_key, &pki.tsa_der)?;
+        let request = tsa::TimeStampRequest::for_digest(*digest);
+        Ok(tsa::time_stamp_token(&authority, &request, serial, time)?)
+    }
+}
+
+/// Two B-T seals, then the DSS (the CA, seal and TSA certificates and the CA's CRL, issued
+/// ten minutes after the seals), then a document time-stamp half an hour after the seals:
+/// PAdES B-LTA.
+///
+/// The CRL's next update is in 2045: validators check the last document time-stamp's TSA
+/// certificate at the current time, and must find current revocation data for it in the
+/// file, as they cannot fetch any.
+fn sealed_for_the_long_term(pki: &Pki) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (_, _, sealed) = sealed_twice(pki);
+    let ca = CertifiedKey::new(&pki.ca_key, &pki.ca_der).unwrap();
+    let at = |seconds: u64| Timestamp::from_unix(1_780_308_000 + seconds);
+    let crl = x509::crl(&ca, 1, &[], at(600), Timestamp::from_unix(2_366_841_600)).unwrap();
+    let mut certificates = vec![pki.ca_der.clone(), pki.tsa_der.clone()];
+    certificates.extend(pki.parties.iter().map(|p| p.certificate.clone()));
+    let data = ValidationData {
+        certificates,
+        crls: vec![crl],
+    };
+    let with_dss = ltv::add_validation_data(&sealed, &data).unwrap();
+    let stamper = tsa_stamper(pki, 3001, signing_time(0) + Duration::from_secs(1800));
+    let stamped = ltv::add_document_time_stamp(&with_dss, &stamper, "DocTimeStamp1").unwrap();
+    (sealed, with_dss, stamped)
+}
+
+/// The upper-case hex SHA-1 of each signature value's CMS (padding stripped), as a reader
+/// would compute the `/VRI` keys.
+fn signature_vri_keys(pdf: &[u8]) -> Vec<String> {
+    let document = Document::load_mem(pdf).unwrap();
+    document
+        .objects
+        .values()
+        .filter_map(|object| object.as_dict().ok())
+        .filter(|dict| dict.has(b"ByteRange"))
+        .map(|dict| ltv::vri_key(dict.get(b"Contents").unwrap().as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn our_verifier_reports_pades_levels_up_to_lta() {
+    let pki = pki();
+    let (sealed, with_dss, stamped) = sealed_for_the_long_term(&pki);
+    assert_eq!(&with_dss[..sealed.len()], &sealed[..]);
+    assert_eq!(&stamped[..with_dss.len()], &with_dss[..]);
+
+    // The certificates whose CRLs are needed: both seals' and the TSA's, not the root's.
+    let targets = ltv::certificates_needing_revocation(&sealed).unwrap();
+    let mut expected = vec![pki.parties[0].certificate.clone(), pki.tsa_der.clone()];
+    expected.push(pki.parties[1].certificate.clone());
+    assert_eq!(
+        targets.iter().map(|t| &t.certificate).collect::<Vec<_>>(),
+        expected.iter().collect::<Vec<_>>()
+    );
+    assert!(targets.iter().all(|t| t.crl_urls.is_empty()));
+
+    let dss = ltv::document_security_store(&stamped).unwrap();
+    assert_eq!(dss.certificates.len(), 4);
+    assert_eq!(dss.crls.len(), 1);
+    let mut vri_keys = dss.vri_keys.clone();
+    vri_keys.sort();
+    let mut seal_keys = signature_vri_keys(&with_dss);
+    seal_keys.sort();
+    assert_eq!(vri_keys, seal_keys, "one VRI entry per seal");
+
+    let stamps = verify::document_time_stamps(&stamped).unwrap();
+    assert_eq!(stamps.len(), 1);
+    let stamp = &stamps[0];
+    assert!(
+        stamp.covers_whole_file && stamp.imprint_matches && stamp.signature_valid,
+        "{stamp:?}"
+    );
+    assert_eq!(stamp.tsa_name.as_deref(), Some("Signet Witness TSA"));
+    assert_eq!(verify::signatures(&stamped).unwrap().len(), 2, "seals only");
+
+    // No CRL given: the DSS's, current an hour after the seals, shows they are not revoked.
+    let now = Timestamp::from_unix(1_780_308_000 + 3600);
+    let roots = std::slice::from_ref(&pki.ca_der);
+    for (pdf, level) in [
+        (&sealed, PadesLevel::BaselineT),
+        (&with_dss, PadesLevel::BaselineLt),
+        (&stamped, PadesLevel::BaselineLta),
+    ] {
+        let judged = assess::assess(pdf, roots, &[], now).unwrap();
+        assert_eq!(judged.len(), 2);
+        for seal in &judged {
+            assert_eq!(seal.levels.level(), level, "{:?}", seal.levels);
+            if level != PadesLevel::BaselineT {
+                assert_eq!(seal.outcome, Outcome::Valid, "{:?}", seal.checks);
+            }
+        }
+    }
+    let judged = assess::assess_document_time_stamps(&stamped, roots, &[], now).unwrap();
+    assert_eq!(judged.len(), 1);
+    assert_eq!(judged[0].outcome, Outcome::Valid, "{:?}", judged[0].checks);
+    // Without a trust root the document time-stamp is not VALID, so no seal is called B-LTA.
+    let untrusted = assess::assess(&stamped, &[], &[], now).unwrap();
+    assert!(
+        untrusted
+            .iter()
+            .all(|seal| seal.levels.level() == PadesLevel::BaselineLt)
+    );
+
+    // Adding the same data again adds nothing to the DSS.
+    let again = ltv::add_validation_data(
+        &stamped,
+        &ValidationData {
+            certificates: vec![pki.ca_der.clone()],
+            crls: dss.crls.clone(),
+        },
+    )
+    .unwrap();
+    let dss_again = ltv::document_security_store(&again).unwrap();
+    assert_eq!(dss_again.certificates, dss.certificates);
+    assert_eq!(dss_again.crls, dss.crls);
+    assert_eq!(
+        dss_again.vri_keys.len(),
+        3,
+        "and a VRI entry for the time-stamp"
+    );
+}
+
+#[test]
+fn one_changed_byte_breaks_the_document_time_stamp() {
+    let pki = pki();
+    let (_, _, stamped) = sealed_for_the_long_term(&pki);
+    let at = find(&stamped, b"Clause 1.3").unwrap() + 7;
+    let mut tampered = stamped.clone();
+    tampered[at] = b'7';
+    let stamps = verify::document_time_stamps(&tampered).unwrap();
+    assert!(
+        !stamps[0].imprint_matches && stamps[0].signature_valid,
+        "{stamps:?}"
+    );
+    let now = Timestamp::from_unix(1_780_308_000 + 3600);
+    let judged =
+        assess::assess_document_time_stamps(&tampered, std::slice::from_ref(&pki.ca_der), &[], now)
+            .unwrap();
+    assert_eq!(judged[0].outcome, Outcome::Invalid);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let path = write(dir.path(), "tampered.pdf", &tampered);
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&path);
+        println!("pdfsig (tampered):\n{text}");
+        assert!(!text.contains("Signature is Valid."), "{text}");
+    }
+    if tool_available("pyhanko", "--version") {
+        let (ok, text) = pyhanko_ltv_reports(&path, &ca);
+        println!("pyhanko sign adesverify (tampered):\n{text}");
+        assert!(!ok, "pyhanko must fail: {text}");
+        assert!(!text.contains("judged VALID"), "{text}");
+    }
+}
+
+/// pyHanko's AdES validation (ETSI EN 319 102-1, with past signature validation through the
+/// document time-stamp), requiring revocation information for every certificate below the
+/// root: none of them names a CRL distribution point, so only the DSS can supply it.
+fn pyhanko_ltv_reports(pdf: &Path, ca: &Path) -> (bool, String) {
+    run(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--pretty-print",
+            "--trust",
+            path_str(ca),
+            "--trust-replace",
+            path_str(pdf),
+        ],
+    )
+}
+
+#[test]
+fn pyhanko_pdfsig_and_qpdf_accept_a_pades_lta_file() {
+    let pki = pki();
+    let (sealed, _, stamped) = sealed_for_the_long_term(&pki);
+    // The archive renewed: the DSS extended (a VRI entry for the first time-stamp), then a
+    // second document time-stamp over everything.
+    let dss = ltv::document_security_store(&stamped).unwrap();
+    let data = ValidationData {
+        certificates: dss.certificates,
+        crls: dss.crls,
+    };
+    let extended = ltv::add_validation_data(&stamped, &data).unwrap();
+    let stamper = tsa_stamper(&pki, 3002, signing_time(0) + Duration::from_secs(7200));
+    let renewed = ltv::add_document_time_stamp(&extended, &stamper, "DocTimeStamp2").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", pem(&pki.ca_der).as_bytes());
+    let out = write(dir.path(), "lta.pdf", &stamped);
+    let bt = write(dir.path(), "bt.pdf", &sealed);
+    let renewed_path = write(dir.path(), "renewed.pdf", &renewed);
+    if tool_available("qpdf", "--version") {
+        let (ok, text) = run("qpdf", &["--check", path_str(&out)]);
+        println!("qpdf --check:\n{text}");
+        assert!(
+            ok && text.contains("No syntax or stream encoding errors found"),
+            "{text}"
+        );
+    }
+    if tool_available("pdfsig", "-v") {
+        let text = pdfsig(&out);
+        println!("pdfsig:\n{text}");
+        // poppler checks both seals; it lists the document time-stamp but does not
+        // validate RFC 3161 tokens ("Unable to validate this type of signature").
+        assert_eq!(
+            text.matches("Signature Validation: Signature is Valid.")
+                .count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains("Signature Field Name: DocTimeStamp1")
+                && text.contains("Total document signed"),
+            "{text}"
+        );
+    }
+    if tool_available("pyhanko", "--version") {
+        let (ok, text) = pyhanko_reports(&out, &ca);
+        println!("pyhanko sign validate:\n{text}");
+        assert!(ok, "{text}");
+        assert_eq!(
+            text.matches("The signature is judged VALID.").count(),
+            2,
+            "{text}"
+        );
+        for (name, file) in [("B-LTA", &out), ("B-LTA renewed", &renewed_path)] {
+            let (ok, text) = pyhanko_ltv_reports(file, &ca);
+            println!("pyhanko sign adesverify ({name}):\n{text}");
+            assert!(ok, "{name}: {text}");
+            for verdict in [
+                "The signature is judged VALID.",
+                "The signer's certificate is trusted.",
+                "The TSA certificate is trusted.",
+            ] {
+                assert_eq!(
+                    text.matches(verdict).count(),
+                    2,
+                    "{name}, {verdict}: {text}"
+                );
+            }
+            // The document time-stamps were found and their chains validated.
+            assert!(
+                !text.contains("No document timestamps after signature")
+                    && !text.contains("Document timestamp chain failed"),
+                "{name}: {text}"
+            );
+        }
+        // The same seals without the DSS and the document time-stamp: no revocation
+        // information, so pyHanko cannot call them valid.
+        let (ok, text) = pyhanko_ltv_reports(&bt, &ca);
+        println!("pyhanko sign adesverify (B-T only):\n{text}");
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains("no revocation information could be found"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn after_the_last_seal_only_validation_data_and_document_time_stamps_count_as_maintenance() {
+    use signet_node::pdf::changes::maintenance_only;
+    let pki = pki();
+    let (first, _, sealed) = sealed_twice(&pki);
+    let (_, with_dss, stamped) = sealed_for_the_long_term(&pki);
+    let end = sealed.len();
+    assert!(maintenance_only(&sealed, end).unwrap(), "nothing after");
+    assert!(maintenance_only(&with_dss, end).unwrap(), "a DSS");
+    assert!(
+        maintenance_only(&stamped, end).unwrap(),
+        "a DSS and a document time-stamp"
+    );
+    // A second visible seal is content the first seal does not cover.
+    assert!(!maintenance_only(&sealed, first.len()).unwrap());
+    // So is a page changed in an unsigned update.
+    let previous = Document::load_mem(&with_dss).unwrap();
+    let page = *previous.get_pages().values().next().unwrap();
+    let mut update = lopdf::IncrementalDocument::create_from(with_dss.clone(), previous);
+    update.opt_clone_object_to_new_document(page).unwrap();
+    update
+        .new_document
+        .get_dictionary_mut(page)
+        .unwrap()
+        .set("Rotate", lopdf::Object::Integer(90));
+    let mut rotated = Vec::new();
+    update.save_to(&mut rotated).unwrap();
+    assert!(rotated.len() > with_dss.len());
+    assert!(!maintenance_only(&rotated, end).unwrap());
+}
+
+#[test]
+fn a_time_stamp_counts_only_from_a_tsa_the_given_ca_certified() {
+    let mut pki = pki();
+    let contract = contract_pdf();
+    let now = Timestamp::from_unix(1_780_308_000 + 3600);
+    let roots = std::slice::from_ref(&pki.ca_der);
+    let judged = |pdf: &[u8]| assess::assess(pdf, roots, &[], now).unwrap().remove(0);
+
+    // A TSA certified by another CA: the time it claims is not evidence here.
+    let stranger_key = SigningKey::from_slice(&[31; 32]).unwrap();
+    let stranger_der =
+        x509::ca_certificate("Stranger CA", None, &stranger_key, &issuance(40)).unwrap();
+    let stranger = CertifiedKey::new(&stranger_key, &stranger_der).unwrap();
+    pki.tsa_der = x509::tsa_certificate(
+        &stranger,
+        "Stranger TSA",
+        pki.tsa_key.verifying_key(),
+        &issuance(41),
+    )
+    .unwrap();
+    let judgement = judged(&seal(&contract, &pki, 0, 4001).unwrap());
+    assert_eq!(
+        judgement.outcome,
+        Outcome::Indeterminate,
+        "{:?}",
+        judgement.checks
+    );
+    assert!(
+        judgement
+            .checks
+            .iter()
+            .any(|(o, c)| *o == Outcome::Indeterminate && c.contains("not shown trusted")),
+        "{:?}",
+        judgement.checks
+    );
+
+    // A "time-stamp" signed under a seal certificate (no id-kp-timeStamping): not a TSA's.
+    pki.tsa_key = pki.parties[1].key.clone();
+    pki.tsa_der = pki.parties[1].certificate.clone();
+    let judgement = judged(&seal(&contract, &pki, 0, 4002).unwrap());
+    assert_eq!(
+        judgement.outcome,
+        Outcome::Indeterminate,
+        "{:?}",
+        judgement.checks
+    );
+    assert!(
+        judgement
+            .checks
+            .iter()
+            .any(|(_, c)| c.contains("not a TSA certificate")),
+        "{:?}",
+        judgement.checks
     );
 }

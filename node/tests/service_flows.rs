@@ -19,6 +19,7 @@ fn contract(dir: &std::path::Path, bytes: &[u8]) -> NewDocument {
         name: "agreement.pdf".into(),
         media_type: "application/pdf".into(),
         source: DocumentSource::Path(path),
+        pdf_seals: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn session_to(party: signet_protocol::party::PartyId, tag: &[u8]) -> NewSession 
             name: "w.pdf".into(),
             media_type: "application/pdf".into(),
             source: DocumentSource::Bytes(tag.to_vec()),
+            pdf_seals: None,
         }],
         deadline_days: 30,
         witnesses: vec![],

@@ -21,8 +21,8 @@ use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
 use crate::session::{
     ActionError, Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentChallenge,
-    IntentMethod, IntentProof, Participant, Proposal, Role, Session, SessionError, SessionEvent,
-    SessionId, SessionNonce, Step,
+    IntentMethod, IntentProof, Participant, PdfRevision, Proposal, Role, Session, SessionError,
+    SessionEvent, SessionId, SessionNonce, Step,
 };
 use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use crate::x509;
@@ -196,6 +196,56 @@ impl TestParty {
         self.log
             .add_key(&self.root, KeyDecl::pdf(key), at)
             .expect("the harness declares a fresh key");
+    }
+
+    /// The party's time-stamping key (ECDSA P-256, key purpose `tsa`), derived from its
+    /// label. It is in the key log only once [`TestParty::declare_tsa_key`] declared it.
+    pub fn tsa_key(&self) -> p256::ecdsa::SigningKey {
+        let seed = test_key(&self.label, "tsa").to_seed();
+        p256::ecdsa::SigningKey::from_slice(&seed[..]).expect("a test seed is a valid scalar")
+    }
+
+    /// Declares [`TestParty::tsa_key`] in the key log at `at`.
+    pub fn declare_tsa_key(&mut self, at: Timestamp) {
+        let key = EcdsaP256Key::from_verifying_key(self.tsa_key().verifying_key());
+        self.log
+            .add_key(&self.root, KeyDecl::tsa(key), at)
+            .expect("the harness declares a fresh key");
+    }
+
+    /// A PDF certificate attestation of the TSA profile: this party, a verifier, certifies
+    /// `subject`'s `tsa` key with an X.509 TSA certificate (named after the subject, its
+    /// serial the attestation's id, its validity the attestation's window) resting on
+    /// `identity`, its identity attestation about `subject`.
+    pub fn certify_tsa_key(
+        &mut self,
+        subject: &TestParty,
+        identity: &Signed<Attestation>,
+        at: Timestamp,
+        days: u64,
+    ) -> Signed<Attestation> {
+        let id = self.next_id();
+        let ca_key = self.pdf_key();
+        let ca_der = self.ca_certificate(at);
+        let ca = x509::CertifiedKey::new(&ca_key, &ca_der).expect("its own certificate");
+        let issuance = x509::Issuance {
+            serial: x509::Issuance::serial_of_id(&id),
+            not_before: at,
+            not_after: at.plus(days * DAY),
+        };
+        let certificate = x509::tsa_certificate(
+            &ca,
+            &subject.label,
+            subject.tsa_key().verifying_key(),
+            &issuance,
+        )
+        .expect("the harness's certificate encodes");
+        let claims = Claims::PdfCertificate(PdfCertificate {
+            key: EcdsaP256Key::from_verifying_key(subject.tsa_key().verifying_key()),
+            identity: Some(identity.payload().id),
+            certificate,
+        });
+        self.attest_with_id(id, subject.id(), claims, at, days)
     }
 
     /// This party's own X.509 CA certificate, self-signed with its PDF key, valid from `at`
@@ -668,7 +718,19 @@ impl TestNetwork {
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
-            session.sign(intent, mandate, &me.contract_seal, ctx)
+            // The protocol never sees PDF bytes: a sealed revision is named by its digest,
+            // here a stand-in derived from the base and the signer.
+            let pdf = session
+                .pdf_bases()?
+                .into_iter()
+                .map(|(document, base)| PdfRevision {
+                    document,
+                    base,
+                    sealed: Digest::of_parts(&[base.as_bytes(), me.id().digest().as_bytes()]),
+                    size: 4096,
+                })
+                .collect();
+            session.sign(intent, mandate, &me.contract_seal, pdf, ctx)
         })
     }
 
@@ -696,6 +758,7 @@ impl TestNetwork {
                 media_type: "application/pdf".into(),
                 size: 1234,
                 digest: Digest::of(&[tag; 1234]),
+                pdf_seals: None,
             }],
             participants: participants
                 .iter()

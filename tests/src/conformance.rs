@@ -26,8 +26,8 @@ use signet_protocol::party::{AttestationId, IdError, PartyId};
 use signet_protocol::registration::{Registration, RegistrationError};
 use signet_protocol::session::{
     ActionError, Context, INTENT_CONTENT_TYPE, IntentChallenge, IntentProof, PROPOSAL_CONTENT_TYPE,
-    Proposal, SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE, SealSignature, Session,
-    SessionError, SessionMessage, Step,
+    PdfRevision, Proposal, SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE,
+    SealSignature, Session, SessionError, SessionMessage, Step,
 };
 use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
 use signet_protocol::transport::{doc, gossip, msg};
@@ -167,6 +167,29 @@ fn digests(request: &Value, name: &str) -> Result<Vec<Digest>, BadRequest> {
     list(request, name)?
         .iter()
         .map(|v| digest_of(v, name))
+        .collect()
+}
+
+/// A `sign` step's optional `pdf`: the PDF revisions sealed (spec §8.4.2), each
+/// `{document, base, sealed, size}` with hex digests.
+fn pdf_revisions(step: &Value) -> Result<Vec<PdfRevision>, BadRequest> {
+    let Some(items) = step.get("pdf") else {
+        return Ok(Vec::new());
+    };
+    let items = items
+        .as_array()
+        .ok_or_else(|| BadRequest("pdf is not an array".into()))?;
+    items
+        .iter()
+        .map(|r| {
+            Ok(PdfRevision {
+                document: u32::try_from(number(r, "document")?)
+                    .map_err(|_| BadRequest("pdf.document is too large".into()))?,
+                base: digest_of(field(r, "base")?, "pdf.base")?,
+                sealed: digest_of(field(r, "sealed")?, "pdf.sealed")?,
+                size: number(r, "size")?,
+            })
+        })
         .collect()
 }
 
@@ -714,7 +737,13 @@ fn act(
                 .map_err(|e| BadRequest(format!("intent: {e}")))?;
             let mandate = Attestation::decode(&bytes(request, "mandate")?)
                 .map_err(|e| BadRequest(format!("mandate: {e}")))?;
-            s.sign(intent, mandate, &secret_key(request, "seal_seed")?, ctx)
+            s.sign(
+                intent,
+                mandate,
+                &secret_key(request, "seal_seed")?,
+                pdf_revisions(step)?,
+                ctx,
+            )
         }
         "share-evidence" => {
             let evidence: PartyEvidence =

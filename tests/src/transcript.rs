@@ -310,7 +310,7 @@ pub fn two_party_session() -> Result<TwoParty, ActionError> {
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
-            s.sign(intent, mandate, &me.contract_seal, ctx)
+            s.sign(intent, mandate, &me.contract_seal, Vec::new(), ctx)
         })?;
         played.push(Played::Acted {
             party: signer,

@@ -36,6 +36,7 @@ use signet_protocol::session::{
 };
 use signet_protocol::testkit::{DAY, TestParty, test_key};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore};
+use signet_protocol::x509;
 use signet_protocol::{Digest, SecretKey, Timestamp};
 
 use signet_protocol::error::ErrorCode;
@@ -1258,7 +1259,29 @@ fn key_logs() -> Result<File, String> {
     );
     key_algorithms(&mut f, &base)?;
     key_log_refusals(&mut f, &base)?;
+    tsa_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: a witness's time-stamping key (purpose `tsa`, ESP256). `base` is a log of
+/// one inception signed by "root-0".
+fn tsa_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let tsa_secret =
+        p256::ecdsa::SigningKey::from_slice(&*k("tsa").to_seed()).map_err(|e| e.to_string())?;
+    let tsa = EcdsaP256Key::from_verifying_key(tsa_secret.verifying_key());
+    let mut log = base.clone();
+    log.add_key(&k("root-0"), KeyDecl::tsa(tsa), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "a tsa key (purpose 7, alg -9 ESP256): a witness's time-stamping key",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"tsa_p256_scalar": h(&*k("tsa").to_seed())})),
+    );
+    Ok(())
 }
 
 /// Section 4.4: the replay refusals not shown above, each by one event after `base` (a log
@@ -1761,6 +1784,68 @@ fn pdf_certificates(f: &mut File) -> Result<(), String> {
         "pdf-certificate-in-effect",
         "NoAuthority: the issuer's key log is not given",
         base(vec![&identity], &json!([log_hex(&supplier.log)]), at),
+    );
+    tsa_certificates(f, &mut ca, &mut supplier, &identity)
+}
+
+/// Section 6.10, TSA profile: the CA certifies the supplier's `tsa` key with a TSA
+/// certificate; a TSA certificate for its `pdf` key is of the wrong profile.
+fn tsa_certificates(
+    f: &mut File,
+    ca: &mut TestParty,
+    supplier: &mut TestParty,
+    identity: &Signed<Attestation>,
+) -> Result<(), String> {
+    supplier.declare_tsa_key(T0);
+    let tsa = ca.certify_tsa_key(supplier, identity, T0, 365);
+    let logs = json!([log_hex(&ca.log), log_hex(&supplier.log)]);
+    let at = T0.plus(DAY);
+    let in_effect = |certificate: &Signed<Attestation>| {
+        json!({
+            "hex": h(certificate.bytes()),
+            "key_logs": logs,
+            "attestations": [h(identity.bytes())],
+            "time": at.unix(),
+        })
+    };
+    f.push(
+        "6.10",
+        "pdf-certificate-in-effect",
+        Intent::Valid,
+        "in effect, TSA profile: a TSA certificate (extendedKeyUsage id-kp-timeStamping only, critical) for the subject's tsa key",
+        in_effect(&tsa),
+        Some(json!({
+            "ca_p256_scalar": h(&ca.pdf_key().to_bytes()),
+            "supplier_tsa_p256_scalar": h(&supplier.tsa_key().to_bytes()),
+        })),
+    );
+    // A TSA certificate over the supplier's pdf key, otherwise well made.
+    let id = signet_protocol::party::AttestationId::from_bytes([0x7a; 16]);
+    let ca_key = ca.pdf_key();
+    let ca_der = ca.ca_certificate(T0);
+    let signer = x509::CertifiedKey::new(&ca_key, &ca_der).map_err(|e| e.to_string())?;
+    let certificate = x509::tsa_certificate(
+        &signer,
+        &supplier.label,
+        supplier.pdf_key().verifying_key(),
+        &x509::Issuance {
+            serial: x509::Issuance::serial_of_id(&id),
+            not_before: T0,
+            not_after: T0.plus(365 * DAY),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let claims = Claims::PdfCertificate(PdfCertificate {
+        key: EcdsaP256Key::from_verifying_key(supplier.pdf_key().verifying_key()),
+        identity: Some(identity.payload().id),
+        certificate,
+    });
+    let wrong = ca.attest_with_id(id, supplier.id(), claims, T0, 365);
+    f.invalid(
+        "6.10",
+        "pdf-certificate-in-effect",
+        "WrongProfile: a TSA certificate for a key the subject declares as pdf",
+        in_effect(&wrong),
     );
     Ok(())
 }
@@ -2412,7 +2497,114 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     session_refusal_codes(&mut f, t, &supplier_msgs, complete)?;
     session_play(&mut f)?;
     record_refusals(&mut f, t, &supplier_msgs)?;
+    pdf_sealed_sessions(&mut f)?;
     Ok(f)
+}
+
+/// Sections 8.2.4 and 8.4.2: a session whose document every signer seals as a PDF. Two
+/// signers of one routing group seal in listed order, each naming the revision it sealed
+/// over and the one it made; a copy participant receives everything. The protocol sees
+/// only digests: the revisions here are stand-ins (SHA-256 of the base and the signer).
+fn pdf_sealed_sessions(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{Role, SealPlacement};
+    use signet_protocol::testkit::TestNetwork;
+    let now = Timestamp::from_unix(1_800_000_000);
+    let mut net = TestNetwork::new(
+        &[
+            "Sealing Brand",
+            "Sealing Supplier A",
+            "Sealing Supplier B",
+            "Sealing Observer",
+        ],
+        &["procurement"],
+        now,
+    );
+    let ids: Vec<signet_protocol::party::PartyId> =
+        net.nodes.iter().map(|n| n.party.id()).collect();
+    let (brand, first, second, observer) = (ids[1], ids[2], ids[3], ids[4]);
+    let mut proposal = net.proposal(
+        &brand,
+        &[
+            (first, Role::Signer, 0),
+            (second, Role::Signer, 0),
+            (observer, Role::Copy, 0),
+        ],
+        "procurement",
+        0x51,
+    );
+    proposal.documents[0].pdf_seals = Some(vec![SealPlacement {
+        signer: second,
+        page: Some(1),
+        x: 400,
+        y: 60,
+        width: 120,
+        height: 120,
+    }]);
+    let sid = net.propose(proposal).map_err(|e| e.to_string())?;
+    let mut to_observer: Vec<(Vec<u8>, Timestamp)> = Vec::new();
+    let run = |net: &mut TestNetwork, out: &mut Vec<(Vec<u8>, Timestamp)>| {
+        while let Some((to, bytes)) = net.queue.pop_front() {
+            if to == observer {
+                out.push((bytes.clone(), net.now));
+            }
+            net.deliver(&to, &bytes);
+        }
+    };
+    run(&mut net, &mut to_observer);
+    for signer in [first, second] {
+        net.now = net.now.plus(60);
+        net.sign(&signer, sid).map_err(|e| e.to_string())?;
+        run(&mut net, &mut to_observer);
+    }
+    let node = net.node(&observer);
+    if !matches!(
+        node.sessions.get(&sid).map(|s| s.status()),
+        Some(signet_protocol::session::Status::Completed { .. })
+    ) {
+        return Err(format!(
+            "the sealed session did not complete: {:?}",
+            node.refused
+        ));
+    }
+    let (logs, attestations) = store_inputs(&node.store);
+    let policy = policy_hex(&node.policy)?;
+    let request = |messages: &[(Vec<u8>, Timestamp)]| {
+        json!({
+            "me": observer.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+            "codes": true,
+        })
+    };
+    f.valid(
+        "8.2.4",
+        "session-receive",
+        "a session whose PDF both signers of one routing group seal (the second's seal placed on page 1): the copy participant receives the proposal, the two relayed signatures in sealing order (the second seals the revision the first made) and the completion: completed",
+        request(&to_observer),
+    );
+    // The second signer's relayed signature without the first's before it.
+    let relays: Vec<usize> = to_observer
+        .iter()
+        .enumerate()
+        .filter(|(_, (b, _))| {
+            matches!(message_of(b).map(|m| m.body), Ok(MessageBody::Relay { .. }))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let [one, two] = relays[..] else {
+        return Err(format!("{} relays to the observer, not 2", relays.len()));
+    };
+    let mut skipped = to_observer[..one].to_vec();
+    skipped.push(to_observer[two].clone());
+    f.invalid(
+        "8.6",
+        "session-receive",
+        "the second signer of a routing group relayed before the first, in a session that seals its PDF (signers of a group seal in listed order): RoutingOrder, routing-order",
+        request(&skipped),
+    );
+    Ok(())
 }
 
 /// The parts of the supplier's signature record, decoded, to be changed and signed again.
@@ -2898,6 +3090,20 @@ fn record_refusals(
         "a seal signature of the first routing group that commits to a prior action: Record(Prior), invalid-signature",
         p
     );
+
+    // 1 again (added later, so listed last): a PDF revision where no document is sealed.
+    let mut p = base.clone();
+    let document = p.seal_signature.documents[0];
+    p.seal_signature.pdf = vec![signet_protocol::session::PdfRevision {
+        document: 0,
+        base: document,
+        sealed: Digest::of(b"a sealed revision"),
+        size: 4096,
+    }];
+    case!(
+        "a seal signature naming a PDF revision in a session that seals no document as a PDF: Record(Binding(\"PDF revision chain\")), invalid-signature",
+        p
+    );
     for draft in &f.drafts[first..] {
         refused_as_described(draft)?;
         fails_one_check(draft, t)?;
@@ -2948,6 +3154,7 @@ fn fails_one_check(draft: &Draft, t: &Transcript) -> Result<(), String> {
         proposal: &proposal,
         participant: &participant,
         prior: &[],
+        pdf_bases: Some(&[]),
         store: &store,
         policy: &policy,
         viewer: Some(t.observer),

@@ -39,7 +39,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
-use signet_protocol::session::{IntentChallenge, IntentMethod, Role, SessionId};
+use signet_protocol::session::{IntentChallenge, IntentMethod, Role, SealPlacement, SessionId};
 
 pub use documents::media_type_of;
 pub use problem::Problem;
@@ -157,6 +157,7 @@ pub fn app(service: Arc<Service>, console: Option<Arc<Console>>) -> Router {
         .route("/v1/sessions/{id}/remind", post(remind))
         .route("/v1/sessions/{id}/evidence", post(share_evidence))
         .route("/v1/sessions/{id}/bundle", get(bundle))
+        .route("/v1/sessions/{id}/pdf", get(sealed_pdf))
         .route("/v1/attestations", get(list_attestations))
         .route("/v1/attestations/identity", post(attest_identity))
         .route("/v1/attestations/import", post(import_attestation))
@@ -567,6 +568,21 @@ struct DocumentBody {
     content: Option<String>,
     /// the digest (hex) of a document uploaded with `POST /v1/documents`.
     digest: Option<String>,
+    /// Present to have every signer seal this PDF (spec §8.2.4): where each signer's seal
+    /// goes (`[]`: every signer in its default place).
+    pdf_seals: Option<Vec<PlacementBody>>,
+}
+
+/// Where one signer's seal goes, in PDF points (spec §8.2.4).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlacementBody {
+    signer: String,
+    page: Option<u32>,
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
 }
 
 fn pdf() -> String {
@@ -615,7 +631,25 @@ async fn create_session(
     }
     let mut documents = Vec::new();
     for d in &body.documents {
+        let pdf_seals = match &d.pdf_seals {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|p| {
+                        Ok(SealPlacement {
+                            signer: party_id(&p.signer)?,
+                            page: p.page,
+                            x: p.x,
+                            y: p.y,
+                            width: p.width,
+                            height: p.height,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Problem>>()?,
+            ),
+        };
         documents.push(NewDocument {
+            pdf_seals,
             name: d.name.clone(),
             media_type: d.media_type.clone(),
             source: match (&d.content, &d.digest) {
@@ -837,6 +871,34 @@ async fn bundle(
     let bytes = blocking(&api, move |s| s.export_bundle(id)).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/cbor")],
+        Bytes::from(bytes),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PdfQuery {
+    /// The document's index in the proposal (default 0).
+    #[serde(default)]
+    document: usize,
+}
+
+/// The signed PDF of a session's sealed document: the last signer's revision, with the
+/// validation data this node could gather appended (see [`Service::export_pdf`]).
+async fn sealed_pdf(
+    _: Reader,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    query: Result<Query<PdfQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let id = session_id(&id)?;
+    let Query(q) = query.map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed query").detail(e.body_text())
+    })?;
+    let bytes = api.service.clone().export_pdf(id, q.document).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/pdf")],
         Bytes::from(bytes),
     )
         .into_response())

@@ -116,8 +116,13 @@ pub(crate) enum ClientCommand {
         #[arg(long, default_value_t = 30)]
         deadline_days: u64,
         /// Witnesses whose cosignature every party's evidence must carry, `PARTY_ID` (repeat).
+        /// The first that answers also time-stamps PDF seals.
         #[arg(long = "witness")]
         witnesses: Vec<String>,
+        /// Have every signer seal the PDF documents in the session (a visible seal and a
+        /// PAdES signature each, in sealing order), each seal in its default place.
+        #[arg(long)]
+        seal_pdf: bool,
     },
     /// List the open sessions awaiting this party's action.
     Inbox {
@@ -244,15 +249,26 @@ pub(crate) enum ClientCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Export a completed session's bundle.
+    /// Export a completed session's bundle (`--out`) and, for a document every signer
+    /// sealed as a PDF, the signed PDF (`--pdf`).
     Export {
         #[command(flatten)]
         conn: Conn,
         /// Session id.
         id: String,
-        /// Output file.
+        /// Where to write the bundle.
+        #[arg(long, required_unless_present = "pdf")]
+        out: Option<PathBuf>,
+        /// Where to write the signed PDF (every seal, each a PAdES signature).
         #[arg(long)]
-        out: PathBuf,
+        pdf: Option<PathBuf>,
+        /// Which of the session's documents the PDF is (its index in the proposal).
+        #[arg(long, default_value_t = 0, requires = "pdf")]
+        document: usize,
+        /// A CA's CRL (DER) to add to the PDF's validation data (PAdES B-LT) besides what
+        /// the node gathered, e.g. one `signet pdf crl` wrote on the CA's node (repeat).
+        #[arg(long, requires = "pdf")]
+        crl: Vec<PathBuf>,
     },
     /// Attest a party's identity (as a verifier), or import attestations or key logs.
     Attest {
@@ -789,6 +805,7 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             documents,
             deadline_days,
             witnesses,
+            seal_pdf,
         } => {
             let mut participants = Vec::new();
             for (flag, role, list) in [
@@ -807,7 +824,15 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 .iter()
                 .map(|w| party_id("--witness", w))
                 .collect::<Result<Vec<_>>>()?;
-            let docs = upload_documents(&conn, &documents).await?;
+            let mut docs = upload_documents(&conn, &documents).await?;
+            if seal_pdf {
+                for d in docs
+                    .iter_mut()
+                    .filter(|d| d["media_type"] == "application/pdf")
+                {
+                    d["pdf_seals"] = json!([]);
+                }
+            }
             let v = call_json(
                 &conn,
                 "POST",
@@ -1077,17 +1102,62 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             .await?;
             print(&v, as_json, |_| println!("Cancelled {id}"));
         }
-        ClientCommand::Export { conn, id, out } => {
-            let bytes = call(&conn, "GET", &format!("/v1/sessions/{id}/bundle"), None).await?;
-            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-            let v = json!({"id": id, "bundle": out, "bytes": bytes.len()});
+        ClientCommand::Export {
+            conn,
+            id,
+            out,
+            pdf,
+            document,
+            crl,
+        } => {
+            let mut written = Vec::new();
+            if let Some(out) = &out {
+                let bytes = call(&conn, "GET", &format!("/v1/sessions/{id}/bundle"), None).await?;
+                std::fs::write(out, &bytes)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                written.push(("bundle", out.clone(), bytes.len()));
+            }
+            if let Some(pdf) = &pdf {
+                let path = format!("/v1/sessions/{id}/pdf?document={document}");
+                let mut bytes = call(&conn, "GET", &path, None).await?;
+                if !crl.is_empty() {
+                    let mut crls = Vec::new();
+                    for path in &crl {
+                        crls.push(
+                            std::fs::read(path)
+                                .with_context(|| format!("reading {}", path.display()))?,
+                        );
+                    }
+                    let data = signet_node::pdf::ltv::ValidationData {
+                        certificates: Vec::new(),
+                        crls,
+                    };
+                    bytes = signet_node::pdf::ltv::add_validation_data(&bytes, &data)
+                        .context("adding the CRLs to the PDF")?;
+                }
+                std::fs::write(pdf, &bytes)
+                    .with_context(|| format!("writing {}", pdf.display()))?;
+                written.push(("pdf", pdf.clone(), bytes.len()));
+            }
+            let v = json!({
+                "id": id,
+                "files": written.iter().map(|(kind, path, bytes)| json!({"kind": kind, "path": path, "bytes": bytes})).collect::<Vec<_>>(),
+            });
             print(&v, as_json, |_| {
-                println!(
-                    "Wrote {} ({} bytes); check it with `signet verify {}`",
-                    out.display(),
-                    bytes.len(),
-                    out.display()
-                )
+                for (kind, path, bytes) in &written {
+                    let check = if *kind == "pdf" {
+                        format!(
+                            "signet verify {} --ca CA_CERTIFICATE [--bundle BUNDLE]",
+                            path.display()
+                        )
+                    } else {
+                        format!("signet verify {}", path.display())
+                    };
+                    println!(
+                        "Wrote {} ({bytes} bytes); check it with `{check}`",
+                        path.display()
+                    );
+                }
             });
         }
         ClientCommand::Attest { conn, what } => match what {

@@ -22,7 +22,7 @@ use signet_protocol::attestation::AttestationKind;
 use signet_protocol::bundle::{Outcome, verify_bundle};
 use signet_protocol::party::PartyId;
 use signet_protocol::registration::uscc_check_character;
-use signet_protocol::session::{Role, SessionId};
+use signet_protocol::session::{Role, SealPlacement, SessionId};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy};
 use signet_protocol::{Digest, SecretKey};
 use tokio::sync::watch;
@@ -140,6 +140,7 @@ async fn signing(
     signers: &[(&Node, u32)],
     witness: &Node,
     document: &[u8],
+    pdf_seals: Option<Vec<SealPlacement>>,
 ) -> Result<SessionId> {
     let started = Instant::now();
     let id = initiator.service.create_session(NewSession {
@@ -157,10 +158,12 @@ async fn signing(
             name: "contract.pdf".into(),
             media_type: "application/pdf".into(),
             source: DocumentSource::Bytes(document.to_vec()),
+            pdf_seals,
         }],
         deadline_days: 30,
         witnesses: vec![witness.party()],
     })?;
+    // Routing order; within a group, listed order (the sealing order when PDFs are sealed).
     let mut order: Vec<&(&Node, u32)> = signers.iter().collect();
     order.sort_by_key(|(_, o)| *o);
     for (node, _) in order {
@@ -201,26 +204,54 @@ async fn signing(
     Ok(id)
 }
 
-/// Each party seals the signed contract's PDF in turn (its visible seal and a PAdES
-/// signature under the certificate the CA issued for its PDF key), then the file's
-/// signatures are listed; the PDF and the CA certificate are written to `root`.
-fn seal_in_turn(root: &Path, ca: &Node, parties: &[&Node], pdf: &[u8], kept: bool) -> Result<()> {
-    let mut sealed = pdf.to_vec();
-    for party in parties {
-        sealed = party.service.seal_pdf(&sealed, None)?;
-        println!(
-            "      {} sealed the PDF ({} bytes)",
-            party.name,
-            sealed.len()
-        );
-    }
+/// The sealed PDF of a session in which every signer sealed the contract (spec §8.2.4), as
+/// the initiator's node holds it once the last signer's revision has reached it: written to
+/// `root` with the CA certificate, and its seals listed.
+async fn sealed_in_session(
+    root: &Path,
+    ca: &Node,
+    initiator: &Node,
+    id: SessionId,
+    kept: bool,
+) -> Result<()> {
+    let mut sealed = Vec::new();
+    until(
+        "the last sealed revision to reach the initiator",
+        || match initiator.service.session_pdf(id, 0) {
+            Ok(bytes) => {
+                sealed = bytes;
+                true
+            }
+            Err(_) => false,
+        },
+    )
+    .await?;
+    // What the brand keeps: the file with the validation data a verifier needs years from
+    // now (the CA's current CRL, as from its public `/v1/pdf/crl`) and the witness's
+    // document time-stamp over all of it (PAdES B-LTA).
+    let crl = ca.service.pdf_crl()?;
+    let sealed = initiator
+        .service
+        .clone()
+        .export_pdf_with(id, 0, vec![crl])
+        .await?;
     let path = root.join("A-X-Z-sealed.pdf");
     std::fs::write(&path, &sealed)?;
     let ca_path = root.join("ca.der");
     std::fs::write(&ca_path, ca.service.pdf_ca_certificate()?)?;
+    let ca_der = ca.service.pdf_ca_certificate()?;
+    let levels = signet_node::pdf::assess::assess(&sealed, &[ca_der], &[], now())?;
+    println!(
+        "      the sealed PDF ({} bytes): one revision per signer, each named in its seal signature; then validation data and the witness's document time-stamp ({})",
+        sealed.len(),
+        levels.first().map_or("no seal".to_string(), |a| format!(
+            "PAdES {}",
+            a.levels.level()
+        ))
+    );
     for s in signet_node::pdf::verify::signatures(&sealed)? {
         println!(
-            "        {}: {} (USCC {}), digest {}, signature {}, {}",
+            "        {}: {} (USCC {}), digest {}, signature {}, {}, {}",
             s.field_name,
             s.signer_legal_name.as_deref().unwrap_or("?"),
             s.signer_uscc.as_deref().unwrap_or("?"),
@@ -233,6 +264,12 @@ fn seal_in_turn(root: &Path, ca: &Node, parties: &[&Node], pdf: &[u8], kept: boo
                 "valid"
             } else {
                 "INVALID"
+            },
+            match &s.timestamp {
+                Some(t) if t.signature_valid && t.imprint_matches =>
+                    "time-stamped by the witness's TSA",
+                Some(_) => "time-stamp INVALID",
+                None => "no time-stamp",
             },
             if s.covers_whole_file {
                 "covers the whole file"
@@ -373,6 +410,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &[(&x, 0)],
         &witness,
         &doc1,
+        None,
     )
     .await?;
 
@@ -388,32 +426,45 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &[(&x, 0)],
         &witness,
         &doc2,
+        None,
     )
     .await?;
 
     println!();
     println!(
-        "[5] A sequential three-party contract down the tiers: Brand A -> Supplier X (1st) -> Supplier Z (2nd)"
+        "[5] A three-party contract down the tiers, sealed in its PDF: Brand A and Supplier X (one routing group, sealing in listed order), then Supplier Z"
     );
     let doc3 = signet_node::pdf::sample::contract(
         "Tiered component agreement",
         &[brand_a.name, x.name, z.name],
         3,
     )?;
+    // Every signer seals the PDF in the session: Brand A and Supplier X form one routing
+    // group (sealed in listed order), Supplier Z follows; the proposal places each seal on
+    // the last page.
+    let place = |node: &Node, x: u32| SealPlacement {
+        signer: node.party(),
+        page: None,
+        x,
+        y: 70,
+        width: 130,
+        height: 130,
+    };
     let tiered = signing(
         &mut tally,
         "A-X-Z tiered agreement",
         &brand_a,
-        &[(&x, 0), (&z, 1)],
+        &[(&brand_a, 0), (&x, 0), (&z, 1)],
         &witness,
         &doc3,
+        Some(vec![place(&brand_a, 60), place(&x, 232), place(&z, 404)]),
     )
     .await?;
     std::fs::write(
         root.join("A-X-Z.bundle"),
         brand_a.service.export_bundle(tiered)?,
     )?;
-    seal_in_turn(&root, &ca, &[&brand_a, &x, &z], &doc3, args.keep.is_some())?;
+    sealed_in_session(&root, &ca, &brand_a, tiered, args.keep.is_some()).await?;
 
     println!();
     println!("[6] A parallel contract: Brand B -> Supplier X and Supplier Y at once");
@@ -425,6 +476,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
         &[(&x, 0), (&y, 0)],
         &witness,
         &doc4,
+        None,
     )
     .await?;
 
@@ -442,6 +494,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
             name: "pricing.pdf".into(),
             media_type: "application/pdf".into(),
             source: DocumentSource::Bytes(b"%PDF-1.7 pricing".to_vec()),
+            pdf_seals: None,
         }],
         deadline_days: 30,
         witnesses: vec![],
@@ -484,6 +537,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
             name: "direct.pdf".into(),
             media_type: "application/pdf".into(),
             source: DocumentSource::Bytes(b"%PDF-1.7 direct".to_vec()),
+            pdf_seals: None,
         }],
         deadline_days: 30,
         witnesses: vec![],

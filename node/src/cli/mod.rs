@@ -14,8 +14,10 @@ use serde_json::json;
 use signet_node::service::config::{AnchorConfig, PolicyConfig};
 use signet_node::service::init::{InitOptions, init as init_party};
 use signet_node::service::{Service, now};
+use signet_protocol::Digest;
 use signet_protocol::bundle::{Outcome, Report, verify_bundle_with};
 use signet_protocol::party::PartyId;
+use signet_protocol::session::PdfRevision;
 
 /// An error with its exit code.
 #[derive(Debug)]
@@ -249,7 +251,20 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
     }
     let assessments = signet_node::pdf::assess::assess(pdf, &roots, &crls, now())
         .map_err(|e| Exit(1, format!("{}: {e}", a.bundle.display())))?;
-    let last_covers_all = assessments.last().is_some_and(|s| s.info.covers_whole_file);
+    let time_stamps =
+        signet_node::pdf::assess::assess_document_time_stamps(pdf, &roots, &crls, now())
+            .map_err(|e| Exit(1, format!("{}: {e}", a.bundle.display())))?;
+    // After the last seal, only validation data (B-LT) and document time-stamps (B-LTA).
+    let last_seal_end = assessments
+        .iter()
+        .filter_map(|s| s.info.byte_range)
+        .filter_map(|[_, _, start, len]| usize::try_from(start.checked_add(len)?).ok())
+        .max();
+    let last_covers_all = match last_seal_end {
+        Some(end) => signet_node::pdf::changes::maintenance_only(pdf, end)
+            .map_err(|e| Exit(1, format!("{}: {e}", a.bundle.display())))?,
+        None => false,
+    };
     let mut outcome = if assessments.is_empty() {
         Outcome::Invalid
     } else {
@@ -273,6 +288,9 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
     if let Some((bundle_outcome, _)) = &cross {
         outcome = worst(outcome, *bundle_outcome);
     }
+    for t in &time_stamps {
+        outcome = worst(outcome, t.outcome);
+    }
     if as_json {
         let signatures: Vec<serde_json::Value> = assessments
             .iter()
@@ -283,6 +301,7 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
                     "uscc": s.info.signer_uscc,
                     "claimed_time": s.info.claimed_time,
                     "covers_whole_file": s.info.covers_whole_file,
+                    "level": s.levels.level().to_string(),
                     "outcome": s.outcome.as_str(),
                     "checks": s.checks.iter().map(|(o, what)| serde_json::json!({"outcome": o.as_str(), "check": what})).collect::<Vec<_>>(),
                 })
@@ -295,6 +314,11 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
                 "unsigned_changes_after_the_last_signature": !last_covers_all,
                 "bundle": cross.as_ref().map(|(o, lines)| serde_json::json!({"outcome": o.as_str(), "checks": lines})),
                 "signatures": signatures,
+                "document_time_stamps": time_stamps.iter().map(|t| serde_json::json!({
+                    "field": t.info.field_name,
+                    "outcome": t.outcome.as_str(),
+                    "checks": t.checks.iter().map(|(o, what)| serde_json::json!({"outcome": o.as_str(), "check": what})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
             }))?
         );
     } else {
@@ -313,9 +337,22 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
             for (o, what) in &s.checks {
                 println!("  {} {what}", o.as_str());
             }
+            println!("  PAdES level held: {}", s.levels.level());
+        }
+        for t in &time_stamps {
+            println!(
+                "{} {}: document time-stamp",
+                t.outcome.as_str(),
+                t.info.field_name
+            );
+            for (o, what) in &t.checks {
+                println!("  {} {what}", o.as_str());
+            }
         }
         if !assessments.is_empty() && !last_covers_all {
-            println!("the file was changed after its last signature (bytes no signature covers)");
+            println!(
+                "the file was changed after its last seal by more than validation data and document time-stamps (content no seal covers)"
+            );
         }
         if let Some((o, lines)) = &cross {
             println!("{} against the bundle:", o.as_str());
@@ -369,6 +406,9 @@ fn cross_check(
         document.basis
     ));
     outcome = worst(outcome, document.outcome);
+    let (revisions_outcome, revision_lines) = cross_check_revisions(pdf, &report, assessments);
+    outcome = worst(outcome, revisions_outcome);
+    lines.extend(revision_lines);
     for s in assessments {
         let uscc = s.info.signer_uscc.as_deref().unwrap_or("");
         // A party of the contract: its initiator, or a signer whose signature the bundle
@@ -408,6 +448,81 @@ fn cross_check(
         }
     }
     Ok((outcome, lines))
+}
+
+/// Checks each seal's revision against the PDF revisions the bundle's seal signatures name
+/// (spec §8.4.2): the bytes up to the end of each seal's increment must be a revision the
+/// bundle says the seal's enterprise sealed. A bundle whose signers sealed no PDF names none:
+/// then only the enterprises are matched (by the caller).
+fn cross_check_revisions(
+    pdf: &[u8],
+    report: &Report,
+    assessments: &[signet_node::pdf::assess::Assessment],
+) -> (Outcome, Vec<String>) {
+    let named: Vec<(&signet_protocol::bundle::PartyReport, &PdfRevision)> = report
+        .parties
+        .iter()
+        .filter_map(|p| p.signed.as_ref().map(|s| (p, s)))
+        .flat_map(|(p, s)| s.pdf.iter().map(move |r| (p, r)))
+        .collect();
+    if named.is_empty() {
+        return (
+            Outcome::Valid,
+            vec![
+                "the bundle's seal signatures name no PDF revision (sealed outside the session)"
+                    .into(),
+            ],
+        );
+    }
+    let mut outcome = Outcome::Valid;
+    let mut lines = Vec::new();
+    for s in assessments {
+        let revision = s
+            .info
+            .byte_range
+            .and_then(|[_, _, start, len]| usize::try_from(start.checked_add(len)?).ok())
+            .and_then(|end| pdf.get(..end));
+        let Some(revision) = revision else {
+            outcome = Outcome::Invalid;
+            lines.push(format!(
+                "INVALID {}: its signed range is not a revision of this file",
+                s.info.field_name
+            ));
+            continue;
+        };
+        let digest = Digest::of(revision);
+        let uscc = s.info.signer_uscc.as_deref().unwrap_or("");
+        match named.iter().find(|(_, r)| r.sealed == digest) {
+            Some((party, r)) => {
+                let same = party
+                    .identity
+                    .as_ref()
+                    .and_then(|i| i.registration.as_ref())
+                    .is_some_and(|reg| reg.number() == uscc);
+                if same {
+                    lines.push(format!(
+                        "VALID {}: the revision it ends ({} bytes, {digest}) is the one {} sealed in the session (document {})",
+                        s.info.field_name, r.size, party.label(), r.document
+                    ));
+                } else {
+                    outcome = Outcome::Invalid;
+                    lines.push(format!(
+                        "INVALID {}: its revision is {}'s in the bundle, but the seal's certificate names USCC {uscc}",
+                        s.info.field_name,
+                        party.label()
+                    ));
+                }
+            }
+            None => {
+                outcome = Outcome::Invalid;
+                lines.push(format!(
+                    "INVALID {}: the revision it ends ({digest}) is not one any signer sealed in the session",
+                    s.info.field_name
+                ));
+            }
+        }
+    }
+    (outcome, lines)
 }
 
 /// A certificate as DER, from DER or PEM.

@@ -42,6 +42,7 @@ pub(super) fn routes() -> Router<Arc<Console>> {
         .route("/console/sessions/{id}", get(session))
         .route("/console/sessions/{id}/documents/{index}", get(document))
         .route("/console/sessions/{id}/bundle", get(bundle))
+        .route("/console/sessions/{id}/pdf/{index}", get(sealed_pdf))
         .route("/console/sessions/{id}/act", post(act))
         .route("/console/send", get(send_page).post(send).layer(upload))
         .route("/console/seals", get(seals))
@@ -344,6 +345,32 @@ async fn bundle(State(c): State<Arc<Console>>, viewer: Viewer, Path(id): Path<St
     }
 }
 
+/// The signed PDF of a sealed document: every signer's seal, as the relying party keeps it.
+async fn sealed_pdf(
+    State(c): State<Arc<Console>>,
+    viewer: Viewer,
+    Path((id, index)): Path<(String, usize)>,
+) -> Response {
+    let id = match parse_session(&c, &viewer, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match c.service.clone().export_pdf(id, index).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"session-{id}-{index}-signed.pdf\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => failure(&c, &viewer, &e),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct ActForm {
     csrf: String,
@@ -479,6 +506,7 @@ async fn send(
                         name: file_name,
                         media_type,
                         source: DocumentSource::Stored(digest),
+                        pdf_seals: None,
                     });
                 }
                 Err(e) => return Ok(after(&c, &viewer, back, Err(e.to_string()))),

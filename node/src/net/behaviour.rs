@@ -6,7 +6,7 @@ use libp2p::swarm::NetworkBehaviour;
 use libp2p::{StreamProtocol, connection_limits, gossipsub, identify, kad};
 use signet_protocol::Digest;
 
-use super::{Config, doc, gossip, msg};
+use super::{Config, doc, gossip, msg, tsa};
 
 /// Kademlia's protocol id for Signet's DHT (separate from the public IPFS DHT).
 pub(crate) const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/signet/kad/1");
@@ -24,6 +24,7 @@ pub(crate) struct Behaviour {
     pub(crate) gossip: gossipsub::Behaviour,
     pub(crate) msg: msg::Behaviour,
     pub(crate) doc: doc::Behaviour,
+    pub(crate) tsa: tsa::Behaviour,
 }
 
 impl Behaviour {
@@ -78,7 +79,8 @@ impl Behaviour {
             .with_request_timeout(config.request_timeout)
             .with_max_concurrent_streams(config.max_concurrent_streams);
         let msg = msg::Behaviour::new([(msg::PROTOCOL, ProtocolSupport::Full)], rr_config.clone());
-        let doc = doc::Behaviour::new([(doc::PROTOCOL, ProtocolSupport::Full)], rr_config);
+        let doc = doc::Behaviour::new([(doc::PROTOCOL, ProtocolSupport::Full)], rr_config.clone());
+        let tsa = tsa::Behaviour::new([(tsa::PROTOCOL, ProtocolSupport::Full)], rr_config);
         Ok(Self {
             limits,
             identify,
@@ -86,6 +88,7 @@ impl Behaviour {
             gossip,
             msg,
             doc,
+            tsa,
         })
     }
 }

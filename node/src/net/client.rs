@@ -10,7 +10,7 @@ use signet_protocol::session::SessionId;
 use tokio::sync::{mpsc, oneshot};
 
 use super::event_loop::Command;
-use super::{NetError, PeerDirectory, Topic, doc, msg};
+use super::{NetError, PeerDirectory, Topic, doc, msg, tsa};
 use crate::store::{
     BackendError, CHUNK_SIZE, DocumentWriter, MAX_DOCUMENT_CHUNKS, Manifest, Store, StoreError,
 };
@@ -115,6 +115,24 @@ impl Client {
         request: doc::Request,
     ) -> Result<doc::Response, NetError> {
         self.call(|reply| Command::FetchChunk {
+            party,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Sends one DER RFC 3161 `TimeStampReq` to a node of `party` on `/signet/tsa/1` and
+    /// returns its DER `TimeStampResp` as received (shape and size checked, nothing else:
+    /// whether the token is good is the caller's to check).
+    pub async fn time_stamp(&self, party: PartyId, request: Vec<u8>) -> Result<Vec<u8>, NetError> {
+        if request.len() > tsa::MAX_REQUEST {
+            return Err(NetError::TooLarge {
+                len: request.len(),
+                max: tsa::MAX_REQUEST,
+            });
+        }
+        self.call(|reply| Command::TimeStamp {
             party,
             request,
             reply,

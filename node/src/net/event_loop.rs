@@ -10,6 +10,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, kad};
 use signet_protocol::address::{self, AddressRecord};
@@ -24,9 +25,10 @@ use tracing::{debug, info, warn};
 
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::{
-    Config, Hooks, NetError, NetEvent, PeerDirectory, Responder, Topic, TransportError, Validation,
-    doc, msg,
+    Config, Hooks, NetError, NetEvent, PeerDirectory, Responder, TimeStampAuthority, Topic,
+    TransportError, Validation, doc, msg, tsa,
 };
+use crate::pdf::tsa::Failure;
 
 /// The most node keys of one party looked up at once.
 const MAX_LOOKUP_KEYS: usize = 8;
@@ -68,6 +70,11 @@ pub(crate) enum Command {
         party: PartyId,
         request: doc::Request,
         reply: Reply<Result<doc::Response, NetError>>,
+    },
+    TimeStamp {
+        party: PartyId,
+        request: Vec<u8>,
+        reply: Reply<Result<Vec<u8>, NetError>>,
     },
     Publish {
         topic: Topic,
@@ -128,6 +135,8 @@ type MsgReply = (
     Result<msg::Response, oneshot::error::RecvError>,
 );
 type DocReply = (ResponseChannel<doc::Response>, Option<doc::Response>);
+type TsaReply = (ResponseChannel<Vec<u8>>, Option<Vec<u8>>);
+type StampReply = Reply<Result<Vec<u8>, NetError>>;
 
 /// Owns the swarm and serves [`super::Client`] commands; see [`super::new`].
 pub struct EventLoop {
@@ -141,6 +150,7 @@ pub struct EventLoop {
     listens: Vec<(ListenerId, Reply<Result<Multiaddr, NetError>>)>,
     sends: BTreeMap<OutboundRequestId, (PeerId, Reply<Result<(), NetError>>)>,
     fetches: BTreeMap<OutboundRequestId, (PeerId, Reply<Result<doc::Response, NetError>>)>,
+    stamps: BTreeMap<OutboundRequestId, (PeerId, StampReply)>,
     /// Outbound requests in flight per peer (messages and chunks together).
     per_peer: BTreeMap<PeerId, usize>,
     queries: Vec<(kad::QueryId, QueryReply)>,
@@ -154,6 +164,10 @@ pub struct EventLoop {
     publishing: bool,
     message_replies: FuturesUnordered<BoxFuture<'static, MsgReply>>,
     chunk_reads: FuturesUnordered<BoxFuture<'static, DocReply>>,
+    /// Answers of this node's time-stamping authority being made, off the network task.
+    stamp_answers: FuturesUnordered<BoxFuture<'static, TsaReply>>,
+    /// Who answers `/signet/tsa/1` requests; `None`: every request gets a rejection.
+    time_stamps: Option<Arc<dyn TimeStampAuthority>>,
     /// Each forwarding peer's gossip budget.
     gossip_budget: governor::DefaultKeyedRateLimiter<PeerId>,
     /// Gossip messages ignored for being over their sender's budget.
@@ -207,6 +221,7 @@ impl EventLoop {
             listens: Vec::new(),
             sends: BTreeMap::new(),
             fetches: BTreeMap::new(),
+            stamps: BTreeMap::new(),
             per_peer: BTreeMap::new(),
             queries: Vec::new(),
             lookups: BTreeMap::new(),
@@ -216,7 +231,16 @@ impl EventLoop {
             publishing: false,
             message_replies: FuturesUnordered::new(),
             chunk_reads: FuturesUnordered::new(),
+            stamp_answers: FuturesUnordered::new(),
+            time_stamps: None,
         }
+    }
+
+    /// Answers `/signet/tsa/1` requests with `authority` (a witness's TSA); without one,
+    /// every request is answered with a rejection.
+    pub fn with_time_stamps(mut self, authority: Arc<dyn TimeStampAuthority>) -> Self {
+        self.time_stamps = Some(authority);
+        self
     }
 
     /// Runs until every client is dropped or one asks to shut down.
@@ -254,6 +278,14 @@ impl EventLoop {
                         let _ = self.swarm.behaviour_mut().doc.send_response(channel, response);
                     }
                 }
+                Some((channel, response)) = self.stamp_answers.next(),
+                    if !self.stamp_answers.is_empty() =>
+                {
+                    let response = response.unwrap_or_else(|| {
+                        tsa::refusal(Failure::SystemFailure, "the time-stamping authority failed")
+                    });
+                    let _ = self.swarm.behaviour_mut().tsa.send_response(channel, response);
+                }
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }
         }
@@ -261,7 +293,7 @@ impl EventLoop {
     }
 
     fn in_flight(&self) -> usize {
-        self.sends.len() + self.fetches.len() + self.queries.len()
+        self.sends.len() + self.fetches.len() + self.stamps.len() + self.queries.len()
     }
 
     /// Whether another request to `peer` stays within the per-peer limit.
@@ -380,6 +412,22 @@ impl EventLoop {
                 self.started(peer);
                 self.fetches.insert(id, (peer, reply));
             }
+            Command::TimeStamp {
+                party,
+                request,
+                reply,
+            } => {
+                let peer = match self.admit(party) {
+                    Ok(peer) => peer,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
+                };
+                let id = self.swarm.behaviour_mut().tsa.send_request(&peer, request);
+                self.started(peer);
+                self.stamps.insert(id, (peer, reply));
+            }
             Command::Publish { topic, data, reply } => {
                 let result = self
                     .swarm
@@ -458,6 +506,7 @@ impl EventLoop {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Msg(event)) => self.on_msg(event),
             SwarmEvent::Behaviour(BehaviourEvent::Doc(event)) => self.on_doc(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Tsa(event)) => self.on_tsa(event),
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
@@ -649,6 +698,82 @@ impl EventLoop {
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, %error, "inbound chunk request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn refuse_stamp(&mut self, channel: ResponseChannel<Vec<u8>>, failure: Failure, reason: &str) {
+        let response = tsa::refusal(failure, reason);
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .tsa
+            .send_response(channel, response);
+    }
+
+    fn on_tsa(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let Some(party) = self.directory.party_of(&peer) else {
+                    debug!(%peer, "time-stamp request from a peer that is no authorised node");
+                    return self.refuse_stamp(
+                        channel,
+                        Failure::UnacceptedPolicy,
+                        "unauthenticated peer",
+                    );
+                };
+                let Some(authority) = self.time_stamps.clone() else {
+                    return self.refuse_stamp(
+                        channel,
+                        Failure::UnacceptedPolicy,
+                        "this node is not a time-stamping witness",
+                    );
+                };
+                if self.stamp_answers.len() >= self.config.max_in_flight {
+                    warn!(%peer, "too many time-stamp requests in flight; refusing one");
+                    return self.refuse_stamp(
+                        channel,
+                        Failure::SystemFailure,
+                        "busy: try again later",
+                    );
+                }
+                self.stamp_answers.push(Box::pin(async move {
+                    let answer =
+                        tokio::task::spawn_blocking(move || authority.answer(&party, &request));
+                    (channel, answer.await.ok())
+                }));
+            }
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((peer, reply)) = self.stamps.remove(&request_id) {
+                    self.finished(&peer);
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some((peer, reply)) = self.stamps.remove(&request_id) {
+                    self.finished(&peer);
+                    let _ = reply.send(Err(NetError::Delivery((&error).into())));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "inbound time-stamp request failed");
             }
             request_response::Event::ResponseSent { .. } => {}
         }

@@ -17,6 +17,9 @@
 //! - [`msg`] `/signet/msg/1`: session messages (the exact signed bytes), acknowledged or
 //!   refused with a wire error code. 1 MiB cap each way.
 //! - [`doc`] `/signet/doc/1`: document chunks, fetched directly from the holder.
+//! - [`tsa`] `/signet/tsa/1`: RFC 3161 time-stamps from a witness (one DER request, one DER
+//!   response; 4 KiB and 32 KiB caps), answered by the node's [`TimeStampAuthority`] set
+//!   with [`EventLoop::with_time_stamps`], or refused with a `rejection` status.
 //! - [`gossip`]: gossipsub topics `signet/attestations/1` and `signet/keylogs/1`, every
 //!   message validated by the node's [`GossipValidator`] before it is delivered or forwarded.
 //!   Gossipsub peer scoring ([`gossip::peer_score`]) penalises every rejected message, and
@@ -54,6 +57,7 @@ pub mod gossip;
 pub mod msg;
 #[cfg(test)]
 mod tests;
+pub mod tsa;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +69,7 @@ pub use error::{DeliveryFailure, NetError, TransportError};
 pub use event_loop::EventLoop;
 pub use gossip::{GossipValidator, Topic, Validation};
 pub use libp2p::{Multiaddr, PeerId};
+pub use tsa::TimeStampAuthority;
 
 use libp2p::identity::Keypair;
 use signet_protocol::SecretKey;

@@ -836,3 +836,110 @@ async fn peers_that_send_invalid_gossip_lose_score_and_are_ignored() {
     .await
     .unwrap();
 }
+
+/// A node whose `/signet/tsa/1` requests `authority` answers (when given).
+fn stamping_node(label: &str, authority: Option<Arc<dyn TimeStampAuthority>>) -> Node {
+    let key = SecretKey::from_seed(Digest::of(label.as_bytes()).as_bytes());
+    let party = PartyId::from_digest(Digest::of(format!("party {label}").as_bytes()));
+    let store = Arc::new(MemoryStore::new());
+    let hooks = Hooks {
+        store: store.clone(),
+        documents: Arc::new(deny_all()),
+        gossip: Arc::new(|_: Topic, _: &[u8]| Validation::Accept),
+    };
+    let (client, events, event_loop) = new(&key, party, Config::default(), hooks).unwrap();
+    let event_loop = match authority {
+        Some(authority) => event_loop.with_time_stamps(authority),
+        None => event_loop,
+    };
+    tokio::spawn(event_loop.run());
+    Node {
+        client,
+        events: Some(events),
+        party,
+        key,
+        store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_stamp_requests_are_always_answered() {
+    use crate::pdf::tsa::{ResponseOutcome, read_response};
+    timeout(LIMIT, async {
+        // The authority answers with a fixed (well-formed) response naming the asking party.
+        let authority: Arc<dyn TimeStampAuthority> = Arc::new(|party: &PartyId, request: &[u8]| {
+            assert!(request.starts_with(&[0x30]));
+            tsa::refusal(crate::pdf::tsa::Failure::SystemFailure, &party.to_string())
+        });
+        let witness = stamping_node("TSA witness", Some(authority));
+        let plain = stamping_node("TSA plain", None);
+        let asker = stamping_node("TSA asker", None);
+        let stranger = stamping_node("TSA stranger", None);
+        let known = directory(&[&witness, &plain, &asker]);
+        for n in [&witness, &plain, &asker] {
+            n.client.set_directory(known.clone()).await.unwrap();
+        }
+        // The stranger knows the witness, but the witness does not know the stranger.
+        stranger
+            .client
+            .set_directory(directory(&[&witness, &stranger]))
+            .await
+            .unwrap();
+        for target in [&witness, &plain] {
+            let address = target
+                .client
+                .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+                .await
+                .unwrap();
+            for n in [&asker, &stranger] {
+                n.client
+                    .add_address(target.client.peer_id(), address.clone())
+                    .await
+                    .unwrap();
+            }
+        }
+        let request = crate::pdf::tsa::TimeStampRequest::for_digest([1; 32])
+            .encode()
+            .unwrap();
+        let refused = |response: Vec<u8>| match read_response(&response).unwrap() {
+            ResponseOutcome::Refused {
+                failures, reason, ..
+            } => (failures, reason),
+            ResponseOutcome::Granted(_) => panic!("granted"),
+        };
+        // The authority answers an authenticated node.
+        let answer = asker
+            .client
+            .time_stamp(witness.party, request.clone())
+            .await
+            .unwrap();
+        assert_eq!(refused(answer), (vec![25], asker.party.to_string()));
+        // A node without an authority answers with a rejection, not silence.
+        let answer = asker
+            .client
+            .time_stamp(plain.party, request.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            refused(answer),
+            (vec![15], "this node is not a time-stamping witness".into())
+        );
+        // So does the witness to a peer that is no authorised node.
+        let answer = stranger
+            .client
+            .time_stamp(witness.party, request.clone())
+            .await
+            .unwrap();
+        assert_eq!(refused(answer), (vec![15], "unauthenticated peer".into()));
+        // Oversized requests are refused before they leave.
+        assert!(matches!(
+            asker
+                .client
+                .time_stamp(witness.party, vec![0x30; tsa::MAX_REQUEST + 1])
+                .await,
+            Err(NetError::TooLarge { .. })
+        ));
+    })
+    .await
+    .unwrap();
+}

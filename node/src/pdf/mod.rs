@@ -18,6 +18,8 @@
 //!   PNG/JPEG image.
 //! - [`sign`]: one signer's incremental update (PAdES B-B, or B-T with a time-stamp).
 //! - [`verify`]: the facts about each signature in a file (no trust verdict).
+//! - [`ltv`]: long-term validation: the Document Security Store (B-LT) and document
+//!   time-stamps (B-LTA), appended after the seals.
 //!
 //! # Where I/O stops
 //!
@@ -30,7 +32,9 @@ pub mod appearance;
 mod asn1;
 pub mod assess;
 mod cades;
+pub mod changes;
 mod error;
+pub mod ltv;
 pub mod sample;
 pub mod sign;
 pub mod tsa;

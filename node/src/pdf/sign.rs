@@ -32,7 +32,7 @@ pub const DEFAULT_RESERVED: usize = 16 * 1024;
 /// The most bytes that may be reserved.
 pub const MAX_RESERVED: usize = 256 * 1024;
 /// The `/ByteRange` placeholder value: ten digits, so any real offset fits in its place.
-const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
+pub(super) const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
 
 /// Where a seal goes: a page and a rectangle in PDF points (default user space).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -234,7 +234,7 @@ fn docmdp_permission(document: &Document) -> Option<i64> {
     })
 }
 
-fn page_id(document: &Document, page: Option<u32>) -> Result<ObjectId, PdfError> {
+pub(super) fn page_id(document: &Document, page: Option<u32>) -> Result<ObjectId, PdfError> {
     let pages = document.get_pages();
     let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
     let number = page.unwrap_or(count);
@@ -265,7 +265,7 @@ fn number(object: &Object) -> Option<f32> {
     }
 }
 
-fn check_field_name(name: &str) -> Result<(), PdfError> {
+pub(super) fn check_field_name(name: &str) -> Result<(), PdfError> {
     let valid = !name.is_empty()
         && name.len() <= 127
         && name.chars().all(|c| (' '..='~').contains(&c) && c != '.');
@@ -423,7 +423,7 @@ fn pdf_date(time: SystemTime) -> Result<String, PdfError> {
     ))
 }
 
-fn append_to_page_annots(
+pub(super) fn append_to_page_annots(
     update: &mut IncrementalDocument,
     page_id: ObjectId,
     field_id: ObjectId,
@@ -456,7 +456,7 @@ fn append_to_page_annots(
     push_reference(page.get_mut(b"Annots").ok(), field_id, ANNOTS_NOT_ARRAY)
 }
 
-fn append_to_acroform(
+pub(super) fn append_to_acroform(
     update: &mut IncrementalDocument,
     field_id: ObjectId,
 ) -> Result<(), PdfError> {
@@ -664,7 +664,7 @@ pub(crate) fn decode_text(bytes: &[u8]) -> String {
 
 /// Where the placeholders landed in the written file.
 #[derive(Debug)]
-struct Hole {
+pub(super) struct Hole {
     /// The span inside `/ByteRange [ … ]`, brackets excluded.
     byte_range: std::ops::Range<usize>,
     /// Offset of `<` opening `/Contents`.
@@ -673,7 +673,11 @@ struct Hole {
     contents_end: usize,
 }
 
-fn locate_placeholders(out: &[u8], previous_len: usize, reserved: usize) -> Result<Hole, PdfError> {
+pub(super) fn locate_placeholders(
+    out: &[u8],
+    previous_len: usize,
+    reserved: usize,
+) -> Result<Hole, PdfError> {
     let lost = PdfError::Malformed("the signature placeholders were not written as expected");
     let appended = out
         .get(previous_len..)
@@ -701,7 +705,7 @@ fn locate_placeholders(out: &[u8], previous_len: usize, reserved: usize) -> Resu
     })
 }
 
-fn patch_byte_range(out: &mut [u8], hole: &Hole) -> Result<(), PdfError> {
+pub(super) fn patch_byte_range(out: &mut [u8], hole: &Hole) -> Result<(), PdfError> {
     let ranges = format!(
         "0 {} {} {}",
         hole.contents_start,
@@ -721,7 +725,7 @@ fn patch_byte_range(out: &mut [u8], hole: &Hole) -> Result<(), PdfError> {
     Ok(())
 }
 
-fn digest_ranges(out: &[u8], hole: &Hole) -> [u8; 32] {
+pub(super) fn digest_ranges(out: &[u8], hole: &Hole) -> [u8; 32] {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     hasher.update(&out[..hole.contents_start]);
@@ -754,7 +758,7 @@ fn signature_cms(request: &SealRequest<'_>, digest: [u8; 32]) -> Result<Vec<u8>,
     cades::signed_data(signer, &certificates, &Content::Detached(digest), unsigned)
 }
 
-fn write_contents(
+pub(super) fn write_contents(
     out: &mut [u8],
     hole: &Hole,
     cms: &[u8],

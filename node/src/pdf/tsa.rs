@@ -185,6 +185,98 @@ impl TimeStampRequest {
     pub fn imprint(&self) -> &[u8; 32] {
         &self.imprint
     }
+
+    /// The nonce as a DER INTEGER's content bytes (what a token echoes), if any.
+    pub fn nonce(&self) -> Option<&[u8]> {
+        self.nonce.as_deref()
+    }
+}
+
+/// Why a TSA refuses a request it could read, for [`rejection_response`] (RFC 3161, 2.4.2
+/// PKIFailureInfo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// unacceptedPolicy (15): this node does not time-stamp for the requester (it is no
+    /// witness, or the requester is no authenticated node).
+    UnacceptedPolicy,
+    /// systemFailure (25): it would, but cannot now (no TSA certificate in effect).
+    SystemFailure,
+}
+
+/// A DER `TimeStampResp` with status `rejection`, `failure`'s PKIFailureInfo bit and
+/// `reason` as its status string: the answer of a node that does not time-stamp.
+///
+/// # Errors
+///
+/// [`PdfError::Asn1`] only if encoding fails.
+pub fn rejection_response(failure: Failure, reason: &str) -> Result<Vec<u8>, PdfError> {
+    let bit = match failure {
+        Failure::UnacceptedPolicy => 15,
+        Failure::SystemFailure => 25,
+    };
+    let response = TimeStampResp {
+        status: PkiStatusInfo {
+            status: STATUS_REJECTION,
+            status_string: Some(vec![reason.to_owned()]),
+            fail_info: Some(failure_bits(bit)?),
+        },
+        time_stamp_token: None,
+    };
+    Ok(response.to_der()?)
+}
+
+/// What a DER `TimeStampResp` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseOutcome {
+    /// `granted` or `grantedWithMods`, with the token (DER).
+    Granted(Vec<u8>),
+    /// Any other status, with the TSA's reason (its status strings, joined).
+    Refused {
+        /// The PKIStatus (2 = rejection, …).
+        status: u8,
+        /// The PKIFailureInfo bits set, by number (RFC 3161, 2.4.2).
+        failures: Vec<usize>,
+        /// The status strings, joined by "; ".
+        reason: String,
+    },
+}
+
+/// Reads a DER `TimeStampResp`.
+///
+/// # Errors
+///
+/// [`PdfError::TimeStamp`] when the response is malformed, has trailing bytes, or is granted
+/// without a token.
+pub fn read_response(response_der: &[u8]) -> Result<ResponseOutcome, PdfError> {
+    let response = TimeStampResp::from_der(response_der)
+        .map_err(|_| PdfError::TimeStamp("not a der TimeStampResp".into()))?;
+    if response.status.status <= 1 {
+        let token = response
+            .time_stamp_token
+            .ok_or_else(|| PdfError::TimeStamp("granted without a token".into()))?;
+        return Ok(ResponseOutcome::Granted(token.to_der()?));
+    }
+    let failures = response
+        .status
+        .fail_info
+        .map(|bits| {
+            bits.raw_bytes()
+                .iter()
+                .enumerate()
+                .flat_map(|(i, byte)| {
+                    (0..8)
+                        .filter(move |b| byte & (0x80 >> b) != 0)
+                        .map(move |b| i * 8 + b)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ResponseOutcome::Refused {
+        status: response.status.status,
+        failures,
+        reason: response.status.status_string.unwrap_or_default().join("; "),
+    })
 }
 
 /// A `TimeStampToken` (a DER `ContentInfo` with `SignedData` over a `TSTInfo`) certifying
@@ -300,6 +392,8 @@ pub struct TokenFacts {
     /// Whether the token's CMS signature verifies with the embedded TSA certificate and its
     /// messageDigest matches the TSTInfo.
     pub signature_valid: bool,
+    /// The nonce echoed, as a DER INTEGER's content bytes.
+    pub nonce: Option<Vec<u8>>,
 }
 
 /// Reads a DER `TimeStampToken`.
@@ -334,6 +428,7 @@ pub fn read_token(token_der: &[u8]) -> Result<TokenFacts, PdfError> {
         gen_time: tst_info.gen_time.to_system_time(),
         imprint,
         signature_valid,
+        nonce: tst_info.nonce.map(|n| n.as_bytes().to_vec()),
     })
 }
 
@@ -463,6 +558,36 @@ mod tests {
         );
         assert!(token_of_response(&response).is_err());
         assert!(TimeStampRequest::decode(&vec![0x30; MAX_REQUEST_SIZE + 1]).is_err());
+    }
+
+    #[test]
+    fn rejections_and_grants_read_back() {
+        let response = rejection_response(Failure::SystemFailure, "no TSA certificate").unwrap();
+        assert_eq!(
+            read_response(&response).unwrap(),
+            ResponseOutcome::Refused {
+                status: STATUS_REJECTION,
+                failures: vec![25],
+                reason: "no TSA certificate".into(),
+            }
+        );
+        let response = rejection_response(Failure::UnacceptedPolicy, "not a witness").unwrap();
+        assert!(matches!(
+            read_response(&response).unwrap(),
+            ResponseOutcome::Refused { failures, .. } if failures == vec![15]
+        ));
+        let f = fixture();
+        let tsa = x509::CertifiedKey::new(&f.tsa_key, &f.tsa_der).unwrap();
+        let request = TimeStampRequest::for_digest([3; 32])
+            .with_nonce(&[9, 9])
+            .unwrap();
+        let response = time_stamp_response(&tsa, &request.encode().unwrap(), 5, at_time()).unwrap();
+        let ResponseOutcome::Granted(token) = read_response(&response).unwrap() else {
+            panic!("granted");
+        };
+        let facts = read_token(&token).unwrap();
+        assert_eq!(facts.nonce.as_deref(), request.nonce());
+        assert!(read_response(b"junk").is_err());
     }
 
     /// `openssl ts -reply -text` and `openssl ts -verify` accept the response.

@@ -1,6 +1,9 @@
 //! The facts about each signature in a PDF: what it covers, whether its digest and CMS
 //! signature check out, who the certificate names and when it was time-stamped.
 //!
+//! Document time-stamps (PAdES B-LTA, see [`super::ltv`]) are listed apart from the seals,
+//! by [`document_time_stamps`].
+//!
 //! No trust verdict is given here: chain building, revocation and the rules for which
 //! changes after a signature are allowed belong to the caller.
 
@@ -16,7 +19,7 @@ use super::asn1::{
 use super::cades::ParsedSignedData;
 use super::sign::{self, find, form_fields};
 use super::tsa;
-use super::x509;
+use super::{ltv, x509};
 
 /// One signature field's signature, as found in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub struct SignatureInfo {
     pub claimed_time: Option<String>,
     /// The signature time-stamp, if any.
     pub timestamp: Option<TimestampInfo>,
+    /// Every certificate embedded in the CMS object and in its time-stamp token, DER.
+    pub certificates: Vec<Vec<u8>>,
     /// Why the CMS object could not be read, if it could not.
     pub problem: Option<String>,
 }
@@ -63,9 +68,38 @@ pub struct TimestampInfo {
     pub signature_valid: bool,
     /// The TSA certificate's legal name, if embedded.
     pub tsa_name: Option<String>,
+    /// The TSA certificate (the token's signer), DER, if embedded.
+    pub tsa_certificate: Option<Vec<u8>>,
 }
 
-/// Lists the signatures of `pdf`, in the order of the AcroForm's fields.
+/// A document time-stamp (ISO 32000-2, 12.8.5: `/Type /DocTimeStamp`, `/SubFilter
+/// /ETSI.RFC3161`), as found in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentTimeStampInfo {
+    /// The field's fully qualified name.
+    pub field_name: String,
+    /// `/ByteRange`, when it is four non-negative integers.
+    pub byte_range: Option<[u64; 4]>,
+    /// As [`SignatureInfo::covers_revision`].
+    pub covers_revision: bool,
+    /// As [`SignatureInfo::covers_whole_file`].
+    pub covers_whole_file: bool,
+    /// The token's imprint is the SHA-256 of the two ranges.
+    pub imprint_matches: bool,
+    /// The token's CMS signature verifies with its embedded TSA certificate.
+    pub signature_valid: bool,
+    /// The time the TSA certified.
+    pub gen_time: Option<SystemTime>,
+    /// The TSA certificate's legal name, if embedded.
+    pub tsa_name: Option<String>,
+    /// The TSA certificate, DER, if embedded.
+    pub tsa_certificate: Option<Vec<u8>>,
+    /// Why the token could not be read, if it could not.
+    pub problem: Option<String>,
+}
+
+/// Lists the signatures of `pdf` (document time-stamps left out), in the order of the
+/// AcroForm's fields.
 ///
 /// # Errors
 ///
@@ -77,9 +111,83 @@ pub fn signatures(pdf: &[u8]) -> Result<Vec<SignatureInfo>, PdfError> {
         .into_iter()
         .filter_map(|(name, field)| {
             let value = signature_value(&document, field)?;
-            Some(inspect(pdf, &revision_ends, name, value))
+            let seal = !is_document_time_stamp(value);
+            seal.then(|| inspect(pdf, &revision_ends, name, value))
         })
         .collect())
+}
+
+/// Lists the document time-stamps of `pdf`, in the order of the AcroForm's fields.
+///
+/// # Errors
+///
+/// [`PdfError::Parse`] or [`PdfError::Encrypted`] when the file cannot be read.
+pub fn document_time_stamps(pdf: &[u8]) -> Result<Vec<DocumentTimeStampInfo>, PdfError> {
+    let document = sign::load(pdf)?;
+    let revision_ends = revision_ends(pdf);
+    Ok(form_fields(&document)
+        .into_iter()
+        .filter_map(|(name, field)| {
+            let value = signature_value(&document, field)?;
+            is_document_time_stamp(value)
+                .then(|| inspect_time_stamp(pdf, &revision_ends, name, value))
+        })
+        .collect())
+}
+
+fn is_document_time_stamp(value: &Dictionary) -> bool {
+    let name = |key: &[u8]| value.get(key).ok().and_then(|v| v.as_name().ok());
+    name(b"Type") == Some(b"DocTimeStamp".as_slice())
+        || name(b"SubFilter") == Some(b"ETSI.RFC3161".as_slice())
+}
+
+fn inspect_time_stamp(
+    pdf: &[u8],
+    revision_ends: &[usize],
+    field_name: String,
+    value: &Dictionary,
+) -> DocumentTimeStampInfo {
+    let byte_range = byte_range(value);
+    let mut info = DocumentTimeStampInfo {
+        field_name,
+        byte_range,
+        covers_revision: false,
+        covers_whole_file: false,
+        imprint_matches: false,
+        signature_valid: false,
+        gen_time: None,
+        tsa_name: None,
+        tsa_certificate: None,
+        problem: None,
+    };
+    let Some(ranges) = byte_range.and_then(|br| signed_ranges(pdf, br)) else {
+        info.problem = Some("the byte range is malformed or outside the file".into());
+        return info;
+    };
+    info.covers_revision = revision_ends.contains(&ranges.end);
+    info.covers_whole_file = ranges.end == pdf.len();
+    let Ok(contents) = value.get(b"Contents").and_then(Object::as_str) else {
+        info.problem = Some("no /Contents".into());
+        return info;
+    };
+    let Some(token) = ltv::unpadded(contents) else {
+        info.problem = Some("the time-stamp token is not der".into());
+        return info;
+    };
+    match tsa::read_token(token) {
+        Ok(facts) => {
+            info.imprint_matches = facts.imprint == Some(ranges_digest(pdf, &ranges));
+            info.signature_valid = facts.signature_valid;
+            info.gen_time = Some(facts.gen_time);
+        }
+        Err(error) => info.problem = Some(error.to_string()),
+    }
+    let certificate = tsa::token_certificate(token);
+    info.tsa_name = certificate
+        .as_ref()
+        .and_then(|cert| x509::subject_facts(cert).legal_name);
+    info.tsa_certificate = certificate.and_then(|cert| cert.to_der().ok());
+    info
 }
 
 /// The document as it may have been before the first signature: the file up to the last
@@ -155,6 +263,7 @@ fn inspect(
         signer_certificate: None,
         claimed_time,
         timestamp: None,
+        certificates: Vec::new(),
         problem: None,
     };
     let Some(ranges) = byte_range.and_then(|br| signed_ranges(pdf, br)) else {
@@ -174,6 +283,10 @@ fn inspect(
         Ok(parsed) => check_cms(&mut info, pdf, &ranges, &parsed),
         Err(error) => info.problem = Some(error.to_string()),
     }
+    info.certificates = ltv::embedded_certificates(contents)
+        .iter()
+        .filter_map(|certificate| certificate.to_der().ok())
+        .collect();
     info
 }
 
@@ -212,12 +325,17 @@ fn signed_ranges(pdf: &[u8], [start, len1, start2, len2]: [u64; 4]) -> Option<Ra
     })
 }
 
-fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) {
+/// The SHA-256 of the two signed ranges (which [`signed_ranges`] checked lie in `pdf`).
+fn ranges_digest(pdf: &[u8], ranges: &Ranges) -> [u8; 32] {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     hasher.update(&pdf[..ranges.gap_start]);
     hasher.update(&pdf[ranges.gap_end..ranges.end]);
-    let digest: [u8; 32] = hasher.finalize().into();
+    hasher.finalize().into()
+}
+
+fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) {
+    let digest = ranges_digest(pdf, ranges);
     info.digest_matches = parsed.message_digest().is_some_and(|d| d == digest);
     if let Some(certificate) = parsed.signer_certificate() {
         info.signature_valid = parsed.signature_verifies(certificate);
@@ -257,13 +375,15 @@ fn timestamp(parsed: &ParsedSignedData) -> Option<TimestampInfo> {
         .ok()?;
     let facts = tsa::read_token(&token).ok()?;
     let imprint = asn1::sha256(parsed.signer.signature.as_bytes());
-    let tsa_name =
-        tsa::token_certificate(&token).and_then(|cert| x509::subject_facts(&cert).legal_name);
+    let certificate = tsa::token_certificate(&token);
     Some(TimestampInfo {
         gen_time: facts.gen_time,
         imprint_matches: facts.imprint == Some(imprint),
         signature_valid: facts.signature_valid,
-        tsa_name,
+        tsa_name: certificate
+            .as_ref()
+            .and_then(|cert| x509::subject_facts(cert).legal_name),
+        tsa_certificate: certificate.and_then(|cert| cert.to_der().ok()),
     })
 }
 

@@ -33,8 +33,8 @@ use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
     ActionError, Context, IntentChallenge, IntentMethod, IntentProof, MAX_CLOCK_SKEW,
-    MAX_INTENT_AGE, PROPOSAL_CONTENT_TYPE, Proposal, SESSION_MESSAGE_CONTENT_TYPE, Session,
-    SessionError, SessionId, SessionMessage, Side, Status, Step,
+    MAX_INTENT_AGE, PROPOSAL_CONTENT_TYPE, PdfRevision, Proposal, SESSION_MESSAGE_CONTENT_TYPE,
+    Session, SessionError, SessionId, SessionMessage, Side, Status, Step,
 };
 use signet_protocol::transport::witness::{self, CosignRequest, WitnessMessage};
 use signet_protocol::trust::{AttestationUpdate, TrustPolicy, TrustStore, admit};
@@ -181,9 +181,16 @@ impl Core {
                         intent,
                         mandate,
                         seal,
+                        pdf,
                     },
                     Some(s),
                 ) => {
+                    let pdf: Vec<PdfRevision> = if pdf.is_empty() {
+                        Vec::new()
+                    } else {
+                        codec::decode(pdf, &Limits::DEFAULT)
+                            .map_err(|_| ServiceError::Corrupt("journalled PDF revisions"))?
+                    };
                     let intent = IntentProof::decode(intent)
                         .map_err(|_| ServiceError::Corrupt("journalled intent"))?;
                     let mandate = Attestation::decode(mandate)
@@ -193,7 +200,7 @@ impl Core {
                     let key = self
                         .seal_key(&seal)
                         .ok_or(ServiceError::Corrupt("seal key missing"))?;
-                    s.sign(intent, mandate, key, &ctx)?;
+                    s.sign(intent, mandate, key, pdf, &ctx)?;
                 }
                 (Input::Approve, Some(s)) => {
                     s.approve(&ctx)?;
@@ -598,6 +605,12 @@ impl Core {
                 return Err(ServiceError::DocumentsMissing(d));
             }
         }
+        // The PDF revisions this party is to seal, once it is its turn (spec §8.4.2).
+        for (_, base) in t.session.pdf_bases().unwrap_or_default() {
+            if self.store.manifest(&base)?.is_none() {
+                return Err(ServiceError::DocumentsMissing(base));
+            }
+        }
         let seal = match kind {
             SealKind::Company => &self.keys.company_seal,
             _ => &self.keys.contract_seal,
@@ -621,10 +634,13 @@ impl Core {
     /// intent proof (made on their device over a challenge this node offered): the proof is
     /// checked, the mandate that covers this use by that person is found, and the seal
     /// signs. The node never sees the person's key.
+    ///
+    /// `pdf`: the PDF revisions this party sealed for the session (spec §8.4.2).
     pub(crate) fn sign_with_intent(
         &mut self,
         id: SessionId,
         intent: &[u8],
+        pdf: Vec<PdfRevision>,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
         let proof = IntentProof::decode(intent)
@@ -643,13 +659,18 @@ impl Core {
             intent: intent.to_vec(),
             mandate: mandate.bytes().to_vec(),
             seal: seal_public.as_bytes().to_vec(),
+            pdf: if pdf.is_empty() {
+                Vec::new()
+            } else {
+                codec::encode(&pdf).map_err(|_| ServiceError::Internal("encoding PDF revisions"))?
+            },
         };
         let ctx = self.ctx_at(now);
         let seal_key = self
             .seal_key(&seal_public)
             .ok_or(ServiceError::Corrupt("seal key"))?;
         let mut session = session.clone();
-        let step = session.sign(proof, mandate, seal_key, &ctx)?;
+        let step = session.sign(proof, mandate, seal_key, pdf, &ctx)?;
         self.commit(id, session, input, step, now)?;
         Ok(())
     }
@@ -1057,6 +1078,50 @@ impl Core {
         save_key_log(&*self.store, &log)?;
         self.trust.add_key_log(log);
         self.keys.pdf = Some(key);
+        Ok(true)
+    }
+
+    /// Declares a witness's time-stamping key (key purpose `tsa`, ECDSA P-256) if the
+    /// party's key log has no current one, as [`Core::ensure_pdf_key`] does for the PDF key
+    /// ([`keys::TSA_KEY_FILE`]). Returns whether the log changed.
+    pub(crate) fn ensure_tsa_key(
+        &mut self,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<bool, ServiceError> {
+        let mut log = self.own_log_to_change()?;
+        if log.retired_at().is_some() || log.keys_at(KeyPurpose::Tsa, now).next().is_some() {
+            return Ok(false);
+        }
+        let key = match &self.keys.tsa {
+            Some(key) => key.clone(),
+            None => {
+                let fresh = keys::new_pdf_key()?;
+                crate::keyfile::write_p256(
+                    &keys_dir.join(keys::TSA_KEY_FILE),
+                    &fresh,
+                    crate::keyfile::Replace::No,
+                )?;
+                fresh
+            }
+        };
+        let public = EcdsaP256Key::from_verifying_key(key.verifying_key());
+        if log
+            .records()
+            .iter()
+            .any(|r| r.key == LogKey::EcdsaP256(public))
+        {
+            return Err(ServiceError::Usage(format!(
+                "{} holds a retired time-stamping key: move it away and restart to declare a \
+                 fresh one",
+                keys_dir.join(keys::TSA_KEY_FILE).display()
+            )));
+        }
+        log.add_key(&self.keys.root, KeyDecl::tsa(public), now)
+            .map_err(|e| ServiceError::Usage(format!("declaring the TSA key: {e}")))?;
+        save_key_log(&*self.store, &log)?;
+        self.trust.add_key_log(log);
+        self.keys.tsa = Some(key);
         Ok(true)
     }
 

@@ -117,6 +117,8 @@ pub fn init(
         company_seal: key()?,
         retired_seals: Vec::new(),
         pdf: Some(super::keys::new_pdf_key()?),
+        // A witness's time-stamping key is declared at its first start (see `service::tsa`).
+        tsa: None,
     };
     let delegate = key()?;
     let mut decls = vec![

@@ -47,6 +47,9 @@ pub enum Input {
         mandate: Vec<u8>,
         /// The seal's public key.
         seal: Vec<u8>,
+        /// The PDF revisions sealed (deterministic CBOR of the seal signature's `pdf`
+        /// array); empty when none was (journals before PDF seals have no such argument).
+        pdf: Vec<u8>,
     },
     /// The local party approved.
     Approve,
@@ -97,7 +100,14 @@ pub fn encode(entries: &[Entry]) -> Vec<u8> {
                 intent,
                 mandate,
                 seal,
-            } => (5, vec![intent, mandate, seal]),
+                pdf,
+            } if pdf.is_empty() => (5, vec![intent, mandate, seal]),
+            Input::Sign {
+                intent,
+                mandate,
+                seal,
+                pdf,
+            } => (5, vec![intent, mandate, seal, pdf]),
             Input::Approve => (6, vec![]),
             Input::Decline(r) => (7, vec![r.as_bytes()]),
             Input::Cancel(r) => (8, vec![r.as_bytes()]),
@@ -193,6 +203,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
                 intent: arg(0)?.to_vec(),
                 mandate: arg(1)?.to_vec(),
                 seal: arg(2)?.to_vec(),
+                pdf: args.get(3).map(|a| a.to_vec()).unwrap_or_default(),
             },
             6 => Input::Approve,
             7 => Input::Decline(text(arg(0)?)?),
@@ -228,6 +239,17 @@ mod tests {
                     intent: vec![9],
                     mandate: vec![8, 8],
                     seal: vec![7; 32],
+                    pdf: Vec::new(),
+                },
+                time: Timestamp::from_unix(6),
+                evidence: vec![],
+            },
+            Entry {
+                input: Input::Sign {
+                    intent: vec![9],
+                    mandate: vec![8, 8],
+                    seal: vec![7; 32],
+                    pdf: vec![0x80],
                 },
                 time: Timestamp::from_unix(6),
                 evidence: vec![],

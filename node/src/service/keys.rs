@@ -36,10 +36,16 @@ pub struct PartyKeys {
     /// Parties made before PDF keys existed have none until the node declares one
     /// ([`PDF_KEY_FILE`]).
     pub pdf: Option<p256::ecdsa::SigningKey>,
+    /// The time-stamping key (ECDSA P-256, key purpose `tsa`) of a witness node: signs the
+    /// RFC 3161 tokens it grants ([`TSA_KEY_FILE`]). Only witnesses have one.
+    pub tsa: Option<p256::ecdsa::SigningKey>,
 }
 
 /// The file of the PDF key in `DIR/keys`.
 pub const PDF_KEY_FILE: &str = "pdf.key";
+
+/// The file of a witness's time-stamping key in `DIR/keys`.
+pub const TSA_KEY_FILE: &str = "tsa.key";
 
 const NAMES: [&str; 6] = [
     "root",
@@ -158,6 +164,11 @@ impl PartyKeys {
             } else {
                 None
             },
+            tsa: if dir.join(TSA_KEY_FILE).exists() {
+                Some(keyfile::read_p256(&dir.join(TSA_KEY_FILE))?)
+            } else {
+                None
+            },
         })
     }
 
@@ -180,6 +191,9 @@ impl PartyKeys {
         }
         if let Some(pdf) = &self.pdf {
             keyfile::write_p256(&dir.join(PDF_KEY_FILE), pdf, replace)?;
+        }
+        if let Some(tsa) = &self.tsa {
+            keyfile::write_p256(&dir.join(TSA_KEY_FILE), tsa, replace)?;
         }
         Ok(())
     }
@@ -327,6 +341,7 @@ mod tests {
             company_seal: key(7),
             retired_seals: Vec::new(),
             pdf: None,
+            tsa: None,
         };
         keys.save(dir, Replace::No).unwrap();
         let log = KeyLog::incept(

@@ -40,6 +40,7 @@ pub mod journal;
 pub mod keys;
 pub mod metrics;
 pub mod pdf;
+pub mod tsa;
 pub mod view;
 pub mod webhook;
 pub mod witness;
@@ -148,6 +149,9 @@ pub enum ServiceError {
     /// This node has issued no PDF certificate, so it has no CA certificate or CRL.
     #[error("this node has certified no PDF key: it has no CA certificate or CRL")]
     NotACertificationAuthority,
+    /// A witness did not time-stamp, or its token failed a check (see [`tsa`]).
+    #[error("time-stamp: {0}")]
+    TimeStamp(#[from] tsa::WitnessTimeStampError),
     /// The service is not running.
     #[error("the node is not started")]
     NotStarted,
@@ -209,6 +213,9 @@ pub struct NewDocument {
     pub media_type: String,
     /// Its content.
     pub source: DocumentSource,
+    /// `Some` to have every signer seal it as a PDF, with the seal placements the proposal
+    /// gives (spec §8.2.4; signers not listed get the default place).
+    pub pdf_seals: Option<Vec<signet_protocol::session::SealPlacement>>,
 }
 
 /// A new session's content.
@@ -289,14 +296,14 @@ impl Service {
             // Everything but PDF signatures works without one: say so, and serve.
             Err(error) => tracing::warn!(%error, "no PDF key declared"),
         }
+        tsa::declare_at_start(&mut core, config.witness, dir);
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         core.peer_limits = config.peer_limits.clone();
         let access: Access = Arc::default();
         {
             let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
             for (id, t) in &core.sessions {
-                let p = t.session.proposal().payload();
-                map.insert(*id, (p.parties(), p.document_digests()));
+                map.insert(*id, access_entry(&t.session));
             }
         }
         tracing::info!(party = %me, sessions = core.sessions.len(), evidence = core.evidence.len(), outbox = core.outbox.len(), "node opened");
@@ -345,11 +352,10 @@ impl Service {
     fn note_access(&self, id: SessionId) -> Result<(), ServiceError> {
         let core = self.core()?;
         if let Some(t) = core.sessions.get(&id) {
-            let p = t.session.proposal().payload();
             self.access
                 .write()
                 .map_err(|_| ServiceError::Internal("lock"))?
-                .insert(id, (p.parties(), p.document_digests()));
+                .insert(id, access_entry(&t.session));
         }
         Ok(())
     }
@@ -384,6 +390,7 @@ impl Service {
                 media_type: d.media_type.clone(),
                 size: manifest.len(),
                 digest,
+                pdf_seals: d.pdf_seals.clone(),
             });
         }
         let nonce = SessionNonce::from_bytes(random_bytes()?);
@@ -560,8 +567,14 @@ impl Service {
     /// WebAuthn assertion by their passkey) over a challenge from
     /// [`Service::intent_challenge`]: the mandate that covers this use by that person is
     /// found, and this party's seal signs. No person's key reaches the node.
+    ///
+    /// When the proposal has documents sealed as PDFs, this party's seal is added to each
+    /// first (see `Service::seal_session_pdfs`): it may wait for the witness's time-stamp,
+    /// so call it off the async runtime.
     pub fn sign(&self, id: SessionId, intent: &[u8]) -> Result<(), ServiceError> {
-        self.core()?.sign_with_intent(id, intent, now())?;
+        let pdf = self.seal_session_pdfs(id)?;
+        self.core()?.sign_with_intent(id, intent, pdf, now())?;
+        self.note_access(id)?;
         self.wake.notify_one();
         Ok(())
     }
@@ -822,7 +835,7 @@ impl Service {
         };
         let (client, events, event_loop) =
             net::new(&node_key, self.me, net::Config::default(), hooks)?;
-        self.spawn(event_loop.run())?;
+        self.spawn(event_loop.with_time_stamps(tsa::authority(self)).run())?;
         client.set_directory(self.directory()?).await?;
         let mut listening = Vec::new();
         for a in &self.config.listen {
@@ -1094,23 +1107,66 @@ impl Service {
         Ok(())
     }
 
+    /// Every document and PDF revision of every session that this node lacks.
     fn missing_documents(&self) -> Result<Vec<Fetch>, ServiceError> {
-        let core = self.core()?;
+        let ids: Vec<SessionId> = self.core()?.sessions.keys().copied().collect();
         let mut out = Vec::new();
-        for (id, t) in &core.sessions {
-            let p = t.session.proposal().payload();
-            if p.initiator == self.me || self::core::ended(&t.session) {
+        for id in ids {
+            out.extend(self.missing_for(id)?);
+        }
+        Ok(out)
+    }
+
+    /// What this node lacks of session `id`: a participant's documents, from the initiator,
+    /// while the session is open; and every PDF revision another signer sealed, from that
+    /// signer (spec §8.4.2), whatever became of the session.
+    fn missing_for(&self, id: SessionId) -> Result<Vec<Fetch>, ServiceError> {
+        let core = self.core()?;
+        let Some(t) = core.sessions.get(&id) else {
+            return Ok(Vec::new());
+        };
+        let p = t.session.proposal().payload();
+        let mut wanted: Vec<Fetch> = Vec::new();
+        if p.initiator != self.me && !self::core::ended(&t.session) {
+            wanted.extend(p.documents.iter().map(|d| Fetch {
+                from: p.initiator,
+                session: id,
+                document: d.digest,
+                size: d.size,
+            }));
+        }
+        // A revision is the document and one increment per signer: a declared size beyond
+        // that is not fetched (a signer cannot make this node download a gigabyte).
+        let signers = u64::try_from(p.sealing_order().len()).unwrap_or(u64::MAX);
+        for action in t.session.actions().iter().filter(|a| a.party != self.me) {
+            let Some(record) = &action.record else {
                 continue;
-            }
-            for d in &p.documents {
-                if self.store.manifest(&d.digest)?.is_none() {
-                    out.push(Fetch {
-                        from: p.initiator,
-                        session: *id,
-                        document: d.digest,
-                        size: d.size,
-                    });
+            };
+            for r in &record.seal_signature.payload().pdf {
+                let document = usize::try_from(r.document)
+                    .ok()
+                    .and_then(|i| p.documents.get(i));
+                let most = document.map_or(0, |d| {
+                    d.size
+                        .saturating_add(signers.saturating_mul(MAX_SEAL_INCREMENT))
+                });
+                if r.size > most {
+                    tracing::warn!(session = %id, revision = %r.sealed, size = r.size, "a PDF revision larger than its document and seals can be: not fetched");
+                    continue;
                 }
+                wanted.push(Fetch {
+                    from: action.party,
+                    session: id,
+                    document: r.sealed,
+                    size: r.size,
+                });
+            }
+        }
+        drop(core);
+        let mut out = Vec::new();
+        for f in wanted {
+            if self.store.manifest(&f.document)?.is_none() {
+                out.push(f);
             }
         }
         Ok(out)
@@ -1163,10 +1219,10 @@ impl Service {
             let response = match result {
                 Ok(Ok(inbound)) => {
                     tracing::debug!(from = %party, ?inbound, "message accepted");
-                    if let Inbound::Started(id) = inbound {
+                    if let Inbound::Started(id) | Inbound::Applied(id) = inbound {
                         let _ = self.note_access(id);
-                        if let Ok(missing) = self.missing_documents() {
-                            for m in missing.into_iter().filter(|m| m.session == id) {
+                        if let Ok(missing) = self.missing_for(id) {
+                            for m in missing {
                                 if fetch.try_send(m).is_err() {
                                     tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
                                 }
@@ -1566,7 +1622,21 @@ impl Service {
     }
 }
 
-/// A document a participant fetches from the session's initiator.
+/// Who may fetch what of a session over `/signet/doc/1`: its parties; its documents and the
+/// PDF revisions its signers sealed (spec §9, §8.4.2).
+fn access_entry(session: &signet_protocol::session::Session) -> (Vec<PartyId>, Vec<Digest>) {
+    let p = session.proposal().payload();
+    let mut digests = p.document_digests();
+    for action in session.actions() {
+        if let Some(record) = &action.record {
+            digests.extend(record.seal_signature.payload().pdf.iter().map(|r| r.sealed));
+        }
+    }
+    (p.parties(), digests)
+}
+
+/// A document (or PDF revision) a party fetches from the session's initiator (or the
+/// revision's sealer).
 #[derive(Debug, Clone, Copy)]
 struct Fetch {
     from: PartyId,
@@ -1579,6 +1649,10 @@ struct Fetch {
 /// Where documents being fetched are staged (in the party directory) until they are
 /// complete and checked; emptied at every start.
 const INCOMING_DIR: &str = "incoming";
+
+/// The most bytes one signer's seal may add to a PDF: the reserved CMS space (at most
+/// 256 KiB, written as hex) and the seal's appearance, with room to spare.
+const MAX_SEAL_INCREMENT: u64 = 2 << 20;
 
 /// The most parties' key logs a node takes from gossip (an operator's imports are not
 /// counted against it): a bound on what peers can make it store by minting parties.
@@ -1595,7 +1669,7 @@ const LOOKUP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Whether a delivery failure means the party's nodes must be found again: no address
 /// known for them, or none that could be dialled.
-fn needs_lookup(error: &NetError) -> bool {
+pub(crate) fn needs_lookup(error: &NetError) -> bool {
     matches!(
         error,
         NetError::Unreachable { .. } | NetError::Delivery(net::DeliveryFailure::Dial)

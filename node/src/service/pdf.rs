@@ -6,18 +6,24 @@
 //! identity attestation is and whenever a verified party declares a new PDF key. Gossip
 //! carries the attestations like every attestation the node issues. The verifier's own CA
 //! certificate is its own PDF certificate attestation, without an identity. Its CRL lists the
-//! certificates whose identity attestation (or the certificate itself) is revoked.
+//! certificates whose identity attestation (or the certificate itself) is revoked. A
+//! verified party that is a witness also has a `tsa` key: the verifier certifies it with a TSA
+//! certificate in the same way (see `service::tsa`), and its CRL lists it likewise.
 //!
 //! **Every party's** node seals a PDF with its PDF key and the certificate a verifier issued
-//! for it: a visible seal and a PAdES signature (B-B: the time-stamp by a witness's TSA is not
-//! wired yet) as an incremental update, so earlier seals stay valid.
+//! for it: a visible seal and a PAdES signature (B-B: `seal_pdf` does not ask a witness's TSA
+//! yet; [`Service::witness_time_stamper`] gives `pdf::sign` one for B-T) as an incremental
+//! update, so earlier seals stay valid.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use signet_protocol::Digest;
 use signet_protocol::attestation::{Attestation, AttestationKind, Claims, PdfCertificate};
 use signet_protocol::cose::Signed;
 use signet_protocol::keylog::{EcdsaP256Key, KeyPurpose};
 use signet_protocol::party::PartyId;
+use signet_protocol::session::{DocumentRef, PdfRevision, SessionId};
 use signet_protocol::x509::{self, CertifiedKey, Issuance, SealSubject};
 use signet_protocol::{Timestamp, x509::X509Error};
 
@@ -25,7 +31,7 @@ use super::core::Core;
 use super::{Service, ServiceError, now};
 use crate::pdf::appearance::{Appearance, RoundSeal};
 use crate::pdf::sign::{self, PdfSigner, Placement, SealRequest};
-use crate::pdf::{PdfError, verify};
+use crate::pdf::{PdfError, ltv, verify};
 
 /// How long a verifier's own CA certificate runs.
 const CA_CERTIFICATE_DAYS: u64 = 3650;
@@ -92,6 +98,20 @@ impl Core {
         })?;
         let public = EcdsaP256Key::from_verifying_key(key.verifying_key());
         Ok((key, public))
+    }
+
+    /// The CA certificates of every verifier this node holds one of (in effect at `now`):
+    /// the roots a PDF's validation data ends its certificate paths with.
+    fn held_ca_certificates(&self, now: Timestamp) -> Vec<Vec<u8>> {
+        self.trust
+            .attestations()
+            .filter(|a| a.payload().issuer == a.payload().subject)
+            .filter(|a| self.trust.pdf_certificate_in_effect(a, now).is_ok())
+            .filter_map(|a| match &a.payload().claims {
+                Claims::PdfCertificate(c) => Some(c.certificate.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// This verifier's own CA certificate attestation for its current PDF key, if it has
@@ -165,38 +185,44 @@ impl Core {
         let mut issued = Vec::new();
         for identity in identities {
             let subject = identity.payload().subject;
-            let Some(key) = self.trust.key_log(&subject).and_then(|log| {
-                log.keys_at(KeyPurpose::Pdf, now)
-                    .filter_map(|r| r.key.ecdsa_p256().copied())
-                    .last()
-            }) else {
-                continue;
-            };
-            if self
-                .held_pdf_certificate(&me, &subject, &key, now)
-                .is_some()
-            {
-                continue;
-            }
-            match self.certify(issuer, &identity, key, now) {
-                Ok(Some(signed)) => issued.push(signed),
-                Ok(None) => {}
-                // One party's unusable identity (a name no certificate can carry) must not
-                // stop the others'.
-                Err(error) => {
-                    tracing::warn!(party = %subject, %error, "no PDF certificate issued");
+            // The party's PDF key gets a seal certificate; a witness's time-stamping key, a
+            // TSA certificate (see `service::tsa`).
+            for purpose in [KeyPurpose::Pdf, KeyPurpose::Tsa] {
+                let Some(key) = self.trust.key_log(&subject).and_then(|log| {
+                    log.keys_at(purpose, now)
+                        .filter_map(|r| r.key.ecdsa_p256().copied())
+                        .last()
+                }) else {
+                    continue;
+                };
+                if self
+                    .held_pdf_certificate(&me, &subject, &key, now)
+                    .is_some()
+                {
+                    continue;
+                }
+                match self.certify(issuer, &identity, key, purpose, now) {
+                    Ok(Some(signed)) => issued.push(signed),
+                    Ok(None) => {}
+                    // One party's unusable identity (a name no certificate can carry) must
+                    // not stop the others'.
+                    Err(error) => {
+                        tracing::warn!(party = %subject, %purpose, %error, "no PDF certificate issued");
+                    }
                 }
             }
         }
         Ok(issued)
     }
 
-    /// Issues one PDF certificate for `key`, resting on `identity`.
+    /// Issues one PDF certificate for `key`, resting on `identity`: a seal certificate for
+    /// a `pdf` key, a TSA certificate for a `tsa` key.
     fn certify(
         &mut self,
         issuer: &Issuer<'_>,
         identity: &Signed<Attestation>,
         key: EcdsaP256Key,
+        purpose: KeyPurpose,
         now: Timestamp,
     ) -> Result<Option<Signed<Attestation>>, ServiceError> {
         let Claims::Identity(claims) = &identity.payload().claims else {
@@ -217,18 +243,23 @@ impl Core {
         let (ca_key, _) = self.pdf_key()?;
         let signer = CertifiedKey::new(&ca_key, &ca_claims.certificate)?;
         let id = super::init::new_attestation_id()?;
-        let certificate = x509::issue_seal_certificate(
-            &signer,
-            &named,
-            &key.verifying_key(),
-            &Issuance {
-                serial: Issuance::serial_of_id(&id),
-                not_before: now,
-                not_after: until,
-            },
-            issuer.crl_url,
-            Some(*identity.payload().id.as_bytes()),
-        )?;
+        let issuance = Issuance {
+            serial: Issuance::serial_of_id(&id),
+            not_before: now,
+            not_after: until,
+        };
+        let certificate = if purpose == KeyPurpose::Tsa {
+            x509::tsa_certificate(&signer, named.legal_name(), &key.verifying_key(), &issuance)?
+        } else {
+            x509::issue_seal_certificate(
+                &signer,
+                &named,
+                &key.verifying_key(),
+                &issuance,
+                issuer.crl_url,
+                Some(*identity.payload().id.as_bytes()),
+            )?
+        };
         let claims = Claims::PdfCertificate(PdfCertificate {
             key,
             identity: Some(identity.payload().id),
@@ -333,6 +364,133 @@ impl Core {
             now.plus(DAY),
         )?)
     }
+}
+
+/// The field name of the document time-stamp an export appends (PAdES B-LTA).
+const ARCHIVE_TIME_STAMP_FIELD: &str = "SignetArchive";
+
+/// The most bytes of a CRL fetched for a PDF's validation data.
+const MAX_CRL_BYTES: usize = 1 << 20;
+
+/// GETs a CRL (DER) from an `http://` distribution point: status 200, at most
+/// [`MAX_CRL_BYTES`], within 10 seconds. Its signature is checked where it is used.
+async fn fetch_crl(url: &str) -> Result<Vec<u8>, String> {
+    use http_body_util::BodyExt as _;
+    let endpoint = super::webhook::endpoint(url).map_err(|e| e.to_string())?;
+    if endpoint.tls {
+        return Err("only http:// distribution points are fetched".into());
+    }
+    let fetch = async {
+        let tcp = tokio::net::TcpStream::connect(&endpoint.authority)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let request = hyper::Request::get(endpoint.path.as_str())
+            .header(hyper::header::HOST, endpoint.authority.as_str())
+            .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status() != hyper::StatusCode::OK {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let body = http_body_util::Limited::new(response.into_body(), MAX_CRL_BYTES)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(body.to_bytes().to_vec())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), fetch)
+        .await
+        .map_err(|_| "timed out".to_string())?
+}
+
+/// What stamps a session's seals (PAdES B-T): see [`Service::session_time_stamper`].
+struct SessionTimeStamper<'a> {
+    service: &'a Service,
+    witnesses: Vec<PartyId>,
+}
+
+impl sign::TimeStamper for SessionTimeStamper<'_> {
+    fn time_stamp(&self, digest: &[u8; 32]) -> Result<Vec<u8>, sign::TimeStampError> {
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| "no runtime to reach the witness from")?;
+        let ask = async {
+            let mut last = None;
+            for witness in &self.witnesses {
+                let mut answer = self.service.witness_time_stamp(*witness, *digest).await;
+                // Unreachable: find the witness's nodes in the DHT, and ask once more.
+                if let Err(ServiceError::Net(error)) = &answer
+                    && super::needs_lookup(error)
+                    && let Ok(client) = self.service.client()
+                    && client.lookup(*witness).await.is_ok()
+                {
+                    answer = self.service.witness_time_stamp(*witness, *digest).await;
+                }
+                match answer {
+                    Ok(token) => return Ok(token),
+                    Err(error) => {
+                        tracing::warn!(%witness, %error, "the witness's TSA did not time-stamp the seal");
+                        last = Some(error);
+                    }
+                }
+            }
+            Err(last.map_or_else(
+                || "no witness".to_string(),
+                |e| format!("no witness time-stamped the seal: {e}"),
+            ))
+        };
+        // Called from sync code on a runtime thread (a worker, or a blocking-pool thread):
+        // step out of the async context, then wait for the network.
+        match handle.runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::CurrentThread => {
+                Err("a current-thread runtime cannot wait for the witness's TSA here".into())
+            }
+            _ => tokio::task::block_in_place(|| handle.block_on(ask)).map_err(Into::into),
+        }
+    }
+}
+
+/// Checks the revision a signer received before sealing it: it starts with the proposal's
+/// document, byte for byte, and holds exactly the `earlier` seals of the signers before it,
+/// each intact (its digest, signature and signed range).
+fn check_base(bytes: &[u8], document: &DocumentRef, earlier: usize) -> Result<(), ServiceError> {
+    let original = usize::try_from(document.size)
+        .ok()
+        .and_then(|n| bytes.get(..n))
+        .ok_or_else(|| {
+            ServiceError::Usage("the PDF revision received is shorter than the document".into())
+        })?;
+    if Digest::of(original) != document.digest {
+        return Err(ServiceError::Usage(
+            "the PDF revision received does not start with the proposal's document".into(),
+        ));
+    }
+    let seals = verify::signatures(bytes)?;
+    if seals.len() != earlier {
+        return Err(ServiceError::Usage(format!(
+            "the PDF revision received holds {} seals, not the {earlier} of the signers before this one",
+            seals.len()
+        )));
+    }
+    if let Some(bad) = seals
+        .iter()
+        .find(|s| !(s.covers_revision && s.digest_matches && s.signature_valid))
+    {
+        return Err(ServiceError::Usage(format!(
+            "seal {} of the PDF revision received is not intact",
+            bad.field_name
+        )));
+    }
+    Ok(())
 }
 
 /// Where a seal goes when the caller does not say: the last page, the first free slot of
@@ -445,6 +603,18 @@ impl Service {
         pdf: &[u8],
         placement: Option<Placement>,
     ) -> Result<Vec<u8>, ServiceError> {
+        self.seal_pdf_as(pdf, placement, None, None)
+    }
+
+    /// [`Service::seal_pdf`], with the field named `field_name` (default `Seal<n>`) and
+    /// time-stamped by `time_stamper` (PAdES B-T) when given.
+    fn seal_pdf_as(
+        &self,
+        pdf: &[u8],
+        placement: Option<Placement>,
+        field_name: Option<&str>,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, ServiceError> {
         let (key, certificate, ca) = {
             let core = self.core()?;
             let (key, public) = core.pdf_key()?;
@@ -461,7 +631,7 @@ impl Service {
             Some(p) => p,
             None => default_placement(pdf, existing)?,
         };
-        let field_name = format!("Seal{}", existing + 1);
+        let field_name = field_name.map_or_else(|| format!("Seal{}", existing + 1), str::to_owned);
         let signer = PdfSigner::new(&key, &certificate, &[ca])?;
         let request = SealRequest {
             placement,
@@ -469,9 +639,229 @@ impl Service {
             signer: &signer,
             signing_time: std::time::SystemTime::now(),
             field_name: &field_name,
-            time_stamper: None,
+            time_stamper,
             reserved: sign::DEFAULT_RESERVED,
         };
         Ok(sign::sign(pdf, &request)?)
+    }
+
+    /// Seals, before this party signs session `id`, every document the proposal has sealed
+    /// as a PDF (spec §8.2.4, §8.4.2): over the revision [`Session::pdf_bases`] names (the
+    /// document, or the previous signer's sealed revision, fetched from it), where the
+    /// proposal places this signer's seal (default: its slot along the bottom of the last
+    /// page), time-stamped by the session's first witness that answers (PAdES B-T; B-B when
+    /// the proposal names no witness). Each new revision is stored; what the seal signature
+    /// will say of them is returned.
+    ///
+    /// [`Session::pdf_bases`]: signet_protocol::session::Session::pdf_bases
+    pub(crate) fn seal_session_pdfs(
+        &self,
+        id: SessionId,
+    ) -> Result<Vec<PdfRevision>, ServiceError> {
+        let (bases, proposal) = {
+            let core = self.core()?;
+            let t = core
+                .sessions
+                .get(&id)
+                .ok_or(ServiceError::UnknownSession(id))?;
+            (
+                t.session.pdf_bases()?,
+                t.session.proposal().payload().clone(),
+            )
+        };
+        let order = proposal.sealing_order();
+        let position = order.iter().position(|p| *p == self.me).unwrap_or(0);
+        let stamper = self.session_time_stamper(&proposal.evidence.witnesses);
+        let mut revisions = Vec::new();
+        for (document, base) in bases {
+            let d = usize::try_from(document)
+                .ok()
+                .and_then(|i| proposal.documents.get(i))
+                .ok_or(ServiceError::Corrupt("a sealed document index"))?;
+            let bytes = self.document_bytes(&base)?;
+            check_base(&bytes, d, position)?;
+            let placement = match d.pdf_seals.iter().flatten().find(|p| p.signer == self.me) {
+                Some(p) => Placement {
+                    page: p.page,
+                    rect: [
+                        p.x as f32,
+                        p.y as f32,
+                        (p.x + p.width) as f32,
+                        (p.y + p.height) as f32,
+                    ],
+                },
+                None => {
+                    let size = sign::page_size(&bytes, None)?;
+                    let count = u32::try_from(order.len()).unwrap_or(u32::MAX);
+                    let index = u32::try_from(position).unwrap_or(u32::MAX);
+                    Placement {
+                        page: None,
+                        rect: sign::default_slot(size, index, count),
+                    }
+                }
+            };
+            let field = format!("Signet{}", position + 1);
+            let sealed = self.seal_pdf_as(
+                &bytes,
+                Some(placement),
+                Some(&field),
+                stamper.as_ref().map(|s| s as &dyn sign::TimeStamper),
+            )?;
+            let (digest, manifest) = crate::store::put_document(&*self.store, &mut &sealed[..])?;
+            tracing::info!(session = %id, document, revision = %digest, "sealed the PDF");
+            revisions.push(PdfRevision {
+                document,
+                base,
+                sealed: digest,
+                size: manifest.len(),
+            });
+        }
+        Ok(revisions)
+    }
+
+    /// The bytes of a stored document or PDF revision.
+    fn document_bytes(&self, digest: &Digest) -> Result<Vec<u8>, ServiceError> {
+        let mut reader = crate::store::DocumentReader::open(&*self.store, digest)?
+            .ok_or(ServiceError::DocumentsMissing(*digest))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut bytes)
+            .map_err(|e| ServiceError::Usage(format!("document {digest}: {e}")))?;
+        Ok(bytes)
+    }
+
+    /// The final PDF of completed session `id`'s document `index`: the revision the last
+    /// signer in sealing order sealed, as held here (fetched from that signer).
+    pub fn session_pdf(&self, id: SessionId, index: usize) -> Result<Vec<u8>, ServiceError> {
+        let last = {
+            let core = self.core()?;
+            let t = core
+                .sessions
+                .get(&id)
+                .ok_or(ServiceError::UnknownSession(id))?;
+            let p = t.session.proposal().payload();
+            if p.documents
+                .get(index)
+                .and_then(|d| d.pdf_seals.as_ref())
+                .is_none()
+            {
+                return Err(ServiceError::Usage(format!(
+                    "document {index} of session {id} is not sealed as a PDF"
+                )));
+            }
+            let document = u32::try_from(index).unwrap_or(u32::MAX);
+            let sealed = |party: &PartyId| {
+                t.session
+                    .actions()
+                    .iter()
+                    .find(|a| a.party == *party)
+                    .and_then(|a| a.record.as_ref())
+                    .and_then(|r| {
+                        r.seal_signature
+                            .payload()
+                            .pdf
+                            .iter()
+                            .find(|r| r.document == document)
+                            .map(|r| r.sealed)
+                    })
+            };
+            let last_signer = p.sealing_order().last().copied();
+            match last_signer.and_then(|s| sealed(&s)) {
+                Some(digest) => digest,
+                None => {
+                    return Err(ServiceError::Usage(format!(
+                        "session {id} is not sealed by every signer yet"
+                    )));
+                }
+            }
+        };
+        self.document_bytes(&last)
+    }
+
+    /// The signed PDF of completed session `id`'s document `index` as a relying party takes
+    /// it away: [`Service::session_pdf`] with PAdES validation data appended (B-LT): the
+    /// certificates of every seal and time-stamp up to their CAs and the CAs' current CRLs,
+    /// this node's own if it is the CA, else fetched from the certificates' CRL distribution
+    /// points (`http://` only: a CRL is signed). A CRL that cannot be had is logged, and the
+    /// file goes out without validation data for that certificate (a validator then says
+    /// what it lacks); nothing is claimed that was not obtained.
+    pub async fn export_pdf(
+        self: Arc<Self>,
+        id: SessionId,
+        index: usize,
+    ) -> Result<Vec<u8>, ServiceError> {
+        self.export_pdf_with(id, index, Vec::new()).await
+    }
+
+    /// [`Service::export_pdf`], with `crls` (DER, e.g. a CA's current CRL obtained some
+    /// other way) added to what the node gathers. With validation data in the file, a
+    /// document time-stamp by the session's witness is appended too (PAdES B-LTA) when the
+    /// witness answers; when it does not, the file stays B-LT and the reason is logged.
+    pub async fn export_pdf_with(
+        self: Arc<Self>,
+        id: SessionId,
+        index: usize,
+        crls: Vec<Vec<u8>>,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let this = self.clone();
+        let (pdf, own_crl, ca_certificates, witnesses) = tokio::task::spawn_blocking(move || {
+            let pdf = this.session_pdf(id, index)?;
+            let own_crl = this.pdf_crl().ok();
+            let core = this.core()?;
+            let cas = core.held_ca_certificates(now());
+            let witnesses = core
+                .sessions
+                .get(&id)
+                .map(|t| t.session.proposal().payload().evidence.witnesses.clone())
+                .unwrap_or_default();
+            Ok::<_, ServiceError>((pdf, own_crl, cas, witnesses))
+        })
+        .await
+        .map_err(|_| ServiceError::Internal("PDF export task"))??;
+        let targets = ltv::certificates_needing_revocation(&pdf)?;
+        let mut crls = crls;
+        crls.extend(own_crl);
+        let mut urls: Vec<&str> = targets
+            .iter()
+            .flat_map(|t| t.crl_urls.iter().map(String::as_str))
+            .collect();
+        urls.sort_unstable();
+        urls.dedup();
+        for url in urls {
+            match fetch_crl(url).await {
+                Ok(crl) => crls.push(crl),
+                Err(error) => tracing::warn!(%url, %error, "no CRL for the PDF's validation data"),
+            }
+        }
+        if crls.is_empty() {
+            tracing::warn!(session = %id, "no CRL could be had: the PDF is exported without validation data (B-T)");
+            return Ok(pdf);
+        }
+        let mut certificates: Vec<Vec<u8>> = targets.into_iter().map(|t| t.certificate).collect();
+        certificates.extend(ca_certificates);
+        let data = ltv::ValidationData { certificates, crls };
+        let long_term = ltv::add_validation_data(&pdf, &data)?;
+        tokio::task::spawn_blocking(move || {
+            let Some(stamper) = self.session_time_stamper(&witnesses) else {
+                return long_term;
+            };
+            match ltv::add_document_time_stamp(&long_term, &stamper, ARCHIVE_TIME_STAMP_FIELD) {
+                Ok(archived) => archived,
+                Err(error) => {
+                    tracing::warn!(session = %id, %error, "no document time-stamp: the PDF is exported at B-LT");
+                    long_term
+                }
+            }
+        })
+        .await
+        .map_err(|_| ServiceError::Internal("PDF export task"))
+    }
+
+    /// A time-stamper for this session's seals: the session's witnesses' TSAs, asked in
+    /// proposal order until one answers; `None` when the proposal names no witness.
+    fn session_time_stamper(&self, witnesses: &[PartyId]) -> Option<SessionTimeStamper<'_>> {
+        (!witnesses.is_empty()).then(|| SessionTimeStamper {
+            service: self,
+            witnesses: witnesses.to_vec(),
+        })
     }
 }

@@ -90,6 +90,9 @@ pub struct DocumentSummary {
     pub digest: String,
     /// Whether this node holds it (fetched and digest-checked).
     pub present: bool,
+    /// Whether every signer seals it as a PDF (spec §8.2.4): once the session completes,
+    /// the signed PDF is downloadable (`GET /v1/sessions/{id}/pdf?document=INDEX`).
+    pub pdf_sealed: bool,
 }
 
 /// One thing that happened in a session.
@@ -308,6 +311,7 @@ pub(crate) fn summary(
             size: d.size,
             digest: d.digest.to_hex(),
             present: core.store.manifest(&d.digest).ok().flatten().is_some(),
+            pdf_sealed: d.pdf_seals.is_some(),
         })
         .collect();
     let mut parties = BTreeMap::new();

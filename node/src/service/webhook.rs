@@ -141,17 +141,18 @@ pub enum TargetError {
 
 /// Where a webhook URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Endpoint {
-    tls: bool,
+pub(crate) struct Endpoint {
+    pub(crate) tls: bool,
     /// `host:port`, to connect to.
-    authority: String,
+    pub(crate) authority: String,
     /// The host alone (the TLS server name).
-    host: String,
+    pub(crate) host: String,
     /// The path with its query, starting with `/`.
-    path: String,
+    pub(crate) path: String,
 }
 
-fn endpoint(url: &str) -> Result<Endpoint, TargetError> {
+/// Parses an `http://` or `https://` URL into what a request needs.
+pub(crate) fn endpoint(url: &str) -> Result<Endpoint, TargetError> {
     let bad = || TargetError::Url(url.to_string());
     let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)

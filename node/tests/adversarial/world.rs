@@ -254,6 +254,7 @@ impl<'a> Forge<'a> {
                 delegation: self.mandate.digest(),
                 relied: Vec::new(),
                 prior: self.prior.clone(),
+                pdf: Vec::new(),
             },
             SEAL_SIGNATURE_CONTENT_TYPE,
             self.seal,

@@ -17,6 +17,8 @@ use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSessi
 use signet_protocol::party::PartyId;
 use signet_protocol::session::Role;
 use signet_protocol::testkit::test_uscc;
+
+pub mod validators;
 use tokio::sync::watch;
 
 /// One running node.
@@ -196,6 +198,7 @@ pub fn one_signer(title: &str, party: PartyId, bytes: Vec<u8>) -> NewSession {
             name: "contract.pdf".into(),
             media_type: "application/pdf".into(),
             source: DocumentSource::Bytes(bytes),
+            pdf_seals: None,
         }],
         deadline_days: 30,
         witnesses: vec![],

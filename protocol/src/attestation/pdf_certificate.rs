@@ -1,15 +1,70 @@
 //! The content rules of a PDF certificate attestation (spec §6.10): its X.509 certificate
 //! says what its claims and fields say. Context (the subject's key log, the identity
 //! attestation it rests on) is checked by [`crate::trust::TrustStore::pdf_certificate_in_effect`].
+//!
+//! A certificate has one of two profiles, told apart by its extendedKeyUsage: a TSA
+//! certificate (id-kp-timeStamping) certifies a `tsa` key, any other certificate a `pdf` key
+//! ([`PdfCertificate::purpose`]).
 
 use der::{Decode, Encode};
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 
 use super::{Attestation, MAX_CERTIFICATE_LEN, PdfCertificate};
-use crate::keylog::EcdsaP256Key;
-use crate::x509::asn1::p256_key_of;
+use crate::keylog::{EcdsaP256Key, KeyPurpose};
+use crate::x509::asn1::{KP_TIME_STAMPING, p256_key_of};
 
-/// Checks `claims`' certificate against `attestation` (spec §6.10, rules 1–5).
+impl PdfCertificate {
+    /// The key purpose this certificate's profile certifies (spec §6.10): `tsa` for a TSA
+    /// certificate (its extendedKeyUsage names id-kp-timeStamping), `pdf` for any other.
+    /// The subject's key log must declare [`PdfCertificate::key`] under this purpose.
+    pub fn purpose(&self) -> KeyPurpose {
+        let time_stamping = Certificate::from_der(&self.certificate)
+            .ok()
+            .and_then(|c| {
+                c.tbs_certificate()
+                    .get_extension::<ExtendedKeyUsage>()
+                    .ok()
+                    .flatten()
+            })
+            .is_some_and(|(_, eku)| eku.0.contains(&KP_TIME_STAMPING));
+        if time_stamping {
+            KeyPurpose::Tsa
+        } else {
+            KeyPurpose::Pdf
+        }
+    }
+}
+
+/// Rule 6: a certificate whose extendedKeyUsage names id-kp-timeStamping is a TSA
+/// certificate (RFC 3161, 2.3): that usage only, marked critical, and not a CA.
+fn check_profile(certificate: &Certificate) -> Result<(), &'static str> {
+    let tbs = certificate.tbs_certificate();
+    let eku = tbs
+        .get_extension::<ExtendedKeyUsage>()
+        .map_err(|_| "the certificate's extendedKeyUsage is malformed or repeated")?;
+    let Some((critical, eku)) = eku else {
+        return Ok(());
+    };
+    if !eku.0.contains(&KP_TIME_STAMPING) {
+        return Ok(());
+    }
+    if eku.0.as_slice() != [KP_TIME_STAMPING] || !critical {
+        return Err(
+            "a TSA certificate's extendedKeyUsage is id-kp-timeStamping only, and critical",
+        );
+    }
+    let ca = tbs
+        .get_extension::<BasicConstraints>()
+        .map_err(|_| "the certificate's basicConstraints is malformed or repeated")?
+        .is_some_and(|(_, bc)| bc.ca);
+    if ca {
+        return Err("a TSA certificate is not a CA certificate");
+    }
+    Ok(())
+}
+
+/// Checks `claims`' certificate against `attestation` (spec §6.10, rules 1–6).
 pub(super) fn check(
     attestation: &Attestation,
     claims: &PdfCertificate,
@@ -39,7 +94,7 @@ pub(super) fn check(
     {
         return Err("the certificate's validity is not the attestation's window");
     }
-    Ok(())
+    check_profile(&certificate)
 }
 
 /// Whether a DER serial number's magnitude (leading zeros stripped) is the attestation id
@@ -170,6 +225,167 @@ mod tests {
             store.pdf_certificate_in_effect(&w.certificate, T0.plus(DAY)),
             Err(PdfCertificateError::KeyNotDeclared)
         );
+    }
+
+    /// A certificate attestation by `w.ca` about `w.subject` for `key` (one of the subject's
+    /// P-256 keys), its certificate made by `make` from the CA's signer and the issuance.
+    fn certified_with(
+        w: &World,
+        key: &p256::ecdsa::SigningKey,
+        make: impl FnOnce(&x509::CaSigner<'_>, &x509::Issuance) -> Vec<u8>,
+    ) -> Result<Signed<Attestation>, crate::error::UsageError> {
+        let id = crate::party::AttestationId::from_bytes([0x5a; 16]);
+        let ca_key = w.ca.pdf_key();
+        let ca_der = w.ca.ca_certificate(T0);
+        let ca = x509::CertifiedKey::new(&ca_key, &ca_der).unwrap();
+        let issuance = x509::Issuance {
+            serial: x509::Issuance::serial_of_id(&id),
+            not_before: T0,
+            not_after: T0.plus(30 * DAY),
+        };
+        Attestation {
+            id,
+            issuer: w.ca.id(),
+            subject: w.subject.id(),
+            issued_at: T0,
+            valid_from: T0,
+            valid_until: T0.plus(30 * DAY),
+            claims: Claims::PdfCertificate(super::super::PdfCertificate {
+                key: EcdsaP256Key::from_verifying_key(key.verifying_key()),
+                identity: Some(w.identity.payload().id),
+                certificate: make(&ca, &issuance),
+            }),
+        }
+        .issue(&w.ca.attest, &w.ca.log)
+    }
+
+    #[test]
+    fn a_tsa_certificate_certifies_the_subjects_tsa_key() {
+        let mut w = world();
+        w.subject.declare_tsa_key(T0);
+        let tsa = w.ca.certify_tsa_key(&w.subject, &w.identity, T0, 30);
+        let Claims::PdfCertificate(claims) = &tsa.payload().claims else {
+            panic!("a pdf certificate");
+        };
+        assert_eq!(claims.purpose(), KeyPurpose::Tsa);
+        let Claims::PdfCertificate(seal) = &w.certificate.payload().claims else {
+            panic!("a pdf certificate");
+        };
+        assert_eq!(seal.purpose(), KeyPurpose::Pdf);
+        let mut store = store(&w);
+        store.add_attestation(tsa.clone());
+        assert_eq!(store.pdf_certificate_in_effect(&tsa, T0.plus(DAY)), Ok(()));
+        // The seal certificate is still in effect beside it.
+        assert_eq!(
+            store.pdf_certificate_in_effect(&w.certificate, T0.plus(DAY)),
+            Ok(())
+        );
+        // Before the subject declared its tsa key, the certificate is not in effect.
+        let mut before = TrustStore::new();
+        before.add_key_log(w.ca.log.clone());
+        before.add_key_log(world().subject.log.clone());
+        before.add_attestation(w.identity.clone());
+        before.add_attestation(tsa.clone());
+        assert_eq!(
+            before.pdf_certificate_in_effect(&tsa, T0.plus(DAY)),
+            Err(PdfCertificateError::KeyNotDeclared)
+        );
+    }
+
+    #[test]
+    fn a_certificate_of_the_wrong_profile_is_not_in_effect() {
+        let mut w = world();
+        w.subject.declare_tsa_key(T0);
+        // A TSA certificate for the subject's pdf key.
+        let pdf_key = w.subject.pdf_key();
+        let tsa_for_pdf = certified_with(&w, &pdf_key, |ca, issuance| {
+            x509::tsa_certificate(ca, "PDF Subject", pdf_key.verifying_key(), issuance).unwrap()
+        })
+        .unwrap();
+        // A seal certificate for the subject's tsa key.
+        let tsa_key = w.subject.tsa_key();
+        let uscc = w.subject.registration.number().to_owned();
+        let seal_for_tsa = certified_with(&w, &tsa_key, |ca, issuance| {
+            let named = x509::SealSubject::new("PDF Subject", &uscc).unwrap();
+            x509::issue_seal_certificate(ca, &named, tsa_key.verifying_key(), issuance, None, None)
+                .unwrap()
+        })
+        .unwrap();
+        let mut store = store(&w);
+        store.add_attestation(tsa_for_pdf.clone());
+        store.add_attestation(seal_for_tsa.clone());
+        assert_eq!(
+            store.pdf_certificate_in_effect(&tsa_for_pdf, T0.plus(DAY)),
+            Err(PdfCertificateError::WrongProfile {
+                declared: KeyPurpose::Pdf,
+                profile: KeyPurpose::Tsa,
+            })
+        );
+        assert_eq!(
+            store.pdf_certificate_in_effect(&seal_for_tsa, T0.plus(DAY)),
+            Err(PdfCertificateError::WrongProfile {
+                declared: KeyPurpose::Tsa,
+                profile: KeyPurpose::Pdf,
+            })
+        );
+    }
+
+    #[test]
+    fn a_time_stamping_certificate_must_be_a_tsa_certificate() {
+        use crate::x509::asn1::KP_TIME_STAMPING;
+        let mut w = world();
+        w.subject.declare_tsa_key(T0);
+        let tsa_key = w.subject.tsa_key();
+        const CLIENT_AUTH: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+        type Case = (
+            &'static str,
+            &'static [const_oid::ObjectIdentifier],
+            bool,
+            bool,
+        );
+        let cases: [Case; 3] = [
+            ("not critical", &[KP_TIME_STAMPING], false, false),
+            (
+                "another usage too",
+                &[KP_TIME_STAMPING, CLIENT_AUTH],
+                true,
+                false,
+            ),
+            ("a CA", &[KP_TIME_STAMPING], true, true),
+        ];
+        for (what, usages, critical, is_ca) in cases {
+            let refused = certified_with(&w, &tsa_key, |ca, issuance| {
+                x509::certificate_with_usages(
+                    ca,
+                    "PDF Subject",
+                    tsa_key.verifying_key(),
+                    issuance,
+                    usages,
+                    critical,
+                    is_ca,
+                )
+                .unwrap()
+            });
+            assert!(
+                matches!(refused, Err(crate::error::UsageError::Attestation(reason)) if reason.contains("TSA")),
+                "{what}: {refused:?}"
+            );
+        }
+        // The same key under a proper TSA certificate is fine.
+        let fine = certified_with(&w, &tsa_key, |ca, issuance| {
+            x509::certificate_with_usages(
+                ca,
+                "PDF Subject",
+                tsa_key.verifying_key(),
+                issuance,
+                &[KP_TIME_STAMPING],
+                true,
+                false,
+            )
+            .unwrap()
+        });
+        assert!(fine.is_ok(), "{fine:?}");
     }
 
     #[test]

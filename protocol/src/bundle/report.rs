@@ -120,6 +120,9 @@ pub struct SignedBy {
     pub method: IntentMethod,
     /// When the seal was applied (the seal signature's time).
     pub time: Timestamp,
+    /// The PDF revisions the seal signature says this signer sealed (spec §8.4.2), checked
+    /// to chain from the document through the signers before it.
+    pub pdf: Vec<crate::session::PdfRevision>,
 }
 
 impl PartyReport {

@@ -10,7 +10,7 @@ use crate::party::PartyId;
 use crate::session::machine_support::{check_envelope, decode_message, decode_proposal_with};
 use crate::session::{
     Judged, MessageBody, RecordCheck, RecordCheckKind, RecordError, Role, SessionError,
-    SignatureRecord,
+    SignatureRecord, pdf_bases,
 };
 use crate::session::{Proposal, SessionMessage};
 use crate::trust::{
@@ -201,6 +201,9 @@ fn verify_into(
     let mut accepted: Vec<(PartyId, u32, Digest)> = Vec::new();
     // Signers whose records passed every check: who signed, and when their identity counts.
     let mut signed: BTreeMap<PartyId, (SignedBy, Moment)> = BTreeMap::new();
+    // The records met so far, whatever their checks said: each names the PDF revisions the
+    // next signer in sealing order must have sealed over.
+    let mut records: BTreeMap<PartyId, SignatureRecord> = BTreeMap::new();
     for bytes in actions {
         let message = match decode_message(bytes) {
             Ok(m) => m,
@@ -283,6 +286,7 @@ fn verify_into(
                             proven_by: proven,
                             now,
                         };
+                        let bases = pdf_bases(p, &m.from, |earlier| records.get(earlier));
                         let all_passed = check_record(
                             checks,
                             &record,
@@ -290,6 +294,7 @@ fn verify_into(
                                 proposal: &proposal,
                                 participant,
                                 prior: &prior,
+                                pdf_bases: bases.as_deref(),
                                 store: &store,
                                 policy,
                                 viewer: None,
@@ -305,6 +310,7 @@ fn verify_into(
                                 person,
                                 method: record.intent.challenge().method,
                                 time: signed_at,
+                                pdf: record.seal_signature.payload().pdf.clone(),
                             };
                             let moment = Moment {
                                 at: signed_at,
@@ -313,6 +319,7 @@ fn verify_into(
                             };
                             signed.insert(m.from, (by, moment));
                         }
+                        records.insert(m.from, record);
                     }
                     Err(e) => {
                         checks.push("signature.binding", who, Outcome::Invalid, e.to_string())

@@ -45,6 +45,10 @@ code_points! {
         /// Signs PDF documents as the party (PAdES); an ESP256 key, which a verifier party
         /// certifies in an X.509 certificate (spec §4.3.2).
         Pdf = 6 => "pdf",
+        /// Signs RFC 3161 time-stamp tokens as the party's time-stamping authority (a
+        /// witness); an ESP256 key, which a verifier certifies in an X.509 TSA certificate
+        /// (spec §4.3.2, §6.10).
+        Tsa = 7 => "tsa",
     }
 }
 
@@ -164,6 +168,16 @@ impl KeyDecl {
     pub fn pdf(key: EcdsaP256Key) -> Self {
         Self {
             purpose: KeyPurpose::Pdf,
+            key: key.into(),
+            seal: None,
+            proof: None,
+        }
+    }
+
+    /// A time-stamping key (ECDSA P-256), which a verifier certifies in a TSA certificate.
+    pub fn tsa(key: EcdsaP256Key) -> Self {
+        Self {
+            purpose: KeyPurpose::Tsa,
             key: key.into(),
             seal: None,
             proof: None,

@@ -580,11 +580,12 @@ impl KeyLog {
         match (decl.purpose, &decl.key) {
             // A key of an algorithm this version does not know is kept and never valid.
             (_, LogKey::Unsupported { .. }) => {}
-            (KeyPurpose::Pdf, LogKey::EcdsaP256(_)) => {}
+            (KeyPurpose::Pdf | KeyPurpose::Tsa, LogKey::EcdsaP256(_)) => {}
             (KeyPurpose::Pdf, _) => return Err(invalid("a pdf key is ESP256 (ECDSA P-256)")),
+            (KeyPurpose::Tsa, _) => return Err(invalid("a tsa key is ESP256 (ECDSA P-256)")),
             (_, LogKey::EcdsaP256(_)) => {
                 return Err(invalid(
-                    "an ESP256 key is declared only for the pdf purpose",
+                    "an ESP256 key is declared only for the pdf and tsa purposes",
                 ));
             }
             (_, LogKey::Ed25519(_)) => {}

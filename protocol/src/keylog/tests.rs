@@ -512,6 +512,51 @@ fn each_algorithm_serves_only_its_purposes() {
 }
 
 #[test]
+fn a_tsa_key_is_esp256_and_serves_only_time_stamping() {
+    let log = KeyLog::incept(
+        &key(1),
+        &key(2).public_key(),
+        vec![KeyDecl::pdf(pdf_key(7)), KeyDecl::tsa(pdf_key(9))],
+        T0,
+    )
+    .unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert_eq!(replayed, log);
+    let tsa = LogKey::EcdsaP256(pdf_key(9));
+    assert!(
+        replayed
+            .check_log_key(&tsa, KeyPurpose::Tsa, T0.plus(1))
+            .is_ok()
+    );
+    // Not a pdf key, and the pdf key is not a tsa key.
+    assert!(matches!(
+        replayed.check_pdf_key(&pdf_key(9), T0.plus(1)),
+        Err(KeyUseError::WrongPurpose {
+            declared: KeyPurpose::Tsa,
+            ..
+        })
+    ));
+    assert!(matches!(
+        replayed.check_log_key(&LogKey::EcdsaP256(pdf_key(7)), KeyPurpose::Tsa, T0.plus(1)),
+        Err(KeyUseError::WrongPurpose {
+            declared: KeyPurpose::Pdf,
+            ..
+        })
+    ));
+    let mut log = log;
+    let ed25519_tsa = KeyDecl {
+        purpose: KeyPurpose::Tsa,
+        key: key(5).public_key().into(),
+        seal: None,
+        proof: None,
+    };
+    assert!(matches!(
+        log.add_key(&key(1), ed25519_tsa, T0),
+        Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+    ));
+}
+
+#[test]
 fn a_key_of_an_unknown_algorithm_is_kept_and_never_valid() {
     let future = LogKey::Unsupported {
         alg: -50,

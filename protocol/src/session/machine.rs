@@ -28,7 +28,8 @@ use super::intent::{IntentChallenge, IntentMethod, IntentProof};
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
 use super::proposal::{PROPOSAL_CONTENT_TYPE, Proposal, ProposalError, Role, SessionId};
 use super::record::{
-    Judged, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord,
+    Judged, PdfBases, PdfRevision, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE,
+    SealSignature, SignatureRecord, pdf_bases,
 };
 
 /// How far a sender's clock may run ahead of ours, in seconds.
@@ -887,10 +888,12 @@ impl Session {
                 let record = SignatureRecord::from_bytes(bytes)
                     .map_err(|error| SessionError::Record { party: from, error })?;
                 let prior = self.prior_for(&from);
+                let bases = self.pdf_bases_for(&from);
                 let check = RecordCheck {
                     proposal: &self.proposal,
                     participant: &participant,
                     prior: &prior,
+                    pdf_bases: bases.as_deref(),
                     store: ctx.store,
                     policy: ctx.policy,
                     viewer: Some(self.me),
@@ -938,15 +941,49 @@ impl Session {
         }
     }
 
+    /// The actors `party` waits for: every actor of an earlier routing group and, when the
+    /// proposal seals PDFs and `party` is a signer, the signers before it in sealing order
+    /// (spec §8.2.4), that have not acted.
     fn waiting_before(&self, party: &PartyId) -> Vec<PartyId> {
         let p = self.proposal.payload();
         let Some(order) = p.participant(party).map(|x| x.order) else {
             return Vec::new();
         };
+        let sealing = p.sealing_order();
+        let sealed_before: &[PartyId] = match sealing.iter().position(|s| s == party) {
+            Some(i) => &sealing[..i],
+            None => &[],
+        };
         p.actors()
-            .filter(|a| a.order < order && !self.has_acted(&a.party))
+            .filter(|a| a.order < order || sealed_before.contains(&a.party))
+            .filter(|a| !self.has_acted(&a.party))
             .map(|a| a.party)
             .collect()
+    }
+
+    /// The PDF revisions `party` must seal over (spec §8.4.2), from the records of the
+    /// signers before it in sealing order; `None` while one of them has not signed.
+    fn pdf_bases_for(&self, party: &PartyId) -> Option<PdfBases> {
+        pdf_bases(self.proposal.payload(), party, |earlier| {
+            self.actions
+                .iter()
+                .find(|a| a.party == *earlier)
+                .and_then(|a| a.record.as_ref())
+        })
+    }
+
+    /// The PDF revisions this party must seal over before it signs (spec §8.4.2): for each
+    /// document the proposal has sealed, its index and the digest of the revision to seal
+    /// (the document itself, or the previous signer's sealed revision). Empty when no
+    /// document is sealed; an error while it is not this party's turn.
+    pub fn pdf_bases(&self) -> Result<PdfBases, ActionError> {
+        self.require_role(Role::Signer, "sign")?;
+        let waiting = self.waiting_before(&self.me);
+        if !waiting.is_empty() {
+            return Err(ActionError::NotYourTurn(waiting));
+        }
+        self.pdf_bases_for(&self.me)
+            .ok_or(ActionError::NotAllowed("sign before the previous sealer"))
     }
 
     /// Sorted digests of the actions of every group before `party`'s.
@@ -1204,11 +1241,15 @@ impl Session {
     ///
     /// The initiator and every other actor must be trusted under this party's policy now;
     /// the attestations that establish them are recorded in the signature (`relied`).
+    ///
+    /// `pdf` names the PDF revisions the signer sealed, one per document the proposal has
+    /// sealed, over the bases [`Session::pdf_bases`] gives (empty when none is).
     pub fn sign(
         &mut self,
         intent: IntentProof,
         delegation: Signed<Attestation>,
         seal_key: &SecretKey,
+        pdf: Vec<PdfRevision>,
         ctx: &Context<'_>,
     ) -> Result<Step, ActionError> {
         let expected = self.intent_challenge(
@@ -1231,6 +1272,7 @@ impl Session {
             delegation: delegation.digest(),
             relied,
             prior: self.prior_for(&self.me),
+            pdf,
         };
         let record = SignatureRecord {
             seal_signature: Signed::sign(seal_signature, SEAL_SIGNATURE_CONTENT_TYPE, seal_key)?,
@@ -1242,11 +1284,13 @@ impl Session {
             .cloned()
             .ok_or(ActionError::NotAllowed("sign"))?;
         let prior = self.prior_for(&self.me);
+        let bases = self.pdf_bases_for(&self.me);
         record
             .verify(&RecordCheck {
                 proposal: &self.proposal,
                 participant: &participant,
                 prior: &prior,
+                pdf_bases: bases.as_deref(),
                 store: ctx.store,
                 policy: ctx.policy,
                 viewer: Some(self.me),

@@ -28,12 +28,13 @@ pub use message::{
     MAX_REASON_LEN, MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
 };
 pub use proposal::{
-    DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS, PROPOSAL_CONTENT_TYPE,
-    Participant, Proposal, ProposalError, Role, SESSION_ID_DOMAIN, SessionId, SessionNonce,
+    DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS, MAX_PDF_COORDINATE,
+    PDF_MEDIA_TYPE, PROPOSAL_CONTENT_TYPE, Participant, Proposal, ProposalError, Role,
+    SESSION_ID_DOMAIN, SealPlacement, SessionId, SessionNonce,
 };
 pub use record::{
-    Judged, RecordCheck, RecordCheckKind, RecordError, SEAL_SIGNATURE_CONTENT_TYPE, SealSignature,
-    SignatureRecord, SignatureRecordBytes,
+    Judged, PdfBases, PdfRevision, RecordCheck, RecordCheckKind, RecordError,
+    SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord, SignatureRecordBytes, pdf_bases,
 };
 
 /// Checks the bundle verifier shares with the state machine.

@@ -153,7 +153,39 @@ pub struct DocumentRef {
     pub size: u64,
     /// SHA-256 of the document's bytes.
     pub digest: Digest,
+    /// Present when every signer seals this document as a PDF (spec §8.2.4): where each
+    /// signer's seal goes; a signer not listed gets the default place (the last page, one
+    /// slot per signer along its bottom). Only on `application/pdf` documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_seals: Option<Vec<SealPlacement>>,
 }
+
+/// Where one signer's visible seal goes on a PDF document (spec §8.2.4), in PDF points of
+/// the page's default user space (1/72 inch, origin at the lower left of the media box).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealPlacement {
+    /// The signer whose seal this is.
+    pub signer: PartyId,
+    /// The page, from 1; absent for the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Left edge.
+    pub x: u32,
+    /// Bottom edge.
+    pub y: u32,
+    /// Width, 1 to [`MAX_PDF_COORDINATE`].
+    pub width: u32,
+    /// Height, 1 to [`MAX_PDF_COORDINATE`].
+    pub height: u32,
+}
+
+/// The largest coordinate or size of a seal placement: the largest page ISO 32000 allows
+/// (200 inches).
+pub const MAX_PDF_COORDINATE: u32 = 14_400;
+
+/// The media type of a document signers may seal as a PDF.
+pub const PDF_MEDIA_TYPE: &str = "application/pdf";
 
 /// One participant and its place in the routing (spec §8.2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +288,15 @@ pub enum ProposalError {
     /// A party to the session is named as a witness: nobody witnesses its own contract.
     #[error("{0} is a party to the session and cannot witness it")]
     WitnessIsParty(PartyId),
+    /// PDF seals asked of a document that is not `application/pdf`, or a placement that is
+    /// not a signer's, names a signer twice, or lies outside a page's possible bounds.
+    #[error("document {document}: {reason}")]
+    SealPlacement {
+        /// The document's index.
+        document: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl Proposal {
@@ -283,6 +324,7 @@ impl Proposal {
                 return Err(ProposalError::DuplicateDocument(d.digest));
             }
         }
+        self.check_seal_placements()?;
         let acting = self
             .participants
             .iter()
@@ -320,6 +362,66 @@ impl Proposal {
             }
         }
         Ok(())
+    }
+
+    /// Checks every document's PDF seal placements (spec §8.2.4).
+    fn check_seal_placements(&self) -> Result<(), ProposalError> {
+        for (document, d) in self.documents.iter().enumerate() {
+            let Some(placements) = &d.pdf_seals else {
+                continue;
+            };
+            let refuse = |reason| Err(ProposalError::SealPlacement { document, reason });
+            if d.media_type != PDF_MEDIA_TYPE {
+                return refuse("PDF seals on a document that is not application/pdf");
+            }
+            for (i, p) in placements.iter().enumerate() {
+                if self.participant(&p.signer).map(|x| x.role) != Some(Role::Signer) {
+                    return refuse("a placement for a party that is not a signer");
+                }
+                if placements[..i].iter().any(|o| o.signer == p.signer) {
+                    return refuse("two placements for one signer");
+                }
+                if p.page == Some(0) {
+                    return refuse("pages are numbered from 1");
+                }
+                let fits = |start: u32, size: u32| {
+                    size >= 1
+                        && start
+                            .checked_add(size)
+                            .is_some_and(|end| end <= MAX_PDF_COORDINATE)
+                };
+                if !fits(p.x, p.width) || !fits(p.y, p.height) {
+                    return refuse("a seal outside the largest possible page");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Indices of the documents every signer seals as a PDF (spec §8.2.4).
+    pub fn pdf_sealed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.documents
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.pdf_seals.is_some())
+            .map(|(i, _)| i)
+    }
+
+    /// The order signers seal PDFs in (spec §8.2.4): routing order, and within a routing
+    /// group the order the participants are listed in. Empty when no document is sealed.
+    pub fn sealing_order(&self) -> Vec<PartyId> {
+        if self.pdf_sealed().next().is_none() {
+            return Vec::new();
+        }
+        let mut signers: Vec<(u32, usize, PartyId)> = self
+            .participants
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == Role::Signer)
+            .map(|(i, p)| (p.order, i, p.party))
+            .collect();
+        signers.sort();
+        signers.into_iter().map(|(_, _, party)| party).collect()
     }
 
     /// The participant entry of `party`.

@@ -42,6 +42,69 @@ pub struct SealSignature {
     /// Digests of the actions of every earlier routing group, sorted: routing order made
     /// verifiable.
     pub prior: Vec<Digest>,
+    /// The PDF revisions this signer sealed, one per document the proposal has sealed, in
+    /// document order (spec §8.4.2); absent when none is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pdf: Vec<PdfRevision>,
+}
+
+/// One PDF revision a signer sealed (spec §8.4.2): the revision it received and the one its
+/// seal made, an incremental update appended to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfRevision {
+    /// The document's index in the proposal.
+    pub document: u32,
+    /// SHA-256 of the revision sealed over: the document itself for the first signer in
+    /// sealing order, else the revision the previous signer's record names as `sealed`.
+    pub base: Digest,
+    /// SHA-256 of the revision with this signer's seal appended.
+    pub sealed: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// What a signer's PDF revisions must start from (spec §8.4.2): for each sealed document,
+/// its index and the digest of the revision the signer receives.
+pub type PdfBases = Vec<(u32, Digest)>;
+
+/// The bases `signer` must seal over in `proposal`, given the records of the signers before
+/// it in sealing order (looked up by party): `None` when one of them has not signed, or its
+/// record lacks a revision (then no record can match).
+pub fn pdf_bases<'r>(
+    proposal: &Proposal,
+    signer: &PartyId,
+    record_of: impl Fn(&PartyId) -> Option<&'r SignatureRecord>,
+) -> Option<PdfBases> {
+    if proposal.pdf_sealed().next().is_none() {
+        return Some(Vec::new());
+    }
+    let order = proposal.sealing_order();
+    let position = order.iter().position(|p| p == signer)?;
+    let previous = position.checked_sub(1).map(|i| order[i]);
+    let previous_record = match previous {
+        Some(party) => Some(record_of(&party)?),
+        None => None,
+    };
+    proposal
+        .pdf_sealed()
+        .map(|i| {
+            let index = u32::try_from(i).ok()?;
+            let base = match previous_record {
+                None => proposal.documents[i].digest,
+                Some(record) => {
+                    record
+                        .seal_signature
+                        .payload()
+                        .pdf
+                        .iter()
+                        .find(|r| r.document == index)?
+                        .sealed
+                }
+            };
+            Some((index, base))
+        })
+        .collect()
 }
 
 /// A complete signature: seal signature, intent proof and mandate, as signed objects.
@@ -199,6 +262,10 @@ pub struct RecordCheck<'a> {
     pub participant: &'a Participant,
     /// Sorted digests of the earlier groups' actions.
     pub prior: &'a [Digest],
+    /// The PDF revisions the signer must have sealed over ([`pdf_bases`]); `None` when they
+    /// cannot be known (an earlier signer in sealing order has not signed), which no record
+    /// matches. Empty when the proposal seals no document.
+    pub pdf_bases: Option<&'a [(u32, Digest)]>,
     /// Key logs and attestations known.
     pub store: &'a TrustStore,
     /// The policy the signer's identity is judged by.
@@ -280,6 +347,18 @@ impl RecordCheckKind {
     ];
 }
 
+/// Whether `revisions` seal exactly the documents of `bases`, in order, each over its base
+/// (and into a revision that is not the base itself and is not empty).
+fn pdf_revisions_match(revisions: &[PdfRevision], bases: Option<&[(u32, Digest)]>) -> bool {
+    let Some(bases) = bases else {
+        return false;
+    };
+    revisions.len() == bases.len()
+        && revisions.iter().zip(bases).all(|(r, (document, base))| {
+            r.document == *document && r.base == *base && r.sealed != r.base && r.size > 0
+        })
+}
+
 impl SignatureRecord {
     /// Verifies everything about the record: bindings, seal key at signing time, seal kind,
     /// intent proof, mandate, the signer's identity under the policy, routing commitments.
@@ -319,6 +398,9 @@ impl SignatureRecord {
                 }
                 if ss.delegation != self.delegation.digest() {
                     return Err(RecordError::Binding("delegation"));
+                }
+                if !pdf_revisions_match(&ss.pdf, check.pdf_bases) {
+                    return Err(RecordError::Binding("PDF revision chain"));
                 }
                 if ss.time < proposal.created_at || ss.time >= proposal.deadline {
                     return Err(RecordError::Binding(

@@ -471,6 +471,7 @@ fn a_signature_out_of_routing_order_is_refused() {
         delegation: mandate.digest(),
         relied: vec![],
         prior: vec![],
+        pdf: vec![],
     };
     let record = SignatureRecord {
         seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
@@ -825,4 +826,205 @@ fn a_participants_decline_goes_to_the_initiator_alone() {
     net.deliver_all();
     assert!(net.node(&tier2).refused.is_empty());
     assert!(matches!(status(&net, &tier2, sid), Status::Declined { .. }));
+}
+
+/// `p` with its document sealed as a PDF by every signer, `placements` given.
+fn sealed(mut p: Proposal, placements: Vec<SealPlacement>) -> Proposal {
+    p.documents[0].pdf_seals = Some(placements);
+    p
+}
+
+/// The PDF revisions of `party`'s record in session `sid`, as `viewer` holds them.
+fn revisions_of(
+    net: &TestNetwork,
+    viewer: &PartyId,
+    party: &PartyId,
+    sid: SessionId,
+) -> Vec<PdfRevision> {
+    net.node(viewer).sessions[&sid]
+        .actions()
+        .iter()
+        .find(|a| a.party == *party)
+        .and_then(|a| a.record.as_ref())
+        .map(|r| r.seal_signature.payload().pdf.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn pdf_sealers_of_one_group_seal_in_listed_order_each_over_the_last_revision() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier1b,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[
+            (tier1b, Role::Signer, 1),
+            (tier1, Role::Signer, 1),
+            (brand, Role::Signer, 2),
+        ],
+        "procurement",
+        40,
+    );
+    let original = p.documents[0].digest;
+    let sid = net.propose(sealed(p, vec![])).unwrap();
+    net.deliver_all();
+    // Parallel signers of a sealed PDF are serialised: listed order within the group.
+    assert!(matches!(net.sign(&tier1, sid), Err(ActionError::NotYourTurn(w)) if w == vec![tier1b]));
+    net.sign(&tier1b, sid).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    net.sign(&brand, sid).unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier1b] {
+        assert!(
+            completed(&status(&net, party, sid)),
+            "{:?}",
+            net.node(party).refused
+        );
+    }
+    let first = revisions_of(&net, &tier1, &tier1b, sid);
+    let second = revisions_of(&net, &tier1b, &tier1, sid);
+    let third = revisions_of(&net, &tier1, &brand, sid);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].base, original);
+    assert_eq!(second[0].base, first[0].sealed);
+    assert_eq!(third[0].base, second[0].sealed);
+}
+
+#[test]
+fn a_record_sealing_another_revision_than_the_last_is_refused() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        tier2,
+        ..
+    } = chain();
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier2, Role::Signer, 1)],
+        "procurement",
+        41,
+    );
+    let original = p.documents[0].digest;
+    let sid = net.propose(sealed(p, vec![])).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    // Tier 2 seals the original document, skipping tier 1's seal.
+    let t2 = &net.node(&tier2).party;
+    let session = &net.node(&tier2).sessions[&sid];
+    assert_eq!(
+        session.pdf_bases().unwrap(),
+        vec![(0, revisions_of(&net, &tier2, &tier1, sid)[0].sealed)]
+    );
+    let proposal = session.proposal();
+    let intent = IntentChallenge {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: tier2,
+        seal: t2.contract_seal.public_key(),
+        method: IntentMethod::SoftwareKey,
+        time: net.now,
+    };
+    let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &t2.delegate).unwrap();
+    let mandate = net.node(&tier2).mandate.clone().unwrap();
+    let prior = vec![session.actions()[0].digest()];
+    let ss = SealSignature {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: tier2,
+        time: net.now,
+        intent: intent.digest(),
+        delegation: mandate.digest(),
+        relied: vec![],
+        prior,
+        pdf: vec![PdfRevision {
+            document: 0,
+            base: original,
+            sealed: crate::Digest::of(b"a fork"),
+            size: 10,
+        }],
+    };
+    let record = SignatureRecord {
+        seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
+        intent: IntentProof::Signed(intent),
+        delegation: mandate,
+    };
+    let message = SessionMessage {
+        session: sid,
+        proposal: proposal.digest(),
+        from: tier2,
+        time: net.now,
+        body: MessageBody::Sign(record.to_bytes()),
+    };
+    let bytes = forge(&net, &tier2, message);
+    net.deliver(&brand, &bytes);
+    assert!(matches!(
+        net.node(&brand).refused.last(),
+        Some(SessionError::Record { party, error: RecordError::Binding("PDF revision chain") }) if *party == tier2
+    ));
+    assert_eq!(net.node(&brand).sessions[&sid].actions().len(), 1);
+}
+
+#[test]
+fn seal_placements_are_checked() {
+    let Chain {
+        net, brand, tier1, ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 42);
+    let place = |signer, x, width| SealPlacement {
+        signer,
+        page: Some(2),
+        x,
+        y: 40,
+        width,
+        height: 120,
+    };
+    assert_eq!(
+        sealed(p.clone(), vec![place(tier1, 400, 120)]).check(),
+        Ok(())
+    );
+    let refused = |p: Proposal, reason: &str| {
+        assert!(
+            matches!(p.check(), Err(ProposalError::SealPlacement { document: 0, reason: r }) if r == reason),
+            "{:?}",
+            p.check()
+        );
+    };
+    refused(
+        sealed(p.clone(), vec![place(brand, 400, 120)]),
+        "a placement for a party that is not a signer",
+    );
+    refused(
+        sealed(
+            p.clone(),
+            vec![place(tier1, 400, 120), place(tier1, 40, 120)],
+        ),
+        "two placements for one signer",
+    );
+    refused(
+        sealed(p.clone(), vec![place(tier1, 14_300, 120)]),
+        "a seal outside the largest possible page",
+    );
+    refused(
+        sealed(p.clone(), vec![place(tier1, 400, 0)]),
+        "a seal outside the largest possible page",
+    );
+    let mut first_page = place(tier1, 400, 120);
+    first_page.page = Some(0);
+    refused(
+        sealed(p.clone(), vec![first_page]),
+        "pages are numbered from 1",
+    );
+    let mut text = sealed(p, vec![]);
+    text.documents[0].media_type = "text/plain".into();
+    refused(text, "PDF seals on a document that is not application/pdf");
 }

@@ -11,12 +11,15 @@
 //!   signed attestation as it is).
 //! - [`witness`]: the witness protocol: cosign requests and the witness's answers, in
 //!   deterministic CBOR, and [`witness::answer`], what a witness answers to a request.
+//! - [`tsa`]: `/signet/tsa/1`: RFC 3161 time-stamp requests to a witness and its answers
+//!   (DER, whose shape and caps this module checks).
 //!
 //! Sizes are protocol constants here; the node applies them when it reads a stream.
 
 pub mod doc;
 pub mod gossip;
 pub mod msg;
+pub mod tsa;
 pub mod witness;
 
 use crate::error::{ErrorCode, WireError};

@@ -125,10 +125,22 @@ pub enum PdfCertificateError {
     /// authority.
     #[error("the identity attestation {0} it rests on is not in effect")]
     IdentityNotInEffect(AttestationId),
-    /// The subject's key log does not declare the key as a `pdf` key valid then (or another
-    /// party's log declares it too).
-    #[error("the certified key is not the subject's pdf key at that time")]
+    /// The subject's key log does not declare the key as a key of the certificate's
+    /// purpose valid then (or another party's log declares it too).
+    #[error("the certified key is not the subject's key of that purpose at that time")]
     KeyNotDeclared,
+    /// The subject's key log declares the key under another purpose than the one the
+    /// certificate's profile certifies: a TSA certificate for a `pdf` key, or a seal or CA
+    /// certificate for a `tsa` key.
+    #[error("a certificate of the {profile} profile for a key declared as {declared}")]
+    WrongProfile {
+        /// The purpose the key is declared under.
+        declared: KeyPurpose,
+        /// The purpose the certificate's profile certifies ([`PdfCertificate::purpose`]).
+        ///
+        /// [`PdfCertificate::purpose`]: crate::attestation::PdfCertificate::purpose
+        profile: KeyPurpose,
+    },
 }
 
 /// A revocation that applies, with its authority checked.
@@ -336,8 +348,8 @@ impl TrustStore {
     /// Whether the PDF certificate attestation `signed` is in effect at `time` (spec §6.10):
     /// issued with authority, within its window and not revoked; resting on the issuer's
     /// identity attestation about the subject, itself held, within its window and not
-    /// revoked; and certifying a key the subject's key log declares as a `pdf` key valid at
-    /// `time`. A verifier's own certificate (about itself) rests on no identity attestation.
+    /// revoked; and certifying a key the subject's key log declares, valid at `time`, under
+    /// the purpose of the certificate's profile (`tsa` for a TSA certificate, else `pdf`). A verifier's own certificate (about itself) rests on no identity attestation.
     pub fn pdf_certificate_in_effect(
         &self,
         signed: &Signed<Attestation>,
@@ -375,8 +387,14 @@ impl TrustStore {
         let log = self
             .key_log(&a.subject)
             .ok_or(PdfCertificateError::KeyNotDeclared)?;
-        log.check_pdf_key(&claims.key, time)
-            .map_err(|_| PdfCertificateError::KeyNotDeclared)?;
+        let profile = claims.purpose();
+        log.check_log_key(&LogKey::EcdsaP256(claims.key), profile, time)
+            .map_err(|e| match e {
+                KeyUseError::WrongPurpose { declared, .. } => {
+                    PdfCertificateError::WrongProfile { declared, profile }
+                }
+                _ => PdfCertificateError::KeyNotDeclared,
+            })?;
         if self.key_in_conflict(LogKey::EcdsaP256(claims.key)) {
             return Err(PdfCertificateError::KeyNotDeclared);
         }

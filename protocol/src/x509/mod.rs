@@ -319,6 +319,35 @@ pub fn tsa_certificate(
     asn1::sign_envelope(ca.key(), &tbs.to_der()?)
 }
 
+/// A certificate with the extendedKeyUsage `usages` (critical or not) and, when `is_ca`,
+/// basicConstraints CA: for tests of the profile rules, which the issuing functions above
+/// never break.
+#[cfg(test)]
+pub(crate) fn certificate_with_usages(
+    ca: &CaSigner<'_>,
+    name: &str,
+    key: &VerifyingKey,
+    issuance: &Issuance,
+    usages: &[Oid],
+    critical: bool,
+    is_ca: bool,
+) -> Result<Vec<u8>, X509Error> {
+    let spki = asn1::p256_spki(key)?;
+    let mut extensions = vec![extension(&ExtendedKeyUsage(usages.to_vec()), critical)?];
+    if is_ca {
+        extensions.push(extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: None,
+            },
+            true,
+        )?);
+    }
+    let issuer = ca.certificate().tbs_certificate().subject().clone();
+    let tbs = tbs_certificate(issuance, issuer, plain_name(name)?, spki, extensions)?;
+    asn1::sign_envelope(ca.key(), &tbs.to_der()?)
+}
+
 /// A v2 CRL (RFC 5280, 5) signed by the CA, listing `revoked` serial numbers with their
 /// revocation times, with the CRL number and authority key identifier extensions.
 ///
