@@ -8,6 +8,9 @@ cd "$(dirname "$0")"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+# A smoke run of the load generator (debug build, two seconds each; never a timing check):
+# it must run the ceiling and real nodes end to end.
+cargo run -q --locked -p signet-node --example load -- 2 4 2>&1 | tee -a "$log"
 # The CDDL check is a crate of its own (see the root Cargo.toml's `exclude`).
 cargo test --manifest-path tests/cddl/Cargo.toml --locked --target-dir target/cddl "$@" 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo prints one per test binary).
