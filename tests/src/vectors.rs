@@ -2498,6 +2498,7 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     session_play(&mut f)?;
     record_refusals(&mut f, t, &supplier_msgs)?;
     pdf_sealed_sessions(&mut f)?;
+    proposal_refusals(&mut f)?;
     Ok(f)
 }
 
@@ -5167,4 +5168,176 @@ fn payload_unsorted(sorted: &[u8]) -> Result<Vec<u8>, String> {
 
 fn codec_limits() -> Limits {
     signet_protocol::bundle::BUNDLE_LIMITS
+}
+
+/// Section 8.2's proposal rules, one vector each (`session-receive`): a participant receives
+/// a `propose` message whose proposal fails exactly one rule, signed by the initiator's node
+/// key: refused with `invalid-proposal` (605) and nothing kept. (Listed after the others, in
+/// the order of the rules.)
+fn proposal_refusals(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{Proposal, ProposalError, Role, SealPlacement};
+    use signet_protocol::testkit::TestNetwork;
+    let now = Timestamp::from_unix(1_800_000_000);
+    let net = TestNetwork::new(
+        &["Proposing Brand", "Receiving Supplier", "Third Party"],
+        &["procurement"],
+        now,
+    );
+    let ids: Vec<signet_protocol::party::PartyId> =
+        net.nodes.iter().map(|n| n.party.id()).collect();
+    let (brand, supplier, third) = (ids[1], ids[2], ids[3]);
+    let base = net.proposal(&brand, &[(supplier, Role::Signer, 0)], "procurement", 0x61);
+    let node_key = &net.node(&brand).party.node;
+    let receiver = net.node(&supplier);
+    let (logs, attestations) = store_inputs(&receiver.store);
+    let policy = policy_hex(&receiver.policy)?;
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let propose = |p: &Proposal| -> Result<Vec<u8>, String> {
+        let signed = Signed::sign(p.clone(), PROPOSAL_CONTENT_TYPE, node_key).map_err(e)?;
+        let m = SessionMessage {
+            session: p.session,
+            proposal: signed.digest(),
+            from: brand,
+            time: now,
+            body: MessageBody::Propose {
+                proposal: signed.bytes().to_vec(),
+            },
+        };
+        Ok(Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, node_key)
+            .map_err(e)?
+            .bytes()
+            .to_vec())
+    };
+    let place = |signer| SealPlacement {
+        signer,
+        page: None,
+        x: 40,
+        y: 40,
+        width: 120,
+        height: 120,
+    };
+    let with = |edit: &dyn Fn(&mut Proposal)| {
+        let mut p = base.clone();
+        edit(&mut p);
+        p
+    };
+    let cases: Vec<(&str, Proposal, ProposalError)> = vec![
+        (
+            "a session id not derived from the initiator and the nonce",
+            with(&|p| p.session = signet_protocol::session::SessionId::from_bytes([7; 32])),
+            ProposalError::SessionId,
+        ),
+        (
+            "an empty title",
+            with(&|p| p.title.clear()),
+            ProposalError::Text("title"),
+        ),
+        (
+            "no document",
+            with(&|p| p.documents.clear()),
+            ProposalError::Documents,
+        ),
+        (
+            "the same document listed twice",
+            with(&|p| {
+                let mut again = p.documents[0].clone();
+                again.name = "copy.pdf".into();
+                p.documents.push(again);
+            }),
+            ProposalError::DuplicateDocument(base.documents[0].digest),
+        ),
+        (
+            "a participant list without a signer",
+            with(&|p| {
+                p.participants[0].role = Role::Copy;
+                p.participants[0].seal_kind = None;
+            }),
+            ProposalError::Participants,
+        ),
+        (
+            "the supplier listed twice",
+            with(&|p| {
+                let again = p.participants[0].clone();
+                p.participants.push(again);
+            }),
+            ProposalError::DuplicateParticipant(supplier),
+        ),
+        (
+            "a signer without a seal kind",
+            with(&|p| p.participants[0].seal_kind = None),
+            ProposalError::SealKind(supplier),
+        ),
+        (
+            "a deadline at the creation time",
+            with(&|p| p.deadline = p.created_at),
+            ProposalError::Deadline,
+        ),
+        (
+            "two cosignatures required of one witness",
+            with(&|p| p.evidence.min_cosignatures = 2),
+            ProposalError::Witnesses,
+        ),
+        (
+            "the witness named twice",
+            with(&|p| {
+                let w = p.evidence.witnesses[0];
+                p.evidence.witnesses.push(w);
+            }),
+            ProposalError::DuplicateWitness(net.witness.id()),
+        ),
+        (
+            "the supplier named as a witness of its own contract",
+            with(&|p| p.evidence.witnesses.push(supplier)),
+            ProposalError::WitnessIsParty(supplier),
+        ),
+        (
+            "a PDF seal placed for a party that is not a signer",
+            with(&|p| p.documents[0].pdf_seals = Some(vec![place(third)])),
+            ProposalError::SealPlacement {
+                document: 0,
+                reason: "a placement for a party that is not a signer",
+            },
+        ),
+        (
+            "PDF seals asked of a document that is not application/pdf",
+            with(&|p| {
+                p.documents[0].media_type = "text/plain".into();
+                p.documents[0].pdf_seals = Some(vec![]);
+            }),
+            ProposalError::SealPlacement {
+                document: 0,
+                reason: "PDF seals on a document that is not application/pdf",
+            },
+        ),
+    ];
+    for (what, proposal, expected) in cases {
+        if proposal.check() != Err(expected.clone()) {
+            return Err(format!(
+                "{what}: the proposal fails {:?}, not {expected:?}",
+                proposal.check()
+            ));
+        }
+        let inputs = json!({
+            "me": supplier.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": [{"hex": h(&propose(&proposal)?), "time": now.unix()}],
+            "codes": true,
+        });
+        let refusals = conformance::session_refusals(&inputs)?;
+        let shown = format!("{:?}", refusals.first());
+        if !shown.contains(&format!("Proposal({expected:?})")) {
+            return Err(format!("{what}: refused with {shown}"));
+        }
+        f.push(
+            "8.2",
+            "session-receive",
+            Intent::Invalid,
+            format!("a proposal with {what}: Proposal({expected:?}), invalid-proposal"),
+            inputs,
+            Some(json!({"initiator_node_seed": seed(node_key)})),
+        );
+    }
+    Ok(())
 }
