@@ -1,22 +1,23 @@
 //! A load generator for two-party signings, with the ceiling measured in the same run:
 //!
 //! ```text
-//! cargo run --release -p signet-node --example load -- [SECONDS] [CONCURRENCY]
+//! cargo run --release -p signet-node --example load -- [SECONDS] [CONCURRENCY] [SUPPLIERS]
 //! ```
 //!
 //! 1. **The ceiling**: the same sessions through the protocol crate in memory, no I/O (every
 //!    signature made and verified, every message encoded and decoded), for `SECONDS`.
-//! 2. **The node**: a brand and a supplier node (each its own sled store, libp2p on
-//!    loopback, in this process) and a CA; `CONCURRENCY` workers each propose a session from
-//!    the brand, have the supplier's delegate sign it on the supplier's node as soon as it
-//!    is there (a person's intent proof, made here with their key), and wait until the brand
-//!    sees it completed; for `SECONDS`.
+//! 2. **The node**: a brand and `SUPPLIERS` supplier nodes (default 1; each its own sled
+//!    store, libp2p on loopback, in this process) and a CA; `CONCURRENCY` workers each
+//!    propose a session from the brand to a supplier (worker `w` to supplier `w mod
+//!    SUPPLIERS`: with as many workers as suppliers, the brand signs with all of them at
+//!    once), have the supplier's delegate sign it on the supplier's node as soon as it is
+//!    there (a person's intent proof, made here with their key), and wait until the brand
+//!    sees it completed; for `SECONDS`, after one unmeasured signing with every supplier.
 //!
 //! It prints sessions completed per second (and as a fraction of the ceiling), the time
 //! from proposal to completion at the brand (p50, p95, p99), CPU time per session (this
 //! process: both nodes and the workers), and the protocol bytes per session (the session
-//! messages, without transport framing). Not yet: nodes as separate processes, fan-out to
-//! many suppliers (issue #13).
+//! messages, without transport framing). Not yet: nodes as separate processes (issue #13).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -35,6 +36,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
+    let suppliers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let (ceiling, bytes) = ceiling(Duration::from_secs(seconds));
     println!(
         "ceiling (protocol crate in memory, one thread): {ceiling:.0} two-party signings per second; {bytes} protocol bytes per signing"
@@ -44,10 +46,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let node = runtime.block_on(nodes(Duration::from_secs(seconds), concurrency));
+    let node = runtime.block_on(nodes(Duration::from_secs(seconds), concurrency, suppliers));
     let rate = node.completed as f64 / node.elapsed.as_secs_f64();
     println!(
-        "nodes (2 nodes + CA in this process, sled, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
+        "nodes (a brand, {suppliers} supplier node(s) and a CA in this process, sled, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
         node.completed,
         node.elapsed.as_secs_f64(),
         100.0 * rate / ceiling
@@ -128,19 +130,32 @@ struct NodeRun {
     cpu: Duration,
 }
 
-async fn nodes(duration: Duration, concurrency: usize) -> NodeRun {
+async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
     let root = tempfile::tempdir().unwrap();
-    let (_ca, brand, supplier) = support::brand_and_supplier(root.path()).await;
-    let delegate = Arc::new(signet_node::keyfile::read(&supplier.delegate_key).unwrap());
+    let (ca, brand, supplier_nodes) = fan_out(root.path(), suppliers).await;
+    // Warm-up, not measured: one signing with every supplier (connections dialled, key logs
+    // and attestations cached).
+    let mut warm = tokio::task::JoinSet::new();
+    for (i, supplier) in supplier_nodes.iter().enumerate() {
+        let delegate = Arc::new(signet_node::keyfile::read(&supplier.delegate_key).unwrap());
+        let (b, s, party) = (
+            brand.service.clone(),
+            supplier.service.clone(),
+            supplier.party(),
+        );
+        warm.spawn(async move { one_signing(&b, &s, party, &delegate, usize::MAX - i, 0).await });
+    }
+    while warm.join_next().await.is_some() {}
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_time();
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
-        let (b, s, d, stop) = (
+        let supplier = &supplier_nodes[worker % supplier_nodes.len()];
+        let delegate = Arc::new(signet_node::keyfile::read(&supplier.delegate_key).unwrap());
+        let (b, s, stop) = (
             brand.service.clone(),
             supplier.service.clone(),
-            delegate.clone(),
             stop.clone(),
         );
         let party = supplier.party();
@@ -149,7 +164,7 @@ async fn nodes(duration: Duration, concurrency: usize) -> NodeRun {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let began = Instant::now();
-                one_signing(&b, &s, party, &d, worker, n).await;
+                one_signing(&b, &s, party, &delegate, worker, n).await;
                 latencies.push(began.elapsed());
                 n += 1;
             }
@@ -164,6 +179,7 @@ async fn nodes(duration: Duration, concurrency: usize) -> NodeRun {
     }
     let elapsed = started.elapsed();
     let cpu = cpu_time().saturating_sub(cpu_before);
+    drop((ca, supplier_nodes));
     latencies.sort();
     NodeRun {
         completed: latencies.len(),
@@ -171,6 +187,87 @@ async fn nodes(duration: Duration, concurrency: usize) -> NodeRun {
         latencies,
         cpu,
     }
+}
+
+/// A CA, a brand and `suppliers` supplier nodes under `root`: the CA attests every firm; the
+/// brand knows every supplier's key log, address and attestations, and each supplier the
+/// brand's and the CA's (what gossip and the DHT would bring, without the all-pairs
+/// introductions a hundred nodes would make).
+async fn fan_out(
+    root: &std::path::Path,
+    suppliers: usize,
+) -> (support::Node, support::Node, Vec<support::Node>) {
+    if suppliers == 1 {
+        let (ca, brand, supplier) = support::brand_and_supplier(root).await;
+        return (ca, brand, vec![supplier]);
+    }
+    let (ca_dir, ca_key) = support::create(root, "Verifier CA", &[]);
+    let ca = support::start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = support::create(root, "Brand", &anchors);
+    let brand = support::start("Brand", &b_dir, &b_key).await;
+    let mut nodes = Vec::with_capacity(suppliers);
+    for i in 0..suppliers {
+        let name = format!("Supplier {i}");
+        let (dir, key) = support::create(root, &name, &anchors);
+        nodes.push(support::start(&name, &dir, &key).await);
+    }
+    let publish = |from: &support::Node, to: &[&support::Node]| {
+        let log = from.service.own_key_log().unwrap();
+        for n in to {
+            n.service.import_key_log(&log).unwrap();
+        }
+    };
+    let hub = [&brand, &ca];
+    for n in &nodes {
+        publish(n, &hub);
+        publish(&brand, &[n]);
+        publish(&ca, &[n]);
+    }
+    publish(&brand, &[&ca]);
+    publish(&ca, &[&brand]);
+    for n in nodes.iter().chain([&brand]) {
+        let a = ca
+            .service
+            .attest_identity(
+                n.party(),
+                &n.name,
+                signet_protocol::testkit::test_uscc(&n.name).number(),
+                &format!("{} representative", n.name),
+                365,
+            )
+            .unwrap();
+        for m in nodes.iter().chain([&brand]) {
+            m.service.import_attestation(a.bytes()).unwrap();
+        }
+    }
+    // Each party's own attestations (mandates, revocation lists, the CA's certificates).
+    for from in nodes.iter().chain(hub) {
+        for a in from.service.attestations().unwrap() {
+            if a.payload().issuer != from.party() {
+                continue;
+            }
+            let to: Vec<&support::Node> =
+                if from.party() == brand.party() || from.party() == ca.party() {
+                    nodes
+                        .iter()
+                        .chain(hub)
+                        .filter(|m| m.party() != from.party())
+                        .collect()
+                } else {
+                    hub.to_vec()
+                };
+            for m in to {
+                let _ = m.service.import_attestation(a.bytes());
+            }
+        }
+    }
+    for n in &nodes {
+        brand.service.add_peer(&n.address).await.unwrap();
+        n.service.add_peer(&brand.address).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (ca, brand, nodes)
 }
 
 /// One signing: proposed at the brand, signed at the supplier once it is there, completed
