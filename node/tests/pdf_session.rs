@@ -74,6 +74,14 @@ async fn three_firms_seal_the_pdf_in_the_session_and_validators_accept_it() {
     for name in ["Brand", "Tier One", "Tier Two"] {
         let (dir, key) = create(root.path(), name, &anchors);
         support::test_tokens(&dir);
+        if name == "Tier Two" {
+            // Tier Two registered an image of its seal; the others' are drawn.
+            let image = root.path().join("tier-two-seal.png");
+            std::fs::write(&image, support::fixtures::seal_png()).unwrap();
+            let mut config = NodeConfig::load(&dir).unwrap();
+            config.pdf.seal_image = Some(image);
+            config.save(&dir).unwrap();
+        }
         nodes.push(start(name, &dir, &key).await);
     }
     let (w_dir, w_key) = create_witness(root.path(), "Witness", &anchors);
@@ -194,6 +202,12 @@ async fn three_firms_seal_the_pdf_in_the_session_and_validators_accept_it() {
         .collect();
     assert_eq!(revision_digests(&sealed), named);
 
+    // Tier Two's seal shows its registered image (an image XObject with its soft mask).
+    assert!(
+        has_image_appearance(&sealed, "Signet3"),
+        "Tier Two's seal draws its image"
+    );
+    assert!(!has_image_appearance(&sealed, "Signet1"));
     // Where the proposal placed them: page 2 (of 2), the placed rectangles.
     let page2 = sealed_widget_rects(&sealed);
     assert!(page2.contains(&[60.0, 80.0, 200.0, 220.0]), "{page2:?}");
@@ -389,6 +403,50 @@ fn sealed_widget_rects(pdf: &[u8]) -> Vec<[f32; 4]> {
             (n.len() == 4).then(|| [n[0], n[1], n[2], n[3]])
         })
         .collect()
+}
+
+/// Whether the widget of field `name` has an appearance that draws an image XObject.
+fn has_image_appearance(pdf: &[u8], name: &str) -> bool {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.objects.values().any(|o| {
+        let Ok(d) = o.as_dict() else { return false };
+        let named = d
+            .get(b"T")
+            .ok()
+            .and_then(|t| t.as_str().ok())
+            .is_some_and(|t| t == name.as_bytes());
+        let normal = d
+            .get(b"AP")
+            .ok()
+            .and_then(|ap| doc.dereference(ap).ok())
+            .and_then(|(_, ap)| ap.as_dict().ok())
+            .and_then(|ap| ap.get(b"N").ok())
+            .and_then(|n| doc.dereference(n).ok())
+            .and_then(|(_, n)| n.as_stream().ok().cloned());
+        named
+            && normal.is_some_and(|stream| {
+                let xobjects = stream
+                    .dict
+                    .get(b"Resources")
+                    .ok()
+                    .and_then(|r| doc.dereference(r).ok())
+                    .and_then(|(_, r)| r.as_dict().ok())
+                    .and_then(|r| r.get(b"XObject").ok())
+                    .and_then(|x| doc.dereference(x).ok())
+                    .and_then(|(_, x)| x.as_dict().ok());
+                xobjects.is_some_and(|x| {
+                    x.iter().any(|(_, v)| {
+                        doc.dereference(v)
+                            .ok()
+                            .and_then(|(_, o)| o.as_stream().ok())
+                            .is_some_and(|s| {
+                                s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok()
+                                    == Some(b"Image")
+                            })
+                    })
+                })
+            })
+    })
 }
 
 /// A verifier's policy: the CA as the only anchor.

@@ -198,6 +198,9 @@ pub struct PdfConfig {
     /// For a verifier: the URL where relying parties fetch its CRL (the API's
     /// `/v1/pdf/crl` behind a public address), written into the certificates it issues.
     pub crl_url: Option<String>,
+    /// The party's registered seal image (PNG, with transparency, or JPEG; at most 4 MiB),
+    /// drawn in its seals instead of the round seal drawn from its legal name.
+    pub seal_image: Option<std::path::PathBuf>,
 }
 
 /// The web console (`[console]` in `signet.toml`), served on the API's listener under

@@ -29,7 +29,7 @@ use signet_protocol::{Timestamp, x509::X509Error};
 
 use super::core::Core;
 use super::{Service, ServiceError, now};
-use crate::pdf::appearance::{Appearance, RoundSeal};
+use crate::pdf::appearance::{Appearance, RoundSeal, SealImage};
 use crate::pdf::sign::{self, PdfSigner, Placement, SealRequest};
 use crate::pdf::{PdfError, ltv, verify};
 
@@ -505,6 +505,18 @@ fn default_placement(pdf: &[u8], existing: usize) -> Result<Placement, ServiceEr
     })
 }
 
+/// The party's registered seal image (`[pdf] seal_image`): a PNG or a JPEG, by content.
+fn registered_image(path: &Path) -> Result<Appearance, ServiceError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ServiceError::Usage(format!("seal image {}: {e}", path.display())))?;
+    let image = if bytes.starts_with(b"\x89PNG") {
+        SealImage::png(&bytes)?
+    } else {
+        SealImage::jpeg(&bytes)?
+    };
+    Ok(Appearance::Image(image))
+}
+
 /// The seal drawn from the certificate's legal name and USCC: Helvetica for a Latin name,
 /// else the glyph outlines of `font` (or a usual CJK font location).
 fn round_seal(
@@ -625,7 +637,10 @@ impl Service {
         let (Some(legal_name), Some(uscc)) = (facts.legal_name, facts.uscc) else {
             return Err(ServiceError::Corrupt("a PDF certificate without a name"));
         };
-        let appearance = round_seal(&legal_name, &uscc, self.config.pdf.font.as_deref())?;
+        let appearance = match &self.config.pdf.seal_image {
+            Some(path) => registered_image(path)?,
+            None => round_seal(&legal_name, &uscc, self.config.pdf.font.as_deref())?,
+        };
         let existing = verify::signatures(pdf)?.len();
         let placement = match placement {
             Some(p) => p,

@@ -18,6 +18,7 @@ use signet_protocol::party::PartyId;
 use signet_protocol::session::Role;
 use signet_protocol::testkit::test_uscc;
 
+pub mod fixtures;
 pub mod validators;
 use tokio::sync::watch;
 
