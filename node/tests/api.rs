@@ -72,6 +72,49 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     assert_eq!(status, 404);
     assert!(head.contains("application/problem+json"));
 
+    // PDF seals in a proposal: a placement for a party that is not a signer is refused with
+    // the proposal rule; a valid one is taken, and the document shows it is sealed.
+    let sealed = |placements: serde_json::Value| {
+        serde_json::json!({
+            "title": "Sealed contract",
+            "purpose": "procurement",
+            "participants": [{"party": supplier.party().to_string()}],
+            "documents": [{"name": "c.pdf", "content": "JVBERi0xLjc=", "pdf_seals": placements}],
+        })
+        .to_string()
+    };
+    let misplaced = sealed(serde_json::json!([
+        {"signer": brand.party().to_string(), "x": 40, "y": 40, "width": 120, "height": 120}
+    ]));
+    let (status, _, problem) = http(
+        &addr,
+        "POST",
+        "/v1/sessions",
+        Some("sign-token"),
+        &misplaced,
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status} {problem}");
+    assert!(problem.contains("not a signer"), "{problem}");
+    let placed = sealed(serde_json::json!([
+        {"signer": supplier.party().to_string(), "page": 1, "x": 40, "y": 40, "width": 120, "height": 120}
+    ]));
+    let (status, _, created) =
+        http(&addr, "POST", "/v1/sessions", Some("sign-token"), &placed).await;
+    assert_eq!(status, 201, "{created}");
+    let sealed_id: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let sealed_id = sealed_id["id"].as_str().unwrap().to_string();
+    let (status, _, view) = http(
+        &addr,
+        "GET",
+        &format!("/v1/sessions/{sealed_id}"),
+        Some("read-token"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(view.contains("\"pdf_sealed\":true"), "{view}");
+
     // A session through the API; the supplier signs; the bundle comes back as CBOR.
     let body = serde_json::json!({
         "title": "API contract",
@@ -107,6 +150,17 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     .await;
     assert_eq!(status, 200);
     assert!(head.contains("application/cbor"));
+    // Its document is not sealed as a PDF: there is no signed PDF to download.
+    let (status, _, problem) = http(
+        &addr,
+        "GET",
+        &format!("/v1/sessions/{id}/pdf"),
+        Some("read-token"),
+        "",
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status} {problem}");
+    assert!(problem.contains("not sealed as a PDF"), "{problem}");
     // Acting on an ended session: 409 with the protocol's reason.
     let (status, _, problem) = http(
         &addr,
