@@ -1895,13 +1895,13 @@ fn trust() -> Result<File, String> {
     f.invalid(
         "7.4",
         "evaluate-trust",
-        "assurance low, below the policy's minimum (substantial)",
+        "assurance low, below the policy's minimum (substantial): AssuranceTooLow",
         base(&stranger, vec![h(low.bytes())], T0.plus(DAY)),
     );
     f.invalid(
         "7.4",
         "evaluate-trust",
-        "no identity attestation about the subject",
+        "no identity attestation about the subject: IdentityEvidence",
         base(&stranger, vec![h(identity.bytes())], T0.plus(DAY)),
     );
     f.invalid(
@@ -4153,6 +4153,39 @@ fn evidence(t: &Transcript) -> Result<File, String> {
         "a note of more than 16,384 bytes whose text also has four lines: the size is checked first (too-large, not malformed)",
         cp(&long, &origin, &key),
     );
+    // The checkpoint text's own rules (10.4.2), one each, in the order they are checked;
+    // the signature is not reached.
+    let lines: Vec<&str> = note.split('\n').collect();
+    let with_line = |i: usize, line: &str| {
+        let mut changed = lines.clone();
+        changed[i] = line;
+        changed.join("\n")
+    };
+    for (what, changed) in [
+        (
+            "a text that starts with an empty line: InvalidBody",
+            format!("\n{note}"),
+        ),
+        (
+            "a fourth line in the text (extension lines are not allowed): LineCount",
+            note.replacen("\n7\n", "\n7\nextension\n", 1),
+        ),
+        (
+            "a root that is not 32 bytes of base64 (3 bytes): InvalidRoot",
+            with_line(2, "AAAA"),
+        ),
+        (
+            "an origin that is not a valid key name (a space in it): InvalidOrigin",
+            with_line(0, "signet.evidence/not a name"),
+        ),
+    ] {
+        f.invalid(
+            "10.4.2",
+            "verify-checkpoint",
+            what,
+            cp(&changed, &origin, &key),
+        );
+    }
     Ok(f)
 }
 

@@ -55,17 +55,11 @@ const NOT_VECTORABLE: &[(&str, &str)] = &[
 /// description naming it), and leaves this list when it does.
 const NOT_YET: &[&str] = &[
     "AlreadyActed",
-    "AssuranceTooLow",
     "DuplicateSignature",
     "EndorsementsDisagree",
     "EvidenceScope",
-    "IdentityEvidence",
-    "InvalidBody",
-    "InvalidOrigin",
-    "InvalidRoot",
     "IssuerKey",
     "IssuerKeyRevoked",
-    "LineCount",
     "LogKeyRetired",
     "MissingKeyLog",
     "NoProofBeforeRetirement",
