@@ -4178,6 +4178,17 @@ fn evidence(t: &Transcript) -> Result<File, String> {
             "an origin that is not a valid key name (a space in it): InvalidOrigin",
             with_line(0, "signet.evidence/not a name"),
         ),
+        (
+            "the log's signature line twice (same key name and key id): DuplicateSignature",
+            format!(
+                "{note}{}\n",
+                lines
+                    .iter()
+                    .rev()
+                    .find(|l| l.starts_with('\u{2014}'))
+                    .unwrap_or(&"")
+            ),
+        ),
     ] {
         f.invalid(
             "10.4.2",
