@@ -10,6 +10,8 @@
 
 mod support;
 
+use support::validators::{pdfsig_trusting, pyhanko as pyhanko_reports, run, tool_available};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -181,29 +183,6 @@ fn pem(der: &[u8]) -> String {
     )
 }
 
-/// Whether `tool` runs; a missing tool fails the test when `SIGNET_REQUIRE_PDF_TOOLS=1`.
-fn tool_available(tool: &str, probe: &str) -> bool {
-    let found = Command::new(tool).arg(probe).output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("SIGNET_REQUIRE_PDF_TOOLS").as_deref() != Ok("1"),
-            "{tool} is not installed and SIGNET_REQUIRE_PDF_TOOLS=1"
-        );
-        println!("skipped {tool} checks: {tool} is not installed");
-    }
-    found
-}
-
-fn run(program: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(program).args(args).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -214,23 +193,6 @@ fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// pyHanko's pretty-printed report, split per signature field.
-fn pyhanko_reports(pdf: &Path, ca: &Path) -> (bool, String) {
-    run(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--pretty-print",
-            "--trust",
-            path_str(ca),
-            "--trust-replace",
-            "--no-revocation-check",
-            path_str(pdf),
-        ],
-    )
-}
-
 /// With NSS's `certutil` (Debian `libnss3-tools`, optional), poppler gets a certificate
 /// database trusting the test CA and must then call both certificates trusted.
 fn pdfsig_trusts_the_chain(dir: &Path, ca: &Path, pdf: &Path) {
@@ -238,26 +200,7 @@ fn pdfsig_trusts_the_chain(dir: &Path, ca: &Path, pdf: &Path) {
         println!("skipped pdfsig trust check: certutil (libnss3-tools) is not installed");
         return;
     }
-    let db = format!("sql:{}", path_str(&dir.join("nss")));
-    std::fs::create_dir_all(dir.join("nss")).unwrap();
-    let (ok, text) = run("certutil", &["-N", "-d", &db, "--empty-password"]);
-    assert!(ok, "{text}");
-    let (ok, text) = run(
-        "certutil",
-        &[
-            "-A",
-            "-d",
-            &db,
-            "-n",
-            "signet-test-ca",
-            "-t",
-            "CT,C,C",
-            "-i",
-            path_str(ca),
-        ],
-    );
-    assert!(ok, "{text}");
-    let (_, text) = run("pdfsig", &["-nssdir", &db, path_str(pdf)]);
+    let text = pdfsig_trusting(dir, ca, pdf);
     println!("pdfsig -nssdir:\n{text}");
     assert_eq!(
         text.matches("Signature Validation: Signature is Valid.")

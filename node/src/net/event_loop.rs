@@ -320,6 +320,19 @@ impl EventLoop {
         *self.per_peer.entry(peer).or_default() += 1;
     }
 
+    /// Answers an outbound request that ended (`pending`, if it was still awaited) with
+    /// `result`, and counts it finished for its peer.
+    fn settle<T>(
+        &mut self,
+        pending: Option<(PeerId, Reply<Result<T, NetError>>)>,
+        result: Result<T, NetError>,
+    ) {
+        if let Some((peer, reply)) = pending {
+            self.finished(&peer);
+            let _ = reply.send(result);
+        }
+    }
+
     fn finished(&mut self, peer: &PeerId) {
         if let Some(n) = self.per_peer.get_mut(peer) {
             *n = n.saturating_sub(1);
@@ -683,18 +696,14 @@ impl EventLoop {
                     },
                 ..
             } => {
-                if let Some((peer, reply)) = self.fetches.remove(&request_id) {
-                    self.finished(&peer);
-                    let _ = reply.send(Ok(response));
-                }
+                let pending = self.fetches.remove(&request_id);
+                self.settle(pending, Ok(response));
             }
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some((peer, reply)) = self.fetches.remove(&request_id) {
-                    self.finished(&peer);
-                    let _ = reply.send(Err(NetError::Delivery((&error).into())));
-                }
+                let pending = self.fetches.remove(&request_id);
+                self.settle(pending, Err(NetError::Delivery((&error).into())));
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, %error, "inbound chunk request failed");
@@ -759,18 +768,14 @@ impl EventLoop {
                     },
                 ..
             } => {
-                if let Some((peer, reply)) = self.stamps.remove(&request_id) {
-                    self.finished(&peer);
-                    let _ = reply.send(Ok(response));
-                }
+                let pending = self.stamps.remove(&request_id);
+                self.settle(pending, Ok(response));
             }
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some((peer, reply)) = self.stamps.remove(&request_id) {
-                    self.finished(&peer);
-                    let _ = reply.send(Err(NetError::Delivery((&error).into())));
-                }
+                let pending = self.stamps.remove(&request_id);
+                self.settle(pending, Err(NetError::Delivery((&error).into())));
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, %error, "inbound time-stamp request failed");

@@ -1045,40 +1045,7 @@ impl Core {
         keys_dir: &Path,
         now: Timestamp,
     ) -> Result<bool, ServiceError> {
-        let mut log = self.own_log_to_change()?;
-        if log.retired_at().is_some() || log.keys_at(KeyPurpose::Pdf, now).next().is_some() {
-            return Ok(false);
-        }
-        let key = match &self.keys.pdf {
-            Some(key) => key.clone(),
-            None => {
-                let fresh = keys::new_pdf_key()?;
-                crate::keyfile::write_p256(
-                    &keys_dir.join(keys::PDF_KEY_FILE),
-                    &fresh,
-                    crate::keyfile::Replace::No,
-                )?;
-                fresh
-            }
-        };
-        let public = EcdsaP256Key::from_verifying_key(key.verifying_key());
-        if log
-            .records()
-            .iter()
-            .any(|r| r.key == LogKey::EcdsaP256(public))
-        {
-            // The key file holds a PDF key the log retired: it is not to be declared again.
-            return Err(ServiceError::Usage(format!(
-                "{} holds a retired PDF key: move it away and restart to declare a fresh one",
-                keys_dir.join(keys::PDF_KEY_FILE).display()
-            )));
-        }
-        log.add_key(&self.keys.root, KeyDecl::pdf(public), now)
-            .map_err(|e| ServiceError::Usage(format!("declaring the PDF key: {e}")))?;
-        save_key_log(&*self.store, &log)?;
-        self.trust.add_key_log(log);
-        self.keys.pdf = Some(key);
-        Ok(true)
+        self.ensure_p256_key(KeyPurpose::Pdf, keys_dir, now)
     }
 
     /// Declares a witness's time-stamping key (key purpose `tsa`, ECDSA P-256) if the
@@ -1089,16 +1056,31 @@ impl Core {
         keys_dir: &Path,
         now: Timestamp,
     ) -> Result<bool, ServiceError> {
+        self.ensure_p256_key(KeyPurpose::Tsa, keys_dir, now)
+    }
+
+    /// [`Core::ensure_pdf_key`] for `purpose`, `pdf` or `tsa`.
+    fn ensure_p256_key(
+        &mut self,
+        purpose: KeyPurpose,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<bool, ServiceError> {
+        let (file, what, held) = match purpose {
+            KeyPurpose::Pdf => (keys::PDF_KEY_FILE, "PDF key", &self.keys.pdf),
+            KeyPurpose::Tsa => (keys::TSA_KEY_FILE, "time-stamping key", &self.keys.tsa),
+            _ => return Err(ServiceError::Internal("not an ECDSA P-256 key purpose")),
+        };
         let mut log = self.own_log_to_change()?;
-        if log.retired_at().is_some() || log.keys_at(KeyPurpose::Tsa, now).next().is_some() {
+        if log.retired_at().is_some() || log.keys_at(purpose, now).next().is_some() {
             return Ok(false);
         }
-        let key = match &self.keys.tsa {
+        let key = match held {
             Some(key) => key.clone(),
             None => {
                 let fresh = keys::new_pdf_key()?;
                 crate::keyfile::write_p256(
-                    &keys_dir.join(keys::TSA_KEY_FILE),
+                    &keys_dir.join(file),
                     &fresh,
                     crate::keyfile::Replace::No,
                 )?;
@@ -1111,17 +1093,24 @@ impl Core {
             .iter()
             .any(|r| r.key == LogKey::EcdsaP256(public))
         {
+            // The key file holds a key the log retired: it is not to be declared again.
             return Err(ServiceError::Usage(format!(
-                "{} holds a retired time-stamping key: move it away and restart to declare a \
-                 fresh one",
-                keys_dir.join(keys::TSA_KEY_FILE).display()
+                "{} holds a retired {what}: move it away and restart to declare a fresh one",
+                keys_dir.join(file).display()
             )));
         }
-        log.add_key(&self.keys.root, KeyDecl::tsa(public), now)
-            .map_err(|e| ServiceError::Usage(format!("declaring the TSA key: {e}")))?;
+        let decl = match purpose {
+            KeyPurpose::Pdf => KeyDecl::pdf(public),
+            _ => KeyDecl::tsa(public),
+        };
+        log.add_key(&self.keys.root, decl, now)
+            .map_err(|e| ServiceError::Usage(format!("declaring the {what}: {e}")))?;
         save_key_log(&*self.store, &log)?;
         self.trust.add_key_log(log);
-        self.keys.tsa = Some(key);
+        match purpose {
+            KeyPurpose::Pdf => self.keys.pdf = Some(key),
+            _ => self.keys.tsa = Some(key),
+        }
         Ok(true)
     }
 

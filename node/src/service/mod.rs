@@ -1112,22 +1112,23 @@ impl Service {
         let ids: Vec<SessionId> = self.core()?.sessions.keys().copied().collect();
         let mut out = Vec::new();
         for id in ids {
-            out.extend(self.missing_for(id)?);
+            out.extend(self.missing_for(id, true)?);
         }
         Ok(out)
     }
 
     /// What this node lacks of session `id`: a participant's documents, from the initiator,
-    /// while the session is open; and every PDF revision another signer sealed, from that
-    /// signer (spec §8.4.2), whatever became of the session.
-    fn missing_for(&self, id: SessionId) -> Result<Vec<Fetch>, ServiceError> {
+    /// while the session is open (only when `documents`: they come with the proposal); and
+    /// every PDF revision another signer sealed, from that signer (spec §8.4.2), whatever
+    /// became of the session.
+    fn missing_for(&self, id: SessionId, documents: bool) -> Result<Vec<Fetch>, ServiceError> {
         let core = self.core()?;
         let Some(t) = core.sessions.get(&id) else {
             return Ok(Vec::new());
         };
         let p = t.session.proposal().payload();
         let mut wanted: Vec<Fetch> = Vec::new();
-        if p.initiator != self.me && !self::core::ended(&t.session) {
+        if documents && p.initiator != self.me && !self::core::ended(&t.session) {
             wanted.extend(p.documents.iter().map(|d| Fetch {
                 from: p.initiator,
                 session: id,
@@ -1221,7 +1222,8 @@ impl Service {
                     tracing::debug!(from = %party, ?inbound, "message accepted");
                     if let Inbound::Started(id) | Inbound::Applied(id) = inbound {
                         let _ = self.note_access(id);
-                        if let Ok(missing) = self.missing_for(id) {
+                        let started = matches!(inbound, Inbound::Started(_));
+                        if let Ok(missing) = self.missing_for(id, started) {
                             for m in missing {
                                 if fetch.try_send(m).is_err() {
                                     tracing::warn!(session = %id, "document fetch queue full; fetched at next start");

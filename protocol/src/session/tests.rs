@@ -418,6 +418,56 @@ fn a_message_replayed_into_another_session_is_refused() {
 }
 
 /// Signs an arbitrary message as `party` (to forge what an honest node would not send).
+/// A `sign` message by `party` in session `sid`, built by hand as a signer could (its
+/// delegate's intent proof, its mandate, its contract seal, its node key), committing to
+/// `prior` and naming the PDF revisions `pdf`, whatever its turn.
+fn signed_by_hand(
+    net: &TestNetwork,
+    party: &PartyId,
+    sid: SessionId,
+    prior: Vec<crate::Digest>,
+    pdf: Vec<PdfRevision>,
+) -> Vec<u8> {
+    let me = &net.node(party).party;
+    let proposal = net.node(party).sessions[&sid].proposal();
+    let intent = IntentChallenge {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: *party,
+        seal: me.contract_seal.public_key(),
+        method: IntentMethod::SoftwareKey,
+        time: net.now,
+    };
+    let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &me.delegate).unwrap();
+    let mandate = net.node(party).mandate.clone().unwrap();
+    let ss = SealSignature {
+        session: sid,
+        proposal: proposal.digest(),
+        documents: proposal.payload().document_digests(),
+        signer: *party,
+        time: net.now,
+        intent: intent.digest(),
+        delegation: mandate.digest(),
+        relied: vec![],
+        prior,
+        pdf,
+    };
+    let record = SignatureRecord {
+        seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &me.contract_seal).unwrap(),
+        intent: IntentProof::Signed(intent),
+        delegation: mandate,
+    };
+    let message = SessionMessage {
+        session: sid,
+        proposal: proposal.digest(),
+        from: *party,
+        time: net.now,
+        body: MessageBody::Sign(record.to_bytes()),
+    };
+    forge(net, party, message)
+}
+
 fn forge(net: &TestNetwork, party: &PartyId, message: SessionMessage) -> Vec<u8> {
     Signed::sign(
         message,
@@ -447,45 +497,7 @@ fn a_signature_out_of_routing_order_is_refused() {
     let sid = net.propose(p).unwrap();
     net.deliver_all();
     // Tier 2 builds a complete, well-signed record out of turn.
-    let t2 = &net.node(&tier2).party;
-    let session = &net.node(&tier2).sessions[&sid];
-    let proposal = session.proposal();
-    let intent = IntentChallenge {
-        session: sid,
-        proposal: proposal.digest(),
-        documents: proposal.payload().document_digests(),
-        signer: tier2,
-        seal: t2.contract_seal.public_key(),
-        method: IntentMethod::SoftwareKey,
-        time: net.now,
-    };
-    let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &t2.delegate).unwrap();
-    let mandate = net.node(&tier2).mandate.clone().unwrap();
-    let ss = SealSignature {
-        session: sid,
-        proposal: proposal.digest(),
-        documents: proposal.payload().document_digests(),
-        signer: tier2,
-        time: net.now,
-        intent: intent.digest(),
-        delegation: mandate.digest(),
-        relied: vec![],
-        prior: vec![],
-        pdf: vec![],
-    };
-    let record = SignatureRecord {
-        seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
-        intent: IntentProof::Signed(intent),
-        delegation: mandate,
-    };
-    let message = SessionMessage {
-        session: sid,
-        proposal: proposal.digest(),
-        from: tier2,
-        time: net.now,
-        body: MessageBody::Sign(record.to_bytes()),
-    };
-    let bytes = forge(&net, &tier2, message);
+    let bytes = signed_by_hand(&net, &tier2, sid, vec![], vec![]);
     net.deliver(&brand, &bytes);
     assert!(matches!(
         net.node(&brand).refused.last(),
@@ -917,55 +929,19 @@ fn a_record_sealing_another_revision_than_the_last_is_refused() {
     net.sign(&tier1, sid).unwrap();
     net.deliver_all();
     // Tier 2 seals the original document, skipping tier 1's seal.
-    let t2 = &net.node(&tier2).party;
     let session = &net.node(&tier2).sessions[&sid];
     assert_eq!(
         session.pdf_bases().unwrap(),
         vec![(0, revisions_of(&net, &tier2, &tier1, sid)[0].sealed)]
     );
-    let proposal = session.proposal();
-    let intent = IntentChallenge {
-        session: sid,
-        proposal: proposal.digest(),
-        documents: proposal.payload().document_digests(),
-        signer: tier2,
-        seal: t2.contract_seal.public_key(),
-        method: IntentMethod::SoftwareKey,
-        time: net.now,
-    };
-    let intent = Signed::sign(intent, INTENT_CONTENT_TYPE, &t2.delegate).unwrap();
-    let mandate = net.node(&tier2).mandate.clone().unwrap();
     let prior = vec![session.actions()[0].digest()];
-    let ss = SealSignature {
-        session: sid,
-        proposal: proposal.digest(),
-        documents: proposal.payload().document_digests(),
-        signer: tier2,
-        time: net.now,
-        intent: intent.digest(),
-        delegation: mandate.digest(),
-        relied: vec![],
-        prior,
-        pdf: vec![PdfRevision {
-            document: 0,
-            base: original,
-            sealed: crate::Digest::of(b"a fork"),
-            size: 10,
-        }],
+    let fork = PdfRevision {
+        document: 0,
+        base: original,
+        sealed: crate::Digest::of(b"a fork"),
+        size: 10,
     };
-    let record = SignatureRecord {
-        seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &t2.contract_seal).unwrap(),
-        intent: IntentProof::Signed(intent),
-        delegation: mandate,
-    };
-    let message = SessionMessage {
-        session: sid,
-        proposal: proposal.digest(),
-        from: tier2,
-        time: net.now,
-        body: MessageBody::Sign(record.to_bytes()),
-    };
-    let bytes = forge(&net, &tier2, message);
+    let bytes = signed_by_hand(&net, &tier2, sid, prior, vec![fork]);
     net.deliver(&brand, &bytes);
     assert!(matches!(
         net.node(&brand).refused.last(),
