@@ -69,11 +69,10 @@ async fn main() {
     loop {
         let done = brand
             .service
-            .sessions()
+            .sessions_by_status()
             .unwrap()
-            .iter()
-            .filter(|s| s.status == "completed")
-            .count();
+            .get("completed")
+            .map_or(0, |n| *n as usize);
         if done == n {
             break;
         }

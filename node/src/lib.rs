@@ -18,7 +18,8 @@
 //! - [`service`]: the node service that ties them to the protocol's sessions: inbound
 //!   routing, persistence before acknowledgement, the outbox run against the network with a
 //!   real clock, private document fetch, the evidence log, witness cosigning, attestations.
-//!   Sessions persist as journals of their inputs, replayed at start ([`service::journal`]).
+//!   Sessions persist as snapshots; open ones are restored at start, ended ones when asked
+//!   for ([`service::journal`]).
 //! - [`api`]: the local HTTP API over the service (bearer tokens, problem documents,
 //!   OpenAPI, metrics).
 //!

@@ -39,7 +39,12 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     })
     .await;
     let evidence = brand.service.evidence_len().unwrap();
-    let sessions = brand.service.sessions().unwrap().len();
+    let sessions = brand
+        .service
+        .sessions_by_status()
+        .unwrap()
+        .values()
+        .sum::<u64>() as usize;
 
     let client = supplier.service.client().unwrap();
     let refused = |r: Result<(), NetError>| match r {
@@ -123,7 +128,15 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
     );
     // Nothing stored; the refusals are counted by code and kept with their reasons.
     assert_eq!(brand.service.evidence_len().unwrap(), evidence);
-    assert_eq!(brand.service.sessions().unwrap().len(), sessions);
+    assert_eq!(
+        brand
+            .service
+            .sessions_by_status()
+            .unwrap()
+            .values()
+            .sum::<u64>() as usize,
+        sessions
+    );
     assert!(brand.service.metrics().refusals()["malformed"] >= 3);
     assert!(!brand.service.refusals().is_empty());
 

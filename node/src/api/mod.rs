@@ -471,8 +471,8 @@ struct SessionQuery {
     after: Option<String>,
 }
 
-/// Sessions matching `q`, one page, with the cursor of the next page if there is one.
-fn page(all: Vec<crate::service::SessionSummary>, q: &SessionQuery) -> Result<Value, Problem> {
+/// The service's filter for query `q`, after checking it.
+fn filter(q: &SessionQuery) -> Result<crate::service::SessionFilter, Problem> {
     if let Some(side) = q.side.as_deref()
         && side != "initiator"
         && side != "participant"
@@ -486,28 +486,20 @@ fn page(all: Vec<crate::service::SessionSummary>, q: &SessionQuery) -> Result<Va
         return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown status")
             .detail(format!("status is one of {}", STATUSES.join(", "))));
     }
-    if let Some(after) = q.after.as_deref() {
-        session_id(after)?;
-    }
+    let after = q.after.as_deref().map(session_id).transpose()?;
     let limit = q.limit.unwrap_or(MAX_PAGE);
     if limit == 0 || limit > MAX_PAGE {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "limit out of range")
             .detail(format!("limit is 1 to {MAX_PAGE}")));
     }
-    let mut matching = all.into_iter().filter(|s| {
-        q.status.as_deref().is_none_or(|x| s.status == x)
-            && q.side.as_deref().is_none_or(|x| s.side == x)
-            && q.waiting
-                .as_deref()
-                .is_none_or(|w| s.waiting_for.iter().any(|p| p == w))
-            && q.after.as_deref().is_none_or(|a| s.id.as_str() > a)
-    });
-    let sessions: Vec<_> = matching.by_ref().take(limit).collect();
-    let next = match (matching.next(), sessions.last()) {
-        (Some(_), Some(last)) => Some(last.id.clone()),
-        _ => None,
-    };
-    Ok(json!({ "sessions": sessions, "next": next }))
+    Ok(crate::service::SessionFilter {
+        statuses: q.status.iter().cloned().collect(),
+        side: q.side.clone(),
+        waiting: q.waiting.clone(),
+        mine: false,
+        after,
+        limit,
+    })
 }
 
 async fn list_sessions(
@@ -518,20 +510,26 @@ async fn list_sessions(
     let Query(q) = query.map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "invalid query").detail(e.body_text())
     })?;
-    let sessions = blocking(&api, |s| s.sessions()).await?;
-    Ok(Json(page(sessions, &q)?))
+    let f = filter(&q)?;
+    let page = blocking(&api, move |s| s.sessions(&f)).await?;
+    Ok(Json(
+        json!({ "sessions": page.sessions, "next": page.next }),
+    ))
 }
 
 /// Open sessions awaiting this party's action now (it is in the routing group whose turn it
 /// is; a session where it acts later shows once the earlier groups have acted).
 async fn inbox(_: Reader, State(api): State<Api>) -> Result<Json<Value>, Problem> {
-    let sessions = blocking(&api, |s| s.sessions()).await?;
-    let mine = sessions.into_iter().filter(|s| s.waiting_for_me).collect();
-    let q = SessionQuery {
-        status: Some("open".into()),
-        ..SessionQuery::default()
+    let f = crate::service::SessionFilter {
+        statuses: vec!["open".into()],
+        mine: true,
+        limit: MAX_PAGE,
+        ..Default::default()
     };
-    Ok(Json(page(mine, &q)?))
+    let page = blocking(&api, move |s| s.sessions(&f)).await?;
+    Ok(Json(
+        json!({ "sessions": page.sessions, "next": page.next }),
+    ))
 }
 
 async fn get_session(

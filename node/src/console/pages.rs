@@ -156,28 +156,38 @@ fn after(c: &Console, viewer: &Viewer, to: &str, result: Result<String, String>)
 
 // ---- sessions ----
 
-/// The sessions shown by a list page: `filter` is `waiting` (this party's turn), `open`,
-/// `completed`, `ended` or anything else for all; newest first.
-fn listed(all: Vec<crate::service::SessionSummary>, filter: &str) -> Vec<Value> {
-    let mut list: Vec<_> = all
-        .into_iter()
-        .filter(|s| match filter {
-            "waiting" => s.status == "open" && s.waiting_for_me,
-            "open" => s.status == "open",
-            "completed" => s.status == "completed",
-            "ended" => ["declined", "cancelled", "expired"].contains(&s.status.as_str()),
-            _ => true,
-        })
-        .collect();
+/// The most sessions one list page shows.
+const LISTED: usize = 500;
+
+/// Which sessions a list page shows: `filter` is `waiting` (this party's turn), `open`,
+/// `completed`, `ended` or anything else for all.
+fn list_filter(filter: &str) -> crate::service::SessionFilter {
+    let statuses: &[&str] = match filter {
+        "waiting" | "open" => &["open"],
+        "completed" => &["completed"],
+        "ended" => &["declined", "cancelled", "expired"],
+        _ => &[],
+    };
+    crate::service::SessionFilter {
+        statuses: statuses.iter().map(ToString::to_string).collect(),
+        mine: filter == "waiting",
+        limit: LISTED,
+        ..Default::default()
+    }
+}
+
+/// A page's sessions, newest first.
+fn listed(page: crate::service::SessionPage) -> Vec<Value> {
+    let mut list = page.sessions;
     list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     list.into_iter().map(|s| json!(s)).collect()
 }
 
 async fn inbox(State(c): State<Arc<Console>>, viewer: Viewer) -> Response {
-    match call(&c, |s| s.sessions()).await {
-        Ok(all) => {
+    match call(&c, |s| s.sessions(&list_filter("waiting"))).await {
+        Ok(page) => {
             let mut ctx = viewer.context();
-            ctx["sessions"] = json!(listed(all, "waiting"));
+            ctx["sessions"] = json!(listed(page));
             ctx["filter"] = json!("waiting");
             ctx["page"] = json!("inbox");
             c.render("sessions.html", viewer.lang, ctx)
@@ -197,10 +207,11 @@ async fn sessions(
     viewer: Viewer,
     Query(f): Query<Filter>,
 ) -> Response {
-    match call(&c, |s| s.sessions()).await {
-        Ok(all) => {
+    let wanted = list_filter(&f.filter);
+    match call(&c, move |s| s.sessions(&wanted)).await {
+        Ok(page) => {
             let mut ctx = viewer.context();
-            ctx["sessions"] = json!(listed(all, &f.filter));
+            ctx["sessions"] = json!(listed(page));
             ctx["filter"] = json!(if f.filter.is_empty() {
                 "all"
             } else {

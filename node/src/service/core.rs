@@ -2,15 +2,21 @@
 //!
 //! Every operation that changes state persists before it returns, in one atomic store commit
 //! per protocol step ([`Store::commit_session_step`]): the step's evidence entries, the
-//! session's journal, its webhook deliveries and the outbox entries of the messages it sends.
+//! session's state, its webhook deliveries and the outbox entries of the messages it sends.
 //! A crash leaves all of the step or none of it. None: the input comes again (an
 //! unacknowledged inbound message is resent by its sender; a local action was never
 //! confirmed) and is applied then. All: nothing is lost. So evidence is never stored without
-//! the journal entry that accounts for it (applying an input again never logs its events
+//! the session state that accounts for it (applying an input again never logs its events
 //! twice), and no message leaves for a step the node has not recorded: a step applied again
 //! after a crash signs its messages again, at another time, and those would differ from
 //! messages already sent.
+//!
+//! Only open sessions are held in memory. A session that ended (completed, declined,
+//! cancelled, expired) stays in the store and is restored from its snapshot when asked for
+//! (a peer's late evidence, an export, a view): a node with a million finished contracts
+//! starts as fast, and holds as little, as one with none.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,27 +48,25 @@ use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::ServiceError;
 use super::config::PeerLimits;
-use super::journal::{self, Entry, Input};
+use super::journal::{self, Entry, Input, Stored};
 use super::keys::{self, KeyKind, PartyKeys};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::store::trust::{load_trust_store, save_attestation, save_key_log};
 use crate::store::{SessionRecord, SessionStep, Store};
 
-/// One session with its journal.
-#[derive(Debug)]
+/// One session with the evidence-log positions of its events.
+#[derive(Debug, Clone)]
 pub(crate) struct Tracked {
     pub(crate) session: Session,
-    pub(crate) journal: Vec<Entry>,
+    pub(crate) evidence: Vec<u64>,
 }
 
-impl Tracked {
-    fn evidence_indices(&self) -> Vec<u64> {
-        self.journal
-            .iter()
-            .flat_map(|e| e.evidence.iter().copied())
-            .collect()
-    }
-}
+/// The store's bookkeeping name for the layout of session records, and the value meaning
+/// "every record is a snapshot" (see [`journal`]).
+const SESSION_LAYOUT: (&str, &[u8]) = ("session-layout", b"snapshot");
+
+/// Every session status name, as the store indexes them.
+pub(crate) const STATUSES: [&str; 5] = ["open", "completed", "declined", "cancelled", "expired"];
 
 /// What the node holds in memory, rebuilt from the store at start.
 #[derive(Debug)]
@@ -72,7 +76,10 @@ pub(crate) struct Core {
     pub(crate) policy: TrustPolicy,
     pub(crate) trust: TrustStore,
     pub(crate) store: Arc<dyn Store>,
+    /// The open sessions (ended ones are restored from the store when asked for).
     pub(crate) sessions: BTreeMap<SessionId, Tracked>,
+    /// How many sessions the store holds, by status.
+    pub(crate) counts: BTreeMap<&'static str, u64>,
     pub(crate) evidence: EvidenceLog,
     pub(crate) outbox: Outbox<dyn Store>,
     /// The witness state, when this node is a witness, and the file it is kept in.
@@ -88,7 +95,8 @@ fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
 }
 
 impl Core {
-    /// Loads everything from `store` and replays every session's journal.
+    /// Loads everything from `store`: the open sessions are restored from their snapshots
+    /// (an older version's journals are first replayed once and stored as snapshots).
     pub(crate) fn open(
         me: PartyId,
         keys: PartyKeys,
@@ -110,36 +118,105 @@ impl Core {
             trust,
             store,
             sessions: BTreeMap::new(),
+            counts: BTreeMap::new(),
             evidence,
             outbox,
             witness,
             webhooks: Vec::new(),
             peer_limits: PeerLimits::default(),
         };
-        core.replay_all()?;
-        Ok(core)
-    }
-
-    fn replay_all(&mut self) -> Result<(), ServiceError> {
-        let mut ids = Vec::new();
-        for status in ["open", "completed", "declined", "cancelled", "expired"] {
-            ids.extend(self.store.sessions_with_status(status)?);
+        core.migrate_journals()?;
+        for status in STATUSES {
+            core.counts
+                .insert(status, core.store.count_sessions(status)?);
         }
-        for id in ids {
-            let Some(record) = self.store.session(&id)? else {
-                continue;
-            };
-            let journal = journal::decode(&record.state)?;
-            match self.replay(&journal) {
-                Ok(session) => {
-                    self.sessions.insert(id, Tracked { session, journal });
+        for id in core.store.sessions_with_status("open")? {
+            match core.load(&id) {
+                Ok(Some(t)) => {
+                    core.sessions.insert(id, t);
                 }
+                Ok(None) => {}
                 Err(e) => {
-                    tracing::error!(session = %id, error = %e, "a session does not replay; left out")
+                    tracing::error!(session = %id, error = %e, "a session does not load; left out")
                 }
             }
         }
+        Ok(core)
+    }
+
+    /// Replays, once, every journal an older version stored, and stores the session it
+    /// rebuilds as a snapshot (same status, same evidence positions). Replaying signs the
+    /// messages again with the keys that signed them first, and deterministic signatures
+    /// make the same bytes, so this must run before any of those keys is rotated: it runs at
+    /// every start until it has completed once (recorded in the store), and key rotation
+    /// came with snapshots. A journal that no longer replays is left as it is, with an error
+    /// in the log.
+    fn migrate_journals(&mut self) -> Result<(), ServiceError> {
+        if self.store.meta(SESSION_LAYOUT.0)?.as_deref() == Some(SESSION_LAYOUT.1) {
+            return Ok(());
+        }
+        let mut migrated = 0usize;
+        for status in STATUSES {
+            for id in self.store.sessions_with_status(status)? {
+                let Some(record) = self.store.session(&id)? else {
+                    continue;
+                };
+                let Stored::Journal(entries) = journal::decode_stored(&record.state)? else {
+                    continue;
+                };
+                match self.replay(&entries) {
+                    Ok(session) => {
+                        let evidence = entries
+                            .iter()
+                            .flat_map(|e| e.evidence.iter().copied())
+                            .collect::<Vec<_>>();
+                        let record = snapshot_record(&session, &evidence)?;
+                        self.store.put_session(&id, &record)?;
+                        migrated += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(session = %id, error = %e, "a journal does not replay; left as it is")
+                    }
+                }
+            }
+        }
+        self.store.put_meta(SESSION_LAYOUT.0, SESSION_LAYOUT.1)?;
+        if migrated > 0 {
+            tracing::info!(sessions = migrated, "session journals stored as snapshots");
+        }
         Ok(())
+    }
+
+    /// Restores session `id` from the store (signing nothing); `None` if it is not stored.
+    fn load(&self, id: &SessionId) -> Result<Option<Tracked>, ServiceError> {
+        let Some(record) = self.store.session(id)? else {
+            return Ok(None);
+        };
+        match journal::decode_stored(&record.state)? {
+            Stored::Snapshot { snapshot, evidence } => {
+                let session = Session::restore(&snapshot).map_err(ServiceError::Snapshot)?;
+                Ok(Some(Tracked { session, evidence }))
+            }
+            // Only before the migration has run (see `migrate_journals`).
+            Stored::Journal(entries) => {
+                let session = self.replay(&entries)?;
+                let evidence = entries.iter().flat_map(|e| e.evidence.clone()).collect();
+                Ok(Some(Tracked { session, evidence }))
+            }
+        }
+    }
+
+    /// Session `id`: the open one held in memory, or an ended one restored from the store.
+    pub(crate) fn tracked(&self, id: &SessionId) -> Result<Option<Cow<'_, Tracked>>, ServiceError> {
+        if let Some(t) = self.sessions.get(id) {
+            return Ok(Some(Cow::Borrowed(t)));
+        }
+        Ok(self.load(id)?.map(Cow::Owned))
+    }
+
+    /// [`Core::tracked`], or [`ServiceError::UnknownSession`].
+    pub(crate) fn known(&self, id: &SessionId) -> Result<Cow<'_, Tracked>, ServiceError> {
+        self.tracked(id)?.ok_or(ServiceError::UnknownSession(*id))
     }
 
     fn ctx_at(&self, now: Timestamp) -> Context<'_> {
@@ -151,7 +228,7 @@ impl Core {
         }
     }
 
-    /// Rebuilds a session from its journal.
+    /// Rebuilds a session from an older version's journal.
     fn replay(&self, journal: &[Entry]) -> Result<Session, ServiceError> {
         let mut session: Option<Session> = None;
         for e in journal {
@@ -229,26 +306,27 @@ impl Core {
     }
 
     fn seal_key(&self, public: &PublicKey) -> Option<&SecretKey> {
-        // Retired seals too: journals replay the signatures made before a seal rotation.
+        // Retired seals too: old journals replay the signatures made before a seal rotation.
         [&self.keys.contract_seal, &self.keys.company_seal]
             .into_iter()
             .chain(&self.keys.retired_seals)
             .find(|k| k.public_key() == *public)
     }
 
-    /// Records a step: its evidence entries, the session's journal, its webhook deliveries
+    /// Records a step: its evidence entries, the session's new state, its webhook deliveries
     /// and its outbound messages in one atomic store commit (see the module docs).
-    /// Returns the recipients messages were queued for.
+    /// `before`: the session's evidence positions and status before the step (none for a
+    /// new session). Returns the recipients messages were queued for.
     fn commit(
         &mut self,
         id: SessionId,
+        before: Option<&Tracked>,
         session: Session,
-        input: Input,
         step: Step,
         now: Timestamp,
     ) -> Result<Vec<PartyId>, ServiceError> {
         let evidence_from = self.evidence.len();
-        let result = self.commit_step(id, session, input, &step, now);
+        let result = self.commit_step(id, before, session, &step, now);
         if result.is_err() && self.evidence.len() != evidence_from {
             // Bring the log in memory back in step with the store.
             self.evidence = load_evidence(&*self.store)?;
@@ -259,8 +337,8 @@ impl Core {
     fn commit_step(
         &mut self,
         id: SessionId,
+        before: Option<&Tracked>,
         session: Session,
-        input: Input,
         step: &Step,
         now: Timestamp,
     ) -> Result<Vec<PartyId>, ServiceError> {
@@ -296,23 +374,11 @@ impl Core {
             queued.iter().map(|(p, d, b)| (*p, *d, &b[..])).collect();
         let planned = self.outbox.plan(&batch, unix(now))?;
         recipients.extend(queued.iter().map(|(p, _, _)| *p));
-        let entry = Entry {
-            input,
-            time: now,
-            evidence: indices,
-        };
-        // The session in memory changes only once its journal is on disk: a failed write
+        // The session in memory changes only once its state is on disk: a failed write
         // leaves the old state, so the input can come again and be applied then.
-        let mut journal = self
-            .sessions
-            .get(&id)
-            .map(|t| t.journal.clone())
-            .unwrap_or_default();
-        journal.push(entry);
-        let record = SessionRecord {
-            status: session.status().name().to_string(),
-            state: journal::encode(&journal),
-        };
+        let mut evidence = before.map(|t| t.evidence.clone()).unwrap_or_default();
+        evidence.extend(indices);
+        let record = snapshot_record(&session, &evidence)?;
         let mut webhooks = Vec::new();
         if !self.webhooks.is_empty() {
             let now_ms = now.unix().saturating_mul(1000);
@@ -344,7 +410,19 @@ impl Core {
             outbox: &planned.entries,
         })?;
         self.outbox.apply(planned);
-        self.sessions.insert(id, Tracked { session, journal });
+        let status = session.status().name();
+        let old_status = before.map(|t| t.session.status().name());
+        if old_status != Some(status) {
+            if let Some(old) = old_status.and_then(|s| self.counts.get_mut(s)) {
+                *old = old.saturating_sub(1);
+            }
+            *self.counts.entry(status).or_default() += 1;
+        }
+        if matches!(session.status(), Status::Open) {
+            self.sessions.insert(id, Tracked { session, evidence });
+        } else {
+            self.sessions.remove(&id);
+        }
         Ok(recipients)
     }
 
@@ -384,11 +462,16 @@ impl Core {
             now,
             node_key: &self.keys.node,
         };
-        let (session, step, input, started) = match self.sessions.get(&id) {
+        let known = self.tracked(&id).map_err(|e| Refusal {
+            session: Some(id),
+            code: ErrorCode::RetryLater,
+            reason: format!("storage: {e}"),
+        })?;
+        let (before, session, step, started) = match known {
             Some(t) => {
                 let mut session = t.session.clone();
                 let step = session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
-                (session, step, Input::Handle(bytes.to_vec()), false)
+                (Some(t.into_owned()), session, step, false)
             }
             None => {
                 let (s, step) =
@@ -398,20 +481,21 @@ impl Core {
                     code,
                     reason,
                 })?;
-                (s, step, Input::Receive(bytes.to_vec()), true)
+                (None, s, step, true)
             }
         };
         if step.duplicate {
             return Ok(Inbound::Duplicate);
         }
-        self.commit(id, session, input, step, now).map_err(|e| {
-            tracing::error!(error = %e, "could not persist an inbound message; refused");
-            Refusal {
-                session: Some(id),
-                code: ErrorCode::RetryLater,
-                reason: format!("storage: {e}"),
-            }
-        })?;
+        self.commit(id, before.as_ref(), session, step, now)
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not persist an inbound message; refused");
+                Refusal {
+                    session: Some(id),
+                    code: ErrorCode::RetryLater,
+                    reason: format!("storage: {e}"),
+                }
+            })?;
         Ok(if started {
             Inbound::Started(id)
         } else {
@@ -478,13 +562,12 @@ impl Core {
         now: Timestamp,
     ) -> Result<SessionId, ServiceError> {
         let id = proposal.session;
-        if self.sessions.contains_key(&id) {
+        if self.sessions.contains_key(&id) || self.store.session(&id)?.is_some() {
             return Err(ServiceError::Usage("a session with this id exists".into()));
         }
         let ctx = self.ctx_at(now);
         let (session, step) = Session::propose(proposal, &ctx)?;
-        let signed = session.proposal().bytes().to_vec();
-        self.commit(id, session, Input::Propose(signed), step, now)?;
+        self.commit(id, None, session, step, now)?;
         Ok(id)
     }
 
@@ -501,12 +584,8 @@ impl Core {
             now,
             node_key: &self.keys.node,
         };
-        let mut session = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?
-            .session
-            .clone();
+        let before = self.known(&id)?.into_owned();
+        let mut session = before.session.clone();
         let step = match &input {
             Input::Acknowledge => step_of(session.acknowledge(&ctx))?,
             Input::Approve => step_of(session.approve(&ctx))?,
@@ -516,7 +595,7 @@ impl Core {
             Input::Tick => session.tick(now),
             _ => return Err(ServiceError::Usage("not a simple action".into())),
         };
-        self.commit(id, session, input, step, now)?;
+        self.commit(id, Some(&before), session, step, now)?;
         Ok(())
     }
 
@@ -590,11 +669,8 @@ impl Core {
     /// The seal the proposal asks of this party in session `id`, once every document is
     /// here (stored whole and digest-checked): no intent is asked for before the person can
     /// read what they sign.
-    fn seal_to_apply(&self, id: SessionId) -> Result<(&Session, &SecretKey), ServiceError> {
-        let t = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
+    fn seal_to_apply(&self, id: SessionId) -> Result<(Tracked, &SecretKey), ServiceError> {
+        let t = self.known(&id)?.into_owned();
         let p = t.session.proposal().payload();
         let kind = p
             .participant(&self.me)
@@ -615,7 +691,7 @@ impl Core {
             SealKind::Company => &self.keys.company_seal,
             _ => &self.keys.contract_seal,
         };
-        Ok((&t.session, seal))
+        Ok((t, seal))
     }
 
     /// The intent challenge for this party's signature of session `id` by `method`, issued
@@ -626,8 +702,8 @@ impl Core {
         method: IntentMethod,
         now: Timestamp,
     ) -> Result<IntentChallenge, ServiceError> {
-        let (session, seal) = self.seal_to_apply(id)?;
-        Ok(session.intent_challenge(seal.public_key(), method, now)?)
+        let (t, seal) = self.seal_to_apply(id)?;
+        Ok(t.session.intent_challenge(seal.public_key(), method, now)?)
     }
 
     /// Signs session `id` with the seal the proposal asks of this party, on the person's
@@ -645,7 +721,7 @@ impl Core {
     ) -> Result<(), ServiceError> {
         let proof = IntentProof::decode(intent)
             .map_err(|e| ServiceError::Usage(format!("intent proof: {e}")))?;
-        let (session, seal) = self.seal_to_apply(id)?;
+        let (before, seal) = self.seal_to_apply(id)?;
         let seal_public = seal.public_key();
         let offered = proof.challenge().time;
         if offered > now.plus(MAX_CLOCK_SKEW) || now.seconds_since(offered) > MAX_INTENT_AGE {
@@ -653,25 +729,15 @@ impl Core {
                 "the intent challenge of {offered} has expired (a person signs within {MAX_INTENT_AGE} s): ask for a new one"
             )));
         }
-        let proposal = session.proposal().payload().clone();
+        let proposal = before.session.proposal().payload().clone();
         let mandate = self.mandate_for(&proposal, &proof.person(), &seal_public, now)?;
-        let input = Input::Sign {
-            intent: intent.to_vec(),
-            mandate: mandate.bytes().to_vec(),
-            seal: seal_public.as_bytes().to_vec(),
-            pdf: if pdf.is_empty() {
-                Vec::new()
-            } else {
-                codec::encode(&pdf).map_err(|_| ServiceError::Internal("encoding PDF revisions"))?
-            },
-        };
         let ctx = self.ctx_at(now);
         let seal_key = self
             .seal_key(&seal_public)
             .ok_or(ServiceError::Corrupt("seal key"))?;
-        let mut session = session.clone();
+        let mut session = before.session.clone();
         let step = session.sign(proof, mandate, seal_key, pdf, &ctx)?;
-        self.commit(id, session, input, step, now)?;
+        self.commit(id, Some(&before), session, step, now)?;
         Ok(())
     }
 
@@ -687,27 +753,20 @@ impl Core {
         checkpoint: &SignedCheckpoint,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
-        let t = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
-        let indices = t.evidence_indices();
-        let evidence = PartyEvidence::from_log(self.me, &self.evidence, &indices, checkpoint)
-            .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
-        let bytes = codec::encode(&evidence).map_err(|e| ServiceError::Usage(e.to_string()))?;
+        let before = self.known(&id)?.into_owned();
+        let evidence =
+            PartyEvidence::from_log(self.me, &self.evidence, &before.evidence, checkpoint)
+                .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
         let ctx = self.ctx_at(now);
-        let mut session = t.session.clone();
+        let mut session = before.session.clone();
         let step = session.share_evidence(evidence, &ctx)?;
-        self.commit(id, session, Input::ShareEvidence(bytes), step, now)?;
+        self.commit(id, Some(&before), session, step, now)?;
         Ok(())
     }
 
     /// The bundle of a completed session.
     pub(crate) fn bundle(&self, id: SessionId) -> Result<Vec<u8>, ServiceError> {
-        let t = self
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
+        let t = self.known(&id)?;
         let bundle =
             assemble(&t.session, &self.trust, &self.policy).map_err(ServiceError::Assemble)?;
         bundle
@@ -975,9 +1034,8 @@ impl Core {
             }
             KeyKind::Node => {
                 return Err(ServiceError::Usage(
-                    "the node key is the node's libp2p identity and signs every session \
-                     message; journals replay with it, so the node does not rotate it (see \
-                     the README)"
+                    "the node key is the node's libp2p identity: the running network cannot \
+                     take a new one, so the node does not rotate it yet (see the README)"
                         .into(),
                 ));
             }
@@ -1306,6 +1364,17 @@ pub(crate) fn side_name(s: &Session) -> &'static str {
 }
 
 /// Whether the session has ended.
+/// The store record of a session: its status and its snapshot with its evidence positions.
+fn snapshot_record(session: &Session, evidence: &[u64]) -> Result<SessionRecord, ServiceError> {
+    let snapshot = session
+        .snapshot()
+        .map_err(|_| ServiceError::Internal("encoding a session snapshot"))?;
+    Ok(SessionRecord {
+        status: session.status().name().to_string(),
+        state: journal::encode_snapshot(&snapshot, evidence),
+    })
+}
+
 pub(crate) fn ended(s: &Session) -> bool {
     !matches!(s.status(), Status::Open)
 }

@@ -1,28 +1,30 @@
-//! A session's journal: the ordered inputs that built it, so it can be rebuilt on restart.
+//! What the store holds for a session: its state as a snapshot, or (written by older
+//! versions) the journal of the inputs that built it.
 //!
-//! The protocol's `Session` is not serialisable. The node persists, per session, every input
-//! it gave the session's API — the proposal it made or the propose message it received,
-//! every message it handled, every local action with its arguments — each with the time it
-//! was applied and the evidence-log positions its events took. On start-up the node replays
-//! the journal through the same API with the same times; the API is deterministic
-//! (Ed25519 signatures are deterministic and time is an argument), so the rebuilt session
-//! equals the one that was running. Replayed steps' outbound messages and events are
-//! discarded: they were queued and logged when the input was first applied.
+//! **Snapshots** (stored form 2, what this version writes): the protocol session's own
+//! snapshot ([`Session::snapshot`](signet_protocol::session::Session::snapshot): every signed
+//! object as its exact bytes, plus the plain state) and the evidence-log positions of the
+//! session's events. Loading one signs nothing and replays nothing: the session's signatures
+//! are checked again and the state taken as it was. So start-up does not grow with each
+//! session's history, and the node key can rotate (nothing is ever signed again with it).
 //!
-//! Replay judges trust with today's trust store at the recorded times. A revocation
-//! *backdated* before an input's time makes that input fail on replay; the session is then
-//! left out with an error in the log (not silently changed). Rotating the root, attestation or
-//! log key does not affect replay; a rotated seal's secret key is kept in `keys/retired/`
-//! because replaying a signature signs again with it; the node key, which signs messages,
-//! is not rotated by the node.
+//! **Journals** (stored form 1, older versions): every input given to the session's API —
+//! the proposal made or the propose message received, every message handled, every local
+//! action with its arguments — each with the time it was applied and the evidence-log
+//! positions its events took. The API is deterministic (Ed25519 signatures are deterministic
+//! and time is an argument), so replaying a journal through it with the same keys rebuilds
+//! the session exactly. A node opening a store with journals replays each once and writes it
+//! back as a snapshot (see `Core::open`); after that no journal is left.
 //!
-//! Stored form (the store's opaque session state): version byte `1`, then entries, each a
+//! Stored form 2: version byte `2`, then two length-prefixed frames: the snapshot, and the
+//! evidence indices (u64 BE each). Stored form 1: version byte `1`, then entries, each a
 //! sequence of length-prefixed frames: kind, time (u64 BE seconds), evidence indices
 //! (u64 BE each), then the kind's arguments.
 
 use signet_protocol::Timestamp;
 
 const VERSION: u8 = 1;
+const SNAPSHOT_VERSION: u8 = 2;
 
 /// Most frames one journal may hold (a bound on decoding a corrupt record).
 const MAX_ENTRIES: usize = 1 << 20;
@@ -87,7 +89,8 @@ fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// Encodes a journal.
+/// Encodes a journal (stored form 1: what older versions wrote; tests make old stores with
+/// it).
 pub fn encode(entries: &[Entry]) -> Vec<u8> {
     let mut out = vec![VERSION];
     for e in entries {
@@ -159,7 +162,61 @@ fn text(b: &[u8]) -> Result<String, CorruptJournal> {
     String::from_utf8(b.to_vec()).map_err(|_| CorruptJournal("text is not UTF-8"))
 }
 
-/// Decodes a journal.
+/// A session's stored form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// The session's snapshot and its evidence-log positions.
+    Snapshot {
+        /// [`Session::snapshot`](signet_protocol::session::Session::snapshot)'s bytes.
+        snapshot: Vec<u8>,
+        /// Evidence-log indices of the session's events, in order.
+        evidence: Vec<u64>,
+    },
+    /// An older version's journal, to replay once.
+    Journal(Vec<Entry>),
+}
+
+/// Encodes a session's snapshot with its evidence-log positions (stored form 2).
+pub fn encode_snapshot(snapshot: &[u8], evidence: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(snapshot.len() + 9 + 8 * evidence.len());
+    out.push(SNAPSHOT_VERSION);
+    put(&mut out, snapshot);
+    let indices: Vec<u8> = evidence.iter().flat_map(|i| i.to_be_bytes()).collect();
+    put(&mut out, &indices);
+    out
+}
+
+fn indices(bytes: &[u8]) -> Result<Vec<u64>, CorruptJournal> {
+    if !bytes.len().is_multiple_of(8) {
+        return Err(CorruptJournal("evidence indices"));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            u64::from_be_bytes(a)
+        })
+        .collect())
+}
+
+/// Decodes a session's stored form, whichever version wrote it.
+pub fn decode_stored(bytes: &[u8]) -> Result<Stored, CorruptJournal> {
+    match bytes.first() {
+        Some(&SNAPSHOT_VERSION) => {
+            let mut r = Reader(&bytes[1..]);
+            let snapshot = r.frame()?.to_vec();
+            let evidence = indices(r.frame()?)?;
+            if !r.0.is_empty() {
+                return Err(CorruptJournal("bytes after the snapshot"));
+            }
+            Ok(Stored::Snapshot { snapshot, evidence })
+        }
+        _ => decode(bytes).map(Stored::Journal),
+    }
+}
+
+/// Decodes a journal (stored form 1).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
     let mut r = Reader(bytes);
     if r.u8()? != VERSION {
@@ -172,18 +229,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
         }
         let kind = r.u8()?;
         let time = Timestamp::from_unix(r.u64()?);
-        let ev = r.frame()?;
-        if ev.len() % 8 != 0 {
-            return Err(CorruptJournal("evidence indices"));
-        }
-        let evidence = ev
-            .chunks_exact(8)
-            .map(|c| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(c);
-                u64::from_be_bytes(a)
-            })
-            .collect();
+        let evidence = indices(r.frame()?)?;
         let n = r.u8()?;
         let mut args = Vec::with_capacity(usize::from(n));
         for _ in 0..n {
@@ -261,8 +307,26 @@ mod tests {
             },
         ];
         let bytes = encode(&entries);
+        assert_eq!(decode_stored(&bytes), Ok(Stored::Journal(entries.clone())));
         assert_eq!(decode(&bytes), Ok(entries));
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&[2]).is_err());
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_damage_is_detected() {
+        let bytes = encode_snapshot(b"snapshot", &[3, 9]);
+        assert_eq!(
+            decode_stored(&bytes),
+            Ok(Stored::Snapshot {
+                snapshot: b"snapshot".to_vec(),
+                evidence: vec![3, 9],
+            })
+        );
+        assert!(decode_stored(&bytes[..bytes.len() - 1]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_stored(&longer).is_err());
+        assert!(decode_stored(&[]).is_err());
     }
 }

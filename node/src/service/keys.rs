@@ -1,7 +1,8 @@
 //! The party's own secret keys, as files in `DIR/keys/` (see [`crate::keyfile`]).
 //!
 //! Besides the current keys, `DIR/keys/retired/` keeps the seal keys a rotation replaced:
-//! a session's journal replays the signatures made with them (see [`super::journal`]).
+//! an older version's session journal replays the signatures made with them, once, when it
+//! is converted to a snapshot (see [`super::journal`]).
 //! A rotation of a non-root key writes the fresh key to `NAME.key.pending` first, then
 //! stores the key events, then moves the old key to `retired/` and the pending key into
 //! place; [`finish_rotations`] completes or drops a rotation a crash interrupted.

@@ -19,7 +19,8 @@
 //!   chunk by chunk, each digest-checked; only a session's participants may fetch its
 //!   documents from this node (the `/signet/doc/1` access hook reads the sessions).
 //!
-//! Sessions persist as journals of their inputs and are rebuilt by replay (see
+//! Sessions persist as snapshots of their state (every signed object as its exact bytes),
+//! restored without signing anything; only open sessions are held in memory (see
 //! [`journal`]). Every session event is appended to the evidence log.
 //!
 //! A node configured as a witness cosigns other parties' checkpoints: the witness protocol
@@ -115,6 +116,9 @@ pub enum ServiceError {
     /// A stored journal is corrupt.
     #[error("{0}")]
     Journal(#[from] CorruptJournal),
+    /// A stored session snapshot does not restore.
+    #[error("stored session: {0}")]
+    Snapshot(signet_protocol::session::SnapshotError),
     /// Stored state is inconsistent.
     #[error("corrupt state: {0}")]
     Corrupt(&'static str),
@@ -181,6 +185,32 @@ pub const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Who may fetch which document: (session, participants, documents).
 type Access = Arc<RwLock<BTreeMap<SessionId, (Vec<PartyId>, Vec<Digest>)>>>;
+
+/// Which sessions [`Service::sessions`] lists.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<String>,
+    /// Only sessions this party proposed (`initiator`) or was invited to (`participant`).
+    pub side: Option<String>,
+    /// Only sessions awaiting this party (id, hex).
+    pub waiting: Option<String>,
+    /// Only sessions where it is this party's turn.
+    pub mine: bool,
+    /// Sessions after this id (the previous page's cursor).
+    pub after: Option<SessionId>,
+    /// At most this many (at least one).
+    pub limit: usize,
+}
+
+/// One page of [`Service::sessions`].
+#[derive(Debug, Clone)]
+pub struct SessionPage {
+    /// The sessions, in id order.
+    pub sessions: Vec<SessionSummary>,
+    /// The cursor of the next page (the last id of this one), if more match.
+    pub next: Option<String>,
+}
 
 /// A participant to add to a new session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,14 +379,18 @@ impl Service {
             .map_err(|_| ServiceError::Internal("state lock poisoned"))
     }
 
+    /// Keeps the document-access map in step with session `id`: open sessions are in it;
+    /// an ended one leaves it (the hook reads ended sessions from the store).
     fn note_access(&self, id: SessionId) -> Result<(), ServiceError> {
         let core = self.core()?;
-        if let Some(t) = core.sessions.get(&id) {
-            self.access
-                .write()
-                .map_err(|_| ServiceError::Internal("lock"))?
-                .insert(id, access_entry(&t.session));
-        }
+        let mut map = self
+            .access
+            .write()
+            .map_err(|_| ServiceError::Internal("lock"))?;
+        match core.sessions.get(&id) {
+            Some(t) => map.insert(id, access_entry(&t.session)),
+            None => map.remove(&id),
+        };
         Ok(())
     }
 
@@ -426,24 +460,63 @@ impl Service {
         Ok(id)
     }
 
-    /// Every session, as summaries.
-    pub fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError> {
+    /// One page of sessions, in id order, as summaries: those matching `filter`, after its
+    /// cursor, at most its limit, with the cursor of the next page if there is one. Reads
+    /// the store's status index page by page, so the cost follows the page, not the number
+    /// of sessions stored; open sessions come from memory, ended ones from their snapshots.
+    pub fn sessions(&self, filter: &SessionFilter) -> Result<SessionPage, ServiceError> {
+        /// Ids read from the status index at a time.
+        const BATCH: usize = 256;
         let core = self.core()?;
         let mut namer = self.namer(&core);
-        Ok(core
-            .sessions
-            .keys()
-            .filter_map(|id| view::summary(&core, &mut namer, id))
-            .collect())
+        let statuses: Vec<&str> = if filter.statuses.is_empty() {
+            self::core::STATUSES.to_vec()
+        } else {
+            filter.statuses.iter().map(String::as_str).collect()
+        };
+        let limit = filter.limit.max(1);
+        let mut cursor = filter.after;
+        let mut sessions = Vec::new();
+        loop {
+            let mut ids = Vec::new();
+            for status in &statuses {
+                ids.extend(core.store.sessions_page(status, cursor.as_ref(), BATCH)?);
+            }
+            ids.sort();
+            ids.truncate(BATCH);
+            if ids.is_empty() {
+                return Ok(SessionPage {
+                    sessions,
+                    next: None,
+                });
+            }
+            for id in ids {
+                cursor = Some(id);
+                let Some(s) = view::summary(&core, &mut namer, &id)? else {
+                    continue;
+                };
+                let wanted = filter.side.as_deref().is_none_or(|x| s.side == x)
+                    && filter
+                        .waiting
+                        .as_deref()
+                        .is_none_or(|w| s.waiting_for.iter().any(|p| p == w))
+                    && (!filter.mine || s.waiting_for_me);
+                if !wanted {
+                    continue;
+                }
+                if sessions.len() == limit {
+                    let next = sessions.last().map(|s: &SessionSummary| s.id.clone());
+                    return Ok(SessionPage { sessions, next });
+                }
+                sessions.push(s);
+            }
+        }
     }
 
     /// A session's current signed proposal (its exact COSE_Sign1 bytes).
     pub fn signed_proposal(&self, id: SessionId) -> Result<Vec<u8>, ServiceError> {
         let core = self.core()?;
-        let t = core
-            .sessions
-            .get(&id)
-            .ok_or(ServiceError::UnknownSession(id))?;
+        let t = core.known(&id)?;
         Ok(t.session.proposal().bytes().to_vec())
     }
 
@@ -451,7 +524,7 @@ impl Service {
     pub fn session(&self, id: SessionId) -> Result<SessionSummary, ServiceError> {
         let core = self.core()?;
         let mut namer = self.namer(&core);
-        view::summary(&core, &mut namer, &id).ok_or(ServiceError::UnknownSession(id))
+        view::summary(&core, &mut namer, &id)?.ok_or(ServiceError::UnknownSession(id))
     }
 
     fn namer<'a>(&'a self, core: &'a Core) -> view::Namer<'a> {
@@ -770,12 +843,12 @@ impl Service {
     /// Session counts by status name.
     pub fn sessions_by_status(&self) -> Result<BTreeMap<String, u64>, ServiceError> {
         let core = self.core()?;
-        let mut out = BTreeMap::new();
-        for t in core.sessions.values() {
-            *out.entry(t.session.status().name().to_string())
-                .or_default() += 1;
-        }
-        Ok(out)
+        Ok(core
+            .counts
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(status, n)| (status.to_string(), *n))
+            .collect())
     }
 
     /// The network client, once started.
@@ -820,15 +893,19 @@ impl Service {
         self.core()?.refresh_revocation_list(now(), false)?;
         let node_key = SecretKey::from_seed(&self.core()?.keys.node.to_seed());
         let access = self.access.clone();
+        let store = self.store.clone();
         let hooks = Hooks {
             store: self.store.clone(),
             documents: Arc::new(
                 move |party: &PartyId, session: &SessionId, digest: &Digest| {
-                    access.read().is_ok_and(|m| {
-                        m.get(session).is_some_and(|(parties, docs)| {
-                            parties.contains(party) && docs.contains(digest)
-                        })
-                    })
+                    let allowed = |(parties, docs): &(Vec<PartyId>, Vec<Digest>)| {
+                        parties.contains(party) && docs.contains(digest)
+                    };
+                    if let Some(entry) = access.read().ok().and_then(|m| m.get(session).cloned()) {
+                        return allowed(&entry);
+                    }
+                    // An ended session: from its stored snapshot.
+                    stored_access(&*store, session).is_some_and(|entry| allowed(&entry))
                 },
             ),
             gossip: Arc::new(gossip::validate),
@@ -1123,7 +1200,7 @@ impl Service {
     /// became of the session.
     fn missing_for(&self, id: SessionId, documents: bool) -> Result<Vec<Fetch>, ServiceError> {
         let core = self.core()?;
-        let Some(t) = core.sessions.get(&id) else {
+        let Some(t) = core.tracked(&id)? else {
             return Ok(Vec::new());
         };
         let p = t.session.proposal().payload();
@@ -1621,6 +1698,19 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+/// [`access_entry`] of a session read from the store (none if it is not stored or does not
+/// restore).
+fn stored_access(store: &dyn Store, id: &SessionId) -> Option<(Vec<PartyId>, Vec<Digest>)> {
+    let record = store.session(id).ok()??;
+    match journal::decode_stored(&record.state).ok()? {
+        journal::Stored::Snapshot { snapshot, .. } => {
+            let session = signet_protocol::session::Session::restore(&snapshot).ok()?;
+            Some(access_entry(&session))
+        }
+        journal::Stored::Journal(_) => None,
     }
 }
 

@@ -675,10 +675,7 @@ impl Service {
     ) -> Result<Vec<PdfRevision>, ServiceError> {
         let (bases, proposal) = {
             let core = self.core()?;
-            let t = core
-                .sessions
-                .get(&id)
-                .ok_or(ServiceError::UnknownSession(id))?;
+            let t = core.known(&id)?;
             (
                 t.session.pdf_bases()?,
                 t.session.proposal().payload().clone(),
@@ -749,10 +746,7 @@ impl Service {
     pub fn session_pdf(&self, id: SessionId, index: usize) -> Result<Vec<u8>, ServiceError> {
         let last = {
             let core = self.core()?;
-            let t = core
-                .sessions
-                .get(&id)
-                .ok_or(ServiceError::UnknownSession(id))?;
+            let t = core.known(&id)?;
             let p = t.session.proposal().payload();
             if p.documents
                 .get(index)
@@ -824,8 +818,7 @@ impl Service {
             let core = this.core()?;
             let cas = core.held_ca_certificates(now());
             let witnesses = core
-                .sessions
-                .get(&id)
+                .tracked(&id)?
                 .map(|t| t.session.proposal().payload().evidence.witnesses.clone())
                 .unwrap_or_default();
             Ok::<_, ServiceError>((pdf, own_crl, cas, witnesses))

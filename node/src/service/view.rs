@@ -14,6 +14,7 @@ use signet_protocol::party::PartyId;
 use signet_protocol::session::{SessionId, Status};
 use signet_protocol::trust::{self, TrustPath, Verdict};
 
+use super::ServiceError;
 use super::core::{Core, side_name};
 
 /// A session as shown to operators.
@@ -220,8 +221,10 @@ pub(crate) fn summary(
     core: &Core,
     namer: &mut Namer<'_>,
     id: &SessionId,
-) -> Option<SessionSummary> {
-    let t = core.sessions.get(id)?;
+) -> Result<Option<SessionSummary>, ServiceError> {
+    let Some(t) = core.tracked(id)? else {
+        return Ok(None);
+    };
     let s = &t.session;
     let p = s.proposal().payload();
     let waiting_for = s.waiting_for();
@@ -321,7 +324,7 @@ pub(crate) fn summary(
     {
         parties.insert(party.to_string(), namer.name(party));
     }
-    Some(SessionSummary {
+    Ok(Some(SessionSummary {
         id: id.to_string(),
         title: p.title.clone(),
         status: s.status().name().to_string(),
@@ -355,5 +358,5 @@ pub(crate) fn summary(
             .collect(),
         timeline,
         parties,
-    })
+    }))
 }

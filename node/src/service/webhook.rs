@@ -4,7 +4,7 @@
 //! Each delivery carries `Signet-Timestamp: <unix seconds>` and
 //! `Signet-Signature: sha256=<hex HMAC-SHA256(secret, timestamp "." body)>`; a receiver
 //! recomputes it and rejects stale timestamps. Deliveries are records in the store, written
-//! in the same atomic commit as the session's journal (`Store::commit_session_step`), so a
+//! in the same atomic commit as the session's state (`Store::commit_session_step`), so a
 //! crash does not lose one; a delivered record stays in the log (the newest
 //! [`MAX_DELIVERED_KEPT`] of them) for `GET /v1/webhooks/deliveries`.
 //!

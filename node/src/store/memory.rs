@@ -30,6 +30,7 @@ struct Tables {
     evidence: Vec<Vec<u8>>,
     outbox: BTreeMap<OutboxKey, Vec<u8>>,
     webhooks: BTreeMap<WebhookDeliveryId, Vec<u8>>,
+    meta: BTreeMap<String, Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -118,6 +119,41 @@ impl Store for MemoryStore {
             .filter(|(_, r)| r.status == status)
             .map(|(id, _)| *id)
             .collect())
+    }
+
+    fn sessions_page(
+        &self,
+        status: &str,
+        after: Option<&SessionId>,
+        limit: usize,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        Ok(self
+            .tables()
+            .sessions
+            .iter()
+            .filter(|(id, r)| r.status == status && after.is_none_or(|a| *id > a))
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect())
+    }
+
+    fn count_sessions(&self, status: &str) -> Result<u64, StoreError> {
+        let tables = self.tables();
+        let n = tables
+            .sessions
+            .values()
+            .filter(|r| r.status == status)
+            .count();
+        Ok(n as u64)
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables().meta.get(name).cloned())
+    }
+
+    fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.tables().meta.insert(name.to_string(), value.to_vec());
+        Ok(())
     }
 
     fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {

@@ -163,6 +163,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The ids of the sessions whose status is `status`, ordered by id.
     fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError>;
 
+    /// One page of [`Store::sessions_with_status`]: at most `limit` ids after `after` (all
+    /// from the first when `None`), ordered by id. Reads no more than the page.
+    fn sessions_page(
+        &self,
+        status: &str,
+        after: Option<&SessionId>,
+        limit: usize,
+    ) -> Result<Vec<SessionId>, StoreError>;
+
+    /// How many sessions have status `status` (reads the status index, not the records).
+    fn count_sessions(&self, status: &str) -> Result<u64, StoreError>;
+
+    // --- the node's own bookkeeping ---
+
+    /// A value the node keeps about its store (for example, which layout its records
+    /// have), by name.
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores (or replaces) a bookkeeping value, durably.
+    fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+
     // --- documents ---
 
     /// Stages one document chunk under its digest (the SHA-256 of `bytes`). Not durable on

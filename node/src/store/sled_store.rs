@@ -76,6 +76,7 @@ pub struct SledStore {
     evidence: sled::Tree,
     outbox: sled::Tree,
     webhooks: sled::Tree,
+    meta: sled::Tree,
     append_lock: Mutex<()>,
     commit: GroupCommit,
     disk: DiskSync,
@@ -120,6 +121,7 @@ impl SledStore {
             evidence: tree("evidence")?,
             outbox: tree("outbox")?,
             webhooks: tree("webhooks")?,
+            meta: tree("meta")?,
             append_lock: Mutex::new(()),
             commit: GroupCommit::default(),
             disk: DiskSync::open(path.as_ref())?,
@@ -471,6 +473,59 @@ impl Store for SledStore {
             .get(id.as_bytes())?
             .map(|v| decode_session(&v))
             .transpose()
+    }
+
+    fn sessions_page(
+        &self,
+        status: &str,
+        after: Option<&SessionId>,
+        limit: usize,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        check_status(status)?;
+        let mut prefix = status.as_bytes().to_vec();
+        prefix.push(0);
+        let mut end = status.as_bytes().to_vec();
+        end.push(1);
+        let start = match after {
+            // The key just after `after`'s own.
+            Some(id) => {
+                let mut k = status_key(status, id);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        self.sessions_by_status
+            .range(start..end)
+            .keys()
+            .take(limit)
+            .map(|key| {
+                let key = key?;
+                let id = digest_at(&key[prefix.len()..], "sessions_by_status")?;
+                Ok(SessionId::from_bytes(*id.as_bytes()))
+            })
+            .collect()
+    }
+
+    fn count_sessions(&self, status: &str) -> Result<u64, StoreError> {
+        check_status(status)?;
+        let mut prefix = status.as_bytes().to_vec();
+        prefix.push(0);
+        let mut n = 0u64;
+        for key in self.sessions_by_status.scan_prefix(&prefix).keys() {
+            key?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.meta.get(name.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.meta.insert(name.as_bytes(), value)?;
+        self.durable()
     }
 
     fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError> {

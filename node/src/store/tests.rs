@@ -72,6 +72,23 @@ fn sessions(store: &dyn Store) {
     assert_eq!(store.sessions_with_status("open").unwrap(), vec![y]);
     assert_eq!(store.sessions_with_status("completed").unwrap(), vec![x]);
     assert!(store.sessions_with_status("op").unwrap().is_empty());
+    // Pages by id, after a cursor; counts from the index.
+    let z = SessionId::from_bytes([4; 32]);
+    store.put_session(&z, &record("open", b"z1")).unwrap();
+    assert_eq!(store.sessions_page("open", None, 1).unwrap(), vec![y]);
+    assert_eq!(store.sessions_page("open", Some(&y), 5).unwrap(), vec![z]);
+    assert_eq!(
+        store.sessions_page("open", Some(&x), 5).unwrap(),
+        vec![y, z]
+    );
+    assert!(store.sessions_page("open", Some(&z), 5).unwrap().is_empty());
+    assert!(store.sessions_page("ope", None, 5).unwrap().is_empty());
+    assert_eq!(store.count_sessions("open").unwrap(), 2);
+    assert_eq!(store.count_sessions("completed").unwrap(), 1);
+    assert_eq!(store.count_sessions("expired").unwrap(), 0);
+    assert_eq!(store.meta("layout").unwrap(), None);
+    store.put_meta("layout", b"2").unwrap();
+    assert_eq!(store.meta("layout").unwrap(), Some(b"2".to_vec()));
     assert_eq!(
         store.session(&SessionId::from_bytes([3; 32])).unwrap(),
         None

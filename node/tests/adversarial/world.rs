@@ -47,7 +47,12 @@ pub struct Snapshot {
 
 pub fn snapshot(node: &Node) -> Snapshot {
     Snapshot {
-        sessions: node.service.sessions().unwrap().len(),
+        sessions: node
+            .service
+            .sessions_by_status()
+            .unwrap()
+            .values()
+            .sum::<u64>() as usize,
         evidence: node.service.evidence_len().unwrap(),
         outbox: node.service.outbox_len().unwrap(),
     }

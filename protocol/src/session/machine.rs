@@ -420,16 +420,16 @@ fn list(parties: &[PartyId]) -> String {
 /// One party's view of one signing session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    side: Side,
-    me: PartyId,
-    proposal: Signed<Proposal>,
-    status: Status,
-    acknowledged: Vec<PartyId>,
-    actions: Vec<Action>,
-    completion: Option<Signed<SessionMessage>>,
-    seen: BTreeSet<Digest>,
+    pub(super) side: Side,
+    pub(super) me: PartyId,
+    pub(super) proposal: Signed<Proposal>,
+    pub(super) status: Status,
+    pub(super) acknowledged: Vec<PartyId>,
+    pub(super) actions: Vec<Action>,
+    pub(super) completion: Option<Signed<SessionMessage>>,
+    pub(super) seen: BTreeSet<Digest>,
     /// Each party's evidence received or shared, with its checkpoint size.
-    evidence: Vec<(PartyEvidence, u64)>,
+    pub(super) evidence: Vec<(PartyEvidence, u64)>,
 }
 
 impl Session {

@@ -14,6 +14,7 @@ mod machine;
 mod message;
 mod proposal;
 mod record;
+mod snapshot;
 
 pub use intent::{
     AuthenticatorFlags, INTENT_CONTENT_TYPE, IntentChallenge, IntentError, IntentMethod,
@@ -36,6 +37,7 @@ pub use record::{
     Judged, PdfBases, PdfRevision, RecordCheck, RecordCheckKind, RecordError,
     SEAL_SIGNATURE_CONTENT_TYPE, SealSignature, SignatureRecord, SignatureRecordBytes, pdf_bases,
 };
+pub use snapshot::{SNAPSHOT_LIMITS, SnapshotError};
 
 /// Checks the bundle verifier shares with the state machine.
 pub(crate) mod machine_support {

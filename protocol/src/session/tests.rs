@@ -33,8 +33,13 @@ fn chain() -> Chain {
     }
 }
 
+/// The session's status at `party`; on the way, checks that the session as it stands
+/// survives a snapshot unchanged (so every state a flow test looks at is a snapshot test).
 fn status(net: &TestNetwork, party: &PartyId, sid: SessionId) -> Status {
-    net.node(party).sessions[&sid].status().clone()
+    let session = &net.node(party).sessions[&sid];
+    let snapshot = session.snapshot().unwrap();
+    assert_eq!(&Session::restore(&snapshot).unwrap(), session);
+    session.status().clone()
 }
 
 fn completed(s: &Status) -> bool {
