@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use signet_protocol::attestation::{AssuranceLevel, Attestation};
 use signet_protocol::bundle::{Bundle, assemble, verify_bundle};
 use signet_protocol::party::PartyId;
-use signet_protocol::session::Role;
+use signet_protocol::session::{Role, Session, SessionId};
 use signet_protocol::testkit::{DAY, TestNetwork, TestParty};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore, evaluate};
 use signet_protocol::{SecretKey, Timestamp};
@@ -102,8 +102,9 @@ fn trust_many(c: &mut Criterion) {
     }
 }
 
-/// A completed session with `signers` signers (each its own party), as a bundle.
-fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
+/// A completed session with `signers` signers (each its own party), every party's evidence
+/// shared; returns the network, the session and the initiator.
+fn completed(signers: usize) -> (TestNetwork, SessionId, PartyId) {
     let labels: Vec<String> = (0..signers).map(|i| format!("Party {i}")).collect();
     let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     let mut net = TestNetwork::new(&refs, &["procurement"], T0);
@@ -125,7 +126,13 @@ fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
         net.share_evidence(party, sid).expect("completed");
     }
     net.deliver_all();
-    let node = net.node(&ids[0]);
+    (net, sid, ids[0])
+}
+
+/// A completed session with `signers` signers (each its own party), as a bundle.
+fn bundle_of(signers: usize) -> (Vec<u8>, TrustPolicy, Timestamp, usize) {
+    let (net, sid, initiator) = completed(signers);
+    let node = net.node(&initiator);
     let bundle = assemble(&node.sessions[&sid], &node.store, &node.policy).expect("completed");
     // Signatures a verifier must check: every key event, attestation, the proposal, the
     // completion, per signer its sign message, seal signature, intent proof and mandate, and
@@ -162,8 +169,29 @@ fn bundles(c: &mut Criterion) {
     }
 }
 
+/// What a node pays to keep a session: its snapshot's size, and the time to write it (every
+/// step) and to restore it (an ended session read back for a view, list or export).
+fn snapshots(c: &mut Criterion) {
+    for parties in [2, 10] {
+        let (net, sid, initiator) = completed(parties);
+        let session = &net.node(&initiator).sessions[&sid];
+        let bytes = session.snapshot().expect("encodes");
+        println!(
+            "completed session of {parties} parties with evidence: snapshot {} bytes",
+            bytes.len()
+        );
+        c.bench_function(&format!("session/snapshot {parties} parties"), |b| {
+            b.iter(|| black_box(session).snapshot())
+        });
+        c.bench_function(&format!("session/restore {parties} parties"), |b| {
+            b.iter(|| Session::restore(black_box(&bytes)))
+        });
+    }
+}
+
 criterion_group!(
     benches,
+    snapshots,
     ed25519,
     attestations,
     trust_chain,
