@@ -660,7 +660,7 @@ fn mode(path: &Path) -> u32 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
+async fn rotate_seal_attest_log_and_node_keys_then_sign_verify_and_restart() {
     use signet_protocol::bundle::{Outcome, verify_bundle};
     let root = tempfile::tempdir().unwrap();
     let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
@@ -726,10 +726,19 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
             .to_string_lossy()
             .ends_with(".pending"))
     );
-    // The node key is not rotated by the node; an unknown key is a usage error.
+    // The node key is declared now, beside the current one, and taken at the next start; a
+    // second rotation before that is refused. An unknown key is a usage error.
+    let old_node = std::fs::read(keys.join("node.key")).unwrap();
     let out = client(&api, "admin-token", &["rotate", "--key", "node"]);
-    assert_eq!(code(&out), 4);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("node key"));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["restart_required"], true, "{v}");
+    length += 1; // add-key
+    assert_eq!(v["key_log_length"], length, "{v}");
+    assert_eq!(mode(&keys.join("node.key.pending")), 0o600);
+    let again = client(&api, "admin-token", &["rotate", "--key", "node"]);
+    assert_eq!(code(&again), 4);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("restart"));
     assert_eq!(
         code(&client(&api, "admin-token", &["rotate", "--key", "x"])),
         2
@@ -748,7 +757,8 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
         assert_eq!(report.outcome, Outcome::Valid, "{id}: {report:?}");
     }
 
-    // Restarted, the supplier replays both sessions (the first with its retired seal).
+    // Restarted, the supplier restores both sessions (signed with its old seal and node
+    // key), takes the new node key as its identity and retires the old one.
     stop_api.send(()).unwrap();
     server.await.unwrap().unwrap();
     let (s_dir, s_key) = supplier.stop().await;
@@ -757,7 +767,29 @@ async fn rotate_seal_attest_and_log_keys_then_sign_verify_and_restart() {
         let s = supplier.service.session(id.parse().unwrap()).unwrap();
         assert_eq!(s.status, "completed", "{id}");
     }
+    length += 1; // retire-key of the old node key
     assert_eq!(supplier.service.own_key_log().unwrap().len() as u64, length);
+    assert_ne!(std::fs::read(keys.join("node.key")).unwrap(), old_node);
+    assert!(!keys.join("node.key.pending").exists());
+    assert!(
+        std::fs::read_dir(keys.join("retired"))
+            .unwrap()
+            .any(|e| std::fs::read(e.unwrap().path()).unwrap() == old_node)
+    );
+    // The brand reaches the supplier under its new identity (its new address given, as a
+    // bootstrap list or the DHT would) and they sign again; what the old node key signed
+    // still verifies.
+    brand.service.add_peer(&supplier.address).await.unwrap();
+    supplier.service.add_peer(&brand.address).await.unwrap();
+    let third = complete_one(&brand, &supplier, "Signed after the node key rotation").await;
+    for (id, doc) in [
+        (&before, &b"Signed with the first seal"[..]),
+        (&third, &b"Signed after the node key rotation"[..]),
+    ] {
+        let bundle = brand.service.export_bundle(id.parse().unwrap()).unwrap();
+        let report = verify_bundle(&bundle, &[doc], &policy, now());
+        assert_eq!(report.outcome, Outcome::Valid, "{id}: {report:?}");
+    }
 }
 
 /// A CA and a `localhost` certificate it issued, written under `dir`: (ca.pem, cert.pem,

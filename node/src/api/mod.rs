@@ -1074,6 +1074,9 @@ async fn rotate(
         "key": kind.name(),
         "public_key": hex::encode(public.as_bytes()),
         "key_log_length": len,
+        // The node key is declared now and taken at the next start (the running network
+        // keeps its libp2p identity until then).
+        "restart_required": kind == KeyKind::Node,
     })))
 }
 

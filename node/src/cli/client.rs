@@ -289,8 +289,9 @@ pub(crate) enum ClientCommand {
     Rotate {
         #[command(flatten)]
         conn: Conn,
-        /// Which key: the root (pre-rotation), the attestation or evidence-log key, or a seal
-        /// (its mandates are re-issued for the new seal). The node key is not rotated.
+        /// Which key: the root (pre-rotation), the attestation or evidence-log key, a seal
+        /// (its mandates are re-issued for the new seal), or the node key (declared now,
+        /// taken at the node's next start, when the old one is retired).
         #[arg(long, default_value = "root", value_parser = ["root", "attest", "log", "seal-contract", "seal-company", "node"])]
         key: String,
         /// For the root key: the file holding the committed next root key (kept off the node;
@@ -1331,6 +1332,14 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             }
             let v = call_json(&conn, "POST", "/v1/keylog/rotate", Some(body)).await?;
             print(&v, as_json, |v| {
+                if v["restart_required"].as_bool() == Some(true) {
+                    println!(
+                        "Declared a new node key ({}) beside the current one; the key event log has {} events. Restart the node (`signet run`) to take it: the old key is retired then. Peers learn it by gossip meanwhile.",
+                        v["public_key"].as_str().unwrap_or("?"),
+                        v["key_log_length"]
+                    );
+                    return;
+                }
                 println!(
                     "Rotated the {key} key (now {}); the key event log has {} events. Peers learn it by gossip; `signet attest export-key-log` writes it for others.",
                     v["public_key"].as_str().unwrap_or("?"),

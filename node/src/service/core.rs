@@ -1032,13 +1032,7 @@ impl Core {
                         .into(),
                 ));
             }
-            KeyKind::Node => {
-                return Err(ServiceError::Usage(
-                    "the node key is the node's libp2p identity: the running network cannot \
-                     take a new one, so the node does not rotate it yet (see the README)"
-                        .into(),
-                ));
-            }
+            KeyKind::Node => return self.declare_next_node_key(keys_dir, now),
             _ => {}
         }
         let mut log = self.own_log_to_change()?;
@@ -1091,6 +1085,71 @@ impl Core {
             _ => {}
         }
         Ok((len, fresh_public))
+    }
+
+    /// The first half of a node-key rotation: a fresh node key is written to its pending
+    /// file and declared (add-key, with its proof of possession, signed by the root key)
+    /// beside the current one, so peers accept both while the news spreads. The running
+    /// network keeps its libp2p identity; at the next start the node takes the fresh key
+    /// ([`super::keys::finish_rotations`]) and retires the old one
+    /// ([`Core::retire_old_node_keys`]). A second rotation before that restart is refused.
+    fn declare_next_node_key(
+        &mut self,
+        keys_dir: &Path,
+        now: Timestamp,
+    ) -> Result<(u64, PublicKey), ServiceError> {
+        let pending = keys::pending_path(keys_dir, KeyKind::Node);
+        if pending.exists() {
+            return Err(ServiceError::Usage(
+                "a new node key is declared already: restart the node to take it".into(),
+            ));
+        }
+        let mut log = self.own_log_to_change()?;
+        let fresh = SecretKey::from_seed(&super::random_bytes()?);
+        crate::keyfile::write(&pending, &fresh, crate::keyfile::Replace::No)?;
+        let root = &self.keys.root;
+        let declared = log
+            .add_key(root, KeyDecl::node(&fresh, &root.public_key()), now)
+            .map_err(|e| ServiceError::Usage(format!("rotation: {e}")));
+        if let Err(e) = declared {
+            let _ = std::fs::remove_file(&pending);
+            return Err(e);
+        }
+        save_key_log(&*self.store, &log)?;
+        let len = log.len() as u64;
+        self.trust.add_key_log(log);
+        Ok((len, fresh.public_key()))
+    }
+
+    /// The second half of a node-key rotation, at start: every current node key of this
+    /// party's log other than the node's own key file is retired (signed by the root key),
+    /// effective `now`. What the old key signed before stays valid. Returns how many.
+    pub(crate) fn retire_old_node_keys(&mut self, now: Timestamp) -> Result<usize, ServiceError> {
+        let mut log = self.own_log_to_change()?;
+        let ours = self.keys.node.public_key();
+        let old: Vec<PublicKey> = log
+            .keys_at(KeyPurpose::Node, now)
+            .filter_map(|r| r.key.ed25519().copied())
+            .filter(|k| *k != ours)
+            .collect();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        if !log
+            .keys_at(KeyPurpose::Node, now)
+            .any(|r| r.key.ed25519() == Some(&ours))
+        {
+            return Err(ServiceError::Corrupt(
+                "the node key file is not a current node key of the key log",
+            ));
+        }
+        for key in &old {
+            log.retire_key(&self.keys.root, *key, now)
+                .map_err(|e| ServiceError::Usage(format!("retiring the old node key: {e}")))?;
+        }
+        save_key_log(&*self.store, &log)?;
+        self.trust.add_key_log(log);
+        Ok(old.len())
     }
 
     /// Declares a PDF key (key purpose `pdf`, ECDSA P-256) if the party's key log has no

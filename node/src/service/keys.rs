@@ -68,7 +68,8 @@ pub const RETIRED: &str = "retired";
 pub enum KeyKind {
     /// The root key (pre-rotation: the committed next root takes over).
     Root,
-    /// The node key (libp2p identity). Not rotated by the node: see [`KeyKind::parse`].
+    /// The node key (libp2p identity): a rotation declares the fresh key at once and takes
+    /// it at the next start (see [`finish_rotations`]).
     Node,
     /// The attestation key.
     Attest,
@@ -118,8 +119,12 @@ impl KeyKind {
 
 /// The kinds whose interrupted rotation [`finish_rotations`] completes: the root (by
 /// pre-rotation), and the non-root kinds a rotation replaces by add-key and retire-key events.
-const ADDED: [KeyKind; 5] = [
+/// The node key's rotation is always finished here: it is declared while the node runs and
+/// taken (and the old one retired) at the next start, since a running network cannot change
+/// its libp2p identity.
+const ADDED: [KeyKind; 6] = [
     KeyKind::Root,
+    KeyKind::Node,
     KeyKind::Attest,
     KeyKind::Log,
     KeyKind::ContractSeal,

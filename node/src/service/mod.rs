@@ -318,6 +318,16 @@ impl Service {
         let policy = config.trust_policy()?;
         let witness_file = config.witness.then(|| dir.join("witness-checkpoints"));
         let mut core = Core::open(me, keys, policy, store.clone(), witness_file)?;
+        // A node key taken at this start (see `rotate_key`): the old one is retired, from
+        // the next whole second (what it signed in this one, before a restart, stays valid).
+        if core.keys.node.public_key() != own_log_node_key(&own_log)? {
+            let start = now();
+            while now() == start {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let retired = core.retire_old_node_keys(now())?;
+            tracing::info!(retired, "took the new node key; the old one is retired");
+        }
         match core.ensure_pdf_key(&dir.join("keys"), now()) {
             Ok(true) => {
                 tracing::info!("declared a PDF key (ECDSA P-256) for the party's PAdES signatures");
@@ -1699,6 +1709,16 @@ impl Service {
             }
         }
     }
+}
+
+/// The node key the party's log declared first among its current ones (the one in use
+/// before a rotation is taken).
+fn own_log_node_key(
+    log: &signet_protocol::keylog::KeyLog,
+) -> Result<signet_protocol::PublicKey, ServiceError> {
+    log.keys_at(signet_protocol::keylog::KeyPurpose::Node, now())
+        .find_map(|r| r.key.ed25519().copied())
+        .ok_or(ServiceError::Corrupt("the key log declares no node key"))
 }
 
 /// [`access_entry`] of a session read from the store (none if it is not stored or does not
