@@ -326,7 +326,7 @@ fn counterparty_offline_for_hours_then_everything_arrives_once() {
 mod properties {
     use proptest::prelude::*;
 
-    use super::super::{decode_entry, encode_entry};
+    use super::super::{DEFAULT_LANE, Entry, decode_entry, encode_entry};
     use signet_protocol::Digest;
     use std::time::Duration;
 
@@ -336,13 +336,21 @@ mod properties {
             id in any::<[u8; 32]>(),
             failures in any::<u32>(),
             next_ms in any::<u64>(),
+            lane in any::<[u8; 32]>(),
             message in proptest::collection::vec(any::<u8>(), 0..256),
             junk in proptest::collection::vec(any::<u8>(), 0..80),
         ) {
             let id = Digest::from_bytes(id);
             let next = Duration::from_millis(next_ms);
-            let bytes = encode_entry(&id, failures, next, &message);
-            prop_assert_eq!(decode_entry(&bytes), Some((id, failures, next, &message[..])));
+            let bytes = encode_entry(&id, failures, next, &lane, &message);
+            let entry = Entry { id, failures, next_attempt: next, lane, message: &message[..] };
+            prop_assert_eq!(decode_entry(&bytes), Some(entry));
+            // An entry stored before lanes (version 1) is in the default lane.
+            let mut v1 = vec![1u8];
+            v1.extend_from_slice(&bytes[1..45]);
+            v1.extend_from_slice(&message);
+            let entry = Entry { id, failures, next_attempt: next, lane: DEFAULT_LANE, message: &message[..] };
+            prop_assert_eq!(decode_entry(&v1), Some(entry));
             let _ = decode_entry(&junk);
         }
     }
@@ -374,4 +382,112 @@ fn a_planned_batch_is_scheduled_only_once_applied_and_reloads_once_stored() {
     // A message already queued is planned as nothing.
     let again = o.plan(&[(party(1), a, &ma)], secs(11)).unwrap();
     assert!(again.entries.is_empty());
+}
+
+fn lane(n: u8) -> Lane {
+    [n; 32]
+}
+
+#[test]
+fn lanes_of_one_recipient_go_side_by_side_each_in_order_up_to_the_limit() {
+    let store = Arc::new(MemoryStore::new());
+    let config = OutboxConfig {
+        max_in_flight_per_recipient: 2,
+        ..OutboxConfig::default()
+    };
+    let mut o = Outbox::open(store.clone(), config.clone()).unwrap();
+    let m: Vec<(Digest, Vec<u8>)> = (0..5).map(msg).collect();
+    // Lane 1: messages 0 and 1; lane 2: message 2; lane 3: message 3; another recipient: 4.
+    let planned = o
+        .plan_in_lanes(
+            &[
+                (party(1), m[0].0, lane(1), &m[0].1),
+                (party(1), m[1].0, lane(1), &m[1].1),
+                (party(1), m[2].0, lane(2), &m[2].1),
+                (party(1), m[3].0, lane(3), &m[3].1),
+                (party(2), m[4].0, lane(1), &m[4].1),
+            ],
+            secs(10),
+        )
+        .unwrap();
+    store.put_outbox_batch(&planned.entries).unwrap();
+    o.apply(planned);
+    assert_eq!(o.queued_for(&party(1)), 4);
+    // Two lanes of party 1 at once (lane 1's head, lane 2), and party 2's.
+    let due = o.due(secs(10), 10).unwrap();
+    let ids: Vec<Digest> = due.iter().map(|a| a.id).collect();
+    assert_eq!(due.len(), 3, "{ids:?}");
+    assert!(ids.contains(&m[0].0) && ids.contains(&m[4].0));
+    assert!(
+        !ids.contains(&m[1].0),
+        "a lane's second message waits for its first"
+    );
+    // Nothing more until one is acknowledged: the limit holds, lane order holds.
+    assert!(o.due(secs(11), 10).unwrap().is_empty());
+    assert_eq!(
+        o.next_due(),
+        Some(secs(10 + 60)),
+        "only the leases' expiry is ahead"
+    );
+    let first = due.iter().find(|a| a.id == m[0].0).unwrap();
+    o.acked(&first.key, secs(12)).unwrap();
+    let next: Vec<Digest> = o.due(secs(12), 10).unwrap().iter().map(|a| a.id).collect();
+    assert_eq!(next.len(), 1);
+    assert!(next[0] == m[1].0 || next[0] == m[3].0, "{next:?}");
+    // A restart keeps each message in its lane.
+    let mut again = Outbox::open(store, config).unwrap();
+    assert_eq!(again.queued_for(&party(1)), 3);
+    let after: Vec<Digest> = again
+        .due(secs(13), 10)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert!(!after.contains(&m[1].0) || !after.contains(&m[0].0));
+    assert_eq!(
+        after.len(),
+        3,
+        "two lanes of party 1 and party 2: {after:?}"
+    );
+}
+
+#[test]
+fn a_failing_recipient_is_probed_by_one_lane_at_a_time_until_it_answers() {
+    let mut o = Outbox::open(
+        Arc::new(MemoryStore::new()),
+        OutboxConfig {
+            max_in_flight_per_recipient: 8,
+            ..OutboxConfig::default()
+        },
+    )
+    .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let m: Vec<(Digest, Vec<u8>)> = (0..3).map(msg).collect();
+    let batch: Vec<(PartyId, Digest, Lane, &[u8])> = m
+        .iter()
+        .enumerate()
+        .map(|(i, (id, bytes))| (party(1), *id, lane(i as u8), &bytes[..]))
+        .collect();
+    let planned = o.plan_in_lanes(&batch, secs(0)).unwrap();
+    o.store.put_outbox_batch(&planned.entries).unwrap();
+    o.apply(planned);
+    let due = o.due(secs(0), 10).unwrap();
+    assert_eq!(due.len(), 3);
+    // The first fails: the other lanes' attempts still report back, but nothing new goes
+    // out before the retry time, and then only one probe.
+    let retry = o.failed(&due[0].key, secs(1), &mut rng).unwrap().unwrap();
+    o.failed(&due[1].key, secs(1), &mut rng).unwrap();
+    o.failed(&due[2].key, secs(1), &mut rng).unwrap();
+    let latest = o.failing[&party(1)];
+    assert!(latest >= retry);
+    assert!(
+        o.due(latest - Duration::from_millis(1), 10)
+            .unwrap()
+            .is_empty()
+    );
+    let probe = o.due(latest + secs(600), 10).unwrap();
+    assert_eq!(probe.len(), 1, "one probe while failing");
+    // It answers: every lane goes again.
+    o.acked(&probe[0].key, latest + secs(600)).unwrap();
+    assert_eq!(o.due(latest + secs(600), 10).unwrap().len(), 2);
 }

@@ -369,10 +369,15 @@ impl Core {
                     .map(|to| (*to, o.message.digest(), o.message.bytes().to_vec()))
             })
             .collect();
-        // The messages are stored with the step, in its one commit, and scheduled after it.
-        let batch: Vec<(PartyId, Digest, &[u8])> =
-            queued.iter().map(|(p, d, b)| (*p, *d, &b[..])).collect();
-        let planned = self.outbox.plan(&batch, unix(now))?;
+        // The messages are stored with the step, in its one commit, and scheduled after it,
+        // in the session's lane: a recipient gets one session's messages in order, and
+        // several sessions' side by side.
+        let lane = *id.as_bytes();
+        let batch: Vec<(PartyId, Digest, crate::outbox::Lane, &[u8])> = queued
+            .iter()
+            .map(|(p, d, b)| (*p, *d, lane, &b[..]))
+            .collect();
+        let planned = self.outbox.plan_in_lanes(&batch, unix(now))?;
         recipients.extend(queued.iter().map(|(p, _, _)| *p));
         // The session in memory changes only once its state is on disk: a failed write
         // leaves the old state, so the input can come again and be applied then.

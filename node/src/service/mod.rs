@@ -177,6 +177,9 @@ pub fn now() -> Timestamp {
 /// inside the default freshness of 7 days (`config::DEFAULT_REVOCATION_FRESHNESS_DAYS`).
 pub const REVOCATION_LIST_REFRESH: Duration = Duration::from_secs(86_400);
 
+/// The most messages the outbox loop has on the wire at once (over all recipients).
+pub const MAX_SENDING: usize = 256;
+
 /// How many recent refusals [`Service::refusals`] keeps.
 pub const MAX_REFUSALS_KEPT: usize = 256;
 
@@ -1341,95 +1344,115 @@ impl Service {
         while imports.join_next().await.is_some() {}
     }
 
+    /// Sends what the outbox hands out, as it is due, up to [`MAX_SENDING`] messages at
+    /// once (the outbox keeps each session's messages to one recipient in order, and caps
+    /// each recipient's share); records each outcome as it comes back.
     async fn outbox_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut rng = Jitter::seeded();
         let mut lookups = Lookups::default();
+        let mut sending: tokio::task::JoinSet<(crate::outbox::Attempt, Result<(), NetError>)> =
+            tokio::task::JoinSet::new();
         loop {
             let next = self.core().ok().and_then(|c| c.outbox.next_due());
             let now_d = wall();
             let wait = next
                 .map_or(Duration::from_secs(1), |due| due.saturating_sub(now_d))
                 .min(Duration::from_secs(1));
+            let mut results = Vec::new();
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
+                Some(done) = sending.join_next(), if !sending.is_empty() => {
+                    results.extend(done.ok());
+                }
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
+            }
+            while let Some(done) = sending.try_join_next() {
+                results.extend(done.ok());
             }
             let Some(client) = self.client.get() else {
                 continue;
             };
-            let due = match self.core().and_then(|mut c| Ok(c.outbox.due(wall(), 64)?)) {
+            if !results.is_empty() {
+                // A recipient whose node could not be dialled (or is not known): look its
+                // nodes up in the DHT, so that the retry can reach them.
+                for (attempt, result) in &results {
+                    if let Err(e) = result
+                        && needs_lookup(e)
+                    {
+                        lookups.start(client, attempt.key.recipient);
+                    }
+                }
+                // Recording the outcomes writes durably: off the async worker threads.
+                let this = self.clone();
+                let mut jitter = Jitter(rng.0);
+                let recorded = tokio::task::spawn_blocking(move || {
+                    let Ok(mut core) = this.core() else { return jitter };
+                    for (attempt, result) in results {
+                        let outcome = match result {
+                            Ok(()) => {
+                                Metrics::count(&this.metrics.messages_out);
+                                core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                            }
+                            Err(NetError::Refused(
+                                code @ (ErrorCode::RetryLater
+                                | ErrorCode::Indeterminate
+                                | ErrorCode::UnauthenticatedPeer),
+                            )) => {
+                                // The recipient cannot judge it yet (an unknown key log, say):
+                                // keep it and try again later.
+                                Metrics::count(&this.metrics.delivery_failures);
+                                tracing::info!(to = %attempt.key.recipient, code = code.name(), "recipient asks to retry later");
+                                core.outbox
+                                    .failed(&attempt.key, wall(), &mut jitter)
+                                    .map(|_| ())
+                            }
+                            Err(NetError::Refused(code)) => {
+                                tracing::warn!(to = %attempt.key.recipient, code = code.name(), "message refused by its recipient; dropped");
+                                core.outbox.acked(&attempt.key, wall()).map(|_| ())
+                            }
+                            Err(e) => {
+                                Metrics::count(&this.metrics.delivery_failures);
+                                tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
+                                core.outbox
+                                    .failed(&attempt.key, wall(), &mut jitter)
+                                    .map(|_| ())
+                            }
+                        };
+                        if let Err(e) = outcome {
+                            tracing::error!(error = %e, "outbox");
+                        }
+                    }
+                    jitter
+                })
+                .await;
+                if let Ok(j) = recorded {
+                    rng = j;
+                }
+            }
+            let room = MAX_SENDING.saturating_sub(sending.len());
+            if room == 0 {
+                continue;
+            }
+            let due = match self
+                .core()
+                .and_then(|mut c| Ok(c.outbox.due(wall(), room)?))
+            {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox");
                     continue;
                 }
             };
-            let sends = due.into_iter().map(|attempt| {
+            for attempt in due {
                 let client = client.clone();
-                async move {
+                sending.spawn(async move {
                     let r = client
                         .send_message(attempt.key.recipient, attempt.message.clone())
                         .await;
                     (attempt, r)
-                }
-            });
-            let results = futures::future::join_all(sends).await;
-            // A recipient whose node could not be dialled (or is not known): look its nodes up
-            // in the DHT, so that the retry can reach them.
-            for (attempt, result) in &results {
-                if let Err(e) = result
-                    && needs_lookup(e)
-                {
-                    lookups.start(client, attempt.key.recipient);
-                }
-            }
-            // Recording the outcomes writes durably: off the async worker threads.
-            let this = self.clone();
-            let mut jitter = Jitter(rng.0);
-            let recorded = tokio::task::spawn_blocking(move || {
-                let Ok(mut core) = this.core() else { return jitter };
-                for (attempt, result) in results {
-                    let outcome = match result {
-                        Ok(()) => {
-                            Metrics::count(&this.metrics.messages_out);
-                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
-                        }
-                        Err(NetError::Refused(
-                            code @ (ErrorCode::RetryLater
-                            | ErrorCode::Indeterminate
-                            | ErrorCode::UnauthenticatedPeer),
-                        )) => {
-                            // The recipient cannot judge it yet (an unknown key log, say):
-                            // keep it and try again later.
-                            Metrics::count(&this.metrics.delivery_failures);
-                            tracing::info!(to = %attempt.key.recipient, code = code.name(), "recipient asks to retry later");
-                            core.outbox
-                                .failed(&attempt.key, wall(), &mut jitter)
-                                .map(|_| ())
-                        }
-                        Err(NetError::Refused(code)) => {
-                            tracing::warn!(to = %attempt.key.recipient, code = code.name(), "message refused by its recipient; dropped");
-                            core.outbox.acked(&attempt.key, wall()).map(|_| ())
-                        }
-                        Err(e) => {
-                            Metrics::count(&this.metrics.delivery_failures);
-                            tracing::debug!(to = %attempt.key.recipient, error = %e, failures = attempt.failures, "delivery failed; will retry");
-                            core.outbox
-                                .failed(&attempt.key, wall(), &mut jitter)
-                                .map(|_| ())
-                        }
-                    };
-                    if let Err(e) = outcome {
-                        tracing::error!(error = %e, "outbox");
-                    }
-                }
-                jitter
-            })
-            .await;
-            if let Ok(j) = recorded {
-                rng = j;
+                });
             }
         }
     }
