@@ -65,6 +65,44 @@ pub(crate) struct Tracked {
 /// "every record is a snapshot" (see [`journal`]).
 const SESSION_LAYOUT: (&str, &[u8]) = ("session-layout", b"snapshot");
 
+/// How many ended sessions [`Core`] keeps restored, most recently used first: a session
+/// that just ended is read again soon (its last messages' answers, its documents, the
+/// person who watched it finish), and restoring checks every signature again.
+const RECENTLY_ENDED: usize = 1024;
+
+/// Ended sessions kept restored, at most [`RECENTLY_ENDED`], the least recently used
+/// dropped first.
+#[derive(Debug, Default)]
+pub(crate) struct RecentlyEnded {
+    sessions: BTreeMap<SessionId, Tracked>,
+    order: std::collections::VecDeque<SessionId>,
+}
+
+impl RecentlyEnded {
+    fn get(&mut self, id: &SessionId) -> Option<Tracked> {
+        let t = self.sessions.get(id)?.clone();
+        self.touch(id);
+        Some(t)
+    }
+
+    fn touch(&mut self, id: &SessionId) {
+        if let Some(at) = self.order.iter().position(|x| x == id) {
+            self.order.remove(at);
+        }
+        self.order.push_back(*id);
+    }
+
+    fn put(&mut self, id: SessionId, t: Tracked) {
+        self.sessions.insert(id, t);
+        self.touch(&id);
+        while self.order.len() > RECENTLY_ENDED {
+            if let Some(old) = self.order.pop_front() {
+                self.sessions.remove(&old);
+            }
+        }
+    }
+}
+
 /// Every session status name, as the store indexes them.
 pub(crate) const STATUSES: [&str; 5] = ["open", "completed", "declined", "cancelled", "expired"];
 
@@ -78,6 +116,8 @@ pub(crate) struct Core {
     pub(crate) store: Arc<dyn Store>,
     /// The open sessions (ended ones are restored from the store when asked for).
     pub(crate) sessions: BTreeMap<SessionId, Tracked>,
+    /// Ended sessions restored lately (see [`RECENTLY_ENDED`]).
+    recent: std::sync::Mutex<RecentlyEnded>,
     /// How many sessions the store holds, by status.
     pub(crate) counts: BTreeMap<&'static str, u64>,
     pub(crate) evidence: EvidenceLog,
@@ -88,6 +128,10 @@ pub(crate) struct Core {
     pub(crate) webhooks: Vec<String>,
     /// What counterparties may ask of this node.
     pub(crate) peer_limits: PeerLimits,
+    /// Commit steps without waiting for durability ([`Store::commit_session_step_deferred`]):
+    /// set while a batch of inbound messages is applied, whose answers wait for one
+    /// [`Store::sync`] after the batch.
+    pub(crate) defer_sync: bool,
 }
 
 fn step_of(result: Result<Step, ActionError>) -> Result<Step, ServiceError> {
@@ -118,12 +162,14 @@ impl Core {
             trust,
             store,
             sessions: BTreeMap::new(),
+            recent: std::sync::Mutex::default(),
             counts: BTreeMap::new(),
             evidence,
             outbox,
             witness,
             webhooks: Vec::new(),
             peer_limits: PeerLimits::default(),
+            defer_sync: false,
         };
         core.migrate_journals()?;
         for status in STATUSES {
@@ -206,12 +252,22 @@ impl Core {
         }
     }
 
-    /// Session `id`: the open one held in memory, or an ended one restored from the store.
+    /// Session `id`: the open one held in memory, or an ended one restored from the store
+    /// (or kept from a recent restore).
     pub(crate) fn tracked(&self, id: &SessionId) -> Result<Option<Cow<'_, Tracked>>, ServiceError> {
         if let Some(t) = self.sessions.get(id) {
             return Ok(Some(Cow::Borrowed(t)));
         }
-        Ok(self.load(id)?.map(Cow::Owned))
+        // The counters of the cache stay consistent under a panic: a poisoned lock is usable.
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = recent.get(id) {
+            return Ok(Some(Cow::Owned(t)));
+        }
+        let Some(t) = self.load(id)? else {
+            return Ok(None);
+        };
+        recent.put(*id, t.clone());
+        Ok(Some(Cow::Owned(t)))
     }
 
     /// [`Core::tracked`], or [`ServiceError::UnknownSession`].
@@ -406,14 +462,19 @@ impl Core {
                 }
             }
         }
-        self.store.commit_session_step(&SessionStep {
+        let step = SessionStep {
             session: &id,
             record: &record,
             evidence_from,
             evidence: &entries,
             webhooks: &webhooks,
             outbox: &planned.entries,
-        })?;
+        };
+        if self.defer_sync {
+            self.store.commit_session_step_deferred(&step)?;
+        } else {
+            self.store.commit_session_step(&step)?;
+        }
         self.outbox.apply(planned);
         let status = session.status().name();
         let old_status = before.map(|t| t.session.status().name());
@@ -423,10 +484,15 @@ impl Core {
             }
             *self.counts.entry(status).or_default() += 1;
         }
-        if matches!(session.status(), Status::Open) {
-            self.sessions.insert(id, Tracked { session, evidence });
+        let tracked = Tracked { session, evidence };
+        if matches!(tracked.session.status(), Status::Open) {
+            self.sessions.insert(id, tracked);
         } else {
             self.sessions.remove(&id);
+            self.recent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(id, tracked);
         }
         Ok(recipients)
     }
@@ -746,9 +812,11 @@ impl Core {
         Ok(())
     }
 
-    /// A signed checkpoint of the evidence log now.
-    pub(crate) fn checkpoint(&self) -> SignedCheckpoint {
-        self.evidence.checkpoint(&self.me, &self.keys.log)
+    /// A signed checkpoint of the evidence log now, once every entry in it is durable (a
+    /// checkpoint commits to its entries: none may be lost after it is signed).
+    pub(crate) fn checkpoint(&self) -> Result<SignedCheckpoint, ServiceError> {
+        self.store.sync()?;
+        Ok(self.evidence.checkpoint(&self.me, &self.keys.log))
     }
 
     /// Shares this party's evidence about a completed session, with `checkpoint` (cosigned).

@@ -177,6 +177,9 @@ pub fn now() -> Timestamp {
 /// inside the default freshness of 7 days (`config::DEFAULT_REVOCATION_FRESHNESS_DAYS`).
 pub const REVOCATION_LIST_REFRESH: Duration = Duration::from_secs(86_400);
 
+/// The most inbound session messages applied together under one sync.
+pub const INBOUND_BATCH: usize = 64;
+
 /// The most messages the outbox loop has on the wire at once (over all recipients).
 pub const MAX_SENDING: usize = 256;
 
@@ -669,7 +672,7 @@ impl Service {
     /// under a fresh checkpoint of the evidence log (not cosigned: see the module docs).
     pub fn share_evidence(&self, id: SessionId) -> Result<(), ServiceError> {
         let mut core = self.core()?;
-        let checkpoint = core.checkpoint();
+        let checkpoint = core.checkpoint()?;
         core.share_evidence(id, &checkpoint, now())?;
         drop(core);
         self.wake.notify_one();
@@ -679,7 +682,7 @@ impl Service {
     /// A signed checkpoint of the evidence log (C2SP note text).
     pub fn checkpoint(&self) -> Result<String, ServiceError> {
         let core = self.core()?;
-        String::from_utf8(core.checkpoint().to_bytes())
+        String::from_utf8(core.checkpoint()?.to_bytes())
             .map_err(|_| ServiceError::Internal("checkpoint note is UTF-8"))
     }
 
@@ -1111,7 +1114,7 @@ impl Service {
         for _ in 0..2 {
             let (checkpoint, proof) = {
                 let core = self.core()?;
-                let checkpoint = core.checkpoint();
+                let checkpoint = core.checkpoint()?;
                 let proof = core
                     .consistency_from(old.min(checkpoint.checkpoint().size()))
                     .ok_or(ServiceError::Internal("consistency proof"))?;
@@ -1273,75 +1276,152 @@ impl Service {
         let mut imports = tokio::task::JoinSet::new();
         loop {
             while imports.try_join_next().is_some() {}
-            let event = tokio::select! {
+            let first = tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
                 e = events.recv() => match e { Some(e) => e, None => break },
             };
-            let (party, bytes, responder) = match event {
-                NetEvent::Message {
-                    party,
-                    bytes,
-                    responder,
-                    ..
-                } => (party, bytes, responder),
-                NetEvent::Gossip { topic, data, .. } => {
-                    let this = self.clone();
-                    // Imports write durably: off the async threads, and not awaited here.
-                    imports.spawn_blocking(move || this.import_gossip(topic, &data));
-                    continue;
+            // Whatever else has arrived meanwhile is applied with it, under one sync.
+            let mut arrived = vec![first];
+            while arrived.len() < INBOUND_BATCH {
+                match events.try_recv() {
+                    Ok(e) => arrived.push(e),
+                    Err(_) => break,
                 }
-            };
-            if RequestKind::of(&bytes) == RequestKind::Witness {
-                let response = self.witness_inbound(party, &bytes).await;
-                responder.respond(response);
-                continue;
             }
-            let this = self.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                let mut core = this.core().map_err(|e| Refusal {
-                    session: None,
-                    code: ErrorCode::Indeterminate,
-                    reason: e.to_string(),
-                })?;
-                core.handle_inbound(party, &bytes, now())
-            })
-            .await;
-            let response = match result {
-                Ok(Ok(inbound)) => {
-                    tracing::debug!(from = %party, ?inbound, "message accepted");
-                    if let Inbound::Started(id) | Inbound::Applied(id) = inbound {
-                        let _ = self.note_access(id);
-                        let started = matches!(inbound, Inbound::Started(_));
-                        if let Ok(missing) = self.missing_for(id, started) {
-                            for m in missing {
-                                if fetch.try_send(m).is_err() {
-                                    tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
-                                }
+            let mut batch = Vec::new();
+            for event in arrived {
+                match event {
+                    NetEvent::Message {
+                        party,
+                        bytes,
+                        responder,
+                        ..
+                    } => {
+                        if RequestKind::of(&bytes) == RequestKind::Witness {
+                            // In arrival order: what came before it is answered first.
+                            self.apply_inbound(std::mem::take(&mut batch), &fetch).await;
+                            let response = self.witness_inbound(party, &bytes).await;
+                            responder.respond(response);
+                        } else {
+                            batch.push((party, bytes, responder));
+                        }
+                    }
+                    NetEvent::Gossip { topic, data, .. } => {
+                        let this = self.clone();
+                        // Imports write durably: off the async threads, and not awaited here.
+                        imports.spawn_blocking(move || this.import_gossip(topic, &data));
+                    }
+                }
+            }
+            self.apply_inbound(batch, &fetch).await;
+        }
+        while imports.join_next().await.is_some() {}
+    }
+
+    /// Applies session messages that arrived together, in order, each in its own atomic
+    /// commit but with one sync for all of them (group commit), and answers each once that
+    /// sync has returned: nothing is acknowledged before it is durable. If the sync fails,
+    /// every message is refused with `retry-later` (its sender sends it again; applied
+    /// already, it is then a duplicate, acknowledged after a later sync).
+    async fn apply_inbound(
+        self: &Arc<Self>,
+        batch: Vec<(PartyId, Vec<u8>, net::Responder)>,
+        fetch: &mpsc::Sender<Fetch>,
+    ) {
+        if batch.is_empty() {
+            return;
+        }
+        let (senders, responders): (Vec<(PartyId, Vec<u8>)>, Vec<net::Responder>) = batch
+            .into_iter()
+            .map(|(party, bytes, responder)| ((party, bytes), responder))
+            .unzip();
+        let this = self.clone();
+        let applied = tokio::task::spawn_blocking(move || {
+            let refused = |reason: String, code| Refusal {
+                session: None,
+                code,
+                reason,
+            };
+            let mut outcomes: Vec<(PartyId, Result<Inbound, Refusal>)> = {
+                let mut core = match this.core() {
+                    Ok(core) => core,
+                    Err(e) => {
+                        return senders
+                            .iter()
+                            .map(|(party, _)| {
+                                (
+                                    *party,
+                                    Err(refused(e.to_string(), ErrorCode::Indeterminate)),
+                                )
+                            })
+                            .collect();
+                    }
+                };
+                core.defer_sync = true;
+                let outcomes = senders
+                    .iter()
+                    .map(|(party, bytes)| (*party, core.handle_inbound(*party, bytes, now())))
+                    .collect();
+                core.defer_sync = false;
+                outcomes
+            };
+            if let Err(e) = this.store.sync() {
+                tracing::error!(error = %e, "could not make inbound steps durable; refused");
+                for (_, outcome) in &mut outcomes {
+                    *outcome = Err(refused(format!("storage: {e}"), ErrorCode::RetryLater));
+                }
+            }
+            outcomes
+        })
+        .await;
+        // The task panicked: leave them unanswered, their senders retry.
+        let Ok(outcomes) = applied else { return };
+        for ((party, outcome), responder) in outcomes.into_iter().zip(responders) {
+            let response = self.answer(party, outcome, fetch);
+            responder.respond(response);
+        }
+        self.wake.notify_one();
+    }
+
+    /// What to answer a session message applied (or refused), after the side effects of
+    /// its acceptance: document access, documents to fetch, counters, refusals kept.
+    fn answer(
+        &self,
+        party: PartyId,
+        outcome: Result<Inbound, Refusal>,
+        fetch: &mpsc::Sender<Fetch>,
+    ) -> msg::Response {
+        match outcome {
+            Ok(inbound) => {
+                tracing::debug!(from = %party, ?inbound, "message accepted");
+                if let Inbound::Started(id) | Inbound::Applied(id) = inbound {
+                    let _ = self.note_access(id);
+                    let started = matches!(inbound, Inbound::Started(_));
+                    if let Ok(missing) = self.missing_for(id, started) {
+                        for m in missing {
+                            if fetch.try_send(m).is_err() {
+                                tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
                             }
                         }
                     }
-                    self.wake.notify_one();
-                    Metrics::count(&self.metrics.messages_in);
-                    msg::Response::Accepted
                 }
-                Ok(Err(refusal)) => {
-                    let code = refusal.code;
-                    tracing::warn!(from = %party, code = code.name(), reason = %refusal.reason, "message refused");
-                    self.metrics.refused(code);
-                    if let Ok(mut kept) = self.refusals.lock() {
-                        if kept.len() >= MAX_REFUSALS_KEPT {
-                            kept.pop_front();
-                        }
-                        kept.push_back(refusal);
+                Metrics::count(&self.metrics.messages_in);
+                msg::Response::Accepted
+            }
+            Err(refusal) => {
+                let code = refusal.code;
+                tracing::warn!(from = %party, code = code.name(), reason = %refusal.reason, "message refused");
+                self.metrics.refused(code);
+                if let Ok(mut kept) = self.refusals.lock() {
+                    if kept.len() >= MAX_REFUSALS_KEPT {
+                        kept.pop_front();
                     }
-                    msg::Response::Refused(code)
+                    kept.push_back(refusal);
                 }
-                Err(_) => continue, // the task panicked: leave unanswered, the sender retries
-            };
-            responder.respond(response);
+                msg::Response::Refused(code)
+            }
         }
-        while imports.join_next().await.is_some() {}
     }
 
     /// Sends what the outbox hands out, as it is due, up to [`MAX_SENDING`] messages at
@@ -1435,10 +1515,16 @@ impl Service {
             if room == 0 {
                 continue;
             }
+            // Messages of deferred steps leave once those steps are durable.
             let due = match self
                 .core()
                 .and_then(|mut c| Ok(c.outbox.due(wall(), room)?))
-            {
+                .and_then(|d| {
+                    if !d.is_empty() {
+                        self.store.sync()?;
+                    }
+                    Ok(d)
+                }) {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox");
@@ -1662,6 +1748,11 @@ impl Service {
                 biased;
                 _ = shutdown.changed() => break,
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            // Deliveries of deferred steps go out once those steps are durable.
+            if let Err(error) = self.store.sync() {
+                tracing::error!(%error, "store sync before webhook deliveries");
+                continue;
             }
             let now_ms = u64::try_from(wall().as_millis()).unwrap_or(u64::MAX);
             webhook::run_due(&*self.store, &targets, now_ms).await;

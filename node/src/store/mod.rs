@@ -222,6 +222,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// recorded (which, signed again after a crash with another time, would differ).
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError>;
 
+    /// [`Store::commit_session_step`], as atomic, but not necessarily durable when it
+    /// returns: a later [`Store::sync`] makes it (and every deferred step before it) durable,
+    /// so that one sync serves many steps (group commit). Nothing may act on a deferred step
+    /// before that sync returns: not answer the message that caused it, not send its
+    /// messages, not deliver its webhooks, not sign a checkpoint over its evidence. A store
+    /// without a cheaper path commits durably at once (the default).
+    fn commit_session_step_deferred(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
+        self.commit_session_step(step)
+    }
+
+    /// Makes every deferred step durable; cheap when there is none.
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     // --- outbox ---
 
     /// Stores (or replaces) an outbox entry.

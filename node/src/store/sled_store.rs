@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,8 @@ pub struct SledStore {
     meta: sled::Tree,
     append_lock: Mutex<()>,
     commit: GroupCommit,
+    /// A deferred step was written since the last flush began (see [`Store::sync`]).
+    deferred: AtomicBool,
     disk: DiskSync,
 }
 
@@ -124,6 +127,7 @@ impl SledStore {
             meta: tree("meta")?,
             append_lock: Mutex::new(()),
             commit: GroupCommit::default(),
+            deferred: AtomicBool::new(false),
             disk: DiskSync::open(path.as_ref())?,
             db,
         };
@@ -169,6 +173,60 @@ impl SledStore {
             self.db.flush()?;
             self.disk.sync()
         })
+    }
+
+    /// A session step's atomic write (see [`Store::commit_session_step`]), not yet synced.
+    fn write_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
+        check_status(&step.record.status)?;
+        let encoded = encode_session(step.record);
+        let id = step.session;
+        {
+            // Evidence indices are picked under the append lock; the rest of the step goes
+            // in the same transaction, so it is all on disk or none of it is.
+            let _guard = self.lock_appends();
+            let next = match self.evidence.last()? {
+                Some((key, _)) => u64_at(&key, "evidence")? + 1,
+                None => 0,
+            };
+            if next != step.evidence_from {
+                return Err(StoreError::OutOfOrder {
+                    table: "evidence",
+                    expected: next,
+                    got: step.evidence_from,
+                });
+            }
+            unwrap_tx(
+                (
+                    &self.evidence,
+                    &self.sessions,
+                    &self.sessions_by_status,
+                    &self.webhooks,
+                    &self.outbox,
+                )
+                    .transaction(
+                        |(evidence, sessions, by_status, webhooks, outbox)| {
+                            for (i, entry) in (step.evidence_from..).zip(step.evidence) {
+                                evidence.insert(&i.to_be_bytes()[..], &entry[..])?;
+                            }
+                            if let Some(old) = sessions.get(id.as_bytes())? {
+                                let old = decode_session(&old)
+                                    .map_err(ConflictableTransactionError::Abort)?;
+                                by_status.remove(status_key(&old.status, id))?;
+                            }
+                            sessions.insert(&id.as_bytes()[..], &encoded[..])?;
+                            by_status.insert(status_key(&step.record.status, id), &[][..])?;
+                            for (wid, record) in step.webhooks {
+                                webhooks.insert(&wid.0[..], &record[..])?;
+                            }
+                            for (key, entry) in step.outbox {
+                                outbox.insert(&outbox_key(key)[..], &entry[..])?;
+                            }
+                            Ok(())
+                        },
+                    ),
+            )?;
+        }
+        Ok(())
     }
 
     fn lock_appends(&self) -> MutexGuard<'_, ()> {
@@ -581,56 +639,22 @@ impl Store for SledStore {
     }
 
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
-        check_status(&step.record.status)?;
-        let encoded = encode_session(step.record);
-        let id = step.session;
-        {
-            // Evidence indices are picked under the append lock; the rest of the step goes
-            // in the same transaction, so it is all on disk or none of it is.
-            let _guard = self.lock_appends();
-            let next = match self.evidence.last()? {
-                Some((key, _)) => u64_at(&key, "evidence")? + 1,
-                None => 0,
-            };
-            if next != step.evidence_from {
-                return Err(StoreError::OutOfOrder {
-                    table: "evidence",
-                    expected: next,
-                    got: step.evidence_from,
-                });
-            }
-            unwrap_tx(
-                (
-                    &self.evidence,
-                    &self.sessions,
-                    &self.sessions_by_status,
-                    &self.webhooks,
-                    &self.outbox,
-                )
-                    .transaction(
-                        |(evidence, sessions, by_status, webhooks, outbox)| {
-                            for (i, entry) in (step.evidence_from..).zip(step.evidence) {
-                                evidence.insert(&i.to_be_bytes()[..], &entry[..])?;
-                            }
-                            if let Some(old) = sessions.get(id.as_bytes())? {
-                                let old = decode_session(&old)
-                                    .map_err(ConflictableTransactionError::Abort)?;
-                                by_status.remove(status_key(&old.status, id))?;
-                            }
-                            sessions.insert(&id.as_bytes()[..], &encoded[..])?;
-                            by_status.insert(status_key(&step.record.status, id), &[][..])?;
-                            for (wid, record) in step.webhooks {
-                                webhooks.insert(&wid.0[..], &record[..])?;
-                            }
-                            for (key, entry) in step.outbox {
-                                outbox.insert(&outbox_key(key)[..], &entry[..])?;
-                            }
-                            Ok(())
-                        },
-                    ),
-            )?;
+        self.write_session_step(step)?;
+        self.durable()
+    }
+
+    fn commit_session_step_deferred(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
+        self.write_session_step(step)?;
+        self.deferred.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        if !self.deferred.swap(false, Ordering::SeqCst) {
+            return Ok(());
         }
         self.durable()
+            .inspect_err(|_| self.deferred.store(true, Ordering::SeqCst))
     }
 
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
