@@ -231,3 +231,69 @@ fn sweep_axis_from_command_line() {
     assert!(runs.starts_with("point,network.overlap,run,variant"));
     assert_eq!(runs.lines().count(), 1 + 2 * 3);
 }
+
+#[test]
+fn sensitivity_writes_identical_outputs_for_any_thread_count_and_rejects_bad_ranges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    let text = SCENARIO.replace("[sweep]\n\"model.paper_cost\" = [40.0, 90.0]\n", "")
+        + "[sensitivity]\ntrajectories = 2\nsamples = 8\nbootstrap = 20\nsweep_points = 3\n\
+           bisections = 3\ntop = 2\ndefault_factors = false\n[sensitivity.factors]\n\
+           \"model.paper_cost\" = [30.0, 120.0]\n\"network.overlap\" = [0.3, 0.9]\n\
+           \"model.federated.operating\" = [0.5, 2.0]\n";
+    std::fs::write(&scenario, &text).unwrap();
+    let s = scenario.to_str().unwrap();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    for (threads, out) in [("1", &one), ("2", &two)] {
+        run_ok(&[
+            "sensitivity",
+            s,
+            "--quiet",
+            "--runs",
+            "1",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    for name in [
+        "sensitivity.json",
+        "morris.csv",
+        "sobol.csv",
+        "ranking-sweeps.csv",
+        "ranking-flips.csv",
+        "ranking-shares.csv",
+        "charts/ranking-shares.svg",
+        "charts/morris-total_cost.federated.svg",
+        "charts/sobol-total_cost.federated.svg",
+        "charts/ranking-network.overlap.svg",
+    ] {
+        assert_eq!(read(&one, name), read(&two, name), "{name}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&read(&one, "sensitivity.json")).unwrap();
+    assert_eq!(json["runs"], 1);
+    assert_eq!(json["factors"].as_array().unwrap().len(), 3);
+    // A plain run of the same file ignores the [sensitivity] table.
+    run_ok(&[
+        "run",
+        s,
+        "--quiet",
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+    ]);
+
+    std::fs::write(&scenario, text.replace("[0.3, 0.9]", "[0.9, 0.3]")).unwrap();
+    let out = bin()
+        .args(["sensitivity", s, "--quiet", "--out"])
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("network.overlap") && stderr.contains("min <= max"),
+        "{stderr}"
+    );
+}
