@@ -84,6 +84,43 @@ fn run_writes_sane_outputs_identical_for_any_thread_count() {
     }
     let svg = String::from_utf8(read(&one, "charts/adoption-p0.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("federated") && svg.contains("on_premises"));
+    assert!(
+        svg.contains("months"),
+        "a step of the adoption model is a month"
+    );
+
+    // Bands by tier: the chart's numbers are in a CSV beside it, and its means are the
+    // summary's mean adoption curves.
+    assert_eq!(
+        read(&one, "charts/adoption-p1-bands.svg"),
+        read(&two, "charts/adoption-p1-bands.svg")
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&read(&one, "summary.json")).unwrap();
+    let mut reader = csv::Reader::from_path(one.join("charts/adoption-p0-bands.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        3 * 5 * 24,
+        "3 models x (4 tiers + all) x 24 months"
+    );
+    for row in &rows {
+        let v: Vec<f64> = (5..10).map(|i| row[i].parse().unwrap()).collect();
+        assert!(v[3] <= v[0] + 1e-12 && v[0] <= v[4] + 1e-12, "{row:?}");
+        assert!(v[1] <= v[0] && v[0] <= v[2], "{row:?}");
+        let variant = ["saas", "on_premises", "federated"]
+            .iter()
+            .position(|d| *d == &row[0])
+            .unwrap();
+        let step: usize = row[2].parse().unwrap();
+        let s = &summary["points"][0]["variants"][variant];
+        let expected = match &row[1] {
+            "all" => s["mean_adoption"][step - 1].as_f64().unwrap(),
+            k => s["mean_adoption_by_tier"][k.parse::<usize>().unwrap()][step - 1]
+                .as_f64()
+                .unwrap(),
+        };
+        assert!((v[0] - expected).abs() < 1e-12, "{row:?} vs {expected}");
+    }
 
     // Total yearly contract volume of the network, from the exported edge list.
     let edges = tmp.path().join("edges.csv");
