@@ -59,6 +59,17 @@ fn short(path: &str) -> &str {
     path.strip_prefix("model.").unwrap_or(path)
 }
 
+/// An axis label: plain for moderate numbers, scientific for costs and tiny rates.
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-2 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map_or_else(String::new, |v| v.to_string())
 }
@@ -217,8 +228,8 @@ fn morris_chart(path: &Path, name: &str, m: &OutputMorris) -> Result<(), OutputE
         .configure_mesh()
         .x_desc("μ* (mean |elementary effect| per whole factor range)")
         .y_desc("σ (spread of elementary effects)")
-        .x_label_formatter(&|v| format!("{v:.3}"))
-        .y_label_formatter(&|v| format!("{v:.3}"))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .draw()
         .map_err(|e| err(e.to_string()))?;
     // μ* = σ: above the line, a factor's effect depends strongly on the others.
