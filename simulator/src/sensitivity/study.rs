@@ -350,20 +350,27 @@ impl Study {
         let per = self.tiers + 3;
         let d_count = self.deployments.len();
         let mut sums = vec![0.0; per * d_count];
+        // A factor changes the network: build it for this point (once, unless resampled).
+        let mut own: Option<(u32, Arc<Network>)> = None;
         for r in 0..self.runs {
             let indices = match self.settings.seeding {
                 Seeding::Common => vec![u64::from(r)],
                 Seeding::Independent => vec![sample, u64::from(r)],
             };
             let net_index = if s.resample_network { r } else { 0 };
-            let net = match &self.networks {
-                Some(nets) => nets[(net_index as usize).min(nets.len() - 1)].clone(),
-                None => Arc::new(build_network(
-                    spec,
-                    s.seed,
-                    u64::from(net_index),
-                    &self.base_dir,
-                )?),
+            let net = match (&self.networks, &own) {
+                (Some(nets), _) => nets[(net_index as usize).min(nets.len() - 1)].clone(),
+                (None, Some((i, net))) if *i == net_index => net.clone(),
+                (None, _) => {
+                    let net = Arc::new(build_network(
+                        spec,
+                        s.seed,
+                        u64::from(net_index),
+                        &self.base_dir,
+                    )?);
+                    own = Some((net_index, net.clone()));
+                    net
+                }
             };
             let firms = Firms::draw(&net, params, s.seed, &indices);
             for (k, &d) in self.deployments.iter().enumerate() {
