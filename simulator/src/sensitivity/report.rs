@@ -252,8 +252,8 @@ fn morris_chart(path: &Path, name: &str, m: &OutputMorris) -> Result<(), OutputE
         chart
             .draw_series(std::iter::once(Circle::new(at, 4, color.filled())))
             .map_err(|e| err(e.to_string()))?;
-        // Label only factors with a visible effect, so the origin is not a pile of text.
-        if f.index.mu_star > 0.03 * x_max || f.index.sigma > 0.03 * y_max {
+        // Label the eight largest only, so the unimportant cluster is not a pile of text.
+        if rank < 8 && (f.index.mu_star > 0.0 || f.index.sigma > 0.0) {
             chart
                 .draw_series(std::iter::once(Text::new(
                     short(&f.factor).to_owned(),
@@ -382,8 +382,9 @@ fn ranking_chart(
     let (lo, hi) = costs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
         (a.min(c), b.max(c))
     });
-    let pad = ((hi - lo) * 0.08).max(1e-9);
-    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+    // Room at the top for the legend.
+    let span = (hi - lo).max(1e-9);
+    let (lo, hi) = ((lo - 0.05 * span).max(0.0), hi + 0.35 * span);
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
@@ -398,10 +399,23 @@ fn ranking_chart(
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
-        .x_desc(format!(
-            "{} (other factors at their baseline)",
-            short(&s.factor)
-        ))
+        .x_desc(if s.flips.is_empty() {
+            format!(
+                "{} (others at baseline): no change of ranking",
+                short(&s.factor)
+            )
+        } else {
+            let flips: Vec<String> = s
+                .flips
+                .iter()
+                .map(|f| format!("{} from {:.4}", f.to, f.at))
+                .collect();
+            format!(
+                "{} (others at baseline; dashed: ranking flips to {})",
+                short(&s.factor),
+                flips.join("; ")
+            )
+        })
         .y_desc("mean total cost over the run (millions)")
         .draw()
         .map_err(|e| err(e.to_string()))?;
@@ -428,17 +442,10 @@ fn ranking_chart(
                 BLACK.stroke_width(1),
             ))
             .map_err(|e| err(e.to_string()))?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{:.4} → {}", f.at, f.to),
-                (f.at, hi - (hi - lo) * 0.04),
-                ("sans-serif", 12),
-            )))
-            .map_err(|e| err(e.to_string()))?;
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
