@@ -55,6 +55,9 @@ pub struct SensitivitySettings {
     pub bisections: u32,
     /// Random numbers across sample points.
     pub seeding: Seeding,
+    /// Outputs whose Morris effects choose the top factors, by name or name prefix (e.g.
+    /// `"ranking."`); empty: all outputs.
+    pub rank_by: Vec<String>,
     /// Include [`DEFAULT_FACTORS`] (entries of `factors` override their ranges).
     pub default_factors: bool,
     /// Factors: dotted parameter path → `[min, max]`. For a list parameter (costs by size
@@ -74,6 +77,7 @@ impl Default for SensitivitySettings {
             sweep_points: 21,
             bisections: 10,
             seeding: Seeding::Common,
+            rank_by: Vec::new(),
             default_factors: true,
             factors: BTreeMap::new(),
         }

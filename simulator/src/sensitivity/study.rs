@@ -80,7 +80,8 @@ pub struct FactorMorris {
 pub struct TopFactor {
     /// Factor path.
     pub factor: String,
-    /// Mean over the outputs that vary of μ* divided by that output's largest μ*.
+    /// Mean over the chosen outputs (`rank_by`) that vary of μ* divided by that output's
+    /// largest μ*.
     pub score: f64,
 }
 
@@ -262,7 +263,7 @@ impl Study {
             Some(vec![Arc::new(baseline_net)])
         };
         let deployments = params.deployments.clone();
-        Ok(Self {
+        let study = Self {
             orderings: permutations(deployments.len()),
             deployments,
             tiers,
@@ -273,7 +274,17 @@ impl Study {
             factors,
             runs,
             networks,
-        })
+        };
+        let names = study.outputs();
+        for wanted in &study.settings.rank_by {
+            if !names.iter().any(|n| n.starts_with(wanted.as_str())) {
+                return Err(SensitivityError::Setting {
+                    name: "rank_by",
+                    reason: format!("{wanted:?} names no output (outputs: {})", names.join(", ")),
+                });
+            }
+        }
+        Ok(study)
     }
 
     /// The factors.
@@ -493,12 +504,15 @@ impl Study {
             .collect();
         drop(outcomes);
 
-        // Top factors: μ* relative to the output's largest, averaged over the outputs that
-        // vary (outputs have different units; the largest alone ties every factor that
+        // Top factors: μ* relative to the output's largest, averaged over the chosen outputs
+        // that vary (outputs have different units; the largest alone ties every factor that
         // dominates some one output).
         let mut scores = vec![0.0f64; k];
         let mut varying = 0usize;
-        for m in &morris {
+        let chosen = |name: &str| {
+            s.rank_by.is_empty() || s.rank_by.iter().any(|w| name.starts_with(w.as_str()))
+        };
+        for m in morris.iter().filter(|m| chosen(&m.output)) {
             let largest = m
                 .factors
                 .iter()
@@ -779,6 +793,17 @@ default_factors = false
         // Typos in the table itself fail when the scenario is read.
         let typo = SCENARIO.replace("trajectories", "trajectorys");
         assert!(Experiment::parse(&typo, PathBuf::new()).is_err());
+        let no_output = SCENARIO.replace(
+            "top = 2",
+            "top = 2\nrank_by = [\"ranking.order\", \"adoption\"]",
+        );
+        assert!(matches!(
+            study(&no_output).unwrap_err(),
+            SensitivityError::Setting {
+                name: "rank_by",
+                ..
+            }
+        ));
         let with_sweep = format!("{SCENARIO}\n[sweep]\n\"model.paper_cost\" = [40.0, 80.0]\n");
         assert!(matches!(
             study(&with_sweep).unwrap_err(),
@@ -813,6 +838,32 @@ default_factors = false
             .find(|f| f.path == "model.paper_cost")
             .unwrap();
         assert_eq!((paper.min, paper.max, paper.baseline), (20.0, 150.0, 60.0));
+    }
+
+    #[test]
+    fn top_factors_come_from_the_chosen_outputs() {
+        // The federated model's costs cannot change a SaaS output: never a top factor for it.
+        let text = SCENARIO
+            .replace("top = 2", "top = 3\nrank_by = [\"final_adoption.saas\"]")
+            .replace("samples = 8", "samples = 2");
+        let report = study(&text).unwrap().run(&|_| {}).unwrap();
+        let top: Vec<&str> = report
+            .top_factors
+            .iter()
+            .map(|t| t.factor.as_str())
+            .collect();
+        assert_eq!(top.len(), 3);
+        assert!(!top.contains(&"model.federated.setup"), "{top:?}");
+        let saas = report
+            .morris
+            .iter()
+            .find(|m| m.output == "final_adoption.saas.all")
+            .unwrap();
+        let federated_setup = saas
+            .factors
+            .iter()
+            .find(|f| f.factor == "model.federated.setup");
+        assert_eq!(federated_setup.unwrap().index.mu_star, 0.0);
     }
 
     #[test]
