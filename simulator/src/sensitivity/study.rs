@@ -30,6 +30,10 @@ pub enum Progress {
 /// Sample ids of the phases, so that independent seeding never reuses a stream.
 const PHASE: u64 = 1 << 40;
 
+/// Most model evaluations one analysis may plan (their outputs are held in memory, a few
+/// hundred bytes each).
+pub const MAX_EVALUATIONS: u64 = 2_000_000;
+
 /// One scenario prepared for analysis.
 #[derive(Debug)]
 pub struct Study {
@@ -275,6 +279,17 @@ impl Study {
             runs,
             networks,
         };
+        // Every evaluation's outputs are kept until its phase is analysed: bound them.
+        if study.planned_evaluations() > MAX_EVALUATIONS {
+            return Err(SensitivityError::Setting {
+                name: "samples",
+                reason: format!(
+                    "{} model evaluations planned; at most {MAX_EVALUATIONS} (fewer samples, \
+                     trajectories, sweep points or factors)",
+                    study.planned_evaluations()
+                ),
+            });
+        }
         let names = study.outputs();
         for wanted in &study.settings.rank_by {
             if !names.iter().any(|n| n.starts_with(wanted.as_str())) {
@@ -801,6 +816,14 @@ default_factors = false
             study(&no_output).unwrap_err(),
             SensitivityError::Setting {
                 name: "rank_by",
+                ..
+            }
+        ));
+        let huge = SCENARIO.replace("samples = 8", "samples = 1000000");
+        assert!(matches!(
+            study(&huge).unwrap_err(),
+            SensitivityError::Setting {
+                name: "samples",
                 ..
             }
         ));
