@@ -246,7 +246,7 @@ impl Study {
                 ));
             }
         };
-        let factors = resolve_factors(&settings, &scenario, &base)?;
+        let factors = resolve_factors(&settings, &base)?;
         let runs = settings.runs.unwrap_or(scenario.runs);
         let baseline_net = build_network(spec, scenario.seed, 0, &exp.base_dir)?;
         let tiers = baseline_net.tier_count().max(1);
