@@ -185,3 +185,55 @@ pub enum OutputError {
         message: String,
     },
 }
+
+/// A sensitivity analysis could not be set up or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SensitivityError {
+    /// A setting of the `[sensitivity]` table is out of range.
+    #[error("sensitivity.{name}: {reason}")]
+    Setting {
+        /// Setting name.
+        name: &'static str,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// A factor names a parameter that the scenario does not have.
+    #[error("sensitivity factor {path}: no such parameter in this scenario")]
+    UnknownParameter {
+        /// Dotted parameter path.
+        path: String,
+    },
+    /// A factor names a parameter that is not a number or a list of numbers.
+    #[error("sensitivity factor {path}: not a number or a list of numbers")]
+    NotNumeric {
+        /// Dotted parameter path.
+        path: String,
+    },
+    /// A factor's range is empty, reversed or not finite.
+    #[error("sensitivity factor {path}: range [{min}, {max}] needs finite min <= max")]
+    Range {
+        /// Dotted parameter path.
+        path: String,
+        /// Lower end.
+        min: f64,
+        /// Upper end.
+        max: f64,
+    },
+    /// A factor's range reaches values the model rejects.
+    #[error("sensitivity factor {path} = {value}: {source}")]
+    OutOfDomain {
+        /// Dotted parameter path.
+        path: String,
+        /// The value (a multiplier for list parameters).
+        value: f64,
+        /// What the scenario check said.
+        source: ScenarioError,
+    },
+    /// The scenario cannot be analysed (wrong model, or a sweep).
+    #[error("sensitivity analysis: {0}")]
+    Unsupported(String),
+    /// A model run failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}

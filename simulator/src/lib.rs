@@ -26,5 +26,6 @@ pub mod network;
 pub mod output;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod validate;

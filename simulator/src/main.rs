@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use signet_sim::adoption::{DecisionRules, Deployment, Firms};
 use signet_sim::scenario::{Experiment, ModelSpec};
-use signet_sim::{edgelist, experiment, output, stats, validate};
+use signet_sim::sensitivity::{Progress, Study};
+use signet_sim::{edgelist, experiment, output, sensitivity, stats, validate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,6 +93,22 @@ enum Command {
         /// File for the per-firm attributes (with --deployment).
         #[arg(long, requires = "deployment")]
         firms: Option<PathBuf>,
+    },
+    /// Global sensitivity analysis of the adoption model: Morris screening, Sobol indices of
+    /// the top factors, and where the ranking of the deployment models changes. Factors and
+    /// settings come from the scenario's [sensitivity] table (defaults in MODEL.md §8).
+    Sensitivity {
+        /// Scenario TOML file (adoption model, no [sweep]).
+        scenario: PathBuf,
+        /// Output folder (default: out/<scenario name>-sensitivity).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Override the replicate runs per model evaluation.
+        #[arg(long)]
+        runs: Option<u32>,
+        /// Override the master seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Check the published models against published or analytic results.
     Validate {
@@ -207,6 +224,19 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             eprintln!("wrote {} firms, {} edges", net.len(), net.edge_count());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sensitivity {
+            scenario,
+            out,
+            runs,
+            seed,
+        } => {
+            let mut exp = load(scenario, &[], None, *seed)?;
+            if let Some(r) = runs {
+                exp.sensitivity.get_or_insert_with(Default::default).runs = Some(*r);
+            }
+            sensitivity(&exp, out.as_deref(), cli.quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { quick } => {
             let scale = if *quick {
                 validate::Scale::Quick
@@ -305,6 +335,56 @@ fn load(path: &Path, axes: &[String], runs: Option<u32>, seed: Option<u64>) -> R
         .with_context(|| format!("in {}", path.display()))
 }
 
+fn progress_bar(quiet: bool, length: u64, unit: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn sensitivity(exp: &Experiment, out: Option<&Path>, quiet: bool) -> Result<()> {
+    let study = Study::new(exp)?;
+    let Some(first) = exp.points.first() else {
+        bail!("scenario has no grid points");
+    };
+    let out = out.map_or_else(
+        || PathBuf::from("out").join(format!("{}-sensitivity", first.scenario.name)),
+        Path::to_path_buf,
+    );
+    let bar = progress_bar(quiet, 0, "model evaluations");
+    let report = study.run(&|p| match p {
+        Progress::Planned(n) => bar.inc_length(n),
+        Progress::Done(n) => bar.inc(n),
+    })?;
+    bar.finish_and_clear();
+    let written = sensitivity::report::write_all(&out, &report)?;
+    if !quiet {
+        let top: Vec<&str> = report
+            .top_factors
+            .iter()
+            .map(|t| t.factor.as_str())
+            .collect();
+        eprintln!(
+            "{} factors, {} model evaluations of {} run(s) x {} deployment model(s); \
+             top factors: {}; wrote {} files to {}",
+            report.factors.len(),
+            report.evaluations,
+            report.runs,
+            report.ranking.deployments.len(),
+            top.join(", "),
+            written.len(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 fn run(exp: &Experiment, out: Option<&Path>, quiet: bool) -> Result<()> {
     let Some(first) = exp.points.first() else {
         bail!("scenario has no grid points");
@@ -313,18 +393,7 @@ fn run(exp: &Experiment, out: Option<&Path>, quiet: bool) -> Result<()> {
         || PathBuf::from("out").join(&first.scenario.name),
         Path::to_path_buf,
     );
-    let total = experiment::task_count(exp);
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} run-steps ({eta} left)",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    };
+    let bar = progress_bar(quiet, experiment::task_count(exp), "run-steps");
     let result = experiment::run(exp, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     let written = output::write_all(&out, exp, &result)?;

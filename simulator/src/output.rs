@@ -434,8 +434,277 @@ pub fn write_all(
         let charts = dir.join("charts");
         std::fs::create_dir_all(&charts).map_err(io(&charts))?;
         written.extend(charts_for_point(&charts, point, ps)?);
+        if let ModelSpec::Adoption(params) = &point.scenario.model {
+            let records: Vec<&RunRecord> = result
+                .records
+                .iter()
+                .filter(|r| r.point == point.index)
+                .collect();
+            let months_per_step = 12.0 / f64::from(params.steps_per_year);
+            written.extend(tier_band_chart(&charts, point, &records, months_per_step)?);
+        }
     }
     Ok(written)
+}
+
+/// Adoption of one tier (or all firms) across the runs of one variant, step by step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Variant name.
+    pub variant: &'static str,
+    /// Tier label: the tier number, or `all`.
+    pub tier: String,
+    /// Runs summarised.
+    pub runs: usize,
+    /// Per step (1-based step `s` is `steps[s - 1]`): mean, 95 % confidence interval of the
+    /// mean (normal approximation), and 2.5 % / 97.5 % percentiles of the runs (linear
+    /// interpolation between order statistics).
+    pub steps: Vec<BandStep>,
+}
+
+/// One step of a [`Band`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandStep {
+    /// Mean adopter share over runs.
+    pub mean: f64,
+    /// Lower end of the mean's 95 % confidence interval.
+    pub mean_ci95_lo: f64,
+    /// Upper end of the mean's 95 % confidence interval.
+    pub mean_ci95_hi: f64,
+    /// 2.5th percentile of the runs.
+    pub runs_p025: f64,
+    /// 97.5th percentile of the runs.
+    pub runs_p975: f64,
+}
+
+/// Percentile `q` of sorted values, interpolating linearly between order statistics.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        1 => sorted[0],
+        n => {
+            let h = q * (n - 1) as f64;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// Adoption bands of every variant for every tier and for all firms.
+pub fn adoption_bands(records: &[&RunRecord]) -> Vec<Band> {
+    let mut bands = Vec::new();
+    for variant in variant_names(records) {
+        let runs: Vec<&RunRecord> = records
+            .iter()
+            .copied()
+            .filter(|r| r.variant == variant)
+            .collect();
+        let tiers = runs
+            .iter()
+            .map(|r| r.trace.tier_sizes.len())
+            .max()
+            .unwrap_or(0);
+        let steps = runs.iter().map(|r| r.trace.steps.len()).max().unwrap_or(0);
+        let labels = (0..tiers).map(Some).chain((tiers > 1).then_some(None));
+        for tier in labels {
+            let mut band = Band {
+                variant,
+                tier: tier.map_or_else(|| "all".to_owned(), |k| k.to_string()),
+                runs: runs.len(),
+                steps: Vec::with_capacity(steps),
+            };
+            for s in 0..steps {
+                let mut xs: Vec<f64> = runs
+                    .iter()
+                    .map(|r| {
+                        let row = r.trace.steps.get(s).or_else(|| r.trace.steps.last());
+                        let (a, n) = match (row, tier) {
+                            (Some(row), Some(k)) => (
+                                row.get(k).map_or(0, |x| x.adopters),
+                                r.trace.tier_sizes.get(k).copied().unwrap_or(0),
+                            ),
+                            (Some(row), None) => (
+                                row.iter().map(|x| x.adopters).sum(),
+                                r.trace.tier_sizes.iter().sum(),
+                            ),
+                            (None, _) => (0, 0),
+                        };
+                        if n == 0 { 0.0 } else { a as f64 / n as f64 }
+                    })
+                    .collect();
+                let d = Distribution::of(&xs);
+                let half = 1.959_963_984_540_054 * d.sd / (xs.len().max(1) as f64).sqrt();
+                xs.sort_by(f64::total_cmp);
+                band.steps.push(BandStep {
+                    mean: d.mean,
+                    mean_ci95_lo: d.mean - half,
+                    mean_ci95_hi: d.mean + half,
+                    runs_p025: percentile(&xs, 0.025),
+                    runs_p975: percentile(&xs, 0.975),
+                });
+            }
+            bands.push(band);
+        }
+    }
+    bands
+}
+
+/// `adoption-pN-bands.svg`: one panel per tier and one for all firms, each with every
+/// deployment model's mean adoption and the central 95 % of its runs, against months; and
+/// `adoption-pN-bands.csv` with the same numbers.
+fn tier_band_chart(
+    dir: &Path,
+    point: &Point,
+    records: &[&RunRecord],
+    months_per_step: f64,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let bands = adoption_bands(records);
+    let csv_path = dir.join(format!("adoption-p{}-bands.csv", point.index));
+    write_streamed(&csv_path, |w| {
+        w.write_all(
+            b"variant,tier,step,month,runs,mean,mean_ci95_lo,mean_ci95_hi,runs_p025,runs_p975\n",
+        )?;
+        for b in &bands {
+            for (s, x) in b.steps.iter().enumerate() {
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    b.variant,
+                    b.tier,
+                    s + 1,
+                    (s + 1) as f64 * months_per_step,
+                    b.runs,
+                    x.mean,
+                    x.mean_ci95_lo,
+                    x.mean_ci95_hi,
+                    x.runs_p025,
+                    x.runs_p975
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    let svg_path = dir.join(format!("adoption-p{}-bands.svg", point.index));
+    draw_bands(&svg_path, point, records, &bands, months_per_step)?;
+    Ok(vec![svg_path, csv_path])
+}
+
+fn draw_bands(
+    svg_path: &Path,
+    point: &Point,
+    records: &[&RunRecord],
+    bands: &[Band],
+    months_per_step: f64,
+) -> Result<(), OutputError> {
+    let chart_err = |e: String| OutputError::Chart {
+        path: svg_path.to_owned(),
+        message: e,
+    };
+    let mut panels: Vec<String> = Vec::new();
+    for b in bands {
+        if !panels.contains(&b.tier) {
+            panels.push(b.tier.clone());
+        }
+    }
+    let variants = variant_names(records);
+    let cols = if panels.len() > 1 { 2 } else { 1 };
+    let rows = panels.len().div_ceil(cols).max(1);
+    let steps = bands
+        .iter()
+        .map(|b| b.steps.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let x_max = steps as f64 * months_per_step;
+    let runs = bands.first().map_or(0, |b| b.runs);
+    let root = SVGBackend::new(svg_path, (1200, 60 + 360 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| chart_err(e.to_string()))?;
+    let root = root
+        .titled(
+            &format!(
+                "{}: adoption by tier, mean and central 95 % of {runs} runs",
+                point.scenario.name
+            ),
+            ("sans-serif", 24),
+        )
+        .map_err(|e| chart_err(e.to_string()))?;
+    let areas = root.split_evenly((rows, cols));
+    for (panel, area) in panels.iter().zip(&areas) {
+        let title = match panel.as_str() {
+            "all" => "all firms".to_owned(),
+            "0" => "tier 0 (brands / OEMs)".to_owned(),
+            k => format!("tier {k} suppliers"),
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0f64..x_max, 0f64..1.0f64)
+            .map_err(|e| chart_err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("months")
+            .y_desc("share of firms adopted")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| chart_err(e.to_string()))?;
+        for (i, variant) in variants.iter().enumerate() {
+            let Some(b) = bands
+                .iter()
+                .find(|b| b.variant == *variant && b.tier == *panel)
+            else {
+                continue;
+            };
+            let color = PALETTE[i % PALETTE.len()];
+            let month = |s: usize| (s + 1) as f64 * months_per_step;
+            let outline: Vec<(f64, f64)> = b
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(s, x)| (month(s), x.runs_p975))
+                .chain(
+                    b.steps
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(s, x)| (month(s), x.runs_p025)),
+                )
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.18).filled(),
+                )))
+                .map_err(|e| chart_err(e.to_string()))?;
+            chart
+                .draw_series(LineSeries::new(
+                    b.steps.iter().enumerate().map(|(s, x)| (month(s), x.mean)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| chart_err(e.to_string()))?
+                .label(format!("{variant} (mean; band: 95 % of runs)"))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.mix(0.35).filled())
+                });
+        }
+        // One legend, in the last panel (all firms), whose curves leave the corner free.
+        if Some(panel) != panels.last() {
+            continue;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| chart_err(e.to_string()))?;
+    }
+    root.present().map_err(|e| chart_err(e.to_string()))
 }
 
 fn opt<T: std::fmt::Display>(x: Option<T>) -> String {
@@ -623,7 +892,35 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-fn line_chart(path: &Path, title: &str, series: &[(String, &[f64])]) -> Result<(), OutputError> {
+/// The x axis of a time chart: its name and how many of its units one step is.
+#[derive(Debug, Clone, Copy)]
+struct TimeAxis {
+    name: &'static str,
+    per_step: f64,
+}
+
+impl TimeAxis {
+    fn of(scenario: &Scenario) -> Self {
+        match &scenario.model {
+            ModelSpec::Adoption(p) => Self {
+                name: "month",
+                per_step: 12.0 / f64::from(p.steps_per_year),
+            },
+            _ => Self {
+                name: "step",
+                per_step: 1.0,
+            },
+        }
+    }
+}
+
+/// Draws `path` (SVG) and writes the plotted numbers to the same name with `.csv`.
+fn line_chart(
+    path: &Path,
+    title: &str,
+    series: &[(String, &[f64])],
+    axis: TimeAxis,
+) -> Result<Vec<PathBuf>, OutputError> {
     let chart_err = |e: String| OutputError::Chart {
         path: path.to_owned(),
         message: e,
@@ -634,6 +931,22 @@ fn line_chart(path: &Path, title: &str, series: &[(String, &[f64])]) -> Result<(
         .max()
         .unwrap_or(0)
         .max(1);
+    let csv_path = path.with_extension("csv");
+    write_streamed(&csv_path, |w| {
+        write!(w, "step,{}", axis.name)?;
+        for (label, _) in series {
+            write!(w, ",{}", csv_field(label))?;
+        }
+        writeln!(w)?;
+        for s in 0..steps {
+            write!(w, "{},{}", s + 1, (s + 1) as f64 * axis.per_step)?;
+            for (_, values) in series {
+                write!(w, ",{}", opt(values.get(s)))?;
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    })?;
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| chart_err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
@@ -641,11 +954,16 @@ fn line_chart(path: &Path, title: &str, series: &[(String, &[f64])]) -> Result<(
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(55)
-        .build_cartesian_2d(0f64..steps as f64, 0f64..1.0f64)
+        .build_cartesian_2d(0f64..steps as f64 * axis.per_step, 0f64..1.0f64)
         .map_err(|e| chart_err(e.to_string()))?;
     chart
         .configure_mesh()
-        .x_desc("step")
+        .x_desc(if axis.name == "month" {
+            "months"
+        } else {
+            "step"
+        })
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc("share of firms adopted")
         .draw()
         .map_err(|e| chart_err(e.to_string()))?;
@@ -653,7 +971,10 @@ fn line_chart(path: &Path, title: &str, series: &[(String, &[f64])]) -> Result<(
         let color = PALETTE[i % PALETTE.len()];
         chart
             .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(s, &v)| ((s + 1) as f64, v)),
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(s, &v)| ((s + 1) as f64 * axis.per_step, v)),
                 color.stroke_width(2),
             ))
             .map_err(|e| chart_err(e.to_string()))?
@@ -670,7 +991,7 @@ fn line_chart(path: &Path, title: &str, series: &[(String, &[f64])]) -> Result<(
         .draw()
         .map_err(|e| chart_err(e.to_string()))?;
     root.present().map_err(|e| chart_err(e.to_string()))?;
-    Ok(())
+    Ok(vec![path.to_owned(), csv_path])
 }
 
 fn charts_for_point(
@@ -702,8 +1023,8 @@ fn charts_for_point(
         ),
         _ => format!("{}: adoption{label}", point.scenario.name),
     };
-    line_chart(&path, &title, &series)?;
-    written.push(path);
+    let axis = TimeAxis::of(&point.scenario);
+    written.extend(line_chart(&path, &title, &series, axis)?);
     for v in &ps.variants {
         if v.mean_adoption_by_tier.len() < 2 {
             continue;
@@ -718,15 +1039,15 @@ fn charts_for_point(
             .enumerate()
             .map(|(k, s)| (format!("tier {k}"), s.as_slice()))
             .collect();
-        line_chart(
+        written.extend(line_chart(
             &path,
             &format!(
                 "{}: {} adoption by tier{label}",
                 point.scenario.name, v.variant
             ),
             &series,
-        )?;
-        written.push(path);
+            axis,
+        )?);
     }
     Ok(written)
 }
@@ -751,6 +1072,16 @@ mod tests {
             "{lo} {hi}"
         );
         assert_eq!(wilson_interval(0.0, 0.0), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn percentiles_interpolate_between_order_statistics() {
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(percentile(&xs, 0.0), 1.0);
+        assert_eq!(percentile(&xs, 0.5), 3.0);
+        assert!((percentile(&xs, 0.025) - 1.1).abs() < 1e-12);
+        assert!((percentile(&xs, 0.975) - 4.9).abs() < 1e-12);
+        assert_eq!(percentile(&[7.0], 0.975), 7.0);
     }
 
     #[test]

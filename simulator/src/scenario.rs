@@ -26,6 +26,7 @@ use crate::adoption::AdoptionParams;
 use crate::contagion::{BassParams, GranovetterThresholds, WattsParams};
 use crate::error::ScenarioError;
 use crate::generate::TieredParams;
+use crate::sensitivity::SensitivitySettings;
 
 /// How to obtain the network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,6 +278,8 @@ pub struct Experiment {
     pub axes: Vec<String>,
     /// Grid points; a scenario without a sweep has one.
     pub points: Vec<Point>,
+    /// The `[sensitivity]` table, if any (used by `signet-sim sensitivity` only).
+    pub sensitivity: Option<SensitivitySettings>,
 }
 
 impl Experiment {
@@ -309,6 +312,16 @@ impl Experiment {
             None => toml::Table::new(),
             Some(toml::Value::Table(t)) => t,
             Some(_) => return Err(parse_error("`sweep` must be a table".into())),
+        };
+        let sensitivity = match table.remove("sensitivity") {
+            None => None,
+            Some(v @ toml::Value::Table(_)) => {
+                let settings: SensitivitySettings = v
+                    .try_into()
+                    .map_err(|e: toml::de::Error| parse_error(format!("[sensitivity]: {e}")))?;
+                Some(settings)
+            }
+            Some(_) => return Err(parse_error("`sensitivity` must be a table".into())),
         };
         let mut axes = Vec::new();
         for (path, values) in &sweep {
@@ -358,11 +371,27 @@ impl Experiment {
             base_dir,
             axes: axes.into_iter().map(|(p, _)| p).collect(),
             points,
+            sensitivity,
         })
     }
 }
 
-fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), ScenarioError> {
+/// The value at a dotted path of a TOML table, if there is one.
+pub(crate) fn get_path<'t>(table: &'t toml::Table, path: &str) -> Option<&'t toml::Value> {
+    let mut parts = path.split('.');
+    let mut value = table.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_table()?.get(part)?;
+    }
+    Some(value)
+}
+
+/// Sets the value at a dotted path, creating tables on the way.
+pub(crate) fn set_path(
+    table: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<(), ScenarioError> {
     let sweep_error = |reason: &str| ScenarioError::Sweep {
         path: path.to_owned(),
         reason: reason.to_owned(),

@@ -84,6 +84,43 @@ fn run_writes_sane_outputs_identical_for_any_thread_count() {
     }
     let svg = String::from_utf8(read(&one, "charts/adoption-p0.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("federated") && svg.contains("on_premises"));
+    assert!(
+        svg.contains("months"),
+        "a step of the adoption model is a month"
+    );
+
+    // Bands by tier: the chart's numbers are in a CSV beside it, and its means are the
+    // summary's mean adoption curves.
+    assert_eq!(
+        read(&one, "charts/adoption-p1-bands.svg"),
+        read(&two, "charts/adoption-p1-bands.svg")
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&read(&one, "summary.json")).unwrap();
+    let mut reader = csv::Reader::from_path(one.join("charts/adoption-p0-bands.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        3 * 5 * 24,
+        "3 models x (4 tiers + all) x 24 months"
+    );
+    for row in &rows {
+        let v: Vec<f64> = (5..10).map(|i| row[i].parse().unwrap()).collect();
+        assert!(v[3] <= v[0] + 1e-12 && v[0] <= v[4] + 1e-12, "{row:?}");
+        assert!(v[1] <= v[0] && v[0] <= v[2], "{row:?}");
+        let variant = ["saas", "on_premises", "federated"]
+            .iter()
+            .position(|d| *d == &row[0])
+            .unwrap();
+        let step: usize = row[2].parse().unwrap();
+        let s = &summary["points"][0]["variants"][variant];
+        let expected = match &row[1] {
+            "all" => s["mean_adoption"][step - 1].as_f64().unwrap(),
+            k => s["mean_adoption_by_tier"][k.parse::<usize>().unwrap()][step - 1]
+                .as_f64()
+                .unwrap(),
+        };
+        assert!((v[0] - expected).abs() < 1e-12, "{row:?} vs {expected}");
+    }
 
     // Total yearly contract volume of the network, from the exported edge list.
     let edges = tmp.path().join("edges.csv");
@@ -230,4 +267,70 @@ fn sweep_axis_from_command_line() {
     let runs = String::from_utf8(read(&out, "runs.csv")).unwrap();
     assert!(runs.starts_with("point,network.overlap,run,variant"));
     assert_eq!(runs.lines().count(), 1 + 2 * 3);
+}
+
+#[test]
+fn sensitivity_writes_identical_outputs_for_any_thread_count_and_rejects_bad_ranges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    let text = SCENARIO.replace("[sweep]\n\"model.paper_cost\" = [40.0, 90.0]\n", "")
+        + "[sensitivity]\ntrajectories = 2\nsamples = 8\nbootstrap = 20\nsweep_points = 3\n\
+           bisections = 3\ntop = 2\ndefault_factors = false\n[sensitivity.factors]\n\
+           \"model.paper_cost\" = [30.0, 120.0]\n\"network.overlap\" = [0.3, 0.9]\n\
+           \"model.federated.operating\" = [0.5, 2.0]\n";
+    std::fs::write(&scenario, &text).unwrap();
+    let s = scenario.to_str().unwrap();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    for (threads, out) in [("1", &one), ("2", &two)] {
+        run_ok(&[
+            "sensitivity",
+            s,
+            "--quiet",
+            "--runs",
+            "1",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    for name in [
+        "sensitivity.json",
+        "morris.csv",
+        "sobol.csv",
+        "ranking-sweeps.csv",
+        "ranking-flips.csv",
+        "ranking-shares.csv",
+        "charts/ranking-shares.svg",
+        "charts/morris-total_cost.federated.svg",
+        "charts/sobol-total_cost.federated.svg",
+        "charts/ranking-network.overlap.svg",
+    ] {
+        assert_eq!(read(&one, name), read(&two, name), "{name}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&read(&one, "sensitivity.json")).unwrap();
+    assert_eq!(json["runs"], 1);
+    assert_eq!(json["factors"].as_array().unwrap().len(), 3);
+    // A plain run of the same file ignores the [sensitivity] table.
+    run_ok(&[
+        "run",
+        s,
+        "--quiet",
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+    ]);
+
+    std::fs::write(&scenario, text.replace("[0.3, 0.9]", "[0.9, 0.3]")).unwrap();
+    let out = bin()
+        .args(["sensitivity", s, "--quiet", "--out"])
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("network.overlap") && stderr.contains("min <= max"),
+        "{stderr}"
+    );
 }
