@@ -282,14 +282,15 @@ fn protocol(
         for (r, t) in result.runs.iter().zip(&result.timing) {
             let all = &r.total;
             eprintln!(
-                "run {} {:<11} contracts {} electronic {} failed {} unfinished {} \
+                "run {} {:<11} contracts {} electronic {} failed {} refused {} in flight {} \
                  verifications {} avoided {} ({:.1} s)",
                 r.run,
                 r.deployment,
                 all.contracts,
                 all.electronic,
                 all.failed,
-                all.unfinished,
+                all.refused,
+                all.in_flight + all.waiting_at_end,
                 all.verifications_performed,
                 all.verifications_avoided,
                 t.wall_seconds

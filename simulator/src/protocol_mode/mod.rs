@@ -289,7 +289,7 @@ pub fn report_json(
 pub fn tiers_csv(result: &ProtocolResult) -> String {
     use std::fmt::Write as _;
     let mut out = String::from(
-        "run,deployment,tier,contracts,paper,started,electronic,failed,unfinished,\
+        "run,deployment,tier,contracts,paper,started,electronic,failed,refused,in_flight,waiting_at_end,\
          messages_per_contract,bytes_per_contract,completion_p50_h,completion_p95_h,\
          completion_p99_h,verifications_performed,verifications_avoided,verifications_first_use\n",
     );
@@ -315,7 +315,7 @@ pub fn tiers_csv(result: &ProtocolResult) -> String {
             };
             let _ = writeln!(
                 out,
-                "{},{},{tier},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{tier},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.run,
                 r.deployment,
                 t.contracts,
@@ -323,7 +323,9 @@ pub fn tiers_csv(result: &ProtocolResult) -> String {
                 t.started,
                 t.electronic,
                 t.failed,
-                t.unfinished,
+                t.refused,
+                t.in_flight,
+                t.waiting_at_end,
                 per(t.session_messages),
                 per(t.session_bytes),
                 q(0),

@@ -49,10 +49,15 @@ pub struct TierMeasures {
     pub started: u64,
     /// Sessions completed: signed electronically, every signature made and verified.
     pub electronic: u64,
-    /// Contracts that failed (reasons in `failures`).
+    /// Sessions that failed after they were proposed (reasons in `failures`).
     pub failed: u64,
-    /// Contracts still waiting or in flight when the run ended.
-    pub unfinished: u64,
+    /// Contracts never proposed because a side refused the other (at the introduction, or
+    /// after a revocation).
+    pub refused: u64,
+    /// Sessions proposed but not completed when the run ended.
+    pub in_flight: u64,
+    /// Contracts still waiting for their two nodes to be ready when the run ended.
+    pub waiting_at_end: u64,
     /// Session messages (transmissions).
     pub session_messages: u64,
     /// Session bytes (transmissions).
@@ -285,7 +290,9 @@ impl Measures {
             all.started += t.started;
             all.electronic += t.electronic;
             all.failed += t.failed;
-            all.unfinished += t.unfinished;
+            all.refused += t.refused;
+            all.in_flight += t.in_flight;
+            all.waiting_at_end += t.waiting_at_end;
             all.session_messages += t.session_messages;
             all.session_bytes += t.session_bytes;
             all.verifications_performed += t.verifications_performed;

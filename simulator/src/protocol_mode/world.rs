@@ -391,12 +391,12 @@ impl<'a> World<'a> {
         for (_, track) in std::mem::take(&mut self.tracks) {
             if !track.completed {
                 let tier = self.tier(self.net.edges()[track.edge as usize].buyer);
-                self.m.tiers[tier].unfinished += 1;
+                self.m.tiers[tier].in_flight += 1;
             }
         }
         for (edge, list) in std::mem::take(&mut self.waiting) {
             let tier = self.tier(self.net.edges()[edge as usize].buyer);
-            self.m.tiers[tier].unfinished += list.len() as u64;
+            self.m.tiers[tier].waiting_at_end += list.len() as u64;
         }
         if let Some(run) = &self.adoption {
             self.m.set_abstract(run.trace());
@@ -988,7 +988,7 @@ impl<'a> World<'a> {
     fn fail_waiting(&mut self, edge: u32) {
         let tier = self.tier(self.net.edges()[edge as usize].buyer);
         let n = self.waiting.remove(&edge).map_or(0, |l| l.len() as u64);
-        self.m.tiers[tier].failed += n;
+        self.m.tiers[tier].refused += n;
         self.m.fail_n("contract: counterparty refused", n);
     }
 
@@ -1003,7 +1003,7 @@ impl<'a> World<'a> {
             }
             EdgeStage::Refused => {
                 let tier = self.tier(self.net.edges()[edge as usize].buyer);
-                self.m.tiers[tier].failed += 1;
+                self.m.tiers[tier].refused += 1;
                 self.m.fail("contract: counterparty refused");
             }
             EdgeStage::Paper => {}
