@@ -73,15 +73,19 @@ pub struct CpuCosts {
 }
 
 impl Default for CpuCosts {
+    /// Measured on the development machine (2 cores, release build) in the benchmark run
+    /// of BENCHMARKS.md §4: mean wall-clock time of each step in `protocol-timing.json`,
+    /// scaled by the run's CPU-to-wall ratio (the machine was shared). `attest` is one
+    /// Ed25519 signature and an encoding (brief §8: ~20 µs per signature), not measured here.
     fn default() -> Self {
         Self {
-            propose: 90,
-            receive_proposal: 260,
-            sign: 170,
-            handle_message: 200,
-            introduction: 150,
+            propose: 86,
+            receive_proposal: 105,
+            sign: 108,
+            handle_message: 272,
+            introduction: 331,
             attest: 40,
-            cosign: 90,
+            cosign: 66,
         }
     }
 }
