@@ -160,3 +160,31 @@ fn bad_protocol_tables_are_typed_errors() {
                  [model]\nkind = \"watts\"\nphi = 0.2\n";
     assert!(ProtocolScenario::parse(watts, PathBuf::new()).is_err());
 }
+
+/// A supplier rotates its root key and its contract seal on day 10: every counterparty gets
+/// the new key log and mandate a network latency later, and signing goes on with the new seal.
+#[test]
+fn key_rotation_reaches_counterparties_and_signing_goes_on() {
+    let base = "adoption = \"all\"\ndeployments = [\"federated\"]\nsteps = 1\n";
+    let before = run_with_threads(&scenario(base), 1);
+    let after = run_with_threads(
+        &scenario(&format!("{base}rotations = [{{ firm = 3, day = 10.0 }}]\n")),
+        1,
+    );
+    let m = &after.runs[0].measures;
+    let r = &m.rotations[0];
+    assert!(r.rotated);
+    assert!(!r.counterparties.is_empty());
+    let updated = r.all_updated_seconds.expect("every counterparty updated");
+    assert!(updated > 0.04 && updated < 5.0, "{updated}");
+    assert!(m.overhead.rotation.messages >= r.counterparties.len() as u64);
+    // Only sessions caught mid-rotation may fail; the rest sign with the new seal.
+    let (b, a) = (&before.runs[0].total, &after.runs[0].total);
+    assert!(a.failed <= 3, "{:?}", m.failures);
+    assert!(
+        a.electronic + 3 >= b.electronic,
+        "{} vs {}",
+        a.electronic,
+        b.electronic
+    );
+}

@@ -52,6 +52,17 @@ pub struct RevocationEvent {
     pub day: f64,
 }
 
+/// A firm rotates its keys: its root key (to the pre-committed next one) and its contract
+/// seal (a new key, the old one retired), with a new seal mandate for its delegate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationEvent {
+    /// The firm.
+    pub firm: u32,
+    /// Day of the rotation.
+    pub day: f64,
+}
+
 /// CPU time a node spends on each step, in microseconds (MODEL.md §8.4 says how measured).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -142,6 +153,8 @@ pub struct ProtocolParams {
     pub partitions: Vec<Partition>,
     /// Identity revocations.
     pub revocations: Vec<RevocationEvent>,
+    /// Key rotations.
+    pub rotations: Vec<RotationEvent>,
 }
 
 impl Default for ProtocolParams {
@@ -168,6 +181,7 @@ impl Default for ProtocolParams {
             outages: Vec::new(),
             partitions: Vec::new(),
             revocations: Vec::new(),
+            rotations: Vec::new(),
         }
     }
 }
@@ -241,6 +255,14 @@ impl ProtocolParams {
             }
             if !finite_nonneg(r.day) {
                 return bad("revocations.day", "must be finite and >= 0");
+            }
+        }
+        for r in &self.rotations {
+            if !firm_ok(r.firm) {
+                return bad("rotations.firm", "no such firm in the network");
+            }
+            if !finite_nonneg(r.day) {
+                return bad("rotations.day", "must be finite and >= 0");
             }
         }
         Ok(())

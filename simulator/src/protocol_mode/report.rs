@@ -36,6 +36,8 @@ pub struct Overhead {
     pub checkpoint: Traffic,
     /// Revocations gossiped by verifiers.
     pub revocation: Traffic,
+    /// Key event log updates after rotations.
+    pub rotation: Traffic,
 }
 
 /// Per tier (contracts by the buyer's tier, verifications by the verified firm's tier).
@@ -177,6 +179,22 @@ impl RevocationReport {
     }
 }
 
+/// One key rotation: when each counterparty had the new key log and mandate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RotationReport {
+    /// The firm that rotated.
+    pub firm: u32,
+    /// When, microseconds of virtual time.
+    pub at: u64,
+    /// Whether the firm ran a node then (otherwise nothing rotated).
+    pub rotated: bool,
+    /// Per counterparty it had been introduced to: seconds until it held the new log.
+    #[serde(serialize_with = "seconds_map")]
+    pub counterparties: BTreeMap<u32, Option<u64>>,
+    /// Seconds until every counterparty held it (None if some never did).
+    pub all_updated_seconds: Option<f64>,
+}
+
 /// The abstract model's counts over the same steps of the same run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AbstractCounts {
@@ -213,6 +231,8 @@ pub struct Measures {
     pub bundles: Bundles,
     /// Revocations.
     pub revocations: Vec<RevocationReport>,
+    /// Key rotations.
+    pub rotations: Vec<RotationReport>,
     /// Contracts completed.
     pub completed: u64,
     /// Events processed by the scheduler.
@@ -237,6 +257,7 @@ impl Measures {
             failures: BTreeMap::new(),
             bundles: Bundles::default(),
             revocations: Vec::new(),
+            rotations: Vec::new(),
             completed: 0,
             events: 0,
             peak_pending_events: 0,
@@ -269,11 +290,25 @@ impl Measures {
             t.completion_us.sort_unstable();
             t.completion_hours = quantiles(&t.completion_us);
         }
+        self.close_rotations();
         for r in &mut self.revocations {
             if r.counterparties.is_empty() {
                 continue;
             }
             r.all_stopped_seconds = r
+                .counterparties
+                .values()
+                .try_fold(0u64, |acc, v| v.map(|x| acc.max(x)))
+                .map(|us| us as f64 / 1e6);
+        }
+    }
+
+    fn close_rotations(&mut self) {
+        for r in &mut self.rotations {
+            if r.counterparties.is_empty() {
+                continue;
+            }
+            r.all_updated_seconds = r
                 .counterparties
                 .values()
                 .try_fold(0u64, |acc, v| v.map(|x| acc.max(x)))

@@ -15,8 +15,9 @@ use signet_protocol::attestation::{
 };
 use signet_protocol::cose::{Signed, Unverified};
 use signet_protocol::evidence::{EvidenceLog, Witness, witness_name};
-use signet_protocol::keylog::KeyLog;
+use signet_protocol::keylog::{KeyDecl, KeyLog};
 use signet_protocol::party::{AttestationId, PartyId};
+use signet_protocol::seal::SealInfo;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
     Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod, IntentProof,
@@ -25,8 +26,8 @@ use signet_protocol::session::{
 };
 use signet_protocol::testkit::{TestParty, test_key, test_uscc};
 use signet_protocol::trust::{
-    DEFAULT_MAX_DELEGATION_VALIDITY, TrustAnchor, TrustPath, TrustPolicy, TrustStore, Verdict,
-    evaluate,
+    DEFAULT_MAX_DELEGATION_VALIDITY, LogUpdate, TrustAnchor, TrustPath, TrustPolicy, TrustStore,
+    Verdict, evaluate,
 };
 use signet_protocol::{Digest, PublicKey, Timestamp};
 
@@ -136,6 +137,12 @@ enum Msg {
         subject: u32,
         issued: Micros,
     },
+    KeyUpdate {
+        from: u32,
+        events: Vec<Vec<u8>>,
+        mandate: Vec<u8>,
+        rotation: usize,
+    },
 }
 
 impl Msg {
@@ -154,6 +161,9 @@ impl Msg {
             Self::Session { bytes } | Self::Revocation { bytes, .. } => bytes.len(),
             Self::Checkpoint { note, proof, .. } => note.len() + 32 * proof.len(),
             Self::Cosignature { bytes } => *bytes,
+            Self::KeyUpdate {
+                events, mandate, ..
+            } => events.iter().map(Vec::len).sum::<usize>() + mandate.len(),
         }
     }
 }
@@ -181,6 +191,7 @@ enum Event {
     },
     Checkpoint(u32),
     Revoke(usize),
+    Rotate(usize),
 }
 
 /// Which kind of traffic a message is, for the measures.
@@ -191,6 +202,7 @@ enum Traffic {
     Session(u32),
     Checkpoint,
     Revocation,
+    Rotation,
 }
 
 struct Track {
@@ -377,6 +389,10 @@ impl<'a> World<'a> {
             let at = (self.params.revocations[i].day * DAY as f64).round() as Micros;
             self.sched.at(at, Event::Revoke(i))?;
         }
+        for i in 0..self.params.rotations.len() {
+            let at = (self.params.rotations[i].day * DAY as f64).round() as Micros;
+            self.sched.at(at, Event::Rotate(i))?;
+        }
         while let Some(event) = self.sched.pop_until(self.end) {
             self.m.events += 1;
             self.handle(event)?;
@@ -423,6 +439,7 @@ impl<'a> World<'a> {
             Event::Sign { firm, sid } => self.sign(firm, sid),
             Event::Checkpoint(i) => self.checkpoint(i),
             Event::Revoke(i) => self.revoke(i),
+            Event::Rotate(i) => self.rotate(i),
         }
     }
 
@@ -459,6 +476,7 @@ impl<'a> World<'a> {
             Traffic::Introduction => o.introduction.add(sent_bytes),
             Traffic::Checkpoint => o.checkpoint.add(sent_bytes),
             Traffic::Revocation => o.revocation.add(sent_bytes),
+            Traffic::Rotation => o.rotation.add(sent_bytes),
             Traffic::Session(tier) => {
                 let t = &mut self.m.tiers[tier as usize];
                 t.session_messages += 1;
@@ -829,6 +847,12 @@ impl<'a> World<'a> {
                 subject,
                 issued,
             } => self.revocation_received(to as u32, &bytes, subject, issued)?,
+            Msg::KeyUpdate {
+                from,
+                events,
+                mandate,
+                rotation,
+            } => self.key_update(to as u32, from, &events, &mandate, rotation),
         }
         Ok(())
     }
@@ -1469,6 +1493,137 @@ impl<'a> World<'a> {
             *slot = Some(at - issued);
         }
         Ok(())
+    }
+}
+
+impl World<'_> {
+    // ---- key rotation ----
+
+    fn rotate(&mut self, index: usize) -> Result<(), QueueFull> {
+        let firm = self.params.rotations[index].firm;
+        let now = self.sched.now();
+        let mut report = super::report::RotationReport {
+            firm,
+            at: now,
+            rotated: false,
+            counterparties: BTreeMap::new(),
+            all_updated_seconds: None,
+        };
+        if self.firms[firm as usize].is_none() {
+            self.m.rotations.push(report);
+            return Ok(());
+        }
+        let at = self.reserve(firm as usize, 3 * self.params.cpu_us.attest);
+        let t = ts(at);
+        let generation = self
+            .m
+            .rotations
+            .iter()
+            .filter(|r| r.firm == firm && r.rotated)
+            .count()
+            + 1;
+        let days = self.validity_days;
+        let me = self.firm_mut(firm);
+        let label = me.party.label.clone();
+        let next = test_key(&label, &format!("root-{}", generation + 1));
+        let seal = test_key(&label, &format!("seal-contract-{generation}"));
+        let party = &mut me.party;
+        // The pre-committed next root becomes the root; a new contract seal replaces the old.
+        let rotated = party
+            .log
+            .rotate(&party.next_root, &next.public_key(), t)
+            .map(|_| ())
+            .and_then(|()| {
+                party.root = std::mem::replace(&mut party.next_root, next);
+                party.log.add_key(
+                    &party.root,
+                    KeyDecl::seal(
+                        seal.public_key(),
+                        SealInfo {
+                            kind: SealKind::Contract,
+                            name: format!("{label} contract seal {generation}"),
+                            image: None,
+                        },
+                    ),
+                    t,
+                )?;
+                party
+                    .log
+                    .retire_key(&party.root, party.contract_seal.public_key(), t)?;
+                Ok(())
+            });
+        if rotated.is_err() {
+            self.m.fail("rotation: key log refused the rotation");
+            self.m.rotations.push(report);
+            return Ok(());
+        }
+        party.contract_seal = seal;
+        let mandate = party.delegate_contract_seal(&[PURPOSE], None, None, t, days);
+        me.store.add_key_log(me.party.log.clone());
+        me.store.add_attestation(mandate.clone());
+        me.mandate = mandate.clone();
+        let events: Vec<Vec<u8>> = me.party.log.event_bytes().map(<[u8]>::to_vec).collect();
+        report.rotated = true;
+        let mut to = Vec::new();
+        for (&j, &e) in self
+            .net
+            .neighbours(firm as usize)
+            .iter()
+            .zip(self.net.incident_edges(firm as usize))
+        {
+            if matches!(
+                self.edges[e as usize],
+                EdgeStage::Ready | EdgeStage::Introducing { .. }
+            ) {
+                report.counterparties.insert(j, None);
+                to.push(j);
+            }
+        }
+        let rotation = self.m.rotations.len();
+        self.m.rotations.push(report);
+        for j in to {
+            let msg = Msg::KeyUpdate {
+                from: firm,
+                events: events.clone(),
+                mandate: mandate.bytes().to_vec(),
+                rotation,
+            };
+            self.send(firm as usize, j as usize, msg, at, Traffic::Rotation)?;
+        }
+        Ok(())
+    }
+
+    fn key_update(
+        &mut self,
+        me: u32,
+        from: u32,
+        events: &[Vec<u8>],
+        mandate: &[u8],
+        rotation: usize,
+    ) {
+        let at = self.reserve(me as usize, self.params.cpu_us.introduction);
+        let Ok(log) = KeyLog::replay(events) else {
+            self.m.fail("rotation: key log update refused");
+            return;
+        };
+        let firm = self.firm_mut(me);
+        let update = firm.store.add_key_log(log);
+        if let Ok(a) = Attestation::decode(mandate) {
+            firm.store.add_attestation(a);
+        }
+        if !matches!(update, LogUpdate::Extended | LogUpdate::Unchanged) {
+            self.m.fail("rotation: key log update conflicts");
+            return;
+        }
+        let Some(r) = self.m.rotations.get_mut(rotation) else {
+            return;
+        };
+        if let Some(slot) = r.counterparties.get_mut(&me)
+            && slot.is_none()
+            && r.firm == from
+        {
+            *slot = Some(at - r.at);
+        }
     }
 }
 
