@@ -188,3 +188,29 @@ fn key_rotation_reaches_counterparties_and_signing_goes_on() {
         b.electronic
     );
 }
+
+/// A flooding peer and a squatter claiming a supplier's identity: the protocol refuses every
+/// message (no session opens, no customer trusts the squatter), and the flood costs the
+/// victim CPU time.
+#[test]
+fn flooding_and_squatting_peers_are_refused() {
+    let ps = scenario(
+        "adoption = \"all\"\ndeployments = [\"federated\", \"on_premises\"]\nsteps = 1\n\
+         attacks = [{ kind = \"flood\", target = 3, from_day = 5.0, days = 0.01, per_second = 1.0 },\n\
+                    { kind = \"squat\", target = 3, from_day = 6.0 }]\n",
+    );
+    let result = run_with_threads(&ps, 1);
+    for r in &result.runs {
+        let [flood, squat] = &r.measures.attacks[..] else {
+            panic!("two attacks");
+        };
+        let d = r.deployment;
+        assert!(flood.delivered >= 800, "{d}: {}", flood.delivered);
+        assert_eq!(flood.accepted, 0, "{d}");
+        assert_eq!(flood.refused.values().sum::<u64>(), flood.delivered, "{d}");
+        assert!(flood.victim_cpu_us > 0);
+        assert!(squat.delivered > 0, "{d}: firm 3 has customers");
+        assert_eq!(squat.accepted, 0, "{d}: {:?}", squat.refused);
+        assert!(r.measures.overhead.attack.messages >= flood.delivered + squat.delivered);
+    }
+}

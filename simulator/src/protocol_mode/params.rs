@@ -63,6 +63,35 @@ pub struct RotationEvent {
     pub day: f64,
 }
 
+/// What an attacker does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttackKind {
+    /// Sends the target proposals from an unverified party, `per_second` of them.
+    Flood,
+    /// Claims the target's legal name and registration with its own key log and a
+    /// self-issued identity attestation, and introduces itself to the target's customers.
+    Squat,
+}
+
+/// An attacking peer (a node of its own, reached at the remote latency).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attack {
+    /// Flood or squat.
+    pub kind: AttackKind,
+    /// The firm attacked.
+    pub target: u32,
+    /// Day the attack starts.
+    pub from_day: f64,
+    /// How long a flood lasts, days.
+    #[serde(default)]
+    pub days: f64,
+    /// Flood rate, messages per second.
+    #[serde(default)]
+    pub per_second: f64,
+}
+
 /// CPU time a node spends on each step, in microseconds (MODEL.md §8.4 says how measured).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -155,6 +184,8 @@ pub struct ProtocolParams {
     pub revocations: Vec<RevocationEvent>,
     /// Key rotations.
     pub rotations: Vec<RotationEvent>,
+    /// Attackers.
+    pub attacks: Vec<Attack>,
 }
 
 impl Default for ProtocolParams {
@@ -182,6 +213,7 @@ impl Default for ProtocolParams {
             partitions: Vec::new(),
             revocations: Vec::new(),
             rotations: Vec::new(),
+            attacks: Vec::new(),
         }
     }
 }
@@ -255,6 +287,19 @@ impl ProtocolParams {
             }
             if !finite_nonneg(r.day) {
                 return bad("revocations.day", "must be finite and >= 0");
+            }
+        }
+        for a in &self.attacks {
+            if !firm_ok(a.target) {
+                return bad("attacks.target", "no such firm in the network");
+            }
+            if !finite_nonneg(a.from_day) || !finite_nonneg(a.days) {
+                return bad("attacks", "days must be finite and >= 0");
+            }
+            if a.kind == AttackKind::Flood
+                && !(a.per_second.is_finite() && a.per_second > 0.0 && a.per_second <= 10_000.0)
+            {
+                return bad("attacks.per_second", "a flood needs a rate in (0, 10000]");
             }
         }
         for r in &self.rotations {

@@ -38,6 +38,8 @@ pub struct Overhead {
     pub revocation: Traffic,
     /// Key event log updates after rotations.
     pub rotation: Traffic,
+    /// Attackers' messages.
+    pub attack: Traffic,
 }
 
 /// Per tier (contracts by the buyer's tier, verifications by the verified firm's tier).
@@ -195,6 +197,24 @@ pub struct RotationReport {
     pub all_updated_seconds: Option<f64>,
 }
 
+/// What one attacker achieved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AttackReport {
+    /// "flood" or "squat".
+    pub kind: String,
+    /// The firm attacked.
+    pub target: u32,
+    /// Messages delivered to their recipients.
+    pub delivered: u64,
+    /// Refused by the recipient's protocol checks, by reason.
+    pub refused: BTreeMap<String, u64>,
+    /// Accepted: a session opened for a flood proposal, or a counterparty trusting the
+    /// squatter. Zero is the protocol holding.
+    pub accepted: u64,
+    /// CPU time the recipients spent on the attacker's messages, microseconds.
+    pub victim_cpu_us: u64,
+}
+
 /// The abstract model's counts over the same steps of the same run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AbstractCounts {
@@ -233,6 +253,8 @@ pub struct Measures {
     pub revocations: Vec<RevocationReport>,
     /// Key rotations.
     pub rotations: Vec<RotationReport>,
+    /// Attacks.
+    pub attacks: Vec<AttackReport>,
     /// Contracts completed.
     pub completed: u64,
     /// Events processed by the scheduler.
@@ -258,6 +280,7 @@ impl Measures {
             bundles: Bundles::default(),
             revocations: Vec::new(),
             rotations: Vec::new(),
+            attacks: Vec::new(),
             completed: 0,
             events: 0,
             peak_pending_events: 0,

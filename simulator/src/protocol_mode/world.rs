@@ -32,7 +32,7 @@ use signet_protocol::trust::{
 use signet_protocol::{Digest, PublicKey, Timestamp};
 
 use super::link::{Delivery, Links, Place};
-use super::params::ProtocolParams;
+use super::params::{AttackKind, ProtocolParams};
 use super::report::{Measures, Timing};
 use super::scheduler::{DAY, Micros, QueueFull, SECOND, Scheduler};
 use crate::adoption::{AdoptionRun, Deployment};
@@ -143,6 +143,12 @@ enum Msg {
         mandate: Vec<u8>,
         rotation: usize,
     },
+    /// An attacker's message: a flood proposal, or a squatter's introduction.
+    Attack {
+        attack: usize,
+        bytes: Vec<u8>,
+        events: Vec<Vec<u8>>,
+    },
 }
 
 impl Msg {
@@ -164,6 +170,9 @@ impl Msg {
             Self::KeyUpdate {
                 events, mandate, ..
             } => events.iter().map(Vec::len).sum::<usize>() + mandate.len(),
+            Self::Attack { bytes, events, .. } => {
+                bytes.len() + events.iter().map(Vec::len).sum::<usize>()
+            }
         }
     }
 }
@@ -192,6 +201,11 @@ enum Event {
     Checkpoint(u32),
     Revoke(usize),
     Rotate(usize),
+    /// Attacker `attack` sends its `n`-th message.
+    Attack {
+        attack: usize,
+        n: u64,
+    },
 }
 
 /// Which kind of traffic a message is, for the measures.
@@ -203,6 +217,7 @@ enum Traffic {
     Checkpoint,
     Revocation,
     Rotation,
+    Attack,
 }
 
 struct Track {
@@ -286,9 +301,10 @@ impl<'a> World<'a> {
         let mut places: Vec<Place> = (0..n)
             .map(|i| Place::Community(net.communities()[i]))
             .collect();
+        let attackers = params.attacks.len();
         places.extend(std::iter::repeat_n(
             Place::Infrastructure,
-            verifier_count + witness_count,
+            verifier_count + witness_count + attackers,
         ));
         let t0 = ts(0);
         let mut verifiers: Vec<Infra> = (0..verifier_count)
@@ -349,7 +365,7 @@ impl<'a> World<'a> {
             witnesses,
             installed_logs,
             installed_attestations,
-            busy: vec![0; n + verifier_count + witness_count],
+            busy: vec![0; n + verifier_count + witness_count + attackers],
             party_index,
             edges: vec![EdgeStage::Paper; net.edge_count()],
             waiting: BTreeMap::new(),
@@ -388,6 +404,18 @@ impl<'a> World<'a> {
         for i in 0..self.params.revocations.len() {
             let at = (self.params.revocations[i].day * DAY as f64).round() as Micros;
             self.sched.at(at, Event::Revoke(i))?;
+        }
+        for (i, a) in self.params.attacks.iter().enumerate() {
+            let at = (a.from_day * DAY as f64).round() as Micros;
+            self.m.attacks.push(super::report::AttackReport {
+                kind: match a.kind {
+                    AttackKind::Flood => "flood".into(),
+                    AttackKind::Squat => "squat".into(),
+                },
+                target: a.target,
+                ..Default::default()
+            });
+            self.sched.at(at, Event::Attack { attack: i, n: 0 })?;
         }
         for i in 0..self.params.rotations.len() {
             let at = (self.params.rotations[i].day * DAY as f64).round() as Micros;
@@ -440,6 +468,7 @@ impl<'a> World<'a> {
             Event::Checkpoint(i) => self.checkpoint(i),
             Event::Revoke(i) => self.revoke(i),
             Event::Rotate(i) => self.rotate(i),
+            Event::Attack { attack, n } => self.attack(attack, n),
         }
     }
 
@@ -477,6 +506,7 @@ impl<'a> World<'a> {
             Traffic::Checkpoint => o.checkpoint.add(sent_bytes),
             Traffic::Revocation => o.revocation.add(sent_bytes),
             Traffic::Rotation => o.rotation.add(sent_bytes),
+            Traffic::Attack => o.attack.add(sent_bytes),
             Traffic::Session(tier) => {
                 let t = &mut self.m.tiers[tier as usize];
                 t.session_messages += 1;
@@ -853,6 +883,11 @@ impl<'a> World<'a> {
                 mandate,
                 rotation,
             } => self.key_update(to as u32, from, &events, &mandate, rotation),
+            Msg::Attack {
+                attack,
+                bytes,
+                events,
+            } => self.attacked(to as u32, attack, &bytes, &events),
         }
         Ok(())
     }
@@ -1623,6 +1658,178 @@ impl World<'_> {
             && r.firm == from
         {
             *slot = Some(at - r.at);
+        }
+    }
+}
+
+impl World<'_> {
+    // ---- attackers ----
+
+    fn attacker_node(&self, attack: usize) -> usize {
+        self.net.len() + self.verifiers.len() + self.witnesses.len() + attack
+    }
+
+    /// The attacker's party: its own keys and key event log, verified by nobody.
+    fn attacker(&self, attack: usize) -> TestParty {
+        TestParty::new(&format!("{} attacker {attack}", self.label), ts(0))
+    }
+
+    fn attack(&mut self, attack: usize, n: u64) -> Result<(), QueueFull> {
+        let a = self.params.attacks[attack].clone();
+        let node = self.attacker_node(attack);
+        let now = self.sched.now();
+        let mut party = self.attacker(attack);
+        let target = a.target as usize;
+        match a.kind {
+            AttackKind::Flood => {
+                let end = ((a.from_day + a.days) * DAY as f64).round() as Micros;
+                if now >= end || self.stage[target] == FirmStage::Absent {
+                    return Ok(());
+                }
+                // A fresh, well-formed proposal signed by the attacker's node key.
+                let Some(victim) = self.firms[target].as_deref().map(|f| f.party.id()) else {
+                    return Ok(());
+                };
+                let me = party.id();
+                let nonce = SessionNonce::from_bytes(
+                    *Digest::of_parts(&[
+                        b"flood",
+                        &(attack as u64).to_be_bytes(),
+                        &n.to_be_bytes(),
+                    ])
+                    .as_bytes(),
+                );
+                let t = ts(now);
+                let proposal = Proposal {
+                    session: SessionId::derive(&me, &nonce),
+                    nonce,
+                    revision: 0,
+                    initiator: me,
+                    title: format!("Flood {n}"),
+                    documents: vec![DocumentRef {
+                        name: "spam.pdf".into(),
+                        media_type: "application/pdf".into(),
+                        size: DOCUMENT_BYTES as u64,
+                        digest: Digest::of(&n.to_be_bytes()),
+                        pdf_seals: None,
+                    }],
+                    participants: vec![Participant {
+                        party: victim,
+                        role: Role::Signer,
+                        order: 0,
+                        seal_kind: Some(SealKind::Contract),
+                    }],
+                    purpose: PURPOSE.into(),
+                    value: None,
+                    deadline: t.plus(30 * 86_400),
+                    evidence: EvidenceRequirements {
+                        witnesses: Vec::new(),
+                        min_cosignatures: 0,
+                    },
+                    created_at: t,
+                };
+                let mut store = TrustStore::new();
+                store.add_key_log(party.log.clone());
+                let policy = TrustPolicy::with_anchors(Vec::new());
+                let ctx = Context {
+                    store: &store,
+                    policy: &policy,
+                    now: t,
+                    node_key: &party.node,
+                };
+                if let Ok((_, step)) = Session::propose(proposal, &ctx) {
+                    for out in step.outbound {
+                        let msg = Msg::Attack {
+                            attack,
+                            bytes: out.message.bytes().to_vec(),
+                            events: party.log.event_bytes().map(<[u8]>::to_vec).collect(),
+                        };
+                        self.send(node, target, msg, now, Traffic::Attack)?;
+                    }
+                }
+                let gap = (SECOND as f64 / a.per_second).max(1.0) as Micros;
+                self.sched
+                    .at(now + gap, Event::Attack { attack, n: n + 1 })?;
+            }
+            AttackKind::Squat => {
+                // A self-issued identity attestation claiming the target's name and number.
+                let label = format!("{} firm {}", self.label, a.target);
+                let claims = Claims::Identity(IdentityClaims {
+                    legal_name: label.clone(),
+                    registration: test_uscc(&label),
+                    jurisdiction: "CN".into(),
+                    legal_representative: format!("{label} representative"),
+                    method: VerificationMethod::BankTransfer,
+                    assurance: AssuranceLevel::High,
+                });
+                let me = party.id();
+                let claim = party.attest(me, claims, ts(now), self.validity_days);
+                let events: Vec<Vec<u8>> = party.log.event_bytes().map(<[u8]>::to_vec).collect();
+                let customers: Vec<u32> = self.net.customers(target).to_vec();
+                for c in customers {
+                    if self.stage[c as usize] != FirmStage::Absent {
+                        let msg = Msg::Attack {
+                            attack,
+                            bytes: claim.bytes().to_vec(),
+                            events: events.clone(),
+                        };
+                        self.send(node, c as usize, msg, now, Traffic::Attack)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn attacked(&mut self, me: u32, attack: usize, bytes: &[u8], events: &[Vec<u8>]) {
+        if self.firms[me as usize].is_none() {
+            return;
+        }
+        let kind = self.params.attacks[attack].kind;
+        let cost = match kind {
+            AttackKind::Flood => self.params.cpu_us.receive_proposal,
+            AttackKind::Squat => self.params.cpu_us.introduction,
+        };
+        let at = self.reserve(me as usize, cost);
+        let firm = firm_in(&mut self.firms, me);
+        let outcome: Result<(), String> = match kind {
+            AttackKind::Flood => {
+                // A flooder sends its key log along (key logs are self-certifying and a node
+                // stores any), so the refusal is the trust decision, not a missing log.
+                if let Ok(log) = KeyLog::replay(events) {
+                    firm.store.add_key_log(log);
+                }
+                let ctx = Context {
+                    store: &firm.store,
+                    policy: &firm.policy,
+                    now: ts(at),
+                    node_key: &firm.party.node,
+                };
+                match Session::receive(bytes, firm.party.id(), &ctx) {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(format!("receive: {}", variant(&e))),
+                }
+            }
+            AttackKind::Squat => match (KeyLog::replay(events), Attestation::decode(bytes)) {
+                (Ok(log), Ok(claim)) => {
+                    let subject = log.party();
+                    firm.store.add_key_log(log);
+                    firm.store.add_attestation(claim);
+                    match evaluate(&firm.policy, &firm.store, &subject, ts(at)) {
+                        Verdict::Trusted { .. } => Ok(()),
+                        Verdict::Untrusted { .. } => Err("untrusted".into()),
+                        Verdict::Indeterminate { .. } => Err("indeterminate".into()),
+                    }
+                }
+                _ => Err("undecodable".into()),
+            },
+        };
+        let r = &mut self.m.attacks[attack];
+        r.delivered += 1;
+        r.victim_cpu_us += cost;
+        match outcome {
+            Ok(()) => r.accepted += 1,
+            Err(reason) => *r.refused.entry(reason).or_insert(0) += 1,
         }
     }
 }
