@@ -12,7 +12,7 @@ fn scenario(extra: &str) -> ProtocolScenario {
         "name = \"protocol-test\"\nseed = 11\nsteps = 12\n\
          [network]\nkind = \"tiered\"\ntiers = [3, 24, 90]\noverlap = 0.7\n\
          [model]\nkind = \"adoption\"\nspontaneous_rate = 0.05\n\
-         [protocol]\nbundle_every = 200\n{extra}"
+         [protocol]\nbundle_every = 50\n{extra}"
     );
     ProtocolScenario::parse(&text, PathBuf::new()).unwrap()
 }
@@ -213,4 +213,23 @@ fn flooding_and_squatting_peers_are_refused() {
         assert_eq!(squat.accepted, 0, "{d}: {:?}", squat.refused);
         assert!(r.measures.overhead.attack.messages >= flood.delivered + squat.delivered);
     }
+}
+
+/// Sampled bundles verify offline: with no per-session witness cosignature required, every
+/// check holds (signatures, key logs, mandates, identities, documents); with one required,
+/// the only check that does not is the missing cosignature (MODEL.md §8.6).
+#[test]
+fn sampled_bundles_verify_offline() {
+    let base = "adoption = \"all\"\ndeployments = [\"federated\"]\nsteps = 1\n";
+    let without = run_with_threads(&scenario(&format!("{base}session_cosignatures = 0\n")), 1);
+    let b = &without.runs[0].measures.bundles;
+    assert!(b.assembled > 5);
+    assert_eq!(b.valid, b.assembled, "{:?}", b.failed_checks);
+    let with = run_with_threads(&scenario(base), 1);
+    let b = &with.runs[0].measures.bundles;
+    assert_eq!(b.indeterminate, b.assembled);
+    assert_eq!(
+        b.failed_checks.keys().collect::<Vec<_>>(),
+        vec!["evidence.cosignature"]
+    );
 }

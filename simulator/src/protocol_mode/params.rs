@@ -172,6 +172,11 @@ pub struct ProtocolParams {
     /// Assemble and verify offline the bundle of every this many-th completed contract
     /// (0: never).
     pub bundle_every: u64,
+    /// Witness cosignatures each proposal requires of each party's evidence (the buyer's
+    /// witness is named). The simulator does not exchange per-session evidence (MODEL.md
+    /// §8.6), so with 1 every sampled bundle is INDETERMINATE on `evidence.cosignature`;
+    /// with 0 nothing is required and a bundle is VALID when everything else holds.
+    pub session_cosignatures: u16,
     /// Bound on events pending at once; a run that needs more stops with an error.
     pub max_pending_events: usize,
     /// CPU time per step.
@@ -207,6 +212,7 @@ impl Default for ProtocolParams {
             max_transmissions: 20,
             checkpoint_days: 30.0,
             bundle_every: 1_000,
+            session_cosignatures: 1,
             max_pending_events: 20_000_000,
             cpu_us: CpuCosts::default(),
             outages: Vec::new(),
@@ -257,6 +263,9 @@ impl ProtocolParams {
         }
         if !(0.0..1.0).contains(&self.loss) {
             return bad("loss", "must be in [0, 1)");
+        }
+        if self.session_cosignatures > 1 {
+            return bad("session_cosignatures", "one witness is named: 0 or 1");
         }
         if self.max_transmissions == 0 {
             return bad("max_transmissions", "must be at least 1");

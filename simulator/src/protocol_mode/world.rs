@@ -1109,7 +1109,7 @@ impl<'a> World<'a> {
             deadline: now.plus(60 * 86_400),
             evidence: EvidenceRequirements {
                 witnesses: vec![witness],
-                min_cosignatures: 1,
+                min_cosignatures: self.params.session_cosignatures,
             },
             created_at: now,
         };
