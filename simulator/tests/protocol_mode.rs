@@ -233,3 +233,37 @@ fn sampled_bundles_verify_offline() {
         vec!["evidence.cosignature"]
     );
 }
+
+/// Two regions cut off from each other for five days: messages across the cut wait for it
+/// to heal, so cross-region contracts take longer; nothing is lost.
+#[test]
+fn a_partition_delays_messages_across_it() {
+    let text = |extra: &str| {
+        format!(
+            "name = \"partition\"\nseed = 3\nsteps = 1\n\
+             [network]\nkind = \"tiered\"\ntiers = [3, 24, 90]\ncommunities = 2\n\
+             community_mixing = 0.5\n\
+             [model]\nkind = \"adoption\"\n\
+             [protocol]\nadoption = \"all\"\ndeployments = [\"federated\"]\n{extra}"
+        )
+    };
+    let whole = run_with_threads(
+        &ProtocolScenario::parse(&text(""), PathBuf::new()).unwrap(),
+        1,
+    );
+    let cut = run_with_threads(
+        &ProtocolScenario::parse(
+            &text("partitions = [{ communities = [0], from_day = 3.0, days = 5.0 }]\n"),
+            PathBuf::new(),
+        )
+        .unwrap(),
+        1,
+    );
+    let (w, c) = (&whole.runs[0], &cut.runs[0]);
+    assert_eq!(w.measures.retransmissions, 0);
+    assert!(c.measures.retransmissions > 0);
+    assert_eq!(c.measures.lost_messages, 0);
+    assert_eq!(c.total.failed, 0, "{:?}", c.measures.failures);
+    let p99 = |r: &protocol_mode::RunReport| r.total.completion_hours.unwrap()[2];
+    assert!(p99(c) > p99(w), "{} vs {}", p99(c), p99(w));
+}
