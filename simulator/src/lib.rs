@@ -24,6 +24,7 @@ pub mod experiment;
 pub mod generate;
 pub mod network;
 pub mod output;
+pub mod protocol_mode;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signet_sim::adoption::{DecisionRules, Deployment, Firms};
 use signet_sim::scenario::{Experiment, ModelSpec};
 use signet_sim::sensitivity::{Progress, Study};
-use signet_sim::{edgelist, experiment, output, sensitivity, stats, validate};
+use signet_sim::{edgelist, experiment, output, protocol_mode, sensitivity, stats, validate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -109,6 +109,21 @@ enum Command {
         /// Override the master seed.
         #[arg(long)]
         seed: Option<u64>,
+    },
+    /// Run the real protocol for every firm of a scenario's network in virtual time
+    /// (MODEL.md §9): sessions, verifications, witnesses, faults.
+    Protocol {
+        /// Scenario TOML file (its `[protocol]` table, if any, configures this mode).
+        scenario: PathBuf,
+        /// Output folder (default: out/<scenario name>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Override the number of protocol runs.
+        #[arg(long)]
+        runs: Option<u32>,
+        /// Override the number of steps simulated.
+        #[arg(long)]
+        steps: Option<u32>,
     },
     /// Check the published models against published or analytic results.
     Validate {
@@ -237,6 +252,15 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             sensitivity(&exp, out.as_deref(), cli.quiet)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Protocol {
+            scenario,
+            out,
+            runs,
+            steps,
+        } => {
+            protocol(scenario, out.as_deref(), *runs, *steps, cli.quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { quick } => {
             let scale = if *quick {
                 validate::Scale::Quick
@@ -262,6 +286,49 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+fn protocol(
+    path: &Path,
+    out: Option<&Path>,
+    runs: Option<u32>,
+    steps: Option<u32>,
+    quiet: bool,
+) -> Result<()> {
+    let mut ps = protocol_mode::ProtocolScenario::load(path)?;
+    if let Some(r) = runs {
+        ps.params.runs = r;
+    }
+    if let Some(s) = steps {
+        ps.params.steps = Some(s);
+    }
+    let out = out.map_or_else(
+        || PathBuf::from("out").join(&ps.scenario.name),
+        Path::to_path_buf,
+    );
+    let result = protocol_mode::run(&ps)?;
+    let written = protocol_mode::write(&out, &ps, &result)?;
+    if !quiet {
+        for (r, t) in result.runs.iter().zip(&result.timing) {
+            let all = &r.total;
+            eprintln!(
+                "run {} {:<11} contracts {} electronic {} failed {} refused {} in flight {} \
+                 verifications {} avoided {} ({:.1} s)",
+                r.run,
+                r.deployment,
+                all.contracts,
+                all.electronic,
+                all.failed,
+                all.refused,
+                all.in_flight + all.waiting_at_end,
+                all.verifications_performed,
+                all.verifications_avoided,
+                t.wall_seconds
+            );
+        }
+        eprintln!("wrote {} files to {}", written.len(), out.display());
+    }
+    Ok(())
 }
 
 /// Per-firm attributes and decision rules, for re-implementing the model elsewhere.

@@ -308,6 +308,8 @@ impl Experiment {
         let mut table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| parse_error(e.to_string()))?;
+        // `[protocol]` configures `signet-sim protocol` (`protocol_mode`), which checks it.
+        table.remove("protocol");
         let sweep = match table.remove("sweep") {
             None => toml::Table::new(),
             Some(toml::Value::Table(t)) => t,

@@ -334,3 +334,40 @@ fn sensitivity_writes_identical_outputs_for_any_thread_count_and_rejects_bad_ran
         "{stderr}"
     );
 }
+
+#[test]
+fn protocol_command_writes_reports_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("p.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"cli-protocol\"\nseed = 5\nsteps = 6\n\
+         [network]\nkind = \"tiered\"\ntiers = [2, 10, 30]\n\
+         [model]\nkind = \"adoption\"\nspontaneous_rate = 0.05\n\
+         [protocol]\nloss = 0.01\n",
+    )
+    .unwrap();
+    let s = scenario.to_str().unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    for (threads, dir) in [("1", &one), ("2", &two)] {
+        run_ok(&[
+            "protocol",
+            s,
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+    }
+    for name in ["protocol.json", "protocol-tiers.csv"] {
+        assert_eq!(read(&one, name), read(&two, name), "{name}");
+    }
+    let csv = String::from_utf8(read(&one, "protocol-tiers.csv")).unwrap();
+    // Header plus (3 tiers + all) rows for each of the three deployment models.
+    assert_eq!(csv.lines().count(), 1 + 3 * 4, "{csv}");
+    let json: serde_json::Value = serde_json::from_slice(&read(&one, "protocol.json")).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 3);
+    // The scenario's other commands accept (and ignore) the [protocol] table.
+    run_ok(&["stats", s]);
+}
