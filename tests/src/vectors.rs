@@ -1260,7 +1260,109 @@ fn key_logs() -> Result<File, String> {
     key_algorithms(&mut f, &base)?;
     key_log_refusals(&mut f, &base)?;
     tsa_keys(&mut f, &base)?;
+    sm2_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: SM2 keys (alg -98454, private use): `pdf` only, compressed point only.
+/// `base` is a log of one inception signed by "root-0".
+fn sm2_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    use signet_protocol::keylog::ALG_SM2_SM3;
+    use signet_protocol::sm2::Sm2SecretKey;
+    let k = |role: &str| test_key("keylog", role);
+    let sm2_secret = Sm2SecretKey::from_bytes(&k("sm2").to_seed()).map_err(|e| e.to_string())?;
+    let sm2 = sm2_secret.public_key();
+    let events = log_hex(base);
+    let mut log = base.clone();
+    log.add_key(&k("root-0"), KeyDecl::sm2_pdf(sm2), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    log.retire_key(&k("root-0"), sm2, T0.plus(120))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "an SM2 pdf key (alg -98454, compressed point on the SM2 curve) declared, then retired (the retire-key body names alg too)",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"pdf_sm2_scalar": h(&*sm2_secret.to_bytes())})),
+    );
+    let add = |purpose: KeyPurpose, key: Vec<u8>, seal: bool| -> Result<String, String> {
+        let mut body = vec![
+            (
+                Cbor::Text("purpose".into()),
+                Cbor::Integer(purpose.code().into()),
+            ),
+            (Cbor::Text("key".into()), Cbor::Bytes(key)),
+            (Cbor::Text("alg".into()), Cbor::Integer(ALG_SM2_SM3.into())),
+        ];
+        if seal {
+            body.push((
+                Cbor::Text("seal".into()),
+                Cbor::Map(vec![
+                    (Cbor::Text("kind".into()), Cbor::Integer(2.into())),
+                    (Cbor::Text("name".into()), Cbor::Text("合同专用章".into())),
+                ]),
+            ));
+        }
+        let event = Cbor::Map(vec![
+            (
+                Cbor::Text("party".into()),
+                Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
+            ),
+            (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
+            (
+                Cbor::Text("prev".into()),
+                Cbor::Bytes(base.head().as_bytes().to_vec()),
+            ),
+            (
+                Cbor::Text("time".into()),
+                Cbor::Integer(T0.plus(60).unix().into()),
+            ),
+            (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
+            (Cbor::Text("body".into()), Cbor::Map(body)),
+        ]);
+        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let compressed = sm2.as_bytes().to_vec();
+    // x = 2^256 - 1 exceeds the field's prime: no point has it.
+    let mut off_curve = compressed.clone();
+    off_curve[1..].fill(0xff);
+    for (purpose, key, seal, what) in [
+        (
+            KeyPurpose::Seal,
+            compressed.clone(),
+            true,
+            "an SM2 key declared for a seal: seals sign session messages, which are Ed25519, so an SM2 seal key could sign nothing",
+        ),
+        (
+            KeyPurpose::Tsa,
+            compressed.clone(),
+            false,
+            "an SM2 key declared for the tsa purpose: SM2 serves only pdf",
+        ),
+        (
+            KeyPurpose::Pdf,
+            sm2.to_uncompressed().to_vec(),
+            false,
+            "an SM2 pdf key in uncompressed SEC1 form (65 bytes): only the 33-byte compressed point",
+        ),
+        (
+            KeyPurpose::Pdf,
+            off_curve,
+            false,
+            "an SM2 pdf key whose x coordinate exceeds the field: not a point on the SM2 curve",
+        ),
+    ] {
+        f.invalid(
+            "4.3.2",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0].clone(), add(purpose, key, seal)?]}),
+        );
+    }
+    Ok(())
 }
 
 /// Section 4.3.2: a witness's time-stamping key (purpose `tsa`, ESP256). `base` is a log of
