@@ -376,3 +376,88 @@ fn signet_certificates_in_both_key_forms_parse_and_openssl_verifies_the_usual_on
         }
     }
 }
+
+/// The `(offset, header length, length)` of each element at depth 1, as `openssl asn1parse`
+/// reads the DER.
+fn top_level_elements(dir: &Path, der: &[u8]) -> Vec<(usize, usize, usize)> {
+    write(dir, "parse.der", der);
+    let out = openssl(&["asn1parse", "-inform", "DER", "-in", "parse.der"], dir);
+    ok(&out, "asn1parse");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains(":d=1 "))
+        .map(|line| {
+            let (offset, rest) = line.trim_start().split_once(':').unwrap();
+            let number = |key: &str| -> usize {
+                let after = rest.split(key).nth(1).unwrap().trim_start();
+                after.split_whitespace().next().unwrap().parse().unwrap()
+            };
+            (offset.parse().unwrap(), number("hl="), number(" l="))
+        })
+        .collect()
+}
+
+#[test]
+fn openssl_checks_both_signatures_of_a_gbt_38540_seal_signature() {
+    use signet_protocol::ses::{self, Picture, SealSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let maker = Sm2SecretKey::from_bytes(&[0x41; 32]).unwrap();
+    let signer = Sm2SecretKey::from_bytes(&[0x42; 32]).unwrap();
+    let maker_name = name("C=CN,O=Seal Maker,CN=Seal Maker");
+    let cert = |key: &Sm2SecretKey, subject: &str, ca| {
+        sm2_certificate(
+            &maker,
+            maker_name.clone(),
+            name(subject),
+            &key.public_key(),
+            Sm2KeyForm::EcPublicKey,
+            &issuance(),
+            ca,
+        )
+        .unwrap()
+    };
+    let maker_cert = cert(&maker, "C=CN,O=Seal Maker,CN=Seal Maker", true);
+    let signer_cert = cert(&signer, "C=CN,O=Supplier,CN=Supplier", false);
+    let now = issuance().not_before.plus(60);
+    let spec = SealSpec {
+        vid: "signet".into(),
+        es_id: "1".into(),
+        seal_type: 1,
+        name: "合同专用章".into(),
+        signer_certificates: vec![signer_cert.clone()],
+        created: now,
+        valid_from: now,
+        valid_until: now.plus(86_400),
+        picture: Picture {
+            format: "PNG".into(),
+            data: vec![1, 2, 3],
+            width_mm: 40,
+            height_mm: 40,
+        },
+    };
+    let seal = ses::make_seal(&spec, &maker, &maker_cert).unwrap();
+    let signature = ses::sign(&seal, &signer, &signer_cert, MESSAGE, now.plus(1), "x").unwrap();
+    ses::verify_signature(&signature, MESSAGE).unwrap();
+    // openssl finds the parts itself: SES_Signature = { toSign, cert, algorithm, signature },
+    // SESeal = { eSealInfo, cert, algorithm, signedValue }; each signature is checked over
+    // the DER of the first part.
+    let check = |der: &[u8], signer: &Sm2PublicKey| {
+        let parts = top_level_elements(dir.path(), der);
+        let (offset, header, length) = parts[0];
+        let signed = &der[offset..offset + header + length];
+        let (offset, header, length) = parts[3];
+        let bits = &der[offset + header + 1..offset + header + length];
+        let spki = sm2_spki(signer, Sm2KeyForm::EcPublicKey)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        openssl_verifies(dir.path(), &spki, signed, bits)
+    };
+    assert!(
+        check(&signature, &signer.public_key()),
+        "the signer's signature"
+    );
+    assert!(check(&seal, &maker.public_key()), "the maker's signature");
+    assert!(!check(&signature, &maker.public_key()));
+}
