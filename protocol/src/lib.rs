@@ -16,6 +16,9 @@
 //!   verification over the exact received bytes, typed by content type.
 //! - [`crypto`], [`party`], [`time`], [`registration`]: keys, digests, identifiers,
 //!   timestamps and registration numbers, each valid once built.
+//! - [`sm2`]: SM2 signatures with SM3 and SM3 digests (GB/T 32918, GB/T 32905), for PDF
+//!   keys and GB/T 38540 electronic seals.
+//! - [`ses`]: GB/T 38540 electronic seals and seal signatures (SM2, SM3), made and verified.
 //! - [`keylog`]: a party's hash-chained key event log with pre-rotation; answers whether a
 //!   key was valid for a party, for a purpose, at a time.
 //! - [`seal`], [`attestation`]: seals, and signed statements about parties (identity, seal
@@ -78,7 +81,9 @@ pub mod party;
 pub mod person;
 pub mod registration;
 pub mod seal;
+pub mod ses;
 pub mod session;
+pub mod sm2;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod time;

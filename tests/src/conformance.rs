@@ -65,6 +65,7 @@ pub const OPS: &[&str] = &[
     "decode-msg-response",
     "decode-keylog-payload",
     "verify-address-record",
+    "verify-ses-signature",
 ];
 
 /// Inputs the implementation could not read: the request is malformed, not the object.
@@ -104,6 +105,7 @@ pub fn handle(request: &Value) -> Value {
         "decode-msg-response" => msg_response(request),
         "decode-keylog-payload" => keylog_payload(request),
         "verify-address-record" => address_record(request),
+        "verify-ses-signature" => ses_signature(request),
         "verify-intent-proof" => intent_proof(request),
         "parse-party-id" => parse_party_id(request),
         "parse-attestation-id" => parse_attestation_id(request),
@@ -381,6 +383,44 @@ fn verify_signed(request: &Value) -> Answer {
             "digest": digest.to_hex(),
         })),
         Err(e) => invalid(&e),
+    }
+}
+
+/// Section 11.6: a GB/T 38540 seal signature (`hex`, DER `SES_Signature`) over `data`.
+fn ses_signature(request: &Value) -> Answer {
+    use signet_protocol::ses::{self, SesError};
+    let signature = bytes(request, "hex")?;
+    let data = bytes(request, "data")?;
+    match ses::verify_signature(&signature, &data) {
+        Ok(v) => valid(json!({
+            "signer_key": hex::encode(v.signer_key.as_bytes()),
+            "maker_key": hex::encode(v.seal.maker_key.as_bytes()),
+            "es_id": v.seal.es_id,
+            "seal_name": v.seal.name,
+            "signed_at": v.signed_at.unix(),
+        })),
+        Err(e) => {
+            let refusal = match &e {
+                SesError::Malformed(_) => "malformed",
+                SesError::Version => "version",
+                SesError::Algorithm(_) => "algorithm",
+                SesError::MakerCertificate => "maker-certificate",
+                SesError::SignerCertificate => "signer-certificate",
+                SesError::SealSignature => "seal-signature",
+                SesError::Signature => "signature",
+                SesError::SignerNotInSeal => "signer-not-in-seal",
+                SesError::CertListType(_) => "cert-list-type",
+                SesError::DataHash => "data-hash",
+                SesError::SealNotValidAt => "seal-not-valid-at",
+                SesError::CertificateNotValidAt => "certificate-not-valid-at",
+                other => return Err(BadRequest(format!("unexpected refusal {other:?}"))),
+            };
+            Ok(json!({
+                "result": "invalid",
+                "output": {"refusal": refusal},
+                "flags": [variant(&e)],
+            }))
+        }
     }
 }
 

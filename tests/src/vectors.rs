@@ -145,6 +145,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         bundles(&transcript)?,
         transport(&transcript)?,
         address_records()?,
+        electronic_seals()?,
     ];
     let mut out = BTreeMap::new();
     for file in files {
@@ -1260,7 +1261,109 @@ fn key_logs() -> Result<File, String> {
     key_algorithms(&mut f, &base)?;
     key_log_refusals(&mut f, &base)?;
     tsa_keys(&mut f, &base)?;
+    sm2_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: SM2 keys (alg -98454, private use): `pdf` only, compressed point only.
+/// `base` is a log of one inception signed by "root-0".
+fn sm2_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    use signet_protocol::keylog::ALG_SM2_SM3;
+    use signet_protocol::sm2::Sm2SecretKey;
+    let k = |role: &str| test_key("keylog", role);
+    let sm2_secret = Sm2SecretKey::from_bytes(&k("sm2").to_seed()).map_err(|e| e.to_string())?;
+    let sm2 = sm2_secret.public_key();
+    let events = log_hex(base);
+    let mut log = base.clone();
+    log.add_key(&k("root-0"), KeyDecl::sm2_pdf(sm2), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    log.retire_key(&k("root-0"), sm2, T0.plus(120))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "an SM2 pdf key (alg -98454, compressed point on the SM2 curve) declared, then retired (the retire-key body names alg too)",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"pdf_sm2_scalar": h(&*sm2_secret.to_bytes())})),
+    );
+    let add = |purpose: KeyPurpose, key: Vec<u8>, seal: bool| -> Result<String, String> {
+        let mut body = vec![
+            (
+                Cbor::Text("purpose".into()),
+                Cbor::Integer(purpose.code().into()),
+            ),
+            (Cbor::Text("key".into()), Cbor::Bytes(key)),
+            (Cbor::Text("alg".into()), Cbor::Integer(ALG_SM2_SM3.into())),
+        ];
+        if seal {
+            body.push((
+                Cbor::Text("seal".into()),
+                Cbor::Map(vec![
+                    (Cbor::Text("kind".into()), Cbor::Integer(2.into())),
+                    (Cbor::Text("name".into()), Cbor::Text("合同专用章".into())),
+                ]),
+            ));
+        }
+        let event = Cbor::Map(vec![
+            (
+                Cbor::Text("party".into()),
+                Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
+            ),
+            (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
+            (
+                Cbor::Text("prev".into()),
+                Cbor::Bytes(base.head().as_bytes().to_vec()),
+            ),
+            (
+                Cbor::Text("time".into()),
+                Cbor::Integer(T0.plus(60).unix().into()),
+            ),
+            (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
+            (Cbor::Text("body".into()), Cbor::Map(body)),
+        ]);
+        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let compressed = sm2.as_bytes().to_vec();
+    // x = 2^256 - 1 exceeds the field's prime: no point has it.
+    let mut off_curve = compressed.clone();
+    off_curve[1..].fill(0xff);
+    for (purpose, key, seal, what) in [
+        (
+            KeyPurpose::Seal,
+            compressed.clone(),
+            true,
+            "an SM2 key declared for a seal: seals sign session messages, which are Ed25519, so an SM2 seal key could sign nothing",
+        ),
+        (
+            KeyPurpose::Tsa,
+            compressed.clone(),
+            false,
+            "an SM2 key declared for the tsa purpose: SM2 serves only pdf",
+        ),
+        (
+            KeyPurpose::Pdf,
+            sm2.to_uncompressed().to_vec(),
+            false,
+            "an SM2 pdf key in uncompressed SEC1 form (65 bytes): only the 33-byte compressed point",
+        ),
+        (
+            KeyPurpose::Pdf,
+            off_curve,
+            false,
+            "an SM2 pdf key whose x coordinate exceeds the field: not a point on the SM2 curve",
+        ),
+    ] {
+        f.invalid(
+            "4.3.2",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0].clone(), add(purpose, key, seal)?]}),
+        );
+    }
+    Ok(())
 }
 
 /// Section 4.3.2: a witness's time-stamping key (purpose `tsa`, ESP256). `base` is a log of
@@ -5384,4 +5487,174 @@ fn proposal_refusals(f: &mut File) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Section 11.6: GB/T 38540 seal signatures (SM2, SM3), verified over their data.
+fn electronic_seals() -> Result<File, String> {
+    use der::{Decode, Encode};
+    use signet_protocol::ses::{self, Picture, SealSpec, asn1::SeSeal, asn1::SesSignature};
+    use signet_protocol::sm2::Sm2SecretKey;
+    use signet_protocol::x509::Issuance;
+    use signet_protocol::x509::sm2::{Sm2KeyForm, sm2_certificate};
+    let mut f = File::new(
+        "11-electronic-seals",
+        "GB/T 38540 electronic seal signatures (SM2 with SM3)",
+        "11.6",
+    );
+    let op = "verify-ses-signature";
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let sm2 = |role: &str| Sm2SecretKey::from_bytes(&test_key("ses", role).to_seed());
+    let maker = sm2("maker").map_err(|x| e(&x))?;
+    let signer = sm2("signer").map_err(|x| e(&x))?;
+    let other = sm2("other holder").map_err(|x| e(&x))?;
+    let stranger = sm2("stranger").map_err(|x| e(&x))?;
+    let name = |text: &str| -> Result<x509_cert::name::Name, String> {
+        text.parse().map_err(|x: der::Error| e(&x))
+    };
+    let issuance = |serial: u128| Issuance {
+        serial,
+        not_before: T0,
+        not_after: T0.plus(365 * DAY),
+    };
+    let maker_name = "C=CN,O=Vector Seal Maker,CN=Vector Seal Maker";
+    let cert = |serial, subject: &str, key: &Sm2SecretKey, ca| {
+        sm2_certificate(
+            &maker,
+            name(maker_name)?,
+            name(subject)?,
+            &key.public_key(),
+            Sm2KeyForm::EcPublicKey,
+            &issuance(serial),
+            ca,
+        )
+        .map_err(|x| e(&x))
+    };
+    let maker_cert = cert(1, maker_name, &maker, true)?;
+    let signer_cert = cert(
+        2,
+        "C=CN,O=Vector Supplier,CN=Vector Supplier",
+        &signer,
+        false,
+    )?;
+    let other_cert = cert(3, "C=CN,O=Vector Supplier,CN=Second Holder", &other, false)?;
+    let stranger_cert = cert(
+        4,
+        "C=CN,O=Vector Stranger,CN=Vector Stranger",
+        &stranger,
+        false,
+    )?;
+    let spec = SealSpec {
+        vid: "signet-vectors".into(),
+        es_id: "33010000000001".into(),
+        seal_type: 1,
+        name: "合同专用章".into(),
+        signer_certificates: vec![signer_cert.clone(), other_cert.clone()],
+        created: T0,
+        valid_from: T0,
+        valid_until: T0.plus(30 * DAY),
+        picture: Picture {
+            format: "PNG".into(),
+            data: b"\x89PNG\r\n\x1a\n(a seal image)".to_vec(),
+            width_mm: 40,
+            height_mm: 40,
+        },
+    };
+    let seal = ses::make_seal(&spec, &maker, &maker_cert).map_err(|x| e(&x))?;
+    let data = b"%PDF-1.7 (the contract)".to_vec();
+    let at = T0.plus(DAY);
+    let sign = |seal: &[u8], key: &Sm2SecretKey, cert: &[u8], time| {
+        ses::sign(seal, key, cert, &data, time, "contract.pdf").map_err(|x| e(&x))
+    };
+    let good = sign(&seal, &signer, &signer_cert, at)?;
+    f.push(
+        "11.6",
+        op,
+        Intent::Valid,
+        "a seal signature: the maker's seal (two holders listed), applied by the first holder a day after it was made",
+        json!({"hex": h(&good), "data": h(&data)}),
+        Some(json!({
+            "maker_sm2_scalar": h(&*maker.to_bytes()),
+            "signer_sm2_scalar": h(&*signer.to_bytes()),
+        })),
+    );
+    let edit = |der: &[u8], change: &dyn Fn(&mut SesSignature)| -> Result<Vec<u8>, String> {
+        let mut decoded = SesSignature::from_der(der).map_err(|x| e(&x))?;
+        change(&mut decoded);
+        decoded.to_der().map_err(|x| e(&x))
+    };
+    let mut cases: Vec<(Vec<u8>, Vec<u8>, &str)> = Vec::new();
+    let tampered_seal = {
+        let mut decoded = SeSeal::from_der(&seal).map_err(|x| e(&x))?;
+        let mut picture = decoded.e_seal_info.picture.data.as_bytes().to_vec();
+        picture[9] ^= 1;
+        decoded.e_seal_info.picture.data =
+            der::asn1::OctetString::new(picture).map_err(|x| e(&x))?;
+        decoded.to_der().map_err(|x| e(&x))?
+    };
+    cases.push((
+        sign(&tampered_seal, &signer, &signer_cert, at)?,
+        data.clone(),
+        "SealSignature: one bit of the seal's picture changed after the maker signed it (the signer's own signature is good)",
+    ));
+    cases.push((
+        good.clone(),
+        b"%PDF-1.7 (another contract)".to_vec(),
+        "DataHash: the signature verified over other data",
+    ));
+    cases.push((
+        sign(&seal, &stranger, &stranger_cert, at)?,
+        data.clone(),
+        "SignerNotInSeal: signed by a certified SM2 key whose certificate the seal does not list",
+    ));
+    cases.push((
+        edit(&good, &|s| {
+            s.cert =
+                der::asn1::OctetString::new(other_cert.clone()).unwrap_or_else(|_| s.cert.clone())
+        })?,
+        data.clone(),
+        "Signature: the signer's certificate swapped for the other listed holder's",
+    ));
+    cases.push((
+        edit(&good, &|s| {
+            s.signature_alg_id = signet_protocol::x509::asn1::ECDSA_WITH_SHA256
+        })?,
+        data.clone(),
+        "Algorithm: signatureAlgID is ecdsa-with-SHA256, not SM2-with-SM3",
+    ));
+    cases.push((
+        edit(&good, &|s| s.to_sign.version = 3)?,
+        data.clone(),
+        "Version: TBS_Sign version 3",
+    ));
+    cases.push((
+        sign(&seal, &signer, &signer_cert, T0.plus(31 * DAY))?,
+        data.clone(),
+        "SealNotValidAt: applied a day after the seal's validity ended",
+    ));
+    let long_seal = {
+        let mut long = spec.clone();
+        long.valid_until = T0.plus(400 * DAY);
+        ses::make_seal(&long, &maker, &maker_cert).map_err(|x| e(&x))?
+    };
+    cases.push((
+        sign(&long_seal, &signer, &signer_cert, T0.plus(366 * DAY))?,
+        data.clone(),
+        "CertificateNotValidAt: applied within the seal's validity but after the signer's certificate expired",
+    ));
+    let mut trailing = good.clone();
+    trailing.push(0);
+    cases.push((
+        trailing,
+        data.clone(),
+        "Malformed: a byte after the DER SES_Signature",
+    ));
+    for (signature, data, what) in cases {
+        f.invalid(
+            "11.6",
+            op,
+            what,
+            json!({"hex": h(&signature), "data": h(&data)}),
+        );
+    }
+    Ok(f)
 }

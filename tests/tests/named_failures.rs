@@ -29,6 +29,8 @@ const NOT_FAILURES: &[&str] = &[
     "ProposalError",
     "RecordError",
     "Report",
+    "SESeal",
+    "SesError",
     "SessionError",
     "SignatureRecord",
     "TimeStampReq",

@@ -2,11 +2,15 @@
 //!
 //! A key declaration names its algorithm with a COSE algorithm identifier in `alg`; a
 //! declaration without `alg` is Ed25519, so every log written before algorithms were named
-//! stays valid with the same bytes. Version 1 knows two algorithms:
+//! stays valid with the same bytes. Version 1 knows three algorithms:
 //!
 //! - Ed25519 (COSE -19), for every purpose; it is never written as `alg`, only implied;
-//! - ESP256, ECDSA on P-256 with SHA-256 (COSE -9, RFC 9864), for the `pdf` purpose only:
-//!   common PDF validators accept ECDSA P-256 PAdES signatures and refuse Ed25519 ones.
+//! - ESP256, ECDSA on P-256 with SHA-256 (COSE -9, RFC 9864), for the `pdf` and `tsa`
+//!   purposes: common PDF validators accept ECDSA P-256 PAdES signatures and refuse Ed25519
+//!   ones;
+//! - SM2 with SM3 and the default identifier (GB/T 32918; private-use COSE value
+//!   [`ALG_SM2_SM3`], since no IANA code point exists), for the `pdf` purpose only: PDF and
+//!   GB/T 38540 electronic-seal signatures in China's national algorithms.
 //!
 //! A declaration whose algorithm this version does not know is kept as
 //! [`LogKey::Unsupported`]: the log stays valid (a later version may use that key), and no
@@ -15,11 +19,18 @@
 use std::fmt;
 
 use crate::PublicKey;
+use crate::sm2::Sm2PublicKey;
 
 /// COSE algorithm identifier of Ed25519 (RFC 9864): implied when `alg` is absent.
 pub const ALG_ED25519: i64 = -19;
 /// COSE algorithm identifier of ESP256, ECDSA P-256 with SHA-256 (RFC 9864).
 pub const ALG_ESP256: i64 = -9;
+/// COSE algorithm identifier Signet uses for SM2 signatures with SM3 and the default
+/// distinguishing identifier (GB/T 32918.2). IANA registers no SM2 algorithm, so this is a
+/// private-use value (below -65536, RFC 9052 §16.4): -65536 - 32918, after the standard's
+/// number. Registered in spec §13.4.1.
+pub const ALG_SM2_SM3: i64 = -65536 - 32918;
+const _: () = assert!(ALG_SM2_SM3 < -65536, "COSE private use is below -65536");
 /// The longest key of an unknown algorithm a declaration may carry, in bytes.
 pub const MAX_UNSUPPORTED_KEY_LEN: usize = 1024;
 
@@ -101,6 +112,8 @@ pub enum LogKey {
     Ed25519(PublicKey),
     /// ECDSA P-256 with SHA-256 (`alg` -9).
     EcdsaP256(EcdsaP256Key),
+    /// SM2 with SM3 (`alg` [`ALG_SM2_SM3`]), compressed SEC1 on the wire.
+    Sm2(Sm2PublicKey),
     /// An algorithm this version does not know: kept, never valid for any check.
     Unsupported {
         /// Its COSE algorithm identifier.
@@ -121,6 +134,9 @@ impl LogKey {
             Some(ALG_ESP256) => EcdsaP256Key::from_slice(key)
                 .map(Self::EcdsaP256)
                 .map_err(|e| format!("key: {e}")),
+            Some(ALG_SM2_SM3) => Sm2PublicKey::from_compressed(key)
+                .map(Self::Sm2)
+                .map_err(|e| format!("key: {e}")),
             Some(_) if key.len() > MAX_UNSUPPORTED_KEY_LEN => {
                 Err(format!("key: longer than {MAX_UNSUPPORTED_KEY_LEN} bytes"))
             }
@@ -136,6 +152,7 @@ impl LogKey {
         match self {
             Self::Ed25519(_) => None,
             Self::EcdsaP256(_) => Some(ALG_ESP256),
+            Self::Sm2(_) => Some(ALG_SM2_SM3),
             Self::Unsupported { alg, .. } => Some(*alg),
         }
     }
@@ -150,6 +167,7 @@ impl LogKey {
         match self {
             Self::Ed25519(k) => k.as_bytes(),
             Self::EcdsaP256(k) => k.as_bytes(),
+            Self::Sm2(k) => k.as_bytes(),
             Self::Unsupported { key, .. } => key,
         }
     }
@@ -166,6 +184,14 @@ impl LogKey {
     pub fn ecdsa_p256(&self) -> Option<&EcdsaP256Key> {
         match self {
             Self::EcdsaP256(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The SM2 key, if this is one.
+    pub fn sm2(&self) -> Option<&Sm2PublicKey> {
+        match self {
+            Self::Sm2(k) => Some(k),
             _ => None,
         }
     }
@@ -195,6 +221,12 @@ impl From<EcdsaP256Key> for LogKey {
     }
 }
 
+impl From<Sm2PublicKey> for LogKey {
+    fn from(key: Sm2PublicKey) -> Self {
+        Self::Sm2(key)
+    }
+}
+
 impl PartialEq<PublicKey> for LogKey {
     fn eq(&self, other: &PublicKey) -> bool {
         self.ed25519() == Some(other)
@@ -206,6 +238,7 @@ impl fmt::Display for LogKey {
         match self {
             Self::Ed25519(k) => write!(f, "{k}"),
             Self::EcdsaP256(k) => write!(f, "esp256:{}", hex::encode(k.as_bytes())),
+            Self::Sm2(k) => write!(f, "sm2:{k}"),
             Self::Unsupported { alg, key } => write!(f, "alg{alg}:{}", hex::encode(key)),
         }
     }
@@ -226,11 +259,16 @@ mod tests {
     fn every_algorithm_reads_back_what_it_writes() {
         let ed = LogKey::Ed25519(crate::SecretKey::from_seed(&[7; 32]).public_key());
         let ec = LogKey::EcdsaP256(p256_key(9));
+        let sm2 = LogKey::Sm2(
+            crate::sm2::Sm2SecretKey::from_bytes(&[4; 32])
+                .unwrap()
+                .public_key(),
+        );
         let other = LogKey::Unsupported {
             alg: -50,
             key: vec![1, 2, 3],
         };
-        for key in [ed, ec, other] {
+        for key in [ed, ec, sm2, other] {
             let back = LogKey::from_wire(key.wire_alg(), key.wire_bytes()).unwrap();
             assert_eq!(back, key);
         }
@@ -251,5 +289,22 @@ mod tests {
         assert!(LogKey::from_wire(Some(ALG_ED25519), &[0; 32]).is_err());
         assert!(LogKey::from_wire(Some(-50), &[0; 1025]).is_err());
         assert!(LogKey::from_wire(None, good.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn an_sm2_key_is_its_compressed_point_only() {
+        let key = crate::sm2::Sm2SecretKey::from_bytes(&[4; 32])
+            .unwrap()
+            .public_key();
+        assert_eq!(
+            LogKey::from_wire(Some(ALG_SM2_SM3), key.as_bytes()).unwrap(),
+            LogKey::Sm2(key)
+        );
+        let long = key.to_uncompressed();
+        assert!(LogKey::from_wire(Some(ALG_SM2_SM3), &long).is_err());
+        // An ESP256 point is 33 bytes too, but a P-256 x is rarely an SM2 x; and an SM2
+        // point is never read as ESP256 without its alg.
+        assert!(LogKey::from_wire(None, key.as_bytes()).is_err());
+        assert_eq!(ALG_SM2_SM3, -98454, "the value registered in spec §13.4.1");
     }
 }

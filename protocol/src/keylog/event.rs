@@ -174,6 +174,17 @@ impl KeyDecl {
         }
     }
 
+    /// A PDF signing key of SM2 (spec §4.3.2): national-algorithm PDF and GB/T 38540
+    /// electronic-seal signatures.
+    pub fn sm2_pdf(key: crate::sm2::Sm2PublicKey) -> Self {
+        Self {
+            purpose: KeyPurpose::Pdf,
+            key: key.into(),
+            seal: None,
+            proof: None,
+        }
+    }
+
     /// A time-stamping key (ECDSA P-256), which a verifier certifies in a TSA certificate.
     pub fn tsa(key: EcdsaP256Key) -> Self {
         Self {

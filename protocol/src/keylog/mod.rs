@@ -34,7 +34,8 @@ mod algorithm;
 mod event;
 
 pub use algorithm::{
-    ALG_ED25519, ALG_ESP256, EcdsaKeyError, EcdsaP256Key, LogKey, MAX_UNSUPPORTED_KEY_LEN,
+    ALG_ED25519, ALG_ESP256, ALG_SM2_SM3, EcdsaKeyError, EcdsaP256Key, LogKey,
+    MAX_UNSUPPORTED_KEY_LEN,
 };
 pub use event::{
     KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose,
@@ -581,7 +582,15 @@ impl KeyLog {
             // A key of an algorithm this version does not know is kept and never valid.
             (_, LogKey::Unsupported { .. }) => {}
             (KeyPurpose::Pdf | KeyPurpose::Tsa, LogKey::EcdsaP256(_)) => {}
-            (KeyPurpose::Pdf, _) => return Err(invalid("a pdf key is ESP256 (ECDSA P-256)")),
+            // Only PDF (and GB/T 38540 seal) signatures are made with SM2 for now: a seal,
+            // node, attest or log key of SM2 would sign nothing any verifier here accepts.
+            (KeyPurpose::Pdf, LogKey::Sm2(_)) => {}
+            (_, LogKey::Sm2(_)) => {
+                return Err(invalid("an SM2 key is declared only for the pdf purpose"));
+            }
+            (KeyPurpose::Pdf, _) => {
+                return Err(invalid("a pdf key is ESP256 (ECDSA P-256) or SM2"));
+            }
             (KeyPurpose::Tsa, _) => return Err(invalid("a tsa key is ESP256 (ECDSA P-256)")),
             (_, LogKey::EcdsaP256(_)) => {
                 return Err(invalid(

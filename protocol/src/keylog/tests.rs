@@ -576,3 +576,70 @@ fn a_key_of_an_unknown_algorithm_is_kept_and_never_valid() {
         Err(KeyUseError::UnknownKey { .. })
     ));
 }
+
+fn sm2_key(n: u8) -> crate::sm2::Sm2PublicKey {
+    crate::sm2::Sm2SecretKey::from_bytes(&[n; 32])
+        .unwrap()
+        .public_key()
+}
+
+#[test]
+fn an_sm2_pdf_key_is_declared_checked_and_retired() {
+    let mut log = KeyLog::incept(
+        &key(1),
+        &key(2).public_key(),
+        vec![KeyDecl::sm2_pdf(sm2_key(3))],
+        T0,
+    )
+    .unwrap();
+    log.retire_key(&key(1), sm2_key(3), T0.plus(100)).unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    assert_eq!(replayed, log);
+    let sm2 = LogKey::Sm2(sm2_key(3));
+    assert_eq!(sm2.alg(), ALG_SM2_SM3);
+    assert!(
+        replayed
+            .check_log_key(&sm2, KeyPurpose::Pdf, T0.plus(1))
+            .is_ok()
+    );
+    assert!(matches!(
+        replayed.check_log_key(&sm2, KeyPurpose::Pdf, T0.plus(100)),
+        Err(KeyUseError::Retired { .. })
+    ));
+    assert!(matches!(
+        replayed.check_log_key(&sm2, KeyPurpose::Tsa, T0.plus(1)),
+        Err(KeyUseError::WrongPurpose { .. })
+    ));
+}
+
+#[test]
+fn an_sm2_key_serves_no_purpose_but_pdf() {
+    // Seal, attest, log and tsa signatures are Ed25519 or ESP256 everywhere else in the
+    // protocol: an SM2 key for them would be declared and never usable, so it is refused.
+    let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    let mut seal = contract_seal(&key(4));
+    seal.key = sm2_key(5).into();
+    let refused = [KeyPurpose::Attest, KeyPurpose::Log, KeyPurpose::Tsa]
+        .into_iter()
+        .map(|purpose| KeyDecl {
+            purpose,
+            key: sm2_key(6).into(),
+            seal: None,
+            proof: None,
+        })
+        .chain([seal]);
+    for decl in refused {
+        let purpose = decl.purpose;
+        assert!(
+            matches!(
+                log.add_key(&key(1), decl, T0),
+                Err(UsageError::KeyLog(KeyLogError::InvalidDecl {
+                    reason: "an SM2 key is declared only for the pdf purpose",
+                    ..
+                }))
+            ),
+            "{purpose}"
+        );
+    }
+    assert_eq!(log.len(), 1);
+}

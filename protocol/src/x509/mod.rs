@@ -30,6 +30,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
 pub mod asn1;
+pub mod identity;
+pub mod sm2;
 
 use asn1::{AT_COMMON_NAME, AT_COUNTRY, AT_ORGANIZATION, AT_ORGANIZATION_IDENTIFIER};
 use asn1::{AT_SERIAL_NUMBER, ATTESTATION_EXTENSION, KP_TIME_STAMPING};

@@ -379,6 +379,41 @@ fn every_key_event_kind_matches_its_rule() {
 }
 
 #[test]
+fn an_sm2_pdf_key_matches_its_rule() {
+    let k = |role: &str| test_key("example", role);
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&k("sm2").to_seed())
+        .expect("a valid scalar")
+        .public_key();
+    let mut log = KeyLog::incept(&k("root-0"), &k("root-1").public_key(), vec![], T0)
+        .expect("valid inception");
+    log.add_key(&k("root-0"), KeyDecl::sm2_pdf(sm2), T0.plus(60))
+        .expect("an SM2 pdf key is accepted");
+    log.retire_key(&k("root-0"), sm2, T0.plus(120))
+        .expect("valid retire-key");
+    for event in &log.events()[1..] {
+        let (_, payload) = cose_parts(event.bytes());
+        assert_valid(key_event_rule(event.payload().change.kind()), &payload);
+        assert_valid("key-event", &payload);
+    }
+    let (_, payload) = cose_parts(log.events()[1].bytes());
+    let Value::Map(entries) = decode_value(&payload) else {
+        panic!("payload is a map");
+    };
+    let body = entries
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("body"))
+        .map(|(_, v)| encode_value(v))
+        .expect("an add-key has a body");
+    assert_valid("sm2-pdf-key-decl", &body);
+    assert_invalid("pdf-key-decl", &body);
+    // A 65-byte (uncompressed) point is not an sm2-pdf-key-decl.
+    let long = mutate_map(&body, |entries| {
+        set_value(entries, "key", Value::Bytes(sm2.to_uncompressed().to_vec()));
+    });
+    assert_invalid("sm2-pdf-key-decl", &long);
+}
+
+#[test]
 fn every_attestation_kind_matches_its_rule() {
     let all = attestations_of_every_kind();
     let mut kinds = Vec::new();
