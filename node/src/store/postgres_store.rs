@@ -1,6 +1,7 @@
 //! The PostgreSQL implementation of [`Store`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -76,9 +77,10 @@ mod embedded {
 /// which must not be entered from a thread already inside one. So each connection lives on
 /// a dedicated thread of the store's, and a call hands its work to one of them over a
 /// bounded channel and waits for the answer: it works the same from any thread. A
-/// connection found broken is opened again for the next call; the call that found it fails
-/// with [`StoreError::Backend`] and is not retried (a commit whose outcome is unknown must
-/// not be applied twice).
+/// connection found broken is opened again for the next call, and the store's other
+/// connections check theirs before their next use; the call that found it fails with
+/// [`StoreError::Backend`] and is not retried (a commit whose outcome is unknown must not be
+/// applied twice).
 pub struct PostgresStore {
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
@@ -88,22 +90,50 @@ pub struct PostgresStore {
 
 type Job = Box<dyn FnOnce(&mut Link) + Send>;
 
+/// How long checking an idle connection may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// One connection, owned by one worker thread, opened again when found broken.
+///
+/// The `postgres` client notices a broken connection only when it uses it, so after a
+/// server restart each idle connection would fail one call of its own. Instead, the first
+/// connection to find its connection broken bumps `breaks`, shared by the store's
+/// connections, and each of them checks its own (a round trip) before its next use.
 struct Link {
     config: postgres::Config,
     client: Option<Client>,
+    /// How many broken connections the store's connections have found.
+    breaks: Arc<AtomicU64>,
+    /// `breaks` when this connection was last known good.
+    seen: u64,
 }
 
 impl Link {
     fn client(&mut self) -> Result<&mut Client, StoreError> {
-        if self.client.as_ref().is_some_and(Client::is_closed) {
+        let breaks = self.breaks.load(Ordering::Acquire);
+        if let Some(client) = &mut self.client
+            && (client.is_closed()
+                || (self.seen != breaks && client.is_valid(PING_TIMEOUT).is_err()))
+        {
             self.client = None;
         }
         let client = match self.client.take() {
             Some(client) => client,
             None => connect(&self.config)?,
         };
+        self.seen = breaks;
         Ok(self.client.insert(client))
+    }
+
+    /// After a call failed: if the connection is what failed, drop it (the next call
+    /// opens a new one) and tell the other connections to check theirs.
+    fn check_after_error(&mut self) {
+        if let Some(client) = &mut self.client
+            && (client.is_closed() || client.is_valid(PING_TIMEOUT).is_err())
+        {
+            self.client = None;
+            self.breaks.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -169,15 +199,17 @@ impl PostgresStore {
         // Bounded: a caller waits for a free connection rather than queueing without end.
         let (jobs, queue) = sync_channel::<Job>(connections);
         let queue = Arc::new(Mutex::new(queue));
+        let breaks = Arc::new(AtomicU64::new(0));
         let (ready, started) = sync_channel(connections);
         let mut workers = Vec::with_capacity(connections);
         for n in 0..connections {
             let queue = queue.clone();
             let ready = ready.clone();
             let config = config.clone();
+            let breaks = breaks.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("postgres-{n}"))
-                .spawn(move || work(config, &queue, &ready))
+                .spawn(move || work(config, breaks, &queue, &ready))
                 .map_err(|e| StoreError::Backend(BackendError::new(e)))?;
             workers.push(worker);
         }
@@ -209,8 +241,12 @@ impl PostgresStore {
         let (answer, answered) = sync_channel(1);
         let job: Job = Box::new(move |link: &mut Link| {
             let result = link.client().and_then(job);
+            let failed = result.is_err();
             // The caller may have gone (it cannot: it waits below); nothing to do then.
             let _ = answer.send(result);
+            if failed {
+                link.check_after_error();
+            }
         });
         let jobs = self.jobs.as_ref().ok_or_else(|| self.stopped())?;
         jobs.send(job).map_err(|_| self.stopped())?;
@@ -255,12 +291,15 @@ impl Drop for PostgresStore {
 /// A worker thread: connects, reports, then runs jobs until the store is dropped.
 fn work(
     config: postgres::Config,
+    breaks: Arc<AtomicU64>,
     queue: &Mutex<Receiver<Job>>,
     ready: &SyncSender<Result<(), StoreError>>,
 ) {
     let mut link = Link {
         client: None,
         config,
+        breaks,
+        seen: 0,
     };
     let _ = ready.send(link.client().map(|_| ()));
     loop {

@@ -211,101 +211,166 @@ fn run(mut command: Command, what: &str, log: &Path) -> Result<(), String> {
 }
 
 fn start_server() -> Result<String, String> {
-    let bin = binaries()?;
-    let root = is_root();
-    if root
-        && !Command::new("id")
-            .arg("postgres")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    {
-        return Err("running as root, and there is no `postgres` user to run the server as".into());
+    // Left running: its watchdog stops it when the process exits.
+    Cluster::start_new().map(|cluster| cluster.url("postgres"))
+}
+
+/// A throwaway server of a test's own, for tests that stop it (for every other test the
+/// shared one of [`fresh_database`] does), or `None` when none can be started and
+/// `SIGNET_SKIP_POSTGRES=1` allows skipping. Needs the server programs even when
+/// `SIGNET_TEST_POSTGRES_URL` is set.
+pub(crate) fn private_cluster() -> Option<Cluster> {
+    match Cluster::start_new() {
+        Ok(cluster) => Some(cluster),
+        Err(why) if std::env::var("SIGNET_SKIP_POSTGRES").as_deref() == Ok("1") => {
+            eprintln!("skipped: no PostgreSQL server of its own ({why}); SIGNET_SKIP_POSTGRES=1");
+            None
+        }
+        Err(why) => panic!(
+            "this test needs a PostgreSQL server of its own and none could be started: {why}.\n\
+             Install PostgreSQL (Debian: apt-get install postgresql; .ci/ensure-postgres.sh does), \
+             or set SIGNET_SKIP_POSTGRES=1 to skip it on this machine"
+        ),
     }
-    let dir = std::env::temp_dir().join(format!(
-        "signet-postgres-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let data = dir.join("data");
-    let log = dir.join("setup.log");
-    if root {
-        run(
-            {
-                let mut c = Command::new("chown");
-                c.arg("postgres:").arg(&dir);
-                c
-            },
-            "chown",
-            &dir.join("chown.log"),
-        )?;
+}
+
+/// A PostgreSQL cluster in a temporary directory, on a port of its own; a watchdog stops it
+/// and deletes the directory once the test process exits.
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    bin: PathBuf,
+    root: bool,
+    dir: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// The URL of database `name` on this server.
+    pub(crate) fn url(&self, name: &str) -> String {
+        format!("postgres://signet@127.0.0.1:{}/{name}", self.port)
     }
-    // The watchdog first, so that whatever happens next the directory goes away.
-    let pg_ctl = bin.join("pg_ctl");
-    let stop = if root {
-        format!(
-            "runuser -u postgres -- '{}' -D '{}' stop -m immediate",
-            pg_ctl.display(),
-            data.display()
-        )
-    } else {
-        format!(
-            "'{}' -D '{}' stop -m immediate",
-            pg_ctl.display(),
-            data.display()
-        )
-    };
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{dir}'",
-            pid = std::process::id(),
-            dir = dir.display()
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting the watchdog: {e}"))?;
-    let mut initdb = as_owner(root, &bin.join("initdb"));
-    initdb
-        .arg("-D")
-        .arg(&data)
-        .args(["-U", "signet", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-    // initdb writes into its own log as the owner: give it a file it may write.
-    run(initdb, "initdb", &dir.join("initdb.log"))?;
-    let mut last_error = String::new();
-    for _ in 0..3 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("finding a free port: {e}"))?
-            .port();
-        let mut start = as_owner(root, &pg_ctl);
+
+    /// Stops the server as a crash would: `pg_ctl stop -m immediate` ends every server
+    /// process at once, without a checkpoint; the next start replays the WAL.
+    pub(crate) fn crash(&self) -> Result<(), String> {
+        let mut stop = as_owner(self.root, &self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(&self.data)
+            .args(["stop", "-m", "immediate"]);
+        run(stop, "pg_ctl stop", &self.dir.join("stop.log"))
+    }
+
+    /// Starts the (stopped) server again, on the same port.
+    pub(crate) fn restart(&self) -> Result<(), String> {
+        self.start(self.port)
+    }
+
+    fn start(&self, port: u16) -> Result<(), String> {
+        let mut start = as_owner(self.root, &self.bin.join("pg_ctl"));
         start
             .arg("-D")
-            .arg(&data)
+            .arg(&self.data)
             .arg("-l")
-            .arg(dir.join("server.log"))
+            .arg(self.dir.join("server.log"))
             .args(["-w", "-t", "60", "-o"])
             .arg(format!(
                 "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
-                dir.display()
+                self.dir.display()
             ))
             .arg("start");
-        match run(start, "pg_ctl start", &log) {
-            Ok(()) => return Ok(format!("postgres://signet@127.0.0.1:{port}/postgres")),
-            Err(e) => {
-                let server_log =
-                    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-                last_error = format!("{e}; server log: {}", server_log.trim());
+        run(start, "pg_ctl start", &self.dir.join("start.log")).map_err(|e| {
+            let server_log =
+                std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            format!("{e}; server log: {}", server_log.trim())
+        })
+    }
+
+    fn start_new() -> Result<Cluster, String> {
+        let bin = binaries()?;
+        let root = is_root();
+        if root
+            && !Command::new("id")
+                .arg("postgres")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            return Err(
+                "running as root, and there is no `postgres` user to run the server as".into(),
+            );
+        }
+        static CLUSTERS: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "signet-postgres-{}-{}-{}",
+            std::process::id(),
+            CLUSTERS.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let data = dir.join("data");
+        if root {
+            let mut chown = Command::new("chown");
+            chown.arg("postgres:").arg(&dir);
+            run(chown, "chown", &dir.join("chown.log"))?;
+        }
+        // The watchdog first, so that whatever happens next the directory goes away.
+        let pg_ctl = bin.join("pg_ctl");
+        let stop = format!(
+            "{}'{}' -D '{}' stop -m immediate",
+            if root { "runuser -u postgres -- " } else { "" },
+            pg_ctl.display(),
+            data.display()
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{dir}'",
+                pid = std::process::id(),
+                dir = dir.display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the watchdog: {e}"))?;
+        let mut initdb = as_owner(root, &bin.join("initdb"));
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "signet",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]);
+        run(initdb, "initdb", &dir.join("initdb.log"))?;
+        let mut cluster = Cluster {
+            bin,
+            root,
+            dir,
+            data,
+            port: 0,
+        };
+        let mut last_error = String::new();
+        // A free port may be taken between finding it and the server binding it: try again.
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| format!("finding a free port: {e}"))?
+                .port();
+            match cluster.start(port) {
+                Ok(()) => {
+                    cluster.port = port;
+                    return Ok(cluster);
+                }
+                Err(e) => last_error = e,
             }
         }
+        Err(last_error)
     }
-    Err(last_error)
 }
 
 #[cfg(test)]
