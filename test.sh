@@ -5,6 +5,7 @@ cd "$(dirname "$0")"
 . .ci/ensure-rust.sh
 . .ci/ensure-browser.sh
 . .ci/ensure-pdf-tools.sh
+. .ci/ensure-postgres.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -4,8 +4,8 @@
 //! crate gives it a place to live, in layers, bottom up:
 //!
 //! - [`store`]: everything persistent, behind the narrow [`store::Store`] trait, with sled as
-//!   the embedded default ([`store::SledStore`]) and an in-memory twin for tests
-//!   ([`store::MemoryStore`]). An acknowledged write is on disk (group commit).
+//!   the embedded default ([`store::SledStore`]), PostgreSQL as the alternative
+//!   ([`store::PostgresStore`]) and an in-memory twin for tests ([`store::MemoryStore`]). An acknowledged write is on disk (group commit).
 //!   [`store::trust`] saves verified key logs and attestations and rebuilds the protocol's
 //!   `TrustStore` from them at start-up.
 //! - [`keyfile`]: the node's own secret keys, as owner-only files written atomically.
@@ -29,7 +29,8 @@
 //!
 //! # Where I/O lives
 //!
-//! Disk I/O happens in [`store::SledStore`] and [`keyfile`] only; network I/O in the
+//! Disk I/O happens in [`store::SledStore`] and [`keyfile`] only (and database I/O in
+//! [`store::PostgresStore`]); network I/O in the
 //! [`net`] event loop only. [`outbox::Outbox`] touches the disk through the store it is given
 //! and never reads a clock. The [`service`] and [`api`] add no I/O of their own beyond
 //! the witness's checkpoint file and the API's socket.

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use serde_json::json;
-use signet_node::service::config::{AnchorConfig, PolicyConfig};
+use signet_node::service::config::{AnchorConfig, PolicyConfig, StorageConfig};
 use signet_node::service::init::{InitOptions, init as init_party};
 use signet_node::service::{Service, now};
 use signet_protocol::Digest;
@@ -76,6 +76,10 @@ pub(crate) struct InitArgs {
     /// Days the delegate's seal mandate is valid.
     #[arg(long, default_value_t = 365)]
     mandate_days: u64,
+    /// Keep the party's data in this PostgreSQL database (a `postgres://` URL; it must hold
+    /// no other party's data) instead of the embedded store in DIR/store.
+    #[arg(long, value_name = "URL")]
+    postgres_url: Option<String>,
 }
 
 fn anchors(list: &[String]) -> Result<Vec<AnchorConfig>> {
@@ -110,6 +114,13 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
         next_root_key: a.next_root_key.clone(),
         delegate_name: a.delegate_name,
         mandate_days: a.mandate_days,
+        storage: match a.postgres_url {
+            Some(url) => StorageConfig::Postgres {
+                url,
+                connections: signet_node::store::DEFAULT_CONNECTIONS,
+            },
+            None => StorageConfig::Sled {},
+        },
     };
     let made = match init_party(&a.dir, &options, now()) {
         Ok(m) => m,
@@ -595,6 +606,7 @@ fn bundle_report(bytes: &[u8], documents: &[&[u8]], a: &VerifyArgs) -> Result<Re
         console: Default::default(),
         api_tls: None,
         pdf: Default::default(),
+        storage: Default::default(),
     };
     let policy = config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
     if policy.anchors.is_empty() {

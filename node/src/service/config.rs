@@ -3,16 +3,19 @@
 //! ```text
 //! DIR/signet.toml      this configuration
 //! DIR/keys/*.key       the party's secret keys (owner-only files, see crate::keyfile)
-//! DIR/store/           the sled store
+//! DIR/store/           the sled store (unless `[storage]` names PostgreSQL)
 //! ```
 //! The delegate's person key is never in `DIR`: `signet init` writes it to a separate file
 //! for the person to keep, and the node is given it per signing.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use signet_protocol::party::PartyId;
 use signet_protocol::trust::{TrustAnchor, TrustPolicy};
+
+use crate::store::{PostgresStore, SledStore, Store, StoreError};
 
 /// The configuration file's name inside a party directory.
 pub const CONFIG_FILE: &str = "signet.toml";
@@ -185,6 +188,62 @@ pub struct NodeConfig {
     /// PDF seals and certificates.
     #[serde(default)]
     pub pdf: PdfConfig,
+    /// Where the node keeps its data (`[storage]`): sled in `DIR/store/` unless told
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "StorageConfig::is_default")]
+    pub storage: StorageConfig,
+}
+
+/// Where the node keeps its data (`[storage]` in `signet.toml`).
+///
+/// ```toml
+/// [storage]
+/// kind = "postgres"
+/// url = "postgres://signet@db.internal/signet"
+/// connections = 4   # optional
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StorageConfig {
+    /// The embedded sled store in `DIR/store/` (the default). A struct variant, so that
+    /// `deny_unknown_fields` refuses a `url` given with it.
+    Sled {},
+    /// A PostgreSQL database (see [`PostgresStore`]).
+    Postgres {
+        /// A `postgres://` URL or a libpq `key=value` connection string. Its password, if
+        /// any, is why `signet.toml` is owner-only.
+        url: String,
+        /// How many connections the node keeps (default
+        /// [`crate::store::DEFAULT_CONNECTIONS`]).
+        #[serde(default = "default_connections")]
+        connections: usize,
+    },
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self::Sled {}
+    }
+}
+
+fn default_connections() -> usize {
+    crate::store::DEFAULT_CONNECTIONS
+}
+
+impl StorageConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::Sled {}
+    }
+
+    /// Opens the store this names, for the party directory `dir`.
+    pub fn open(&self, dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match self {
+            Self::Sled {} => Arc::new(SledStore::open(dir.join("store"))?),
+            Self::Postgres { url, connections } => {
+                Arc::new(PostgresStore::open(url, *connections)?)
+            }
+        })
+    }
 }
 
 /// PDF seals and the certificates this node issues (`[pdf]` in `signet.toml`).

@@ -12,12 +12,11 @@ use signet_protocol::seal::{SealInfo, SealKind};
 use signet_protocol::trust::TrustStore;
 use signet_protocol::{SecretKey, Timestamp};
 
-use super::config::{NodeConfig, PolicyConfig, TokenConfig};
+use super::config::{NodeConfig, PolicyConfig, StorageConfig, TokenConfig};
 use super::keys::PartyKeys;
 use super::{ServiceError, random_bytes};
 use crate::keyfile::{self, Replace};
 use crate::store::trust::{save_attestation, save_key_log};
-use crate::store::{SledStore, Store};
 
 /// Purposes the default seal mandate covers.
 pub const DEFAULT_PURPOSES: [&str; 4] = ["procurement", "sales", "services", "general"];
@@ -48,6 +47,9 @@ pub struct InitOptions {
     pub delegate_name: String,
     /// Mandate validity in days.
     pub mandate_days: u64,
+    /// Where the party's data is kept (sled in the directory by default). A PostgreSQL
+    /// database must not hold another party's data already.
+    pub storage: StorageConfig,
 }
 
 /// What `signet init` made.
@@ -167,14 +169,21 @@ pub fn init(
     }
     .issue(&keys.attest, &log)
     .map_err(|e| ServiceError::Usage(e.to_string()))?;
+    // The store first: a database that holds another party's data stops `init` before any
+    // key is written.
+    let store = options.storage.open(dir)?;
+    if !store.key_log_parties()?.is_empty() {
+        return Err(ServiceError::Usage(
+            "the configured storage already holds a party's data: give the new party a database of its own".into(),
+        ));
+    }
     keyfile::write(&options.delegate_key, &delegate, Replace::No)?;
     keyfile::write(&options.next_root_key, &next_root, Replace::No)?;
     keys.save(&dir.join("keys"), Replace::No)?;
-    let store = SledStore::open(dir.join("store"))?;
-    save_key_log(&store as &dyn Store, &log)?;
+    save_key_log(&*store, &log)?;
     let mut trust = TrustStore::new();
     trust.add_key_log(log.clone());
-    if !save_attestation(&store as &dyn Store, &mut trust, &mandate)?.is_held() {
+    if !save_attestation(&*store, &mut trust, &mandate)?.is_held() {
         return Err(ServiceError::Internal("the first mandate was not taken"));
     }
     drop(store);
@@ -210,6 +219,7 @@ pub fn init(
         console: Default::default(),
         api_tls: None,
         pdf: Default::default(),
+        storage: options.storage.clone(),
     };
     config.save(dir)?;
     Ok(Initialised {

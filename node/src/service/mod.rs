@@ -86,7 +86,7 @@ use crate::keyfile::KeyFileError;
 use crate::net::{self, Client, Hooks, Multiaddr, NetError, NetEvent, PeerDirectory, msg};
 use crate::outbox::OutboxError;
 use crate::store::trust::TrustDataError;
-use crate::store::{SledStore, Store, StoreError, put_document};
+use crate::store::{Store, StoreError, put_document};
 
 /// Why a service operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -306,7 +306,7 @@ impl Service {
     /// opens the store and rebuilds trust, sessions, evidence and outbox from it.
     pub fn open(dir: &Path) -> Result<Arc<Self>, ServiceError> {
         let config = NodeConfig::load(dir)?;
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.join("store"))?);
+        let store = config.storage.open(dir)?;
         Self::with_store(dir, config, store)
     }
 

@@ -56,6 +56,12 @@ pub enum StoreError {
         /// The digest of the bytes written, hex.
         actual: String,
     },
+    /// A database URL (or connection string) does not parse (configuration error).
+    #[error("invalid database URL: {reason}")]
+    BadUrl {
+        /// What is wrong with it (never the password).
+        reason: String,
+    },
     /// Reading the document source failed.
     #[error("reading the document source failed: {0}")]
     Source(#[source] std::io::Error),
@@ -92,6 +98,12 @@ impl std::error::Error for BackendError {
 
 impl From<sled::Error> for StoreError {
     fn from(error: sled::Error) -> Self {
+        Self::Backend(BackendError::new(error))
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(error: postgres::Error) -> Self {
         Self::Backend(BackendError::new(error))
     }
 }

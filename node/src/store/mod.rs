@@ -16,8 +16,9 @@
 //! [`SledStore`] meets this with sled transactions and batches for atomicity, and one
 //! flush-and-sync per acknowledged write, shared between concurrent writers by group commit
 //! (see [`SledStore`]: sled's own `flush` is not enough on Linux, and the store makes up for
-//! it). [`MemoryStore`] is for tests and
-//! keeps nothing across processes.
+//! it). [`PostgresStore`] meets it with one PostgreSQL transaction per
+//! mutating call, committed with `synchronous_commit = on` (see [`PostgresStore`]).
+//! [`MemoryStore`] is for tests and keeps nothing across processes.
 //!
 //! # Documents
 //!
@@ -32,7 +33,11 @@
 //! staged chunks behind unreferenced; reclaiming them (a garbage collection) is not built yet.
 //!
 //! The store is synchronous: from async code call it inside `tokio::task::spawn_blocking`
-//! (a durable write waits for an fsync).
+//! (a durable write waits for an fsync, or a database's commit).
+//!
+//! Which store a node uses is its configuration's `[storage]` choice
+//! (`crate::service::config::StorageConfig`): sled in the party directory by default, or a
+//! PostgreSQL database. The behaviour suite in `tests.rs` runs on all three.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -55,6 +60,9 @@ mod chunk_files;
 mod document;
 mod error;
 mod memory;
+mod postgres_store;
+#[cfg(test)]
+pub(crate) mod postgres_test_server;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -67,6 +75,7 @@ pub use document::{
 };
 pub use error::{BackendError, StoreError};
 pub use memory::MemoryStore;
+pub use postgres_store::{DEFAULT_CONNECTIONS, MAX_CONNECTIONS, PostgresStore};
 pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SledStore};
 
 use signet_protocol::Digest;

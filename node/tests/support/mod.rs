@@ -97,6 +97,7 @@ fn create_with(
         next_root_key: next_root_key(root, name),
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
+        storage: Default::default(),
     };
     init(&dir, &options, now()).unwrap();
     (dir, delegate_key)
