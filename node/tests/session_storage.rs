@@ -119,7 +119,8 @@ fn ended_sessions_are_served_from_the_store_and_listed_page_by_page() {
                 .unwrap(),
         );
     }
-    for id in &ids[..3] {
+    let cancelled_ids = ids[..3].to_vec();
+    for id in &cancelled_ids {
         brand.cancel(*id, "not needed").unwrap();
     }
     ids.sort();
@@ -164,5 +165,5 @@ fn ended_sessions_are_served_from_the_store_and_listed_page_by_page() {
     assert!(cancelled.sessions.iter().all(|s| s.status == "cancelled"));
     assert_eq!(cancelled.next, None);
     // An ended session refuses actions as it did when it was in memory.
-    assert!(brand.cancel(ids[0], "again").is_err());
+    assert!(brand.cancel(cancelled_ids[0], "again").is_err());
 }
