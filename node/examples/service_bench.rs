@@ -1,5 +1,10 @@
 //! Complete two-party signings through real nodes (sled stores, libp2p on loopback), as
 //! many as fast as possible: `cargo run --release -p signet-node --example service_bench [N]`.
+//!
+//! Then the brand's node, holding those N completed sessions, is stopped and opened again:
+//! it reports how long opening took, its resident memory, and the latency of reading one
+//! session (`Service::session`, at random, mostly not in the recently-ended cache) and of
+//! listing a page of 50 (`Service::sessions`, walking the whole list page by page).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -28,55 +33,64 @@ async fn main() {
     federate(&ca, &[&brand, &supplier]).await;
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
 
+    // In waves: a supplier takes at most 1,000 open sessions from one initiator.
+    const WAVE: usize = 500;
     let started = Instant::now();
+    let mut proposed = Duration::ZERO;
     let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = brand
-            .service
-            .create_session(NewSession {
-                title: format!("Order {i}"),
-                purpose: "procurement".into(),
-                participants: vec![NewParticipant {
-                    party: supplier.party(),
-                    role: Role::Signer,
-                    order: 0,
-                }],
-                documents: vec![NewDocument {
-                    name: "order.pdf".into(),
-                    media_type: "application/pdf".into(),
-                    source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
-                    pdf_seals: None,
-                }],
-                deadline_days: 30,
-                witnesses: vec![],
-            })
-            .unwrap();
-        ids.push(id);
-    }
-    let proposed = started.elapsed();
-    let mut signed = vec![false; n];
-    let mut left = n;
-    while left > 0 {
-        for (i, id) in ids.iter().enumerate() {
-            if !signed[i] && signet_node::person::sign_as(&supplier.service, *id, &delegate).is_ok()
-            {
-                signed[i] = true;
-                left -= 1;
+    for wave in (0..n).collect::<Vec<_>>().chunks(WAVE) {
+        let proposing = Instant::now();
+        let mut wave_ids = Vec::with_capacity(wave.len());
+        for &i in wave {
+            let id = brand
+                .service
+                .create_session(NewSession {
+                    title: format!("Order {i}"),
+                    purpose: "procurement".into(),
+                    participants: vec![NewParticipant {
+                        party: supplier.party(),
+                        role: Role::Signer,
+                        order: 0,
+                    }],
+                    documents: vec![NewDocument {
+                        name: "order.pdf".into(),
+                        media_type: "application/pdf".into(),
+                        source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
+                        pdf_seals: None,
+                    }],
+                    deadline_days: 30,
+                    witnesses: vec![],
+                })
+                .unwrap();
+            wave_ids.push(id);
+        }
+        proposed += proposing.elapsed();
+        let mut signed = vec![false; wave_ids.len()];
+        let mut left = wave_ids.len();
+        while left > 0 {
+            for (i, id) in wave_ids.iter().enumerate() {
+                if !signed[i]
+                    && signet_node::person::sign_as(&supplier.service, *id, &delegate).is_ok()
+                {
+                    signed[i] = true;
+                    left -= 1;
+                }
             }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    loop {
-        let done = brand
-            .service
-            .sessions_by_status()
-            .unwrap()
-            .get("completed")
-            .map_or(0, |n| *n as usize);
-        if done == n {
-            break;
+        ids.extend(wave_ids);
+        loop {
+            let done = brand
+                .service
+                .sessions_by_status()
+                .unwrap()
+                .get("completed")
+                .map_or(0, |n| *n as usize);
+            if done == ids.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let total = started.elapsed();
     println!(
@@ -85,4 +99,70 @@ async fn main() {
         n as f64 / total.as_secs_f64(),
         proposed.as_secs_f64()
     );
+
+    // The brand reopened with its N completed sessions.
+    let (b_dir, _) = brand.stop().await;
+    let rss_before = rss_kib();
+    let opening = Instant::now();
+    let brand = signet_node::service::Service::open(&b_dir).unwrap();
+    let opened = opening.elapsed();
+    println!(
+        "reopened holding {n} completed sessions in {:.1} ms; resident memory {} KiB -> {} KiB",
+        opened.as_secs_f64() * 1000.0,
+        rss_before,
+        rss_kib()
+    );
+    let mut gets = Vec::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..n.min(2000) {
+        // xorshift: a different session each time, in no particular order.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let id = ids[(state % n as u64) as usize];
+        let t = Instant::now();
+        assert_eq!(brand.session(id).unwrap().status, "completed");
+        gets.push(t.elapsed());
+    }
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let t = Instant::now();
+        let page = brand
+            .sessions(&signet_node::service::SessionFilter {
+                after,
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap();
+        pages.push(t.elapsed());
+        match page.next {
+            Some(next) => after = Some(next.parse().unwrap()),
+            None => break,
+        }
+    }
+    for (what, mut times) in [("session get", gets), ("list page of 50", pages)] {
+        times.sort();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+        println!(
+            "{what}: {} calls, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            times.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
+    println!("resident memory after reading: {} KiB", rss_kib());
+}
+
+/// This process's resident memory now (`VmRSS`), in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
