@@ -5456,6 +5456,24 @@ fn proposal_refusals(f: &mut File) -> Result<(), String> {
                 reason: "PDF seals on a document that is not application/pdf",
             },
         ),
+        (
+            "a participant whose role is an unknown code point",
+            with(&|p| {
+                let mut other = p.participants[0].clone();
+                other.party = third;
+                other.role = Role::Unknown(9);
+                other.seal_kind = None;
+                p.participants.push(other);
+            }),
+            ProposalError::UnknownCode(third),
+        ),
+        (
+            "a signer whose seal kind is an unknown code point",
+            with(&|p| {
+                p.participants[0].seal_kind = Some(signet_protocol::seal::SealKind::Unknown(9))
+            }),
+            ProposalError::UnknownCode(supplier),
+        ),
     ];
     for (what, proposal, expected) in cases {
         if proposal.check() != Err(expected.clone()) {

@@ -77,7 +77,6 @@ const NOT_YET: &[&str] = &[
     "ProofBeforeRevocation",
     "ProposalObject",
     "Threshold",
-    "UnknownCode",
     "WrongRevision",
     "ZeroDepth",
 ];
