@@ -5504,6 +5504,45 @@ fn proposal_refusals(f: &mut File) -> Result<(), String> {
             Some(json!({"initiator_node_seed": seed(node_key)})),
         );
     }
+    // Section 8.5.1, envelope check 2: after a valid proposal, a message of that session
+    // naming another revision of the proposal.
+    let remind = SessionMessage {
+        session: base.session,
+        proposal: signet_protocol::Digest::of(b"another revision of the proposal"),
+        from: brand,
+        time: now,
+        body: MessageBody::Remind {
+            note: "please sign".into(),
+        },
+    };
+    let remind = Signed::sign(remind, SESSION_MESSAGE_CONTENT_TYPE, node_key).map_err(e)?;
+    let inputs = json!({
+        "me": supplier.to_string(),
+        "policy": policy,
+        "key_logs": logs,
+        "attestations": attestations,
+        "messages": [
+            {"hex": h(&propose(&base)?), "time": now.unix()},
+            {"hex": h(remind.bytes()), "time": now.unix()},
+        ],
+        "codes": true,
+    });
+    let refusals = conformance::session_refusals(&inputs)?;
+    if !matches!(
+        refusals.as_slice(),
+        [None, Some(signet_protocol::session::SessionError::WrongRevision)]
+    ) {
+        return Err(format!("a remind about another revision: {refusals:?}"));
+    }
+    f.push(
+        "8.5.1",
+        "session-receive",
+        Intent::Invalid,
+        "a remind naming another revision of the held proposal: WrongRevision, wrong-session"
+            .to_string(),
+        inputs,
+        Some(json!({"initiator_node_seed": seed(node_key)})),
+    );
     Ok(())
 }
 

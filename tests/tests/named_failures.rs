@@ -77,7 +77,6 @@ const NOT_YET: &[&str] = &[
     "ProofBeforeRevocation",
     "ProposalObject",
     "Threshold",
-    "WrongRevision",
     "ZeroDepth",
 ];
 
