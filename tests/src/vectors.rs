@@ -5530,7 +5530,10 @@ fn proposal_refusals(f: &mut File) -> Result<(), String> {
     let refusals = conformance::session_refusals(&inputs)?;
     if !matches!(
         refusals.as_slice(),
-        [None, Some(signet_protocol::session::SessionError::WrongRevision)]
+        [
+            None,
+            Some(signet_protocol::session::SessionError::WrongRevision)
+        ]
     ) {
         return Err(format!("a remind about another revision: {refusals:?}"));
     }
