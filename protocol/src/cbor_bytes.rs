@@ -32,6 +32,15 @@ impl serde::de::Visitor<'_> for ByteBuf {
 #[derive(Serialize, Deserialize)]
 struct Item(#[serde(with = "crate::cbor_bytes")] Vec<u8>);
 
+/// A borrowed byte string, serialized as one.
+struct Ref<'a>(&'a [u8]);
+
+impl Serialize for Ref<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
 /// A list of byte strings.
 pub(crate) mod list {
     use super::*;
@@ -40,19 +49,7 @@ pub(crate) mod list {
         value: &[Vec<u8>],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(value.iter().map(|v| serde_bytes_ref(v)))
-    }
-
-    fn serde_bytes_ref(v: &[u8]) -> Ref<'_> {
-        Ref(v)
-    }
-
-    struct Ref<'a>(&'a [u8]);
-
-    impl Serialize for Ref<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.serialize_bytes(self.0)
-        }
+        serializer.collect_seq(value.iter().map(|v| Ref(v)))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
@@ -62,5 +59,27 @@ pub(crate) mod list {
             .into_iter()
             .map(|i| i.0)
             .collect())
+    }
+}
+
+/// An optional byte string, for a field that is left out when `None` (use with
+/// `#[serde(default, skip_serializing_if = "Option::is_none")]`).
+pub(crate) mod option {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<Vec<u8>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(bytes) => serializer.serialize_some(&Ref(bytes)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        Ok(Option::<Item>::deserialize(deserializer)?.map(|i| i.0))
     }
 }

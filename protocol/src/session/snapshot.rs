@@ -77,8 +77,12 @@ struct Form {
     status: StatusForm,
     acknowledged: Vec<PartyId>,
     actions: Vec<ActionForm>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    completion: Option<serde_bytes_option::Bytes>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::cbor_bytes::option"
+    )]
+    completion: Option<Vec<u8>>,
     seen: Vec<Digest>,
     evidence: Vec<EvidenceForm>,
 }
@@ -110,25 +114,6 @@ struct ActionForm {
 struct EvidenceForm {
     evidence: PartyEvidence,
     size: u64,
-}
-
-/// An optional byte string (serde's `Option<Vec<u8>>` would be an array of integers).
-mod serde_bytes_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) struct Bytes(pub(super) Vec<u8>);
-
-    impl Serialize for Bytes {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            crate::cbor_bytes::serialize(&self.0, serializer)
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Bytes {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            crate::cbor_bytes::deserialize(deserializer).map(Bytes)
-        }
-    }
 }
 
 impl StatusForm {
@@ -192,10 +177,7 @@ impl Session {
                     record: a.record.as_ref().map(SignatureRecord::to_bytes),
                 })
                 .collect(),
-            completion: self
-                .completion
-                .as_ref()
-                .map(|c| serde_bytes_option::Bytes(c.bytes().to_vec())),
+            completion: self.completion.as_ref().map(|c| c.bytes().to_vec()),
             seen: self.seen.iter().copied().collect(),
             evidence: self
                 .evidence
@@ -247,7 +229,7 @@ impl Session {
         }
         let completion = match form.completion {
             Some(bytes) => {
-                let c = object(&bytes.0, SESSION_MESSAGE_CONTENT_TYPE, "completion")?;
+                let c = object(&bytes, SESSION_MESSAGE_CONTENT_TYPE, "completion")?;
                 if !ours(&c) {
                     return Err(SnapshotError::Inconsistent("the completion"));
                 }
