@@ -61,6 +61,22 @@ pub(crate) struct Tracked {
     pub(crate) evidence: Vec<u64>,
 }
 
+/// What a step needs of its session as it was before: its evidence positions (the step's
+/// own are appended to them) and its status (for the counts by status).
+struct Prior {
+    evidence: Vec<u64>,
+    status: &'static str,
+}
+
+impl Prior {
+    fn of(t: &Tracked) -> Self {
+        Self {
+            evidence: t.evidence.clone(),
+            status: t.session.status().name(),
+        }
+    }
+}
+
 /// The store's bookkeeping name for the layout of session records, and the value meaning
 /// "every record is a snapshot" (see [`journal`]).
 const SESSION_LAYOUT: (&str, &[u8]) = ("session-layout", b"snapshot");
@@ -376,7 +392,7 @@ impl Core {
     fn commit(
         &mut self,
         id: SessionId,
-        before: Option<&Tracked>,
+        before: Option<&Prior>,
         session: Session,
         step: Step,
         now: Timestamp,
@@ -393,7 +409,7 @@ impl Core {
     fn commit_step(
         &mut self,
         id: SessionId,
-        before: Option<&Tracked>,
+        before: Option<&Prior>,
         session: Session,
         step: &Step,
         now: Timestamp,
@@ -437,7 +453,7 @@ impl Core {
         recipients.extend(queued.iter().map(|(p, _, _)| *p));
         // The session in memory changes only once its state is on disk: a failed write
         // leaves the old state, so the input can come again and be applied then.
-        let mut evidence = before.map(|t| t.evidence.clone()).unwrap_or_default();
+        let mut evidence = before.map(|p| p.evidence.clone()).unwrap_or_default();
         evidence.extend(indices);
         let record = snapshot_record(&session, &evidence)?;
         let mut webhooks = Vec::new();
@@ -477,7 +493,7 @@ impl Core {
         }
         self.outbox.apply(planned);
         let status = session.status().name();
-        let old_status = before.map(|t| t.session.status().name());
+        let old_status = before.map(|p| p.status);
         if old_status != Some(status) {
             if let Some(old) = old_status.and_then(|s| self.counts.get_mut(s)) {
                 *old = old.saturating_sub(1);
@@ -540,9 +556,11 @@ impl Core {
         })?;
         let (before, session, step, started) = match known {
             Some(t) => {
-                let mut session = t.session.clone();
+                let t = t.into_owned();
+                let prior = Prior::of(&t);
+                let mut session = t.session;
                 let step = session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
-                (Some(t.into_owned()), session, step, false)
+                (Some(prior), session, step, false)
             }
             None => {
                 let (s, step) =
@@ -655,8 +673,9 @@ impl Core {
             now,
             node_key: &self.keys.node,
         };
-        let before = self.known(&id)?.into_owned();
-        let mut session = before.session.clone();
+        let t = self.known(&id)?.into_owned();
+        let before = Prior::of(&t);
+        let mut session = t.session;
         let step = match &input {
             Input::Acknowledge => step_of(session.acknowledge(&ctx))?,
             Input::Approve => step_of(session.approve(&ctx))?,
@@ -806,9 +825,10 @@ impl Core {
         let seal_key = self
             .seal_key(&seal_public)
             .ok_or(ServiceError::Corrupt("seal key"))?;
-        let mut session = before.session.clone();
+        let prior = Prior::of(&before);
+        let mut session = before.session;
         let step = session.sign(proof, mandate, seal_key, pdf, &ctx)?;
-        self.commit(id, Some(&before), session, step, now)?;
+        self.commit(id, Some(&prior), session, step, now)?;
         Ok(())
     }
 
@@ -826,12 +846,12 @@ impl Core {
         checkpoint: &SignedCheckpoint,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
-        let before = self.known(&id)?.into_owned();
-        let evidence =
-            PartyEvidence::from_log(self.me, &self.evidence, &before.evidence, checkpoint)
-                .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
+        let t = self.known(&id)?.into_owned();
+        let before = Prior::of(&t);
+        let evidence = PartyEvidence::from_log(self.me, &self.evidence, &t.evidence, checkpoint)
+            .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
         let ctx = self.ctx_at(now);
-        let mut session = before.session.clone();
+        let mut session = t.session;
         let step = session.share_evidence(evidence, &ctx)?;
         self.commit(id, Some(&before), session, step, now)?;
         Ok(())
