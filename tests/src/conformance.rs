@@ -31,7 +31,7 @@ use signet_protocol::session::{
 };
 use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
 use signet_protocol::transport::{doc, gossip, msg};
-use signet_protocol::trust::{TrustPolicy, TrustStore, Verdict, evaluate};
+use signet_protocol::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
 use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 /// Every op of the contract, in the order spec/conformance.md lists them.
@@ -502,16 +502,10 @@ fn pdf_certificate_in_effect(request: &Value) -> Answer {
     }
 }
 
-/// Section 7.3.
+/// Section 7.3, at the moment of section 7.1: `at` and `proven_by` when given, `time` as
+/// `now`.
 fn evaluate_trust(request: &Value) -> Answer {
-    let policy = policy(request)?;
-    let store = store(request)?;
-    let verdict = evaluate(
-        &policy,
-        &store,
-        &party(request, "subject")?,
-        time(request, "time")?,
-    );
+    let verdict = trust_verdict_of(request)?;
     let name = match &verdict {
         Verdict::Trusted { .. } => "trusted",
         Verdict::Untrusted { .. } => "untrusted",
@@ -522,6 +516,41 @@ fn evaluate_trust(request: &Value) -> Answer {
         "output": {"verdict": name},
         "flags": [name],
     }))
+}
+
+/// The verdict of an `evaluate-trust` request. Its policy is decoded but not checked first:
+/// an incoherent policy is the evaluation's own first refusal (section 7.3).
+fn trust_verdict_of(request: &Value) -> Result<Verdict, BadRequest> {
+    let policy: TrustPolicy = codec::decode(&bytes(request, "policy")?, &Limits::DEFAULT)
+        .map_err(|e| BadRequest(format!("policy: {e}")))?;
+    let store = store(request)?;
+    let now = time(request, "time")?;
+    let at = match request.get("at") {
+        Some(_) => time(request, "at")?,
+        None => now,
+    };
+    let proven_by = match request.get("proven_by") {
+        Some(_) => time(request, "proven_by")?,
+        None => at,
+    };
+    if proven_by < at || now < at {
+        return Err(BadRequest(
+            "proven_by and time must not be before at".into(),
+        ));
+    }
+    Ok(evaluate_at(
+        &policy,
+        &store,
+        &party(request, "subject")?,
+        Moment { at, proven_by, now },
+    ))
+}
+
+/// The verdict of an `evaluate-trust` request in full, for the vector generator to check
+/// that a vector fails for the reason its description names: the op reports only the
+/// verdict's name.
+pub fn trust_verdict(request: &Value) -> Result<Verdict, String> {
+    trust_verdict_of(request).map_err(|e| e.0)
 }
 
 /// Section 8.5.3: a participant `me` receives `messages` in order, each at its `time`. With

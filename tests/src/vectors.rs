@@ -753,6 +753,19 @@ fn mandates() -> Result<File, String> {
             &revoked,
         ),
     );
+    // The mandate's own signature by a key of the supplier that is not an `attest` key.
+    let by_node = Signed::sign(
+        plain.payload().clone(),
+        ATTESTATION_CONTENT_TYPE,
+        &net.nodes[2].party.node,
+    )
+    .map_err(|e| e.to_string())?;
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the supplier's mandate signed by its node key, not an attest key: IssuerKey (key-not-valid)",
+        ok(&by_node, json!({})),
+    );
     Ok(f)
 }
 
@@ -2173,7 +2186,161 @@ fn trust() -> Result<File, String> {
         "the same evaluated on day 10: the list is too old (indeterminate, FreshRevocationList)",
         with(&fresh, vec![&chain_one, &day_one_list], T0.plus(10 * DAY))?,
     );
+    trust_refusals(
+        &mut f,
+        &mut TrustWorld {
+            policy,
+            ca,
+            brand,
+            brand2,
+            subject,
+            endorsing,
+            endorser_logs,
+        },
+    )?;
     Ok(f)
+}
+
+/// The parties and policies of section 7's vectors that [`trust_refusals`] builds on.
+struct TrustWorld {
+    policy: TrustPolicy,
+    ca: TestParty,
+    brand: TestParty,
+    brand2: TestParty,
+    subject: TestParty,
+    endorsing: TrustPolicy,
+    endorser_logs: Value,
+}
+
+/// Section 7: one vector per remaining refusal of the evaluation, each checked to fail for
+/// that reason alone (the op reports only the verdict).
+fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
+    use signet_protocol::trust::{Finding, Missing, PolicyError, Problem, Verdict};
+    let subject = w.subject.id();
+    let one_reason = |inputs: &Value, wanted: &dyn Fn(&Verdict) -> bool| -> Result<(), String> {
+        let verdict = conformance::trust_verdict(inputs)?;
+        if wanted(&verdict) {
+            Ok(())
+        } else {
+            Err(format!("unexpected verdict {verdict:?}"))
+        }
+    };
+    let request = |policy: &TrustPolicy,
+                   logs: &Value,
+                   attestations: &[&Signed<signet_protocol::attestation::Attestation>],
+                   time: Timestamp|
+     -> Result<Value, String> {
+        Ok(json!({
+            "policy": policy_hex(policy)?,
+            "key_logs": logs,
+            "attestations": attestations.iter().map(|a| h(a.bytes())).collect::<Vec<_>>(),
+            "subject": subject.to_string(),
+            "time": time.unix(),
+        }))
+    };
+    let ca_logs = json!([log_hex(&w.ca.log), log_hex(&w.subject.log)]);
+    let identity = w.ca.verify_identity(&w.subject, AssuranceLevel::High, T0);
+
+    // Section 7.2: an incoherent policy is refused before anything else (7.3).
+    let zero_depth = TrustPolicy {
+        max_chain_depth: 0,
+        ..w.policy.clone()
+    };
+    let inputs = request(&zero_depth, &ca_logs, &[&identity], T0.plus(DAY))?;
+    one_reason(
+        &inputs,
+        &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::Policy(PolicyError::ZeroDepth)]),
+    )?;
+    f.invalid(
+        "7.2",
+        "evaluate-trust",
+        "an anchor's identity attestation under a policy whose max_chain_depth is 0: the policy is incoherent (ZeroDepth), untrusted",
+        inputs.clone(),
+    );
+    let over_threshold = TrustPolicy {
+        endorsements: w.endorsing.endorsements.clone().map(|mut rule| {
+            rule.threshold = 4;
+            rule
+        }),
+        ..w.endorsing.clone()
+    };
+    let inputs = request(&over_threshold, &ca_logs, &[&identity], T0.plus(DAY))?;
+    one_reason(
+        &inputs,
+        &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::Policy(PolicyError::Threshold)]),
+    )?;
+    f.invalid(
+        "7.2",
+        "evaluate-trust",
+        "an anchor's identity attestation under a policy whose endorsement threshold (4) exceeds its 3 endorsers: the policy is incoherent (Threshold), untrusted",
+        inputs.clone(),
+    );
+
+    // Section 7.3, path 3: two counted endorsements name different registration numbers.
+    let endorsement = w.brand.endorse(&w.subject, T0);
+    let other = Claims::Endorsement(signet_protocol::attestation::Endorsement {
+        legal_name: w.subject.label.clone(),
+        registration: signet_protocol::testkit::test_uscc("Trust Subject's namesake"),
+        relationship: format!("customer of {}", w.subject.label),
+    });
+    let disagreeing = w.brand2.attest(subject, other, T0, 365);
+    let inputs = request(
+        &w.endorsing,
+        &w.endorser_logs,
+        &[&endorsement, &disagreeing],
+        T0.plus(DAY),
+    )?;
+    one_reason(
+        &inputs,
+        &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::EndorsementsDisagree]),
+    )?;
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "an endorsement rule of 2 of 3, two endorsements by accepted endorsers naming different registration numbers: EndorsementsDisagree",
+        inputs.clone(),
+    );
+
+    // Section 7.3, check: the issuer revoked its signing key with effect before the issue.
+    let day = |n: u64| T0.plus(n * DAY);
+    let late =
+        w.ca.verify_identity(&w.subject, AssuranceLevel::High, day(5));
+    let key_revoked = w.ca.revoke_key(w.ca.attest.public_key(), day(4), day(7));
+    let inputs = request(&w.policy, &ca_logs, &[&late, &key_revoked], day(8))?;
+    one_reason(&inputs, &|v| {
+        matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
+            [Finding::Attestation { problem: Problem::IssuerKeyRevoked(at), .. }] if *at == day(4)))
+    })?;
+    f.invalid(
+        "7.3",
+        "evaluate-trust",
+        "an identity attestation issued on day 5 by an anchor that revoked its attest key on day 7 with effect from day 4, evaluated on day 8: IssuerKeyRevoked",
+        inputs.clone(),
+    );
+
+    // Section 7.1: a revocation between the reliance (`at`) and its proof (`proven_by`).
+    let revoked = w.ca.revoke(identity.payload().id, day(2), day(2));
+    let mut inputs = request(&w.policy, &ca_logs, &[&identity, &revoked], day(3))?;
+    inputs["at"] = json!(day(1).unix());
+    inputs["proven_by"] = json!(day(3).unix());
+    one_reason(&inputs, &|v| {
+        matches!(v, Verdict::Indeterminate { missing, reasons } if reasons.is_empty()
+            && matches!(missing.as_slice(), [Missing::ProofBeforeRevocation { revoked, .. }] if *revoked == day(2)))
+    })?;
+    f.invalid(
+        "7.1",
+        "evaluate-trust",
+        "an identity relied on at day 1, proven only by day 3, its attestation revoked with effect from day 2: indeterminate (ProofBeforeRevocation)",
+        inputs.clone(),
+    );
+    inputs["proven_by"] = json!((day(2).unix()) - 1);
+    f.valid(
+        "7.1",
+        "evaluate-trust",
+        "the same reliance proven a second before the revocation takes effect: trusted",
+        inputs,
+    );
+    Ok(())
 }
 
 // ----- section 8 -----
