@@ -2769,7 +2769,167 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     record_refusals(&mut f, t, &supplier_msgs)?;
     pdf_sealed_sessions(&mut f)?;
     proposal_refusals(&mut f)?;
+    observer_refusals(&mut f, t, &supplier_msgs)?;
     Ok(f)
+}
+
+/// Sections 8.5.1 to 8.10: refusals the observer of the completed session reaches on messages
+/// changed in one place (each checked to fail for that reason alone), with wire codes.
+fn observer_refusals(
+    f: &mut File,
+    t: &Transcript,
+    observed: &[(Vec<u8>, Timestamp)],
+) -> Result<(), String> {
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let brand = t.net.node(&t.brand);
+    let supplier = t.net.node(&t.supplier);
+    let (logs, attestations) = store_inputs(&brand.store);
+    let policy = policy_hex(&brand.policy)?;
+    let request = |messages: &[(Vec<u8>, Timestamp)]| {
+        json!({
+            "me": t.observer.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+            "codes": true,
+        })
+    };
+    let refused_last = |inputs: &Value, wanted: &dyn Fn(&SessionError) -> bool| {
+        let refusals = conformance::session_refusals(inputs)?;
+        match refusals.split_last() {
+            Some((Some(last), before)) if wanted(last) && before.iter().all(Option::is_none) => {
+                Ok(())
+            }
+            _ => Err(format!("unexpected refusals {refusals:?}")),
+        }
+    };
+    use signet_protocol::session::SessionError;
+
+    // Section 8.5.3 step 2: the proposal inside the propose message does not verify (its
+    // signature's last byte changed); the message names that proposal's digest and is signed
+    // by the initiator's node key.
+    let (propose, at) = &observed[0];
+    let mut m = message_of(propose)?;
+    let MessageBody::Propose { proposal } = &m.body else {
+        return Err("the first message is not a propose".into());
+    };
+    let tampered = flip(proposal, usize::MAX);
+    m.proposal = Digest::of(&tampered);
+    m.body = MessageBody::Propose { proposal: tampered };
+    let forged = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node).map_err(e)?;
+    let inputs = request(&[(forged.bytes().to_vec(), *at)]);
+    refused_last(&inputs, &|r| matches!(r, SessionError::ProposalObject(_)))?;
+    f.push(
+        "8.5.3",
+        "session-receive",
+        Intent::Invalid,
+        "a propose message whose proposal's signature does not verify (its last byte changed; the message names that proposal's digest): ProposalObject",
+        inputs,
+        Some(json!({"initiator_node_seed": seed(&brand.party.node)})),
+    );
+
+    // Section 8.5.3: after the relay of the supplier's signature, a relay of a decline by the
+    // supplier (signed by its node key).
+    let relay_of_sign = observed
+        .iter()
+        .position(|(b, _)| {
+            let Ok(MessageBody::Relay { message }) = message_of(b).map(|m| m.body) else {
+                return false;
+            };
+            message_of(&message)
+                .is_ok_and(|i| i.from == t.supplier && matches!(i.body, MessageBody::Sign(_)))
+        })
+        .ok_or("no relay of the supplier's signature")?;
+    let (relay, at) = &observed[relay_of_sign];
+    let outer = message_of(relay)?;
+    let MessageBody::Relay { message: sign } = &outer.body else {
+        return Err("not a relay".into());
+    };
+    let sign = message_of(sign)?;
+    let decline = SessionMessage {
+        body: MessageBody::Decline {
+            reason: "We no longer agree.".into(),
+        },
+        ..sign
+    };
+    let decline =
+        Signed::sign(decline, SESSION_MESSAGE_CONTENT_TYPE, &supplier.party.node).map_err(e)?;
+    let relayed = SessionMessage {
+        body: MessageBody::Relay {
+            message: decline.bytes().to_vec(),
+        },
+        ..outer
+    };
+    let relayed =
+        Signed::sign(relayed, SESSION_MESSAGE_CONTENT_TYPE, &brand.party.node).map_err(e)?;
+    let mut messages = observed[..=relay_of_sign].to_vec();
+    messages.push((relayed.bytes().to_vec(), *at));
+    let inputs = request(&messages);
+    refused_last(
+        &inputs,
+        &|r| matches!(r, SessionError::AlreadyActed(p) if *p == t.supplier),
+    )?;
+    f.push(
+        "8.5.3",
+        "session-receive",
+        Intent::Invalid,
+        "after the relay of the supplier's signature, a relay of a decline by the supplier (signed by its node key, relayed by the brand's): AlreadyActed, not-allowed",
+        inputs,
+        Some(json!({
+            "initiator_node_seed": seed(&brand.party.node),
+            "supplier_node_seed": seed(&supplier.party.node),
+        })),
+    );
+
+    // Section 8.10 check 4: once the session completed, the supplier's evidence with its log's
+    // entries about the declined session besides those about this one (a checkpoint signed
+    // by its log key, every proof valid).
+    let mut indices = Vec::new();
+    for sid in [t.completed, t.declined] {
+        indices.extend(
+            supplier
+                .log_entries
+                .get(&sid)
+                .ok_or("no entries of the supplier about a session")?,
+        );
+    }
+    let checkpoint = supplier
+        .log
+        .checkpoint(&t.supplier, &supplier.party.log_key);
+    let evidence = signet_protocol::evidence::PartyEvidence::from_log(
+        t.supplier,
+        &supplier.log,
+        &indices,
+        &checkpoint,
+    )
+    .map_err(|e| e.to_string())?;
+    let (last, _) = observed.last().ok_or("no message observed")?;
+    let now = t.net.now;
+    let shared = SessionMessage {
+        from: t.supplier,
+        time: now,
+        body: MessageBody::Evidence(evidence),
+        ..message_of(last)?
+    };
+    let shared =
+        Signed::sign(shared, SESSION_MESSAGE_CONTENT_TYPE, &supplier.party.node).map_err(e)?;
+    let mut messages = observed.to_vec();
+    messages.push((shared.bytes().to_vec(), now));
+    let inputs = request(&messages);
+    refused_last(&inputs, &|r| matches!(r, SessionError::EvidenceScope))?;
+    f.push(
+        "8.10",
+        "session-receive",
+        Intent::Invalid,
+        "the completed session's observer receives the supplier's evidence holding, besides its entries about this session, those about the declined session: EvidenceScope, not-allowed",
+        inputs,
+        Some(json!({
+            "supplier_node_seed": seed(&supplier.party.node),
+            "supplier_log_seed": seed(&supplier.party.log_key),
+        })),
+    );
+    Ok(())
 }
 
 /// Sections 8.2.4 and 8.4.2: a session whose document every signer seals as a PDF. Two
@@ -4467,7 +4627,48 @@ fn evidence(t: &Transcript) -> Result<File, String> {
             cp(&changed, &origin, &key),
         );
     }
+    party_evidence_refusals(&mut f, t)?;
     Ok(f)
+}
+
+/// Section 10.6: the supplier's evidence from the completed session's bundle, checked against
+/// a key log that retired the checkpoint's log key when the newest entry was logged.
+fn party_evidence_refusals(f: &mut File, t: &Transcript) -> Result<(), String> {
+    use signet_protocol::evidence::{PartyEvidence, PartyEvidenceError};
+    let bundle = Bundle::decode(&t.bundle).map_err(|e| e.to_string())?;
+    let ev = bundle
+        .evidence
+        .iter()
+        .find(|e| e.party == t.supplier)
+        .ok_or("no evidence of the supplier in the bundle")?;
+    let latest = ev
+        .entries
+        .iter()
+        .map(|p| EvidenceEvent::decode(&p.entry).map(|e| e.time))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .max()
+        .ok_or("the supplier's evidence has no entry")?;
+    let supplier = &t.net.node(&t.supplier).party;
+    let mut log = supplier.log.clone();
+    log.retire_key(&supplier.root, supplier.log_key.public_key(), latest)
+        .map_err(|e| e.to_string())?;
+    let checked = PartyEvidence::verify(ev, &log);
+    if !matches!(checked, Err(PartyEvidenceError::LogKeyRetired { retired, latest: l }) if retired == latest && l == latest)
+    {
+        return Err(format!("the retired log key: {:?}", checked.err()));
+    }
+    f.invalid(
+        "10.6",
+        "verify-party-evidence",
+        "the supplier's evidence from the bundle, checked against its key log once it retired the checkpoint's log key at the newest entry's time: LogKeyRetired",
+        json!({
+            "hex": h(&codec::encode(ev).map_err(|e| e.to_string())?),
+            "key_log": log_hex(&log),
+        }),
+    );
+    Ok(())
 }
 
 // ----- section 11 -----

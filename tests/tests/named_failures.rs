@@ -64,14 +64,10 @@ const NOT_VECTORABLE: &[(&str, &str)] = &[
 /// Named failures no vector names yet (issue #14): each is to get a vector (or a
 /// description naming it), and leaves this list when it does.
 const NOT_YET: &[&str] = &[
-    "AlreadyActed",
-    "EvidenceScope",
-    "LogKeyRetired",
     "MissingKeyLog",
     "NoProofBeforeRetirement",
     "NoProofBeforeRevocation",
     "NotCompleted",
-    "ProposalObject",
 ];
 
 fn spec_dir() -> std::path::PathBuf {
