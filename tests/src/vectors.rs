@@ -4807,7 +4807,98 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         "an evidence entry changed after the fact: evidence.inclusion INVALID, with no evidence.checkpoint entry for that party",
         req(&changed.encode().map_err(|e| e.to_string())?, vec![], later),
     );
+    unproven_seal_keys(&mut f, t, later)?;
     Ok(f)
+}
+
+/// Section 8.4.3 check 3 offline (11.3.1): the supplier's seal key retired, or revoked, a
+/// second after it signed, before the witness's cosignature proves the signature existed.
+/// Each bundle is the completed session's with that one change; the one check it fails is
+/// checked here, since the op reports checks by name and outcome only.
+fn unproven_seal_keys(f: &mut File, t: &Transcript, later: Timestamp) -> Result<(), String> {
+    use signet_protocol::bundle::{Outcome, verify_bundle};
+    use signet_protocol::session::SignatureRecord;
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let bundle = Bundle::decode(&t.bundle).map_err(|e| err(&e))?;
+    let completion = message_of(&bundle.completion)?;
+    let MessageBody::Complete { actions } = &completion.body else {
+        return Err("the bundle's completion is not a complete message".into());
+    };
+    let mut signed_at = None;
+    for action in actions {
+        let m = message_of(action)?;
+        if let (true, MessageBody::Sign(record)) = (m.from == t.supplier, &m.body) {
+            let record = SignatureRecord::from_bytes(record).map_err(|e| err(&e))?;
+            signed_at = Some(record.seal_signature.payload().time);
+        }
+    }
+    let signed_at = signed_at.ok_or("no signature of the supplier in the completion")?;
+    let after = Timestamp::from_unix(signed_at.unix() + 1);
+    let supplier = &t.net.node(&t.supplier).party;
+    let seal = supplier.contract_seal.public_key();
+    let p = policy_hex(&t.policy)?;
+    let only_seal_key_unproven = |bytes: &[u8], reason: &str| -> Result<Value, String> {
+        let report = verify_bundle(bytes, &[], &t.policy, later);
+        let failures: Vec<_> = report.failures().collect();
+        match failures.as_slice() {
+            [c] if c.name == "signature.seal-key"
+                && c.subject == t.supplier.to_string()
+                && c.outcome == Outcome::Indeterminate
+                && c.detail.starts_with(reason) => {}
+            _ => return Err(format!("{reason}: unexpected checks {failures:?}")),
+        }
+        Ok(json!({"hex": h(bytes), "documents": [], "policy": p, "time": later.unix()}))
+    };
+
+    let mut retired = bundle.clone();
+    let logs = retired
+        .key_logs
+        .iter_mut()
+        .find(|l| KeyLog::replay(&l.events).is_ok_and(|log| log.party() == t.supplier))
+        .ok_or("no key log of the supplier in the bundle")?;
+    let mut log = KeyLog::replay(&logs.events).map_err(|e| err(&e))?;
+    log.retire_key(&supplier.root, seal, after)
+        .map_err(|e| err(&e))?;
+    logs.events = log.event_bytes().map(<[u8]>::to_vec).collect();
+    let bytes = retired.encode().map_err(|e| err(&e))?;
+    let inputs = only_seal_key_unproven(&bytes, "seal key retired at")?;
+    f.push(
+        "11.3.1",
+        "verify-bundle",
+        Intent::Invalid,
+        "the completed session's bundle, the supplier's key log retiring its contract seal a second after it signed, before the witness cosigned: signature.seal-key INDETERMINATE (NoProofBeforeRetirement)",
+        inputs,
+        Some(json!({"supplier_root_seed": seed(&supplier.root)})),
+    );
+
+    let revocation = signet_protocol::attestation::Attestation {
+        id: signet_protocol::party::AttestationId::from_bytes([0x5f; 16]),
+        issuer: t.supplier,
+        subject: t.supplier,
+        issued_at: later,
+        valid_from: later,
+        valid_until: later.plus(3650 * DAY),
+        claims: Claims::Revocation(signet_protocol::attestation::Revocation {
+            target: signet_protocol::attestation::RevocationTarget::Key(seal),
+            effective: after,
+            reason: RevocationReason::KeyCompromise,
+        }),
+    }
+    .issue(&supplier.attest, &supplier.log)
+    .map_err(|e| err(&e))?;
+    let mut revoked = bundle;
+    revoked.attestations.push(revocation.bytes().to_vec());
+    let bytes = revoked.encode().map_err(|e| err(&e))?;
+    let inputs = only_seal_key_unproven(&bytes, "revoked at")?;
+    f.push(
+        "11.3.1",
+        "verify-bundle",
+        Intent::Invalid,
+        "the completed session's bundle with the supplier's revocation of its contract seal, effective a second after it signed, before the witness cosigned: signature.seal-key INDETERMINATE (NoProofBeforeRevocation)",
+        inputs,
+        Some(json!({"supplier_attest_seed": seed(&supplier.attest)})),
+    );
+    Ok(())
 }
 
 fn transport(t: &Transcript) -> Result<File, String> {
