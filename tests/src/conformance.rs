@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use signet_protocol::address::{ADDRESS_RECORD_CONTENT_TYPE, AddressRecord};
 use signet_protocol::attestation::Attestation;
-use signet_protocol::bundle::verify_bundle;
+use signet_protocol::bundle::{assemble, verify_bundle};
 use signet_protocol::codec::{self, Limits, check_deterministic};
 use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
@@ -741,6 +741,14 @@ fn session_play(request: &Value) -> Answer {
                     ("refused", Some(e.code().name()), Vec::new())
                 }
             }
+        } else if text(step, "do")? == "assemble" {
+            match assemble_view(session.as_ref(), &ctx) {
+                Ok(()) => ("done", None, Vec::new()),
+                Err(flag) => {
+                    flags.push(flag);
+                    ("refused", None, Vec::new())
+                }
+            }
         } else {
             match act(request, step, &mut session, &ctx)? {
                 Ok(s) => ("done", None, s.outbound),
@@ -771,6 +779,18 @@ fn session_play(request: &Value) -> Answer {
         "output": {"steps": steps, "status": status},
         "flags": flags,
     }))
+}
+
+/// `{"do": "assemble"}` of `session-play`: the party assembles its view's bundle under its
+/// knowledge and policy (section 11.2) and sends nothing. The bundle is not compared (its
+/// choice of attestations and key logs is the assembler's); a refusal is named by its flag.
+fn assemble_view(session: Option<&Session>, ctx: &Context<'_>) -> Result<(), String> {
+    let Some(s) = session else {
+        return Err(variant(&ActionError::NotAllowed("act without a session")));
+    };
+    assemble(s, ctx.store, ctx.policy)
+        .map(drop)
+        .map_err(|e| variant(&e))
 }
 
 /// One local action of `session-play` (its `do`), on the party's view.

@@ -2770,6 +2770,7 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     pdf_sealed_sessions(&mut f)?;
     proposal_refusals(&mut f)?;
     observer_refusals(&mut f, t, &supplier_msgs)?;
+    assembly_refusals(&mut f)?;
     Ok(f)
 }
 
@@ -2928,6 +2929,89 @@ fn observer_refusals(
             "supplier_node_seed": seed(&supplier.party.node),
             "supplier_log_seed": seed(&supplier.party.log_key),
         })),
+    );
+    Ok(())
+}
+
+/// Section 11.2 (`{"do": "assemble"}` of `session-play`): the participant of the two-party
+/// session assembles its bundle once the session completed; it refuses while the session is
+/// open (`NotCompleted`) and when it lacks the witness's key log (`MissingKeyLog`).
+fn assembly_refusals(f: &mut File) -> Result<(), String> {
+    let two = two_party_session().map_err(|e| format!("the two-party session failed: {e}"))?;
+    let node = two.net.node(&two.supplier);
+    let (logs, attestations) = store_inputs(&node.store);
+    let mandate = node.mandate.as_ref().ok_or("a party without a mandate")?;
+    let policy = policy_hex(&node.policy)?;
+    let script: Vec<Value> = two.script(&two.supplier).iter().map(play_step).collect();
+    let request = |logs: &Vec<Vec<String>>, steps: &[Value]| {
+        let last = steps.last().map_or(json!(0), |s| s["time"].clone());
+        let mut steps = steps.to_vec();
+        steps.push(json!({"time": last, "do": "assemble"}));
+        json!({
+            "me": two.supplier.to_string(),
+            "node_seed": seed(&node.party.node),
+            "seal_seed": seed(&node.party.contract_seal),
+            "mandate": h(mandate.bytes()),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "steps": steps,
+        })
+    };
+    // Every step before the assembly is accepted or done; the assembly is refused with `flag`
+    // alone, or done when `flag` is None.
+    let only = |inputs: &Value, flag: Option<&str>| -> Result<(), String> {
+        let mut request = inputs.clone();
+        request["op"] = json!("session-play");
+        let response = conformance::handle(&request);
+        let steps = response["output"]["steps"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let (last, before) = steps.split_last().ok_or("no steps")?;
+        let before_ok = before
+            .iter()
+            .all(|s| s["outcome"] != "refused" && s.get("code").is_none());
+        let wanted = match flag {
+            Some(flag) => last["outcome"] == "refused" && response["flags"] == json!([flag]),
+            None => last["outcome"] == "done" && response["result"] == "valid",
+        };
+        if before_ok && wanted && last["sent"] == json!([]) {
+            Ok(())
+        } else {
+            Err(format!("assemble, {flag:?}: {response}"))
+        }
+    };
+    let inputs = request(&logs, &script);
+    only(&inputs, None)?;
+    f.valid(
+        "11.2",
+        "session-play",
+        "the participant of the two-party session plays it to the end, then assembles its bundle: done, nothing sent",
+        inputs,
+    );
+    let inputs = request(&logs, &script[..1]);
+    only(&inputs, Some("NotCompleted"))?;
+    f.invalid(
+        "11.2",
+        "session-play",
+        "the participant assembles its bundle right after it received the proposal: refused while the session is open (NotCompleted)",
+        inputs,
+    );
+    let witness = two.net.witness.id();
+    let without_witness: Vec<Vec<String>> = node
+        .store
+        .key_logs()
+        .filter(|l| l.party() != witness)
+        .map(log_hex)
+        .collect();
+    let inputs = request(&without_witness, &script);
+    only(&inputs, Some("MissingKeyLog"))?;
+    f.invalid(
+        "11.2",
+        "session-play",
+        "the same session played to the end by a participant that lacks the witness's key log (every step accepted, the witness's cosignature is not a session check): assembling is refused (MissingKeyLog)",
+        inputs,
     );
     Ok(())
 }
