@@ -2781,6 +2781,7 @@ fn observer_refusals(
     t: &Transcript,
     observed: &[(Vec<u8>, Timestamp)],
 ) -> Result<(), String> {
+    use signet_protocol::session::SessionError;
     let e = |e: signet_protocol::codec::EncodeError| e.to_string();
     let brand = t.net.node(&t.brand);
     let supplier = t.net.node(&t.supplier);
@@ -2805,7 +2806,6 @@ fn observer_refusals(
             _ => Err(format!("unexpected refusals {refusals:?}")),
         }
     };
-    use signet_protocol::session::SessionError;
 
     // Section 8.5.3 step 2: the proposal inside the propose message does not verify (its
     // signature's last byte changed); the message names that proposal's digest and is signed
