@@ -9,6 +9,8 @@
 //! [`MerkleTree`] keeps the hash of every complete subtree, level by level, which makes
 //! appending amortised one node hash, and lets it answer for any past size: the root at size
 //! `n`, or a proof against it, is assembled from the complete subtrees that cover `n` leaves.
+//! Those algorithms are the provided methods of [`Subtrees`], so a tree kept elsewhere (a
+//! node's log with its leaves on disk) answers with the same bytes.
 
 use crate::Digest;
 
@@ -461,36 +463,21 @@ impl MerkleTree {
 
     /// The root of the whole tree (the empty tree's root when there are no leaves).
     pub fn root(&self) -> Digest {
-        self.range_hash(0, self.len())
+        match Subtrees::root_at(self, self.len()) {
+            Ok(root) => root,
+            Err(e) => unreachable!("a tree holds every complete subtree of its leaves: {e}"),
+        }
     }
 
     /// The root of the tree of the first `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Digest, TreeError> {
-        self.check_size(size)?;
-        Ok(self.range_hash(0, size))
+        Subtrees::root_at(self, size)
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size` leaves: RFC 9162
     /// §2.1.3.1 `PATH(index, D[size])`, the sibling hashes from the leaf up.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Digest>, TreeError> {
-        self.check_size(size)?;
-        if index >= size {
-            return Err(TreeError::IndexOutOfRange { index, size });
-        }
-        let mut path = Vec::with_capacity(inclusion_proof_len(index, size).unwrap_or(0));
-        let (mut lo, mut hi) = (0, size);
-        while hi - lo > 1 {
-            let k = split(hi - lo);
-            if index < lo + k {
-                path.push(self.range_hash(lo + k, hi));
-                hi = lo + k;
-            } else {
-                path.push(self.range_hash(lo, lo + k));
-                lo += k;
-            }
-        }
-        path.reverse();
-        Ok(path)
+        Subtrees::inclusion_proof(self, index, size)
     }
 
     /// The consistency proof from the tree of the first `old_size` leaves to the tree of the
@@ -501,12 +488,81 @@ impl MerkleTree {
         old_size: u64,
         new_size: u64,
     ) -> Result<Vec<Digest>, TreeError> {
+        Subtrees::consistency_proof(self, old_size, new_size)
+    }
+
+    /// The hash of the complete subtree of `2^level` leaves starting at leaf
+    /// `index * 2^level`, if the tree has all of them.
+    pub fn subtree(&self, level: u32, index: u64) -> Option<&Digest> {
+        let level = usize::try_from(level).ok()?;
+        let index = usize::try_from(index).ok()?;
+        self.levels.get(level)?.get(index)
+    }
+}
+
+/// A Merkle tree seen through the hashes of its complete subtrees, from which every RFC 9162
+/// root and proof is assembled: a [`MerkleTree`] keeps them all in memory; a node with a
+/// long log may keep its leaves on disk and only the upper levels in memory.
+///
+/// The provided methods compute roots and proofs for any size up to [`len`](Self::len),
+/// reading [`subtree`](Self::subtree) only for complete subtrees within that size.
+pub trait Subtrees {
+    /// Why a subtree's hash cannot be had (a tree in memory always has it; a stored one may
+    /// fail to read).
+    type Error: From<TreeError>;
+
+    /// The number of leaves.
+    fn len(&self) -> u64;
+
+    /// Whether the tree has no leaves.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hash of the complete subtree of `2^level` leaves starting at leaf
+    /// `index * 2^level`. Called only for subtrees within [`len`](Self::len).
+    fn subtree_hash(&self, level: u32, index: u64) -> Result<Digest, Self::Error>;
+
+    /// The root of the tree of the first `size` leaves.
+    fn root_at(&self, size: u64) -> Result<Digest, Self::Error> {
+        self.check_size(size)?;
+        self.range_hash(0, size)
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of the first `size` leaves: RFC 9162
+    /// §2.1.3.1 `PATH(index, D[size])`, the sibling hashes from the leaf up.
+    fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Digest>, Self::Error> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(TreeError::IndexOutOfRange { index, size }.into());
+        }
+        let mut path = Vec::with_capacity(inclusion_proof_len(index, size).unwrap_or(0));
+        let (mut lo, mut hi) = (0, size);
+        while hi - lo > 1 {
+            let k = split(hi - lo);
+            if index < lo + k {
+                path.push(self.range_hash(lo + k, hi)?);
+                hi = lo + k;
+            } else {
+                path.push(self.range_hash(lo, lo + k)?);
+                lo += k;
+            }
+        }
+        path.reverse();
+        Ok(path)
+    }
+
+    /// The consistency proof from the tree of the first `old_size` leaves to the tree of the
+    /// first `new_size`: RFC 9162 §2.1.4.1 `PROOF(old_size, D[new_size])`; empty when
+    /// `old_size` is 0 or equals `new_size`.
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Digest>, Self::Error> {
         self.check_size(new_size)?;
         if old_size > new_size {
             return Err(TreeError::SizesOutOfOrder {
                 old: old_size,
                 new: new_size,
-            });
+            }
+            .into());
         }
         if old_size == 0 || old_size == new_size {
             return Ok(Vec::new());
@@ -517,16 +573,16 @@ impl MerkleTree {
         loop {
             if old_size == hi {
                 if !whole_old_tree {
-                    path.push(self.range_hash(lo, hi));
+                    path.push(self.range_hash(lo, hi)?);
                 }
                 break;
             }
             let k = split(hi - lo);
             if old_size <= lo + k {
-                path.push(self.range_hash(lo + k, hi));
+                path.push(self.range_hash(lo + k, hi)?);
                 hi = lo + k;
             } else {
-                path.push(self.range_hash(lo, lo + k));
+                path.push(self.range_hash(lo, lo + k)?);
                 lo += k;
                 whole_old_tree = false;
             }
@@ -535,6 +591,7 @@ impl MerkleTree {
         Ok(path)
     }
 
+    /// Refuses a size beyond the tree.
     fn check_size(&self, size: u64) -> Result<(), TreeError> {
         if size > self.len() {
             return Err(TreeError::SizeBeyondTree {
@@ -552,7 +609,7 @@ impl MerkleTree {
     /// Every range the RFC algorithms visit has that alignment: each split at `lo + k` (`k`
     /// the largest power of two below `hi - lo`) leaves a left part of exactly `k` and a right
     /// part of at most `k`, both starting at a multiple of `k`.
-    fn range_hash(&self, lo: u64, hi: u64) -> Digest {
+    fn range_hash(&self, lo: u64, hi: u64) -> Result<Digest, Self::Error> {
         let count = hi - lo;
         let mut acc: Option<Digest> = None;
         let mut bits = count;
@@ -560,17 +617,33 @@ impl MerkleTree {
             let level = bits.trailing_zeros();
             bits &= bits - 1;
             // The subtree of 2^level leaves for this bit starts after the larger ones, which
-            // cover the bits of `count` above `level` (those still in `bits`).
+            // cover the bits of `count` above `level` (those still in `bits`). `start` is a
+            // multiple of 2^level and `start + 2^level <= hi <= len`: the subtree is complete.
             let start = lo + bits;
-            // `start` is a multiple of 2^level and `start + 2^level <= hi <= len`, so this
-            // subtree is complete and `levels[level]` (of `len >> level` hashes) holds it.
-            let node = &self.levels[level as usize][(start >> level) as usize];
+            let node = self.subtree_hash(level, start >> level)?;
             acc = Some(match acc {
-                None => *node,
-                Some(right) => node_hash(node, &right),
+                None => node,
+                Some(right) => node_hash(&node, &right),
             });
         }
-        acc.unwrap_or_else(empty_root)
+        Ok(acc.unwrap_or_else(empty_root))
+    }
+}
+
+impl Subtrees for MerkleTree {
+    type Error = TreeError;
+
+    fn len(&self) -> u64 {
+        self.levels[0].len() as u64
+    }
+
+    fn subtree_hash(&self, level: u32, index: u64) -> Result<Digest, TreeError> {
+        self.subtree(level, index)
+            .copied()
+            .ok_or(TreeError::SizeBeyondTree {
+                size: (index + 1) << level,
+                len: Subtrees::len(self),
+            })
     }
 }
 

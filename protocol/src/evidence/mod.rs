@@ -75,6 +75,8 @@ pub use checkpoint::{
 pub use cosignature::{Cosignature, CosignatureError, verify_cosignature};
 pub use event::{EventError, EvidenceEvent, EvidenceKind};
 pub use log::{ConsistencyProof, EvidenceLog, InclusionProof};
-pub use merkle::{MerkleTree, ProofError, TreeError, verify_consistency, verify_inclusion};
+pub use merkle::{
+    MerkleTree, ProofError, Subtrees, TreeError, verify_consistency, verify_inclusion,
+};
 pub use proven::{CheckedEvidence, PartyEvidence, PartyEvidenceError, ProvenEntry, witness_name};
 pub use witness::{Equivocation, EquivocationError, Witness, WitnessError, verify_equivocation};

@@ -8,7 +8,7 @@ use super::checkpoint::{CheckpointError, SignedCheckpoint, evidence_origin};
 use super::cosignature::CosignatureError;
 use super::event::{EventError, EvidenceEvent};
 use super::log::{EvidenceLog, InclusionProof};
-use super::merkle::{ProofError, TreeError};
+use super::merkle::{ProofError, Subtrees, TreeError};
 use crate::keylog::{KeyLog, KeyPurpose};
 use crate::party::PartyId;
 use crate::{PublicKey, Timestamp};
@@ -114,18 +114,43 @@ impl PartyEvidence {
         indices: &[u64],
         checkpoint: &SignedCheckpoint,
     ) -> Result<Self, TreeError> {
+        Self::from_tree(
+            party,
+            log.tree(),
+            |index| {
+                log.entry(index)
+                    .map(<[u8]>::to_vec)
+                    .ok_or(TreeError::IndexOutOfRange {
+                        index,
+                        size: log.len(),
+                    })
+            },
+            indices,
+            checkpoint,
+        )
+    }
+
+    /// The same, from a log kept elsewhere: `tree` its Merkle tree, `entry` reads an entry's
+    /// bytes by index (a node whose log lives in its store).
+    pub fn from_tree<T: Subtrees>(
+        party: PartyId,
+        tree: &T,
+        mut entry: impl FnMut(u64) -> Result<Vec<u8>, T::Error>,
+        indices: &[u64],
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<Self, T::Error> {
         let size = checkpoint.checkpoint().size();
         let mut entries = Vec::with_capacity(indices.len());
         for &index in indices {
-            let proof = log.inclusion_proof(index, size)?;
-            let entry = log
-                .entry(index)
-                .ok_or(TreeError::IndexOutOfRange {
-                    index,
-                    size: log.len(),
-                })?
-                .to_vec();
-            entries.push(ProvenEntry { entry, proof });
+            let proof = InclusionProof {
+                index,
+                size,
+                path: tree.inclusion_proof(index, size)?,
+            };
+            entries.push(ProvenEntry {
+                entry: entry(index)?,
+                proof,
+            });
         }
         Ok(Self {
             party,
