@@ -109,6 +109,12 @@ impl Store for CrashAtJournal {
     fn evidence_len(&self) -> Result<u64, StoreError> {
         self.inner.evidence_len()
     }
+    fn put_evidence_block(&self, i: u64, h: &Digest) -> Result<(), StoreError> {
+        self.inner.put_evidence_block(i, h)
+    }
+    fn evidence_blocks(&self) -> Result<Vec<Digest>, StoreError> {
+        self.inner.evidence_blocks()
+    }
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
         self.crashed()?;
         self.inner.commit_session_step(step)

@@ -50,7 +50,12 @@ fn an_older_versions_journal_is_replayed_once_and_kept_as_a_snapshot() {
         )
     };
     let (status, now_stored) = stored(&dir, &id);
-    let Stored::Snapshot { snapshot, evidence } = now_stored else {
+    let Stored::Snapshot {
+        snapshot,
+        evidence,
+        listing,
+    } = now_stored
+    else {
         panic!("this version writes snapshots");
     };
     assert_eq!(status, "open");
@@ -89,7 +94,8 @@ fn an_older_versions_journal_is_replayed_once_and_kept_as_a_snapshot() {
             "open".to_string(),
             Stored::Snapshot {
                 snapshot: snapshot.clone(),
-                evidence: evidence.clone()
+                evidence: evidence.clone(),
+                listing: listing.clone(),
             }
         )
     );

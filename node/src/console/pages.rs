@@ -241,7 +241,7 @@ fn participant_states(s: &crate::service::SessionSummary) -> Vec<Value> {
                 .iter()
                 .find(|e| e.party == p.party && (e.event == "signed" || e.event == "approved"));
             let state = match (done, s.turn.contains(&p.party), p.role.as_str()) {
-                (Some(e), _, _) => e.event,
+                (Some(e), _, _) => e.event.as_str(),
                 (None, true, _) => "waiting",
                 (None, false, "copy") => "none",
                 (None, false, _) if s.status == "open" => "later",

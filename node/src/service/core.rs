@@ -31,7 +31,7 @@ use signet_protocol::codec::{self, Limits};
 use signet_protocol::cose::{Signed, Unverified};
 use signet_protocol::error::{ErrorCode, WireError};
 use signet_protocol::evidence::{
-    Checkpoint, EvidenceLog, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
+    Checkpoint, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
 use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, KeyPurpose, LogKey};
 use signet_protocol::party::{AttestationId, PartyId};
@@ -48,8 +48,10 @@ use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 
 use super::ServiceError;
 use super::config::PeerLimits;
+use super::evidence_log::StoredLog;
 use super::journal::{self, Entry, Input, Stored};
 use super::keys::{self, KeyKind, PartyKeys};
+use super::view::Listing;
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::store::trust::{load_trust_store, save_attestation, save_key_log};
 use crate::store::{SessionRecord, SessionStep, Store};
@@ -136,7 +138,7 @@ pub(crate) struct Core {
     recent: std::sync::Mutex<RecentlyEnded>,
     /// How many sessions the store holds, by status.
     pub(crate) counts: BTreeMap<&'static str, u64>,
-    pub(crate) evidence: EvidenceLog,
+    pub(crate) evidence: StoredLog,
     pub(crate) outbox: Outbox<dyn Store>,
     /// The witness state, when this node is a witness, and the file it is kept in.
     pub(crate) witness: Option<(Witness, PathBuf)>,
@@ -165,7 +167,7 @@ impl Core {
         witness_file: Option<PathBuf>,
     ) -> Result<Self, ServiceError> {
         let trust = load_trust_store(&*store)?;
-        let evidence = load_evidence(&*store)?;
+        let evidence = StoredLog::open(&*store)?;
         let outbox = Outbox::open(store.clone(), OutboxConfig::default())?;
         let witness = match witness_file {
             Some(path) => Some((restore_witness(me, &keys, &trust, &path)?, path)),
@@ -255,7 +257,9 @@ impl Core {
             return Ok(None);
         };
         match journal::decode_stored(&record.state)? {
-            Stored::Snapshot { snapshot, evidence } => {
+            Stored::Snapshot {
+                snapshot, evidence, ..
+            } => {
                 let session = Session::restore(&snapshot).map_err(ServiceError::Snapshot)?;
                 Ok(Some(Tracked { session, evidence }))
             }
@@ -284,6 +288,30 @@ impl Core {
         };
         recent.put(*id, t.clone());
         Ok(Some(Cow::Owned(t)))
+    }
+
+    /// What a summary of session `id` shows that the session alone decides: from the
+    /// session itself when it is in memory, else from its stored listing, without restoring
+    /// it (a record written before listings were stored is restored).
+    pub(crate) fn listing(&self, id: &SessionId) -> Result<Option<Listing>, ServiceError> {
+        if let Some(t) = self.sessions.get(id) {
+            return Ok(Some(Listing::of(&t.session)));
+        }
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = recent.sessions.get(id) {
+            return Ok(Some(Listing::of(&t.session)));
+        }
+        drop(recent);
+        let Some(record) = self.store.session(id)? else {
+            return Ok(None);
+        };
+        match journal::decode_stored(&record.state)? {
+            Stored::Snapshot {
+                listing: Some(listing),
+                ..
+            } => Listing::decode(&listing).map(Some),
+            _ => Ok(self.tracked(id)?.map(|t| Listing::of(&t.session))),
+        }
     }
 
     /// [`Core::tracked`], or [`ServiceError::UnknownSession`].
@@ -397,13 +425,7 @@ impl Core {
         step: Step,
         now: Timestamp,
     ) -> Result<Vec<PartyId>, ServiceError> {
-        let evidence_from = self.evidence.len();
-        let result = self.commit_step(id, before, session, &step, now);
-        if result.is_err() && self.evidence.len() != evidence_from {
-            // Bring the log in memory back in step with the store.
-            self.evidence = load_evidence(&*self.store)?;
-        }
-        result
+        self.commit_step(id, before, session, &step, now)
     }
 
     fn commit_step(
@@ -415,20 +437,16 @@ impl Core {
         now: Timestamp,
     ) -> Result<Vec<PartyId>, ServiceError> {
         let evidence_from = self.evidence.len();
-        let mut indices = Vec::new();
         let mut entries = Vec::new();
         for event in &step.events {
             for ev in event.evidence(id, now) {
-                let index = self
-                    .evidence
-                    .append(&ev)
-                    .map_err(|_| ServiceError::Corrupt("session event as evidence"))?;
-                let bytes = self
-                    .evidence
-                    .entry(index)
-                    .ok_or(ServiceError::Corrupt("evidence entry just appended"))?;
-                entries.push(bytes.to_vec());
-                indices.push(index);
+                if !ev.kind.is_known() {
+                    return Err(ServiceError::Corrupt("session event as evidence"));
+                }
+                entries.push(
+                    ev.encode()
+                        .map_err(|_| ServiceError::Corrupt("session event as evidence"))?,
+                );
             }
             tracing::info!(session = %id, event = ?event, "session event");
         }
@@ -454,7 +472,7 @@ impl Core {
         // The session in memory changes only once its state is on disk: a failed write
         // leaves the old state, so the input can come again and be applied then.
         let mut evidence = before.map(|p| p.evidence.clone()).unwrap_or_default();
-        evidence.extend(indices);
+        evidence.extend(evidence_from..evidence_from + entries.len() as u64);
         let record = snapshot_record(&session, &evidence)?;
         let mut webhooks = Vec::new();
         if !self.webhooks.is_empty() {
@@ -490,6 +508,10 @@ impl Core {
             self.store.commit_session_step_deferred(&step)?;
         } else {
             self.store.commit_session_step(&step)?;
+        }
+        // The log in memory takes the entries only once the store has them.
+        for entry in &entries {
+            self.evidence.push(&*self.store, entry);
         }
         self.outbox.apply(planned);
         let status = session.status().name();
@@ -836,7 +858,8 @@ impl Core {
     /// checkpoint commits to its entries: none may be lost after it is signed).
     pub(crate) fn checkpoint(&self) -> Result<SignedCheckpoint, ServiceError> {
         self.store.sync()?;
-        Ok(self.evidence.checkpoint(&self.me, &self.keys.log))
+        let root = self.evidence.root(&*self.store)?;
+        Ok(Checkpoint::for_party(&self.me, self.evidence.len(), root).sign(&self.keys.log))
     }
 
     /// Shares this party's evidence about a completed session, with `checkpoint` (cosigned).
@@ -848,8 +871,9 @@ impl Core {
     ) -> Result<(), ServiceError> {
         let t = self.known(&id)?.into_owned();
         let before = Prior::of(&t);
-        let evidence = PartyEvidence::from_log(self.me, &self.evidence, &t.evidence, checkpoint)
-            .map_err(|e| ServiceError::Usage(format!("evidence: {e}")))?;
+        let evidence =
+            self.evidence
+                .party_evidence(&*self.store, self.me, &t.evidence, checkpoint)?;
         let ctx = self.ctx_at(now);
         let mut session = t.session;
         let step = session.share_evidence(evidence, &ctx)?;
@@ -1375,20 +1399,6 @@ impl Core {
     }
 }
 
-/// The evidence log as stored.
-fn load_evidence(store: &dyn Store) -> Result<EvidenceLog, ServiceError> {
-    let mut entries = Vec::new();
-    for i in 0..store.evidence_len()? {
-        entries.push(
-            store
-                .evidence(i)?
-                .ok_or(ServiceError::Corrupt("evidence gap"))?,
-        );
-    }
-    EvidenceLog::from_entries(entries.iter().map(Vec::as_slice))
-        .map_err(|_| ServiceError::Corrupt("evidence log"))
-}
-
 /// The log keys a party ever declared.
 fn log_keys(trust: &TrustStore, party: &PartyId) -> Vec<PublicKey> {
     trust.key_log(party).map_or_else(Vec::new, |log| {
@@ -1466,9 +1476,7 @@ impl Core {
 
     /// The consistency proof of the log from `old` entries to now, and the log's size.
     pub(crate) fn consistency_from(&self, old: u64) -> Option<Vec<Digest>> {
-        self.evidence
-            .consistency_proof(old, self.evidence.len())
-            .ok()
+        self.evidence.consistency_proof(&*self.store, old).ok()
     }
 }
 
@@ -1516,14 +1524,16 @@ pub(crate) fn side_name(s: &Session) -> &'static str {
 }
 
 /// Whether the session has ended.
-/// The store record of a session: its status and its snapshot with its evidence positions.
+/// The store record of a session: its status, and its snapshot with its evidence positions
+/// and its listing.
 fn snapshot_record(session: &Session, evidence: &[u64]) -> Result<SessionRecord, ServiceError> {
     let snapshot = session
         .snapshot()
         .map_err(|_| ServiceError::Internal("encoding a session snapshot"))?;
+    let listing = Listing::of(session).encode();
     Ok(SessionRecord {
         status: session.status().name().to_string(),
-        state: journal::encode_snapshot(&snapshot, evidence),
+        state: journal::encode_snapshot(&snapshot, evidence, &listing),
     })
 }
 

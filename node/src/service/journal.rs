@@ -16,8 +16,14 @@
 //! the session exactly. A node opening a store with journals replays each once and writes it
 //! back as a snapshot (see `Core::open`); after that no journal is left.
 //!
-//! Stored form 2: version byte `2`, then two length-prefixed frames: the snapshot, and the
-//! evidence indices (u64 BE each). Stored form 1: version byte `1`, then entries, each a
+//! Beside the snapshot, form 3 keeps the session's **listing**: what a summary of it shows
+//! that the session alone decides (title, status, parties, timeline…, JSON), so that a list
+//! of sessions reads records instead of restoring each (checking every signature again).
+//! It is written with the snapshot in the same record, so the two cannot disagree.
+//!
+//! Stored form 3 (this version): version byte `3`, then three length-prefixed frames: the
+//! snapshot, the evidence indices (u64 BE each), and the listing. Stored form 2 (the version
+//! before): version byte `2` and the first two frames. Stored form 1: version byte `1`, then entries, each a
 //! sequence of length-prefixed frames: kind, time (u64 BE seconds), evidence indices
 //! (u64 BE each), then the kind's arguments.
 
@@ -25,6 +31,7 @@ use signet_protocol::Timestamp;
 
 const VERSION: u8 = 1;
 const SNAPSHOT_VERSION: u8 = 2;
+const LISTED_SNAPSHOT_VERSION: u8 = 3;
 
 /// Most frames one journal may hold (a bound on decoding a corrupt record).
 const MAX_ENTRIES: usize = 1 << 20;
@@ -171,18 +178,22 @@ pub enum Stored {
         snapshot: Vec<u8>,
         /// Evidence-log indices of the session's events, in order.
         evidence: Vec<u64>,
+        /// The session's listing (absent in records of stored form 2).
+        listing: Option<Vec<u8>>,
     },
     /// An older version's journal, to replay once.
     Journal(Vec<Entry>),
 }
 
-/// Encodes a session's snapshot with its evidence-log positions (stored form 2).
-pub fn encode_snapshot(snapshot: &[u8], evidence: &[u64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(snapshot.len() + 9 + 8 * evidence.len());
-    out.push(SNAPSHOT_VERSION);
+/// Encodes a session's snapshot with its evidence-log positions and its listing (stored
+/// form 3).
+pub fn encode_snapshot(snapshot: &[u8], evidence: &[u64], listing: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(snapshot.len() + listing.len() + 13 + 8 * evidence.len());
+    out.push(LISTED_SNAPSHOT_VERSION);
     put(&mut out, snapshot);
     let indices: Vec<u8> = evidence.iter().flat_map(|i| i.to_be_bytes()).collect();
     put(&mut out, &indices);
+    put(&mut out, listing);
     out
 }
 
@@ -203,14 +214,22 @@ fn indices(bytes: &[u8]) -> Result<Vec<u64>, CorruptJournal> {
 /// Decodes a session's stored form, whichever version wrote it.
 pub fn decode_stored(bytes: &[u8]) -> Result<Stored, CorruptJournal> {
     match bytes.first() {
-        Some(&SNAPSHOT_VERSION) => {
+        Some(&version @ (SNAPSHOT_VERSION | LISTED_SNAPSHOT_VERSION)) => {
             let mut r = Reader(&bytes[1..]);
             let snapshot = r.frame()?.to_vec();
             let evidence = indices(r.frame()?)?;
+            let listing = match version {
+                LISTED_SNAPSHOT_VERSION => Some(r.frame()?.to_vec()),
+                _ => None,
+            };
             if !r.0.is_empty() {
                 return Err(CorruptJournal("bytes after the snapshot"));
             }
-            Ok(Stored::Snapshot { snapshot, evidence })
+            Ok(Stored::Snapshot {
+                snapshot,
+                evidence,
+                listing,
+            })
         }
         _ => decode(bytes).map(Stored::Journal),
     }
@@ -315,12 +334,25 @@ mod tests {
 
     #[test]
     fn snapshots_round_trip_and_damage_is_detected() {
-        let bytes = encode_snapshot(b"snapshot", &[3, 9]);
+        let bytes = encode_snapshot(b"snapshot", &[3, 9], b"{}");
         assert_eq!(
             decode_stored(&bytes),
             Ok(Stored::Snapshot {
                 snapshot: b"snapshot".to_vec(),
                 evidence: vec![3, 9],
+                listing: Some(b"{}".to_vec()),
+            })
+        );
+        // Form 2, written by the version before: no listing.
+        let mut form2 = vec![SNAPSHOT_VERSION];
+        put(&mut form2, b"snapshot");
+        put(&mut form2, &[0, 0, 0, 0, 0, 0, 0, 3]);
+        assert_eq!(
+            decode_stored(&form2),
+            Ok(Stored::Snapshot {
+                snapshot: b"snapshot".to_vec(),
+                evidence: vec![3],
+                listing: None,
             })
         );
         assert!(decode_stored(&bytes[..bytes.len() - 1]).is_err());

@@ -34,6 +34,7 @@
 pub mod authority;
 pub mod config;
 mod core;
+mod evidence_log;
 pub use self::core::Refusal;
 pub mod gossip;
 pub mod init;

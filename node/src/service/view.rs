@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use signet_protocol::Digest;
 use signet_protocol::attestation::Claims;
 use signet_protocol::party::PartyId;
-use signet_protocol::session::{SessionId, Status};
+use signet_protocol::session::{Session, SessionId, Status};
 use signet_protocol::trust::{self, TrustPath, Verdict};
 
 use super::ServiceError;
@@ -66,7 +66,7 @@ pub struct SessionSummary {
 }
 
 /// A session's participant as shown to operators.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParticipantSummary {
     /// The party id.
     pub party: String,
@@ -77,7 +77,7 @@ pub struct ParticipantSummary {
 }
 
 /// One of a session's documents.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DocumentSummary {
     /// Its index in the proposal (0-based).
     pub index: usize,
@@ -89,7 +89,9 @@ pub struct DocumentSummary {
     pub size: u64,
     /// Its SHA-256 digest (hex).
     pub digest: String,
-    /// Whether this node holds it (fetched and digest-checked).
+    /// Whether this node holds it (fetched and digest-checked). Not part of a stored
+    /// listing: looked up in the store whenever a summary is made.
+    #[serde(skip_deserializing)]
     pub present: bool,
     /// Whether every signer seals it as a PDF (spec §8.2.4): once the session completes,
     /// the signed PDF is downloadable (`GET /v1/sessions/{id}/pdf?document=INDEX`).
@@ -97,14 +99,14 @@ pub struct DocumentSummary {
 }
 
 /// One thing that happened in a session.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     /// When, by the acting party's signed message (RFC 3339), where the session records it.
     pub time: Option<String>,
     /// Who acted.
     pub party: String,
     /// `proposed`, `signed`, `approved`, `completed`, `declined`, `cancelled` or `expired`.
-    pub event: &'static str,
+    pub event: String,
     /// For a signature: the person who gave intent and how (as the intent proof shows).
     pub person: Option<String>,
     /// For a signature: the intent method the proof shows.
@@ -216,147 +218,285 @@ impl<'a> Namer<'a> {
     }
 }
 
-/// Session `id` as shown to operators, its parties named by `namer`.
+/// What a session's summary shows that the session alone decides: stored beside its
+/// snapshot (see `journal`), so that listing sessions reads records instead of restoring
+/// every session. Who the parties are (trust evaluation now) and whether this node holds
+/// each document are looked up whenever a summary is made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Listing {
+    title: String,
+    status: String,
+    status_reason: Option<String>,
+    side: String,
+    initiator: String,
+    purpose: String,
+    created_at: String,
+    waiting_for: Vec<String>,
+    turn: Vec<String>,
+    acted: Vec<String>,
+    documents: Vec<String>,
+    document_list: Vec<DocumentSummary>,
+    evidence_from: Vec<String>,
+    participants: Vec<ParticipantSummary>,
+    deadline: String,
+    witnesses: Vec<String>,
+    timeline: Vec<TimelineEntry>,
+}
+
+impl Listing {
+    /// The listing of session `s`.
+    pub(crate) fn of(s: &Session) -> Self {
+        let p = s.proposal().payload();
+        let waiting_for = s.waiting_for();
+        let first_group = p
+            .participants
+            .iter()
+            .filter(|x| waiting_for.contains(&x.party))
+            .map(|x| x.order)
+            .min();
+        let turn: Vec<PartyId> = if matches!(s.status(), Status::Open) {
+            p.participants
+                .iter()
+                .filter(|x| waiting_for.contains(&x.party) && Some(x.order) == first_group)
+                .map(|x| x.party)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut timeline = vec![TimelineEntry {
+            time: Some(p.created_at.to_string()),
+            party: p.initiator.to_string(),
+            event: "proposed".into(),
+            person: None,
+            method: None,
+            reason: None,
+        }];
+        for a in s.actions() {
+            let (person, method) = match &a.record {
+                Some(r) => (
+                    match &r.delegation.payload().claims {
+                        Claims::Delegation(d) => Some(d.delegate.name.clone()),
+                        _ => None,
+                    },
+                    Some(r.intent.challenge().method.to_string()),
+                ),
+                None => (None, None),
+            };
+            timeline.push(TimelineEntry {
+                time: Some(a.message.payload().time.to_string()),
+                party: a.party.to_string(),
+                event: if a.record.is_some() {
+                    "signed"
+                } else {
+                    "approved"
+                }
+                .into(),
+                person,
+                method,
+                reason: None,
+            });
+        }
+        let ended = |event: &str,
+                     party: &PartyId,
+                     time: Option<String>,
+                     reason: Option<&String>| TimelineEntry {
+            time,
+            party: party.to_string(),
+            event: event.into(),
+            person: None,
+            method: None,
+            reason: reason.cloned(),
+        };
+        let status_reason = match s.status() {
+            Status::Open => None,
+            Status::Completed { at } => {
+                timeline.push(ended("completed", &p.initiator, Some(at.to_string()), None));
+                None
+            }
+            Status::Declined { by, reason } => {
+                timeline.push(ended("declined", by, None, Some(reason)));
+                Some(reason.clone())
+            }
+            Status::Cancelled { reason } => {
+                timeline.push(ended("cancelled", &p.initiator, None, Some(reason)));
+                Some(reason.clone())
+            }
+            Status::Expired { at } => {
+                timeline.push(ended("expired", &p.initiator, Some(at.to_string()), None));
+                None
+            }
+        };
+        let document_list = p
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(index, d)| DocumentSummary {
+                index,
+                name: d.name.clone(),
+                media_type: d.media_type.clone(),
+                size: d.size,
+                digest: d.digest.to_hex(),
+                present: false,
+                pdf_sealed: d.pdf_seals.is_some(),
+            })
+            .collect();
+        Self {
+            title: p.title.clone(),
+            status: s.status().name().to_string(),
+            status_reason,
+            side: side_name(s).to_string(),
+            initiator: p.initiator.to_string(),
+            purpose: p.purpose.clone(),
+            created_at: p.created_at.to_string(),
+            turn: turn.iter().map(ToString::to_string).collect(),
+            waiting_for: waiting_for.iter().map(ToString::to_string).collect(),
+            acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
+            documents: p.document_digests().iter().map(Digest::to_hex).collect(),
+            document_list,
+            evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
+            participants: p
+                .participants
+                .iter()
+                .map(|x| ParticipantSummary {
+                    party: x.party.to_string(),
+                    role: x.role.name().to_string(),
+                    order: x.order,
+                })
+                .collect(),
+            deadline: p.deadline.to_string(),
+            witnesses: p
+                .evidence
+                .witnesses
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            timeline,
+        }
+    }
+
+    /// The listing as stored.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        // A struct of strings and lists always serialises.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A stored listing.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, ServiceError> {
+        serde_json::from_slice(bytes).map_err(|_| ServiceError::Corrupt("session listing"))
+    }
+}
+
+/// Session `id` as shown to operators, its parties named by `namer`: from its stored listing
+/// when the session is not in memory (see [`Core::listing`]).
 pub(crate) fn summary(
     core: &Core,
     namer: &mut Namer<'_>,
     id: &SessionId,
 ) -> Result<Option<SessionSummary>, ServiceError> {
-    let Some(t) = core.tracked(id)? else {
+    let Some(listing) = core.listing(id)? else {
         return Ok(None);
     };
-    let s = &t.session;
-    let p = s.proposal().payload();
-    let waiting_for = s.waiting_for();
-    let first_group = p
-        .participants
-        .iter()
-        .filter(|x| waiting_for.contains(&x.party))
-        .map(|x| x.order)
-        .min();
-    let turn: Vec<PartyId> = if matches!(s.status(), Status::Open) {
-        p.participants
-            .iter()
-            .filter(|x| waiting_for.contains(&x.party) && Some(x.order) == first_group)
-            .map(|x| x.party)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut timeline = vec![TimelineEntry {
-        time: Some(p.created_at.to_string()),
-        party: p.initiator.to_string(),
-        event: "proposed",
-        person: None,
-        method: None,
-        reason: None,
-    }];
-    for a in s.actions() {
-        let (person, method) = match &a.record {
-            Some(r) => (
-                match &r.delegation.payload().claims {
-                    Claims::Delegation(d) => Some(d.delegate.name.clone()),
-                    _ => None,
-                },
-                Some(r.intent.challenge().method.to_string()),
-            ),
-            None => (None, None),
-        };
-        timeline.push(TimelineEntry {
-            time: Some(a.message.payload().time.to_string()),
-            party: a.party.to_string(),
-            event: if a.record.is_some() {
-                "signed"
-            } else {
-                "approved"
-            },
-            person,
-            method,
-            reason: None,
-        });
-    }
-    let ended =
-        |event, party: &PartyId, time: Option<String>, reason: Option<&String>| TimelineEntry {
-            time,
-            party: party.to_string(),
-            event,
-            person: None,
-            method: None,
-            reason: reason.cloned(),
-        };
-    let status_reason = match s.status() {
-        Status::Open => None,
-        Status::Completed { at } => {
-            timeline.push(ended("completed", &p.initiator, Some(at.to_string()), None));
-            None
-        }
-        Status::Declined { by, reason } => {
-            timeline.push(ended("declined", by, None, Some(reason)));
-            Some(reason.clone())
-        }
-        Status::Cancelled { reason } => {
-            timeline.push(ended("cancelled", &p.initiator, None, Some(reason)));
-            Some(reason.clone())
-        }
-        Status::Expired { at } => {
-            timeline.push(ended("expired", &p.initiator, Some(at.to_string()), None));
-            None
-        }
-    };
-    let document_list = p
-        .documents
-        .iter()
-        .enumerate()
-        .map(|(index, d)| DocumentSummary {
-            index,
-            name: d.name.clone(),
-            media_type: d.media_type.clone(),
-            size: d.size,
-            digest: d.digest.to_hex(),
-            present: core.store.manifest(&d.digest).ok().flatten().is_some(),
-            pdf_sealed: d.pdf_seals.is_some(),
-        })
-        .collect();
     let mut parties = BTreeMap::new();
-    for party in std::iter::once(&p.initiator)
-        .chain(p.participants.iter().map(|x| &x.party))
-        .chain(p.evidence.witnesses.iter())
+    for party in std::iter::once(&listing.initiator)
+        .chain(listing.participants.iter().map(|x| &x.party))
+        .chain(listing.witnesses.iter())
     {
-        parties.insert(party.to_string(), namer.name(party));
+        let name = match party.parse::<PartyId>() {
+            Ok(p) => namer.name(&p),
+            Err(_) => return Err(ServiceError::Corrupt("session listing: party id")),
+        };
+        parties.insert(party.clone(), name);
+    }
+    let me = core.me.to_string();
+    let mut document_list = listing.document_list;
+    for d in &mut document_list {
+        let digest = Digest::from_hex(&d.digest)
+            .map_err(|_| ServiceError::Corrupt("session listing: digest"))?;
+        d.present = core.store.manifest(&digest).ok().flatten().is_some();
     }
     Ok(Some(SessionSummary {
         id: id.to_string(),
-        title: p.title.clone(),
-        status: s.status().name().to_string(),
-        status_reason,
-        side: side_name(s).to_string(),
-        initiator: p.initiator.to_string(),
-        purpose: p.purpose.clone(),
-        created_at: p.created_at.to_string(),
-        waiting_for_me: turn.contains(&core.me),
-        turn: turn.iter().map(ToString::to_string).collect(),
-        waiting_for: waiting_for.iter().map(ToString::to_string).collect(),
-        acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
-        documents: p.document_digests().iter().map(Digest::to_hex).collect(),
+        title: listing.title,
+        status: listing.status,
+        status_reason: listing.status_reason,
+        side: listing.side,
+        initiator: listing.initiator,
+        purpose: listing.purpose,
+        created_at: listing.created_at,
+        waiting_for_me: listing.turn.contains(&me),
+        turn: listing.turn,
+        waiting_for: listing.waiting_for,
+        acted: listing.acted,
+        documents: listing.documents,
         document_list,
-        evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
-        participants: p
-            .participants
-            .iter()
-            .map(|x| ParticipantSummary {
-                party: x.party.to_string(),
-                role: x.role.name().to_string(),
-                order: x.order,
-            })
-            .collect(),
-        deadline: p.deadline.to_string(),
-        witnesses: p
-            .evidence
-            .witnesses
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        timeline,
+        evidence_from: listing.evidence_from,
+        participants: listing.participants,
+        deadline: listing.deadline,
+        witnesses: listing.witnesses,
+        timeline: listing.timeline,
         parties,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use signet_protocol::Timestamp;
+    use signet_protocol::session::Role;
+    use signet_protocol::testkit::TestNetwork;
+
+    use super::*;
+
+    /// A stored listing reads back as the listing of the session restored from its
+    /// snapshot, for sessions that completed (with signatures, intent and evidence) and
+    /// that were declined, on both sides.
+    #[test]
+    fn a_stored_listing_is_what_the_restored_session_shows() {
+        let mut net = TestNetwork::new(
+            &["Buyer", "Supplier", "Other"],
+            &["supply"],
+            Timestamp::from_unix(1_800_000_000),
+        );
+        let [buyer, supplier, other] = [1, 2, 3].map(|i| net.nodes[i].party.id());
+        let signed = net.proposal(
+            &buyer,
+            &[(supplier, Role::Signer, 0), (other, Role::Signer, 1)],
+            "supply",
+            1,
+        );
+        let signed = net.propose(signed).unwrap();
+        net.deliver_all();
+        net.sign(&supplier, signed).unwrap();
+        net.deliver_all();
+        net.sign(&other, signed).unwrap();
+        net.deliver_all();
+        net.share_evidence(&buyer, signed).unwrap();
+        net.deliver_all();
+        let declined = net.proposal(&buyer, &[(supplier, Role::Signer, 0)], "supply", 2);
+        let declined = net.propose(declined).unwrap();
+        net.deliver_all();
+        net.act(&supplier, declined, |s, ctx, _, _| s.decline("price", ctx))
+            .unwrap();
+        net.deliver_all();
+
+        let mut seen = 0;
+        for node in &net.nodes {
+            for session in node.sessions.values() {
+                let listing = Listing::of(session);
+                let restored = Session::restore(&session.snapshot().unwrap()).unwrap();
+                assert_eq!(Listing::of(&restored), listing);
+                assert_eq!(Listing::decode(&listing.encode()).unwrap(), listing);
+                seen += 1;
+            }
+        }
+        assert!(seen >= 5, "both sessions on every side: {seen}");
+        let buyer_view = Listing::of(&net.node(&buyer).sessions[&signed]);
+        assert_eq!(buyer_view.status, "completed");
+        assert!(buyer_view.timeline.iter().any(|e| e.method.is_some()));
+        assert!(!buyer_view.evidence_from.is_empty());
+        assert_eq!(
+            Listing::of(&net.node(&supplier).sessions[&declined]).status_reason,
+            Some("price".into())
+        );
+        assert!(Listing::decode(b"{\"title\":1}").is_err());
+    }
 }

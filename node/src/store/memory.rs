@@ -28,6 +28,7 @@ struct Tables {
     chunks: BTreeMap<Digest, Vec<u8>>,
     manifests: BTreeMap<Digest, Manifest>,
     evidence: Vec<Vec<u8>>,
+    evidence_blocks: BTreeMap<u64, Digest>,
     outbox: BTreeMap<OutboxKey, Vec<u8>>,
     webhooks: BTreeMap<WebhookDeliveryId, Vec<u8>>,
     meta: BTreeMap<String, Vec<u8>>,
@@ -216,6 +217,18 @@ impl Store for MemoryStore {
 
     fn evidence_len(&self) -> Result<u64, StoreError> {
         Ok(self.tables().evidence.len() as u64)
+    }
+
+    fn put_evidence_block(&self, index: u64, hash: &Digest) -> Result<(), StoreError> {
+        self.tables().evidence_blocks.insert(index, *hash);
+        Ok(())
+    }
+
+    fn evidence_blocks(&self) -> Result<Vec<Digest>, StoreError> {
+        let t = self.tables();
+        Ok((0..)
+            .map_while(|i| t.evidence_blocks.get(&i).copied())
+            .collect())
     }
 
     fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError> {

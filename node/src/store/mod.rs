@@ -220,6 +220,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The number of entries in the evidence log.
     fn evidence_len(&self) -> Result<u64, StoreError>;
 
+    /// The entries at indices `from .. to` (fewer if the log ends before `to`), in order.
+    fn evidence_range(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut entries = Vec::new();
+        for index in from..to {
+            match self.evidence(index)? {
+                Some(entry) => entries.push(entry),
+                None => break,
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Keeps the Merkle hash of block `index` of the evidence log (the complete subtree of
+    /// its entries `index * 2^k .. (index + 1) * 2^k`, `k` chosen by the caller), so that a
+    /// node need not read every entry when it starts. Derived from the entries, so it is
+    /// durable only with the next [`sync`](Self::sync) or durable commit: a block lost in a
+    /// crash is computed again from its entries.
+    fn put_evidence_block(&self, index: u64, hash: &Digest) -> Result<(), StoreError>;
+
+    /// The block hashes kept, from block 0 up to the first one missing.
+    fn evidence_blocks(&self) -> Result<Vec<Digest>, StoreError>;
+
     // --- a session step, atomically ---
 
     /// Stores a session step in one atomic, durable commit: its evidence entries appended at

@@ -763,6 +763,57 @@ impl Store for PostgresStore {
         self.run(evidence_len)
     }
 
+    fn evidence_range(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (Ok(from), Ok(to)) = (i64::try_from(from), i64::try_from(to)) else {
+            return Ok(Vec::new());
+        };
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT idx, entry FROM evidence WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+            )?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for (expected, row) in (from..).zip(rows) {
+                if row.try_get::<_, i64>(0)? != expected {
+                    break;
+                }
+                entries.push(row.try_get(1)?);
+            }
+            Ok(entries)
+        })
+    }
+
+    fn put_evidence_block(&self, index: u64, hash: &Digest) -> Result<(), StoreError> {
+        let index = i64::try_from(index).map_err(|_| corrupt("evidence_blocks", "index"))?;
+        let hash = hash.as_bytes().to_vec();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO evidence_blocks (idx, hash) VALUES ($1, $2) \
+                 ON CONFLICT (idx) DO UPDATE SET hash = EXCLUDED.hash",
+                &[&index, &hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn evidence_blocks(&self) -> Result<Vec<Digest>, StoreError> {
+        self.run(|c| {
+            let rows = c.query("SELECT idx, hash FROM evidence_blocks ORDER BY idx", &[])?;
+            let mut blocks = Vec::with_capacity(rows.len());
+            for (expected, row) in (0i64..).zip(rows) {
+                if row.try_get::<_, i64>(0)? != expected {
+                    break;
+                }
+                let hash: &[u8] = row.try_get(1)?;
+                blocks.push(
+                    Digest::from_slice(hash)
+                        .map_err(|_| corrupt("evidence_blocks", "hash length"))?,
+                );
+            }
+            Ok(blocks)
+        })
+    }
+
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
         check_status(&step.record.status)?;
         let id = step.session.as_bytes().to_vec();

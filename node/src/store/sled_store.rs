@@ -75,6 +75,8 @@ pub struct SledStore {
     chunks: ChunkFiles,
     manifests: sled::Tree,
     evidence: sled::Tree,
+    /// Hashes of complete blocks of the evidence log, by block index (big-endian).
+    evidence_blocks: sled::Tree,
     outbox: sled::Tree,
     webhooks: sled::Tree,
     meta: sled::Tree,
@@ -122,6 +124,7 @@ impl SledStore {
             chunks: ChunkFiles::open(&path.as_ref().join("chunks"))?,
             manifests: tree("manifests")?,
             evidence: tree("evidence")?,
+            evidence_blocks: tree("evidence_blocks")?,
             outbox: tree("outbox")?,
             webhooks: tree("webhooks")?,
             meta: tree("meta")?,
@@ -666,6 +669,37 @@ impl Store for SledStore {
             Some((key, _)) => Ok(u64_at(&key, "evidence")? + 1),
             None => Ok(0),
         }
+    }
+
+    fn evidence_range(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut entries = Vec::new();
+        let range = self.evidence.range(from.to_be_bytes()..to.to_be_bytes());
+        for (expected, item) in (from..).zip(range) {
+            let (key, value) = item?;
+            if u64_at(&key, "evidence")? != expected {
+                break;
+            }
+            entries.push(value.to_vec());
+        }
+        Ok(entries)
+    }
+
+    fn put_evidence_block(&self, index: u64, hash: &Digest) -> Result<(), StoreError> {
+        self.evidence_blocks
+            .insert(index.to_be_bytes(), &hash.as_bytes()[..])?;
+        Ok(())
+    }
+
+    fn evidence_blocks(&self) -> Result<Vec<Digest>, StoreError> {
+        let mut blocks = Vec::new();
+        for item in self.evidence_blocks.iter() {
+            let (key, value) = item?;
+            if u64_at(&key, "evidence_blocks")? != blocks.len() as u64 {
+                break;
+            }
+            blocks.push(digest_at(&value, "evidence_blocks")?);
+        }
+        Ok(blocks)
     }
 
     fn put_outbox(&self, key: &OutboxKey, entry: &[u8]) -> Result<(), StoreError> {

@@ -262,6 +262,24 @@ fn evidence(store: &dyn Store) {
         Some(256u64.to_be_bytes().to_vec())
     );
     assert_eq!(store.evidence(300).unwrap(), None);
+    let range = store.evidence_range(254, 302).unwrap();
+    let expected: Vec<Vec<u8>> = (254..300u64).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert_eq!(range, expected, "a range stops where the log ends");
+    assert!(store.evidence_range(300, 400).unwrap().is_empty());
+
+    // Block hashes: kept by index, read back up to the first one missing, replaceable.
+    assert!(store.evidence_blocks().unwrap().is_empty());
+    let hash = |n: u8| Digest::of(&[n]);
+    store.put_evidence_block(0, &hash(0)).unwrap();
+    store.put_evidence_block(1, &hash(1)).unwrap();
+    store.put_evidence_block(3, &hash(3)).unwrap();
+    assert_eq!(store.evidence_blocks().unwrap(), vec![hash(0), hash(1)]);
+    store.put_evidence_block(1, &hash(9)).unwrap();
+    store.put_evidence_block(2, &hash(2)).unwrap();
+    assert_eq!(
+        store.evidence_blocks().unwrap(),
+        vec![hash(0), hash(9), hash(2), hash(3)]
+    );
 }
 
 fn outbox(store: &dyn Store) {
