@@ -2,22 +2,33 @@
 //!
 //! ```text
 //! cargo run --release -p signet-node --example load -- [SECONDS] [CONCURRENCY] [SUPPLIERS]
+//! cargo build --release -p signet-node --bin signet --example load
+//! target/release/examples/load [SECONDS] [CONCURRENCY] [SUPPLIERS] --processes
 //! ```
 //!
 //! 1. **The ceiling**: the same sessions through the protocol crate in memory, no I/O (every
 //!    signature made and verified, every message encoded and decoded), for `SECONDS`.
 //! 2. **The node**: a brand and `SUPPLIERS` supplier nodes (default 1; each its own sled
-//!    store, libp2p on loopback, in this process) and a CA; `CONCURRENCY` workers each
-//!    propose a session from the brand to a supplier (worker `w` to supplier `w mod
-//!    SUPPLIERS`: with as many workers as suppliers, the brand signs with all of them at
-//!    once), have the supplier's delegate sign it on the supplier's node as soon as it is
-//!    there (a person's intent proof, made here with their key), and wait until the brand
-//!    sees it completed; for `SECONDS`, after one unmeasured signing with every supplier.
+//!    store, libp2p on loopback) and a CA; `CONCURRENCY` workers each propose a session from
+//!    the brand to a supplier (worker `w` to supplier `w mod SUPPLIERS`: with as many
+//!    workers as suppliers, the brand signs with all of them at once), have the supplier's
+//!    delegate sign it on the supplier's node as soon as it is there (a person's intent
+//!    proof, made here with their key), and wait until the brand sees it completed; for
+//!    `SECONDS`, after one unmeasured signing with every supplier.
+//!
+//! By default every node runs in this process and the workers call the nodes' `Service`
+//! directly. With `--processes` the nodes are set up here, then each is run as its own
+//! process by the real `signet run` binary (next to this example, in the same target
+//! directory), the brand and the suppliers are told each other's new addresses over the HTTP
+//! API, and the workers drive them only through the HTTP API as an integration would:
+//! `POST /v1/sessions` at the brand, `GET …/intent` and `POST …/sign` at the supplier, and
+//! `GET /v1/sessions/{id}` at the brand until it reads `completed`.
 //!
 //! It prints sessions completed per second (and as a fraction of the ceiling), the time
-//! from proposal to completion at the brand (p50, p95, p99), CPU time per session (this
-//! process: both nodes and the workers), and the protocol bytes per session (the session
-//! messages, without transport framing). Not yet: nodes as separate processes (issue #13).
+//! from proposal to completion at the brand (p50, p95, p99), CPU time per session (in
+//! process mode the node processes' own, from `/proc/PID/stat`, and the generator's apart;
+//! otherwise this one process's), and the protocol bytes per session (the session
+//! messages, without transport framing).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -33,7 +44,8 @@ use signet_protocol::session::{Role, Status};
 use signet_protocol::testkit::TestNetwork;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let processes = std::env::args().any(|a| a == "--processes");
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
     let suppliers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
@@ -46,10 +58,22 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let node = runtime.block_on(nodes(Duration::from_secs(seconds), concurrency, suppliers));
+    let duration = Duration::from_secs(seconds);
+    let (node, setup) = if processes {
+        (
+            runtime.block_on(processes::run(duration, concurrency, suppliers)),
+            "a brand and {suppliers} supplier node(s), each its own `signet run` process, driven over HTTP",
+        )
+    } else {
+        (
+            runtime.block_on(nodes(duration, concurrency, suppliers)),
+            "a brand, {suppliers} supplier node(s) and a CA in this process",
+        )
+    };
     let rate = node.completed as f64 / node.elapsed.as_secs_f64();
     println!(
-        "nodes (a brand, {suppliers} supplier node(s) and a CA in this process, sled, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
+        "nodes ({}, sled, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
+        setup.replace("{suppliers}", &suppliers.to_string()),
         node.completed,
         node.elapsed.as_secs_f64(),
         100.0 * rate / ceiling
@@ -62,10 +86,19 @@ fn main() {
             p(0.95).as_secs_f64() * 1e3,
             p(0.99).as_secs_f64() * 1e3
         );
-        println!(
-            "CPU time per signing (this process, both nodes and the workers): {:.2} ms",
-            node.cpu.as_secs_f64() * 1e3 / node.completed.max(1) as f64
-        );
+        let per = |cpu: Duration| cpu.as_secs_f64() * 1e3 / node.completed.max(1) as f64;
+        match node.node_cpu {
+            Some(nodes) => println!(
+                "CPU time per signing: {:.2} ms in the node processes (brand {:.2} ms), {:.2} ms in this load generator",
+                per(nodes.iter().sum()),
+                per(nodes[0]),
+                per(node.cpu)
+            ),
+            None => println!(
+                "CPU time per signing (this process, both nodes and the workers): {:.2} ms",
+                per(node.cpu)
+            ),
+        }
     }
 }
 
@@ -127,7 +160,10 @@ struct NodeRun {
     completed: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// This process's CPU time during the run.
     cpu: Duration,
+    /// In process mode, each node process's CPU time during the run (the brand first).
+    node_cpu: Option<Vec<Duration>>,
 }
 
 async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
@@ -186,6 +222,7 @@ async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> Node
         elapsed,
         latencies,
         cpu,
+        node_cpu: None,
     }
 }
 
@@ -319,10 +356,15 @@ async fn one_signing(
     }
 }
 
-/// User and system CPU time of this process so far (`/proc/self/stat`, in clock ticks of
-/// 10 ms).
+/// User and system CPU time of this process so far.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_time_of("self")
+}
+
+/// User and system CPU time of process `pid` (or `self`) so far (`/proc/PID/stat`, in clock
+/// ticks of 10 ms).
+fn cpu_time_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // After the command name (in parentheses): state, ppid, pgrp, session, tty_nr, tpgid,
     // flags, minflt, cminflt, majflt, cmajflt, utime, stime.
     let fields: Vec<&str> = stat
@@ -337,4 +379,268 @@ fn cpu_time() -> Duration {
             .unwrap_or(0)
     };
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// The nodes as separate `signet run` processes, driven over the HTTP API.
+mod processes {
+    use std::io::{BufRead, BufReader};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use serde_json::{Value, json};
+    use signet_protocol::SecretKey;
+    use signet_protocol::session::IntentChallenge;
+
+    use super::{NodeRun, cpu_time, cpu_time_of, fan_out, support};
+
+    /// A node running as its own process.
+    struct Process {
+        child: Child,
+        /// Its API (`host:port`).
+        api: String,
+        /// Its libp2p address with its peer id.
+        address: String,
+        party: String,
+    }
+
+    impl Process {
+        /// Starts `signet run --dir DIR` and waits until it prints its addresses.
+        fn start(signet: &Path, dir: &Path, party: String) -> Self {
+            let mut child = Command::new(signet)
+                .args(["run", "--dir"])
+                .arg(dir)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", signet.display()));
+            let stdout = child.stdout.take().unwrap();
+            let mut lines = BufReader::new(stdout).lines();
+            let (mut api, mut address) = (None, None);
+            while api.is_none() || address.is_none() {
+                let line = lines
+                    .next()
+                    .unwrap_or_else(|| panic!("{} ended before it listened", dir.display()))
+                    .unwrap();
+                let line = line.trim();
+                if let Some(a) = line.strip_prefix("API") {
+                    api = Some(a.trim().trim_start_matches("http://").to_string());
+                } else if let Some(a) = line.strip_prefix("listening") {
+                    address.get_or_insert_with(|| a.trim().to_string());
+                }
+            }
+            // Keep reading what it prints, so that it never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            Self {
+                child,
+                api: api.unwrap(),
+                address: address.unwrap(),
+                party,
+            }
+        }
+
+        fn cpu(&self) -> Duration {
+            cpu_time_of(&self.child.id().to_string())
+        }
+    }
+
+    impl Drop for Process {
+        fn drop(&mut self) {
+            // SIGINT: `signet run` stops cleanly (its store closed).
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The `signet` binary beside this example (`target/<profile>/signet`).
+    fn signet_binary() -> PathBuf {
+        let exe = std::env::current_exe().unwrap();
+        let binary = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("signet"))
+            .unwrap();
+        assert!(
+            binary.exists(),
+            "{} is not built: cargo build --release -p signet-node --bin signet --example load",
+            binary.display()
+        );
+        binary
+    }
+
+    /// One HTTP call; panics unless the status is `expect`.
+    async fn call(api: &str, method: &str, path: &str, body: &Value, expect: u16) -> Value {
+        let (status, _, text) = support::http(
+            api,
+            method,
+            path,
+            Some(if method == "GET" {
+                "read-token"
+            } else {
+                "admin-token"
+            }),
+            &body.to_string(),
+        )
+        .await;
+        assert_eq!(status, expect, "{method} {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub(super) async fn run(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
+        let signet = signet_binary();
+        let root = tempfile::tempdir().unwrap();
+        // Set up (key logs, the CA's attestations, mandates) with the nodes in this process,
+        // then stop them and run each as its own process.
+        let (ca, brand, supplier_nodes) = fan_out(root.path(), suppliers).await;
+        let mut setups = vec![(brand.party(), brand.stop().await)];
+        for n in supplier_nodes {
+            setups.push((n.party(), n.stop().await));
+        }
+        drop(ca.stop().await);
+        let mut nodes = Vec::new();
+        let mut delegates = Vec::new();
+        for (party, (dir, key)) in &setups {
+            support::test_tokens(dir);
+            // An integration signing in bulk turns the per-token rate limit off.
+            let mut config = signet_node::service::config::NodeConfig::load(dir).unwrap();
+            config.api_limits.requests_per_second = 0;
+            config.save(dir).unwrap();
+            nodes.push(Process::start(&signet, dir, party.to_string()));
+            delegates.push(Arc::new(signet_node::keyfile::read(key).unwrap()));
+        }
+        let (brand, suppliers) = nodes.split_first().unwrap();
+        for s in suppliers {
+            let peer = |address: &str| json!({ "address": address });
+            call(&brand.api, "POST", "/v1/peers", &peer(&s.address), 200).await;
+            call(&s.api, "POST", "/v1/peers", &peer(&brand.address), 200).await;
+        }
+        let brand = Arc::new((brand.api.clone(), brand.party.clone()));
+        let suppliers: Vec<_> = suppliers
+            .iter()
+            .zip(&delegates[1..])
+            .map(|(s, key)| Arc::new((s.api.clone(), s.party.clone(), key.clone())))
+            .collect();
+        // Warm-up, not measured: one signing with every supplier.
+        let mut warm = tokio::task::JoinSet::new();
+        for (i, s) in suppliers.iter().enumerate() {
+            let (b, s) = (brand.clone(), s.clone());
+            warm.spawn(async move { one_signing(&b, &s, usize::MAX - i, 0).await });
+        }
+        while warm.join_next().await.is_some() {}
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let cpu_before = cpu_time();
+        let nodes_before: Vec<Duration> = nodes.iter().map(Process::cpu).collect();
+        let started = Instant::now();
+        let mut workers = tokio::task::JoinSet::new();
+        for worker in 0..concurrency {
+            let (b, s, stop) = (
+                brand.clone(),
+                suppliers[worker % suppliers.len()].clone(),
+                stop.clone(),
+            );
+            workers.spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let began = Instant::now();
+                    one_signing(&b, &s, worker, n).await;
+                    latencies.push(began.elapsed());
+                    n += 1;
+                }
+                latencies
+            });
+        }
+        tokio::time::sleep(duration).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        while let Some(done) = workers.join_next().await {
+            latencies.extend(done.unwrap());
+        }
+        let elapsed = started.elapsed();
+        let cpu = cpu_time().saturating_sub(cpu_before);
+        let node_cpu = nodes
+            .iter()
+            .zip(nodes_before)
+            .map(|(n, before)| n.cpu().saturating_sub(before))
+            .collect();
+        drop(nodes);
+        latencies.sort();
+        NodeRun {
+            completed: latencies.len(),
+            elapsed,
+            latencies,
+            cpu,
+            node_cpu: Some(node_cpu),
+        }
+    }
+
+    /// One signing over HTTP: proposed at the brand, signed at the supplier by its delegate
+    /// (the intent proof made here, with the delegate's key) once the proposal is there,
+    /// completed at the brand.
+    async fn one_signing(
+        brand: &(String, String),
+        supplier: &(String, String, Arc<SecretKey>),
+        worker: usize,
+        n: u64,
+    ) {
+        let (api, party, delegate) = supplier;
+        let order = format!("order {worker}-{n}");
+        let created = call(
+            &brand.0,
+            "POST",
+            "/v1/sessions",
+            &json!({
+                "title": format!("Order {worker}-{n}"),
+                "purpose": "procurement",
+                "participants": [{ "party": party }],
+                "documents": [{ "name": "order.pdf", "content": B64.encode(order) }],
+            }),
+            201,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap().to_string();
+        let challenge = loop {
+            let path = format!("/v1/sessions/{id}/intent");
+            let (status, _, text) = support::http(api, "GET", &path, Some("admin-token"), "").await;
+            if status == 200 {
+                let v: Value = serde_json::from_str(&text).unwrap();
+                break B64.decode(v["challenge"].as_str().unwrap()).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let challenge: IntentChallenge =
+            signet_protocol::codec::decode(&challenge, &signet_protocol::codec::Limits::DEFAULT)
+                .unwrap();
+        let proof = signet_node::person::prove_intent(&challenge, delegate).unwrap();
+        call(
+            api,
+            "POST",
+            &format!("/v1/sessions/{id}/sign"),
+            &json!({ "intent": B64.encode(proof) }),
+            200,
+        )
+        .await;
+        loop {
+            let v = call(
+                &brand.0,
+                "GET",
+                &format!("/v1/sessions/{id}"),
+                &Value::Null,
+                200,
+            )
+            .await;
+            if v["status"] == "completed" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
 }

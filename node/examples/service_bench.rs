@@ -1,27 +1,46 @@
 //! Complete two-party signings through real nodes (sled stores, libp2p on loopback), as
-//! many as fast as possible: `cargo run --release -p signet-node --example service_bench [N]`.
+//! many as fast as possible, then measure the brand's node holding them:
 //!
-//! Then the brand's node, holding those N completed sessions, is stopped and opened again:
-//! it reports how long opening took, its resident memory, and the latency of reading one
-//! session (`Service::session`, at random, mostly not in the recently-ended cache) and of
-//! listing a page of 50 (`Service::sessions`, walking the whole list page by page).
+//! ```sh
+//! cargo run --release -p signet-node --example service_bench [N] [--keep DIR]
+//! cargo run --release -p signet-node --example service_bench --open DIR
+//! ```
+//!
+//! The first form completes N signings, stops the brand's node and opens it again in the same
+//! process; with `--keep DIR` it also copies the brand's node directory to `DIR`. The second
+//! opens a kept directory in a fresh process, so the resident memory reported is the brand's
+//! node alone. Either reports how long opening took, resident memory, and the latency of
+//! reading one session (`Service::session`, at random, mostly not in the recently-ended
+//! cache) and of listing pages of 50 (`Service::sessions`, walking the whole list).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession};
-use signet_protocol::session::Role;
+use signet_node::service::{
+    DocumentSource, NewDocument, NewParticipant, NewSession, Service, SessionFilter,
+};
+use signet_protocol::session::{Role, SessionId};
 use support::{create, federate, start};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(200);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = flag("--open") {
+        measure_reopened(&dir);
+        return;
+    }
+    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
+    let keep = flag("--keep");
     let root = tempfile::tempdir().unwrap();
     let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
     let ca = start("Verifier CA", &ca_dir, &ca_key).await;
@@ -102,44 +121,64 @@ async fn main() {
 
     // The brand reopened with its N completed sessions.
     let (b_dir, _) = brand.stop().await;
+    if let Some(keep) = &keep {
+        copy_dir(&b_dir, keep);
+        println!("the brand's node directory is kept in {}", keep.display());
+    }
+    measure_reopened(&b_dir);
+}
+
+/// Opens the node in `dir` and reads its sessions: the time to open, resident memory, and
+/// the latency of gets and of list pages.
+fn measure_reopened(dir: &Path) {
     let rss_before = rss_kib();
     let opening = Instant::now();
-    let brand = signet_node::service::Service::open(&b_dir).unwrap();
+    let brand = Service::open(dir).unwrap();
     let opened = opening.elapsed();
+    let counts = brand.sessions_by_status().unwrap();
+    let n: u64 = counts.values().sum();
     println!(
-        "reopened holding {n} completed sessions in {:.1} ms; resident memory {} KiB -> {} KiB",
+        "opened holding {n} sessions ({counts:?}) in {:.1} ms; resident memory {} KiB -> {} KiB",
         opened.as_secs_f64() * 1000.0,
         rss_before,
         rss_kib()
     );
-    let mut gets = Vec::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for _ in 0..n.min(2000) {
-        // xorshift: a different session each time, in no particular order.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let id = ids[(state % n as u64) as usize];
-        let t = Instant::now();
-        assert_eq!(brand.session(id).unwrap().status, "completed");
-        gets.push(t.elapsed());
-    }
+    // Walking the whole list, page by page, also collects the ids to get at random.
+    let mut ids: Vec<SessionId> = Vec::with_capacity(n as usize);
     let mut pages = Vec::new();
     let mut after = None;
     loop {
         let t = Instant::now();
         let page = brand
-            .sessions(&signet_node::service::SessionFilter {
+            .sessions(&SessionFilter {
                 after,
                 limit: 50,
                 ..Default::default()
             })
             .unwrap();
         pages.push(t.elapsed());
+        ids.extend(
+            page.sessions
+                .iter()
+                .map(|s| s.id.parse::<SessionId>().unwrap()),
+        );
         match page.next {
             Some(next) => after = Some(next.parse().unwrap()),
             None => break,
         }
+    }
+    assert_eq!(ids.len() as u64, n, "the list holds every session");
+    let mut gets = Vec::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..ids.len().min(2000) {
+        // xorshift: a different session each time, in no particular order.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let id = ids[(state % ids.len() as u64) as usize];
+        let t = Instant::now();
+        assert_eq!(brand.session(id).unwrap().status, "completed");
+        gets.push(t.elapsed());
     }
     for (what, mut times) in [("session get", gets), ("list page of 50", pages)] {
         times.sort();
@@ -152,16 +191,39 @@ async fn main() {
             at(1.0)
         );
     }
-    println!("resident memory after reading: {} KiB", rss_kib());
+    println!(
+        "resident memory after reading: {} KiB (peak {} KiB)",
+        rss_kib(),
+        status_kib("VmHWM:")
+    );
+}
+
+/// Copies directory `from` to `to` (files and subdirectories).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// This process's resident memory now (`VmRSS`), in KiB.
 fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// A memory figure of this process from `/proc/self/status`, in KiB.
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
