@@ -235,27 +235,35 @@ async fn invite(addr: &str, name: &str, role: &str) -> String {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let e = element(client, css).await;
+    e.text().await.unwrap()
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    let e = element(client, css).await;
+    e.click().await.unwrap();
+}
+
+/// The element `css` once the page shows it, waiting up to 20 s. A page that navigates (a
+/// form posted, a redirect) while it is looked for aborts the look ("aborted by
+/// navigation"); that is looked at again, not a failure.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match client
+            .wait()
+            .at_most(left)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => return e,
+            Err(e) if e.to_string().contains("navigation") && !left.is_zero() => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) {
