@@ -305,12 +305,9 @@ impl Core {
         let Some(record) = self.store.session(id)? else {
             return Ok(None);
         };
-        match journal::decode_stored(&record.state)? {
-            Stored::Snapshot {
-                listing: Some(listing),
-                ..
-            } => Listing::decode(&listing).map(Some),
-            _ => Ok(self.tracked(id)?.map(|t| Listing::of(&t.session))),
+        match journal::stored_listing(&record.state)? {
+            Some(listing) => Listing::decode(listing).map(Some),
+            None => Ok(self.tracked(id)?.map(|t| Listing::of(&t.session))),
         }
     }
 

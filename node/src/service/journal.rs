@@ -235,6 +235,22 @@ pub fn decode_stored(bytes: &[u8]) -> Result<Stored, CorruptJournal> {
     }
 }
 
+/// The listing of a session's stored form, borrowed, without copying the snapshot: `None`
+/// for forms without one (1 and 2).
+pub fn stored_listing(bytes: &[u8]) -> Result<Option<&[u8]>, CorruptJournal> {
+    if bytes.first() != Some(&LISTED_SNAPSHOT_VERSION) {
+        return Ok(None);
+    }
+    let mut r = Reader(&bytes[1..]);
+    r.frame()?;
+    r.frame()?;
+    let listing = r.frame()?;
+    if !r.0.is_empty() {
+        return Err(CorruptJournal("bytes after the snapshot"));
+    }
+    Ok(Some(listing))
+}
+
 /// Decodes a journal (stored form 1).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, CorruptJournal> {
     let mut r = Reader(bytes);
@@ -347,6 +363,9 @@ mod tests {
         let mut form2 = vec![SNAPSHOT_VERSION];
         put(&mut form2, b"snapshot");
         put(&mut form2, &[0, 0, 0, 0, 0, 0, 0, 3]);
+        assert_eq!(stored_listing(&bytes), Ok(Some(&b"{}"[..])));
+        assert_eq!(stored_listing(&form2), Ok(None));
+        assert!(stored_listing(&bytes[..bytes.len() - 1]).is_err());
         assert_eq!(
             decode_stored(&form2),
             Ok(Stored::Snapshot {
