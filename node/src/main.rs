@@ -1,5 +1,6 @@
-//! The `signet` command: create a party (`init`), run its node (`run`), verify bundles
-//! offline (`verify`), run a demonstration federation (`demo`), and talk to a running node
+//! The `signet` command: create a party (`init`), run its node (`run`), copy its data
+//! (`backup`, `restore`, `migrate`), verify bundles offline (`verify`), run a
+//! demonstration federation (`demo`), and talk to a running node
 //! over its local HTTP API (`send`, `inbox`, `status`, `sign`, …).
 //!
 //! Exit codes: 0 success (for `verify`: VALID); 1 `verify`: INVALID; 2 usage error;
@@ -44,6 +45,12 @@ enum Command {
         #[arg(long, default_value = "signet-node")]
         dir: PathBuf,
     },
+    /// Copy the party (configuration, keys, store) into a new directory, its node stopped.
+    Backup(cli::store_admin::BackupArgs),
+    /// Create a party directory from a backup, on sled or in a PostgreSQL database.
+    Restore(cli::store_admin::RestoreArgs),
+    /// Move the party's data from its sled store into PostgreSQL, its node stopped.
+    Migrate(cli::store_admin::MigrateArgs),
     /// Verify a bundle offline and print the per-check report; exit 0 only for VALID.
     Verify(cli::VerifyArgs),
     /// Run a small federation on loopback and narrate it.
@@ -90,6 +97,9 @@ fn main() -> ExitCode {
         match args.command {
             Command::Init(a) => cli::init(a, args.json),
             Command::Run { dir } => cli::run(dir).await,
+            Command::Backup(a) => cli::store_admin::backup(a, args.json),
+            Command::Restore(a) => cli::store_admin::restore(a, args.json),
+            Command::Migrate(a) => cli::store_admin::migrate(a, args.json),
             Command::Verify(a) => cli::verify(a, args.json),
             Command::Demo(a) => cli::demo::demo(a).await,
             Command::Client(c) => cli::client::run(c, &outer, args.json).await,

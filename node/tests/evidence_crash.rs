@@ -100,6 +100,12 @@ impl Store for CrashAtJournal {
     fn manifest(&self, d: &Digest) -> Result<Option<Manifest>, StoreError> {
         self.inner.manifest(d)
     }
+    fn documents(&self) -> Result<Vec<Digest>, StoreError> {
+        self.inner.documents()
+    }
+    fn meta_names(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.meta_names()
+    }
     fn append_evidence(&self, e: &[u8]) -> Result<u64, StoreError> {
         self.inner.append_evidence(e)
     }

@@ -152,6 +152,10 @@ impl Store for MemoryStore {
         Ok(self.tables().meta.get(name).cloned())
     }
 
+    fn meta_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.tables().meta.keys().cloned().collect())
+    }
+
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         self.tables().meta.insert(name.to_string(), value.to_vec());
         Ok(())
@@ -177,6 +181,10 @@ impl Store for MemoryStore {
 
     fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError> {
         Ok(self.tables().manifests.get(document).cloned())
+    }
+
+    fn documents(&self) -> Result<Vec<Digest>, StoreError> {
+        Ok(self.tables().manifests.keys().copied().collect())
     }
 
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {

@@ -57,6 +57,7 @@
 //! ```
 
 mod chunk_files;
+pub mod copy;
 mod document;
 mod error;
 mod memory;
@@ -193,6 +194,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores (or replaces) a bookkeeping value, durably.
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
 
+    /// The names of every bookkeeping value, in order.
+    fn meta_names(&self) -> Result<Vec<String>, StoreError>;
+
     // --- documents ---
 
     /// Stages one document chunk under its digest (the SHA-256 of `bytes`). Not durable on
@@ -209,10 +213,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A document's manifest, if the whole document is stored.
     fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError>;
 
+    /// The digests of every document stored whole (with its manifest), in digest order.
+    fn documents(&self) -> Result<Vec<Digest>, StoreError>;
+
     // --- evidence log ---
 
     /// Appends an evidence-log entry and returns its index (0 for the first).
     fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError>;
+
+    /// Appends `entries` at index `from`, which must be the log's length, durably, in one
+    /// commit where the store can ([`StoreError::OutOfOrder`] otherwise, and nothing
+    /// appended). For copying a whole log ([`copy::copy_store`]).
+    fn append_evidence_batch(&self, from: u64, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+        let len = self.evidence_len()?;
+        if len != from {
+            return Err(StoreError::OutOfOrder {
+                table: "evidence",
+                expected: len,
+                got: from,
+            });
+        }
+        for entry in entries {
+            self.append_evidence(entry)?;
+        }
+        Ok(())
+    }
 
     /// The entry at `index`.
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;

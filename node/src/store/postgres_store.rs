@@ -638,6 +638,15 @@ impl Store for PostgresStore {
         })
     }
 
+    fn meta_names(&self) -> Result<Vec<String>, StoreError> {
+        self.run(|c| {
+            c.query("SELECT name FROM meta ORDER BY name", &[])?
+                .iter()
+                .map(|row| Ok(row.try_get(0)?))
+                .collect()
+        })
+    }
+
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let (name, value) = (name.to_owned(), value.to_vec());
         self.run(move |c| {
@@ -729,6 +738,15 @@ impl Store for PostgresStore {
         })
     }
 
+    fn documents(&self) -> Result<Vec<Digest>, StoreError> {
+        self.run(|c| {
+            c.query("SELECT document FROM manifests ORDER BY document", &[])?
+                .iter()
+                .map(|row| digest_from(row.try_get(0)?, "manifests"))
+                .collect()
+        })
+    }
+
     fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {
         let entry = entry.to_vec();
         self.run(move |c| {
@@ -745,6 +763,16 @@ impl Store for PostgresStore {
             )?;
             tx.commit()?;
             count(len, "evidence_head")
+        })
+    }
+
+    fn append_evidence_batch(&self, from: u64, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+        let entries = entries.to_vec();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            append_evidence_at(&mut tx, from, &entries)?;
+            tx.commit()?;
+            Ok(())
         })
     }
 

@@ -584,6 +584,16 @@ impl Store for SledStore {
         Ok(self.meta.get(name.as_bytes())?.map(|v| v.to_vec()))
     }
 
+    fn meta_names(&self) -> Result<Vec<String>, StoreError> {
+        self.meta
+            .iter()
+            .keys()
+            .map(|key| {
+                String::from_utf8(key?.to_vec()).map_err(|_| corrupt("meta", "name is not UTF-8"))
+            })
+            .collect()
+    }
+
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         self.meta.insert(name.as_bytes(), value)?;
         self.durable()
@@ -627,6 +637,14 @@ impl Store for SledStore {
             .transpose()
     }
 
+    fn documents(&self) -> Result<Vec<Digest>, StoreError> {
+        self.manifests
+            .iter()
+            .keys()
+            .map(|key| digest_at(&key?, "manifests"))
+            .collect()
+    }
+
     fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {
         let index = {
             let _guard = self.lock_appends();
@@ -639,6 +657,26 @@ impl Store for SledStore {
         };
         self.durable()?;
         Ok(index)
+    }
+
+    fn append_evidence_batch(&self, from: u64, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+        {
+            let _guard = self.lock_appends();
+            let len = self.evidence_len()?;
+            if len != from {
+                return Err(StoreError::OutOfOrder {
+                    table: "evidence",
+                    expected: len,
+                    got: from,
+                });
+            }
+            let mut batch = sled::Batch::default();
+            for (i, entry) in (from..).zip(entries) {
+                batch.insert(&i.to_be_bytes()[..], &entry[..]);
+            }
+            self.evidence.apply_batch(batch)?;
+        }
+        self.durable()
     }
 
     fn commit_session_step(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
