@@ -88,8 +88,11 @@ fn sessions(store: &dyn Store) {
     assert_eq!(store.count_sessions("completed").unwrap(), 1);
     assert_eq!(store.count_sessions("expired").unwrap(), 0);
     assert_eq!(store.meta("layout").unwrap(), None);
+    assert!(store.meta_names().unwrap().is_empty());
     store.put_meta("layout", b"2").unwrap();
+    store.put_meta("a-first", b"").unwrap();
     assert_eq!(store.meta("layout").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(store.meta_names().unwrap(), vec!["a-first", "layout"]);
     assert_eq!(
         store.session(&SessionId::from_bytes([3; 32])).unwrap(),
         None
@@ -116,6 +119,8 @@ fn document_bytes(len: usize) -> Vec<u8> {
 }
 
 fn documents(store: &dyn Store) {
+    assert!(store.documents().unwrap().is_empty());
+    let mut stored = Vec::new();
     for len in [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 17] {
         let bytes = document_bytes(len);
         let (digest, manifest) = put_document(store, &mut Cursor::new(&bytes)).unwrap();
@@ -128,7 +133,14 @@ fn documents(store: &dyn Store) {
         assert!(back == bytes, "document of {len} bytes round-trips");
         // Storing it again is harmless.
         put_document(store, &mut Cursor::new(&bytes)).unwrap();
+        stored.push(digest);
     }
+    stored.sort();
+    assert_eq!(
+        store.documents().unwrap(),
+        stored,
+        "every whole document, in digest order"
+    );
     assert!(
         DocumentReader::open(store, &Digest::of(b"absent"))
             .unwrap()
@@ -266,6 +278,15 @@ fn evidence(store: &dyn Store) {
     let expected: Vec<Vec<u8>> = (254..300u64).map(|i| i.to_be_bytes().to_vec()).collect();
     assert_eq!(range, expected, "a range stops where the log ends");
     assert!(store.evidence_range(300, 400).unwrap().is_empty());
+    // A batch lands at the log's length, in one piece, or not at all.
+    let batch: Vec<Vec<u8>> = (300..310u64).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert!(matches!(
+        store.append_evidence_batch(299, &batch),
+        Err(StoreError::OutOfOrder { .. })
+    ));
+    assert_eq!(store.evidence_len().unwrap(), 300);
+    store.append_evidence_batch(300, &batch).unwrap();
+    assert_eq!(store.evidence_range(300, 310).unwrap(), batch);
 
     // Block hashes: kept by index, read back up to the first one missing, replaceable.
     assert!(store.evidence_blocks().unwrap().is_empty());
