@@ -9,9 +9,10 @@
 //! - `world`: one run of one deployment model: firms, verifiers, witnesses, sessions.
 //! - [`report`]: the measures.
 //!
-//! Runs (run index × deployment model) execute in parallel and are collected in order; a
-//! run is sequential and a pure function of the scenario, so reports do not depend on the
-//! thread count.
+//! Runs (run index × deployment model) execute in parallel and are collected in order.
+//! Within a run, the protocol work of events of unrelated nodes runs in parallel in batches
+//! whose results are applied in a fixed order (MODEL.md §9.3), so a run is a pure function
+//! of the scenario and reports do not depend on the thread count.
 
 pub mod link;
 pub mod params;

@@ -7,7 +7,9 @@
 //! every session event goes into the firm's evidence log, which a witness cosigns. Events
 //! from outside the normal flow (revocations, key rotations, attackers) are in `events`.
 
+mod batch;
 mod events;
+mod work;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -16,7 +18,7 @@ use rand_chacha::ChaCha20Rng;
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, AttestationKind, Claims, IdentityClaims, VerificationMethod,
 };
-use signet_protocol::cose::{Signed, Unverified};
+use signet_protocol::cose::Signed;
 use signet_protocol::evidence::{EvidenceLog, Witness, witness_name};
 use signet_protocol::keylog::{KeyDecl, KeyLog};
 use signet_protocol::party::{AttestationId, PartyId};
@@ -24,8 +26,7 @@ use signet_protocol::seal::SealInfo;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
     Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod, IntentProof,
-    Participant, PdfRevision, Proposal, Role, SESSION_MESSAGE_CONTENT_TYPE, Session, SessionId,
-    SessionMessage, SessionNonce, Side, Status, Step,
+    Participant, PdfRevision, Proposal, Role, Session, SessionId, SessionNonce, Side, Status, Step,
 };
 use signet_protocol::testkit::{TestParty, test_key, test_uscc};
 use signet_protocol::trust::{
@@ -34,6 +35,7 @@ use signet_protocol::trust::{
 };
 use signet_protocol::{Digest, PublicKey, Timestamp};
 
+use self::work::{Staged, Work};
 use super::link::{Delivery, Links, Place};
 use super::params::{AttackKind, ProtocolParams};
 use super::scheduler::{DAY, Micros, QueueFull, SECOND, Scheduler};
@@ -123,7 +125,11 @@ enum Msg {
         events: Vec<Vec<u8>>,
         attestations: Vec<Vec<u8>>,
     },
+    /// A session message. `from` and `session` route it to the receiver's session (the
+    /// bytes name both; the receiving session decodes and checks everything again).
     Session {
+        from: u32,
+        session: SessionId,
         bytes: Vec<u8>,
     },
     Checkpoint {
@@ -167,7 +173,7 @@ impl Msg {
                 events.iter().map(Vec::len).sum::<usize>() + a
             }
             Self::VerifyResponse { attestation, .. } => attestation.len(),
-            Self::Session { bytes } | Self::Revocation { bytes, .. } => bytes.len(),
+            Self::Session { bytes, .. } | Self::Revocation { bytes, .. } => bytes.len(),
             Self::Checkpoint { note, proof, .. } => note.len() + 32 * proof.len(),
             Self::Cosignature { bytes } => *bytes,
             Self::KeyUpdate {
@@ -424,10 +430,7 @@ impl<'a> World<'a> {
             let at = (self.params.rotations[i].day * DAY as f64).round() as Micros;
             self.sched.at(at, Event::Rotate(i))?;
         }
-        while let Some(event) = self.sched.pop_until(self.end) {
-            self.m.events += 1;
-            self.handle(event)?;
-        }
+        self.handle_due()?;
         self.m.peak_pending_events = self.sched.peak() as u64;
         self.finish();
         self.timing.wall_seconds = started.elapsed().as_secs_f64();
@@ -844,8 +847,13 @@ impl<'a> World<'a> {
                 edge,
                 events,
                 attestations,
-            } => self.introduced(to as u32, from, edge, &events, &attestations)?,
-            Msg::Session { bytes } => self.session_message(to as u32, &bytes)?,
+            } => {
+                let staged = self.stage_introduction(to as u32, from, edge, events, attestations);
+                self.run_now(staged)?;
+            }
+            Msg::Session { session, bytes, .. } => {
+                self.session_message(to as u32, session, bytes)?;
+            }
             Msg::Checkpoint {
                 firm,
                 note,
@@ -955,38 +963,38 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// Stages `me`'s check of `from`'s introduction on `edge` (its own work: `work.rs`).
+    fn stage_introduction(
+        &mut self,
+        me: u32,
+        from: u32,
+        edge: u32,
+        events: Vec<Vec<u8>>,
+        attestations: Vec<Vec<u8>>,
+    ) -> Staged {
+        let due = self.sched.now();
+        let at = self.reserve(me as usize, self.params.cpu_us.introduction);
+        let subject = self.firm(from).party.id();
+        let work = Work::Introduction {
+            from,
+            edge,
+            subject,
+            events,
+            attestations,
+        };
+        Staged::new(&mut self.firms, me, due, at, work)
+    }
+
+    /// Applies `me`'s verdict on `from`'s introduction.
     fn introduced(
         &mut self,
         me: u32,
         from: u32,
         edge: u32,
-        events: &[Vec<u8>],
-        attestations: &[Vec<u8>],
+        ok: bool,
+        verdict: Verdict,
     ) -> Result<(), QueueFull> {
-        let at = self.reserve(me as usize, self.params.cpu_us.introduction);
-        let began = Instant::now();
-        let log = KeyLog::replay(events);
-        let firm = self.firm_mut(me);
-        let ok = match log {
-            Ok(log) => {
-                firm.store.add_key_log(log);
-                true
-            }
-            Err(_) => false,
-        };
-        for bytes in attestations {
-            if let Ok(a) = Attestation::decode(bytes) {
-                firm.store.add_attestation(a);
-            }
-        }
         let subject = self.firm(from).party.id();
-        let verdict = evaluate(
-            &self.firm(me).policy,
-            &self.firm(me).store,
-            &subject,
-            ts(at),
-        );
-        self.timing.add("introduction", began);
         self.m.trust_evaluations += 1;
         let e = self.net.edges()[edge as usize];
         let Verdict::Trusted { path, .. } = verdict else {
@@ -1073,7 +1081,15 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// Starts a contract on a ready relationship at once.
     fn start_contract(&mut self, edge: u32, arrived: Micros) -> Result<(), QueueFull> {
+        let staged = self.stage_proposal(edge, arrived);
+        self.run_now(staged)
+    }
+
+    /// Stages the buyer's proposal of a contract on `edge` (its own work: `work.rs`).
+    fn stage_proposal(&mut self, edge: u32, arrived: Micros) -> Staged {
+        let due = self.sched.now();
         let e = self.net.edges()[edge as usize];
         let tier = self.tier(e.buyer);
         self.m.tiers[tier].started += 1;
@@ -1116,19 +1132,33 @@ impl<'a> World<'a> {
             },
             created_at: now,
         };
-        let began = Instant::now();
-        let firm = firm_in(&mut self.firms, e.buyer);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now,
-            node_key: &firm.party.node,
+        let work = Work::Propose {
+            edge,
+            arrived,
+            tier,
+            sid,
+            proposal: Some(Box::new(proposal)),
         };
-        let result = Session::propose(proposal, &ctx);
-        self.timing.add("propose", began);
+        Staged::new(&mut self.firms, e.buyer, due, at, work)
+    }
+
+    /// Applies the buyer's proposal.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the staged proposal's fields, applied in one place"
+    )]
+    fn proposed(
+        &mut self,
+        me: u32,
+        at: Micros,
+        edge: u32,
+        arrived: Micros,
+        tier: usize,
+        sid: SessionId,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
-            Ok((session, step)) => {
-                firm.sessions.insert(sid, session);
+            Ok(step) => {
                 self.tracks.insert(
                     sid,
                     Track {
@@ -1137,11 +1167,11 @@ impl<'a> World<'a> {
                         completed: false,
                     },
                 );
-                self.apply(e.buyer, sid, step, at, tier as u32)?;
+                self.apply(me, sid, step, at, tier as u32)?;
             }
-            Err(err) => {
+            Err(reason) => {
                 self.m.tiers[tier].failed += 1;
-                self.m.fail(&format!("propose: {}", variant(&err)));
+                self.m.fail(&format!("propose: {reason}"));
             }
         }
         Ok(())
@@ -1178,6 +1208,8 @@ impl<'a> World<'a> {
                     continue;
                 };
                 let msg = Msg::Session {
+                    from: me,
+                    session: out.message.payload().session,
                     bytes: out.message.bytes().to_vec(),
                 };
                 if !self.send(me as usize, node, msg, at, Traffic::Session(tier))? {
@@ -1207,22 +1239,28 @@ impl<'a> World<'a> {
         }
     }
 
-    fn session_message(&mut self, me: u32, bytes: &[u8]) -> Result<(), QueueFull> {
-        let Ok(sid) = Unverified::<SessionMessage>::decode(
-            bytes,
-            SESSION_MESSAGE_CONTENT_TYPE,
-            &signet_protocol::codec::Limits::DEFAULT,
-        )
-        .map(|m| m.payload().session) else {
-            self.m.fail("undecodable session message");
-            return Ok(());
-        };
+    fn session_message(
+        &mut self,
+        me: u32,
+        sid: SessionId,
+        bytes: Vec<u8>,
+    ) -> Result<(), QueueFull> {
+        match self.stage_message(me, sid, bytes) {
+            Some(staged) => self.run_now(staged),
+            None => Ok(()),
+        }
+    }
+
+    /// Stages `me`'s handling of a session message (its own work: `work.rs`); None if there
+    /// is nothing to do.
+    fn stage_message(&mut self, me: u32, sid: SessionId, bytes: Vec<u8>) -> Option<Staged> {
+        let due = self.sched.now();
         let Some(track) = self.tracks.get(&sid) else {
             // The contract already failed; a late message for it changes nothing.
             if let Some(firm) = self.firms[me as usize].as_deref_mut() {
                 firm.sessions.remove(&sid);
             }
-            return Ok(());
+            return None;
         };
         let edge = track.edge;
         let tier = self.tier(self.net.edges()[edge as usize].buyer) as u32;
@@ -1233,29 +1271,29 @@ impl<'a> World<'a> {
             self.params.cpu_us.receive_proposal
         };
         let at = self.reserve(me as usize, cost);
-        let began = Instant::now();
-        let firm = self.firm_mut(me);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now: ts(at),
-            node_key: &firm.party.node,
+        let work = Work::Message {
+            sid,
+            tier,
+            known,
+            bytes,
         };
-        let result = match firm.sessions.get_mut(&sid) {
-            Some(s) => s.handle(bytes, &ctx).map(|step| (None, step)),
-            None => Session::receive(bytes, firm.party.id(), &ctx).map(|(s, step)| (Some(s), step)),
-        };
-        self.timing
-            .add(if known { "handle" } else { "receive" }, began);
+        Some(Staged::new(&mut self.firms, me, due, at, work))
+    }
+
+    /// Applies `me`'s handling of a session message.
+    fn handled(
+        &mut self,
+        me: u32,
+        at: Micros,
+        sid: SessionId,
+        tier: u32,
+        known: bool,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
-            Ok((new, step)) => {
-                let firm = self.firm_mut(me);
-                let fresh = new.is_some();
-                if let Some(s) = new {
-                    firm.sessions.insert(sid, s);
-                }
+            Ok(step) => {
                 self.apply(me, sid, step, at, tier)?;
-                if fresh {
+                if !known {
                     let hours =
                         exponential(&mut self.rng, 1.0 / self.params.signing_hours.max(1e-9));
                     let when = at + (hours * 3_600.0 * SECOND as f64) as Micros;
@@ -1263,12 +1301,8 @@ impl<'a> World<'a> {
                 }
                 self.after_progress(me, sid, at);
             }
-            Err(err) => {
-                let reason = format!(
-                    "{}: {}",
-                    if known { "handle" } else { "receive" },
-                    variant(&err)
-                );
+            Err(reason) => {
+                let reason = format!("{}: {reason}", if known { "handle" } else { "receive" });
                 self.fail_session(sid, &reason);
             }
         }
@@ -1329,64 +1363,41 @@ impl<'a> World<'a> {
     }
 
     fn sign(&mut self, me: u32, sid: SessionId) -> Result<(), QueueFull> {
-        let Some(track) = self.tracks.get(&sid) else {
-            return Ok(());
-        };
+        match self.stage_sign(me, sid) {
+            Some(staged) => self.run_now(staged),
+            None => Ok(()),
+        }
+    }
+
+    /// Stages the delegate's signature (the supplier's own work: `work.rs`); None if the
+    /// session is gone.
+    fn stage_sign(&mut self, me: u32, sid: SessionId) -> Option<Staged> {
+        let due = self.sched.now();
+        let track = self.tracks.get(&sid)?;
         if !self.firm(me).sessions.contains_key(&sid) {
-            return Ok(());
+            return None;
         }
         let tier = self.tier(self.net.edges()[track.edge as usize].buyer) as u32;
         let at = self.reserve(me as usize, self.params.cpu_us.sign);
-        let began = Instant::now();
-        let firm = self.firm_mut(me);
-        let now = ts(at);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now,
-            node_key: &firm.party.node,
-        };
-        let Some(session) = firm.sessions.get_mut(&sid) else {
-            return Ok(());
-        };
-        let party = &firm.party;
-        let result = (|| {
-            let challenge = session.intent_challenge(
-                party.contract_seal.public_key(),
-                IntentMethod::SoftwareKey,
-                now,
-            )?;
-            let intent = IntentProof::Signed(Signed::sign(
-                challenge,
-                INTENT_CONTENT_TYPE,
-                &party.delegate,
-            )?);
-            // The protocol never sees PDF bytes; a sealed revision is named by its digest.
-            let pdf = session
-                .pdf_bases()?
-                .into_iter()
-                .map(|(document, base)| PdfRevision {
-                    document,
-                    base,
-                    sealed: Digest::of_parts(&[base.as_bytes(), party.id().digest().as_bytes()]),
-                    size: DOCUMENT_BYTES as u64,
-                })
-                .collect();
-            session.sign(
-                intent,
-                firm.mandate.clone(),
-                &party.contract_seal,
-                pdf,
-                &ctx,
-            )
-        })();
-        self.timing.add("sign", began);
+        let work = Work::Sign { sid, tier };
+        Some(Staged::new(&mut self.firms, me, due, at, work))
+    }
+
+    /// Applies the delegate's signature.
+    fn signed(
+        &mut self,
+        me: u32,
+        at: Micros,
+        sid: SessionId,
+        tier: u32,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
             Ok(step) => {
                 self.apply(me, sid, step, at, tier)?;
                 self.after_progress(me, sid, at);
             }
-            Err(err) => self.fail_session(sid, &format!("sign: {}", variant(&err))),
+            Err(reason) => self.fail_session(sid, &format!("sign: {reason}")),
         }
         Ok(())
     }
