@@ -154,6 +154,8 @@ impl World<'_> {
     fn apply_staged(&mut self, mut s: Staged) -> Result<(), QueueFull> {
         s.give_back(&mut self.firms);
         self.timing.add_micros(s.kind(), s.spent_us);
+        self.m
+            .fail_n("evidence event refused by the log", s.refused_evidence);
         let (me, at) = (s.me, s.at);
         match (s.work, s.outcome) {
             (

@@ -1177,7 +1177,8 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    /// Records a step's events in the firm's evidence log and sends its messages.
+    /// Sends a step's messages and schedules the checkpoint of the evidence log its events
+    /// went into (`work.rs` recorded them with the node's work).
     fn apply(
         &mut self,
         me: u32,
@@ -1186,15 +1187,6 @@ impl<'a> World<'a> {
         at: Micros,
         tier: u32,
     ) -> Result<(), QueueFull> {
-        let now = ts(at);
-        let firm = firm_in(&mut self.firms, me);
-        for ev in &step.events {
-            for evidence in ev.evidence(sid, now) {
-                if firm.log.append(&evidence).is_err() {
-                    self.m.fail("evidence event refused by the log");
-                }
-            }
-        }
         let due = !step.events.is_empty() && !self.firm(me).checkpoint_due;
         if due {
             self.firm_mut(me).checkpoint_due = true;

@@ -1,6 +1,7 @@
 //! A node's own protocol work for one event: proposing, handling a session message, signing,
-//! checking an introduction. It reads and changes nothing but that node (its keys, trust
-//! store, policy and sessions) and the event's input, so the same work gives the same result
+//! checking an introduction, and recording a session step's events in the node's evidence log.
+//! It reads and changes nothing but that node (its keys, trust store, policy, sessions and
+//! evidence log) and the event's input, so the same work gives the same result
 //! on any thread; the run applies each result in the order of its events (`batch.rs`).
 
 use std::time::Instant;
@@ -19,6 +20,8 @@ pub(super) struct Staged {
     pub(super) at: Micros,
     pub(super) work: Work,
     pub(super) outcome: Option<Outcome>,
+    /// Evidence events of the step that the node's evidence log refused.
+    pub(super) refused_evidence: u64,
     /// Wall-clock microseconds the work took (for `protocol-timing.json` only).
     pub(super) spent_us: f64,
 }
@@ -62,6 +65,18 @@ pub(super) enum Outcome {
     Introduction { replayed: bool, verdict: Verdict },
 }
 
+impl Work {
+    /// The session the work is part of.
+    fn session(&self) -> Option<SessionId> {
+        match self {
+            Self::Propose { sid, .. } | Self::Message { sid, .. } | Self::Sign { sid, .. } => {
+                Some(*sid)
+            }
+            Self::Introduction { .. } => None,
+        }
+    }
+}
+
 impl Staged {
     /// Takes node `me` out of `firms` for the work; [`Staged::give_back`] returns it.
     #[expect(
@@ -86,6 +101,7 @@ impl Staged {
             at,
             work,
             outcome: None,
+            refused_evidence: 0,
             spent_us: 0.0,
         }
     }
@@ -129,6 +145,16 @@ impl Staged {
             } => introduction(firm, subject, events, attestations, now),
         };
         self.spent_us = began.elapsed().as_secs_f64() * 1e6;
+        // Every session event of the step goes into the node's own evidence log.
+        if let (Outcome::Step(Ok(step)), Some(sid)) = (&outcome, self.work.session()) {
+            for ev in &step.events {
+                for evidence in ev.evidence(sid, now) {
+                    if firm.log.append(&evidence).is_err() {
+                        self.refused_evidence += 1;
+                    }
+                }
+            }
+        }
         self.outcome = Some(outcome);
     }
 }
