@@ -29,7 +29,7 @@ use crate::adoption::{AdoptionRun, Deployment, Firms};
 use crate::error::{OutputError, RunError, ScenarioError};
 use crate::experiment::build_network;
 use crate::network::Network;
-use crate::rng::derive_rng;
+use crate::rng::{derive_rng, derive_seed};
 use crate::scenario::{Experiment, ModelSpec, Scenario};
 
 pub use params::{Adoption, ProtocolParams};
@@ -229,6 +229,7 @@ fn run_one(
     };
     let label = format!("{} seed {} run {r}", s.name, s.seed);
     let rng = derive_rng(s.seed, "protocol", &[ri, d as u64]);
+    let signing_seed = derive_seed(s.seed, "protocol-signing", &[ri, d as u64]);
     let mut world = world::World::new(
         net,
         &ps.params,
@@ -239,6 +240,7 @@ fn run_one(
             steps_per_year: adoption.steps_per_year,
             label,
             rng,
+            signing_seed,
         },
     );
     world.run().map_err(|source| ProtocolError::QueueFull {

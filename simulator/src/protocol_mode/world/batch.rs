@@ -17,6 +17,15 @@ use super::work::{Outcome, Staged, Work};
 use super::*;
 use crate::protocol_mode::scheduler::Entry;
 
+/// The nodes an event touches: those whose state it reads or changes, and one more at which
+/// it may schedule an event without reading that node. What it schedules happens later than
+/// the event itself, so a node it reaches may have an earlier event in the same batch but not
+/// a later one.
+struct Touch {
+    owns: [usize; 2],
+    reaches: Option<usize>,
+}
+
 /// Most events handled together.
 const BATCH: usize = 32;
 /// Most events looked at for one batch.
@@ -35,11 +44,17 @@ impl World<'_> {
     }
 
     /// The nodes that handling `event` touches, or None if it may touch any.
-    fn touches(&self, event: &Event) -> Option<[usize; 2]> {
+    fn touches(&self, event: &Event) -> Option<Touch> {
+        let owns = |nodes: [usize; 2]| {
+            Some(Touch {
+                owns: nodes,
+                reaches: None,
+            })
+        };
         match event {
-            Event::Contract { edge } => {
+            Event::Contract { edge } | Event::Start { edge } => {
                 let e = self.net.edges()[*edge as usize];
-                Some([e.buyer as usize, e.supplier as usize])
+                owns([e.buyer as usize, e.supplier as usize])
             }
             Event::Sign { firm, sid } => {
                 let other = self.tracks.get(sid).map_or(*firm, |t| {
@@ -50,17 +65,21 @@ impl World<'_> {
                         e.buyer
                     }
                 });
-                Some([*firm as usize, other as usize])
+                owns([*firm as usize, other as usize])
             }
             Event::Checkpoint(firm) => {
-                Some([*firm as usize, self.witness_node(self.witness_of(*firm))])
+                owns([*firm as usize, self.witness_node(self.witness_of(*firm))])
             }
             Event::Arrive { to, msg } => match &**msg {
-                Msg::Session { from, .. } | Msg::Introduce { from, .. } => {
-                    Some([*to, *from as usize])
-                }
-                Msg::Checkpoint { firm, .. } => Some([*to, *firm as usize]),
-                Msg::Cosignature { .. } => Some([*to, *to]),
+                Msg::Session { from, .. } => owns([*to, *from as usize]),
+                // The receiver checks an introduction alone; if the contracts that waited for
+                // it can start, that is an event at both firms (`Event::Start`).
+                Msg::Introduce { from, .. } => Some(Touch {
+                    owns: [*to, *to],
+                    reaches: Some(*from as usize),
+                }),
+                Msg::Checkpoint { firm, .. } => owns([*to, *firm as usize]),
+                Msg::Cosignature { .. } => owns([*to, *to]),
                 _ => None,
             },
             _ => None,
@@ -71,12 +90,13 @@ impl World<'_> {
     fn take_batch(&mut self) -> Vec<Entry<Event>> {
         let mut batch = Vec::new();
         let mut left = Vec::new();
-        let mut claimed: Vec<usize> = Vec::with_capacity(2 * SCAN);
+        let mut owned: Vec<usize> = Vec::with_capacity(2 * SCAN);
+        let mut reached: Vec<usize> = Vec::new();
         while batch.len() < BATCH && batch.len() + left.len() < SCAN {
             let Some(entry) = self.sched.take_until(self.end) else {
                 break;
             };
-            let Some(nodes) = self.touches(entry.event()) else {
+            let Some(touch) = self.touches(entry.event()) else {
                 if batch.is_empty() && left.is_empty() {
                     batch.push(entry);
                 } else {
@@ -84,8 +104,12 @@ impl World<'_> {
                 }
                 break;
             };
-            let free = nodes.iter().all(|n| !claimed.contains(n));
-            claimed.extend(nodes);
+            let free = touch
+                .owns
+                .iter()
+                .all(|n| !owned.contains(n) && !reached.contains(n));
+            owned.extend(touch.owns);
+            reached.extend(touch.reaches);
             if free {
                 batch.push(entry);
             } else {

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, AttestationKind, Claims, IdentityClaims, VerificationMethod,
 };
@@ -203,6 +204,10 @@ enum Event {
     Contract {
         edge: u32,
     },
+    /// Both sides of `edge` trust each other: the contracts that waited for it start.
+    Start {
+        edge: u32,
+    },
     Sign {
         firm: u32,
         sid: SessionId,
@@ -249,6 +254,9 @@ pub(super) struct World<'a> {
     sched: Scheduler<Event>,
     links: Links,
     rng: ChaCha20Rng,
+    /// Seed of the signing delays: one draw per contract, from its relationship and arrival
+    /// time, so that a delay does not depend on the order events are applied in.
+    signing_seed: [u8; 32],
     adoption: Option<AdoptionRun<'a>>,
     stage: Vec<FirmStage>,
     firms: Vec<Option<Box<Firm>>>,
@@ -258,6 +266,8 @@ pub(super) struct World<'a> {
     installed_attestations: Vec<Signed<Attestation>>,
     busy: Vec<Micros>,
     party_index: BTreeMap<PartyId, usize>,
+    /// Each firm's party id once its node is installed (read without touching the node).
+    party_ids: Vec<Option<PartyId>>,
     edges: Vec<EdgeStage>,
     waiting: BTreeMap<u32, Vec<Micros>>,
     tracks: BTreeMap<SessionId, Track>,
@@ -282,6 +292,7 @@ pub(super) struct Setup<'a> {
     pub steps_per_year: u32,
     pub label: String,
     pub rng: ChaCha20Rng,
+    pub signing_seed: [u8; 32],
 }
 
 impl<'a> World<'a> {
@@ -294,6 +305,7 @@ impl<'a> World<'a> {
             steps_per_year,
             label,
             rng,
+            signing_seed,
         } = setup;
         let n = net.len();
         let verifier_count = match deployment {
@@ -365,6 +377,7 @@ impl<'a> World<'a> {
             sched: Scheduler::new(params.max_pending_events),
             links: Links::new(places, params),
             rng,
+            signing_seed,
             adoption,
             stage: vec![FirmStage::Absent; n],
             firms: (0..n).map(|_| None).collect(),
@@ -374,6 +387,7 @@ impl<'a> World<'a> {
             installed_attestations,
             busy: vec![0; n + verifier_count + witness_count + attackers],
             party_index,
+            party_ids: vec![None; n],
             edges: vec![EdgeStage::Paper; net.edge_count()],
             waiting: BTreeMap::new(),
             tracks: BTreeMap::new(),
@@ -470,6 +484,12 @@ impl<'a> World<'a> {
             } => self.attest(verifier, firm, *log, buyer),
             Event::Arrive { to, msg } => self.arrive(to, *msg),
             Event::Contract { edge } => self.contract(edge),
+            Event::Start { edge } => {
+                for arrived in self.waiting.remove(&edge).unwrap_or_default() {
+                    self.start_contract(edge, arrived)?;
+                }
+                Ok(())
+            }
             Event::Sign { firm, sid } => self.sign(firm, sid),
             Event::Checkpoint(i) => self.checkpoint(i),
             Event::Revoke(i) => self.revoke(i),
@@ -637,6 +657,14 @@ impl<'a> World<'a> {
         clippy::expect_used,
         reason = "invariant: events name only firms whose node was installed"
     )]
+    fn party_id(&self, i: u32) -> PartyId {
+        self.party_ids[i as usize].expect("an onboarded firm")
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "invariant: events name only firms whose node was installed"
+    )]
     fn firm(&self, i: u32) -> &Firm {
         self.firms[i as usize]
             .as_deref()
@@ -693,6 +721,7 @@ impl<'a> World<'a> {
         store.add_key_log(party.log.clone());
         store.add_attestation(mandate.clone());
         self.party_index.insert(party.id(), i as usize);
+        self.party_ids[i as usize] = Some(party.id());
         self.firms[i as usize] = Some(Box::new(Firm {
             party,
             store,
@@ -974,7 +1003,7 @@ impl<'a> World<'a> {
     ) -> Staged {
         let due = self.sched.now();
         let at = self.reserve(me as usize, self.params.cpu_us.introduction);
-        let subject = self.firm(from).party.id();
+        let subject = self.party_id(from);
         let work = Work::Introduction {
             from,
             edge,
@@ -994,7 +1023,7 @@ impl<'a> World<'a> {
         ok: bool,
         verdict: Verdict,
     ) -> Result<(), QueueFull> {
-        let subject = self.firm(from).party.id();
+        let subject = self.party_id(from);
         self.m.trust_evaluations += 1;
         let e = self.net.edges()[edge as usize];
         let Verdict::Trusted { path, .. } = verdict else {
@@ -1046,10 +1075,10 @@ impl<'a> World<'a> {
                     supplier_trusts: s,
                 }
             };
-            if b && s {
-                for arrived in self.waiting.remove(&edge).unwrap_or_default() {
-                    self.start_contract(edge, arrived)?;
-                }
+            if b && s && self.waiting.contains_key(&edge) {
+                // An event of its own: the contracts' buyer may be the other firm.
+                let now = self.sched.now();
+                self.sched.at(now, Event::Start { edge })?;
             }
         }
         Ok(())
@@ -1285,9 +1314,16 @@ impl<'a> World<'a> {
         match result {
             Ok(step) => {
                 self.apply(me, sid, step, at, tier)?;
-                if !known {
-                    let hours =
-                        exponential(&mut self.rng, 1.0 / self.params.signing_hours.max(1e-9));
+                if !known && let Some(track) = self.tracks.get(&sid) {
+                    let mut rng = ChaCha20Rng::from_seed(
+                        *Digest::of_parts(&[
+                            &self.signing_seed,
+                            &track.edge.to_le_bytes(),
+                            &track.arrived.to_le_bytes(),
+                        ])
+                        .as_bytes(),
+                    );
+                    let hours = exponential(&mut rng, 1.0 / self.params.signing_hours.max(1e-9));
                     let when = at + (hours * 3_600.0 * SECOND as f64) as Micros;
                     self.sched.at(when, Event::Sign { firm: me, sid })?;
                 }
