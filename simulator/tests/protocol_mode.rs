@@ -26,15 +26,23 @@ fn run_with_threads(ps: &ProtocolScenario, threads: usize) -> ProtocolResult {
         .unwrap()
 }
 
+/// Within a run, the nodes' protocol work of a batch of events runs on every thread
+/// (MODEL.md §9.3); the report must not depend on how many there are.
 #[test]
-fn same_seed_same_report_with_one_and_two_threads() {
+fn same_seed_same_report_with_one_two_and_three_threads() {
     let ps =
         scenario("steps = 4\nloss = 0.01\noutages = [{ firm = 4, from_day = 40.0, days = 6.0 }]\n");
     let one = run_with_threads(&ps, 1);
     let two = run_with_threads(&ps, 2);
+    let three = run_with_threads(&ps, 3);
     let a = protocol_mode::report_json(&ps, &one).unwrap();
     let b = protocol_mode::report_json(&ps, &two).unwrap();
     assert_eq!(a, b);
+    assert_eq!(a, protocol_mode::report_json(&ps, &three).unwrap());
+    assert_eq!(
+        protocol_mode::tiers_csv(&one),
+        protocol_mode::tiers_csv(&three)
+    );
     assert_eq!(one.runs.len(), 3, "three deployment models");
     assert!(one.runs.iter().map(|r| r.total.electronic).sum::<u64>() > 100);
     assert!(one.runs.iter().any(|r| r.measures.retransmissions > 0));

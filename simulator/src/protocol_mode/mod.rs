@@ -9,9 +9,10 @@
 //! - `world`: one run of one deployment model: firms, verifiers, witnesses, sessions.
 //! - [`report`]: the measures.
 //!
-//! Runs (run index × deployment model) execute in parallel and are collected in order; a
-//! run is sequential and a pure function of the scenario, so reports do not depend on the
-//! thread count.
+//! Runs (run index × deployment model) execute in parallel and are collected in order.
+//! Within a run, the protocol work of events of unrelated nodes runs in parallel in batches
+//! whose results are applied in a fixed order (MODEL.md §9.3), so a run is a pure function
+//! of the scenario and reports do not depend on the thread count.
 
 pub mod link;
 pub mod params;
@@ -28,7 +29,7 @@ use crate::adoption::{AdoptionRun, Deployment, Firms};
 use crate::error::{OutputError, RunError, ScenarioError};
 use crate::experiment::build_network;
 use crate::network::Network;
-use crate::rng::derive_rng;
+use crate::rng::{derive_rng, derive_seed};
 use crate::scenario::{Experiment, ModelSpec, Scenario};
 
 pub use params::{Adoption, ProtocolParams};
@@ -228,6 +229,7 @@ fn run_one(
     };
     let label = format!("{} seed {} run {r}", s.name, s.seed);
     let rng = derive_rng(s.seed, "protocol", &[ri, d as u64]);
+    let signing_seed = derive_seed(s.seed, "protocol-signing", &[ri, d as u64]);
     let mut world = world::World::new(
         net,
         &ps.params,
@@ -238,6 +240,7 @@ fn run_one(
             steps_per_year: adoption.steps_per_year,
             label,
             rng,
+            signing_seed,
         },
     );
     world.run().map_err(|source| ProtocolError::QueueFull {

@@ -387,9 +387,13 @@ pub struct Timing {
 
 impl Timing {
     pub(super) fn add(&mut self, kind: &'static str, began: Instant) {
+        self.add_micros(kind, began.elapsed().as_secs_f64() * 1e6);
+    }
+
+    pub(super) fn add_micros(&mut self, kind: &'static str, micros: f64) {
         let e = self.steps.entry(kind).or_insert((0, 0.0));
         e.0 += 1;
-        e.1 += began.elapsed().as_secs_f64() * 1e6;
+        e.1 += micros;
     }
 
     /// Mean microseconds per step kind.

@@ -2,6 +2,10 @@
 //! sequence number). The sequence number is the order in which events were scheduled, so two
 //! events at the same microsecond run in the order they were created and a run is a pure
 //! function of its inputs.
+//!
+//! A run may take several due events out at once ([`Scheduler::take_until`]) to handle those of
+//! different nodes together, and put back ([`Scheduler::put_back`]) the ones it leaves for
+//! later; each keeps its place in the order.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -22,11 +26,29 @@ pub struct QueueFull {
     pub bound: usize,
 }
 
+/// An event taken out of the queue with its place in the order, so that it can be put back.
 #[derive(Debug)]
-struct Entry<E> {
+pub struct Entry<E> {
     at: Micros,
     seq: u64,
     event: E,
+}
+
+impl<E> Entry<E> {
+    /// When the event is due.
+    pub fn at(&self) -> Micros {
+        self.at
+    }
+
+    /// The event.
+    pub fn event(&self) -> &E {
+        &self.event
+    }
+
+    /// Takes the event out.
+    pub fn into_event(self) -> E {
+        self.event
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
@@ -106,6 +128,27 @@ impl<E> Scheduler<E> {
         }
     }
 
+    /// Takes the next event with its place in the order if it is due no later than `until`,
+    /// without moving the clock (see [`Scheduler::set_now`]).
+    pub fn take_until(&mut self, until: Micros) -> Option<Entry<E>> {
+        if self.heap.peek().is_some_and(|Reverse(e)| e.at <= until) {
+            self.heap.pop().map(|Reverse(entry)| entry)
+        } else {
+            None
+        }
+    }
+
+    /// Puts back an event taken with [`Scheduler::take_until`], in its old place.
+    pub fn put_back(&mut self, entry: Entry<E>) {
+        self.heap.push(Reverse(entry));
+    }
+
+    /// Sets the clock to the time of the event about to be handled: events scheduled from now
+    /// on run no earlier. Handling the events of different nodes together may set it back.
+    pub fn set_now(&mut self, now: Micros) {
+        self.now = now;
+    }
+
     /// Events still pending.
     pub fn len(&self) -> usize {
         self.heap.len()
@@ -138,6 +181,22 @@ mod tests {
         s.at(1, "e").unwrap();
         assert_eq!(s.pop_until(100), Some("e"));
         assert_eq!(s.now(), 5);
+    }
+
+    #[test]
+    fn an_event_put_back_keeps_its_place() {
+        let mut s = Scheduler::new(10);
+        s.at(5, "a").unwrap();
+        s.at(5, "b").unwrap();
+        s.at(7, "c").unwrap();
+        let a = s.take_until(10).unwrap();
+        let b = s.take_until(10).unwrap();
+        assert_eq!((a.at(), *b.event()), (5, "b"));
+        s.put_back(a);
+        assert_eq!(s.now(), 0, "taking does not move the clock");
+        assert_eq!(s.pop_until(10), Some("a"));
+        assert_eq!(b.into_event(), "b");
+        assert_eq!(s.pop_until(10), Some("c"));
     }
 
     #[test]

@@ -7,16 +7,19 @@
 //! every session event goes into the firm's evidence log, which a witness cosigns. Events
 //! from outside the normal flow (revocations, key rotations, attackers) are in `events`.
 
+mod batch;
 mod events;
+mod work;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, AttestationKind, Claims, IdentityClaims, VerificationMethod,
 };
-use signet_protocol::cose::{Signed, Unverified};
+use signet_protocol::cose::Signed;
 use signet_protocol::evidence::{EvidenceLog, Witness, witness_name};
 use signet_protocol::keylog::{KeyDecl, KeyLog};
 use signet_protocol::party::{AttestationId, PartyId};
@@ -24,8 +27,7 @@ use signet_protocol::seal::SealInfo;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
     Context, DocumentRef, EvidenceRequirements, INTENT_CONTENT_TYPE, IntentMethod, IntentProof,
-    Participant, PdfRevision, Proposal, Role, SESSION_MESSAGE_CONTENT_TYPE, Session, SessionId,
-    SessionMessage, SessionNonce, Side, Status, Step,
+    Participant, PdfRevision, Proposal, Role, Session, SessionId, SessionNonce, Side, Status, Step,
 };
 use signet_protocol::testkit::{TestParty, test_key, test_uscc};
 use signet_protocol::trust::{
@@ -34,6 +36,7 @@ use signet_protocol::trust::{
 };
 use signet_protocol::{Digest, PublicKey, Timestamp};
 
+use self::work::{Staged, Work};
 use super::link::{Delivery, Links, Place};
 use super::params::{AttackKind, ProtocolParams};
 use super::scheduler::{DAY, Micros, QueueFull, SECOND, Scheduler};
@@ -123,7 +126,11 @@ enum Msg {
         events: Vec<Vec<u8>>,
         attestations: Vec<Vec<u8>>,
     },
+    /// A session message. `from` and `session` route it to the receiver's session (the
+    /// bytes name both; the receiving session decodes and checks everything again).
     Session {
+        from: u32,
+        session: SessionId,
         bytes: Vec<u8>,
     },
     Checkpoint {
@@ -167,7 +174,7 @@ impl Msg {
                 events.iter().map(Vec::len).sum::<usize>() + a
             }
             Self::VerifyResponse { attestation, .. } => attestation.len(),
-            Self::Session { bytes } | Self::Revocation { bytes, .. } => bytes.len(),
+            Self::Session { bytes, .. } | Self::Revocation { bytes, .. } => bytes.len(),
             Self::Checkpoint { note, proof, .. } => note.len() + 32 * proof.len(),
             Self::Cosignature { bytes } => *bytes,
             Self::KeyUpdate {
@@ -195,6 +202,10 @@ enum Event {
         msg: Box<Msg>,
     },
     Contract {
+        edge: u32,
+    },
+    /// Both sides of `edge` trust each other: the contracts that waited for it start.
+    Start {
         edge: u32,
     },
     Sign {
@@ -243,6 +254,9 @@ pub(super) struct World<'a> {
     sched: Scheduler<Event>,
     links: Links,
     rng: ChaCha20Rng,
+    /// Seed of the signing delays: one draw per contract, from its relationship and arrival
+    /// time, so that a delay does not depend on the order events are applied in.
+    signing_seed: [u8; 32],
     adoption: Option<AdoptionRun<'a>>,
     stage: Vec<FirmStage>,
     firms: Vec<Option<Box<Firm>>>,
@@ -252,6 +266,8 @@ pub(super) struct World<'a> {
     installed_attestations: Vec<Signed<Attestation>>,
     busy: Vec<Micros>,
     party_index: BTreeMap<PartyId, usize>,
+    /// Each firm's party id once its node is installed (read without touching the node).
+    party_ids: Vec<Option<PartyId>>,
     edges: Vec<EdgeStage>,
     waiting: BTreeMap<u32, Vec<Micros>>,
     tracks: BTreeMap<SessionId, Track>,
@@ -276,6 +292,7 @@ pub(super) struct Setup<'a> {
     pub steps_per_year: u32,
     pub label: String,
     pub rng: ChaCha20Rng,
+    pub signing_seed: [u8; 32],
 }
 
 impl<'a> World<'a> {
@@ -288,6 +305,7 @@ impl<'a> World<'a> {
             steps_per_year,
             label,
             rng,
+            signing_seed,
         } = setup;
         let n = net.len();
         let verifier_count = match deployment {
@@ -359,6 +377,7 @@ impl<'a> World<'a> {
             sched: Scheduler::new(params.max_pending_events),
             links: Links::new(places, params),
             rng,
+            signing_seed,
             adoption,
             stage: vec![FirmStage::Absent; n],
             firms: (0..n).map(|_| None).collect(),
@@ -368,6 +387,7 @@ impl<'a> World<'a> {
             installed_attestations,
             busy: vec![0; n + verifier_count + witness_count + attackers],
             party_index,
+            party_ids: vec![None; n],
             edges: vec![EdgeStage::Paper; net.edge_count()],
             waiting: BTreeMap::new(),
             tracks: BTreeMap::new(),
@@ -424,10 +444,7 @@ impl<'a> World<'a> {
             let at = (self.params.rotations[i].day * DAY as f64).round() as Micros;
             self.sched.at(at, Event::Rotate(i))?;
         }
-        while let Some(event) = self.sched.pop_until(self.end) {
-            self.m.events += 1;
-            self.handle(event)?;
-        }
+        self.handle_due()?;
         self.m.peak_pending_events = self.sched.peak() as u64;
         self.finish();
         self.timing.wall_seconds = started.elapsed().as_secs_f64();
@@ -467,6 +484,12 @@ impl<'a> World<'a> {
             } => self.attest(verifier, firm, *log, buyer),
             Event::Arrive { to, msg } => self.arrive(to, *msg),
             Event::Contract { edge } => self.contract(edge),
+            Event::Start { edge } => {
+                for arrived in self.waiting.remove(&edge).unwrap_or_default() {
+                    self.start_contract(edge, arrived)?;
+                }
+                Ok(())
+            }
             Event::Sign { firm, sid } => self.sign(firm, sid),
             Event::Checkpoint(i) => self.checkpoint(i),
             Event::Revoke(i) => self.revoke(i),
@@ -634,6 +657,14 @@ impl<'a> World<'a> {
         clippy::expect_used,
         reason = "invariant: events name only firms whose node was installed"
     )]
+    fn party_id(&self, i: u32) -> PartyId {
+        self.party_ids[i as usize].expect("an onboarded firm")
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "invariant: events name only firms whose node was installed"
+    )]
     fn firm(&self, i: u32) -> &Firm {
         self.firms[i as usize]
             .as_deref()
@@ -690,6 +721,7 @@ impl<'a> World<'a> {
         store.add_key_log(party.log.clone());
         store.add_attestation(mandate.clone());
         self.party_index.insert(party.id(), i as usize);
+        self.party_ids[i as usize] = Some(party.id());
         self.firms[i as usize] = Some(Box::new(Firm {
             party,
             store,
@@ -844,8 +876,13 @@ impl<'a> World<'a> {
                 edge,
                 events,
                 attestations,
-            } => self.introduced(to as u32, from, edge, &events, &attestations)?,
-            Msg::Session { bytes } => self.session_message(to as u32, &bytes)?,
+            } => {
+                let staged = self.stage_introduction(to as u32, from, edge, events, attestations);
+                self.run_now(staged)?;
+            }
+            Msg::Session { session, bytes, .. } => {
+                self.session_message(to as u32, session, bytes)?;
+            }
             Msg::Checkpoint {
                 firm,
                 note,
@@ -955,38 +992,38 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// Stages `me`'s check of `from`'s introduction on `edge` (its own work: `work.rs`).
+    fn stage_introduction(
+        &mut self,
+        me: u32,
+        from: u32,
+        edge: u32,
+        events: Vec<Vec<u8>>,
+        attestations: Vec<Vec<u8>>,
+    ) -> Staged {
+        let due = self.sched.now();
+        let at = self.reserve(me as usize, self.params.cpu_us.introduction);
+        let subject = self.party_id(from);
+        let work = Work::Introduction {
+            from,
+            edge,
+            subject,
+            events,
+            attestations,
+        };
+        Staged::new(&mut self.firms, me, due, at, work)
+    }
+
+    /// Applies `me`'s verdict on `from`'s introduction.
     fn introduced(
         &mut self,
         me: u32,
         from: u32,
         edge: u32,
-        events: &[Vec<u8>],
-        attestations: &[Vec<u8>],
+        ok: bool,
+        verdict: Verdict,
     ) -> Result<(), QueueFull> {
-        let at = self.reserve(me as usize, self.params.cpu_us.introduction);
-        let began = Instant::now();
-        let log = KeyLog::replay(events);
-        let firm = self.firm_mut(me);
-        let ok = match log {
-            Ok(log) => {
-                firm.store.add_key_log(log);
-                true
-            }
-            Err(_) => false,
-        };
-        for bytes in attestations {
-            if let Ok(a) = Attestation::decode(bytes) {
-                firm.store.add_attestation(a);
-            }
-        }
-        let subject = self.firm(from).party.id();
-        let verdict = evaluate(
-            &self.firm(me).policy,
-            &self.firm(me).store,
-            &subject,
-            ts(at),
-        );
-        self.timing.add("introduction", began);
+        let subject = self.party_id(from);
         self.m.trust_evaluations += 1;
         let e = self.net.edges()[edge as usize];
         let Verdict::Trusted { path, .. } = verdict else {
@@ -1038,10 +1075,10 @@ impl<'a> World<'a> {
                     supplier_trusts: s,
                 }
             };
-            if b && s {
-                for arrived in self.waiting.remove(&edge).unwrap_or_default() {
-                    self.start_contract(edge, arrived)?;
-                }
+            if b && s && self.waiting.contains_key(&edge) {
+                // An event of its own: the contracts' buyer may be the other firm.
+                let now = self.sched.now();
+                self.sched.at(now, Event::Start { edge })?;
             }
         }
         Ok(())
@@ -1073,7 +1110,15 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// Starts a contract on a ready relationship at once.
     fn start_contract(&mut self, edge: u32, arrived: Micros) -> Result<(), QueueFull> {
+        let staged = self.stage_proposal(edge, arrived);
+        self.run_now(staged)
+    }
+
+    /// Stages the buyer's proposal of a contract on `edge` (its own work: `work.rs`).
+    fn stage_proposal(&mut self, edge: u32, arrived: Micros) -> Staged {
+        let due = self.sched.now();
         let e = self.net.edges()[edge as usize];
         let tier = self.tier(e.buyer);
         self.m.tiers[tier].started += 1;
@@ -1116,19 +1161,33 @@ impl<'a> World<'a> {
             },
             created_at: now,
         };
-        let began = Instant::now();
-        let firm = firm_in(&mut self.firms, e.buyer);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now,
-            node_key: &firm.party.node,
+        let work = Work::Propose {
+            edge,
+            arrived,
+            tier,
+            sid,
+            proposal: Some(Box::new(proposal)),
         };
-        let result = Session::propose(proposal, &ctx);
-        self.timing.add("propose", began);
+        Staged::new(&mut self.firms, e.buyer, due, at, work)
+    }
+
+    /// Applies the buyer's proposal.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the staged proposal's fields, applied in one place"
+    )]
+    fn proposed(
+        &mut self,
+        me: u32,
+        at: Micros,
+        edge: u32,
+        arrived: Micros,
+        tier: usize,
+        sid: SessionId,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
-            Ok((session, step)) => {
-                firm.sessions.insert(sid, session);
+            Ok(step) => {
                 self.tracks.insert(
                     sid,
                     Track {
@@ -1137,17 +1196,18 @@ impl<'a> World<'a> {
                         completed: false,
                     },
                 );
-                self.apply(e.buyer, sid, step, at, tier as u32)?;
+                self.apply(me, sid, step, at, tier as u32)?;
             }
-            Err(err) => {
+            Err(reason) => {
                 self.m.tiers[tier].failed += 1;
-                self.m.fail(&format!("propose: {}", variant(&err)));
+                self.m.fail(&format!("propose: {reason}"));
             }
         }
         Ok(())
     }
 
-    /// Records a step's events in the firm's evidence log and sends its messages.
+    /// Sends a step's messages and schedules the checkpoint of the evidence log its events
+    /// went into (`work.rs` recorded them with the node's work).
     fn apply(
         &mut self,
         me: u32,
@@ -1156,15 +1216,6 @@ impl<'a> World<'a> {
         at: Micros,
         tier: u32,
     ) -> Result<(), QueueFull> {
-        let now = ts(at);
-        let firm = firm_in(&mut self.firms, me);
-        for ev in &step.events {
-            for evidence in ev.evidence(sid, now) {
-                if firm.log.append(&evidence).is_err() {
-                    self.m.fail("evidence event refused by the log");
-                }
-            }
-        }
         let due = !step.events.is_empty() && !self.firm(me).checkpoint_due;
         if due {
             self.firm_mut(me).checkpoint_due = true;
@@ -1178,6 +1229,8 @@ impl<'a> World<'a> {
                     continue;
                 };
                 let msg = Msg::Session {
+                    from: me,
+                    session: out.message.payload().session,
                     bytes: out.message.bytes().to_vec(),
                 };
                 if !self.send(me as usize, node, msg, at, Traffic::Session(tier))? {
@@ -1207,22 +1260,28 @@ impl<'a> World<'a> {
         }
     }
 
-    fn session_message(&mut self, me: u32, bytes: &[u8]) -> Result<(), QueueFull> {
-        let Ok(sid) = Unverified::<SessionMessage>::decode(
-            bytes,
-            SESSION_MESSAGE_CONTENT_TYPE,
-            &signet_protocol::codec::Limits::DEFAULT,
-        )
-        .map(|m| m.payload().session) else {
-            self.m.fail("undecodable session message");
-            return Ok(());
-        };
+    fn session_message(
+        &mut self,
+        me: u32,
+        sid: SessionId,
+        bytes: Vec<u8>,
+    ) -> Result<(), QueueFull> {
+        match self.stage_message(me, sid, bytes) {
+            Some(staged) => self.run_now(staged),
+            None => Ok(()),
+        }
+    }
+
+    /// Stages `me`'s handling of a session message (its own work: `work.rs`); None if there
+    /// is nothing to do.
+    fn stage_message(&mut self, me: u32, sid: SessionId, bytes: Vec<u8>) -> Option<Staged> {
+        let due = self.sched.now();
         let Some(track) = self.tracks.get(&sid) else {
             // The contract already failed; a late message for it changes nothing.
             if let Some(firm) = self.firms[me as usize].as_deref_mut() {
                 firm.sessions.remove(&sid);
             }
-            return Ok(());
+            return None;
         };
         let edge = track.edge;
         let tier = self.tier(self.net.edges()[edge as usize].buyer) as u32;
@@ -1233,42 +1292,45 @@ impl<'a> World<'a> {
             self.params.cpu_us.receive_proposal
         };
         let at = self.reserve(me as usize, cost);
-        let began = Instant::now();
-        let firm = self.firm_mut(me);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now: ts(at),
-            node_key: &firm.party.node,
+        let work = Work::Message {
+            sid,
+            tier,
+            known,
+            bytes,
         };
-        let result = match firm.sessions.get_mut(&sid) {
-            Some(s) => s.handle(bytes, &ctx).map(|step| (None, step)),
-            None => Session::receive(bytes, firm.party.id(), &ctx).map(|(s, step)| (Some(s), step)),
-        };
-        self.timing
-            .add(if known { "handle" } else { "receive" }, began);
+        Some(Staged::new(&mut self.firms, me, due, at, work))
+    }
+
+    /// Applies `me`'s handling of a session message.
+    fn handled(
+        &mut self,
+        me: u32,
+        at: Micros,
+        sid: SessionId,
+        tier: u32,
+        known: bool,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
-            Ok((new, step)) => {
-                let firm = self.firm_mut(me);
-                let fresh = new.is_some();
-                if let Some(s) = new {
-                    firm.sessions.insert(sid, s);
-                }
+            Ok(step) => {
                 self.apply(me, sid, step, at, tier)?;
-                if fresh {
-                    let hours =
-                        exponential(&mut self.rng, 1.0 / self.params.signing_hours.max(1e-9));
+                if !known && let Some(track) = self.tracks.get(&sid) {
+                    let mut rng = ChaCha20Rng::from_seed(
+                        *Digest::of_parts(&[
+                            &self.signing_seed,
+                            &track.edge.to_le_bytes(),
+                            &track.arrived.to_le_bytes(),
+                        ])
+                        .as_bytes(),
+                    );
+                    let hours = exponential(&mut rng, 1.0 / self.params.signing_hours.max(1e-9));
                     let when = at + (hours * 3_600.0 * SECOND as f64) as Micros;
                     self.sched.at(when, Event::Sign { firm: me, sid })?;
                 }
                 self.after_progress(me, sid, at);
             }
-            Err(err) => {
-                let reason = format!(
-                    "{}: {}",
-                    if known { "handle" } else { "receive" },
-                    variant(&err)
-                );
+            Err(reason) => {
+                let reason = format!("{}: {reason}", if known { "handle" } else { "receive" });
                 self.fail_session(sid, &reason);
             }
         }
@@ -1329,64 +1391,41 @@ impl<'a> World<'a> {
     }
 
     fn sign(&mut self, me: u32, sid: SessionId) -> Result<(), QueueFull> {
-        let Some(track) = self.tracks.get(&sid) else {
-            return Ok(());
-        };
+        match self.stage_sign(me, sid) {
+            Some(staged) => self.run_now(staged),
+            None => Ok(()),
+        }
+    }
+
+    /// Stages the delegate's signature (the supplier's own work: `work.rs`); None if the
+    /// session is gone.
+    fn stage_sign(&mut self, me: u32, sid: SessionId) -> Option<Staged> {
+        let due = self.sched.now();
+        let track = self.tracks.get(&sid)?;
         if !self.firm(me).sessions.contains_key(&sid) {
-            return Ok(());
+            return None;
         }
         let tier = self.tier(self.net.edges()[track.edge as usize].buyer) as u32;
         let at = self.reserve(me as usize, self.params.cpu_us.sign);
-        let began = Instant::now();
-        let firm = self.firm_mut(me);
-        let now = ts(at);
-        let ctx = Context {
-            store: &firm.store,
-            policy: &firm.policy,
-            now,
-            node_key: &firm.party.node,
-        };
-        let Some(session) = firm.sessions.get_mut(&sid) else {
-            return Ok(());
-        };
-        let party = &firm.party;
-        let result = (|| {
-            let challenge = session.intent_challenge(
-                party.contract_seal.public_key(),
-                IntentMethod::SoftwareKey,
-                now,
-            )?;
-            let intent = IntentProof::Signed(Signed::sign(
-                challenge,
-                INTENT_CONTENT_TYPE,
-                &party.delegate,
-            )?);
-            // The protocol never sees PDF bytes; a sealed revision is named by its digest.
-            let pdf = session
-                .pdf_bases()?
-                .into_iter()
-                .map(|(document, base)| PdfRevision {
-                    document,
-                    base,
-                    sealed: Digest::of_parts(&[base.as_bytes(), party.id().digest().as_bytes()]),
-                    size: DOCUMENT_BYTES as u64,
-                })
-                .collect();
-            session.sign(
-                intent,
-                firm.mandate.clone(),
-                &party.contract_seal,
-                pdf,
-                &ctx,
-            )
-        })();
-        self.timing.add("sign", began);
+        let work = Work::Sign { sid, tier };
+        Some(Staged::new(&mut self.firms, me, due, at, work))
+    }
+
+    /// Applies the delegate's signature.
+    fn signed(
+        &mut self,
+        me: u32,
+        at: Micros,
+        sid: SessionId,
+        tier: u32,
+        result: Result<Step, String>,
+    ) -> Result<(), QueueFull> {
         match result {
             Ok(step) => {
                 self.apply(me, sid, step, at, tier)?;
                 self.after_progress(me, sid, at);
             }
-            Err(err) => self.fail_session(sid, &format!("sign: {}", variant(&err))),
+            Err(reason) => self.fail_session(sid, &format!("sign: {reason}")),
         }
         Ok(())
     }
