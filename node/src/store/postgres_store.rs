@@ -166,8 +166,9 @@ fn connect(config: &postgres::Config) -> Result<Client, StoreError> {
     Ok(client)
 }
 
-/// Parses a URL or connection string, with keepalive on the client's end of its
-/// connections: a server that vanished is noticed within [`VANISHED_AFTER`].
+/// Parses a URL or connection string, with keepalive and a TCP user timeout on the
+/// client's end of its connections: a server that vanished is noticed within
+/// [`VANISHED_AFTER`], whether the connection was idle or waiting for an answer.
 pub(super) fn parse_url(url: &str) -> Result<postgres::Config, StoreError> {
     let mut config: postgres::Config =
         url.parse()
@@ -179,7 +180,8 @@ pub(super) fn parse_url(url: &str) -> Result<postgres::Config, StoreError> {
         .keepalives(true)
         .keepalives_idle(KEEPALIVE_IDLE)
         .keepalives_interval(KEEPALIVE_INTERVAL)
-        .keepalives_retries(KEEPALIVE_RETRIES);
+        .keepalives_retries(KEEPALIVE_RETRIES)
+        .tcp_user_timeout(VANISHED_AFTER);
     Ok(config)
 }
 
