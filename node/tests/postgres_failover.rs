@@ -247,14 +247,19 @@ async fn a_standby_takes_over_when_the_active_process_is_killed_and_loses_nothin
     let brand = start("Brand", &active_dir, &delegate_key).await;
     introduce(&ca, &[&brand, &supplier]).await;
     brand.stop().await;
-    // Both processes dial the counterparty (and the CA) at start, so that it learns the
-    // address of whichever is active.
+    // The active process dials the counterparty and the CA at start; the standby knows
+    // only the CA, a node the counterparty knows too: the standby, once active, and the
+    // counterparty find each other through the DHT (its address record, published from
+    // its start), not through configuration.
+    supplier.service.add_peer(&ca.address).await.unwrap();
     let mut config = NodeConfig::load(&active_dir).unwrap();
     config.bootstrap = vec![supplier.address.clone(), ca.address.clone()];
     config.save(&active_dir).unwrap();
     // The standby's directory: the same configuration and keys (its own ports, both 0).
     let standby_dir = root.path().join("Brand-standby");
     copy_dir(&active_dir, &standby_dir);
+    config.bootstrap = vec![ca.address.clone()];
+    config.save(&standby_dir).unwrap();
 
     let mut active = Run::start(&active_dir, &root.path().join("active.log"));
     let active_api = active.api(Duration::from_secs(60)).await;
