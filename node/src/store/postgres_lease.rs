@@ -553,6 +553,14 @@ mod tests {
     }
 
     #[test]
+    fn the_stated_bound_for_a_vanished_machine_is_what_keepalive_gives() {
+        assert_eq!(
+            VANISHED_AFTER,
+            KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_RETRIES
+        );
+    }
+
+    #[test]
     fn lease_keys_differ_between_parties_and_from_the_migration_lock() {
         let other = PartyId::from_digest(Digest::of(b"another party"));
         assert_ne!(lease_key(&party()), lease_key(&other));
