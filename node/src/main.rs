@@ -5,7 +5,8 @@
 //!
 //! Exit codes: 0 success (for `verify`: VALID); 1 `verify`: INVALID; 2 usage error;
 //! 3 `verify`: INDETERMINATE; 4 the node refused the request; 5 the node is unreachable or
-//! failed; 6 authentication failed (missing, unknown or read-only token).
+//! failed; 6 authentication failed (missing, unknown or read-only token); 7 `run`: another
+//! process took the party's lease on its PostgreSQL database (a standby took over).
 
 mod cli;
 

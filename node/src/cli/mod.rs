@@ -6,15 +6,17 @@ pub(crate) mod http;
 pub(crate) mod store_admin;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use serde_json::json;
-use signet_node::service::config::{AnchorConfig, PolicyConfig, StorageConfig};
+use signet_node::service::config::{AnchorConfig, NodeConfig, PolicyConfig, StorageConfig};
 use signet_node::service::init::{InitOptions, init as init_party};
-use signet_node::service::{Service, now};
+use signet_node::service::{Service, ServiceError, now};
+use signet_node::store::{PartyLease, PostgresStore};
 use signet_protocol::Digest;
 use signet_protocol::bundle::{Outcome, Report, verify_bundle_with};
 use signet_protocol::party::PartyId;
@@ -169,10 +171,30 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// Exit code of `signet run` when another process took the party's lease on its database.
+pub(crate) const EXIT_LEASE_LOST: i32 = 7;
+
 /// `signet run`.
 pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
-    let service =
-        Service::open(&dir).with_context(|| format!("opening the node in {}", dir.display()))?;
+    let opening = || format!("opening the node in {}", dir.display());
+    let config = NodeConfig::load(&dir).with_context(opening)?;
+    // On PostgreSQL, the party's lease first: a standby waits here, with nothing open that
+    // writes, until the active process is gone.
+    let lease = match &config.storage {
+        StorageConfig::Postgres { url, connections } => {
+            let lease = take_lease(&config, url).await?;
+            let store = PostgresStore::open_fenced(url, *connections, lease.fence())
+                .map_err(ServiceError::from)
+                .with_context(opening)?;
+            Some((lease, Arc::new(store)))
+        }
+        StorageConfig::Sled {} => None,
+    };
+    let service = match &lease {
+        Some((_, store)) => Service::with_store(&dir, config, store.clone()),
+        None => Service::open(&dir),
+    }
+    .with_context(opening)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let listening = service.start(stop_rx.clone()).await?;
     let api = service.config().api.clone();
@@ -208,12 +230,73 @@ pub(crate) async fn run(dir: PathBuf) -> Result<u8> {
             let _ = stop.changed().await;
         },
     ));
-    tokio::signal::ctrl_c().await?;
+    let lost = async {
+        match &lease {
+            Some((lease, _)) => lease.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+        why = lost => {
+            // Every write of this process is refused from now on (the store is fenced);
+            // stop at once rather than serve what may be stale.
+            eprintln!("signet: lost the party's lease on the database: {why}; exiting");
+            std::process::exit(EXIT_LEASE_LOST);
+        }
+    }
     println!("stopping");
     let _ = stop_tx.send(true);
     let _ = server.await;
     service.join().await;
+    drop(service);
+    // The store closes before the lease goes: a standby takes over once nothing here writes.
+    drop(lease);
     Ok(0)
+}
+
+/// Takes the party's lease on its database, waiting as a standby while another process
+/// holds it.
+async fn take_lease(config: &NodeConfig, url: &str) -> Result<PartyLease> {
+    let party = config.party_id().context("the configuration's party")?;
+    let holder = format!(
+        "{} pid {} (API {}, listening {})",
+        host_name(),
+        std::process::id(),
+        config.api,
+        config.listen.join(" ")
+    );
+    let (taken_tx, taken) = tokio::sync::oneshot::channel();
+    let url = url.to_owned();
+    // A thread of its own: the blocking client must not run inside the runtime, and a
+    // standby stopped with Ctrl-C leaves it waiting until the process exits.
+    std::thread::Builder::new()
+        .name("lease".into())
+        .spawn(move || {
+            let lease = PartyLease::acquire(&url, &party, &holder, |held_by| {
+                println!("standby: waiting for the party's lease, held by {held_by}");
+            });
+            let _ = taken_tx.send(lease);
+        })?;
+    tokio::select! {
+        lease = taken => {
+            let lease = lease.context("the lease thread ended")??;
+            println!("took the party's lease (epoch {})", lease.epoch());
+            Ok(lease)
+        }
+        interrupted = tokio::signal::ctrl_c() => {
+            interrupted?;
+            println!("stopping");
+            std::process::exit(0);
+        }
+    }
+}
+
+/// This machine's name, for the lease's holder description.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "unknown host".into())
 }
 
 /// `signet verify`.

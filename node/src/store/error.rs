@@ -62,6 +62,18 @@ pub enum StoreError {
         /// What is wrong with it (never the password).
         reason: String,
     },
+    /// This process no longer holds its party's lease on the database: another process
+    /// took it (see [`super::PartyLease`]), so this one may write nothing more. Nothing of
+    /// the refused write was committed.
+    #[error(
+        "the party's lease on the database was taken over (epoch {current}; this process held {held}): this process may write no more"
+    )]
+    Fenced {
+        /// The lease epoch this process took.
+        held: u64,
+        /// The epoch now.
+        current: u64,
+    },
     /// Reading the document source failed.
     #[error("reading the document source failed: {0}")]
     Source(#[source] std::io::Error),

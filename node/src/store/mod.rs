@@ -20,6 +20,10 @@
 //! mutating call, committed with `synchronous_commit = on` (see [`PostgresStore`]).
 //! [`MemoryStore`] is for tests and keeps nothing across processes.
 //!
+//! A PostgreSQL database may have several processes of its party, one active: the holder of
+//! the party's [`PartyLease`], whose store ([`PostgresStore::open_fenced`]) commits nothing
+//! once another process took the lease. Sled lets one process open a store at all.
+//!
 //! # Documents
 //!
 //! Documents are content-addressed by their SHA-256 and stored as chunks of at most
@@ -61,6 +65,7 @@ pub mod copy;
 mod document;
 mod error;
 mod memory;
+mod postgres_lease;
 mod postgres_store;
 #[cfg(test)]
 pub(crate) mod postgres_test_server;
@@ -76,6 +81,10 @@ pub use document::{
 };
 pub use error::{BackendError, StoreError};
 pub use memory::MemoryStore;
+pub use postgres_lease::{
+    CHECK_EVERY, Fence, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, PartyLease,
+    RETAKE_FOR, VANISHED_AFTER, lease_key,
+};
 pub use postgres_store::{DEFAULT_CONNECTIONS, MAX_CONNECTIONS, PostgresStore};
 pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SledStore};
 

@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::{Client, NoTls};
 use signet_protocol::Digest;
 use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
 use tracing::{debug, warn};
 
+use super::postgres_lease::{
+    Fence, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, VANISHED_AFTER,
+};
 use super::{
     BackendError, Manifest, OutboxKey, SessionRecord, SessionStep, Store, StoreError,
     WebhookDeliveryId, check_status,
@@ -26,7 +28,7 @@ pub const DEFAULT_CONNECTIONS: usize = 4;
 pub const MAX_CONNECTIONS: usize = 64;
 
 /// How long connecting to the server may take before the store gives up.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The advisory-lock key under which schema migrations run, so that two nodes starting
 /// against one new database do not both create the tables ("signetmg" in ASCII).
@@ -70,6 +72,17 @@ mod embedded {
 /// no row if another append came first ([`StoreError::OutOfOrder`], and nothing of the step
 /// is written); the row's lock orders concurrent appenders, across processes too.
 ///
+/// # A standby, and fencing
+///
+/// Several processes of one party may share its database, one at a time active: the holder
+/// of the party's [`super::PartyLease`] opens its store with [`PostgresStore::open_fenced`],
+/// and every write transaction then first checks, under a share lock on the `lease` row,
+/// that the lease's epoch is still the one it took ([`StoreError::Fenced`] otherwise, with
+/// nothing committed). Each mutating method is one transaction for that reason too. Reads
+/// are not fenced. Every connection sets TCP keepalive on both its ends (see
+/// [`super::VANISHED_AFTER`]), so that the server ends the connections of a node whose
+/// machine vanished, and with them its lease and row locks.
+///
 /// # Threads
 ///
 /// The trait is synchronous and is called from `spawn_blocking` and, for document chunks,
@@ -86,6 +99,8 @@ pub struct PostgresStore {
     workers: Vec<JoinHandle<()>>,
     /// Where the store is, without credentials (for logs and `Debug`).
     target: String,
+    /// For a store of the party's lease holder: the lease every write checks it still holds.
+    fence: Option<Fence>,
 }
 
 type Job = Box<dyn FnOnce(&mut Link) + Send>;
@@ -139,6 +154,7 @@ impl Link {
 
 fn connect(config: &postgres::Config) -> Result<Client, StoreError> {
     let mut client = config.connect(NoTls)?;
+    keep_alive(&mut client)?;
     // The durability contract needs synchronous commits; `local` and the remote levels
     // are at least as strong as `on` on this server.
     let level: String = client
@@ -148,6 +164,41 @@ fn connect(config: &postgres::Config) -> Result<Client, StoreError> {
         client.batch_execute("SET synchronous_commit = on")?;
     }
     Ok(client)
+}
+
+/// Parses a URL or connection string, with keepalive and a TCP user timeout on the
+/// client's end of its connections: a server that vanished is noticed within
+/// [`VANISHED_AFTER`], whether the connection was idle or waiting for an answer.
+pub(super) fn parse_url(url: &str) -> Result<postgres::Config, StoreError> {
+    let mut config: postgres::Config =
+        url.parse()
+            .map_err(|e: postgres::Error| StoreError::BadUrl {
+                // The parser's message names the bad part, never the password.
+                reason: e.to_string(),
+            })?;
+    config
+        .keepalives(true)
+        .keepalives_idle(KEEPALIVE_IDLE)
+        .keepalives_interval(KEEPALIVE_INTERVAL)
+        .keepalives_retries(KEEPALIVE_RETRIES)
+        .tcp_user_timeout(VANISHED_AFTER);
+    Ok(config)
+}
+
+/// Sets keepalive on the server's end of a connection (for its own socket; ignored on a
+/// Unix socket): the server ends the connection of a node whose machine vanished within
+/// [`VANISHED_AFTER`], which releases its lease and any row lock it held. Without it, the
+/// operating system's default keeps a dead connection for hours.
+pub(super) fn keep_alive(client: &mut Client) -> Result<(), StoreError> {
+    client.batch_execute(&format!(
+        "SET tcp_keepalives_idle = {}; SET tcp_keepalives_interval = {}; \
+         SET tcp_keepalives_count = {}; SET tcp_user_timeout = {}",
+        KEEPALIVE_IDLE.as_secs(),
+        KEEPALIVE_INTERVAL.as_secs(),
+        KEEPALIVE_RETRIES,
+        VANISHED_AFTER.as_millis()
+    ))?;
+    Ok(())
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -184,13 +235,22 @@ impl PostgresStore {
     /// string, as libpq takes them; no TLS yet: use a Unix socket or a trusted network) with
     /// `connections` connections (at least 1, at most [`MAX_CONNECTIONS`]), and creates or
     /// upgrades the schema.
+    ///
+    /// Its writes are not fenced: for a node that may have a standby, take the party's
+    /// lease and use [`PostgresStore::open_fenced`].
     pub fn open(url: &str, connections: usize) -> Result<Self, StoreError> {
-        let mut config: postgres::Config =
-            url.parse()
-                .map_err(|e: postgres::Error| StoreError::BadUrl {
-                    // The parser's message names the bad part, never the password.
-                    reason: e.to_string(),
-                })?;
+        Self::open_with(url, connections, None)
+    }
+
+    /// [`PostgresStore::open`] for the holder of the party's lease ([`super::PartyLease`]):
+    /// every write transaction first checks that the lease's epoch is still `fence`'s, and
+    /// fails with [`StoreError::Fenced`] (committing nothing) once another process took it.
+    pub fn open_fenced(url: &str, connections: usize, fence: Fence) -> Result<Self, StoreError> {
+        Self::open_with(url, connections, Some(fence))
+    }
+
+    fn open_with(url: &str, connections: usize, fence: Option<Fence>) -> Result<Self, StoreError> {
+        let mut config = parse_url(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -218,6 +278,7 @@ impl PostgresStore {
             jobs: Some(jobs),
             workers,
             target,
+            fence,
         };
         // Every connection must open: a wrong password or an unreachable server shows at
         // start, not at the first write.
@@ -251,6 +312,24 @@ impl PostgresStore {
         let jobs = self.jobs.as_ref().ok_or_else(|| self.stopped())?;
         jobs.send(job).map_err(|_| self.stopped())?;
         answered.recv().map_err(|_| self.stopped())?
+    }
+
+    /// Runs `job` in a transaction on one of the store's connections and commits it; for a
+    /// fenced store, only while this process still holds the party's lease.
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let fence = self.fence.clone();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            if let Some(fence) = &fence {
+                fence.check(&mut tx)?;
+            }
+            let value = job(&mut tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
     }
 
     fn stopped(&self) -> StoreError {
@@ -314,7 +393,7 @@ fn work(
     }
 }
 
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
+pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let fsync: String = client.query_one("SHOW fsync", &[])?.try_get(0)?;
     if fsync != "on" {
         warn!(
@@ -359,10 +438,6 @@ fn seq_key(seq: u64) -> i64 {
 
 fn seq_from_key(key: i64) -> u64 {
     (key as u64) ^ (1 << 63)
-}
-
-fn is_unique_violation(error: &postgres::Error) -> bool {
-    error.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
 /// Stores a session's record: the status index is the same row.
@@ -473,9 +548,9 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let party = party.digest().as_bytes().to_vec();
         let event = event.to_vec();
-        self.run(move |c| {
-            let next = |c: &mut Client| -> Result<u64, StoreError> {
-                let next: i64 = c
+        self.write(move |tx| {
+            let next = |tx: &mut postgres::Transaction<'_>| -> Result<u64, StoreError> {
+                let next: i64 = tx
                     .query_one(
                         "SELECT coalesce(max(idx) + 1, 0) FROM key_events WHERE party = $1",
                         &[&party],
@@ -489,20 +564,21 @@ impl Store for PostgresStore {
                 got: index,
             };
             let Ok(idx) = i64::try_from(index) else {
-                return Err(out_of_order(next(c)?));
+                return Err(out_of_order(next(tx)?));
             };
             // Inserted only at the log's length; a concurrent append at the same index
-            // meets the primary key.
-            let inserted = c.execute(
+            // meets the primary key and inserts nothing (an error would end the
+            // transaction, and with it the look at the log's length).
+            let inserted = tx.execute(
                 "INSERT INTO key_events (party, idx, event) SELECT $1, $2, $3 \
-                 WHERE (SELECT coalesce(max(idx) + 1, 0) FROM key_events WHERE party = $1) = $2",
+                 WHERE (SELECT coalesce(max(idx) + 1, 0) FROM key_events WHERE party = $1) = $2 \
+                 ON CONFLICT (party, idx) DO NOTHING",
                 &[&party, &idx, &event],
-            );
-            match inserted {
-                Ok(1) => Ok(()),
-                Ok(_) => Err(out_of_order(next(c)?)),
-                Err(e) if is_unique_violation(&e) => Err(out_of_order(next(c)?)),
-                Err(e) => Err(e.into()),
+            )?;
+            if inserted == 1 {
+                Ok(())
+            } else {
+                Err(out_of_order(next(tx)?))
             }
         })
     }
@@ -534,9 +610,9 @@ impl Store for PostgresStore {
 
     fn put_attestation(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
         let (digest, bytes) = (digest.as_bytes().to_vec(), bytes.to_vec());
-        self.run(move |c| {
+        self.write(move |tx| {
             // Keyed by the digest of the bytes: a row already there holds the same bytes.
-            c.execute(
+            tx.execute(
                 "INSERT INTO attestations (digest, bytes) VALUES ($1, $2) \
                  ON CONFLICT (digest) DO NOTHING",
                 &[&digest, &bytes],
@@ -547,8 +623,8 @@ impl Store for PostgresStore {
 
     fn remove_attestation(&self, digest: &Digest) -> Result<(), StoreError> {
         let digest = digest.as_bytes().to_vec();
-        self.run(move |c| {
-            c.execute("DELETE FROM attestations WHERE digest = $1", &[&digest])?;
+        self.write(move |tx| {
+            tx.execute("DELETE FROM attestations WHERE digest = $1", &[&digest])?;
             Ok(())
         })
     }
@@ -565,7 +641,7 @@ impl Store for PostgresStore {
     fn put_session(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {
         check_status(&record.status)?;
         let (id, record) = (id.as_bytes().to_vec(), record.clone());
-        self.run(move |c| upsert_session(c, &id, &record))
+        self.write(move |tx| upsert_session(tx, &id, &record))
     }
 
     fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
@@ -649,8 +725,8 @@ impl Store for PostgresStore {
 
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let (name, value) = (name.to_owned(), value.to_vec());
-        self.run(move |c| {
-            c.execute(
+        self.write(move |tx| {
+            tx.execute(
                 "INSERT INTO meta (name, value) VALUES ($1, $2) \
                  ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
                 &[&name, &value],
@@ -661,16 +737,14 @@ impl Store for PostgresStore {
 
     fn put_chunk(&self, digest: &Digest, bytes: &[u8]) -> Result<(), StoreError> {
         let (digest, bytes) = (digest.as_bytes().to_vec(), bytes.to_vec());
-        self.run(move |c| {
+        self.write(move |tx| {
             // Staged, not durable (see the trait): the manifest's commit flushes it.
-            let mut tx = c.transaction()?;
             tx.batch_execute("SET LOCAL synchronous_commit = off")?;
             tx.execute(
                 "INSERT INTO chunks (digest, bytes) VALUES ($1, $2) \
                  ON CONFLICT (digest) DO NOTHING",
                 &[&digest, &bytes],
             )?;
-            tx.commit()?;
             Ok(())
         })
     }
@@ -694,8 +768,7 @@ impl Store for PostgresStore {
         chunks.sort();
         chunks.dedup();
         let encoded = manifest.encode();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
+        self.write(move |tx| {
             // A manifest never names a chunk that is not stored; FOR SHARE keeps the
             // chunks from being deleted under it until the commit.
             let present = tx
@@ -718,7 +791,6 @@ impl Store for PostgresStore {
                  ON CONFLICT (document) DO UPDATE SET manifest = EXCLUDED.manifest",
                 &[&document, &encoded],
             )?;
-            tx.commit()?;
             Ok(())
         })
     }
@@ -749,8 +821,7 @@ impl Store for PostgresStore {
 
     fn append_evidence(&self, entry: &[u8]) -> Result<u64, StoreError> {
         let entry = entry.to_vec();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
+        self.write(move |tx| {
             let len: i64 = tx
                 .query_one(
                     "UPDATE evidence_head SET len = len + 1 RETURNING len - 1",
@@ -761,7 +832,6 @@ impl Store for PostgresStore {
                 "INSERT INTO evidence (idx, entry) VALUES ($1, $2)",
                 &[&len, &entry],
             )?;
-            tx.commit()?;
             count(len, "evidence_head")
         })
     }
@@ -814,8 +884,8 @@ impl Store for PostgresStore {
     fn put_evidence_block(&self, index: u64, hash: &Digest) -> Result<(), StoreError> {
         let index = i64::try_from(index).map_err(|_| corrupt("evidence_blocks", "index"))?;
         let hash = hash.as_bytes().to_vec();
-        self.run(move |c| {
-            c.execute(
+        self.write(move |tx| {
+            tx.execute(
                 "INSERT INTO evidence_blocks (idx, hash) VALUES ($1, $2) \
                  ON CONFLICT (idx) DO UPDATE SET hash = EXCLUDED.hash",
                 &[&index, &hash],
@@ -850,13 +920,11 @@ impl Store for PostgresStore {
         let evidence = step.evidence.to_vec();
         let webhooks = step.webhooks.to_vec();
         let outbox = step.outbox.to_vec();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            append_evidence_at(&mut tx, from, &evidence)?;
-            upsert_session(&mut tx, &id, &record)?;
-            upsert_webhooks(&mut tx, &webhooks)?;
-            upsert_outbox(&mut tx, &outbox)?;
-            tx.commit()?;
+        self.write(move |tx| {
+            append_evidence_at(tx, from, &evidence)?;
+            upsert_session(tx, &id, &record)?;
+            upsert_webhooks(tx, &webhooks)?;
+            upsert_outbox(tx, &outbox)?;
             Ok(())
         })
     }
@@ -867,21 +935,19 @@ impl Store for PostgresStore {
 
     fn put_outbox_batch(&self, entries: &[(OutboxKey, Vec<u8>)]) -> Result<(), StoreError> {
         let entries = entries.to_vec();
-        self.run(move |c| upsert_outbox(c, &entries))
+        self.write(move |tx| upsert_outbox(tx, &entries))
     }
 
     fn remove_outbox(&self, key: &OutboxKey) -> Result<(), StoreError> {
         let recipient = key.recipient.digest().as_bytes().to_vec();
         let seq = seq_key(key.seq);
-        self.run(move |c| {
+        self.write(move |tx| {
             // Not durable (see the trait): the next synchronous commit flushes it.
-            let mut tx = c.transaction()?;
             tx.batch_execute("SET LOCAL synchronous_commit = off")?;
             tx.execute(
                 "DELETE FROM outbox WHERE recipient = $1 AND seq_key = $2",
                 &[&recipient, &seq],
             )?;
-            tx.commit()?;
             Ok(())
         })
     }
@@ -924,13 +990,13 @@ impl Store for PostgresStore {
         record: &[u8],
     ) -> Result<(), StoreError> {
         let delivery = [(*id, record.to_vec())];
-        self.run(move |c| upsert_webhooks(c, &delivery))
+        self.write(move |tx| upsert_webhooks(tx, &delivery))
     }
 
     fn remove_webhook_delivery(&self, id: &WebhookDeliveryId) -> Result<(), StoreError> {
         let id = id.0.to_vec();
-        self.run(move |c| {
-            c.execute("DELETE FROM webhook_deliveries WHERE id = $1", &[&id])?;
+        self.write(move |tx| {
+            tx.execute("DELETE FROM webhook_deliveries WHERE id = $1", &[&id])?;
             Ok(())
         })
     }
