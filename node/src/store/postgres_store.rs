@@ -838,12 +838,7 @@ impl Store for PostgresStore {
 
     fn append_evidence_batch(&self, from: u64, entries: &[Vec<u8>]) -> Result<(), StoreError> {
         let entries = entries.to_vec();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            append_evidence_at(&mut tx, from, &entries)?;
-            tx.commit()?;
-            Ok(())
-        })
+        self.write(move |tx| append_evidence_at(tx, from, &entries))
     }
 
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
