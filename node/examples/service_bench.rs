@@ -147,16 +147,17 @@ fn propose(brand: &Service, supplier: signet_protocol::party::PartyId, i: usize)
 fn measure_reopened(dir: &Path) {
     let rss_before = rss_kib();
     // The store alone first (sled's own recovery), then the whole node.
+    let config = signet_node::service::config::NodeConfig::load(dir).unwrap();
     let opening = Instant::now();
-    drop(signet_node::store::SledStore::open(dir.join("store")).unwrap());
-    let store_opened = opening.elapsed();
+    drop(config.storage.open(dir).unwrap());
+    println!(
+        "the store alone ({:?}) opens in {:.1} ms (then closed)",
+        config.storage,
+        opening.elapsed().as_secs_f64() * 1000.0
+    );
     let opening = Instant::now();
     let brand = Service::open(dir).unwrap();
     let opened = opening.elapsed();
-    println!(
-        "the sled store alone opens in {:.1} ms (then closed)",
-        store_opened.as_secs_f64() * 1000.0
-    );
     let counts = brand.sessions_by_status().unwrap();
     let n: u64 = counts.values().sum();
     println!(

@@ -294,21 +294,32 @@ impl Core {
     /// session itself when it is in memory, else from its stored listing, without restoring
     /// it (a record written before listings were stored is restored).
     pub(crate) fn listing(&self, id: &SessionId) -> Result<Option<Listing>, ServiceError> {
-        if let Some(t) = self.sessions.get(id) {
-            return Ok(Some(Listing::of(&t.session)));
+        Ok(self.listings(&[*id])?.pop().flatten())
+    }
+
+    /// [`Core::listing`] of each of `ids`, in order, reading the stored ones in one go.
+    pub(crate) fn listings(&self, ids: &[SessionId]) -> Result<Vec<Option<Listing>>, ServiceError> {
+        let mut out: Vec<Option<Listing>> = Vec::with_capacity(ids.len());
+        let mut stored = Vec::new();
+        {
+            let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            for id in ids {
+                let held = self.sessions.get(id).or_else(|| recent.sessions.get(id));
+                if held.is_none() {
+                    stored.push((out.len(), *id));
+                }
+                out.push(held.map(|t| Listing::of(&t.session)));
+            }
         }
-        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = recent.sessions.get(id) {
-            return Ok(Some(Listing::of(&t.session)));
+        let wanted: Vec<SessionId> = stored.iter().map(|(_, id)| *id).collect();
+        for ((at, id), record) in stored.into_iter().zip(self.store.sessions_of(&wanted)?) {
+            let Some(record) = record else { continue };
+            out[at] = match journal::stored_listing(&record.state)? {
+                Some(listing) => Some(Listing::decode(listing)?),
+                None => self.tracked(&id)?.map(|t| Listing::of(&t.session)),
+            };
         }
-        drop(recent);
-        let Some(record) = self.store.session(id)? else {
-            return Ok(None);
-        };
-        match journal::stored_listing(&record.state)? {
-            Some(listing) => Listing::decode(listing).map(Some),
-            None => Ok(self.tracked(id)?.map(|t| Listing::of(&t.session))),
-        }
+        Ok(out)
     }
 
     /// [`Core::tracked`], or [`ServiceError::UnknownSession`].

@@ -507,25 +507,32 @@ impl Service {
                     next: None,
                 });
             }
-            for id in ids {
-                cursor = Some(id);
-                let Some(s) = view::summary(&core, &mut namer, &id)? else {
-                    continue;
-                };
-                let wanted = filter.side.as_deref().is_none_or(|x| s.side == x)
-                    && filter
-                        .waiting
-                        .as_deref()
-                        .is_none_or(|w| s.waiting_for.iter().any(|p| p == w))
-                    && (!filter.mine || s.waiting_for_me);
-                if !wanted {
-                    continue;
+            // Read a page's worth of listings at a time (a filter may skip some).
+            let chunks: Vec<&[SessionId]> = ids.chunks((limit + 1).min(BATCH)).collect();
+            for chunk in chunks {
+                let listings = core.listings(chunk)?;
+                let present = view::documents_present(&core, listings.iter().flatten())?;
+                for (id, listing) in chunk.iter().copied().zip(listings) {
+                    cursor = Some(id);
+                    let Some(listing) = listing else {
+                        continue;
+                    };
+                    let s = view::summary_of(&core, &mut namer, &id, listing, &present)?;
+                    let wanted = filter.side.as_deref().is_none_or(|x| s.side == x)
+                        && filter
+                            .waiting
+                            .as_deref()
+                            .is_none_or(|w| s.waiting_for.iter().any(|p| p == w))
+                        && (!filter.mine || s.waiting_for_me);
+                    if !wanted {
+                        continue;
+                    }
+                    if sessions.len() == limit {
+                        let next = sessions.last().map(|s: &SessionSummary| s.id.clone());
+                        return Ok(SessionPage { sessions, next });
+                    }
+                    sessions.push(s);
                 }
-                if sessions.len() == limit {
-                    let next = sessions.last().map(|s: &SessionSummary| s.id.clone());
-                    return Ok(SessionPage { sessions, next });
-                }
-                sessions.push(s);
             }
         }
     }

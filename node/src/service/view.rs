@@ -6,7 +6,7 @@
 //! established is shown as unverified, with the reason. Nothing here claims more than the
 //! trust store and the session's verified messages show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use signet_protocol::Digest;
 use signet_protocol::attestation::Claims;
@@ -396,6 +396,38 @@ pub(crate) fn summary(
     let Some(listing) = core.listing(id)? else {
         return Ok(None);
     };
+    let present = documents_present(core, [&listing])?;
+    summary_of(core, namer, id, listing, &present).map(Some)
+}
+
+/// Which of the listings' documents this node holds (one store read for all).
+pub(crate) fn documents_present<'a>(
+    core: &Core,
+    listings: impl IntoIterator<Item = &'a Listing>,
+) -> Result<BTreeSet<Digest>, ServiceError> {
+    let mut digests = Vec::new();
+    for d in listings.into_iter().flat_map(|l| &l.document_list) {
+        digests.push(
+            Digest::from_hex(&d.digest)
+                .map_err(|_| ServiceError::Corrupt("session listing: digest"))?,
+        );
+    }
+    let present = core.store.documents_present(&digests)?;
+    Ok(digests
+        .into_iter()
+        .zip(present)
+        .filter_map(|(d, here)| here.then_some(d))
+        .collect())
+}
+
+/// Session `id`'s summary from its listing, its parties named by `namer`.
+pub(crate) fn summary_of(
+    core: &Core,
+    namer: &mut Namer<'_>,
+    id: &SessionId,
+    listing: Listing,
+    present: &BTreeSet<Digest>,
+) -> Result<SessionSummary, ServiceError> {
     let mut parties = BTreeMap::new();
     for party in std::iter::once(&listing.initiator)
         .chain(listing.participants.iter().map(|x| &x.party))
@@ -410,11 +442,9 @@ pub(crate) fn summary(
     let me = core.me.to_string();
     let mut document_list = listing.document_list;
     for d in &mut document_list {
-        let digest = Digest::from_hex(&d.digest)
-            .map_err(|_| ServiceError::Corrupt("session listing: digest"))?;
-        d.present = core.store.manifest(&digest).ok().flatten().is_some();
+        d.present = Digest::from_hex(&d.digest).is_ok_and(|digest| present.contains(&digest));
     }
-    Ok(Some(SessionSummary {
+    Ok(SessionSummary {
         id: id.to_string(),
         title: listing.title,
         status: listing.status,
@@ -435,7 +465,7 @@ pub(crate) fn summary(
         witnesses: listing.witnesses,
         timeline: listing.timeline,
         parties,
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -179,6 +179,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A session's record.
     fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// The records of sessions `ids`, in the same order (`None` where one is not stored): a
+    /// page of a list in one read where the store can.
+    fn sessions_of(&self, ids: &[SessionId]) -> Result<Vec<Option<SessionRecord>>, StoreError> {
+        ids.iter().map(|id| self.session(id)).collect()
+    }
+
     /// The ids of the sessions whose status is `status`, ordered by id.
     fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError>;
 
@@ -221,6 +227,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// A document's manifest, if the whole document is stored.
     fn manifest(&self, document: &Digest) -> Result<Option<Manifest>, StoreError>;
+
+    /// Which of `documents` are stored whole (have a manifest), in one read where the store
+    /// can.
+    fn documents_present(&self, documents: &[Digest]) -> Result<Vec<bool>, StoreError> {
+        documents
+            .iter()
+            .map(|d| Ok(self.manifest(d)?.is_some()))
+            .collect()
+    }
 
     /// The digests of every document stored whole (with its manifest), in digest order.
     fn documents(&self) -> Result<Vec<Digest>, StoreError>;

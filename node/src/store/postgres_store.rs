@@ -658,6 +658,26 @@ impl Store for PostgresStore {
         })
     }
 
+    fn sessions_of(&self, ids: &[SessionId]) -> Result<Vec<Option<SessionRecord>>, StoreError> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let ids = ids.to_vec();
+        self.run(move |c| {
+            let mut found = std::collections::BTreeMap::new();
+            for row in c.query(
+                "SELECT id, status, state FROM sessions WHERE id = ANY($1)",
+                &[&keys],
+            )? {
+                let id = digest_from(row.try_get(0)?, "sessions")?;
+                let record = SessionRecord {
+                    status: row.try_get(1)?,
+                    state: row.try_get(2)?,
+                };
+                found.insert(*id.as_bytes(), record);
+            }
+            Ok(ids.iter().map(|id| found.get(id.as_bytes()).cloned()).collect())
+        })
+    }
+
     fn sessions_with_status(&self, status: &str) -> Result<Vec<SessionId>, StoreError> {
         check_status(status)?;
         self.sessions_page(status, None, usize::MAX)
@@ -807,6 +827,21 @@ impl Store for PostgresStore {
                 Manifest::decode(bytes).ok_or_else(|| corrupt("manifests", "bad manifest"))
             })
             .transpose()
+        })
+    }
+
+    fn documents_present(&self, documents: &[Digest]) -> Result<Vec<bool>, StoreError> {
+        let keys: Vec<Vec<u8>> = documents.iter().map(|d| d.as_bytes().to_vec()).collect();
+        let documents = documents.to_vec();
+        self.run(move |c| {
+            let mut present = std::collections::BTreeSet::new();
+            for row in c.query(
+                "SELECT document FROM manifests WHERE document = ANY($1)",
+                &[&keys],
+            )? {
+                present.insert(digest_from(row.try_get(0)?, "manifests")?);
+            }
+            Ok(documents.iter().map(|d| present.contains(d)).collect())
         })
     }
 

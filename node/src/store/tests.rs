@@ -88,6 +88,12 @@ fn sessions(store: &dyn Store) {
     assert_eq!(store.count_sessions("completed").unwrap(), 1);
     assert_eq!(store.count_sessions("expired").unwrap(), 0);
     assert_eq!(store.meta("layout").unwrap(), None);
+    let z_id = SessionId::from_bytes([0xee; 32]);
+    assert_eq!(
+        store.sessions_of(&[x, z_id, x]).unwrap(),
+        vec![store.session(&x).unwrap(), None, store.session(&x).unwrap()],
+        "in the order asked, None where absent"
+    );
     assert!(store.meta_names().unwrap().is_empty());
     store.put_meta("layout", b"2").unwrap();
     store.put_meta("a-first", b"").unwrap();
@@ -140,6 +146,13 @@ fn documents(store: &dyn Store) {
         store.documents().unwrap(),
         stored,
         "every whole document, in digest order"
+    );
+    let absent = Digest::of(b"not stored");
+    assert_eq!(
+        store
+            .documents_present(&[stored[1], absent, stored[0]])
+            .unwrap(),
+        vec![true, false, true]
     );
     assert!(
         DocumentReader::open(store, &Digest::of(b"absent"))
