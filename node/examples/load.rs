@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p signet-node --example load -- [SECONDS] [CONCURRENCY] [SUPPLIERS]
 //! cargo build --release -p signet-node --bin signet --example load
-//! target/release/examples/load [SECONDS] [CONCURRENCY] [SUPPLIERS] --processes
+//! target/release/examples/load [SECONDS] [CONCURRENCY] [SUPPLIERS] --processes [--brand-postgres URL]
 //! ```
 //!
 //! 1. **The ceiling**: the same sessions through the protocol crate in memory, no I/O (every
@@ -22,7 +22,8 @@
 //! directory), the brand and the suppliers are told each other's new addresses over the HTTP
 //! API, and the workers drive them only through the HTTP API as an integration would:
 //! `POST /v1/sessions` at the brand, `GET …/intent` and `POST …/sign` at the supplier, and
-//! `GET /v1/sessions/{id}` at the brand until it reads `completed`.
+//! `GET /v1/sessions/{id}` at the brand until it reads `completed`. With `--brand-postgres
+//! URL` the brand's store is moved into that empty PostgreSQL database before it starts.
 //!
 //! It prints sessions completed per second (and as a fraction of the ceiling), the time
 //! from proposal to completion at the brand (p50, p95, p99), CPU time per session (in
@@ -45,7 +46,13 @@ use signet_protocol::testkit::TestNetwork;
 
 fn main() {
     let processes = std::env::args().any(|a| a == "--processes");
-    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    // `--brand-postgres URL`: the brand's store moved into that (empty) database first.
+    let brand_postgres = std::env::args()
+        .skip_while(|a| a != "--brand-postgres")
+        .nth(1);
+    let mut args = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--") && Some(a) != brand_postgres.as_ref());
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
     let suppliers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
@@ -61,7 +68,12 @@ fn main() {
     let duration = Duration::from_secs(seconds);
     let (node, setup) = if processes {
         (
-            runtime.block_on(processes::run(duration, concurrency, suppliers)),
+            runtime.block_on(processes::run(
+                duration,
+                concurrency,
+                suppliers,
+                brand_postgres.as_deref(),
+            )),
             "a brand and {suppliers} supplier node(s), each its own `signet run` process, driven over HTTP",
         )
     } else {
@@ -72,8 +84,13 @@ fn main() {
     };
     let rate = node.completed as f64 / node.elapsed.as_secs_f64();
     println!(
-        "nodes ({}, sled, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
+        "nodes ({}, {}, libp2p on loopback; {concurrency} concurrent sessions): {} signings in {:.1} s = {rate:.0} per second = {:.1} % of the ceiling",
         setup.replace("{suppliers}", &suppliers.to_string()),
+        if brand_postgres.is_some() {
+            "the brand on PostgreSQL (its server's CPU not counted below), the suppliers on sled"
+        } else {
+            "sled"
+        },
         node.completed,
         node.elapsed.as_secs_f64(),
         100.0 * rate / ceiling
@@ -493,7 +510,12 @@ mod processes {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    pub(super) async fn run(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
+    pub(super) async fn run(
+        duration: Duration,
+        concurrency: usize,
+        suppliers: usize,
+        brand_postgres: Option<&str>,
+    ) -> NodeRun {
         let signet = signet_binary();
         let root = tempfile::tempdir().unwrap();
         // Set up (key logs, the CA's attestations, mandates) with the nodes in this process,
@@ -506,6 +528,9 @@ mod processes {
         drop(ca.stop().await);
         let mut nodes = Vec::new();
         let mut delegates = Vec::new();
+        if let Some(url) = brand_postgres {
+            move_to_postgres(&setups[0].1.0, url);
+        }
         for (party, (dir, key)) in &setups {
             support::test_tokens(dir);
             // An integration signing in bulk turns the per-token rate limit off.
@@ -580,6 +605,24 @@ mod processes {
             cpu,
             node_cpu: Some(node_cpu),
         }
+    }
+
+    /// Moves the (stopped) node in `dir` from its sled store into the PostgreSQL database
+    /// `url`, as `signet migrate` does.
+    fn move_to_postgres(dir: &Path, url: &str) {
+        use signet_node::service::config::{NodeConfig, StorageConfig};
+        let mut config = NodeConfig::load(dir).unwrap();
+        let storage = StorageConfig::Postgres {
+            url: url.to_string(),
+            connections: signet_node::store::DEFAULT_CONNECTIONS,
+        };
+        {
+            let from = config.storage.open(dir).unwrap();
+            let to = storage.open(dir).unwrap();
+            signet_node::store::copy::copy_store(&*from, &*to).unwrap();
+        }
+        config.storage = storage;
+        config.save(dir).unwrap();
     }
 
     /// One signing over HTTP: proposed at the brand, signed at the supplier by its delegate
