@@ -674,7 +674,10 @@ impl Store for PostgresStore {
                 };
                 found.insert(*id.as_bytes(), record);
             }
-            Ok(ids.iter().map(|id| found.get(id.as_bytes()).cloned()).collect())
+            Ok(ids
+                .iter()
+                .map(|id| found.get(id.as_bytes()).cloned())
+                .collect())
         })
     }
 
