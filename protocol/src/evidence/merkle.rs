@@ -505,7 +505,7 @@ impl MerkleTree {
 /// long log may keep its leaves on disk and only the upper levels in memory.
 ///
 /// The provided methods compute roots and proofs for any size up to [`len`](Self::len),
-/// reading [`subtree`](Self::subtree) only for complete subtrees within that size.
+/// reading [`subtree_hash`](Self::subtree_hash) only for complete subtrees within that size.
 pub trait Subtrees {
     /// Why a subtree's hash cannot be had (a tree in memory always has it; a stored one may
     /// fail to read).
