@@ -650,6 +650,9 @@ mod processes {
         )
         .await;
         let id = created["id"].as_str().unwrap().to_string();
+        // Polls wait 2 ms, then twice as long each time up to 16 ms: a worker's polls are
+        // requests the nodes serve, and at 2 ms each they were a load of their own.
+        let mut wait = Backoff::default();
         let challenge = loop {
             let path = format!("/v1/sessions/{id}/intent");
             let (status, _, text) = support::http(api, "GET", &path, Some("admin-token"), "").await;
@@ -657,8 +660,9 @@ mod processes {
                 let v: Value = serde_json::from_str(&text).unwrap();
                 break B64.decode(v["challenge"].as_str().unwrap()).unwrap();
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            wait.sleep().await;
         };
+        let mut wait = Backoff::default();
         let challenge: IntentChallenge =
             signet_protocol::codec::decode(&challenge, &signet_protocol::codec::Limits::DEFAULT)
                 .unwrap();
@@ -683,7 +687,18 @@ mod processes {
             if v["status"] == "completed" {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            wait.sleep().await;
+        }
+    }
+
+    /// A poll's wait: 2 ms, doubling up to 16 ms.
+    #[derive(Default)]
+    struct Backoff(u32);
+
+    impl Backoff {
+        async fn sleep(&mut self) {
+            tokio::time::sleep(Duration::from_millis(2 << self.0.min(3))).await;
+            self.0 += 1;
         }
     }
 }
