@@ -1843,10 +1843,14 @@ fn own_log_node_key(
         .ok_or(ServiceError::Corrupt("the key log declares no node key"))
 }
 
-/// [`access_entry`] of a session read from the store (none if it is not stored or does not
-/// restore).
+/// [`access_entry`] of a session read from the store: from its listing, or (a record
+/// written before listings were stored) its restored snapshot; none if it is not stored or
+/// does not read.
 fn stored_access(store: &dyn Store, id: &SessionId) -> Option<(Vec<PartyId>, Vec<Digest>)> {
     let record = store.session(id).ok()??;
+    if let Some(listing) = journal::stored_listing(&record.state).ok()? {
+        return view::Listing::decode(listing).ok()?.access();
+    }
     match journal::decode_stored(&record.state).ok()? {
         journal::Stored::Snapshot { snapshot, .. } => {
             let session = signet_protocol::session::Session::restore(&snapshot).ok()?;
@@ -1858,7 +1862,9 @@ fn stored_access(store: &dyn Store, id: &SessionId) -> Option<(Vec<PartyId>, Vec
 
 /// Who may fetch what of a session over `/signet/doc/1`: its parties; its documents and the
 /// PDF revisions its signers sealed (spec §9, §8.4.2).
-fn access_entry(session: &signet_protocol::session::Session) -> (Vec<PartyId>, Vec<Digest>) {
+pub(crate) fn access_entry(
+    session: &signet_protocol::session::Session,
+) -> (Vec<PartyId>, Vec<Digest>) {
     let p = session.proposal().payload();
     let mut digests = p.document_digests();
     for action in session.actions() {

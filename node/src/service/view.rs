@@ -241,6 +241,10 @@ pub(crate) struct Listing {
     deadline: String,
     witnesses: Vec<String>,
     timeline: Vec<TimelineEntry>,
+    /// The PDF revisions its signers sealed (digests, hex): with its documents, what its
+    /// parties may fetch (spec §9, §8.4.2).
+    #[serde(default)]
+    sealed_revisions: Vec<String>,
 }
 
 impl Listing {
@@ -371,7 +375,36 @@ impl Listing {
                 .map(ToString::to_string)
                 .collect(),
             timeline,
+            sealed_revisions: s
+                .actions()
+                .iter()
+                .filter_map(|a| a.record.as_ref())
+                .flat_map(|r| {
+                    r.seal_signature
+                        .payload()
+                        .pdf
+                        .iter()
+                        .map(|v| v.sealed.to_hex())
+                })
+                .collect(),
         }
+    }
+
+    /// Who may fetch what of the session over `/signet/doc/1`: its initiator and
+    /// participants; its documents and the PDF revisions its signers sealed. `None` if the
+    /// listing does not parse as ids and digests.
+    pub(crate) fn access(&self) -> Option<(Vec<PartyId>, Vec<Digest>)> {
+        let parties = std::iter::once(&self.initiator)
+            .chain(self.participants.iter().map(|p| &p.party))
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<PartyId>>>()?;
+        let digests = self
+            .documents
+            .iter()
+            .chain(&self.sealed_revisions)
+            .map(|d| Digest::from_hex(d).ok())
+            .collect::<Option<Vec<Digest>>>()?;
+        Some((parties, digests))
     }
 
     /// The listing as stored.
@@ -487,12 +520,14 @@ mod tests {
             Timestamp::from_unix(1_800_000_000),
         );
         let [buyer, supplier, other] = [1, 2, 3].map(|i| net.nodes[i].party.id());
-        let signed = net.proposal(
+        let mut signed = net.proposal(
             &buyer,
             &[(supplier, Role::Signer, 0), (other, Role::Signer, 1)],
             "supply",
             1,
         );
+        // Every signer seals the PDF: the listing names the revisions they sealed.
+        signed.documents[0].pdf_seals = Some(Vec::new());
         let signed = net.propose(signed).unwrap();
         net.deliver_all();
         net.sign(&supplier, signed).unwrap();
@@ -515,6 +550,17 @@ mod tests {
                 let restored = Session::restore(&session.snapshot().unwrap()).unwrap();
                 assert_eq!(Listing::of(&restored), listing);
                 assert_eq!(Listing::decode(&listing.encode()).unwrap(), listing);
+                let (mut parties, mut digests) = listing.access().unwrap();
+                let (mut expected_parties, mut expected_digests) =
+                    super::super::access_entry(session);
+                for v in [&mut parties, &mut expected_parties] {
+                    v.sort();
+                    v.dedup();
+                }
+                for v in [&mut digests, &mut expected_digests] {
+                    v.sort();
+                }
+                assert_eq!((parties, digests), (expected_parties, expected_digests));
                 seen += 1;
             }
         }
@@ -523,6 +569,7 @@ mod tests {
         assert_eq!(buyer_view.status, "completed");
         assert!(buyer_view.timeline.iter().any(|e| e.method.is_some()));
         assert!(!buyer_view.evidence_from.is_empty());
+        assert_eq!(buyer_view.sealed_revisions.len(), 2, "one per signer");
         assert_eq!(
             Listing::of(&net.node(&supplier).sessions[&declined]).status_reason,
             Some("price".into())
