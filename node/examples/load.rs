@@ -468,10 +468,20 @@ mod processes {
 
     impl Drop for Process {
         fn drop(&mut self) {
-            // SIGINT: `signet run` stops cleanly (its store closed).
-            let _ = Command::new("kill")
+            // SIGINT: `signet run` stops cleanly (its store closed). Without a `kill`
+            // command, or if it has not stopped within 10 s, SIGKILL.
+            let interrupted = Command::new("kill")
                 .args(["-INT", &self.child.id().to_string()])
-                .status();
+                .status()
+                .is_ok_and(|s| s.success());
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while interrupted && Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
             let _ = self.child.wait();
         }
     }
