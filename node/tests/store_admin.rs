@@ -1,5 +1,6 @@
 //! `signet backup`, `signet restore` and `signet migrate` on a party that has signed: the
-//! restored or migrated node exports the same bundle byte for byte, goes on signing, and
+//! restored or migrated node exports the same bundle byte for byte, completes a session that
+//! was open at the backup, goes on signing, and
 //! its evidence log after the restore is consistent with a checkpoint taken before the
 //! backup (an RFC 9162 consistency proof verifies). Runs the real binary, against a real
 //! PostgreSQL server (see `src/store/postgres_test_server.rs`).
@@ -89,6 +90,19 @@ async fn a_backup_restores_into_postgresql_and_signs_on_and_a_sled_party_migrate
     let party = brand.party();
     let first = sign(&brand, &supplier, "Before the backup").await;
     let bundle = brand.service.export_bundle(first).unwrap();
+    // A session still open at the backup: the supplier holds the proposal, nobody signed.
+    let pending = brand
+        .service
+        .create_session(one_signer(
+            "Open at the backup",
+            supplier.party(),
+            b"pending".to_vec(),
+        ))
+        .unwrap();
+    support::until("the proposal reaches the supplier", || {
+        supplier.service.session(pending).is_ok()
+    })
+    .await;
     let before = checkpoint(&brand.service);
     let (dir, delegate_key) = brand.stop().await;
 
@@ -128,6 +142,14 @@ async fn a_backup_restores_into_postgresql_and_signs_on_and_a_sled_party_migrate
     supplier.service.add_peer(&brand.address).await.unwrap();
     brand.service.add_peer(&supplier.address).await.unwrap();
     let second = sign(&brand, &supplier, "After the restore").await;
+    // The session open at the backup goes on: the supplier signs it now, and the restored
+    // brand completes it.
+    let key = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
+    signet_node::person::sign_as(&supplier.service, pending, &key).unwrap();
+    support::until("the restored brand completes the pending session", || {
+        brand.service.session(pending).unwrap().status == "completed"
+    })
+    .await;
     let after = checkpoint(&brand.service);
     brand.stop().await;
     let url = db.url().to_string();
@@ -135,7 +157,7 @@ async fn a_backup_restores_into_postgresql_and_signs_on_and_a_sled_party_migrate
     tokio::task::spawn_blocking(move || {
         let store = PostgresStore::open(&url, 1).unwrap();
         assert_consistent(&store, &b, &a);
-        assert_eq!(store.count_sessions("completed").unwrap(), 2);
+        assert_eq!(store.count_sessions("completed").unwrap(), 3);
     })
     .await
     .unwrap();
