@@ -508,8 +508,7 @@ impl Service {
                 });
             }
             // Read a page's worth of listings at a time (a filter may skip some).
-            let chunks: Vec<&[SessionId]> = ids.chunks((limit + 1).min(BATCH)).collect();
-            for chunk in chunks {
+            for chunk in ids.chunks((limit + 1).min(BATCH)) {
                 let listings = core.listings(chunk)?;
                 let present = view::documents_present(&core, listings.iter().flatten())?;
                 for (id, listing) in chunk.iter().copied().zip(listings) {

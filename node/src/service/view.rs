@@ -234,7 +234,6 @@ pub(crate) struct Listing {
     waiting_for: Vec<String>,
     turn: Vec<String>,
     acted: Vec<String>,
-    documents: Vec<String>,
     document_list: Vec<DocumentSummary>,
     evidence_from: Vec<String>,
     participants: Vec<ParticipantSummary>,
@@ -355,7 +354,6 @@ impl Listing {
             turn: turn.iter().map(ToString::to_string).collect(),
             waiting_for: waiting_for.iter().map(ToString::to_string).collect(),
             acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
-            documents: p.document_digests().iter().map(Digest::to_hex).collect(),
             document_list,
             evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
             participants: p
@@ -399,8 +397,9 @@ impl Listing {
             .map(|p| p.parse().ok())
             .collect::<Option<Vec<PartyId>>>()?;
         let digests = self
-            .documents
+            .document_list
             .iter()
+            .map(|d| &d.digest)
             .chain(&self.sealed_revisions)
             .map(|d| Digest::from_hex(d).ok())
             .collect::<Option<Vec<Digest>>>()?;
@@ -490,7 +489,7 @@ pub(crate) fn summary_of(
         turn: listing.turn,
         waiting_for: listing.waiting_for,
         acted: listing.acted,
-        documents: listing.documents,
+        documents: document_list.iter().map(|d| d.digest.clone()).collect(),
         document_list,
         evidence_from: listing.evidence_from,
         participants: listing.participants,
