@@ -186,38 +186,50 @@ struct NodeRun {
 async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
     let root = tempfile::tempdir().unwrap();
     let (ca, brand, supplier_nodes) = fan_out(root.path(), suppliers).await;
-    // Warm-up, not measured: one signing with every supplier (connections dialled, key logs
-    // and attestations cached).
-    let mut warm = tokio::task::JoinSet::new();
-    for (i, supplier) in supplier_nodes.iter().enumerate() {
-        let delegate = Arc::new(signet_node::keyfile::read(&supplier.delegate_key).unwrap());
-        let (b, s, party) = (
-            brand.service.clone(),
-            supplier.service.clone(),
-            supplier.party(),
-        );
-        warm.spawn(async move { one_signing(&b, &s, party, &delegate, usize::MAX - i, 0).await });
+    let parties: Vec<_> = supplier_nodes
+        .iter()
+        .map(|s| {
+            let delegate = signet_node::keyfile::read(&s.delegate_key).unwrap();
+            Arc::new((s.service.clone(), s.party(), Arc::new(delegate)))
+        })
+        .collect();
+    let b = brand.service.clone();
+    let run = drive(duration, concurrency, suppliers, move |worker, n| {
+        let (b, s) = (b.clone(), parties[worker % parties.len()].clone());
+        async move { one_signing(&b, &s.0, s.1, &s.2, worker, n).await }
+    })
+    .await;
+    drop((ca, brand, supplier_nodes));
+    run
+}
+
+/// Runs `concurrency` workers for `duration`, worker `w` doing signing `signing(w, n)` for
+/// its `n`-th; first, not measured, the first `warm` workers each do one at once
+/// (connections dialled, key logs and attestations cached). Returns every completed
+/// signing's time, sorted, and this process's CPU time during the run.
+async fn drive<F, Fut>(duration: Duration, concurrency: usize, warm: usize, signing: F) -> NodeRun
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let signing = Arc::new(signing);
+    let mut warming = tokio::task::JoinSet::new();
+    for worker in 0..warm {
+        warming.spawn(signing(worker, u64::MAX));
     }
-    while warm.join_next().await.is_some() {}
+    while warming.join_next().await.is_some() {}
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_time();
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
-        let supplier = &supplier_nodes[worker % supplier_nodes.len()];
-        let delegate = Arc::new(signet_node::keyfile::read(&supplier.delegate_key).unwrap());
-        let (b, s, stop) = (
-            brand.service.clone(),
-            supplier.service.clone(),
-            stop.clone(),
-        );
-        let party = supplier.party();
+        let (signing, stop) = (signing.clone(), stop.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let began = Instant::now();
-                one_signing(&b, &s, party, &delegate, worker, n).await;
+                signing(worker, n).await;
                 latencies.push(began.elapsed());
                 n += 1;
             }
@@ -232,7 +244,6 @@ async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> Node
     }
     let elapsed = started.elapsed();
     let cpu = cpu_time().saturating_sub(cpu_before);
-    drop((ca, supplier_nodes));
     latencies.sort();
     NodeRun {
         completed: latencies.len(),
@@ -404,7 +415,6 @@ mod processes {
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
     use base64::Engine as _;
@@ -413,7 +423,7 @@ mod processes {
     use signet_protocol::SecretKey;
     use signet_protocol::session::IntentChallenge;
 
-    use super::{NodeRun, cpu_time, cpu_time_of, fan_out, support};
+    use super::{NodeRun, cpu_time_of, drive, fan_out, support};
 
     /// A node running as its own process.
     struct Process {
@@ -562,59 +572,21 @@ mod processes {
             .zip(&delegates[1..])
             .map(|(s, key)| Arc::new((s.api.clone(), s.party.clone(), key.clone())))
             .collect();
-        // Warm-up, not measured: one signing with every supplier.
-        let mut warm = tokio::task::JoinSet::new();
-        for (i, s) in suppliers.iter().enumerate() {
-            let (b, s) = (brand.clone(), s.clone());
-            warm.spawn(async move { one_signing(&b, &s, usize::MAX - i, 0).await });
-        }
-        while warm.join_next().await.is_some() {}
-
-        let stop = Arc::new(AtomicBool::new(false));
-        let cpu_before = cpu_time();
         let nodes_before: Vec<Duration> = nodes.iter().map(Process::cpu).collect();
-        let started = Instant::now();
-        let mut workers = tokio::task::JoinSet::new();
-        for worker in 0..concurrency {
-            let (b, s, stop) = (
-                brand.clone(),
-                suppliers[worker % suppliers.len()].clone(),
-                stop.clone(),
-            );
-            workers.spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let began = Instant::now();
-                    one_signing(&b, &s, worker, n).await;
-                    latencies.push(began.elapsed());
-                    n += 1;
-                }
-                latencies
-            });
-        }
-        tokio::time::sleep(duration).await;
-        stop.store(true, Ordering::Relaxed);
-        let mut latencies = Vec::new();
-        while let Some(done) = workers.join_next().await {
-            latencies.extend(done.unwrap());
-        }
-        let elapsed = started.elapsed();
-        let cpu = cpu_time().saturating_sub(cpu_before);
-        let node_cpu = nodes
-            .iter()
-            .zip(nodes_before)
-            .map(|(n, before)| n.cpu().saturating_sub(before))
-            .collect();
+        let mut run = drive(duration, concurrency, suppliers.len(), move |worker, n| {
+            let (b, s) = (brand.clone(), suppliers[worker % suppliers.len()].clone());
+            async move { one_signing(&b, &s, worker, n).await }
+        })
+        .await;
+        run.node_cpu = Some(
+            nodes
+                .iter()
+                .zip(nodes_before)
+                .map(|(n, before)| n.cpu().saturating_sub(before))
+                .collect(),
+        );
         drop(nodes);
-        latencies.sort();
-        NodeRun {
-            completed: latencies.len(),
-            elapsed,
-            latencies,
-            cpu,
-            node_cpu: Some(node_cpu),
-        }
+        run
     }
 
     /// Moves the (stopped) node in `dir` from its sled store into the PostgreSQL database
