@@ -113,7 +113,7 @@ async fn main() {
     // The brand reopened with its N completed sessions.
     let (b_dir, _) = brand.stop().await;
     if let Some(keep) = &keep {
-        copy_dir(&b_dir, keep);
+        support::copy_dir(&b_dir, keep);
         println!("the brand's node directory is kept in {}", keep.display());
     }
     measure_reopened(&b_dir);
@@ -220,20 +220,6 @@ fn measure_reopened(dir: &Path) {
         rss_kib(),
         status_kib("VmHWM:")
     );
-}
-
-/// Copies directory `from` to `to` (files and subdirectories).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// This process's resident memory now (`VmRSS`), in KiB.

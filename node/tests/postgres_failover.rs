@@ -129,19 +129,6 @@ impl Drop for Run {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Creates the brand's party directory under `root`, its data in `db`.
 fn brand_on(
     db: &postgres_test_server::TestDatabase,
@@ -257,7 +244,7 @@ async fn a_standby_takes_over_when_the_active_process_is_killed_and_loses_nothin
     config.save(&active_dir).unwrap();
     // The standby's directory: the same configuration and keys (its own ports, both 0).
     let standby_dir = root.path().join("Brand-standby");
-    copy_dir(&active_dir, &standby_dir);
+    support::copy_dir(&active_dir, &standby_dir);
     config.bootstrap = vec![ca.address.clone()];
     config.save(&standby_dir).unwrap();
 
@@ -353,30 +340,6 @@ async fn a_standby_takes_over_when_the_active_process_is_killed_and_loses_nothin
     assert_eq!(completed, expected);
 }
 
-/// Ends, from the server's side, the connection that holds `key`'s lease on the database
-/// at `url` (as a cut network link would); returns how many it ended.
-fn cut_lease_connection(url: &str, key: i64) -> usize {
-    let url = url.to_owned();
-    std::thread::spawn(move || {
-        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        // A bigint advisory key is (classid, objid) = (high, low) 32 bits.
-        let bits = key as u64;
-        let (high, low) = (i64::from((bits >> 32) as u32), i64::from(bits as u32));
-        admin
-            .query(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks \
-                 WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
-                 AND classid::bigint = $1 AND objid::bigint = $2 \
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                &[&high, &low],
-            )
-            .unwrap()
-            .len()
-    })
-    .join()
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_active_process_whose_lease_connection_is_cut_exits_and_the_standby_takes_over() {
     let Some(db) = postgres_test_server::fresh_database("lease_cut") else {
@@ -386,7 +349,7 @@ async fn an_active_process_whose_lease_connection_is_cut_exits_and_the_standby_t
     let (active_dir, _) = brand_on(&db, root.path(), &[]);
     let party = NodeConfig::load(&active_dir).unwrap().party_id().unwrap();
     let standby_dir = root.path().join("Brand-standby");
-    copy_dir(&active_dir, &standby_dir);
+    support::copy_dir(&active_dir, &standby_dir);
     let mut active = Run::start(&active_dir, &root.path().join("active.log"));
     active.api(Duration::from_secs(60)).await;
     let mut standby = Run::start(&standby_dir, &root.path().join("standby.log"));
@@ -399,9 +362,11 @@ async fn an_active_process_whose_lease_connection_is_cut_exits_and_the_standby_t
 
     // Only the active process's lease connection goes; the process itself lives on.
     let url = db.url().to_string();
-    let cut = tokio::task::spawn_blocking(move || cut_lease_connection(&url, lease_key(&party)))
-        .await
-        .unwrap();
+    let cut = tokio::task::spawn_blocking(move || {
+        postgres_test_server::cut_lease_connection(&url, lease_key(&party))
+    })
+    .await
+    .unwrap();
     assert_eq!(cut, 1);
     let standby_api = standby.api(Duration::from_secs(60)).await;
     assert!(standby.printed("took the party's lease (epoch 2)"));

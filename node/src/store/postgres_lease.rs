@@ -368,7 +368,7 @@ mod tests {
     use signet_protocol::session::SessionId;
 
     use super::*;
-    use crate::store::postgres_test_server::fresh_database;
+    use crate::store::postgres_test_server::{cut_lease_connection, fresh_database};
     use crate::store::{PostgresStore, SessionRecord, SessionStep, Store};
 
     fn party() -> PartyId {
@@ -377,30 +377,6 @@ mod tests {
 
     fn free(_: &str) {
         panic!("the lease is free: nobody should wait");
-    }
-
-    /// Ends, from the server's side, the connection that holds `key`'s lease on the
-    /// database at `url` (as a cut network link would): how many it ended.
-    fn cut_lease_connection(url: &str, key: i64) -> u64 {
-        let url = url.to_owned();
-        std::thread::spawn(move || {
-            let mut admin = Client::connect(&url, NoTls).unwrap();
-            // A bigint advisory key is (classid, objid) = (high, low) 32 bits.
-            let bits = key as u64;
-            let (high, low) = (i64::from((bits >> 32) as u32), i64::from(bits as u32));
-            admin
-                .query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks \
-                     WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
-                     AND classid::bigint = $1 AND objid::bigint = $2 \
-                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                    &[&high, &low],
-                )
-                .unwrap()
-                .len() as u64
-        })
-        .join()
-        .unwrap()
     }
 
     #[test]

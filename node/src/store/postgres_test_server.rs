@@ -373,6 +373,30 @@ impl Cluster {
     }
 }
 
+/// Ends, from the server's side, the connection that holds `key`'s lease on the database
+/// at `url` (as a cut network link would); returns how many it ended.
+pub(crate) fn cut_lease_connection(url: &str, key: i64) -> usize {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        // A bigint advisory key is (classid, objid) = (high, low) 32 bits.
+        let bits = key as u64;
+        let (high, low) = (i64::from((bits >> 32) as u32), i64::from(bits as u32));
+        admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+                 AND classid::bigint = $1 AND objid::bigint = $2 \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[&high, &low],
+            )
+            .unwrap()
+            .len()
+    })
+    .join()
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

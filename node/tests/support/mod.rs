@@ -323,3 +323,18 @@ pub fn test_tokens(dir: &Path) {
     ];
     config.save(dir).unwrap();
 }
+
+/// Copies directory `from` to `to` (files and subdirectories), as an operator copies a
+/// party directory to another machine.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
