@@ -508,7 +508,7 @@ impl Service {
                 });
             }
             // Read a page's worth of listings at a time (a filter may skip some).
-            for chunk in ids.chunks((limit + 1).min(BATCH)) {
+            for chunk in ids.chunks(limit.saturating_add(1).min(BATCH)) {
                 let listings = core.listings(chunk)?;
                 let present = view::documents_present(&core, listings.iter().flatten())?;
                 for (id, listing) in chunk.iter().copied().zip(listings) {
