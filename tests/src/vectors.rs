@@ -2217,13 +2217,19 @@ struct TrustWorld {
 fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
     use signet_protocol::trust::{Finding, Missing, PolicyError, Problem, Verdict};
     let subject = w.subject.id();
-    let one_reason = |inputs: &Value, wanted: &dyn Fn(&Verdict) -> bool| -> Result<(), String> {
+    // A negative vector, written only if the reference's verdict is the one `wanted` (and so
+    // fails for that reason alone).
+    let mut refused = |section: &'static str,
+                       inputs: &Value,
+                       wanted: &dyn Fn(&Verdict) -> bool,
+                       what: &str|
+     -> Result<(), String> {
         let verdict = conformance::trust_verdict(inputs)?;
-        if wanted(&verdict) {
-            Ok(())
-        } else {
-            Err(format!("unexpected verdict {verdict:?}"))
+        if !wanted(&verdict) {
+            return Err(format!("unexpected verdict {verdict:?}"));
         }
+        f.invalid(section, "evaluate-trust", what, inputs.clone());
+        Ok(())
     };
     let request = |policy: &TrustPolicy,
                    logs: &Value,
@@ -2247,16 +2253,12 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         ..w.policy.clone()
     };
     let inputs = request(&zero_depth, &ca_logs, &[&identity], T0.plus(DAY))?;
-    one_reason(
+    refused(
+        "7.2",
         &inputs,
         &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::Policy(PolicyError::ZeroDepth)]),
-    )?;
-    f.invalid(
-        "7.2",
-        "evaluate-trust",
         "an anchor's identity attestation under a policy whose max_chain_depth is 0: the policy is incoherent (ZeroDepth), untrusted",
-        inputs.clone(),
-    );
+    )?;
     let over_threshold = TrustPolicy {
         endorsements: w.endorsing.endorsements.clone().map(|mut rule| {
             rule.threshold = 4;
@@ -2265,16 +2267,12 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         ..w.endorsing.clone()
     };
     let inputs = request(&over_threshold, &ca_logs, &[&identity], T0.plus(DAY))?;
-    one_reason(
+    refused(
+        "7.2",
         &inputs,
         &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::Policy(PolicyError::Threshold)]),
-    )?;
-    f.invalid(
-        "7.2",
-        "evaluate-trust",
         "an anchor's identity attestation under a policy whose endorsement threshold (4) exceeds its 3 endorsers: the policy is incoherent (Threshold), untrusted",
-        inputs.clone(),
-    );
+    )?;
 
     // Section 7.3, path 3: two counted endorsements name different registration numbers.
     let endorsement = w.brand.endorse(&w.subject, T0);
@@ -2290,16 +2288,12 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         &[&endorsement, &disagreeing],
         T0.plus(DAY),
     )?;
-    one_reason(
+    refused(
+        "7.3",
         &inputs,
         &|v| matches!(v, Verdict::Untrusted { reasons } if reasons == &[Finding::EndorsementsDisagree]),
-    )?;
-    f.invalid(
-        "7.3",
-        "evaluate-trust",
         "an endorsement rule of 2 of 3, two endorsements by accepted endorsers naming different registration numbers: EndorsementsDisagree",
-        inputs.clone(),
-    );
+    )?;
 
     // Section 7.3, check: the issuer revoked its signing key with effect before the issue.
     let day = |n: u64| T0.plus(n * DAY);
@@ -2307,32 +2301,30 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         w.ca.verify_identity(&w.subject, AssuranceLevel::High, day(5));
     let key_revoked = w.ca.revoke_key(w.ca.attest.public_key(), day(4), day(7));
     let inputs = request(&w.policy, &ca_logs, &[&late, &key_revoked], day(8))?;
-    one_reason(&inputs, &|v| {
-        matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
-            [Finding::Attestation { problem: Problem::IssuerKeyRevoked(at), .. }] if *at == day(4)))
-    })?;
-    f.invalid(
+    refused(
         "7.3",
-        "evaluate-trust",
+        &inputs,
+        &|v| {
+            matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
+            [Finding::Attestation { problem: Problem::IssuerKeyRevoked(at), .. }] if *at == day(4)))
+        },
         "an identity attestation issued on day 5 by an anchor that revoked its attest key on day 7 with effect from day 4, evaluated on day 8: IssuerKeyRevoked",
-        inputs.clone(),
-    );
+    )?;
 
     // Section 7.1: a revocation between the reliance (`at`) and its proof (`proven_by`).
     let revoked = w.ca.revoke(identity.payload().id, day(2), day(2));
     let mut inputs = request(&w.policy, &ca_logs, &[&identity, &revoked], day(3))?;
     inputs["at"] = json!(day(1).unix());
     inputs["proven_by"] = json!(day(3).unix());
-    one_reason(&inputs, &|v| {
-        matches!(v, Verdict::Indeterminate { missing, reasons } if reasons.is_empty()
-            && matches!(missing.as_slice(), [Missing::ProofBeforeRevocation { revoked, .. }] if *revoked == day(2)))
-    })?;
-    f.invalid(
+    refused(
         "7.1",
-        "evaluate-trust",
+        &inputs,
+        &|v| {
+            matches!(v, Verdict::Indeterminate { missing, reasons } if reasons.is_empty()
+            && matches!(missing.as_slice(), [Missing::ProofBeforeRevocation { revoked, .. }] if *revoked == day(2)))
+        },
         "an identity relied on at day 1, proven only by day 3, its attestation revoked with effect from day 2: indeterminate (ProofBeforeRevocation)",
-        inputs.clone(),
-    );
+    )?;
     inputs["proven_by"] = json!((day(2).unix()) - 1);
     f.valid(
         "7.1",
