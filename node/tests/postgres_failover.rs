@@ -17,12 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use signet_node::keyfile;
-use signet_node::service::config::{AnchorConfig, NodeConfig, PolicyConfig, StorageConfig};
-use signet_node::service::init::{InitOptions, init};
+use signet_node::service::config::{NodeConfig, StorageConfig};
 use signet_node::store::{PostgresStore, Store, lease_key};
 use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
-use signet_protocol::testkit::test_uscc;
 use support::{create, http, introduce, start, test_tokens, until};
 
 /// A `signet run` process, its standard output collected line by line.
@@ -135,35 +133,11 @@ fn brand_on(
     root: &Path,
     anchors: &[(PartyId, &str)],
 ) -> (PathBuf, PathBuf) {
-    let dir = root.join("Brand");
-    let delegate_key = root.join("Brand-delegate.key");
-    let options = InitOptions {
-        legal_name: "Brand".into(),
-        registration: test_uscc("Brand").number().to_string(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-        bootstrap: vec![],
-        api: "127.0.0.1:0".into(),
-        witness: false,
-        policy: PolicyConfig {
-            anchors: anchors
-                .iter()
-                .map(|(party, name)| AnchorConfig {
-                    party: party.to_string(),
-                    name: name.to_string(),
-                })
-                .collect(),
-            ..PolicyConfig::default()
-        },
-        delegate_key: delegate_key.clone(),
-        next_root_key: root.join("Brand-next-root.key"),
-        delegate_name: "Brand signatory".into(),
-        mandate_days: 365,
-        storage: StorageConfig::Postgres {
-            url: db.url().to_string(),
-            connections: 2,
-        },
+    let storage = StorageConfig::Postgres {
+        url: db.url().to_string(),
+        connections: 2,
     };
-    init(&dir, &options, signet_node::service::now()).unwrap();
+    let (dir, delegate_key) = support::create_on(root, "Brand", anchors, storage);
     test_tokens(&dir);
     (dir, delegate_key)
 }

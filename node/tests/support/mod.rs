@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_node::service::config::{AnchorConfig, PolicyConfig};
+use signet_node::service::config::{AnchorConfig, PolicyConfig, StorageConfig};
 use signet_node::service::init::{InitOptions, init};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
 use signet_protocol::party::PartyId;
@@ -55,12 +55,22 @@ impl Node {
 
 /// Creates a party directory under `root`.
 pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, false)
+    create_with(root, name, anchors, false, StorageConfig::default())
 }
 
 /// Creates a witness's party directory under `root`.
 pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, true)
+    create_with(root, name, anchors, true, StorageConfig::default())
+}
+
+/// Creates a party directory under `root` whose data lives in `storage`.
+pub fn create_on(
+    root: &Path,
+    name: &str,
+    anchors: &[(PartyId, &str)],
+    storage: StorageConfig,
+) -> (PathBuf, PathBuf) {
+    create_with(root, name, anchors, false, storage)
 }
 
 /// Where `create` writes the next root key of `name` (outside its directory).
@@ -73,6 +83,7 @@ fn create_with(
     name: &str,
     anchors: &[(PartyId, &str)],
     witness: bool,
+    storage: StorageConfig,
 ) -> (PathBuf, PathBuf) {
     let dir = root.join(name);
     let delegate_key = root.join(format!("{name}-delegate.key"));
@@ -97,7 +108,7 @@ fn create_with(
         next_root_key: next_root_key(root, name),
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
-        storage: Default::default(),
+        storage,
     };
     init(&dir, &options, now()).unwrap();
     (dir, delegate_key)
