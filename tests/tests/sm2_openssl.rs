@@ -151,6 +151,32 @@ fn openssl_key(dir: &Path, name: &str) -> Sm2PublicKey {
     sm2_key_of(&spki).unwrap()
 }
 
+/// `openssl pkeyutl -sign` of the file `input` with the PEM key `key`, SM3 and the default
+/// identifier, into `output` (DER).
+fn pkeyutl_sign(dir: &Path, key: &str, input: &str, output: &str) {
+    ok(
+        &openssl(
+            &[
+                "pkeyutl",
+                "-sign",
+                "-inkey",
+                key,
+                "-rawin",
+                "-digest",
+                "sm3",
+                "-pkeyopt",
+                &distid(),
+                "-in",
+                input,
+                "-out",
+                output,
+            ],
+            dir,
+        ),
+        "pkeyutl -sign",
+    );
+}
+
 #[test]
 fn what_openssl_signs_signet_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -181,27 +207,7 @@ fn what_openssl_signs_signet_verifies() {
     tampered[3] ^= 0x20;
     assert!(public.verify(&tampered, &signature).is_err());
     // pkeyutl signs the same way.
-    ok(
-        &openssl(
-            &[
-                "pkeyutl",
-                "-sign",
-                "-inkey",
-                "key.pem",
-                "-rawin",
-                "-digest",
-                "sm3",
-                "-pkeyopt",
-                &distid(),
-                "-in",
-                "msg",
-                "-out",
-                "sig2",
-            ],
-            dir.path(),
-        ),
-        "pkeyutl -sign",
-    );
+    pkeyutl_sign(dir.path(), "key.pem", "msg", "sig2");
     let der = std::fs::read(dir.path().join("sig2")).unwrap();
     public.verify_der(MESSAGE, &der).unwrap();
     assert!(public.verify_der(&tampered, &der).is_err());
@@ -534,27 +540,7 @@ fn an_sm2_seal_signature_is_checked_by_openssl_and_the_other_way_round() {
         "tbs",
         &sig_structure(&protected, &payload_bytes),
     );
-    ok(
-        &openssl(
-            &[
-                "pkeyutl",
-                "-sign",
-                "-inkey",
-                "seal.pem",
-                "-rawin",
-                "-digest",
-                "sm3",
-                "-pkeyopt",
-                &distid(),
-                "-in",
-                "tbs",
-                "-out",
-                "tbs.sig",
-            ],
-            dir.path(),
-        ),
-        "pkeyutl -sign",
-    );
+    pkeyutl_sign(dir.path(), "seal.pem", "tbs", "tbs.sig");
     let der = std::fs::read(dir.path().join("tbs.sig")).unwrap();
     let raw = Sm2Signature::from_der(&der).unwrap();
     let sign1 = |signature: &[u8]| {

@@ -55,14 +55,7 @@ impl Node {
 
 /// Creates a party directory under `root`.
 pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(
-        root,
-        name,
-        anchors,
-        false,
-        StorageConfig::default(),
-        SealAlgorithm::Ed25519,
-    )
+    create_on(root, name, anchors, StorageConfig::default())
 }
 
 /// Creates a witness's party directory under `root`.

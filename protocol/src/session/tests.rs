@@ -1012,32 +1012,57 @@ fn seal_placements_are_checked() {
     refused(text, "PDF seals on a document that is not application/pdf");
 }
 
-#[test]
-fn a_party_signs_with_an_sm2_seal_and_every_party_verifies_it() {
-    let Chain {
-        mut net,
-        brand,
-        tier1,
-        ..
-    } = chain();
-    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x5a; 32]).unwrap();
-    let sm2_key = crate::keylog::LogKey::Sm2(sm2.public_key());
+/// The brand proposes to tier 1, whose contract seal is the SM2 key of `scalar` (of which
+/// it also returns the public key), and signs first; tier 1's turn is next.
+fn sm2_session(scalar: u8, revoked: bool) -> (Chain, SessionId, crate::keylog::LogKey) {
+    let mut chain = chain();
+    let (brand, tier1) = (chain.brand, chain.tier1);
+    let net = &mut chain.net;
+    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[scalar; 32]).unwrap();
+    let key = sm2.public_key();
     net.use_sm2_contract_seal(&tier1, sm2, &["procurement"]);
+    if revoked {
+        let now = net.now;
+        let i = net
+            .nodes
+            .iter()
+            .position(|n| n.party.id() == tier1)
+            .unwrap();
+        let revocation = net.nodes[i].party.revoke_key(key, now, now);
+        // The revocation names the SM2 key as [alg, key] and every node learns it.
+        let crate::attestation::Claims::Revocation(r) = &revocation.payload().claims else {
+            panic!("a revocation");
+        };
+        assert!(matches!(
+            &r.target,
+            crate::attestation::RevocationTarget::Key(crate::keylog::LogKey::Sm2(_))
+        ));
+        for node in &mut net.nodes {
+            node.store.add_attestation(revocation.clone());
+        }
+    }
     let p = net.proposal(
         &brand,
         &[(brand, Role::Signer, 0), (tier1, Role::Signer, 1)],
         "procurement",
-        1,
+        scalar,
     );
     let sid = net.propose(p).unwrap();
     net.deliver_all();
     net.sign(&brand, sid).unwrap();
     net.deliver_all();
+    (chain, sid, crate::keylog::LogKey::Sm2(key))
+}
+
+#[test]
+fn a_party_signs_with_an_sm2_seal_and_every_party_verifies_it() {
+    let (mut chain, sid, sm2_key) = sm2_session(0x5a, false);
+    let (net, brand, tier1) = (&mut chain.net, chain.brand, chain.tier1);
     net.sign(&tier1, sid).unwrap();
     net.deliver_all();
     for party in [&brand, &tier1] {
         let node = net.node(party);
-        assert!(completed(&status(&net, party, sid)), "{:?}", node.refused);
+        assert!(completed(&status(net, party, sid)), "{:?}", node.refused);
         assert!(node.refused.is_empty(), "{:?}", node.refused);
     }
     let actions = net.node(&brand).sessions[&sid].actions();
@@ -1055,24 +1080,8 @@ fn a_party_signs_with_an_sm2_seal_and_every_party_verifies_it() {
 
 #[test]
 fn an_sm2_seal_signature_that_does_not_verify_is_refused() {
-    let Chain {
-        mut net,
-        brand,
-        tier1,
-        ..
-    } = chain();
-    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x5b; 32]).unwrap();
-    net.use_sm2_contract_seal(&tier1, sm2, &["procurement"]);
-    let p = net.proposal(
-        &brand,
-        &[(brand, Role::Signer, 0), (tier1, Role::Signer, 1)],
-        "procurement",
-        2,
-    );
-    let sid = net.propose(p).unwrap();
-    net.deliver_all();
-    net.sign(&brand, sid).unwrap();
-    net.deliver_all();
+    let (mut chain, sid, _) = sm2_session(0x5b, false);
+    let (net, tier1) = (&mut chain.net, chain.tier1);
     net.sign(&tier1, sid).unwrap();
     let record = net.node(&tier1).sessions[&sid].actions()[1]
         .record
@@ -1093,43 +1102,9 @@ fn an_sm2_seal_signature_that_does_not_verify_is_refused() {
 
 #[test]
 fn a_revoked_sm2_seal_signs_nothing() {
-    let Chain {
-        mut net,
-        brand,
-        tier1,
-        ..
-    } = chain();
-    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x5c; 32]).unwrap();
-    let key = sm2.public_key();
-    net.use_sm2_contract_seal(&tier1, sm2, &["procurement"]);
+    let (mut chain, sid, _) = sm2_session(0x5c, true);
+    let (net, tier1) = (&mut chain.net, chain.tier1);
     let now = net.now;
-    let i = net
-        .nodes
-        .iter()
-        .position(|n| n.party.id() == tier1)
-        .unwrap();
-    let revocation = net.nodes[i].party.revoke_key(key, now, now);
-    // The revocation names the SM2 key as [alg, key] and every node learns it.
-    let crate::attestation::Claims::Revocation(r) = &revocation.payload().claims else {
-        panic!("a revocation");
-    };
-    assert!(matches!(
-        &r.target,
-        crate::attestation::RevocationTarget::Key(crate::keylog::LogKey::Sm2(_))
-    ));
-    for node in &mut net.nodes {
-        node.store.add_attestation(revocation.clone());
-    }
-    let p = net.proposal(
-        &brand,
-        &[(brand, Role::Signer, 0), (tier1, Role::Signer, 1)],
-        "procurement",
-        3,
-    );
-    let sid = net.propose(p).unwrap();
-    net.deliver_all();
-    net.sign(&brand, sid).unwrap();
-    net.deliver_all();
     let err = net.sign(&tier1, sid).unwrap_err();
     assert!(
         matches!(&err, ActionError::Record(RecordError::SealRevoked(at)) if *at == now),
