@@ -42,6 +42,7 @@ async fn a_node_on_postgres_keeps_its_session_across_a_restart() {
         delegate_name: "Brand signatory".into(),
         mandate_days: 365,
         storage: storage.clone(),
+        certificate: None,
     };
     init(&dir, &options, signet_node::service::now()).unwrap();
     // The configuration names the database; no sled store was made.

@@ -91,6 +91,7 @@ async fn start(
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
         storage: Default::default(),
+        certificate: None,
     };
     init(&dir, &options, now())?;
     let service = Service::open(&dir)?;

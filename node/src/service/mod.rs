@@ -344,6 +344,14 @@ impl Service {
             Err(error) => tracing::warn!(%error, "no PDF key declared"),
         }
         tsa::declare_at_start(&mut core, config.witness, dir);
+        let crls = crate::certificate::load_crls(&dir.join(config::CRL_DIR), &mut core.trust);
+        if crls > 0 || !config.policy.ca_roots.is_empty() {
+            tracing::info!(
+                roots = config.policy.ca_roots.len(),
+                crls,
+                "CA roots and CRLs for certificate-backed identities"
+            );
+        }
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         core.peer_limits = config.peer_limits.clone();
         let access: Access = Arc::default();

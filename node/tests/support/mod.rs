@@ -109,6 +109,7 @@ fn create_with(
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
         storage,
+        certificate: None,
     };
     init(&dir, &options, now()).unwrap();
     (dir, delegate_key)
