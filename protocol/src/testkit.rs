@@ -860,6 +860,7 @@ impl TestAuthenticator {
 /// A test certification authority (SM2 with SM3, or P-256 with SHA-256) that issues
 /// CFCA-style certificates to test parties and CRLs, for certificate-backed identities
 /// (spec §6.11). Its keys derive from its label.
+#[allow(missing_debug_implementations)]
 pub struct TestCertificateAuthority {
     key: TestCaKey,
     name: x509_cert::name::Name,
@@ -872,6 +873,7 @@ enum TestCaKey {
 }
 
 /// The private key of a party's certificate, as the party holds it.
+#[allow(missing_debug_implementations)]
 pub enum CertificateHolder {
     /// SM2.
     Sm2(crate::sm2::Sm2SecretKey),
