@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use signet_node::service::view::PartyName;
+use signet_protocol::attestation::{Claims, VerificationMethod};
 use support::{create, start, until};
 
 const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
@@ -242,6 +243,33 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
             .iter()
             .filter(|s| s.payload().subject == party)
             .all(|s| s.payload().issuer == party)
+    );
+
+    // B, as a verifier, attests A's identity from the certificate (`signet attest identity
+    // --certificate`), for parties that trust B but not the CA; A's own node, without the CA
+    // root in its policy, refuses to.
+    let leaf = signet_node::certificate::read_chain(&std::fs::read(ca.join("party.pem")).unwrap())
+        .unwrap()
+        .remove(0);
+    let attested = b_node
+        .service
+        .attest_identity_from_certificate(party, &leaf, "张三", 365)
+        .unwrap();
+    let Claims::Identity(claims) = &attested.payload().claims else {
+        panic!("{attested:?}");
+    };
+    assert_eq!(claims.method, VerificationMethod::CaCertificate);
+    assert_eq!(
+        (claims.legal_name.as_str(), claims.registration.number()),
+        (NAME, USCC)
+    );
+    let refused = a
+        .service
+        .attest_identity_from_certificate(party, &leaf, "张三", 365)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("does not establish"),
+        "{refused}"
     );
 
     // The CA revokes A's certificate; B, given the new CRL, no longer trusts A.

@@ -745,6 +745,63 @@ impl Service {
         Ok(identity)
     }
 
+    /// Attests `subject`'s identity from its CA-issued certificate `certificate` (DER, the
+    /// first of its path), as a verifier: only when this node holds the subject's own
+    /// `ca-identity` attestation for that certificate (its proof of holding the key) and
+    /// trusts the subject on it under this node's policy now (the CA root listed, the path
+    /// valid, a current CRL not listing it; spec §6.11). The identity attestation names the
+    /// legal name and USCC the certificate names, method `ca-certificate`, so that parties
+    /// who trust this verifier but not the CA trust the subject too.
+    pub fn attest_identity_from_certificate(
+        &self,
+        subject: PartyId,
+        certificate: &[u8],
+        representative: &str,
+        days: u64,
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let now = now();
+        let (legal_name, registration) = {
+            let core = self.core()?;
+            let held = core
+                .trust
+                .about(&subject, signet_protocol::attestation::AttestationKind::CaIdentity)
+                .find(|a| {
+                    matches!(&a.payload().claims, Claims::CaIdentity(c)
+                        if a.payload().issuer == subject && c.leaf() == Some(certificate))
+                })
+                .map(|a| a.payload().id)
+                .ok_or_else(|| {
+                    ServiceError::Usage(format!(
+                        "no ca-identity attestation of {subject} for this certificate is held: the subject proves it holds the certified key with one (signet init --certificate), which reaches this node by gossip or `signet attest import`"
+                    ))
+                })?;
+            match signet_protocol::trust::evaluate(&core.policy, &core.trust, &subject, now) {
+                signet_protocol::trust::Verdict::Trusted {
+                    identity,
+                    path: signet_protocol::trust::TrustPath::Certificate(evidence),
+                } if evidence.link.attestation == held => {
+                    (identity.legal_name, evidence.uscc.clone())
+                }
+                other => {
+                    return Err(ServiceError::Usage(format!(
+                        "the subject's certificate does not establish its identity under this node's policy (add the CA root and a current CRL: signet policy ca add, signet policy crl add): {other}"
+                    )));
+                }
+            }
+        };
+        let claims = Claims::Identity(IdentityClaims {
+            legal_name,
+            registration,
+            jurisdiction: "CN".into(),
+            legal_representative: representative.to_string(),
+            method: VerificationMethod::CaCertificate,
+            assurance: AssuranceLevel::High,
+        });
+        let identity = self.core()?.issue(subject, claims, days, now)?;
+        self.certify_pdf_keys_logged(subject);
+        Ok(identity)
+    }
+
     /// [`Service::certify_pdf_keys`] for `party`, when a failure must not fail the caller.
     fn certify_pdf_keys_logged(&self, party: PartyId) {
         if let Err(error) = self.certify_pdf_keys(Some(party)) {

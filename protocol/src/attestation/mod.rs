@@ -131,6 +131,9 @@ code_points! {
         InPerson = 4 => "in-person",
         /// An official registry queried directly.
         RegistryLookup = 5 => "registry-lookup",
+        /// The subject's CA-issued certificate, checked under the verifier's policy, its key's
+        /// possession proven by the subject's `ca-identity` attestation (spec §6.11).
+        CaCertificate = 6 => "ca-certificate",
     }
 }
 
