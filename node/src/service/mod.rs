@@ -802,6 +802,71 @@ impl Service {
         Ok(identity)
     }
 
+    /// The CA roots of the trust policy: each one's name and subject (RFC 4514).
+    pub fn ca_roots(&self) -> Vec<serde_json::Value> {
+        use der::Decode as _;
+        let Ok(core) = self.core() else {
+            return Vec::new();
+        };
+        core.policy
+            .ca_roots
+            .iter()
+            .map(|r| {
+                let subject = x509_cert::Certificate::from_der(&r.certificate)
+                    .map(|c| c.tbs_certificate().subject().to_string())
+                    .unwrap_or_default();
+                serde_json::json!({"name": r.name, "subject": subject})
+            })
+            .collect()
+    }
+
+    /// Adds a CA root (PEM or DER, a CA certificate) to the trust policy under `name`: in
+    /// effect at once, and written to the configuration (spec §6.11, `signet policy ca add`).
+    pub fn add_ca_root(&self, name: &str, certificate: &[u8]) -> Result<(), ServiceError> {
+        use base64::Engine as _;
+        use der::Decode as _;
+        let usage = |m: &str| ServiceError::Usage(m.to_string());
+        let der = match crate::certificate::pem_blocks(certificate, "CERTIFICATE").as_slice() {
+            [der] => der.clone(),
+            _ => return Err(usage("give one root certificate")),
+        };
+        let parsed = x509_cert::Certificate::from_der(&der)
+            .map_err(|_| usage("not an x.509 certificate"))?;
+        let is_ca = parsed
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca);
+        let name = name.trim();
+        if !is_ca {
+            return Err(usage("not a CA certificate"));
+        }
+        let mut core = self.core()?;
+        if name.is_empty()
+            || core
+                .policy
+                .ca_roots
+                .iter()
+                .any(|r| r.name == name || r.certificate == der)
+        {
+            return Err(usage(
+                "a CA root needs a new, non-empty name, and a certificate not listed yet",
+            ));
+        }
+        let mut config = NodeConfig::load(&self.dir)?;
+        config.policy.ca_roots.push(config::CaRootConfig {
+            name: name.to_string(),
+            certificate: base64::engine::general_purpose::STANDARD.encode(&der),
+        });
+        config.save(&self.dir)?;
+        core.policy.ca_roots.push(signet_protocol::trust::CaRoot {
+            name: name.to_string(),
+            certificate: der,
+        });
+        Ok(())
+    }
+
     /// [`Service::certify_pdf_keys`] for `party`, when a failure must not fail the caller.
     fn certify_pdf_keys_logged(&self, party: PartyId) {
         if let Err(error) = self.certify_pdf_keys(Some(party)) {
