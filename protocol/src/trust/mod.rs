@@ -10,7 +10,11 @@
 //! 2. a chain: an identity attestation about the subject, issued by an anchor or by a
 //!    verifier that an anchor accredited (directly or through verifiers allowed to
 //!    accredit), at most `max_chain_depth` attestations long;
-//! 3. endorsements by at least `threshold` distinct endorsers named in the policy, agreeing
+//! 3. the subject's own `ca-identity` attestation (spec §6.11), when the policy lists CA
+//!    roots: its certificate path validates to one of them at the time relied on, no CRL
+//!    revokes it, and the subject's key log declares the certified key
+//!    ([`CertificateEvidence`] says what was checked);
+//! 4. endorsements by at least `threshold` distinct endorsers named in the policy, agreeing
 //!    on the registration number.
 //!
 //! Every attestation on a path must be signed by an attest key the issuer held at issue
