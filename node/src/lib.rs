@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod certificate;
 pub mod console;
 pub mod keyfile;
 pub mod net;

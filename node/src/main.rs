@@ -52,6 +52,10 @@ enum Command {
     Restore(cli::store_admin::RestoreArgs),
     /// Move the party's data from its sled store into PostgreSQL, its node stopped.
     Migrate(cli::store_admin::MigrateArgs),
+    /// The trust policy's CA roots and CRLs (certificate-backed identities), edited in the
+    /// party directory.
+    #[command(subcommand)]
+    Policy(cli::policy::PolicyCommand),
     /// Verify a bundle offline and print the per-check report; exit 0 only for VALID.
     Verify(cli::VerifyArgs),
     /// Run a small federation on loopback and narrate it.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
             Command::Restore(a) => cli::store_admin::restore(a, args.json),
             Command::Migrate(a) => cli::store_admin::migrate(a, args.json),
             Command::Verify(a) => cli::verify(a, args.json),
+            Command::Policy(c) => cli::policy::run(c, args.json),
             Command::Demo(a) => cli::demo::demo(a).await,
             Command::Client(c) => cli::client::run(c, &outer, args.json).await,
         }

@@ -645,3 +645,62 @@ async fn the_api_refuses_to_serve_beyond_loopback_without_tls() {
         .unwrap_err();
     assert!(err.to_string().contains("[api_tls]"), "{err}");
 }
+
+/// An administrator adds a CA root in the console (spec §6.11): it is in the policy at once,
+/// written to the configuration, and listed; a reader cannot add one, nor can an end-entity
+/// certificate be added as a root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_adds_a_ca_root_in_the_console() {
+    let root = tempfile::tempdir().unwrap();
+    let (_ca, _brand, supplier) = brand_and_supplier(root.path()).await;
+    let addr = serve_api(&supplier).await;
+    let admin = register(&addr, "Wang Fang", "admin", &SoftPasskey::new(4, false)).await;
+    let reader = register(&addr, "Qian Li", "reader", &SoftPasskey::new(5, false)).await;
+    let t0 = signet_protocol::Timestamp::from_unix(1_800_000_000);
+    let cfca = signet_protocol::testkit::TestCertificateAuthority::new("Console CA", true, t0);
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64::engine::general_purpose::STANDARD.encode(cfca.root())
+    );
+    let form = |csrf: &str, name: &str, pem: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", csrf)
+            .append_pair("name", name)
+            .append_pair("pem", pem)
+            .finish()
+    };
+    let (status, _, _) = reader
+        .post_form("/console/ca-roots", &form(&reader.csrf, "Console CA", &pem))
+        .await;
+    assert_eq!(status, 403);
+    assert!(supplier.service.ca_roots().is_empty());
+    admin
+        .post_form("/console/ca-roots", &form(&admin.csrf, "Console CA", &pem))
+        .await;
+    assert_eq!(supplier.service.ca_roots().len(), 1);
+    let config = signet_node::service::config::NodeConfig::load(&supplier.dir).unwrap();
+    assert_eq!(config.policy.ca_roots[0].name, "Console CA");
+    let (_, _, page) = admin.get("/console/attestations").await;
+    assert!(
+        page.contains("Console CA") && page.contains("add-ca-root"),
+        "{page}"
+    );
+    // An end-entity certificate is not a root.
+    let mut holder = signet_protocol::testkit::TestParty::new("Console Holder", t0);
+    let (leaf, _) = cfca.certify(
+        &mut holder,
+        "91350100M000100Y43",
+        9,
+        true,
+        signet_protocol::x509::sm2::Sm2KeyForm::EcPublicKey,
+        t0,
+    );
+    let leaf_pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64::engine::general_purpose::STANDARD.encode(leaf)
+    );
+    admin
+        .post_form("/console/ca-roots", &form(&admin.csrf, "Leaf", &leaf_pem))
+        .await;
+    assert_eq!(supplier.service.ca_roots().len(), 1);
+}

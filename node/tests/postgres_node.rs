@@ -43,6 +43,7 @@ async fn a_node_on_postgres_keeps_its_session_across_a_restart() {
         mandate_days: 365,
         seal_algorithm: Default::default(),
         storage: storage.clone(),
+        certificate: None,
     };
     init(&dir, &options, signet_node::service::now()).unwrap();
     // The configuration names the database; no sled store was made.

@@ -916,3 +916,190 @@ impl TestAuthenticator {
         .expect("an assertion encodes")
     }
 }
+
+/// A test certification authority (SM2 with SM3, or P-256 with SHA-256) that issues
+/// CFCA-style certificates to test parties and CRLs, for certificate-backed identities
+/// (spec §6.11). Its keys derive from its label.
+#[allow(missing_debug_implementations)]
+pub struct TestCertificateAuthority {
+    key: TestCaKey,
+    name: x509_cert::name::Name,
+    root: Vec<u8>,
+}
+
+enum TestCaKey {
+    Sm2(crate::sm2::Sm2SecretKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// The private key of a party's certificate, as the party holds it.
+#[allow(missing_debug_implementations)]
+pub enum CertificateHolder {
+    /// SM2.
+    Sm2(crate::sm2::Sm2SecretKey),
+    /// P-256.
+    P256(p256::ecdsa::SigningKey),
+}
+
+impl CertificateHolder {
+    /// Signs `message` with the certified key (SM2 with SM3 and the default identifier, or
+    /// ECDSA-SHA256), DER.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sm2(k) => k.sign(message).to_der(),
+            Self::P256(k) => x509::asn1::sign_der(k, message),
+        }
+    }
+
+    /// The key's declaration as a `pdf` key.
+    pub fn decl(&self) -> KeyDecl {
+        match self {
+            Self::Sm2(k) => KeyDecl::sm2_pdf(k.public_key()),
+            Self::P256(k) => KeyDecl::pdf(EcdsaP256Key::from_verifying_key(k.verifying_key())),
+        }
+    }
+}
+
+fn test_scalar(label: &str, role: &str) -> [u8; 32] {
+    // A SHA-256 output is below both curves' orders with overwhelming probability; the
+    // harness panics otherwise, as test code does.
+    *Digest::of_parts(&[b"signet test ca key", label.as_bytes(), role.as_bytes()]).as_bytes()
+}
+
+impl TestCertificateAuthority {
+    /// A CA named `CN=<label>, O=Test CA, C=CN` with a self-signed root valid from `at`
+    /// for ten years.
+    pub fn new(label: &str, sm2: bool, at: Timestamp) -> Self {
+        let scalar = test_scalar(label, "ca");
+        let key = if sm2 {
+            TestCaKey::Sm2(crate::sm2::Sm2SecretKey::from_bytes(&scalar).expect("test scalar"))
+        } else {
+            TestCaKey::P256(p256::ecdsa::SigningKey::from_slice(&scalar).expect("test scalar"))
+        };
+        let name: x509_cert::name::Name = format!("CN={label},O=Test CA,C=CN")
+            .parse()
+            .expect("a plain test name");
+        let spki = match &key {
+            TestCaKey::Sm2(k) => {
+                x509::sm2::sm2_spki(&k.public_key(), x509::sm2::Sm2KeyForm::EcPublicKey)
+            }
+            TestCaKey::P256(k) => x509::asn1::p256_spki(k.verifying_key()),
+        }
+        .expect("a test key encodes");
+        let mut ca = Self {
+            key,
+            name: name.clone(),
+            root: Vec::new(),
+        };
+        ca.root = x509::chain::issue(
+            ca.signer(),
+            name.clone(),
+            name,
+            spki,
+            &x509::Issuance {
+                serial: 1,
+                not_before: at,
+                not_after: at.plus(3650 * DAY),
+            },
+            Some(0),
+        )
+        .expect("the test root encodes");
+        ca
+    }
+
+    fn signer(&self) -> x509::chain::CaKey<'_> {
+        match &self.key {
+            TestCaKey::Sm2(k) => x509::chain::CaKey::Sm2(k),
+            TestCaKey::P256(k) => x509::chain::CaKey::P256(k),
+        }
+    }
+
+    /// The root certificate, DER.
+    pub fn root(&self) -> &[u8] {
+        &self.root
+    }
+
+    /// Certifies a key of `party` (SM2 when `sm2`, in the SPKI form `form`; else P-256) with
+    /// the CFCA-style subject `CN=041@N<uscc>@示例有限公司@00000001, O=示例有限公司, C=CN`,
+    /// serial `serial`, valid from `at` for a year; declares the key as a `pdf` key in the
+    /// party's log at `at`. Returns the certificate (DER) and the key.
+    pub fn certify(
+        &self,
+        party: &mut TestParty,
+        uscc: &str,
+        serial: u128,
+        sm2: bool,
+        form: x509::sm2::Sm2KeyForm,
+        at: Timestamp,
+    ) -> (Vec<u8>, CertificateHolder) {
+        let scalar = test_scalar(&party.label, "certificate");
+        let (holder, spki) = if sm2 {
+            let k = crate::sm2::Sm2SecretKey::from_bytes(&scalar).expect("test scalar");
+            let spki = x509::sm2::sm2_spki(&k.public_key(), form);
+            (CertificateHolder::Sm2(k), spki)
+        } else {
+            let k = p256::ecdsa::SigningKey::from_slice(&scalar).expect("test scalar");
+            let spki = x509::asn1::p256_spki(k.verifying_key());
+            (CertificateHolder::P256(k), spki)
+        };
+        let subject: x509_cert::name::Name =
+            format!("CN=041@N{uscc}@示例有限公司@00000001,O=示例有限公司,C=CN")
+                .parse()
+                .expect("a test name");
+        let leaf = x509::chain::issue(
+            self.signer(),
+            self.name.clone(),
+            subject,
+            spki.expect("a test key encodes"),
+            &x509::Issuance {
+                serial,
+                not_before: at,
+                not_after: at.plus(365 * DAY),
+            },
+            None,
+        )
+        .expect("the test certificate encodes");
+        let decl = holder.decl();
+        party
+            .log
+            .add_key(&party.root, decl, at)
+            .expect("the harness declares a fresh key");
+        (leaf, holder)
+    }
+
+    /// A CRL issued at `this_update`, next update a week later, revoking `revoked`.
+    pub fn crl(&self, revoked: &[(u128, Timestamp)], this_update: Timestamp) -> Vec<u8> {
+        x509::chain::issue_crl(
+            self.signer(),
+            self.name.clone(),
+            revoked,
+            this_update,
+            this_update.plus(7 * DAY),
+        )
+        .expect("the test crl encodes")
+    }
+}
+
+impl TestParty {
+    /// The party's self-issued `ca-identity` attestation for `chain`, its possession proof
+    /// signed by `holder`, valid for `days` from `at`.
+    pub fn ca_identity(
+        &mut self,
+        chain: Vec<Vec<u8>>,
+        holder: &CertificateHolder,
+        at: Timestamp,
+        days: u64,
+    ) -> Signed<Attestation> {
+        let id = self.next_id();
+        crate::attestation::CertificateIdentity::attestation(
+            id,
+            self.id(),
+            at,
+            at.plus(days * DAY),
+            chain,
+            |m| holder.sign(m),
+        )
+        .issue(&self.attest, &self.log)
+        .expect("the harness issues valid attestations")
+    }
+}

@@ -278,6 +278,13 @@ fn store(request: &Value) -> Result<TrustStore, BadRequest> {
             }
         }
     }
+    // X.509 CRLs for certificate-backed identities (section 6.11.3); one that does not
+    // parse is not held, as a node would not hold it.
+    if request.get("crls").is_some() {
+        for crl in bytes_list(request, "crls")? {
+            let _ = store.add_crl(&crl);
+        }
+    }
     Ok(store)
 }
 

@@ -1790,6 +1790,7 @@ fn attestations() -> Result<File, String> {
     );
     pdf_certificates(&mut f)?;
     sm2_key_revocations(&mut f)?;
+    ca_identities(&mut f)?;
     Ok(f)
 }
 
@@ -1853,6 +1854,110 @@ fn sm2_key_revocations(f: &mut File) -> Result<(), String> {
         "verify-attestation",
         "a key revocation naming an Ed25519 key as [-19, key]: an Ed25519 key is named by its 32 bytes only",
         json!({"hex": h(re_signed.bytes()), "key_logs": logs}),
+    );
+    Ok(())
+}
+
+/// Section 6.11: `ca-identity` attestations: both SM2 key forms and P-256, and the content
+/// rules (the possession proof, the certificate's USCC, the proof's binding to the party).
+fn ca_identities(f: &mut File) -> Result<(), String> {
+    use signet_protocol::testkit::TestCertificateAuthority;
+    use signet_protocol::x509::sm2::Sm2KeyForm;
+    const USCC: &str = "91350100M000100Y43";
+    for (label, sm2, form, what) in [
+        (
+            "CFCA SM2 Party",
+            true,
+            Sm2KeyForm::EcPublicKey,
+            "an SM2 key as id-ecPublicKey with the SM2 curve",
+        ),
+        (
+            "CFCA SM2 Party 2",
+            true,
+            Sm2KeyForm::Sm2Algorithm,
+            "an SM2 key as the SM2 algorithm OID",
+        ),
+        (
+            "CFCA P-256 Party",
+            false,
+            Sm2KeyForm::EcPublicKey,
+            "a P-256 key, the CA signing with ECDSA-SHA256",
+        ),
+    ] {
+        let ca = TestCertificateAuthority::new("Vector CA", sm2, T0);
+        let mut party = TestParty::new(label, T0);
+        let (leaf, holder) = ca.certify(&mut party, USCC, 77, sm2, form, T0);
+        let signed = party.ca_identity(vec![leaf], &holder, T0, 365);
+        f.valid(
+            "6.11",
+            "verify-attestation",
+            &format!("a ca-identity attestation: a CFCA-style certificate with {what}, its possession proof by the certified key"),
+            json!({"hex": h(signed.bytes()), "key_logs": [log_hex(&party.log)]}),
+        );
+    }
+    let ca = TestCertificateAuthority::new("Vector CA", true, T0);
+    let mut party = TestParty::new("CFCA SM2 Party", T0);
+    let (leaf, holder) = ca.certify(&mut party, USCC, 77, true, Sm2KeyForm::EcPublicKey, T0);
+    let logs = json!([log_hex(&party.log)]);
+    let good = party.ca_identity(vec![leaf.clone()], &holder, T0, 365);
+    // The same attestation with a proof by another key, signed again by the attest key.
+    let mut other = good.payload().clone();
+    let stranger =
+        signet_protocol::sm2::Sm2SecretKey::from_bytes(&[0x42; 32]).map_err(|e| e.to_string())?;
+    let forged = stranger
+        .sign(&signet_protocol::attestation::possession_message(
+            &other, &leaf,
+        ))
+        .to_der();
+    if let Claims::CaIdentity(c) = &mut other.claims {
+        c.possession = forged;
+    }
+    let other =
+        Signed::sign(other, ATTESTATION_CONTENT_TYPE, &party.attest).map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.11.1",
+        "verify-attestation",
+        "CaIdentity: the possession proof is signed by a key other than the certificate's",
+        json!({"hex": h(other.bytes()), "key_logs": logs}),
+    );
+    // Another party copies the certificate and proof into its own attestation.
+    let squatter = TestParty::new("CFCA Squatter", T0);
+    let mut copied = good.payload().clone();
+    copied.issuer = squatter.id();
+    copied.subject = squatter.id();
+    let copied = Signed::sign(copied, ATTESTATION_CONTENT_TYPE, &squatter.attest)
+        .map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.11.1",
+        "verify-attestation",
+        "CaIdentity: another party's attestation carrying the victim's certificate and possession proof (the proof names the victim's party id)",
+        json!({"hex": h(copied.bytes()), "key_logs": [log_hex(&squatter.log)]}),
+    );
+    // A certificate whose USCC's check character is wrong, with a proof that verifies.
+    let mut bad = TestParty::new("CFCA Bad Code", T0);
+    let (bad_leaf, bad_holder) = ca.certify(
+        &mut bad,
+        "91350100M000100Y44",
+        78,
+        true,
+        Sm2KeyForm::EcPublicKey,
+        T0,
+    );
+    let unsigned = signet_protocol::attestation::CertificateIdentity::attestation(
+        signet_protocol::party::AttestationId::from_bytes([0x0b; 16]),
+        bad.id(),
+        T0,
+        T0.plus(365 * DAY),
+        vec![bad_leaf],
+        |m| bad_holder.sign(m),
+    );
+    let bad_signed =
+        Signed::sign(unsigned, ATTESTATION_CONTENT_TYPE, &bad.attest).map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.11.1",
+        "verify-attestation",
+        "CaIdentity: the certificate's USCC 91350100M000100Y44 has a wrong check character (3 expected)",
+        json!({"hex": h(bad_signed.bytes()), "key_logs": [log_hex(&bad.log)]}),
     );
     Ok(())
 }
@@ -2461,6 +2566,164 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         "the same reliance proven a second before the revocation takes effect: trusted",
         inputs,
     );
+    certificate_paths(f)?;
+    Ok(())
+}
+
+/// Section 7.3, path 3: a party trusted on its CA-issued certificate alone, and each reason
+/// it is not.
+fn certificate_paths(f: &mut File) -> Result<(), String> {
+    use signet_protocol::testkit::TestCertificateAuthority;
+    use signet_protocol::trust::{CaRoot, CertificateProblem, Finding, Missing, Verdict};
+    use signet_protocol::x509::chain::ChainError;
+    use signet_protocol::x509::sm2::Sm2KeyForm;
+    let day = |n: u64| T0.plus(n * DAY);
+    let ca = TestCertificateAuthority::new("Trust SM2 CA", true, T0);
+    let mut party = TestParty::new("Trust Certified", T0);
+    let (leaf, holder) = ca.certify(
+        &mut party,
+        "91350100M000100Y43",
+        77,
+        true,
+        Sm2KeyForm::EcPublicKey,
+        T0,
+    );
+    let signed = party.ca_identity(vec![leaf], &holder, day(1), 730);
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ca_roots: vec![CaRoot {
+            name: "Trust SM2 CA".into(),
+            certificate: ca.root().to_vec(),
+        }],
+        ..TrustPolicy::with_anchors(vec![])
+    };
+    let request = |policy: &TrustPolicy,
+                   logs: &KeyLog,
+                   crls: &[Vec<u8>],
+                   time: Timestamp|
+     -> Result<Value, String> {
+        Ok(json!({
+            "policy": policy_hex(policy)?,
+            "key_logs": [log_hex(logs)],
+            "attestations": [h(signed.bytes())],
+            "crls": crls.iter().map(|c| h(c)).collect::<Vec<_>>(),
+            "subject": party.id().to_string(),
+            "time": time.unix(),
+        }))
+    };
+    let current = ca.crl(&[], day(9));
+    // A negative vector, written only if the reference's verdict is the one `wanted`.
+    let refused = |f: &mut File,
+                   section: &'static str,
+                   inputs: &Value,
+                   wanted: &dyn Fn(&Verdict) -> bool,
+                   what: &str|
+     -> Result<(), String> {
+        let verdict = conformance::trust_verdict(inputs)?;
+        if !wanted(&verdict) {
+            return Err(format!("{what}: unexpected verdict {verdict:?}"));
+        }
+        f.invalid(section, "evaluate-trust", what, inputs.clone());
+        Ok(())
+    };
+    f.valid(
+        "7.3",
+        "evaluate-trust",
+        "a ca-identity attestation whose certificate path ends at a CA root of the policy, with the CA's current CRL: trusted with no verifier's attestation",
+        request(&policy, &party.log, std::slice::from_ref(&current), day(10))?,
+    );
+    let certificate = |v: &Verdict, want: &dyn Fn(&CertificateProblem) -> bool| {
+        matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
+            [Finding::Certificate { problem, .. }] if want(problem)))
+    };
+    for (other, why) in [
+        (
+            TestCertificateAuthority::new("Trust SM2 CA", false, T0),
+            "the policy's CA root has the issuer's name but another key: BadSignature",
+        ),
+        (
+            TestCertificateAuthority::new("Another CA", true, T0),
+            "the policy's only CA root is another CA's: NoTrustedRoot",
+        ),
+    ] {
+        let wrong_root = TrustPolicy {
+            ca_roots: vec![CaRoot {
+                name: "Trust SM2 CA".into(),
+                certificate: other.root().to_vec(),
+            }],
+            ..policy.clone()
+        };
+        refused(
+            f,
+            "7.3",
+            &request(
+                &wrong_root,
+                &party.log,
+                std::slice::from_ref(&current),
+                day(10),
+            )?,
+            &|v| {
+                certificate(v, &|p| {
+                    matches!(
+                        p,
+                        CertificateProblem::Chain(
+                            ChainError::BadSignature { depth: 0 }
+                                | ChainError::NoTrustedRoot { depth: 0 }
+                        )
+                    )
+                })
+            },
+            why,
+        )?;
+    }
+    refused(
+        f,
+        "7.3",
+        &request(&policy, &party.log, &[ca.crl(&[], day(366))], day(367))?,
+        &|v| {
+            certificate(v, &|p| {
+                matches!(p, CertificateProblem::Chain(ChainError::Expired { .. }))
+            })
+        },
+        "the same, evaluated after the certificate's notAfter (the attestation is still in its window): Expired",
+    )?;
+    refused(
+        f,
+        "7.3",
+        &request(
+            &policy,
+            &party.log,
+            &[ca.crl(&[(77, day(8))], day(9))],
+            day(10),
+        )?,
+        &|v| {
+            certificate(
+                v,
+                &|p| matches!(p, CertificateProblem::Revoked { depth: 0, at } if *at == day(8)),
+            )
+        },
+        "the CA's CRL lists the certificate revoked from day 8, evaluated on day 10: Revoked",
+    )?;
+    refused(
+        f,
+        "7.3",
+        &request(&policy, &party.log, &[ca.crl(&[], day(1))], day(10))?,
+        &|v| matches!(v, Verdict::Indeterminate { missing, .. } if matches!(missing.as_slice(), [Missing::FreshCrl { newest: Some(t), .. }] if *t == day(1))),
+        "the CA's only CRL is of day 1, its nextUpdate day 8, evaluated on day 10: indeterminate (FreshCrl), never trusted",
+    )?;
+    let undeclared = TestParty::new("Trust Certified", T0);
+    refused(
+        f,
+        "7.3",
+        &request(
+            &policy,
+            &undeclared.log,
+            std::slice::from_ref(&current),
+            day(10),
+        )?,
+        &|v| certificate(v, &|p| matches!(p, CertificateProblem::KeyNotDeclared(_))),
+        "the party's key log does not declare the certified key: KeyNotDeclared",
+    )?;
     Ok(())
 }
 

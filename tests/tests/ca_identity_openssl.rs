@@ -2,7 +2,8 @@
 //! Legal name and USCC read from certificates that the openssl CLI makes, as Chinese CAs
 //! write them (spec §6.10.1): a CFCA common name, a GM/T 0015 extension, the subject's
 //! serialNumber; each for an SM2 and a P-256 key. Codes that disagree or do not check are
-//! refused.
+//! refused. Certificate paths (root, intermediate, party) and CRLs that `openssl ca` makes
+//! validate and revoke as section 6.11.3 says.
 
 use std::path::Path;
 use std::process::Command;
@@ -138,6 +139,234 @@ fn a_common_name_and_serial_number_that_disagree_are_refused() {
                 second: CodeSource::SerialNumber,
                 second_code: OTHER.into(),
             }),
+            "{kind}"
+        );
+    }
+}
+
+/// Certificate paths and CRLs as an openssl CA writes them (spec §6.11.3): a root, an
+/// intermediate CA and the party's CFCA-style certificate, SM2 with SM3 and P-256 with
+/// SHA-256; the path validates to the root and not to another; an openssl CRL that revokes
+/// the party's certificate is read as revoking it, and one that does not, as current.
+#[test]
+fn openssl_paths_and_crls_validate_and_revoke() {
+    use signet_protocol::Timestamp;
+    use signet_protocol::x509::chain::{ChainError, RevocationStatus, revocation_status, validate};
+    use x509_cert::der::Decode;
+
+    for (kind, genpkey, signing) in KEYS {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let sign: Vec<&str> = signing.to_vec();
+        let vfy: Vec<&str> = if kind == "sm2" {
+            vec!["-vfyopt", "distid:1234567812345678"]
+        } else {
+            vec![]
+        };
+        for key in ["root.key", "int.key", "party.key", "other.key"] {
+            let mut args = vec!["genpkey"];
+            args.extend_from_slice(genpkey);
+            args.extend(["-out", key]);
+            run(d, &args);
+        }
+        std::fs::write(
+            d.join("ext.cnf"),
+            "[ca]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n[ee]\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+        )
+        .unwrap();
+        for (key, out, cn) in [
+            ("root.key", "root.pem", "Root CA"),
+            ("other.key", "other.pem", "Root CA"),
+        ] {
+            let subj = format!("/C=CN/O=Test/CN={cn}");
+            let mut args = vec![
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                key,
+                "-subj",
+                &subj,
+                "-days",
+                "30",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-outform",
+                "DER",
+                "-out",
+                out,
+            ];
+            args.extend(&sign);
+            run(d, &args);
+        }
+        // The intermediate, then the party's certificate under it.
+        let subject = format!("/C=CN/O={NAME}/CN=041@N{USCC}@{NAME}@00000001");
+        for (key, csr, subj) in [
+            ("int.key", "int.csr", "/C=CN/O=Test/CN=Issuing CA"),
+            ("party.key", "party.csr", subject.as_str()),
+        ] {
+            let mut args = vec![
+                "req", "-new", "-key", key, "-utf8", "-subj", subj, "-out", csr,
+            ];
+            args.extend(&sign);
+            run(d, &args);
+        }
+        for (csr, ca, ca_key, ext, serial, out) in [
+            ("int.csr", "root.pem", "root.key", "ca", "0x10", "int.der"),
+            ("party.csr", "int.pem", "int.key", "ee", "0x4D", "party.der"),
+        ] {
+            if ca == "int.pem" {
+                run(
+                    d,
+                    &[
+                        "x509", "-inform", "DER", "-in", "int.der", "-out", "int.pem",
+                    ],
+                );
+            } else {
+                run(
+                    d,
+                    &[
+                        "x509", "-inform", "DER", "-in", "root.pem", "-out", "root.crt",
+                    ],
+                );
+            }
+            let ca = if ca == "root.pem" { "root.crt" } else { ca };
+            let mut args = vec![
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                ca,
+                "-CAkey",
+                ca_key,
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                ext,
+                "-days",
+                "20",
+                "-set_serial",
+                serial,
+                "-outform",
+                "DER",
+                "-out",
+                out,
+            ];
+            args.extend(&sign);
+            args.extend(&vfy);
+            run(d, &args);
+        }
+        let read = |f: &str| std::fs::read(d.join(f)).unwrap();
+        let path = vec![read("party.der"), read("int.der")];
+        let now = Timestamp::from_unix(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+        let valid =
+            validate(&path, &[read("root.pem")], now).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(valid.certificates.len(), 3, "{kind}");
+        assert!(
+            validate(&path, &[read("other.pem")], now).is_err(),
+            "{kind}: another root of the same name"
+        );
+        assert!(
+            matches!(
+                validate(&path, &[read("root.pem")], now.plus(40 * 86_400)),
+                Err(ChainError::Expired { .. })
+            ),
+            "{kind}"
+        );
+
+        // CRLs of the intermediate, by `openssl ca`.
+        let md = if kind == "sm2" { "sm3" } else { "sha256" };
+        std::fs::write(d.join("index.txt"), "").unwrap();
+        std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+        std::fs::write(
+            d.join("ca.cnf"),
+            format!("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md={md}\ndefault_crl_days=7\n"),
+        )
+        .unwrap();
+        run(
+            d,
+            &[
+                "x509",
+                "-inform",
+                "DER",
+                "-in",
+                "party.der",
+                "-out",
+                "party.pem",
+            ],
+        );
+        let gencrl = |out: &str| {
+            let mut args = vec![
+                "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "int.key", "-cert", "int.pem",
+                "-out", "crl.pem",
+            ];
+            if kind == "sm2" {
+                args.extend(["-sigopt", "distid:1234567812345678"]);
+            }
+            run(d, &args);
+            run(
+                d,
+                &["crl", "-in", "crl.pem", "-outform", "DER", "-out", out],
+            );
+        };
+        gencrl("good.crl");
+        run(
+            d,
+            &[
+                "ca",
+                "-config",
+                "ca.cnf",
+                "-revoke",
+                "party.pem",
+                "-keyfile",
+                "int.key",
+                "-cert",
+                "int.pem",
+            ],
+        );
+        gencrl("revoked.crl");
+        let party = x509_cert::Certificate::from_der(&read("party.der")).unwrap();
+        let int = x509_cert::Certificate::from_der(&read("int.der")).unwrap();
+        let later = now.plus(5);
+        let good = read("good.crl");
+        assert!(
+            matches!(
+                revocation_status(&party, &int, &[&good], later),
+                RevocationStatus::Good { .. }
+            ),
+            "{kind}"
+        );
+        let revoked = read("revoked.crl");
+        assert!(
+            matches!(
+                revocation_status(&party, &int, &[&good, &revoked], later),
+                RevocationStatus::Revoked { .. }
+            ),
+            "{kind}"
+        );
+        // Eight days on, the CRL is past its nextUpdate: unknown, not good.
+        assert!(
+            matches!(
+                revocation_status(&party, &int, &[&good], now.plus(8 * 86_400)),
+                RevocationStatus::Unknown { .. }
+            ),
+            "{kind}"
+        );
+        // A CRL is checked under its issuer's key: the root's key does not sign this one.
+        let root = x509_cert::Certificate::from_der(&read("root.pem")).unwrap();
+        assert!(
+            matches!(
+                revocation_status(&int, &root, &[&good], later),
+                RevocationStatus::Unknown { newest: None }
+            ),
             "{kind}"
         );
     }

@@ -928,11 +928,18 @@ async fn list_attestations(_: Reader, State(api): State<Api>) -> Result<Json<Val
 #[serde(deny_unknown_fields)]
 struct IdentityBody {
     subject: String,
-    legal_name: String,
-    registration: String,
+    /// Absent with `certificate`: the certificate's.
+    #[serde(default)]
+    legal_name: Option<String>,
+    /// Absent with `certificate`: the certificate's.
+    #[serde(default)]
+    registration: Option<String>,
     legal_representative: String,
     #[serde(default = "year")]
     days: u64,
+    /// The subject's CA-issued certificate, base64 DER (spec §6.11): attest from it.
+    #[serde(default)]
+    certificate: Option<String>,
 }
 
 fn year() -> u64 {
@@ -946,14 +953,26 @@ async fn attest_identity(
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let Json(b) = body.map_err(Problem::from)?;
     let subject = party_id(&b.subject)?;
+    let certificate = b.certificate.as_deref().map(b64).transpose()?;
     let a = blocking(&api, move |s| {
-        s.attest_identity(
-            subject,
-            &b.legal_name,
-            &b.registration,
-            &b.legal_representative,
-            b.days,
-        )
+        match (certificate, b.legal_name, b.registration) {
+            (Some(certificate), None, None) => s.attest_identity_from_certificate(
+                subject,
+                &certificate,
+                &b.legal_representative,
+                b.days,
+            ),
+            (None, Some(legal_name), Some(registration)) => s.attest_identity(
+                subject,
+                &legal_name,
+                &registration,
+                &b.legal_representative,
+                b.days,
+            ),
+            _ => Err(crate::service::ServiceError::Usage(
+                "give either certificate, or legal_name and registration".into(),
+            )),
+        }
     })
     .await?;
     Ok((StatusCode::CREATED, Json(attestation_json(&a))))

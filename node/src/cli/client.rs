@@ -443,17 +443,31 @@ pub(crate) enum AttestCommand {
         #[arg(long)]
         subject: String,
         /// Its legal name.
-        #[arg(long)]
-        legal_name: String,
+        #[arg(
+            long,
+            required_unless_present = "certificate",
+            conflicts_with = "certificate"
+        )]
+        legal_name: Option<String>,
         /// Its USCC.
-        #[arg(long)]
-        registration: String,
+        #[arg(
+            long,
+            required_unless_present = "certificate",
+            conflicts_with = "certificate"
+        )]
+        registration: Option<String>,
         /// Its legal representative.
         #[arg(long)]
         representative: String,
         /// Validity in days.
         #[arg(long, default_value_t = 365)]
         days: u64,
+        /// Attest from the subject's CA-issued certificate path (PEM, its certificate first;
+        /// spec §6.11): the legal name and USCC are the certificate's, and this node must
+        /// trust the subject on it (its CA root and a current CRL in this node's policy, the
+        /// subject's ca-identity attestation held).
+        #[arg(long)]
+        certificate: Option<std::path::PathBuf>,
     },
     /// Endorse a counterparty's identity after this party's own checks.
     Endorsement {
@@ -1169,11 +1183,24 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 registration,
                 representative,
                 days,
+                certificate,
             } => {
-                let body = json!({
-                    "subject": subject, "legal_name": legal_name, "registration": registration,
-                    "legal_representative": representative, "days": days,
-                });
+                let body = match certificate {
+                    Some(path) => {
+                        let bytes = std::fs::read(&path)
+                            .map_err(|e| Exit(2, format!("{}: {e}", path.display())))?;
+                        let chain = signet_node::certificate::read_chain(&bytes)
+                            .map_err(|e| Exit(2, format!("{}: {e}", path.display())))?;
+                        json!({
+                            "subject": subject, "certificate": B64.encode(&chain[0]),
+                            "legal_representative": representative, "days": days,
+                        })
+                    }
+                    None => json!({
+                        "subject": subject, "legal_name": legal_name, "registration": registration,
+                        "legal_representative": representative, "days": days,
+                    }),
+                };
                 issue(&conn, as_json, "identity", body, "Attested").await?;
             }
             AttestCommand::Endorsement {

@@ -3,6 +3,7 @@
 pub(crate) mod client;
 pub(crate) mod demo;
 pub(crate) mod http;
+pub(crate) mod policy;
 pub(crate) mod store_admin;
 
 use std::path::PathBuf;
@@ -14,7 +15,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use serde_json::json;
 use signet_node::service::config::{AnchorConfig, NodeConfig, PolicyConfig, StorageConfig};
-use signet_node::service::init::{InitOptions, SealAlgorithm, init as init_party};
+use signet_node::service::init::{
+    CertificateFiles, InitOptions, SealAlgorithm, init as init_party,
+};
 use signet_node::service::{Service, ServiceError, now};
 use signet_node::store::{PartyLease, PostgresStore};
 use signet_protocol::Digest;
@@ -45,12 +48,21 @@ pub(crate) struct InitArgs {
     /// The party directory to create.
     #[arg(long, default_value = "signet-node")]
     dir: PathBuf,
-    /// The party's registered legal name.
-    #[arg(long)]
-    name: String,
-    /// Its unified social credit code (18 characters, check character validated).
-    #[arg(long)]
-    registration: String,
+    /// The party's registered legal name (taken from `--certificate` when absent).
+    #[arg(long, required_unless_present = "certificate")]
+    name: Option<String>,
+    /// Its unified social credit code (18 characters, check character validated; taken from
+    /// `--certificate` when absent).
+    #[arg(long, required_unless_present = "certificate")]
+    registration: Option<String>,
+    /// The party's certificate path from a licensed CA (PEM, its own certificate first):
+    /// the party's identity is bootstrapped from it (spec §6.11).
+    #[arg(long, requires = "certificate_key")]
+    certificate: Option<PathBuf>,
+    /// The certificate's private key (PKCS #8 or SEC1, PEM or DER; SM2 or P-256). It is
+    /// copied into the party directory, owner-only.
+    #[arg(long, requires = "certificate")]
+    certificate_key: Option<PathBuf>,
     /// Where to write the delegate's person key (give it to the person; not kept by the node).
     #[arg(long)]
     delegate_key: PathBuf,
@@ -107,8 +119,8 @@ fn anchors(list: &[String]) -> Result<Vec<AnchorConfig>> {
 /// `signet init`.
 pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
     let options = InitOptions {
-        legal_name: a.name.clone(),
-        registration: a.registration.clone(),
+        legal_name: a.name.clone().unwrap_or_default(),
+        registration: a.registration.clone().unwrap_or_default(),
         listen: a.listen,
         bootstrap: a.bootstrap,
         api: a.api.clone(),
@@ -128,6 +140,10 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
                 connections: signet_node::store::DEFAULT_CONNECTIONS,
             },
             None => StorageConfig::Sled {},
+        },
+        certificate: match (a.certificate, a.certificate_key) {
+            (Some(chain), Some(key)) => Some(CertificateFiles { chain, key }),
+            _ => None,
         },
     };
     let made = match init_party(&a.dir, &options, now()) {
@@ -150,7 +166,12 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
             })
         );
     } else {
-        println!("Created party {} ({})", a.name, made.party);
+        println!("Created party {} ({})", made.legal_name, made.party);
+        if made.certificate_backed {
+            println!(
+                "  identity      from its CA certificate (key declared, possession proven; counterparties with the CA root in their policy trust it)"
+            );
+        }
         println!("  directory     {}", a.dir.display());
         println!(
             "  delegate key  {} (give it to the person; the node does not keep it)",

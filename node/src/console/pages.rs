@@ -49,6 +49,7 @@ pub(super) fn routes() -> Router<Arc<Console>> {
         .route("/console/mandates", post(give_mandate))
         .route("/console/attestations", get(attestations))
         .route("/console/attestations/{id}/revoke", post(revoke))
+        .route("/console/ca-roots", post(add_ca_root))
         .route("/console/peers", get(peers).post(add_peer))
         .route("/console/evidence", get(evidence))
         .route(
@@ -863,6 +864,7 @@ async fn attestations(State(c): State<Arc<Console>>, viewer: Viewer) -> Response
     ctx["attestations"] = json!(list);
     ctx["names"] = Value::Object(names);
     ctx["me_party"] = json!(c.service.party().to_string());
+    ctx["ca_roots"] = json!(c.service.ca_roots());
     ctx["page"] = json!("attestations");
     c.render("attestations.html", viewer.lang, ctx)
 }
@@ -887,6 +889,33 @@ async fn peers(State(c): State<Arc<Console>>, viewer: Viewer) -> Response {
 struct PeerForm {
     csrf: String,
     address: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CaRootForm {
+    csrf: String,
+    name: String,
+    pem: String,
+}
+
+async fn add_ca_root(
+    State(c): State<Arc<Console>>,
+    viewer: Viewer,
+    Form(form): Form<CaRootForm>,
+) -> Result<Response, Refusal> {
+    check_csrf(&viewer, Some(&form.csrf))?;
+    if !viewer.can(Role::Admin) {
+        return Ok(forbidden(&c, &viewer));
+    }
+    let result = call(&c, move |s| s.add_ca_root(&form.name, form.pem.as_bytes())).await;
+    Ok(after(
+        &c,
+        &viewer,
+        "/console/attestations",
+        result
+            .map(|()| viewer.lang.words()["done"].to_string())
+            .map_err(|e| e.to_string()),
+    ))
 }
 
 async fn add_peer(

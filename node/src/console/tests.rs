@@ -59,7 +59,16 @@ fn every_word_a_template_uses_is_in_the_catalogue() {
         ),
         ("role_", &["reader", "signer", "admin"]),
         ("role_", &["signer_p", "approver_p", "copy_p"]),
-        ("basis_", &["anchor", "verified", "endorsed", "this-party"]),
+        (
+            "basis_",
+            &[
+                "anchor",
+                "verified",
+                "endorsed",
+                "this-party",
+                "certificate",
+            ],
+        ),
         (
             "state_",
             &["signed", "approved", "waiting", "later", "none"],

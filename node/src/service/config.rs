@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use signet_protocol::party::PartyId;
-use signet_protocol::trust::{TrustAnchor, TrustPolicy};
+use signet_protocol::trust::{CaRoot, TrustAnchor, TrustPolicy};
 
 use crate::store::{PostgresStore, SledStore, Store, StoreError};
 
@@ -40,7 +40,25 @@ pub struct PolicyConfig {
     /// default, [`DEFAULT_REVOCATION_FRESHNESS_DAYS`].
     #[serde(default = "default_freshness")]
     pub revocation_freshness_days: u64,
+    /// CA roots whose certificates identify parties that prove they hold the certified key
+    /// (spec §6.11): `signet policy ca add`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_roots: Vec<CaRootConfig>,
 }
+
+/// A CA root as written in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaRootConfig {
+    /// A name for humans.
+    pub name: String,
+    /// The root certificate, DER in base64.
+    pub certificate: String,
+}
+
+/// The folder of a party directory holding the X.509 CRLs the node judges certificate
+/// paths with (`signet policy crl add`), one DER file each.
+pub const CRL_DIR: &str = "crls";
 
 /// How old a revocation list may be by default: 7 days. Every node publishes its own list
 /// every [`crate::service::REVOCATION_LIST_REFRESH`] and at every revocation.
@@ -55,6 +73,7 @@ impl Default for PolicyConfig {
         Self {
             anchors: Vec::new(),
             revocation_freshness_days: DEFAULT_REVOCATION_FRESHNESS_DAYS,
+            ca_roots: Vec::new(),
         }
     }
 }
@@ -382,10 +401,26 @@ impl NodeConfig {
                 name: a.name.clone(),
             });
         }
-        Ok(TrustPolicy {
+        let mut ca_roots = Vec::new();
+        for root in &self.policy.ca_roots {
+            use base64::Engine as _;
+            let certificate = base64::engine::general_purpose::STANDARD
+                .decode(root.certificate.trim())
+                .map_err(|_| ConfigError::Value(format!("ca root {:?}: not base64", root.name)))?;
+            ca_roots.push(CaRoot {
+                name: root.name.clone(),
+                certificate,
+            });
+        }
+        let policy = TrustPolicy {
             revocation_freshness: (self.policy.revocation_freshness_days > 0)
                 .then(|| self.policy.revocation_freshness_days.saturating_mul(86_400)),
+            ca_roots,
             ..TrustPolicy::with_anchors(anchors)
-        })
+        };
+        policy
+            .check()
+            .map_err(|e| ConfigError::Value(e.to_string()))?;
+        Ok(policy)
     }
 }

@@ -15,6 +15,7 @@ use signet_protocol::{SecretKey, Timestamp};
 use super::config::{NodeConfig, PolicyConfig, StorageConfig, TokenConfig};
 use super::keys::PartyKeys;
 use super::{ServiceError, random_bytes};
+use crate::certificate::PartyCertificate;
 use crate::keyfile::{self, Replace};
 use crate::store::trust::{save_attestation, save_key_log};
 
@@ -63,6 +64,20 @@ pub struct InitOptions {
     /// Where the party's data is kept (sled in the directory by default). A PostgreSQL
     /// database must not hold another party's data already.
     pub storage: StorageConfig,
+    /// The party's CA-issued certificate, to bootstrap its identity from (spec §6.11): the
+    /// key is declared in the key log, kept as `keys/certificate.pem`, and proves possession
+    /// in a self-issued `ca-identity` attestation. An empty legal name or registration is
+    /// taken from the certificate; one given must be the certificate's.
+    pub certificate: Option<CertificateFiles>,
+}
+
+/// A certificate path file and its private key file.
+#[derive(Debug, Clone)]
+pub struct CertificateFiles {
+    /// The path, PEM (the party's certificate first) or one DER certificate.
+    pub chain: PathBuf,
+    /// The private key, PKCS #8 or SEC1, PEM or DER.
+    pub key: PathBuf,
 }
 
 /// What `signet init` made.
@@ -77,6 +92,10 @@ pub struct Initialised {
     pub sign_token: String,
     /// A read-only API token, shown once.
     pub read_token: String,
+    /// The party's legal name (from the certificate, when one was given).
+    pub legal_name: String,
+    /// Whether the party's identity rests on its CA-issued certificate.
+    pub certificate_backed: bool,
 }
 
 fn key() -> Result<SecretKey, ServiceError> {
@@ -113,7 +132,47 @@ pub fn init(
     options: &InitOptions,
     now: Timestamp,
 ) -> Result<Initialised, ServiceError> {
-    let registration = Registration::uscc(&options.registration)
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| ServiceError::Usage(format!("{}: {e}", path.display())))
+    };
+    let certificate = match &options.certificate {
+        Some(files) => {
+            let key_file = zeroize::Zeroizing::new(read(&files.key)?);
+            let certificate = PartyCertificate::new(&read(&files.chain)?, &key_file)
+                .map_err(|e| ServiceError::Usage(format!("--certificate: {e}")))?;
+            Some((certificate, key_file))
+        }
+        None => None,
+    };
+    let mut legal_name = options.legal_name.trim().to_string();
+    let mut registration_text = options.registration.trim().to_string();
+    if let Some((certificate, _)) = &certificate {
+        let named = certificate.identity.legal_name.clone().unwrap_or_default();
+        let code = certificate
+            .identity
+            .uscc
+            .as_ref()
+            .map(|r| r.number().to_string())
+            .unwrap_or_default();
+        if !legal_name.is_empty() && legal_name != named {
+            return Err(ServiceError::Usage(format!(
+                "the legal name {legal_name:?} is not the certificate's, {named:?}"
+            )));
+        }
+        if !registration_text.is_empty() && registration_text != code {
+            return Err(ServiceError::Usage(format!(
+                "the registration {registration_text} is not the certificate's, {code}"
+            )));
+        }
+        legal_name = named;
+        registration_text = code;
+    }
+    if legal_name.is_empty() {
+        return Err(ServiceError::Usage(
+            "a legal name is needed (--name, or --certificate)".into(),
+        ));
+    }
+    let registration = Registration::uscc(&registration_text)
         .map_err(|e| ServiceError::Usage(format!("registration number: {e}")))?;
     if dir.join(super::config::CONFIG_FILE).exists() {
         return Err(ServiceError::Usage(format!(
@@ -151,7 +210,7 @@ pub fn init(
             keys.contract_seal.public_key(),
             SealInfo {
                 kind: SealKind::Contract,
-                name: format!("{} contract seal", options.legal_name),
+                name: format!("{legal_name} contract seal"),
                 image: None,
             },
         ),
@@ -159,7 +218,7 @@ pub fn init(
             keys.company_seal.public_key(),
             SealInfo {
                 kind: SealKind::Company,
-                name: format!("{} company seal", options.legal_name),
+                name: format!("{legal_name} company seal"),
                 image: None,
             },
         ),
@@ -169,9 +228,20 @@ pub fn init(
             pdf.verifying_key(),
         )));
     }
+    if let Some((certificate, _)) = &certificate {
+        decls.push(certificate.secret.decl());
+    }
     let log = KeyLog::incept(&keys.root, &next_root.public_key(), decls, now)
         .map_err(|e| ServiceError::Usage(e.to_string()))?;
     let party = log.party();
+    let ca_identity = match &certificate {
+        Some((certificate, _)) => Some(
+            certificate
+                .attestation(new_attestation_id()?, &log, &keys.attest, now)
+                .map_err(|e| ServiceError::Usage(format!("--certificate: {e}")))?,
+        ),
+        None => None,
+    };
     let mandate = Attestation {
         id: new_attestation_id()?,
         issuer: party,
@@ -200,11 +270,26 @@ pub fn init(
     keyfile::write(&options.delegate_key, &delegate, Replace::No)?;
     keyfile::write(&options.next_root_key, &next_root, Replace::No)?;
     keys.save(&dir.join("keys"), Replace::No)?;
+    if let Some((_, key_file)) = &certificate {
+        crate::certificate::write_key_file(
+            &dir.join("keys")
+                .join(crate::certificate::CERTIFICATE_KEY_FILE),
+            key_file,
+        )
+        .map_err(|e| ServiceError::Usage(e.to_string()))?;
+    }
     save_key_log(&*store, &log)?;
     let mut trust = TrustStore::new();
     trust.add_key_log(log.clone());
     if !save_attestation(&*store, &mut trust, &mandate)?.is_held() {
         return Err(ServiceError::Internal("the first mandate was not taken"));
+    }
+    if let Some(a) = &ca_identity
+        && !save_attestation(&*store, &mut trust, a)?.is_held()
+    {
+        return Err(ServiceError::Internal(
+            "the certificate-backed identity was not taken",
+        ));
     }
     drop(store);
     let admin_token = new_token()?;
@@ -212,7 +297,7 @@ pub fn init(
     let read_token = new_token()?;
     let config = NodeConfig {
         party: party.to_string(),
-        legal_name: options.legal_name.clone(),
+        legal_name: legal_name.clone(),
         registration: registration.number().to_string(),
         listen: options.listen.clone(),
         bootstrap: options.bootstrap.clone(),
@@ -247,6 +332,8 @@ pub fn init(
         admin_token,
         sign_token,
         read_token,
+        certificate_backed: ca_identity.is_some(),
+        legal_name,
     })
 }
 

@@ -344,6 +344,14 @@ impl Service {
             Err(error) => tracing::warn!(%error, "no PDF key declared"),
         }
         tsa::declare_at_start(&mut core, config.witness, dir);
+        let crls = crate::certificate::load_crls(&dir.join(config::CRL_DIR), &mut core.trust);
+        if crls > 0 || !config.policy.ca_roots.is_empty() {
+            tracing::info!(
+                roots = config.policy.ca_roots.len(),
+                crls,
+                "CA roots and CRLs for certificate-backed identities"
+            );
+        }
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         core.peer_limits = config.peer_limits.clone();
         let access: Access = Arc::default();
@@ -735,6 +743,128 @@ impl Service {
         let identity = self.core()?.issue(subject, claims, days, now())?;
         self.certify_pdf_keys_logged(subject);
         Ok(identity)
+    }
+
+    /// Attests `subject`'s identity from its CA-issued certificate `certificate` (DER, the
+    /// first of its path), as a verifier: only when this node holds the subject's own
+    /// `ca-identity` attestation for that certificate (its proof of holding the key) and
+    /// trusts the subject on it under this node's policy now (the CA root listed, the path
+    /// valid, a current CRL not listing it; spec §6.11). The identity attestation names the
+    /// legal name and USCC the certificate names, method `ca-certificate`, so that parties
+    /// who trust this verifier but not the CA trust the subject too.
+    pub fn attest_identity_from_certificate(
+        &self,
+        subject: PartyId,
+        certificate: &[u8],
+        representative: &str,
+        days: u64,
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let now = now();
+        let (legal_name, registration) = {
+            let core = self.core()?;
+            let held = core
+                .trust
+                .about(&subject, signet_protocol::attestation::AttestationKind::CaIdentity)
+                .find(|a| {
+                    matches!(&a.payload().claims, Claims::CaIdentity(c)
+                        if a.payload().issuer == subject && c.leaf() == Some(certificate))
+                })
+                .map(|a| a.payload().id)
+                .ok_or_else(|| {
+                    ServiceError::Usage(format!(
+                        "no ca-identity attestation of {subject} for this certificate is held: the subject proves it holds the certified key with one (signet init --certificate), which reaches this node by gossip or `signet attest import`"
+                    ))
+                })?;
+            match signet_protocol::trust::evaluate(&core.policy, &core.trust, &subject, now) {
+                signet_protocol::trust::Verdict::Trusted {
+                    identity,
+                    path: signet_protocol::trust::TrustPath::Certificate(evidence),
+                } if evidence.link.attestation == held => {
+                    (identity.legal_name, evidence.uscc.clone())
+                }
+                other => {
+                    return Err(ServiceError::Usage(format!(
+                        "the subject's certificate does not establish its identity under this node's policy (add the CA root and a current CRL: signet policy ca add, signet policy crl add): {other}"
+                    )));
+                }
+            }
+        };
+        let claims = Claims::Identity(IdentityClaims {
+            legal_name,
+            registration,
+            jurisdiction: "CN".into(),
+            legal_representative: representative.to_string(),
+            method: VerificationMethod::CaCertificate,
+            assurance: AssuranceLevel::High,
+        });
+        let identity = self.core()?.issue(subject, claims, days, now)?;
+        self.certify_pdf_keys_logged(subject);
+        Ok(identity)
+    }
+
+    /// The CA roots of the trust policy: each one's name and subject (RFC 4514).
+    pub fn ca_roots(&self) -> Vec<serde_json::Value> {
+        use der::Decode as _;
+        let Ok(core) = self.core() else {
+            return Vec::new();
+        };
+        core.policy
+            .ca_roots
+            .iter()
+            .map(|r| {
+                let subject = x509_cert::Certificate::from_der(&r.certificate)
+                    .map(|c| c.tbs_certificate().subject().to_string())
+                    .unwrap_or_default();
+                serde_json::json!({"name": r.name, "subject": subject})
+            })
+            .collect()
+    }
+
+    /// Adds a CA root (PEM or DER, a CA certificate) to the trust policy under `name`: in
+    /// effect at once, and written to the configuration (spec §6.11, `signet policy ca add`).
+    pub fn add_ca_root(&self, name: &str, certificate: &[u8]) -> Result<(), ServiceError> {
+        use base64::Engine as _;
+        use der::Decode as _;
+        let usage = |m: &str| ServiceError::Usage(m.to_string());
+        let der = match crate::certificate::pem_blocks(certificate, "CERTIFICATE").as_slice() {
+            [der] => der.clone(),
+            _ => return Err(usage("give one root certificate")),
+        };
+        let parsed = x509_cert::Certificate::from_der(&der)
+            .map_err(|_| usage("not an x.509 certificate"))?;
+        let is_ca = parsed
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca);
+        let name = name.trim();
+        if !is_ca {
+            return Err(usage("not a CA certificate"));
+        }
+        let mut core = self.core()?;
+        if name.is_empty()
+            || core
+                .policy
+                .ca_roots
+                .iter()
+                .any(|r| r.name == name || r.certificate == der)
+        {
+            return Err(usage(
+                "a CA root needs a new, non-empty name, and a certificate not listed yet",
+            ));
+        }
+        let mut config = NodeConfig::load(&self.dir)?;
+        config.policy.ca_roots.push(config::CaRootConfig {
+            name: name.to_string(),
+            certificate: base64::engine::general_purpose::STANDARD.encode(&der),
+        });
+        config.save(&self.dir)?;
+        core.policy.ca_roots.push(signet_protocol::trust::CaRoot {
+            name: name.to_string(),
+            certificate: der,
+        });
+        Ok(())
     }
 
     /// [`Service::certify_pdf_keys`] for `party`, when a failure must not fail the caller.

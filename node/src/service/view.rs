@@ -131,6 +131,10 @@ pub struct PartyName {
     pub basis: &'static str,
     /// Why the identity is not established, when it is not.
     pub unverified_because: Option<String>,
+    /// For `certificate` (a CA-issued certificate the party proved it holds, spec §6.11):
+    /// what was checked, "identity from CA certificate, issuer …, serial …, USCC …".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl PartyName {
@@ -192,6 +196,7 @@ impl<'a> Namer<'a> {
                 registration: Some(self.own_registration.to_string()),
                 basis: "this-party",
                 unverified_because: None,
+                evidence: None,
             };
         }
         let verdict = trust::evaluate(&self.core.policy, &self.core.trust, party, super::now());
@@ -200,10 +205,15 @@ impl<'a> Namer<'a> {
                 party: id,
                 legal_name: Some(identity.legal_name),
                 registration: identity.registration.map(|r| r.for_people()),
+                evidence: match &path {
+                    TrustPath::Certificate(evidence) => Some(evidence.to_string()),
+                    _ => None,
+                },
                 basis: match path {
                     TrustPath::Anchor => "anchor",
                     TrustPath::Chain(_) => "verified",
                     TrustPath::Endorsements(_) => "endorsed",
+                    TrustPath::Certificate(_) => "certificate",
                 },
                 unverified_because: None,
             },
@@ -213,6 +223,7 @@ impl<'a> Namer<'a> {
                 registration: None,
                 basis: "unverified",
                 unverified_because: Some(other.to_string()),
+                evidence: None,
             },
         }
     }

@@ -131,6 +131,7 @@ fn create_with(
         mandate_days: 365,
         seal_algorithm,
         storage,
+        certificate: None,
     };
     init(&dir, &options, now()).unwrap();
     (dir, delegate_key)

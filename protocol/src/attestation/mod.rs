@@ -39,8 +39,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod ca_identity;
 mod mandate;
 mod pdf_certificate;
+
+pub use ca_identity::{
+    CertificateIdentity, MAX_POSSESSION_LEN, POSSESSION_CONTEXT, possession_message,
+};
 
 pub use mandate::{MandateError, MandateUse};
 
@@ -85,6 +90,9 @@ code_points! {
         RevocationList = 7 => "revocation-list",
         /// The issuer certifies the subject's PDF key with an X.509 certificate.
         PdfCertificate = 8 => "pdf-certificate",
+        /// The subject's identity from its own CA-issued X.509 certificate, with proof that
+        /// it holds the certified key (spec §6.11).
+        CaIdentity = 9 => "ca-identity",
     }
 }
 
@@ -123,6 +131,9 @@ code_points! {
         InPerson = 4 => "in-person",
         /// An official registry queried directly.
         RegistryLookup = 5 => "registry-lookup",
+        /// The subject's CA-issued certificate, checked under the verifier's policy, its key's
+        /// possession proven by the subject's `ca-identity` attestation (spec §6.11).
+        CaCertificate = 6 => "ca-certificate",
     }
 }
 
@@ -370,6 +381,8 @@ pub enum Claims {
     RevocationList(RevocationList),
     /// See [`PdfCertificate`].
     PdfCertificate(PdfCertificate),
+    /// See [`CertificateIdentity`].
+    CaIdentity(CertificateIdentity),
 }
 
 impl Claims {
@@ -384,6 +397,7 @@ impl Claims {
             Self::Accreditation(_) => AttestationKind::Accreditation,
             Self::RevocationList(_) => AttestationKind::RevocationList,
             Self::PdfCertificate(_) => AttestationKind::PdfCertificate,
+            Self::CaIdentity(_) => AttestationKind::CaIdentity,
         }
     }
 }
@@ -455,6 +469,10 @@ pub enum ContentError {
     /// A PDF certificate does not say what its claims say (spec §6.10).
     #[error("pdf certificate: {0}")]
     PdfCertificate(&'static str),
+    /// A certificate-backed identity breaks a content rule of spec §6.11.1 (its possession
+    /// proof does not verify, its certificate names no valid USCC…).
+    #[error("ca identity: {0}")]
+    CaIdentity(&'static str),
 }
 
 fn text(field: &'static str, value: &str) -> Result<(), ContentError> {
@@ -555,6 +573,9 @@ impl Attestation {
                 }
                 pdf_certificate::check(self, c).map_err(ContentError::PdfCertificate)?;
             }
+            Claims::CaIdentity(c) => {
+                ca_identity::check(self, c).map_err(ContentError::CaIdentity)?;
+            }
         }
         Ok(())
     }
@@ -605,7 +626,7 @@ fn content_reason(error: &ContentError) -> &'static str {
         ContentError::UnknownKind(_) | ContentError::Claims(_) => "claims do not match the kind",
         ContentError::Delegate => "a delegate names exactly one of a key and a credential",
         ContentError::Credential(_) => "the delegate's credential is malformed",
-        ContentError::PdfCertificate(reason) => reason,
+        ContentError::PdfCertificate(reason) | ContentError::CaIdentity(reason) => reason,
     }
 }
 
@@ -622,6 +643,7 @@ impl TryFrom<AttestationWire> for Attestation {
             AttestationKind::Accreditation => Claims::Accreditation(claims(&wire.claims)?),
             AttestationKind::RevocationList => Claims::RevocationList(claims(&wire.claims)?),
             AttestationKind::PdfCertificate => Claims::PdfCertificate(claims(&wire.claims)?),
+            AttestationKind::CaIdentity => Claims::CaIdentity(claims(&wire.claims)?),
             AttestationKind::Unknown(code) => return Err(ContentError::UnknownKind(code)),
         };
         let attestation = Self {
@@ -654,6 +676,7 @@ impl From<Attestation> for AttestationWire {
             Claims::Accreditation(c) => codec::to_value(c),
             Claims::RevocationList(c) => codec::to_value(c),
             Claims::PdfCertificate(c) => codec::to_value(c),
+            Claims::CaIdentity(c) => codec::to_value(c),
         };
         Self {
             id: a.id,

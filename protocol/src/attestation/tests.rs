@@ -43,6 +43,16 @@ fn one_of_each() -> Vec<Signed<Attestation>> {
     ca.declare_pdf_key(T0);
     supplier.declare_pdf_key(T0);
     let pdf_certificate = ca.certify_pdf_key(&supplier, &identity, T0, 365);
+    let cfca = crate::testkit::TestCertificateAuthority::new("Test SM2 CA", true, T0);
+    let (leaf, holder) = cfca.certify(
+        &mut supplier,
+        "91350100M000100Y43",
+        77,
+        true,
+        crate::x509::sm2::Sm2KeyForm::EcPublicKey,
+        T0,
+    );
+    let ca_identity = supplier.ca_identity(vec![leaf], &holder, T0, 365);
     vec![
         pdf_certificate,
         identity,
@@ -53,6 +63,7 @@ fn one_of_each() -> Vec<Signed<Attestation>> {
         accreditation,
         list,
         key_revocation,
+        ca_identity,
     ]
 }
 

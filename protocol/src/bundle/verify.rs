@@ -521,6 +521,7 @@ fn name_parties(
                         TrustPath::Endorsements(links) => {
                             format!("endorsed by {} known counterparties", links.len())
                         }
+                        TrustPath::Certificate(evidence) => evidence.to_string(),
                     };
                     (Some(identity), Outcome::Valid, basis)
                 }

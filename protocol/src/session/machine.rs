@@ -1319,6 +1319,7 @@ impl Session {
                     let links = match path {
                         TrustPath::Anchor => Vec::new(),
                         TrustPath::Chain(links) | TrustPath::Endorsements(links) => links,
+                        TrustPath::Certificate(evidence) => vec![evidence.link],
                     };
                     for link in links {
                         relied.extend(

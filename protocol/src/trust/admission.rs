@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 pub const MAX_ABOUT_SUBJECT: usize = 64;
 /// Most seal mandates one party's issued attestations may hold.
 pub const MAX_MANDATES_PER_ISSUER: usize = 1024;
+/// Most `ca-identity` attestations one party's issued attestations may hold.
+pub const MAX_CA_IDENTITIES_PER_ISSUER: usize = 16;
 /// Most single revocations one issuer's may hold (a revocation list replaces them all).
 pub const MAX_REVOCATIONS_PER_ISSUER: usize = 4096;
 
@@ -86,6 +88,9 @@ pub fn admit(
             (a.subject, MAX_ABOUT_SUBJECT)
         }
         Claims::Delegation(_) => (a.issuer, MAX_MANDATES_PER_ISSUER),
+        // A party's own certificate-backed identity matters only to a policy with CA roots.
+        Claims::CaIdentity(_) if policy.ca_roots.is_empty() => return Err(irrelevant),
+        Claims::CaIdentity(_) => (a.issuer, MAX_CA_IDENTITIES_PER_ISSUER),
         Claims::Revocation(_) => (a.issuer, MAX_REVOCATIONS_PER_ISSUER),
         // One list per issuer is ever held: a newer one replaces it.
         Claims::RevocationList(_) => return Ok(()),

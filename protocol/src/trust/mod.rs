@@ -10,7 +10,11 @@
 //! 2. a chain: an identity attestation about the subject, issued by an anchor or by a
 //!    verifier that an anchor accredited (directly or through verifiers allowed to
 //!    accredit), at most `max_chain_depth` attestations long;
-//! 3. endorsements by at least `threshold` distinct endorsers named in the policy, agreeing
+//! 3. the subject's own `ca-identity` attestation (spec §6.11), when the policy lists CA
+//!    roots: its certificate path validates to one of them at the time relied on, no CRL
+//!    revokes it, and the subject's key log declares the certified key
+//!    ([`CertificateEvidence`] says what was checked);
+//! 4. endorsements by at least `threshold` distinct endorsers named in the policy, agreeing
 //!    on the registration number.
 //!
 //! Every attestation on a path must be signed by an attest key the issuer held at issue
@@ -29,16 +33,22 @@
 //! late) still applies.
 
 mod admission;
+mod certificate;
 mod policy;
 mod store;
 
 pub use admission::{
-    Inadmissible, MAX_ABOUT_SUBJECT, MAX_MANDATES_PER_ISSUER, MAX_REVOCATIONS_PER_ISSUER, admit,
+    Inadmissible, MAX_ABOUT_SUBJECT, MAX_CA_IDENTITIES_PER_ISSUER, MAX_MANDATES_PER_ISSUER,
+    MAX_REVOCATIONS_PER_ISSUER, admit,
 };
+pub use certificate::{CertificateEvidence, CertificateProblem};
 pub use policy::{
-    DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
+    CaRoot, DEFAULT_MAX_DELEGATION_VALIDITY, EndorsementRule, PolicyError, TrustAnchor, TrustPolicy,
 };
-pub use store::{AttestationUpdate, LogUpdate, PdfCertificateError, RevocationSeen, TrustStore};
+pub use store::{
+    AttestationUpdate, CrlRefused, LogUpdate, MAX_CRL_LEN, MAX_CRLS_PER_ISSUER,
+    PdfCertificateError, RevocationSeen, TrustStore,
+};
 
 use std::collections::BTreeMap;
 
@@ -78,6 +88,10 @@ impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let join = |items: Vec<String>| items.join("; ");
         match self {
+            Self::Trusted {
+                identity,
+                path: TrustPath::Certificate(evidence),
+            } => write!(f, "trusted: {} ({evidence})", identity.legal_name),
             Self::Trusted { identity, path } => {
                 write!(
                     f,
@@ -140,6 +154,9 @@ pub enum TrustPath {
     Chain(Vec<Link>),
     /// Endorsements by known counterparties.
     Endorsements(Vec<Link>),
+    /// The subject's own `ca-identity` attestation, its certificate path ending at a CA
+    /// root of the policy (spec §6.11).
+    Certificate(Box<CertificateEvidence>),
 }
 
 impl TrustPath {
@@ -148,6 +165,7 @@ impl TrustPath {
         match self {
             Self::Anchor => 0,
             Self::Chain(links) | Self::Endorsements(links) => links.len(),
+            Self::Certificate(_) => 1,
         }
     }
 
@@ -195,8 +213,17 @@ pub enum Missing {
         /// Issue time of the newest list known, if any.
         newest: Option<Timestamp>,
     },
-    /// Proof that the reliance came before a revocation: the attestation was revoked after
-    /// the time relied on, but before the latest time the reliance is proven by.
+    /// A CRL of a CA on a certificate path, current at the time of the question (its
+    /// thisUpdate passed, its nextUpdate not).
+    FreshCrl {
+        /// The CA's name (RFC 4514).
+        issuer: String,
+        /// The thisUpdate of the newest CRL of that CA known, if any.
+        newest: Option<Timestamp>,
+    },
+    /// Proof that the reliance came before a revocation: the attestation (or, for a
+    /// `ca-identity` attestation, a certificate of its path) was revoked after the time
+    /// relied on, but before the latest time the reliance is proven by.
     ProofBeforeRevocation {
         /// The attestation.
         attestation: AttestationId,
@@ -227,6 +254,14 @@ impl std::fmt::Display for Missing {
             } => {
                 write!(f, "a revocation list from {issuer}")
             }
+            Self::FreshCrl {
+                issuer,
+                newest: Some(t),
+            } => write!(f, "a current CRL of {issuer} (the newest held is of {t})"),
+            Self::FreshCrl {
+                issuer,
+                newest: None,
+            } => write!(f, "a current CRL of {issuer}"),
             Self::ProofBeforeRevocation {
                 attestation,
                 revoked,
@@ -277,6 +312,14 @@ pub enum Finding {
     /// Endorsements disagree on the registration number.
     #[error("endorsements disagree on the registration number")]
     EndorsementsDisagree,
+    /// A `ca-identity` attestation's certificate binding failed.
+    #[error("attestation {id}: {problem}")]
+    Certificate {
+        /// The attestation.
+        id: AttestationId,
+        /// What was wrong.
+        problem: CertificateProblem,
+    },
     /// The policy itself is incoherent; nothing can be trusted under it.
     #[error("invalid trust policy: {0}")]
     Policy(PolicyError),
@@ -459,6 +502,28 @@ pub fn evaluate_at(
             );
             if best.as_ref().is_none_or(|b| candidate.1.len() < b.1.len()) {
                 best = Some(candidate);
+            }
+        }
+    }
+
+    if !policy.ca_roots.is_empty() {
+        for signed in store.about(subject, AttestationKind::CaIdentity) {
+            evidence_seen = true;
+            let Claims::CaIdentity(claims) = &signed.payload().claims else {
+                continue;
+            };
+            if let Some((legal_name, evidence)) = eval.certificate_path(signed, claims) {
+                let candidate = (
+                    Identity {
+                        legal_name,
+                        registration: Some(evidence.uscc.clone()),
+                        assurance: None,
+                    },
+                    TrustPath::Certificate(Box::new(evidence)),
+                );
+                if best.as_ref().is_none_or(|b| candidate.1.len() < b.1.len()) {
+                    best = Some(candidate);
+                }
             }
         }
     }

@@ -19,6 +19,18 @@ pub struct TrustAnchor {
     pub name: String,
 }
 
+/// A certification authority whose certificates identify parties directly (spec §7.2): a
+/// licensed CA's root certificate, as the verifier chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaRoot {
+    /// Its name, as the node operator knows it.
+    pub name: String,
+    /// The root certificate, DER.
+    #[serde(with = "crate::cbor_bytes")]
+    pub certificate: Vec<u8>,
+}
+
 /// Accept a party on the word of enough known counterparties.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +64,10 @@ pub struct TrustPolicy {
     pub revocation_freshness: Option<u64>,
     /// Longest validity window accepted for a seal mandate.
     pub max_delegation_validity: u64,
+    /// CA roots whose certificate paths identify a party that proves it holds the certified
+    /// key (spec §6.11), with no verifier's attestation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_roots: Vec<CaRoot>,
 }
 
 impl TrustPolicy {
@@ -67,6 +83,7 @@ impl TrustPolicy {
             max_attestation_age: Some(2 * 366 * 86_400),
             revocation_freshness: Some(7 * 86_400),
             max_delegation_validity: DEFAULT_MAX_DELEGATION_VALIDITY,
+            ca_roots: Vec::new(),
         }
     }
 
@@ -88,6 +105,11 @@ impl TrustPolicy {
         if !self.min_assurance.is_known() {
             return Err(PolicyError::Assurance);
         }
+        for root in &self.ca_roots {
+            if <x509_cert::Certificate as der::Decode>::from_der(&root.certificate).is_err() {
+                return Err(PolicyError::CaRoot(root.name.clone()));
+            }
+        }
         Ok(())
     }
 }
@@ -105,4 +127,7 @@ pub enum PolicyError {
     /// The minimum assurance level is unknown.
     #[error("unknown minimum assurance level")]
     Assurance,
+    /// A CA root is not a DER X.509 certificate.
+    #[error("the ca root {0:?} is not a der x.509 certificate")]
+    CaRoot(String),
 }

@@ -47,6 +47,25 @@ pub struct TrustStore {
     lists: BTreeMap<PartyId, Digest>,
     /// Every party whose held key log declares each key.
     key_owners: BTreeMap<LogKey, BTreeSet<PartyId>>,
+    /// X.509 CRLs (spec §6.11.3), by the DER of their issuer's name, then their digest.
+    crls: BTreeMap<Vec<u8>, BTreeMap<Digest, Vec<u8>>>,
+}
+
+/// The most CRLs a store holds from one CA (a newer one pushes the oldest out).
+pub const MAX_CRLS_PER_ISSUER: usize = 8;
+/// The largest CRL a store takes, in bytes.
+pub const MAX_CRL_LEN: usize = 4 * 1024 * 1024;
+
+/// Why a CRL is not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrlRefused {
+    /// Not a DER X.509 CRL.
+    #[error("not a der x.509 crl")]
+    Malformed,
+    /// Larger than [`MAX_CRL_LEN`].
+    #[error("a crl of {0} bytes is larger than the most a store takes")]
+    TooLarge(usize),
 }
 
 /// What adding a key log did.
@@ -158,6 +177,52 @@ impl TrustStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Adds an X.509 CRL (DER). Its signature is checked at each evaluation, against the
+    /// certificate path it is used for; here only its shape. Of one issuer's CRLs the
+    /// [`MAX_CRLS_PER_ISSUER`] with the latest thisUpdate are kept. Returns whether it was
+    /// new.
+    ///
+    /// # Errors
+    ///
+    /// [`CrlRefused`]; nothing is stored then.
+    pub fn add_crl(&mut self, der: &[u8]) -> Result<bool, CrlRefused> {
+        use der::{Decode, Encode};
+        if der.len() > MAX_CRL_LEN {
+            return Err(CrlRefused::TooLarge(der.len()));
+        }
+        let list =
+            <x509_cert::crl::CertificateList>::from_der(der).map_err(|_| CrlRefused::Malformed)?;
+        let issuer = list
+            .tbs_cert_list
+            .issuer
+            .to_der()
+            .map_err(|_| CrlRefused::Malformed)?;
+        let held = self.crls.entry(issuer).or_default();
+        let digest = Digest::of(der);
+        if held.insert(digest, der.to_vec()).is_some() {
+            return Ok(false);
+        }
+        while held.len() > MAX_CRLS_PER_ISSUER {
+            // The held CRLs parsed when they were added.
+            let oldest = held
+                .iter()
+                .min_by_key(|(digest, der)| (crl_this_update(der), **digest))
+                .map(|(digest, _)| *digest);
+            if let Some(oldest) = oldest {
+                held.remove(&oldest);
+            }
+        }
+        Ok(held.contains_key(&digest))
+    }
+
+    /// The CRLs held whose issuer's name is `issuer` (DER).
+    pub fn crls_of(&self, issuer: &[u8]) -> Vec<&[u8]> {
+        self.crls
+            .get(issuer)
+            .map(|held| held.values().map(Vec::as_slice).collect())
+            .unwrap_or_default()
     }
 
     /// Adds a party's key log, or extends the one held. A log that is not an extension of
@@ -587,4 +652,11 @@ impl TrustStore {
         }
         Ok(terms)
     }
+}
+
+/// A CRL's thisUpdate (zero when it does not parse, which a held CRL always does).
+fn crl_this_update(der: &[u8]) -> u64 {
+    <x509_cert::crl::CertificateList as der::Decode>::from_der(der)
+        .map(|list| list.tbs_cert_list.this_update.to_unix_duration().as_secs())
+        .unwrap_or(0)
 }

@@ -30,6 +30,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
 pub mod asn1;
+pub mod chain;
 pub mod identity;
 pub mod sm2;
 

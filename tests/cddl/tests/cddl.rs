@@ -294,6 +294,16 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
     ca.declare_pdf_key(T0);
     supplier.declare_pdf_key(T0);
     let pdf_certificate = ca.certify_pdf_key(&supplier, &identity, T0, 365);
+    let cfca = signet_protocol::testkit::TestCertificateAuthority::new("CFCA", true, T0);
+    let (leaf, holder) = cfca.certify(
+        &mut supplier,
+        "91350100M000100Y43",
+        77,
+        true,
+        signet_protocol::x509::sm2::Sm2KeyForm::EcPublicKey,
+        T0,
+    );
+    let ca_identity = supplier.ca_identity(vec![leaf, cfca.root().to_vec()], &holder, T0, 365);
     vec![
         identity,
         seal_with_image,
@@ -307,6 +317,7 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
         list,
         empty_list,
         pdf_certificate,
+        ca_identity,
     ]
 }
 
@@ -325,6 +336,7 @@ fn attestation_rule(kind: AttestationKind) -> &'static str {
         AttestationKind::Accreditation => "accreditation-attestation",
         AttestationKind::RevocationList => "revocation-list-attestation",
         AttestationKind::PdfCertificate => "pdf-certificate-attestation",
+        AttestationKind::CaIdentity => "ca-identity-attestation",
         other => panic!("no rule for {other}"),
     }
 }
@@ -348,7 +360,15 @@ fn policies() -> Vec<TrustPolicy> {
         revocation_freshness: None,
         ..TrustPolicy::with_anchors(anchors)
     };
-    vec![with_endorsements, bare]
+    let cfca = signet_protocol::testkit::TestCertificateAuthority::new("CFCA", false, T0);
+    let with_ca_roots = TrustPolicy {
+        ca_roots: vec![signet_protocol::trust::CaRoot {
+            name: "CFCA".into(),
+            certificate: cfca.root().to_vec(),
+        }],
+        ..bare.clone()
+    };
+    vec![with_endorsements, bare, with_ca_roots]
 }
 
 #[test]

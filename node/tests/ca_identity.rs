@@ -1,0 +1,351 @@
+//! Certificate-backed identities between two real nodes (spec §6.11): party A is created
+//! with `signet init --certificate` from a CFCA-style certificate that an openssl CA issued
+//! (SM2, then P-256); party B has only that CA's root and CRL in its policy
+//! (`signet policy ca add`, `signet policy crl add`) and no verifier at all, and trusts A
+//! once gossip brings A's key log and attestations. When the CA revokes A's certificate,
+//! B no longer does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use signet_node::service::view::PartyName;
+use signet_protocol::attestation::{Claims, VerificationMethod};
+use support::{create, start, until};
+
+const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
+const USCC: &str = "91350100M000100Y43";
+const NAME: &str = "示例有限公司";
+const DISTID: &str = "distid:1234567812345678";
+
+fn run(program: &str, args: &[&str], dir: &Path) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (CI installs openssl): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// An openssl CA in `dir` (`ca.key`, `ca.pem`, a CA database for CRLs) that issued the
+/// party's certificate `party.pem` (serial 4D) for `party.key`, with a CFCA-style subject,
+/// and an empty CRL `ca.crl`. `sm2` picks SM2 with SM3, else P-256 with SHA-256.
+fn openssl_ca(dir: &Path, sm2: bool) {
+    let (genpkey, sign): (&[&str], Vec<&str>) = if sm2 {
+        (&["-algorithm", "SM2"], vec!["-sm3", "-sigopt", DISTID])
+    } else {
+        (
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            vec!["-sha256"],
+        )
+    };
+    let ssl = |args: &[&str]| run("openssl", args, dir);
+    for key in ["ca.key", "party.key"] {
+        let mut args = vec!["genpkey"];
+        args.extend_from_slice(genpkey);
+        args.extend(["-out", key]);
+        ssl(&args);
+    }
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/C=CN/O=Test CA/CN=Test CA",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        "ca.pem",
+    ];
+    args.extend(&sign);
+    ssl(&args);
+    let subject = format!("/C=CN/O={NAME}/CN=041@N{USCC}@{NAME}@00000001");
+    let mut args = vec![
+        "req",
+        "-new",
+        "-key",
+        "party.key",
+        "-utf8",
+        "-subj",
+        &subject,
+        "-out",
+        "party.csr",
+    ];
+    args.extend(&sign);
+    ssl(&args);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "[v3]\nkeyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-in",
+        "party.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "v3",
+        "-days",
+        "20",
+        "-set_serial",
+        "0x4D",
+        "-out",
+        "party.pem",
+    ];
+    args.extend(&sign);
+    if sm2 {
+        args.extend(["-vfyopt", DISTID]);
+    }
+    ssl(&args);
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    let md = if sm2 { "sm3" } else { "sha256" };
+    std::fs::write(
+        dir.join("ca.cnf"),
+        format!("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md={md}\ndefault_crl_days=7\n"),
+    )
+    .unwrap();
+    gencrl(dir, sm2, "ca.crl");
+}
+
+fn gencrl(dir: &Path, sm2: bool, out: &str) {
+    let mut args = vec![
+        "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", out,
+    ];
+    if sm2 {
+        args.extend(["-sigopt", DISTID]);
+    }
+    run("openssl", &args, dir);
+}
+
+fn signet(args: &[&str], dir: &Path) -> Output {
+    run(SIGNET, args, dir)
+}
+
+fn name_of(node: &support::Node, party: signet_protocol::party::PartyId) -> PartyName {
+    node.service.party_names(&[party]).unwrap().remove(0)
+}
+
+async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm2: bool) {
+    let root = tempfile::tempdir().unwrap();
+    let ca = root.path().join("ca");
+    std::fs::create_dir(&ca).unwrap();
+    openssl_ca(&ca, sm2);
+
+    // A: its identity from its certificate, nothing else.
+    let a_dir = root.path().join("A");
+    let a_delegate = root.path().join("A-delegate.key");
+    let out = signet(
+        &[
+            "init",
+            "--dir",
+            a_dir.to_str().unwrap(),
+            "--certificate",
+            ca.join("party.pem").to_str().unwrap(),
+            "--certificate-key",
+            ca.join("party.key").to_str().unwrap(),
+            "--delegate-key",
+            a_delegate.to_str().unwrap(),
+            "--next-root-key",
+            root.path().join("A-next-root.key").to_str().unwrap(),
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--api",
+            "127.0.0.1:0",
+        ],
+        root.path(),
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(NAME) && said.contains("CA certificate"),
+        "{said}"
+    );
+    let key_file = a_dir.join("keys").join("certificate.pem");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // B: no anchor, no verifier; only the CA's root and its CRL.
+    let (b_dir, b_delegate) = create(root.path(), "B", &[]);
+    let b = b_dir.to_str().unwrap();
+    signet(
+        &[
+            "policy",
+            "ca",
+            "add",
+            "--dir",
+            b,
+            "--name",
+            "Test CA",
+            ca.join("ca.pem").to_str().unwrap(),
+        ],
+        root.path(),
+    );
+    signet(
+        &[
+            "policy",
+            "crl",
+            "add",
+            "--dir",
+            b,
+            ca.join("ca.crl").to_str().unwrap(),
+        ],
+        root.path(),
+    );
+
+    let a = start("A", &a_dir, &a_delegate).await;
+    let b_node = start("B", &b_dir, &b_delegate).await;
+    b_node.service.add_peer(&a.address).await.unwrap();
+    a.service.add_peer(&b_node.address).await.unwrap();
+    let party = a.party();
+    until("B trusts A from its certificate", || {
+        name_of(&b_node, party).basis == "certificate"
+    })
+    .await;
+    let name = name_of(&b_node, party);
+    assert_eq!(name.legal_name.as_deref(), Some(NAME));
+    let evidence = name.evidence.unwrap();
+    assert!(
+        evidence.contains("identity from CA certificate")
+            && evidence.contains("serial 4D")
+            && evidence.contains(USCC)
+            && evidence.contains("Test CA"),
+        "{evidence}"
+    );
+    // No verifier attested anything about A: B holds A's own attestations only.
+    assert!(
+        b_node
+            .service
+            .attestations()
+            .unwrap()
+            .iter()
+            .filter(|s| s.payload().subject == party)
+            .all(|s| s.payload().issuer == party)
+    );
+
+    // B, as a verifier, attests A's identity from the certificate (`signet attest identity
+    // --certificate`), for parties that trust B but not the CA; A's own node, without the CA
+    // root in its policy, refuses to.
+    let leaf = signet_node::certificate::read_chain(&std::fs::read(ca.join("party.pem")).unwrap())
+        .unwrap()
+        .remove(0);
+    let attested = b_node
+        .service
+        .attest_identity_from_certificate(party, &leaf, "张三", 365)
+        .unwrap();
+    let Claims::Identity(claims) = &attested.payload().claims else {
+        panic!("{attested:?}");
+    };
+    assert_eq!(claims.method, VerificationMethod::CaCertificate);
+    assert_eq!(
+        (claims.legal_name.as_str(), claims.registration.number()),
+        (NAME, USCC)
+    );
+    let refused = a
+        .service
+        .attest_identity_from_certificate(party, &leaf, "张三", 365)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("does not establish"),
+        "{refused}"
+    );
+
+    // The CA revokes A's certificate; B, given the new CRL, no longer trusts A.
+    let (b_dir, b_delegate) = b_node.stop().await;
+    run(
+        "openssl",
+        &[
+            "ca",
+            "-config",
+            "ca.cnf",
+            "-revoke",
+            "party.pem",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.pem",
+        ],
+        &ca,
+    );
+    gencrl(&ca, sm2, "revoked.crl");
+    signet(
+        &[
+            "policy",
+            "crl",
+            "add",
+            "--dir",
+            b,
+            ca.join("revoked.crl").to_str().unwrap(),
+        ],
+        root.path(),
+    );
+    let b_node = start("B", &b_dir, &b_delegate).await;
+    let name = name_of(&b_node, party);
+    assert_eq!(name.basis, "unverified", "{name:?}");
+    assert!(
+        name.unverified_because
+            .as_deref()
+            .is_some_and(|why| why.contains("revoked")),
+        "{name:?}"
+    );
+    b_node.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sm2_certified_party_is_trusted_on_the_ca_root_alone() {
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p256_certified_party_is_trusted_on_the_ca_root_alone() {
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(false).await;
+}
+
+#[test]
+fn init_refuses_a_key_that_is_not_the_certificates() {
+    let root = tempfile::tempdir().unwrap();
+    openssl_ca(root.path(), true);
+    let out = Command::new(SIGNET)
+        .args([
+            "init",
+            "--dir",
+            "A",
+            "--certificate",
+            "party.pem",
+            "--certificate-key",
+            "ca.key",
+            "--delegate-key",
+            "d.key",
+            "--next-root-key",
+            "n.key",
+        ])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the certificate's key"));
+    assert!(!root.path().join("A").join("signet.toml").exists());
+}

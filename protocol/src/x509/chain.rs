@@ -1,0 +1,642 @@
+//! Certificate paths and CRLs (RFC 5280, 6 and 6.3), judged at a time given by the caller
+//! (spec §6.11.3): signatures up the path to a root the verifier chose, validity periods,
+//! basicConstraints and keyUsage of issuers, name chaining, path lengths, unknown critical
+//! extensions; then each certificate's revocation status from the CRLs the verifier holds.
+//!
+//! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier) or
+//! ECDSA P-256 with SHA-256, always over the TBS bytes exactly as received. RSA is not
+//! accepted (spec §6.11.3 says why). Names are compared as decoded DER values, without the
+//! case folding of RFC 5280, 7.1: a CA's certificates repeat its name byte for byte.
+//!
+//! Nothing here reads a clock, a file or the network: the caller passes the time and the
+//! CRLs it holds.
+
+use const_oid::ObjectIdentifier as Oid;
+use der::Decode;
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::Certificate;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::time::Time;
+
+use super::asn1::{self, ECDSA_WITH_SHA256, SignedEnvelope};
+use super::sm2::{SM2_WITH_SM3, first_element, is_sm2_with_sm3, sm2_key_of};
+use crate::Timestamp;
+use crate::keylog::{EcdsaP256Key, LogKey};
+use crate::sm2::Sm2PublicKey;
+
+/// The longest path accepted, the leaf and the root included.
+pub const MAX_PATH_LEN: usize = 8;
+
+/// basicConstraints, keyUsage, extendedKeyUsage, certificatePolicies, subjectAltName,
+/// authority and subject key identifiers, CRL distribution points: the extensions a
+/// critical flag may be set on without making the certificate unusable here.
+const UNDERSTOOD_EXTENSIONS: [&str; 8] = [
+    "2.5.29.19",
+    "2.5.29.15",
+    "2.5.29.37",
+    "2.5.29.32",
+    "2.5.29.17",
+    "2.5.29.35",
+    "2.5.29.14",
+    "2.5.29.31",
+];
+
+/// The public key a certificate certifies, of an algorithm Signet verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateKey {
+    /// SM2 (either `SubjectPublicKeyInfo` form, see [`super::sm2`]).
+    Sm2(Sm2PublicKey),
+    /// ECDSA P-256.
+    P256(EcdsaP256Key),
+}
+
+impl CertificateKey {
+    /// The key of `spki`, if it is SM2 or P-256.
+    pub fn of(spki: &SubjectPublicKeyInfoOwned) -> Option<Self> {
+        if let Ok(key) = sm2_key_of(spki) {
+            return Some(Self::Sm2(key));
+        }
+        asn1::p256_key_of(spki).map(|k| Self::P256(EcdsaP256Key::from_verifying_key(&k)))
+    }
+
+    /// Whether `signature_der` signs `message`: SM2 with SM3 and the default distinguishing
+    /// identifier for an SM2 key, ECDSA with SHA-256 for a P-256 key; both DER
+    /// `SEQUENCE { r, s }`.
+    pub fn verifies(&self, message: &[u8], signature_der: &[u8]) -> bool {
+        match self {
+            Self::Sm2(key) => key.verify_der(message, signature_der).is_ok(),
+            Self::P256(key) => asn1::verify_der(&key.verifying_key(), message, signature_der),
+        }
+    }
+
+    /// The key as a key event log declares it.
+    pub fn log_key(&self) -> LogKey {
+        match self {
+            Self::Sm2(key) => LogKey::Sm2(*key),
+            Self::P256(key) => LogKey::EcdsaP256(*key),
+        }
+    }
+}
+
+/// Why a certificate path is refused. `depth` counts from the leaf (0) up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// No certificate, or more than [`MAX_PATH_LEN`].
+    #[error("a path has 1 to {MAX_PATH_LEN} certificates")]
+    Length,
+    /// A certificate is not DER X.509.
+    #[error("certificate {depth} is not a der x.509 certificate")]
+    Malformed {
+        /// Which.
+        depth: usize,
+    },
+    /// The path does not end at a root of the policy (the next issuer is neither in the
+    /// path nor a root, or a root's key does not verify).
+    #[error("no root of the policy issued certificate {depth}")]
+    NoTrustedRoot {
+        /// The certificate whose issuer was not found.
+        depth: usize,
+    },
+    /// A certificate's issuer name is not the next certificate's subject.
+    #[error("certificate {depth} is not issued by the next one's subject")]
+    NameChaining {
+        /// Which.
+        depth: usize,
+    },
+    /// A signature algorithm Signet does not verify (RSA, say), or one that differs between
+    /// the TBS and the outer structure.
+    #[error(
+        "certificate {depth} is signed with {algorithm}, not sm2-with-sm3 or ecdsa-with-sha256"
+    )]
+    Algorithm {
+        /// Which.
+        depth: usize,
+        /// The algorithm.
+        algorithm: Oid,
+    },
+    /// A signature does not verify under its issuer's key.
+    #[error("the signature on certificate {depth} does not verify under its issuer's key")]
+    BadSignature {
+        /// Which.
+        depth: usize,
+    },
+    /// Judged before a certificate's notBefore.
+    #[error("certificate {depth} is not valid before {from}")]
+    NotYetValid {
+        /// Which (the root is `path length - 1` or the one after the last given).
+        depth: usize,
+        /// Its notBefore.
+        from: Timestamp,
+    },
+    /// Judged after a certificate's notAfter.
+    #[error("certificate {depth} expired at {at}")]
+    Expired {
+        /// Which.
+        depth: usize,
+        /// Its notAfter.
+        at: Timestamp,
+    },
+    /// An issuer is not a CA (no basicConstraints with cA true, or keyUsage without
+    /// keyCertSign).
+    #[error("certificate {depth} issues certificates but is not a ca")]
+    NotACa {
+        /// Which.
+        depth: usize,
+    },
+    /// More CAs below an issuer than its pathLenConstraint allows.
+    #[error("certificate {depth}'s path length constraint is exceeded")]
+    PathLength {
+        /// Which.
+        depth: usize,
+    },
+    /// The leaf's keyUsage allows neither digitalSignature nor nonRepudiation.
+    #[error("the leaf certificate's key usage does not allow signing")]
+    LeafKeyUsage,
+    /// The leaf's key is neither SM2 nor P-256.
+    #[error("the leaf certificate's key is neither sm2 nor p-256")]
+    LeafKey,
+    /// A critical extension this implementation does not understand.
+    #[error("certificate {depth} has the critical extension {oid}, not understood")]
+    CriticalExtension {
+        /// Which.
+        depth: usize,
+        /// The extension.
+        oid: Oid,
+    },
+}
+
+/// A path that validated: the leaf, the issuers above it, and the root that ends it.
+#[derive(Debug, Clone)]
+pub struct ValidPath {
+    /// The certificates from the leaf up, the root last.
+    pub certificates: Vec<Certificate>,
+    /// The index of the root in the roots given.
+    pub root: usize,
+    /// The leaf's key.
+    pub leaf_key: CertificateKey,
+}
+
+impl ValidPath {
+    /// The leaf certificate.
+    pub fn leaf(&self) -> &Certificate {
+        &self.certificates[0]
+    }
+}
+
+/// A certificate's `Time` as a Signet timestamp.
+pub fn timestamp_of(time: &Time) -> Timestamp {
+    Timestamp::from_unix(time.to_unix_duration().as_secs())
+}
+
+/// Validates `path` (DER, the leaf first, then its issuers in order; the root may be
+/// included or left out) against `roots` (DER) at `at`.
+///
+/// # Errors
+///
+/// [`ChainError`]: the first problem found, from the leaf up.
+pub fn validate(
+    path: &[Vec<u8>],
+    roots: &[Vec<u8>],
+    at: Timestamp,
+) -> Result<ValidPath, ChainError> {
+    if path.is_empty() || path.len() > MAX_PATH_LEN {
+        return Err(ChainError::Length);
+    }
+    let mut certificates = Vec::with_capacity(path.len() + 1);
+    for (depth, der) in path.iter().enumerate() {
+        certificates.push(Certificate::from_der(der).map_err(|_| ChainError::Malformed { depth })?);
+    }
+    // Roots that do not parse are ignored: the policy checks them when they are added.
+    let roots: Vec<(usize, &Vec<u8>, Certificate)> = roots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, der)| Some((i, der, Certificate::from_der(der).ok()?)))
+        .collect();
+    // A path that repeats its root ends one certificate earlier.
+    let mut ders: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+    if ders.len() > 1
+        && let Some(last) = ders.last()
+        && roots.iter().any(|(_, der, _)| der.as_slice() == *last)
+    {
+        ders.pop();
+        certificates.pop();
+    }
+    let leaf_key = CertificateKey::of(certificates[0].tbs_certificate().subject_public_key_info())
+        .ok_or(ChainError::LeafKey)?;
+    if let Some((_, usage)) = certificates[0]
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .map_err(|_| ChainError::Malformed { depth: 0 })?
+        && !usage.digital_signature()
+        && !usage.non_repudiation()
+    {
+        return Err(ChainError::LeafKeyUsage);
+    }
+    for (depth, certificate) in certificates.iter().enumerate() {
+        check_certificate(certificate, depth, at)?;
+    }
+    // Each certificate below the last is signed by the next, which must be a CA.
+    for depth in 0..certificates.len() - 1 {
+        let (subject, issuer) = (&certificates[depth], &certificates[depth + 1]);
+        if subject.tbs_certificate().issuer() != issuer.tbs_certificate().subject() {
+            return Err(ChainError::NameChaining { depth });
+        }
+        check_issuer(issuer, depth + 1)?;
+        check_signature(
+            ders[depth],
+            subject,
+            issuer.tbs_certificate().subject_public_key_info(),
+        )
+        .map_err(|e| e.at(depth))?;
+    }
+    // The last is signed by a root.
+    let last = certificates.len() - 1;
+    let issuer_name = certificates[last].tbs_certificate().issuer().clone();
+    let mut problem = ChainError::NoTrustedRoot { depth: last };
+    for (index, root_der, root) in &roots {
+        if *root.tbs_certificate().subject() != issuer_name {
+            continue;
+        }
+        // The root itself, given as the only certificate: it is trusted as it stands.
+        let signed = if ders[last] == root_der.as_slice() {
+            Ok(())
+        } else {
+            check_signature(
+                ders[last],
+                &certificates[last],
+                root.tbs_certificate().subject_public_key_info(),
+            )
+            .map_err(|e| e.at(last))
+        };
+        match signed {
+            Ok(()) => {
+                let depth = certificates.len();
+                if ders[last] != root_der.as_slice() {
+                    check_certificate(root, depth, at)?;
+                    check_issuer(root, depth)?;
+                    certificates.push(root.clone());
+                }
+                check_path_lengths(&certificates)?;
+                return Ok(ValidPath {
+                    certificates,
+                    root: *index,
+                    leaf_key,
+                });
+            }
+            Err(e) => problem = e,
+        }
+    }
+    Err(problem)
+}
+
+/// The validity period and the critical extensions of one certificate.
+fn check_certificate(
+    certificate: &Certificate,
+    depth: usize,
+    at: Timestamp,
+) -> Result<(), ChainError> {
+    let tbs = certificate.tbs_certificate();
+    let from = timestamp_of(&tbs.validity().not_before);
+    let until = timestamp_of(&tbs.validity().not_after);
+    if at < from {
+        return Err(ChainError::NotYetValid { depth, from });
+    }
+    // notAfter is inclusive (RFC 5280, 4.1.2.5).
+    if at > until {
+        return Err(ChainError::Expired { depth, at: until });
+    }
+    for extension in tbs.extensions().map(Vec::as_slice).unwrap_or(&[]) {
+        if extension.critical
+            && !UNDERSTOOD_EXTENSIONS
+                .iter()
+                .any(|oid| extension.extn_id.to_string() == *oid)
+        {
+            return Err(ChainError::CriticalExtension {
+                depth,
+                oid: extension.extn_id,
+            });
+        }
+    }
+    if tbs.signature() != certificate.signature_algorithm() {
+        return Err(ChainError::Algorithm {
+            depth,
+            algorithm: certificate.signature_algorithm().oid,
+        });
+    }
+    Ok(())
+}
+
+/// basicConstraints cA and, when keyUsage is present, keyCertSign.
+fn check_issuer(issuer: &Certificate, depth: usize) -> Result<(), ChainError> {
+    let tbs = issuer.tbs_certificate();
+    let malformed = |_| ChainError::Malformed { depth };
+    let is_ca = tbs
+        .get_extension::<BasicConstraints>()
+        .map_err(malformed)?
+        .is_some_and(|(_, bc)| bc.ca);
+    let may_sign = tbs
+        .get_extension::<KeyUsage>()
+        .map_err(malformed)?
+        .is_none_or(|(_, usage)| usage.key_cert_sign());
+    if !is_ca || !may_sign {
+        return Err(ChainError::NotACa { depth });
+    }
+    Ok(())
+}
+
+/// pathLenConstraint: a CA at depth k has k - 1 CAs below it.
+fn check_path_lengths(certificates: &[Certificate]) -> Result<(), ChainError> {
+    for (depth, certificate) in certificates.iter().enumerate().skip(1) {
+        let constraint = certificate
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map_err(|_| ChainError::Malformed { depth })?
+            .and_then(|(_, bc)| bc.path_len_constraint);
+        if let Some(max) = constraint
+            && depth - 1 > usize::from(max)
+        {
+            return Err(ChainError::PathLength { depth });
+        }
+    }
+    Ok(())
+}
+
+/// A signature problem, before it is placed at a depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignatureProblem {
+    Malformed,
+    Algorithm(Oid),
+    Bad,
+}
+
+impl SignatureProblem {
+    fn at(self, depth: usize) -> ChainError {
+        match self {
+            Self::Malformed => ChainError::Malformed { depth },
+            Self::Algorithm(algorithm) => ChainError::Algorithm { depth, algorithm },
+            Self::Bad => ChainError::BadSignature { depth },
+        }
+    }
+}
+
+/// Whether the key `issuer` signed the certificate `der`.
+fn check_signature(
+    der: &[u8],
+    certificate: &Certificate,
+    issuer: &SubjectPublicKeyInfoOwned,
+) -> Result<(), SignatureProblem> {
+    signed_by(der, issuer, &certificate.signature_algorithm().oid)
+}
+
+/// Whether `issuer` signed the certificate or CRL `der` (its TBS bytes as received) with the
+/// algorithm `algorithm` the structure names.
+fn signed_by(
+    der: &[u8],
+    issuer: &SubjectPublicKeyInfoOwned,
+    algorithm: &Oid,
+) -> Result<(), SignatureProblem> {
+    let envelope = SignedEnvelope::from_der(der).map_err(|_| SignatureProblem::Malformed)?;
+    let tbs = first_element(der).map_err(|_| SignatureProblem::Malformed)?;
+    let signature = envelope
+        .signature
+        .as_bytes()
+        .ok_or(SignatureProblem::Malformed)?;
+    let key = CertificateKey::of(issuer).ok_or(SignatureProblem::Bad)?;
+    let fits = match &key {
+        CertificateKey::Sm2(_) => {
+            *algorithm == SM2_WITH_SM3 && is_sm2_with_sm3(&envelope.signature_algorithm)
+        }
+        CertificateKey::P256(_) => {
+            *algorithm == ECDSA_WITH_SHA256 && envelope.signature_algorithm.parameters.is_none()
+        }
+    };
+    if !fits {
+        return Err(
+            if *algorithm == SM2_WITH_SM3 || *algorithm == ECDSA_WITH_SHA256 {
+                // An SM2-signed certificate under a P-256 issuer, or the reverse.
+                SignatureProblem::Bad
+            } else {
+                SignatureProblem::Algorithm(*algorithm)
+            },
+        );
+    }
+    if key.verifies(tbs, signature) {
+        Ok(())
+    } else {
+        Err(SignatureProblem::Bad)
+    }
+}
+
+/// What the CRLs held say about one certificate, judged at `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationStatus {
+    /// A CRL current at `now` (thisUpdate ≤ now < nextUpdate) does not list it.
+    Good {
+        /// The thisUpdate of that CRL.
+        crl_issued: Timestamp,
+    },
+    /// A CRL of its issuer lists it, revoked from this time.
+    Revoked {
+        /// The revocationDate.
+        at: Timestamp,
+    },
+    /// No CRL of its issuer current at `now`.
+    Unknown {
+        /// The thisUpdate of the newest CRL of its issuer held, if any.
+        newest: Option<Timestamp>,
+    },
+}
+
+/// The revocation status of `certificate`, issued by `issuer`, from `crls` (DER; those of
+/// other issuers, those whose signature does not verify under `issuer`'s key, those with
+/// an unknown critical extension and those issued after `now` are ignored). A listing in any
+/// CRL of the issuer counts, however old; "good" needs a current one.
+pub fn revocation_status(
+    certificate: &Certificate,
+    issuer: &Certificate,
+    crls: &[&[u8]],
+    now: Timestamp,
+) -> RevocationStatus {
+    let issuer_tbs = issuer.tbs_certificate();
+    let may_sign_crls = issuer_tbs
+        .get_extension::<KeyUsage>()
+        .ok()
+        .flatten()
+        .is_none_or(|(_, usage)| usage.crl_sign());
+    if !may_sign_crls {
+        return RevocationStatus::Unknown { newest: None };
+    }
+    let serial = certificate.tbs_certificate().serial_number();
+    let mut newest: Option<(Timestamp, Option<Timestamp>)> = None;
+    let mut revoked: Option<Timestamp> = None;
+    for der in crls {
+        let Ok(list) = CertificateList::from_der(der) else {
+            continue;
+        };
+        let tbs = &list.tbs_cert_list;
+        if tbs.issuer != *issuer_tbs.subject()
+            || tbs.signature != list.signature_algorithm
+            || signed_by(
+                der,
+                issuer_tbs.subject_public_key_info(),
+                &list.signature_algorithm.oid,
+            )
+            .is_err()
+        {
+            continue;
+        }
+        let critical_unknown = tbs
+            .crl_extensions
+            .iter()
+            .flatten()
+            // cRLNumber and authorityKeyIdentifier are understood; a critical
+            // issuingDistributionPoint or deltaCRLIndicator changes what the list covers.
+            .any(|e| {
+                e.critical && !["2.5.29.20", "2.5.29.35"].contains(&e.extn_id.to_string().as_str())
+            });
+        let this_update = timestamp_of(&tbs.this_update);
+        if critical_unknown || this_update > now {
+            continue;
+        }
+        if let Some(entry) = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .find(|entry| entry.serial_number == *serial)
+        {
+            let at = timestamp_of(&entry.revocation_date);
+            revoked = Some(revoked.map_or(at, |r| r.min(at)));
+        }
+        let next_update = tbs.next_update.as_ref().map(timestamp_of);
+        if newest.is_none_or(|(t, _)| this_update > t) {
+            newest = Some((this_update, next_update));
+        }
+    }
+    if let Some(at) = revoked {
+        return RevocationStatus::Revoked { at };
+    }
+    match newest {
+        Some((crl_issued, Some(next))) if now < next => RevocationStatus::Good { crl_issued },
+        _ => RevocationStatus::Unknown {
+            newest: newest.map(|(t, _)| t),
+        },
+    }
+}
+
+/// The serial number of a certificate as hexadecimal (upper case, as CAs print it).
+pub fn serial_hex(certificate: &Certificate) -> String {
+    hex::encode_upper(certificate.tbs_certificate().serial_number().as_bytes())
+}
+
+/// A CA's signing key, for [`issue`] and [`issue_crl`].
+#[derive(Debug, Clone, Copy)]
+pub enum CaKey<'a> {
+    /// SM2, signing with SM2-with-SM3.
+    Sm2(&'a crate::sm2::Sm2SecretKey),
+    /// P-256, signing with ECDSA-with-SHA256.
+    P256(&'a p256::ecdsa::SigningKey),
+}
+
+impl CaKey<'_> {
+    fn algorithm(&self) -> spki::AlgorithmIdentifierOwned {
+        match self {
+            Self::Sm2(_) => super::sm2::sm2_with_sm3_algorithm(),
+            Self::P256(_) => asn1::ecdsa_sha256_algorithm(),
+        }
+    }
+
+    fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, super::X509Error> {
+        match self {
+            Self::Sm2(key) => super::sm2::sign_sm2_envelope(key, tbs),
+            Self::P256(key) => asn1::sign_envelope(key, tbs),
+        }
+    }
+}
+
+/// A v3 certificate signed by `issuer_key` in the name `issuer`: a CA (basicConstraints cA
+/// with pathLenConstraint `ca`, keyCertSign and cRLSign) when `ca` is given, else an
+/// end-entity signing certificate (digitalSignature and nonRepudiation). For test CAs and
+/// the vectors of spec §6.11; Signet does not run a CA with it.
+///
+/// # Errors
+///
+/// [`super::X509Error`] for unencodable input.
+pub fn issue(
+    issuer_key: CaKey<'_>,
+    issuer: x509_cert::name::Name,
+    subject: x509_cert::name::Name,
+    subject_key: SubjectPublicKeyInfoOwned,
+    issuance: &super::Issuance,
+    ca: Option<u8>,
+) -> Result<Vec<u8>, super::X509Error> {
+    use der::Encode;
+    use x509_cert::ext::pkix::KeyUsages;
+    let extensions = match ca {
+        Some(path_len) => vec![
+            super::extension(
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: Some(path_len),
+                },
+                true,
+            )?,
+            super::extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true)?,
+        ],
+        None => vec![super::extension(
+            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            true,
+        )?],
+    };
+    let tbs = super::TbsCertificate {
+        version: 2,
+        serial_number: super::serial_number(issuance.serial)?,
+        signature: issuer_key.algorithm(),
+        issuer,
+        validity: x509_cert::time::Validity::new(
+            super::time_of(issuance.not_before)?,
+            super::time_of(issuance.not_after)?,
+        ),
+        subject,
+        subject_public_key_info: subject_key,
+        extensions,
+    };
+    issuer_key.sign(&tbs.to_der()?)
+}
+
+/// A v2 CRL signed by `issuer_key` in the name `issuer`, listing `revoked` serials with
+/// their revocation times. For test CAs and vectors.
+///
+/// # Errors
+///
+/// [`super::X509Error`] for unencodable input.
+pub fn issue_crl(
+    issuer_key: CaKey<'_>,
+    issuer: x509_cert::name::Name,
+    revoked: &[(u128, Timestamp)],
+    this_update: Timestamp,
+    next_update: Timestamp,
+) -> Result<Vec<u8>, super::X509Error> {
+    use der::Encode;
+    let revoked_certificates = revoked
+        .iter()
+        .map(|&(serial, time)| {
+            Ok(x509_cert::crl::RevokedCert {
+                serial_number: super::serial_number(serial)?,
+                revocation_date: super::time_of(time)?,
+                crl_entry_extensions: None,
+            })
+        })
+        .collect::<Result<Vec<_>, super::X509Error>>()?;
+    let tbs = x509_cert::crl::TbsCertList {
+        version: x509_cert::Version::V2,
+        signature: issuer_key.algorithm(),
+        issuer,
+        this_update: super::time_of(this_update)?,
+        next_update: Some(super::time_of(next_update)?),
+        revoked_certificates: (!revoked_certificates.is_empty()).then_some(revoked_certificates),
+        crl_extensions: None,
+    };
+    issuer_key.sign(&tbs.to_der()?)
+}
