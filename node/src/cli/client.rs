@@ -250,7 +250,8 @@ pub(crate) enum ClientCommand {
         reason: String,
     },
     /// Export a completed session's bundle (`--out`) and, for a document every signer
-    /// sealed as a PDF, the signed PDF (`--pdf`).
+    /// sealed as a PDF, the signed PDF (`--pdf`), with each SM2 seal's GB/T 38540 seal
+    /// signature beside it (`<pdf stem>.<field>.ses`).
     Export {
         #[command(flatten)]
         conn: Conn,
@@ -1139,6 +1140,25 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 std::fs::write(pdf, &bytes)
                     .with_context(|| format!("writing {}", pdf.display()))?;
                 written.push(("pdf", pdf.clone(), bytes.len()));
+                // Each SM2 seal's GB/T 38540 seal signature, beside the PDF.
+                for (field, der) in signet_node::pdf::national::ses_signatures(&bytes)
+                    .context("reading the seals' GB/T 38540 signatures")?
+                {
+                    let safe: String = field
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    let path = pdf.with_extension(format!("{safe}.ses"));
+                    std::fs::write(&path, &der)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    written.push(("ses", path, der.len()));
+                }
             }
             let v = json!({
                 "id": id,
@@ -1149,6 +1169,11 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                     let check = if *kind == "pdf" {
                         format!(
                             "signet verify {} --ca CA_CERTIFICATE [--bundle BUNDLE]",
+                            path.display()
+                        )
+                    } else if *kind == "ses" {
+                        format!(
+                            "signet verify {} --document PDF --ca CA_CERTIFICATE --bundle BUNDLE",
                             path.display()
                         )
                     } else {

@@ -16,7 +16,7 @@
 //! `pdfsig`, Acrobat without a national-algorithm plug-in) cannot: they do not implement SM2.
 
 use const_oid::ObjectIdentifier as Oid;
-use der::{Decode, Encode};
+use der::Decode;
 use signet_protocol::sm2::{Sm2PublicKey, Sm2SecretKey, Sm3Digest};
 use signet_protocol::x509::X509Error;
 use signet_protocol::x509::sm2::{SM2_WITH_SM3, SM3, certificate_sm2_key, sm2_key_of};
@@ -152,6 +152,20 @@ impl<'a> Sm2CertifiedKey<'a> {
     }
 }
 
+/// The GB/T 38540 seal signatures that the signatures of `pdf` carry, with their fields'
+/// names, in field order: what is exported beside the PDF (`signet export --pdf`,
+/// `GET /v1/sessions/{id}/ses`). They are taken as found; `signet verify` checks them.
+///
+/// # Errors
+///
+/// [`super::PdfError::Parse`] or [`super::PdfError::Encrypted`] when the file cannot be read.
+pub fn ses_signatures(pdf: &[u8]) -> Result<Vec<(String, Vec<u8>)>, super::PdfError> {
+    Ok(super::verify::signatures(pdf)?
+        .into_iter()
+        .filter_map(|info| info.ses.map(|ses| (info.field_name, ses.der)))
+        .collect())
+}
+
 /// The SM2 key of a parsed certificate, if it certifies one.
 pub(crate) fn sm2_key(certificate: &Certificate) -> Option<Sm2PublicKey> {
     sm2_key_of(certificate.tbs_certificate().subject_public_key_info()).ok()
@@ -184,6 +198,7 @@ mod tests {
     use super::super::appearance::{Appearance, RoundSeal};
     use super::super::sign::{self, PdfSigner, Placement, SealRequest};
     use super::super::{assess, sample, verify};
+    use der::Encode;
     use super::*;
 
     const T0: u64 = 1_800_000_000;
