@@ -32,6 +32,7 @@ use zeroize::Zeroizing;
 
 const PREFIX: &str = "signet-ed25519-seed:";
 const P256_PREFIX: &str = "signet-p256-scalar:";
+const SM2_PREFIX: &str = "signet-sm2-scalar:";
 /// Longest file accepted: the line plus some slack for a trailing newline or CR.
 const MAX_FILE_LEN: u64 = 128;
 
@@ -111,6 +112,29 @@ pub fn read_p256(path: &Path) -> Result<p256::ecdsa::SigningKey, KeyFileError> {
     hex::decode_to_slice(hex_scalar, &mut scalar[..])
         .map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
     p256::ecdsa::SigningKey::from_slice(&scalar[..])
+        .map_err(|_| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// Writes the SM2 key `key` (a party's national-algorithm PDF key) like [`write()`].
+pub fn write_sm2(
+    path: &Path,
+    key: &signet_protocol::sm2::Sm2SecretKey,
+    replace: Replace,
+) -> Result<(), KeyFileError> {
+    write_secret(path, SM2_PREFIX, &key.to_bytes()[..], replace)
+}
+
+/// Reads an SM2 key file written by [`write_sm2`], with [`read()`]'s checks.
+pub fn read_sm2(path: &Path) -> Result<signet_protocol::sm2::Sm2SecretKey, KeyFileError> {
+    let line = read_line(path)?;
+    let hex_scalar = line
+        .trim_end_matches(['\n', '\r'])
+        .strip_prefix(SM2_PREFIX)
+        .ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
+    let mut scalar = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex_scalar, &mut scalar[..])
+        .map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
+    signet_protocol::sm2::Sm2SecretKey::from_bytes(&scalar)
         .map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 

@@ -198,8 +198,8 @@ mod tests {
     use super::super::appearance::{Appearance, RoundSeal};
     use super::super::sign::{self, PdfSigner, Placement, SealRequest};
     use super::super::{assess, sample, verify};
-    use der::Encode;
     use super::*;
+    use der::Encode;
 
     const T0: u64 = 1_800_000_000;
 

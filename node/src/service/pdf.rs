@@ -554,6 +554,67 @@ fn round_seal(
     )?))
 }
 
+/// A party's SM2 PDF key, certificate, chain and seal (`[pdf.sm2]`), read from their files.
+pub(crate) struct Sm2Material {
+    pub(crate) key: signet_protocol::sm2::Sm2SecretKey,
+    certificate: Vec<u8>,
+    chain: Vec<Vec<u8>>,
+    seal: Option<Vec<u8>>,
+}
+
+impl Sm2Material {
+    /// Reads the files `config` names (relative to `dir`), checking that the certificate is
+    /// an SM2 certificate of the key and that the seal, if any, is an `SESeal` whose maker's
+    /// signature verifies.
+    pub(crate) fn load(
+        dir: &Path,
+        config: &super::config::Sm2PdfConfig,
+    ) -> Result<Self, ServiceError> {
+        let path = |p: &Path| dir.join(p);
+        let read = |p: &Path| {
+            std::fs::read(path(p))
+                .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] {}: {e}", path(p).display())))
+        };
+        let key = crate::keyfile::read_sm2(&path(&config.key))
+            .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] key: {e}")))?;
+        let certificate = der_of(&read(&config.certificate)?);
+        crate::pdf::national::Sm2CertifiedKey::new(&key, &certificate)
+            .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] certificate: {e}")))?;
+        let chain = config
+            .chain
+            .iter()
+            .map(|p| read(p).map(|bytes| der_of(&bytes)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let seal = match &config.seal {
+            Some(p) => {
+                let seal = read(p)?;
+                signet_protocol::ses::verify_seal(&seal)
+                    .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] seal: {e}")))?;
+                Some(seal)
+            }
+            None => None,
+        };
+        Ok(Self {
+            key,
+            certificate,
+            chain,
+            seal,
+        })
+    }
+}
+
+/// A certificate as DER, from DER or PEM.
+fn der_of(bytes: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return bytes.to_vec();
+    };
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .unwrap_or_else(|_| bytes.to_vec())
+}
+
 impl Service {
     fn issuer(&self) -> Issuer<'_> {
         Issuer {
@@ -627,6 +688,9 @@ impl Service {
         field_name: Option<&str>,
         time_stamper: Option<&dyn sign::TimeStamper>,
     ) -> Result<Vec<u8>, ServiceError> {
+        if let Some(config) = &self.config.pdf.sm2 {
+            return self.seal_pdf_sm2(pdf, config, placement, field_name, time_stamper);
+        }
         let (key, certificate, ca) = {
             let core = self.core()?;
             let (key, public) = core.pdf_key()?;
@@ -637,9 +701,78 @@ impl Service {
         let (Some(legal_name), Some(uscc)) = (facts.legal_name, facts.uscc) else {
             return Err(ServiceError::Corrupt("a PDF certificate without a name"));
         };
+        let signer = PdfSigner::new(&key, &certificate, &[ca])?;
+        self.seal_with(
+            pdf,
+            &signer,
+            (&legal_name, &uscc),
+            placement,
+            field_name,
+            time_stamper,
+        )
+    }
+
+    /// [`Service::seal_pdf_as`] with national algorithms (`[pdf.sm2]`): the party's SM2 key,
+    /// which its key log must hold as a current `pdf` key, under the configured certificate,
+    /// with an `SES_Signature` when a seal is configured.
+    fn seal_pdf_sm2(
+        &self,
+        pdf: &[u8],
+        config: &super::config::Sm2PdfConfig,
+        placement: Option<Placement>,
+        field_name: Option<&str>,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let material = Sm2Material::load(&self.dir, config)?;
+        {
+            let core = self.core()?;
+            let key = signet_protocol::keylog::LogKey::Sm2(material.key.public_key());
+            let declared = core
+                .trust
+                .key_log(&self.me)
+                .is_some_and(|log| log.check_log_key(&key, KeyPurpose::Pdf, now()).is_ok());
+            if !declared {
+                return Err(ServiceError::Usage(
+                    "the [pdf.sm2] key is not a current pdf key of this party: restart the node \
+                     to declare it"
+                        .into(),
+                ));
+            }
+        }
+        let facts = x509::subject_of(&material.certificate)?;
+        let legal_name = facts
+            .legal_name
+            .unwrap_or_else(|| self.config.legal_name.clone());
+        let uscc = facts.uscc.unwrap_or_default();
+        let signer = PdfSigner::sm2(
+            &material.key,
+            &material.certificate,
+            &material.chain,
+            material.seal.clone(),
+        )?;
+        self.seal_with(
+            pdf,
+            &signer,
+            (&legal_name, &uscc),
+            placement,
+            field_name,
+            time_stamper,
+        )
+    }
+
+    /// Seals `pdf` with `signer`, whose certificate names `(legal name, USCC)`.
+    fn seal_with(
+        &self,
+        pdf: &[u8],
+        signer: &PdfSigner<'_>,
+        (legal_name, uscc): (&str, &str),
+        placement: Option<Placement>,
+        field_name: Option<&str>,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, ServiceError> {
         let appearance = match &self.config.pdf.seal_image {
             Some(path) => registered_image(path)?,
-            None => round_seal(&legal_name, &uscc, self.config.pdf.font.as_deref())?,
+            None => round_seal(legal_name, uscc, self.config.pdf.font.as_deref())?,
         };
         let existing = verify::signatures(pdf)?.len();
         let placement = match placement {
@@ -647,11 +780,10 @@ impl Service {
             None => default_placement(pdf, existing)?,
         };
         let field_name = field_name.map_or_else(|| format!("Seal{}", existing + 1), str::to_owned);
-        let signer = PdfSigner::new(&key, &certificate, &[ca])?;
         let request = SealRequest {
             placement,
             appearance: &appearance,
-            signer: &signer,
+            signer,
             signing_time: std::time::SystemTime::now(),
             field_name: &field_name,
             time_stamper,
