@@ -1952,9 +1952,10 @@ fn tsa_certificates(
     )
     .map_err(|e| e.to_string())?;
     let claims = Claims::PdfCertificate(PdfCertificate {
-        key: EcdsaP256Key::from_verifying_key(supplier.pdf_key().verifying_key()),
+        key: EcdsaP256Key::from_verifying_key(supplier.pdf_key().verifying_key()).into(),
         identity: Some(identity.payload().id),
         certificate,
+        seal: None,
     });
     let wrong = ca.attest_with_id(id, supplier.id(), claims, T0, 365);
     f.invalid(

@@ -82,7 +82,7 @@ impl Core {
             .about(subject, AttestationKind::PdfCertificate)
             .filter(|a| {
                 a.payload().issuer == *issuer
-                    && matches!(&a.payload().claims, Claims::PdfCertificate(c) if c.key == *key)
+                    && matches!(&a.payload().claims, Claims::PdfCertificate(c) if c.key.ecdsa_p256() == Some(key))
                     && self.trust.pdf_certificate_in_effect(a, now).is_ok()
             })
             .max_by_key(|a| a.payload().valid_until)
@@ -144,9 +144,10 @@ impl Core {
             .filter(|u| SealSubject::new(issuer.name, u).is_ok());
         let certificate = x509::ca_certificate(issuer.name, uscc, &key, &issuance)?;
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key: public,
+            key: public.into(),
             identity: None,
             certificate,
+            seal: None,
         });
         self.issue_as(id, self.me, claims, (now, until), now)
     }
@@ -261,9 +262,10 @@ impl Core {
             )?
         };
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key,
+            key: key.into(),
             identity: Some(identity.payload().id),
             certificate,
+            seal: None,
         });
         let subject = identity.payload().subject;
         self.issue_as(id, subject, claims, (now, until), now)
@@ -289,7 +291,7 @@ impl Core {
                 let Claims::PdfCertificate(c) = &a.payload().claims else {
                     return None;
                 };
-                if c.key != *key {
+                if c.key.ecdsa_p256() != Some(key) {
                     return None;
                 }
                 let ca_key = self.trust.key_log(&issuer).and_then(|log| {
