@@ -1818,7 +1818,7 @@ fn pdf_certificates(f: &mut File) -> Result<(), String> {
         }),
         ("rule 3: the claimed key is not the certificate's", &|a| {
             if let Some(c) = claims(a) {
-                c.key = other_key;
+                c.key = other_key.into();
             }
         }),
         (
