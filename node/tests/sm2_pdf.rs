@@ -660,3 +660,119 @@ fn openssl_checks(d: &Path, pdf: &[u8], ca: &[u8]) {
         assert!(ok, "openssl: the seal maker's signature: {out}");
     }
 }
+
+/// The verifier's own path: a verifier whose seals use national algorithms certifies the
+/// SM2 pdf keys of the parties it verified with its own SM2 CA, each with an electronic seal
+/// it made; the parties seal with them, and everything verifies in Signet and openssl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
+    use signet_node::service::config::PdfAlgorithm;
+    let root = tempfile::tempdir().unwrap();
+    let national = |dir: &Path| {
+        let mut config = NodeConfig::load(dir).unwrap();
+        config.pdf.algorithm = PdfAlgorithm::Sm2;
+        config.save(dir).unwrap();
+    };
+    let (v_dir, v_key) = create(root.path(), "Verifier", &[]);
+    national(&v_dir);
+    let verifier = start("Verifier", &v_dir, &v_key).await;
+    let anchors = [(verifier.party(), "Verifier")];
+    let mut nodes = Vec::new();
+    for name in ["Brand", "Supplier"] {
+        let (dir, delegate) = create(root.path(), name, &anchors);
+        national(&dir);
+        nodes.push(start(name, &dir, &delegate).await);
+    }
+    let [brand, supplier] = &nodes[..] else {
+        unreachable!()
+    };
+    support::federate(&verifier, &[brand, supplier]).await;
+    let contract =
+        signet_node::pdf::sample::contract("Verifier-certified SM2", &["Brand", "Supplier"], 1)
+            .unwrap();
+    let id = brand
+        .service
+        .create_session(NewSession {
+            title: "Verifier-certified SM2".into(),
+            purpose: "procurement".into(),
+            participants: [brand, supplier]
+                .iter()
+                .map(|n| NewParticipant {
+                    party: n.party(),
+                    role: Role::Signer,
+                    order: 0,
+                })
+                .collect(),
+            documents: vec![NewDocument {
+                name: "supply.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(contract.clone()),
+                pdf_seals: Some(vec![]),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    until("the proposal to reach the supplier", || {
+        supplier.service.session(id).is_ok()
+    })
+    .await;
+    for node in [brand, supplier] {
+        until(&format!("{} to seal and sign", node.name), || {
+            sign(node, id).is_ok()
+        })
+        .await;
+    }
+    let mut sealed = Vec::new();
+    until("the sealed PDF at both parties", || {
+        match (
+            brand.service.session_pdf(id, 0),
+            supplier.service.session_pdf(id, 0),
+        ) {
+            (Ok(a), Ok(b)) if a == b => {
+                sealed = a;
+                true
+            }
+            _ => false,
+        }
+    })
+    .await;
+    let ca = verifier.service.pdf_sm2_ca_certificate().unwrap();
+    let ca_key = signet_protocol::x509::sm2::certificate_sm2_key(&ca).unwrap();
+    let seals = signet_node::pdf::verify::signatures(&sealed).unwrap();
+    assert_eq!(seals.len(), 2);
+    for (seal, name) in seals.iter().zip(["Brand", "Supplier"]) {
+        assert_eq!(seal.suite, Some(SignatureSuite::Sm2Sm3));
+        assert!(
+            seal.digest_matches && seal.signature_valid && seal.certificate_bound,
+            "{seal:?}"
+        );
+        assert_eq!(seal.signer_legal_name.as_deref(), Some(name));
+        assert_eq!(seal.signer_uscc.as_deref(), Some(test_uscc(name).number()));
+        let ses = seal.ses.as_ref().expect("an SES_Signature");
+        let verified = ses.verified.as_ref().unwrap();
+        assert_eq!(
+            verified.seal.maker_key, ca_key,
+            "the verifier made the seal"
+        );
+        assert_eq!(verified.seal.name, name);
+        assert!(ses.same_signer);
+    }
+    let assessed =
+        signet_node::pdf::assess::assess(&sealed, std::slice::from_ref(&ca), &[], now()).unwrap();
+    for a in &assessed {
+        let not_valid: Vec<&str> = a
+            .checks
+            .iter()
+            .filter(|(o, _)| *o != signet_protocol::bundle::Outcome::Valid)
+            .map(|(_, what)| what.as_str())
+            .collect();
+        // Only revocation is not shown: the verifier serves no SM2 CRL.
+        assert_eq!(
+            not_valid,
+            ["revocation status not shown: no current CRL of the CA given (--crl)"]
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    openssl_checks(dir.path(), &sealed, &ca);
+}

@@ -260,10 +260,27 @@ pub struct PdfConfig {
     /// The party's registered seal image (PNG, with transparency, or JPEG; at most 4 MiB),
     /// drawn in its seals instead of the round seal drawn from its legal name.
     pub seal_image: Option<std::path::PathBuf>,
+    /// The algorithms of the party's PDF seals: `esp256` (PAdES, the default) or `sm2`
+    /// (national algorithms, spec §8.2.4.1): the node keeps an SM2 `pdf` key in
+    /// `keys/pdf-sm2.key`, declares it, seals with it under the SM2 certificate and seal a
+    /// verifier issued for it, and, as a verifier, certifies its verified parties' SM2 keys
+    /// with its own SM2 CA. `[pdf.sm2]`, when given, takes precedence.
+    pub algorithm: PdfAlgorithm,
     /// National algorithms (`[pdf.sm2]`): with it, the party seals PDFs with its SM2 key
     /// and certificate (SM2/SM3 detached PKCS #7, spec §8.2.4.1) instead of its P-256 key,
     /// and each seal carries a GB/T 38540 seal signature when a seal is given.
     pub sm2: Option<Sm2PdfConfig>,
+}
+
+/// The algorithms of a party's PDF seals (`[pdf] algorithm`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfAlgorithm {
+    /// ECDSA P-256 with SHA-256: PAdES, checked by every PDF validator.
+    #[default]
+    Esp256,
+    /// SM2 with SM3: national algorithms, checked by Signet and the openssl CLI.
+    Sm2,
 }
 
 /// An SM2 PDF key with its certificate chain and electronic seal, from whichever CA issued

@@ -343,11 +343,10 @@ impl Service {
             // Everything but PDF signatures works without one: say so, and serve.
             Err(error) => tracing::warn!(%error, "no PDF key declared"),
         }
-        if let Some(sm2) = &config.pdf.sm2 {
-            let signer = pdf::Sm2Material::load(dir, sm2)?;
-            if core.ensure_sm2_pdf_key(signer.key.public_key(), now())? {
-                tracing::info!("declared the SM2 PDF key ([pdf.sm2]) for national-algorithm seals");
-            }
+        if let Some(key) = pdf::own_sm2_key(dir, &config.pdf, true)?
+            && core.ensure_sm2_pdf_key(key.public_key(), now())?
+        {
+            tracing::info!("declared the SM2 PDF key for national-algorithm seals");
         }
         tsa::declare_at_start(&mut core, config.witness, dir);
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
