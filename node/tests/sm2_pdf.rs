@@ -738,6 +738,31 @@ async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
     })
     .await;
     let ca = verifier.service.pdf_sm2_ca_certificate().unwrap();
+    // Relying parties fetch it as they fetch the ESP256 one: public, over the API.
+    let api = support::serve_api(&verifier).await;
+    let (status, _, _) = support::http(
+        &api,
+        "GET",
+        "/v1/pdf/ca-certificate?algorithm=sm2",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let fetched = dir.path().join("sm2-ca.der");
+    let (code, out) = signet(
+        Some(&api),
+        &[
+            "pdf",
+            "ca-certificate",
+            "--sm2",
+            "--out",
+            fetched.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read(&fetched).unwrap(), ca);
     let ca_key = signet_protocol::x509::sm2::certificate_sm2_key(&ca).unwrap();
     let seals = signet_node::pdf::verify::signatures(&sealed).unwrap();
     assert_eq!(seals.len(), 2);
@@ -773,6 +798,5 @@ async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
             ["revocation status not shown: no current CRL of the CA given (--crl)"]
         );
     }
-    let dir = tempfile::tempdir().unwrap();
     openssl_checks(dir.path(), &sealed, &ca);
 }

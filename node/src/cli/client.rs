@@ -388,6 +388,9 @@ pub(crate) enum PdfCommand {
         /// Where to write it (created; it must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// Its SM2 CA certificate instead (national algorithms, `[pdf] algorithm = "sm2"`).
+        #[arg(long)]
+        sm2: bool,
     },
     /// Write this verifier's current CRL (DER).
     Crl {
@@ -1408,8 +1411,13 @@ async fn pdf(conn: &Conn, what: PdfCommand) -> Result<()> {
                 .map_err(|e| Exit(5, format!("{e:#}")))?;
             (reply, out)
         }
-        PdfCommand::CaCertificate { out } => {
-            let reply = request(&conn.endpoint(), "GET", "/v1/pdf/ca-certificate", None).await?;
+        PdfCommand::CaCertificate { out, sm2 } => {
+            let path = if sm2 {
+                "/v1/pdf/ca-certificate?algorithm=sm2"
+            } else {
+                "/v1/pdf/ca-certificate"
+            };
+            let reply = request(&conn.endpoint(), "GET", path, None).await?;
             (reply, out)
         }
         PdfCommand::Crl { out } => {
