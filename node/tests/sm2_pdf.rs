@@ -393,6 +393,11 @@ async fn two_firms_seal_with_sm2_and_signet_and_openssl_verify_it() {
         "{out}"
     );
     assert_eq!(
+        out.matches("its SM2 key was a pdf key in").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
         out.matches("algorithms: SM2 / SM3; checkable by Signet and the openssl CLI")
             .count(),
         2,

@@ -535,10 +535,34 @@ fn cross_check(
                     .is_some_and(|r| r.number() == uscc)
         });
         match party {
-            Some(p) => lines.push(format!(
-                "VALID {} (USCC {uscc}) is the bundle's {} {}",
-                s.info.field_name, p.role, p.party
-            )),
+            Some(p) => {
+                lines.push(format!(
+                    "VALID {} (USCC {uscc}) is the bundle's {} {}",
+                    s.info.field_name, p.role, p.party
+                ));
+                // An SM2 seal's key must be the party's own: a `pdf` key in its key log
+                // when it signed (spec 8.2.4.1), whoever issued the certificate.
+                let sm2 = s
+                    .info
+                    .signer_certificate
+                    .as_deref()
+                    .and_then(|c| signet_protocol::x509::sm2::certificate_sm2_key(c).ok());
+                if let Some(key) = sm2 {
+                    let at = p.signed.as_ref().map_or_else(now, |by| by.time);
+                    if ses::pdf_key_of(bundle, &p.party, key, at) {
+                        lines.push(format!(
+                            "VALID {}: its SM2 key was a pdf key in {}'s key log when it signed",
+                            s.info.field_name, p.party
+                        ));
+                    } else {
+                        outcome = Outcome::Invalid;
+                        lines.push(format!(
+                            "INVALID {}: its SM2 key is not a pdf key in {}'s key log when it signed",
+                            s.info.field_name, p.party
+                        ));
+                    }
+                }
+            }
             // Some party's identity the bundle does not establish: the seal may be its.
             None if report
                 .parties

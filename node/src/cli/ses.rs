@@ -101,7 +101,7 @@ pub(crate) fn verify_ses(bytes: &[u8], a: &VerifyArgs, as_json: bool) -> Result<
     for path in &a.ca {
         roots.push(der_of(&read_file(path)?));
     }
-    checks.push(if roots.iter().any(|r| *r == v.seal.maker_certificate) {
+    checks.push(if roots.contains(&v.seal.maker_certificate) {
         (Outcome::Valid, "the seal's maker is a given CA".into())
     } else if roots.is_empty() {
         (
@@ -153,6 +153,26 @@ fn signer_in_key_log(v: &VerifiedSignature, a: &VerifyArgs) -> Result<(Outcome, 
         "the signer's key is no party's pdf key at the signing time in the bundle's key logs"
             .into(),
     ))
+}
+
+/// Whether the bundle's key log of `party` held `key` as a `pdf` key at `at`.
+pub(crate) fn pdf_key_of(
+    bundle: &[u8],
+    party: &signet_protocol::party::PartyId,
+    key: signet_protocol::sm2::Sm2PublicKey,
+    at: signet_protocol::Timestamp,
+) -> bool {
+    let Ok(bundle) = Bundle::decode(bundle) else {
+        return false;
+    };
+    bundle.key_logs.iter().any(|events| {
+        KeyLog::replay(&events.events).is_ok_and(|log| {
+            log.party() == *party
+                && log
+                    .check_log_key(&LogKey::Sm2(key), KeyPurpose::Pdf, at)
+                    .is_ok()
+        })
+    })
 }
 
 fn finish(

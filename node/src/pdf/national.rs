@@ -280,7 +280,7 @@ mod tests {
         let signer = PdfSigner::sm2(
             &w.subject,
             &w.certificate,
-            &[w.ca_certificate.clone()],
+            std::slice::from_ref(&w.ca_certificate),
             seal,
         )
         .unwrap();
@@ -333,7 +333,8 @@ mod tests {
             .is_some())
         );
         // Against the SM2 CA as root: every check holds but revocation (no CRL given).
-        let assessed = assess::assess(&pdf, &[w.ca_certificate.clone()], &[], now()).unwrap();
+        let assessed =
+            assess::assess(&pdf, std::slice::from_ref(&w.ca_certificate), &[], now()).unwrap();
         let checks = &assessed[0].checks;
         assert_eq!(assessed[0].outcome, Outcome::Indeterminate, "{checks:?}");
         let not_valid: Vec<&str> = checks
@@ -369,7 +370,13 @@ mod tests {
         let info = &verify::signatures(&tampered).unwrap()[0];
         assert!(!info.digest_matches);
         assert_eq!(info.ses.as_ref().unwrap().verified, Err(SesError::DataHash));
-        let assessed = assess::assess(&tampered, &[w.ca_certificate.clone()], &[], now()).unwrap();
+        let assessed = assess::assess(
+            &tampered,
+            std::slice::from_ref(&w.ca_certificate),
+            &[],
+            now(),
+        )
+        .unwrap();
         assert_eq!(assessed[0].outcome, Outcome::Invalid);
     }
 

@@ -60,6 +60,15 @@ impl From<PdfError> for ServiceError {
     }
 }
 
+/// A certificate a verifier issued for this party's PDF key, as held: the certificate, the
+/// verifier's CA certificate (same algorithm) and the electronic seal the attestation
+/// carries, if any.
+struct HeldCertificate {
+    certificate: Vec<u8>,
+    ca: Vec<u8>,
+    seal: Option<Vec<u8>>,
+}
+
 /// The issuer-side facts a verifier's certificates need: its name, its USCC if it has one,
 /// and the URL of its CRL.
 pub(crate) struct Issuer<'a> {
@@ -285,7 +294,7 @@ impl Core {
         now: Timestamp,
     ) -> Result<(Vec<u8>, Vec<u8>), ServiceError> {
         self.own_certificate(PdfKey::EcdsaP256(*key), now)
-            .map(|(certificate, ca, _)| (certificate, ca))
+            .map(|held| (held.certificate, held.ca))
     }
 
     /// [`Core::own_seal_certificate`] for a key of either kind: the certificate, the CA's
@@ -294,9 +303,9 @@ impl Core {
         &self,
         key: PdfKey,
         now: Timestamp,
-    ) -> Result<(Vec<u8>, Vec<u8>, Option<Vec<u8>>), ServiceError> {
+    ) -> Result<HeldCertificate, ServiceError> {
         let me = self.me;
-        let mut candidates: Vec<(bool, Vec<u8>, Vec<u8>, Option<Vec<u8>>)> = self
+        let mut candidates: Vec<(bool, HeldCertificate)> = self
             .trust
             .about(&me, AttestationKind::PdfCertificate)
             .filter(|a| a.payload().issuer != me)
@@ -328,17 +337,19 @@ impl Core {
                 let anchor = self.policy.anchor(&issuer).is_some();
                 Some((
                     anchor,
-                    c.certificate.clone(),
-                    ca_claims.certificate.clone(),
-                    c.seal.clone(),
+                    HeldCertificate {
+                        certificate: c.certificate.clone(),
+                        ca: ca_claims.certificate.clone(),
+                        seal: c.seal.clone(),
+                    },
                 ))
             })
             .collect();
-        candidates.sort_by_key(|(anchor, _, _, _)| !*anchor);
+        candidates.sort_by_key(|(anchor, _)| !*anchor);
         candidates
             .into_iter()
             .next()
-            .map(|(_, certificate, ca, seal)| (certificate, ca, seal))
+            .map(|(_, held)| held)
             .ok_or_else(|| {
                 ServiceError::Usage(
                     "no verifier has certified this party's PDF key yet: a PDF seal needs a \
@@ -947,7 +958,11 @@ impl Service {
             return self.seal_pdf_sm2(pdf, config, placement, field_name, time_stamper);
         }
         if let Some(key) = own_sm2_key(&self.dir, &self.config.pdf, false)? {
-            let (certificate, ca, seal) = self
+            let HeldCertificate {
+                certificate,
+                ca,
+                seal,
+            } = self
                 .core()?
                 .own_certificate(PdfKey::Sm2(key.public_key()), now())?;
             let facts = x509::subject_of(&certificate)?;
