@@ -443,7 +443,7 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
             }
             match pades_level(s) {
                 Some(level) => println!("  PAdES level held: {level}"),
-                None => println!("  not a PAdES signature (SM3 is not a PAdES digest)"),
+                None => println!("  not a PAdES signature (its digest is not a PAdES one)"),
             }
         }
         for t in &time_stamps {
@@ -476,10 +476,9 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
     })
 }
 
-/// The PAdES level a seal holds; none for an SM2/SM3 signature, which is not PAdES.
+/// The PAdES level a seal holds; none for a seal that is not PAdES (SM2/SM3).
 fn pades_level(s: &signet_node::pdf::assess::Assessment) -> Option<String> {
-    (s.info.suite != Some(signet_node::pdf::national::SignatureSuite::Sm2Sm3))
-        .then(|| s.levels.level().to_string())
+    s.pades_level().map(|level| level.to_string())
 }
 
 /// The worse of two outcomes (INVALID, then INDETERMINATE, then VALID).

@@ -39,6 +39,16 @@ pub struct Assessment {
     pub levels: PadesLevels,
 }
 
+impl Assessment {
+    /// The PAdES level the seal holds, `None` for a seal that is not PAdES at all (an SM2/SM3
+    /// signature, spec 8.2.4.1: PAdES names SHA-2 digests only) or whose algorithms are not
+    /// known. [`Assessment::levels`] lists what the file holds either way.
+    pub fn pades_level(&self) -> Option<PadesLevel> {
+        (self.info.suite == Some(super::national::SignatureSuite::EcdsaP256Sha256))
+            .then(|| self.levels.level())
+    }
+}
+
 /// A document time-stamp's verdict.
 #[derive(Debug, Clone)]
 pub struct TimeStampAssessment {

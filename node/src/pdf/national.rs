@@ -351,6 +351,7 @@ mod tests {
                 .iter()
                 .any(|(_, w)| w.contains("seal's maker is a given CA"))
         );
+        assert_eq!(assessed[0].pades_level(), None, "an SM2 seal is not PAdES");
         // Without the CA, the seal's maker and the chain are not shown trusted.
         let untrusted = assess::assess(&pdf, &[], &[], now()).unwrap();
         assert_eq!(untrusted[0].outcome, Outcome::Indeterminate);
