@@ -382,6 +382,46 @@ mod tests {
     }
 
     #[test]
+    fn every_signed_byte_matters_to_the_cms_and_the_ses_signature() {
+        let w = world();
+        let pdf = seal_pdf(&w, Some(w.seal.clone()), T0 + 60);
+        let [_, gap_start, gap_end, len] = verify::signatures(&pdf).unwrap()[0]
+            .byte_range
+            .unwrap()
+            .map(|n| usize::try_from(n).unwrap());
+        let first: Vec<usize> = (0..gap_start).step_by(gap_start / 16 + 1).collect();
+        let second: Vec<usize> = (gap_end..gap_end + len).step_by(len / 8 + 1).collect();
+        let mut checked = 0;
+        for at in first.into_iter().chain(second) {
+            let mut changed = pdf.clone();
+            changed[at] ^= 0x01;
+            // A change may leave the file unreadable as a PDF: that refuses it too.
+            let Ok(infos) = verify::signatures(&changed) else {
+                continue;
+            };
+            let Some(info) = infos.first() else {
+                continue;
+            };
+            if info
+                .byte_range
+                .is_some_and(|br| br == [0, gap_start, gap_end, len].map(|n| n as u64))
+            {
+                assert!(
+                    !info.digest_matches,
+                    "byte {at} changed unnoticed by the CMS"
+                );
+                assert!(
+                    info.ses.as_ref().is_none_or(|s| s.verified.is_err()),
+                    "byte {at} changed unnoticed by the seal signature"
+                );
+                checked += 1;
+            }
+        }
+        // Most changes leave a readable file whose seal is then judged.
+        assert!(checked >= 12, "only {checked} changed files were judged");
+    }
+
+    #[test]
     fn a_seal_that_does_not_list_the_signer_is_refused_when_signing() {
         let w = world();
         let other = world_with_other_listed(&w);
