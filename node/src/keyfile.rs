@@ -111,6 +111,18 @@ pub fn read_p256(path: &Path) -> Result<p256::ecdsa::SigningKey, KeyFileError> {
         .map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 
+/// Writes the SM2 key `key` (an SM2 seal, or a party's national-algorithm PDF key) like
+/// [`write()`].
+pub fn write_sm2(path: &Path, key: &Sm2SecretKey, replace: Replace) -> Result<(), KeyFileError> {
+    write_secret(path, SM2_PREFIX, &key.to_bytes()[..], replace)
+}
+
+/// Reads an SM2 key file written by [`write_sm2`], with [`read()`]'s checks.
+pub fn read_sm2(path: &Path) -> Result<Sm2SecretKey, KeyFileError> {
+    let scalar = read_scalar(path, SM2_PREFIX)?;
+    Sm2SecretKey::from_bytes(&scalar).map_err(|_| KeyFileError::Malformed(path.to_owned()))
+}
+
 /// Writes a key of either algorithm a seal may have (Ed25519 or SM2) like [`write()`].
 pub fn write_log_key(
     path: &Path,
@@ -119,7 +131,7 @@ pub fn write_log_key(
 ) -> Result<(), KeyFileError> {
     match key {
         LogSecretKey::Ed25519(key) => write(path, key, replace),
-        LogSecretKey::Sm2(key) => write_secret(path, SM2_PREFIX, &key.to_bytes()[..], replace),
+        LogSecretKey::Sm2(key) => write_sm2(path, key, replace),
     }
 }
 

@@ -246,9 +246,10 @@ impl TestParty {
         )
         .expect("the harness's certificate encodes");
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key: EcdsaP256Key::from_verifying_key(subject.tsa_key().verifying_key()),
+            key: EcdsaP256Key::from_verifying_key(subject.tsa_key().verifying_key()).into(),
             identity: Some(identity.payload().id),
             certificate,
+            seal: None,
         });
         self.attest_with_id(id, subject.id(), claims, at, days)
     }
@@ -296,9 +297,10 @@ impl TestParty {
         )
         .expect("the harness's certificate encodes");
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key: EcdsaP256Key::from_verifying_key(subject.pdf_key().verifying_key()),
+            key: EcdsaP256Key::from_verifying_key(subject.pdf_key().verifying_key()).into(),
             identity: Some(identity.payload().id),
             certificate,
+            seal: None,
         });
         self.attest_with_id(id, subject.id(), claims, at, days)
     }

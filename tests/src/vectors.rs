@@ -1788,9 +1788,10 @@ fn attestations() -> Result<File, String> {
         "one bit of the signature flipped",
         json!({"hex": h(&flip(identity.bytes(), usize::MAX)), "key_logs": logs}),
     );
-    pdf_certificates(&mut f)?;
+    let (mut pdf_ca, mut pdf_supplier, pdf_identity) = pdf_certificates(&mut f)?;
     sm2_key_revocations(&mut f)?;
     ca_identities(&mut f)?;
+    sm2_pdf_certificate(&mut f, &mut pdf_ca, &mut pdf_supplier, &pdf_identity)?;
     Ok(f)
 }
 
@@ -1994,7 +1995,9 @@ fn replace_bytes(value: &mut Cbor, bytes: &[u8], with: Cbor) -> bool {
 }
 
 /// Section 6.10: PDF certificate attestations, their content rules and when one is in effect.
-fn pdf_certificates(f: &mut File) -> Result<(), String> {
+/// Returns the CA, the supplier and its identity attestation, for the SM2 vectors appended
+/// after the other families of this file ([`sm2_pdf_certificate`]).
+fn pdf_certificates(f: &mut File) -> Result<(TestParty, TestParty, Signed<Attestation>), String> {
     let mut ca = TestParty::new("PDF CA", T0);
     let mut supplier = TestParty::new("PDF Supplier", T0);
     ca.declare_pdf_key(T0);
@@ -2052,7 +2055,7 @@ fn pdf_certificates(f: &mut File) -> Result<(), String> {
         }),
         ("rule 3: the claimed key is not the certificate's", &|a| {
             if let Some(c) = claims(a) {
-                c.key = other_key;
+                c.key = other_key.into();
             }
         }),
         (
@@ -2135,7 +2138,8 @@ fn pdf_certificates(f: &mut File) -> Result<(), String> {
         "NoAuthority: the issuer's key log is not given",
         base(vec![&identity], &json!([log_hex(&supplier.log)]), at),
     );
-    tsa_certificates(f, &mut ca, &mut supplier, &identity)
+    tsa_certificates(f, &mut ca, &mut supplier, &identity)?;
+    Ok((ca, supplier, identity))
 }
 
 /// Section 6.10, TSA profile: the CA certifies the supplier's `tsa` key with a TSA
@@ -2186,9 +2190,10 @@ fn tsa_certificates(
     )
     .map_err(|e| e.to_string())?;
     let claims = Claims::PdfCertificate(PdfCertificate {
-        key: EcdsaP256Key::from_verifying_key(supplier.pdf_key().verifying_key()),
+        key: EcdsaP256Key::from_verifying_key(supplier.pdf_key().verifying_key()).into(),
         identity: Some(identity.payload().id),
         certificate,
+        seal: None,
     });
     let wrong = ca.attest_with_id(id, supplier.id(), claims, T0, 365);
     f.invalid(
@@ -2196,6 +2201,118 @@ fn tsa_certificates(
         "pdf-certificate-in-effect",
         "WrongProfile: a TSA certificate for a key the subject declares as pdf",
         in_effect(&wrong),
+    );
+    Ok(())
+}
+
+/// Section 6.10, national algorithms (appended after the ESP256 vectors): the CA certifies
+/// the supplier's SM2 `pdf` key with an SM2 certificate (alg -98454) and an electronic seal
+/// listing it; the same attestation with a seal listing another certificate is refused.
+fn sm2_pdf_certificate(
+    f: &mut File,
+    ca: &mut TestParty,
+    supplier: &mut TestParty,
+    identity: &Signed<Attestation>,
+) -> Result<(), String> {
+    use signet_protocol::sm2::Sm2SecretKey;
+    use signet_protocol::x509::sm2::{Sm2KeyForm, sm2_certificate};
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let ca_sm2 = Sm2SecretKey::from_bytes(&[0x5c; 32]).map_err(|x| e(&x))?;
+    let subject_sm2 = Sm2SecretKey::from_bytes(&[0x5d; 32]).map_err(|x| e(&x))?;
+    supplier
+        .log
+        .add_key(
+            &supplier.root,
+            KeyDecl::sm2_pdf(subject_sm2.public_key()),
+            T0,
+        )
+        .map_err(|x| e(&x))?;
+    let id = signet_protocol::party::AttestationId::from_bytes([0x7b; 16]);
+    let issuance = x509::Issuance {
+        serial: x509::Issuance::serial_of_id(&id),
+        not_before: T0,
+        not_after: T0.plus(365 * DAY),
+    };
+    let ca_certificate =
+        x509::sm2::sm2_ca_certificate("PDF CA", None, &ca_sm2, &issuance).map_err(|x| e(&x))?;
+    let name = |n: &str| -> Result<x509_cert::name::Name, String> {
+        n.parse().map_err(|x: der::Error| e(&x))
+    };
+    let certificate = sm2_certificate(
+        &ca_sm2,
+        name("CN=PDF CA")?,
+        name("CN=PDF Supplier")?,
+        &subject_sm2.public_key(),
+        Sm2KeyForm::EcPublicKey,
+        &issuance,
+        false,
+    )
+    .map_err(|x| e(&x))?;
+    let seal_listing = |listed: Vec<u8>| {
+        signet_protocol::ses::make_seal(
+            &signet_protocol::ses::SealSpec {
+                vid: "signet".into(),
+                es_id: "pdf-supplier".into(),
+                seal_type: 1,
+                name: "PDF Supplier".into(),
+                signer_certificates: vec![listed],
+                created: T0,
+                valid_from: T0,
+                valid_until: T0.plus(365 * DAY),
+                picture: signet_protocol::ses::Picture {
+                    format: "SVG".into(),
+                    data: b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),
+                    width_mm: 40,
+                    height_mm: 40,
+                },
+            },
+            &ca_sm2,
+            &ca_certificate,
+        )
+        .map_err(|x| e(&x))
+    };
+    let logs = json!([log_hex(&ca.log), log_hex(&supplier.log)]);
+    let at = T0.plus(DAY);
+    let claims = |seal: Vec<u8>| {
+        Claims::PdfCertificate(PdfCertificate {
+            key: subject_sm2.public_key().into(),
+            identity: Some(identity.payload().id),
+            certificate: certificate.clone(),
+            seal: Some(seal),
+        })
+    };
+    let good = ca.attest_with_id(
+        id,
+        supplier.id(),
+        claims(seal_listing(certificate.clone())?),
+        T0,
+        365,
+    );
+    f.push(
+        "6.10",
+        "pdf-certificate-in-effect",
+        Intent::Valid,
+        "in effect, national algorithms: an SM2 certificate for the subject's SM2 pdf key (alg -98454), with the issuer's electronic seal (SESeal) listing it",
+        json!({
+            "hex": h(good.bytes()),
+            "key_logs": logs,
+            "attestations": [h(identity.bytes())],
+            "time": at.unix(),
+        }),
+        Some(json!({
+            "ca_sm2_scalar": h(&[0x5c; 32]),
+            "supplier_sm2_scalar": h(&[0x5d; 32]),
+        })),
+    );
+    // Signed as the CA would, bypassing `issue`, which refuses what the content rules refuse.
+    let mut refused = good.payload().clone();
+    refused.claims = claims(seal_listing(ca_certificate.clone())?);
+    let bad = Signed::sign(refused, ATTESTATION_CONTENT_TYPE, &ca.attest).map_err(|x| e(&x))?;
+    f.invalid(
+        "6.10",
+        "verify-attestation",
+        "schema: an SM2 certificate's electronic seal does not list the certificate (content rule 8)",
+        json!({"hex": h(bad.bytes()), "key_logs": logs}),
     );
     Ok(())
 }

@@ -33,6 +33,7 @@ const NOT_FAILURES: &[&str] = &[
     "SesError",
     "SessionError",
     "SignatureRecord",
+    "SignedData",
     "TimeStampReq",
     "TimeStampResp",
 ];

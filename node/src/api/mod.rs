@@ -158,6 +158,7 @@ pub fn app(service: Arc<Service>, console: Option<Arc<Console>>) -> Router {
         .route("/v1/sessions/{id}/evidence", post(share_evidence))
         .route("/v1/sessions/{id}/bundle", get(bundle))
         .route("/v1/sessions/{id}/pdf", get(sealed_pdf))
+        .route("/v1/sessions/{id}/ses", get(seal_signatures))
         .route("/v1/attestations", get(list_attestations))
         .route("/v1/attestations/identity", post(attest_identity))
         .route("/v1/attestations/import", post(import_attestation))
@@ -900,6 +901,34 @@ async fn sealed_pdf(
         Bytes::from(bytes),
     )
         .into_response())
+}
+
+/// The GB/T 38540 seal signatures (spec §11.6) the seals of a session's sealed PDF carry:
+/// one per seal made with an SM2 key and a seal, each over the bytes its PDF signature covers.
+async fn seal_signatures(
+    _: Reader,
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    query: Result<Query<PdfQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let id = session_id(&id)?;
+    let Query(q) = query.map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed query").detail(e.body_text())
+    })?;
+    let service = api.service.clone();
+    let pdf = tokio::task::spawn_blocking(move || service.session_pdf(id, q.document))
+        .await
+        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "PDF task failed"))??;
+    let found = crate::pdf::national::ses_signatures(&pdf).map_err(|e| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "unreadable PDF").detail(e.to_string())
+    })?;
+    let signatures: Vec<Value> = found
+        .iter()
+        .map(|(field, der)| json!({"field": field, "ses_signature": B64.encode(der)}))
+        .collect();
+    Ok(Json(
+        json!({"session": id.to_string(), "document": q.document, "signatures": signatures}),
+    ))
 }
 
 pub(crate) fn attestation_json(

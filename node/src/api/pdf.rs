@@ -71,9 +71,30 @@ pub(super) async fn seal(
     Ok(bytes_as("application/pdf", sealed))
 }
 
-/// `GET /v1/pdf/ca-certificate`: this verifier's CA certificate (DER).
-pub(super) async fn ca_certificate(State(api): State<Api>) -> Result<Response, Problem> {
-    let der = blocking(&api, |s| s.pdf_ca_certificate()).await?;
+/// The query of `GET /v1/pdf/ca-certificate`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CaQuery {
+    /// `esp256` (default) or `sm2`: which of the verifier's CA certificates.
+    #[serde(default)]
+    algorithm: crate::service::config::PdfAlgorithm,
+}
+
+/// `GET /v1/pdf/ca-certificate[?algorithm=sm2]`: this verifier's CA certificate (DER), its
+/// SM2 one with `algorithm=sm2` (national algorithms).
+pub(super) async fn ca_certificate(
+    State(api): State<Api>,
+    query: Result<axum::extract::Query<CaQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let axum::extract::Query(q) = query.map_err(|e| {
+        Problem::new(axum::http::StatusCode::BAD_REQUEST, "malformed query").detail(e.body_text())
+    })?;
+    let der = match q.algorithm {
+        crate::service::config::PdfAlgorithm::Sm2 => {
+            blocking(&api, |s| s.pdf_sm2_ca_certificate()).await?
+        }
+        _ => blocking(&api, |s| s.pdf_ca_certificate()).await?,
+    };
     Ok(bytes_as("application/pkix-cert", der))
 }
 

@@ -250,7 +250,8 @@ pub(crate) enum ClientCommand {
         reason: String,
     },
     /// Export a completed session's bundle (`--out`) and, for a document every signer
-    /// sealed as a PDF, the signed PDF (`--pdf`).
+    /// sealed as a PDF, the signed PDF (`--pdf`), with each SM2 seal's GB/T 38540 seal
+    /// signature beside it (`<pdf stem>.<field>.ses`).
     Export {
         #[command(flatten)]
         conn: Conn,
@@ -387,6 +388,9 @@ pub(crate) enum PdfCommand {
         /// Where to write it (created; it must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// Its SM2 CA certificate instead (national algorithms, `[pdf] algorithm = "sm2"`).
+        #[arg(long)]
+        sm2: bool,
     },
     /// Write this verifier's current CRL (DER).
     Crl {
@@ -1154,6 +1158,25 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 std::fs::write(pdf, &bytes)
                     .with_context(|| format!("writing {}", pdf.display()))?;
                 written.push(("pdf", pdf.clone(), bytes.len()));
+                // Each SM2 seal's GB/T 38540 seal signature, beside the PDF.
+                for (field, der) in signet_node::pdf::national::ses_signatures(&bytes)
+                    .context("reading the seals' GB/T 38540 signatures")?
+                {
+                    let safe: String = field
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    let path = pdf.with_extension(format!("{safe}.ses"));
+                    std::fs::write(&path, &der)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    written.push(("ses", path, der.len()));
+                }
             }
             let v = json!({
                 "id": id,
@@ -1164,6 +1187,11 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                     let check = if *kind == "pdf" {
                         format!(
                             "signet verify {} --ca CA_CERTIFICATE [--bundle BUNDLE]",
+                            path.display()
+                        )
+                    } else if *kind == "ses" {
+                        format!(
+                            "signet verify {} --document PDF --ca CA_CERTIFICATE --bundle BUNDLE",
                             path.display()
                         )
                     } else {
@@ -1411,8 +1439,13 @@ async fn pdf(conn: &Conn, what: PdfCommand) -> Result<()> {
                 .map_err(|e| Exit(5, format!("{e:#}")))?;
             (reply, out)
         }
-        PdfCommand::CaCertificate { out } => {
-            let reply = request(&conn.endpoint(), "GET", "/v1/pdf/ca-certificate", None).await?;
+        PdfCommand::CaCertificate { out, sm2 } => {
+            let path = if sm2 {
+                "/v1/pdf/ca-certificate?algorithm=sm2"
+            } else {
+                "/v1/pdf/ca-certificate"
+            };
+            let reply = request(&conn.endpoint(), "GET", path, None).await?;
             (reply, out)
         }
         PdfCommand::Crl { out } => {

@@ -4,6 +4,7 @@ pub(crate) mod client;
 pub(crate) mod demo;
 pub(crate) mod http;
 pub(crate) mod policy;
+mod ses;
 pub(crate) mod store_admin;
 
 use std::path::PathBuf;
@@ -328,7 +329,8 @@ fn host_name() -> String {
 /// `signet verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The bundle file, or a sealed PDF (read as one when it starts with `%PDF-`).
+    /// The bundle file, a sealed PDF (read as one when it starts with `%PDF-`), or a GB/T
+    /// 38540 seal signature (a DER `SES_Signature`, checked over `--document`).
     bundle: PathBuf,
     /// For a PDF: a CA certificate (DER or PEM) to chain the seals' certificates to (repeat).
     #[arg(long)]
@@ -338,7 +340,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     crl: Vec<PathBuf>,
     /// For a PDF: the session's bundle, to cross-check: the PDF's original revision must be
-    /// the bundle's document, and each seal's enterprise a signer the bundle shows.
+    /// the bundle's document, and each seal's enterprise a signer the bundle shows. For a
+    /// seal signature: the bundle whose key logs must show its signer's key as a `pdf` key.
     #[arg(long = "bundle")]
     with_bundle: Option<PathBuf>,
     /// Documents to check against the bundle's digests.
@@ -422,7 +425,10 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
                     "uscc": s.info.signer_uscc,
                     "claimed_time": s.info.claimed_time,
                     "covers_whole_file": s.info.covers_whole_file,
-                    "level": s.levels.level().to_string(),
+                    "algorithms": s.info.suite.map(|x| x.to_string()),
+                    "checkable_by": s.info.suite.map(|x| x.validators()),
+                    "level": pades_level(s),
+                    "ses_signature": s.info.ses.as_ref().map(|x| B64.encode(&x.der)),
                     "outcome": s.outcome.as_str(),
                     "checks": s.checks.iter().map(|(o, what)| serde_json::json!({"outcome": o.as_str(), "check": what})).collect::<Vec<_>>(),
                 })
@@ -458,7 +464,13 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
             for (o, what) in &s.checks {
                 println!("  {} {what}", o.as_str());
             }
-            println!("  PAdES level held: {}", s.levels.level());
+            if let Some(suite) = s.info.suite {
+                println!("  algorithms: {suite}; checkable by {}", suite.validators());
+            }
+            match pades_level(s) {
+                Some(level) => println!("  PAdES level held: {level}"),
+                None => println!("  not a PAdES signature (its digest is not a PAdES one)"),
+            }
         }
         for t in &time_stamps {
             println!(
@@ -488,6 +500,11 @@ fn verify_pdf(pdf: &[u8], a: &VerifyArgs, as_json: bool) -> Result<u8> {
         Outcome::Invalid => 1,
         _ => 3,
     })
+}
+
+/// The PAdES level a seal holds; none for a seal that is not PAdES (SM2/SM3).
+fn pades_level(s: &signet_node::pdf::assess::Assessment) -> Option<String> {
+    s.pades_level().map(|level| level.to_string())
 }
 
 /// The worse of two outcomes (INVALID, then INDETERMINATE, then VALID).
@@ -543,10 +560,34 @@ fn cross_check(
                     .is_some_and(|r| r.number() == uscc)
         });
         match party {
-            Some(p) => lines.push(format!(
-                "VALID {} (USCC {uscc}) is the bundle's {} {}",
-                s.info.field_name, p.role, p.party
-            )),
+            Some(p) => {
+                lines.push(format!(
+                    "VALID {} (USCC {uscc}) is the bundle's {} {}",
+                    s.info.field_name, p.role, p.party
+                ));
+                // An SM2 seal's key must be the party's own: a `pdf` key in its key log
+                // when it signed (spec 8.2.4.1), whoever issued the certificate.
+                let sm2 = s
+                    .info
+                    .signer_certificate
+                    .as_deref()
+                    .and_then(|c| signet_protocol::x509::sm2::certificate_sm2_key(c).ok());
+                if let Some(key) = sm2 {
+                    let at = p.signed.as_ref().map_or_else(now, |by| by.time);
+                    if ses::pdf_key_of(bundle, &p.party, key, at) {
+                        lines.push(format!(
+                            "VALID {}: its SM2 key was a pdf key in {}'s key log when it signed",
+                            s.info.field_name, p.party
+                        ));
+                    } else {
+                        outcome = Outcome::Invalid;
+                        lines.push(format!(
+                            "INVALID {}: its SM2 key is not a pdf key in {}'s key log when it signed",
+                            s.info.field_name, p.party
+                        ));
+                    }
+                }
+            }
             // Some party's identity the bundle does not establish: the seal may be its.
             None if report
                 .parties
@@ -664,6 +705,9 @@ pub(crate) fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
     let bytes = read_file(&a.bundle)?;
     if bytes.starts_with(b"%PDF-") {
         return verify_pdf(&bytes, &a, as_json);
+    }
+    if ses::is_ses_signature(&bytes) {
+        return ses::verify_ses(&bytes, &a, as_json);
     }
     let mut documents = Vec::new();
     for d in &a.document {

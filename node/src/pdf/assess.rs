@@ -23,7 +23,8 @@ use x509_cert::crl::CertificateList;
 
 use super::PdfError;
 use super::ltv::{self, DocumentSecurityStore};
-use super::verify::{self, DocumentTimeStampInfo, SignatureInfo};
+use super::national;
+use super::verify::{self, DocumentTimeStampInfo, SesInfo, SignatureInfo};
 
 /// One signature's verdict.
 #[derive(Debug, Clone)]
@@ -36,6 +37,16 @@ pub struct Assessment {
     pub checks: Vec<(Outcome, String)>,
     /// What the file holds for the seal's long-term validation.
     pub levels: PadesLevels,
+}
+
+impl Assessment {
+    /// The PAdES level the seal holds, `None` for a seal that is not PAdES at all (an SM2/SM3
+    /// signature, spec 8.2.4.1: PAdES names SHA-2 digests only) or whose algorithms are not
+    /// known. [`Assessment::levels`] lists what the file holds either way.
+    pub fn pades_level(&self) -> Option<PadesLevel> {
+        (self.info.suite == Some(super::national::SignatureSuite::EcdsaP256Sha256))
+            .then(|| self.levels.level())
+    }
 }
 
 /// A document time-stamp's verdict.
@@ -379,6 +390,9 @@ fn assess_one(
         "the signature names its certificate (signing-certificate-v2)",
         "the signature does not bind its certificate".into(),
     );
+    if let Some(ses) = &info.ses {
+        ses_checks(ses, roots, &mut checks);
+    }
     let (time, time_shown) = signing_time(&info, roots, crls, &mut checks, now);
     match info
         .signer_certificate
@@ -405,6 +419,64 @@ fn assess_one(
         checks,
         levels: PadesLevels::default(),
     }
+}
+
+/// The checks of a GB/T 38540 seal signature carried by a PDF signature (spec §11.6): it
+/// verifies over the same bytes, its signer is the PDF signature's, and its seal's maker is
+/// one of `roots` (or was issued by one).
+fn ses_checks(ses: &SesInfo, roots: &[Certificate], checks: &mut Vec<(Outcome, String)>) {
+    let verified = match &ses.verified {
+        Ok(verified) => verified,
+        Err(error) => {
+            checks.push((
+                Outcome::Invalid,
+                format!("the GB/T 38540 seal signature does not verify: {error}"),
+            ));
+            return;
+        }
+    };
+    checks.push((
+        Outcome::Valid,
+        format!(
+            "the GB/T 38540 seal signature verifies over the signed bytes (seal {:?} by its \
+             maker, the signer listed in the seal, SM3 data hash, validity at {})",
+            verified.seal.name, verified.signed_at
+        ),
+    ));
+    checks.push(if ses.same_signer {
+        (
+            Outcome::Valid,
+            "the seal signature's signer certificate is the PDF signature's".into(),
+        )
+    } else {
+        (
+            Outcome::Invalid,
+            "the seal signature's signer certificate is not the PDF signature's".into(),
+        )
+    });
+    let maker = Certificate::from_der(&verified.seal.maker_certificate).ok();
+    let by_root = maker.as_ref().is_some_and(|maker| {
+        roots.iter().any(|root| {
+            root.to_der()
+                .is_ok_and(|r| r == verified.seal.maker_certificate)
+                || issued_by(maker, root)
+        })
+    });
+    checks.push(if by_root {
+        (
+            Outcome::Valid,
+            "the seal's maker is a given CA (or certified by one)".into(),
+        )
+    } else {
+        (
+            Outcome::Indeterminate,
+            if roots.is_empty() {
+                "no trust root given (--ca): the seal's maker is not shown trusted".into()
+            } else {
+                "the seal's maker is not a given CA".into()
+            },
+        )
+    });
 }
 
 /// The time the certificate must have been valid at, and whether a time-stamp shows it: the
@@ -606,13 +678,14 @@ fn crl_signed_by(crl: &CertificateList, root: &Certificate) -> bool {
         && signed_by(crl.tbs_cert_list.to_der(), crl.signature.as_bytes(), root)
 }
 
-/// Whether `signature` (DER ECDSA) over the DER `tbs` verifies with `root`'s P-256 key.
+/// Whether `signature` (DER) over the DER `tbs` verifies with `root`'s key: ECDSA with a
+/// P-256 key, SM2 (default identifier) with an SM2 key.
 fn signed_by(tbs: der::Result<Vec<u8>>, signature: Option<&[u8]>, root: &Certificate) -> bool {
-    let Some(key) = p256_key_of(root.tbs_certificate().subject_public_key_info()) else {
+    let (Ok(tbs), Some(signature)) = (tbs, signature) else {
         return false;
     };
-    match (tbs, signature) {
-        (Ok(tbs), Some(signature)) => verify_der(&key, &tbs, signature),
-        _ => false,
+    if let Some(key) = p256_key_of(root.tbs_certificate().subject_public_key_info()) {
+        return verify_der(&key, &tbs, signature);
     }
+    national::sm2_verifies(root, &tbs, signature)
 }

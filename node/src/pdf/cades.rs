@@ -1,7 +1,8 @@
 //! CMS `SignedData` (RFC 5652) as CAdES (ETSI EN 319 122-1) uses it: built for PDF
 //! signatures and time-stamp tokens, and read back for verification.
 //!
-//! Only ECDSA P-256 with SHA-256 is produced or checked.
+//! Two suites are produced and checked: ECDSA P-256 with SHA-256 (PAdES), and SM2 with SM3
+//! (GM/T 0010, see [`super::national`]).
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -22,12 +23,53 @@ use super::asn1::{
     ID_DATA, ID_SIGNED_DATA, IssuerSerial, SigningCertificateV2,
 };
 use super::error::Asn1Error;
+use super::national::{self, SignatureSuite, Sm2CertifiedKey};
 use super::x509::CertifiedKey;
+
+/// Who signs a `SignedData`: a P-256 key or an SM2 key, each with its certificate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CmsSigner<'a> {
+    /// ECDSA P-256 with SHA-256.
+    P256(&'a CertifiedKey<'a>),
+    /// SM2 with SM3.
+    Sm2(&'a Sm2CertifiedKey<'a>),
+}
+
+impl CmsSigner<'_> {
+    pub(crate) fn suite(&self) -> SignatureSuite {
+        match self {
+            Self::P256(_) => SignatureSuite::EcdsaP256Sha256,
+            Self::Sm2(_) => SignatureSuite::Sm2Sm3,
+        }
+    }
+
+    pub(crate) fn certificate(&self) -> &Certificate {
+        match self {
+            Self::P256(k) => k.certificate(),
+            Self::Sm2(k) => k.certificate(),
+        }
+    }
+
+    pub(crate) fn certificate_der(&self) -> &[u8] {
+        match self {
+            Self::P256(k) => k.certificate_der(),
+            Self::Sm2(k) => k.certificate_der(),
+        }
+    }
+
+    /// The DER signature of `message`.
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::P256(k) => asn1::sign_der(k.key(), message),
+            Self::Sm2(k) => k.key().sign(message).to_der(),
+        }
+    }
+}
 
 /// What a `SignedData` signs: either a detached digest of external content (PAdES, eContent
 /// absent) or encapsulated content (a time-stamp token's TSTInfo).
 pub(crate) enum Content<'a> {
-    /// The SHA-256 of external data of type id-data.
+    /// The digest (of the signer's suite) of external data of type id-data.
     Detached([u8; 32]),
     /// Encapsulated DER content of the given type.
     Encapsulated(Oid, &'a [u8]),
@@ -38,28 +80,31 @@ pub(crate) type UnsignedAttributes<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<Attribu
 
 /// A DER `ContentInfo` holding a `SignedData` by `signer`, with the signed attributes
 /// contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES puts the
-/// claimed time in the signature dictionary's `/M`), embedding `certificates`.
+/// claimed time in the signature dictionary's `/M`), embedding `certificates`. The digest and
+/// signature algorithms are the signer's suite's (for SM2 also signingCertificateV2's hash).
 pub(crate) fn signed_data(
-    signer: &CertifiedKey<'_>,
+    signer: CmsSigner<'_>,
     certificates: &[Certificate],
     content: &Content<'_>,
     unsigned: Option<UnsignedAttributes<'_>>,
 ) -> Result<Vec<u8>, PdfError> {
+    let suite = signer.suite();
     let (content_type, digest, econtent) = match *content {
         Content::Detached(digest) => (ID_DATA, digest, None),
         Content::Encapsulated(oid, bytes) => (
             oid,
-            asn1::sha256(bytes),
+            suite.digest(&[bytes]),
             Some(Any::encode_from(&OctetString::new(bytes)?)?),
         ),
     };
     let signed_attrs = signed_attributes(
+        suite,
         signer.certificate(),
         signer.certificate_der(),
         content_type,
         &digest,
     )?;
-    let signature = asn1::sign_der(signer.key(), &signed_attrs.to_der()?);
+    let signature = signer.sign(&signed_attrs.to_der()?);
     let unsigned_attrs = match unsigned {
         Some(compute) => Some(SetOfVec::try_from(compute(&signature)?)?),
         None => None,
@@ -71,9 +116,9 @@ pub(crate) fn signed_data(
             issuer: tbs.issuer().clone(),
             serial_number: tbs.serial_number().clone(),
         }),
-        digest_alg: asn1::sha256_algorithm(),
+        digest_alg: suite.digest_algorithm(),
         signed_attrs: Some(signed_attrs),
-        signature_algorithm: asn1::ecdsa_sha256_algorithm(),
+        signature_algorithm: suite.signature_algorithm(),
         signature: OctetString::new(signature)?,
         unsigned_attrs,
     };
@@ -89,7 +134,7 @@ pub(crate) fn signed_data(
         } else {
             CmsVersion::V3
         },
-        digest_algorithms: SetOfVec::try_from(vec![asn1::sha256_algorithm()])?,
+        digest_algorithms: SetOfVec::try_from(vec![suite.digest_algorithm()])?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: content_type,
             econtent,
@@ -116,16 +161,22 @@ pub(crate) fn attribute<T: Encode>(oid: Oid, value: &T) -> Result<Attribute, Pdf
 }
 
 fn signed_attributes(
+    suite: SignatureSuite,
     certificate: &Certificate,
     certificate_der: &[u8],
     content_type: Oid,
     digest: &[u8; 32],
 ) -> Result<SetOfVec<Attribute>, PdfError> {
     let tbs = certificate.tbs_certificate();
+    // ESSCertIDv2's hash defaults to SHA-256 (omitted in DER); an SM2 signer names SM3.
+    let hash_algorithm = match suite {
+        SignatureSuite::EcdsaP256Sha256 => None,
+        _ => Some(suite.digest_algorithm()),
+    };
     let signing_certificate = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
-            hash_algorithm: None,
-            cert_hash: OctetString::new(asn1::sha256(certificate_der).to_vec())?,
+            hash_algorithm,
+            cert_hash: OctetString::new(suite.digest(&[certificate_der]).to_vec())?,
             issuer_serial: Some(IssuerSerial {
                 issuer: vec![GeneralName::DirectoryName(tbs.issuer().clone())],
                 serial_number: tbs.serial_number().clone(),
@@ -207,24 +258,31 @@ impl ParsedSignedData {
         })
     }
 
-    /// Whether the signer's ECDSA-SHA256 signature over the signed attributes verifies with
-    /// `certificate`'s key. Other algorithms are reported as not verified.
+    /// The suite the signer's digest and signature algorithms name, if known.
+    pub(crate) fn suite(&self) -> Option<SignatureSuite> {
+        SignatureSuite::of(&self.signer.digest_alg, &self.signer.signature_algorithm)
+    }
+
+    /// Whether the signer's signature over the signed attributes verifies with
+    /// `certificate`'s key: ECDSA P-256 with SHA-256, or SM2 with SM3 (ZA with the default
+    /// identifier). Other algorithms, and a key of another suite's kind, are reported as not
+    /// verified. (Strict DER decoding makes the re-encoded attributes the bytes received.)
     pub(crate) fn signature_verifies(&self, certificate: &Certificate) -> bool {
-        let Some(key) = asn1::p256_key_of(certificate.tbs_certificate().subject_public_key_info())
-        else {
-            return false;
-        };
-        if self.signer.signature_algorithm.oid != asn1::ECDSA_WITH_SHA256
-            || self.signer.digest_alg.oid != asn1::SHA256
-        {
-            return false;
-        }
         let Some(attrs) = self.signer.signed_attrs.as_ref() else {
             return false;
         };
-        attrs
-            .to_der()
-            .is_ok_and(|der| asn1::verify_der(&key, &der, self.signer.signature.as_bytes()))
+        let Ok(der) = attrs.to_der() else {
+            return false;
+        };
+        let signature = self.signer.signature.as_bytes();
+        match self.suite() {
+            Some(SignatureSuite::EcdsaP256Sha256) => {
+                asn1::p256_key_of(certificate.tbs_certificate().subject_public_key_info())
+                    .is_some_and(|key| asn1::verify_der(&key, &der, signature))
+            }
+            Some(SignatureSuite::Sm2Sm3) => national::sm2_verifies(certificate, &der, signature),
+            None => false,
+        }
     }
 }
 

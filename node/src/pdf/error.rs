@@ -98,6 +98,10 @@ pub enum PdfError {
     /// DER encoding or decoding failed.
     #[error("asn.1: {0}")]
     Asn1(#[from] Asn1Error),
+    /// A GB/T 38540 seal signature could not be made, or would not verify (the seal does not
+    /// list the signer's certificate, or is not valid at the signing time).
+    #[error("electronic seal signature: {0}")]
+    Ses(#[from] signet_protocol::ses::SesError),
 }
 
 impl From<der::Error> for PdfError {

@@ -170,7 +170,11 @@ pub fn add_document_time_stamp(
     let reserved = DOCUMENT_TIME_STAMP_RESERVED;
     let hole = sign::locate_placeholders(&out, pdf.len(), reserved)?;
     sign::patch_byte_range(&mut out, &hole)?;
-    let digest = sign::digest_ranges(&out, &hole);
+    let digest = sign::digest_ranges(
+        super::national::SignatureSuite::EcdsaP256Sha256,
+        &out,
+        &hole,
+    );
     let token = stamper
         .time_stamp(&digest)
         .map_err(|error| PdfError::TimeStamp(error.to_string()))?;

@@ -16,7 +16,9 @@
 //! - [`appearance`]: the visible seal — a red round seal drawn as PDF vector operators
 //!   (Latin names in Helvetica, Chinese names from a font's glyph outlines), or a registered
 //!   PNG/JPEG image.
-//! - [`sign`]: one signer's incremental update (PAdES B-B, or B-T with a time-stamp).
+//! - [`sign`]: one signer's incremental update (PAdES B-B, or B-T with a time-stamp); with an
+//!   SM2 key, a detached PKCS #7 signature with SM2/SM3 and a GB/T 38540 seal signature
+//!   ([`national`]).
 //! - [`verify`]: the facts about each signature in a file (no trust verdict).
 //! - [`ltv`]: long-term validation: the Document Security Store (B-LT) and document
 //!   time-stamps (B-LTA), appended after the seals.
@@ -35,6 +37,7 @@ mod cades;
 pub mod changes;
 mod error;
 pub mod ltv;
+pub mod national;
 pub mod sample;
 pub mod sign;
 pub mod tsa;

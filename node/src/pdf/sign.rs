@@ -22,7 +22,8 @@ use x509_cert::Certificate;
 use super::PdfError;
 use super::appearance::{self, Appearance};
 use super::asn1::{self, ATTR_SIGNATURE_TIME_STAMP};
-use super::cades::{self, Content};
+use super::cades::{self, CmsSigner, Content};
+use super::national::{ATTR_SES_SIGNATURE, SignatureSuite, Sm2CertifiedKey};
 use super::tsa;
 use super::x509::CertifiedKey;
 
@@ -101,11 +102,20 @@ where
 }
 
 /// A signer: a key, its certificate and the certificates up to (and maybe including) the
-/// root, all embedded in the signature.
+/// root, all embedded in the signature; for an SM2 signer, maybe also a GB/T 38540 seal.
 #[derive(Debug, Clone)]
 pub struct PdfSigner<'a> {
-    key: CertifiedKey<'a>,
+    key: SignerKey<'a>,
     chain: Vec<Certificate>,
+    /// An `SESeal` (DER) listing the signer's certificate: each signature then carries an
+    /// `SES_Signature` over its byte range (spec §11.6).
+    seal: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+enum SignerKey<'a> {
+    P256(CertifiedKey<'a>),
+    Sm2(Sm2CertifiedKey<'a>),
 }
 
 impl<'a> PdfSigner<'a> {
@@ -121,11 +131,74 @@ impl<'a> PdfSigner<'a> {
         chain_ders: &[Vec<u8>],
     ) -> Result<Self, PdfError> {
         Ok(Self {
-            key: CertifiedKey::new(key, certificate_der)?,
+            key: SignerKey::P256(CertifiedKey::new(key, certificate_der)?),
             chain: cades::decode_certificates(chain_ders)?,
+            seal: None,
         })
     }
+
+    /// An SM2 signer (national algorithms, see [`super::national`]): the key with its SM2
+    /// certificate (checked to match) and chain, from whichever CA issued them; with `seal`,
+    /// an `SESeal` listing that certificate, each signature also carries an `SES_Signature`
+    /// over the bytes it signs (spec §11.6). The seal is checked when a signature is made.
+    ///
+    /// # Errors
+    ///
+    /// [`PdfError::X509`] when the certificate is not an SM2 certificate of `key`;
+    /// [`PdfError::Asn1`] when a chain certificate does not parse.
+    pub fn sm2(
+        key: &'a signet_protocol::sm2::Sm2SecretKey,
+        certificate_der: &[u8],
+        chain_ders: &[Vec<u8>],
+        seal: Option<Vec<u8>>,
+    ) -> Result<Self, PdfError> {
+        Ok(Self {
+            key: SignerKey::Sm2(Sm2CertifiedKey::new(key, certificate_der)?),
+            chain: cades::decode_certificates(chain_ders)?,
+            seal,
+        })
+    }
+
+    /// The suite this signer signs with.
+    pub fn suite(&self) -> SignatureSuite {
+        self.cms_signer().suite()
+    }
+
+    fn cms_signer(&self) -> CmsSigner<'_> {
+        match &self.key {
+            SignerKey::P256(k) => CmsSigner::P256(k),
+            SignerKey::Sm2(k) => CmsSigner::Sm2(k),
+        }
+    }
+
+    /// The `SES_Signature` over `data` (the signed byte ranges), checked before it is used:
+    /// `None` without a seal.
+    fn ses_signature(&self, data: &[u8], time: SystemTime) -> Result<Option<Vec<u8>>, PdfError> {
+        let (Some(seal), SignerKey::Sm2(key)) = (&self.seal, &self.key) else {
+            return Ok(None);
+        };
+        let seconds = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| PdfError::Time)?
+            .as_secs();
+        let at = signet_protocol::Timestamp::from_unix(seconds);
+        let signature = signet_protocol::ses::sign(
+            seal,
+            key.key(),
+            key.certificate_der(),
+            data,
+            at,
+            SES_PROPERTY_INFO,
+        )?;
+        // A seal that does not list this certificate, or is not valid now, is refused here
+        // rather than written into a contract.
+        signet_protocol::ses::verify_signature(&signature, data)?;
+        Ok(Some(signature))
+    }
 }
+
+/// The `propertyInfo` of the `SES_Signature` a PDF signature carries: what its data is.
+pub const SES_PROPERTY_INFO: &str = "pdf-byte-range";
 
 /// Everything one signature needs besides the PDF.
 pub struct SealRequest<'a> {
@@ -185,8 +258,17 @@ pub fn sign(pdf: &[u8], request: &SealRequest<'_>) -> Result<Vec<u8>, PdfError> 
         .map_err(|error| PdfError::Write(error.to_string()))?;
     let hole = locate_placeholders(&out, pdf.len(), reserved)?;
     patch_byte_range(&mut out, &hole)?;
-    let digest = digest_ranges(&out, &hole);
-    let cms = signature_cms(request, digest)?;
+    let suite = request.signer.suite();
+    let digest = digest_ranges(suite, &out, &hole);
+    let ses = match request.signer.seal {
+        Some(_) => {
+            let mut data = out[..hole.contents_start].to_vec();
+            data.extend_from_slice(&out[hole.contents_end..]);
+            request.signer.ses_signature(&data, request.signing_time)?
+        }
+        None => None,
+    };
+    let cms = signature_cms(request, digest, ses)?;
     write_contents(&mut out, &hole, &cms, reserved)?;
     Ok(out)
 }
@@ -307,9 +389,11 @@ fn add_signature_field(
     let [x1, y1, x2, y2] = request.placement.rect;
     let (width, height) = ((x2 - x1).abs().max(1.0), (y2 - y1).abs().max(1.0));
     let appearance_id = add_appearance(update, request.appearance, width, height);
-    let signature_id = update
-        .new_document
-        .add_object(signature_dictionary(request.signing_time, reserved)?);
+    let signature_id = update.new_document.add_object(signature_dictionary(
+        request.signing_time,
+        reserved,
+        request.signer.suite(),
+    )?);
     let mut field = Dictionary::new();
     field.set("FT", Object::Name(b"Sig".to_vec()));
     field.set(
@@ -384,11 +468,21 @@ fn add_appearance(
     update.new_document.add_object(stream)
 }
 
-fn signature_dictionary(signing_time: SystemTime, reserved: usize) -> Result<Dictionary, PdfError> {
+fn signature_dictionary(
+    signing_time: SystemTime,
+    reserved: usize,
+    suite: SignatureSuite,
+) -> Result<Dictionary, PdfError> {
     let mut sig = Dictionary::new();
     sig.set("Type", Object::Name(b"Sig".to_vec()));
     sig.set("Filter", Object::Name(b"Adobe.PPKLite".to_vec()));
-    sig.set("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec()));
+    // PAdES names SHA-2 digests: an SM3 signature is a plain detached PKCS #7 signature, as
+    // Chinese signing tools write it.
+    let sub_filter: &[u8] = match suite {
+        SignatureSuite::Sm2Sm3 => b"adbe.pkcs7.detached",
+        _ => b"ETSI.CAdES.detached",
+    };
+    sig.set("SubFilter", Object::Name(sub_filter.to_vec()));
     sig.set(
         "M",
         Object::String(pdf_date(signing_time)?.into_bytes(), StringFormat::Literal),
@@ -725,21 +819,29 @@ pub(super) fn patch_byte_range(out: &mut [u8], hole: &Hole) -> Result<(), PdfErr
     Ok(())
 }
 
-pub(super) fn digest_ranges(out: &[u8], hole: &Hole) -> [u8; 32] {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(&out[..hole.contents_start]);
-    hasher.update(&out[hole.contents_end..]);
-    hasher.finalize().into()
+pub(super) fn digest_ranges(suite: SignatureSuite, out: &[u8], hole: &Hole) -> [u8; 32] {
+    suite.digest(&[&out[..hole.contents_start], &out[hole.contents_end..]])
 }
 
-fn signature_cms(request: &SealRequest<'_>, digest: [u8; 32]) -> Result<Vec<u8>, PdfError> {
-    let signer = &request.signer.key;
+fn signature_cms(
+    request: &SealRequest<'_>,
+    digest: [u8; 32],
+    ses: Option<Vec<u8>>,
+) -> Result<Vec<u8>, PdfError> {
+    let signer = request.signer.cms_signer();
     let mut certificates = vec![signer.certificate().clone()];
     certificates.extend(request.signer.chain.iter().cloned());
+    let ses_attribute = ses
+        .map(|der_bytes| -> Result<_, PdfError> {
+            let value = <der::Any as der::Decode>::from_der(&der_bytes)?;
+            cades::attribute(ATTR_SES_SIGNATURE, &value)
+        })
+        .transpose()?;
     let stamp = |signature: &[u8]| -> Result<Vec<x509_cert::attr::Attribute>, PdfError> {
+        let mut attributes: Vec<x509_cert::attr::Attribute> =
+            ses_attribute.iter().cloned().collect();
         let Some(stamper) = request.time_stamper else {
-            return Ok(Vec::new());
+            return Ok(attributes);
         };
         let imprint = asn1::sha256(signature);
         let token = stamper
@@ -751,10 +853,11 @@ fn signature_cms(request: &SealRequest<'_>, digest: [u8; 32]) -> Result<Vec<u8>,
             ));
         }
         let value = <der::Any as der::Decode>::from_der(&token)?;
-        Ok(vec![cades::attribute(ATTR_SIGNATURE_TIME_STAMP, &value)?])
+        attributes.push(cades::attribute(ATTR_SIGNATURE_TIME_STAMP, &value)?);
+        Ok(attributes)
     };
     let unsigned: cades::UnsignedAttributes<'_> = &stamp;
-    let unsigned = request.time_stamper.is_some().then_some(unsigned);
+    let unsigned = (request.time_stamper.is_some() || ses_attribute.is_some()).then_some(unsigned);
     cades::signed_data(signer, &certificates, &Content::Detached(digest), unsigned)
 }
 

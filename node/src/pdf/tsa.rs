@@ -322,7 +322,7 @@ pub fn time_stamp_token(
     } else {
         Vec::new()
     };
-    cades::signed_data(tsa, &certificates, &content, None)
+    cades::signed_data(cades::CmsSigner::P256(tsa), &certificates, &content, None)
 }
 
 /// Answers a DER `TimeStampReq` with a DER `TimeStampResp`: `granted` with a token, or

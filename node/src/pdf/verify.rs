@@ -17,6 +17,7 @@ use super::asn1::{
     self, ATTR_SIGNATURE_TIME_STAMP, ATTR_SIGNING_CERTIFICATE_V2, SigningCertificateV2,
 };
 use super::cades::ParsedSignedData;
+use super::national::{ATTR_SES_SIGNATURE, SignatureSuite};
 use super::sign::{self, find, form_fields};
 use super::tsa;
 use super::{ltv, x509};
@@ -33,12 +34,18 @@ pub struct SignatureInfo {
     pub covers_revision: bool,
     /// The ranges end at the end of the file: nothing was appended after this signature.
     pub covers_whole_file: bool,
-    /// The CMS messageDigest equals the SHA-256 of the two ranges.
+    /// The algorithms the signer names, when they are a suite Signet checks (ECDSA P-256
+    /// with SHA-256, or SM2 with SM3).
+    pub suite: Option<SignatureSuite>,
+    /// The CMS messageDigest equals the digest (of the suite: SHA-256 or SM3) of the two
+    /// ranges.
     pub digest_matches: bool,
     /// The CMS signature over the signed attributes verifies with the embedded certificate
-    /// named by the signer identifier (ECDSA P-256 / SHA-256 only).
+    /// named by the signer identifier (ECDSA P-256 / SHA-256, or SM2 / SM3 with the default
+    /// identifier).
     pub signature_valid: bool,
-    /// The signingCertificateV2 attribute holds the SHA-256 of that certificate.
+    /// The signingCertificateV2 attribute holds the digest (SHA-256 or SM3, as it names) of
+    /// that certificate.
     pub certificate_bound: bool,
     /// The signer certificate's legal name (`O`, or else `CN`).
     pub signer_legal_name: Option<String>,
@@ -53,8 +60,23 @@ pub struct SignatureInfo {
     pub timestamp: Option<TimestampInfo>,
     /// Every certificate embedded in the CMS object and in its time-stamp token, DER.
     pub certificates: Vec<Vec<u8>>,
+    /// The GB/T 38540 seal signature the CMS carries (unsigned attribute
+    /// [`super::national::SES_SIGNATURE_ATTRIBUTE_OID`]), if any.
+    pub ses: Option<SesInfo>,
     /// Why the CMS object could not be read, if it could not.
     pub problem: Option<String>,
+}
+
+/// A GB/T 38540 `SES_Signature` carried by a PDF signature (spec §11.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SesInfo {
+    /// The `SES_Signature`, DER, as carried.
+    pub der: Vec<u8>,
+    /// Its verification over the bytes the PDF signature's ranges cover (every check of
+    /// `signet_protocol::ses::verify_signature`), or the first that failed.
+    pub verified: Result<signet_protocol::ses::VerifiedSignature, signet_protocol::ses::SesError>,
+    /// Its signer certificate is the CMS signer's certificate, byte for byte.
+    pub same_signer: bool,
 }
 
 /// A signature time-stamp token's facts.
@@ -176,7 +198,8 @@ fn inspect_time_stamp(
     };
     match tsa::read_token(token) {
         Ok(facts) => {
-            info.imprint_matches = facts.imprint == Some(ranges_digest(pdf, &ranges));
+            info.imprint_matches =
+                facts.imprint == Some(ranges_digest(SignatureSuite::EcdsaP256Sha256, pdf, &ranges));
             info.signature_valid = facts.signature_valid;
             info.gen_time = Some(facts.gen_time);
         }
@@ -255,6 +278,7 @@ fn inspect(
         byte_range,
         covers_revision: false,
         covers_whole_file: false,
+        suite: None,
         digest_matches: false,
         signature_valid: false,
         certificate_bound: false,
@@ -264,6 +288,7 @@ fn inspect(
         claimed_time,
         timestamp: None,
         certificates: Vec::new(),
+        ses: None,
         problem: None,
     };
     let Some(ranges) = byte_range.and_then(|br| signed_ranges(pdf, br)) else {
@@ -325,18 +350,18 @@ fn signed_ranges(pdf: &[u8], [start, len1, start2, len2]: [u64; 4]) -> Option<Ra
     })
 }
 
-/// The SHA-256 of the two signed ranges (which [`signed_ranges`] checked lie in `pdf`).
-fn ranges_digest(pdf: &[u8], ranges: &Ranges) -> [u8; 32] {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(&pdf[..ranges.gap_start]);
-    hasher.update(&pdf[ranges.gap_end..ranges.end]);
-    hasher.finalize().into()
+/// The digest of the two signed ranges (which [`signed_ranges`] checked lie in `pdf`).
+fn ranges_digest(suite: SignatureSuite, pdf: &[u8], ranges: &Ranges) -> [u8; 32] {
+    suite.digest(&[&pdf[..ranges.gap_start], &pdf[ranges.gap_end..ranges.end]])
 }
 
 fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) {
-    let digest = ranges_digest(pdf, ranges);
-    info.digest_matches = parsed.message_digest().is_some_and(|d| d == digest);
+    info.suite = parsed.suite();
+    info.digest_matches = info.suite.is_some_and(|suite| {
+        let digest = ranges_digest(suite, pdf, ranges);
+        parsed.message_digest().is_some_and(|d| d == digest)
+    });
+    info.ses = ses(pdf, ranges, parsed);
     if let Some(certificate) = parsed.signer_certificate() {
         info.signature_valid = parsed.signature_verifies(certificate);
         let der = certificate.to_der().ok();
@@ -353,6 +378,28 @@ fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &Par
     info.timestamp = timestamp(parsed);
 }
 
+/// The seal signature the CMS carries, verified over the signed ranges.
+fn ses(pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) -> Option<SesInfo> {
+    let der = parsed
+        .unsigned_attribute(ATTR_SES_SIGNATURE)?
+        .to_der()
+        .ok()?;
+    let mut data = pdf[..ranges.gap_start].to_vec();
+    data.extend_from_slice(&pdf[ranges.gap_end..ranges.end]);
+    let verified = signet_protocol::ses::verify_signature(&der, &data);
+    let same_signer = match (&verified, parsed.signer_certificate()) {
+        (Ok(v), Some(certificate)) => certificate
+            .to_der()
+            .is_ok_and(|c| c == v.signer_certificate),
+        _ => false,
+    };
+    Some(SesInfo {
+        der,
+        verified,
+        same_signer,
+    })
+}
+
 fn certificate_bound(parsed: &ParsedSignedData, certificate_der: &[u8]) -> bool {
     let Some(value) = parsed.signed_attribute(ATTR_SIGNING_CERTIFICATE_V2) else {
         return false;
@@ -361,10 +408,13 @@ fn certificate_bound(parsed: &ParsedSignedData, certificate_der: &[u8]) -> bool 
         return false;
     };
     attribute.certs.first().is_some_and(|id| {
-        id.hash_algorithm
-            .as_ref()
-            .is_none_or(|alg| alg.oid == asn1::SHA256)
-            && id.cert_hash.as_bytes() == asn1::sha256(certificate_der)
+        let hash = match id.hash_algorithm.as_ref().map(|alg| alg.oid) {
+            None => Some(SignatureSuite::EcdsaP256Sha256),
+            Some(oid) if oid == asn1::SHA256 => Some(SignatureSuite::EcdsaP256Sha256),
+            Some(oid) if oid == signet_protocol::x509::sm2::SM3 => Some(SignatureSuite::Sm2Sm3),
+            Some(_) => None,
+        };
+        hash.is_some_and(|suite| id.cert_hash.as_bytes() == suite.digest(&[certificate_der]))
     })
 }
 

@@ -279,6 +279,46 @@ pub struct PdfConfig {
     /// The party's registered seal image (PNG, with transparency, or JPEG; at most 4 MiB),
     /// drawn in its seals instead of the round seal drawn from its legal name.
     pub seal_image: Option<std::path::PathBuf>,
+    /// The algorithms of the party's PDF seals: `esp256` (PAdES, the default) or `sm2`
+    /// (national algorithms, spec §8.2.4.1): the node keeps an SM2 `pdf` key in
+    /// `keys/pdf-sm2.key`, declares it, seals with it under the SM2 certificate and seal a
+    /// verifier issued for it, and, as a verifier, certifies its verified parties' SM2 keys
+    /// with its own SM2 CA. `[pdf.sm2]`, when given, takes precedence.
+    pub algorithm: PdfAlgorithm,
+    /// National algorithms (`[pdf.sm2]`): with it, the party seals PDFs with its SM2 key
+    /// and certificate (SM2/SM3 detached PKCS #7, spec §8.2.4.1) instead of its P-256 key,
+    /// and each seal carries a GB/T 38540 seal signature when a seal is given.
+    pub sm2: Option<Sm2PdfConfig>,
+}
+
+/// The algorithms of a party's PDF seals (`[pdf] algorithm`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfAlgorithm {
+    /// ECDSA P-256 with SHA-256: PAdES, checked by every PDF validator.
+    #[default]
+    Esp256,
+    /// SM2 with SM3: national algorithms, checked by Signet and the openssl CLI.
+    Sm2,
+}
+
+/// An SM2 PDF key with its certificate chain and electronic seal, from whichever CA issued
+/// them (`[pdf.sm2]`; relative paths are under the node's directory). The node declares the
+/// key in the party's key log as a `pdf` key when it starts, so that verifiers can tie its
+/// signatures to the party (spec §4.3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sm2PdfConfig {
+    /// The SM2 key file (`signet-sm2-scalar:` and 64 hex digits, mode 0600).
+    pub key: std::path::PathBuf,
+    /// The key's X.509 certificate (DER or PEM), an SM2 certificate.
+    pub certificate: std::path::PathBuf,
+    /// The certificates above it, up to the root (DER or PEM), embedded in each signature.
+    #[serde(default)]
+    pub chain: Vec<std::path::PathBuf>,
+    /// The electronic seal (`SESeal`, DER) the CA made that lists the certificate; each
+    /// PDF seal then carries an `SES_Signature` over its byte range (spec §11.6).
+    pub seal: Option<std::path::PathBuf>,
 }
 
 /// The web console (`[console]` in `signet.toml`), served on the API's listener under

@@ -1371,6 +1371,36 @@ impl Core {
         Ok(true)
     }
 
+    /// Declares the SM2 key `key` as a `pdf` key of this party (national-algorithm PDF
+    /// seals, `[pdf.sm2]`) unless the key log already holds it. Returns whether the log
+    /// changed; a key the log retired is refused.
+    pub(crate) fn ensure_sm2_pdf_key(
+        &mut self,
+        key: signet_protocol::sm2::Sm2PublicKey,
+        now: Timestamp,
+    ) -> Result<bool, ServiceError> {
+        let mut log = self.own_log_to_change()?;
+        if log.retired_at().is_some() {
+            return Ok(false);
+        }
+        let current = log
+            .keys_at(KeyPurpose::Pdf, now)
+            .any(|r| r.key == LogKey::Sm2(key));
+        if current {
+            return Ok(false);
+        }
+        if log.records().iter().any(|r| r.key == LogKey::Sm2(key)) {
+            return Err(ServiceError::Usage(
+                "the [pdf.sm2] key is one the key log retired: configure a fresh one".into(),
+            ));
+        }
+        log.add_key(&self.keys.root, KeyDecl::sm2_pdf(key), now)
+            .map_err(|e| ServiceError::Usage(format!("declaring the SM2 PDF key: {e}")))?;
+        save_key_log(&*self.store, &log)?;
+        self.trust.add_key_log(log);
+        Ok(true)
+    }
+
     /// Re-issues this party's seal mandates valid at `now` that name `old`, naming `new`
     /// instead, valid until the same end.
     fn reissue_mandates(

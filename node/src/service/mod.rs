@@ -343,6 +343,11 @@ impl Service {
             // Everything but PDF signatures works without one: say so, and serve.
             Err(error) => tracing::warn!(%error, "no PDF key declared"),
         }
+        if let Some(key) = pdf::own_sm2_key(dir, &config.pdf, true)?
+            && core.ensure_sm2_pdf_key(key.public_key(), now())?
+        {
+            tracing::info!("declared the SM2 PDF key for national-algorithm seals");
+        }
         tsa::declare_at_start(&mut core, config.witness, dir);
         let crls = crate::certificate::load_crls(&dir.join(config::CRL_DIR), &mut core.trust);
         if crls > 0 || !config.policy.ca_roots.is_empty() {

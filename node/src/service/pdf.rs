@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use signet_protocol::Digest;
-use signet_protocol::attestation::{Attestation, AttestationKind, Claims, PdfCertificate};
+use signet_protocol::attestation::{Attestation, AttestationKind, Claims, PdfCertificate, PdfKey};
 use signet_protocol::cose::Signed;
-use signet_protocol::keylog::{EcdsaP256Key, KeyPurpose};
+use signet_protocol::keylog::{EcdsaP256Key, KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::session::{DocumentRef, PdfRevision, SessionId};
 use signet_protocol::x509::{self, CertifiedKey, Issuance, SealSubject};
@@ -60,6 +60,15 @@ impl From<PdfError> for ServiceError {
     }
 }
 
+/// A certificate a verifier issued for this party's PDF key, as held: the certificate, the
+/// verifier's CA certificate (same algorithm) and the electronic seal the attestation
+/// carries, if any.
+struct HeldCertificate {
+    certificate: Vec<u8>,
+    ca: Vec<u8>,
+    seal: Option<Vec<u8>>,
+}
+
 /// The issuer-side facts a verifier's certificates need: its name, its USCC if it has one,
 /// and the URL of its CRL.
 pub(crate) struct Issuer<'a> {
@@ -75,14 +84,15 @@ impl Core {
         &self,
         issuer: &PartyId,
         subject: &PartyId,
-        key: &EcdsaP256Key,
+        key: impl Into<PdfKey>,
         now: Timestamp,
     ) -> Option<Signed<Attestation>> {
+        let key = key.into();
         self.trust
             .about(subject, AttestationKind::PdfCertificate)
             .filter(|a| {
                 a.payload().issuer == *issuer
-                    && matches!(&a.payload().claims, Claims::PdfCertificate(c) if c.key == *key)
+                    && matches!(&a.payload().claims, Claims::PdfCertificate(c) if c.key == key)
                     && self.trust.pdf_certificate_in_effect(a, now).is_ok()
             })
             .max_by_key(|a| a.payload().valid_until)
@@ -118,7 +128,7 @@ impl Core {
     /// one in effect at `now` (it issues one when it first certifies a party's key).
     fn held_ca_certificate(&self, now: Timestamp) -> Option<Signed<Attestation>> {
         let (_, public) = self.pdf_key().ok()?;
-        self.held_pdf_certificate(&self.me, &self.me, &public, now)
+        self.held_pdf_certificate(&self.me, &self.me, public, now)
     }
 
     /// This verifier's own CA certificate attestation for its current PDF key, issued now
@@ -144,9 +154,10 @@ impl Core {
             .filter(|u| SealSubject::new(issuer.name, u).is_ok());
         let certificate = x509::ca_certificate(issuer.name, uscc, &key, &issuance)?;
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key: public,
+            key: public.into(),
             identity: None,
             certificate,
+            seal: None,
         });
         self.issue_as(id, self.me, claims, (now, until), now)
     }
@@ -162,28 +173,8 @@ impl Core {
         now: Timestamp,
     ) -> Result<Vec<Signed<Attestation>>, ServiceError> {
         let me = self.me;
-        let candidates: Vec<&Signed<Attestation>> = match party {
-            Some(party) => self
-                .trust
-                .about(&party, AttestationKind::Identity)
-                .collect(),
-            None => self.trust.attestations().collect(),
-        };
-        let identities: Vec<Signed<Attestation>> = candidates
-            .into_iter()
-            .filter(|a| {
-                let p = a.payload();
-                p.issuer == me
-                    && p.subject != me
-                    && matches!(p.claims, Claims::Identity(_))
-                    && p.valid_from <= now
-                    && now < p.valid_until
-                    && self.trust.attestation_revoked(&me, &p.id, now).is_none()
-            })
-            .cloned()
-            .collect();
         let mut issued = Vec::new();
-        for identity in identities {
+        for identity in self.own_identities(party, now) {
             let subject = identity.payload().subject;
             // The party's PDF key gets a seal certificate; a witness's time-stamping key, a
             // TSA certificate (see `service::tsa`).
@@ -195,10 +186,7 @@ impl Core {
                 }) else {
                     continue;
                 };
-                if self
-                    .held_pdf_certificate(&me, &subject, &key, now)
-                    .is_some()
-                {
+                if self.held_pdf_certificate(&me, &subject, key, now).is_some() {
                     continue;
                 }
                 match self.certify(issuer, &identity, key, purpose, now) {
@@ -213,6 +201,32 @@ impl Core {
             }
         }
         Ok(issued)
+    }
+
+    /// This party's identity attestations about others in effect at `now` (only about
+    /// `party`, when given): the subjects whose PDF keys it certifies.
+    fn own_identities(&self, party: Option<PartyId>, now: Timestamp) -> Vec<Signed<Attestation>> {
+        let me = self.me;
+        let candidates: Vec<&Signed<Attestation>> = match party {
+            Some(party) => self
+                .trust
+                .about(&party, AttestationKind::Identity)
+                .collect(),
+            None => self.trust.attestations().collect(),
+        };
+        candidates
+            .into_iter()
+            .filter(|a| {
+                let p = a.payload();
+                p.issuer == me
+                    && p.subject != me
+                    && matches!(p.claims, Claims::Identity(_))
+                    && p.valid_from <= now
+                    && now < p.valid_until
+                    && self.trust.attestation_revoked(&me, &p.id, now).is_none()
+            })
+            .cloned()
+            .collect()
     }
 
     /// Issues one PDF certificate for `key`, resting on `identity`: a seal certificate for
@@ -261,9 +275,10 @@ impl Core {
             )?
         };
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key,
+            key: key.into(),
             identity: Some(identity.payload().id),
             certificate,
+            seal: None,
         });
         let subject = identity.payload().subject;
         self.issue_as(id, subject, claims, (now, until), now)
@@ -278,8 +293,19 @@ impl Core {
         key: &EcdsaP256Key,
         now: Timestamp,
     ) -> Result<(Vec<u8>, Vec<u8>), ServiceError> {
+        self.own_certificate(PdfKey::EcdsaP256(*key), now)
+            .map(|held| (held.certificate, held.ca))
+    }
+
+    /// [`Core::own_seal_certificate`] for a key of either kind: the certificate, the CA's
+    /// (of the same kind) and the electronic seal the attestation carries, if any.
+    fn own_certificate(
+        &self,
+        key: PdfKey,
+        now: Timestamp,
+    ) -> Result<HeldCertificate, ServiceError> {
         let me = self.me;
-        let mut candidates: Vec<(bool, Vec<u8>, Vec<u8>)> = self
+        let mut candidates: Vec<(bool, HeldCertificate)> = self
             .trust
             .about(&me, AttestationKind::PdfCertificate)
             .filter(|a| a.payload().issuer != me)
@@ -289,27 +315,41 @@ impl Core {
                 let Claims::PdfCertificate(c) = &a.payload().claims else {
                     return None;
                 };
-                if c.key != *key {
+                if c.key != key {
                     return None;
                 }
+                // The issuer's CA key is its current pdf key of the same kind.
                 let ca_key = self.trust.key_log(&issuer).and_then(|log| {
                     log.keys_at(KeyPurpose::Pdf, now)
-                        .filter_map(|r| r.key.ecdsa_p256().copied())
+                        .filter_map(|r| match (key, &r.key) {
+                            (PdfKey::EcdsaP256(_), LogKey::EcdsaP256(k)) => {
+                                Some(PdfKey::EcdsaP256(*k))
+                            }
+                            (PdfKey::Sm2(_), LogKey::Sm2(k)) => Some(PdfKey::Sm2(*k)),
+                            _ => None,
+                        })
                         .last()
                 })?;
-                let ca = self.held_pdf_certificate(&issuer, &issuer, &ca_key, now)?;
+                let ca = self.held_pdf_certificate(&issuer, &issuer, ca_key, now)?;
                 let Claims::PdfCertificate(ca_claims) = &ca.payload().claims else {
                     return None;
                 };
                 let anchor = self.policy.anchor(&issuer).is_some();
-                Some((anchor, c.certificate.clone(), ca_claims.certificate.clone()))
+                Some((
+                    anchor,
+                    HeldCertificate {
+                        certificate: c.certificate.clone(),
+                        ca: ca_claims.certificate.clone(),
+                        seal: c.seal.clone(),
+                    },
+                ))
             })
             .collect();
-        candidates.sort_by_key(|(anchor, _, _)| !*anchor);
+        candidates.sort_by_key(|(anchor, _)| !*anchor);
         candidates
             .into_iter()
             .next()
-            .map(|(_, certificate, ca)| (certificate, ca))
+            .map(|(_, held)| held)
             .ok_or_else(|| {
                 ServiceError::Usage(
                     "no verifier has certified this party's PDF key yet: a PDF seal needs a \
@@ -318,6 +358,147 @@ impl Core {
                         .into(),
                 )
             })
+    }
+
+    /// This verifier's own SM2 CA certificate attestation for `ca_key` (its SM2 pdf key),
+    /// issued now if none is in effect (national algorithms).
+    fn own_sm2_ca_certificate(
+        &mut self,
+        issuer: &Issuer<'_>,
+        ca_key: &signet_protocol::sm2::Sm2SecretKey,
+        now: Timestamp,
+    ) -> Result<Signed<Attestation>, ServiceError> {
+        let public = PdfKey::Sm2(ca_key.public_key());
+        if let Some(held) = self.held_pdf_certificate(&self.me, &self.me, public, now) {
+            return Ok(held);
+        }
+        let id = super::init::new_attestation_id()?;
+        let until = now.plus(CA_CERTIFICATE_DAYS * DAY);
+        let issuance = Issuance {
+            serial: Issuance::serial_of_id(&id),
+            not_before: now,
+            not_after: until,
+        };
+        let uscc = issuer
+            .uscc
+            .filter(|u| SealSubject::new(issuer.name, u).is_ok());
+        let certificate = x509::sm2::sm2_ca_certificate(issuer.name, uscc, ca_key, &issuance)?;
+        let claims = Claims::PdfCertificate(PdfCertificate {
+            key: public,
+            identity: None,
+            certificate,
+            seal: None,
+        });
+        self.issue_as(id, self.me, claims, (now, until), now)
+    }
+
+    /// As [`Core::certify_pdf_keys`] for SM2 `pdf` keys, by this verifier's SM2 CA
+    /// (`ca_key`): an SM2 seal certificate and a GB/T 38540 electronic seal listing it, made
+    /// by this verifier, for each verified party's current SM2 pdf key that has none.
+    pub(crate) fn certify_sm2_pdf_keys(
+        &mut self,
+        issuer: &Issuer<'_>,
+        ca_key: &signet_protocol::sm2::Sm2SecretKey,
+        party: Option<PartyId>,
+        now: Timestamp,
+    ) -> Result<Vec<Signed<Attestation>>, ServiceError> {
+        let me = self.me;
+        let mut issued = Vec::new();
+        for identity in self.own_identities(party, now) {
+            let subject = identity.payload().subject;
+            let Some(key) = self.trust.key_log(&subject).and_then(|log| {
+                log.keys_at(KeyPurpose::Pdf, now)
+                    .filter_map(|r| r.key.sm2().copied())
+                    .last()
+            }) else {
+                continue;
+            };
+            if self
+                .held_pdf_certificate(&me, &subject, PdfKey::Sm2(key), now)
+                .is_some()
+            {
+                continue;
+            }
+            match self.certify_sm2(issuer, ca_key, &identity, key, now) {
+                Ok(Some(signed)) => issued.push(signed),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(party = %subject, %error, "no SM2 PDF certificate issued");
+                }
+            }
+        }
+        Ok(issued)
+    }
+
+    fn certify_sm2(
+        &mut self,
+        issuer: &Issuer<'_>,
+        ca_key: &signet_protocol::sm2::Sm2SecretKey,
+        identity: &Signed<Attestation>,
+        key: signet_protocol::sm2::Sm2PublicKey,
+        now: Timestamp,
+    ) -> Result<Option<Signed<Attestation>>, ServiceError> {
+        let Claims::Identity(claims) = &identity.payload().claims else {
+            return Ok(None);
+        };
+        let until = identity
+            .payload()
+            .valid_until
+            .min(now.plus(SEAL_CERTIFICATE_DAYS * DAY));
+        if until <= now {
+            return Ok(None);
+        }
+        let named = SealSubject::new(&claims.legal_name, claims.registration.number())?;
+        let ca = self.own_sm2_ca_certificate(issuer, ca_key, now)?;
+        let Claims::PdfCertificate(ca_claims) = &ca.payload().claims else {
+            return Err(ServiceError::Corrupt("own SM2 CA certificate"));
+        };
+        let id = super::init::new_attestation_id()?;
+        let issuance = Issuance {
+            serial: Issuance::serial_of_id(&id),
+            not_before: now,
+            not_after: until,
+        };
+        // No CRL distribution point: this verifier serves no SM2-signed CRL (yet).
+        let certificate = x509::sm2::issue_sm2_seal_certificate(
+            ca_key,
+            &ca_claims.certificate,
+            &named,
+            &key,
+            &issuance,
+            None,
+            Some(*identity.payload().id.as_bytes()),
+        )?;
+        let seal = signet_protocol::ses::make_seal(
+            &signet_protocol::ses::SealSpec {
+                vid: "signet".into(),
+                es_id: hex::encode(id.as_bytes()),
+                seal_type: 1,
+                name: named.legal_name().to_owned(),
+                signer_certificates: vec![certificate.clone()],
+                created: now,
+                valid_from: now,
+                valid_until: until,
+                picture: signet_protocol::ses::Picture {
+                    format: "SVG".into(),
+                    data: seal_svg(named.legal_name()),
+                    width_mm: 40,
+                    height_mm: 40,
+                },
+            },
+            ca_key,
+            &ca_claims.certificate,
+        )
+        .map_err(|e| ServiceError::Usage(format!("electronic seal: {e}")))?;
+        let claims = Claims::PdfCertificate(PdfCertificate {
+            key: PdfKey::Sm2(key),
+            identity: Some(identity.payload().id),
+            certificate,
+            seal: Some(seal),
+        });
+        let subject = identity.payload().subject;
+        self.issue_as(id, subject, claims, (now, until), now)
+            .map(Some)
     }
 
     /// The CRL of this verifier: every certificate it issued whose identity attestation, or
@@ -364,6 +545,28 @@ impl Core {
             now.plus(DAY),
         )?)
     }
+}
+
+/// A seal's picture for an electronic seal (`SES_SealInfo.picture`, SVG): a red ring with
+/// the legal name, its text escaped for XML.
+fn seal_svg(legal_name: &str) -> Vec<u8> {
+    let escaped: String = legal_name
+        .chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 40 40\">\
+         <circle cx=\"20\" cy=\"20\" r=\"18\" fill=\"none\" stroke=\"#d40000\" stroke-width=\"1.5\"/>\
+         <text x=\"20\" y=\"22\" font-size=\"4\" text-anchor=\"middle\" fill=\"#d40000\">{escaped}</text></svg>"
+    )
+    .into_bytes()
 }
 
 /// The field name of the document time-stamp an export appends (PAdES B-LTA).
@@ -554,6 +757,105 @@ fn round_seal(
     )?))
 }
 
+/// A party's SM2 PDF key, certificate, chain and seal (`[pdf.sm2]`), read from their files.
+pub(crate) struct Sm2Material {
+    pub(crate) key: signet_protocol::sm2::Sm2SecretKey,
+    certificate: Vec<u8>,
+    chain: Vec<Vec<u8>>,
+    seal: Option<Vec<u8>>,
+}
+
+impl Sm2Material {
+    /// Reads the files `config` names (relative to `dir`), checking that the certificate is
+    /// an SM2 certificate of the key and that the seal, if any, is an `SESeal` whose maker's
+    /// signature verifies.
+    pub(crate) fn load(
+        dir: &Path,
+        config: &super::config::Sm2PdfConfig,
+    ) -> Result<Self, ServiceError> {
+        let path = |p: &Path| dir.join(p);
+        let read = |p: &Path| {
+            std::fs::read(path(p))
+                .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] {}: {e}", path(p).display())))
+        };
+        let key = crate::keyfile::read_sm2(&path(&config.key))
+            .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] key: {e}")))?;
+        let certificate = der_of(&read(&config.certificate)?);
+        crate::pdf::national::Sm2CertifiedKey::new(&key, &certificate)
+            .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] certificate: {e}")))?;
+        let chain = config
+            .chain
+            .iter()
+            .map(|p| read(p).map(|bytes| der_of(&bytes)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let seal = match &config.seal {
+            Some(p) => {
+                let seal = read(p)?;
+                signet_protocol::ses::verify_seal(&seal)
+                    .map_err(|e| ServiceError::Usage(format!("[pdf.sm2] seal: {e}")))?;
+                Some(seal)
+            }
+            None => None,
+        };
+        Ok(Self {
+            key,
+            certificate,
+            chain,
+            seal,
+        })
+    }
+}
+
+/// Where a node keeps its own SM2 pdf key (`[pdf] algorithm = "sm2"`), under `keys/`.
+pub const SM2_PDF_KEY_FILE: &str = "pdf-sm2.key";
+
+/// This party's SM2 pdf key: `[pdf.sm2]`'s (checked with its certificate), or with
+/// `algorithm = "sm2"` the one in `keys/pdf-sm2.key` (made when `create` and absent);
+/// `None` with ESP256 seals.
+pub(crate) fn own_sm2_key(
+    dir: &Path,
+    config: &super::config::PdfConfig,
+    create: bool,
+) -> Result<Option<signet_protocol::sm2::Sm2SecretKey>, ServiceError> {
+    if let Some(sm2) = &config.sm2 {
+        return Ok(Some(Sm2Material::load(dir, sm2)?.key));
+    }
+    if config.algorithm != super::config::PdfAlgorithm::Sm2 {
+        return Ok(None);
+    }
+    let path = dir.join("keys").join(SM2_PDF_KEY_FILE);
+    if !path.exists() && create {
+        // A uniformly random 32-byte string is a valid scalar except with probability
+        // ~2^-128; draw again in that case.
+        let mut drawn = None;
+        for _ in 0..4 {
+            let seed = zeroize::Zeroizing::new(super::random_bytes()?);
+            if let Ok(key) = signet_protocol::sm2::Sm2SecretKey::from_bytes(&seed) {
+                drawn = Some(key);
+                break;
+            }
+        }
+        let key = drawn.ok_or(ServiceError::Internal("no valid SM2 scalar drawn"))?;
+        crate::keyfile::write_sm2(&path, &key, crate::keyfile::Replace::No)
+            .map_err(|e| ServiceError::Usage(format!("{}: {e}", path.display())))?;
+    }
+    crate::keyfile::read_sm2(&path)
+        .map(Some)
+        .map_err(|e| ServiceError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// A certificate as DER, from DER or PEM.
+fn der_of(bytes: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return bytes.to_vec();
+    };
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .unwrap_or_else(|_| bytes.to_vec())
+}
+
 impl Service {
     fn issuer(&self) -> Issuer<'_> {
         Issuer {
@@ -568,7 +870,16 @@ impl Service {
     /// issued.
     pub fn certify_pdf_keys(&self, party: Option<PartyId>) -> Result<usize, ServiceError> {
         let issuer = self.issuer();
-        let issued = self.core()?.certify_pdf_keys(&issuer, party, now())?;
+        let mut issued = self.core()?.certify_pdf_keys(&issuer, party, now())?;
+        // A verifier with an SM2 pdf key of its own (not an external CA's) certifies SM2 keys.
+        if self.config.pdf.sm2.is_none()
+            && let Some(ca_key) = own_sm2_key(&self.dir, &self.config.pdf, false)?
+        {
+            issued.extend(
+                self.core()?
+                    .certify_sm2_pdf_keys(&issuer, &ca_key, party, now())?,
+            );
+        }
         if !issued.is_empty() {
             tracing::info!(count = issued.len(), "issued PDF certificates");
             self.wake.notify_one();
@@ -586,6 +897,22 @@ impl Service {
         match &ca.payload().claims {
             Claims::PdfCertificate(c) => Ok(c.certificate.clone()),
             _ => Err(ServiceError::Corrupt("own CA certificate")),
+        }
+    }
+
+    /// This verifier's SM2 CA certificate (DER, national algorithms), the trust root of the
+    /// SM2 certificates and seals it issued; [`ServiceError::NotACertificationAuthority`]
+    /// until it certified an SM2 key.
+    pub fn pdf_sm2_ca_certificate(&self) -> Result<Vec<u8>, ServiceError> {
+        let key = own_sm2_key(&self.dir, &self.config.pdf, false)?
+            .ok_or(ServiceError::NotACertificationAuthority)?;
+        let core = self.core()?;
+        let ca = core
+            .held_pdf_certificate(&self.me, &self.me, PdfKey::Sm2(key.public_key()), now())
+            .ok_or(ServiceError::NotACertificationAuthority)?;
+        match &ca.payload().claims {
+            Claims::PdfCertificate(c) => Ok(c.certificate.clone()),
+            _ => Err(ServiceError::Corrupt("own SM2 CA certificate")),
         }
     }
 
@@ -627,6 +954,31 @@ impl Service {
         field_name: Option<&str>,
         time_stamper: Option<&dyn sign::TimeStamper>,
     ) -> Result<Vec<u8>, ServiceError> {
+        if let Some(config) = &self.config.pdf.sm2 {
+            return self.seal_pdf_sm2(pdf, config, placement, field_name, time_stamper);
+        }
+        if let Some(key) = own_sm2_key(&self.dir, &self.config.pdf, false)? {
+            let HeldCertificate {
+                certificate,
+                ca,
+                seal,
+            } = self
+                .core()?
+                .own_certificate(PdfKey::Sm2(key.public_key()), now())?;
+            let facts = x509::subject_of(&certificate)?;
+            let (Some(legal_name), Some(uscc)) = (facts.legal_name, facts.uscc) else {
+                return Err(ServiceError::Corrupt("a PDF certificate without a name"));
+            };
+            let signer = PdfSigner::sm2(&key, &certificate, &[ca], seal)?;
+            return self.seal_with(
+                pdf,
+                &signer,
+                (&legal_name, &uscc),
+                placement,
+                field_name,
+                time_stamper,
+            );
+        }
         let (key, certificate, ca) = {
             let core = self.core()?;
             let (key, public) = core.pdf_key()?;
@@ -637,9 +989,78 @@ impl Service {
         let (Some(legal_name), Some(uscc)) = (facts.legal_name, facts.uscc) else {
             return Err(ServiceError::Corrupt("a PDF certificate without a name"));
         };
+        let signer = PdfSigner::new(&key, &certificate, &[ca])?;
+        self.seal_with(
+            pdf,
+            &signer,
+            (&legal_name, &uscc),
+            placement,
+            field_name,
+            time_stamper,
+        )
+    }
+
+    /// [`Service::seal_pdf_as`] with national algorithms (`[pdf.sm2]`): the party's SM2 key,
+    /// which its key log must hold as a current `pdf` key, under the configured certificate,
+    /// with an `SES_Signature` when a seal is configured.
+    fn seal_pdf_sm2(
+        &self,
+        pdf: &[u8],
+        config: &super::config::Sm2PdfConfig,
+        placement: Option<Placement>,
+        field_name: Option<&str>,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let material = Sm2Material::load(&self.dir, config)?;
+        {
+            let core = self.core()?;
+            let key = signet_protocol::keylog::LogKey::Sm2(material.key.public_key());
+            let declared = core
+                .trust
+                .key_log(&self.me)
+                .is_some_and(|log| log.check_log_key(&key, KeyPurpose::Pdf, now()).is_ok());
+            if !declared {
+                return Err(ServiceError::Usage(
+                    "the [pdf.sm2] key is not a current pdf key of this party: restart the node \
+                     to declare it"
+                        .into(),
+                ));
+            }
+        }
+        let facts = x509::subject_of(&material.certificate)?;
+        let legal_name = facts
+            .legal_name
+            .unwrap_or_else(|| self.config.legal_name.clone());
+        let uscc = facts.uscc.unwrap_or_default();
+        let signer = PdfSigner::sm2(
+            &material.key,
+            &material.certificate,
+            &material.chain,
+            material.seal.clone(),
+        )?;
+        self.seal_with(
+            pdf,
+            &signer,
+            (&legal_name, &uscc),
+            placement,
+            field_name,
+            time_stamper,
+        )
+    }
+
+    /// Seals `pdf` with `signer`, whose certificate names `(legal name, USCC)`.
+    fn seal_with(
+        &self,
+        pdf: &[u8],
+        signer: &PdfSigner<'_>,
+        (legal_name, uscc): (&str, &str),
+        placement: Option<Placement>,
+        field_name: Option<&str>,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, ServiceError> {
         let appearance = match &self.config.pdf.seal_image {
             Some(path) => registered_image(path)?,
-            None => round_seal(&legal_name, &uscc, self.config.pdf.font.as_deref())?,
+            None => round_seal(legal_name, uscc, self.config.pdf.font.as_deref())?,
         };
         let existing = verify::signatures(pdf)?.len();
         let placement = match placement {
@@ -647,11 +1068,10 @@ impl Service {
             None => default_placement(pdf, existing)?,
         };
         let field_name = field_name.map_or_else(|| format!("Seal{}", existing + 1), str::to_owned);
-        let signer = PdfSigner::new(&key, &certificate, &[ca])?;
         let request = SealRequest {
             placement,
             appearance: &appearance,
-            signer: &signer,
+            signer,
             signing_time: std::time::SystemTime::now(),
             field_name: &field_name,
             time_stamper,

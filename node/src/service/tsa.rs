@@ -84,7 +84,7 @@ impl Core {
             .filter(|a| a.payload().issuer != me)
             .filter_map(|a| match &a.payload().claims {
                 Claims::PdfCertificate(c)
-                    if c.key == public
+                    if c.key.ecdsa_p256() == Some(&public)
                         && c.purpose() == KeyPurpose::Tsa
                         && self.trust.pdf_certificate_in_effect(a, now).is_ok() =>
                 {
@@ -123,7 +123,7 @@ impl Core {
             .about(witness, AttestationKind::PdfCertificate)
             .any(|a| {
                 matches!(&a.payload().claims, Claims::PdfCertificate(c)
-                    if c.key == *key && c.certificate == certificate)
+                    if c.key.ecdsa_p256() == Some(key) && c.certificate == certificate)
                     && self.trust.pdf_certificate_in_effect(a, now).is_ok()
             });
         if !certified {

@@ -56,7 +56,7 @@ use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
 use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
-use crate::keylog::{EcdsaP256Key, KeyLog, KeyPurpose, KeyUseError, LogKey};
+use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
@@ -193,18 +193,25 @@ pub struct SealCertification {
 /// to the subject's key event log and to the issuer's identity attestation about the subject;
 /// it lives and dies with that identity attestation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    try_from = "pdf_certificate::PdfCertificateWire",
+    into = "pdf_certificate::PdfCertificateWire"
+)]
 pub struct PdfCertificate {
-    /// The subject's PDF key: the certificate's subject public key.
-    pub key: EcdsaP256Key,
+    /// The subject's PDF (or TSA) key: the certificate's subject public key. ESP256, or SM2
+    /// for a `pdf` key (national algorithms; on the wire `alg` names it).
+    pub key: PdfKey,
     /// The issuer's identity attestation about the subject that the certificate rests on;
     /// absent exactly for a verifier's own (self-issued) certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<AttestationId>,
     /// The certificate, DER (RFC 5280).
-    #[serde(with = "crate::cbor_bytes")]
     pub certificate: Vec<u8>,
+    /// For an SM2 key certified by another party: the GB/T 38540 electronic seal (`SESeal`,
+    /// DER) the issuer made, listing the certificate (spec §6.10, §11.6).
+    pub seal: Option<Vec<u8>>,
 }
+
+pub use pdf_certificate::PdfKey;
 
 /// The longest certificate a [`PdfCertificate`] carries, in bytes.
 pub const MAX_CERTIFICATE_LEN: usize = 16_384;

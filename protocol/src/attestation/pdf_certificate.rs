@@ -7,12 +7,126 @@
 //! ([`PdfCertificate::purpose`]).
 
 use der::{Decode, Encode};
+use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 
 use super::{Attestation, MAX_CERTIFICATE_LEN, PdfCertificate};
-use crate::keylog::{EcdsaP256Key, KeyPurpose};
+use crate::keylog::{ALG_SM2_SM3, EcdsaP256Key, KeyPurpose, LogKey};
+use crate::party::AttestationId;
+use crate::sm2::Sm2PublicKey;
 use crate::x509::asn1::{KP_TIME_STAMPING, p256_key_of};
+use crate::x509::sm2::sm2_key_of;
+
+/// The key a PDF certificate certifies: ESP256 (PAdES), or SM2 (national algorithms, a `pdf`
+/// key only; spec §6.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdfKey {
+    /// ECDSA P-256 (`alg` absent on the wire).
+    EcdsaP256(EcdsaP256Key),
+    /// SM2 (`alg` [`ALG_SM2_SM3`]), compressed SEC1.
+    Sm2(Sm2PublicKey),
+}
+
+impl PdfKey {
+    /// The key as a key log names it.
+    pub fn log_key(&self) -> LogKey {
+        match *self {
+            Self::EcdsaP256(k) => LogKey::EcdsaP256(k),
+            Self::Sm2(k) => LogKey::Sm2(k),
+        }
+    }
+
+    /// The ESP256 key, if it is one.
+    pub fn ecdsa_p256(&self) -> Option<&EcdsaP256Key> {
+        match self {
+            Self::EcdsaP256(k) => Some(k),
+            Self::Sm2(_) => None,
+        }
+    }
+
+    /// The SM2 key, if it is one.
+    pub fn sm2(&self) -> Option<&Sm2PublicKey> {
+        match self {
+            Self::Sm2(k) => Some(k),
+            Self::EcdsaP256(_) => None,
+        }
+    }
+}
+
+impl From<EcdsaP256Key> for PdfKey {
+    fn from(key: EcdsaP256Key) -> Self {
+        Self::EcdsaP256(key)
+    }
+}
+
+impl From<Sm2PublicKey> for PdfKey {
+    fn from(key: Sm2PublicKey) -> Self {
+        Self::Sm2(key)
+    }
+}
+
+/// [`PdfCertificate`] on the wire (CDDL `pdf-certificate`): `alg` absent for ESP256.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PdfCertificateWire {
+    #[serde(with = "crate::cbor_bytes")]
+    key: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alg: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity: Option<AttestationId>,
+    #[serde(with = "crate::cbor_bytes")]
+    certificate: Vec<u8>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::cbor_bytes::option"
+    )]
+    seal: Option<Vec<u8>>,
+}
+
+impl TryFrom<PdfCertificateWire> for PdfCertificate {
+    type Error = String;
+
+    fn try_from(wire: PdfCertificateWire) -> Result<Self, String> {
+        let key = match wire.alg {
+            None => {
+                PdfKey::EcdsaP256(EcdsaP256Key::from_slice(&wire.key).map_err(|e| e.to_string())?)
+            }
+            Some(ALG_SM2_SM3) => {
+                PdfKey::Sm2(Sm2PublicKey::from_compressed(&wire.key).map_err(|e| e.to_string())?)
+            }
+            Some(other) => {
+                return Err(format!(
+                    "pdf certificate key algorithm {other} is not supported"
+                ));
+            }
+        };
+        Ok(Self {
+            key,
+            identity: wire.identity,
+            certificate: wire.certificate,
+            seal: wire.seal,
+        })
+    }
+}
+
+impl From<PdfCertificate> for PdfCertificateWire {
+    fn from(c: PdfCertificate) -> Self {
+        let (key, alg) = match c.key {
+            PdfKey::EcdsaP256(k) => (k.as_bytes().to_vec(), None),
+            PdfKey::Sm2(k) => (k.as_bytes().to_vec(), Some(ALG_SM2_SM3)),
+        };
+        Self {
+            key,
+            alg,
+            identity: c.identity,
+            certificate: c.certificate,
+            seal: c.seal,
+        }
+    }
+}
 
 impl PdfCertificate {
     /// The key purpose this certificate's profile certifies (spec §6.10): `tsa` for a TSA
@@ -79,10 +193,15 @@ pub(super) fn check(
         return Err("the certificate is not in DER");
     }
     let tbs = certificate.tbs_certificate();
-    let certified = p256_key_of(tbs.subject_public_key_info())
-        .map(|key| EcdsaP256Key::from_verifying_key(&key));
+    let spki = tbs.subject_public_key_info();
+    let certified = match claims.key {
+        PdfKey::EcdsaP256(_) => {
+            p256_key_of(spki).map(|key| PdfKey::EcdsaP256(EcdsaP256Key::from_verifying_key(&key)))
+        }
+        PdfKey::Sm2(_) => sm2_key_of(spki).ok().map(PdfKey::Sm2),
+    };
     if certified != Some(claims.key) {
-        return Err("the certificate's public key is not the claimed P-256 key");
+        return Err("the certificate's public key is not the claimed key");
     }
     if !serial_is_id(tbs.serial_number().as_bytes(), attestation.id.as_bytes()) {
         return Err("the certificate's serial number is not the attestation id");
@@ -94,7 +213,33 @@ pub(super) fn check(
     {
         return Err("the certificate's validity is not the attestation's window");
     }
-    check_profile(&certificate)
+    check_profile(&certificate)?;
+    check_national(attestation, claims)
+}
+
+/// Rules 7 and 8: an SM2 key is certified as a `pdf` key only; a seal comes only with an
+/// SM2 key, verifies, lists the certificate and is valid within the attestation's window.
+fn check_national(attestation: &Attestation, claims: &PdfCertificate) -> Result<(), &'static str> {
+    if matches!(claims.key, PdfKey::Sm2(_)) && claims.purpose() != KeyPurpose::Pdf {
+        return Err("an SM2 key is certified as a pdf key only");
+    }
+    let Some(seal) = &claims.seal else {
+        return Ok(());
+    };
+    if !matches!(claims.key, PdfKey::Sm2(_)) {
+        return Err("only an SM2 key's certificate comes with an electronic seal");
+    }
+    let verified =
+        crate::ses::verify_seal(seal).map_err(|_| "the electronic seal does not verify")?;
+    if crate::ses::seal_lists(seal, &claims.certificate) != Ok(true) {
+        return Err("the electronic seal does not list the certificate");
+    }
+    if verified.valid_from < attestation.valid_from
+        || verified.valid_until > attestation.valid_until
+    {
+        return Err("the electronic seal's validity is not within the attestation's window");
+    }
+    Ok(())
 }
 
 /// Whether a DER serial number's magnitude (leading zeros stripped) is the attestation id
@@ -251,9 +396,10 @@ mod tests {
             valid_from: T0,
             valid_until: T0.plus(30 * DAY),
             claims: Claims::PdfCertificate(super::super::PdfCertificate {
-                key: EcdsaP256Key::from_verifying_key(key.verifying_key()),
+                key: EcdsaP256Key::from_verifying_key(key.verifying_key()).into(),
                 identity: Some(w.identity.payload().id),
                 certificate: make(&ca, &issuance),
+                seal: None,
             }),
         }
         .issue(&w.ca.attest, &w.ca.log)
@@ -395,7 +541,10 @@ mod tests {
             TestParty::new("Someone Else", T0).pdf_key().verifying_key(),
         );
         let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("another key", edited(&w, |a| claims_of(a).key = other)),
+            (
+                "another key",
+                edited(&w, |a| claims_of(a).key = other.into()),
+            ),
             (
                 "another serial",
                 edited(&w, |a| {
@@ -443,7 +592,7 @@ mod tests {
             valid_from: T0,
             valid_until: T0.plus(3650 * DAY),
             claims: Claims::PdfCertificate(super::super::PdfCertificate {
-                key: EcdsaP256Key::from_verifying_key(ca.pdf_key().verifying_key()),
+                key: EcdsaP256Key::from_verifying_key(ca.pdf_key().verifying_key()).into(),
                 identity: None,
                 certificate: x509::ca_certificate(
                     "PDF CA",
@@ -456,8 +605,176 @@ mod tests {
                     },
                 )
                 .unwrap(),
+                seal: None,
             }),
         };
         assert_eq!(own.check_content(), Ok(()));
+    }
+
+    /// An SM2 key's certificate attestation, its certificate by `ca` and seal `seal`.
+    fn sm2_certified(
+        w: &World,
+        key: PdfKey,
+        certificate: Vec<u8>,
+        seal: Option<Vec<u8>>,
+    ) -> Result<Signed<Attestation>, crate::error::UsageError> {
+        Attestation {
+            id: sm2_id(),
+            issuer: w.ca.id(),
+            subject: w.subject.id(),
+            issued_at: T0,
+            valid_from: T0,
+            valid_until: T0.plus(30 * DAY),
+            claims: Claims::PdfCertificate(super::super::PdfCertificate {
+                key,
+                identity: Some(w.identity.payload().id),
+                certificate,
+                seal,
+            }),
+        }
+        .issue(&w.ca.attest, &w.ca.log)
+    }
+
+    fn sm2_id() -> crate::party::AttestationId {
+        crate::party::AttestationId::from_bytes([0x6a; 16])
+    }
+
+    /// An SM2 certificate of `key` by `ca` (serial = the attestation id, 30 days from T0)
+    /// and a seal listing it, valid `seal_days`.
+    fn sm2_material(
+        ca: &crate::sm2::Sm2SecretKey,
+        key: &crate::sm2::Sm2PublicKey,
+        seal_days: u64,
+    ) -> (Vec<u8>, Vec<u8>) {
+        use crate::x509::sm2::{Sm2KeyForm, sm2_certificate};
+        let issuance = x509::Issuance {
+            serial: x509::Issuance::serial_of_id(&sm2_id()),
+            not_before: T0,
+            not_after: T0.plus(30 * DAY),
+        };
+        let name = |n: &str| -> x509_cert::name::Name { n.parse().unwrap() };
+        let ca_certificate = sm2_certificate(
+            ca,
+            name("CN=SM2 CA"),
+            name("CN=SM2 CA"),
+            &ca.public_key(),
+            Sm2KeyForm::EcPublicKey,
+            &issuance,
+            true,
+        )
+        .unwrap();
+        let certificate = sm2_certificate(
+            ca,
+            name("CN=SM2 CA"),
+            name("CN=PDF Subject"),
+            key,
+            Sm2KeyForm::EcPublicKey,
+            &issuance,
+            false,
+        )
+        .unwrap();
+        let seal = crate::ses::make_seal(
+            &crate::ses::SealSpec {
+                vid: "signet".into(),
+                es_id: "subject-seal".into(),
+                seal_type: 1,
+                name: "PDF Subject".into(),
+                signer_certificates: vec![certificate.clone()],
+                created: T0,
+                valid_from: T0,
+                valid_until: T0.plus(seal_days * DAY),
+                picture: crate::ses::Picture {
+                    format: "SVG".into(),
+                    data: b"<svg/>".to_vec(),
+                    width_mm: 40,
+                    height_mm: 40,
+                },
+            },
+            ca,
+            &ca_certificate,
+        )
+        .unwrap();
+        (certificate, seal)
+    }
+
+    #[test]
+    fn an_sm2_pdf_key_is_certified_with_its_seal() {
+        let mut w = world();
+        let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x61; 32]).unwrap();
+        let ca = crate::sm2::Sm2SecretKey::from_bytes(&[0x62; 32]).unwrap();
+        w.subject
+            .log
+            .add_key(
+                &w.subject.root,
+                crate::keylog::KeyDecl::sm2_pdf(sm2.public_key()),
+                T0,
+            )
+            .unwrap();
+        let (certificate, seal) = sm2_material(&ca, &sm2.public_key(), 30);
+        let signed = sm2_certified(
+            &w,
+            sm2.public_key().into(),
+            certificate.clone(),
+            Some(seal.clone()),
+        )
+        .unwrap();
+        let decoded = Attestation::decode(signed.bytes()).unwrap();
+        assert_eq!(decoded.payload(), signed.payload());
+        let Claims::PdfCertificate(claims) = &decoded.payload().claims else {
+            panic!("a pdf certificate")
+        };
+        assert_eq!(claims.key.sm2(), Some(&sm2.public_key()));
+        let mut held = store(&w);
+        held.add_attestation(signed.clone());
+        assert_eq!(
+            held.pdf_certificate_in_effect(&signed, T0.plus(DAY)),
+            Ok(())
+        );
+        // Without the seal it is in effect too (an SM2 certificate needs none).
+        assert!(sm2_certified(&w, sm2.public_key().into(), certificate.clone(), None).is_ok());
+
+        // Refused: another key than the certificate's; a seal that lists another
+        // certificate; a seal running past the window; a seal with a P-256 key.
+        let other = crate::sm2::Sm2SecretKey::from_bytes(&[0x63; 32]).unwrap();
+        assert!(sm2_certified(&w, other.public_key().into(), certificate.clone(), None).is_err());
+        let (_, others_seal) = sm2_material(&ca, &other.public_key(), 30);
+        assert!(
+            sm2_certified(
+                &w,
+                sm2.public_key().into(),
+                certificate.clone(),
+                Some(others_seal)
+            )
+            .is_err()
+        );
+        let (_, long_seal) = sm2_material(&ca, &sm2.public_key(), 31);
+        assert!(
+            sm2_certified(
+                &w,
+                sm2.public_key().into(),
+                certificate.clone(),
+                Some(long_seal)
+            )
+            .is_err()
+        );
+        let p256 = EcdsaP256Key::from_verifying_key(w.subject.pdf_key().verifying_key());
+        let p256_certificate = {
+            let Claims::PdfCertificate(c) = &w.certificate.payload().claims else {
+                panic!("a pdf certificate")
+            };
+            c.certificate.clone()
+        };
+        assert!(sm2_certified(&w, p256.into(), p256_certificate, Some(seal)).is_err());
+
+        // A subject whose log does not declare the SM2 key: not in effect.
+        let undeclared = world();
+        let mut store = store(&undeclared);
+        let signed_elsewhere =
+            sm2_certified(&undeclared, sm2.public_key().into(), certificate, None).unwrap();
+        store.add_attestation(signed_elsewhere.clone());
+        assert_eq!(
+            store.pdf_certificate_in_effect(&signed_elsewhere, T0.plus(DAY)),
+            Err(PdfCertificateError::KeyNotDeclared)
+        );
     }
 }

@@ -365,6 +365,17 @@ pub fn verify_seal(seal: &[u8]) -> Result<VerifiedSeal, SesError> {
     })
 }
 
+/// Whether the seal (DER `SESeal`) lists `certificate` (DER) among those who may apply it,
+/// in full or by its SM3 digest. The seal is not verified here: [`verify_seal`] it first.
+///
+/// # Errors
+///
+/// [`SesError::Malformed`] when `seal` is not an `SESeal`, [`SesError::CertListType`].
+pub fn seal_lists(seal: &[u8], certificate: &[u8]) -> Result<bool, SesError> {
+    let decoded = SeSeal::from_der(seal).map_err(|_| SesError::Malformed("not an SESeal"))?;
+    lists(&decoded.e_seal_info.property, certificate)
+}
+
 /// Whether the seal's property lists `certificate` (DER): in full, or by its SM3 digest.
 fn lists(property: &SesPropertyInfo, certificate: &[u8]) -> Result<bool, SesError> {
     match property.cert_list_type {

@@ -453,14 +453,14 @@ impl TrustStore {
             .key_log(&a.subject)
             .ok_or(PdfCertificateError::KeyNotDeclared)?;
         let profile = claims.purpose();
-        log.check_log_key(&LogKey::EcdsaP256(claims.key), profile, time)
+        log.check_log_key(&claims.key.log_key(), profile, time)
             .map_err(|e| match e {
                 KeyUseError::WrongPurpose { declared, .. } => {
                     PdfCertificateError::WrongProfile { declared, profile }
                 }
                 _ => PdfCertificateError::KeyNotDeclared,
             })?;
-        if self.key_in_conflict(LogKey::EcdsaP256(claims.key)) {
+        if self.key_in_conflict(claims.key.log_key()) {
             return Err(PdfCertificateError::KeyNotDeclared);
         }
         Ok(())

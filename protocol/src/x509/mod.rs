@@ -442,10 +442,29 @@ fn tbs_certificate(
     spki: SubjectPublicKeyInfoOwned,
     extensions: Vec<Extension>,
 ) -> Result<TbsCertificate, X509Error> {
+    tbs_certificate_with(
+        issuance,
+        issuer,
+        subject,
+        spki,
+        extensions,
+        asn1::ecdsa_sha256_algorithm(),
+    )
+}
+
+/// [`tbs_certificate`] with another signature algorithm (SM2-with-SM3, see [`sm2`]).
+fn tbs_certificate_with(
+    issuance: &Issuance,
+    issuer: Name,
+    subject: Name,
+    spki: SubjectPublicKeyInfoOwned,
+    extensions: Vec<Extension>,
+    signature: AlgorithmIdentifierOwned,
+) -> Result<TbsCertificate, X509Error> {
     Ok(TbsCertificate {
         version: 2,
         serial_number: serial_number(issuance.serial)?,
-        signature: asn1::ecdsa_sha256_algorithm(),
+        signature,
         issuer,
         validity: Validity::new(time_of(issuance.not_before)?, time_of(issuance.not_after)?),
         subject,

@@ -232,6 +232,111 @@ pub fn sm2_certificate(
     sign_sm2_envelope(issuer_key, &tbs.to_der()?)
 }
 
+/// A self-signed SM2 CA certificate, as [`super::ca_certificate`] makes a P-256 one: the same
+/// subject (`C=CN, O=<ca_name>, [organizationIdentifier, serialNumber = the USCC,]
+/// CN=<ca_name>`) and extensions (basicConstraints CA with pathLenConstraint 0, keyUsage
+/// keyCertSign and cRLSign, both critical; subject key identifier), signed with SM2-with-SM3.
+///
+/// # Errors
+///
+/// [`X509Error::Subject`], [`X509Error::Serial`], [`X509Error::Time`] for unencodable input.
+pub fn sm2_ca_certificate(
+    ca_name: &str,
+    ca_uscc: Option<&str>,
+    key: &Sm2SecretKey,
+    issuance: &Issuance,
+) -> Result<Vec<u8>, X509Error> {
+    let name = match ca_uscc {
+        Some(uscc) => super::organisation_name(&super::SealSubject::new(ca_name, uscc)?)?,
+        None => super::plain_name(ca_name)?,
+    };
+    let spki = sm2_spki(&key.public_key(), Sm2KeyForm::EcPublicKey)?;
+    let extensions = vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+            true,
+        )?,
+        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true)?,
+        extension(&super::subject_key_identifier(&spki)?, false)?,
+    ];
+    let tbs = super::tbs_certificate_with(
+        issuance,
+        name.clone(),
+        name,
+        spki,
+        extensions,
+        sm2_with_sm3_algorithm(),
+    )?;
+    sign_sm2_envelope(key, &tbs.to_der()?)
+}
+
+/// A seal certificate for an enterprise's SM2 PDF key, as [`super::issue_seal_certificate`]
+/// makes a P-256 one (the same subject and extensions: spec §6.10), signed with SM2-with-SM3
+/// by the CA's SM2 key `ca_key`, whose certificate is `ca_certificate` (DER).
+///
+/// # Errors
+///
+/// [`X509Error::KeyMismatch`] when `ca_certificate` is not `ca_key`'s; [`X509Error::Serial`],
+/// [`X509Error::Time`], [`X509Error::Subject`] for unencodable input.
+pub fn issue_sm2_seal_certificate(
+    ca_key: &Sm2SecretKey,
+    ca_certificate: &[u8],
+    subject: &super::SealSubject,
+    subject_key: &Sm2PublicKey,
+    issuance: &Issuance,
+    crl_url: Option<&str>,
+    attestation_id: Option<[u8; 16]>,
+) -> Result<Vec<u8>, X509Error> {
+    if certificate_sm2_key(ca_certificate)? != ca_key.public_key() {
+        return Err(X509Error::KeyMismatch);
+    }
+    let ca = x509_cert::Certificate::from_der(ca_certificate)
+        .map_err(|_| X509Error::Certificate("not a der x.509 certificate"))?;
+    let ca_tbs = ca.tbs_certificate();
+    let x509_cert::ext::pkix::SubjectKeyIdentifier(authority_key) =
+        super::subject_key_identifier(ca_tbs.subject_public_key_info())?;
+    let spki = sm2_spki(subject_key, Sm2KeyForm::EcPublicKey)?;
+    let mut extensions = vec![
+        extension(
+            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            true,
+        )?,
+        extension(
+            &x509_cert::ext::pkix::AuthorityKeyIdentifier {
+                key_identifier: Some(authority_key),
+                authority_cert_issuer: None,
+                authority_cert_serial_number: None,
+            },
+            false,
+        )?,
+        extension(&super::subject_key_identifier(&spki)?, false)?,
+    ];
+    if let Some(url) = crl_url {
+        extensions.push(extension(&super::crl_distribution_points(url)?, false)?);
+    }
+    if let Some(id) = attestation_id {
+        extensions.push(x509_cert::ext::Extension {
+            extn_id: super::asn1::ATTESTATION_EXTENSION,
+            critical: false,
+            extn_value: der::asn1::OctetString::new(
+                der::asn1::OctetString::new(id.to_vec())?.to_der()?,
+            )?,
+        });
+    }
+    let tbs = super::tbs_certificate_with(
+        issuance,
+        ca_tbs.subject().clone(),
+        super::organisation_name(subject)?,
+        spki,
+        extensions,
+        sm2_with_sm3_algorithm(),
+    )?;
+    sign_sm2_envelope(ca_key, &tbs.to_der()?)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -278,6 +383,36 @@ mod tests {
             tampered[at] ^= 1;
             assert!(verify_sm2_signed(&tampered, &ca.public_key()).is_err());
         }
+    }
+
+    #[test]
+    fn an_sm2_ca_issues_seal_certificates_like_the_p256_one() {
+        let ca = Sm2SecretKey::from_bytes(&[8; 32]).unwrap();
+        let subject = Sm2SecretKey::from_bytes(&[9; 32]).unwrap().public_key();
+        let ca_der = sm2_ca_certificate("SM2 CA", None, &ca, &issuance()).unwrap();
+        verify_sm2_signed(&ca_der, &ca.public_key()).unwrap();
+        let named = super::super::SealSubject::new("Acme Ltd", "91350100M000100Y43").unwrap();
+        let der = issue_sm2_seal_certificate(
+            &ca,
+            &ca_der,
+            &named,
+            &subject,
+            &issuance(),
+            Some("http://ca.example/crl"),
+            Some([7; 16]),
+        )
+        .unwrap();
+        verify_sm2_signed(&der, &ca.public_key()).unwrap();
+        assert_eq!(certificate_sm2_key(&der).unwrap(), subject);
+        let facts = super::super::subject_of(&der).unwrap();
+        assert_eq!(facts.legal_name.as_deref(), Some("Acme Ltd"));
+        assert_eq!(facts.uscc.as_deref(), Some("91350100M000100Y43"));
+        // Another CA key than the certificate's is refused.
+        let other = Sm2SecretKey::from_bytes(&[10; 32]).unwrap();
+        assert_eq!(
+            issue_sm2_seal_certificate(&other, &ca_der, &named, &subject, &issuance(), None, None),
+            Err(X509Error::KeyMismatch)
+        );
     }
 
     #[test]
