@@ -7,7 +7,8 @@
 //! others could read or write, like OpenSSH does.
 //!
 //! Format: one line, `signet-ed25519-seed:` followed by the 32-byte seed in hex; a PDF key
-//! (ECDSA P-256) is `signet-p256-scalar:` followed by its 32-byte private scalar in hex.
+//! (ECDSA P-256) is `signet-p256-scalar:` followed by its 32-byte private scalar in hex, and
+//! an SM2 seal key `signet-sm2-scalar:` followed by its 32-byte private scalar in hex.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,10 +29,13 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use signet_protocol::SecretKey;
+use signet_protocol::keylog::LogSecretKey;
+use signet_protocol::sm2::Sm2SecretKey;
 use zeroize::Zeroizing;
 
 const PREFIX: &str = "signet-ed25519-seed:";
 const P256_PREFIX: &str = "signet-p256-scalar:";
+const SM2_PREFIX: &str = "signet-sm2-scalar:";
 /// Longest file accepted: the line plus some slack for a trailing newline or CR.
 const MAX_FILE_LEN: u64 = 128;
 
@@ -102,16 +106,47 @@ pub fn write_p256(
 
 /// Reads an ECDSA P-256 key file written by [`write_p256`], with [`read()`]'s checks.
 pub fn read_p256(path: &Path) -> Result<p256::ecdsa::SigningKey, KeyFileError> {
-    let line = read_line(path)?;
-    let hex_scalar = line
-        .trim_end_matches(['\n', '\r'])
-        .strip_prefix(P256_PREFIX)
-        .ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
-    let mut scalar = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(hex_scalar, &mut scalar[..])
-        .map_err(|_| KeyFileError::Malformed(path.to_owned()))?;
+    let scalar = read_scalar(path, P256_PREFIX)?;
     p256::ecdsa::SigningKey::from_slice(&scalar[..])
         .map_err(|_| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// Writes a key of either algorithm a seal may have (Ed25519 or SM2) like [`write()`].
+pub fn write_log_key(
+    path: &Path,
+    key: &LogSecretKey,
+    replace: Replace,
+) -> Result<(), KeyFileError> {
+    match key {
+        LogSecretKey::Ed25519(key) => write(path, key, replace),
+        LogSecretKey::Sm2(key) => write_secret(path, SM2_PREFIX, &key.to_bytes()[..], replace),
+    }
+}
+
+/// Reads a key file of either algorithm a seal may have, with [`read()`]'s checks.
+pub fn read_log_key(path: &Path) -> Result<LogSecretKey, KeyFileError> {
+    let line = read_line(path)?;
+    if let Some(key) = parse(&line) {
+        return Ok(LogSecretKey::Ed25519(key));
+    }
+    let scalar =
+        scalar_of(&line, SM2_PREFIX).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
+    Sm2SecretKey::from_bytes(&scalar)
+        .map(LogSecretKey::Sm2)
+        .map_err(|_| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// The 32-byte scalar of a key file whose line starts with `prefix`.
+fn read_scalar(path: &Path, prefix: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+    let line = read_line(path)?;
+    scalar_of(&line, prefix).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+}
+
+fn scalar_of(line: &str, prefix: &str) -> Option<Zeroizing<[u8; 32]>> {
+    let hex_scalar = line.trim_end_matches(['\n', '\r']).strip_prefix(prefix)?;
+    let mut scalar = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex_scalar, &mut scalar[..]).ok()?;
+    Some(scalar)
 }
 
 fn write_secret(
@@ -226,6 +261,41 @@ mod tests {
         assert_eq!(read(&path).unwrap().public_key(), key.public_key());
         // Only the key file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_seal_key_of_either_algorithm_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = [
+            LogSecretKey::Ed25519(SecretKey::from_seed(&[3; 32])),
+            LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[3; 32]).unwrap()),
+        ];
+        for (i, key) in keys.iter().enumerate() {
+            let path = dir.path().join(format!("seal-{i}"));
+            write_log_key(&path, key, Replace::No).unwrap();
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            assert_eq!(read_log_key(&path).unwrap().public_key(), key.public_key());
+        }
+        // An SM2 file is no Ed25519 key file, and a P-256 one neither kind of seal key.
+        assert!(matches!(
+            read(&dir.path().join("seal-1")),
+            Err(KeyFileError::Malformed(_))
+        ));
+        let p256 = dir.path().join("pdf");
+        let signing = p256::ecdsa::SigningKey::from_slice(&[3; 32]).unwrap();
+        write_p256(&p256, &signing, Replace::No).unwrap();
+        assert!(matches!(
+            read_log_key(&p256),
+            Err(KeyFileError::Malformed(_))
+        ));
+        // A scalar out of range (zero) is malformed, not a key.
+        let zero = dir.path().join("zero");
+        write_secret(&zero, SM2_PREFIX, &[0; 32], Replace::No).unwrap();
+        assert!(matches!(
+            read_log_key(&zero),
+            Err(KeyFileError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -701,7 +701,7 @@ async fn expired_mandate_for(supplier: &Node, person: &str) {
         .unwrap()
         .into_iter()
         .filter(|s| s.valid)
-        .map(|s| signet_protocol::PublicKey::from_hex(&s.key).unwrap())
+        .map(|s| signet_protocol::keylog::LogKey::from_text(&s.key).unwrap())
         .collect();
     let now = signet_node::service::now();
     let mandate = Attestation {

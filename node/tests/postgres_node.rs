@@ -41,6 +41,7 @@ async fn a_node_on_postgres_keeps_its_session_across_a_restart() {
         next_root_key: root.path().join("Brand-next-root.key"),
         delegate_name: "Brand signatory".into(),
         mandate_days: 365,
+        seal_algorithm: Default::default(),
         storage: storage.clone(),
         certificate: None,
     };

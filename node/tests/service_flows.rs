@@ -141,6 +141,122 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_seal_with_sm2_and_the_bundle_verifies() {
+    use signet_protocol::cose::{Algorithm, Signed};
+    use signet_protocol::keylog::LogKey;
+    use signet_protocol::session::{
+        MessageBody, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage, SignatureRecord,
+    };
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = support::create_sm2(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = support::create_sm2(root.path(), "Supplier", &anchors);
+    let (w_dir, w_key) = support::create_witness(root.path(), "Witness", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    let witness = start("Witness", &w_dir, &w_key).await;
+    federate(&ca, &[&brand, &supplier, &witness]).await;
+    // Both parties' seals are SM2, as declared in their key logs.
+    for node in [&brand, &supplier] {
+        let seals = node.service.seals().unwrap();
+        assert_eq!(seals.len(), 2);
+        for seal in seals {
+            assert!(seal.key.starts_with("sm2:"), "{}", seal.key);
+            assert!(matches!(LogKey::from_text(&seal.key), Ok(LogKey::Sm2(_))));
+        }
+    }
+
+    let document = b"SM2-sealed supply agreement".to_vec();
+    let mut new = session_to(
+        &[(supplier.party(), 0), (brand.party(), 1)],
+        contract(root.path(), &document),
+    );
+    new.witnesses = vec![witness.party()];
+    let id = brand.service.create_session(new).unwrap();
+    for node in [&supplier, &brand] {
+        until("the party signs with its SM2 seal", || {
+            node.service.session(id).is_ok()
+                && signet_node::person::sign_as(
+                    &node.service,
+                    id,
+                    &keyfile::read(&node.delegate_key).unwrap(),
+                )
+                .is_ok()
+        })
+        .await;
+    }
+    for node in [&brand, &supplier] {
+        until("the session is completed", || {
+            node.service.session(id).unwrap().status == "completed"
+        })
+        .await;
+    }
+    for node in [&supplier, &brand] {
+        node.service
+            .share_witnessed_evidence(id, witness.party())
+            .await
+            .unwrap();
+    }
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(vec![TrustAnchor {
+            party: ca.party(),
+            name: "Verifier CA".into(),
+        }])
+    };
+    let valid = |bundle: &[u8]| {
+        verify_bundle(bundle, &[&document], &policy, signet_node::service::now()).outcome
+            == Outcome::Valid
+    };
+    until("the brand's bundle verifies", || {
+        brand.service.export_bundle(id).is_ok_and(|b| valid(&b))
+    })
+    .await;
+    // The completion in the bundle carries both signatures, each an SM2 COSE_Sign1.
+    let bundle =
+        signet_protocol::bundle::Bundle::decode(&brand.service.export_bundle(id).unwrap()).unwrap();
+    let limits = signet_protocol::codec::Limits::DEFAULT;
+    let message = |bytes: &[u8]| {
+        Signed::<SessionMessage>::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &limits)
+            .unwrap()
+            .into_parts()
+            .1
+    };
+    let MessageBody::Complete { actions } = message(&bundle.completion).body else {
+        panic!("the completion");
+    };
+    let records: Vec<SignatureRecord> = actions
+        .iter()
+        .filter_map(|a| match message(a).body {
+            MessageBody::Sign(record) => Some(SignatureRecord::from_bytes(&record).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(records.len(), 2);
+    for record in records {
+        assert_eq!(record.seal_signature.algorithm(), Algorithm::Sm2Sm3);
+        assert!(matches!(record.seal_signature.signer(), LogKey::Sm2(_)));
+    }
+    // A rotation keeps the seal's algorithm: the fresh contract seal is SM2 too, its key file
+    // reads back as SM2 after a restart, and the mandate names it.
+    let (_, fresh) = supplier
+        .service
+        .rotate_key(signet_node::service::keys::KeyKind::ContractSeal)
+        .unwrap();
+    assert!(matches!(fresh, LogKey::Sm2(_)));
+    let file = keyfile::read_log_key(&s_dir.join("keys/seal-contract.key")).unwrap();
+    assert_eq!(file.public_key(), fresh);
+    let covered = supplier.service.mandates().unwrap().into_iter().any(|m| {
+        m.state == "active"
+            && matches!(&m.attestation.payload().claims,
+                signet_protocol::attestation::Claims::Delegation(d) if d.seals.contains(&fresh))
+    });
+    assert!(covered, "the re-issued mandate names the fresh SM2 seal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_counterparty_gets_everything_when_it_returns_and_sessions_survive_restarts() {
     let root = tempfile::tempdir().unwrap();
     let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);

@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let use_ = MandateUse {
         party: supplier.id(),
         delegate: signet_protocol::person::PersonKey::Ed25519(supplier.delegate.public_key()),
-        seal: supplier.contract_seal.public_key(),
+        seal: supplier.contract_seal.public_key().into(),
         purpose: "procurement",
         value: Some(&value),
         counterparties: &[brand_a.id()],

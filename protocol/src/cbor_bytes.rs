@@ -29,11 +29,12 @@ impl serde::de::Visitor<'_> for ByteBuf {
     }
 }
 
+/// An owned byte string, deserialized from one (for an element of a list or tuple).
 #[derive(Serialize, Deserialize)]
-struct Item(#[serde(with = "crate::cbor_bytes")] Vec<u8>);
+pub(crate) struct Item(#[serde(with = "crate::cbor_bytes")] pub(crate) Vec<u8>);
 
 /// A borrowed byte string, serialized as one.
-struct Ref<'a>(&'a [u8]);
+pub(crate) struct Ref<'a>(pub(crate) &'a [u8]);
 
 impl Serialize for Ref<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

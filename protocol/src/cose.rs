@@ -3,7 +3,9 @@
 //! Every signed Signet object is a COSE_Sign1 (RFC 9052 §4.2), untagged, with:
 //! - protected header: algorithm (label 1) = Ed25519 (-19; -8 "EdDSA" accepted on input),
 //!   content type (label 3) = the object's media type, key id (label 4) = the signer's 32-byte
-//!   Ed25519 public key; no other parameters;
+//!   Ed25519 public key; no other parameters. A seal signature may instead be SM2 with SM3
+//!   (private-use [`ALG_SM2_SM3`], spec §13.2), its key id the 33-byte compressed SEC1 key
+//!   and its signature the 64 bytes `r ‖ s`;
 //! - unprotected header: empty;
 //! - payload: embedded, deterministic CBOR;
 //! - external AAD: empty.
@@ -22,8 +24,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::Digest;
 use crate::codec::{self, DecodeError, EncodeError, Limits};
 use crate::crypto::{self, KeyError, PublicKey, SecretKey, Signature};
+use crate::keylog::{ALG_SM2_SM3, LogKey, LogSecretKey};
+use crate::sm2::{Sm2PublicKey, Sm2SecretKey, Sm2Signature};
 
-/// Signature algorithms (spec §13.2). Version 1 knows Ed25519 only.
+/// Signature algorithms (spec §13.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -31,6 +35,152 @@ pub enum Algorithm {
     Ed25519,
     /// The deprecated polymorphic "EdDSA" (COSE -8), read as Ed25519 for compatibility.
     EdDsa,
+    /// SM2 with SM3 and the default distinguishing identifier (GB/T 32918.2), private-use
+    /// [`ALG_SM2_SM3`]: only where the object's type allows it (a seal signature).
+    Sm2Sm3,
+}
+
+impl Algorithm {
+    /// The header's algorithm label.
+    fn label(self) -> RegisteredLabelWithPrivate<iana::Algorithm> {
+        match self {
+            Self::Ed25519 => RegisteredLabelWithPrivate::Assigned(iana::Algorithm::Ed25519),
+            Self::EdDsa => RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA),
+            Self::Sm2Sm3 => RegisteredLabelWithPrivate::PrivateUse(ALG_SM2_SM3),
+        }
+    }
+
+    /// The algorithm a header names, if this version knows it.
+    fn of_label(label: &RegisteredLabelWithPrivate<iana::Algorithm>) -> Option<Self> {
+        match label {
+            RegisteredLabelWithPrivate::Assigned(iana::Algorithm::Ed25519) => Some(Self::Ed25519),
+            RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA) => Some(Self::EdDsa),
+            RegisteredLabelWithPrivate::PrivateUse(ALG_SM2_SM3) => Some(Self::Sm2Sm3),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of key a signed object's type may be signed with: what its key id can name, and
+/// how its signature is checked. Objects of most types are Ed25519 only ([`PublicKey`]); a
+/// seal signature may be Ed25519 or SM2 ([`LogKey`]).
+pub trait CoseKey: Sized {
+    /// The key `key_id` names under `algorithm`: [`CoseError::UnsupportedAlgorithm`] for an
+    /// algorithm this kind of key does not cover, [`CoseError::KeyId`] for bytes that are not
+    /// a valid key of it.
+    fn from_key_id(algorithm: Algorithm, key_id: &[u8]) -> Result<Self, CoseError>;
+
+    /// Strict verification of the 64-byte `signature` over `to_be_signed`.
+    fn verifies(&self, to_be_signed: &[u8], signature: &[u8; 64]) -> bool;
+}
+
+impl CoseKey for PublicKey {
+    fn from_key_id(algorithm: Algorithm, key_id: &[u8]) -> Result<Self, CoseError> {
+        match algorithm {
+            Algorithm::Ed25519 | Algorithm::EdDsa => {
+                PublicKey::from_slice(key_id).map_err(CoseError::KeyId)
+            }
+            Algorithm::Sm2Sm3 => Err(CoseError::UnsupportedAlgorithm(format!("{algorithm:?}"))),
+        }
+    }
+
+    fn verifies(&self, to_be_signed: &[u8], signature: &[u8; 64]) -> bool {
+        self.verify(to_be_signed, &Signature::from_bytes(*signature))
+            .is_ok()
+    }
+}
+
+impl CoseKey for LogKey {
+    fn from_key_id(algorithm: Algorithm, key_id: &[u8]) -> Result<Self, CoseError> {
+        match algorithm {
+            Algorithm::Ed25519 | Algorithm::EdDsa => {
+                PublicKey::from_key_id(algorithm, key_id).map(LogKey::Ed25519)
+            }
+            Algorithm::Sm2Sm3 => Sm2PublicKey::from_compressed(key_id)
+                .map(LogKey::Sm2)
+                .map_err(|e| CoseError::Sm2KeyId(e.to_string())),
+        }
+    }
+
+    fn verifies(&self, to_be_signed: &[u8], signature: &[u8; 64]) -> bool {
+        match self {
+            LogKey::Ed25519(key) => key.verifies(to_be_signed, signature),
+            LogKey::Sm2(key) => Sm2Signature::from_slice(signature)
+                .is_ok_and(|s| key.verify(to_be_signed, &s).is_ok()),
+            // `from_key_id` builds no other kind.
+            LogKey::EcdsaP256(_) | LogKey::Unsupported { .. } => false,
+        }
+    }
+}
+
+/// A secret key that signs objects whose signer is a `Self::Public`.
+pub trait CoseSigner {
+    /// The kind of public key the signed object names.
+    type Public;
+    /// The algorithm written in the header.
+    fn algorithm(&self) -> Algorithm;
+    /// The public key, and its key id bytes.
+    fn public(&self) -> (Self::Public, Vec<u8>);
+    /// The 64-byte signature over `to_be_signed`.
+    fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64];
+}
+
+impl CoseSigner for SecretKey {
+    type Public = PublicKey;
+
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Ed25519
+    }
+
+    fn public(&self) -> (PublicKey, Vec<u8>) {
+        let key = self.public_key();
+        (key, key.as_bytes().to_vec())
+    }
+
+    fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64] {
+        *self.sign(to_be_signed).as_bytes()
+    }
+}
+
+impl CoseSigner for Sm2SecretKey {
+    type Public = Sm2PublicKey;
+
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Sm2Sm3
+    }
+
+    fn public(&self) -> (Sm2PublicKey, Vec<u8>) {
+        let key = self.public_key();
+        (key, key.as_bytes().to_vec())
+    }
+
+    fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64] {
+        *self.sign(to_be_signed).as_bytes()
+    }
+}
+
+impl CoseSigner for LogSecretKey {
+    type Public = LogKey;
+
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::Ed25519(_) => Algorithm::Ed25519,
+            Self::Sm2(_) => Algorithm::Sm2Sm3,
+        }
+    }
+
+    fn public(&self) -> (LogKey, Vec<u8>) {
+        let key = self.public_key();
+        let id = key.wire_bytes().to_vec();
+        (key, id)
+    }
+
+    fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64] {
+        match self {
+            Self::Ed25519(key) => key.sign_bytes(to_be_signed),
+            Self::Sm2(key) => key.sign_bytes(to_be_signed),
+        }
+    }
 }
 
 /// Why a COSE_Sign1 was refused. Every variant is the sender's fault.
@@ -49,7 +199,8 @@ pub enum CoseError {
     /// No algorithm in the protected header.
     #[error("missing algorithm")]
     MissingAlgorithm,
-    /// An algorithm other than Ed25519.
+    /// An algorithm this version does not know, or one this object's type may not be
+    /// signed with.
     #[error("unsupported algorithm {0}")]
     UnsupportedAlgorithm(String),
     /// The content type is not the one expected here.
@@ -66,6 +217,9 @@ pub enum CoseError {
     /// The key id is not a valid Ed25519 public key.
     #[error("key id: {0}")]
     KeyId(KeyError),
+    /// The key id is not a valid SM2 public key (33-byte compressed SEC1, on the curve).
+    #[error("key id: {0}")]
+    Sm2KeyId(String),
     /// A header parameter the profile does not allow (in either header).
     #[error("header parameter not allowed by the profile")]
     UnexpectedHeader,
@@ -88,26 +242,27 @@ pub enum CoseError {
 /// Used to check many signatures together (see [`verify_all`]); call
 /// [`Unverified::verify`] or pass many to [`verify_all`].
 #[derive(Debug, Clone)]
-pub struct Unverified<T> {
-    signed: Signed<T>,
+pub struct Unverified<T, K = PublicKey> {
+    signed: Signed<T, K>,
     to_be_signed: Vec<u8>,
-    signature: Signature,
+    signature: [u8; 64],
 }
 
-/// A signed object whose signature verified under the key named in its header.
+/// A signed object whose signature verified under the key named in its header: an Ed25519
+/// key unless the object's type allows more ([`CoseKey`]).
 ///
 /// Holds the exact bytes received beside the decoded payload; hashing or forwarding the
 /// object uses those bytes, never a re-encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed<T> {
+pub struct Signed<T, K = PublicKey> {
     bytes: Vec<u8>,
     digest: Digest,
     payload: T,
-    signer: PublicKey,
+    signer: K,
     algorithm: Algorithm,
 }
 
-impl<T> Signed<T> {
+impl<T, K> Signed<T, K> {
     /// The whole COSE_Sign1 as received or produced.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
@@ -119,7 +274,7 @@ impl<T> Signed<T> {
     }
 
     /// The key whose signature verified.
-    pub fn signer(&self) -> &PublicKey {
+    pub fn signer(&self) -> &K {
         &self.signer
     }
 
@@ -137,26 +292,42 @@ impl<T> Signed<T> {
     pub fn into_parts(self) -> (Vec<u8>, T) {
         (self.bytes, self.payload)
     }
+
+    /// The same object with its signer as a key of any algorithm, for a field that accepts
+    /// more than one (a seal signature).
+    pub fn into_log_key(self) -> Signed<T, LogKey>
+    where
+        K: Into<LogKey>,
+    {
+        Signed {
+            bytes: self.bytes,
+            digest: self.digest,
+            payload: self.payload,
+            signer: self.signer.into(),
+            algorithm: self.algorithm,
+        }
+    }
 }
 
-impl<T: Serialize> Signed<T> {
+impl<T: Serialize, K> Signed<T, K> {
     /// Encodes `payload` deterministically and signs it with `key` as `content_type`.
-    pub fn sign(
+    pub fn sign<S: CoseSigner<Public = K>>(
         payload: T,
         content_type: &'static str,
-        key: &SecretKey,
+        key: &S,
     ) -> Result<Self, EncodeError> {
         let payload_bytes = codec::encode(&payload)?;
-        let signer = key.public_key();
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::Ed25519)
+        let (signer, key_id) = key.public();
+        let algorithm = key.algorithm();
+        let mut protected = HeaderBuilder::new()
             .content_type(content_type.to_string())
-            .key_id(signer.as_bytes().to_vec())
+            .key_id(key_id)
             .build();
+        protected.alg = Some(algorithm.label());
         let sign1 = CoseSign1Builder::new()
             .protected(protected)
             .payload(payload_bytes)
-            .create_signature(b"", |tbs| key.sign(tbs).as_bytes().to_vec())
+            .create_signature(b"", |tbs| key.sign_bytes(tbs).to_vec())
             .build();
         let bytes = sign1
             .to_vec()
@@ -166,12 +337,12 @@ impl<T: Serialize> Signed<T> {
             bytes,
             payload,
             signer,
-            algorithm: Algorithm::Ed25519,
+            algorithm,
         })
     }
 }
 
-impl<T: DeserializeOwned> Signed<T> {
+impl<T: DeserializeOwned, K: CoseKey> Signed<T, K> {
     /// Parses a COSE_Sign1 of the given content type and checks its signature.
     pub fn decode(
         bytes: &[u8],
@@ -182,7 +353,7 @@ impl<T: DeserializeOwned> Signed<T> {
     }
 }
 
-impl<T: DeserializeOwned> Unverified<T> {
+impl<T: DeserializeOwned, K: CoseKey> Unverified<T, K> {
     /// Parses and checks everything but the signature.
     pub fn decode(
         bytes: &[u8],
@@ -197,11 +368,8 @@ impl<T: DeserializeOwned> Unverified<T> {
         let header = &sign1.protected.header;
         let algorithm = match &header.alg {
             None => return Err(CoseError::MissingAlgorithm),
-            Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::Ed25519)) => {
-                Algorithm::Ed25519
-            }
-            Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA)) => Algorithm::EdDsa,
-            Some(other) => return Err(CoseError::UnsupportedAlgorithm(format!("{other:?}"))),
+            Some(label) => Algorithm::of_label(label)
+                .ok_or_else(|| CoseError::UnsupportedAlgorithm(format!("{label:?}")))?,
         };
         let found = match &header.content_type {
             Some(coset::ContentType::Text(text)) => Some(text.clone()),
@@ -217,7 +385,7 @@ impl<T: DeserializeOwned> Unverified<T> {
         if header.key_id.is_empty() {
             return Err(CoseError::MissingKeyId);
         }
-        let signer = PublicKey::from_slice(&header.key_id).map_err(CoseError::KeyId)?;
+        let signer = K::from_key_id(algorithm, &header.key_id)?;
         let only_allowed = header.crit.is_empty()
             && header.iv.is_empty()
             && header.partial_iv.is_empty()
@@ -228,8 +396,9 @@ impl<T: DeserializeOwned> Unverified<T> {
         }
         let payload_bytes = sign1.payload.as_deref().ok_or(CoseError::DetachedPayload)?;
         let payload = codec::decode(payload_bytes, limits).map_err(CoseError::Payload)?;
-        let signature =
-            Signature::from_slice(&sign1.signature).map_err(CoseError::SignatureLength)?;
+        let signature = *Signature::from_slice(&sign1.signature)
+            .map_err(CoseError::SignatureLength)?
+            .as_bytes();
         Ok(Self {
             to_be_signed: sign1.tbs_data(b""),
             signature,
@@ -244,13 +413,16 @@ impl<T: DeserializeOwned> Unverified<T> {
     }
 }
 
-impl<T> Unverified<T> {
-    /// Checks the signature (strict Ed25519).
-    pub fn verify(self) -> Result<Signed<T>, CoseError> {
-        self.signed
+impl<T, K: CoseKey> Unverified<T, K> {
+    /// Checks the signature (strict Ed25519, or SM2 where the type allows it).
+    pub fn verify(self) -> Result<Signed<T, K>, CoseError> {
+        if !self
+            .signed
             .signer
-            .verify(&self.to_be_signed, &self.signature)
-            .map_err(|_| CoseError::BadSignature)?;
+            .verifies(&self.to_be_signed, &self.signature)
+        {
+            return Err(CoseError::BadSignature);
+        }
         Ok(self.signed)
     }
 
@@ -262,9 +434,14 @@ impl<T> Unverified<T> {
 
 /// Checks many signatures, each strictly; on failure names the first bad object's index.
 pub fn verify_all<T>(objects: Vec<Unverified<T>>) -> Result<Vec<Signed<T>>, usize> {
+    let signatures: Vec<Signature> = objects
+        .iter()
+        .map(|o| Signature::from_bytes(o.signature))
+        .collect();
     let items: Vec<(&PublicKey, &[u8], &Signature)> = objects
         .iter()
-        .map(|o| (&o.signed.signer, o.to_be_signed.as_slice(), &o.signature))
+        .zip(&signatures)
+        .map(|(o, s)| (&o.signed.signer, o.to_be_signed.as_slice(), s))
         .collect();
     crypto::verify_each(&items)?;
     Ok(objects.into_iter().map(|o| o.signed).collect())
@@ -344,6 +521,114 @@ mod tests {
                     "byte {i} + {delta} still verifies"
                 );
             }
+        }
+    }
+
+    fn sm2_sample() -> Signed<(u32, String), LogKey> {
+        let key = Sm2SecretKey::from_bytes(&[9; 32]).unwrap();
+        Signed::sign((7, "seal".to_string()), CT, &key)
+            .unwrap()
+            .into_log_key()
+    }
+
+    #[test]
+    fn an_sm2_object_reads_back_where_the_type_allows_sm2() {
+        let signed = sm2_sample();
+        codec::check_deterministic(signed.bytes(), &Limits::DEFAULT).unwrap();
+        assert_eq!(signed.algorithm(), Algorithm::Sm2Sm3);
+        let back =
+            Signed::<(u32, String), LogKey>::decode(signed.bytes(), CT, &Limits::DEFAULT).unwrap();
+        assert_eq!(back, signed);
+        assert!(matches!(back.signer(), LogKey::Sm2(_)));
+        // An Ed25519 object reads back as a LogKey too.
+        let ed = Signed::<(u32, String), LogKey>::decode(sample().bytes(), CT, &Limits::DEFAULT)
+            .unwrap();
+        assert_eq!(ed.signer(), &LogKey::Ed25519(*sample().signer()));
+    }
+
+    #[test]
+    fn an_sm2_object_is_refused_where_the_type_is_ed25519_only() {
+        let signed = sm2_sample();
+        assert!(matches!(
+            Signed::<(u32, String)>::decode(signed.bytes(), CT, &Limits::DEFAULT),
+            Err(CoseError::UnsupportedAlgorithm(_))
+        ));
+    }
+
+    /// An object whose header names `algorithm` and `key_id`, signed by `sign`.
+    fn with_header(
+        algorithm: Algorithm,
+        key_id: Vec<u8>,
+        sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Vec<u8> {
+        let mut protected = HeaderBuilder::new()
+            .content_type(CT.to_string())
+            .key_id(key_id)
+            .build();
+        protected.alg = Some(algorithm.label());
+        CoseSign1Builder::new()
+            .protected(protected)
+            .payload(codec::encode(&1u8).unwrap())
+            .create_signature(b"", sign)
+            .build()
+            .to_vec()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_sm2_key_id_must_be_a_compressed_point_of_the_curve() {
+        let key = Sm2SecretKey::from_bytes(&[3; 32]).unwrap();
+        let uncompressed = key.public_key().to_uncompressed().to_vec();
+        let mut off_curve = key.public_key().as_bytes().to_vec();
+        off_curve[32] ^= 1;
+        for key_id in [uncompressed, off_curve, vec![2; 32]] {
+            let bytes = with_header(Algorithm::Sm2Sm3, key_id, |tbs| {
+                key.sign(tbs).as_bytes().to_vec()
+            });
+            assert!(
+                matches!(
+                    Signed::<u8, LogKey>::decode(&bytes, CT, &Limits::DEFAULT),
+                    Err(CoseError::Sm2KeyId(_))
+                ),
+                "accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn an_sm2_signature_under_another_algorithm_or_key_fails() {
+        let key = Sm2SecretKey::from_bytes(&[3; 32]).unwrap();
+        let other = Sm2SecretKey::from_bytes(&[4; 32]).unwrap();
+        // Signed by one SM2 key, naming another.
+        let bytes = with_header(
+            Algorithm::Sm2Sm3,
+            other.public_key().as_bytes().to_vec(),
+            |tbs| key.sign(tbs).as_bytes().to_vec(),
+        );
+        assert!(matches!(
+            Signed::<u8, LogKey>::decode(&bytes, CT, &Limits::DEFAULT),
+            Err(CoseError::BadSignature)
+        ));
+        // An Ed25519 signature labelled SM2 (a 32-byte key id is no SM2 key).
+        let ed = SecretKey::from_seed(&[5; 32]);
+        let bytes = with_header(
+            Algorithm::Sm2Sm3,
+            ed.public_key().as_bytes().to_vec(),
+            |tbs| ed.sign(tbs).as_bytes().to_vec(),
+        );
+        assert!(Signed::<u8, LogKey>::decode(&bytes, CT, &Limits::DEFAULT).is_err());
+    }
+
+    #[test]
+    fn every_byte_change_of_an_sm2_object_fails() {
+        let signed = sm2_sample();
+        for i in 0..signed.bytes().len() {
+            let mut bytes = signed.bytes().to_vec();
+            bytes[i] ^= 0x01;
+            assert!(
+                Signed::<(u32, String), LogKey>::decode(&bytes, CT, &Limits::DEFAULT).is_err(),
+                "byte {i} changed still verifies"
+            );
         }
     }
 

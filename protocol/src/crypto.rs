@@ -220,6 +220,11 @@ impl Signature {
         Ok(Self(array))
     }
 
+    /// The signature whose bytes are `bytes`.
+    pub const fn from_bytes(bytes: [u8; 64]) -> Self {
+        Self(bytes)
+    }
+
     /// The signature's bytes.
     pub const fn as_bytes(&self) -> &[u8; 64] {
         &self.0

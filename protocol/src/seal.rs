@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Digest;
 use crate::codepoint::code_points;
-use crate::{Digest, PublicKey};
+use crate::keylog::LogKey;
 
 code_points! {
     /// The kind of a seal (spec §13.5). A Chinese company acts through seals of these kinds.
@@ -37,8 +38,8 @@ pub struct SealInfo {
 /// A seal: its description and its own key. The key is the seal's identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal {
-    /// The seal's signing key.
-    pub key: PublicKey,
+    /// The seal's signing key: Ed25519, or SM2 (spec §4.3.2).
+    pub key: LogKey,
     /// Kind, name and image digest.
     pub info: SealInfo,
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::cose::Signed;
 use crate::evidence::{EvidenceLog, PartyEvidence, Witness, witness_name};
-use crate::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
+use crate::keylog::{EcdsaP256Key, KeyDecl, KeyLog, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::registration::{Registration, uscc_check_character};
 use crate::seal::{SealInfo, SealKind};
@@ -24,9 +24,10 @@ use crate::session::{
     IntentMethod, IntentProof, Participant, PdfRevision, Proposal, Role, Session, SessionError,
     SessionEvent, SessionId, SessionNonce, Step,
 };
+use crate::sm2::Sm2SecretKey;
 use crate::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use crate::x509;
-use crate::{Digest, PublicKey, SecretKey, Timestamp};
+use crate::{Digest, SecretKey, Timestamp};
 
 /// One day in seconds.
 pub const DAY: u64 = 86_400;
@@ -73,6 +74,9 @@ pub struct TestParty {
     pub contract_seal: SecretKey,
     /// The company seal key.
     pub company_seal: SecretKey,
+    /// An SM2 contract seal, once declared ([`TestNetwork::use_sm2_contract_seal`]): the
+    /// party then signs with it instead of `contract_seal`.
+    pub sm2_contract_seal: Option<Sm2SecretKey>,
     /// The delegate person's key (lives with the person, not the node).
     pub delegate: SecretKey,
     /// The key event log.
@@ -128,6 +132,7 @@ impl TestParty {
             log_key,
             contract_seal,
             company_seal,
+            sm2_contract_seal: None,
             delegate,
             log,
             registration: test_uscc(label),
@@ -360,12 +365,12 @@ impl TestParty {
     /// Revokes one of this party's keys from `effective` on.
     pub fn revoke_key(
         &mut self,
-        key: PublicKey,
+        key: impl Into<LogKey>,
         effective: Timestamp,
         at: Timestamp,
     ) -> Signed<Attestation> {
         let claims = Claims::Revocation(Revocation {
-            target: RevocationTarget::Key(key),
+            target: RevocationTarget::Key(key.into()),
             effective,
             reason: RevocationReason::KeyCompromise,
         });
@@ -391,6 +396,30 @@ impl TestParty {
         )
     }
 
+    /// The key its delegate applies as the contract seal: the SM2 one once declared.
+    pub fn contract_seal_key(&self) -> LogKey {
+        match &self.sm2_contract_seal {
+            Some(sm2) => sm2.public_key().into(),
+            None => self.contract_seal.public_key().into(),
+        }
+    }
+
+    /// Signs `session` with its contract seal (the SM2 one once declared), on its
+    /// delegate's `intent` under `mandate`.
+    pub fn seal_contract(
+        &self,
+        session: &mut Session,
+        intent: IntentProof,
+        mandate: Signed<Attestation>,
+        pdf: Vec<PdfRevision>,
+        ctx: &Context<'_>,
+    ) -> Result<Step, ActionError> {
+        match &self.sm2_contract_seal {
+            Some(sm2) => session.sign(intent, mandate, sm2, pdf, ctx),
+            None => session.sign(intent, mandate, &self.contract_seal, pdf, ctx),
+        }
+    }
+
     /// A seal mandate for this party's delegate over its contract seal.
     pub fn delegate_contract_seal(
         &mut self,
@@ -405,7 +434,7 @@ impl TestParty {
                 format!("{} signatory", self.label),
                 self.delegate.public_key(),
             ),
-            seals: vec![self.contract_seal.public_key()],
+            seals: vec![self.contract_seal_key()],
             purposes: purposes.iter().map(|p| p.to_string()).collect(),
             value_cap: cap_yuan.map(|y| Amount {
                 currency: "CNY".into(),
@@ -709,7 +738,7 @@ impl TestNetwork {
     pub fn sign(&mut self, party: &PartyId, sid: SessionId) -> Result<(), ActionError> {
         self.act(party, sid, |session, ctx, me, mandate| {
             let challenge = session.intent_challenge(
-                me.contract_seal.public_key(),
+                me.contract_seal_key(),
                 IntentMethod::SoftwareKey,
                 ctx.now,
             )?;
@@ -730,8 +759,39 @@ impl TestNetwork {
                     size: 4096,
                 })
                 .collect();
-            session.sign(intent, mandate, &me.contract_seal, pdf, ctx)
+            me.seal_contract(session, intent, mandate, pdf, ctx)
         })
+    }
+
+    /// `party` declares an SM2 contract seal (GB/T 32918) now and mandates its delegate for
+    /// `purposes` over it; every node learns the extended key log and the mandate. The party
+    /// signs with the SM2 seal from then on.
+    pub fn use_sm2_contract_seal(&mut self, party: &PartyId, key: Sm2SecretKey, purposes: &[&str]) {
+        let now = self.now;
+        let i = self.index(party);
+        let node = &mut self.nodes[i];
+        let decl = KeyDecl::seal(
+            key.public_key(),
+            SealInfo {
+                kind: SealKind::Contract,
+                name: format!("{} 合同专用章 (SM2)", node.party.label),
+                image: None,
+            },
+        );
+        node.party
+            .log
+            .add_key(&node.party.root, decl, now)
+            .expect("a fresh SM2 seal key is a valid declaration");
+        node.party.sm2_contract_seal = Some(key);
+        let mandate = node
+            .party
+            .delegate_contract_seal(purposes, None, None, now, 365);
+        node.mandate = Some(mandate.clone());
+        let log = node.party.log.clone();
+        for node in &mut self.nodes {
+            node.store.add_key_log(log.clone());
+            node.store.add_attestation(mandate.clone());
+        }
     }
 
     /// A proposal by `initiator` to the given (party, role, order) participants, with one

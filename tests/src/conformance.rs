@@ -21,7 +21,7 @@ use signet_protocol::evidence::{
     Equivocation, EvidenceEvent, PartyEvidence, SignedCheckpoint, Witness, WitnessError,
     verify_equivocation,
 };
-use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyEvent, KeyLog};
+use signet_protocol::keylog::{KEY_EVENT_CONTENT_TYPE, KeyEvent, KeyLog, LogKey, LogSecretKey};
 use signet_protocol::party::{AttestationId, IdError, PartyId};
 use signet_protocol::registration::{Registration, RegistrationError};
 use signet_protocol::session::{
@@ -29,6 +29,7 @@ use signet_protocol::session::{
     PdfRevision, Proposal, SEAL_SIGNATURE_CONTENT_TYPE, SESSION_MESSAGE_CONTENT_TYPE,
     SealSignature, Session, SessionError, SessionMessage, Step,
 };
+use signet_protocol::sm2::Sm2SecretKey;
 use signet_protocol::transport::witness::{self as witness_protocol, WitnessMessage};
 use signet_protocol::transport::{doc, gossip, msg};
 use signet_protocol::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
@@ -205,6 +206,33 @@ fn party(request: &Value, name: &str) -> Result<PartyId, BadRequest> {
         .map_err(|e| BadRequest(format!("{name}: {e}")))
 }
 
+/// A seal key: `name` (hex) under the COSE algorithm `<name>_alg` (absent: Ed25519), as a key
+/// declaration gives it (4.3.2).
+fn seal_key(request: &Value, name: &str) -> Result<LogKey, BadRequest> {
+    let alg = match request.get(format!("{name}_alg")) {
+        None => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| BadRequest(format!("{name}_alg is not an integer")))?,
+        ),
+    };
+    LogKey::from_wire(alg, &bytes(request, name)?).map_err(|e| BadRequest(format!("{name}: {e}")))
+}
+
+/// The seal's secret key of a `sign` step: `seal_sm2` (an SM2 scalar, hex) if given, else
+/// `seal_seed` (an Ed25519 seed); test-only keys.
+fn seal_secret(request: &Value) -> Result<LogSecretKey, BadRequest> {
+    if request.get("seal_sm2").is_none() {
+        return secret_key(request, "seal_seed").map(LogSecretKey::Ed25519);
+    }
+    let scalar: [u8; 32] = bytes(request, "seal_sm2")?
+        .try_into()
+        .map_err(|_| BadRequest("seal_sm2 is not 32 bytes".into()))?;
+    Sm2SecretKey::from_bytes(&scalar)
+        .map(LogSecretKey::Sm2)
+        .map_err(|e| BadRequest(format!("seal_sm2: {e}")))
+}
+
 /// A test-only Ed25519 secret key, given as its 32-byte seed.
 fn secret_key(request: &Value, name: &str) -> Result<SecretKey, BadRequest> {
     let seed: [u8; 32] = bytes(request, name)?
@@ -359,34 +387,35 @@ fn verify_signed(request: &Value) -> Answer {
     let parts = match content_type {
         KEY_EVENT_CONTENT_TYPE => {
             Signed::<KeyEvent>::decode(&bytes, KEY_EVENT_CONTENT_TYPE, &limits)
-                .map(|s| (*s.signer(), s.digest()))
+                .map(|s| (s.signer().to_string(), s.digest()))
         }
         signet_protocol::attestation::ATTESTATION_CONTENT_TYPE => {
-            Attestation::decode(&bytes).map(|s| (*s.signer(), s.digest()))
+            Attestation::decode(&bytes).map(|s| (s.signer().to_string(), s.digest()))
         }
         PROPOSAL_CONTENT_TYPE => Signed::<Proposal>::decode(&bytes, PROPOSAL_CONTENT_TYPE, &limits)
-            .map(|s| (*s.signer(), s.digest())),
+            .map(|s| (s.signer().to_string(), s.digest())),
         SESSION_MESSAGE_CONTENT_TYPE => {
             Signed::<SessionMessage>::decode(&bytes, SESSION_MESSAGE_CONTENT_TYPE, &limits)
-                .map(|s| (*s.signer(), s.digest()))
+                .map(|s| (s.signer().to_string(), s.digest()))
         }
         INTENT_CONTENT_TYPE => {
             Signed::<IntentChallenge>::decode(&bytes, INTENT_CONTENT_TYPE, &limits)
-                .map(|s| (*s.signer(), s.digest()))
+                .map(|s| (s.signer().to_string(), s.digest()))
         }
         SEAL_SIGNATURE_CONTENT_TYPE => {
-            Signed::<SealSignature>::decode(&bytes, SEAL_SIGNATURE_CONTENT_TYPE, &limits)
-                .map(|s| (*s.signer(), s.digest()))
+            // A seal may be SM2: its signer reads as `sm2:` and the key (LogKey's text).
+            Signed::<SealSignature, LogKey>::decode(&bytes, SEAL_SIGNATURE_CONTENT_TYPE, &limits)
+                .map(|s| (s.signer().to_string(), s.digest()))
         }
         ADDRESS_RECORD_CONTENT_TYPE => {
             Signed::<AddressRecord>::decode(&bytes, ADDRESS_RECORD_CONTENT_TYPE, &limits)
-                .map(|s| (*s.signer(), s.digest()))
+                .map(|s| (s.signer().to_string(), s.digest()))
         }
         other => return Err(BadRequest(format!("unknown content type {other}"))),
     };
     match parts {
         Ok((signer, digest)) => valid(json!({
-            "signer": signer.to_hex(),
+            "signer": signer,
             "digest": digest.to_hex(),
         })),
         Err(e) => invalid(&e),
@@ -836,7 +865,7 @@ fn act(
             s.sign(
                 intent,
                 mandate,
-                &secret_key(request, "seal_seed")?,
+                &seal_secret(request)?,
                 pdf_revisions(step)?,
                 ctx,
             )
@@ -883,7 +912,7 @@ fn check_mandate(request: &Value) -> Answer {
     let use_ = MandateUse {
         party: party(u, "party")?,
         delegate,
-        seal: public_key(u, "seal")?,
+        seal: seal_key(u, "seal")?,
         purpose: text(u, "purpose")?,
         value: value.as_ref(),
         counterparties: &counterparties,

@@ -262,6 +262,14 @@ fn deliver_played(net: &mut TestNetwork, played: &mut Vec<Played>) {
 
 /// Runs [`TwoParty`]'s session.
 pub fn two_party_session() -> Result<TwoParty, ActionError> {
+    two_party_session_sealed(None)
+}
+
+/// [`two_party_session`], the supplier sealing with `supplier_sm2` (an SM2 contract seal it
+/// declares first) when given.
+pub fn two_party_session_sealed(
+    supplier_sm2: Option<signet_protocol::sm2::Sm2SecretKey>,
+) -> Result<TwoParty, ActionError> {
     use signet_protocol::codec;
     use signet_protocol::cose::Signed;
     use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentMethod, IntentProof, MessageBody};
@@ -269,6 +277,9 @@ pub fn two_party_session() -> Result<TwoParty, ActionError> {
     let mut net = TestNetwork::new(&["Brand", "Supplier"], &["procurement"], T0);
     let brand = net.nodes[1].party.id();
     let supplier = net.nodes[2].party.id();
+    if let Some(key) = supplier_sm2 {
+        net.use_sm2_contract_seal(&supplier, key, &["procurement"]);
+    }
     let mut played = Vec::new();
     let encode = |e: codec::EncodeError| ActionError::from(e);
 
@@ -299,18 +310,15 @@ pub fn two_party_session() -> Result<TwoParty, ActionError> {
         net.now = net.now.plus(60);
         let mut intent_bytes = Vec::new();
         net.act(&signer, session, |s, ctx, me, mandate| {
-            let challenge = s.intent_challenge(
-                me.contract_seal.public_key(),
-                IntentMethod::SoftwareKey,
-                ctx.now,
-            )?;
+            let challenge =
+                s.intent_challenge(me.contract_seal_key(), IntentMethod::SoftwareKey, ctx.now)?;
             let intent =
                 IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
             intent_bytes = intent.bytes().to_vec();
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
-            s.sign(intent, mandate, &me.contract_seal, Vec::new(), ctx)
+            me.seal_contract(s, intent, mandate, Vec::new(), ctx)
         })?;
         played.push(Played::Acted {
             party: signer,

@@ -34,6 +34,7 @@ use signet_protocol::session::{
     INTENT_CONTENT_TYPE, MessageBody, PROPOSAL_CONTENT_TYPE, SEAL_SIGNATURE_CONTENT_TYPE,
     SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
 };
+use signet_protocol::sm2::Sm2SecretKey;
 use signet_protocol::testkit::{DAY, TestParty, test_key};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use signet_protocol::x509;
@@ -1275,7 +1276,39 @@ fn key_logs() -> Result<File, String> {
     key_log_refusals(&mut f, &base)?;
     tsa_keys(&mut f, &base)?;
     sm2_keys(&mut f, &base)?;
+    sm2_seal_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: an SM2 seal key (alg -98454) declared with its seal, then retired.
+fn sm2_seal_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let secret = Sm2SecretKey::from_bytes(&k("sm2-seal").to_seed()).map_err(|e| e.to_string())?;
+    let mut log = base.clone();
+    log.add_key(
+        &k("root-0"),
+        KeyDecl::seal(
+            secret.public_key(),
+            signet_protocol::seal::SealInfo {
+                kind: signet_protocol::seal::SealKind::Contract,
+                name: "合同专用章 (SM2)".into(),
+                image: None,
+            },
+        ),
+        T0.plus(60),
+    )
+    .map_err(|e| e.to_string())?;
+    log.retire_key(&k("root-0"), secret.public_key(), T0.plus(120))
+        .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "an SM2 contract seal (purpose 3, alg -98454, with its seal description) declared, then retired",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"seal_sm2_scalar": h(&*secret.to_bytes())})),
+    );
+    Ok(())
 }
 
 /// Section 4.3.2: SM2 keys (alg -98454, private use): `pdf` only, compressed point only.
@@ -1345,16 +1378,16 @@ fn sm2_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
     off_curve[1..].fill(0xff);
     for (purpose, key, seal, what) in [
         (
-            KeyPurpose::Seal,
+            KeyPurpose::Attest,
             compressed.clone(),
-            true,
-            "an SM2 key declared for a seal: seals sign session messages, which are Ed25519, so an SM2 seal key could sign nothing",
+            false,
+            "an SM2 key declared for the attest purpose: attestations are Ed25519, so an SM2 attest key could sign nothing",
         ),
         (
             KeyPurpose::Tsa,
             compressed.clone(),
             false,
-            "an SM2 key declared for the tsa purpose: SM2 serves only pdf",
+            "an SM2 key declared for the tsa purpose: SM2 serves only seal and pdf",
         ),
         (
             KeyPurpose::Pdf,
@@ -1640,7 +1673,7 @@ fn attestations() -> Result<File, String> {
     let seal = ca.attest(
         supplier.id(),
         Claims::SealCertification(SealCertification {
-            seal: supplier.contract_seal.public_key(),
+            seal: supplier.contract_seal.public_key().into(),
             kind: signet_protocol::seal::SealKind::Contract,
             name: "合同专用章".into(),
             image: Some(Digest::of(b"seal image")),
@@ -1756,6 +1789,7 @@ fn attestations() -> Result<File, String> {
         json!({"hex": h(&flip(identity.bytes(), usize::MAX)), "key_logs": logs}),
     );
     pdf_certificates(&mut f)?;
+    sm2_key_revocations(&mut f)?;
     ca_identities(&mut f)?;
     Ok(f)
 }
@@ -1862,6 +1896,101 @@ fn ca_identities(f: &mut File) -> Result<(), String> {
         json!({"hex": h(bad_signed.bytes()), "key_logs": [log_hex(&bad.log)]}),
     );
     Ok(())
+}
+
+/// Section 6.6: a revocation of an SM2 seal key names it `[alg, key]`; an Ed25519 key has
+/// one form only, its bytes.
+fn sm2_key_revocations(f: &mut File) -> Result<(), String> {
+    let mut supplier = TestParty::new("SM2 Supplier", T0);
+    let secret = Sm2SecretKey::from_bytes(&test_key("SM2 Supplier", "sm2-seal").to_seed())
+        .map_err(|e| e.to_string())?;
+    supplier
+        .log
+        .add_key(
+            &supplier.root,
+            KeyDecl::seal(
+                secret.public_key(),
+                signet_protocol::seal::SealInfo {
+                    kind: signet_protocol::seal::SealKind::Contract,
+                    name: "合同专用章 (SM2)".into(),
+                    image: None,
+                },
+            ),
+            T0,
+        )
+        .map_err(|e| e.to_string())?;
+    let logs = vec![log_hex(&supplier.log)];
+    let revocation = supplier.revoke_key(secret.public_key(), T0.plus(DAY), T0.plus(DAY));
+    f.push(
+        "6.6",
+        "verify-attestation",
+        Intent::Valid,
+        "revocation (kind 5) of an SM2 seal key, named [-98454, compressed key]",
+        json!({"hex": h(revocation.bytes()), "key_logs": logs}),
+        Some(
+            json!({"issuer_attest_seed": seed(&supplier.attest), "issued_at": T0.plus(DAY).unix()}),
+        ),
+    );
+    // The same revocation naming an Ed25519 key as [-19, key]: refused, Ed25519 is bytes.
+    let ed = supplier.node.public_key();
+    let ed_revocation = supplier.revoke_key(ed, T0.plus(DAY), T0.plus(DAY));
+    let mut payload: Cbor = ciborium::from_reader(
+        codec::encode(ed_revocation.payload())
+            .map_err(|e| e.to_string())?
+            .as_slice(),
+    )
+    .map_err(|e| e.to_string())?;
+    let replaced = replace_bytes(
+        &mut payload,
+        ed.as_bytes(),
+        Cbor::Array(vec![
+            Cbor::Integer((-19).into()),
+            Cbor::Bytes(ed.as_bytes().to_vec()),
+        ]),
+    );
+    if !replaced {
+        return Err("the key revocation names no key".into());
+    }
+    let re_signed = Signed::sign(payload, ATTESTATION_CONTENT_TYPE, &supplier.attest)
+        .map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.6",
+        "verify-attestation",
+        "a key revocation naming an Ed25519 key as [-19, key]: an Ed25519 key is named by its 32 bytes only",
+        json!({"hex": h(re_signed.bytes()), "key_logs": logs}),
+    );
+    Ok(())
+}
+
+/// Replaces the first byte string equal to `bytes` in `value` by `with`.
+fn replace_bytes(value: &mut Cbor, bytes: &[u8], with: Cbor) -> bool {
+    match value {
+        Cbor::Bytes(b) if b.as_slice() == bytes => {
+            *value = with;
+            true
+        }
+        Cbor::Array(items) => {
+            let mut with = Some(with);
+            for item in items {
+                if let Some(w) = with.take() {
+                    if replace_bytes(item, bytes, w.clone()) {
+                        return true;
+                    }
+                    with = Some(w);
+                }
+            }
+            false
+        }
+        Cbor::Map(entries) => {
+            for (_, item) in entries {
+                if replace_bytes(item, bytes, with.clone()) {
+                    return true;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Section 6.10: PDF certificate attestations, their content rules and when one is in effect.
@@ -2617,7 +2746,7 @@ fn intent_proofs(f: &mut File) -> Result<(), String> {
         proposal: Digest::of(b"the proposal"),
         documents: vec![Digest::of(b"the contract")],
         signer: signer.id(),
-        seal: signer.contract_seal.public_key(),
+        seal: signer.contract_seal.public_key().into(),
         method,
         time: T0,
     };
@@ -3622,7 +3751,7 @@ fn record_refusals(
         p
     );
     let mut p = base.clone();
-    p.challenge.seal = supplier.company_seal.public_key();
+    p.challenge.seal = supplier.company_seal.public_key().into();
     case!(
         "an intent proof naming another seal (the supplier's company seal) than the key that signed the seal signature: Record(Binding(\"intent proof\")), invalid-signature",
         p
@@ -3710,28 +3839,30 @@ fn record_refusals(
     // 3. seal key.
     let undeclared = test_key("Supplier", "undeclared seal");
     let mut p = base.clone();
-    p.challenge.seal = undeclared.public_key();
+    p.challenge.seal = undeclared.public_key().into();
     p.seal_key = &undeclared;
-    p.delegation = issue(supplier, &|_, d| d.seals = vec![undeclared.public_key()])?;
+    p.delegation = issue(supplier, &|_, d| {
+        d.seals = vec![undeclared.public_key().into()]
+    })?;
     case!(
         "a seal signature by a key the supplier's key log does not declare (the intent proof and the mandate name it; the mandate check, which looks at the seal key too (5.3.1), would fail as well): Record(SealKey(UnknownKey)), key-not-valid",
         p
     );
     let mut p = base.clone();
-    p.challenge.seal = supplier.attest.public_key();
+    p.challenge.seal = supplier.attest.public_key().into();
     p.seal_key = &supplier.attest;
     p.delegation = issue(supplier, &|_, d| {
-        d.seals = vec![supplier.attest.public_key()]
+        d.seals = vec![supplier.attest.public_key().into()]
     })?;
     case!(
         "a seal signature by the supplier's attest key, declared for another purpose than seal (the intent proof and the mandate name it; the mandate check, which looks at the seal key too (5.3.1), would fail as well): Record(SealKey(WrongPurpose)), key-not-valid",
         p
     );
     let mut p = base.clone();
-    p.challenge.seal = supplier.company_seal.public_key();
+    p.challenge.seal = supplier.company_seal.public_key().into();
     p.seal_key = &supplier.company_seal;
     p.delegation = issue(supplier, &|_, d| {
-        d.seals = vec![supplier.company_seal.public_key()]
+        d.seals = vec![supplier.company_seal.public_key().into()]
     })?;
     case!(
         "a seal signature by the supplier's company seal where the proposal requires a contract seal (the intent proof and the mandate name it): Record(SealKind), invalid-signature",
@@ -3807,7 +3938,7 @@ fn record_refusals(
     );
     let mut p = base.clone();
     p.delegation = issue(supplier, &|_, d| {
-        d.seals = vec![supplier.company_seal.public_key()]
+        d.seals = vec![supplier.company_seal.public_key().into()]
     })?;
     case!(
         "a mandate that covers the supplier's company seal only, the record sealed with its contract seal: Record(Mandate(SealNotCovered)), outside-mandate",
@@ -4244,7 +4375,7 @@ fn session_refusal_codes(
         valid_until: T0.plus(3650 * DAY),
         claims: Claims::Revocation(signet_protocol::attestation::Revocation {
             target: signet_protocol::attestation::RevocationTarget::Key(
-                supplier.contract_seal.public_key(),
+                supplier.contract_seal.public_key().into(),
             ),
             effective: T0,
             reason: RevocationReason::KeyCompromise,
@@ -5147,7 +5278,103 @@ fn bundles(t: &Transcript) -> Result<File, String> {
         req(&changed.encode().map_err(|e| e.to_string())?, vec![], later),
     );
     unproven_seal_keys(&mut f, t, later)?;
+    sm2_sealed_bundle(&mut f)?;
     Ok(f)
+}
+
+/// Sections 3.3, 8.4.2 and 11.3: a two-party session in which the supplier seals with SM2.
+/// Verification only: SM2 signing draws a nonce, so only a signature's verification can be
+/// a vector (an implementation need not sign SM2 deterministically).
+fn sm2_sealed_bundle(f: &mut File) -> Result<(), String> {
+    let secret = Sm2SecretKey::from_bytes(&test_key("Supplier", "sm2-seal").to_seed())
+        .map_err(|e| e.to_string())?;
+    let two = crate::transcript::two_party_session_sealed(Some(secret))
+        .map_err(|e| format!("the SM2-sealed session failed: {e}"))?;
+    let node = two.net.node(&two.supplier);
+    let bundle = two.bundle(&two.supplier).map_err(|e| e.to_string())?;
+    let req = |hex: &[u8]| -> Result<Value, String> {
+        Ok(json!({
+            "hex": h(hex),
+            "documents": [h(&document(7))],
+            "policy": policy_hex(&node.policy)?,
+            "time": two.net.now.plus(DAY).unix(),
+        }))
+    };
+    f.valid(
+        "11.3",
+        "verify-bundle",
+        "a two-party session's bundle in which the supplier's seal signature is SM2 with SM3 (alg -98454, key id the compressed key), with its document",
+        req(&bundle)?,
+    );
+    let record = node.sessions[&two.session]
+        .actions()
+        .iter()
+        .find_map(|a| {
+            a.record
+                .as_ref()
+                .filter(|r| r.seal_signature.payload().signer == two.supplier)
+        })
+        .ok_or("no supplier signature")?;
+    let seal_signature = record.seal_signature.bytes();
+    f.push(
+        "3.3",
+        "verify-signed",
+        Intent::Valid,
+        "an SM2 seal signature: alg -98454 in the protected header, key id the 33-byte compressed SM2 key, signature r ‖ s over the Sig_structure with SM3 and the default distinguishing identifier",
+        json!({"hex": h(seal_signature), "content_type": SEAL_SIGNATURE_CONTENT_TYPE}),
+        None,
+    );
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "an SM2 seal signature with one bit of s flipped",
+        json!({"hex": h(&flip(seal_signature, usize::MAX)), "content_type": SEAL_SIGNATURE_CONTENT_TYPE}),
+    );
+    // An intent challenge may not be SM2-signed: only a seal signature may.
+    let intent = Signed::sign(
+        record.intent.challenge().clone(),
+        INTENT_CONTENT_TYPE,
+        &Sm2SecretKey::from_bytes(&[0x11; 32]).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "an intent challenge signed with SM2 (alg -98454): only a seal signature may name SM2",
+        json!({"hex": h(intent.bytes()), "content_type": INTENT_CONTENT_TYPE}),
+    );
+    // A key id that is no point of the SM2 curve: the last byte of x changed until it is not.
+    let LogKey::Sm2(key) = record.seal_signature.signer() else {
+        return Err("the supplier's seal is not SM2".into());
+    };
+    let at = seal_signature
+        .windows(33)
+        .position(|w| w == key.as_bytes())
+        .ok_or("the seal signature names its key")?;
+    let off_curve = (1..=255u8)
+        .map(|delta| {
+            let mut bytes = seal_signature.to_vec();
+            bytes[at + 32] = bytes[at + 32].wrapping_add(delta);
+            bytes
+        })
+        .find(|bytes| {
+            matches!(
+                Signed::<signet_protocol::session::SealSignature, LogKey>::decode(
+                    bytes,
+                    SEAL_SIGNATURE_CONTENT_TYPE,
+                    &Limits::DEFAULT
+                ),
+                Err(signet_protocol::cose::CoseError::Sm2KeyId(_))
+            )
+        })
+        .ok_or("every x is on the curve")?;
+    f.invalid(
+        "3.3",
+        "verify-signed",
+        "an SM2 seal signature whose key id is no point of the SM2 curve (x changed)",
+        json!({"hex": h(&off_curve), "content_type": SEAL_SIGNATURE_CONTENT_TYPE}),
+    );
+    Ok(())
 }
 
 /// Section 8.4.3 check 3 offline (11.3.1): the supplier's seal key retired, or revoked, a
@@ -5218,7 +5445,7 @@ fn unproven_seal_keys(f: &mut File, t: &Transcript, later: Timestamp) -> Result<
         valid_from: later,
         valid_until: later.plus(3650 * DAY),
         claims: Claims::Revocation(signet_protocol::attestation::Revocation {
-            target: signet_protocol::attestation::RevocationTarget::Key(seal),
+            target: signet_protocol::attestation::RevocationTarget::Key(seal.into()),
             effective: after,
             reason: RevocationReason::KeyCompromise,
         }),

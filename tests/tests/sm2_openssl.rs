@@ -151,6 +151,32 @@ fn openssl_key(dir: &Path, name: &str) -> Sm2PublicKey {
     sm2_key_of(&spki).unwrap()
 }
 
+/// `openssl pkeyutl -sign` of the file `input` with the PEM key `key`, SM3 and the default
+/// identifier, into `output` (DER).
+fn pkeyutl_sign(dir: &Path, key: &str, input: &str, output: &str) {
+    ok(
+        &openssl(
+            &[
+                "pkeyutl",
+                "-sign",
+                "-inkey",
+                key,
+                "-rawin",
+                "-digest",
+                "sm3",
+                "-pkeyopt",
+                &distid(),
+                "-in",
+                input,
+                "-out",
+                output,
+            ],
+            dir,
+        ),
+        "pkeyutl -sign",
+    );
+}
+
 #[test]
 fn what_openssl_signs_signet_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -181,27 +207,7 @@ fn what_openssl_signs_signet_verifies() {
     tampered[3] ^= 0x20;
     assert!(public.verify(&tampered, &signature).is_err());
     // pkeyutl signs the same way.
-    ok(
-        &openssl(
-            &[
-                "pkeyutl",
-                "-sign",
-                "-inkey",
-                "key.pem",
-                "-rawin",
-                "-digest",
-                "sm3",
-                "-pkeyopt",
-                &distid(),
-                "-in",
-                "msg",
-                "-out",
-                "sig2",
-            ],
-            dir.path(),
-        ),
-        "pkeyutl -sign",
-    );
+    pkeyutl_sign(dir.path(), "key.pem", "msg", "sig2");
     let der = std::fs::read(dir.path().join("sig2")).unwrap();
     public.verify_der(MESSAGE, &der).unwrap();
     assert!(public.verify_der(&tampered, &der).is_err());
@@ -460,4 +466,111 @@ fn openssl_checks_both_signatures_of_a_gbt_38540_seal_signature() {
     );
     assert!(check(&seal, &maker.public_key()), "the maker's signature");
     assert!(!check(&signature, &maker.public_key()));
+}
+
+/// The `Sig_structure` (RFC 9052 §4.4) of a COSE_Sign1's bytes, and its protected header,
+/// payload and signature, read with a general CBOR library rather than Signet's COSE code.
+fn sign1_parts(sign1: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+    use ciborium::Value;
+    let value: Value = ciborium::from_reader(sign1).unwrap();
+    let Value::Array(items) = value else {
+        panic!("a COSE_Sign1 is an array");
+    };
+    let bytes = |v: &Value| v.as_bytes().cloned().expect("a byte string");
+    let (protected, payload, signature) = (bytes(&items[0]), bytes(&items[2]), bytes(&items[3]));
+    (
+        sig_structure(&protected, &payload),
+        protected,
+        payload,
+        signature,
+    )
+}
+
+fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    use ciborium::Value;
+    let structure = Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.to_vec()),
+        Value::Bytes(Vec::new()),
+        Value::Bytes(payload.to_vec()),
+    ]);
+    let mut out = Vec::new();
+    ciborium::into_writer(&structure, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn an_sm2_seal_signature_is_checked_by_openssl_and_the_other_way_round() {
+    use signet_protocol::cose::{Algorithm, Signed};
+    use signet_protocol::keylog::{ALG_SM2_SM3, LogKey};
+    use signet_protocol::session::SEAL_SIGNATURE_CONTENT_TYPE;
+    let dir = tempfile::tempdir().unwrap();
+    // Signet signs a seal signature with an SM2 seal; openssl verifies its COSE signature
+    // (r ‖ s, re-encoded as DER) over the Sig_structure with SM3 and the default identifier.
+    let seal = Sm2SecretKey::from_bytes(&[0x3c; 32]).unwrap();
+    let payload = ("a seal signature's payload", 7u32);
+    let signed = Signed::sign(payload, SEAL_SIGNATURE_CONTENT_TYPE, &seal).unwrap();
+    assert_eq!(signed.algorithm(), Algorithm::Sm2Sm3);
+    let (tbs, protected, payload_bytes, signature) = sign1_parts(signed.bytes());
+    let header: ciborium::Value = ciborium::from_reader(protected.as_slice()).unwrap();
+    let alg = header.as_map().unwrap()[0].1.as_integer().map(i128::from);
+    assert_eq!(alg, Some(i128::from(ALG_SM2_SM3)));
+    let der = Sm2Signature::from_slice(&signature).unwrap().to_der();
+    let spki = sm2_spki(&seal.public_key(), Sm2KeyForm::EcPublicKey)
+        .unwrap()
+        .to_der()
+        .unwrap();
+    assert!(openssl_verifies(dir.path(), &spki, &tbs, &der));
+    let mut other = tbs.clone();
+    *other.last_mut().unwrap() ^= 1;
+    assert!(!openssl_verifies(dir.path(), &spki, &other, &der));
+
+    // openssl signs the Sig_structure of a seal signature naming its own SM2 key; Signet
+    // reads it as an SM2 seal signature.
+    let public = openssl_key(dir.path(), "seal.pem");
+    let header = ciborium::Value::Map(vec![
+        (1.into(), ALG_SM2_SM3.into()),
+        (3.into(), SEAL_SIGNATURE_CONTENT_TYPE.into()),
+        (4.into(), ciborium::Value::Bytes(public.as_bytes().to_vec())),
+    ]);
+    let mut protected = Vec::new();
+    ciborium::into_writer(&header, &mut protected).unwrap();
+    write(
+        dir.path(),
+        "tbs",
+        &sig_structure(&protected, &payload_bytes),
+    );
+    pkeyutl_sign(dir.path(), "seal.pem", "tbs", "tbs.sig");
+    let der = std::fs::read(dir.path().join("tbs.sig")).unwrap();
+    let raw = Sm2Signature::from_der(&der).unwrap();
+    let sign1 = |signature: &[u8]| {
+        let value = ciborium::Value::Array(vec![
+            ciborium::Value::Bytes(protected.clone()),
+            ciborium::Value::Map(vec![]),
+            ciborium::Value::Bytes(payload_bytes.clone()),
+            ciborium::Value::Bytes(signature.to_vec()),
+        ]);
+        let mut out = Vec::new();
+        ciborium::into_writer(&value, &mut out).unwrap();
+        out
+    };
+    let limits = signet_protocol::codec::Limits::DEFAULT;
+    let read = Signed::<(String, u32), LogKey>::decode(
+        &sign1(raw.as_bytes()),
+        SEAL_SIGNATURE_CONTENT_TYPE,
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(read.signer(), &LogKey::Sm2(public));
+    assert_eq!(read.payload().1, 7);
+    let mut flipped = *raw.as_bytes();
+    flipped[63] ^= 1;
+    assert!(
+        Signed::<(String, u32), LogKey>::decode(
+            &sign1(&flipped),
+            SEAL_SIGNATURE_CONTENT_TYPE,
+            &limits
+        )
+        .is_err()
+    );
 }

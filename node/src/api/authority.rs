@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_protocol::PublicKey;
 use signet_protocol::attestation::{Amount, Claims};
+use signet_protocol::keylog::LogKey;
 use signet_protocol::person::{CredentialAlgorithm, PersonKey, WebAuthnCredential};
 
 use super::{Admin, Api, JsonBody, Problem, Reader, attestation_json, blocking, party_id, year};
@@ -131,6 +132,11 @@ fn public_key(text: &str) -> Result<PublicKey, Problem> {
         .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed public key").detail(text))
 }
 
+fn seal_key(text: &str) -> Result<LogKey, Problem> {
+    LogKey::from_text(text)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed seal key").detail(e))
+}
+
 pub(super) async fn delegate(
     _: Admin,
     State(api): State<Api>,
@@ -153,7 +159,7 @@ pub(super) async fn delegate(
         seals: b
             .seals
             .iter()
-            .map(|s| public_key(s))
+            .map(|s| seal_key(s))
             .collect::<Result<_, _>>()?,
         purposes: b.purposes,
         value_cap: b.value_cap.map(|a| Amount {

@@ -1071,7 +1071,7 @@ async fn rotate(
         (KeyKind::Root, Some(next), Some(new_next)) => {
             blocking(&api, move |s| {
                 let len = s.rotate_root(&next, &new_next)?;
-                Ok((len, s.root_key()?))
+                Ok((len, s.root_key()?.into()))
             })
             .await?
         }
@@ -1091,7 +1091,8 @@ async fn rotate(
     Ok(Json(json!({
         "party": api.service.party().to_string(),
         "key": kind.name(),
-        "public_key": hex::encode(public.as_bytes()),
+        // Hex for Ed25519, `sm2:` and hex for an SM2 seal.
+        "public_key": public.to_string(),
         "key_log_length": len,
         // The node key is declared now and taken at the next start (the running network
         // keeps its libp2p identity until then).

@@ -414,7 +414,8 @@ pub(crate) enum DelegationCommand {
         /// The delegate's public key (hex).
         #[arg(long)]
         public_key: Option<String>,
-        /// A seal key (hex) the delegate may apply; repeat; default: every seal valid now.
+        /// A seal key the delegate may apply, as `signet seals` prints it (hex, or `sm2:` and hex
+        /// for an SM2 seal); repeat; default: every seal valid now.
         #[arg(long = "seal")]
         seals: Vec<String>,
         /// A contract purpose covered, matched exactly; repeat.

@@ -90,6 +90,7 @@ async fn start(
         next_root_key: next_root_path,
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
+        seal_algorithm: Default::default(),
         storage: Default::default(),
         certificate: None,
     };

@@ -15,7 +15,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use serde_json::json;
 use signet_node::service::config::{AnchorConfig, NodeConfig, PolicyConfig, StorageConfig};
-use signet_node::service::init::{CertificateFiles, InitOptions, init as init_party};
+use signet_node::service::init::{
+    CertificateFiles, InitOptions, SealAlgorithm, init as init_party,
+};
 use signet_node::service::{Service, ServiceError, now};
 use signet_node::store::{PartyLease, PostgresStore};
 use signet_protocol::Digest;
@@ -89,6 +91,10 @@ pub(crate) struct InitArgs {
     /// Days the delegate's seal mandate is valid.
     #[arg(long, default_value_t = 365)]
     mandate_days: u64,
+    /// The algorithm of the party's seals: `sm2` seals in China's national algorithms
+    /// (SM2 with SM3, GB/T 32918), as PRC rules on commercial cryptography expect.
+    #[arg(long, value_enum, default_value_t = SealAlgorithm::Ed25519)]
+    seal_algorithm: SealAlgorithm,
     /// Keep the party's data in this PostgreSQL database (a `postgres://` URL; it must hold
     /// no other party's data) instead of the embedded store in DIR/store.
     #[arg(long, value_name = "URL")]
@@ -127,6 +133,7 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
         next_root_key: a.next_root_key.clone(),
         delegate_name: a.delegate_name,
         mandate_days: a.mandate_days,
+        seal_algorithm: a.seal_algorithm,
         storage: match a.postgres_url {
             Some(url) => StorageConfig::Postgres {
                 url,

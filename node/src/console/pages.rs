@@ -779,7 +779,8 @@ fn mandate_from(c: &Console, form: &MandateForm) -> Result<NewMandate, String> {
         .seal
         .iter()
         .map(|s| {
-            signet_protocol::PublicKey::from_hex(s).map_err(|_| format!("{s}: not a seal key"))
+            signet_protocol::keylog::LogKey::from_text(s)
+                .map_err(|_| format!("{s}: not a seal key"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if form.days == 0 {

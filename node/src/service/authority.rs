@@ -2,12 +2,11 @@
 //! its delegates, and the attestations it issues about others besides identity
 //! (endorsements and accreditations).
 
-use signet_protocol::PublicKey;
 use signet_protocol::attestation::{
     Accreditation, Amount, Attestation, AttestationKind, Claims, Delegate, Delegation, Endorsement,
 };
 use signet_protocol::cose::Signed;
-use signet_protocol::keylog::KeyPurpose;
+use signet_protocol::keylog::{KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::person::PersonKey;
 use signet_protocol::registration::Registration;
@@ -51,7 +50,7 @@ pub struct NewMandate {
     /// person keeps the secret).
     pub person: PersonKey,
     /// The seal keys they may apply; empty means every seal of the party valid now.
-    pub seals: Vec<PublicKey>,
+    pub seals: Vec<LogKey>,
     /// Contract purposes covered (at least one).
     pub purposes: Vec<String>,
     /// Largest contract value covered.
@@ -129,7 +128,7 @@ impl Service {
     pub fn delegate(&self, new: NewMandate) -> Result<Signed<Attestation>, ServiceError> {
         let t = now();
         let mut core = self.core()?;
-        let current: Vec<PublicKey> = core
+        let current: Vec<LogKey> = core
             .trust
             .key_log(&self.me)
             .ok_or(ServiceError::Corrupt("own key log"))?

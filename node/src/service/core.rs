@@ -33,7 +33,7 @@ use signet_protocol::error::{ErrorCode, WireError};
 use signet_protocol::evidence::{
     Checkpoint, PartyEvidence, SignedCheckpoint, Witness, evidence_party, witness_name,
 };
-use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, KeyPurpose, LogKey};
+use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, KeyPurpose, LogKey, LogSecretKey};
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::person::PersonKey;
 use signet_protocol::seal::SealKind;
@@ -380,7 +380,9 @@ impl Core {
                         .map_err(|_| ServiceError::Corrupt("journalled intent"))?;
                     let mandate = Attestation::decode(mandate)
                         .map_err(|_| ServiceError::Corrupt("journalled mandate"))?;
+                    // Journals predate SM2 seals: a journalled seal is an Ed25519 key.
                     let seal = PublicKey::from_slice(seal)
+                        .map(LogKey::from)
                         .map_err(|_| ServiceError::Corrupt("journalled seal"))?;
                     let key = self
                         .seal_key(&seal)
@@ -413,7 +415,7 @@ impl Core {
         session.ok_or(ServiceError::Corrupt("empty journal"))
     }
 
-    fn seal_key(&self, public: &PublicKey) -> Option<&SecretKey> {
+    fn seal_key(&self, public: &LogKey) -> Option<&LogSecretKey> {
         // Retired seals too: old journals replay the signatures made before a seal rotation.
         [&self.keys.contract_seal, &self.keys.company_seal]
             .into_iter()
@@ -744,7 +746,7 @@ impl Core {
         &self,
         proposal: &Proposal,
         delegate: &PersonKey,
-        seal: &PublicKey,
+        seal: &LogKey,
         now: Timestamp,
     ) -> Result<Signed<Attestation>, ServiceError> {
         let counterparties: Vec<PartyId> = proposal
@@ -755,7 +757,7 @@ impl Core {
         let use_ = MandateUse {
             party: self.me,
             delegate: delegate.clone(),
-            seal: *seal,
+            seal: seal.clone(),
             purpose: &proposal.purpose,
             value: proposal.value.as_ref(),
             counterparties: &counterparties,
@@ -789,7 +791,7 @@ impl Core {
     /// The seal the proposal asks of this party in session `id`, once every document is
     /// here (stored whole and digest-checked): no intent is asked for before the person can
     /// read what they sign.
-    fn seal_to_apply(&self, id: SessionId) -> Result<(Tracked, &SecretKey), ServiceError> {
+    fn seal_to_apply(&self, id: SessionId) -> Result<(Tracked, &LogSecretKey), ServiceError> {
         let t = self.known(&id)?.into_owned();
         let p = t.session.proposal().payload();
         let kind = p
@@ -1055,7 +1057,7 @@ impl Core {
                     reason: r.reason,
                 }),
                 RevocationTarget::Key(key) => keys.push(RevokedKey {
-                    key: *key,
+                    key: key.clone(),
                     effective: r.effective,
                     reason: r.reason,
                 }),
@@ -1127,7 +1129,7 @@ impl Core {
         keys::install_pending(
             keys_dir,
             KeyKind::Root,
-            &keys::retired_name(KeyKind::Root, &self.keys.root),
+            &keys::retired_name(KeyKind::Root, &self.keys.root.public_key().into()),
         )?;
         self.keys.root = revealed;
         let len = log.len() as u64;
@@ -1148,7 +1150,7 @@ impl Core {
         keys_dir: &Path,
         kind: KeyKind,
         now: Timestamp,
-    ) -> Result<(u64, PublicKey), ServiceError> {
+    ) -> Result<(u64, LogKey), ServiceError> {
         match kind {
             KeyKind::Root => {
                 return Err(ServiceError::Usage(
@@ -1157,11 +1159,15 @@ impl Core {
                         .into(),
                 ));
             }
-            KeyKind::Node => return self.declare_next_node_key(keys_dir, now),
+            KeyKind::Node => {
+                return self
+                    .declare_next_node_key(keys_dir, now)
+                    .map(|(len, key)| (len, key.into()));
+            }
             _ => {}
         }
         let mut log = self.own_log_to_change()?;
-        let old = self.keys.current(kind).public_key();
+        let old = self.keys.public(kind);
         let record = log
             .records()
             .iter()
@@ -1170,29 +1176,38 @@ impl Core {
             .ok_or(ServiceError::Corrupt(
                 "the key file is not a current key of the key log",
             ))?;
-        let fresh = SecretKey::from_seed(&super::random_bytes()?);
-        let decl = match kind {
-            KeyKind::Attest => KeyDecl::attest(fresh.public_key()),
-            KeyKind::Log => KeyDecl::log(fresh.public_key()),
+        // A fresh key of the same algorithm: an SM2 seal stays SM2.
+        let fresh = match old {
+            LogKey::Sm2(_) => LogSecretKey::Sm2(keys::new_sm2_key()?),
+            _ => LogSecretKey::Ed25519(SecretKey::from_seed(&super::random_bytes()?)),
+        };
+        let fresh_public = fresh.public_key();
+        let decl = match (kind, &fresh_public) {
+            (KeyKind::Attest, LogKey::Ed25519(key)) => KeyDecl::attest(*key),
+            (KeyKind::Log, LogKey::Ed25519(key)) => KeyDecl::log(*key),
+            (KeyKind::Attest | KeyKind::Log, _) => {
+                return Err(ServiceError::Corrupt(
+                    "an attest or log key that is not Ed25519",
+                ));
+            }
             _ => {
                 let info = record
                     .seal
                     .clone()
                     .ok_or(ServiceError::Corrupt("a seal key without its seal"))?;
-                KeyDecl::seal(fresh.public_key(), info)
+                KeyDecl::seal(fresh_public.clone(), info)
             }
         };
         let pending = keys::pending_path(keys_dir, kind);
-        crate::keyfile::write(&pending, &fresh, crate::keyfile::Replace::Yes)?;
+        crate::keyfile::write_log_key(&pending, &fresh, crate::keyfile::Replace::Yes)?;
         let root = &self.keys.root;
         log.add_key(root, decl, now)
             .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
-        log.retire_key(root, old, now)
+        log.retire_key(root, old.clone(), now)
             .map_err(|e| ServiceError::Usage(format!("rotation: {e}")))?;
         save_key_log(&*self.store, &log)?;
-        let retired = keys::retired_name(kind, self.keys.current(kind));
+        let retired = keys::retired_name(kind, &old);
         keys::install_pending(keys_dir, kind, &retired)?;
-        let fresh_public = fresh.public_key();
         self.keys.replace(kind, fresh);
         let len = log.len() as u64;
         self.trust.add_key_log(log);
@@ -1360,8 +1375,8 @@ impl Core {
     /// instead, valid until the same end.
     fn reissue_mandates(
         &mut self,
-        old: &PublicKey,
-        new: &PublicKey,
+        old: &LogKey,
+        new: &LogKey,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
         let mandates: Vec<(PartyId, Timestamp, Claims)> = self
@@ -1378,7 +1393,7 @@ impl Core {
                 let mut d = d.clone();
                 for s in &mut d.seals {
                     if s == old {
-                        *s = *new;
+                        *s = new.clone();
                     }
                 }
                 Some((p.subject, p.valid_until, Claims::Delegation(d)))

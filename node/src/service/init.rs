@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use signet_protocol::attestation::{Attestation, Claims, Delegate, Delegation};
-use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
+use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog, LogSecretKey};
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::registration::Registration;
 use signet_protocol::seal::{SealInfo, SealKind};
@@ -21,6 +21,17 @@ use crate::store::trust::{save_attestation, save_key_log};
 
 /// Purposes the default seal mandate covers.
 pub const DEFAULT_PURPOSES: [&str; 4] = ["procurement", "sales", "services", "general"];
+
+/// The algorithm of a party's seals (spec §4.3.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SealAlgorithm {
+    /// Ed25519 (the default).
+    #[default]
+    Ed25519,
+    /// SM2 with SM3 (GB/T 32918), as PRC rules on commercial cryptography expect of seals;
+    /// the seal signatures are COSE_Sign1 with private-use algorithm -98454 (spec §13.2).
+    Sm2,
+}
 
 /// What `signet init` is given.
 #[derive(Debug, Clone)]
@@ -48,6 +59,8 @@ pub struct InitOptions {
     pub delegate_name: String,
     /// Mandate validity in days.
     pub mandate_days: u64,
+    /// The algorithm of the contract and company seals.
+    pub seal_algorithm: SealAlgorithm,
     /// Where the party's data is kept (sled in the directory by default). A PostgreSQL
     /// database must not hold another party's data already.
     pub storage: StorageConfig,
@@ -87,6 +100,13 @@ pub struct Initialised {
 
 fn key() -> Result<SecretKey, ServiceError> {
     Ok(SecretKey::from_seed(&random_bytes()?))
+}
+
+fn seal_key(algorithm: SealAlgorithm) -> Result<LogSecretKey, ServiceError> {
+    Ok(match algorithm {
+        SealAlgorithm::Ed25519 => LogSecretKey::Ed25519(key()?),
+        SealAlgorithm::Sm2 => LogSecretKey::Sm2(super::keys::new_sm2_key()?),
+    })
 }
 
 /// A random API token (hex of 32 bytes).
@@ -174,8 +194,8 @@ pub fn init(
         node: key()?,
         attest: key()?,
         log: key()?,
-        contract_seal: key()?,
-        company_seal: key()?,
+        contract_seal: seal_key(options.seal_algorithm)?,
+        company_seal: seal_key(options.seal_algorithm)?,
         retired_seals: Vec::new(),
         pdf: Some(super::keys::new_pdf_key()?),
         // A witness's time-stamping key is declared at its first start (see `service::tsa`).

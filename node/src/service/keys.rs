@@ -10,7 +10,8 @@
 use std::path::Path;
 
 use signet_protocol::SecretKey;
-use signet_protocol::keylog::{KeyLog, KeyPurpose};
+use signet_protocol::keylog::{KeyLog, KeyPurpose, LogKey, LogSecretKey};
+use signet_protocol::sm2::Sm2SecretKey;
 
 use crate::keyfile::{self, KeyFileError, Replace};
 
@@ -27,12 +28,13 @@ pub struct PartyKeys {
     pub attest: SecretKey,
     /// Signs evidence-log checkpoints (and witness cosignatures).
     pub log: SecretKey,
-    /// The contract seal.
-    pub contract_seal: SecretKey,
-    /// The company seal.
-    pub company_seal: SecretKey,
+    /// The contract seal: Ed25519, or SM2 for a party that seals in China's national
+    /// algorithms (`signet init --seal-algorithm sm2`).
+    pub contract_seal: LogSecretKey,
+    /// The company seal, of the same algorithm.
+    pub company_seal: LogSecretKey,
     /// Seal keys replaced by rotations (kept to replay the signatures made with them).
-    pub retired_seals: Vec<SecretKey>,
+    pub retired_seals: Vec<LogSecretKey>,
     /// The PDF key (ECDSA P-256, key purpose `pdf`): signs the party's PAdES signatures.
     /// Parties made before PDF keys existed have none until the node declares one
     /// ([`PDF_KEY_FILE`]).
@@ -147,7 +149,7 @@ impl PartyKeys {
             for path in paths {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if name.starts_with("seal-") && name.ends_with(".key") {
-                    retired_seals.push(keyfile::read(&path)?);
+                    retired_seals.push(keyfile::read_log_key(&path)?);
                 }
             }
         }
@@ -162,8 +164,8 @@ impl PartyKeys {
             node: k(NAMES[1])?,
             attest: k(NAMES[2])?,
             log: k(NAMES[3])?,
-            contract_seal: k(NAMES[4])?,
-            company_seal: k(NAMES[5])?,
+            contract_seal: keyfile::read_log_key(&dir.join(format!("{}.key", NAMES[4])))?,
+            company_seal: keyfile::read_log_key(&dir.join(format!("{}.key", NAMES[5])))?,
             retired_seals,
             pdf: if dir.join(PDF_KEY_FILE).exists() {
                 Some(keyfile::read_p256(&dir.join(PDF_KEY_FILE))?)
@@ -184,16 +186,13 @@ impl PartyKeys {
             path: dir.to_path_buf(),
             source,
         })?;
-        let keys = [
-            &self.root,
-            &self.node,
-            &self.attest,
-            &self.log,
-            &self.contract_seal,
-            &self.company_seal,
-        ];
+        let keys = [&self.root, &self.node, &self.attest, &self.log];
         for (name, key) in NAMES.iter().zip(keys) {
             keyfile::write(&dir.join(format!("{name}.key")), key, replace)?;
+        }
+        let seals = [&self.contract_seal, &self.company_seal];
+        for (name, key) in NAMES[4..].iter().zip(seals) {
+            keyfile::write_log_key(&dir.join(format!("{name}.key")), key, replace)?;
         }
         if let Some(pdf) = &self.pdf {
             keyfile::write_p256(&dir.join(PDF_KEY_FILE), pdf, replace)?;
@@ -204,33 +203,54 @@ impl PartyKeys {
         Ok(())
     }
 
-    /// The current secret key of a non-root `kind`.
-    pub fn current(&self, kind: KeyKind) -> &SecretKey {
+    /// The current public key of `kind`.
+    pub fn public(&self, kind: KeyKind) -> LogKey {
         match kind {
-            KeyKind::Root => &self.root,
-            KeyKind::Node => &self.node,
-            KeyKind::Attest => &self.attest,
-            KeyKind::Log => &self.log,
-            KeyKind::ContractSeal => &self.contract_seal,
-            KeyKind::CompanySeal => &self.company_seal,
+            KeyKind::Root => self.root.public_key().into(),
+            KeyKind::Node => self.node.public_key().into(),
+            KeyKind::Attest => self.attest.public_key().into(),
+            KeyKind::Log => self.log.public_key().into(),
+            KeyKind::ContractSeal => self.contract_seal.public_key(),
+            KeyKind::CompanySeal => self.company_seal.public_key(),
         }
     }
 
     /// Replaces the current key of `kind` in memory (a seal goes to the retired seals).
-    pub(crate) fn replace(&mut self, kind: KeyKind, fresh: SecretKey) {
-        let slot = match kind {
-            KeyKind::Root => &mut self.root,
-            KeyKind::Node => &mut self.node,
-            KeyKind::Attest => &mut self.attest,
-            KeyKind::Log => &mut self.log,
+    /// Only a seal may be SM2: any other kind given an SM2 key is left as it is.
+    pub(crate) fn replace(&mut self, kind: KeyKind, fresh: LogSecretKey) {
+        let seal = match kind {
             KeyKind::ContractSeal => &mut self.contract_seal,
             KeyKind::CompanySeal => &mut self.company_seal,
+            _ => {
+                let LogSecretKey::Ed25519(fresh) = fresh else {
+                    return;
+                };
+                let slot = match kind {
+                    KeyKind::Node => &mut self.node,
+                    KeyKind::Attest => &mut self.attest,
+                    KeyKind::Log => &mut self.log,
+                    _ => &mut self.root,
+                };
+                *slot = fresh;
+                return;
+            }
         };
-        let old = std::mem::replace(slot, fresh);
-        if kind.purpose() == KeyPurpose::Seal {
-            self.retired_seals.push(old);
+        let old = std::mem::replace(seal, fresh);
+        self.retired_seals.push(old);
+    }
+}
+
+/// A fresh SM2 key from the system's random source.
+pub(crate) fn new_sm2_key() -> Result<Sm2SecretKey, super::ServiceError> {
+    // A uniformly random 32-byte string is a valid scalar except with probability ~2^-32;
+    // draw again in that case.
+    for _ in 0..4 {
+        let bytes = zeroize::Zeroizing::new(super::random_bytes()?);
+        if let Ok(key) = Sm2SecretKey::from_bytes(&bytes) {
+            return Ok(key);
         }
     }
+    Err(super::ServiceError::Internal("the system random source"))
 }
 
 /// A fresh PDF key from the system's random source.
@@ -259,20 +279,20 @@ pub(crate) fn install_pending(
     retired_name: &str,
 ) -> Result<(), KeyFileError> {
     let pending = pending_path(dir, kind);
-    let fresh = keyfile::read(&pending)?;
+    let fresh = keyfile::read_log_key(&pending)?;
     let current_path = dir.join(format!("{}.key", kind.name()));
-    let current = keyfile::read(&current_path)?;
+    let current = keyfile::read_log_key(&current_path)?;
     if current.public_key() != fresh.public_key() {
         let retired = dir.join(RETIRED);
         std::fs::create_dir_all(&retired).map_err(|source| KeyFileError::Io {
             path: retired.clone(),
             source,
         })?;
-        match keyfile::write(&retired.join(retired_name), &current, Replace::No) {
+        match keyfile::write_log_key(&retired.join(retired_name), &current, Replace::No) {
             Ok(()) | Err(KeyFileError::Exists(_)) => {}
             Err(e) => return Err(e),
         }
-        keyfile::write(&current_path, &fresh, Replace::Yes)?;
+        keyfile::write_log_key(&current_path, &fresh, Replace::Yes)?;
     }
     std::fs::remove_file(&pending).map_err(|source| KeyFileError::Io {
         path: pending,
@@ -281,11 +301,11 @@ pub(crate) fn install_pending(
 }
 
 /// The name a retired key of `kind` is kept under.
-pub(crate) fn retired_name(kind: KeyKind, key: &SecretKey) -> String {
+pub(crate) fn retired_name(kind: KeyKind, key: &LogKey) -> String {
     format!(
         "{}-{}.key",
         kind.name(),
-        &hex::encode(key.public_key().as_bytes())[..16]
+        &hex::encode(key.wire_bytes())[..16]
     )
 }
 
@@ -299,14 +319,14 @@ pub fn finish_rotations(dir: &Path, log: &KeyLog) -> Result<Vec<KeyKind>, KeyFil
         if !pending.exists() {
             continue;
         }
-        let fresh = keyfile::read(&pending)?;
+        let fresh = keyfile::read_log_key(&pending)?;
         let declared = log
             .records()
             .iter()
             .any(|r| r.key == fresh.public_key() && r.purpose == kind.purpose());
         if declared {
-            let current = keyfile::read(&dir.join(format!("{}.key", kind.name())))?;
-            install_pending(dir, kind, &retired_name(kind, &current))?;
+            let current = keyfile::read_log_key(&dir.join(format!("{}.key", kind.name())))?;
+            install_pending(dir, kind, &retired_name(kind, &current.public_key()))?;
             tracing::warn!(
                 key = kind.name(),
                 "an interrupted key rotation was completed"
@@ -343,8 +363,8 @@ mod tests {
             node: key(4),
             attest: key(3),
             log: key(5),
-            contract_seal: key(6),
-            company_seal: key(7),
+            contract_seal: LogSecretKey::Ed25519(key(6)),
+            company_seal: LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[7; 32]).unwrap()),
             retired_seals: Vec::new(),
             pdf: None,
             tsa: None,
@@ -398,10 +418,10 @@ mod tests {
         );
         let loaded = PartyKeys::load(dir.path()).unwrap();
         assert_eq!(loaded.attest.public_key(), key(9).public_key());
-        let kept = dir
-            .path()
-            .join(RETIRED)
-            .join(retired_name(KeyKind::Attest, &keys.attest));
+        let kept = dir.path().join(RETIRED).join(retired_name(
+            KeyKind::Attest,
+            &keys.attest.public_key().into(),
+        ));
         assert_eq!(
             keyfile::read(&kept).unwrap().public_key(),
             keys.attest.public_key()
@@ -441,7 +461,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (keys, _) = party(dir.path());
         std::fs::create_dir_all(dir.path().join(RETIRED)).unwrap();
-        let name = retired_name(KeyKind::ContractSeal, &key(8));
+        let name = retired_name(KeyKind::ContractSeal, &key(8).public_key().into());
         keyfile::write(&dir.path().join(RETIRED).join(name), &key(8), Replace::No).unwrap();
         let loaded = PartyKeys::load(dir.path()).unwrap();
         assert_eq!(loaded.retired_seals.len(), 1);
@@ -450,5 +470,11 @@ mod tests {
             loaded.contract_seal.public_key(),
             keys.contract_seal.public_key()
         );
+        // The SM2 company seal reads back as SM2.
+        assert_eq!(
+            loaded.company_seal.public_key(),
+            keys.company_seal.public_key()
+        );
+        assert!(matches!(loaded.company_seal, LogSecretKey::Sm2(_)));
     }
 }

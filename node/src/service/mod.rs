@@ -914,7 +914,7 @@ impl Service {
     pub fn rotate_key(
         &self,
         kind: keys::KeyKind,
-    ) -> Result<(u64, signet_protocol::PublicKey), ServiceError> {
+    ) -> Result<(u64, signet_protocol::keylog::LogKey), ServiceError> {
         let mut core = self.core()?;
         // Keys are valid to the second, and a retirement takes effect at its event's time:
         // wait (holding the state, so nothing else signs) for the next second, so whatever

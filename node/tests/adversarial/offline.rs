@@ -163,7 +163,7 @@ fn b03_a_revocation_the_presenter_leaves_out() {
             signet_protocol::attestation::RevocationList {
                 entries: vec![],
                 keys: vec![signet_protocol::attestation::RevokedKey {
-                    key: seal,
+                    key: seal.into(),
                     effective: T0,
                     reason: signet_protocol::attestation::RevocationReason::KeyCompromise,
                 }],

@@ -9,6 +9,7 @@ use signet_protocol::attestation::{
 };
 use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
+use signet_protocol::keylog::LogSecretKey;
 use signet_protocol::session::{MessageBody, PROPOSAL_CONTENT_TYPE, Proposal, SessionNonce};
 use signet_protocol::{Digest, SecretKey};
 
@@ -60,7 +61,7 @@ async fn brand_refuses(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a02_forged_seal_signature() {
     let world = World::new().await;
-    let stranger = SecretKey::from_seed(&[0xa2; 32]);
+    let stranger = LogSecretKey::Ed25519(SecretKey::from_seed(&[0xa2; 32]));
     // A seal key that is not in Mallory's key log.
     brand_refuses(
         &world,
@@ -89,7 +90,10 @@ async fn a03_forged_intent_proof() {
 async fn a04_retired_seal_key() {
     let world = World::new().await;
     // Mallory rotates her contract seal, then signs with the retired one.
-    let old = SecretKey::from_seed(&world.keys.contract_seal.to_seed());
+    let LogSecretKey::Ed25519(seal) = &world.keys.contract_seal else {
+        panic!("an Ed25519 seal");
+    };
+    let old = LogSecretKey::Ed25519(SecretKey::from_seed(&seal.to_seed()));
     world
         .mallory
         .service
@@ -100,7 +104,7 @@ async fn a04_retired_seal_key() {
         .service
         .import_key_log(&world.mallory.service.own_key_log().unwrap())
         .unwrap();
-    let old: &'static SecretKey = Box::leak(Box::new(old));
+    let old: &'static LogSecretKey = Box::leak(Box::new(old));
     brand_refuses(&world, "a04", |f| f.seal = old, ErrorCode::KeyNotValid).await;
 }
 

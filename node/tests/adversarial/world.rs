@@ -207,7 +207,7 @@ pub struct Forge<'a> {
     pub proposal: &'a Signed<Proposal>,
     pub party: PartyId,
     pub node: &'a SecretKey,
-    pub seal: &'a SecretKey,
+    pub seal: &'a signet_protocol::keylog::LogSecretKey,
     pub delegate: &'a SecretKey,
     pub mandate: Signed<Attestation>,
     pub time: Timestamp,

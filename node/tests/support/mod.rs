@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use signet_node::service::config::{AnchorConfig, PolicyConfig, StorageConfig};
-use signet_node::service::init::{InitOptions, init};
+use signet_node::service::init::{InitOptions, SealAlgorithm, init};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service, now};
 use signet_protocol::party::PartyId;
 use signet_protocol::session::Role;
@@ -55,12 +55,19 @@ impl Node {
 
 /// Creates a party directory under `root`.
 pub fn create(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, false, StorageConfig::default())
+    create_on(root, name, anchors, StorageConfig::default())
 }
 
 /// Creates a witness's party directory under `root`.
 pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, true, StorageConfig::default())
+    create_with(
+        root,
+        name,
+        anchors,
+        true,
+        StorageConfig::default(),
+        SealAlgorithm::Ed25519,
+    )
 }
 
 /// Creates a party directory under `root` whose data lives in `storage`.
@@ -70,7 +77,20 @@ pub fn create_on(
     anchors: &[(PartyId, &str)],
     storage: StorageConfig,
 ) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, false, storage)
+    create_with(root, name, anchors, false, storage, SealAlgorithm::Ed25519)
+}
+
+/// Creates a party directory under `root` whose seals are SM2 (`signet init --seal-algorithm
+/// sm2`).
+pub fn create_sm2(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
+    create_with(
+        root,
+        name,
+        anchors,
+        false,
+        StorageConfig::default(),
+        SealAlgorithm::Sm2,
+    )
 }
 
 /// Where `create` writes the next root key of `name` (outside its directory).
@@ -84,6 +104,7 @@ fn create_with(
     anchors: &[(PartyId, &str)],
     witness: bool,
     storage: StorageConfig,
+    seal_algorithm: SealAlgorithm,
 ) -> (PathBuf, PathBuf) {
     let dir = root.join(name);
     let delegate_key = root.join(format!("{name}-delegate.key"));
@@ -108,6 +129,7 @@ fn create_with(
         next_root_key: next_root_key(root, name),
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
+        seal_algorithm,
         storage,
         certificate: None,
     };

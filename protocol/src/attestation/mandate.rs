@@ -1,10 +1,10 @@
 //! Whether a seal mandate covers a particular use (spec §5.3).
 
 use super::{Amount, Attestation, Claims, Delegation, RevocationReason};
-use crate::keylog::KeyUseError;
+use crate::Timestamp;
+use crate::keylog::{KeyUseError, LogKey};
 use crate::party::PartyId;
 use crate::person::PersonKey;
-use crate::{PublicKey, Timestamp};
 
 /// One use of a seal by a delegate: what a mandate must cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub struct MandateUse<'a> {
     /// The person applying it (their key signed the intent proof).
     pub delegate: PersonKey,
     /// The seal applied.
-    pub seal: PublicKey,
+    pub seal: LogKey,
     /// The contract's purpose or type.
     pub purpose: &'a str,
     /// The contract's value, if stated.
@@ -46,7 +46,7 @@ pub enum MandateError {
     DelegateMismatch,
     /// The seal is not among those delegated.
     #[error("seal {0} is not covered by the delegation")]
-    SealNotCovered(PublicKey),
+    SealNotCovered(LogKey),
     /// The purpose is not among those delegated.
     #[error("purpose {0:?} is not covered by the delegation")]
     PurposeNotCovered(String),
@@ -142,7 +142,7 @@ impl Attestation {
             return Err(MandateError::DelegateMismatch);
         }
         if !delegation.seals.contains(&use_.seal) {
-            return Err(MandateError::SealNotCovered(use_.seal));
+            return Err(MandateError::SealNotCovered(use_.seal.clone()));
         }
         if !delegation.purposes.iter().any(|p| p == use_.purpose) {
             return Err(MandateError::PurposeNotCovered(use_.purpose.to_string()));

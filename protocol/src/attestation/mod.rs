@@ -56,7 +56,7 @@ use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
 use crate::cose::{CoseError, Signed};
 use crate::error::UsageError;
-use crate::keylog::{EcdsaP256Key, KeyLog, KeyPurpose, KeyUseError};
+use crate::keylog::{EcdsaP256Key, KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
@@ -177,8 +177,8 @@ pub struct IdentityClaims {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SealCertification {
-    /// The seal's key.
-    pub seal: PublicKey,
+    /// The seal's key (an Ed25519 key as its bytes, an SM2 key as `[alg, key]`).
+    pub seal: LogKey,
     /// The seal's kind.
     pub kind: SealKind,
     /// The seal's display name.
@@ -270,7 +270,7 @@ pub struct Delegation {
     /// The person mandated.
     pub delegate: Delegate,
     /// The seal keys they may apply (at least one).
-    pub seals: Vec<PublicKey>,
+    pub seals: Vec<LogKey>,
     /// Contract purposes or types covered (at least one), matched exactly.
     pub purposes: Vec<String>,
     /// Largest contract value covered; absent means no cap.
@@ -299,8 +299,9 @@ pub struct Endorsement {
 pub enum RevocationTarget {
     /// An attestation the same issuer issued.
     Attestation(AttestationId),
-    /// One of the issuer's own keys (e.g. after a compromise).
-    Key(PublicKey),
+    /// One of the issuer's own keys (e.g. after a compromise): an Ed25519 key as its bytes,
+    /// a key of another algorithm (an SM2 seal) as `[alg, key]`.
+    Key(LogKey),
 }
 
 /// Revokes an attestation or a key from a time on (spec §6.6).
@@ -339,8 +340,8 @@ pub struct RevokedEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokedKey {
-    /// The revoked key.
-    pub key: PublicKey,
+    /// The revoked key (as in [`RevocationTarget::Key`]).
+    pub key: LogKey,
     /// From when.
     pub effective: Timestamp,
     /// Why.

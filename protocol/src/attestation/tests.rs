@@ -13,7 +13,7 @@ fn one_of_each() -> Vec<Signed<Attestation>> {
     let seal = ca.attest(
         supplier.id(),
         Claims::SealCertification(SealCertification {
-            seal: supplier.contract_seal.public_key(),
+            seal: supplier.contract_seal.public_key().into(),
             kind: SealKind::Contract,
             name: "合同专用章".into(),
             image: Some(Digest::of(b"seal image")),
@@ -125,7 +125,7 @@ fn invalid_content_is_refused_on_decode() {
             key: Some(ca.delegate.public_key()),
             credential: None,
         },
-        seals: vec![ca.contract_seal.public_key()],
+        seals: vec![ca.contract_seal.public_key().into()],
         purposes: vec!["any".into()],
         value_cap: None,
         counterparties: None,

@@ -9,8 +9,9 @@
 //!   purposes: common PDF validators accept ECDSA P-256 PAdES signatures and refuse Ed25519
 //!   ones;
 //! - SM2 with SM3 and the default identifier (GB/T 32918; private-use COSE value
-//!   [`ALG_SM2_SM3`], since no IANA code point exists), for the `pdf` purpose only: PDF and
-//!   GB/T 38540 electronic-seal signatures in China's national algorithms.
+//!   [`ALG_SM2_SM3`], since no IANA code point exists), for the `seal` purpose (seal
+//!   signatures over contracts, spec §8.4.2) and the `pdf` purpose (PDF and GB/T 38540
+//!   electronic-seal signatures in China's national algorithms).
 //!
 //! A declaration whose algorithm this version does not know is kept as
 //! [`LogKey::Unsupported`]: the log stays valid (a later version may use that key), and no
@@ -18,8 +19,12 @@
 
 use std::fmt;
 
-use crate::PublicKey;
-use crate::sm2::Sm2PublicKey;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::sm2::{Sm2PublicKey, Sm2SecretKey};
+use crate::{PublicKey, SecretKey};
 
 /// COSE algorithm identifier of Ed25519 (RFC 9864): implied when `alg` is absent.
 pub const ALG_ED25519: i64 = -19;
@@ -197,6 +202,89 @@ impl LogKey {
     }
 }
 
+/// The secret half of a key a log declares for signing Signet objects: Ed25519, or SM2 for a
+/// seal (spec §4.3.2).
+#[derive(Debug)]
+pub enum LogSecretKey {
+    /// Ed25519.
+    Ed25519(SecretKey),
+    /// SM2 with SM3.
+    Sm2(Sm2SecretKey),
+}
+
+impl LogSecretKey {
+    /// The matching public key.
+    pub fn public_key(&self) -> LogKey {
+        match self {
+            Self::Ed25519(key) => LogKey::Ed25519(key.public_key()),
+            Self::Sm2(key) => LogKey::Sm2(key.public_key()),
+        }
+    }
+}
+
+impl From<SecretKey> for LogSecretKey {
+    fn from(key: SecretKey) -> Self {
+        Self::Ed25519(key)
+    }
+}
+
+impl From<Sm2SecretKey> for LogSecretKey {
+    fn from(key: Sm2SecretKey) -> Self {
+        Self::Sm2(key)
+    }
+}
+
+/// A key as a revocation names it (spec §6.6): an Ed25519 key is its 32 bytes, as before
+/// keys had algorithms, so revocations of Ed25519 keys keep their bytes; a key of another
+/// algorithm is the array `[alg, key]`.
+impl Serialize for LogKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Ed25519(key) => key.serialize(serializer),
+            other => {
+                let mut tuple = serializer.serialize_tuple(2)?;
+                tuple.serialize_element(&other.alg())?;
+                tuple.serialize_element(&crate::cbor_bytes::Ref(other.wire_bytes()))?;
+                tuple.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LogKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = LogKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a 32-byte Ed25519 key or [alg, key]")
+            }
+
+            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<LogKey, E> {
+                LogKey::from_wire(None, bytes).map_err(E::custom)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LogKey, A::Error> {
+                let alg: i64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let key: crate::cbor_bytes::Item = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::invalid_length(3, &self));
+                }
+                // Ed25519 has one form only, the bare bytes.
+                LogKey::from_wire(Some(alg), &key.0).map_err(de::Error::custom)
+            }
+        }
+
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
 impl From<PublicKey> for LogKey {
     fn from(key: PublicKey) -> Self {
         Self::Ed25519(key)
@@ -230,6 +318,22 @@ impl From<Sm2PublicKey> for LogKey {
 impl PartialEq<PublicKey> for LogKey {
     fn eq(&self, other: &PublicKey) -> bool {
         self.ed25519() == Some(other)
+    }
+}
+
+impl LogKey {
+    /// Reads a key as [`fmt::Display`] writes it: 64 hex digits for Ed25519,
+    /// `sm2:` or `esp256:` and the compressed SEC1 key in hex. A key of an algorithm this
+    /// version does not know is not read.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let (alg, hex_key) = match text.split_once(':') {
+            None => (None, text),
+            Some(("sm2", rest)) => (Some(ALG_SM2_SM3), rest),
+            Some(("esp256", rest)) => (Some(ALG_ESP256), rest),
+            Some((other, _)) => return Err(format!("unknown key algorithm {other:?}")),
+        };
+        let bytes = hex::decode(hex_key).map_err(|_| "key: not hex".to_string())?;
+        Self::from_wire(alg, &bytes)
     }
 }
 
@@ -306,5 +410,74 @@ mod tests {
         // point is never read as ESP256 without its alg.
         assert!(LogKey::from_wire(None, key.as_bytes()).is_err());
         assert_eq!(ALG_SM2_SM3, -98454, "the value registered in spec §13.4.1");
+    }
+
+    #[test]
+    fn a_key_reads_back_from_its_text() {
+        let keys = [
+            LogKey::Ed25519(crate::SecretKey::from_seed(&[7; 32]).public_key()),
+            LogKey::Sm2(
+                crate::sm2::Sm2SecretKey::from_bytes(&[4; 32])
+                    .unwrap()
+                    .public_key(),
+            ),
+            LogKey::EcdsaP256(p256_key(5)),
+        ];
+        for key in keys {
+            assert_eq!(LogKey::from_text(&key.to_string()).unwrap(), key);
+        }
+        for bad in ["sm2:zz", "rsa:00", "sm2:", "00"] {
+            assert!(LogKey::from_text(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_revoked_key_keeps_the_ed25519_bytes_and_names_other_algorithms() {
+        let ed = crate::SecretKey::from_seed(&[7; 32]).public_key();
+        assert_eq!(
+            crate::codec::encode(&LogKey::Ed25519(ed)).unwrap(),
+            crate::codec::encode(&ed).unwrap()
+        );
+        let sm2 = LogKey::Sm2(
+            crate::sm2::Sm2SecretKey::from_bytes(&[4; 32])
+                .unwrap()
+                .public_key(),
+        );
+        let bytes = crate::codec::encode(&sm2).unwrap();
+        let value: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+        assert_eq!(
+            value,
+            ciborium::Value::Array(vec![
+                ALG_SM2_SM3.into(),
+                ciborium::Value::Bytes(sm2.wire_bytes().to_vec()),
+            ])
+        );
+        for key in [LogKey::Ed25519(ed), sm2] {
+            let bytes = crate::codec::encode(&key).unwrap();
+            let back: LogKey =
+                crate::codec::decode(&bytes, &crate::codec::Limits::DEFAULT).unwrap();
+            assert_eq!(back, key);
+        }
+        // Ed25519 has one form: [-19, key] is refused, as are a short array and a long one.
+        let refused = [
+            ciborium::Value::Array(vec![
+                ALG_ED25519.into(),
+                ciborium::Value::Bytes(ed.as_bytes().to_vec()),
+            ]),
+            ciborium::Value::Array(vec![ALG_SM2_SM3.into()]),
+            ciborium::Value::Array(vec![
+                ALG_SM2_SM3.into(),
+                ciborium::Value::Bytes(vec![2; 33]),
+                0.into(),
+            ]),
+        ];
+        for value in refused {
+            let mut bytes = Vec::new();
+            ciborium::into_writer(&value, &mut bytes).unwrap();
+            assert!(
+                crate::codec::decode::<LogKey>(&bytes, &crate::codec::Limits::DEFAULT).is_err(),
+                "{value:?}"
+            );
+        }
     }
 }

@@ -135,7 +135,7 @@ impl KeyDecl {
     }
 
     /// A seal key with its description.
-    pub fn seal(key: PublicKey, info: SealInfo) -> Self {
+    pub fn seal(key: impl Into<LogKey>, info: SealInfo) -> Self {
         Self {
             purpose: KeyPurpose::Seal,
             key: key.into(),

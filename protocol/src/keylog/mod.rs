@@ -34,7 +34,7 @@ mod algorithm;
 mod event;
 
 pub use algorithm::{
-    ALG_ED25519, ALG_ESP256, ALG_SM2_SM3, EcdsaKeyError, EcdsaP256Key, LogKey,
+    ALG_ED25519, ALG_ESP256, ALG_SM2_SM3, EcdsaKeyError, EcdsaP256Key, LogKey, LogSecretKey,
     MAX_UNSUPPORTED_KEY_LEN,
 };
 pub use event::{
@@ -582,11 +582,15 @@ impl KeyLog {
             // A key of an algorithm this version does not know is kept and never valid.
             (_, LogKey::Unsupported { .. }) => {}
             (KeyPurpose::Pdf | KeyPurpose::Tsa, LogKey::EcdsaP256(_)) => {}
-            // Only PDF (and GB/T 38540 seal) signatures are made with SM2 for now: a seal,
-            // node, attest or log key of SM2 would sign nothing any verifier here accepts.
-            (KeyPurpose::Pdf, LogKey::Sm2(_)) => {}
+            // SM2 signs seal signatures (a COSE_Sign1 that names SM2, spec §3.3) and PDF and
+            // GB/T 38540 signatures. Node keys stay Ed25519 (libp2p has no SM2 identities);
+            // an attest, log or person key of SM2 would sign objects no verifier here
+            // accepts, so the log refuses it rather than hold a key that can never be used.
+            (KeyPurpose::Seal | KeyPurpose::Pdf, LogKey::Sm2(_)) => {}
             (_, LogKey::Sm2(_)) => {
-                return Err(invalid("an SM2 key is declared only for the pdf purpose"));
+                return Err(invalid(
+                    "an SM2 key is declared only for the seal and pdf purposes",
+                ));
             }
             (KeyPurpose::Pdf, _) => {
                 return Err(invalid("a pdf key is ESP256 (ECDSA P-256) or SM2"));
@@ -699,8 +703,10 @@ impl KeyLog {
     pub fn seals_at(&self, time: Timestamp) -> Vec<Seal> {
         self.keys_at(KeyPurpose::Seal, time)
             .filter_map(|r| {
-                let key = *r.key.ed25519()?;
-                r.seal.clone().map(|info| Seal { key, info })
+                r.seal.clone().map(|info| Seal {
+                    key: r.key.clone(),
+                    info,
+                })
             })
             .collect()
     }

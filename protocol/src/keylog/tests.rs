@@ -613,12 +613,10 @@ fn an_sm2_pdf_key_is_declared_checked_and_retired() {
 }
 
 #[test]
-fn an_sm2_key_serves_no_purpose_but_pdf() {
-    // Seal, attest, log and tsa signatures are Ed25519 or ESP256 everywhere else in the
-    // protocol: an SM2 key for them would be declared and never usable, so it is refused.
+fn an_sm2_key_serves_only_seals_and_pdf() {
+    // Attest, log and tsa signatures are Ed25519 or ESP256 everywhere else in the protocol:
+    // an SM2 key for them would be declared and never usable, so it is refused.
     let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
-    let mut seal = contract_seal(&key(4));
-    seal.key = sm2_key(5).into();
     let refused = [KeyPurpose::Attest, KeyPurpose::Log, KeyPurpose::Tsa]
         .into_iter()
         .map(|purpose| KeyDecl {
@@ -626,15 +624,14 @@ fn an_sm2_key_serves_no_purpose_but_pdf() {
             key: sm2_key(6).into(),
             seal: None,
             proof: None,
-        })
-        .chain([seal]);
+        });
     for decl in refused {
         let purpose = decl.purpose;
         assert!(
             matches!(
                 log.add_key(&key(1), decl, T0),
                 Err(UsageError::KeyLog(KeyLogError::InvalidDecl {
-                    reason: "an SM2 key is declared only for the pdf purpose",
+                    reason: "an SM2 key is declared only for the seal and pdf purposes",
                     ..
                 }))
             ),
@@ -642,4 +639,15 @@ fn an_sm2_key_serves_no_purpose_but_pdf() {
         );
     }
     assert_eq!(log.len(), 1);
+    let mut seal = contract_seal(&key(4));
+    seal.key = sm2_key(5).into();
+    log.add_key(&key(1), seal, T0.plus(1)).unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    let sm2 = LogKey::Sm2(sm2_key(5));
+    assert!(
+        replayed
+            .check_log_key(&sm2, KeyPurpose::Seal, T0.plus(2))
+            .is_ok()
+    );
+    assert_eq!(replayed.seals_at(T0.plus(2))[0].key, sm2);
 }

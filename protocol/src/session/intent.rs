@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{self, Limits};
 use crate::codepoint::code_points;
 use crate::cose::{CoseError, Signed};
+use crate::keylog::LogKey;
 use crate::party::PartyId;
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
-use crate::{Digest, PublicKey, Timestamp};
+use crate::{Digest, Timestamp};
 
 use super::proposal::SessionId;
 
@@ -64,8 +65,9 @@ pub struct IntentChallenge {
     pub documents: Vec<Digest>,
     /// The party whose seal will be applied.
     pub signer: PartyId,
-    /// The seal that will be applied.
-    pub seal: PublicKey,
+    /// The seal that will be applied (an Ed25519 key as its bytes, an SM2 key as
+    /// `[alg, key]`).
+    pub seal: LogKey,
     /// How intent is confirmed.
     pub method: IntentMethod,
     /// When the challenge was issued to the person.
@@ -343,7 +345,7 @@ mod tests {
             proposal: Digest::of(b"proposal"),
             documents: vec![Digest::of(b"contract")],
             signer: party.id(),
-            seal: party.contract_seal.public_key(),
+            seal: party.contract_seal.public_key().into(),
             method,
             time: T0,
         }

@@ -15,14 +15,14 @@ use std::collections::BTreeSet;
 
 use crate::attestation::Attestation;
 use crate::codec::Limits;
-use crate::cose::{CoseError, Signed};
+use crate::cose::{CoseError, CoseSigner, Signed};
 use crate::error::UsageError;
 use crate::evidence::event::MAX_NOTE_BYTES;
 use crate::evidence::{EvidenceEvent, EvidenceKind, PartyEvidence, PartyEvidenceError};
-use crate::keylog::{KeyPurpose, KeyUseError};
+use crate::keylog::{KeyPurpose, KeyUseError, LogKey};
 use crate::party::PartyId;
 use crate::trust::{TrustPath, TrustPolicy, TrustStore, Verdict, evaluate};
-use crate::{Digest, PublicKey, SecretKey, Timestamp};
+use crate::{Digest, SecretKey, Timestamp};
 
 use super::intent::{IntentChallenge, IntentMethod, IntentProof};
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
@@ -1211,7 +1211,7 @@ impl Session {
     /// The challenge this party's delegate must sign to express intent (意愿认证).
     pub fn intent_challenge(
         &self,
-        seal: PublicKey,
+        seal: LogKey,
         method: IntentMethod,
         now: Timestamp,
     ) -> Result<IntentChallenge, ActionError> {
@@ -1244,16 +1244,20 @@ impl Session {
     ///
     /// `pdf` names the PDF revisions the signer sealed, one per document the proposal has
     /// sealed, over the bases [`Session::pdf_bases`] gives (empty when none is).
-    pub fn sign(
+    pub fn sign<S>(
         &mut self,
         intent: IntentProof,
         delegation: Signed<Attestation>,
-        seal_key: &SecretKey,
+        seal_key: &S,
         pdf: Vec<PdfRevision>,
         ctx: &Context<'_>,
-    ) -> Result<Step, ActionError> {
+    ) -> Result<Step, ActionError>
+    where
+        S: CoseSigner,
+        S::Public: Into<LogKey>,
+    {
         let expected = self.intent_challenge(
-            seal_key.public_key(),
+            seal_key.public().0.into(),
             intent.challenge().method,
             intent.challenge().time,
         )?;
@@ -1275,7 +1279,8 @@ impl Session {
             pdf,
         };
         let record = SignatureRecord {
-            seal_signature: Signed::sign(seal_signature, SEAL_SIGNATURE_CONTENT_TYPE, seal_key)?,
+            seal_signature: Signed::sign(seal_signature, SEAL_SIGNATURE_CONTENT_TYPE, seal_key)?
+                .into_log_key(),
             intent,
             delegation,
         };

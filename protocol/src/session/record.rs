@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::attestation::{Attestation, MandateError, MandateUse};
 use crate::codec::Limits;
 use crate::cose::{CoseError, Signed};
-use crate::keylog::{KeyPurpose, KeyUseError};
+use crate::keylog::{KeyPurpose, KeyUseError, LogKey};
 use crate::party::PartyId;
 use crate::seal::SealKind;
 use crate::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
@@ -111,7 +111,7 @@ pub fn pdf_bases<'r>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureRecord {
     /// The seal's signature.
-    pub seal_signature: Signed<SealSignature>,
+    pub seal_signature: Signed<SealSignature, LogKey>,
     /// The delegate's intent proof.
     pub intent: IntentProof,
     /// The delegation that lets the delegate apply the seal.
@@ -376,7 +376,7 @@ impl SignatureRecord {
         let ss = self.seal_signature.payload();
         let intent = self.intent.challenge();
         let signer = check.participant.party;
-        let seal = *self.seal_signature.signer();
+        let seal = self.seal_signature.signer();
         match kind {
             RecordCheckKind::Binding => {
                 let documents = proposal.document_digests();
@@ -391,7 +391,7 @@ impl SignatureRecord {
                     || intent.proposal != ss.proposal
                     || intent.documents != documents
                     || intent.signer != signer
-                    || intent.seal != seal
+                    || intent.seal != *seal
                     || ss.intent != self.intent.digest()
                 {
                     return Err(RecordError::Binding("intent proof"));
@@ -425,13 +425,13 @@ impl SignatureRecord {
                     .key_log(&signer)
                     .ok_or(RecordError::UnknownKeyLog(signer))?;
                 let record = log
-                    .check_key(&seal, KeyPurpose::Seal, ss.time)
+                    .check_log_key(seal, KeyPurpose::Seal, ss.time)
                     .map_err(RecordError::SealKey)?;
                 let proven_by = check.judged.proven_by(ss.time);
                 if let Some(retired) = record.retired_at.filter(|r| *r <= proven_by) {
                     return Err(RecordError::NoProofBeforeRetirement { retired, proven_by });
                 }
-                match check.store.key_revoked(&signer, &seal, proven_by) {
+                match check.store.key_revoked(&signer, seal, proven_by) {
                     Some(r) if r.effective <= ss.time => {
                         return Err(RecordError::SealRevoked(r.effective));
                     }
@@ -472,7 +472,7 @@ impl SignatureRecord {
                 let use_ = MandateUse {
                     party: signer,
                     delegate: self.intent.person(),
-                    seal,
+                    seal: seal.clone(),
                     purpose: &proposal.purpose,
                     value: proposal.value.as_ref(),
                     counterparties: &counterparties,

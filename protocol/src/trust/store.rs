@@ -14,7 +14,7 @@ use crate::attestation::{
 use crate::cose::Signed;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
-use crate::{Digest, PublicKey, Timestamp};
+use crate::{Digest, Timestamp};
 
 /// Key event logs and attestations known to an evaluator. Pure data: the node fills it
 /// from storage; the simulator and tests fill it in memory.
@@ -42,7 +42,7 @@ pub struct TrustStore {
     /// (issuer, revoked attestation id) → revocations naming it.
     revoking: BTreeMap<(PartyId, AttestationId), BTreeSet<Digest>>,
     /// (issuer, revoked key) → revocations naming it.
-    revoking_key: BTreeMap<(PartyId, PublicKey), BTreeSet<Digest>>,
+    revoking_key: BTreeMap<(PartyId, LogKey), BTreeSet<Digest>>,
     /// Each issuer's newest revocation list.
     lists: BTreeMap<PartyId, Digest>,
     /// Every party whose held key log declares each key.
@@ -317,7 +317,7 @@ impl TrustStore {
                 }
                 RevocationTarget::Key(key) => {
                     self.revoking_key
-                        .entry((a.issuer, *key))
+                        .entry((a.issuer, key.clone()))
                         .or_default()
                         .insert(digest);
                 }
@@ -513,9 +513,10 @@ impl TrustStore {
     pub fn key_revoked(
         &self,
         party: &PartyId,
-        key: &PublicKey,
+        key: impl Into<LogKey>,
         time: Timestamp,
     ) -> Option<RevocationSeen> {
+        let key = key.into();
         let log = self.key_log(party)?;
         // Any attest key of the party at the revocation's issue time may revoke any of its
         // keys: the party must be able to cut off a compromised key quickly. (No recursion:
@@ -526,7 +527,7 @@ impl TrustStore {
         };
         let single = self
             .revoking_key
-            .get(&(*party, *key))
+            .get(&(*party, key.clone()))
             .into_iter()
             .flatten()
             .filter_map(|d| self.attestations.get(d))
@@ -554,7 +555,7 @@ impl TrustStore {
                 };
                 entries
                     .iter()
-                    .filter(|e| e.key == *key)
+                    .filter(|e| e.key == key)
                     .map(move |e| RevocationSeen {
                         effective: e.effective,
                         reason: e.reason,
@@ -637,7 +638,7 @@ impl TrustStore {
             .ok_or(MandateError::UnknownParty(use_.party))?;
         a.check_issuer_key(delegation.signer(), log)
             .map_err(MandateError::IssuerKey)?;
-        log.check_key(&use_.seal, KeyPurpose::Seal, use_.time)
+        log.check_log_key(&use_.seal, KeyPurpose::Seal, use_.time)
             .map_err(MandateError::SealKey)?;
         let revoked = self
             .attestation_revoked(&a.issuer, &a.id, use_.time)

@@ -443,7 +443,7 @@ fn delegation_scope_is_enforced() {
     let ok = MandateUse {
         party: w.supplier.id(),
         delegate: crate::person::PersonKey::Ed25519(w.supplier.delegate.public_key()),
-        seal: w.supplier.contract_seal.public_key(),
+        seal: w.supplier.contract_seal.public_key().into(),
         purpose: "procurement",
         value: Some(&value),
         counterparties: &[brand],
@@ -510,7 +510,7 @@ fn delegation_scope_is_enforced() {
         ),
         (
             MandateUse {
-                seal: company_seal,
+                seal: company_seal.into(),
                 ..ok.clone()
             },
             |e| matches!(e, MandateError::SealNotCovered(_)),

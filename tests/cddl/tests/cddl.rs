@@ -251,7 +251,7 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
     let seal_with_image = ca.attest(
         supplier.id(),
         Claims::SealCertification(SealCertification {
-            seal: supplier.contract_seal.public_key(),
+            seal: supplier.contract_seal.public_key().into(),
             kind: SealKind::Contract,
             name: "合同专用章".into(),
             image: Some(Digest::of(b"seal image")),
@@ -262,7 +262,7 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
     let seal_without_image = ca.attest(
         supplier.id(),
         Claims::SealCertification(SealCertification {
-            seal: supplier.company_seal.public_key(),
+            seal: supplier.company_seal.public_key().into(),
             kind: SealKind::Company,
             name: "公章".into(),
             image: None,
@@ -954,24 +954,35 @@ fn registries_match_the_code() {
     // The algorithm Signet writes is the first row; real output carries it.
     let algorithms = registry_table("algorithm");
     let log = key_log_of_every_kind();
-    let (protected, _) = cose_parts(log.events()[0].bytes());
-    let Value::Map(header) = decode_value(&protected) else {
-        panic!("protected header is a map");
-    };
-    let alg = header
-        .iter()
-        .find(|(k, _)| *k == Value::Integer(1.into()))
-        .and_then(|(_, v)| v.as_integer())
-        .map(i128::from)
-        .expect("alg present");
+    let alg = alg_of(log.events()[0].bytes());
     assert_eq!(algorithms[0].0, alg.to_string());
     assert_eq!(
         algorithms
             .iter()
             .map(|(v, _)| v.as_str())
             .collect::<Vec<_>>(),
-        ["-19", "-8"]
+        ["-19", "-8", "-98454"]
     );
+    // The third is what an SM2 seal writes.
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&[3; 32]).unwrap();
+    let signed = signet_protocol::cose::Signed::sign(1u8, "application/x-test", &sm2).unwrap();
+    let sm2_alg = alg_of(signed.bytes());
+    assert_eq!(algorithms[2].0, sm2_alg.to_string());
+    assert_eq!(sm2_alg, i128::from(signet_protocol::keylog::ALG_SM2_SM3));
+}
+
+/// The `alg` of a COSE_Sign1's protected header.
+fn alg_of(sign1: &[u8]) -> i128 {
+    let (protected, _) = cose_parts(sign1);
+    let Value::Map(header) = decode_value(&protected) else {
+        panic!("protected header is a map");
+    };
+    header
+        .iter()
+        .find(|(k, _)| *k == Value::Integer(1.into()))
+        .and_then(|(_, v)| v.as_integer())
+        .map(i128::from)
+        .expect("alg present")
 }
 
 // ---------------------------------------------------------------------------------------

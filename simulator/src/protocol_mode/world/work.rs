@@ -208,7 +208,7 @@ fn sign(firm: &mut Firm, sid: SessionId, now: Timestamp) -> Result<Step, String>
     let party = &firm.party;
     let result = (|| {
         let challenge = session.intent_challenge(
-            party.contract_seal.public_key(),
+            party.contract_seal.public_key().into(),
             IntentMethod::SoftwareKey,
             now,
         )?;
