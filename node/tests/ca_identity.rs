@@ -2,8 +2,9 @@
 //! with `signet init --certificate` from a CFCA-style certificate that an openssl CA issued
 //! (SM2, then P-256); party B has only that CA's root and CRL in its policy
 //! (`signet policy ca add`, `signet policy crl add`) and no verifier at all, and trusts A
-//! once gossip brings A's key log and attestations. When the CA revokes A's certificate,
-//! B no longer does.
+//! once gossip brings A's key log and attestations, and, as a verifier, attests A's identity
+//! from the certificate with `signet attest identity --certificate`. When the CA revokes A's
+//! certificate, B no longer trusts A.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -214,6 +215,7 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
         ],
         root.path(),
     );
+    support::test_tokens(&b_dir);
 
     let a = start("A", &a_dir, &a_delegate).await;
     let b_node = start("B", &b_dir, &b_delegate).await;
@@ -248,13 +250,53 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
     // B, as a verifier, attests A's identity from the certificate (`signet attest identity
     // --certificate`), for parties that trust B but not the CA; A's own node, without the CA
     // root in its policy, refuses to.
-    let leaf = signet_node::certificate::read_chain(&std::fs::read(ca.join("party.pem")).unwrap())
-        .unwrap()
-        .remove(0);
+    // B's API, served until the attestation is made (B restarts below).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(signet_node::api::serve(
+        b_node.service.clone(),
+        listener,
+        async move {
+            let _ = api_stopped.await;
+        },
+    ));
+    let (chain, subject) = (ca.join("party.pem"), party.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(SIGNET)
+            .args(["--json", "attest", "identity", "--subject", &subject])
+            .args([
+                "--certificate",
+                chain.to_str().unwrap(),
+                "--representative",
+                "张三",
+            ])
+            .env("SIGNET_API", format!("http://{api}"))
+            .env("SIGNET_TOKEN", "admin-token")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stop_api.send(()).unwrap();
+    server.await.unwrap().unwrap();
     let attested = b_node
         .service
-        .attest_identity_from_certificate(party, &leaf, "张三", 365)
-        .unwrap();
+        .attestations()
+        .unwrap()
+        .into_iter()
+        .find(|s| {
+            let a = s.payload();
+            a.issuer == b_node.party()
+                && a.subject == party
+                && matches!(a.claims, Claims::Identity(_))
+        })
+        .expect("B's identity attestation about A");
     let Claims::Identity(claims) = &attested.payload().claims else {
         panic!("{attested:?}");
     };
@@ -263,6 +305,9 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
         (claims.legal_name.as_str(), claims.registration.number()),
         (NAME, USCC)
     );
+    let leaf = signet_node::certificate::read_chain(&std::fs::read(ca.join("party.pem")).unwrap())
+        .unwrap()
+        .remove(0);
     let refused = a
         .service
         .attest_identity_from_certificate(party, &leaf, "张三", 365)
