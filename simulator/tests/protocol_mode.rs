@@ -392,3 +392,29 @@ fn a_partition_delays_messages_across_it() {
     let p99 = |r: &protocol_mode::RunReport| r.total.completion_hours.unwrap()[2];
     assert!(p99(c) > p99(w), "{} vs {}", p99(c), p99(w));
 }
+
+/// Messages lost for good (one transmission each, 20 % loss): when a witness's cosignature
+/// never reaches its firm, the firm's next request proves consistency from a size the
+/// witness has passed; the witness refuses it with `bad-proof` and the size it holds, and
+/// the firm asks again from there (spec §10.5.4 step 5) and gets its cosignature.
+#[test]
+fn a_lost_witness_answer_is_recovered_by_asking_again() {
+    let ps = scenario(
+        "adoption = \"all\"\ndeployments = [\"federated\"]\nsteps = 3\n\
+         loss = 0.2\nmax_transmissions = 1\n",
+    );
+    let result = run_with_threads(&ps, 1);
+    let m = &result.runs[0].measures;
+    let refused: u64 = m.witnesses.iter().map(|w| w.refused).sum();
+    let cosigned: u64 = m.witnesses.iter().map(|w| w.cosignatures).sum();
+    assert!(m.lost_messages > 0);
+    assert!(refused > 0, "{:?}", m.witnesses);
+    // Every refusal was answered by asking again, and none was left standing.
+    assert!(
+        !m.failures.keys().any(|k| k.starts_with("witness refused")),
+        "{:?}",
+        m.failures
+    );
+    assert!(cosigned > refused);
+    assert!(m.evidence.cosigned_checkpoints > 0 && m.evidence.received > 0);
+}
