@@ -110,13 +110,22 @@ pub struct CpuCosts {
     pub attest: u64,
     /// A witness checks a checkpoint and its consistency proof and cosigns it.
     pub cosign: u64,
+    /// A firm checks its witness's answer and adds the cosignature to its checkpoint.
+    pub witness_answer: u64,
+    /// A firm proves one completed session's entries against its cosigned checkpoint and
+    /// sends them to the other party (per session).
+    pub share_evidence: u64,
+    /// A firm checks another party's evidence about a session.
+    pub receive_evidence: u64,
 }
 
 impl Default for CpuCosts {
     /// Measured on the development machine (2 cores, release build) in the benchmark run
     /// of BENCHMARKS.md §4: mean wall-clock time of each step in `protocol-timing.json`,
-    /// scaled by the run's CPU-to-wall ratio (the machine was shared). `attest` is one
-    /// Ed25519 signature and an encoding (brief §8: ~20 µs per signature), not measured here.
+    /// scaled by the run's CPU-to-wall ratio (the machine was shared). The evidence steps and
+    /// `cosign` (now the witness protocol's whole answer) were measured the same way in a
+    /// single-threaded run of its first three months (§4, "evidence exchange"). `attest` is
+    /// one Ed25519 signature and an encoding (brief §8: ~20 µs per signature), not measured.
     fn default() -> Self {
         Self {
             propose: 86,
@@ -125,7 +134,10 @@ impl Default for CpuCosts {
             handle_message: 272,
             introduction: 331,
             attest: 40,
-            cosign: 66,
+            cosign: 111,
+            witness_answer: 45,
+            share_evidence: 111,
+            receive_evidence: 129,
         }
     }
 }
@@ -172,10 +184,10 @@ pub struct ProtocolParams {
     /// Assemble and verify offline the bundle of every this many-th completed contract
     /// (0: never).
     pub bundle_every: u64,
-    /// Witness cosignatures each proposal requires of each party's evidence (the buyer's
-    /// witness is named). The simulator does not exchange per-session evidence (MODEL.md
-    /// §9.6), so with 1 every sampled bundle is INDETERMINATE on `evidence.cosignature`;
-    /// with 0 nothing is required and a bundle is VALID when everything else holds.
+    /// Witness cosignatures each proposal requires of each party's evidence (the witnesses
+    /// of both parties are named; each party's log is cosigned by its own, so 0 or 1).
+    /// Parties exchange their evidence once a cosigned checkpoint covers the session
+    /// (MODEL.md §9.1 step 5).
     pub session_cosignatures: u16,
     /// Bound on events pending at once; a run that needs more stops with an error.
     pub max_pending_events: usize,
@@ -265,7 +277,10 @@ impl ProtocolParams {
             return bad("loss", "must be in [0, 1)");
         }
         if self.session_cosignatures > 1 {
-            return bad("session_cosignatures", "one witness is named: 0 or 1");
+            return bad(
+                "session_cosignatures",
+                "each party's log is cosigned by one witness: 0 or 1",
+            );
         }
         if self.max_transmissions == 0 {
             return bad("max_transmissions", "must be at least 1");

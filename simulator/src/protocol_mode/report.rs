@@ -91,7 +91,9 @@ pub struct WitnessLoad {
     pub bytes_received: u64,
 }
 
-/// Bundles assembled and verified offline (a sample, `bundle_every`).
+/// Bundles assembled and verified offline: for every `bundle_every`-th completed contract,
+/// each party assembles and verifies its own bundle once its session holds every party's
+/// evidence, or when the run ends.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Bundles {
     /// Bundles assembled.
@@ -108,18 +110,30 @@ pub struct Bundles {
     pub invalid: u64,
     /// Checks that did not pass, by name, over all sampled bundles.
     pub failed_checks: BTreeMap<String, u64>,
+    /// Indeterminate reports by why: the evidence that was missing and why it was (known
+    /// to the simulator, not to the verifier), or else the checks that did not pass.
+    pub indeterminate_reasons: BTreeMap<String, u64>,
+    /// Sampled contracts whose party had not completed the session when the run ended, so
+    /// it had no bundle to assemble.
+    pub not_completed: u64,
     #[serde(skip)]
     total_bytes: u64,
 }
 
 impl Bundles {
-    pub(super) fn add(&mut self, bytes: u64, report: &Report) {
+    /// Counts one verified bundle; `missing` says which evidence the session lacked and
+    /// why, if any did.
+    pub(super) fn add(&mut self, bytes: u64, report: &Report, missing: Option<&str>) {
         let outcome = report.outcome;
+        let mut failed: Vec<&str> = Vec::new();
         for check in report.failures() {
             *self
                 .failed_checks
                 .entry(check.name.to_string())
                 .or_insert(0) += 1;
+            if !failed.contains(&check.name) {
+                failed.push(check.name);
+            }
         }
         self.assembled += 1;
         self.total_bytes += bytes;
@@ -127,10 +141,37 @@ impl Bundles {
         self.mean_bytes = self.total_bytes as f64 / self.assembled as f64;
         match outcome {
             Outcome::Valid => self.valid += 1,
-            Outcome::Indeterminate => self.indeterminate += 1,
+            Outcome::Indeterminate => {
+                self.indeterminate += 1;
+                let reason = match missing {
+                    Some(m) => m.to_string(),
+                    None => format!("failed checks: {}", failed.join(", ")),
+                };
+                *self.indeterminate_reasons.entry(reason).or_insert(0) += 1;
+            }
             Outcome::Invalid => self.invalid += 1,
         }
     }
+}
+
+/// Per-session evidence exchange (MODEL.md §9.1 step 5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EvidenceExchange {
+    /// Cosigned checkpoints: a firm checked its witness's cosignature and added it.
+    pub cosigned_checkpoints: u64,
+    /// Evidence messages a party sent about a completed session (its entries proven
+    /// against a cosigned checkpoint); counted in the session messages too.
+    pub shared: u64,
+    /// Evidence messages the other party's session accepted (refusals are failures).
+    pub received: u64,
+    /// Parties whose session came to hold every party's evidence.
+    pub complete: u64,
+    /// Parties with a completed session whose evidence they had not shared when the run
+    /// ended (no cosigned checkpoint covered it yet).
+    pub unshared_at_end: u64,
+    /// Parties with a completed session still missing another party's evidence when the
+    /// run ended.
+    pub incomplete_at_end: u64,
 }
 
 /// One revocation: how fast the subject's counterparties stopped signing with it.
@@ -247,6 +288,8 @@ pub struct Measures {
     pub lost_messages: u64,
     /// Failures by reason.
     pub failures: BTreeMap<String, u64>,
+    /// Per-session evidence exchange.
+    pub evidence: EvidenceExchange,
     /// Bundles.
     pub bundles: Bundles,
     /// Revocations.
@@ -277,6 +320,7 @@ impl Measures {
             retransmissions: 0,
             lost_messages: 0,
             failures: BTreeMap::new(),
+            evidence: EvidenceExchange::default(),
             bundles: Bundles::default(),
             revocations: Vec::new(),
             rotations: Vec::new(),
@@ -391,8 +435,13 @@ impl Timing {
     }
 
     pub(super) fn add_micros(&mut self, kind: &'static str, micros: f64) {
+        self.add_n(kind, 1, micros);
+    }
+
+    /// Counts `n` steps of `kind` that took `micros` together.
+    pub(super) fn add_n(&mut self, kind: &'static str, n: u64, micros: f64) {
         let e = self.steps.entry(kind).or_insert((0, 0.0));
-        e.0 += 1;
+        e.0 += n;
         e.1 += micros;
     }
 

@@ -17,13 +17,13 @@ use super::work::{Outcome, Staged, Work};
 use super::*;
 use crate::protocol_mode::scheduler::Entry;
 
-/// The nodes an event touches: those whose state it reads or changes, and one more at which
-/// it may schedule an event without reading that node. What it schedules happens later than
-/// the event itself, so a node it reaches may have an earlier event in the same batch but not
-/// a later one.
+/// The nodes an event touches: those whose state it reads or changes, and those at which it
+/// may schedule an event without reading them. What it schedules happens later than the
+/// event itself, so a node it reaches may have an earlier event in the same batch but not a
+/// later one.
 struct Touch {
     owns: [usize; 2],
-    reaches: Option<usize>,
+    reaches: Vec<usize>,
 }
 
 /// Most events handled together.
@@ -48,7 +48,7 @@ impl World<'_> {
         let owns = |nodes: [usize; 2]| {
             Some(Touch {
                 owns: nodes,
-                reaches: None,
+                reaches: Vec::new(),
             })
         };
         match event {
@@ -76,10 +76,26 @@ impl World<'_> {
                 // it can start, that is an event at both firms (`Event::Start`).
                 Msg::Introduce { from, .. } => Some(Touch {
                     owns: [*to, *to],
-                    reaches: Some(*from as usize),
+                    reaches: vec![*from as usize],
                 }),
-                Msg::Checkpoint { firm, .. } => owns([*to, *firm as usize]),
-                Msg::Cosignature { .. } => owns([*to, *to]),
+                // The witness answers from what it holds; the answer goes to the firm.
+                Msg::CosignRequest { firm, .. } => Some(Touch {
+                    owns: [*to, *to],
+                    reaches: vec![*firm as usize],
+                }),
+                // The firm may ask its witness again, or send the evidence of the sessions
+                // waiting for a cosigned checkpoint to their other parties.
+                Msg::WitnessAnswer { .. } => {
+                    let firm = self.firms.get(*to)?.as_deref()?;
+                    let mut reaches = vec![self.witness_node(self.witness_of(*to as u32))];
+                    reaches.extend(firm.unshared.iter().map(|u| u.with as usize));
+                    Some(Touch {
+                        owns: [*to, *to],
+                        reaches,
+                    })
+                }
+                // Checked by the receiving session alone; nothing goes back.
+                Msg::Evidence { .. } => owns([*to, *to]),
                 _ => None,
             },
             _ => None,
@@ -109,7 +125,7 @@ impl World<'_> {
                 .iter()
                 .all(|n| !owned.contains(n) && !reached.contains(n));
             owned.extend(touch.owns);
-            reached.extend(touch.reaches);
+            reached.extend_from_slice(&touch.reaches);
             if free {
                 batch.push(entry);
             } else {
@@ -143,6 +159,10 @@ impl World<'_> {
                         events,
                         attestations,
                     } => Some(self.stage_introduction(to as u32, from, edge, events, attestations)),
+                    Msg::WitnessAnswer { bytes } => Some(self.stage_answer(to as u32, bytes)),
+                    Msg::Evidence { session, bytes, .. } => {
+                        self.stage_evidence(to as u32, session, bytes)
+                    }
                     other => {
                         self.arrive(to, other)?;
                         None
@@ -205,6 +225,11 @@ impl World<'_> {
                 Work::Introduction { from, edge, .. },
                 Some(Outcome::Introduction { replayed, verdict }),
             ) => self.introduced(me, from, edge, replayed, verdict),
+            (Work::Answer { .. }, Some(Outcome::Answer(answer))) => self.answered(me, at, answer),
+            (Work::Evidence { sid, .. }, Some(Outcome::Step(result))) => {
+                self.evidence_received(me, at, sid, result);
+                Ok(())
+            }
             _ => {
                 self.m.fail("staged work without its result");
                 Ok(())

@@ -4,11 +4,14 @@
 //! counterparties with its key log and attestations as bytes, which they replay and check;
 //! every contract is a real signing session (proposal, intent proof, seal signature,
 //! completion) whose messages travel as bytes over the simulated network in virtual time;
-//! every session event goes into the firm's evidence log, which a witness cosigns. Events
-//! from outside the normal flow (revocations, key rotations, attackers) are in `events`.
+//! every session event goes into the firm's evidence log, which a witness cosigns, and once
+//! a cosigned checkpoint covers a completed session the parties exchange their evidence about
+//! it (`evidence`). Events from outside the normal flow (revocations, key rotations,
+//! attackers) are in `events`.
 
 mod batch;
 mod events;
+mod evidence;
 mod work;
 
 use std::collections::BTreeMap;
@@ -20,8 +23,8 @@ use signet_protocol::attestation::{
     AssuranceLevel, Attestation, AttestationKind, Claims, IdentityClaims, VerificationMethod,
 };
 use signet_protocol::cose::Signed;
-use signet_protocol::evidence::{EvidenceLog, Witness, witness_name};
-use signet_protocol::keylog::{KeyDecl, KeyLog};
+use signet_protocol::evidence::{EvidenceLog, SignedCheckpoint, Witness, witness_name};
+use signet_protocol::keylog::{KeyDecl, KeyLog, KeyPurpose};
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::seal::SealInfo;
 use signet_protocol::seal::SealKind;
@@ -93,8 +96,34 @@ struct Firm {
     identities: Vec<Signed<Attestation>>,
     sessions: BTreeMap<SessionId, Session>,
     log: EvidenceLog,
+    /// Where each held session's entries sit in `log`.
+    entries: BTreeMap<SessionId, Vec<u64>>,
+    /// Completed sessions whose evidence waits for a cosigned checkpoint that covers them,
+    /// in the order they completed.
+    unshared: Vec<Unshared>,
     checkpoint_due: bool,
-    cosigned_size: u64,
+    /// The checkpoint sent to the witness whose answer has not come yet.
+    pending: Option<PendingCheckpoint>,
+    /// The size of the last checkpoint the witness cosigned, as far as this firm knows
+    /// (consistency proofs start there).
+    witnessed_size: u64,
+}
+
+/// A completed session whose evidence is not shared yet.
+struct Unshared {
+    sid: SessionId,
+    /// The other party.
+    with: u32,
+    /// One past its last entry in the log: a checkpoint of at least this size covers it.
+    end: u64,
+}
+
+/// A checkpoint awaiting the witness's answer.
+struct PendingCheckpoint {
+    checkpoint: SignedCheckpoint,
+    /// The request was already repeated once with the proof from the size the witness said
+    /// it holds (spec §10.5.4 step 5: at most two requests).
+    asked_again: bool,
 }
 
 struct Infra {
@@ -104,6 +133,9 @@ struct Infra {
 struct WitnessNode {
     party: TestParty,
     state: Witness,
+    /// The `log` keys of the firms whose logs it witnesses (configured when a firm's node
+    /// is installed, as a transparency-log witness is configured with the logs it serves).
+    log_keys: BTreeMap<PartyId, Vec<PublicKey>>,
     cosigned: u64,
     refused: u64,
     bytes_in: u64,
@@ -133,15 +165,13 @@ enum Msg {
         session: SessionId,
         bytes: Vec<u8>,
     },
-    Checkpoint {
-        firm: u32,
-        note: Vec<u8>,
-        proof: Vec<Digest>,
-        log_key: PublicKey,
-    },
-    Cosignature {
-        bytes: usize,
-    },
+    /// A witness message (spec §10.5.4): a firm's cosign request to its witness.
+    CosignRequest { firm: u32, bytes: Vec<u8> },
+    /// A witness message: the witness's answer (cosigned or refused) to the firm.
+    WitnessAnswer { bytes: Vec<u8> },
+    /// A session's `evidence` message (spec §8.10), after the session completed: the
+    /// receiving session checks it; nothing goes back, so only the receiver is touched.
+    Evidence { session: SessionId, bytes: Vec<u8> },
     Revocation {
         bytes: Vec<u8>,
         subject: u32,
@@ -174,9 +204,11 @@ impl Msg {
                 events.iter().map(Vec::len).sum::<usize>() + a
             }
             Self::VerifyResponse { attestation, .. } => attestation.len(),
-            Self::Session { bytes, .. } | Self::Revocation { bytes, .. } => bytes.len(),
-            Self::Checkpoint { note, proof, .. } => note.len() + 32 * proof.len(),
-            Self::Cosignature { bytes } => *bytes,
+            Self::Session { bytes, .. }
+            | Self::Evidence { bytes, .. }
+            | Self::Revocation { bytes, .. }
+            | Self::CosignRequest { bytes, .. }
+            | Self::WitnessAnswer { bytes } => bytes.len(),
             Self::KeyUpdate {
                 events, mandate, ..
             } => events.iter().map(Vec::len).sum::<usize>() + mandate.len(),
@@ -237,9 +269,31 @@ enum Traffic {
 struct Track {
     edge: u32,
     arrived: Micros,
-    /// The initiator completed it (counted as signed); the track stays until the
-    /// participant has handled the completion too.
+    /// The initiator completed it (counted as signed); the track stays until both parties
+    /// have let the session go (their evidence exchanged, or the run ended).
     completed: bool,
+    /// Both parties assemble and verify its bundle (`bundle_every`).
+    sampled: bool,
+    /// Per party (buyer, supplier): what became of its evidence.
+    evidence: [EvidenceFate; 2],
+    /// Per party: it still holds the session.
+    held: [bool; 2],
+}
+
+/// What became of one party's evidence about a session, as the simulator saw it (to say why
+/// a bundle lacks it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EvidenceFate {
+    /// Not shared: no cosigned checkpoint covered the session yet.
+    NotShared,
+    /// Sent to the other party.
+    Sent,
+    /// The other party's session accepted it.
+    Received,
+    /// The other party's session refused it (the protocol error's variant).
+    Refused(String),
+    /// Lost after every retransmission.
+    Lost,
 }
 
 /// One run of one deployment model.
@@ -339,6 +393,7 @@ impl<'a> World<'a> {
                 WitnessNode {
                     party,
                     state,
+                    log_keys: BTreeMap::new(),
                     cosigned: 0,
                     refused: 0,
                     bytes_in: 0,
@@ -348,14 +403,16 @@ impl<'a> World<'a> {
         let mut installed_logs: Vec<KeyLog> =
             verifiers.iter().map(|v| v.party.log.clone()).collect();
         installed_logs.extend(witnesses.iter().map(|w| w.party.log.clone()));
-        // Witnesses are attested by the first verifier, so that bundles can establish them.
+        // Witnesses are attested by the first verifier, so that bundles can establish them
+        // (on-premises, each firm attests them itself: `ensure_created`).
         let mut installed_attestations = Vec::new();
         if let Some(v) = verifiers.first_mut() {
             for w in &witnesses {
-                installed_attestations.push(v.party.verify_identity(
-                    &w.party,
-                    AssuranceLevel::High,
+                installed_attestations.push(v.party.attest(
+                    w.party.id(),
+                    identity_claims(&w.party.label),
                     t0,
+                    validity_days,
                 ));
             }
         }
@@ -452,6 +509,7 @@ impl<'a> World<'a> {
     }
 
     fn finish(&mut self) {
+        self.evidence_at_end();
         for (_, track) in std::mem::take(&mut self.tracks) {
             if !track.completed {
                 let tier = self.tier(self.net.edges()[track.edge as usize].buyer);
@@ -720,6 +778,24 @@ impl<'a> World<'a> {
         }
         store.add_key_log(party.log.clone());
         store.add_attestation(mandate.clone());
+        if self.deployment == Deployment::OnPremises {
+            // No verifier vouches for the witnesses: the firm's operator checks them and
+            // attests them itself (once the store holds its key log, to check them against),
+            // so that its policy trusts their cosignatures.
+            for w in &self.witnesses {
+                let a = party.attest(
+                    w.party.id(),
+                    identity_claims(&w.party.label),
+                    now,
+                    self.validity_days,
+                );
+                store.add_attestation(a);
+            }
+        }
+        let k = self.witness_of(i);
+        self.witnesses[k]
+            .log_keys
+            .insert(party.id(), log_keys(&party.log));
         self.party_index.insert(party.id(), i as usize);
         self.party_ids[i as usize] = Some(party.id());
         self.firms[i as usize] = Some(Box::new(Firm {
@@ -730,8 +806,11 @@ impl<'a> World<'a> {
             identities: Vec::new(),
             sessions: BTreeMap::new(),
             log: EvidenceLog::new(),
+            entries: BTreeMap::new(),
+            unshared: Vec::new(),
             checkpoint_due: false,
-            cosigned_size: 0,
+            pending: None,
+            witnessed_size: 0,
         }));
         self.m.firms_onboarded += 1;
         self.stage[i as usize] = match self.deployment {
@@ -779,15 +858,7 @@ impl<'a> World<'a> {
         buyer: Option<u32>,
     ) -> Result<(), QueueFull> {
         let at = self.reserve(verifier, self.params.cpu_us.attest);
-        let label = format!("{} firm {firm}", self.label);
-        let claims = Claims::Identity(IdentityClaims {
-            legal_name: label.clone(),
-            registration: test_uscc(&label),
-            jurisdiction: "CN".into(),
-            legal_representative: format!("{label} representative"),
-            method: VerificationMethod::BankTransfer,
-            assurance: AssuranceLevel::High,
-        });
+        let claims = identity_claims(&format!("{} firm {firm}", self.label));
         let days = self.validity_days;
         let issuer = match buyer {
             Some(b) => &mut self.firm_mut(b).party,
@@ -883,35 +954,16 @@ impl<'a> World<'a> {
             Msg::Session { session, bytes, .. } => {
                 self.session_message(to as u32, session, bytes)?;
             }
-            Msg::Checkpoint {
-                firm,
-                note,
-                proof,
-                log_key,
-            } => {
-                let at = self.reserve(to, self.params.cpu_us.cosign);
-                let k = to - self.net.len() - self.verifiers.len();
-                let w = &mut self.witnesses[k];
-                w.bytes_in += (note.len() + 32 * proof.len()) as u64;
-                let began = Instant::now();
-                let cosigned = w.state.cosign(&note, &log_key, &proof, ts(at));
-                self.timing.add("cosign", began);
-                match cosigned {
-                    Ok(c) => {
-                        w.cosigned += 1;
-                        let bytes = c.line().len();
-                        self.send(
-                            to,
-                            firm as usize,
-                            Msg::Cosignature { bytes },
-                            at,
-                            Traffic::Checkpoint,
-                        )?;
-                    }
-                    Err(_) => w.refused += 1,
+            Msg::CosignRequest { firm, bytes } => self.cosign_request(to, firm, &bytes)?,
+            Msg::WitnessAnswer { bytes } => {
+                let staged = self.stage_answer(to as u32, bytes);
+                self.run_now(staged)?;
+            }
+            Msg::Evidence { session, bytes, .. } => {
+                if let Some(staged) = self.stage_evidence(to as u32, session, bytes) {
+                    self.run_now(staged)?;
                 }
             }
-            Msg::Cosignature { .. } => {}
             Msg::Revocation {
                 bytes,
                 subject,
@@ -1125,7 +1177,12 @@ impl<'a> World<'a> {
         let at = self.reserve(e.buyer as usize, self.params.cpu_us.propose);
         let seq = self.contract_seq;
         self.contract_seq += 1;
-        let witness = self.witnesses[self.witness_of(e.buyer)].party.id();
+        // Each party's log is cosigned by its own witness; the proposal names both.
+        let mut witnesses = vec![self.witnesses[self.witness_of(e.buyer)].party.id()];
+        let theirs = self.witnesses[self.witness_of(e.supplier)].party.id();
+        if !witnesses.contains(&theirs) {
+            witnesses.push(theirs);
+        }
         let supplier = self.firm(e.supplier).party.id();
         let buyer = self.firm(e.buyer).party.id();
         let nonce = SessionNonce::from_bytes(
@@ -1156,7 +1213,7 @@ impl<'a> World<'a> {
             value: None,
             deadline: now.plus(60 * 86_400),
             evidence: EvidenceRequirements {
-                witnesses: vec![witness],
+                witnesses,
                 min_cosignatures: self.params.session_cosignatures,
             },
             created_at: now,
@@ -1194,6 +1251,9 @@ impl<'a> World<'a> {
                         edge,
                         arrived,
                         completed: false,
+                        sampled: false,
+                        evidence: [EvidenceFate::NotShared, EvidenceFate::NotShared],
+                        held: [true, true],
                     },
                 );
                 self.apply(me, sid, step, at, tier as u32)?;
@@ -1254,7 +1314,7 @@ impl<'a> World<'a> {
             }
             for f in [e.buyer, e.supplier] {
                 if let Some(firm) = self.firms[f as usize].as_deref_mut() {
-                    firm.sessions.remove(&sid);
+                    firm.forget(sid);
                 }
             }
         }
@@ -1279,7 +1339,7 @@ impl<'a> World<'a> {
         let Some(track) = self.tracks.get(&sid) else {
             // The contract already failed; a late message for it changes nothing.
             if let Some(firm) = self.firms[me as usize].as_deref_mut() {
-                firm.sessions.remove(&sid);
+                firm.forget(sid);
             }
             return None;
         };
@@ -1337,6 +1397,8 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// After a step: once `me`'s session is completed, its evidence waits for a cosigned
+    /// checkpoint (`evidence.rs`); the initiator's completion counts the contract as signed.
     fn after_progress(&mut self, me: u32, sid: SessionId, at: Micros) {
         let Some(session) = self.firm(me).sessions.get(&sid) else {
             return;
@@ -1344,50 +1406,36 @@ impl<'a> World<'a> {
         if !matches!(session.status(), Status::Completed { .. }) {
             return;
         }
-        if session.side() == Side::Participant {
-            self.firm_mut(me).sessions.remove(&sid);
-            self.tracks.remove(&sid);
-            return;
-        }
+        let initiator = session.side() == Side::Initiator;
         let Some(track) = self.tracks.get_mut(&sid) else {
             return;
         };
-        if track.completed {
-            return;
-        }
-        track.completed = true;
-        let (edge, arrived) = (track.edge, track.arrived);
-        let tier = self.tier(self.net.edges()[edge as usize].buyer);
-        let t = &mut self.m.tiers[tier];
-        t.electronic += 1;
-        t.completion_us.push(at - arrived);
-        self.m.completed += 1;
-        let every = self.params.bundle_every;
-        let sample = every > 0 && (self.m.completed - 1).is_multiple_of(every);
-        let firm = firm_in(&mut self.firms, me);
-        let Some(session) = firm.sessions.remove(&sid) else {
-            return;
-        };
-        if sample {
-            let began = Instant::now();
-            let assembled = signet_protocol::bundle::assemble(&session, &firm.store, &firm.policy);
-            self.timing.add("bundle_assemble", began);
-            match assembled.map(|b| b.encode()) {
-                Ok(Ok(bytes)) => {
-                    let doc = document(session_seq(&session));
-                    let began = Instant::now();
-                    let report = signet_protocol::bundle::verify_bundle(
-                        &bytes,
-                        &[&doc],
-                        &firm.policy,
-                        ts(at),
-                    );
-                    self.timing.add("bundle_verify", began);
-                    self.m.bundles.add(bytes.len() as u64, &report);
-                }
-                _ => self.m.fail("bundle could not be assembled"),
+        let e = self.net.edges()[track.edge as usize];
+        let with = if me == e.buyer { e.supplier } else { e.buyer };
+        if initiator {
+            if track.completed {
+                return;
             }
+            track.completed = true;
+            let every = self.params.bundle_every;
+            self.m.completed += 1;
+            track.sampled = every > 0 && (self.m.completed - 1).is_multiple_of(every);
+            let (edge, arrived) = (track.edge, track.arrived);
+            let tier = self.tier(self.net.edges()[edge as usize].buyer);
+            let t = &mut self.m.tiers[tier];
+            t.electronic += 1;
+            t.completion_us.push(at - arrived);
         }
+        let firm = firm_in(&mut self.firms, me);
+        if firm.unshared.iter().any(|u| u.sid == sid) {
+            return;
+        }
+        let end = firm
+            .entries
+            .get(&sid)
+            .and_then(|list| list.iter().max())
+            .map_or(0, |&i| i + 1);
+        firm.unshared.push(Unshared { sid, with, end });
     }
 
     fn sign(&mut self, me: u32, sid: SessionId) -> Result<(), QueueFull> {
@@ -1429,35 +1477,6 @@ impl<'a> World<'a> {
         }
         Ok(())
     }
-
-    // ---- evidence ----
-
-    fn checkpoint(&mut self, me: u32) -> Result<(), QueueFull> {
-        let at = self.reserve(me as usize, self.params.cpu_us.attest);
-        let w = self.witness_of(me);
-        let node = self.witness_node(w);
-        let firm = self.firm_mut(me);
-        firm.checkpoint_due = false;
-        let size = firm.log.len();
-        if size == firm.cosigned_size {
-            return Ok(());
-        }
-        let checkpoint = firm.log.checkpoint(&firm.party.id(), &firm.party.log_key);
-        let Ok(proof) = firm.log.consistency_proof(firm.cosigned_size, size) else {
-            self.m.fail("evidence log: no consistency proof");
-            return Ok(());
-        };
-        firm.cosigned_size = size;
-        let msg = Msg::Checkpoint {
-            firm: me,
-            note: checkpoint.to_bytes(),
-            proof,
-            log_key: firm.party.log_key.public_key(),
-        };
-        self.m.checkpoints += 1;
-        self.send(me as usize, node, msg, at, Traffic::Checkpoint)?;
-        Ok(())
-    }
 }
 
 /// The document of contract `seq` (deterministic bytes; only its digest travels).
@@ -1479,6 +1498,36 @@ fn session_seq(session: &Session) -> u64 {
         .strip_prefix("Order ")
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
+}
+
+/// The identity claims a verifier signs about the party `label` after its real-name check.
+fn identity_claims(label: &str) -> Claims {
+    Claims::Identity(IdentityClaims {
+        legal_name: label.to_string(),
+        registration: test_uscc(label),
+        jurisdiction: "CN".into(),
+        legal_representative: format!("{label} representative"),
+        method: VerificationMethod::BankTransfer,
+        assurance: AssuranceLevel::High,
+    })
+}
+
+/// Every `log` key `log` ever declared (a retired key still verifies what it signed before).
+fn log_keys(log: &KeyLog) -> Vec<PublicKey> {
+    log.records()
+        .iter()
+        .filter(|r| r.purpose == KeyPurpose::Log)
+        .filter_map(|r| r.key.ed25519().copied())
+        .collect()
+}
+
+impl Firm {
+    /// Drops everything held about session `sid`.
+    fn forget(&mut self, sid: SessionId) {
+        self.sessions.remove(&sid);
+        self.entries.remove(&sid);
+        self.unshared.retain(|u| u.sid != sid);
+    }
 }
 
 /// The error's variant name, as a failure reason.

@@ -1,10 +1,16 @@
 //! A node's own protocol work for one event: proposing, handling a session message, signing,
-//! checking an introduction, and recording a session step's events in the node's evidence log.
+//! checking an introduction, adding its witness's cosignature and sharing the evidence it
+//! covers, checking another party's evidence, and recording a session step's events in the
+//! node's evidence log (and where they went, for the session's evidence).
 //! It reads and changes nothing but that node (its keys, trust store, policy, sessions and
 //! evidence log) and the event's input, so the same work gives the same result
 //! on any thread; the run applies each result in the order of its events (`batch.rs`).
 
 use std::time::Instant;
+
+use signet_protocol::error::ErrorCode;
+use signet_protocol::evidence::PartyEvidence;
+use signet_protocol::transport::witness::WitnessMessage;
 
 use super::*;
 
@@ -55,6 +61,11 @@ pub(super) enum Work {
         events: Vec<Vec<u8>>,
         attestations: Vec<Vec<u8>>,
     },
+    /// The node's witness answers its cosign request: add the cosignature to the pending
+    /// checkpoint and share the evidence of every completed session it covers.
+    Answer { witness: PartyId, bytes: Vec<u8> },
+    /// Another party's evidence about a completed session arrives.
+    Evidence { sid: SessionId, bytes: Vec<u8> },
 }
 
 /// The result of a node's work.
@@ -63,16 +74,45 @@ pub(super) enum Outcome {
     Step(Result<Step, String>),
     /// Whether the key log replayed, and the trust verdict.
     Introduction { replayed: bool, verdict: Verdict },
+    /// What the witness's answer led to.
+    Answer(Answer),
+}
+
+/// What a node did with its witness's answer (spec §10.5.4, requester's steps 4–6).
+pub(super) enum Answer {
+    /// Cosigned: the cosignature verified and was added; the evidence of each completed
+    /// session the checkpoint covers was shared (or the reason it could not be).
+    Cosigned {
+        shared: Vec<Shared>,
+        /// Wall-clock microseconds the sharing took (for `protocol-timing.json` only).
+        share_us: f64,
+    },
+    /// Refused with `bad-proof` and another size than the node believed: the request
+    /// again, with the proof from that size.
+    AskAgain(Vec<u8>),
+    /// Refused otherwise (the wire error code's name), or refused again.
+    Refused(String),
+    /// Not an answer to the pending request (none pending, another checkpoint, not
+    /// decodable): ignored.
+    Ignored(&'static str),
+}
+
+/// One session's evidence shared under a cosigned checkpoint.
+pub(super) struct Shared {
+    pub(super) sid: SessionId,
+    /// The `evidence` message to the other parties, or why it could not be made.
+    pub(super) result: Result<Step, String>,
 }
 
 impl Work {
     /// The session the work is part of.
     fn session(&self) -> Option<SessionId> {
         match self {
-            Self::Propose { sid, .. } | Self::Message { sid, .. } | Self::Sign { sid, .. } => {
-                Some(*sid)
-            }
-            Self::Introduction { .. } => None,
+            Self::Propose { sid, .. }
+            | Self::Message { sid, .. }
+            | Self::Sign { sid, .. }
+            | Self::Evidence { sid, .. } => Some(*sid),
+            Self::Introduction { .. } | Self::Answer { .. } => None,
         }
     }
 }
@@ -121,6 +161,8 @@ impl Staged {
             Work::Message { known: false, .. } => "receive",
             Work::Sign { .. } => "sign",
             Work::Introduction { .. } => "introduction",
+            Work::Answer { .. } => "witness_answer",
+            Work::Evidence { .. } => "receive_evidence",
         }
     }
 
@@ -143,14 +185,18 @@ impl Staged {
                 attestations,
                 ..
             } => introduction(firm, subject, events, attestations, now),
+            Work::Answer { witness, bytes } => Outcome::Answer(answer(firm, witness, bytes, now)),
+            Work::Evidence { sid, bytes } => Outcome::Step(evidence(firm, *sid, bytes, now)),
         };
         self.spent_us = began.elapsed().as_secs_f64() * 1e6;
-        // Every session event of the step goes into the node's own evidence log.
+        // Every session event of the step goes into the node's own evidence log; the
+        // session's evidence will prove these entries.
         if let (Outcome::Step(Ok(step)), Some(sid)) = (&outcome, self.work.session()) {
             for ev in &step.events {
                 for evidence in ev.evidence(sid, now) {
-                    if firm.log.append(&evidence).is_err() {
-                        self.refused_evidence += 1;
+                    match firm.log.append(&evidence) {
+                        Ok(index) => firm.entries.entry(sid).or_default().push(index),
+                        Err(_) => self.refused_evidence += 1,
                     }
                 }
             }
@@ -260,4 +306,113 @@ fn introduction(
     }
     let verdict = evaluate(&firm.policy, &firm.store, subject, now);
     Outcome::Introduction { replayed, verdict }
+}
+
+/// The requester's side of the witness protocol (spec §10.5.4 steps 4–6), then sharing.
+fn answer(firm: &mut Firm, witness: &PartyId, bytes: &[u8], now: Timestamp) -> Answer {
+    let Some(pending) = firm.pending.as_mut() else {
+        return Answer::Ignored("no request pending");
+    };
+    let Ok(message) = WitnessMessage::decode(bytes) else {
+        return Answer::Ignored("undecodable");
+    };
+    match message {
+        WitnessMessage::Cosigned(cosigned) => {
+            let keys = firm
+                .store
+                .key_log(witness)
+                .map(log_keys)
+                .unwrap_or_default();
+            let Ok(checkpoint) =
+                cosigned.add_to(&pending.checkpoint, &witness_name(witness), &keys)
+            else {
+                // For an earlier checkpoint, or a line that does not verify: not this one.
+                return Answer::Ignored("not a cosignature of the pending checkpoint");
+            };
+            firm.pending = None;
+            firm.witnessed_size = checkpoint.checkpoint().size();
+            let began = Instant::now();
+            let shared = share(firm, &checkpoint, now);
+            Answer::Cosigned {
+                shared,
+                share_us: began.elapsed().as_secs_f64() * 1e6,
+            }
+        }
+        WitnessMessage::Refused(refused)
+            if refused.code == ErrorCode::BadProof
+                && !pending.asked_again
+                && refused.last_size.is_some_and(|s| s != firm.witnessed_size) =>
+        {
+            let size = pending.checkpoint.checkpoint().size();
+            let old = refused.last_size.unwrap_or_default();
+            let Ok(proof) = firm.log.consistency_proof(old, size) else {
+                firm.pending = None;
+                return Answer::Refused("BadProof".into());
+            };
+            let request = WitnessMessage::CosignRequest(
+                signet_protocol::transport::witness::CosignRequest::new(&pending.checkpoint, proof),
+            );
+            let Ok(bytes) = request.encode() else {
+                firm.pending = None;
+                return Answer::Refused("BadProof".into());
+            };
+            pending.asked_again = true;
+            firm.witnessed_size = old;
+            Answer::AskAgain(bytes)
+        }
+        WitnessMessage::Refused(refused) => {
+            firm.pending = None;
+            Answer::Refused(variant(&refused.code))
+        }
+        WitnessMessage::CosignRequest(_) => Answer::Ignored("a request, not an answer"),
+    }
+}
+
+/// Shares the evidence of every completed session `checkpoint` covers (spec §8.10): its
+/// entries with inclusion proofs against the cosigned checkpoint.
+fn share(firm: &mut Firm, checkpoint: &SignedCheckpoint, now: Timestamp) -> Vec<Shared> {
+    let size = checkpoint.checkpoint().size();
+    let (ready, waiting): (Vec<Unshared>, Vec<Unshared>) = std::mem::take(&mut firm.unshared)
+        .into_iter()
+        .partition(|u| u.end <= size);
+    firm.unshared = waiting;
+    let me = firm.party.id();
+    let ctx = Context {
+        store: &firm.store,
+        policy: &firm.policy,
+        now,
+        node_key: &firm.party.node,
+    };
+    ready
+        .into_iter()
+        .map(|u| {
+            let indices = firm.entries.get(&u.sid).map_or(&[][..], Vec::as_slice);
+            let result = match firm.sessions.get_mut(&u.sid) {
+                None => Err("NoSession".to_string()),
+                Some(session) => PartyEvidence::from_log(me, &firm.log, indices, checkpoint)
+                    .map_err(|e| variant(&e))
+                    .and_then(|evidence| {
+                        session
+                            .share_evidence(evidence, &ctx)
+                            .map_err(|e| variant(&e))
+                    }),
+            };
+            Shared { sid: u.sid, result }
+        })
+        .collect()
+}
+
+/// Another party's evidence about a completed session the node holds.
+fn evidence(firm: &mut Firm, sid: SessionId, bytes: &[u8], now: Timestamp) -> Result<Step, String> {
+    let ctx = Context {
+        store: &firm.store,
+        policy: &firm.policy,
+        now,
+        node_key: &firm.party.node,
+    };
+    let session = firm
+        .sessions
+        .get_mut(&sid)
+        .ok_or_else(|| "NoSession".to_string())?;
+    session.handle(bytes, &ctx).map_err(|e| variant(&e))
 }
