@@ -14,129 +14,19 @@ use std::process::{Command, Output};
 
 use signet_node::service::view::PartyName;
 use signet_protocol::attestation::{Claims, VerificationMethod};
+use support::openssl::{self, gencrl, run};
 use support::{create, start, until};
 
 const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
 const USCC: &str = "91350100M000100Y43";
 const NAME: &str = "示例有限公司";
-const DISTID: &str = "distid:1234567812345678";
 
-fn run(program: &str, args: &[&str], dir: &Path) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (CI installs openssl): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// An openssl CA in `dir` (`ca.key`, `ca.pem`, a CA database for CRLs) that issued the
-/// party's certificate `party.pem` (serial 4D) for `party.key`, with a CFCA-style subject,
-/// and an empty CRL `ca.crl`. `sm2` picks SM2 with SM3, else P-256 with SHA-256.
+/// An openssl CA in `dir` (`ca.key`, `ca.pem`, a CA database for CRLs, an empty CRL
+/// `ca.crl`) that issued the party's certificate `party.pem` (serial 4D) for `party.key`,
+/// with a CFCA-style subject. `sm2` picks SM2 with SM3, else P-256 with SHA-256.
 fn openssl_ca(dir: &Path, sm2: bool) {
-    let (genpkey, sign): (&[&str], Vec<&str>) = if sm2 {
-        (&["-algorithm", "SM2"], vec!["-sm3", "-sigopt", DISTID])
-    } else {
-        (
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-            vec!["-sha256"],
-        )
-    };
-    let ssl = |args: &[&str]| run("openssl", args, dir);
-    for key in ["ca.key", "party.key"] {
-        let mut args = vec!["genpkey"];
-        args.extend_from_slice(genpkey);
-        args.extend(["-out", key]);
-        ssl(&args);
-    }
-    let mut args = vec![
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/C=CN/O=Test CA/CN=Test CA",
-        "-days",
-        "30",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-out",
-        "ca.pem",
-    ];
-    args.extend(&sign);
-    ssl(&args);
-    let subject = format!("/C=CN/O={NAME}/CN=041@N{USCC}@{NAME}@00000001");
-    let mut args = vec![
-        "req",
-        "-new",
-        "-key",
-        "party.key",
-        "-utf8",
-        "-subj",
-        &subject,
-        "-out",
-        "party.csr",
-    ];
-    args.extend(&sign);
-    ssl(&args);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "[v3]\nkeyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let mut args = vec![
-        "x509",
-        "-req",
-        "-in",
-        "party.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-extfile",
-        "ext.cnf",
-        "-extensions",
-        "v3",
-        "-days",
-        "20",
-        "-set_serial",
-        "0x4D",
-        "-out",
-        "party.pem",
-    ];
-    args.extend(&sign);
-    if sm2 {
-        args.extend(["-vfyopt", DISTID]);
-    }
-    ssl(&args);
-    std::fs::write(dir.join("index.txt"), "").unwrap();
-    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-    let md = if sm2 { "sm3" } else { "sha256" };
-    std::fs::write(
-        dir.join("ca.cnf"),
-        format!("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md={md}\ndefault_crl_days=7\n"),
-    )
-    .unwrap();
-    gencrl(dir, sm2, "ca.crl");
-}
-
-fn gencrl(dir: &Path, sm2: bool, out: &str) {
-    let mut args = vec![
-        "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", out,
-    ];
-    if sm2 {
-        args.extend(["-sigopt", DISTID]);
-    }
-    run("openssl", &args, dir);
+    openssl::ca(dir, sm2);
+    openssl::issue(dir, sm2, "party", NAME, USCC, "0x4D");
 }
 
 fn signet(args: &[&str], dir: &Path) -> Output {

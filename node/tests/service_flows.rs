@@ -142,11 +142,8 @@ async fn two_nodes_sign_decline_and_export_a_bundle_that_verifies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_seal_with_sm2_and_the_bundle_verifies() {
-    use signet_protocol::cose::{Algorithm, Signed};
+    use signet_protocol::cose::Algorithm;
     use signet_protocol::keylog::LogKey;
-    use signet_protocol::session::{
-        MessageBody, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage, SignatureRecord,
-    };
     let root = tempfile::tempdir().unwrap();
     let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
     let ca = start("Verifier CA", &ca_dir, &ca_key).await;
@@ -215,25 +212,7 @@ async fn two_nodes_seal_with_sm2_and_the_bundle_verifies() {
     })
     .await;
     // The completion in the bundle carries both signatures, each an SM2 COSE_Sign1.
-    let bundle =
-        signet_protocol::bundle::Bundle::decode(&brand.service.export_bundle(id).unwrap()).unwrap();
-    let limits = signet_protocol::codec::Limits::DEFAULT;
-    let message = |bytes: &[u8]| {
-        Signed::<SessionMessage>::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &limits)
-            .unwrap()
-            .into_parts()
-            .1
-    };
-    let MessageBody::Complete { actions } = message(&bundle.completion).body else {
-        panic!("the completion");
-    };
-    let records: Vec<SignatureRecord> = actions
-        .iter()
-        .filter_map(|a| match message(a).body {
-            MessageBody::Sign(record) => Some(SignatureRecord::from_bytes(&record).unwrap()),
-            _ => None,
-        })
-        .collect();
+    let records = support::signature_records(&brand.service.export_bundle(id).unwrap());
     assert_eq!(records.len(), 2);
     for record in records {
         assert_eq!(record.seal_signature.algorithm(), Algorithm::Sm2Sm3);

@@ -802,3 +802,249 @@ async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
     }
     openssl_checks(dir.path(), &sealed, &ca);
 }
+
+/// The CA key and certificate (DER) of the openssl CA in `dir`, and an electronic seal it
+/// makes for the certificate `<stem>.pem`, written to `<stem>.seal`.
+fn openssl_seal(dir: &Path, stem: &str, name: &str) -> (Sm2SecretKey, Vec<u8>) {
+    use signet_node::certificate::{CertificateSecret, read_chain};
+    let CertificateSecret::Sm2(maker) =
+        CertificateSecret::parse(&std::fs::read(dir.join("ca.key")).unwrap()).unwrap()
+    else {
+        panic!("an SM2 CA key");
+    };
+    let ca = read_chain(&std::fs::read(dir.join("ca.pem")).unwrap())
+        .unwrap()
+        .remove(0);
+    let certificate = read_chain(&std::fs::read(dir.join(format!("{stem}.pem"))).unwrap())
+        .unwrap()
+        .remove(0);
+    let from = Timestamp::from_unix(now().unix() - DAY);
+    let seal = ses::make_seal(
+        &SealSpec {
+            vid: "signet-test".into(),
+            es_id: format!("{stem}-seal"),
+            seal_type: 1,
+            name: format!("{name} 合同专用章"),
+            signer_certificates: vec![certificate],
+            created: from,
+            valid_from: from,
+            valid_until: from.plus(20 * DAY),
+            picture: Picture {
+                format: "SVG".into(),
+                data: b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='20'/></svg>".to_vec(),
+                width_mm: 40,
+                height_mm: 40,
+            },
+        },
+        &maker,
+        &ca,
+    )
+    .unwrap();
+    std::fs::write(dir.join(format!("{stem}.seal")), seal).unwrap();
+    (maker, ca)
+}
+
+/// Issue #16's whole case: two parties whose identities rest on certificates an openssl SM2
+/// CA issued (CFCA-style subjects), created with `signet init --certificate
+/// --certificate-seal --seal-algorithm sm2` and trusting each other on the CA's root and CRL
+/// alone, sign a sealed PDF through real nodes. Their seal signatures are SM2, each PDF seal
+/// is made by the key the CA certified and carries an `SES_Signature` under the CA's seal;
+/// the bundle is VALID offline with the CA's root and CRL; openssl checks the CMS, the SES
+/// signatures and the certificate chains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parties_certified_by_an_sm2_ca_seal_with_sm2_end_to_end() {
+    use signet_protocol::bundle::{Outcome, verify_bundle_with};
+    use support::openssl;
+    if !openssl_has_sm2() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let ca_dir = r.join("ca");
+    std::fs::create_dir(&ca_dir).unwrap();
+    openssl::ca(&ca_dir, true);
+    let firms = [("甲方有限公司", "a", "0x41"), ("乙方有限公司", "b", "0x42")];
+    let mut nodes = Vec::new();
+    let mut ca_der = Vec::new();
+    for (name, stem, serial) in firms {
+        let uscc = test_uscc(name);
+        openssl::issue(&ca_dir, true, stem, name, uscc.number(), serial);
+        let (_, ca) = openssl_seal(&ca_dir, stem, name);
+        ca_der = ca;
+        let dir = r.join(stem);
+        let delegate = r.join(format!("{stem}-delegate.key"));
+        let file = |f: String| ca_dir.join(f).to_str().unwrap().to_string();
+        let (code, out) = signet(
+            None,
+            &[
+                "init",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--certificate",
+                &file(format!("{stem}.pem")),
+                "--certificate-key",
+                &file(format!("{stem}.key")),
+                "--certificate-seal",
+                &file(format!("{stem}.seal")),
+                "--seal-algorithm",
+                "sm2",
+                "--delegate-key",
+                delegate.to_str().unwrap(),
+                "--next-root-key",
+                r.join(format!("{stem}-next-root.key")).to_str().unwrap(),
+                "--listen",
+                "/ip4/127.0.0.1/tcp/0",
+                "--api",
+                "127.0.0.1:0",
+            ],
+        );
+        assert_eq!(code, 0, "{out}");
+        for args in [
+            vec!["ca", "add", "--name", "Test CA", &file("ca.pem".into())],
+            vec!["crl", "add", &file("ca.crl".into())],
+        ] {
+            let mut all = vec!["policy", args[0], args[1], "--dir", dir.to_str().unwrap()];
+            all.extend(&args[2..]);
+            let (code, out) = signet(None, &all);
+            assert_eq!(code, 0, "{out}");
+        }
+        nodes.push(start(name, &dir, &delegate).await);
+    }
+    let [a, b] = &nodes[..] else { unreachable!() };
+    a.service.add_peer(&b.address).await.unwrap();
+    b.service.add_peer(&a.address).await.unwrap();
+    for (node, other) in [(a, b), (b, a)] {
+        until("each trusts the other on its certificate", || {
+            node.service.party_names(&[other.party()]).unwrap()[0].basis == "certificate"
+        })
+        .await;
+    }
+
+    let contract = signet_node::pdf::sample::contract(
+        "Component supply (SM2 certificates)",
+        &["甲方有限公司", "乙方有限公司"],
+        1,
+    )
+    .unwrap();
+    let id = a
+        .service
+        .create_session(NewSession {
+            title: "Component supply".into(),
+            purpose: "procurement".into(),
+            participants: [a, b]
+                .iter()
+                .map(|n| NewParticipant {
+                    party: n.party(),
+                    role: Role::Signer,
+                    order: 0,
+                })
+                .collect(),
+            documents: vec![NewDocument {
+                name: "supply.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(contract.clone()),
+                pdf_seals: Some(vec![]),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    until("the proposal reaches B", || b.service.session(id).is_ok()).await;
+    for node in [a, b] {
+        until(&format!("{} to seal and sign", node.name), || {
+            sign(node, id).is_ok()
+        })
+        .await;
+    }
+    let mut sealed = Vec::new();
+    until("the sealed PDF at both parties", || {
+        match (a.service.session_pdf(id, 0), b.service.session_pdf(id, 0)) {
+            (Ok(x), Ok(y)) if x == y => {
+                sealed = x;
+                true
+            }
+            _ => false,
+        }
+    })
+    .await;
+    // Each PDF seal is SM2 by the key the CA certified, with the CA's seal's SES_Signature.
+    let seals = signet_node::pdf::verify::signatures(&sealed).unwrap();
+    assert_eq!(seals.len(), 2);
+    for (seal, (_, stem, _)) in seals.iter().zip(firms) {
+        assert_eq!(seal.suite, Some(SignatureSuite::Sm2Sm3));
+        assert!(seal.digest_matches && seal.signature_valid, "{seal:?}");
+        let certificate = signet_node::certificate::read_chain(
+            &std::fs::read(ca_dir.join(format!("{stem}.pem"))).unwrap(),
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(seal.signer_certificate.as_deref(), Some(&certificate[..]));
+        let ses = seal.ses.as_ref().expect("an SES_Signature");
+        assert!(ses.verified.is_ok() && ses.same_signer, "{ses:?}");
+    }
+
+    // The bundle: VALID offline under a policy with only the CA's root and its CRL, and
+    // both seal signatures in it are SM2.
+    until("the session is completed at A", || {
+        a.service.session(id).unwrap().status == "completed"
+    })
+    .await;
+    let bundle = a.service.export_bundle(id).unwrap();
+    let policy = signet_protocol::trust::TrustPolicy {
+        revocation_freshness: None,
+        ca_roots: vec![signet_protocol::trust::CaRoot {
+            name: "Test CA".into(),
+            certificate: ca_der.clone(),
+        }],
+        ..signet_protocol::trust::TrustPolicy::with_anchors(vec![])
+    };
+    let crl = std::fs::read(ca_dir.join("ca.crl")).unwrap();
+    let crl = signet_node::certificate::pem_blocks(&crl, "X509 CRL").remove(0);
+    let report = verify_bundle_with(&bundle, &[&contract], &[&crl], &policy, now());
+    assert_eq!(report.outcome, Outcome::Valid, "{report:?}");
+    let without_crl = verify_bundle_with(&bundle, &[&contract], &[], &policy, now());
+    assert_eq!(without_crl.outcome, Outcome::Indeterminate);
+    // The same with `signet verify`: a policy file naming the CA root, and its CRL.
+    use base64::Engine as _;
+    let policy_file = write(
+        r,
+        "policy.toml",
+        format!(
+            "revocation_freshness_days = 0\n[[ca_roots]]\nname = \"Test CA\"\ncertificate = \"{}\"\n",
+            base64::engine::general_purpose::STANDARD.encode(&ca_der)
+        )
+        .as_bytes(),
+    );
+    let bundle_file = write(r, "supply.signet", &bundle);
+    let contract_file = write(r, "supply.pdf", &contract);
+    let crl_file = ca_dir.join("ca.crl");
+    let verify = |crl: bool| {
+        let mut args = vec![
+            "verify",
+            bundle_file.to_str().unwrap(),
+            "--document",
+            contract_file.to_str().unwrap(),
+            "--policy",
+            policy_file.to_str().unwrap(),
+        ];
+        if crl {
+            args.extend(["--crl", crl_file.to_str().unwrap()]);
+        }
+        signet(None, &args)
+    };
+    let (code, out) = verify(true);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("identity from CA certificate"), "{out}");
+    let (code, out) = verify(false);
+    assert_eq!(code, 3, "{out}");
+    let algorithms: Vec<_> = support::signature_records(&bundle)
+        .iter()
+        .map(|r| r.seal_signature.algorithm())
+        .collect();
+    assert_eq!(
+        algorithms,
+        vec![signet_protocol::cose::Algorithm::Sm2Sm3; 2]
+    );
+
+    openssl_checks(r, &sealed, &ca_der);
+}

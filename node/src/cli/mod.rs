@@ -64,6 +64,11 @@ pub(crate) struct InitArgs {
     /// copied into the party directory, owner-only.
     #[arg(long, requires = "certificate")]
     certificate_key: Option<PathBuf>,
+    /// For an SM2 certificate (whose key then also seals the party's PDFs): the GB/T 38540
+    /// electronic seal (`SESeal`, DER) its seal maker made listing the certificate; each PDF
+    /// seal then carries an `SES_Signature`.
+    #[arg(long, requires = "certificate")]
+    certificate_seal: Option<PathBuf>,
     /// Where to write the delegate's person key (give it to the person; not kept by the node).
     #[arg(long)]
     delegate_key: PathBuf,
@@ -143,7 +148,11 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
             None => StorageConfig::Sled {},
         },
         certificate: match (a.certificate, a.certificate_key) {
-            (Some(chain), Some(key)) => Some(CertificateFiles { chain, key }),
+            (Some(chain), Some(key)) => Some(CertificateFiles {
+                chain,
+                key,
+                seal: a.certificate_seal,
+            }),
             _ => None,
         },
     };
@@ -335,8 +344,10 @@ pub(crate) struct VerifyArgs {
     /// For a PDF: a CA certificate (DER or PEM) to chain the seals' certificates to (repeat).
     #[arg(long)]
     ca: Vec<PathBuf>,
-    /// For a PDF: a CA's CRL (DER, `signet pdf crl`) to show the certificates' revocation
-    /// status (repeat).
+    /// A CA's CRL (DER or PEM; repeat): for a PDF, to show its seals' certificates'
+    /// revocation status (`signet pdf crl`); for a bundle, the current CRL of a CA the policy
+    /// lists as a root, without which an identity from that CA's certificate is
+    /// INDETERMINATE.
     #[arg(long)]
     crl: Vec<PathBuf>,
     /// For a PDF: the session's bundle, to cross-check: the PDF's original revision must be
@@ -787,6 +798,12 @@ fn bundle_report(bytes: &[u8], documents: &[&[u8]], a: &VerifyArgs) -> Result<Re
                 .ok_or_else(|| Exit(2, format!("{}: an entry is not base64", path.display())))?;
             revocations.push(bytes);
         }
+    }
+    for path in &a.crl {
+        revocations.extend(signet_node::certificate::pem_blocks(
+            &read_file(path)?,
+            "X509 CRL",
+        ));
     }
     let revs: Vec<&[u8]> = revocations.iter().map(Vec::as_slice).collect();
     Ok(verify_bundle_with(bytes, documents, &revs, &policy, now()))

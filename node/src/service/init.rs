@@ -78,6 +78,10 @@ pub struct CertificateFiles {
     pub chain: PathBuf,
     /// The private key, PKCS #8 or SEC1, PEM or DER.
     pub key: PathBuf,
+    /// For an SM2 certificate, the GB/T 38540 electronic seal (`SESeal`, DER) its seal maker
+    /// made listing the certificate: each PDF seal then carries an `SES_Signature` (spec
+    /// §11.6).
+    pub seal: Option<PathBuf>,
 }
 
 /// What `signet init` made.
@@ -323,7 +327,10 @@ pub fn init(
         peer_limits: Default::default(),
         console: Default::default(),
         api_tls: None,
-        pdf: Default::default(),
+        pdf: match &certificate {
+            Some((certificate, _)) => national_pdf(dir, certificate, options)?,
+            None => Default::default(),
+        },
         storage: options.storage.clone(),
     };
     config.save(dir)?;
@@ -334,6 +341,61 @@ pub fn init(
         read_token,
         certificate_backed: ca_identity.is_some(),
         legal_name,
+    })
+}
+
+/// The PDF configuration of a party whose identity rests on `certificate`: an SM2
+/// certificate's key is also the party's SM2 PDF key (`[pdf.sm2]`, spec §8.2.4.1), so its
+/// PDF seals are made by the key its CA certified, with the certificate path (and the seal,
+/// when given) in `sm2/`; a P-256 certificate leaves the PDF configuration as it is.
+fn national_pdf(
+    dir: &Path,
+    certificate: &PartyCertificate,
+    options: &InitOptions,
+) -> Result<super::config::PdfConfig, ServiceError> {
+    let crate::certificate::CertificateSecret::Sm2(key) = &certificate.secret else {
+        return Ok(Default::default());
+    };
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, ServiceError> {
+        let relative = Path::new("sm2").join(name);
+        std::fs::create_dir_all(dir.join("sm2"))
+            .and_then(|()| std::fs::write(dir.join(&relative), bytes))
+            .map_err(|e| ServiceError::Usage(format!("{}: {e}", dir.join(&relative).display())))?;
+        Ok(relative)
+    };
+    let key_file = Path::new("keys").join(super::pdf::SM2_PDF_KEY_FILE);
+    keyfile::write_sm2(&dir.join(&key_file), key, Replace::No)?;
+    let leaf = write("certificate.der", &certificate.chain[0])?;
+    let chain = certificate.chain[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, der)| write(&format!("chain-{i}.der"), der))
+        .collect::<Result<Vec<_>, _>>()?;
+    let seal = match options.certificate.as_ref().and_then(|c| c.seal.as_ref()) {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| ServiceError::Usage(format!("--certificate-seal: {e}")))?;
+            signet_protocol::ses::verify_seal(&bytes)
+                .map_err(|e| ServiceError::Usage(format!("--certificate-seal: {e}")))?;
+            let listed = signet_protocol::ses::seal_lists(&bytes, &certificate.chain[0])
+                .map_err(|e| ServiceError::Usage(format!("--certificate-seal: {e}")))?;
+            if !listed {
+                return Err(ServiceError::Usage(
+                    "--certificate-seal: the seal does not list the certificate".into(),
+                ));
+            }
+            Some(write("seal.der", &bytes)?)
+        }
+        None => None,
+    };
+    Ok(super::config::PdfConfig {
+        sm2: Some(super::config::Sm2PdfConfig {
+            key: key_file,
+            certificate: leaf,
+            chain,
+            seal,
+        }),
+        ..Default::default()
     })
 }
 

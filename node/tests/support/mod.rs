@@ -19,6 +19,7 @@ use signet_protocol::session::Role;
 use signet_protocol::testkit::test_uscc;
 
 pub mod fixtures;
+pub mod openssl;
 pub mod validators;
 use tokio::sync::watch;
 
@@ -371,4 +372,30 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// The signature records in a bundle's completion, in routing order.
+pub fn signature_records(bundle: &[u8]) -> Vec<signet_protocol::session::SignatureRecord> {
+    use signet_protocol::cose::Signed;
+    use signet_protocol::session::{
+        MessageBody, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage, SignatureRecord,
+    };
+    let bundle = signet_protocol::bundle::Bundle::decode(bundle).unwrap();
+    let limits = signet_protocol::codec::Limits::DEFAULT;
+    let message = |bytes: &[u8]| {
+        Signed::<SessionMessage>::decode(bytes, SESSION_MESSAGE_CONTENT_TYPE, &limits)
+            .unwrap()
+            .into_parts()
+            .1
+    };
+    let MessageBody::Complete { actions } = message(&bundle.completion).body else {
+        panic!("the completion");
+    };
+    actions
+        .iter()
+        .filter_map(|a| match message(a).body {
+            MessageBody::Sign(record) => Some(SignatureRecord::from_bytes(&record).unwrap()),
+            _ => None,
+        })
+        .collect()
 }

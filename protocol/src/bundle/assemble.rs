@@ -59,11 +59,14 @@ pub fn assemble(
                 .map(|w| (*w, completed_at)),
         );
     for (party, time) in relied_on {
-        if let crate::trust::Verdict::Trusted {
-            path: TrustPath::Chain(links) | TrustPath::Endorsements(links),
-            ..
-        } = evaluate(policy, store, &party, time)
-        {
+        if let crate::trust::Verdict::Trusted { path, .. } = evaluate(policy, store, &party, time) {
+            // A certificate path's link is the subject's own `ca-identity` attestation, with
+            // its certificates; the CA's CRLs are the verifier's to bring (spec §11.3).
+            let links = match &path {
+                TrustPath::Chain(links) | TrustPath::Endorsements(links) => links.iter().collect(),
+                TrustPath::Certificate(evidence) => vec![&evidence.link],
+                TrustPath::Anchor => Vec::new(),
+            };
             for link in links {
                 ids.insert((link.issuer, link.attestation));
                 parties.insert(link.issuer);

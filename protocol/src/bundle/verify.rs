@@ -40,10 +40,11 @@ pub fn verify_bundle(
 
 /// [`verify_bundle`], with revocation information the verifier obtained itself
 /// (`revocations`: signed revocations and revocation lists, for instance the newest lists of
-/// the issuers involved, fetched today). A bundle's presenter chooses what it carries; a
-/// verifier whose policy asks for fresh revocation status brings its own, and a newer list
-/// always replaces an older one. Without fresh status, the checks that need it are
-/// Indeterminate, never Valid.
+/// the issuers involved, fetched today, and the X.509 CRLs (DER) of the CAs its policy lists
+/// as roots, spec §6.11). A bundle's presenter chooses what it carries; a verifier whose
+/// policy asks for fresh revocation status brings its own, and a newer list always replaces
+/// an older one. Without fresh status, the checks that need it are Indeterminate, never
+/// Valid; a CRL is checked against the certificate path it is used for.
 pub fn verify_bundle_with(
     bytes: &[u8],
     documents: &[&[u8]],
@@ -433,6 +434,19 @@ fn knowledge(checks: &mut Checks, bundle: &Bundle, revocations: &[&[u8]]) -> Tru
         .iter()
         .map(|b| (*b, "revocation information supplied by the verifier"));
     for (bytes, origin) in carried.chain(brought) {
+        // An X.509 CRL (a DER SEQUENCE; a signed object is a CBOR array) the verifier
+        // brought: its signature is checked when a certificate path uses it.
+        if origin != "attestation" && bytes.first() == Some(&0x30) {
+            match store.add_crl(bytes) {
+                Ok(_) => checks.pass(
+                    "crl",
+                    origin,
+                    "an X.509 CRL, checked against the certificate path it is used for",
+                ),
+                Err(e) => checks.push("crl", origin, Outcome::Invalid, e.to_string()),
+            }
+            continue;
+        }
         let signed = match Attestation::decode(bytes) {
             Ok(signed) => signed,
             Err(e) => {

@@ -1,0 +1,138 @@
+//! An openssl CA for the certificate tests, as a licensed CA's certificates look: a root,
+//! end-entity certificates with CFCA-style subjects, and CRLs made by `openssl ca`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// GB/T 32918's default distinguishing identifier, which every SM2 command names (openssl's
+/// own default differs between commands).
+pub const DISTID: &str = "distid:1234567812345678";
+
+/// Runs `program` in `dir`, which must succeed.
+pub fn run(program: &str, args: &[&str], dir: &Path) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (CI installs openssl): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `genpkey`'s key options and the signing options of SM2 with SM3 (`sm2`) or P-256 with
+/// SHA-256.
+fn algorithm(sm2: bool) -> (&'static [&'static str], Vec<&'static str>) {
+    if sm2 {
+        (&["-algorithm", "SM2"], vec!["-sm3", "-sigopt", DISTID])
+    } else {
+        (
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            vec!["-sha256"],
+        )
+    }
+}
+
+fn genpkey(dir: &Path, sm2: bool, out: &str) {
+    let mut args = vec!["genpkey"];
+    args.extend_from_slice(algorithm(sm2).0);
+    args.extend(["-out", out]);
+    run("openssl", &args, dir);
+}
+
+/// A CA in `dir`: `ca.key`, its self-signed `ca.pem` (`C=CN, O=Test CA, CN=Test CA`), a CA
+/// database for CRLs and an empty CRL `ca.crl`.
+pub fn ca(dir: &Path, sm2: bool) {
+    genpkey(dir, sm2, "ca.key");
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/C=CN/O=Test CA/CN=Test CA",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        "ca.pem",
+    ];
+    args.extend(algorithm(sm2).1);
+    run("openssl", &args, dir);
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    let md = if sm2 { "sm3" } else { "sha256" };
+    std::fs::write(
+        dir.join("ca.cnf"),
+        format!("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md={md}\ndefault_crl_days=7\n"),
+    )
+    .unwrap();
+    gencrl(dir, sm2, "ca.crl");
+}
+
+/// The CA in `dir` issues `<stem>.pem` (serial `serial`, hex with `0x`) for a fresh key
+/// `<stem>.key`, to the organisation `name` with the CFCA-style common name
+/// `041@N<uscc>@<name>@00000001`.
+pub fn issue(dir: &Path, sm2: bool, stem: &str, name: &str, uscc: &str, serial: &str) {
+    let (key, csr, pem) = (
+        format!("{stem}.key"),
+        format!("{stem}.csr"),
+        format!("{stem}.pem"),
+    );
+    genpkey(dir, sm2, &key);
+    let subject = format!("/C=CN/O={name}/CN=041@N{uscc}@{name}@00000001");
+    let mut args = vec![
+        "req", "-new", "-key", &key, "-utf8", "-subj", &subject, "-out", &csr,
+    ];
+    args.extend(algorithm(sm2).1);
+    run("openssl", &args, dir);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "[v3]\nkeyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "v3",
+        "-days",
+        "20",
+        "-set_serial",
+        serial,
+        "-out",
+        &pem,
+    ];
+    args.extend(algorithm(sm2).1);
+    if sm2 {
+        args.extend(["-vfyopt", DISTID]);
+    }
+    run("openssl", &args, dir);
+}
+
+/// A CRL of the CA in `dir`, written to `out`, listing what `openssl ca -revoke` revoked.
+pub fn gencrl(dir: &Path, sm2: bool, out: &str) {
+    let mut args = vec![
+        "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", out,
+    ];
+    if sm2 {
+        args.extend(["-sigopt", DISTID]);
+    }
+    run("openssl", &args, dir);
+}
