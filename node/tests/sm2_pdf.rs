@@ -136,6 +136,57 @@ fn sign(node: &Node, id: SessionId) -> Result<(), signet_node::service::ServiceE
     signet_node::person::sign_as(&node.service, id, &key)
 }
 
+/// `a` proposes that it and `b` sign the PDF `contract` titled `title` (each sealing it
+/// where the proposal places seals); both delegates sign; returns the session and the sealed
+/// PDF once both parties hold the same one.
+async fn seal_together(a: &Node, b: &Node, title: &str, contract: &[u8]) -> (SessionId, Vec<u8>) {
+    let id = a
+        .service
+        .create_session(NewSession {
+            title: title.into(),
+            purpose: "procurement".into(),
+            participants: [a, b]
+                .iter()
+                .map(|n| NewParticipant {
+                    party: n.party(),
+                    role: Role::Signer,
+                    order: 0,
+                })
+                .collect(),
+            documents: vec![NewDocument {
+                name: "supply.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(contract.to_vec()),
+                pdf_seals: Some(vec![]),
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+        })
+        .unwrap();
+    until("the proposal to reach the counterparty", || {
+        b.service.session(id).is_ok()
+    })
+    .await;
+    for node in [a, b] {
+        until(&format!("{} to seal and sign", node.name), || {
+            sign(node, id).is_ok()
+        })
+        .await;
+    }
+    let mut sealed = Vec::new();
+    until("the sealed PDF at both parties", || {
+        match (a.service.session_pdf(id, 0), b.service.session_pdf(id, 0)) {
+            (Ok(x), Ok(y)) if x == y => {
+                sealed = x;
+                true
+            }
+            _ => false,
+        }
+    })
+    .await;
+    (id, sealed)
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -186,53 +237,7 @@ async fn two_firms_seal_with_sm2_and_signet_and_openssl_verify_it() {
     let contract =
         signet_node::pdf::sample::contract("Component supply (SM2)", &["Brand", "Supplier"], 1)
             .unwrap();
-    let id = brand
-        .service
-        .create_session(NewSession {
-            title: "Component supply (SM2)".into(),
-            purpose: "procurement".into(),
-            participants: [brand, supplier]
-                .iter()
-                .map(|n| NewParticipant {
-                    party: n.party(),
-                    role: Role::Signer,
-                    order: 0,
-                })
-                .collect(),
-            documents: vec![NewDocument {
-                name: "supply.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(contract.clone()),
-                pdf_seals: Some(vec![]),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
-        .unwrap();
-    until("the proposal to reach the supplier", || {
-        supplier.service.session(id).is_ok()
-    })
-    .await;
-    for node in [brand, supplier] {
-        until(&format!("{} to seal and sign", node.name), || {
-            sign(node, id).is_ok()
-        })
-        .await;
-    }
-    let mut sealed = Vec::new();
-    until("the sealed PDF at both parties", || {
-        match (
-            brand.service.session_pdf(id, 0),
-            supplier.service.session_pdf(id, 0),
-        ) {
-            (Ok(a), Ok(b)) if a == b => {
-                sealed = a;
-                true
-            }
-            _ => false,
-        }
-    })
-    .await;
+    let (id, sealed) = seal_together(brand, supplier, "Component supply (SM2)", &contract).await;
 
     // Signet: two SM2 seals, each intact, each carrying its signer's SES_Signature.
     assert!(sealed.starts_with(&contract));
@@ -692,53 +697,7 @@ async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
     let contract =
         signet_node::pdf::sample::contract("Verifier-certified SM2", &["Brand", "Supplier"], 1)
             .unwrap();
-    let id = brand
-        .service
-        .create_session(NewSession {
-            title: "Verifier-certified SM2".into(),
-            purpose: "procurement".into(),
-            participants: [brand, supplier]
-                .iter()
-                .map(|n| NewParticipant {
-                    party: n.party(),
-                    role: Role::Signer,
-                    order: 0,
-                })
-                .collect(),
-            documents: vec![NewDocument {
-                name: "supply.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(contract.clone()),
-                pdf_seals: Some(vec![]),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
-        .unwrap();
-    until("the proposal to reach the supplier", || {
-        supplier.service.session(id).is_ok()
-    })
-    .await;
-    for node in [brand, supplier] {
-        until(&format!("{} to seal and sign", node.name), || {
-            sign(node, id).is_ok()
-        })
-        .await;
-    }
-    let mut sealed = Vec::new();
-    until("the sealed PDF at both parties", || {
-        match (
-            brand.service.session_pdf(id, 0),
-            supplier.service.session_pdf(id, 0),
-        ) {
-            (Ok(a), Ok(b)) if a == b => {
-                sealed = a;
-                true
-            }
-            _ => false,
-        }
-    })
-    .await;
+    let (_, sealed) = seal_together(brand, supplier, "Verifier-certified SM2", &contract).await;
     let ca = verifier.service.pdf_sm2_ca_certificate().unwrap();
     // Relying parties fetch it as they fetch the ESP256 one: public, over the API.
     let api = support::serve_api(&verifier).await;
@@ -926,47 +885,7 @@ async fn parties_certified_by_an_sm2_ca_seal_with_sm2_end_to_end() {
         1,
     )
     .unwrap();
-    let id = a
-        .service
-        .create_session(NewSession {
-            title: "Component supply".into(),
-            purpose: "procurement".into(),
-            participants: [a, b]
-                .iter()
-                .map(|n| NewParticipant {
-                    party: n.party(),
-                    role: Role::Signer,
-                    order: 0,
-                })
-                .collect(),
-            documents: vec![NewDocument {
-                name: "supply.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(contract.clone()),
-                pdf_seals: Some(vec![]),
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-        })
-        .unwrap();
-    until("the proposal reaches B", || b.service.session(id).is_ok()).await;
-    for node in [a, b] {
-        until(&format!("{} to seal and sign", node.name), || {
-            sign(node, id).is_ok()
-        })
-        .await;
-    }
-    let mut sealed = Vec::new();
-    until("the sealed PDF at both parties", || {
-        match (a.service.session_pdf(id, 0), b.service.session_pdf(id, 0)) {
-            (Ok(x), Ok(y)) if x == y => {
-                sealed = x;
-                true
-            }
-            _ => false,
-        }
-    })
-    .await;
+    let (id, sealed) = seal_together(a, b, "Component supply", &contract).await;
     // Each PDF seal is SM2 by the key the CA certified, with the CA's seal's SES_Signature.
     let seals = signet_node::pdf::verify::signatures(&sealed).unwrap();
     assert_eq!(seals.len(), 2);
