@@ -239,17 +239,9 @@ impl Core {
         purpose: KeyPurpose,
         now: Timestamp,
     ) -> Result<Option<Signed<Attestation>>, ServiceError> {
-        let Claims::Identity(claims) = &identity.payload().claims else {
+        let Some((named, until)) = certificate_subject(identity, now)? else {
             return Ok(None);
         };
-        let until = identity
-            .payload()
-            .valid_until
-            .min(now.plus(SEAL_CERTIFICATE_DAYS * DAY));
-        if until <= now {
-            return Ok(None);
-        }
-        let named = SealSubject::new(&claims.legal_name, claims.registration.number())?;
         let ca = self.own_ca_certificate(issuer, now)?;
         let Claims::PdfCertificate(ca_claims) = &ca.payload().claims else {
             return Err(ServiceError::Corrupt("own CA certificate"));
@@ -438,17 +430,9 @@ impl Core {
         key: signet_protocol::sm2::Sm2PublicKey,
         now: Timestamp,
     ) -> Result<Option<Signed<Attestation>>, ServiceError> {
-        let Claims::Identity(claims) = &identity.payload().claims else {
+        let Some((named, until)) = certificate_subject(identity, now)? else {
             return Ok(None);
         };
-        let until = identity
-            .payload()
-            .valid_until
-            .min(now.plus(SEAL_CERTIFICATE_DAYS * DAY));
-        if until <= now {
-            return Ok(None);
-        }
-        let named = SealSubject::new(&claims.legal_name, claims.registration.number())?;
         let ca = self.own_sm2_ca_certificate(issuer, ca_key, now)?;
         let Claims::PdfCertificate(ca_claims) = &ca.payload().claims else {
             return Err(ServiceError::Corrupt("own SM2 CA certificate"));
@@ -755,6 +739,27 @@ fn round_seal(
     Ok(Appearance::RoundSeal(RoundSeal::with_font(
         legal_name, uscc, &bytes, 0,
     )?))
+}
+
+/// What a PDF certificate resting on `identity` names, and until when it may be valid
+/// (the identity's end, at most [`SEAL_CERTIFICATE_DAYS`] from `now`); none when `identity`
+/// is no identity attestation or has ended.
+fn certificate_subject(
+    identity: &Signed<Attestation>,
+    now: Timestamp,
+) -> Result<Option<(SealSubject, Timestamp)>, ServiceError> {
+    let Claims::Identity(claims) = &identity.payload().claims else {
+        return Ok(None);
+    };
+    let until = identity
+        .payload()
+        .valid_until
+        .min(now.plus(SEAL_CERTIFICATE_DAYS * DAY));
+    if until <= now {
+        return Ok(None);
+    }
+    let named = SealSubject::new(&claims.legal_name, claims.registration.number())?;
+    Ok(Some((named, until)))
 }
 
 /// A party's SM2 PDF key, certificate, chain and seal (`[pdf.sm2]`), read from their files.
