@@ -2563,25 +2563,32 @@ struct TrustWorld {
     endorser_logs: Value,
 }
 
+/// An `evaluate-trust` negative vector, written only if the reference's verdict is the one
+/// `wanted` (and so fails for that reason alone).
+fn refused_verdict(
+    f: &mut File,
+    section: &'static str,
+    inputs: &Value,
+    wanted: &dyn Fn(&signet_protocol::trust::Verdict) -> bool,
+    what: &str,
+) -> Result<(), String> {
+    let verdict = conformance::trust_verdict(inputs)?;
+    if !wanted(&verdict) {
+        return Err(format!("{what}: unexpected verdict {verdict:?}"));
+    }
+    f.invalid(section, "evaluate-trust", what, inputs.clone());
+    Ok(())
+}
+
 /// Section 7: one vector per remaining refusal of the evaluation, each checked to fail for
 /// that reason alone (the op reports only the verdict).
 fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
     use signet_protocol::trust::{Finding, Missing, PolicyError, Problem, Verdict};
     let subject = w.subject.id();
-    // A negative vector, written only if the reference's verdict is the one `wanted` (and so
-    // fails for that reason alone).
-    let mut refused = |section: &'static str,
-                       inputs: &Value,
-                       wanted: &dyn Fn(&Verdict) -> bool,
-                       what: &str|
-     -> Result<(), String> {
-        let verdict = conformance::trust_verdict(inputs)?;
-        if !wanted(&verdict) {
-            return Err(format!("unexpected verdict {verdict:?}"));
-        }
-        f.invalid(section, "evaluate-trust", what, inputs.clone());
-        Ok(())
-    };
+    let mut refused =
+        |section: &'static str, inputs: &Value, wanted: &dyn Fn(&Verdict) -> bool, what: &str| {
+            refused_verdict(f, section, inputs, wanted, what)
+        };
     let request = |policy: &TrustPolicy,
                    logs: &Value,
                    attestations: &[&Signed<signet_protocol::attestation::Attestation>],
@@ -2729,20 +2736,6 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         }))
     };
     let current = ca.crl(&[], day(9));
-    // A negative vector, written only if the reference's verdict is the one `wanted`.
-    let refused = |f: &mut File,
-                   section: &'static str,
-                   inputs: &Value,
-                   wanted: &dyn Fn(&Verdict) -> bool,
-                   what: &str|
-     -> Result<(), String> {
-        let verdict = conformance::trust_verdict(inputs)?;
-        if !wanted(&verdict) {
-            return Err(format!("{what}: unexpected verdict {verdict:?}"));
-        }
-        f.invalid(section, "evaluate-trust", what, inputs.clone());
-        Ok(())
-    };
     f.valid(
         "7.3",
         "evaluate-trust",
@@ -2770,7 +2763,7 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
             }],
             ..policy.clone()
         };
-        refused(
+        refused_verdict(
             f,
             "7.3",
             &request(
@@ -2793,7 +2786,7 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
             why,
         )?;
     }
-    refused(
+    refused_verdict(
         f,
         "7.3",
         &request(&policy, &party.log, &[ca.crl(&[], day(366))], day(367))?,
@@ -2804,7 +2797,7 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         },
         "the same, evaluated after the certificate's notAfter (the attestation is still in its window): Expired",
     )?;
-    refused(
+    refused_verdict(
         f,
         "7.3",
         &request(
@@ -2821,7 +2814,7 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         },
         "the CA's CRL lists the certificate revoked from day 8, evaluated on day 10: Revoked",
     )?;
-    refused(
+    refused_verdict(
         f,
         "7.3",
         &request(&policy, &party.log, &[ca.crl(&[], day(1))], day(10))?,
@@ -2829,7 +2822,7 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         "the CA's only CRL is of day 1, its nextUpdate day 8, evaluated on day 10: indeterminate (FreshCrl), never trusted",
     )?;
     let undeclared = TestParty::new("Trust Certified", T0);
-    refused(
+    refused_verdict(
         f,
         "7.3",
         &request(
