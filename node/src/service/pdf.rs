@@ -142,6 +142,21 @@ impl Core {
             return Ok(held);
         }
         let (key, public) = self.pdf_key()?;
+        self.issue_ca_certificate(issuer, public.into(), now, |uscc, issuance| {
+            x509::ca_certificate(issuer.name, uscc, &key, issuance)
+        })
+    }
+
+    /// Issues now this verifier's CA certificate attestation for its PDF key `public`, the
+    /// certificate made by `make` (given the issuer's USCC, when it is a valid one, and the
+    /// issuance): valid [`CA_CERTIFICATE_DAYS`], its serial the attestation's id.
+    fn issue_ca_certificate(
+        &mut self,
+        issuer: &Issuer<'_>,
+        public: PdfKey,
+        now: Timestamp,
+        make: impl FnOnce(Option<&str>, &Issuance) -> Result<Vec<u8>, x509::X509Error>,
+    ) -> Result<Signed<Attestation>, ServiceError> {
         let id = super::init::new_attestation_id()?;
         let until = now.plus(CA_CERTIFICATE_DAYS * DAY);
         let issuance = Issuance {
@@ -152,11 +167,10 @@ impl Core {
         let uscc = issuer
             .uscc
             .filter(|u| SealSubject::new(issuer.name, u).is_ok());
-        let certificate = x509::ca_certificate(issuer.name, uscc, &key, &issuance)?;
         let claims = Claims::PdfCertificate(PdfCertificate {
-            key: public.into(),
+            key: public,
             identity: None,
-            certificate,
+            certificate: make(uscc, &issuance)?,
             seal: None,
         });
         self.issue_as(id, self.me, claims, (now, until), now)
@@ -364,24 +378,9 @@ impl Core {
         if let Some(held) = self.held_pdf_certificate(&self.me, &self.me, public, now) {
             return Ok(held);
         }
-        let id = super::init::new_attestation_id()?;
-        let until = now.plus(CA_CERTIFICATE_DAYS * DAY);
-        let issuance = Issuance {
-            serial: Issuance::serial_of_id(&id),
-            not_before: now,
-            not_after: until,
-        };
-        let uscc = issuer
-            .uscc
-            .filter(|u| SealSubject::new(issuer.name, u).is_ok());
-        let certificate = x509::sm2::sm2_ca_certificate(issuer.name, uscc, ca_key, &issuance)?;
-        let claims = Claims::PdfCertificate(PdfCertificate {
-            key: public,
-            identity: None,
-            certificate,
-            seal: None,
-        });
-        self.issue_as(id, self.me, claims, (now, until), now)
+        self.issue_ca_certificate(issuer, public, now, |uscc, issuance| {
+            x509::sm2::sm2_ca_certificate(issuer.name, uscc, ca_key, issuance)
+        })
     }
 
     /// As [`Core::certify_pdf_keys`] for SM2 `pdf` keys, by this verifier's SM2 CA

@@ -203,6 +203,31 @@ struct TbsCertificate {
     extensions: Vec<Extension>,
 }
 
+/// A Signet CA's name: `C=CN, O=<ca_name>, [organizationIdentifier, serialNumber = the USCC,]
+/// CN=<ca_name>`.
+pub(crate) fn ca_name_of(ca_name: &str, ca_uscc: Option<&str>) -> Result<Name, X509Error> {
+    match ca_uscc {
+        Some(uscc) => organisation_name(&SealSubject::new(ca_name, uscc)?),
+        None => plain_name(ca_name),
+    }
+}
+
+/// A Signet CA certificate's extensions: basicConstraints CA with pathLenConstraint 0
+/// (critical), keyUsage keyCertSign and cRLSign (critical), the subject key identifier.
+pub(crate) fn ca_extensions(spki: &SubjectPublicKeyInfoOwned) -> Result<Vec<Extension>, X509Error> {
+    Ok(vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+            true,
+        )?,
+        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true)?,
+        extension(&subject_key_identifier(spki)?, false)?,
+    ])
+}
+
 /// A self-signed CA certificate: basicConstraints CA with pathLenConstraint 0 (it certifies
 /// end entities only; critical), keyUsage keyCertSign and cRLSign (critical), subject key
 /// identifier.
@@ -219,22 +244,9 @@ pub fn ca_certificate(
     key: &SigningKey,
     issuance: &Issuance,
 ) -> Result<Vec<u8>, X509Error> {
-    let name = match ca_uscc {
-        Some(uscc) => organisation_name(&SealSubject::new(ca_name, uscc)?)?,
-        None => plain_name(ca_name)?,
-    };
+    let name = ca_name_of(ca_name, ca_uscc)?;
     let spki = asn1::p256_spki(key.verifying_key())?;
-    let extensions = vec![
-        extension(
-            &BasicConstraints {
-                ca: true,
-                path_len_constraint: Some(0),
-            },
-            true,
-        )?,
-        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true)?,
-        extension(&subject_key_identifier(&spki)?, false)?,
-    ];
+    let extensions = ca_extensions(&spki)?;
     let tbs = tbs_certificate(issuance, name.clone(), name, spki, extensions)?;
     asn1::sign_envelope(key, &tbs.to_der()?)
 }

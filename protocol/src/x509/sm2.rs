@@ -246,22 +246,9 @@ pub fn sm2_ca_certificate(
     key: &Sm2SecretKey,
     issuance: &Issuance,
 ) -> Result<Vec<u8>, X509Error> {
-    let name = match ca_uscc {
-        Some(uscc) => super::organisation_name(&super::SealSubject::new(ca_name, uscc)?)?,
-        None => super::plain_name(ca_name)?,
-    };
+    let name = super::ca_name_of(ca_name, ca_uscc)?;
     let spki = sm2_spki(&key.public_key(), Sm2KeyForm::EcPublicKey)?;
-    let extensions = vec![
-        extension(
-            &BasicConstraints {
-                ca: true,
-                path_len_constraint: Some(0),
-            },
-            true,
-        )?,
-        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true)?,
-        extension(&super::subject_key_identifier(&spki)?, false)?,
-    ];
+    let extensions = super::ca_extensions(&spki)?;
     let tbs = super::tbs_certificate_with(
         issuance,
         name.clone(),
