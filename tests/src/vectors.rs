@@ -767,6 +767,39 @@ fn mandates() -> Result<File, String> {
         "the supplier's mandate signed by its node key, not an attest key: IssuerKey (key-not-valid)",
         ok(&by_node, json!({})),
     );
+    // The seal the mandate names, retired in the supplier's log half a day before the use.
+    let mut retired_seal = net.nodes[2].party.log.clone();
+    retired_seal
+        .retire_key(&net.nodes[2].party.root, seal, T0.plus(DAY / 2))
+        .map_err(|e| e.to_string())?;
+    let with_retired_seal: Vec<Vec<String>> = net.nodes[2]
+        .store
+        .key_logs()
+        .map(|l| {
+            if l.party() == supplier {
+                log_hex(&retired_seal)
+            } else {
+                log_hex(l)
+            }
+        })
+        .collect();
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the contract seal the mandate names, retired by the supplier half a day before the use: SealKey (key-not-valid)",
+        request(&plain, json!({}), max, &with_retired_seal, &attestations),
+    );
+    let seal_revocation = net.nodes[2]
+        .party
+        .revoke_key(seal, T0.plus(DAY / 2), T0.plus(DAY / 2));
+    let mut seal_revoked = attestations.clone();
+    seal_revoked.push(h(seal_revocation.bytes()));
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the contract seal the mandate names, revoked by the supplier with effect half a day before the use (the mandate itself is not revoked): Revoked",
+        request(&plain, json!({}), max, &logs, &seal_revoked),
+    );
     Ok(f)
 }
 
@@ -1277,7 +1310,168 @@ fn key_logs() -> Result<File, String> {
     tsa_keys(&mut f, &base)?;
     sm2_keys(&mut f, &base)?;
     sm2_seal_keys(&mut f, &base)?;
+    key_declaration_refusals(&mut f, &base)?;
     Ok(f)
+}
+
+/// Sections 4.4 and 4.3.1: each rule of `declare` and of the inception header that no earlier
+/// vector shows, one refusal each (`InvalidDecl`, `Header`, `Gap`, `Inception`,
+/// `DuplicateKey` by rotation). `base` is a log of one inception signed by "root-0".
+fn key_declaration_refusals(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let events = log_hex(base);
+    let signed = |event: KeyEvent, by: &str| -> Result<String, String> {
+        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k(by))
+            .map(|s| h(s.bytes()))
+            .map_err(|e| e.to_string())
+    };
+    let add_key = |decl: KeyDecl| KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change: KeyChange::AddKey(decl),
+    };
+    let seal_info =
+        |kind: signet_protocol::seal::SealKind, name: &str| signet_protocol::seal::SealInfo {
+            kind,
+            name: name.into(),
+            image: None,
+        };
+    let attest = KeyDecl::attest(k("attest-5").public_key());
+    let contract = signet_protocol::seal::SealKind::Contract;
+    let declarations = [
+        (
+            KeyDecl {
+                purpose: KeyPurpose::Root,
+                ..attest.clone()
+            },
+            "an add-key declaring a root key: root keys change only by rotation (InvalidDecl)",
+        ),
+        (
+            KeyDecl {
+                purpose: KeyPurpose::Unknown(9),
+                ..attest.clone()
+            },
+            "an add-key declaring a key of purpose 9, which this version does not know (InvalidDecl)",
+        ),
+        (
+            KeyDecl {
+                purpose: KeyPurpose::Seal,
+                ..attest.clone()
+            },
+            "a seal key without its seal description (InvalidDecl)",
+        ),
+        (
+            KeyDecl {
+                seal: Some(seal_info(contract, "合同专用章")),
+                ..attest.clone()
+            },
+            "an attest key carrying a seal description: only seal keys carry one (InvalidDecl)",
+        ),
+        (
+            KeyDecl::seal(
+                k("seal-5").public_key(),
+                seal_info(signet_protocol::seal::SealKind::Unknown(9), "合同专用章"),
+            ),
+            "a seal key of seal kind 9, which this version does not know (InvalidDecl)",
+        ),
+        (
+            KeyDecl::seal(k("seal-5").public_key(), seal_info(contract, "")),
+            "a seal key whose seal name is empty: a name is 1 to 512 bytes (InvalidDecl)",
+        ),
+        (
+            KeyDecl {
+                proof: Some(k("attest-5").sign(b"a proof on an attest key")),
+                ..attest.clone()
+            },
+            "an attest key carrying a proof of possession: only node keys carry one (InvalidDecl)",
+        ),
+    ];
+    for (decl, what) in declarations {
+        f.invalid(
+            "4.4",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0], signed(add_key(decl), "root-0")?]}),
+        );
+    }
+    let inception = KeyEvent {
+        party: None,
+        seq: 0,
+        prev: None,
+        time: T0,
+        change: KeyChange::Inception {
+            root: k("root-0").public_key(),
+            next_root: Digest::of(k("root-1").public_key().as_bytes()),
+            keys: Vec::new(),
+        },
+    };
+    let first_events = [
+        (
+            KeyEvent {
+                prev: Some(Digest::of(b"an earlier event")),
+                ..inception.clone()
+            },
+            "an inception carrying a prev field: the first event has no party and no prev (Header, not schema)",
+        ),
+        (
+            KeyEvent {
+                seq: 1,
+                ..inception.clone()
+            },
+            "an inception of sequence 1 as the first event: the log starts at 0 (Gap, not schema)",
+        ),
+    ];
+    for (event, what) in first_events {
+        f.invalid(
+            "4.4",
+            "replay-key-log",
+            what,
+            json!({"events": [signed(event, "root-0")?]}),
+        );
+    }
+    let second_inception = KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change: inception.change.clone(),
+    };
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "a second inception at sequence 1, with the party and prev of a later event (Inception)",
+        json!({"events": [events[0], signed(second_inception, "root-0")?]}),
+    );
+    // The committed next root key, declared first as an attest key, cannot then become root.
+    let mut declared = base.clone();
+    declared
+        .add_key(
+            &k("root-0"),
+            KeyDecl::attest(k("root-1").public_key()),
+            T0.plus(60),
+        )
+        .map_err(|e| e.to_string())?;
+    let rotation = KeyEvent {
+        party: Some(base.party()),
+        seq: 2,
+        prev: Some(declared.head()),
+        time: T0.plus(120),
+        change: KeyChange::Rotation {
+            root: k("root-1").public_key(),
+            next_root: Digest::of(k("root-2").public_key().as_bytes()),
+        },
+    };
+    let mut all = log_hex(&declared);
+    all.push(signed(rotation, "root-1")?);
+    f.invalid(
+        "4.4",
+        "replay-key-log",
+        "a rotation revealing the committed key, which the log had already declared as an attest key: a key is declared once (DuplicateKey)",
+        json!({"events": all}),
+    );
+    Ok(())
 }
 
 /// Section 4.3.2: an SM2 seal key (alg -98454) declared with its seal, then retired.
