@@ -6297,6 +6297,25 @@ fn transport(t: &Transcript) -> Result<File, String> {
         "262,154 bytes (one more than the largest chunk response) with status byte 03: too-large, checked before the status",
         json!({"hex": h(&oversized)}),
     );
+    // Section 10.5.4: the order of a witness message's refusal rules decides the code.
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "kind 9 with a field no kind has: the fields' schema is checked before the kind (schema, not unsupported)",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(9.into())),
+            entry("version", Cbor::Integer(1.into())),
+        ])?),
+    );
+    f.invalid(
+        "10.5.4",
+        "decode-witness-message",
+        "a cosigned answer without its checkpoint, whose line is not a cosignature: the kind's fields are checked before the line (schema, not malformed)",
+        wm(&map(vec![
+            entry("kind", Cbor::Integer(2.into())),
+            entry("cosignature", Cbor::Text("\u{2014} w AAAAAAA=\n".into())),
+        ])?),
+    );
     Ok(f)
 }
 
