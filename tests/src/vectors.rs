@@ -5402,6 +5402,15 @@ fn evidence(t: &Transcript) -> Result<File, String> {
         );
     }
     party_evidence_refusals(&mut f, t)?;
+    // Section 3.1's precedence: an input over the byte limit is refused before it is read.
+    let mut over_limit = vec![0xff];
+    over_limit.resize(4_097, 0);
+    f.invalid(
+        "3.1",
+        "decode-evidence-event",
+        "4,097 bytes (one over the evidence event's limit) starting with a stray break byte: too-large, checked before anything is read (not malformed)",
+        json!({"hex": h(&over_limit)}),
+    );
     Ok(f)
 }
 
