@@ -44,8 +44,9 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(15);
 ///
 /// sled applies a write in memory and writes it to its log at the next `flush`. On Linux,
 /// sled 0.34's `flush` ends with `sync_file_range`, which neither flushes the drive's write
-/// cache nor the file's metadata, and sled writes large values and pages (over about 128
-/// KiB) to separate files under `blobs/` without syncing them at all. That survives a
+/// cache nor the file's metadata, and sled writes large values and pages (over a quarter of
+/// a segment, see [`SEGMENT_BYTES`]) to separate files under `blobs/` without syncing them
+/// at all. That survives a
 /// process crash but not a power loss. So after each `flush` this store also syncs every
 /// new blob file, the `blobs` directory, and the log file (`fdatasync`). This relies on
 /// sled 0.34's on-disk layout (`db`, `blobs/`), which is fixed for the pinned version.
@@ -87,6 +88,33 @@ pub struct SledStore {
     disk: DiskSync,
 }
 
+/// sled's segment size for a new store, in bytes. sled writes any page over a quarter of a
+/// segment (less a header) to a file of its own under `blobs/`, which each sync must then
+/// open, sync and follow with a sync of the directory. A leaf of the sessions tree holds up
+/// to 17 records of about 15 KB (a two-party session's snapshot and listing), about 255 KB:
+/// over the 128 KB threshold of sled's default 512 KiB segments, so every consolidation of
+/// such a leaf was a new blob file and three more syncs. At 2 MiB the threshold is about
+/// 512 KB. sled keeps a few segment-sized write buffers, so this costs a few MiB of memory.
+pub(crate) const SEGMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// The segment size to open `dir` with: the one its store was created with (sled refuses
+/// to open a store with another), else [`SEGMENT_BYTES`]. sled 0.34 records it in the
+/// file `conf`, lines of text (`segment_size: N`) followed by a CRC-32 of them; stores
+/// made before this setting existed have sled's default there, and keep it.
+fn segment_size(dir: &Path) -> Result<usize, StoreError> {
+    let conf = match fs::read(dir.join("conf")) {
+        Ok(conf) => String::from_utf8_lossy(&conf).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SEGMENT_BYTES),
+        Err(e) => return Err(io_error(e)),
+    };
+    conf.lines()
+        .find_map(|line| line.strip_prefix("segment_size: ")?.trim().parse().ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            table: "conf",
+            reason: "sled's conf file names no segment_size".into(),
+        })
+}
+
 /// sled's page cache, in bytes. sled's default (1 GiB) would let a few large documents
 /// passing through a node take a gigabyte of memory; documents are read chunk by chunk and
 /// do not need a large cache.
@@ -103,7 +131,8 @@ impl SledStore {
         let db = loop {
             let config = sled::Config::new()
                 .path(path.as_ref())
-                .cache_capacity(CACHE_BYTES);
+                .cache_capacity(CACHE_BYTES)
+                .segment_size(segment_size(path.as_ref())?);
             match config.open() {
                 // sled 0.34 (pinned) reports a held lock only as this I/O error message.
                 Err(sled::Error::Io(e))

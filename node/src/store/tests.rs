@@ -737,13 +737,51 @@ fn sled_store_open_waits_for_the_previous_handle_to_let_go() {
 fn sled_blob_files_are_synced_too() {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
-    // 256 KiB values exceed sled's inline limit: they become blob files.
+    // Values over a quarter of a segment exceed sled's inline limit: they become blob files.
     for i in 0..3u8 {
         store
-            .append_evidence(&document_bytes(CHUNK_SIZE + usize::from(i)))
+            .append_evidence(&document_bytes(
+                crate::store::sled_store::SEGMENT_BYTES / 4 + usize::from(i),
+            ))
             .unwrap();
     }
     let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
     assert!(blobs >= 3, "{blobs} blob files");
     assert!(store.synced_blob_count() >= 3);
+}
+
+#[test]
+fn a_new_sled_store_takes_the_larger_segments_and_an_old_one_keeps_its_own() {
+    let segment = |dir: &std::path::Path| {
+        let conf = std::fs::read(dir.join("conf")).unwrap();
+        String::from_utf8_lossy(&conf)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("segment_size: ")?
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+            })
+            .unwrap()
+    };
+    let new = tempfile::tempdir().unwrap();
+    drop(SledStore::open(new.path()).unwrap());
+    assert_eq!(segment(new.path()), crate::store::sled_store::SEGMENT_BYTES);
+    let reopened = SledStore::open(new.path()).unwrap();
+    reopened.put_meta("k", b"v").unwrap();
+
+    // A store created with sled's default segments (as every store was before) opens as it is.
+    let old = tempfile::tempdir().unwrap();
+    {
+        let db = ::sled::Config::new().path(old.path()).open().unwrap();
+        db.insert(b"x", b"y").unwrap();
+        db.flush().unwrap();
+    }
+    let default = segment(old.path());
+    assert_ne!(default, crate::store::sled_store::SEGMENT_BYTES);
+    let store = SledStore::open(old.path()).unwrap();
+    store.put_meta("k", b"v").unwrap();
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some(&b"v"[..]));
+    drop(store);
+    assert_eq!(segment(old.path()), default);
 }
