@@ -8,13 +8,15 @@
 //!
 //! A chunk is written to `chunks/tmp/` and renamed into place, so a chunk file is always
 //! whole. Writing one is not durable by itself: [`ChunkFiles::sync`] makes a document's chunks
-//! durable (each file, then the directories that name them) before its manifest is stored.
+//! durable (each file, then the directories that name them: its shard, and `chunks/` itself
+//! while it may name a shard not yet durable) before its manifest is stored.
 //! Files left in `tmp/` by a crash are removed at open.
 
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use signet_protocol::Digest;
 
@@ -31,6 +33,11 @@ pub(crate) struct ChunkFiles {
     tmp: PathBuf,
     /// Makes temporary names unique within the process.
     counter: AtomicU64,
+    /// `dir` itself may name a shard directory not yet durable: one was created since its
+    /// last sync, or the store was just opened (a crash may have come between the two).
+    /// Shards are only ever added, so once synced `dir` needs no sync for later chunks. Held
+    /// while `dir` is synced, so a chunk never skips a sync that is still under way.
+    dir_unsynced: Mutex<bool>,
 }
 
 impl ChunkFiles {
@@ -45,6 +52,7 @@ impl ChunkFiles {
             dir: dir.to_path_buf(),
             tmp,
             counter: AtomicU64::new(0),
+            dir_unsynced: Mutex::new(true),
         })
     }
 
@@ -70,7 +78,11 @@ impl ChunkFiles {
         let mut file = File::create(&tmp).map_err(io_error)?;
         file.write_all(bytes).map_err(io_error)?;
         drop(file);
-        fs::create_dir_all(self.shard(digest)).map_err(io_error)?;
+        let shard = self.shard(digest);
+        if !shard.exists() {
+            fs::create_dir_all(&shard).map_err(io_error)?;
+            *self.unsynced() = true;
+        }
         fs::rename(&tmp, &path).map_err(io_error)
     }
 
@@ -102,13 +114,22 @@ impl ChunkFiles {
                 shards.push(shard);
             }
         }
-        shards.push(self.dir.clone());
         for dir in shards {
-            File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io_error)?;
+            sync_dir(&dir)?;
+        }
+        let mut unsynced = self.unsynced();
+        if *unsynced {
+            sync_dir(&self.dir)?;
+            *unsynced = false;
         }
         Ok(())
+    }
+
+    fn unsynced(&self) -> std::sync::MutexGuard<'_, bool> {
+        // A panic while holding it leaves `true` or a completed sync: either is safe.
+        self.dir_unsynced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Replaces a chunk's bytes, bypassing content addressing (to simulate corruption).
@@ -116,4 +137,8 @@ impl ChunkFiles {
     pub(crate) fn overwrite(&self, digest: &Digest, bytes: &[u8]) {
         fs::write(self.path(digest), bytes).unwrap_or_else(|e| panic!("overwrite: {e}"));
     }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error)
 }
