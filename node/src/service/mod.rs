@@ -2091,11 +2091,8 @@ fn wall() -> Duration {
 
 /// 32 random bytes from the operating system.
 pub fn random_bytes() -> Result<[u8; 32], ServiceError> {
-    use std::io::Read;
     let mut out = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut out))
-        .map_err(|_| ServiceError::Internal("the system random source"))?;
+    getrandom::fill(&mut out).map_err(|_| ServiceError::Internal("the system random source"))?;
     Ok(out)
 }
 
