@@ -411,6 +411,7 @@ fn cpu_time_of(pid: &str) -> Duration {
 
 /// The nodes as separate `signet run` processes, driven over the HTTP API.
 mod processes {
+    use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader};
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
@@ -419,6 +420,8 @@ mod processes {
 
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as B64;
+    use http_body_util::{BodyExt as _, Full};
+    use hyper::body::Bytes;
     use serde_json::{Value, json};
     use signet_protocol::SecretKey;
     use signet_protocol::session::IntentChallenge;
@@ -514,20 +517,97 @@ mod processes {
 
     /// One HTTP call; panics unless the status is `expect`.
     async fn call(api: &str, method: &str, path: &str, body: &Value, expect: u16) -> Value {
-        let (status, _, text) = support::http(
-            api,
-            method,
-            path,
-            Some(if method == "GET" {
-                "read-token"
-            } else {
-                "admin-token"
-            }),
-            &body.to_string(),
-        )
-        .await;
+        let token = if method == "GET" {
+            "read-token"
+        } else {
+            "admin-token"
+        };
+        let (status, text) = POOL.send(api, method, path, token, body.to_string()).await;
         assert_eq!(status, expect, "{method} {path}: {text}");
         serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The generator's HTTP/1.1 connections, kept alive between requests as an integrator's
+    /// client keeps them: a request takes an idle connection to its node or dials one, and
+    /// gives it back after the response. (Dialling per request cost the nodes an accept, a
+    /// connection task and a shutdown per request.)
+    static POOL: std::sync::LazyLock<Pool> = std::sync::LazyLock::new(Pool::default);
+
+    type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+    #[derive(Default)]
+    struct Pool(std::sync::Mutex<BTreeMap<String, Vec<Sender>>>);
+
+    impl Pool {
+        /// Sends one request; returns the status and the body as text.
+        async fn send(
+            &self,
+            api: &str,
+            method: &str,
+            path: &str,
+            token: &str,
+            body: String,
+        ) -> (u16, String) {
+            let request = || {
+                hyper::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header(hyper::header::HOST, api)
+                    .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(hyper::header::CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(body.clone())))
+                    .unwrap()
+            };
+            // An idle connection the node has closed meanwhile fails at once: dial then.
+            let (mut sender, response) = match self.idle(api) {
+                Some(mut sender) => match sender.send_request(request()).await {
+                    Ok(response) => (sender, response),
+                    Err(_) => {
+                        let mut sender = dial(api).await;
+                        let response = sender.send_request(request()).await.unwrap();
+                        (sender, response)
+                    }
+                },
+                None => {
+                    let mut sender = dial(api).await;
+                    let response = sender.send_request(request()).await.unwrap();
+                    (sender, response)
+                }
+            };
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            if sender.ready().await.is_ok() {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .entry(api.to_string())
+                    .or_default()
+                    .push(sender);
+            }
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+
+        fn idle(&self, api: &str) -> Option<Sender> {
+            let mut idle = self.0.lock().unwrap();
+            let senders = idle.get_mut(api)?;
+            while let Some(sender) = senders.pop() {
+                if !sender.is_closed() {
+                    return Some(sender);
+                }
+            }
+            None
+        }
+    }
+
+    async fn dial(api: &str) -> Sender {
+        let stream = tokio::net::TcpStream::connect(api).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        sender
     }
 
     pub(super) async fn run(
@@ -637,7 +717,9 @@ mod processes {
         let mut wait = Backoff::default();
         let challenge = loop {
             let path = format!("/v1/sessions/{id}/intent");
-            let (status, _, text) = support::http(api, "GET", &path, Some("admin-token"), "").await;
+            let (status, text) = POOL
+                .send(api, "GET", &path, "admin-token", String::new())
+                .await;
             if status == 200 {
                 let v: Value = serde_json::from_str(&text).unwrap();
                 break B64.decode(v["challenge"].as_str().unwrap()).unwrap();
