@@ -114,83 +114,141 @@ fn held_files(dir: &Path) -> Vec<Vec<u8>> {
     files
 }
 
+/// An openssl SM2 CA in `ROOT/ca` publishing its CRL at a loopback URL; party A certified
+/// by it (its certificate naming that URL as its distribution point when `point`); node B
+/// with only the CA's root, added over B's API (with `--crl-url` unless `point`), trusting A
+/// once it has fetched the CRL.
+struct World {
+    root: tempfile::TempDir,
+    ca: std::path::PathBuf,
+    served: Served,
+    stop_server: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    url: String,
+    a: support::Node,
+    b: support::Node,
+    api: String,
+    party: signet_protocol::party::PartyId,
+}
+
+impl World {
+    async fn new(point: bool) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let ca = root.path().join("ca");
+        std::fs::create_dir(&ca).unwrap();
+        openssl::ca(&ca, true);
+        // The CA publishes its CRL on a loopback HTTP server.
+        let served: Served = Arc::new(Mutex::new(read(&ca.join("ca.crl"))));
+        let (stop_server, server_stopped) = tokio::sync::oneshot::channel();
+        let url = crl_server(served.clone(), server_stopped).await;
+        openssl::issue_with_crl_url(
+            &ca,
+            true,
+            "party",
+            NAME,
+            USCC,
+            "0x4D",
+            point.then_some(url.as_str()),
+        );
+
+        // A: its identity from its certificate.
+        let a_dir = root.path().join("A");
+        let a_delegate = root.path().join("A-delegate.key");
+        let out = Command::new(SIGNET)
+            .args(["init", "--dir", a_dir.to_str().unwrap()])
+            .args(["--certificate", ca.join("party.pem").to_str().unwrap()])
+            .args(["--certificate-key", ca.join("party.key").to_str().unwrap()])
+            .args(["--delegate-key", a_delegate.to_str().unwrap()])
+            .args([
+                "--next-root-key",
+                root.path().join("A-next-root.key").to_str().unwrap(),
+            ])
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+
+        // B: no anchor, no verifier, no CRL file; the CA root added to the running node.
+        let (b_dir, b_delegate) = create(root.path(), "B", &[]);
+        support::test_tokens(&b_dir);
+        let a = start("A", &a_dir, &a_delegate).await;
+        let b = start("B", &b_dir, &b_delegate).await;
+        let api = serve_api(&b).await;
+        let pem = ca.join("ca.pem");
+        let mut args = vec!["policy", "ca", "add", "--name", "Test CA"];
+        if !point {
+            args.extend(["--crl-url", &url]);
+        }
+        args.push(pem.to_str().unwrap());
+        let out = signet_api(&api, &args).await;
+        assert!(out.status.success(), "{out:?}");
+        b.service.add_peer(&a.address).await.unwrap();
+        a.service.add_peer(&b.address).await.unwrap();
+        let party = a.party();
+        until(
+            "B fetches the CA's CRL and trusts A from its certificate",
+            || name_of(&b, party).basis == "certificate",
+        )
+        .await;
+        Self {
+            root,
+            ca,
+            served,
+            stop_server: Mutex::new(Some(stop_server)),
+            url,
+            a,
+            b,
+            api,
+            party,
+        }
+    }
+
+    async fn stop(self) {
+        // B's API server, serving until the test ends, still holds B's service: stop B's
+        // tasks without waiting for the service to be dropped.
+        self.b.shutdown.send(true).unwrap();
+        self.b.service.join().await;
+        self.a.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_without_a_url_has_its_crl_fetched_from_its_certificates_distribution_points() {
+    let world = World::new(true).await;
+    let listed = listed_root(&world.api).await;
+    assert_eq!(listed["crl"]["source"], world.url.as_str(), "{listed}");
+    assert!(listed["crl"]["crl_url"].is_null(), "{listed}");
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_restarting() {
-    let root = tempfile::tempdir().unwrap();
-    let ca = root.path().join("ca");
-    std::fs::create_dir(&ca).unwrap();
-    openssl::ca(&ca, true);
-    openssl::issue(&ca, true, "party", NAME, USCC, "0x4D");
-
-    // A: its identity from its certificate.
-    let a_dir = root.path().join("A");
-    let a_delegate = root.path().join("A-delegate.key");
-    let out = Command::new(SIGNET)
-        .args(["init", "--dir", a_dir.to_str().unwrap()])
-        .args(["--certificate", ca.join("party.pem").to_str().unwrap()])
-        .args(["--certificate-key", ca.join("party.key").to_str().unwrap()])
-        .args(["--delegate-key", a_delegate.to_str().unwrap()])
-        .args([
-            "--next-root-key",
-            root.path().join("A-next-root.key").to_str().unwrap(),
-        ])
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-
-    // The CA publishes its CRL on a loopback HTTP server.
-    let served: Served = Arc::new(Mutex::new(read(&ca.join("ca.crl"))));
-    let (stop_server, server_stopped) = tokio::sync::oneshot::channel();
-    let url = crl_server(served.clone(), server_stopped).await;
-
-    // B: no anchor, no verifier, no CRL file; the CA root, with its CRL URL, added to the
-    // running node.
-    let (b_dir, b_delegate) = create(root.path(), "B", &[]);
-    support::test_tokens(&b_dir);
-    let a = start("A", &a_dir, &a_delegate).await;
-    let b = start("B", &b_dir, &b_delegate).await;
-    let api = serve_api(&b).await;
-    let out = signet_api(
-        &api,
-        &[
-            "policy",
-            "ca",
-            "add",
-            "--name",
-            "Test CA",
-            "--crl-url",
-            &url,
-            ca.join("ca.pem").to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert!(out.status.success(), "{out:?}");
-    b.service.add_peer(&a.address).await.unwrap();
-    a.service.add_peer(&b.address).await.unwrap();
-    let party = a.party();
-    until(
-        "B fetches the CA's CRL and trusts A from its certificate",
-        || name_of(&b, party).basis == "certificate",
-    )
-    .await;
-    let first = listed_root(&api).await;
+    let world = World::new(false).await;
+    let (ca, served, url, b, api, party) = (
+        &world.ca,
+        &world.served,
+        &world.url,
+        &world.b,
+        world.api.as_str(),
+        world.party,
+    );
+    let b_dir = &b.dir;
+    let first = listed_root(api).await;
     assert_eq!(first["crl"]["source"], url.as_str(), "{first}");
     assert_eq!(first["crl"]["crl_url"], url.as_str(), "{first}");
     assert!(first["crl"]["last_fetch"].is_u64(), "{first}");
     assert!(first["crl"]["last_error"].is_null(), "{first}");
     assert!(first["crl"]["next_update"].as_u64() > first["crl"]["this_update"].as_u64());
     let first_der = pem_blocks(&read(&ca.join("ca.crl")), "X509 CRL").remove(0);
-    assert_eq!(held_files(&b_dir), vec![first_der.clone()]);
+    assert_eq!(held_files(b_dir), vec![first_der.clone()]);
 
     // A CRL in the CA's name signed by another key (another openssl CA, same subject).
-    let other = root.path().join("other");
+    let other = world.root.path().join("other");
     std::fs::create_dir(&other).unwrap();
     openssl::ca(&other, true);
     *served.lock().unwrap() = read(&other.join("ca.crl"));
-    fetch_is_refused(&api, "signature does not verify", &first).await;
+    fetch_is_refused(api, "signature does not verify", &first).await;
     let out = signet_api(
-        &api,
+        api,
         &[
             "policy",
             "crl",
@@ -234,16 +292,16 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
             "-out",
             "stale.crl",
         ],
-        &ca,
+        ca,
     );
     *served.lock().unwrap() = read(&ca.join("stale.crl"));
-    fetch_is_refused(&api, "stale", &first).await;
+    fetch_is_refused(api, "stale", &first).await;
 
     // An oversized body.
     *served.lock().unwrap() = vec![0x30; 2 << 20];
-    fetch_is_refused(&api, "larger than", &first).await;
-    assert_eq!(name_of(&b, party).basis, "certificate", "nothing changed");
-    assert_eq!(held_files(&b_dir), vec![first_der]);
+    fetch_is_refused(api, "larger than", &first).await;
+    assert_eq!(name_of(b, party).basis, "certificate", "nothing changed");
+    assert_eq!(held_files(b_dir), vec![first_der]);
 
     // The CA revokes A's certificate and publishes a new CRL; B, told to fetch now, stops
     // trusting A at once.
@@ -260,13 +318,13 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
             "-cert",
             "ca.pem",
         ],
-        &ca,
+        ca,
     );
-    gencrl(&ca, true, "revoked.crl");
+    gencrl(ca, true, "revoked.crl");
     *served.lock().unwrap() = read(&ca.join("revoked.crl"));
-    let out = signet_api(&api, &["policy", "crl", "fetch"]).await;
+    let out = signet_api(api, &["policy", "crl", "fetch"]).await;
     assert!(out.status.success(), "{out:?}");
-    let name = name_of(&b, party);
+    let name = name_of(b, party);
     assert_eq!(name.basis, "unverified", "{name:?}");
     assert!(
         name.unverified_because
@@ -274,7 +332,7 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
             .is_some_and(|why| why.contains("revoked")),
         "{name:?}"
     );
-    let revoked = listed_root(&api).await;
+    let revoked = listed_root(api).await;
     assert!(
         revoked["crl"]["number"] != first["crl"]["number"],
         "{revoked}"
@@ -282,17 +340,17 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
     assert!(revoked["crl"]["last_error"].is_null(), "{revoked}");
     // Written to `crls` (the superseded one removed), so it holds after a restart.
     let revoked_der = pem_blocks(&read(&ca.join("revoked.crl")), "X509 CRL").remove(0);
-    assert_eq!(held_files(&b_dir), vec![revoked_der]);
+    assert_eq!(held_files(b_dir), vec![revoked_der]);
 
     // The older CRL again: not newer, refused; A stays revoked.
     *served.lock().unwrap() = read(&ca.join("ca.crl"));
-    fetch_is_refused(&api, "not newer", &revoked).await;
-    assert_eq!(name_of(&b, party).basis, "unverified");
+    fetch_is_refused(api, "not newer", &revoked).await;
+    assert_eq!(name_of(b, party).basis, "unverified");
 
     // A newer CRL given by hand (`signet policy crl add`) is taken live.
-    gencrl(&ca, true, "later.crl");
+    gencrl(ca, true, "later.crl");
     let out = signet_api(
-        &api,
+        api,
         &[
             "policy",
             "crl",
@@ -302,7 +360,7 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
     )
     .await;
     assert!(out.status.success(), "{out:?}");
-    let later = listed_root(&api).await;
+    let later = listed_root(api).await;
     assert_eq!(later["crl"]["source"], "api", "{later}");
     assert!(
         later["crl"]["number"] != revoked["crl"]["number"],
@@ -310,14 +368,11 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
     );
 
     // The CA's server is gone: unreachable, refused, nothing changed.
+    let stop_server = world.stop_server.lock().unwrap().take().unwrap();
     stop_server.send(()).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    fetch_is_refused(&api, "cannot connect", &later).await;
-    assert_eq!(name_of(&b, party).basis, "unverified");
+    fetch_is_refused(api, "cannot connect", &later).await;
+    assert_eq!(name_of(b, party).basis, "unverified");
 
-    // B's API server, serving until the test ends, still holds B's service: stop B's tasks
-    // without waiting for the service to be dropped.
-    b.shutdown.send(true).unwrap();
-    b.service.join().await;
-    a.stop().await;
+    world.stop().await;
 }

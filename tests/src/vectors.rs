@@ -2837,6 +2837,9 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
     certificate_path_refusals(f, &ca, &policy, &current)
 }
 
+/// Certifies a party's key: its certificate path and the key.
+type Certify<'a> = dyn Fn(&mut TestParty) -> (Vec<Vec<u8>>, CertificateHolder) + 'a;
+
 /// Section 7.3, path 3 (spec §6.11.3): certificate paths no CA should issue, each refused for
 /// one reason, with the CA's current CRL held.
 fn certificate_path_refusals(
@@ -2851,7 +2854,7 @@ fn certificate_path_refusals(
     const USCC: &str = "91350100M000100Y43";
     let day = |n: u64| T0.plus(n * DAY);
     let mut refused = |label: &str,
-                       certify: &dyn Fn(&mut TestParty) -> (Vec<Vec<u8>>, CertificateHolder),
+                       certify: &Certify<'_>,
                        wanted: &dyn Fn(&ChainError) -> bool,
                        what: &str|
      -> Result<(), String> {

@@ -228,7 +228,7 @@ pub(crate) async fn run(command: PolicyCommand, outer: &Conn, as_json: bool) -> 
                         .and_then(|der| x509_cert::Certificate::from_der(&der).ok())
                         .map(|c| c.tbs_certificate().subject().to_string())
                         .unwrap_or_default();
-                    json!({"name": r.name, "subject": subject})
+                    json!({"name": r.name, "subject": subject, "crl": {"crl_url": r.crl_url}})
                 })
                 .collect();
             if as_json {
@@ -236,9 +236,10 @@ pub(crate) async fn run(command: PolicyCommand, outer: &Conn, as_json: bool) -> 
             } else {
                 for root in &roots {
                     println!(
-                        "{}\t{}",
+                        "{}\t{}\tcrl url {}",
                         root["name"].as_str().unwrap_or(""),
-                        root["subject"].as_str().unwrap_or("")
+                        root["subject"].as_str().unwrap_or(""),
+                        root["crl"]["crl_url"].as_str().unwrap_or("-")
                     );
                 }
             }

@@ -25,7 +25,8 @@ use std::time::Duration;
 use der::{Decode as _, Encode as _};
 use serde::Serialize;
 use signet_protocol::Timestamp;
-use signet_protocol::attestation::Claims;
+use signet_protocol::attestation::{Attestation, Claims};
+use signet_protocol::cose::Signed;
 use signet_protocol::trust::MAX_CRL_LEN;
 use signet_protocol::x509::chain::{self, CrlError, CrlInfo};
 use tokio::sync::watch;
@@ -153,6 +154,9 @@ pub struct CrlStatus {
     /// Failed fetches in a row.
     #[serde(skip)]
     failures: u32,
+    /// Whether the last fetch found no URL to fetch from.
+    #[serde(skip)]
+    no_url: bool,
 }
 
 impl CrlStatus {
@@ -401,26 +405,39 @@ impl Service {
 
     /// Where `root`'s CRL is fetched from: its configured URL, else the `http://`
     /// distribution points of the certificates it issued in the parties' `ca-identity`
-    /// paths held (at most [`MAX_CRL_URLS`]).
+    /// paths held (at most [`MAX_CRL_URLS`]). Only paths that validate to the root count: a
+    /// party cannot make the node fetch a URL of its choosing by naming the root as the
+    /// issuer of a certificate the root did not sign.
     fn crl_urls(&self, name: &str, root: &Certificate) -> Result<Vec<String>, ServiceError> {
         if let Some(url) = self.crl_state()?.get(name).and_then(|s| s.crl_url.clone()) {
             return Ok(vec![url]);
         }
         let subject = root.tbs_certificate().subject();
         let core = self.core()?;
+        let Some(root_der) = core
+            .policy
+            .ca_roots
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| vec![r.certificate.clone()])
+        else {
+            return Ok(Vec::new());
+        };
+        let at = now();
         let mut urls = Vec::new();
         for attestation in core.trust.attestations() {
             let Claims::CaIdentity(claims) = &attestation.payload().claims else {
                 continue;
             };
-            for der in &claims.chain {
-                let Ok(certificate) = Certificate::from_der(der) else {
-                    continue;
-                };
+            let Ok(path) = chain::validate(&claims.chain, &root_der, at) else {
+                continue;
+            };
+            let below_root = path.certificates.len().saturating_sub(1);
+            for certificate in &path.certificates[..below_root] {
                 if certificate.tbs_certificate().issuer() != subject {
                     continue;
                 }
-                for url in crate::pdf::ltv::crl_urls(&certificate) {
+                for url in crate::pdf::ltv::crl_urls(certificate) {
                     if url.starts_with("http://") && !urls.contains(&url) {
                         urls.push(url);
                         if urls.len() == MAX_CRL_URLS {
@@ -454,6 +471,7 @@ impl Service {
             let mut state = self.crl_state()?;
             let status = state.entry(name.clone()).or_default();
             status.last_fetch = Some(at);
+            status.no_url = matches!(outcome, Err(CrlRefused::NoUrl));
             match outcome {
                 Ok(()) => {
                     status.failures = 0;
@@ -505,6 +523,27 @@ impl Service {
             }
         }
         Err(last)
+    }
+
+    /// After an attestation is taken: a party's `ca-identity` path may name a distribution
+    /// point for a root that had none, so such roots are fetched at once.
+    pub(super) fn note_attestation(&self, attestation: &Signed<Attestation>) {
+        if !matches!(attestation.payload().claims, Claims::CaIdentity(_)) {
+            return;
+        }
+        let Ok(mut state) = self.crls.roots.lock() else {
+            return;
+        };
+        let mut due = false;
+        for status in state.values_mut().filter(|s| s.no_url) {
+            status.no_url = false;
+            status.next_fetch = None;
+            due = true;
+        }
+        drop(state);
+        if due {
+            self.wake_crl_loop();
+        }
     }
 
     /// Wakes the loop that fetches CRLs (a root was added).

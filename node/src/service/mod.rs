@@ -731,8 +731,11 @@ impl Service {
 
     /// Imports an attestation.
     pub fn import_attestation(&self, bytes: &[u8]) -> Result<Signed<Attestation>, ServiceError> {
-        self.core()?
-            .import_attestation(bytes, self::core::Source::Operator, now())
+        let a = self
+            .core()?
+            .import_attestation(bytes, self::core::Source::Operator, now())?;
+        self.note_attestation(&a);
+        Ok(a)
     }
 
     /// Attests `subject`'s identity (real-name verification done by this party's staff),
@@ -1768,7 +1771,10 @@ impl Service {
                     .and_then(|mut c| {
                         c.import_attestation(data, self::core::Source::Network, now())
                     })
-                    .map(|a| a.payload().id.to_string())
+                    .map(|a| {
+                        self.note_attestation(&a);
+                        a.payload().id.to_string()
+                    })
             }
         };
         match result {
@@ -1811,6 +1817,7 @@ impl Service {
                 .and_then(|mut c| c.import_attestation(&bytes, self::core::Source::Network, now()));
             match taken {
                 Ok(a) => {
+                    self.note_attestation(&a);
                     tracing::info!(id = %a.payload().id, "imported an attestation gossip brought before its issuer's key log")
                 }
                 Err(e) => tracing::debug!(error = %e, "an early attestation not taken"),
