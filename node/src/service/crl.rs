@@ -207,6 +207,19 @@ fn hex_number(info: &CrlInfo) -> Option<String> {
     info.number.as_ref().map(hex::encode_upper)
 }
 
+/// The nextUpdate of a CRL current at `now`: issued (give or take [`CLOCK_SKEW`]), its
+/// nextUpdate not passed.
+fn current(info: &CrlInfo, now: Timestamp) -> Result<Timestamp, CrlRefused> {
+    let next_update = info.next_update.ok_or(CrlRefused::NoNextUpdate)?;
+    if now >= next_update {
+        return Err(CrlRefused::Stale(next_update));
+    }
+    if info.this_update > now.plus(CLOCK_SKEW) {
+        return Err(CrlRefused::NotYetIssued(info.this_update));
+    }
+    Ok(next_update)
+}
+
 /// Refuses a CRL URL that is not `http://` (a CRL is signed; RFC 5280, 4.2.1.13, fetches
 /// it over plain HTTP).
 pub(super) fn check_crl_url(url: &str) -> Result<(), ServiceError> {
@@ -357,15 +370,7 @@ impl Service {
             return Err(refusal);
         };
         let refused = |e| (Some(name.clone()), e);
-        let next_update = info
-            .next_update
-            .ok_or_else(|| refused(CrlRefused::NoNextUpdate))?;
-        if now >= next_update {
-            return Err(refused(CrlRefused::Stale(next_update)));
-        }
-        if info.this_update > now.plus(CLOCK_SKEW) {
-            return Err(refused(CrlRefused::NotYetIssued(info.this_update)));
-        }
+        let next_update = current(&info, now).map_err(refused)?;
         let subject = issuer
             .to_der()
             .map_err(|_| refused(CrlRefused::Malformed))?;
@@ -648,6 +653,31 @@ mod tests {
         assert_eq!(next_fetch(t(1000), Some(t(0)), 0), t(1000 + RETRY_FIRST));
         // None held yet: the regular hour.
         assert_eq!(next_fetch(t(0), None, 0), t(REFRESH_INTERVAL));
+    }
+
+    #[test]
+    fn only_a_current_crl_is_taken() {
+        let crl = |this: u64, next: Option<u64>| CrlInfo {
+            this_update: t(this),
+            next_update: next.map(t),
+            number: None,
+            revoked: 0,
+        };
+        assert_eq!(current(&crl(0, Some(100)), t(50)).unwrap(), t(100));
+        assert!(matches!(
+            current(&crl(0, Some(100)), t(100)),
+            Err(CrlRefused::Stale(at)) if at == t(100)
+        ));
+        assert!(matches!(
+            current(&crl(0, None), t(50)),
+            Err(CrlRefused::NoNextUpdate)
+        ));
+        // A little clock skew is allowed; a CRL from the future is not.
+        assert!(current(&crl(1000 + CLOCK_SKEW, Some(9000)), t(1000)).is_ok());
+        assert!(matches!(
+            current(&crl(1001 + CLOCK_SKEW, Some(9000)), t(1000)),
+            Err(CrlRefused::NotYetIssued(_))
+        ));
     }
 
     #[test]

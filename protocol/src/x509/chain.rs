@@ -1142,6 +1142,45 @@ mod tests {
     }
 
     #[test]
+    fn a_crl_with_a_critical_extension_not_understood_is_refused_and_its_number_read() {
+        let signer = key(1);
+        let crl = |extensions: Vec<Extension>| {
+            let tbs: x509_cert::crl::TbsCertList = x509_cert::crl::TbsCertList {
+                version: x509_cert::Version::V2,
+                signature: CaKey::P256(&signer).algorithm(),
+                issuer: name("Root"),
+                this_update: crate::x509::time_of(t(5)).unwrap(),
+                next_update: Some(crate::x509::time_of(t(12)).unwrap()),
+                revoked_certificates: None,
+                crl_extensions: Some(extensions),
+            };
+            CaKey::P256(&signer).sign(&tbs.to_der().unwrap()).unwrap()
+        };
+        let number = crate::x509::extension(
+            &x509_cert::ext::pkix::CrlNumber(der::asn1::Uint::new(&[0x01, 0x02]).unwrap()),
+            false,
+        )
+        .unwrap();
+        let root = Certificate::from_der(&root()).unwrap();
+        assert_eq!(
+            verify_crl(&crl(vec![number.clone()]), &root)
+                .unwrap()
+                .number,
+            Some(vec![0x01, 0x02])
+        );
+        // A critical deltaCRLIndicator changes what the list covers.
+        let delta = Extension {
+            extn_id: Oid::new_unwrap("2.5.29.27"),
+            critical: true,
+            extn_value: OctetString::new(vec![0x02, 0x01, 0x01]).unwrap(),
+        };
+        assert_eq!(
+            verify_crl(&crl(vec![number, delta]), &root),
+            Err(CrlError::CriticalExtension(Oid::new_unwrap("2.5.29.27")))
+        );
+    }
+
+    #[test]
     fn a_crl_is_newer_by_its_number_else_by_its_this_update() {
         let at = |days, number: Option<&[u8]>| CrlInfo {
             this_update: t(days),
