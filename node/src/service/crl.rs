@@ -105,9 +105,14 @@ pub enum CrlRefused {
         /// The held CRL's thisUpdate.
         held: Timestamp,
     },
-    /// No root of the policy has this name.
-    #[error("no ca root of the policy is named {0:?}")]
-    UnknownRoot(String),
+    /// A root's URL served the CRL of another root of the policy (taken for that root).
+    #[error("{url} serves the crl of another root, {root:?}")]
+    OtherRoot {
+        /// The URL.
+        url: String,
+        /// The root whose CRL it served.
+        root: String,
+    },
     /// Nowhere to fetch the root's CRL from.
     #[error(
         "no crl url is known: give one with `signet policy ca add --crl-url`, or hold a certificate the ca issued with an http crl distribution point"
@@ -523,7 +528,12 @@ impl Service {
             match taken {
                 Ok(taken) if taken.root == name => return Ok(()),
                 // A CRL of another root at this root's URL changes nothing for this root.
-                Ok(_) => last = CrlRefused::NoRoot(format!("{url} serves another root's crl")),
+                Ok(taken) => {
+                    last = CrlRefused::OtherRoot {
+                        url,
+                        root: taken.root,
+                    }
+                }
                 Err(error) => last = error,
             }
         }
