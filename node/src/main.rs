@@ -52,8 +52,8 @@ enum Command {
     Restore(cli::store_admin::RestoreArgs),
     /// Move the party's data from its sled store into PostgreSQL, its node stopped.
     Migrate(cli::store_admin::MigrateArgs),
-    /// The trust policy's CA roots and CRLs (certificate-backed identities), edited in the
-    /// party directory.
+    /// The trust policy's CA roots and CRLs (certificate-backed identities): on the running
+    /// node, in effect at once, or in a stopped node's party directory (`--dir`).
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
     /// Verify a bundle offline and print the per-check report; exit 0 only for VALID.
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let outer = cli::client::Conn::new(args.api, args.token, args.api_ca);
-    if !matches!(args.command, Command::Client(_)) && outer.is_given() {
+    if !matches!(args.command, Command::Client(_) | Command::Policy(_)) && outer.is_given() {
         eprintln!(
             "signet: --api, --token and --api-ca are for the commands that talk to a running node"
         );
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
             Command::Restore(a) => cli::store_admin::restore(a, args.json),
             Command::Migrate(a) => cli::store_admin::migrate(a, args.json),
             Command::Verify(a) => cli::verify(a, args.json),
-            Command::Policy(c) => cli::policy::run(c, args.json),
+            Command::Policy(c) => cli::policy::run(c, &outer, args.json).await,
             Command::Demo(a) => cli::demo::demo(a).await,
             Command::Client(c) => cli::client::run(c, &outer, args.json).await,
         }

@@ -1009,6 +1009,42 @@ impl TestCertificateAuthority {
         ca
     }
 
+    /// A CA named `CN=<label>, O=Test CA, C=CN` whose certificate this CA issues (serial
+    /// `serial`, valid from `at` for five years): a CA with pathLenConstraint `ca` when given,
+    /// else an end-entity certificate that may not issue others. Its [`Self::root`] is that
+    /// certificate.
+    pub fn subordinate(
+        &self,
+        label: &str,
+        sm2: bool,
+        ca: Option<u8>,
+        serial: u128,
+        at: Timestamp,
+    ) -> Self {
+        let mut sub = Self::new(label, sm2, at);
+        let spki = match &sub.key {
+            TestCaKey::Sm2(k) => {
+                x509::sm2::sm2_spki(&k.public_key(), x509::sm2::Sm2KeyForm::EcPublicKey)
+            }
+            TestCaKey::P256(k) => x509::asn1::p256_spki(k.verifying_key()),
+        }
+        .expect("a test key encodes");
+        sub.root = x509::chain::issue(
+            self.signer(),
+            self.name.clone(),
+            sub.name.clone(),
+            spki,
+            &x509::Issuance {
+                serial,
+                not_before: at,
+                not_after: at.plus(1825 * DAY),
+            },
+            ca,
+        )
+        .expect("the test certificate encodes");
+        sub
+    }
+
     fn signer(&self) -> x509::chain::CaKey<'_> {
         match &self.key {
             TestCaKey::Sm2(k) => x509::chain::CaKey::Sm2(k),
@@ -1016,7 +1052,8 @@ impl TestCertificateAuthority {
         }
     }
 
-    /// The root certificate, DER.
+    /// The CA's certificate, DER: its self-signed root, or for a
+    /// [`Self::subordinate`] the certificate its parent issued.
     pub fn root(&self) -> &[u8] {
         &self.root
     }
@@ -1034,6 +1071,22 @@ impl TestCertificateAuthority {
         form: x509::sm2::Sm2KeyForm,
         at: Timestamp,
     ) -> (Vec<u8>, CertificateHolder) {
+        self.certify_with(party, uscc, serial, sm2, form, at, Vec::new())
+    }
+
+    /// [`TestCertificateAuthority::certify`], with `extra` extensions after the keyUsage
+    /// (an unknown critical one, say, for a vector no CA should issue).
+    #[allow(clippy::too_many_arguments)]
+    pub fn certify_with(
+        &self,
+        party: &mut TestParty,
+        uscc: &str,
+        serial: u128,
+        sm2: bool,
+        form: x509::sm2::Sm2KeyForm,
+        at: Timestamp,
+        extra: Vec<x509_cert::ext::Extension>,
+    ) -> (Vec<u8>, CertificateHolder) {
         let scalar = test_scalar(&party.label, "certificate");
         let (holder, spki) = if sm2 {
             let k = crate::sm2::Sm2SecretKey::from_bytes(&scalar).expect("test scalar");
@@ -1048,18 +1101,40 @@ impl TestCertificateAuthority {
             format!("CN=041@N{uscc}@示例有限公司@00000001,O=示例有限公司,C=CN")
                 .parse()
                 .expect("a test name");
-        let leaf = x509::chain::issue(
-            self.signer(),
-            self.name.clone(),
-            subject,
-            spki.expect("a test key encodes"),
-            &x509::Issuance {
-                serial,
-                not_before: at,
-                not_after: at.plus(365 * DAY),
-            },
-            None,
-        )
+        let issuance = x509::Issuance {
+            serial,
+            not_before: at,
+            not_after: at.plus(365 * DAY),
+        };
+        let spki = spki.expect("a test key encodes");
+        let leaf = if extra.is_empty() {
+            x509::chain::issue(
+                self.signer(),
+                self.name.clone(),
+                subject,
+                spki,
+                &issuance,
+                None,
+            )
+        } else {
+            use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+            let mut extensions = vec![
+                x509::extension(
+                    &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+                    true,
+                )
+                .expect("a key usage encodes"),
+            ];
+            extensions.extend(extra);
+            x509::chain::issue_with_extensions(
+                self.signer(),
+                self.name.clone(),
+                subject,
+                spki,
+                &issuance,
+                extensions,
+            )
+        }
         .expect("the test certificate encodes");
         let decl = holder.decl();
         party

@@ -35,7 +35,7 @@ use signet_protocol::session::{
     SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
 };
 use signet_protocol::sm2::Sm2SecretKey;
-use signet_protocol::testkit::{DAY, TestParty, test_key};
+use signet_protocol::testkit::{CertificateHolder, DAY, TestParty, test_key};
 use signet_protocol::trust::{TrustAnchor, TrustPolicy, TrustStore};
 use signet_protocol::x509;
 use signet_protocol::{Digest, SecretKey, Timestamp};
@@ -3027,6 +3027,102 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         )?,
         &|v| certificate(v, &|p| matches!(p, CertificateProblem::KeyNotDeclared(_))),
         "the party's key log does not declare the certified key: KeyNotDeclared",
+    )?;
+    certificate_path_refusals(f, &ca, &policy, &current)
+}
+
+/// Certifies a party's key: its certificate path and the key.
+type Certify<'a> = dyn Fn(&mut TestParty) -> (Vec<Vec<u8>>, CertificateHolder) + 'a;
+
+/// Section 7.3, path 3 (spec §6.11.3): certificate paths no CA should issue, each refused for
+/// one reason, with the CA's current CRL held.
+fn certificate_path_refusals(
+    f: &mut File,
+    ca: &signet_protocol::testkit::TestCertificateAuthority,
+    policy: &TrustPolicy,
+    current: &[u8],
+) -> Result<(), String> {
+    use signet_protocol::trust::{CertificateProblem, Finding, Verdict};
+    use signet_protocol::x509::chain::ChainError;
+    use signet_protocol::x509::sm2::Sm2KeyForm;
+    const USCC: &str = "91350100M000100Y43";
+    let day = |n: u64| T0.plus(n * DAY);
+    let mut refused = |label: &str,
+                       certify: &Certify<'_>,
+                       wanted: &dyn Fn(&ChainError) -> bool,
+                       what: &str|
+     -> Result<(), String> {
+        let mut party = TestParty::new(label, T0);
+        let (chain, holder) = certify(&mut party);
+        let signed = party.ca_identity(chain, &holder, day(1), 730);
+        let inputs = json!({
+            "policy": policy_hex(policy)?,
+            "key_logs": [log_hex(&party.log)],
+            "attestations": [h(signed.bytes())],
+            "crls": [h(current)],
+            "subject": party.id().to_string(),
+            "time": day(10).unix(),
+        });
+        refused_verdict(
+            f,
+            "7.3",
+            &inputs,
+            &|v| {
+                matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
+                    [Finding::Certificate { problem: CertificateProblem::Chain(e), .. }] if wanted(e)))
+            },
+            what,
+        )
+    };
+    let end_entity = ca.subordinate("Trust End Entity", true, None, 90, T0);
+    refused(
+        "Trust Under An End Entity",
+        &|party| {
+            let (leaf, holder) =
+                end_entity.certify(party, USCC, 78, true, Sm2KeyForm::EcPublicKey, T0);
+            (vec![leaf, end_entity.root().to_vec()], holder)
+        },
+        &|e| *e == ChainError::NotACa { depth: 1 },
+        "the party's certificate is issued by an end-entity certificate of the policy's CA (no basicConstraints cA) given as its path's second certificate: NotACa at depth 1",
+    )?;
+    let subordinate = ca.subordinate("Trust Subordinate CA", true, Some(0), 91, T0);
+    refused(
+        "Trust Under A Subordinate",
+        &|party| {
+            let (leaf, holder) =
+                subordinate.certify(party, USCC, 79, true, Sm2KeyForm::EcPublicKey, T0);
+            (vec![leaf, subordinate.root().to_vec()], holder)
+        },
+        &|e| *e == ChainError::PathLength { depth: 2 },
+        "the party's certificate is issued by a subordinate CA of the policy's root, whose pathLenConstraint 0 allows no CA below it: PathLength at the root (depth 2)",
+    )?;
+    let unknown = der::oid::ObjectIdentifier::new_unwrap("1.2.3.4");
+    let extension = x509_cert::ext::Extension {
+        extn_id: unknown,
+        critical: true,
+        extn_value: der::asn1::OctetString::new(vec![0x05, 0x00]).map_err(|e| e.to_string())?,
+    };
+    refused(
+        "Trust Critical Extension",
+        &|party| {
+            let (leaf, holder) = ca.certify_with(
+                party,
+                USCC,
+                80,
+                true,
+                Sm2KeyForm::EcPublicKey,
+                T0,
+                vec![extension.clone()],
+            );
+            (vec![leaf], holder)
+        },
+        &|e| {
+            *e == ChainError::CriticalExtension {
+                depth: 0,
+                oid: unknown,
+            }
+        },
+        "the party's certificate carries the critical extension 1.2.3.4, which no implementation understands: CriticalExtension at depth 0",
     )?;
     Ok(())
 }

@@ -17,6 +17,7 @@ pub(crate) mod authority;
 pub(crate) mod documents;
 pub(crate) mod limits;
 mod pdf;
+mod policy;
 mod problem;
 #[cfg(test)]
 mod tests;
@@ -141,6 +142,12 @@ pub fn app(service: Arc<Service>, console: Option<Arc<Console>>) -> Router {
         )
         .route("/v1/pdf/ca-certificate", get(pdf::ca_certificate))
         .route("/v1/pdf/crl", get(pdf::crl))
+        .route(
+            "/v1/policy/ca-roots",
+            get(policy::ca_roots).post(policy::add_ca_root),
+        )
+        .route("/v1/policy/crls", post(policy::add_crl))
+        .route("/v1/policy/crls/fetch", post(policy::fetch_crls))
         .route("/v1/documents", post(documents::upload))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/sessions/{id}/documents", get(documents::list))

@@ -97,6 +97,7 @@ impl From<ServiceError> for Problem {
             ),
             ServiceError::Assemble(_) => (StatusCode::CONFLICT, "no bundle for this session"),
             ServiceError::Usage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid request"),
+            ServiceError::Crl(_) => (StatusCode::UNPROCESSABLE_ENTITY, "the CRL is refused"),
             ServiceError::NotStarted => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the node's network is not started",

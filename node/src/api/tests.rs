@@ -120,6 +120,7 @@ fn the_documented_scope_is_the_one_each_handler_demands() {
         include_str!("authority.rs"),
         include_str!("documents.rs"),
         include_str!("pdf.rs"),
+        include_str!("policy.rs"),
     ];
     let extractor = |handler: &str| -> Option<&'static str> {
         for source in sources {

@@ -593,7 +593,12 @@ async fn upload_documents(conn: &Conn, files: &[String]) -> Result<Vec<Value>> {
     Ok(docs)
 }
 
-async fn call_json(conn: &Conn, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+pub(crate) async fn call_json(
+    conn: &Conn,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value> {
     let bytes = call(conn, method, path, body).await?;
     serde_json::from_slice(&bytes).context("the node's answer is not JSON")
 }

@@ -1,5 +1,7 @@
-//! `signet policy`: the trust policy's CA roots and CRLs, edited in the party directory
-//! (spec §6.11). A running node takes the change at its next start.
+//! `signet policy`: the trust policy's CA roots and CRLs (spec §6.11). Without `--dir` a
+//! command asks the running node over its HTTP API (`--api`, `--token`, as the client
+//! commands do) and the change is in effect at once; with `--dir` it edits the party
+//! directory of a stopped node, which takes the change at its next start.
 
 use std::path::PathBuf;
 
@@ -8,10 +10,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Subcommand;
 use der::Decode;
-use serde_json::json;
+use serde_json::{Value, json};
 use signet_node::certificate::pem_blocks;
 use signet_node::service::config::{CRL_DIR, CaRootConfig, NodeConfig};
+use signet_protocol::Timestamp;
 
+use super::client::{Conn, call_json};
 use super::{Exit, exit, read_file};
 
 /// `signet policy …`.
@@ -21,7 +25,7 @@ pub(crate) enum PolicyCommand {
     #[command(subcommand)]
     Ca(CaCommand),
     /// CRLs of those CAs, needed to trust a certificate-backed identity (a current CRL of
-    /// every CA on the path).
+    /// every CA on the path). A running node fetches them itself (see `ca add --crl-url`).
     #[command(subcommand)]
     Crl(CrlCommand),
 }
@@ -31,33 +35,49 @@ pub(crate) enum PolicyCommand {
 pub(crate) enum CaCommand {
     /// Add a CA root certificate (PEM or DER).
     Add {
-        /// The party directory.
-        #[arg(long, default_value = "signet-node")]
-        dir: PathBuf,
+        #[command(flatten)]
+        conn: Conn,
+        /// The party directory of a stopped node (default: ask the running node).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// A name for the CA.
         #[arg(long)]
         name: String,
+        /// Where the CA publishes its CRL (`http://`); the node fetches it from there, else
+        /// from the CRL distribution points of the certificates the CA issued.
+        #[arg(long)]
+        crl_url: Option<String>,
         /// The root certificate.
         file: PathBuf,
     },
-    /// List the CA roots.
+    /// List the CA roots, with each one's CRL status when asked of the running node.
     List {
-        /// The party directory.
-        #[arg(long, default_value = "signet-node")]
-        dir: PathBuf,
+        #[command(flatten)]
+        conn: Conn,
+        /// The party directory of a stopped node (default: ask the running node).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
 /// `signet policy crl …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum CrlCommand {
-    /// Add a CRL (PEM or DER) to the party directory's `crls/`.
+    /// Add a CRL (PEM or DER) of a CA root: checked and in effect at once on the running
+    /// node, or written to a stopped node's `crls/` with `--dir`.
     Add {
-        /// The party directory.
-        #[arg(long, default_value = "signet-node")]
-        dir: PathBuf,
+        #[command(flatten)]
+        conn: Conn,
+        /// The party directory of a stopped node (default: give it to the running node).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// The CRL file.
         file: PathBuf,
+    },
+    /// Have the running node fetch every CA root's CRL now; exits 4 when one is refused.
+    Fetch {
+        #[command(flatten)]
+        conn: Conn,
     },
 }
 
@@ -65,10 +85,74 @@ fn load(dir: &std::path::Path) -> Result<NodeConfig> {
     NodeConfig::load(dir).map_err(|e| Exit(2, e.to_string()).into())
 }
 
+/// The directory to edit, or the connection to the running node; not both.
+fn target(conn: Conn, dir: Option<PathBuf>, outer: &Conn) -> Result<Result<PathBuf, Conn>> {
+    match dir {
+        Some(_) if conn.is_given() || outer.is_given() => exit(
+            2,
+            "--dir edits a stopped node's directory; --api, --token and --api-ca ask a running node: give one or the other",
+        ),
+        Some(dir) => Ok(Ok(dir)),
+        None => Ok(Err(conn.resolve(outer)?)),
+    }
+}
+
+fn time(value: &Value) -> String {
+    value
+        .as_u64()
+        .map_or_else(|| "-".to_string(), |t| Timestamp::from_unix(t).to_string())
+}
+
+/// One root as `ca list` and `crl fetch` print it.
+fn print_root(root: &Value) {
+    let crl = &root["crl"];
+    println!(
+        "{}\t{}\tcrl {} .. {} from {}\tfetched {}{}",
+        root["name"].as_str().unwrap_or(""),
+        root["subject"].as_str().unwrap_or(""),
+        time(&crl["this_update"]),
+        time(&crl["next_update"]),
+        crl["source"].as_str().unwrap_or("-"),
+        time(&crl["last_fetch"]),
+        crl["last_error"]
+            .as_str()
+            .map(|e| format!("\terror: {e}"))
+            .unwrap_or_default(),
+    );
+}
+
 /// Runs a `signet policy` command.
-pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
+pub(crate) async fn run(command: PolicyCommand, outer: &Conn, as_json: bool) -> Result<u8> {
     match command {
-        PolicyCommand::Ca(CaCommand::Add { dir, name, file }) => {
+        PolicyCommand::Ca(CaCommand::Add {
+            conn,
+            dir,
+            name,
+            crl_url,
+            file,
+        }) => {
+            let dir = match target(conn, dir, outer)? {
+                Ok(dir) => dir,
+                Err(conn) => {
+                    let mut body =
+                        json!({"name": name, "certificate": B64.encode(read_file(&file)?)});
+                    if let Some(url) = &crl_url {
+                        body["crl_url"] = json!(url);
+                    }
+                    let added = call_json(&conn, "POST", "/v1/policy/ca-roots", Some(body)).await?;
+                    if as_json {
+                        println!("{added}");
+                    } else {
+                        println!("Added CA root {name:?}, in effect now; the node fetches its CRL");
+                    }
+                    return Ok(0);
+                }
+            };
+            if let Some(url) = &crl_url
+                && !url.starts_with("http://")
+            {
+                return exit(2, format!("a CRL URL is an http:// URL: {url:?}"));
+            }
             let mut config = load(&dir)?;
             let der = match pem_blocks(&read_file(&file)?, "CERTIFICATE").as_slice() {
                 [der] => der.clone(),
@@ -104,6 +188,7 @@ pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
             config.policy.ca_roots.push(CaRootConfig {
                 name: name.clone(),
                 certificate: encoded,
+                crl_url,
             });
             config.trust_policy().map_err(|e| Exit(2, e.to_string()))?;
             config.save(&dir)?;
@@ -111,10 +196,26 @@ pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
             if as_json {
                 println!("{}", json!({"added": name, "subject": subject}));
             } else {
-                println!("Added CA root {name:?} ({subject}); restart the node to use it");
+                println!(
+                    "Added CA root {name:?} ({subject}); the node takes it at its next start (leave out --dir to add it to the running node at once)"
+                );
             }
         }
-        PolicyCommand::Ca(CaCommand::List { dir }) => {
+        PolicyCommand::Ca(CaCommand::List { conn, dir }) => {
+            let dir = match target(conn, dir, outer)? {
+                Ok(dir) => dir,
+                Err(conn) => {
+                    let listed = call_json(&conn, "GET", "/v1/policy/ca-roots", None).await?;
+                    if as_json {
+                        println!("{}", listed["roots"]);
+                    } else {
+                        for root in listed["roots"].as_array().into_iter().flatten() {
+                            print_root(root);
+                        }
+                    }
+                    return Ok(0);
+                }
+            };
             let config = load(&dir)?;
             let roots: Vec<serde_json::Value> = config
                 .policy
@@ -127,7 +228,7 @@ pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
                         .and_then(|der| x509_cert::Certificate::from_der(&der).ok())
                         .map(|c| c.tbs_certificate().subject().to_string())
                         .unwrap_or_default();
-                    json!({"name": r.name, "subject": subject})
+                    json!({"name": r.name, "subject": subject, "crl": {"crl_url": r.crl_url}})
                 })
                 .collect();
             if as_json {
@@ -135,14 +236,39 @@ pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
             } else {
                 for root in &roots {
                     println!(
-                        "{}\t{}",
+                        "{}\t{}\tcrl url {}",
                         root["name"].as_str().unwrap_or(""),
-                        root["subject"].as_str().unwrap_or("")
+                        root["subject"].as_str().unwrap_or(""),
+                        root["crl"]["crl_url"].as_str().unwrap_or("-")
                     );
                 }
             }
         }
-        PolicyCommand::Crl(CrlCommand::Add { dir, file }) => {
+        PolicyCommand::Crl(CrlCommand::Add { conn, dir, file }) => {
+            let dir = match target(conn, dir, outer)? {
+                Ok(dir) => dir,
+                Err(conn) => {
+                    let body = json!({"crl": B64.encode(read_file(&file)?)});
+                    let taken = call_json(&conn, "POST", "/v1/policy/crls", Some(body)).await?;
+                    if as_json {
+                        println!("{taken}");
+                    } else if taken["changed"].as_bool() == Some(false) {
+                        println!(
+                            "The node holds this CRL of {} already",
+                            taken["root"].as_str().unwrap_or("")
+                        );
+                    } else {
+                        println!(
+                            "Took the CRL of {} ({} .. {}, {} revoked), in effect now",
+                            taken["root"].as_str().unwrap_or(""),
+                            time(&taken["this_update"]),
+                            time(&taken["next_update"]),
+                            taken["revoked"]
+                        );
+                    }
+                    return Ok(0);
+                }
+            };
             load(&dir)?;
             let blocks = pem_blocks(&read_file(&file)?, "X509 CRL");
             let [der] = blocks.as_slice() else {
@@ -159,8 +285,30 @@ pub(crate) fn run(command: PolicyCommand, as_json: bool) -> Result<u8> {
             if as_json {
                 println!("{}", json!({"added": path, "issuer": issuer}));
             } else {
-                println!("Added a CRL of {issuer}; restart the node to use it");
+                println!(
+                    "Added a CRL of {issuer}; the node takes it at its next start (leave out --dir to give it to the running node at once)"
+                );
             }
+        }
+        PolicyCommand::Crl(CrlCommand::Fetch { conn }) => {
+            let conn = conn.resolve(outer)?;
+            let fetched = call_json(&conn, "POST", "/v1/policy/crls/fetch", None).await?;
+            let refused = fetched["refused"].as_array().cloned().unwrap_or_default();
+            if as_json {
+                println!("{fetched}");
+            } else {
+                for root in fetched["roots"].as_array().into_iter().flatten() {
+                    print_root(root);
+                }
+            }
+            for r in &refused {
+                eprintln!(
+                    "signet: the CRL of {} is not current: {}",
+                    r["root"].as_str().unwrap_or(""),
+                    r["error"].as_str().unwrap_or("")
+                );
+            }
+            return Ok(if refused.is_empty() { 0 } else { 4 });
         }
     }
     Ok(0)

@@ -907,7 +907,10 @@ async fn add_ca_root(
     if !viewer.can(Role::Admin) {
         return Ok(forbidden(&c, &viewer));
     }
-    let result = call(&c, move |s| s.add_ca_root(&form.name, form.pem.as_bytes())).await;
+    let result = call(&c, move |s| {
+        s.add_ca_root(&form.name, form.pem.as_bytes(), None)
+    })
+    .await;
     Ok(after(
         &c,
         &viewer,

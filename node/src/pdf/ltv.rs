@@ -268,7 +268,8 @@ fn certificates_of(parsed: &ParsedSignedData) -> Vec<Certificate> {
         .collect()
 }
 
-fn crl_urls(certificate: &Certificate) -> Vec<String> {
+/// The URIs of `certificate`'s CRL distribution points (every scheme).
+pub(crate) fn crl_urls(certificate: &Certificate) -> Vec<String> {
     let Ok(Some((_, points))) = certificate
         .tbs_certificate()
         .get_extension::<CrlDistributionPoints>()

@@ -54,6 +54,10 @@ pub struct CaRootConfig {
     pub name: String,
     /// The root certificate, DER in base64.
     pub certificate: String,
+    /// Where the CA publishes its CRL (`http://`), fetched by the node to keep it current;
+    /// absent: the CRL distribution points of the certificates the CA issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_url: Option<String>,
 }
 
 /// The folder of a party directory holding the X.509 CRLs the node judges certificate

@@ -34,6 +34,7 @@
 pub mod authority;
 pub mod config;
 mod core;
+pub mod crl;
 mod evidence_log;
 pub use self::core::Refusal;
 pub mod gossip;
@@ -157,6 +158,9 @@ pub enum ServiceError {
     /// A witness did not time-stamp, or its token failed a check (see [`tsa`]).
     #[error("time-stamp: {0}")]
     TimeStamp(#[from] tsa::WitnessTimeStampError),
+    /// A CRL was refused (see [`crl`]); nothing changed.
+    #[error("crl refused: {0}")]
+    Crl(#[from] crl::CrlRefused),
     /// The service is not running.
     #[error("the node is not started")]
     NotStarted,
@@ -290,6 +294,8 @@ pub struct Service {
     early: Mutex<std::collections::VecDeque<(PartyId, Vec<u8>)>>,
     /// The CRL last made, with its time (see [`Service::pdf_crl`]).
     crl: Mutex<Option<(Timestamp, Vec<u8>)>>,
+    /// The CRLs of the policy's CA roots, kept current (see [`crl`]).
+    crls: crl::CrlState,
     wake: Notify,
     metrics: Metrics,
     /// Cosign requests awaiting the witness's answer, by witness and the note's digest.
@@ -367,7 +373,8 @@ impl Service {
             }
         }
         tracing::info!(party = %me, sessions = core.sessions.len(), evidence = core.evidence.len(), outbox = core.outbox.len(), "node opened");
-        Ok(Arc::new(Self {
+        let crls = crl::CrlState::new(&config.policy.ca_roots);
+        let service = Arc::new(Self {
             dir: dir.to_path_buf(),
             config,
             me,
@@ -378,13 +385,16 @@ impl Service {
             directories: std::sync::atomic::AtomicU64::new(0),
             early: Mutex::default(),
             crl: Mutex::default(),
+            crls,
             wake: Notify::new(),
             metrics: Metrics::default(),
             pending: Mutex::default(),
             refusals: Mutex::default(),
             witnessed: Mutex::default(),
             tasks: Mutex::default(),
-        }))
+        });
+        service.note_held_crls()?;
+        Ok(service)
     }
 
     /// This party's id.
@@ -721,8 +731,11 @@ impl Service {
 
     /// Imports an attestation.
     pub fn import_attestation(&self, bytes: &[u8]) -> Result<Signed<Attestation>, ServiceError> {
-        self.core()?
-            .import_attestation(bytes, self::core::Source::Operator, now())
+        let a = self
+            .core()?
+            .import_attestation(bytes, self::core::Source::Operator, now())?;
+        self.note_attestation(&a);
+        Ok(a)
     }
 
     /// Attests `subject`'s identity (real-name verification done by this party's staff),
@@ -807,9 +820,12 @@ impl Service {
         Ok(identity)
     }
 
-    /// The CA roots of the trust policy: each one's name and subject (RFC 4514).
+    /// The CA roots of the trust policy: each one's name and subject (RFC 4514), and its
+    /// CRL's status ([`crl::CrlStatus`]: thisUpdate, nextUpdate, where it came from, the
+    /// last fetch and its error).
     pub fn ca_roots(&self) -> Vec<serde_json::Value> {
         use der::Decode as _;
+        let statuses = self.crl_statuses().unwrap_or_default();
         let Ok(core) = self.core() else {
             return Vec::new();
         };
@@ -820,14 +836,22 @@ impl Service {
                 let subject = x509_cert::Certificate::from_der(&r.certificate)
                     .map(|c| c.tbs_certificate().subject().to_string())
                     .unwrap_or_default();
-                serde_json::json!({"name": r.name, "subject": subject})
+                let crl = statuses.get(&r.name).cloned().unwrap_or_default();
+                serde_json::json!({"name": r.name, "subject": subject, "crl": crl})
             })
             .collect()
     }
 
     /// Adds a CA root (PEM or DER, a CA certificate) to the trust policy under `name`: in
     /// effect at once, and written to the configuration (spec §6.11, `signet policy ca add`).
-    pub fn add_ca_root(&self, name: &str, certificate: &[u8]) -> Result<(), ServiceError> {
+    /// Its CRL is fetched from `crl_url` (an `http://` URL) when given, else from the
+    /// distribution points of the certificates it issued (see [`crl`]), from now on.
+    pub fn add_ca_root(
+        &self,
+        name: &str,
+        certificate: &[u8],
+        crl_url: Option<&str>,
+    ) -> Result<(), ServiceError> {
         use base64::Engine as _;
         use der::Decode as _;
         let usage = |m: &str| ServiceError::Usage(m.to_string());
@@ -847,6 +871,10 @@ impl Service {
         if !is_ca {
             return Err(usage("not a CA certificate"));
         }
+        let crl_url = crl_url.map(str::trim).filter(|u| !u.is_empty());
+        if let Some(url) = crl_url {
+            crl::check_crl_url(url)?;
+        }
         let mut core = self.core()?;
         if name.is_empty()
             || core
@@ -863,12 +891,19 @@ impl Service {
         config.policy.ca_roots.push(config::CaRootConfig {
             name: name.to_string(),
             certificate: base64::engine::general_purpose::STANDARD.encode(&der),
+            crl_url: crl_url.map(str::to_string),
         });
         config.save(&self.dir)?;
         core.policy.ca_roots.push(signet_protocol::trust::CaRoot {
             name: name.to_string(),
             certificate: der,
         });
+        drop(core);
+        self.crl_state()?.insert(
+            name.to_string(),
+            crl::CrlStatus::of_url(crl_url.map(str::to_string)),
+        );
+        self.wake_crl_loop();
         Ok(())
     }
 
@@ -1097,6 +1132,7 @@ impl Service {
         self.spawn(self.clone().fetch_loop(fetch_rx, shutdown.clone()))?;
         self.spawn(self.clone().gossip_loop(shutdown.clone()))?;
         self.spawn(self.clone().address_loop(shutdown.clone()))?;
+        self.spawn(self.clone().crl_loop(shutdown.clone()))?;
         if !self.config.webhooks.is_empty() {
             let targets = webhook::Targets::new(&self.config.webhooks, &self.dir)
                 .map_err(|e| ServiceError::Usage(e.to_string()))?;
@@ -1735,7 +1771,10 @@ impl Service {
                     .and_then(|mut c| {
                         c.import_attestation(data, self::core::Source::Network, now())
                     })
-                    .map(|a| a.payload().id.to_string())
+                    .map(|a| {
+                        self.note_attestation(&a);
+                        a.payload().id.to_string()
+                    })
             }
         };
         match result {
@@ -1778,6 +1817,7 @@ impl Service {
                 .and_then(|mut c| c.import_attestation(&bytes, self::core::Source::Network, now()));
             match taken {
                 Ok(a) => {
+                    self.note_attestation(&a);
                     tracing::info!(id = %a.payload().id, "imported an attestation gossip brought before its issuer's key log")
                 }
                 Err(e) => tracing::debug!(error = %e, "an early attestation not taken"),

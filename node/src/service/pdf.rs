@@ -555,48 +555,88 @@ fn seal_svg(legal_name: &str) -> Vec<u8> {
 /// The field name of the document time-stamp an export appends (PAdES B-LTA).
 const ARCHIVE_TIME_STAMP_FIELD: &str = "SignetArchive";
 
-/// The most bytes of a CRL fetched for a PDF's validation data.
-const MAX_CRL_BYTES: usize = 1 << 20;
+/// The most bytes of a CRL fetched, for a PDF's validation data or to keep a CA root's
+/// revocation information current (see [`super::crl`]).
+pub const MAX_CRL_BYTES: usize = 1 << 20;
 
-/// GETs a CRL (DER) from an `http://` distribution point: status 200, at most
-/// [`MAX_CRL_BYTES`], within 10 seconds. Its signature is checked where it is used.
-async fn fetch_crl(url: &str) -> Result<Vec<u8>, String> {
+/// How long fetching one CRL may take, connecting and reading included.
+const CRL_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why a CRL could not be fetched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrlFetchError {
+    /// Not an `http://` or `https://` URL.
+    #[error("not an http url")]
+    Url,
+    /// An `https://` URL: a CRL is signed, and is fetched over plain HTTP (RFC 5280, 4.2.1.13).
+    #[error("only http:// distribution points are fetched")]
+    NotHttp,
+    /// The server could not be reached.
+    #[error("cannot connect: {0}")]
+    Connect(std::io::Error),
+    /// The HTTP exchange failed.
+    #[error("http: {0}")]
+    Http(String),
+    /// The server answered with another status than 200.
+    #[error("the server answered http {0}")]
+    Status(u16),
+    /// The body is larger than [`MAX_CRL_BYTES`].
+    #[error("the response is larger than {MAX_CRL_BYTES} bytes")]
+    TooLarge,
+    /// No answer within the time allowed.
+    #[error("no answer within {} s", CRL_FETCH_TIMEOUT.as_secs())]
+    TimedOut,
+}
+
+/// GETs a CRL from an `http://` distribution point: status 200, at most [`MAX_CRL_BYTES`]
+/// (a larger body is refused, not cut), within [`CRL_FETCH_TIMEOUT`]. Its signature is
+/// checked where it is used.
+pub(super) async fn fetch_crl(url: &str) -> Result<Vec<u8>, CrlFetchError> {
     use http_body_util::BodyExt as _;
-    let endpoint = super::webhook::endpoint(url).map_err(|e| e.to_string())?;
+    let endpoint = super::webhook::endpoint(url).map_err(|_| CrlFetchError::Url)?;
     if endpoint.tls {
-        return Err("only http:// distribution points are fetched".into());
+        return Err(CrlFetchError::NotHttp);
     }
     let fetch = async {
         let tcp = tokio::net::TcpStream::connect(&endpoint.authority)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(CrlFetchError::Connect)?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| CrlFetchError::Http(e.to_string()))?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
         let request = hyper::Request::get(endpoint.path.as_str())
             .header(hyper::header::HOST, endpoint.authority.as_str())
             .body(http_body_util::Empty::<hyper::body::Bytes>::new())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CrlFetchError::Http(e.to_string()))?;
         let response = sender
             .send_request(request)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CrlFetchError::Http(e.to_string()))?;
         if response.status() != hyper::StatusCode::OK {
-            return Err(format!("HTTP {}", response.status()));
+            return Err(CrlFetchError::Status(response.status().as_u16()));
         }
         let body = http_body_util::Limited::new(response.into_body(), MAX_CRL_BYTES)
             .collect()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    CrlFetchError::TooLarge
+                } else {
+                    CrlFetchError::Http(e.to_string())
+                }
+            })?;
         Ok(body.to_bytes().to_vec())
     };
-    tokio::time::timeout(std::time::Duration::from_secs(10), fetch)
+    tokio::time::timeout(CRL_FETCH_TIMEOUT, fetch)
         .await
-        .map_err(|_| "timed out".to_string())?
+        .map_err(|_| CrlFetchError::TimedOut)?
 }
 
 /// What stamps a session's seals (PAdES B-T): see [`Service::session_time_stamper`].

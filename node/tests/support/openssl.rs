@@ -82,6 +82,19 @@ pub fn ca(dir: &Path, sm2: bool) {
 /// `<stem>.key`, to the organisation `name` with the CFCA-style common name
 /// `041@N<uscc>@<name>@00000001`.
 pub fn issue(dir: &Path, sm2: bool, stem: &str, name: &str, uscc: &str, serial: &str) {
+    issue_with_crl_url(dir, sm2, stem, name, uscc, serial, None);
+}
+
+/// [`issue`], the certificate naming `crl_url` as its CRL distribution point when given.
+pub fn issue_with_crl_url(
+    dir: &Path,
+    sm2: bool,
+    stem: &str,
+    name: &str,
+    uscc: &str,
+    serial: &str,
+    crl_url: Option<&str>,
+) {
     let (key, csr, pem) = (
         format!("{stem}.key"),
         format!("{stem}.csr"),
@@ -94,9 +107,14 @@ pub fn issue(dir: &Path, sm2: bool, stem: &str, name: &str, uscc: &str, serial: 
     ];
     args.extend(algorithm(sm2).1);
     run("openssl", &args, dir);
+    let distribution_point = crl_url
+        .map(|url| format!("crlDistributionPoints=URI:{url}\n"))
+        .unwrap_or_default();
     std::fs::write(
         dir.join("ext.cnf"),
-        "[v3]\nkeyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE\n",
+        format!(
+            "[v3]\nkeyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE\n{distribution_point}"
+        ),
     )
     .unwrap();
     let mut args = vec![

@@ -429,6 +429,125 @@ fn signed_by(
     }
 }
 
+/// Why a CRL is not taken as its CA's (spec §6.11.3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrlError {
+    /// Not a DER X.509 CRL.
+    #[error("not a der x.509 crl")]
+    Malformed,
+    /// Its issuer name is not the CA's subject.
+    #[error("the crl is issued in another name than the ca's")]
+    Issuer,
+    /// The CA's keyUsage does not allow cRLSign.
+    #[error("the ca's key usage does not allow signing crls")]
+    NotACrlIssuer,
+    /// Its signature does not verify under the CA's key, or its two algorithm identifiers
+    /// differ, or the algorithm is neither SM2-with-SM3 nor ECDSA-with-SHA256.
+    #[error("the crl's signature does not verify under the ca's key")]
+    BadSignature,
+    /// A critical CRL extension other than cRLNumber and authorityKeyIdentifier (an
+    /// issuingDistributionPoint or deltaCRLIndicator changes what the list covers).
+    #[error("the crl has the critical extension {0}, not understood")]
+    CriticalExtension(Oid),
+}
+
+/// What a CRL that verified under its CA's key says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlInfo {
+    /// thisUpdate.
+    pub this_update: Timestamp,
+    /// nextUpdate, if it has one (a CRL without one is never current, see
+    /// [`revocation_status`]).
+    pub next_update: Option<Timestamp>,
+    /// The cRLNumber, big-endian without leading zeros, if it has one.
+    pub number: Option<Vec<u8>>,
+    /// How many certificates it lists.
+    pub revoked: usize,
+}
+
+impl CrlInfo {
+    /// Whether this CRL supersedes `held`, another of the same CA: a greater cRLNumber when
+    /// both have one, else a later thisUpdate.
+    pub fn is_newer_than(&self, held: &CrlInfo) -> bool {
+        match (&self.number, &held.number) {
+            (Some(a), Some(b)) => (a.len(), a) > (b.len(), b),
+            _ => self.this_update > held.this_update,
+        }
+    }
+}
+
+/// Checks that `der` is a CRL of the CA `issuer` (its name, its key, a CA allowed to sign
+/// CRLs, no critical extension not understood) and returns what it says about itself. The
+/// checks [`revocation_status`] makes of each CRL it counts, for a caller that takes CRLs in
+/// (a node fetching them, say) and wants to refuse one at once rather than ignore it later.
+///
+/// # Errors
+///
+/// [`CrlError`].
+pub fn verify_crl(der: &[u8], issuer: &Certificate) -> Result<CrlInfo, CrlError> {
+    let may_sign_crls = issuer
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .map_err(|_| CrlError::NotACrlIssuer)?
+        .is_none_or(|(_, usage)| usage.crl_sign());
+    if !may_sign_crls {
+        return Err(CrlError::NotACrlIssuer);
+    }
+    let list = issued_crl(der, issuer)?;
+    let tbs = &list.tbs_cert_list;
+    let number = tbs
+        .crl_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == CRL_NUMBER)
+        .map(|e| {
+            x509_cert::ext::pkix::CrlNumber::from_der(e.extn_value.as_bytes())
+                .map(|n| n.0.as_bytes().to_vec())
+                .map_err(|_| CrlError::Malformed)
+        })
+        .transpose()?;
+    Ok(CrlInfo {
+        this_update: timestamp_of(&tbs.this_update),
+        next_update: tbs.next_update.as_ref().map(timestamp_of),
+        number,
+        revoked: tbs.revoked_certificates.as_ref().map_or(0, Vec::len),
+    })
+}
+
+/// cRLNumber (RFC 5280, 5.2.3).
+const CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+
+/// `der` parsed, when it is a CRL in `issuer`'s name, signed by its key with one algorithm
+/// named twice, and without critical extensions other than cRLNumber and
+/// authorityKeyIdentifier. (Whether `issuer` may sign CRLs is the caller's question.)
+fn issued_crl(der: &[u8], issuer: &Certificate) -> Result<CertificateList, CrlError> {
+    let issuer_tbs = issuer.tbs_certificate();
+    let list = CertificateList::from_der(der).map_err(|_| CrlError::Malformed)?;
+    let tbs = &list.tbs_cert_list;
+    if tbs.issuer != *issuer_tbs.subject() {
+        return Err(CrlError::Issuer);
+    }
+    if tbs.signature != list.signature_algorithm
+        || signed_by(
+            der,
+            issuer_tbs.subject_public_key_info(),
+            &list.signature_algorithm.oid,
+        )
+        .is_err()
+    {
+        return Err(CrlError::BadSignature);
+    }
+    // cRLNumber and authorityKeyIdentifier are understood; a critical
+    // issuingDistributionPoint or deltaCRLIndicator changes what the list covers.
+    if let Some(e) = tbs.crl_extensions.iter().flatten().find(|e| {
+        e.critical && !["2.5.29.20", "2.5.29.35"].contains(&e.extn_id.to_string().as_str())
+    }) {
+        return Err(CrlError::CriticalExtension(e.extn_id));
+    }
+    Ok(list)
+}
+
 /// What the CRLs held say about one certificate, judged at `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationStatus {
@@ -472,32 +591,12 @@ pub fn revocation_status(
     let mut newest: Option<(Timestamp, Option<Timestamp>)> = None;
     let mut revoked: Option<Timestamp> = None;
     for der in crls {
-        let Ok(list) = CertificateList::from_der(der) else {
+        let Ok(list) = issued_crl(der, issuer) else {
             continue;
         };
         let tbs = &list.tbs_cert_list;
-        if tbs.issuer != *issuer_tbs.subject()
-            || tbs.signature != list.signature_algorithm
-            || signed_by(
-                der,
-                issuer_tbs.subject_public_key_info(),
-                &list.signature_algorithm.oid,
-            )
-            .is_err()
-        {
-            continue;
-        }
-        let critical_unknown = tbs
-            .crl_extensions
-            .iter()
-            .flatten()
-            // cRLNumber and authorityKeyIdentifier are understood; a critical
-            // issuingDistributionPoint or deltaCRLIndicator changes what the list covers.
-            .any(|e| {
-                e.critical && !["2.5.29.20", "2.5.29.35"].contains(&e.extn_id.to_string().as_str())
-            });
         let this_update = timestamp_of(&tbs.this_update);
-        if critical_unknown || this_update > now {
+        if this_update > now {
             continue;
         }
         if let Some(entry) = tbs
@@ -571,7 +670,6 @@ pub fn issue(
     issuance: &super::Issuance,
     ca: Option<u8>,
 ) -> Result<Vec<u8>, super::X509Error> {
-    use der::Encode;
     use x509_cert::ext::pkix::KeyUsages;
     let extensions = match ca {
         Some(path_len) => vec![
@@ -589,6 +687,32 @@ pub fn issue(
             true,
         )?],
     };
+    issue_with_extensions(
+        issuer_key,
+        issuer,
+        subject,
+        subject_key,
+        issuance,
+        extensions,
+    )
+}
+
+/// A v3 certificate signed by `issuer_key` in the name `issuer`, with exactly the
+/// `extensions` given: for test CAs and the vectors of spec §6.11 that need a certificate no
+/// CA should issue (an unknown critical extension, say).
+///
+/// # Errors
+///
+/// [`super::X509Error`] for unencodable input.
+pub fn issue_with_extensions(
+    issuer_key: CaKey<'_>,
+    issuer: x509_cert::name::Name,
+    subject: x509_cert::name::Name,
+    subject_key: SubjectPublicKeyInfoOwned,
+    issuance: &super::Issuance,
+    extensions: Vec<x509_cert::ext::Extension>,
+) -> Result<Vec<u8>, super::X509Error> {
+    use der::Encode;
     let tbs = super::TbsCertificate {
         version: 2,
         serial_number: super::serial_number(issuance.serial)?,
@@ -639,4 +763,436 @@ pub fn issue_crl(
         crl_extensions: None,
     };
     issuer_key.sign(&tbs.to_der()?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::str::FromStr;
+
+    use der::Encode;
+    use der::asn1::{BitString, OctetString};
+    use x509_cert::ext::Extension;
+    use x509_cert::ext::pkix::KeyUsages;
+    use x509_cert::name::Name;
+
+    use super::*;
+    use crate::x509::Issuance;
+    use crate::x509::asn1::p256_spki;
+
+    const DAY: u64 = 86_400;
+
+    fn t(days: u64) -> Timestamp {
+        Timestamp::from_unix(1_800_000_000 + days * DAY)
+    }
+
+    fn key(n: u8) -> p256::ecdsa::SigningKey {
+        p256::ecdsa::SigningKey::from_slice(&[n; 32]).unwrap()
+    }
+
+    fn name(cn: &str) -> Name {
+        Name::from_str(&format!("CN={cn},C=CN")).unwrap()
+    }
+
+    fn ca(path_len: Option<u8>, usage: KeyUsage) -> Vec<Extension> {
+        vec![
+            crate::x509::extension(
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: path_len,
+                },
+                true,
+            )
+            .unwrap(),
+            crate::x509::extension(&usage, true).unwrap(),
+        ]
+    }
+
+    fn signing() -> Vec<Extension> {
+        vec![
+            crate::x509::extension(
+                &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+                true,
+            )
+            .unwrap(),
+        ]
+    }
+
+    /// A certificate for key `subject_key` named `subject`, signed by key `issuer_key` in
+    /// the name `issuer`, valid from day 0 to day 365.
+    fn cert(
+        issuer_key: u8,
+        issuer: &str,
+        subject_key: u8,
+        subject: &str,
+        serial: u128,
+        extensions: Vec<Extension>,
+    ) -> Vec<u8> {
+        issue_with_extensions(
+            CaKey::P256(&key(issuer_key)),
+            name(issuer),
+            name(subject),
+            p256_spki(key(subject_key).verifying_key()).unwrap(),
+            &Issuance {
+                serial,
+                not_before: t(0),
+                not_after: t(365),
+            },
+            extensions,
+        )
+        .unwrap()
+    }
+
+    fn root() -> Vec<u8> {
+        cert(
+            1,
+            "Root",
+            1,
+            "Root",
+            1,
+            ca(
+                Some(1),
+                KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            ),
+        )
+    }
+
+    fn leaf() -> Vec<u8> {
+        cert(1, "Root", 9, "Leaf", 2, signing())
+    }
+
+    fn refused(path: &[Vec<u8>], at: Timestamp) -> ChainError {
+        validate(path, &[root()], at).unwrap_err()
+    }
+
+    #[test]
+    fn a_leaf_issued_by_the_root_validates() {
+        let valid = validate(&[leaf()], &[root()], t(10)).unwrap();
+        assert_eq!((valid.root, valid.certificates.len()), (0, 2));
+        assert_eq!(
+            valid.leaf_key,
+            CertificateKey::P256(EcdsaP256Key::from_verifying_key(key(9).verifying_key()))
+        );
+    }
+
+    #[test]
+    fn a_path_of_no_or_too_many_certificates_is_refused() {
+        assert_eq!(refused(&[], t(10)), ChainError::Length);
+        assert_eq!(
+            refused(&vec![leaf(); MAX_PATH_LEN + 1], t(10)),
+            ChainError::Length
+        );
+    }
+
+    #[test]
+    fn a_certificate_that_is_not_der_x509_is_refused() {
+        assert_eq!(
+            refused(&[leaf(), vec![0x30, 0x00]], t(10)),
+            ChainError::Malformed { depth: 1 }
+        );
+    }
+
+    #[test]
+    fn a_path_to_another_root_is_refused() {
+        let other = cert(
+            3,
+            "Other",
+            3,
+            "Other",
+            1,
+            ca(None, KeyUsage(KeyUsages::KeyCertSign.into())),
+        );
+        assert_eq!(
+            validate(&[leaf()], &[other], t(10)).unwrap_err(),
+            ChainError::NoTrustedRoot { depth: 0 }
+        );
+    }
+
+    #[test]
+    fn an_issuer_whose_subject_is_not_the_issuer_name_is_refused() {
+        let intermediate = cert(
+            1,
+            "Root",
+            2,
+            "Intermediate",
+            3,
+            ca(Some(0), KeyUsage(KeyUsages::KeyCertSign.into())),
+        );
+        let misnamed = cert(2, "Someone Else", 9, "Leaf", 4, signing());
+        assert_eq!(
+            refused(&[misnamed, intermediate], t(10)),
+            ChainError::NameChaining { depth: 0 }
+        );
+    }
+
+    #[test]
+    fn an_algorithm_other_than_sm2_or_p256_is_refused() {
+        // The outer signatureAlgorithm says RSA (sha256WithRSAEncryption); the TBS says
+        // ECDSA: refused whichever is looked at first.
+        let rsa = Oid::new_unwrap("1.2.840.113549.1.1.11");
+        let der = leaf();
+        let mut envelope = SignedEnvelope::from_der(&der).unwrap();
+        envelope.signature_algorithm = spki::AlgorithmIdentifierOwned {
+            oid: rsa,
+            parameters: None,
+        };
+        assert_eq!(
+            refused(&[envelope.to_der().unwrap()], t(10)),
+            ChainError::Algorithm {
+                depth: 0,
+                algorithm: rsa
+            }
+        );
+    }
+
+    #[test]
+    fn a_signature_by_another_key_is_refused() {
+        // In the root's name, signed by another key.
+        let forged = cert(5, "Root", 9, "Leaf", 2, signing());
+        assert_eq!(
+            refused(&[forged], t(10)),
+            ChainError::BadSignature { depth: 0 }
+        );
+    }
+
+    #[test]
+    fn a_certificate_is_judged_inside_its_validity_only() {
+        assert_eq!(
+            refused(&[leaf()], Timestamp::from_unix(t(0).unix() - 1)),
+            ChainError::NotYetValid {
+                depth: 0,
+                from: t(0)
+            }
+        );
+        assert!(
+            validate(&[leaf()], &[root()], t(365)).is_ok(),
+            "notAfter is inclusive"
+        );
+        assert_eq!(
+            refused(&[leaf()], t(366)),
+            ChainError::Expired {
+                depth: 0,
+                at: t(365)
+            }
+        );
+    }
+
+    #[test]
+    fn an_issuer_that_is_not_a_ca_is_refused() {
+        // No basicConstraints cA.
+        let end_entity = cert(1, "Root", 2, "Intermediate", 3, signing());
+        let below = cert(2, "Intermediate", 9, "Leaf", 4, signing());
+        assert_eq!(
+            refused(&[below.clone(), end_entity], t(10)),
+            ChainError::NotACa { depth: 1 }
+        );
+        // cA, but keyUsage without keyCertSign.
+        let crl_only = cert(
+            1,
+            "Root",
+            2,
+            "Intermediate",
+            3,
+            ca(None, KeyUsage(KeyUsages::CRLSign.into())),
+        );
+        assert_eq!(
+            refused(&[below, crl_only], t(10)),
+            ChainError::NotACa { depth: 1 }
+        );
+        // The root itself, above a path that leaves it out.
+        let not_a_ca_root = cert(1, "Root", 1, "Root", 1, signing());
+        assert_eq!(
+            validate(&[leaf()], &[not_a_ca_root], t(10)).unwrap_err(),
+            ChainError::NotACa { depth: 1 }
+        );
+    }
+
+    #[test]
+    fn more_cas_below_an_issuer_than_its_path_length_allows_are_refused() {
+        let strict_root = cert(
+            1,
+            "Root",
+            1,
+            "Root",
+            1,
+            ca(Some(0), KeyUsage(KeyUsages::KeyCertSign.into())),
+        );
+        let intermediate = cert(
+            1,
+            "Root",
+            2,
+            "Intermediate",
+            3,
+            ca(None, KeyUsage(KeyUsages::KeyCertSign.into())),
+        );
+        let below = cert(2, "Intermediate", 9, "Leaf", 4, signing());
+        let path = [below, intermediate];
+        assert_eq!(
+            validate(&path, &[strict_root], t(10)).unwrap_err(),
+            ChainError::PathLength { depth: 2 }
+        );
+        // The same path under a root that allows one CA below it.
+        assert!(validate(&path, &[root()], t(10)).is_ok());
+    }
+
+    #[test]
+    fn a_leaf_that_may_not_sign_is_refused() {
+        let usage = vec![
+            crate::x509::extension(&KeyUsage(KeyUsages::KeyEncipherment.into()), true).unwrap(),
+        ];
+        assert_eq!(
+            refused(&[cert(1, "Root", 9, "Leaf", 2, usage)], t(10)),
+            ChainError::LeafKeyUsage
+        );
+    }
+
+    #[test]
+    fn a_leaf_key_neither_sm2_nor_p256_is_refused() {
+        let ed25519 = spki::SubjectPublicKeyInfoOwned {
+            algorithm: spki::AlgorithmIdentifierOwned {
+                oid: Oid::new_unwrap("1.3.101.112"),
+                parameters: None,
+            },
+            subject_public_key: BitString::from_bytes(&[7; 32]).unwrap(),
+        };
+        let der = issue_with_extensions(
+            CaKey::P256(&key(1)),
+            name("Root"),
+            name("Leaf"),
+            ed25519,
+            &Issuance {
+                serial: 2,
+                not_before: t(0),
+                not_after: t(365),
+            },
+            signing(),
+        )
+        .unwrap();
+        assert_eq!(refused(&[der], t(10)), ChainError::LeafKey);
+    }
+
+    #[test]
+    fn an_unknown_critical_extension_is_refused_and_a_non_critical_one_ignored() {
+        let oid = Oid::new_unwrap("1.2.156.10260.4.1.99");
+        let unknown = |critical| {
+            let mut extensions = signing();
+            extensions.push(Extension {
+                extn_id: oid,
+                critical,
+                extn_value: OctetString::new(vec![0x05, 0x00]).unwrap(),
+            });
+            cert(1, "Root", 9, "Leaf", 2, extensions)
+        };
+        assert_eq!(
+            refused(&[unknown(true)], t(10)),
+            ChainError::CriticalExtension { depth: 0, oid }
+        );
+        assert!(validate(&[unknown(false)], &[root()], t(10)).is_ok());
+    }
+
+    fn crl_by(key_of_issuer: u8, issuer: &str, this_update: Timestamp) -> Vec<u8> {
+        issue_crl(
+            CaKey::P256(&key(key_of_issuer)),
+            name(issuer),
+            &[(2, t(3))],
+            this_update,
+            this_update.plus(7 * DAY),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_crl_is_taken_only_in_its_cas_name_and_under_its_key() {
+        let root = Certificate::from_der(&root()).unwrap();
+        let info = verify_crl(&crl_by(1, "Root", t(5)), &root).unwrap();
+        assert_eq!(
+            info,
+            CrlInfo {
+                this_update: t(5),
+                next_update: Some(t(12)),
+                number: None,
+                revoked: 1
+            }
+        );
+        assert_eq!(
+            verify_crl(&crl_by(5, "Root", t(5)), &root),
+            Err(CrlError::BadSignature)
+        );
+        assert_eq!(
+            verify_crl(&crl_by(1, "Other", t(5)), &root),
+            Err(CrlError::Issuer)
+        );
+        assert_eq!(verify_crl(&[0x30, 0x00], &root), Err(CrlError::Malformed));
+        let no_crl_sign = cert(
+            1,
+            "Root",
+            1,
+            "Root",
+            1,
+            ca(None, KeyUsage(KeyUsages::KeyCertSign.into())),
+        );
+        assert_eq!(
+            verify_crl(
+                &crl_by(1, "Root", t(5)),
+                &Certificate::from_der(&no_crl_sign).unwrap()
+            ),
+            Err(CrlError::NotACrlIssuer)
+        );
+    }
+
+    #[test]
+    fn a_crl_with_a_critical_extension_not_understood_is_refused_and_its_number_read() {
+        let signer = key(1);
+        let crl = |extensions: Vec<Extension>| {
+            let tbs: x509_cert::crl::TbsCertList = x509_cert::crl::TbsCertList {
+                version: x509_cert::Version::V2,
+                signature: CaKey::P256(&signer).algorithm(),
+                issuer: name("Root"),
+                this_update: crate::x509::time_of(t(5)).unwrap(),
+                next_update: Some(crate::x509::time_of(t(12)).unwrap()),
+                revoked_certificates: None,
+                crl_extensions: Some(extensions),
+            };
+            CaKey::P256(&signer).sign(&tbs.to_der().unwrap()).unwrap()
+        };
+        let number = crate::x509::extension(
+            &x509_cert::ext::pkix::CrlNumber(der::asn1::Uint::new(&[0x01, 0x02]).unwrap()),
+            false,
+        )
+        .unwrap();
+        let root = Certificate::from_der(&root()).unwrap();
+        assert_eq!(
+            verify_crl(&crl(vec![number.clone()]), &root)
+                .unwrap()
+                .number,
+            Some(vec![0x01, 0x02])
+        );
+        // A critical deltaCRLIndicator changes what the list covers.
+        let delta = Extension {
+            extn_id: Oid::new_unwrap("2.5.29.27"),
+            critical: true,
+            extn_value: OctetString::new(vec![0x02, 0x01, 0x01]).unwrap(),
+        };
+        assert_eq!(
+            verify_crl(&crl(vec![number, delta]), &root),
+            Err(CrlError::CriticalExtension(Oid::new_unwrap("2.5.29.27")))
+        );
+    }
+
+    #[test]
+    fn a_crl_is_newer_by_its_number_else_by_its_this_update() {
+        let at = |days, number: Option<&[u8]>| CrlInfo {
+            this_update: t(days),
+            next_update: None,
+            number: number.map(<[u8]>::to_vec),
+            revoked: 0,
+        };
+        assert!(at(2, None).is_newer_than(&at(1, None)));
+        assert!(!at(1, None).is_newer_than(&at(1, None)));
+        assert!(at(1, Some(&[2])).is_newer_than(&at(1, Some(&[1]))));
+        assert!(at(1, Some(&[1, 0])).is_newer_than(&at(9, Some(&[0xff]))));
+        assert!(!at(9, Some(&[1])).is_newer_than(&at(1, Some(&[1]))));
+        assert!(at(2, Some(&[1])).is_newer_than(&at(1, None)));
+    }
 }

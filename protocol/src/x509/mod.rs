@@ -503,7 +503,7 @@ fn time_of(time: Timestamp) -> Result<Time, X509Error> {
     Time::try_from(at).map_err(|_| X509Error::Time)
 }
 
-fn extension<E: const_oid::AssociatedOid + Encode>(
+pub(crate) fn extension<E: const_oid::AssociatedOid + Encode>(
     value: &E,
     critical: bool,
 ) -> Result<Extension, X509Error> {
