@@ -376,6 +376,11 @@ fn assess_one(
         "the signed byte ranges do not cover a whole revision".into(),
     );
     check(
+        info.signs_data,
+        "the signature signs the document's bytes as data (content type)",
+        "the signature's content type is not data, or its contentType attribute differs".into(),
+    );
+    check(
         info.digest_matches,
         "the signed bytes are unchanged (message digest)",
         "the signed bytes were changed".into(),

@@ -203,7 +203,9 @@ impl ParsedSignedData {
     /// bytes, such as a PDF's zero padding, are ignored).
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, PdfError> {
         let content_info: ContentInfo = asn1::decode_prefix(bytes)?;
-        if content_info.content_type != ID_SIGNED_DATA {
+        if content_info.content_type != ID_SIGNED_DATA
+            && content_info.content_type != national::GM_SIGNED_DATA
+        {
             return Err(PdfError::Cms("not signed-data"));
         }
         let signed_data: SignedData = content_info.content.decode_as()?;
@@ -228,6 +230,18 @@ impl ParsedSignedData {
     /// The first value of an unsigned attribute.
     pub(crate) fn unsigned_attribute(&self, oid: Oid) -> Option<&Any> {
         first_value(self.signer.unsigned_attrs.as_ref()?, oid)
+    }
+
+    /// Whether the signed content is detached data (RFC 5652's `id-data`, or GM/T 0010's)
+    /// and the contentType signed attribute names the same type (RFC 5652, 11.1: without
+    /// it, the signature would not say what the signed bytes are).
+    pub(crate) fn signs_data(&self) -> bool {
+        let econtent_type = self.signed_data.encap_content_info.econtent_type;
+        national::is_data(econtent_type)
+            && self
+                .signed_attribute(ATTR_CONTENT_TYPE)
+                .and_then(|value| value.decode_as::<Oid>().ok())
+                == Some(econtent_type)
     }
 
     /// The messageDigest signed attribute.

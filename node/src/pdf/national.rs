@@ -7,7 +7,10 @@
 //! (1.2.156.10197.1.501, the signature DER `SEQUENCE { r, s }`, default distinguishing
 //! identifier). The CMS content types are RFC 5652's (`id-signedData`, `id-data`), not
 //! GM/T 0010's `1.2.156.10197.6.1.4.2.*`: those are what PDF readers and `openssl cms`
-//! understand, and GM/T 0010 tools read RFC 5652 content types as well. The signature's
+//! understand, and GM/T 0010 tools read RFC 5652 content types as well. Reading, Signet
+//! takes both: GM/T 0010's content types ([`GM_SIGNED_DATA`], [`GM_DATA`]) as RFC 5652's,
+//! and SM2 named as GM/T 0006's signature algorithm `sm2sign` ([`SM2_SIGN`]) beside SM3 as
+//! SM2-with-SM3, as Chinese signing tools write them. The signature's
 //! `/SubFilter` is `adbe.pkcs7.detached`, not `ETSI.CAdES.detached`: PAdES (ETSI EN 319 142-1)
 //! names SHA-2 digests, so an SM3 signature is not a PAdES baseline signature.
 //!
@@ -31,6 +34,20 @@ use super::asn1;
 pub const SES_SIGNATURE_ATTRIBUTE_OID: &str = "1.3.6.1.4.1.59999.3.1";
 pub(crate) const ATTR_SES_SIGNATURE: Oid = Oid::new_unwrap(SES_SIGNATURE_ATTRIBUTE_OID);
 
+/// GM/T 0010's `data` content type, read as RFC 5652's `id-data`.
+pub const GM_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.1");
+/// GM/T 0010's `signedData` content type, read as RFC 5652's `id-signedData`.
+pub const GM_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.2");
+/// GM/T 0006's `sm2sign` (SM2 as a signature algorithm, 1.2.156.10197.1.301.1), which GM/T
+/// 0010 signers name in a `SignerInfo`; with the digest SM3 it is the same scheme as
+/// SM2-with-SM3.
+pub const SM2_SIGN: Oid = Oid::new_unwrap("1.2.156.10197.1.301.1");
+
+/// Whether `oid` is the content type of plain data: RFC 5652's `id-data` or GM/T 0010's.
+pub(crate) fn is_data(oid: Oid) -> bool {
+    oid == super::asn1::ID_DATA || oid == GM_DATA
+}
+
 /// The algorithms of a PDF signature: its digest and its signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -51,7 +68,7 @@ impl SignatureSuite {
             (d, s) if d == asn1::SHA256 && s == asn1::ECDSA_WITH_SHA256 => {
                 Some(Self::EcdsaP256Sha256)
             }
-            (d, s) if d == SM3 && s == SM2_WITH_SM3 => Some(Self::Sm2Sm3),
+            (d, s) if d == SM3 && (s == SM2_WITH_SM3 || s == SM2_SIGN) => Some(Self::Sm2Sm3),
             _ => None,
         }
     }
@@ -749,6 +766,97 @@ mod tests {
                 !verify("tbs-changed").0,
                 "{who}: openssl accepted a changed TBS"
             );
+        }
+    }
+
+    /// The sealed PDF with its CMS rewritten by `rewrite` (the signed attributes then
+    /// signed again by the subject), written back into the same `/Contents` gap.
+    fn with_cms_rewritten(
+        w: &World,
+        pdf: &[u8],
+        rewrite: impl FnOnce(&mut cms::content_info::ContentInfo, &mut cms::signed_data::SignedData),
+    ) -> Vec<u8> {
+        use cms::content_info::ContentInfo;
+        use cms::signed_data::SignedData;
+        use der::{Any, Encode};
+        let start = pdf.windows(10).position(|w| w == b"/Contents<").unwrap() + 10;
+        let end = start + pdf[start..].iter().position(|&b| b == b'>').unwrap();
+        let der = hex::decode(&pdf[start..end]).unwrap();
+        // The gap is zero-padded after the DER.
+        let mut content_info: ContentInfo = super::super::asn1::decode_prefix(&der).unwrap();
+        let mut signed_data: SignedData = content_info.content.decode_as().unwrap();
+        rewrite(&mut content_info, &mut signed_data);
+        let mut signers = signed_data.signer_infos.0.clone().into_vec();
+        let attrs = signers[0].signed_attrs.as_ref().unwrap().to_der().unwrap();
+        signers[0].signature =
+            der::asn1::OctetString::new(w.subject.sign(&attrs).to_der()).unwrap();
+        signed_data.signer_infos = cms::signed_data::SignerInfos::try_from(signers).unwrap();
+        content_info.content = Any::encode_from(&signed_data).unwrap();
+        let mut hex = hex::encode(content_info.to_der().unwrap()).into_bytes();
+        assert!(hex.len() <= end - start);
+        hex.resize(end - start, b'0');
+        let mut out = pdf.to_vec();
+        out[start..end].copy_from_slice(&hex);
+        out
+    }
+
+    /// Sets the contentType signed attribute to `oid`.
+    fn set_content_type_attribute(signed_data: &mut cms::signed_data::SignedData, oid: Oid) {
+        let mut signers = signed_data.signer_infos.0.clone().into_vec();
+        let attrs = signers[0].signed_attrs.take().unwrap().into_vec();
+        let attrs = attrs
+            .into_iter()
+            .map(|mut attr| {
+                if attr.oid == super::super::asn1::ATTR_CONTENT_TYPE {
+                    attr.values =
+                        der::asn1::SetOfVec::try_from(vec![der::Any::encode_from(&oid).unwrap()])
+                            .unwrap();
+                }
+                attr
+            })
+            .collect::<Vec<_>>();
+        signers[0].signed_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
+        signed_data.signer_infos = cms::signed_data::SignerInfos::try_from(signers).unwrap();
+    }
+
+    #[test]
+    fn a_cms_with_gmt_0010_content_types_and_sm2sign_verifies_like_rfc_5652s() {
+        let w = world();
+        let pdf = seal_pdf(&w, None, T0 + 60);
+        // As Chinese signing tools write it: GM/T 0010's signedData and data, and SM2 named
+        // as GM/T 0006's sm2sign.
+        let gm = with_cms_rewritten(&w, &pdf, |content_info, signed_data| {
+            content_info.content_type = GM_SIGNED_DATA;
+            signed_data.encap_content_info.econtent_type = GM_DATA;
+            set_content_type_attribute(signed_data, GM_DATA);
+            let mut signers = signed_data.signer_infos.0.clone().into_vec();
+            signers[0].signature_algorithm.oid = SM2_SIGN;
+            signed_data.signer_infos = cms::signed_data::SignerInfos::try_from(signers).unwrap();
+        });
+        let infos = verify::signatures(&gm).unwrap();
+        let [info] = infos.as_slice() else {
+            panic!("one signature")
+        };
+        assert_eq!(info.suite, Some(SignatureSuite::Sm2Sm3), "{info:?}");
+        assert!(info.signs_data && info.digest_matches, "{info:?}");
+        assert!(info.signature_valid && info.certificate_bound, "{info:?}");
+
+        // A contentType attribute that names another type than the content's is refused,
+        // whichever the content type is.
+        for (econtent, attribute) in [
+            (GM_DATA, super::super::asn1::ID_DATA),
+            (super::super::asn1::ID_DATA, GM_SIGNED_DATA),
+        ] {
+            let mismatched = with_cms_rewritten(&w, &pdf, |_, signed_data| {
+                signed_data.encap_content_info.econtent_type = econtent;
+                set_content_type_attribute(signed_data, attribute);
+            });
+            let infos = verify::signatures(&mismatched).unwrap();
+            assert!(!infos[0].signs_data, "{econtent} / {attribute}");
+            assert!(infos[0].signature_valid, "only the content type is wrong");
+            let assessed =
+                assess::assess(&mismatched, &[w.ca_certificate.clone()], &[], now()).unwrap();
+            assert_eq!(assessed[0].outcome, Outcome::Invalid, "{assessed:?}");
         }
     }
 }

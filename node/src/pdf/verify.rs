@@ -37,6 +37,9 @@ pub struct SignatureInfo {
     /// The algorithms the signer names, when they are a suite Signet checks (ECDSA P-256
     /// with SHA-256, or SM2 with SM3).
     pub suite: Option<SignatureSuite>,
+    /// The CMS signs detached data: its content type is `id-data` (or GM/T 0010's), and
+    /// the contentType signed attribute names it.
+    pub signs_data: bool,
     /// The CMS messageDigest equals the digest (of the suite: SHA-256 or SM3) of the two
     /// ranges.
     pub digest_matches: bool,
@@ -279,6 +282,7 @@ fn inspect(
         covers_revision: false,
         covers_whole_file: false,
         suite: None,
+        signs_data: false,
         digest_matches: false,
         signature_valid: false,
         certificate_bound: false,
@@ -357,6 +361,7 @@ fn ranges_digest(suite: SignatureSuite, pdf: &[u8], ranges: &Ranges) -> [u8; 32]
 
 fn check_cms(info: &mut SignatureInfo, pdf: &[u8], ranges: &Ranges, parsed: &ParsedSignedData) {
     info.suite = parsed.suite();
+    info.signs_data = parsed.signs_data();
     info.digest_matches = info.suite.is_some_and(|suite| {
         let digest = ranges_digest(suite, pdf, ranges);
         parsed.message_digest().is_some_and(|d| d == digest)
