@@ -854,8 +854,13 @@ mod tests {
             let infos = verify::signatures(&mismatched).unwrap();
             assert!(!infos[0].signs_data, "{econtent} / {attribute}");
             assert!(infos[0].signature_valid, "only the content type is wrong");
-            let assessed =
-                assess::assess(&mismatched, &[w.ca_certificate.clone()], &[], now()).unwrap();
+            let assessed = assess::assess(
+                &mismatched,
+                std::slice::from_ref(&w.ca_certificate),
+                &[],
+                now(),
+            )
+            .unwrap();
             assert_eq!(assessed[0].outcome, Outcome::Invalid, "{assessed:?}");
         }
     }
