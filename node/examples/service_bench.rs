@@ -65,23 +65,18 @@ async fn main() {
     let mut ids = Vec::with_capacity(n);
     for wave in (0..n).collect::<Vec<_>>().chunks(WAVE) {
         let proposing = Instant::now();
-        let mut wave_ids = Vec::with_capacity(wave.len());
-        for &i in wave {
-            let id = propose(&brand.service, supplier.party(), i);
-            wave_ids.push(id);
-        }
+        let wave_ids = in_parallel(wave, |i| propose(&brand.service, supplier.party(), i));
         proposed += proposing.elapsed();
-        let mut signed = vec![false; wave_ids.len()];
-        let mut left = wave_ids.len();
-        while left > 0 {
-            for (i, id) in wave_ids.iter().enumerate() {
-                if !signed[i]
-                    && signet_node::person::sign_as(&supplier.service, *id, &delegate).is_ok()
-                {
-                    signed[i] = true;
-                    left -= 1;
-                }
-            }
+        let mut unsigned = wave_ids.clone();
+        while !unsigned.is_empty() {
+            let signed = in_parallel(&unsigned, |id| {
+                signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
+            });
+            unsigned = unsigned
+                .into_iter()
+                .zip(signed)
+                .filter_map(|(id, signed)| (!signed).then_some(id))
+                .collect();
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         ids.extend(wave_ids);
@@ -118,6 +113,26 @@ async fn main() {
     }
     measure_reopened(&b_dir);
 }
+
+/// `f` of each item, in order, on [`GENERATORS`] threads: concurrent callers share the
+/// nodes' syncs (group commit), as concurrent API clients do.
+fn in_parallel<I: Copy + Send + Sync, T: Send>(items: &[I], f: impl Fn(I) -> T + Sync) -> Vec<T> {
+    let per_thread = items.len().div_ceil(GENERATORS).max(1);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|&i| f(i)).collect::<Vec<T>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// The threads proposing and signing at once.
+const GENERATORS: usize = 8;
 
 /// Proposes session number `i` from `brand` to `supplier`.
 fn propose(brand: &Service, supplier: signet_protocol::party::PartyId, i: usize) -> SessionId {
