@@ -454,6 +454,7 @@ impl Service {
                 media_type: d.media_type.clone(),
                 size: manifest.len(),
                 digest,
+                sm3: None,
                 pdf_seals: d.pdf_seals.clone(),
             });
         }
@@ -483,6 +484,7 @@ impl Service {
                 witnesses: new.witnesses,
             },
             created_at: now,
+            algorithms: None,
         };
         let id = self.core()?.propose(proposal, now)?;
         self.note_access(id)?;
