@@ -160,6 +160,7 @@ async fn seal_together(a: &Node, b: &Node, title: &str, contract: &[u8]) -> (Ses
                 pdf_seals: Some(vec![]),
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap();

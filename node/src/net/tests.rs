@@ -208,7 +208,15 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         // nothing is left behind.
         assert!(matches!(
             b.client
-                .fetch_document(a.party, session, digest, len + 1, &*b.store, staging.path())
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len + 1,
+                    None,
+                    &*b.store,
+                    staging.path()
+                )
                 .await,
             Err(NetError::PeerMisbehaved(_))
         ));
@@ -216,7 +224,15 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
         let manifest = b
             .client
-            .fetch_document(a.party, session, digest, len, &*b.store, staging.path())
+            .fetch_document(
+                a.party,
+                session,
+                digest,
+                len,
+                None,
+                &*b.store,
+                staging.path(),
+            )
             .await
             .unwrap();
         assert_eq!(manifest.chunks().len(), 4);
@@ -231,13 +247,21 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         let other = SessionId::from_bytes([8; 32]);
         assert!(matches!(
             c.client
-                .fetch_document(a.party, session, digest, len, &*c.store, staging.path())
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len,
+                    None,
+                    &*c.store,
+                    staging.path()
+                )
                 .await,
             Err(NetError::NotFound)
         ));
         assert!(matches!(
             b.client
-                .fetch_document(a.party, other, digest, len, &*b.store, staging.path())
+                .fetch_document(a.party, other, digest, len, None, &*b.store, staging.path())
                 .await,
             Err(NetError::NotFound)
         ));
@@ -249,6 +273,7 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
                     session,
                     Digest::of(b"none"),
                     len,
+                    None,
                     &*b.store,
                     staging.path()
                 )
