@@ -222,6 +222,25 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         ));
         assert!(b.store.manifest(&digest).unwrap().is_none());
         assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+        // A proposal that names another SM3 digest (spec §9.4): the document's SHA-256
+        // digest and length are right, and still it is refused and nothing is kept.
+        assert!(matches!(
+            b.client
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len,
+                    Some(signet_protocol::sm2::Sm3Digest::of(b"other bytes")),
+                    &*b.store,
+                    staging.path()
+                )
+                .await,
+            Err(NetError::PeerMisbehaved(_))
+        ));
+        assert!(b.store.manifest(&digest).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+        // With the document's own SM3 digest (a national session's reference), it is kept.
         let manifest = b
             .client
             .fetch_document(
@@ -229,7 +248,7 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
                 session,
                 digest,
                 len,
-                None,
+                Some(signet_protocol::sm2::Sm3Digest::of(&bytes)),
                 &*b.store,
                 staging.path(),
             )
