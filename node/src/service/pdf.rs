@@ -655,7 +655,7 @@ fn check_base(bytes: &[u8], document: &DocumentRef, earlier: usize) -> Result<()
         .ok_or_else(|| {
             ServiceError::Usage("the PDF revision received is shorter than the document".into())
         })?;
-    if Digest::of(original) != document.digest {
+    if Digest::of(original) != document.digest || !document.sm3_matches(original) {
         return Err(ServiceError::Usage(
             "the PDF revision received does not start with the proposal's document".into(),
         ));
