@@ -75,6 +75,7 @@ async fn a_policy_that_requires_national_algorithms_is_enforced_by_every_node() 
     config.save(&b_dir).unwrap();
     let (s_dir, s_key) = create_sm2(root.path(), "SM2 Supplier", &anchors);
     let (e_dir, e_key) = create(root.path(), "Ed25519 Supplier", &anchors);
+    support::test_tokens(&e_dir);
     let brand = start("Brand", &b_dir, &b_key).await;
     let sm2_supplier = start("SM2 Supplier", &s_dir, &s_key).await;
     let ed_supplier = start("Ed25519 Supplier", &e_dir, &e_key).await;
@@ -191,16 +192,60 @@ async fn a_policy_that_requires_national_algorithms_is_enforced_by_every_node() 
     })
     .await;
     assert!(brand.service.session(id).is_err());
-    // Asked for explicitly, the Ed25519 supplier's proposal is national, and the brand
-    // takes it.
-    let id = propose(
-        &ed_supplier,
-        &brand,
-        b"A national agreement",
-        false,
-        Some(Algorithms::National),
+    // Asked for over the API, the Ed25519 supplier's proposal is national, and the brand
+    // takes it; an unknown requirement is a bad request that creates nothing.
+    let api = support::serve_api(&ed_supplier).await;
+    let body = |algorithms: &str| {
+        serde_json::json!({
+            "title": "A national agreement",
+            "purpose": "procurement",
+            "participants": [{"party": brand.party().to_string(), "role": "signer", "order": 0}],
+            "documents": [{"name": "a.txt", "media_type": "text/plain", "content": "bmF0aW9uYWw="}],
+            "algorithms": algorithms,
+        })
+        .to_string()
+    };
+    let before = ed_supplier.service.sessions_by_status().unwrap();
+    let (status, _, answer) = support::http(
+        &api,
+        "POST",
+        "/v1/sessions",
+        Some("sign-token"),
+        &body("quantum"),
     )
-    .unwrap();
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("unknown algorithms"), "{answer}");
+    assert_eq!(ed_supplier.service.sessions_by_status().unwrap(), before);
+    let (status, _, answer) = support::http(
+        &api,
+        "POST",
+        "/v1/sessions",
+        Some("sign-token"),
+        &body("national"),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let id: SessionId = serde_json::from_str::<serde_json::Value>(&answer).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, _, view) = support::http(
+        &api,
+        "GET",
+        &format!("/v1/sessions/{id}"),
+        Some("read-token"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    assert_eq!(view["algorithms"], "national", "{view}");
+    assert_eq!(
+        view["document_list"][0]["sm3"],
+        Sm3Digest::of(b"national").to_hex().as_str()
+    );
     until("the brand to receive the national proposal", || {
         brand.service.session(id).is_ok()
     })
