@@ -70,9 +70,28 @@ async fn a_policy_that_requires_national_algorithms_is_enforced_by_every_node() 
     let anchors = [(verifier.party(), "Verifier")];
     // The brand seals with SM2 and its policy requires national algorithms.
     let (b_dir, b_key) = create_sm2(root.path(), "Brand", &anchors);
-    let mut config = NodeConfig::load(&b_dir).unwrap();
-    config.policy.require_national_algorithms = true;
-    config.save(&b_dir).unwrap();
+    let policy = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["policy", "national", "--dir", b_dir.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(policy(&[]).contains("not required"));
+    assert!(policy(&["--require"]).contains("required"));
+    assert!(
+        NodeConfig::load(&b_dir)
+            .unwrap()
+            .policy
+            .require_national_algorithms
+    );
+    assert_eq!(
+        policy(&[]).trim(),
+        "National algorithms required",
+        "the setting is kept in signet.toml"
+    );
     let (s_dir, s_key) = create_sm2(root.path(), "SM2 Supplier", &anchors);
     let (e_dir, e_key) = create(root.path(), "Ed25519 Supplier", &anchors);
     support::test_tokens(&e_dir);
