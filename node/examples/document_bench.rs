@@ -101,6 +101,7 @@ async fn main() {
                 pdf_seals: None,
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap();

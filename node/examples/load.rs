@@ -362,6 +362,7 @@ async fn one_signing(
                 pdf_seals: None,
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
     })

@@ -114,6 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 session,
                 digest,
                 document.len() as u64,
+                None,
                 &*b.store,
                 staging.path(),
             )

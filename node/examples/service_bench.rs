@@ -152,6 +152,7 @@ fn propose(brand: &Service, supplier: signet_protocol::party::PartyId, i: usize)
                 pdf_seals: None,
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap()

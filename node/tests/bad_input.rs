@@ -152,6 +152,7 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
             id,
             digest,
             document.len() as u64,
+            None,
             &outsider_store,
             &outsider.dir.join("incoming"),
         )
@@ -190,6 +191,7 @@ async fn garbage_is_refused_documents_stay_private_and_rotation_survives_restart
                 pdf_seals: None,
             }],
             deadline_days: 1,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap();

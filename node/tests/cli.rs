@@ -635,6 +635,7 @@ async fn complete_one(brand: &support::Node, supplier: &support::Node, title: &s
                 pdf_seals: None,
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap();

@@ -43,6 +43,7 @@ async fn parties_that_share_only_a_bootstrap_node_find_each_other_and_sign() {
                 pdf_seals: None,
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![],
         })
         .unwrap();

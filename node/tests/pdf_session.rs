@@ -129,6 +129,7 @@ async fn three_firms_seal_the_pdf_in_the_session_and_validators_accept_it() {
                 pdf_seals: Some(vec![place(brand.party(), 60), place(tier1.party(), 240)]),
             }],
             deadline_days: 30,
+            algorithms: None,
             witnesses: vec![witness.party()],
         })
         .unwrap();

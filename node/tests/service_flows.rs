@@ -37,6 +37,7 @@ fn session_to(parties: &[(signet_protocol::party::PartyId, u32)], doc: NewDocume
             .collect(),
         documents: vec![doc],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![],
     }
 }

@@ -23,7 +23,7 @@ use signet_node::service::config::{NodeConfig, Sm2PdfConfig};
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, now};
 use signet_protocol::Timestamp;
 use signet_protocol::ses::{self, Picture, SealSpec};
-use signet_protocol::session::{Role, SessionId};
+use signet_protocol::session::{Algorithms, Role, SessionId};
 use signet_protocol::sm2::{DEFAULT_DIST_ID, Sm2SecretKey};
 use signet_protocol::testkit::test_uscc;
 use signet_protocol::x509::Issuance;
@@ -137,9 +137,15 @@ fn sign(node: &Node, id: SessionId) -> Result<(), signet_node::service::ServiceE
 }
 
 /// `a` proposes that it and `b` sign the PDF `contract` titled `title` (each sealing it
-/// where the proposal places seals); both delegates sign; returns the session and the sealed
-/// PDF once both parties hold the same one.
-async fn seal_together(a: &Node, b: &Node, title: &str, contract: &[u8]) -> (SessionId, Vec<u8>) {
+/// where the proposal places seals), requiring `algorithms` (spec §8.2.5); both delegates
+/// sign; returns the session and the sealed PDF once both parties hold the same one.
+async fn seal_together(
+    a: &Node,
+    b: &Node,
+    title: &str,
+    contract: &[u8],
+    algorithms: Option<Algorithms>,
+) -> (SessionId, Vec<u8>) {
     let id = a
         .service
         .create_session(NewSession {
@@ -160,6 +166,7 @@ async fn seal_together(a: &Node, b: &Node, title: &str, contract: &[u8]) -> (Ses
                 pdf_seals: Some(vec![]),
             }],
             deadline_days: 30,
+            algorithms,
             witnesses: vec![],
         })
         .unwrap();
@@ -237,7 +244,8 @@ async fn two_firms_seal_with_sm2_and_signet_and_openssl_verify_it() {
     let contract =
         signet_node::pdf::sample::contract("Component supply (SM2)", &["Brand", "Supplier"], 1)
             .unwrap();
-    let (id, sealed) = seal_together(brand, supplier, "Component supply (SM2)", &contract).await;
+    let (id, sealed) =
+        seal_together(brand, supplier, "Component supply (SM2)", &contract, None).await;
 
     // Signet: two SM2 seals, each intact, each carrying its signer's SES_Signature.
     assert!(sealed.starts_with(&contract));
@@ -683,7 +691,8 @@ async fn a_verifier_certifies_sm2_keys_with_seals_and_parties_seal_with_them() {
     let contract =
         signet_node::pdf::sample::contract("Verifier-certified SM2", &["Brand", "Supplier"], 1)
             .unwrap();
-    let (_, sealed) = seal_together(brand, supplier, "Verifier-certified SM2", &contract).await;
+    let (_, sealed) =
+        seal_together(brand, supplier, "Verifier-certified SM2", &contract, None).await;
     let ca = verifier.service.pdf_sm2_ca_certificate().unwrap();
     // Relying parties fetch it as they fetch the ESP256 one: public, over the API.
     let api = support::serve_api(&verifier).await;
@@ -871,7 +880,20 @@ async fn parties_certified_by_an_sm2_ca_seal_with_sm2_end_to_end() {
         1,
     )
     .unwrap();
-    let (id, sealed) = seal_together(a, b, "Component supply", &contract).await;
+    // Both parties' seals and PDF keys are SM2: the session requires national algorithms
+    // (spec §8.2.5), and each node seals its PDF with SM2/SM3 as the requirement asks.
+    let (id, sealed) = seal_together(
+        a,
+        b,
+        "Component supply",
+        &contract,
+        Some(Algorithms::National),
+    )
+    .await;
+    assert_eq!(
+        b.service.session(id).unwrap().algorithms.as_deref(),
+        Some("national")
+    );
     // Each PDF seal is SM2 by the key the CA certified, with the CA's seal's SES_Signature.
     let seals = signet_node::pdf::verify::signatures(&sealed).unwrap();
     assert_eq!(seals.len(), 2);
@@ -907,6 +929,15 @@ async fn parties_certified_by_an_sm2_ca_seal_with_sm2_end_to_end() {
     let crl = signet_node::certificate::pem_blocks(&crl, "X509 CRL").remove(0);
     let report = verify_bundle_with(&bundle, &[&contract], &[&crl], &policy, now());
     assert_eq!(report.outcome, Outcome::Valid, "{report:?}");
+    assert_eq!(
+        report
+            .checks
+            .iter()
+            .filter(|c| c.name == "signature.algorithms" && c.outcome == Outcome::Valid)
+            .count(),
+        2,
+        "{report:?}"
+    );
     let without_crl = verify_bundle_with(&bundle, &[&contract], &[], &policy, now());
     assert_eq!(without_crl.outcome, Outcome::Indeterminate);
     // The same with `signet verify`: a policy file naming the CA root, and its CRL.

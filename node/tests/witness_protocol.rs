@@ -30,6 +30,7 @@ fn session_to(party: signet_protocol::party::PartyId, tag: &[u8]) -> NewSession 
             pdf_seals: None,
         }],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![],
     }
 }

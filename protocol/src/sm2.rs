@@ -91,6 +91,57 @@ impl Sm3Digest {
     }
 }
 
+/// SM3 computed over bytes that arrive in pieces (a document read or fetched in chunks).
+#[derive(Clone, Default)]
+pub struct Sm3Hasher(Sm3);
+
+impl Sm3Hasher {
+    /// A hasher that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the next piece.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest of every piece, in order.
+    pub fn finish(self) -> Sm3Digest {
+        Sm3Digest(self.0.finalize().into())
+    }
+}
+
+impl fmt::Debug for Sm3Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sm3Hasher(..)")
+    }
+}
+
+impl serde::Serialize for Sm3Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sm3Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_bytes(crate::crypto::FixedBytes::<32>)
+            .map(Self)
+    }
+}
+
+impl std::str::FromStr for Sm3Digest {
+    type Err = crate::party::IdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| crate::party::IdError::Hex)?;
+        Ok(Self(bytes))
+    }
+}
+
 impl fmt::Debug for Sm3Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sm3Digest({})", self.to_hex())

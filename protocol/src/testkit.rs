@@ -820,6 +820,7 @@ impl TestNetwork {
                 media_type: "application/pdf".into(),
                 size: 1234,
                 digest: Digest::of(&[tag; 1234]),
+                sm3: None,
                 pdf_seals: None,
             }],
             participants: participants
@@ -839,8 +840,20 @@ impl TestNetwork {
                 min_cosignatures: 1,
             },
             created_at: self.now,
+            algorithms: None,
         }
     }
+}
+
+/// `proposal` made to require national algorithms (spec §8.2.5): its documents, whose bytes
+/// are `documents` in order, get their SM3 digests. For [`TestNetwork::proposal`] the one
+/// document's bytes are 1,234 bytes of its `tag`.
+pub fn require_national(mut proposal: Proposal, documents: &[&[u8]]) -> Proposal {
+    for (d, bytes) in proposal.documents.iter_mut().zip(documents) {
+        d.sm3 = Some(crate::sm2::Sm3Digest::of(bytes));
+    }
+    proposal.algorithms = Some(crate::session::Algorithms::National);
+    proposal
 }
 
 /// A software stand-in for a person's WebAuthn authenticator, for tests and vectors: an ES256

@@ -3555,6 +3555,7 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     proposal_refusals(&mut f)?;
     observer_refusals(&mut f, t, &supplier_msgs)?;
     assembly_refusals(&mut f)?;
+    national_sessions(&mut f)?;
     Ok(f)
 }
 
@@ -5688,6 +5689,7 @@ fn bundles(t: &Transcript) -> Result<File, String> {
     );
     unproven_seal_keys(&mut f, t, later)?;
     sm2_sealed_bundle(&mut f)?;
+    national_bundles(&mut f)?;
     Ok(f)
 }
 
@@ -7170,4 +7172,366 @@ fn electronic_seals() -> Result<File, String> {
         );
     }
     Ok(f)
+}
+
+/// A session that requires national algorithms (section 8.2.5), as the vectors use it: the
+/// National Brand proposes to the National Supplier (signing first) and signs second, both
+/// with SM2 contract seals; the National Observer has a copy. The proposal's SM3 digest is
+/// that of `sm3_of` (the document's own bytes, `document(0x81)`, when right).
+struct NationalRun {
+    net: signet_protocol::testkit::TestNetwork,
+    brand: signet_protocol::party::PartyId,
+    supplier: signet_protocol::party::PartyId,
+    observer: signet_protocol::party::PartyId,
+    /// What the observer received up to the completion, with when.
+    to_observer: Vec<(Vec<u8>, Timestamp)>,
+    /// The session's bundle, as the brand assembles it once both parties shared evidence.
+    bundle: Vec<u8>,
+}
+
+fn national_run(sm3_of: &[u8]) -> Result<NationalRun, String> {
+    use signet_protocol::session::Role;
+    use signet_protocol::testkit::{TestNetwork, require_national};
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let now = Timestamp::from_unix(1_800_000_000);
+    let labels = ["National Brand", "National Supplier", "National Observer"];
+    let mut net = TestNetwork::new(&labels, &["procurement"], now);
+    let ids: Vec<signet_protocol::party::PartyId> =
+        net.nodes.iter().map(|n| n.party.id()).collect();
+    let (brand, supplier, observer) = (ids[1], ids[2], ids[3]);
+    for (party, label) in [(brand, labels[0]), (supplier, labels[1])] {
+        let key = Sm2SecretKey::from_bytes(&test_key(label, "sm2-seal").to_seed())
+            .map_err(|e| err(&e))?;
+        net.use_sm2_contract_seal(&party, key, &["procurement"]);
+    }
+    let proposal = net.proposal(
+        &brand,
+        &[
+            (supplier, Role::Signer, 0),
+            (brand, Role::Signer, 1),
+            (observer, Role::Copy, 0),
+        ],
+        "procurement",
+        0x81,
+    );
+    let session = net
+        .propose(require_national(proposal, &[sm3_of]))
+        .map_err(|e| err(&e))?;
+    let mut to_observer = Vec::new();
+    let run = |net: &mut TestNetwork, out: &mut Vec<(Vec<u8>, Timestamp)>| {
+        while let Some((to, bytes)) = net.queue.pop_front() {
+            if to == observer {
+                out.push((bytes.clone(), net.now));
+            }
+            net.deliver(&to, &bytes);
+        }
+    };
+    run(&mut net, &mut to_observer);
+    for signer in [supplier, brand] {
+        net.now = net.now.plus(60);
+        net.sign(&signer, session).map_err(|e| err(&e))?;
+        run(&mut net, &mut to_observer);
+    }
+    if !matches!(
+        net.node(&observer)
+            .sessions
+            .get(&session)
+            .map(|s| s.status()),
+        Some(signet_protocol::session::Status::Completed { .. })
+    ) {
+        return Err(format!(
+            "the national session did not complete: {:?}",
+            net.node(&observer).refused
+        ));
+    }
+    net.now = net.now.plus(60);
+    for party in [brand, supplier, observer] {
+        net.share_evidence(&party, session).map_err(|e| err(&e))?;
+    }
+    let mut ignored = Vec::new();
+    run(&mut net, &mut ignored);
+    let node = net.node(&brand);
+    let bundle =
+        signet_protocol::bundle::assemble(&node.sessions[&session], &node.store, &node.policy)
+            .map_err(|e| err(&e))?
+            .encode()
+            .map_err(|e| err(&e))?;
+    Ok(NationalRun {
+        net,
+        brand,
+        supplier,
+        observer,
+        to_observer,
+        bundle,
+    })
+}
+
+impl NationalRun {
+    /// The supplier's `sign` message made again with its record sealed by its Ed25519
+    /// contract seal (still declared beside the SM2 one) instead of SM2: the intent challenge
+    /// names that seal and is signed again by the delegate, the seal signature is the same
+    /// but for its `intent` digest. Returns the new `sign` message and the observer's relay
+    /// of it (signed again by the brand), with the relay's index in `to_observer`.
+    fn ed25519_sealed(&self) -> Result<(Vec<u8>, Vec<u8>, usize), String> {
+        use signet_protocol::session::{IntentChallenge, SealSignature, SignatureRecordBytes};
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        let supplier = &self.net.node(&self.supplier).party;
+        let brand = &self.net.node(&self.brand).party;
+        for (i, (bytes, _)) in self.to_observer.iter().enumerate() {
+            let relay = message_of(bytes)?;
+            let MessageBody::Relay { message } = &relay.body else {
+                continue;
+            };
+            let mut sign = message_of(message)?;
+            let MessageBody::Sign(record) = &sign.body else {
+                continue;
+            };
+            if sign.from != self.supplier {
+                continue;
+            }
+            let mut ss = Signed::<SealSignature, LogKey>::decode(
+                &record.seal_signature,
+                SEAL_SIGNATURE_CONTENT_TYPE,
+                &Limits::DEFAULT,
+            )
+            .map_err(|e| err(&e))?
+            .payload()
+            .clone();
+            let mut challenge = Signed::<IntentChallenge>::decode(
+                &record.intent,
+                INTENT_CONTENT_TYPE,
+                &Limits::DEFAULT,
+            )
+            .map_err(|e| err(&e))?
+            .payload()
+            .clone();
+            challenge.seal = supplier.contract_seal.public_key().into();
+            let intent = Signed::sign(challenge, INTENT_CONTENT_TYPE, &supplier.delegate)
+                .map_err(|e| err(&e))?;
+            ss.intent = Digest::of(intent.bytes());
+            let ss = Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &supplier.contract_seal)
+                .map_err(|e| err(&e))?;
+            sign.body = MessageBody::Sign(SignatureRecordBytes {
+                seal_signature: ss.bytes().to_vec(),
+                intent: intent.bytes().to_vec(),
+                delegation: record.delegation.clone(),
+            });
+            let sign = Signed::sign(sign, SESSION_MESSAGE_CONTENT_TYPE, &supplier.node)
+                .map_err(|e| err(&e))?
+                .bytes()
+                .to_vec();
+            let mut relay = relay.clone();
+            relay.body = MessageBody::Relay {
+                message: sign.clone(),
+            };
+            let relay = Signed::sign(relay, SESSION_MESSAGE_CONTENT_TYPE, &brand.node)
+                .map_err(|e| err(&e))?
+                .bytes()
+                .to_vec();
+            return Ok((sign, relay, i));
+        }
+        Err("no relay of the supplier's signature".into())
+    }
+}
+
+/// Section 8.2.5 in `session-receive`: a session that requires national algorithms, sealed
+/// with SM2 (completed) and with an Ed25519 seal (refused), and national proposals that
+/// break rule 8 of 8.2. Appended at the end of the family.
+fn national_sessions(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{
+        Algorithms, Proposal, ProposalError, RecordError, SessionError,
+    };
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let run = national_run(&document(0x81))?;
+    let observer = run.net.node(&run.observer);
+    let (logs, attestations) = store_inputs(&observer.store);
+    let policy = policy_hex(&observer.policy)?;
+    let request = |me: &signet_protocol::party::PartyId, messages: &[(Vec<u8>, Timestamp)]| {
+        json!({
+            "me": me.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": messages.iter().map(|(b, at)| json!({"hex": h(b), "time": at.unix()})).collect::<Vec<_>>(),
+            "codes": true,
+        })
+    };
+    f.valid(
+        "8.2.5",
+        "session-receive",
+        "a session that requires national algorithms (algorithms 1, the document's sm3 digest given), both signers sealing with SM2: the copy participant receives the proposal, the two relayed signatures and the completion: completed",
+        request(&run.observer, &run.to_observer),
+    );
+    let (_, relay, at) = run.ed25519_sealed()?;
+    let messages = vec![run.to_observer[0].clone(), (relay, run.to_observer[at].1)];
+    let inputs = request(&run.observer, &messages);
+    let refusals = conformance::session_refusals(&inputs)?;
+    if !matches!(
+        refusals.as_slice(),
+        [
+            None,
+            Some(SessionError::Record {
+                error: RecordError::SealAlgorithm(Algorithms::National),
+                ..
+            })
+        ]
+    ) {
+        return Err(format!(
+            "an Ed25519 seal in a national session: {refusals:?}"
+        ));
+    }
+    f.push(
+        "8.2.5",
+        "session-receive",
+        Intent::Invalid,
+        "the same session, the supplier's relayed signature sealed by its Ed25519 contract seal (declared, valid; the intent proof names it; the mandate, which names the SM2 seal, would fail too): Record(SealAlgorithm), invalid-signature",
+        inputs,
+        Some(json!({
+            "seal_seed": seed(&run.net.node(&run.supplier).party.contract_seal),
+            "initiator_node_seed": seed(&run.net.node(&run.brand).party.node),
+        })),
+    );
+    // Rule 8 of 8.2, at the supplier: the national proposal with one thing changed.
+    let supplier = run.net.node(&run.supplier);
+    let node_key = &run.net.node(&run.brand).party.node;
+    let propose = message_of(&run.to_observer[0].0)?;
+    let MessageBody::Propose { proposal } = &propose.body else {
+        return Err("the observer's first message is not the proposal".into());
+    };
+    let base = Signed::<Proposal>::decode(proposal, PROPOSAL_CONTENT_TYPE, &Limits::DEFAULT)
+        .map_err(|e| err(&e))?
+        .payload()
+        .clone();
+    let (logs, attestations) = store_inputs(&supplier.store);
+    let policy = policy_hex(&supplier.policy)?;
+    let mut missing = base.clone();
+    missing.documents[0].sm3 = None;
+    let mut unknown = base.clone();
+    unknown.algorithms = Some(Algorithms::Unknown(9));
+    let cases = [
+        (
+            "that requires national algorithms without the document's sm3 digest",
+            missing,
+            ProposalError::MissingSm3(0),
+        ),
+        (
+            "that requires algorithms of an unregistered code point (9)",
+            unknown,
+            ProposalError::UnknownAlgorithms(Algorithms::Unknown(9)),
+        ),
+    ];
+    for (what, p, expected) in cases {
+        let signed =
+            Signed::sign(p.clone(), PROPOSAL_CONTENT_TYPE, node_key).map_err(|e| err(&e))?;
+        let m = SessionMessage {
+            session: p.session,
+            proposal: signed.digest(),
+            from: run.brand,
+            time: propose.time,
+            body: MessageBody::Propose {
+                proposal: signed.bytes().to_vec(),
+            },
+        };
+        let m = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, node_key).map_err(|e| err(&e))?;
+        let inputs = json!({
+            "me": run.supplier.to_string(),
+            "policy": policy,
+            "key_logs": logs,
+            "attestations": attestations,
+            "messages": [{"hex": h(m.bytes()), "time": run.to_observer[0].1.unix()}],
+            "codes": true,
+        });
+        let refusals = conformance::session_refusals(&inputs)?;
+        let shown = format!("{:?}", refusals.first());
+        if !shown.contains(&format!("Proposal({expected:?})")) {
+            return Err(format!("a proposal {what}: refused with {shown}"));
+        }
+        let name = match expected {
+            ProposalError::MissingSm3(_) => "MissingSm3",
+            _ => "UnknownAlgorithms",
+        };
+        f.push(
+            "8.2.5",
+            "session-receive",
+            Intent::Invalid,
+            format!("a proposal {what}: Proposal({name}), invalid-proposal"),
+            inputs,
+            Some(json!({"initiator_node_seed": seed(node_key)})),
+        );
+    }
+    Ok(())
+}
+
+/// Sections 8.2.5 and 11.3: bundles of sessions that require national algorithms. Appended
+/// at the end of the family.
+fn national_bundles(f: &mut File) -> Result<(), String> {
+    use signet_protocol::bundle::{Outcome, verify_bundle};
+    let run = national_run(&document(0x81))?;
+    let node = run.net.node(&run.brand);
+    let later = run.net.now.plus(DAY);
+    let req = |bundle: &[u8], policy: &TrustPolicy| -> Result<Value, String> {
+        Ok(json!({
+            "hex": h(bundle),
+            "documents": [h(&document(0x81))],
+            "policy": policy_hex(policy)?,
+            "time": later.unix(),
+        }))
+    };
+    f.valid(
+        "8.2.5",
+        "verify-bundle",
+        "the bundle of a session that requires national algorithms, both signers sealing with SM2, with its document (SHA-256 and SM3 digests match): signature.algorithms VALID for each signer",
+        req(&run.bundle, &node.policy)?,
+    );
+    // The proposal states the SM3 digest of other bytes.
+    let wrong = national_run(&document(0x82))?;
+    let report = verify_bundle(
+        &wrong.bundle,
+        &[&document(0x81)],
+        &wrong.net.node(&wrong.brand).policy,
+        later,
+    );
+    let failures: Vec<_> = report.failures().map(|c| c.name).collect();
+    if failures != ["document.digest"] {
+        return Err(format!("a wrong SM3 digest: {failures:?}"));
+    }
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "the bundle of a national session whose proposal states the SM3 digest of other bytes than the document's (the SHA-256 digest is right; the parties signed it, never having compared), with the document: document.digest INVALID",
+        req(&wrong.bundle, &wrong.net.node(&wrong.brand).policy)?,
+    );
+    // The completion re-signed by the brand with the supplier's Ed25519-sealed sign message.
+    let (sign, _, _) = run.ed25519_sealed()?;
+    let mut bundle = Bundle::decode(&run.bundle).map_err(|e| e.to_string())?;
+    let mut m = message_of(&bundle.completion)?;
+    if let MessageBody::Complete { actions } = &mut m.body {
+        let supplier_action = actions
+            .iter_mut()
+            .find(|a| message_of(a).is_ok_and(|s| s.from == run.supplier))
+            .ok_or("no action of the supplier")?;
+        *supplier_action = sign;
+    }
+    bundle.completion = Signed::sign(m, SESSION_MESSAGE_CONTENT_TYPE, &node.party.node)
+        .map_err(|e| e.to_string())?
+        .bytes()
+        .to_vec();
+    let bytes = bundle.encode().map_err(|e| e.to_string())?;
+    let report = verify_bundle(&bytes, &[&document(0x81)], &node.policy, later);
+    if !report
+        .failures()
+        .any(|c| c.name == "signature.algorithms" && c.outcome == Outcome::Invalid)
+    {
+        return Err(format!(
+            "an Ed25519 seal in a national bundle: {:?}",
+            report.failures().collect::<Vec<_>>()
+        ));
+    }
+    f.invalid(
+        "11.3",
+        "verify-bundle",
+        "the national session's bundle, its completion re-signed by the brand listing the supplier's signature sealed by its Ed25519 contract seal: signature.algorithms INVALID for the supplier (also its signature.mandate, the mandate naming the SM2 seal; the brand's signature.routing, its prior commitment naming the supplier's original action; and evidence.coverage, the completion not being the one logged)",
+        req(&bytes, &node.policy)?,
+    );
+    Ok(())
 }

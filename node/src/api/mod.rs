@@ -40,7 +40,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_protocol::Digest;
 use signet_protocol::party::{AttestationId, PartyId};
-use signet_protocol::session::{IntentChallenge, IntentMethod, Role, SealPlacement, SessionId};
+use signet_protocol::session::{
+    Algorithms, IntentChallenge, IntentMethod, Role, SealPlacement, SessionId,
+};
 
 pub use documents::media_type_of;
 pub use problem::Problem;
@@ -607,6 +609,10 @@ struct CreateBody {
     /// Witness party ids whose cosignature the evidence must carry.
     #[serde(default)]
     witnesses: Vec<String>,
+    /// The algorithms the session requires (spec §8.2.5): `national` for SM2 seals and SM3
+    /// digests. Absent: none (unless this party's policy requires national algorithms).
+    #[serde(default)]
+    algorithms: Option<String>,
 }
 
 fn thirty() -> u64 {
@@ -681,6 +687,14 @@ async fn create_session(
         .iter()
         .map(|w| party_id(w))
         .collect::<Result<Vec<_>, _>>()?;
+    let algorithms = match body.algorithms.as_deref() {
+        None => None,
+        Some(name) => Some(Algorithms::from_name(name).ok_or_else(|| {
+            Problem::new(StatusCode::BAD_REQUEST, "unknown algorithms").detail(format!(
+                "{name}: the registered requirement is \"national\" (spec 13.20)"
+            ))
+        })?),
+    };
     let new = NewSession {
         witnesses,
         title: body.title,
@@ -688,6 +702,7 @@ async fn create_session(
         participants,
         documents,
         deadline_days: body.deadline_days,
+        algorithms,
     };
     let id = blocking(&api, move |s| s.create_session(new)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string() }))))

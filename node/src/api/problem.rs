@@ -95,6 +95,9 @@ impl From<ServiceError> for Problem {
                 StatusCode::FORBIDDEN,
                 "no seal mandate covers this signature",
             ),
+            ServiceError::NationalAlgorithms(_) => {
+                (StatusCode::CONFLICT, "national algorithms required")
+            }
             ServiceError::Assemble(_) => (StatusCode::CONFLICT, "no bundle for this session"),
             ServiceError::Usage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid request"),
             ServiceError::Crl(_) => (StatusCode::UNPROCESSABLE_ENTITY, "the CRL is refused"),

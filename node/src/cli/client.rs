@@ -123,6 +123,11 @@ pub(crate) enum ClientCommand {
         /// PAdES signature each, in sealing order), each seal in its default place.
         #[arg(long)]
         seal_pdf: bool,
+        /// Require national algorithms of the session (spec 8.2.5): every signer seals with
+        /// SM2 (and its PDF seal is SM2/SM3), every document is named by its SM3 digest too.
+        /// Implied when this party's policy requires them.
+        #[arg(long)]
+        national: bool,
     },
     /// List the open sessions awaiting this party's action.
     Inbox {
@@ -831,6 +836,7 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             deadline_days,
             witnesses,
             seal_pdf,
+            national,
         } => {
             let mut participants = Vec::new();
             for (flag, role, list) in [
@@ -858,16 +864,14 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                     d["pdf_seals"] = json!([]);
                 }
             }
-            let v = call_json(
-                &conn,
-                "POST",
-                "/v1/sessions",
-                Some(json!({
-                    "title": title, "purpose": purpose, "participants": participants,
-                    "documents": docs, "deadline_days": deadline_days, "witnesses": witnesses,
-                })),
-            )
-            .await?;
+            let mut body = json!({
+                "title": title, "purpose": purpose, "participants": participants,
+                "documents": docs, "deadline_days": deadline_days, "witnesses": witnesses,
+            });
+            if national {
+                body["algorithms"] = json!("national");
+            }
+            let v = call_json(&conn, "POST", "/v1/sessions", Some(body)).await?;
             print(&v, as_json, |v| {
                 println!("Proposed session {}", v["id"].as_str().unwrap_or("?"))
             });

@@ -164,6 +164,7 @@ async fn signing(
             pdf_seals,
         }],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![witness.party()],
     })?;
     // Routing order; within a group, listed order (the sealing order when PDFs are sealed).
@@ -500,6 +501,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
             pdf_seals: None,
         }],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![],
     })?;
     until("Supplier Y to decline", || {
@@ -543,6 +545,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8> {
             pdf_seals: None,
         }],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![],
     })?;
     until("Supplier Z to sign", || {

@@ -28,6 +28,21 @@ pub(crate) enum PolicyCommand {
     /// every CA on the path). A running node fetches them itself (see `ca add --crl-url`).
     #[command(subcommand)]
     Crl(CrlCommand),
+    /// Whether every session of this party requires national algorithms (spec 8.2.5: SM2
+    /// seals, SM3 digests, SM2/SM3 PDF signatures): shown, or set with `--require` or
+    /// `--off`. With it, the party proposes only such sessions and refuses proposals that
+    /// do not require them.
+    National {
+        /// The party directory.
+        #[arg(long, default_value = "signet-node")]
+        dir: PathBuf,
+        /// Require national algorithms.
+        #[arg(long, conflicts_with = "off")]
+        require: bool,
+        /// Stop requiring them.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 /// `signet policy ca …`.
@@ -124,6 +139,27 @@ fn print_root(root: &Value) {
 /// Runs a `signet policy` command.
 pub(crate) async fn run(command: PolicyCommand, outer: &Conn, as_json: bool) -> Result<u8> {
     match command {
+        PolicyCommand::National { dir, require, off } => {
+            let mut config = load(&dir)?;
+            if require || off {
+                config.policy.require_national_algorithms = require;
+                config.save(&dir)?;
+            }
+            let required = config.policy.require_national_algorithms;
+            if as_json {
+                println!("{}", json!({"require_national_algorithms": required}));
+            } else if require || off {
+                println!(
+                    "National algorithms {}; restart the node to apply",
+                    if required { "required" } else { "not required" }
+                );
+            } else {
+                println!(
+                    "National algorithms {}",
+                    if required { "required" } else { "not required" }
+                );
+            }
+        }
         PolicyCommand::Ca(CaCommand::Add {
             conn,
             dir,

@@ -627,6 +627,7 @@ fn new_session(
         participants,
         documents,
         deadline_days,
+        algorithms: None,
         witnesses,
     })
 }

@@ -144,13 +144,17 @@ impl Client {
     /// file in `staging` (a directory on the node's own disk), checking every chunk's size
     /// against `expected_len` (the size the signed proposal declares, not what the holder
     /// says) and the whole file against the digest; only a complete, checked document enters
-    /// the store. Whatever fails leaves nothing behind: the staging file is removed.
+    /// the store. Whatever fails leaves nothing behind: the staging file is removed. When
+    /// the proposal names the document's SM3 digest (`sm3`, spec §8.2.1, §9.4) the whole
+    /// file is checked against it too.
+    #[allow(clippy::too_many_arguments)]
     pub async fn fetch_document<S: Store + ?Sized>(
         &self,
         party: PartyId,
         session: SessionId,
         document: Digest,
         expected_len: u64,
+        sm3: Option<signet_protocol::sm2::Sm3Digest>,
         store: &S,
         staging: &std::path::Path,
     ) -> Result<Manifest, NetError> {
@@ -164,6 +168,7 @@ impl Client {
         std::fs::create_dir_all(staging).map_err(local)?;
         let mut file = tempfile::NamedTempFile::new_in(staging).map_err(local)?;
         let mut hasher = Sha256::new();
+        let mut sm3_hasher = sm3.map(|_| signet_protocol::sm2::Sm3Hasher::new());
         let mut index = 0u32;
         loop {
             let request = doc::Request {
@@ -190,6 +195,9 @@ impl Client {
                 return Err(NetError::PeerMisbehaved("a chunk has the wrong size"));
             }
             hasher.update(&bytes);
+            if let Some(h) = sm3_hasher.as_mut() {
+                h.update(&bytes);
+            }
             file.write_all(&bytes).map_err(local)?;
             index += 1;
             if u64::from(index) >= chunks {
@@ -199,6 +207,11 @@ impl Client {
         if Digest::from_bytes(hasher.finalize().into()) != document {
             return Err(NetError::PeerMisbehaved(
                 "the document does not have the digest the proposal names",
+            ));
+        }
+        if sm3_hasher.map(signet_protocol::sm2::Sm3Hasher::finish) != sm3 {
+            return Err(NetError::PeerMisbehaved(
+                "the document does not have the sm3 digest the proposal names",
             ));
         }
         file.flush().map_err(local)?;

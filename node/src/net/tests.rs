@@ -208,15 +208,50 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         // nothing is left behind.
         assert!(matches!(
             b.client
-                .fetch_document(a.party, session, digest, len + 1, &*b.store, staging.path())
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len + 1,
+                    None,
+                    &*b.store,
+                    staging.path()
+                )
                 .await,
             Err(NetError::PeerMisbehaved(_))
         ));
         assert!(b.store.manifest(&digest).unwrap().is_none());
         assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+        // A proposal that names another SM3 digest (spec §9.4): the document's SHA-256
+        // digest and length are right, and still it is refused and nothing is kept.
+        assert!(matches!(
+            b.client
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len,
+                    Some(signet_protocol::sm2::Sm3Digest::of(b"other bytes")),
+                    &*b.store,
+                    staging.path()
+                )
+                .await,
+            Err(NetError::PeerMisbehaved(_))
+        ));
+        assert!(b.store.manifest(&digest).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+        // With the document's own SM3 digest (a national session's reference), it is kept.
         let manifest = b
             .client
-            .fetch_document(a.party, session, digest, len, &*b.store, staging.path())
+            .fetch_document(
+                a.party,
+                session,
+                digest,
+                len,
+                Some(signet_protocol::sm2::Sm3Digest::of(&bytes)),
+                &*b.store,
+                staging.path(),
+            )
             .await
             .unwrap();
         assert_eq!(manifest.chunks().len(), 4);
@@ -231,13 +266,21 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
         let other = SessionId::from_bytes([8; 32]);
         assert!(matches!(
             c.client
-                .fetch_document(a.party, session, digest, len, &*c.store, staging.path())
+                .fetch_document(
+                    a.party,
+                    session,
+                    digest,
+                    len,
+                    None,
+                    &*c.store,
+                    staging.path()
+                )
                 .await,
             Err(NetError::NotFound)
         ));
         assert!(matches!(
             b.client
-                .fetch_document(a.party, other, digest, len, &*b.store, staging.path())
+                .fetch_document(a.party, other, digest, len, None, &*b.store, staging.path())
                 .await,
             Err(NetError::NotFound)
         ));
@@ -249,6 +292,7 @@ async fn messages_and_documents_flow_over_tcp_and_quic() {
                     session,
                     Digest::of(b"none"),
                     len,
+                    None,
                     &*b.store,
                     staging.path()
                 )

@@ -44,6 +44,10 @@ pub struct PolicyConfig {
     /// (spec §6.11): `signet policy ca add`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_roots: Vec<CaRootConfig>,
+    /// Every session of this party requires national algorithms (spec §8.2.5): it proposes
+    /// only such sessions and refuses a proposal that does not require them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_national_algorithms: bool,
 }
 
 /// A CA root as written in the configuration.
@@ -78,6 +82,7 @@ impl Default for PolicyConfig {
             anchors: Vec::new(),
             revocation_freshness_days: DEFAULT_REVOCATION_FRESHNESS_DAYS,
             ca_roots: Vec::new(),
+            require_national_algorithms: false,
         }
     }
 }

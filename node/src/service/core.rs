@@ -146,6 +146,9 @@ pub(crate) struct Core {
     pub(crate) webhooks: Vec<String>,
     /// What counterparties may ask of this node.
     pub(crate) peer_limits: PeerLimits,
+    /// This party's policy requires national algorithms (spec §8.2.5): it refuses a
+    /// proposal that does not require them.
+    pub(crate) require_national: bool,
     /// Commit steps without waiting for durability ([`Store::commit_session_step_deferred`]):
     /// set while a batch of inbound messages is applied, whose answers wait for one
     /// [`Store::sync`] after the batch.
@@ -187,6 +190,7 @@ impl Core {
             witness,
             webhooks: Vec::new(),
             peer_limits: PeerLimits::default(),
+            require_national: false,
             defer_sync: false,
         };
         core.migrate_journals()?;
@@ -592,6 +596,13 @@ impl Core {
                 let prior = Prior::of(&t);
                 let mut session = t.session;
                 let step = session.handle(bytes, &ctx).map_err(|e| refuse(id, &e))?;
+                // A revision must not drop a requirement this party's policy makes.
+                self.admit_algorithms(session.proposal().payload())
+                    .map_err(|(code, reason)| Refusal {
+                        session: Some(id),
+                        code,
+                        reason,
+                    })?;
                 (Some(prior), session, step, false)
             }
             None => {
@@ -627,8 +638,22 @@ impl Core {
     /// Whether this node takes part in a new session a counterparty proposed (already
     /// checked and from a trusted initiator): within the documents it may be asked to fetch,
     /// and the sessions one initiator may hold open with it ([`PeerLimits`]).
+    /// Refuses a proposal (or revision) that does not require national algorithms when this
+    /// party's policy requires them (spec §8.2.5). Final: the initiator must propose again
+    /// with the requirement.
+    fn admit_algorithms(&self, p: &Proposal) -> Result<(), (ErrorCode, String)> {
+        if self.require_national && !p.requires_national() {
+            return Err((
+                ErrorCode::InvalidProposal,
+                "this party's policy requires national algorithms (SM2 seals, SM3 digests); the proposal does not require them".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn admit_session(&self, session: &Session) -> Result<(), (ErrorCode, String)> {
         let p = session.proposal().payload();
+        self.admit_algorithms(p)?;
         let limits = &self.peer_limits;
         let max_document =
             crate::store::MAX_DOCUMENT_CHUNKS as u64 * crate::store::CHUNK_SIZE as u64;
@@ -791,7 +816,10 @@ impl Core {
     /// The seal the proposal asks of this party in session `id`, once every document is
     /// here (stored whole and digest-checked): no intent is asked for before the person can
     /// read what they sign.
-    fn seal_to_apply(&self, id: SessionId) -> Result<(Tracked, &LogSecretKey), ServiceError> {
+    pub(crate) fn seal_to_apply(
+        &self,
+        id: SessionId,
+    ) -> Result<(Tracked, &LogSecretKey), ServiceError> {
         let t = self.known(&id)?.into_owned();
         let p = t.session.proposal().payload();
         let kind = p
@@ -813,6 +841,12 @@ impl Core {
             SealKind::Company => &self.keys.company_seal,
             _ => &self.keys.contract_seal,
         };
+        // Refused here, before any PDF is sealed or anything stored (spec §8.2.5).
+        if p.requires_national() && !matches!(seal.public_key(), LogKey::Sm2(_)) {
+            return Err(ServiceError::Action(ActionError::SealAlgorithm(
+                signet_protocol::session::Algorithms::National,
+            )));
+        }
         Ok((t, seal))
     }
 

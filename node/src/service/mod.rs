@@ -71,8 +71,8 @@ use signet_protocol::party::PartyId;
 use signet_protocol::registration::Registration;
 use signet_protocol::seal::SealKind;
 use signet_protocol::session::{
-    ActionError, DocumentRef, EvidenceRequirements, Participant, Proposal, Role, SessionError,
-    SessionId, SessionNonce,
+    ActionError, Algorithms, DocumentRef, EvidenceRequirements, Participant, Proposal, Role,
+    SessionError, SessionId, SessionNonce,
 };
 use signet_protocol::transport::msg::RequestKind;
 use signet_protocol::transport::witness::{CosignRequest, WitnessMessage};
@@ -161,6 +161,11 @@ pub enum ServiceError {
     /// A CRL was refused (see [`crl`]); nothing changed.
     #[error("crl refused: {0}")]
     Crl(#[from] crl::CrlRefused),
+    /// The session requires national algorithms (spec §8.2.5) and this party cannot meet
+    /// them (no SM2 PDF key and certificate, say), or its policy requires them and the
+    /// request does not.
+    #[error("national algorithms (SM2 seals, SM3 digests) are required: {0}")]
+    NationalAlgorithms(String),
     /// The service is not running.
     #[error("the node is not started")]
     NotStarted,
@@ -274,6 +279,11 @@ pub struct NewSession {
     pub deadline_days: u64,
     /// Witnesses whose cosignature every party's evidence must carry.
     pub witnesses: Vec<PartyId>,
+    /// The algorithms the session requires (spec §8.2.5): `Some(National)` for SM2 seal
+    /// signatures and SM3 document digests. A party whose policy requires national
+    /// algorithms (`[policy] require_national_algorithms`) proposes with them whatever
+    /// this says.
+    pub algorithms: Option<Algorithms>,
 }
 
 /// One party's node. See the [module documentation](self).
@@ -365,6 +375,7 @@ impl Service {
         }
         core.webhooks = config.webhooks.iter().map(|w| w.url.clone()).collect();
         core.peer_limits = config.peer_limits.clone();
+        core.require_national = config.policy.require_national_algorithms;
         let access: Access = Arc::default();
         {
             let mut map = access.write().map_err(|_| ServiceError::Internal("lock"))?;
@@ -436,10 +447,35 @@ impl Service {
 
     // ---- operations ----
 
+    /// SM3 of a stored document, read chunk by chunk (spec §8.2.1).
+    fn document_sm3(
+        &self,
+        digest: &Digest,
+    ) -> Result<signet_protocol::sm2::Sm3Digest, ServiceError> {
+        let mut reader = crate::store::DocumentReader::open(&*self.store, digest)?
+            .ok_or(ServiceError::DocumentsMissing(*digest))?;
+        let mut hasher = signet_protocol::sm2::Sm3Hasher::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = std::io::Read::read(&mut reader, &mut buffer)
+                .map_err(|e| ServiceError::Usage(format!("document {digest}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+        Ok(hasher.finish())
+    }
+
     /// Creates a session: stores its documents (streamed, chunked) and proposes it to the
     /// participants. Returns its id.
     pub fn create_session(&self, new: NewSession) -> Result<SessionId, ServiceError> {
         let now = now();
+        let algorithms = if self.config.policy.require_national_algorithms {
+            Some(Algorithms::National)
+        } else {
+            new.algorithms
+        };
         let mut documents = Vec::new();
         for d in &new.documents {
             let (digest, manifest) = match &d.source {
@@ -464,6 +500,12 @@ impl Service {
                 media_type: d.media_type.clone(),
                 size: manifest.len(),
                 digest,
+                // Only a session that requires algorithms names SM3 digests, so every other
+                // proposal keeps the bytes it always had.
+                sm3: match algorithms {
+                    Some(_) => Some(self.document_sm3(&digest)?),
+                    None => None,
+                },
                 pdf_seals: d.pdf_seals.clone(),
             });
         }
@@ -493,6 +535,7 @@ impl Service {
                 witnesses: new.witnesses,
             },
             created_at: now,
+            algorithms,
         };
         let id = self.core()?.propose(proposal, now)?;
         self.note_access(id)?;
@@ -691,6 +734,9 @@ impl Service {
     /// first (see `Service::seal_session_pdfs`): it may wait for the witness's time-stamp,
     /// so call it off the async runtime.
     pub fn sign(&self, id: SessionId, intent: &[u8]) -> Result<(), ServiceError> {
+        // The checks that need no PDF first (the documents here, a seal the session's
+        // algorithms allow), so that a refused signature seals and stores nothing.
+        drop(self.core()?.seal_to_apply(id)?);
         let pdf = self.seal_session_pdfs(id)?;
         self.core()?.sign_with_intent(id, intent, pdf, now())?;
         self.note_access(id)?;
@@ -1405,6 +1451,7 @@ impl Service {
                 session: id,
                 document: d.digest,
                 size: d.size,
+                sm3: d.sm3,
             }));
         }
         // A revision is the document and one increment per signer: a declared size beyond
@@ -1431,6 +1478,7 @@ impl Service {
                     session: id,
                     document: r.sealed,
                     size: r.size,
+                    sm3: None,
                 });
             }
         }
@@ -1964,6 +2012,7 @@ impl Service {
                 session: id,
                 document: digest,
                 size,
+                sm3,
             } = fetch;
             let Some(client) = self.client.get() else {
                 continue;
@@ -1971,7 +2020,7 @@ impl Service {
             let mut delay = Duration::from_millis(200);
             for attempt in 1..=attempts {
                 match client
-                    .fetch_document(from, id, digest, size, &*self.store, &staging)
+                    .fetch_document(from, id, digest, size, sm3, &*self.store, &staging)
                     .await
                 {
                     Ok(_) => {
@@ -2058,6 +2107,8 @@ struct Fetch {
     document: Digest,
     /// The size the signed proposal declares.
     size: u64,
+    /// The SM3 digest the signed proposal declares, if any (spec §8.2.1).
+    sm3: Option<signet_protocol::sm2::Sm3Digest>,
 }
 
 /// Where documents being fetched are staged (in the party directory) until they are

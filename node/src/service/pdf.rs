@@ -695,7 +695,7 @@ fn check_base(bytes: &[u8], document: &DocumentRef, earlier: usize) -> Result<()
         .ok_or_else(|| {
             ServiceError::Usage("the PDF revision received is shorter than the document".into())
         })?;
-    if Digest::of(original) != document.digest {
+    if Digest::of(original) != document.digest || !document.sm3_matches(original) {
         return Err(ServiceError::Usage(
             "the PDF revision received does not start with the proposal's document".into(),
         ));
@@ -986,17 +986,20 @@ impl Service {
         pdf: &[u8],
         placement: Option<Placement>,
     ) -> Result<Vec<u8>, ServiceError> {
-        self.seal_pdf_as(pdf, placement, None, None)
+        self.seal_pdf_as(pdf, placement, None, None, false)
     }
 
     /// [`Service::seal_pdf`], with the field named `field_name` (default `Seal<n>`) and
-    /// time-stamped by `time_stamper` (PAdES B-T) when given.
+    /// time-stamped by `time_stamper` (PAdES B-T) when given. With `national` (a session
+    /// that requires national algorithms, spec §8.2.5) only an SM2 key seals: without one
+    /// the seal is refused, never made with ECDSA.
     fn seal_pdf_as(
         &self,
         pdf: &[u8],
         placement: Option<Placement>,
         field_name: Option<&str>,
         time_stamper: Option<&dyn sign::TimeStamper>,
+        national: bool,
     ) -> Result<Vec<u8>, ServiceError> {
         if let Some(config) = &self.config.pdf.sm2 {
             return self.seal_pdf_sm2(pdf, config, placement, field_name, time_stamper);
@@ -1022,6 +1025,11 @@ impl Service {
                 field_name,
                 time_stamper,
             );
+        }
+        if national {
+            return Err(ServiceError::NationalAlgorithms(
+                "this party has no SM2 PDF key and certificate ([pdf.sm2], or an SM2 pdf key a verifier certified), so it will not seal this session's PDF with ECDSA".into(),
+            ));
         }
         let (key, certificate, ca) = {
             let core = self.core()?;
@@ -1182,6 +1190,7 @@ impl Service {
                 Some(placement),
                 Some(&field),
                 stamper.as_ref().map(|s| s as &dyn sign::TimeStamper),
+                proposal.requires_national(),
             )?;
             let (digest, manifest) = crate::store::put_document(&*self.store, &mut &sealed[..])?;
             tracing::info!(session = %id, document, revision = %digest, "sealed the PDF");

@@ -50,6 +50,10 @@ pub struct SessionSummary {
     pub documents: Vec<String>,
     /// Documents with their names, types, sizes and whether this node holds them.
     pub document_list: Vec<DocumentSummary>,
+    /// The algorithms the session requires (spec §8.2.5): `national` (SM2 seals, SM3
+    /// digests, SM2/SM3 PDF signatures), or null when it requires none.
+    #[serde(default)]
+    pub algorithms: Option<String>,
     /// Parties whose evidence about the session this node holds.
     pub evidence_from: Vec<String>,
     /// The participants in routing order: party, role and order.
@@ -89,6 +93,9 @@ pub struct DocumentSummary {
     pub size: u64,
     /// Its SHA-256 digest (hex).
     pub digest: String,
+    /// Its SM3 digest (hex), when the proposal names one (spec §8.2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sm3: Option<String>,
     /// Whether this node holds it (fetched and digest-checked). Not part of a stored
     /// listing: looked up in the store whenever a summary is made.
     #[serde(skip_deserializing)]
@@ -246,6 +253,9 @@ pub(crate) struct Listing {
     turn: Vec<String>,
     acted: Vec<String>,
     document_list: Vec<DocumentSummary>,
+    /// The algorithms the session requires (spec §8.2.5).
+    #[serde(default)]
+    algorithms: Option<String>,
     evidence_from: Vec<String>,
     participants: Vec<ParticipantSummary>,
     deadline: String,
@@ -350,6 +360,7 @@ impl Listing {
                 media_type: d.media_type.clone(),
                 size: d.size,
                 digest: d.digest.to_hex(),
+                sm3: d.sm3.map(|h| h.to_hex()),
                 present: false,
                 pdf_sealed: d.pdf_seals.is_some(),
             })
@@ -366,6 +377,7 @@ impl Listing {
             waiting_for: waiting_for.iter().map(ToString::to_string).collect(),
             acted: s.actions().iter().map(|a| a.party.to_string()).collect(),
             document_list,
+            algorithms: p.algorithms.map(|a| a.to_string()),
             evidence_from: s.evidence().map(|e| e.party.to_string()).collect(),
             participants: p
                 .participants
@@ -502,6 +514,7 @@ pub(crate) fn summary_of(
         acted: listing.acted,
         documents: document_list.iter().map(|d| d.digest.clone()).collect(),
         document_list,
+        algorithms: listing.algorithms,
         evidence_from: listing.evidence_from,
         participants: listing.participants,
         deadline: listing.deadline,

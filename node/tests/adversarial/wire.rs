@@ -484,6 +484,7 @@ async fn a34_document_requested_by_a_non_participant() {
             id,
             document.digest,
             document.size,
+            document.sm3,
             &store,
             staging.path(),
         )

@@ -238,6 +238,7 @@ pub fn one_signer(title: &str, party: PartyId, bytes: Vec<u8>) -> NewSession {
             pdf_seals: None,
         }],
         deadline_days: 30,
+        algorithms: None,
         witnesses: vec![],
     }
 }

@@ -239,3 +239,89 @@ fn evidence_of_one_party_cannot_be_passed_off_as_anothers() {
     let report = verify_bundle(&bundle.encode().unwrap(), &[], &policy, net.now);
     assert_eq!(report.outcome, Outcome::Invalid);
 }
+
+/// A completed session that requires national algorithms: tier 1 and the brand seal with
+/// SM2, the proposal's SM3 digest that of `sm3_of` (the document's own bytes when right).
+fn national(sm3_of: &[u8]) -> (TestNetwork, Vec<u8>, TrustPolicy) {
+    let mut net = TestNetwork::new(&["Brand", "Tier-1"], &["procurement"], T0);
+    let (brand, tier1) = (net.nodes[1].party.id(), net.nodes[2].party.id());
+    for (party, scalar) in [(brand, 0x41u8), (tier1, 0x42)] {
+        let key = crate::sm2::Sm2SecretKey::from_bytes(&[scalar; 32]).unwrap();
+        net.use_sm2_contract_seal(&party, key, &["procurement"]);
+    }
+    let p = net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (brand, Role::Signer, 1)],
+        "procurement",
+        1,
+    );
+    let p = crate::testkit::require_national(p, &[sm3_of]);
+    let sid = net.propose(p).unwrap();
+    net.deliver_all();
+    for party in [tier1, brand] {
+        net.now = net.now.plus(60);
+        net.sign(&party, sid).unwrap();
+        net.deliver_all();
+    }
+    net.now = net.now.plus(60);
+    for party in [brand, tier1] {
+        net.share_evidence(&party, sid).unwrap();
+    }
+    net.deliver_all();
+    let node = net.node(&brand);
+    let bundle = assemble(&node.sessions[&sid], &node.store, &node.policy).unwrap();
+    let policy = node.policy.clone();
+    (net, bundle.encode().unwrap(), policy)
+}
+
+#[test]
+fn a_national_session_bundle_checks_algorithms_and_sm3() {
+    let (net, bytes, policy) = national(&document(1));
+    let report = verify_bundle(&bytes, &[&document(1)], &policy, net.now.plus(DAY));
+    assert!(
+        report.is_valid(),
+        "{:#?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    // One algorithms check per signature, and the document matched by SM3 as well.
+    assert_eq!(
+        report
+            .checks
+            .iter()
+            .filter(|c| c.name == "signature.algorithms" && c.outcome == Outcome::Valid)
+            .count(),
+        2
+    );
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.name == "document.digest" && c.detail.contains("SM3"))
+    );
+}
+
+#[test]
+fn a_document_whose_sm3_digest_is_not_the_proposals_is_invalid() {
+    // The initiator stated the SM3 digest of other bytes: the parties signed it (they never
+    // compared), but the document given does not match it.
+    let (net, bytes, policy) = national(&document(2));
+    let report = verify_bundle(&bytes, &[&document(1)], &policy, net.now.plus(DAY));
+    assert_eq!(report.outcome, Outcome::Invalid);
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert_eq!(failures[0].name, "document.digest");
+    assert!(failures[0].detail.contains("SM3"));
+}
+
+#[test]
+fn an_ordinary_bundle_has_no_algorithms_entries() {
+    let (net, _, bytes, policy) = completed(2);
+    let report = verify_bundle(&bytes, &[&document(1)], &policy, net.now.plus(DAY));
+    assert!(report.is_valid());
+    assert!(
+        !report
+            .checks
+            .iter()
+            .any(|c| c.name == "signature.algorithms")
+    );
+}

@@ -375,16 +375,27 @@ fn verify_into(
     for document in documents {
         let digest = Digest::of(document);
         match p.documents.iter().find(|d| d.digest == digest) {
-            Some(d) if d.size == document.len() as u64 => checks.pass(
-                "document.digest",
-                d.name.clone(),
-                format!("SHA-256 {digest} matches"),
-            ),
-            Some(d) => checks.push(
+            Some(d) if d.size != document.len() as u64 => checks.push(
                 "document.digest",
                 d.name.clone(),
                 Outcome::Invalid,
                 "size differs from the proposal",
+            ),
+            Some(d) if !d.sm3_matches(document) => checks.push(
+                "document.digest",
+                d.name.clone(),
+                Outcome::Invalid,
+                "SM3 digest differs from the proposal's",
+            ),
+            Some(d) if d.sm3.is_some() => checks.pass(
+                "document.digest",
+                d.name.clone(),
+                format!("SHA-256 {digest} and SM3 match"),
+            ),
+            Some(d) => checks.pass(
+                "document.digest",
+                d.name.clone(),
+                format!("SHA-256 {digest} matches"),
             ),
             None => checks.push(
                 "document.digest",
@@ -559,6 +570,11 @@ fn check_record(checks: &mut Checks, record: &SignatureRecord, check: &RecordChe
     let who = check.participant.party.to_string();
     let mut all_passed = true;
     for kind in RecordCheckKind::ALL {
+        // Reported only for a session that requires algorithms, so that every other
+        // bundle's report keeps its entries (spec §11.3).
+        if kind == RecordCheckKind::Algorithms && check.proposal.payload().algorithms.is_none() {
+            continue;
+        }
         let (name, what) = match kind {
             RecordCheckKind::Binding => (
                 "signature.binding",
@@ -571,6 +587,10 @@ fn check_record(checks: &mut Checks, record: &SignatureRecord, check: &RecordChe
             RecordCheckKind::SealKey => (
                 "signature.seal-key",
                 "seal key valid and unrevoked for the signer at signing time, of the required kind",
+            ),
+            RecordCheckKind::Algorithms => (
+                "signature.algorithms",
+                "seal signature made with the algorithms the session requires (SM2 with SM3)",
             ),
             RecordCheckKind::Mandate => (
                 "signature.mandate",
@@ -635,6 +655,7 @@ fn reliability(checks: &Checks, documents_given: bool) -> Reliability {
             &[
                 "key-log",
                 "signature.seal-key",
+                "signature.algorithms",
                 "signature.identity",
                 "attestation",
             ],

@@ -26,7 +26,9 @@ use crate::{Digest, SecretKey, Timestamp};
 
 use super::intent::{IntentChallenge, IntentMethod, IntentProof};
 use super::message::{MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage};
-use super::proposal::{PROPOSAL_CONTENT_TYPE, Proposal, ProposalError, Role, SessionId};
+use super::proposal::{
+    Algorithms, PROPOSAL_CONTENT_TYPE, Proposal, ProposalError, Role, SessionId,
+};
 use super::record::{
     Judged, PdfBases, PdfRevision, RecordCheck, RecordError, SEAL_SIGNATURE_CONTENT_TYPE,
     SealSignature, SignatureRecord, pdf_bases,
@@ -397,6 +399,10 @@ pub enum ActionError {
     /// The intent proof does not match this session.
     #[error("the intent proof is for another session, revision, signer or seal")]
     IntentMismatch,
+    /// The session requires national algorithms (spec §8.2.5) and this seal is not an SM2
+    /// key: a signer whose seal is Ed25519 cannot satisfy it.
+    #[error("the session requires {0} algorithms: seal with an sm2 seal key")]
+    SealAlgorithm(Algorithms),
     /// A value could not be encoded.
     #[error("{0}")]
     Usage(#[from] UsageError),
@@ -1225,6 +1231,9 @@ impl Session {
             return Err(ActionError::NotYourTurn(waiting));
         }
         let p = self.proposal.payload();
+        if p.requires_national() && !matches!(seal, LogKey::Sm2(_)) {
+            return Err(ActionError::SealAlgorithm(Algorithms::National));
+        }
         Ok(IntentChallenge {
             session: p.session,
             proposal: self.proposal.digest(),

@@ -29,9 +29,9 @@ pub use message::{
     MAX_REASON_LEN, MessageBody, MessageKind, SESSION_MESSAGE_CONTENT_TYPE, SessionMessage,
 };
 pub use proposal::{
-    DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS, MAX_PDF_COORDINATE,
-    PDF_MEDIA_TYPE, PROPOSAL_CONTENT_TYPE, Participant, Proposal, ProposalError, Role,
-    SESSION_ID_DOMAIN, SealPlacement, SessionId, SessionNonce,
+    Algorithms, DocumentRef, EvidenceRequirements, MAX_DOCUMENTS, MAX_PARTICIPANTS,
+    MAX_PDF_COORDINATE, PDF_MEDIA_TYPE, PROPOSAL_CONTENT_TYPE, Participant, Proposal,
+    ProposalError, Role, SESSION_ID_DOMAIN, SealPlacement, SessionId, SessionNonce,
 };
 pub use record::{
     Judged, PdfBases, PdfRevision, RecordCheck, RecordCheckKind, RecordError,

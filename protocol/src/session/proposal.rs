@@ -9,6 +9,7 @@ use crate::codepoint::code_points;
 use crate::crypto::FixedBytes;
 use crate::party::PartyId;
 use crate::seal::SealKind;
+use crate::sm2::Sm3Digest;
 use crate::{Digest, Timestamp};
 
 /// Most documents in one session.
@@ -141,6 +142,15 @@ code_points! {
     }
 }
 
+code_points! {
+    /// The algorithms a session requires (spec §8.2.5, registry §13.20).
+    pub enum Algorithms {
+        /// China's commercial cryptography: every seal signature SM2 with SM3, every document
+        /// referenced by its SM3 digest as well as its SHA-256 digest.
+        National = 1 => "national",
+    }
+}
+
 /// A document to be signed: described, never carried (spec §8.2.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,11 +163,30 @@ pub struct DocumentRef {
     pub size: u64,
     /// SHA-256 of the document's bytes.
     pub digest: Digest,
+    /// SM3 of the document's bytes (spec §8.2.1): required when the session requires
+    /// national algorithms (§8.2.5), optional otherwise; checked wherever present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sm3: Option<Sm3Digest>,
     /// Present when every signer seals this document as a PDF (spec §8.2.4): where each
     /// signer's seal goes; a signer not listed gets the default place (the last page, one
     /// slot per signer along its bottom). Only on `application/pdf` documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_seals: Option<Vec<SealPlacement>>,
+}
+
+impl DocumentRef {
+    /// Whether `bytes` are this document: its size, its SHA-256 digest and, where the
+    /// reference gives one, its SM3 digest (spec §8.2.1, §9).
+    pub fn matches(&self, bytes: &[u8]) -> bool {
+        self.size == bytes.len() as u64
+            && self.digest == Digest::of(bytes)
+            && self.sm3_matches(bytes)
+    }
+
+    /// Whether `bytes` have the SM3 digest the reference gives (true when it gives none).
+    pub fn sm3_matches(&self, bytes: &[u8]) -> bool {
+        self.sm3.is_none_or(|sm3| sm3 == Sm3Digest::of(bytes))
+    }
 }
 
 /// Where one signer's visible seal goes on a PDF document (spec §8.2.4), in PDF points of
@@ -243,6 +272,10 @@ pub struct Proposal {
     pub evidence: EvidenceRequirements,
     /// When the proposal was made.
     pub created_at: Timestamp,
+    /// The algorithms the session requires (spec §8.2.5); absent when it requires none
+    /// beyond the protocol's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithms: Option<Algorithms>,
 }
 
 /// Media type of a proposal (spec §13.1).
@@ -297,6 +330,13 @@ pub enum ProposalError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The proposal requires algorithms this implementation does not know: it cannot be
+    /// satisfied, so it is refused rather than ignored.
+    #[error("the session requires unknown algorithms ({0})")]
+    UnknownAlgorithms(Algorithms),
+    /// The session requires national algorithms and a document has no SM3 digest.
+    #[error("document {0} has no sm3 digest, which national algorithms require")]
+    MissingSm3(usize),
 }
 
 impl Proposal {
@@ -325,6 +365,7 @@ impl Proposal {
             }
         }
         self.check_seal_placements()?;
+        self.check_algorithms()?;
         let acting = self
             .participants
             .iter()
@@ -362,6 +403,27 @@ impl Proposal {
             }
         }
         Ok(())
+    }
+
+    /// Checks the algorithm requirement and what it asks of the documents (spec §8.2.5).
+    fn check_algorithms(&self) -> Result<(), ProposalError> {
+        match self.algorithms {
+            None => Ok(()),
+            Some(Algorithms::National) => match self.documents.iter().position(|d| d.sm3.is_none())
+            {
+                Some(i) => Err(ProposalError::MissingSm3(i)),
+                None => Ok(()),
+            },
+            Some(unknown @ Algorithms::Unknown(_)) => {
+                Err(ProposalError::UnknownAlgorithms(unknown))
+            }
+        }
+    }
+
+    /// Whether the session requires national algorithms (spec §8.2.5): SM2 seal signatures
+    /// and SM3 document digests.
+    pub fn requires_national(&self) -> bool {
+        self.algorithms == Some(Algorithms::National)
     }
 
     /// Checks every document's PDF seal placements (spec §8.2.4).

@@ -13,7 +13,7 @@ use crate::trust::{Moment, TrustPolicy, TrustStore, Verdict, evaluate_at};
 use crate::{Digest, Timestamp};
 
 use super::intent::{IntentError, IntentMethod, IntentProof, MAX_INTENT_AGE};
-use super::proposal::{Participant, Proposal, SessionId};
+use super::proposal::{Algorithms, Participant, Proposal, SessionId};
 
 /// Media type of a seal signature (spec §13.1).
 pub const SEAL_SIGNATURE_CONTENT_TYPE: &str = "application/vnd.signet.seal-signature+cbor";
@@ -197,6 +197,10 @@ pub enum RecordError {
         /// The seal applied.
         found: SealKind,
     },
+    /// The session requires national algorithms and the seal signature is not SM2 with
+    /// SM3 (spec §8.2.5).
+    #[error("the session requires {0} algorithms: the seal signature is not sm2")]
+    SealAlgorithm(Algorithms),
     /// The intent proof is older than [`MAX_INTENT_AGE`] at signing time, or later than it.
     #[error(
         "the intent proof of {intent} does not precede the signature of {signed} closely enough"
@@ -327,6 +331,9 @@ pub enum RecordCheckKind {
     Intent,
     /// The seal key was a valid, unrevoked seal of the signer, of the kind required.
     SealKey,
+    /// The seal signature uses the algorithms the session requires (spec §8.2.5): SM2 when
+    /// it requires national algorithms; nothing to check otherwise.
+    Algorithms,
     /// The delegation covers this seal, purpose, value, counterparties and time.
     Mandate,
     /// The signer's identity is trusted under the policy at signing time.
@@ -337,10 +344,11 @@ pub enum RecordCheckKind {
 
 impl RecordCheckKind {
     /// Every check, in order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Binding,
         Self::Intent,
         Self::SealKey,
+        Self::Algorithms,
         Self::Mandate,
         Self::Identity,
         Self::Routing,
@@ -459,6 +467,11 @@ impl SignatureRecord {
                     .unwrap_or(SealKind::Unknown(0));
                 if let Some(required) = check.participant.seal_kind.filter(|k| *k != found) {
                     return Err(RecordError::SealKind { required, found });
+                }
+            }
+            RecordCheckKind::Algorithms => {
+                if proposal.requires_national() && !matches!(seal, LogKey::Sm2(_)) {
+                    return Err(RecordError::SealAlgorithm(Algorithms::National));
                 }
             }
             RecordCheckKind::Mandate => {

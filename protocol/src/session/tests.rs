@@ -1111,3 +1111,178 @@ fn a_revoked_sm2_seal_signs_nothing() {
         "{err:?}"
     );
 }
+
+/// A session the brand proposes that requires national algorithms, to tier 1 (signing
+/// first) and tier 1B (second); the parties in `sm2` seal with SM2 keys, the others with
+/// Ed25519.
+fn national_session(tag: u8, sm2: &[usize]) -> (Chain, SessionId) {
+    let mut chain = chain();
+    let (brand, tier1, tier1b) = (chain.brand, chain.tier1, chain.tier1b);
+    for (i, party) in [tier1, tier1b].into_iter().enumerate() {
+        if sm2.contains(&i) {
+            let key = crate::sm2::Sm2SecretKey::from_bytes(&[tag + i as u8; 32]).unwrap();
+            chain
+                .net
+                .use_sm2_contract_seal(&party, key, &["procurement"]);
+        }
+    }
+    let p = chain.net.proposal(
+        &brand,
+        &[(tier1, Role::Signer, 0), (tier1b, Role::Signer, 1)],
+        "procurement",
+        tag,
+    );
+    let p = crate::testkit::require_national(p, &[&[tag; 1234]]);
+    let sid = chain.net.propose(p).unwrap();
+    chain.net.deliver_all();
+    (chain, sid)
+}
+
+#[test]
+fn a_session_requiring_national_algorithms_completes_with_sm2_seals() {
+    let (mut chain, sid) = national_session(0x70, &[0, 1]);
+    let (net, brand, tier1, tier1b) = (&mut chain.net, chain.brand, chain.tier1, chain.tier1b);
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    net.sign(&tier1b, sid).unwrap();
+    net.deliver_all();
+    for party in [&brand, &tier1, &tier1b] {
+        assert!(
+            completed(&status(net, party, sid)),
+            "{:?}",
+            net.node(party).refused
+        );
+        assert!(net.node(party).refused.is_empty());
+        assert!(
+            net.node(party).sessions[&sid]
+                .proposal()
+                .payload()
+                .requires_national()
+        );
+    }
+    for action in net.node(&brand).sessions[&sid].actions() {
+        let record = action.record.as_ref().unwrap();
+        assert_eq!(
+            record.seal_signature.algorithm(),
+            crate::cose::Algorithm::Sm2Sm3
+        );
+    }
+}
+
+#[test]
+fn an_ed25519_seal_cannot_sign_a_session_requiring_national_algorithms() {
+    // Tier 1B's seal is Ed25519: it is refused before anything is signed or sent.
+    let (mut chain, sid) = national_session(0x72, &[0]);
+    let (net, tier1, tier1b) = (&mut chain.net, chain.tier1, chain.tier1b);
+    net.sign(&tier1, sid).unwrap();
+    net.deliver_all();
+    let before = net.node(&tier1b).sessions[&sid].clone();
+    let err = net.sign(&tier1b, sid).unwrap_err();
+    assert_eq!(err, ActionError::SealAlgorithm(Algorithms::National));
+    assert!(err.to_string().contains("national algorithms"), "{err}");
+    assert_eq!(net.node(&tier1b).sessions[&sid], before);
+    // The intent challenge itself is refused for an Ed25519 seal.
+    let ed25519 = net.node(&tier1b).party.contract_seal_key();
+    assert_eq!(
+        before.intent_challenge(ed25519, IntentMethod::SoftwareKey, net.now),
+        Err(ActionError::SealAlgorithm(Algorithms::National))
+    );
+}
+
+#[test]
+fn a_received_ed25519_seal_signature_fails_the_algorithms_check() {
+    // An ordinary session signed with Ed25519, judged against the same proposal made to
+    // require national algorithms: the algorithms check names the requirement.
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 0x74);
+    let sid = net.propose(p.clone()).unwrap();
+    net.deliver_all();
+    net.sign(&tier1, sid).unwrap();
+    let session = &net.node(&tier1).sessions[&sid];
+    let record = session.actions()[0].record.clone().unwrap();
+    let participant = p.participant(&tier1).unwrap().clone();
+    let national = crate::testkit::require_national(p, &[&[0x74; 1234]]);
+    let key = crate::testkit::test_key("Brand", "node");
+    let signed = Signed::sign(national, PROPOSAL_CONTENT_TYPE, &key).unwrap();
+    let node = net.node(&brand);
+    let check = RecordCheck {
+        proposal: &signed,
+        participant: &participant,
+        prior: &[],
+        pdf_bases: Some(&[]),
+        store: &node.store,
+        policy: &node.policy,
+        viewer: Some(brand),
+        judged: Judged::Live { now: net.now },
+    };
+    assert_eq!(
+        record.check(RecordCheckKind::Algorithms, &check),
+        Err(RecordError::SealAlgorithm(Algorithms::National))
+    );
+    // Under the proposal as it was, the check has nothing to say.
+    let original = session.proposal();
+    let check = RecordCheck {
+        proposal: original,
+        ..check
+    };
+    assert_eq!(record.check(RecordCheckKind::Algorithms, &check), Ok(()));
+}
+
+#[test]
+fn a_proposal_requiring_national_algorithms_needs_every_sm3_digest() {
+    let Chain {
+        net, brand, tier1, ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 0x75);
+    let national = crate::testkit::require_national(p.clone(), &[&[0x75; 1234]]);
+    assert_eq!(national.check(), Ok(()));
+    assert!(national.documents[0].matches(&[0x75; 1234]));
+    assert!(!national.documents[0].sm3_matches(&[0x76; 1234]));
+    let mut missing = national.clone();
+    missing.documents[0].sm3 = None;
+    assert_eq!(missing.check(), Err(ProposalError::MissingSm3(0)));
+    let mut unknown = national.clone();
+    unknown.algorithms = Some(Algorithms::Unknown(7));
+    assert_eq!(
+        unknown.check(),
+        Err(ProposalError::UnknownAlgorithms(Algorithms::Unknown(7)))
+    );
+    // Without the requirement an SM3 digest is optional, and checked where given.
+    let mut optional = p.clone();
+    optional.documents[0].sm3 = national.documents[0].sm3;
+    assert_eq!(optional.check(), Ok(()));
+    assert_eq!(p.check(), Ok(()));
+    // The new fields are absent from an ordinary proposal's bytes, so they keep their
+    // meaning and bytes; a national proposal round-trips.
+    let bytes = crate::codec::encode(&p).unwrap();
+    assert!(crate::codec::encode(&optional).unwrap().len() > bytes.len());
+    let back: Proposal = crate::codec::decode(
+        &crate::codec::encode(&national).unwrap(),
+        &crate::codec::Limits::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(back, national);
+}
+
+#[test]
+fn a_receiver_refuses_a_national_proposal_missing_an_sm3_digest() {
+    let Chain {
+        mut net,
+        brand,
+        tier1,
+        ..
+    } = chain();
+    let p = net.proposal(&brand, &[(tier1, Role::Signer, 0)], "procurement", 0x76);
+    let mut national = crate::testkit::require_national(p, &[&[0x76; 1234]]);
+    national.documents[0].sm3 = None;
+    // The initiator's own machine refuses it.
+    assert_eq!(
+        net.propose(national).unwrap_err(),
+        ActionError::Proposal(ProposalError::MissingSm3(0))
+    );
+}

@@ -901,6 +901,14 @@ fn registries_match_the_code() {
             code_rows(Role::KNOWN.iter().map(|k| (k.code(), k.name()))),
         ),
         (
+            "algorithms",
+            code_rows(
+                signet_protocol::session::Algorithms::KNOWN
+                    .iter()
+                    .map(|k| (k.code(), k.name())),
+            ),
+        ),
+        (
             "intent-method",
             code_rows(IntentMethod::KNOWN.iter().map(|k| (k.code(), k.name()))),
         ),

@@ -291,6 +291,7 @@ impl World<'_> {
                         media_type: "application/pdf".into(),
                         size: DOCUMENT_BYTES as u64,
                         digest: Digest::of(&n.to_be_bytes()),
+                        sm3: None,
                         pdf_seals: None,
                     }],
                     participants: vec![Participant {
@@ -307,6 +308,7 @@ impl World<'_> {
                         min_cosignatures: 0,
                     },
                     created_at: t,
+                    algorithms: None,
                 };
                 let mut store = TrustStore::new();
                 store.add_key_log(party.log.clone());

@@ -1201,6 +1201,7 @@ impl<'a> World<'a> {
                 media_type: "application/pdf".into(),
                 size: DOCUMENT_BYTES as u64,
                 digest: Digest::of(&document(seq)),
+                sm3: None,
                 pdf_seals: None,
             }],
             participants: vec![Participant {
@@ -1217,6 +1218,7 @@ impl<'a> World<'a> {
                 min_cosignatures: self.params.session_cosignatures,
             },
             created_at: now,
+            algorithms: None,
         };
         let work = Work::Propose {
             edge,
