@@ -118,11 +118,18 @@ async fn main() {
 /// nodes' syncs (group commit), as concurrent API clients do.
 fn in_parallel<I: Copy + Send + Sync, T: Send>(items: &[I], f: impl Fn(I) -> T + Sync) -> Vec<T> {
     let per_thread = items.len().div_ceil(GENERATORS).max(1);
+    // The nodes' calls hand work to their runtime, so each thread enters it.
+    let runtime = tokio::runtime::Handle::current();
     std::thread::scope(|scope| {
-        let f = &f;
+        let (f, runtime) = (&f, &runtime);
         let handles: Vec<_> = items
             .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|&i| f(i)).collect::<Vec<T>>()))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let _entered = runtime.enter();
+                    chunk.iter().map(|&i| f(i)).collect::<Vec<T>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
