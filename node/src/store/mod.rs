@@ -86,7 +86,7 @@ pub use postgres_lease::{
     RETAKE_FOR, VANISHED_AFTER, lease_key,
 };
 pub use postgres_store::{DEFAULT_CONNECTIONS, MAX_CONNECTIONS, PostgresStore};
-pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SledStore};
+pub use sled_store::{CACHE_BYTES, LOCK_WAIT, SEGMENT_BYTES, SledStore};
 
 use signet_protocol::Digest;
 use signet_protocol::party::PartyId;

@@ -95,7 +95,7 @@ pub struct SledStore {
 /// over the 128 KB threshold of sled's default 512 KiB segments, so every consolidation of
 /// such a leaf was a new blob file and three more syncs. At 2 MiB the threshold is about
 /// 512 KB. sled keeps a few segment-sized write buffers, so this costs a few MiB of memory.
-pub(crate) const SEGMENT_BYTES: usize = 2 * 1024 * 1024;
+pub const SEGMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// The segment size to open `dir` with: the one its store was created with (sled refuses
 /// to open a store with another), else [`SEGMENT_BYTES`]. sled 0.34 records it in the

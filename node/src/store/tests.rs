@@ -741,7 +741,7 @@ fn sled_blob_files_are_synced_too() {
     for i in 0..3u8 {
         store
             .append_evidence(&document_bytes(
-                crate::store::sled_store::SEGMENT_BYTES / 4 + usize::from(i),
+                crate::store::SEGMENT_BYTES / 4 + usize::from(i),
             ))
             .unwrap();
     }
@@ -766,7 +766,7 @@ fn a_new_sled_store_takes_the_larger_segments_and_an_old_one_keeps_its_own() {
     };
     let new = tempfile::tempdir().unwrap();
     drop(SledStore::open(new.path()).unwrap());
-    assert_eq!(segment(new.path()), crate::store::sled_store::SEGMENT_BYTES);
+    assert_eq!(segment(new.path()), crate::store::SEGMENT_BYTES);
     let reopened = SledStore::open(new.path()).unwrap();
     reopened.put_meta("k", b"v").unwrap();
 
@@ -778,7 +778,7 @@ fn a_new_sled_store_takes_the_larger_segments_and_an_old_one_keeps_its_own() {
         db.flush().unwrap();
     }
     let default = segment(old.path());
-    assert_ne!(default, crate::store::sled_store::SEGMENT_BYTES);
+    assert_ne!(default, crate::store::SEGMENT_BYTES);
     let store = SledStore::open(old.path()).unwrap();
     store.put_meta("k", b"v").unwrap();
     assert_eq!(store.meta("k").unwrap().as_deref(), Some(&b"v"[..]));
