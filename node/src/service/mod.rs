@@ -54,6 +54,7 @@ pub use self::view::{
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -296,6 +297,9 @@ pub struct Service {
     store: Arc<dyn Store>,
     access: Access,
     client: OnceLock<Client>,
+    /// A document to fetch was left out (the fetch queue was full, or its fetch gave up):
+    /// the fetch loop looks again for everything missing (see [`Service::fetch_loop`]).
+    fetches_left_out: AtomicBool,
     /// How many peer directories the node has built (see [`Service::directory`]).
     directories: std::sync::atomic::AtomicU64,
     /// Gossiped attestations whose issuer's key log had not arrived yet (at most
@@ -396,6 +400,7 @@ impl Service {
             directories: std::sync::atomic::AtomicU64::new(0),
             early: Mutex::default(),
             crl: Mutex::default(),
+            fetches_left_out: AtomicBool::new(false),
             crls,
             wake: Notify::new(),
             metrics: Metrics::default(),
@@ -1171,7 +1176,10 @@ impl Service {
         let _ = std::fs::remove_dir_all(self.dir.join(INCOMING_DIR));
         // Participant sessions whose documents are not all here yet.
         for missing in self.missing_documents()? {
-            let _ = fetch_tx.try_send(missing);
+            if fetch_tx.try_send(missing).is_err() {
+                self.fetches_left_out.store(true, Ordering::SeqCst);
+                break;
+            }
         }
         self.spawn(self.clone().inbound(events, fetch_tx, shutdown.clone()))?;
         self.spawn(self.clone().outbox_loop(shutdown.clone()))?;
@@ -1627,7 +1635,8 @@ impl Service {
                     if let Ok(missing) = self.missing_for(id, started) {
                         for m in missing {
                             if fetch.try_send(m).is_err() {
-                                tracing::warn!(session = %id, "document fetch queue full; fetched at next start");
+                                tracing::info!(session = %id, "document fetch queue full; fetched when it has room");
+                                self.fetches_left_out.store(true, Ordering::SeqCst);
                             }
                         }
                     }
@@ -1994,6 +2003,10 @@ impl Service {
         Ok(webhook::deliveries(&*self.store)?)
     }
 
+    /// Fetches the documents sessions lack, one at a time: those queued as proposals and
+    /// seals arrive, and, whenever some were left out (the bounded queue was full, or a
+    /// fetch gave up after its attempts), everything still missing once the queue has
+    /// drained: at once for a full queue, after [`REFETCH_AFTER`] for a fetch that gave up.
     async fn fetch_loop(
         self: Arc<Self>,
         mut requests: mpsc::Receiver<Fetch>,
@@ -2001,12 +2014,50 @@ impl Service {
     ) {
         let staging = self.dir.join(INCOMING_DIR);
         let attempts = self.config.peer_limits.max_fetch_attempts.max(1);
+        // What a rescan found still missing, fetched after the queue.
+        let mut rescanned: std::collections::VecDeque<Fetch> = Default::default();
+        // A fetch gave up: look again after a while even if nothing else is left out.
+        let mut retry_at: Option<tokio::time::Instant> = None;
         loop {
-            let fetch = tokio::select! {
-                biased;
-                _ = shutdown.changed() => break,
-                r = requests.recv() => match r { Some(r) => r, None => break },
+            let fetch = if let Ok(r) = requests.try_recv() {
+                r
+            } else if let Some(r) = rescanned.pop_front() {
+                r
+            } else if self.fetches_left_out.swap(false, Ordering::SeqCst) {
+                let this = self.clone();
+                match tokio::task::spawn_blocking(move || this.missing_documents()).await {
+                    Ok(Ok(missing)) => rescanned.extend(missing),
+                    _ => self.fetches_left_out.store(true, Ordering::SeqCst),
+                }
+                continue;
+            } else {
+                let retry = async {
+                    match retry_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = shutdown.changed() => break,
+                    r = requests.recv() => match r { Some(r) => r, None => break },
+                    () = retry => {
+                        retry_at = None;
+                        self.fetches_left_out.store(true, Ordering::SeqCst);
+                        continue;
+                    }
+                }
             };
+            // Queued twice (by a rescan as well), or fetched meanwhile.
+            if self
+                .store
+                .manifest(&fetch.document)
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                continue;
+            }
             let Fetch {
                 from,
                 session: id,
@@ -2039,7 +2090,9 @@ impl Service {
                             }
                         }
                         if attempt == attempts {
-                            tracing::warn!(session = %id, document = %digest, error = %e, attempts, "document fetch failed; given up until the next start");
+                            tracing::warn!(session = %id, document = %digest, error = %e, attempts, "document fetch failed; tried again later");
+                            retry_at
+                                .get_or_insert_with(|| tokio::time::Instant::now() + REFETCH_AFTER);
                             break;
                         }
                         tracing::warn!(session = %id, error = %e, attempt, "document fetch failed; retrying");
@@ -2110,6 +2163,9 @@ struct Fetch {
     /// The SM3 digest the signed proposal declares, if any (spec §8.2.1).
     sm3: Option<signet_protocol::sm2::Sm3Digest>,
 }
+
+/// How long after a document fetch gave up the node looks again for missing documents.
+const REFETCH_AFTER: Duration = Duration::from_secs(60);
 
 /// Where documents being fetched are staged (in the party directory) until they are
 /// complete and checked; emptied at every start.

@@ -1,0 +1,96 @@
+//! A burst of proposals larger than the supplier's document-fetch queue: every document is
+//! still fetched, without a restart. (Before, a fetch that found the bounded queue full was
+//! dropped "until the next start", and its session could not be signed.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service};
+use signet_protocol::party::PartyId;
+use signet_protocol::session::{Role, SessionId};
+use support::{create, federate, start};
+
+/// More than the fetch queue holds (256).
+const BURST: usize = 600;
+/// Proposing threads: concurrent proposals arrive at the supplier together.
+const THREADS: usize = 8;
+
+fn propose(brand: &Service, supplier: PartyId, i: usize) -> SessionId {
+    brand
+        .create_session(NewSession {
+            title: format!("Order {i}"),
+            purpose: "procurement".into(),
+            participants: vec![NewParticipant {
+                party: supplier,
+                role: Role::Signer,
+                order: 0,
+            }],
+            documents: vec![NewDocument {
+                name: "order.pdf".into(),
+                media_type: "application/pdf".into(),
+                source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
+                pdf_seals: None,
+            }],
+            deadline_days: 30,
+            witnesses: vec![],
+            algorithms: None,
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_proposals_larger_than_the_fetch_queue_is_fetched_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
+    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
+    let anchors = [(ca.party(), "Verifier CA")];
+    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
+    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
+    let brand = start("Brand", &b_dir, &b_key).await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    federate(&ca, &[&brand, &supplier]).await;
+    let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
+
+    let runtime = tokio::runtime::Handle::current();
+    let (service, party) = (brand.service.clone(), supplier.party());
+    let ids = tokio::task::spawn_blocking(move || {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (service, runtime) = (&service, &runtime);
+                    scope.spawn(move || {
+                        let _entered = runtime.enter();
+                        (t..BURST)
+                            .step_by(THREADS)
+                            .map(|i| propose(service, party, i))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), BURST);
+
+    // Every session becomes signable: its document reached the supplier.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut unsigned = ids;
+    while !unsigned.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {BURST} sessions still cannot be signed; the first: {}",
+            unsigned.len(),
+            signet_node::person::sign_as(&supplier.service, unsigned[0], &delegate).unwrap_err()
+        );
+        unsigned
+            .retain(|id| signet_node::person::sign_as(&supplier.service, *id, &delegate).is_err());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
