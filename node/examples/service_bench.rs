@@ -70,7 +70,15 @@ async fn main() {
         let mut unsigned = wave_ids.clone();
         while !unsigned.is_empty() {
             let signed = in_parallel(&unsigned, |id| {
-                signet_node::person::sign_as(&supplier.service, id, &delegate).is_ok()
+                match signet_node::person::sign_as(&supplier.service, id, &delegate) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        if std::env::var("DEBUG_SIGN").is_ok() {
+                            eprintln!("{id}: {e}");
+                        }
+                        false
+                    }
+                }
             });
             unsigned = unsigned
                 .into_iter()
