@@ -23,10 +23,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use signet_node::service::{
-    DocumentSource, NewDocument, NewParticipant, NewSession, Service, SessionFilter,
-};
-use signet_protocol::session::{Role, SessionId};
+use signet_node::service::{Service, SessionFilter};
+use signet_protocol::session::SessionId;
 use support::{create, federate, start};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -151,25 +149,9 @@ const GENERATORS: usize = 8;
 
 /// Proposes session number `i` from `brand` to `supplier`.
 fn propose(brand: &Service, supplier: signet_protocol::party::PartyId, i: usize) -> SessionId {
+    let order = format!("order {i}").into_bytes();
     brand
-        .create_session(NewSession {
-            title: format!("Order {i}"),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier,
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "order.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
-                pdf_seals: None,
-            }],
-            deadline_days: 30,
-            algorithms: None,
-            witnesses: vec![],
-        })
+        .create_session(support::one_signer(&format!("Order {i}"), supplier, order))
         .unwrap()
 }
 

@@ -7,10 +7,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, Service};
+use signet_node::service::Service;
 use signet_protocol::party::PartyId;
-use signet_protocol::session::{Role, SessionId};
-use support::{create, federate, start};
+use signet_protocol::session::SessionId;
+use support::{create, federate, one_signer, start};
 
 /// More than the fetch queue holds (256).
 const BURST: usize = 600;
@@ -18,25 +18,9 @@ const BURST: usize = 600;
 const THREADS: usize = 8;
 
 fn propose(brand: &Service, supplier: PartyId, i: usize) -> SessionId {
+    let order = format!("order {i}").into_bytes();
     brand
-        .create_session(NewSession {
-            title: format!("Order {i}"),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier,
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "order.pdf".into(),
-                media_type: "application/pdf".into(),
-                source: DocumentSource::Bytes(format!("order {i}").into_bytes()),
-                pdf_seals: None,
-            }],
-            deadline_days: 30,
-            witnesses: vec![],
-            algorithms: None,
-        })
+        .create_session(one_signer(&format!("Order {i}"), supplier, order))
         .unwrap()
 }
 

@@ -3842,19 +3842,11 @@ fn pdf_sealed_sessions(f: &mut File) -> Result<(), String> {
     }]);
     let sid = net.propose(proposal).map_err(|e| e.to_string())?;
     let mut to_observer: Vec<(Vec<u8>, Timestamp)> = Vec::new();
-    let run = |net: &mut TestNetwork, out: &mut Vec<(Vec<u8>, Timestamp)>| {
-        while let Some((to, bytes)) = net.queue.pop_front() {
-            if to == observer {
-                out.push((bytes.clone(), net.now));
-            }
-            net.deliver(&to, &bytes);
-        }
-    };
-    run(&mut net, &mut to_observer);
+    deliver_recording(&mut net, &observer, &mut to_observer);
     for signer in [first, second] {
         net.now = net.now.plus(60);
         net.sign(&signer, sid).map_err(|e| e.to_string())?;
-        run(&mut net, &mut to_observer);
+        deliver_recording(&mut net, &observer, &mut to_observer);
     }
     let node = net.node(&observer);
     if !matches!(
@@ -7218,19 +7210,11 @@ fn national_run(sm3_of: &[u8]) -> Result<NationalRun, String> {
         .propose(require_national(proposal, &[sm3_of]))
         .map_err(|e| err(&e))?;
     let mut to_observer = Vec::new();
-    let run = |net: &mut TestNetwork, out: &mut Vec<(Vec<u8>, Timestamp)>| {
-        while let Some((to, bytes)) = net.queue.pop_front() {
-            if to == observer {
-                out.push((bytes.clone(), net.now));
-            }
-            net.deliver(&to, &bytes);
-        }
-    };
-    run(&mut net, &mut to_observer);
+    deliver_recording(&mut net, &observer, &mut to_observer);
     for signer in [supplier, brand] {
         net.now = net.now.plus(60);
         net.sign(&signer, session).map_err(|e| err(&e))?;
-        run(&mut net, &mut to_observer);
+        deliver_recording(&mut net, &observer, &mut to_observer);
     }
     if !matches!(
         net.node(&observer)
@@ -7249,7 +7233,7 @@ fn national_run(sm3_of: &[u8]) -> Result<NationalRun, String> {
         net.share_evidence(&party, session).map_err(|e| err(&e))?;
     }
     let mut ignored = Vec::new();
-    run(&mut net, &mut ignored);
+    deliver_recording(&mut net, &observer, &mut ignored);
     let node = net.node(&brand);
     let bundle =
         signet_protocol::bundle::assemble(&node.sessions[&session], &node.store, &node.policy)
@@ -7534,4 +7518,18 @@ fn national_bundles(f: &mut File) -> Result<(), String> {
         req(&bytes, &node.policy)?,
     );
     Ok(())
+}
+
+/// Delivers every queued message, keeping those for `observer` (with the time) in `out`.
+fn deliver_recording(
+    net: &mut signet_protocol::testkit::TestNetwork,
+    observer: &signet_protocol::party::PartyId,
+    out: &mut Vec<(Vec<u8>, Timestamp)>,
+) {
+    while let Some((to, bytes)) = net.queue.pop_front() {
+        if &to == observer {
+            out.push((bytes.clone(), net.now));
+        }
+        net.deliver(&to, &bytes);
+    }
 }
