@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use signet_node::service::{Service, SessionFilter};
 use signet_protocol::session::SessionId;
-use support::{create, federate, start};
+use support::brand_and_supplier;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -46,14 +46,7 @@ async fn main() {
         .and_then(|m| m.to_str()?.parse().ok())
         .unwrap_or(0);
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
-    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
-    let anchors = [(ca.party(), "Verifier CA")];
-    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    let brand = start("Brand", &b_dir, &b_key).await;
-    let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
 
     // In waves: a supplier takes at most 1,000 open sessions from one initiator.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use signet_node::service::Service;
 use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
-use support::{create, federate, one_signer, start};
+use support::{brand_and_supplier, one_signer};
 
 /// More than the fetch queue holds (256).
 const BURST: usize = 600;
@@ -27,14 +27,7 @@ fn propose(brand: &Service, supplier: PartyId, i: usize) -> SessionId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_proposals_larger_than_the_fetch_queue_is_fetched_whole() {
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create(root.path(), "Verifier CA", &[]);
-    let ca = start("Verifier CA", &ca_dir, &ca_key).await;
-    let anchors = [(ca.party(), "Verifier CA")];
-    let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create(root.path(), "Supplier", &anchors);
-    let brand = start("Brand", &b_dir, &b_key).await;
-    let supplier = start("Supplier", &s_dir, &s_key).await;
-    federate(&ca, &[&brand, &supplier]).await;
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
 
     let runtime = tokio::runtime::Handle::current();
