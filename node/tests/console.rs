@@ -685,6 +685,8 @@ async fn an_administrator_adds_a_ca_root_in_the_console() {
         page.contains("Console CA") && page.contains("add-ca-root"),
         "{page}"
     );
+    // No CRL yet (the root names no CRL URL and nothing it certified is held): said so.
+    assert!(page.contains("no current CRL"), "{page}");
     // An end-entity certificate is not a root.
     let mut holder = signet_protocol::testkit::TestParty::new("Console Holder", t0);
     let (leaf, _) = cfca.certify(

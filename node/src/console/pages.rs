@@ -865,7 +865,7 @@ async fn attestations(State(c): State<Arc<Console>>, viewer: Viewer) -> Response
     ctx["attestations"] = json!(list);
     ctx["names"] = Value::Object(names);
     ctx["me_party"] = json!(c.service.party().to_string());
-    ctx["ca_roots"] = json!(c.service.ca_roots());
+    ctx["ca_roots"] = json!(ca_roots_shown(&c.service));
     ctx["page"] = json!("attestations");
     c.render("attestations.html", viewer.lang, ctx)
 }
@@ -1175,4 +1175,22 @@ async fn change_person(
             .map(|()| viewer.lang.words()["done"].to_string())
             .map_err(|e| e.to_string()),
     ))
+}
+
+/// The CA roots as the attestations page shows them: each with its CRL's nextUpdate as
+/// text (`crl_until`, when a current CRL is held) beside the refresh state.
+fn ca_roots_shown(service: &Service) -> Vec<Value> {
+    service
+        .ca_roots()
+        .into_iter()
+        .map(|mut root| {
+            let until = root["crl"]["next_update"]
+                .as_u64()
+                .map(|t| signet_protocol::Timestamp::from_unix(t).to_string());
+            if let (Some(until), Some(o)) = (until, root.as_object_mut()) {
+                o.insert("crl_until".into(), json!(until));
+            }
+            root
+        })
+        .collect()
 }
