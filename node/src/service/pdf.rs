@@ -695,7 +695,7 @@ fn check_base(bytes: &[u8], document: &DocumentRef, earlier: usize) -> Result<()
         .ok_or_else(|| {
             ServiceError::Usage("the PDF revision received is shorter than the document".into())
         })?;
-    if Digest::of(original) != document.digest || !document.sm3_matches(original) {
+    if !document.matches(original) {
         return Err(ServiceError::Usage(
             "the PDF revision received does not start with the proposal's document".into(),
         ));
