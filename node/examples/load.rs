@@ -560,15 +560,15 @@ mod processes {
                     .unwrap()
             };
             // An idle connection the node has closed meanwhile fails at once: dial then.
-            let (mut sender, response) = match self.idle(api) {
+            let reused = match self.idle(api) {
                 Some(mut sender) => match sender.send_request(request()).await {
-                    Ok(response) => (sender, response),
-                    Err(_) => {
-                        let mut sender = dial(api).await;
-                        let response = sender.send_request(request()).await.unwrap();
-                        (sender, response)
-                    }
+                    Ok(response) => Some((sender, response)),
+                    Err(_) => None,
                 },
+                None => None,
+            };
+            let (mut sender, response) = match reused {
+                Some(reused) => reused,
                 None => {
                     let mut sender = dial(api).await;
                     let response = sender.send_request(request()).await.unwrap();

@@ -25,7 +25,10 @@ use std::time::{Duration, Instant};
 
 use signet_node::service::{Service, SessionFilter};
 use signet_protocol::session::SessionId;
-use support::brand_and_supplier;
+use support::{brand_and_supplier, in_parallel};
+
+/// The threads proposing and signing at once.
+const GENERATORS: usize = 8;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -56,12 +59,16 @@ async fn main() {
     let mut ids = Vec::with_capacity(n);
     for wave in (0..n).collect::<Vec<_>>().chunks(WAVE) {
         let proposing = Instant::now();
-        let wave_ids = in_parallel(wave, |i| propose(&brand.service, supplier.party(), i));
+        let wave_ids = in_parallel(GENERATORS, wave, |i| {
+            propose(&brand.service, supplier.party(), i)
+        });
         proposed += proposing.elapsed();
         let mut unsigned = wave_ids.clone();
         while !unsigned.is_empty() {
-            let signed = in_parallel(&unsigned, |id| {
-                match signet_node::person::sign_as(&supplier.service, id, &delegate) {
+            let signed = in_parallel(
+                GENERATORS,
+                &unsigned,
+                |id| match signet_node::person::sign_as(&supplier.service, id, &delegate) {
                     Ok(_) => true,
                     Err(e) => {
                         if std::env::var("DEBUG_SIGN").is_ok() {
@@ -69,8 +76,8 @@ async fn main() {
                         }
                         false
                     }
-                }
-            });
+                },
+            );
             unsigned = unsigned
                 .into_iter()
                 .zip(signed)
@@ -112,33 +119,6 @@ async fn main() {
     }
     measure_reopened(&b_dir);
 }
-
-/// `f` of each item, in order, on [`GENERATORS`] threads: concurrent callers share the
-/// nodes' syncs (group commit), as concurrent API clients do.
-fn in_parallel<I: Copy + Send + Sync, T: Send>(items: &[I], f: impl Fn(I) -> T + Sync) -> Vec<T> {
-    let per_thread = items.len().div_ceil(GENERATORS).max(1);
-    // The nodes' calls hand work to their runtime, so each thread enters it.
-    let runtime = tokio::runtime::Handle::current();
-    std::thread::scope(|scope| {
-        let (f, runtime) = (&f, &runtime);
-        let handles: Vec<_> = items
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let _entered = runtime.enter();
-                    chunk.iter().map(|&i| f(i)).collect::<Vec<T>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    })
-}
-
-/// The threads proposing and signing at once.
-const GENERATORS: usize = 8;
 
 /// Proposes session number `i` from `brand` to `supplier`.
 fn propose(brand: &Service, supplier: signet_protocol::party::PartyId, i: usize) -> SessionId {

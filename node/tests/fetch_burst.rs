@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use signet_node::service::Service;
 use signet_protocol::party::PartyId;
 use signet_protocol::session::SessionId;
-use support::{brand_and_supplier, one_signer};
+use support::{brand_and_supplier, in_parallel, one_signer};
 
 /// More than the fetch queue holds (256).
 const BURST: usize = 600;
@@ -30,27 +30,10 @@ async fn a_burst_of_proposals_larger_than_the_fetch_queue_is_fetched_whole() {
     let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
     let delegate = signet_node::keyfile::read(&supplier.delegate_key).unwrap();
 
-    let runtime = tokio::runtime::Handle::current();
     let (service, party) = (brand.service.clone(), supplier.party());
     let ids = tokio::task::spawn_blocking(move || {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..THREADS)
-                .map(|t| {
-                    let (service, runtime) = (&service, &runtime);
-                    scope.spawn(move || {
-                        let _entered = runtime.enter();
-                        (t..BURST)
-                            .step_by(THREADS)
-                            .map(|i| propose(service, party, i))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap())
-                .collect::<Vec<_>>()
-        })
+        let orders: Vec<usize> = (0..BURST).collect();
+        in_parallel(THREADS, &orders, |i| propose(&service, party, i))
     })
     .await
     .unwrap();

@@ -243,6 +243,34 @@ pub fn one_signer(title: &str, party: PartyId, bytes: Vec<u8>) -> NewSession {
     }
 }
 
+/// `f` of each item, in order, on `threads` threads at once, each inside the current Tokio
+/// runtime (the nodes' calls hand work to it): concurrent callers share the nodes' syncs
+/// (group commit), as concurrent API clients do.
+pub fn in_parallel<I: Copy + Send + Sync, T: Send>(
+    threads: usize,
+    items: &[I],
+    f: impl Fn(I) -> T + Sync,
+) -> Vec<T> {
+    let per_thread = items.len().div_ceil(threads).max(1);
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::scope(|scope| {
+        let (f, runtime) = (&f, &runtime);
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let _entered = runtime.enter();
+                    chunk.iter().map(|&i| f(i)).collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
 /// Waits until `check` holds, polling.
 pub async fn until<F: FnMut() -> bool>(what: &str, mut check: F) {
     // Up to 30 s: generous, for a loaded machine (a retry's backoff doubles from 1 s).
