@@ -1084,6 +1084,12 @@ impl Service {
         &self.metrics
     }
 
+    /// How many times the store has flushed to disk since the node started, where the
+    /// store counts them (sled does; on PostgreSQL every commit is the server's flush).
+    pub fn store_flushes(&self) -> Option<u64> {
+        self.store.flushes()
+    }
+
     /// Session counts by status name.
     pub fn sessions_by_status(&self) -> Result<BTreeMap<String, u64>, ServiceError> {
         let core = self.core()?;

@@ -317,6 +317,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
+    /// How many times this store has flushed to disk since it was opened, where it counts
+    /// them (for `/metrics`: with group commit, one flush serves many durable writes).
+    fn flushes(&self) -> Option<u64> {
+        None
+    }
+
     // --- outbox ---
 
     /// Stores (or replaces) an outbox entry.

@@ -276,11 +276,6 @@ impl SledStore {
         self.chunks.overwrite(digest, bytes);
     }
 
-    /// How many flush-and-sync rounds have run.
-    pub(crate) fn commit_rounds(&self) -> u64 {
-        self.commit.state.lock().unwrap().rounds
-    }
-
     /// How many blob files the last sync knew as synced.
     pub(crate) fn synced_blob_count(&self) -> usize {
         self.disk.synced.lock().unwrap().len()
@@ -725,6 +720,12 @@ impl Store for SledStore {
         }
         self.durable()
             .inspect_err(|_| self.deferred.store(true, Ordering::SeqCst))
+    }
+
+    fn flushes(&self) -> Option<u64> {
+        // The counters stay consistent under any panic, so a poisoned lock is usable.
+        let state = self.commit.state.lock();
+        Some(state.unwrap_or_else(PoisonError::into_inner).rounds)
     }
 
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
