@@ -435,6 +435,26 @@ impl Service {
             .map_err(|_| ServiceError::Internal("state lock poisoned"))
     }
 
+    /// Runs a session step of an API call on the core with its commit deferred, and makes it
+    /// durable after the core's lock is released, returning only then (the caller's answer
+    /// acknowledges the step). Concurrent callers thus share one flush (group commit)
+    /// instead of flushing one after another under the lock; the step's messages, webhooks
+    /// and checkpoints wait for that flush as those of inbound steps do.
+    fn step_deferred<T>(
+        &self,
+        step: impl FnOnce(&mut Core) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let result = {
+            let mut core = self.core()?;
+            core.defer_sync = true;
+            let result = step(&mut core);
+            core.defer_sync = false;
+            result
+        };
+        self.store.sync()?;
+        result
+    }
+
     /// Keeps the document-access map in step with session `id`: open sessions are in it;
     /// an ended one leaves it (the hook reads ended sessions from the store).
     fn note_access(&self, id: SessionId) -> Result<(), ServiceError> {
@@ -542,7 +562,7 @@ impl Service {
             created_at: now,
             algorithms,
         };
-        let id = self.core()?.propose(proposal, now)?;
+        let id = self.step_deferred(|core| core.propose(proposal, now))?;
         self.note_access(id)?;
         self.wake.notify_one();
         Ok(id)
@@ -743,7 +763,7 @@ impl Service {
         // algorithms allow), so that a refused signature seals and stores nothing.
         drop(self.core()?.seal_to_apply(id)?);
         let pdf = self.seal_session_pdfs(id)?;
-        self.core()?.sign_with_intent(id, intent, pdf, now())?;
+        self.step_deferred(|core| core.sign_with_intent(id, intent, pdf, now()))?;
         self.note_access(id)?;
         self.wake.notify_one();
         Ok(())

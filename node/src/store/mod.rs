@@ -312,7 +312,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         self.commit_session_step(step)
     }
 
-    /// Makes every deferred step durable; cheap when there is none.
+    /// Makes every deferred step so far durable, and returns only once it is, including
+    /// when another caller's flush is what covers them; cheap when there is none.
     fn sync(&self) -> Result<(), StoreError> {
         Ok(())
     }
