@@ -48,6 +48,31 @@ fn genpkey(dir: &Path, sm2: bool, out: &str) {
 /// database for CRLs and an empty CRL `ca.crl`.
 pub fn ca(dir: &Path, sm2: bool) {
     genpkey(dir, sm2, "ca.key");
+    self_signed_ca(dir, sm2);
+}
+
+/// [`ca`] with an RSA-2048 key, signing sha256WithRSAEncryption (as Chinese CAs' RSA roots
+/// do). Its certificates and CRLs are made by [`issue`] and [`gencrl`] with `sm2` false: the
+/// keys they certify are P-256, signed with `-sha256` like the P-256 CA's.
+pub fn rsa_ca(dir: &Path) {
+    run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "ca.key",
+        ],
+        dir,
+    );
+    self_signed_ca(dir, false);
+}
+
+/// The self-signed `ca.pem` for `ca.key`, the CA database and the empty CRL of [`ca`].
+fn self_signed_ca(dir: &Path, sm2: bool) {
     let mut args = vec![
         "req",
         "-x509",
