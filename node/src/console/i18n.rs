@@ -248,6 +248,18 @@ pub(crate) const EN: &[(&str, &str)] = &[
     ("add_participant", "Add a participant"),
     ("files", "Documents"),
     ("witness_ids", "Witness party ids (optional, one per line)"),
+    (
+        "send_national",
+        "Require national algorithms (SM2 seals, SM3 digests)",
+    ),
+    (
+        "send_national_hint",
+        "Every participant must seal with an SM2 key; parties without one cannot sign.",
+    ),
+    (
+        "send_national_required",
+        "This party's policy requires national algorithms for every contract it sends.",
+    ),
     ("send", "Send"),
     ("uploading", "Uploading"),
     ("seals_title", "Seals"),
@@ -487,6 +499,15 @@ pub(crate) const ZH: &[(&str, &str)] = &[
     ("add_participant", "添加参与方"),
     ("files", "文件"),
     ("witness_ids", "见证方单位标识（可选，每行一个）"),
+    ("send_national", "使用国密算法（SM2 印章、SM3 摘要）"),
+    (
+        "send_national_hint",
+        "每个参与方都须以 SM2 密钥盖章；没有 SM2 密钥的单位无法签署。",
+    ),
+    (
+        "send_national_required",
+        "本单位的策略要求所发合同一律使用国密算法。",
+    ),
     ("send", "发送"),
     ("uploading", "上传中"),
     ("seals_title", "印章"),

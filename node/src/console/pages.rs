@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use signet_protocol::attestation::Amount;
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::person::PersonKey;
-use signet_protocol::session::{Role as SessionRole, SessionId};
+use signet_protocol::session::{Algorithms, Role as SessionRole, SessionId};
 use webauthn_rs::prelude::Uuid;
 
 use super::auth::{Refusal, Viewer, check_csrf, flash};
@@ -448,6 +448,9 @@ async fn send_page(State(c): State<Arc<Console>>, viewer: Viewer) -> Response {
     let known = call(&c, |s| s.known_parties()).await.unwrap_or_default();
     let mut ctx = viewer.context();
     ctx["known"] = json!(known);
+    // Such a party proposes every session with national algorithms (Service::create_session),
+    // so the form shows the box ticked and fixed.
+    ctx["national_required"] = json!(c.service.config().policy.require_national_algorithms);
     ctx["page"] = json!("send");
     c.render("send.html", viewer.lang, ctx)
 }
@@ -621,13 +624,18 @@ fn new_session(
         "" => "procurement",
         p => p,
     };
+    let algorithms = match field(fields, "algorithms") {
+        "" => None,
+        "national" => Some(Algorithms::National),
+        other => return Err(format!("unknown algorithms {other}")),
+    };
     Ok(NewSession {
         title: title.to_string(),
         purpose: purpose.to_string(),
         participants,
         documents,
         deadline_days,
-        algorithms: None,
+        algorithms,
         witnesses,
     })
 }
