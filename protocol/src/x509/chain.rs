@@ -4,8 +4,8 @@
 //! extensions; then each certificate's revocation status from the CRLs the verifier holds.
 //!
 //! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier), ECDSA P-256
-//! with SHA-256, ECDSA P-384 with SHA-384, or RSA PKCS #1 v1.5 of 2048 to 8192 bits with
-//! SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes exactly as
+//! with SHA-256, ECDSA P-384 with SHA-384, or RSA of 2048 to 8192 bits with PKCS #1 v1.5 or
+//! PSS and SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes exactly as
 //! received. The subject's own key is SM2 or P-256 ([`CertificateKey`]). Names are compared as decoded DER values, without the
 //! case folding of RFC 5280, 7.1: a CA's certificates repeat its name byte for byte.
 //!
@@ -107,8 +107,9 @@ pub enum ChainError {
         /// Which.
         depth: usize,
     },
-    /// A signature algorithm Signet does not verify (RSASSA-PSS or SHA-1 with RSA, say), or
-    /// one that differs between the TBS and the outer structure.
+    /// A signature algorithm Signet does not verify (SHA-1 with RSA, or RSASSA-PSS with other
+    /// parameters than those of [`super::issuer_key`], say), or one that differs between the
+    /// TBS and the outer structure.
     #[error("certificate {depth} is signed with {algorithm}, not an algorithm signet verifies")]
     Algorithm {
         /// Which.

@@ -1,7 +1,9 @@
 //! The keys CAs sign certificates and CRLs with, and the signature algorithm accepted for each
 //! (spec §6.11.3): SM2 with SM3; ECDSA P-256 with SHA-256; ECDSA P-384 with SHA-384; RSA of
 //! [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits with PKCS #1 v1.5 and SHA-256, SHA-384 or
-//! SHA-512. RSA is verified by `ring` (which refuses keys outside that range itself; the size
+//! SHA-512, or with RSASSA-PSS where the hash is one of those, MGF1 uses the same hash and
+//! the salt is as long as the hash (RFC 4055's recommended parameter sets; the only ones
+//! `ring` verifies). RSA is verified by `ring` (which refuses keys outside that range itself; the size
 //! is checked here first so that a short key is named as such), P-384 by RustCrypto's `p384`.
 //!
 //! These are the keys of issuers only: the subject's own certificate certifies an SM2 or
@@ -25,6 +27,16 @@ pub const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
 pub const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
 /// sha512WithRSAEncryption (RFC 8017).
 pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+/// id-RSASSA-PSS (RFC 4055).
+pub const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+/// id-mgf1 (RFC 4055).
+const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
+/// id-sha256, id-sha384, id-sha512 (RFC 5754), with their output lengths.
+const PSS_HASHES: [(Oid, u32); 3] = [
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.1"), 32),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.2"), 48),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.3"), 64),
+];
 /// ecdsa-with-SHA384 (RFC 5758).
 pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 /// secp384r1 (RFC 5480).
@@ -66,7 +78,52 @@ enum Algorithm {
     Sm2WithSm3,
     EcdsaSha256,
     EcdsaSha384,
-    RsaPkcs1(&'static ring::signature::RsaParameters),
+    /// PKCS #1 v1.5 or PSS, as `ring` names them.
+    Rsa(&'static ring::signature::RsaParameters),
+}
+
+/// `RSASSA-PSS-params` (RFC 4055, 3.1); an absent field takes its default (SHA-1, MGF1 with
+/// SHA-1, salt 20, trailer 1), which is refused but for the trailer.
+#[derive(Sequence)]
+struct PssParams {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    hash: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    mask_gen: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    salt_length: Option<u32>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    trailer_field: Option<u32>,
+}
+
+/// The `ring` algorithm for RSASSA-PSS with `parameters`, if they are a set it verifies:
+/// SHA-256, -384 or -512, MGF1 with the same hash, a salt as long as the hash, trailer 1.
+fn pss_of(parameters: Option<&der::Any>) -> Option<&'static ring::signature::RsaParameters> {
+    use ring::signature::{
+        RSA_PSS_2048_8192_SHA256, RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
+    };
+    let params: PssParams = parameters?.decode_as().ok()?;
+    let hash = params.hash?;
+    let (index, length) = PSS_HASHES
+        .iter()
+        .enumerate()
+        .find(|(_, (oid, _))| *oid == hash.oid)
+        .map(|(i, (_, length))| (i, *length))?;
+    let mask_gen = params.mask_gen?;
+    let mask_hash: AlgorithmIdentifierOwned = mask_gen.parameters.as_ref()?.decode_as().ok()?;
+    let fits = absent_or_null(&hash)
+        && mask_gen.oid == MGF1
+        && mask_hash.oid == hash.oid
+        && absent_or_null(&mask_hash)
+        && params.salt_length == Some(length)
+        && params.trailer_field.is_none_or(|t| t == 1);
+    fits.then_some(
+        [
+            &RSA_PSS_2048_8192_SHA256,
+            &RSA_PSS_2048_8192_SHA384,
+            &RSA_PSS_2048_8192_SHA512,
+        ][index],
+    )
 }
 
 /// `RSAPublicKey` (RFC 8017, A.1.1).
@@ -90,7 +147,7 @@ fn algorithm_of(id: &AlgorithmIdentifierOwned) -> Result<Algorithm, SignaturePro
     };
     let rsa = |params| {
         if absent_or_null(id) {
-            Ok(Algorithm::RsaPkcs1(params))
+            Ok(Algorithm::Rsa(params))
         } else {
             Err(SignatureProblem::Bad)
         }
@@ -110,6 +167,9 @@ fn algorithm_of(id: &AlgorithmIdentifierOwned) -> Result<Algorithm, SignaturePro
         SHA256_WITH_RSA => rsa(&RSA_PKCS1_2048_8192_SHA256),
         SHA384_WITH_RSA => rsa(&RSA_PKCS1_2048_8192_SHA384),
         SHA512_WITH_RSA => rsa(&RSA_PKCS1_2048_8192_SHA512),
+        RSASSA_PSS => pss_of(id.parameters.as_ref())
+            .map(Algorithm::Rsa)
+            .ok_or(SignatureProblem::Algorithm(RSASSA_PSS)),
         other => Err(SignatureProblem::Algorithm(other)),
     }
 }
@@ -180,7 +240,7 @@ pub(super) fn verify(
             p384::ecdsa::Signature::from_der(signature)
                 .is_ok_and(|signature| key.verify(tbs, &signature).is_ok())
         }
-        (IssuerKey::Rsa { der, bits }, Algorithm::RsaPkcs1(params)) => {
+        (IssuerKey::Rsa { der, bits }, Algorithm::Rsa(params)) => {
             if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(bits) {
                 return Err(SignatureProblem::RsaKeySize(*bits));
             }
@@ -261,13 +321,41 @@ mod tests {
     }
 
     #[test]
-    fn rsassa_pss_is_not_accepted() {
+    fn rsassa_pss_with_sha256_and_a_32_byte_salt_verifies_and_other_parameters_do_not() {
+        let der = der(RSA_2048_PSS);
+        assert_eq!(self_signed(&der), Ok(()));
+        let certificate = Certificate::from_der(&der).unwrap();
+        let verify_with = |parameters: Option<der::Any>| {
+            let algorithm = AlgorithmIdentifierOwned {
+                oid: RSASSA_PSS,
+                parameters,
+            };
+            verify(
+                certificate.tbs_certificate().subject_public_key_info(),
+                &algorithm,
+                first_element(&der).unwrap(),
+                certificate.signature().as_bytes().unwrap(),
+            )
+        };
+        // No parameters: the defaults, SHA-1.
         assert_eq!(
-            self_signed(&der(RSA_2048_PSS)),
-            Err(SignatureProblem::Algorithm(Oid::new_unwrap(
-                "1.2.840.113549.1.1.10"
-            )))
+            verify_with(None),
+            Err(SignatureProblem::Algorithm(RSASSA_PSS))
         );
+        // The same parameters but a 20-byte salt.
+        let given = certificate
+            .signature_algorithm()
+            .parameters
+            .clone()
+            .unwrap();
+        let mut params: PssParams = given.decode_as().unwrap();
+        params.salt_length = Some(20);
+        let changed = der::Any::encode_from(&params).unwrap();
+        assert_eq!(
+            verify_with(Some(changed)),
+            Err(SignatureProblem::Algorithm(RSASSA_PSS))
+        );
+        assert_eq!(verify_with(Some(given)), Ok(()));
     }
 
     #[test]
