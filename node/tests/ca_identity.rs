@@ -312,3 +312,34 @@ fn init_refuses_a_key_that_is_not_the_certificates() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the certificate's key"));
     assert!(!root.path().join("A").join("signet.toml").exists());
 }
+
+/// A party's own certified key signs its possession proof and is declared in its key log, so
+/// it is SM2 or P-256 (spec §6.11.1): an RSA key is refused, even where the CA is RSA.
+#[test]
+fn init_refuses_an_rsa_key_as_the_partys_certified_key() {
+    let root = tempfile::tempdir().unwrap();
+    openssl_ca(root.path(), CaKey::Rsa);
+    let out = Command::new(SIGNET)
+        .args([
+            "init",
+            "--dir",
+            "A",
+            "--certificate",
+            "ca.pem",
+            "--certificate-key",
+            "ca.key",
+            "--delegate-key",
+            "d.key",
+            "--next-root-key",
+            "n.key",
+        ])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not an sm2 or p-256 private key"),
+        "{out:?}"
+    );
+    assert!(!root.path().join("A").join("signet.toml").exists());
+}
