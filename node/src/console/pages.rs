@@ -1192,13 +1192,22 @@ fn ca_roots_shown(service: &Service) -> Vec<Value> {
         .ca_roots()
         .into_iter()
         .map(|mut root| {
-            let until = root["crl"]["next_update"]
-                .as_u64()
-                .map(|t| signet_protocol::Timestamp::from_unix(t).to_string());
-            if let (Some(until), Some(o)) = (until, root.as_object_mut()) {
-                o.insert("crl_until".into(), json!(until));
+            with_crl_until(&mut root);
+            for below in root["intermediates"].as_array_mut().into_iter().flatten() {
+                with_crl_until(below);
             }
             root
         })
         .collect()
+}
+
+/// Adds `crl_until`, the held CRL's nextUpdate as text, to a root's or intermediate CA's
+/// entry that has one.
+fn with_crl_until(ca: &mut Value) {
+    let until = ca["crl"]["next_update"]
+        .as_u64()
+        .map(|t| signet_protocol::Timestamp::from_unix(t).to_string());
+    if let (Some(until), Some(o)) = (until, ca.as_object_mut()) {
+        o.insert("crl_until".into(), json!(until));
+    }
 }

@@ -744,6 +744,12 @@ impl Service {
             status.next_fetch = None;
         }
         drop(state);
+        if let Ok(mut state) = self.crls.intermediates.lock() {
+            for status in state.values_mut().filter(|s| s.no_url) {
+                status.no_url = false;
+                status.next_fetch = None;
+            }
+        }
         // It may also name an intermediate CA not seen before, whose CRL is due at once.
         self.wake_crl_loop();
     }
