@@ -16,12 +16,12 @@
 //! a path, the identity is not trusted (Indeterminate, `FreshCrl`), as for a root.
 //!
 //! A CRL, fetched or given (`signet policy crl add`), is taken only when it verifies under
-//! the key of a root or of such an intermediate ([`chain::verify_crl`]), is current (thisUpdate not in the future, a
-//! nextUpdate not passed) and is newer than the one held ([`CrlInfo::is_newer_than`]).
-//! It is then written to `DIR/crls` (a temporary file renamed into place, so a crash leaves
-//! the old one or the new one) and added to the trust store at once: the next trust
-//! evaluation uses it, without a restart. Anything refused changes nothing, and is reported
-//! in the root's [`CrlStatus`].
+//! the key of a root or of such an intermediate ([`chain::verify_crl`]), is current
+//! (thisUpdate not in the future, a nextUpdate not passed) and is newer than the one held
+//! ([`CrlInfo::is_newer_than`]). It is then written to `DIR/crls` (a temporary file renamed
+//! into place, so a crash leaves the old one or the new one) and added to the trust store at
+//! once: the next trust evaluation uses it, without a restart. Anything refused changes
+//! nothing, and is reported in the root's or intermediate's [`CrlStatus`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,10 @@
 //!
 //! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier), ECDSA P-256
 //! with SHA-256, ECDSA P-384 with SHA-384, or RSA of 2048 to 8192 bits with PKCS #1 v1.5 or
-//! PSS and SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes exactly as
-//! received. The subject's own key is SM2 or P-256 ([`CertificateKey`]). Names are compared as decoded DER values, without the
-//! case folding of RFC 5280, 7.1: a CA's certificates repeat its name byte for byte.
+//! PSS and SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes
+//! exactly as received. The subject's own key is SM2 or P-256 ([`CertificateKey`]). Names
+//! are compared as decoded DER values, without the case folding of RFC 5280, 7.1: a CA's
+//! certificates repeat its name byte for byte.
 //!
 //! Nothing here reads a clock, a file or the network: the caller passes the time and the
 //! CRLs it holds.

@@ -1,10 +1,11 @@
-//! The keys CAs sign certificates and CRLs with, and the signature algorithm accepted for each
-//! (spec §6.11.3): SM2 with SM3; ECDSA P-256 with SHA-256; ECDSA P-384 with SHA-384; RSA of
-//! [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits with PKCS #1 v1.5 and SHA-256, SHA-384 or
-//! SHA-512, or with RSASSA-PSS where the hash is one of those, MGF1 uses the same hash and
-//! the salt is as long as the hash (RFC 4055's recommended parameter sets; the only ones
-//! `ring` verifies). RSA is verified by `ring` (which refuses keys outside that range itself; the size
-//! is checked here first so that a short key is named as such), P-384 by RustCrypto's `p384`.
+//! The keys CAs sign certificates and CRLs with, and the signature algorithm accepted for
+//! each (spec §6.11.3): SM2 with SM3; ECDSA P-256 with SHA-256; ECDSA P-384 with SHA-384;
+//! RSA of [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits with PKCS #1 v1.5 and SHA-256, SHA-384
+//! or SHA-512, or with RSASSA-PSS where the hash is one of those, MGF1 uses the same hash
+//! and the salt is as long as the hash (RFC 4055's recommended parameter sets; the only ones
+//! `ring` verifies). RSA is verified by `ring` (which refuses keys outside that range
+//! itself; the size is checked here first so that a short key is named as such), P-384 by
+//! RustCrypto's `p384`.
 //!
 //! These are the keys of issuers only: the subject's own certificate certifies an SM2 or
 //! P-256 key, which signs its possession proof and is declared in its key log
