@@ -891,12 +891,14 @@ impl Service {
         Ok(identity)
     }
 
-    /// The CA roots of the trust policy: each one's name and subject (RFC 4514), and its
-    /// CRL's status ([`crl::CrlStatus`]: thisUpdate, nextUpdate, where it came from, the
-    /// last fetch and its error).
+    /// The CA roots of the trust policy: each one's name and subject (RFC 4514), its CRL's
+    /// status ([`crl::CrlStatus`]: thisUpdate, nextUpdate, where it came from, the last
+    /// fetch and its error), and the intermediate CAs below it whose CRLs the node keeps
+    /// ([`crl::IntermediateStatus`]).
     pub fn ca_roots(&self) -> Vec<serde_json::Value> {
         use der::Decode as _;
         let statuses = self.crl_statuses().unwrap_or_default();
+        let intermediates = self.intermediate_crl_statuses().unwrap_or_default();
         let Ok(core) = self.core() else {
             return Vec::new();
         };
@@ -908,7 +910,8 @@ impl Service {
                     .map(|c| c.tbs_certificate().subject().to_string())
                     .unwrap_or_default();
                 let crl = statuses.get(&r.name).cloned().unwrap_or_default();
-                serde_json::json!({"name": r.name, "subject": subject, "crl": crl})
+                let below: Vec<_> = intermediates.iter().filter(|i| i.root == r.name).collect();
+                serde_json::json!({"name": r.name, "subject": subject, "crl": crl, "intermediates": below})
             })
             .collect()
     }
