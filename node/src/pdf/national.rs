@@ -331,30 +331,7 @@ mod tests {
                 UNIX_EPOCH + Duration::from_secs(stamp_at),
             )?)
         };
-        let pdf = sample::contract("SM2 contract", &["Acme Ltd"], 1).unwrap();
-        let signer = PdfSigner::sm2(
-            &w.subject,
-            &w.certificate,
-            std::slice::from_ref(&w.ca_certificate),
-            Some(w.seal.clone()),
-        )
-        .unwrap();
-        let appearance = Appearance::RoundSeal(RoundSeal::new("Acme Ltd", "", None).unwrap());
-        let sealed = sign::sign(
-            &pdf,
-            &SealRequest {
-                placement: Placement {
-                    page: None,
-                    rect: [50.0, 50.0, 150.0, 150.0],
-                },
-                appearance: &appearance,
-                signer: &signer,
-                signing_time: UNIX_EPOCH + Duration::from_secs(at),
-                field_name: "Seal1",
-                time_stamper: Some(&stamper),
-                reserved: sign::DEFAULT_RESERVED,
-            },
-        );
+        let sealed = seal_pdf_with(w, Some(w.seal.clone()), at, Some(&stamper));
         (sealed, root)
     }
 
@@ -426,6 +403,17 @@ mod tests {
     }
 
     fn seal_pdf(w: &World, seal: Option<Vec<u8>>, at: u64) -> Vec<u8> {
+        seal_pdf_with(w, seal, at, None).unwrap()
+    }
+
+    /// A sample contract sealed by `w`'s subject at `at`, with `seal` as its SES seal and
+    /// time-stamped by `time_stamper` when given.
+    fn seal_pdf_with(
+        w: &World,
+        seal: Option<Vec<u8>>,
+        at: u64,
+        time_stamper: Option<&dyn sign::TimeStamper>,
+    ) -> Result<Vec<u8>, super::super::PdfError> {
         let pdf = sample::contract("SM2 contract", &["Acme Ltd"], 1).unwrap();
         let signer = PdfSigner::sm2(
             &w.subject,
@@ -446,11 +434,10 @@ mod tests {
                 signer: &signer,
                 signing_time: UNIX_EPOCH + Duration::from_secs(at),
                 field_name: "Seal1",
-                time_stamper: None,
+                time_stamper,
                 reserved: sign::DEFAULT_RESERVED,
             },
         )
-        .unwrap()
     }
 
     fn now() -> Timestamp {
