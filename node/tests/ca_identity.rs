@@ -230,21 +230,7 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(ke
 
     // The CA revokes A's certificate; B, given the new CRL, no longer trusts A.
     let (b_dir, b_delegate) = b_node.stop().await;
-    run(
-        "openssl",
-        &[
-            "ca",
-            "-config",
-            "ca.cnf",
-            "-revoke",
-            "party.pem",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.pem",
-        ],
-        &ca,
-    );
+    openssl::revoke(&ca, "party.pem");
     gencrl(&ca, key.sm2(), "revoked.crl");
     signet(
         &[

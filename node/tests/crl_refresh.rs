@@ -11,7 +11,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
@@ -153,21 +153,8 @@ impl World {
         );
 
         // A: its identity from its certificate.
-        let a_dir = root.path().join("A");
-        let a_delegate = root.path().join("A-delegate.key");
-        let out = Command::new(SIGNET)
-            .args(["init", "--dir", a_dir.to_str().unwrap()])
-            .args(["--certificate", ca.join("party.pem").to_str().unwrap()])
-            .args(["--certificate-key", ca.join("party.key").to_str().unwrap()])
-            .args(["--delegate-key", a_delegate.to_str().unwrap()])
-            .args([
-                "--next-root-key",
-                root.path().join("A-next-root.key").to_str().unwrap(),
-            ])
-            .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        let (a_dir, a_delegate) =
+            init_from_certificate(root.path(), &ca.join("party.pem"), &ca.join("party.key"));
 
         // B: no anchor, no verifier, no CRL file; the CA root added to the running node.
         let (b_dir, b_delegate) = create(root.path(), "B", &[]);
@@ -307,21 +294,7 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
 
     // The CA revokes A's certificate and publishes a new CRL; B, told to fetch now, stops
     // trusting A at once.
-    run(
-        "openssl",
-        &[
-            "ca",
-            "-config",
-            "ca.cnf",
-            "-revoke",
-            "party.pem",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.pem",
-        ],
-        ca,
-    );
+    openssl::revoke(ca, "party.pem");
     gencrl(ca, true, "revoked.crl");
     *served.lock().unwrap() = read(&ca.join("revoked.crl"));
     let out = signet_api(api, &["policy", "crl", "fetch"]).await;
@@ -407,21 +380,7 @@ async fn an_intermediate_cas_crl_is_kept_current_and_its_revocation_applied_with
     )
     .unwrap();
 
-    let a_dir = root.path().join("A");
-    let a_delegate = root.path().join("A-delegate.key");
-    let out = Command::new(SIGNET)
-        .args(["init", "--dir", a_dir.to_str().unwrap()])
-        .args(["--certificate", chain.to_str().unwrap()])
-        .args(["--certificate-key", sub.join("party.key").to_str().unwrap()])
-        .args(["--delegate-key", a_delegate.to_str().unwrap()])
-        .args([
-            "--next-root-key",
-            root.path().join("A-next-root.key").to_str().unwrap(),
-        ])
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let (a_dir, a_delegate) = init_from_certificate(root.path(), &chain, &sub.join("party.key"));
     let (b_dir, b_delegate) = create(root.path(), "B", &[]);
     support::test_tokens(&b_dir);
     let a = start("A", &a_dir, &a_delegate).await;
@@ -490,21 +449,7 @@ async fn an_intermediate_cas_crl_is_kept_current_and_its_revocation_applied_with
     assert!(held_files(&b.dir).contains(&sub_crl));
 
     // The intermediate revokes A's certificate: B stops trusting A at the next fetch.
-    run(
-        "openssl",
-        &[
-            "ca",
-            "-config",
-            "ca.cnf",
-            "-revoke",
-            "party.pem",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.pem",
-        ],
-        &sub,
-    );
+    openssl::revoke(&sub, "party.pem");
     gencrl(&sub, true, "revoked.crl");
     *sub_served.lock().unwrap() = read(&sub.join("revoked.crl"));
     let out = signet_api(&api, &["policy", "crl", "fetch"]).await;
@@ -527,4 +472,25 @@ async fn an_intermediate_cas_crl_is_kept_current_and_its_revocation_applied_with
     b.shutdown.send(true).unwrap();
     b.service.join().await;
     a.stop().await;
+}
+
+/// `signet init` of party A under `root` from its certificate (`chain`, leaf first) and the
+/// certificate's key; returns A's directory and its delegate's key file.
+fn init_from_certificate(root: &Path, chain: &Path, key: &Path) -> (PathBuf, PathBuf) {
+    let a_dir = root.join("A");
+    let a_delegate = root.join("A-delegate.key");
+    let out = Command::new(SIGNET)
+        .args(["init", "--dir", a_dir.to_str().unwrap()])
+        .args(["--certificate", chain.to_str().unwrap()])
+        .args(["--certificate-key", key.to_str().unwrap()])
+        .args(["--delegate-key", a_delegate.to_str().unwrap()])
+        .args([
+            "--next-root-key",
+            root.join("A-next-root.key").to_str().unwrap(),
+        ])
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    (a_dir, a_delegate)
 }

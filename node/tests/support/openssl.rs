@@ -235,6 +235,22 @@ pub fn issue_with_crl_url(
     run("openssl", &args, dir);
 }
 
+/// Revokes `certificate` (a PEM file in `dir`) at the CA in `dir`: its next CRL lists it.
+pub fn revoke(dir: &Path, certificate: &str) {
+    let args = [
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-revoke",
+        certificate,
+        "-keyfile",
+        "ca.key",
+        "-cert",
+        "ca.pem",
+    ];
+    run("openssl", &args, dir);
+}
+
 /// A CRL of the CA in `dir`, written to `out`, listing what `openssl ca -revoke` revoked.
 pub fn gencrl(dir: &Path, sm2: bool, out: &str) {
     let mut args = vec![

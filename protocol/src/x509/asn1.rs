@@ -113,19 +113,24 @@ pub fn p256_spki(key: &VerifyingKey) -> Result<SubjectPublicKeyInfoOwned, X509Er
 
 /// The P-256 key of a `SubjectPublicKeyInfo`, if it is one.
 pub fn p256_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<VerifyingKey> {
+    VerifyingKey::from_sec1_bytes(ec_point_on(spki, PRIME256V1)?).ok()
+}
+
+/// The SEC1 point of a `SubjectPublicKeyInfo` whose key is an EC key on the named `curve`.
+pub(crate) fn ec_point_on(spki: &SubjectPublicKeyInfoOwned, curve: Oid) -> Option<&[u8]> {
     if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
         return None;
     }
-    let curve = spki
+    let named = spki
         .algorithm
         .parameters
         .as_ref()?
         .decode_as::<Oid>()
         .ok()?;
-    if curve != PRIME256V1 {
+    if named != curve {
         return None;
     }
-    VerifyingKey::from_sec1_bytes(spki.subject_public_key.as_bytes()?).ok()
+    spki.subject_public_key.as_bytes()
 }
 
 /// `SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }`: the outer shape of a

@@ -16,7 +16,7 @@ use der::asn1::UintRef;
 use der::{Decode, Sequence};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use super::asn1::{self, ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY};
+use super::asn1::{self, ECDSA_WITH_SHA256};
 use super::sm2::{SM2_WITH_SM3, is_sm2_with_sm3, sm2_key_of};
 use crate::sm2::Sm2PublicKey;
 
@@ -177,19 +177,7 @@ fn algorithm_of(id: &AlgorithmIdentifierOwned) -> Result<Algorithm, SignaturePro
 
 /// The P-384 key of a `SubjectPublicKeyInfo`, if it is one.
 fn p384_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<p384::ecdsa::VerifyingKey> {
-    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
-        return None;
-    }
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()?
-        .decode_as::<Oid>()
-        .ok()?;
-    if curve != SECP384R1 {
-        return None;
-    }
-    p384::ecdsa::VerifyingKey::from_sec1_bytes(spki.subject_public_key.as_bytes()?).ok()
+    p384::ecdsa::VerifyingKey::from_sec1_bytes(asn1::ec_point_on(spki, SECP384R1)?).ok()
 }
 
 /// The RSA key of a `SubjectPublicKeyInfo`, if it is one: its `RSAPublicKey` DER and size.
