@@ -54,14 +54,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
-use crate::cose::{CoseError, Signed};
+use crate::cose::{CoseError, CoseSigner, Signed};
 use crate::error::UsageError;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
 use crate::seal::SealKind;
-use crate::{Digest, PublicKey, SecretKey, Timestamp};
+use crate::{Digest, PublicKey, Timestamp};
 
 /// Media type of an attestation (the COSE content type, spec §13.1).
 pub const ATTESTATION_CONTENT_TYPE: &str = "application/vnd.signet.attestation+cbor";
@@ -587,41 +587,53 @@ impl Attestation {
         Ok(())
     }
 
-    /// Checks that `key` was one of the issuer's attestation keys when this was issued.
+    /// Checks that `key` was one of the issuer's attestation keys when this was issued. The
+    /// key is compared with its algorithm (spec §6.1): an attestation's key id read under
+    /// one algorithm never matches a key the log declares under another.
     pub fn check_issuer_key(
         &self,
-        key: &PublicKey,
+        key: impl Into<LogKey>,
         issuer_log: &KeyLog,
     ) -> Result<(), KeyUseError> {
+        let key = key.into();
         if issuer_log.party() != self.issuer {
             return Err(KeyUseError::UnknownKey {
                 party: self.issuer,
-                key: (*key).into(),
+                key,
             });
         }
         issuer_log
-            .check_key(key, KeyPurpose::Attest, self.issued_at)
+            .check_log_key(&key, KeyPurpose::Attest, self.issued_at)
             .map(|_| ())
     }
 
-    /// Signs this attestation with `key`, which must be an `attest` key of the issuer at
+    /// Signs this attestation with `key` (Ed25519, or SM2: [`crate::keylog::LogSecretKey`] or
+    /// [`crate::sm2::Sm2SecretKey`]), which must be an `attest` key of the issuer at
     /// `issued_at` according to `issuer_log`.
-    pub fn issue(self, key: &SecretKey, issuer_log: &KeyLog) -> Result<Signed<Self>, UsageError> {
+    pub fn issue<S>(self, key: &S, issuer_log: &KeyLog) -> Result<SignedAttestation, UsageError>
+    where
+        S: CoseSigner,
+        S::Public: Into<LogKey>,
+    {
         self.check_content()
             .map_err(|e| UsageError::Attestation(content_reason(&e)))?;
-        self.check_issuer_key(&key.public_key(), issuer_log)
+        self.check_issuer_key(key.public().0, issuer_log)
             .map_err(|_| {
                 UsageError::Attestation("the key is not an attest key of the issuer at issued_at")
             })?;
-        Ok(Signed::sign(self, ATTESTATION_CONTENT_TYPE, key)?)
+        Ok(Signed::sign(self, ATTESTATION_CONTENT_TYPE, key)?.into_log_key())
     }
 
     /// Decodes a signed attestation and checks its signature and content (not its
     /// authority, window or revocation, which depend on context: see [`crate::trust`]).
-    pub fn decode(bytes: &[u8]) -> Result<Signed<Self>, CoseError> {
+    /// Its signer is Ed25519 or SM2 (spec §3.3 rule 2).
+    pub fn decode(bytes: &[u8]) -> Result<SignedAttestation, CoseError> {
         Signed::decode(bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
     }
 }
+
+/// A signed attestation: signed by an Ed25519 or an SM2 `attest` key of its issuer.
+pub type SignedAttestation = Signed<Attestation, LogKey>;
 
 fn content_reason(error: &ContentError) -> &'static str {
     match error {

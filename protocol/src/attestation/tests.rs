@@ -1,11 +1,12 @@
 use super::*;
+use crate::SecretKey;
 use crate::testkit::{DAY, TestParty};
 use proptest::prelude::*;
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
 /// One signed attestation of every kind.
-fn one_of_each() -> Vec<Signed<Attestation>> {
+fn one_of_each() -> Vec<SignedAttestation> {
     let mut ca = TestParty::new("CA", T0);
     let mut supplier = TestParty::new("Supplier", T0);
     let brand = TestParty::new("Brand", T0);
