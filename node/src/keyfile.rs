@@ -135,17 +135,23 @@ pub fn write_log_key(
     }
 }
 
-/// Reads a key file of either algorithm a seal may have, with [`read()`]'s checks.
+/// Reads a key file of either algorithm a seal, an attest key or a person's key may have
+/// (Ed25519 or SM2), with [`read()`]'s checks.
 pub fn read_log_key(path: &Path) -> Result<LogSecretKey, KeyFileError> {
     let line = read_line(path)?;
-    if let Some(key) = parse(&line) {
-        return Ok(LogSecretKey::Ed25519(key));
+    parse_log_key(&line).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// Parses a key file's content of either algorithm ([`read_log_key`]): for a key passed in an
+/// environment variable rather than a file.
+pub fn parse_log_key(text: &str) -> Option<LogSecretKey> {
+    if let Some(key) = parse(text) {
+        return Some(LogSecretKey::Ed25519(key));
     }
-    let scalar =
-        scalar_of(&line, SM2_PREFIX).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
+    let scalar = scalar_of(text, SM2_PREFIX)?;
     Sm2SecretKey::from_bytes(&scalar)
+        .ok()
         .map(LogSecretKey::Sm2)
-        .map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 
 /// The 32-byte scalar of a key file whose line starts with `prefix`.

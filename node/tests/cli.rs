@@ -296,6 +296,7 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
             delegate_name: "Supplier signatory".into(),
             mandate_days: 365,
             seal_algorithm: Default::default(),
+            delegate_algorithm: Default::default(),
             storage: Default::default(),
             certificate: None,
         },

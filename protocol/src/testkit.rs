@@ -745,8 +745,9 @@ impl TestNetwork {
                 IntentMethod::SoftwareKey,
                 ctx.now,
             )?;
-            let intent =
-                IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
+            let intent = IntentProof::Signed(
+                Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?.into_key(),
+            );
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;

@@ -802,6 +802,41 @@ fn mandates() -> Result<File, String> {
         "the contract seal the mandate names, revoked by the supplier with effect half a day before the use (the mandate itself is not revoked): Revoked",
         request(&plain, json!({}), max, &logs, &seal_revoked),
     );
+    // Appended after the family's earlier vectors, so their numbers stay.
+    let sm2_person = Sm2SecretKey::from_bytes(&test_key("Supplier", "sm2-delegate").to_seed())
+        .map_err(|e| e.to_string())?;
+    let s = &mut net.nodes[2].party;
+    let me = s.id();
+    let sm2_mandate = s.attest(
+        me,
+        Claims::Delegation(signet_protocol::attestation::Delegation {
+            delegate: signet_protocol::attestation::Delegate::with_key(
+                "Supplier SM2 signatory",
+                sm2_person.public_key(),
+            ),
+            seals: vec![seal.into()],
+            purposes: vec!["procurement".into()],
+            value_cap: None,
+            counterparties: None,
+        }),
+        T0,
+        365,
+    );
+    let sm2_delegate = json!({"delegate": {"sm2": h(sm2_person.public_key().as_bytes())}});
+    f.push(
+        "6.4",
+        "check-mandate",
+        Intent::Valid,
+        "a mandate whose delegate is an SM2 person (key: the 33-byte compressed point, alg -98454) covers that person's use",
+        request(&sm2_mandate, sm2_delegate, max, &logs, &attestations),
+        Some(json!({"delegate_sm2_scalar": h(&*sm2_person.to_bytes())})),
+    );
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the SM2 person's mandate and a use by the supplier's Ed25519 delegate: another person (DelegateMismatch)",
+        request(&sm2_mandate, json!({}), max, &logs, &attestations),
+    );
     Ok(f)
 }
 
@@ -3778,7 +3813,82 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     observer_refusals(&mut f, t, &supplier_msgs)?;
     assembly_refusals(&mut f)?;
     national_sessions(&mut f)?;
+    sm2_intent_proofs(&mut f)?;
     Ok(f)
+}
+
+/// Section 8.4.1: intent proofs by a person's SM2 key. Appended after the family's earlier
+/// vectors, so their numbers stay.
+fn sm2_intent_proofs(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod};
+    let op = "verify-intent-proof";
+    let signer = TestParty::new("SM2 Intent Signer", T0);
+    let person = Sm2SecretKey::from_bytes(&test_key("SM2 Intent Signer", "sm2-delegate").to_seed())
+        .map_err(|e| e.to_string())?;
+    let challenge = |method| IntentChallenge {
+        session: signet_protocol::session::SessionId::from_bytes([0x85; 32]),
+        proposal: Digest::of(b"the proposal"),
+        documents: vec![Digest::of(b"the contract")],
+        signer: signer.id(),
+        seal: signer.contract_seal.public_key().into(),
+        method,
+        time: T0,
+    };
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let soft = Signed::sign(
+        challenge(IntentMethod::SoftwareKey),
+        INTENT_CONTENT_TYPE,
+        &person,
+    )
+    .map_err(e)?;
+    f.push(
+        "8.4.1",
+        op,
+        Intent::Valid,
+        "a COSE proof by the person's SM2 key file (alg -98454, kid the 33-byte compressed key): method software-key",
+        json!({"hex": h(soft.bytes())}),
+        Some(json!({"person_sm2_scalar": h(&*person.to_bytes())})),
+    );
+    let claimed = Signed::sign(
+        challenge(IntentMethod::Passkey),
+        INTENT_CONTENT_TYPE,
+        &person,
+    )
+    .map_err(e)?;
+    f.invalid(
+        "8.4.1",
+        op,
+        "an SM2 COSE proof claiming passkey: a key file is no passkey (IntentMethod)",
+        json!({"hex": h(claimed.bytes())}),
+    );
+    let mut flipped = soft.bytes().to_vec();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    f.invalid(
+        "8.4.1",
+        op,
+        "the SM2 COSE proof with one bit of its signature flipped",
+        json!({"hex": h(&flipped)}),
+    );
+    // The person's Ed25519 key file named under -98454.
+    let payload =
+        codec::encode(&challenge(IntentMethod::SoftwareKey)).map_err(|x| x.to_string())?;
+    let ed_as_sm2 = sign_with_header(
+        &header(
+            signet_protocol::keylog::ALG_SM2_SM3,
+            INTENT_CONTENT_TYPE,
+            &signer.delegate,
+        ),
+        &payload,
+        &signer.delegate,
+    )?;
+    f.invalid(
+        "3.3",
+        op,
+        "a COSE proof whose header names SM2 (-98454) and, as kid, the person's 32-byte Ed25519 key: the kid is no SM2 point (Sm2KeyId)",
+        json!({"hex": h(&ed_as_sm2)}),
+    );
+    Ok(())
 }
 
 /// Sections 8.5.1 to 8.10: refusals the observer of the completed session reaches on messages

@@ -157,6 +157,7 @@ impl Service {
         let claims = Claims::Delegation(Delegation {
             delegate: match new.person {
                 PersonKey::Ed25519(key) => Delegate::with_key(new.name, key),
+                PersonKey::Sm2(key) => Delegate::with_key(new.name, key),
                 PersonKey::WebAuthn(credential) => {
                     credential
                         .check()

@@ -469,6 +469,42 @@ fn an_sm2_attest_key_and_its_attestations_match_their_rules() {
 }
 
 #[test]
+fn an_sm2_person_key_and_its_intent_proof_match_their_rules() {
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&test_key("example", "sm2-person").to_seed())
+        .expect("a valid scalar");
+    let ed = test_key("example", "delegate").public_key();
+    let delegate = codec::encode(&signet_protocol::attestation::Delegate::with_key(
+        "王五",
+        sm2.public_key(),
+    ))
+    .expect("encodes");
+    assert_valid("delegate", &delegate);
+    // The SM2 form needs its alg: the same key without it is no delegate.
+    let without_alg = mutate_map(&delegate, |entries| {
+        entries.retain(|(k, _)| k.as_text() != Some("alg"));
+    });
+    assert_invalid("delegate", &without_alg);
+    let ed25519 = codec::encode(&signet_protocol::attestation::Delegate::with_key("李四", ed))
+        .expect("encodes");
+    assert_valid("delegate", &ed25519);
+    let supplier = TestParty::new("Supplier", T0);
+    let challenge = signet_protocol::session::IntentChallenge {
+        session: signet_protocol::session::SessionId::from_bytes([0x84; 32]),
+        proposal: Digest::of(b"the proposal"),
+        documents: vec![Digest::of(b"the contract")],
+        signer: supplier.id(),
+        seal: supplier.contract_seal.public_key().into(),
+        method: IntentMethod::SoftwareKey,
+        time: T0,
+    };
+    let proof = Signed::sign(challenge, INTENT_CONTENT_TYPE, &sm2).expect("signs");
+    let (protected, _) = cose_parts(proof.bytes());
+    assert_valid("intent-protected-header", &protected);
+    assert_valid("signed-intent", proof.bytes());
+    assert_invalid("proposal-protected-header", &protected);
+}
+
+#[test]
 fn every_attestation_kind_matches_its_rule() {
     let all = attestations_of_every_kind();
     let mut kinds = Vec::new();
