@@ -317,6 +317,23 @@ mod tests {
     }
 
     #[test]
+    fn a_key_passed_as_text_parses_as_its_file_would() {
+        // What `signet sign` reads from SIGNET_DELEGATE_KEY: a person's key of either kind.
+        let dir = tempfile::tempdir().unwrap();
+        let sm2 = LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[5; 32]).unwrap());
+        let ed = LogSecretKey::Ed25519(SecretKey::from_seed(&[5; 32]));
+        for (i, key) in [sm2, ed].iter().enumerate() {
+            let path = dir.path().join(format!("person-{i}"));
+            write_log_key(&path, key, Replace::No).unwrap();
+            let text = fs::read_to_string(&path).unwrap();
+            assert_eq!(parse_log_key(&text).unwrap().public_key(), key.public_key());
+        }
+        for bad in ["", "signet-sm2-scalar:zz", "signet-ed25519-seed:00"] {
+            assert!(parse_log_key(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
     fn refuses_to_clobber_unless_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
