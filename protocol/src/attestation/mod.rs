@@ -644,7 +644,7 @@ impl Attestation {
     }
 
     /// Checks that `key` was one of the issuer's attestation keys when this was issued. The
-    /// key is compared with its algorithm (spec §6.1): an attestation's key id read under
+    /// key is compared with its algorithm (spec §6.9): an attestation's key id read under
     /// one algorithm never matches a key the log declares under another.
     pub fn check_issuer_key(
         &self,

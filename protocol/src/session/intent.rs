@@ -2,7 +2,7 @@
 //! a challenge bound to the session, the proposal revision, its documents, the seal and the
 //! time. Two forms, each checkable offline:
 //!
-//! - a COSE_Sign1 of the challenge by the person's software Ed25519 key (method
+//! - a COSE_Sign1 of the challenge by the person's software Ed25519 or SM2 key (method
 //!   `software-key`: the `signet` command line signs with the person's key file);
 //! - a WebAuthn assertion (a passkey in a browser): the authenticator signs its authenticator
 //!   data and the SHA-256 of the client data, whose `challenge` is the SHA-256 of the
