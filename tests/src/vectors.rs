@@ -2181,6 +2181,47 @@ fn sm2_attestations(f: &mut File) -> Result<(), String> {
         "an SM2-signed identity attestation with one bit of its signature flipped",
         json!({"hex": h(&flipped), "key_logs": logs}),
     );
+    // A mandate of the CA's own, signed with its SM2 attest key, for an SM2 person.
+    let person = Sm2SecretKey::from_bytes(&test_key("SM2 CA", "sm2-delegate").to_seed())
+        .map_err(|x| e(&x))?;
+    let mut mandate = statement;
+    mandate.id = signet_protocol::party::AttestationId::from_bytes([0x6d; 16]);
+    mandate.subject = ca.id();
+    mandate.claims = Claims::Delegation(signet_protocol::attestation::Delegation {
+        delegate: signet_protocol::attestation::Delegate::with_key(
+            "SM2 CA signatory",
+            person.public_key(),
+        ),
+        seals: vec![seal.public_key().into()],
+        purposes: vec!["procurement".into()],
+        value_cap: None,
+        counterparties: None,
+    });
+    let sm2_mandate = mandate.clone().issue(&attest, &ca.log).map_err(|x| e(&x))?;
+    f.push(
+        "6.4",
+        "verify-attestation",
+        Intent::Valid,
+        "a delegation whose delegate is an SM2 person ({name, key: 33-byte compressed point, alg: -98454}), signed by the issuer's SM2 attest key",
+        json!({"hex": h(sm2_mandate.bytes()), "key_logs": logs}),
+        Some(json!({"delegate_sm2_scalar": h(&*person.to_bytes())})),
+    );
+    // The same delegation naming an ESP256 key: no person's key (Delegate).
+    let esp256 = p256::ecdsa::SigningKey::from_slice(&*test_key("SM2 CA", "esp256").to_seed())
+        .map_err(|x| e(&x))?;
+    if let Claims::Delegation(d) = &mut mandate.claims {
+        d.delegate.key = Some(LogKey::EcdsaP256(EcdsaP256Key::from_verifying_key(
+            esp256.verifying_key(),
+        )));
+    }
+    let esp256_mandate =
+        Signed::sign(mandate, ATTESTATION_CONTENT_TYPE, &attest).map_err(|x| e(&x))?;
+    f.invalid(
+        "6.4",
+        "verify-attestation",
+        "a delegation whose delegate's key is ESP256 (alg -9): a person's software key is Ed25519 or SM2 (Delegate)",
+        json!({"hex": h(esp256_mandate.bytes()), "key_logs": logs}),
+    );
     Ok(())
 }
 
