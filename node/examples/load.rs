@@ -29,7 +29,11 @@
 //! from proposal to completion at the brand (p50, p95, p99), CPU time per session (in
 //! process mode the node processes' own, from `/proc/PID/stat`, and the generator's apart;
 //! otherwise this one process's), and the protocol bytes per session (the session
-//! messages, without transport framing).
+//! messages, without transport framing). In process mode it also prints, per signing and per
+//! node, the session messages in and out and the store's flushes (from the node's
+//! `/metrics`), the context switches of the node's threads (`/proc/PID/task/*/status`), and
+//! the HTTP requests the workers made: the hand-offs a signing costs, which a CPU profile
+//! shows as wake-ups.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -117,6 +121,23 @@ fn main() {
             ),
         }
     }
+    if let Some((work, requests)) = &node.work {
+        let per = |n: u64| n as f64 / node.completed.max(1) as f64;
+        let each = |f: fn(&processes::Work) -> u64| {
+            work.iter()
+                .map(|w| format!("{:.1}", per(f(w))))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        println!(
+            "per signing, brand / supplier(s): {} session messages in, {} out, {} store flushes, {} context switches; {:.1} HTTP requests from the generator",
+            each(|w| w.messages_in),
+            each(|w| w.messages_out),
+            each(|w| w.flushes),
+            each(|w| w.switches),
+            per(*requests)
+        );
+    }
 }
 
 /// Two-party signings (the brand proposes, the supplier signs) through the protocol crate in
@@ -181,6 +202,9 @@ struct NodeRun {
     cpu: Duration,
     /// In process mode, each node process's CPU time during the run (the brand first).
     node_cpu: Option<Vec<Duration>>,
+    /// In process mode, what each node process did during the run (the brand first), and
+    /// how many HTTP requests the workers made.
+    work: Option<(Vec<processes::Work>, u64)>,
 }
 
 async fn nodes(duration: Duration, concurrency: usize, suppliers: usize) -> NodeRun {
@@ -251,6 +275,7 @@ where
         latencies,
         cpu,
         node_cpu: None,
+        work: None,
     }
 }
 
@@ -417,6 +442,7 @@ mod processes {
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{Duration, Instant};
 
     use base64::Engine as _;
@@ -500,6 +526,58 @@ mod processes {
         }
     }
 
+    /// What a node process did: counters read before and after the run.
+    #[derive(Clone, Copy, Default)]
+    pub(super) struct Work {
+        pub(super) messages_in: u64,
+        pub(super) messages_out: u64,
+        pub(super) flushes: u64,
+        /// Voluntary and involuntary context switches of its threads (`/proc/PID/task/*/
+        /// status`; a thread that ended during the run takes its count with it, so this is
+        /// a lower bound).
+        pub(super) switches: u64,
+    }
+
+    impl Work {
+        async fn of(node: &Process) -> Self {
+            let (_, metrics) = POOL
+                .send(&node.api, "GET", "/metrics", "read-token", String::new())
+                .await;
+            let counter = |name: &str| {
+                metrics
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                    .unwrap_or(0)
+            };
+            let mut switches = 0;
+            let tasks = format!("/proc/{}/task", node.child.id());
+            for task in std::fs::read_dir(tasks).into_iter().flatten().flatten() {
+                let status =
+                    std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+                switches += status
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            Self {
+                messages_in: counter("signet_messages_in_total"),
+                messages_out: counter("signet_messages_out_total"),
+                flushes: counter("signet_store_flushes_total"),
+                switches,
+            }
+        }
+
+        fn since(self, before: Self) -> Self {
+            Self {
+                messages_in: self.messages_in.saturating_sub(before.messages_in),
+                messages_out: self.messages_out.saturating_sub(before.messages_out),
+                flushes: self.flushes.saturating_sub(before.flushes),
+                switches: self.switches.saturating_sub(before.switches),
+            }
+        }
+    }
+
     /// The `signet` binary beside this example (`target/<profile>/signet`).
     fn signet_binary() -> PathBuf {
         let exe = std::env::current_exe().unwrap();
@@ -537,7 +615,11 @@ mod processes {
     type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
     #[derive(Default)]
-    struct Pool(std::sync::Mutex<BTreeMap<String, Vec<Sender>>>);
+    struct Pool {
+        idle: std::sync::Mutex<BTreeMap<String, Vec<Sender>>>,
+        /// Requests sent so far.
+        requests: AtomicU64,
+    }
 
     impl Pool {
         /// Sends one request; returns the status and the body as text.
@@ -559,6 +641,7 @@ mod processes {
                     .body(Full::new(Bytes::from(body.clone())))
                     .unwrap()
             };
+            self.requests.fetch_add(1, Ordering::Relaxed);
             // An idle connection the node has closed meanwhile fails at once: dial then.
             let reused = match self.idle(api) {
                 Some(mut sender) => match sender.send_request(request()).await {
@@ -578,7 +661,7 @@ mod processes {
             let status = response.status().as_u16();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             if sender.ready().await.is_ok() {
-                self.0
+                self.idle
                     .lock()
                     .unwrap()
                     .entry(api.to_string())
@@ -589,7 +672,7 @@ mod processes {
         }
 
         fn idle(&self, api: &str) -> Option<Sender> {
-            let mut idle = self.0.lock().unwrap();
+            let mut idle = self.idle.lock().unwrap();
             let senders = idle.get_mut(api)?;
             while let Some(sender) = senders.pop() {
                 if !sender.is_closed() {
@@ -654,6 +737,11 @@ mod processes {
             .map(|(s, key)| Arc::new((s.api.clone(), s.party.clone(), key.clone())))
             .collect();
         let nodes_before: Vec<Duration> = nodes.iter().map(Process::cpu).collect();
+        let mut work_before = Vec::new();
+        for n in &nodes {
+            work_before.push(Work::of(n).await);
+        }
+        let requests_before = POOL.requests.load(Ordering::Relaxed);
         let mut run = drive(duration, concurrency, suppliers.len(), move |worker, n| {
             let (b, s) = (brand.clone(), suppliers[worker % suppliers.len()].clone());
             async move { one_signing(&b, &s, worker, n).await }
@@ -666,6 +754,12 @@ mod processes {
                 .map(|(n, before)| n.cpu().saturating_sub(before))
                 .collect(),
         );
+        let requests = POOL.requests.load(Ordering::Relaxed) - requests_before;
+        let mut work = Vec::new();
+        for (n, before) in nodes.iter().zip(work_before) {
+            work.push(Work::of(n).await.since(before));
+        }
+        run.work = Some((work, requests));
         drop(nodes);
         run
     }

@@ -180,6 +180,13 @@ async fn the_api_checks_tokens_answers_with_problems_and_runs_a_session() {
     );
     assert!(metrics.contains("signet_messages_in_total"));
     assert!(metrics.contains("signet_outbox_depth"));
+    // The session's steps were made durable, so the store has flushed.
+    let flushes: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("signet_store_flushes_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no store flush count: {metrics}"));
+    assert!(flushes > 0, "{metrics}");
     let (status, _, _) = http(&addr, "GET", "/metrics", None, "").await;
     assert_eq!(status, 401);
 }

@@ -1,6 +1,6 @@
 //! Certificate-backed identities between two real nodes (spec §6.11): party A is created
 //! with `signet init --certificate` from a CFCA-style certificate that an openssl CA issued
-//! (SM2, then P-256); party B has only that CA's root and CRL in its policy
+//! (SM2, then P-256, then a P-256 key under an RSA CA); party B has only that CA's root and CRL in its policy
 //! (`signet policy ca add`, `signet policy crl add`) and no verifier at all, and trusts A
 //! once gossip brings A's key log and attestations, and, as a verifier, attests A's identity
 //! from the certificate with `signet attest identity --certificate`. When the CA revokes A's
@@ -21,12 +21,33 @@ const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
 const USCC: &str = "91350100M000100Y43";
 const NAME: &str = "示例有限公司";
 
+/// The key of an openssl CA in these tests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CaKey {
+    /// SM2 with SM3, certifying an SM2 key.
+    Sm2,
+    /// P-256 with SHA-256, certifying a P-256 key.
+    P256,
+    /// RSA-2048 with SHA-256 (sha256WithRSAEncryption), certifying a P-256 key.
+    Rsa,
+}
+
+impl CaKey {
+    /// Whether the CA and the party's key are SM2.
+    fn sm2(self) -> bool {
+        self == Self::Sm2
+    }
+}
+
 /// An openssl CA in `dir` (`ca.key`, `ca.pem`, a CA database for CRLs, an empty CRL
 /// `ca.crl`) that issued the party's certificate `party.pem` (serial 4D) for `party.key`,
-/// with a CFCA-style subject. `sm2` picks SM2 with SM3, else P-256 with SHA-256.
-fn openssl_ca(dir: &Path, sm2: bool) {
-    openssl::ca(dir, sm2);
-    openssl::issue(dir, sm2, "party", NAME, USCC, "0x4D");
+/// with a CFCA-style subject.
+fn openssl_ca(dir: &Path, key: CaKey) {
+    match key {
+        CaKey::Rsa => openssl::rsa_ca(dir),
+        _ => openssl::ca(dir, key.sm2()),
+    }
+    openssl::issue(dir, key.sm2(), "party", NAME, USCC, "0x4D");
 }
 
 fn signet(args: &[&str], dir: &Path) -> Output {
@@ -37,11 +58,11 @@ fn name_of(node: &support::Node, party: signet_protocol::party::PartyId) -> Part
     node.service.party_names(&[party]).unwrap().remove(0)
 }
 
-async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm2: bool) {
+async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(key: CaKey) {
     let root = tempfile::tempdir().unwrap();
     let ca = root.path().join("ca");
     std::fs::create_dir(&ca).unwrap();
-    openssl_ca(&ca, sm2);
+    openssl_ca(&ca, key);
 
     // A: its identity from its certificate, nothing else.
     let a_dir = root.path().join("A");
@@ -224,7 +245,7 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
         ],
         &ca,
     );
-    gencrl(&ca, sm2, "revoked.crl");
+    gencrl(&ca, key.sm2(), "revoked.crl");
     signet(
         &[
             "policy",
@@ -251,18 +272,25 @@ async fn a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(sm
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sm2_certified_party_is_trusted_on_the_ca_root_alone() {
-    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(true).await;
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(CaKey::Sm2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_p256_certified_party_is_trusted_on_the_ca_root_alone() {
-    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(false).await;
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(CaKey::P256).await;
+}
+
+/// An RSA CA root (spec §6.11.3): its signature on the party's certificate and on its CRLs
+/// verify, so the party is trusted on it, and untrusted once revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_certified_by_an_rsa_ca_is_trusted_on_the_ca_root_alone() {
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(CaKey::Rsa).await;
 }
 
 #[test]
 fn init_refuses_a_key_that_is_not_the_certificates() {
     let root = tempfile::tempdir().unwrap();
-    openssl_ca(root.path(), true);
+    openssl_ca(root.path(), CaKey::Sm2);
     let out = Command::new(SIGNET)
         .args([
             "init",
@@ -282,5 +310,36 @@ fn init_refuses_a_key_that_is_not_the_certificates() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the certificate's key"));
+    assert!(!root.path().join("A").join("signet.toml").exists());
+}
+
+/// A party's own certified key signs its possession proof and is declared in its key log, so
+/// it is SM2 or P-256 (spec §6.11.1): an RSA key is refused, even where the CA is RSA.
+#[test]
+fn init_refuses_an_rsa_key_as_the_partys_certified_key() {
+    let root = tempfile::tempdir().unwrap();
+    openssl_ca(root.path(), CaKey::Rsa);
+    let out = Command::new(SIGNET)
+        .args([
+            "init",
+            "--dir",
+            "A",
+            "--certificate",
+            "ca.pem",
+            "--certificate-key",
+            "ca.key",
+            "--delegate-key",
+            "d.key",
+            "--next-root-key",
+            "n.key",
+        ])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not an sm2 or p-256 private key"),
+        "{out:?}"
+    );
     assert!(!root.path().join("A").join("signet.toml").exists());
 }

@@ -706,3 +706,128 @@ async fn an_administrator_adds_a_ca_root_in_the_console() {
         .await;
     assert_eq!(supplier.service.ca_roots().len(), 1);
 }
+
+/// A `multipart/form-data` body of `fields`, then one file `documents` named `file_name`;
+/// with its content type.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "signet-console-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"documents\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The send form offers national algorithms (spec §8.2.5), unticked unless the party's
+/// policy requires them; ticked, the contract is proposed with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_send_form_proposes_a_national_session_when_asked() {
+    let root = tempfile::tempdir().unwrap();
+    let (_ca, brand, supplier) = brand_and_supplier(root.path()).await;
+    let addr = serve_api(&brand).await;
+    let wang = register(&addr, "Wang Fang", "signer", &SoftPasskey::new(3, false)).await;
+    let (status, _, page) = wang.get("/console/send").await;
+    assert_eq!(status, 200);
+    let national = page
+        .lines()
+        .find(|l| l.contains("id=\"send-national\""))
+        .expect("the national algorithms box");
+    assert!(
+        national.contains("name=\"algorithms\" value=\"national\"")
+            && !national.contains("checked"),
+        "{national}"
+    );
+    assert!(page.contains("Require national algorithms"), "{page}");
+
+    let supplier_id = supplier.party().to_string();
+    let send = |title: &'static str, national: bool| {
+        let mut fields = vec![
+            ("csrf", wang.csrf.as_str()),
+            ("title", title),
+            ("purpose", "procurement"),
+            ("deadline_days", "30"),
+            ("party_0", supplier_id.as_str()),
+            ("role_0", "signer"),
+            ("order_0", "0"),
+        ];
+        if national {
+            fields.push(("algorithms", "national"));
+        }
+        multipart(&fields, "order.pdf", b"%PDF-1.4 order")
+    };
+    let mut sent = Vec::new();
+    for (title, national) in [("National order", true), ("Plain order", false)] {
+        let (content_type, body) = send(title, national);
+        let origin = origin(&addr);
+        let (status, head, _) = req(
+            &addr,
+            "POST",
+            "/console/send",
+            &[
+                ("Cookie", &wang.cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        )
+        .await;
+        assert_eq!(status, 303, "{head}");
+        let location = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("location: ")
+                    .or(l.strip_prefix("Location: "))
+            })
+            .unwrap();
+        let path = location.split('?').next().unwrap();
+        let id: SessionId = path.rsplit('/').next().unwrap().parse().unwrap();
+        sent.push(brand.service.session(id).unwrap());
+    }
+    assert_eq!(sent[0].title, "National order");
+    assert_eq!(sent[0].algorithms.as_deref(), Some("national"));
+    assert_eq!(sent[1].algorithms, None);
+    let (_, _, page) = wang.get(&format!("/console/sessions/{}", sent[0].id)).await;
+    assert!(
+        page.contains("id=\"algorithms\""),
+        "the session page says so"
+    );
+}
+
+/// A party whose policy requires national algorithms sees the box ticked and fixed, and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_send_form_shows_national_algorithms_required_by_the_policy() {
+    use signet_node::service::config::NodeConfig;
+    let root = tempfile::tempdir().unwrap();
+    let (dir, delegate) = create(root.path(), "National Brand", &[]);
+    test_tokens(&dir);
+    let mut config = NodeConfig::load(&dir).unwrap();
+    config.policy.require_national_algorithms = true;
+    config.save(&dir).unwrap();
+    let node = start("National Brand", &dir, &delegate).await;
+    let addr = serve_api(&node).await;
+    let wang = register(&addr, "Wang Fang", "signer", &SoftPasskey::new(4, false)).await;
+    let (status, _, page) = wang.get("/console/send").await;
+    assert_eq!(status, 200);
+    let national = page
+        .lines()
+        .find(|l| l.contains("id=\"send-national\""))
+        .expect("the national algorithms box");
+    assert!(national.contains("checked disabled"), "{national}");
+    assert!(
+        page.contains("policy requires national algorithms"),
+        "{page}"
+    );
+}

@@ -449,6 +449,11 @@ async fn send_contract(
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
+    // The national algorithms box is there, unticked: this party's policy does not require
+    // them (node/tests/console.rs sends a national session through it).
+    let national = client.find(Locator::Css("#send-national")).await.unwrap();
+    assert!(!national.is_selected().await.unwrap());
+    screenshot(client, "send-form").await;
     click(client, "#send-button").await;
     let shown = text_of(client, "#session-title").await;
     assert_eq!(shown, title);

@@ -4,7 +4,9 @@
 //! serves the CA's CRL. B fetches the CRL and trusts A; when the CA revokes A's certificate
 //! and publishes a new CRL, `signet policy crl fetch` makes B stop trusting A at once,
 //! without a restart. A forged CRL, a stale one, an older one, an oversized body and an
-//! unreachable URL are each refused with a clear error and change nothing.
+//! unreachable URL are each refused with a clear error and change nothing. Below an
+//! intermediate CA, B keeps the intermediate's CRL current too, and A is trusted only while
+//! B holds it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -375,4 +377,154 @@ async fn a_node_fetches_its_ca_roots_crls_and_applies_a_revocation_without_resta
     assert_eq!(name_of(b, party).basis, "unverified");
 
     world.stop().await;
+}
+
+/// A path root → intermediate CA → A's certificate (spec §6.11.3): B holds only the root
+/// (its CRL from `--crl-url`) and learns the intermediate from A's `ca-identity` path. While
+/// the intermediate's CRL cannot be had, A is not trusted; once B fetches it from the
+/// distribution point of A's certificate, A is; when the intermediate revokes A's
+/// certificate, B stops trusting A at the next fetch, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intermediate_cas_crl_is_kept_current_and_its_revocation_applied_without_restarting() {
+    let root = tempfile::tempdir().unwrap();
+    let (ca, sub) = (root.path().join("ca"), root.path().join("sub"));
+    std::fs::create_dir(&ca).unwrap();
+    std::fs::create_dir(&sub).unwrap();
+    openssl::ca(&ca, true);
+    let root_served: Served = Arc::new(Mutex::new(read(&ca.join("ca.crl"))));
+    let (stop_root, root_stopped) = tokio::sync::oneshot::channel();
+    let root_url = crl_server(root_served, root_stopped).await;
+    // The intermediate's CRL server answers nothing usable at first.
+    let sub_served: Served = Arc::new(Mutex::new(Vec::new()));
+    let (stop_sub, sub_stopped) = tokio::sync::oneshot::channel();
+    let sub_url = crl_server(sub_served.clone(), sub_stopped).await;
+    openssl::intermediate(&ca, &sub, true, "0x20", None);
+    openssl::issue_with_crl_url(&sub, true, "party", NAME, USCC, "0x4D", Some(&sub_url));
+    let chain = root.path().join("chain.pem");
+    std::fs::write(
+        &chain,
+        [read(&sub.join("party.pem")), read(&sub.join("ca.pem"))].concat(),
+    )
+    .unwrap();
+
+    let a_dir = root.path().join("A");
+    let a_delegate = root.path().join("A-delegate.key");
+    let out = Command::new(SIGNET)
+        .args(["init", "--dir", a_dir.to_str().unwrap()])
+        .args(["--certificate", chain.to_str().unwrap()])
+        .args(["--certificate-key", sub.join("party.key").to_str().unwrap()])
+        .args(["--delegate-key", a_delegate.to_str().unwrap()])
+        .args([
+            "--next-root-key",
+            root.path().join("A-next-root.key").to_str().unwrap(),
+        ])
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (b_dir, b_delegate) = create(root.path(), "B", &[]);
+    support::test_tokens(&b_dir);
+    let a = start("A", &a_dir, &a_delegate).await;
+    let b = start("B", &b_dir, &b_delegate).await;
+    let api = serve_api(&b).await;
+    let pem = ca.join("ca.pem");
+    let out = signet_api(
+        &api,
+        &[
+            "policy",
+            "ca",
+            "add",
+            "--name",
+            "Test CA",
+            "--crl-url",
+            &root_url,
+            pem.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    b.service.add_peer(&a.address).await.unwrap();
+    a.service.add_peer(&b.address).await.unwrap();
+    let party = a.party();
+
+    // The root's CRL is current, the intermediate's cannot be had: not trusted.
+    until(
+        "B learns the intermediate CA from A's path and fails to fetch its CRL",
+        || {
+            b.service
+                .intermediate_crl_statuses()
+                .unwrap()
+                .first()
+                .is_some_and(|i| i.crl.last_error.is_some())
+        },
+    )
+    .await;
+    let listed = listed_root(&api).await;
+    assert!(listed["crl"]["last_error"].is_null(), "{listed}");
+    let below = &listed["intermediates"][0];
+    assert_eq!(below["root"], "Test CA", "{listed}");
+    assert!(
+        below["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Test Intermediate CA")),
+        "{listed}"
+    );
+    assert!(below["crl"]["this_update"].is_null(), "{listed}");
+    let name = name_of(&b, party);
+    assert_ne!(name.basis, "certificate", "{name:?}");
+    let out = signet_api(&api, &["policy", "crl", "fetch"]).await;
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+
+    // The intermediate publishes its CRL: fetched from A's certificate's distribution point.
+    *sub_served.lock().unwrap() = read(&sub.join("ca.crl"));
+    let out = signet_api(&api, &["policy", "crl", "fetch"]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(name_of(&b, party).basis, "certificate");
+    let listed = listed_root(&api).await;
+    assert_eq!(
+        listed["intermediates"][0]["crl"]["source"],
+        sub_url.as_str(),
+        "{listed}"
+    );
+    let sub_crl = pem_blocks(&read(&sub.join("ca.crl")), "X509 CRL").remove(0);
+    assert!(held_files(&b.dir).contains(&sub_crl));
+
+    // The intermediate revokes A's certificate: B stops trusting A at the next fetch.
+    run(
+        "openssl",
+        &[
+            "ca",
+            "-config",
+            "ca.cnf",
+            "-revoke",
+            "party.pem",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.pem",
+        ],
+        &sub,
+    );
+    gencrl(&sub, true, "revoked.crl");
+    *sub_served.lock().unwrap() = read(&sub.join("revoked.crl"));
+    let out = signet_api(&api, &["policy", "crl", "fetch"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let name = name_of(&b, party);
+    assert_eq!(name.basis, "unverified", "{name:?}");
+    assert!(
+        name.unverified_because
+            .as_deref()
+            .is_some_and(|why| why.contains("revoked")),
+        "{name:?}"
+    );
+    // The intermediate's superseded CRL is removed; the revoking one is kept.
+    let revoked = pem_blocks(&read(&sub.join("revoked.crl")), "X509 CRL").remove(0);
+    let held = held_files(&b.dir);
+    assert!(held.contains(&revoked) && !held.contains(&sub_crl));
+
+    stop_root.send(()).unwrap();
+    stop_sub.send(()).unwrap();
+    b.shutdown.send(true).unwrap();
+    b.service.join().await;
+    a.stop().await;
 }

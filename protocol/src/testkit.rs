@@ -947,6 +947,8 @@ pub struct TestCertificateAuthority {
 enum TestCaKey {
     Sm2(crate::sm2::Sm2SecretKey),
     P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    External(Box<dyn x509::chain::ExternalCaKey>),
 }
 
 /// The private key of a party's certificate, as the party holds it.
@@ -977,6 +979,20 @@ impl CertificateHolder {
     }
 }
 
+/// The `SubjectPublicKeyInfo` of a P-384 key (id-ecPublicKey, secp384r1, uncompressed).
+fn p384_spki(key: &p384::ecdsa::VerifyingKey) -> spki::SubjectPublicKeyInfoOwned {
+    spki::SubjectPublicKeyInfoOwned {
+        algorithm: spki::AlgorithmIdentifierOwned {
+            oid: x509::asn1::ID_EC_PUBLIC_KEY,
+            parameters: Some(
+                der::Any::encode_from(&x509::issuer_key::SECP384R1).expect("an oid encodes"),
+            ),
+        },
+        subject_public_key: der::asn1::BitString::from_bytes(&key.to_sec1_bytes())
+            .expect("a point encodes"),
+    }
+}
+
 fn test_scalar(label: &str, role: &str) -> [u8; 32] {
     // A SHA-256 output is below both curves' orders with overwhelming probability; the
     // harness panics otherwise, as test code does.
@@ -993,16 +1009,52 @@ impl TestCertificateAuthority {
         } else {
             TestCaKey::P256(p256::ecdsa::SigningKey::from_slice(&scalar).expect("test scalar"))
         };
+        let spki = Self::spki_of(&key);
+        Self::self_signed(label, key, spki, at)
+    }
+
+    /// [`Self::new`] with an ECDSA P-384 key, signing with ECDSA-with-SHA384.
+    pub fn p384(label: &str, at: Timestamp) -> Self {
+        let key = p384::ecdsa::SigningKey::from_slice(&test_scalar(label, "ca p384"))
+            .expect("test scalar");
+        let spki = p384_spki(key.verifying_key());
+        Self::self_signed(label, TestCaKey::P384(key), spki, at)
+    }
+
+    /// [`Self::new`] with a key another library holds (an RSA one, say), whose public key
+    /// is `spki`.
+    pub fn external(
+        label: &str,
+        key: Box<dyn x509::chain::ExternalCaKey>,
+        spki: spki::SubjectPublicKeyInfoOwned,
+        at: Timestamp,
+    ) -> Self {
+        Self::self_signed(label, TestCaKey::External(key), spki, at)
+    }
+
+    fn spki_of(key: &TestCaKey) -> spki::SubjectPublicKeyInfoOwned {
+        match key {
+            TestCaKey::Sm2(k) => {
+                x509::sm2::sm2_spki(&k.public_key(), x509::sm2::Sm2KeyForm::EcPublicKey)
+                    .expect("a test key encodes")
+            }
+            TestCaKey::P256(k) => {
+                x509::asn1::p256_spki(k.verifying_key()).expect("a test key encodes")
+            }
+            TestCaKey::P384(k) => p384_spki(k.verifying_key()),
+            TestCaKey::External(_) => unreachable!("only the harness's own keys"),
+        }
+    }
+
+    fn self_signed(
+        label: &str,
+        key: TestCaKey,
+        spki: spki::SubjectPublicKeyInfoOwned,
+        at: Timestamp,
+    ) -> Self {
         let name: x509_cert::name::Name = format!("CN={label},O=Test CA,C=CN")
             .parse()
             .expect("a plain test name");
-        let spki = match &key {
-            TestCaKey::Sm2(k) => {
-                x509::sm2::sm2_spki(&k.public_key(), x509::sm2::Sm2KeyForm::EcPublicKey)
-            }
-            TestCaKey::P256(k) => x509::asn1::p256_spki(k.verifying_key()),
-        }
-        .expect("a test key encodes");
         let mut ca = Self {
             key,
             name: name.clone(),
@@ -1037,13 +1089,7 @@ impl TestCertificateAuthority {
         at: Timestamp,
     ) -> Self {
         let mut sub = Self::new(label, sm2, at);
-        let spki = match &sub.key {
-            TestCaKey::Sm2(k) => {
-                x509::sm2::sm2_spki(&k.public_key(), x509::sm2::Sm2KeyForm::EcPublicKey)
-            }
-            TestCaKey::P256(k) => x509::asn1::p256_spki(k.verifying_key()),
-        }
-        .expect("a test key encodes");
+        let spki = Self::spki_of(&sub.key);
         sub.root = x509::chain::issue(
             self.signer(),
             self.name.clone(),
@@ -1064,6 +1110,8 @@ impl TestCertificateAuthority {
         match &self.key {
             TestCaKey::Sm2(k) => x509::chain::CaKey::Sm2(k),
             TestCaKey::P256(k) => x509::chain::CaKey::P256(k),
+            TestCaKey::P384(k) => x509::chain::CaKey::P384(k),
+            TestCaKey::External(k) => x509::chain::CaKey::External(k.as_ref()),
         }
     }
 

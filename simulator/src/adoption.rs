@@ -82,6 +82,15 @@ pub struct AdoptionParams {
     pub electronic_cost: f64,
     /// Cost of one identity verification (real-name and seal verification, onboarding).
     pub verification_cost: f64,
+    /// Share of firms, by size class, that already hold a licensed CA's certificate naming
+    /// them (legal name and unified social credit code, issued after the CA's own real-name
+    /// verification), which a verification can rest on instead of verifying again.
+    pub certificate_share: [f64; 3],
+    /// Cost of a verification that rests on such a certificate (checking its chain and
+    /// revocation, binding it to the firm's account, node or system).
+    pub certificate_verification_cost: f64,
+    /// Deployment models whose verifications accept such a certificate.
+    pub certificate_deployments: Vec<Deployment>,
     /// Cost per step of keeping one seal set and its accounts in one system.
     pub seal_system_cost: f64,
     /// Spontaneous adoption probability per step (Bass's p, per step).
@@ -119,6 +128,9 @@ impl Default for AdoptionParams {
             paper_cost: 60.0,
             electronic_cost: 15.0,
             verification_cost: 600.0,
+            certificate_share: [0.0; 3],
+            certificate_verification_cost: 50.0,
+            certificate_deployments: Deployment::ALL.to_vec(),
             seal_system_cost: 40.0,
             spontaneous_rate: 0.002,
             review_rate: 0.15,
@@ -176,6 +188,7 @@ impl AdoptionParams {
             ("soe_share", self.soe_share),
             ("sovereignty_share", self.sovereignty_share),
             ("mandate_share", self.mandate_share),
+            ("certificate_share", self.certificate_share),
         ] {
             if !xs.iter().all(|&x| probability(x)) {
                 return bad(name, "every entry must be in [0, 1]");
@@ -185,6 +198,7 @@ impl AdoptionParams {
             self.paper_cost,
             self.electronic_cost,
             self.verification_cost,
+            self.certificate_verification_cost,
             self.seal_system_cost,
         ];
         let deployment_costs = [&self.saas, &self.on_premises, &self.federated]
@@ -205,6 +219,15 @@ impl AdoptionParams {
             Deployment::Saas => &self.saas,
             Deployment::OnPremises => &self.on_premises,
             Deployment::Federated => &self.federated,
+        }
+    }
+
+    /// Cost of verifying a firm (holding a CA certificate or not) under `deployment`.
+    fn verification_cost_of(&self, certified: bool, deployment: Deployment) -> f64 {
+        if certified && self.certificate_deployments.contains(&deployment) {
+            self.certificate_verification_cost
+        } else {
+            self.verification_cost
         }
     }
 
@@ -243,6 +266,8 @@ pub struct Firms {
     pub mandates: Vec<bool>,
     /// Per edge: the buyer has bargaining power over the supplier.
     pub power: Vec<bool>,
+    /// Holds a licensed CA's certificate naming it (`certificate_share`).
+    pub certified: Vec<bool>,
 }
 
 impl Firms {
@@ -285,12 +310,20 @@ impl Firms {
                 total > 0.0 && f64::from(e.volume) >= params.dependency_share * total
             })
             .collect();
+        // A stream of its own, so that scenarios without certificates draw exactly what they
+        // drew before this attribute existed.
+        let mut rng = derive_rng(master_seed, "certificates", indices);
+        let certified = size
+            .iter()
+            .map(|&s| bernoulli(&mut rng, params.certificate_share[s as usize]))
+            .collect();
         Self {
             size,
             soe,
             sovereign,
             mandates,
             power,
+            certified,
         }
     }
 }
@@ -324,8 +357,11 @@ impl DecisionRules {
             Deployment::Saas => firms.sovereign.clone(),
             _ => vec![false; n],
         };
-        let join_cost = params.verification_cost + params.seal_system_cost * h;
-        let join_threshold = params.volume_threshold(join_cost);
+        // A supplier joining one buyer's system: verified by that buyer, one seal set more.
+        let join_threshold = |supplier: usize| {
+            let verification = params.verification_cost_of(firms.certified[supplier], deployment);
+            params.volume_threshold(verification + params.seal_system_cost * h)
+        };
         let would_join: Vec<bool> = match deployment {
             Deployment::OnPremises => net
                 .edges()
@@ -333,7 +369,7 @@ impl DecisionRules {
                 .enumerate()
                 .map(|(e, edge)| {
                     (firms.power[e] && firms.mandates[edge.buyer as usize])
-                        || u64::from(edge.volume) >= join_threshold
+                        || u64::from(edge.volume) >= join_threshold(edge.supplier as usize)
                 })
                 .collect(),
             _ => Vec::new(),
@@ -348,7 +384,7 @@ impl DecisionRules {
                 }
                 _ => {
                     costs.setup[s]
-                        + params.verification_cost
+                        + params.verification_cost_of(firms.certified[i], deployment)
                         + (costs.operating[s] + params.seal_system_cost) * h
                 }
             };
@@ -391,6 +427,8 @@ pub struct TierStep {
     /// Verifications a per-counterparty scheme would have performed in this step but reuse
     /// made unnecessary.
     pub verifications_avoided: u64,
+    /// Of the verifications performed, those that rested on a CA certificate the firm held.
+    pub verifications_by_certificate: u64,
     /// Seal systems held at the end of the step (one seal set per system a firm is in).
     pub seal_systems: u64,
     /// Total cost borne in this step (adoption, verification, operation, seal upkeep, and
@@ -512,6 +550,7 @@ pub struct AdoptionRun<'a> {
     step_one_off: Vec<f64>,
     step_performed: Vec<u64>,
     step_avoided: Vec<u64>,
+    step_by_certificate: Vec<u64>,
     trace: Trace,
     refusals: u64,
 }
@@ -577,6 +616,7 @@ impl<'a> AdoptionRun<'a> {
             step_one_off: vec![0.0; tiers],
             step_performed: vec![0; tiers],
             step_avoided: vec![0; tiers],
+            step_by_certificate: vec![0; tiers],
             trace: Trace {
                 tier_sizes,
                 steps: Vec::new(),
@@ -652,6 +692,7 @@ impl<'a> AdoptionRun<'a> {
         self.step_one_off.iter_mut().for_each(|x| *x = 0.0);
         self.step_performed.iter_mut().for_each(|x| *x = 0);
         self.step_avoided.iter_mut().for_each(|x| *x = 0);
+        self.step_by_certificate.iter_mut().for_each(|x| *x = 0);
 
         // Phase 1: draws. On-premises joins queued in earlier steps first.
         let mut joins: Vec<u32> = Vec::new();
@@ -739,6 +780,7 @@ impl<'a> AdoptionRun<'a> {
                 contracts_paper: all_b - e_b,
                 verifications_performed: self.step_performed[k],
                 verifications_avoided: self.step_avoided[k],
+                verifications_by_certificate: self.step_by_certificate[k],
                 seal_systems: self.seal_systems[k],
                 cost,
             });
@@ -790,8 +832,7 @@ impl<'a> AdoptionRun<'a> {
         let net = self.net;
         match self.deployment {
             Deployment::Saas | Deployment::Federated => {
-                self.step_one_off[tier] += params.verification_cost;
-                self.step_performed[tier] += 1;
+                self.verify(i);
                 for (&j, &e) in net.neighbours(i).iter().zip(net.incident_edges(i)) {
                     let (j, e) = (j as usize, e as usize);
                     self.gain[j] += u64::from(net.edges()[e].volume);
@@ -825,6 +866,22 @@ impl<'a> AdoptionRun<'a> {
         }
     }
 
+    /// One identity verification of firm `i`, resting on its CA certificate where it holds
+    /// one that this deployment model accepts; counted and paid in its tier.
+    fn verify(&mut self, i: usize) {
+        let tier = self.net.tiers()[i] as usize;
+        let certified = self.firms.certified[i]
+            && self
+                .params
+                .certificate_deployments
+                .contains(&self.deployment);
+        self.step_performed[tier] += 1;
+        self.step_by_certificate[tier] += u64::from(certified);
+        self.step_one_off[tier] += self
+            .params
+            .verification_cost_of(self.firms.certified[i], self.deployment);
+    }
+
     /// On-premises: the supplier of edge `e` joins the buyer's system.
     fn join(&mut self, e: usize) {
         let edge = self.net.edges()[e];
@@ -832,8 +889,7 @@ impl<'a> AdoptionRun<'a> {
         let ts = self.net.tiers()[s] as usize;
         self.systems[s] += 1;
         self.seal_systems[ts] += 1;
-        self.step_performed[ts] += 1;
-        self.step_one_off[ts] += self.params.verification_cost;
+        self.verify(s);
         self.count_adopter(s);
         self.make_electronic(e);
     }
@@ -858,6 +914,8 @@ pub struct RunTotals {
     pub verifications_performed: u64,
     /// Verifications avoided over the run.
     pub verifications_avoided: u64,
+    /// Of the verifications performed, those that rested on a CA certificate.
+    pub verifications_by_certificate: u64,
     /// Seal systems held at the end.
     pub seal_systems: u64,
     /// Total cost over the run (summed step by step, tier by tier, in that order).
@@ -883,6 +941,7 @@ impl RunTotals {
             contracts_paper: 0,
             verifications_performed: 0,
             verifications_avoided: 0,
+            verifications_by_certificate: 0,
             seal_systems: last.map_or(0, |s| s.iter().map(|t| t.seal_systems).sum()),
             total_cost: 0.0,
         };
@@ -892,6 +951,7 @@ impl RunTotals {
                 totals.contracts_paper += t.contracts_paper;
                 totals.verifications_performed += t.verifications_performed;
                 totals.verifications_avoided += t.verifications_avoided;
+                totals.verifications_by_certificate += t.verifications_by_certificate;
                 totals.total_cost += t.cost;
             }
         }
@@ -1018,6 +1078,66 @@ mod tests {
         assert_eq!(finals[1].verifications_avoided, 0);
         assert!(finals[2].verifications_avoided > 0);
         assert!(finals[2].contracts_electronic > finals[1].contracts_electronic);
+    }
+
+    #[test]
+    fn verifications_rest_on_ca_certificates_where_firms_hold_them_and_the_model_accepts_them() {
+        let net = network(5);
+        let plain = AdoptionParams::default();
+        let all_certified = AdoptionParams {
+            certificate_share: [1.0; 3],
+            certificate_deployments: vec![Deployment::Federated],
+            ..AdoptionParams::default()
+        };
+        let firms = Firms::draw(&net, &plain, 5, &[0]);
+        assert!(firms.certified.iter().all(|&c| !c));
+        let certified = Firms::draw(&net, &all_certified, 5, &[0]);
+        assert!(certified.certified.iter().all(|&c| c));
+        // Certificates are drawn from a stream of their own: every other attribute is the same.
+        assert_eq!(certified.size, firms.size);
+        assert_eq!(certified.sovereign, firms.sovereign);
+        assert_eq!(certified.mandates, firms.mandates);
+        assert_eq!(certified.power, firms.power);
+        let half = AdoptionParams {
+            certificate_share: [0.5; 3],
+            ..AdoptionParams::default()
+        };
+        let some = Firms::draw(&net, &half, 5, &[0]).certified;
+        let held = some.iter().filter(|&&c| c).count();
+        assert!(held > net.len() / 3 && held < 2 * net.len() / 3, "{held}");
+
+        for d in Deployment::ALL {
+            let totals = |params: &AdoptionParams, firms: &Firms| {
+                let mut run = AdoptionRun::new(&net, params, firms, d, derive_rng(5, "d", &[]));
+                run.run(120);
+                RunTotals::of(run.trace())
+            };
+            let before = totals(&plain, &firms);
+            let after = totals(&all_certified, &certified);
+            assert_eq!(before.verifications_by_certificate, 0, "{d:?}");
+            if d == Deployment::Federated {
+                // Every verification rests on a certificate, and adopting costs less, so no
+                // firm's threshold is higher than without certificates.
+                assert!(after.verifications_performed > 0);
+                assert_eq!(
+                    after.verifications_by_certificate, after.verifications_performed,
+                    "{d:?}"
+                );
+                let rules = |p: &AdoptionParams, f: &Firms| DecisionRules::new(&net, p, f, d);
+                let (old, new) = (rules(&plain, &firms), rules(&all_certified, &certified));
+                assert!(
+                    old.threshold
+                        .iter()
+                        .zip(&new.threshold)
+                        .all(|(o, n)| n <= o)
+                );
+                assert!(old.threshold.iter().zip(&new.threshold).any(|(o, n)| n < o));
+            } else {
+                // A model that does not accept the certificates verifies as before: same
+                // decisions, same run.
+                assert_eq!(after, before, "{d:?}");
+            }
+        }
     }
 
     #[test]

@@ -343,12 +343,13 @@ fn write_firms(
     use std::fmt::Write as _;
     let firms = Firms::draw(net, params, seed, &[index]);
     let rules = DecisionRules::new(net, params, &firms, deployment);
-    let mut out =
-        String::from("firm,tier,size,soe,sovereign,mandates,blocked,threshold,anticipated\n");
+    let mut out = String::from(
+        "firm,tier,size,soe,sovereign,mandates,blocked,threshold,anticipated,certified\n",
+    );
     for i in 0..net.len() {
         let _ = writeln!(
             out,
-            "{i},{},{},{},{},{},{},{},{}",
+            "{i},{},{},{},{},{},{},{},{},{}",
             net.tiers()[i],
             firms.size[i] as u8,
             u8::from(firms.soe[i]),
@@ -356,7 +357,8 @@ fn write_firms(
             u8::from(firms.mandates[i]),
             u8::from(rules.blocked[i]),
             rules.threshold[i],
-            rules.anticipated[i]
+            rules.anticipated[i],
+            u8::from(firms.certified[i])
         );
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))

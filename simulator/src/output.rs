@@ -162,6 +162,8 @@ pub struct MeanTotals {
     pub verifications_performed: f64,
     /// Identity verifications avoided through reuse.
     pub verifications_avoided: f64,
+    /// Identity verifications that rested on a CA certificate the firm held.
+    pub verifications_by_certificate: f64,
     /// Seal systems held at the end.
     pub seal_systems: f64,
     /// Seal systems per adopting supplier (tiers ≥ 1) at the end.
@@ -296,6 +298,7 @@ fn summarise_variant(s: &Scenario, name: &str, runs: &[&RunRecord]) -> VariantSu
             },
             verifications_performed: mean(&|r| r.totals.verifications_performed as f64),
             verifications_avoided: mean(&|r| r.totals.verifications_avoided as f64),
+            verifications_by_certificate: mean(&|r| r.totals.verifications_by_certificate as f64),
             seal_systems: mean(&|r| r.totals.seal_systems as f64),
             seal_systems_per_supplier: mean(&|r| {
                 let last = r.trace.steps.last();
@@ -729,7 +732,7 @@ pub fn write_runs_csv<W: Write>(
     for axis in &exp.axes {
         write!(out, ",{}", csv_field(axis))?;
     }
-    out.write_all(b",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,total_cost,refusals,watts_condition,watts_cascade_probability\n")?;
+    out.write_all(b",run,variant,firms,edges,final_adopters,final_fraction,global_cascade,time_to_50,time_to_90,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,verifications_by_certificate,seal_systems,total_cost,refusals,watts_condition,watts_cascade_probability\n")?;
     for r in &result.records {
         let point = &exp.points[r.point];
         let t = &r.totals;
@@ -755,16 +758,17 @@ pub fn write_runs_csv<W: Write>(
         if r.has_contracts {
             write!(
                 out,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 t.contracts_electronic,
                 t.contracts_paper,
                 t.verifications_performed,
                 t.verifications_avoided,
+                t.verifications_by_certificate,
                 t.seal_systems,
                 t.total_cost
             )?;
         } else {
-            out.write_all(b",,,,,")?;
+            out.write_all(b",,,,,,")?;
         }
         writeln!(
             out,
@@ -785,7 +789,7 @@ pub fn write_timeseries_csv<W: Write>(
     summary: &Summary,
 ) -> std::io::Result<()> {
     out.write_all(
-        b"point,run,variant,step,tier,firms,adopters,adoption_fraction,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,seal_systems,cost\n",
+        b"point,run,variant,step,tier,firms,adopters,adoption_fraction,contracts_electronic,contracts_paper,verifications_performed,verifications_avoided,verifications_by_certificate,seal_systems,cost\n",
     )?;
     for r in &result.records {
         if !exp.points[r.point].scenario.output.per_run_timeseries {
@@ -801,6 +805,7 @@ pub fn write_timeseries_csv<W: Write>(
                 all.contracts_paper += t.contracts_paper;
                 all.verifications_performed += t.verifications_performed;
                 all.verifications_avoided += t.verifications_avoided;
+                all.verifications_by_certificate += t.verifications_by_certificate;
                 all.seal_systems += t.seal_systems;
                 all.cost += t.cost;
             }
@@ -867,16 +872,17 @@ fn write_ts_row<W: Write>(
     if r.has_contracts {
         writeln!(
             out,
-            ",{},{},{},{},{},{}",
+            ",{},{},{},{},{},{},{}",
             t.contracts_electronic,
             t.contracts_paper,
             t.verifications_performed,
             t.verifications_avoided,
+            t.verifications_by_certificate,
             t.seal_systems,
             t.cost
         )?;
     } else {
-        out.write_all(b",,,,,,\n")?;
+        out.write_all(b",,,,,,,\n")?;
     }
     Ok(())
 }

@@ -196,7 +196,7 @@ fn run_writes_sane_outputs_identical_for_any_thread_count() {
                 .sum()
         };
         assert_eq!(&chunk[4][4], "all");
-        for c in [6, 8, 9, 10, 11, 12] {
+        for c in [6, 8, 9, 10, 11, 12, 13] {
             assert_eq!(sum(c), chunk[4][c].parse::<u64>().unwrap());
         }
     }
@@ -370,4 +370,48 @@ fn protocol_command_writes_reports_identical_for_any_thread_count() {
     assert_eq!(json["runs"].as_array().unwrap().len(), 3);
     // The scenario's other commands accept (and ignore) the [protocol] table.
     run_ok(&["stats", s]);
+}
+
+/// The shipped CA-certificate scenario: array values in a sweep, and verifications resting on
+/// certificates only where firms hold them and the deployment model accepts them.
+#[test]
+fn ca_certificate_scenario_counts_verifications_by_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ca-certificates.toml");
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--runs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(out.join("runs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        6 * 3,
+        "3 shares x 2 acceptance lists, 3 models each"
+    );
+    for row in &rows {
+        let share = &row[col("model.certificate_share")];
+        let accepted = &row[col("model.certificate_deployments")];
+        let variant = &row[col("variant")];
+        let performed: u64 = row[col("verifications_performed")].parse().unwrap();
+        let by_certificate: u64 = row[col("verifications_by_certificate")].parse().unwrap();
+        assert!(by_certificate <= performed, "{row:?}");
+        let accepts = accepted.contains(&format!("\"{variant}\""));
+        if share.starts_with("[0.0") || !accepts {
+            assert_eq!(by_certificate, 0, "{row:?}");
+        } else {
+            assert!(by_certificate > 0, "{row:?}");
+        }
+        if share.starts_with("[0.9") && accepts {
+            // Nine in ten firms hold one: most verifications rest on it.
+            assert!(by_certificate * 10 > performed * 7, "{row:?}");
+        }
+    }
 }

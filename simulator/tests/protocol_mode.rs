@@ -176,6 +176,12 @@ fn bad_protocol_tables_are_typed_errors() {
             .to_string()
             .contains("protocol.loss")
     );
+    // Identities resting on CA certificates are an abstract-model parameter only.
+    let certified = "name = \"c\"\nseed = 1\n[network]\nkind = \"tiered\"\ntiers = [2, 5]\n\
+                     [model]\nkind = \"adoption\"\ncertificate_share = [0.5, 0.5, 0.5]\n";
+    let ps = ProtocolScenario::parse(certified, PathBuf::new()).unwrap();
+    let e = protocol_mode::run(&ps).unwrap_err();
+    assert!(e.to_string().contains("model.certificate_share"), "{e}");
     // Protocol mode needs the adoption model.
     let watts = "name = \"w\"\nseed = 1\n[network]\nkind = \"gnp\"\nn = 10\np = 0.2\n\
                  [model]\nkind = \"watts\"\nphi = 0.2\n";

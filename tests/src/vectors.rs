@@ -3326,7 +3326,129 @@ fn certificate_paths(f: &mut File) -> Result<(), String> {
         &|v| certificate(v, &|p| matches!(p, CertificateProblem::KeyNotDeclared(_))),
         "the party's key log does not declare the certified key: KeyNotDeclared",
     )?;
-    certificate_path_refusals(f, &ca, &policy, &current)
+    certificate_path_refusals(f, &ca, &policy, &current)?;
+    certificate_path_algorithms(f)
+}
+
+/// A fixed RSA key of the vectors' RSA CAs, made once with `openssl genpkey` (PKCS #8 DER),
+/// signing sha256WithRSAEncryption: PKCS #1 v1.5 is deterministic, so the vectors are too.
+#[derive(Debug)]
+struct RsaCaKey(rsa::pkcs1v15::SigningKey<rsa::sha2::Sha256>);
+
+impl signet_protocol::x509::chain::ExternalCaKey for RsaCaKey {
+    fn algorithm(&self) -> spki::AlgorithmIdentifierOwned {
+        spki::AlgorithmIdentifierOwned {
+            oid: signet_protocol::x509::issuer_key::SHA256_WITH_RSA,
+            parameters: Some(der::Any::null()),
+        }
+    }
+
+    fn sign(&self, tbs: &[u8]) -> Vec<u8> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        self.0.sign(tbs).to_vec()
+    }
+}
+
+/// A test CA named `label` whose root and CRLs are signed by the RSA key `pkcs8` (DER).
+fn rsa_ca(
+    label: &str,
+    pkcs8: &[u8],
+) -> Result<signet_protocol::testkit::TestCertificateAuthority, String> {
+    use der::Decode;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|e| e.to_string())?;
+    let public = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| e.to_string())?;
+    let spki =
+        spki::SubjectPublicKeyInfoOwned::from_der(public.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(
+        signet_protocol::testkit::TestCertificateAuthority::external(
+            label,
+            Box::new(RsaCaKey(rsa::pkcs1v15::SigningKey::new(key))),
+            spki,
+            T0,
+        ),
+    )
+}
+
+/// Section 7.3, path 3 (spec §6.11.3): certificate paths under CAs whose keys are RSA or
+/// P-384, the subject's own key SM2.
+fn certificate_path_algorithms(f: &mut File) -> Result<(), String> {
+    use signet_protocol::testkit::TestCertificateAuthority;
+    use signet_protocol::trust::{CaRoot, CertificateProblem, Finding, Verdict};
+    use signet_protocol::x509::chain::ChainError;
+    use signet_protocol::x509::sm2::Sm2KeyForm;
+    let day = |n: u64| T0.plus(n * DAY);
+    let cases: [(&str, TestCertificateAuthority, bool, &str); 3] = [
+        (
+            "Trust RSA-2048 CA",
+            rsa_ca("Trust RSA-2048 CA", include_bytes!("keys/rsa-2048.der"))?,
+            true,
+            "a ca-identity attestation (SM2 key) whose path ends at an RSA-2048 root of the policy (sha256WithRSAEncryption), with the CA's current CRL, also RSA-signed: trusted",
+        ),
+        (
+            "Trust RSA-1024 CA",
+            rsa_ca("Trust RSA-1024 CA", include_bytes!("keys/rsa-1024.der"))?,
+            false,
+            "the same under an RSA-1024 root (sha256WithRSAEncryption, correctly signed): RsaKeySize at depth 0, 1024 bits",
+        ),
+        (
+            "Trust P-384 CA",
+            TestCertificateAuthority::p384("Trust P-384 CA", T0),
+            true,
+            "a ca-identity attestation (SM2 key) whose path ends at an ECDSA P-384 root of the policy (ecdsa-with-SHA384), with the CA's current CRL: trusted",
+        ),
+    ];
+    for (label, ca, trusted, what) in cases {
+        let mut party = TestParty::new(&format!("{label} Certified"), T0);
+        let (leaf, holder) = ca.certify(
+            &mut party,
+            "91350100M000100Y43",
+            81,
+            true,
+            Sm2KeyForm::EcPublicKey,
+            T0,
+        );
+        let signed = party.ca_identity(vec![leaf], &holder, day(1), 730);
+        let policy = TrustPolicy {
+            revocation_freshness: None,
+            ca_roots: vec![CaRoot {
+                name: label.into(),
+                certificate: ca.root().to_vec(),
+            }],
+            ..TrustPolicy::with_anchors(vec![])
+        };
+        let inputs = json!({
+            "policy": policy_hex(&policy)?,
+            "key_logs": [log_hex(&party.log)],
+            "attestations": [h(signed.bytes())],
+            "crls": [h(&ca.crl(&[], day(9)))],
+            "subject": party.id().to_string(),
+            "time": day(10).unix(),
+        });
+        if trusted {
+            let verdict = conformance::trust_verdict(&inputs)?;
+            if !matches!(verdict, Verdict::Trusted { .. }) {
+                return Err(format!("{what}: unexpected verdict {verdict:?}"));
+            }
+            f.valid("7.3", "evaluate-trust", what, inputs);
+        } else {
+            refused_verdict(
+                f,
+                "7.3",
+                &inputs,
+                &|v| {
+                    matches!(v, Verdict::Untrusted { reasons } if matches!(reasons.as_slice(),
+                        [Finding::Certificate { problem: CertificateProblem::Chain(e), .. }]
+                            if *e == ChainError::RsaKeySize { depth: 0, bits: 1024 }))
+                },
+                what,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Certifies a party's key: its certificate path and the key.

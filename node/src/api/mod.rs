@@ -437,6 +437,10 @@ async fn metrics(_: Reader, State(api): State<Api>) -> Result<Response, Problem>
     for (code, n) in m.refusals() {
         out.push_str(&format!("signet_refusals_total{{code=\"{code}\"}} {n}\n"));
     }
+    if let Some(n) = api.service.store_flushes() {
+        out.push_str("# HELP signet_store_flushes_total Flushes of the store to disk (one serves every durable write waiting for it).\n# TYPE signet_store_flushes_total counter\n");
+        out.push_str(&format!("signet_store_flushes_total {n}\n"));
+    }
     out.push_str("# HELP signet_outbox_depth Messages waiting for delivery.\n# TYPE signet_outbox_depth gauge\n");
     out.push_str(&format!("signet_outbox_depth {outbox}\n"));
     out.push_str("# HELP signet_peers Connected peers.\n# TYPE signet_peers gauge\n");

@@ -50,7 +50,8 @@ pub(super) struct CrlBody {
     crl: String,
 }
 
-/// `POST /v1/policy/crls`: takes a CRL of a root of the policy, in effect at once.
+/// `POST /v1/policy/crls`: takes a CRL of a root of the policy, or of an intermediate CA on a
+/// path to one, in effect at once.
 pub(super) async fn add_crl(
     _: Admin,
     State(api): State<Api>,
@@ -61,6 +62,7 @@ pub(super) async fn add_crl(
     let taken = blocking(&api, move |s| Ok(s.take_crl(&crl, "api")?)).await?;
     Ok(Json(json!({
         "root": taken.root,
+        "intermediate": taken.intermediate,
         "this_update": taken.info.this_update,
         "next_update": taken.info.next_update,
         "revoked": taken.info.revoked,
@@ -68,8 +70,8 @@ pub(super) async fn add_crl(
     })))
 }
 
-/// `POST /v1/policy/crls/fetch`: fetches every root's CRL now; answers every root's status
-/// and the refusals.
+/// `POST /v1/policy/crls/fetch`: fetches every root's and intermediate CA's CRL now; answers
+/// every root's status (the intermediates' under their root) and the refusals.
 pub(super) async fn fetch_crls(_: Admin, State(api): State<Api>) -> Result<Json<Value>, Problem> {
     let refused = api
         .service

@@ -118,22 +118,36 @@ fn time(value: &Value) -> String {
         .map_or_else(|| "-".to_string(), |t| Timestamp::from_unix(t).to_string())
 }
 
-/// One root as `ca list` and `crl fetch` print it.
+/// One root as `ca list` and `crl fetch` print it, then the intermediate CAs below it whose
+/// CRLs the node keeps, indented.
 fn print_root(root: &Value) {
-    let crl = &root["crl"];
-    println!(
-        "{}\t{}\tcrl {} .. {} from {}\tfetched {}{}",
+    let line = |indent: &str, name: &str, subject: &str, crl: &Value| {
+        println!(
+            "{indent}{name}\t{subject}\tcrl {} .. {} from {}\tfetched {}{}",
+            time(&crl["this_update"]),
+            time(&crl["next_update"]),
+            crl["source"].as_str().unwrap_or("-"),
+            time(&crl["last_fetch"]),
+            crl["last_error"]
+                .as_str()
+                .map(|e| format!("\terror: {e}"))
+                .unwrap_or_default(),
+        );
+    };
+    line(
+        "",
         root["name"].as_str().unwrap_or(""),
         root["subject"].as_str().unwrap_or(""),
-        time(&crl["this_update"]),
-        time(&crl["next_update"]),
-        crl["source"].as_str().unwrap_or("-"),
-        time(&crl["last_fetch"]),
-        crl["last_error"]
-            .as_str()
-            .map(|e| format!("\terror: {e}"))
-            .unwrap_or_default(),
+        &root["crl"],
     );
+    for below in root["intermediates"].as_array().into_iter().flatten() {
+        line(
+            "  ",
+            "intermediate",
+            below["subject"].as_str().unwrap_or(""),
+            &below["crl"],
+        );
+    }
 }
 
 /// Runs a `signet policy` command.

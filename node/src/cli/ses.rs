@@ -92,15 +92,26 @@ pub(crate) fn verify_ses(bytes: &[u8], a: &VerifyArgs, as_json: bool) -> Result<
             v.signed_at
         ),
     ));
-    checks.push((
-        Outcome::Valid,
-        "no time-stamp: the signing time is the signer's claim (the bundle's evidence shows when)"
-            .into(),
-    ));
     let mut roots = Vec::new();
     for path in &a.ca {
         roots.push(der_of(&read_file(path)?));
     }
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        crls.push(read_file(path)?);
+    }
+    // The time-stamp's authority must chain to a given CA, as a PDF's does.
+    let certificates: Vec<x509_cert::Certificate> = roots
+        .iter()
+        .filter_map(|der| <x509_cert::Certificate as der::Decode>::from_der(der).ok())
+        .collect();
+    signet_node::pdf::assess::ses_time_stamp_checks(
+        &v,
+        &certificates,
+        &crls,
+        signet_node::service::now(),
+        &mut checks,
+    );
     checks.push(if roots.contains(&v.seal.maker_certificate) {
         (Outcome::Valid, "the seal's maker is a given CA".into())
     } else if roots.is_empty() {

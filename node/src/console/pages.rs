@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use signet_protocol::attestation::Amount;
 use signet_protocol::party::{AttestationId, PartyId};
 use signet_protocol::person::PersonKey;
-use signet_protocol::session::{Role as SessionRole, SessionId};
+use signet_protocol::session::{Algorithms, Role as SessionRole, SessionId};
 use webauthn_rs::prelude::Uuid;
 
 use super::auth::{Refusal, Viewer, check_csrf, flash};
@@ -448,6 +448,9 @@ async fn send_page(State(c): State<Arc<Console>>, viewer: Viewer) -> Response {
     let known = call(&c, |s| s.known_parties()).await.unwrap_or_default();
     let mut ctx = viewer.context();
     ctx["known"] = json!(known);
+    // Such a party proposes every session with national algorithms (Service::create_session),
+    // so the form shows the box ticked and fixed.
+    ctx["national_required"] = json!(c.service.config().policy.require_national_algorithms);
     ctx["page"] = json!("send");
     c.render("send.html", viewer.lang, ctx)
 }
@@ -621,13 +624,18 @@ fn new_session(
         "" => "procurement",
         p => p,
     };
+    let algorithms = match field(fields, "algorithms") {
+        "" => None,
+        "national" => Some(Algorithms::National),
+        other => return Err(format!("unknown algorithms {other}")),
+    };
     Ok(NewSession {
         title: title.to_string(),
         purpose: purpose.to_string(),
         participants,
         documents,
         deadline_days,
-        algorithms: None,
+        algorithms,
         witnesses,
     })
 }
@@ -1184,13 +1192,22 @@ fn ca_roots_shown(service: &Service) -> Vec<Value> {
         .ca_roots()
         .into_iter()
         .map(|mut root| {
-            let until = root["crl"]["next_update"]
-                .as_u64()
-                .map(|t| signet_protocol::Timestamp::from_unix(t).to_string());
-            if let (Some(until), Some(o)) = (until, root.as_object_mut()) {
-                o.insert("crl_until".into(), json!(until));
+            with_crl_until(&mut root);
+            for below in root["intermediates"].as_array_mut().into_iter().flatten() {
+                with_crl_until(below);
             }
             root
         })
         .collect()
+}
+
+/// Adds `crl_until`, the held CRL's nextUpdate as text, to a root's or intermediate CA's
+/// entry that has one.
+fn with_crl_until(ca: &mut Value) {
+    let until = ca["crl"]["next_update"]
+        .as_u64()
+        .map(|t| signet_protocol::Timestamp::from_unix(t).to_string());
+    if let (Some(until), Some(o)) = (until, ca.as_object_mut()) {
+        o.insert("crl_until".into(), json!(until));
+    }
 }

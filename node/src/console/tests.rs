@@ -188,3 +188,45 @@ fn invitations_are_single_use_expire_and_names_are_unique() {
     let reopened = People::open(dir.path()).unwrap();
     assert!(reopened.invitation(&again, T0).is_some());
 }
+
+#[test]
+fn the_ca_roots_show_their_intermediate_cas_crls() {
+    let env = templates();
+    let lang = Lang::En;
+    let context = serde_json::json!({
+        "t": lang.words(),
+        "lang": lang.tag(),
+        "me": {"name": "Li Wei", "role": "admin", "admin": true, "signer": true},
+        "csrf": "token",
+        "page": "attestations",
+        "party_name": "Supplier",
+        "other_lang": "zh",
+        "flash": null,
+        "attestations": [],
+        "me_party": "",
+        "names": {},
+        "ca_roots": [{
+            "name": "Test CA",
+            "subject": "CN=Test CA",
+            "crl": {"next_update": 1_800_000_000u64},
+            "crl_until": "2027-01-15 08:00 UTC",
+            "intermediates": [{
+                "subject": "CN=Test Intermediate CA",
+                "root": "Test CA",
+                "crl": {"last_error": "http://ca.example/sub.crl: cannot connect"},
+            }],
+        }],
+    });
+    let html = env
+        .get_template("attestations.html")
+        .unwrap()
+        .render(&context)
+        .unwrap();
+    let below = &html[html
+        .find("class=\"intermediates\"")
+        .expect("the intermediates")..];
+    assert!(below.contains("intermediate CA"), "{below}");
+    assert!(below.contains("CN=Test Intermediate CA"), "{below}");
+    assert!(below.contains(lang.words()["crl_none"]), "{below}");
+    assert!(below.contains("cannot connect"), "{below}");
+}

@@ -24,6 +24,7 @@ use x509_cert::crl::CertificateList;
 use super::PdfError;
 use super::ltv::{self, DocumentSecurityStore};
 use super::national;
+use super::tsa;
 use super::verify::{self, DocumentTimeStampInfo, SesInfo, SignatureInfo};
 
 /// One signature's verdict.
@@ -396,7 +397,7 @@ fn assess_one(
         "the signature does not bind its certificate".into(),
     );
     if let Some(ses) = &info.ses {
-        ses_checks(ses, roots, &mut checks);
+        ses_checks(ses, roots, crls, now, &mut checks);
     }
     let (time, time_shown) = signing_time(&info, roots, crls, &mut checks, now);
     match info
@@ -426,10 +427,89 @@ fn assess_one(
     }
 }
 
+/// The checks of a seal signature's time-stamp (GB/T 38540 `timeStamp`, spec §11.6), if it
+/// has one: a readable token whose own signature verifies, over the SHA-256 of this
+/// signature's value, no earlier than the time the signer states, by a TSA certificate
+/// (id-kp-timeStamping) that one of `roots` issued, valid then and not revoked by a current
+/// CRL of `crls`. Without one the signing time is the signer's claim, and the check says so.
+pub fn ses_time_stamp_checks(
+    verified: &signet_protocol::ses::VerifiedSignature,
+    roots: &[Certificate],
+    crls: &[Vec<u8>],
+    now: Timestamp,
+    checks: &mut Vec<(Outcome, String)>,
+) {
+    let Some(token) = &verified.time_stamp else {
+        checks.push((
+            Outcome::Valid,
+            "the seal signature has no time-stamp: its signing time is the signer's claim".into(),
+        ));
+        return;
+    };
+    let facts = match tsa::read_token(token) {
+        Ok(facts) => facts,
+        Err(error) => {
+            checks.push((
+                Outcome::Invalid,
+                format!("the seal signature's time-stamp: {error}"),
+            ));
+            return;
+        }
+    };
+    let mut check = |ok: bool, yes: &str, no: &str| {
+        checks.push(if ok {
+            (Outcome::Valid, yes.to_string())
+        } else {
+            (Outcome::Invalid, no.to_string())
+        });
+    };
+    check(
+        facts.imprint == Some(verified.time_stamp_imprint()),
+        "the seal signature's time-stamp is over its signature value",
+        "the seal signature's time-stamp is not over its signature value",
+    );
+    check(
+        facts.signature_valid,
+        "the seal signature's time-stamp token verifies with its TSA certificate",
+        "the seal signature's time-stamp token does not verify",
+    );
+    check(
+        facts.gen_time >= at(verified.signed_at),
+        "the seal signature's stated signing time is not after its time-stamp",
+        "the seal signature states a signing time after its time-stamp",
+    );
+    match tsa::token_certificate(token) {
+        Some(certificate) if !is_tsa_certificate(&certificate) => checks.push((
+            Outcome::Invalid,
+            "the seal signature's time-stamp certificate is not a TSA certificate (id-kp-timeStamping)"
+                .into(),
+        )),
+        Some(certificate) => chain(
+            &certificate,
+            "the seal signature's TSA certificate",
+            roots,
+            crls,
+            (facts.gen_time, false),
+            now,
+            checks,
+        ),
+        None => checks.push((
+            Outcome::Invalid,
+            "the seal signature's time-stamp does not carry its TSA certificate".into(),
+        )),
+    }
+}
+
 /// The checks of a GB/T 38540 seal signature carried by a PDF signature (spec §11.6): it
 /// verifies over the same bytes, its signer is the PDF signature's, and its seal's maker is
 /// one of `roots` (or was issued by one).
-fn ses_checks(ses: &SesInfo, roots: &[Certificate], checks: &mut Vec<(Outcome, String)>) {
+fn ses_checks(
+    ses: &SesInfo,
+    roots: &[Certificate],
+    crls: &[Vec<u8>],
+    now: Timestamp,
+    checks: &mut Vec<(Outcome, String)>,
+) {
     let verified = match &ses.verified {
         Ok(verified) => verified,
         Err(error) => {
@@ -482,6 +562,7 @@ fn ses_checks(ses: &SesInfo, roots: &[Certificate], checks: &mut Vec<(Outcome, S
             },
         )
     });
+    ses_time_stamp_checks(verified, roots, crls, now, checks);
 }
 
 /// The time the certificate must have been valid at, and whether a time-stamp shows it: the

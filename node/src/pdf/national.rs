@@ -292,6 +292,139 @@ mod tests {
         }
     }
 
+    /// A P-256 root and a TSA certificate it issued (a witness's, as `service::tsa` makes).
+    fn tsa_pki() -> (Vec<u8>, p256::ecdsa::SigningKey, Vec<u8>) {
+        use signet_protocol::x509::{CertifiedKey, ca_certificate, tsa_certificate};
+        let t = Timestamp::from_unix(T0);
+        let issuance = |serial| Issuance {
+            serial,
+            not_before: t,
+            not_after: t.plus(365 * 86_400),
+        };
+        let root_key = p256::ecdsa::SigningKey::from_slice(&[0x41; 32]).unwrap();
+        let root = ca_certificate("Witness Root", None, &root_key, &issuance(7)).unwrap();
+        let tsa_key = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let ca = CertifiedKey::new(&root_key, &root).unwrap();
+        let tsa =
+            tsa_certificate(&ca, "Witness TSA", tsa_key.verifying_key(), &issuance(8)).unwrap();
+        (root, tsa_key, tsa)
+    }
+
+    /// Like [`seal_pdf`], time-stamped by a TSA whose token `tamper` may change.
+    fn seal_pdf_stamped(
+        w: &World,
+        at: u64,
+        stamp_at: u64,
+        tamper: impl Fn(&mut [u8; 32]),
+    ) -> (Result<Vec<u8>, super::super::PdfError>, Vec<u8>) {
+        use signet_protocol::x509::CertifiedKey;
+        let (root, tsa_key, tsa) = tsa_pki();
+        let stamper = |digest: &[u8; 32]| -> Result<Vec<u8>, sign::TimeStampError> {
+            let authority = CertifiedKey::new(&tsa_key, &tsa)?;
+            let mut imprint = *digest;
+            tamper(&mut imprint);
+            let request = super::super::tsa::TimeStampRequest::for_digest(imprint);
+            Ok(super::super::tsa::time_stamp_token(
+                &authority,
+                &request,
+                9,
+                UNIX_EPOCH + Duration::from_secs(stamp_at),
+            )?)
+        };
+        let pdf = sample::contract("SM2 contract", &["Acme Ltd"], 1).unwrap();
+        let signer = PdfSigner::sm2(
+            &w.subject,
+            &w.certificate,
+            std::slice::from_ref(&w.ca_certificate),
+            Some(w.seal.clone()),
+        )
+        .unwrap();
+        let appearance = Appearance::RoundSeal(RoundSeal::new("Acme Ltd", "", None).unwrap());
+        let sealed = sign::sign(
+            &pdf,
+            &SealRequest {
+                placement: Placement {
+                    page: None,
+                    rect: [50.0, 50.0, 150.0, 150.0],
+                },
+                appearance: &appearance,
+                signer: &signer,
+                signing_time: UNIX_EPOCH + Duration::from_secs(at),
+                field_name: "Seal1",
+                time_stamper: Some(&stamper),
+                reserved: sign::DEFAULT_RESERVED,
+            },
+        );
+        (sealed, root)
+    }
+
+    #[test]
+    fn a_time_stamped_seal_signature_is_checked_like_the_pdf_signatures_time_stamp() {
+        let w = world();
+        let (pdf, tsa_root) = seal_pdf_stamped(&w, T0 + 60, T0 + 62, |_| {});
+        let pdf = pdf.unwrap();
+        let infos = verify::signatures(&pdf).unwrap();
+        let verified = infos[0].ses.as_ref().unwrap().verified.as_ref().unwrap();
+        let token = verified
+            .time_stamp
+            .as_ref()
+            .expect("the SES carries a time-stamp");
+        let facts = super::super::tsa::read_token(token).unwrap();
+        assert_eq!(facts.imprint, Some(verified.time_stamp_imprint()));
+        let roots = [w.ca_certificate.clone(), tsa_root];
+        let assessed = assess::assess(&pdf, &roots, &[], now()).unwrap();
+        let checks = &assessed[0].checks;
+        let about_ses_stamp: Vec<&(Outcome, String)> = checks
+            .iter()
+            .filter(|(_, what)| what.contains("seal signature's"))
+            .collect();
+        assert_eq!(about_ses_stamp.len(), 4, "{checks:?}");
+        for (outcome, what) in &about_ses_stamp {
+            assert_eq!(*outcome, Outcome::Valid, "{what}");
+        }
+        // Only revocation stays unshown (no CRL given), for the TSAs as for the signer.
+        for (outcome, what) in checks {
+            assert!(
+                *outcome == Outcome::Valid || what.contains("no current CRL"),
+                "{what}"
+            );
+        }
+        // Without the TSA's root, its time-stamp is not shown trusted: never VALID.
+        let untrusted =
+            assess::assess(&pdf, std::slice::from_ref(&w.ca_certificate), &[], now()).unwrap();
+        assert!(
+            untrusted[0]
+                .checks
+                .iter()
+                .any(|(o, what)| *o == Outcome::Indeterminate
+                    && what == "the seal signature's TSA certificate was not issued by a given CA")
+        );
+    }
+
+    #[test]
+    fn a_time_stamp_over_other_bytes_or_before_the_stated_time_is_refused() {
+        let w = world();
+        // The signer refuses a token for another digest: nothing is sealed.
+        let (refused, _) = seal_pdf_stamped(&w, T0 + 60, T0 + 62, |d| d[0] ^= 1);
+        assert!(
+            matches!(refused, Err(super::super::PdfError::TimeStamp(_))),
+            "a token over another digest was taken"
+        );
+        // A time-stamp earlier than the signer's stated time.
+        let (pdf, tsa_root) = seal_pdf_stamped(&w, T0 + 600, T0 + 62, |_| {});
+        let pdf = pdf.unwrap();
+        let roots = [w.ca_certificate.clone(), tsa_root];
+        let assessed = assess::assess(&pdf, &roots, &[], now()).unwrap();
+        assert_eq!(assessed[0].outcome, Outcome::Invalid);
+        assert!(
+            assessed[0]
+                .checks
+                .iter()
+                .any(|(o, what)| *o == Outcome::Invalid
+                    && what.contains("states a signing time after its time-stamp"))
+        );
+    }
+
     fn seal_pdf(w: &World, seal: Option<Vec<u8>>, at: u64) -> Vec<u8> {
         let pdf = sample::contract("SM2 contract", &["Acme Ltd"], 1).unwrap();
         let signer = PdfSigner::sm2(

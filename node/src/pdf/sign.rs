@@ -171,9 +171,15 @@ impl<'a> PdfSigner<'a> {
         }
     }
 
-    /// The `SES_Signature` over `data` (the signed byte ranges), checked before it is used:
-    /// `None` without a seal.
-    fn ses_signature(&self, data: &[u8], time: SystemTime) -> Result<Option<Vec<u8>>, PdfError> {
+    /// The `SES_Signature` over `data` (the signed byte ranges), checked before it is used,
+    /// and time-stamped over its signature value by `time_stamper` when given (GB/T 38540's
+    /// `timeStamp`, spec 11.6): `None` without a seal.
+    fn ses_signature(
+        &self,
+        data: &[u8],
+        time: SystemTime,
+        time_stamper: Option<&dyn TimeStamper>,
+    ) -> Result<Option<Vec<u8>>, PdfError> {
         let (Some(seal), SignerKey::Sm2(key)) = (&self.seal, &self.key) else {
             return Ok(None);
         };
@@ -192,8 +198,14 @@ impl<'a> PdfSigner<'a> {
         )?;
         // A seal that does not list this certificate, or is not valid now, is refused here
         // rather than written into a contract.
-        signet_protocol::ses::verify_signature(&signature, data)?;
-        Ok(Some(signature))
+        let verified = signet_protocol::ses::verify_signature(&signature, data)?;
+        let Some(stamper) = time_stamper else {
+            return Ok(Some(signature));
+        };
+        let token = time_stamp_token(stamper, &verified.time_stamp_imprint())?;
+        Ok(Some(signet_protocol::ses::with_time_stamp(
+            &signature, &token,
+        )?))
     }
 }
 
@@ -264,7 +276,9 @@ pub fn sign(pdf: &[u8], request: &SealRequest<'_>) -> Result<Vec<u8>, PdfError> 
         Some(_) => {
             let mut data = out[..hole.contents_start].to_vec();
             data.extend_from_slice(&out[hole.contents_end..]);
-            request.signer.ses_signature(&data, request.signing_time)?
+            request
+                .signer
+                .ses_signature(&data, request.signing_time, request.time_stamper)?
         }
         None => None,
     };
@@ -843,15 +857,7 @@ fn signature_cms(
         let Some(stamper) = request.time_stamper else {
             return Ok(attributes);
         };
-        let imprint = asn1::sha256(signature);
-        let token = stamper
-            .time_stamp(&imprint)
-            .map_err(|error| PdfError::TimeStamp(error.to_string()))?;
-        if tsa::read_token(&token)?.imprint != Some(imprint) {
-            return Err(PdfError::TimeStamp(
-                "the token certifies another digest".into(),
-            ));
-        }
+        let token = time_stamp_token(stamper, &asn1::sha256(signature))?;
         let value = <der::Any as der::Decode>::from_der(&token)?;
         attributes.push(cades::attribute(ATTR_SIGNATURE_TIME_STAMP, &value)?);
         Ok(attributes)
@@ -859,6 +865,20 @@ fn signature_cms(
     let unsigned: cades::UnsignedAttributes<'_> = &stamp;
     let unsigned = (request.time_stamper.is_some() || ses_attribute.is_some()).then_some(unsigned);
     cades::signed_data(signer, &certificates, &Content::Detached(digest), unsigned)
+}
+
+/// A time-stamp token from `stamper` whose imprint is `imprint` (checked: a token for
+/// another digest is refused).
+fn time_stamp_token(stamper: &dyn TimeStamper, imprint: &[u8; 32]) -> Result<Vec<u8>, PdfError> {
+    let token = stamper
+        .time_stamp(imprint)
+        .map_err(|error| PdfError::TimeStamp(error.to_string()))?;
+    if tsa::read_token(&token)?.imprint != Some(*imprint) {
+        return Err(PdfError::TimeStamp(
+            "the token certifies another digest".into(),
+        ));
+    }
+    Ok(token)
 }
 
 pub(super) fn write_contents(

@@ -9,13 +9,19 @@
 //! CRL's nextUpdate and at most [`REFRESH_INTERVAL`] after the last fetch, backing off from
 //! [`RETRY_FIRST`] to [`RETRY_MOST`] after failures ([`next_fetch`]).
 //!
+//! The same holds for each intermediate CA seen in a party's `ca-identity` path that
+//! validates to a root of the policy ([`MAX_INTERMEDIATES`] at most): its CRL is fetched from
+//! the `http://` distribution points of the certificates it issued in those paths, and taken
+//! only when it verifies under the intermediate's key. Without a current CRL of every CA on
+//! a path, the identity is not trusted (Indeterminate, `FreshCrl`), as for a root.
+//!
 //! A CRL, fetched or given (`signet policy crl add`), is taken only when it verifies under
-//! a root's key ([`chain::verify_crl`]), is current (thisUpdate not in the future, a
-//! nextUpdate not passed) and is newer than the one held ([`CrlInfo::is_newer_than`]).
-//! It is then written to `DIR/crls` (a temporary file renamed into place, so a crash leaves
-//! the old one or the new one) and added to the trust store at once: the next trust
-//! evaluation uses it, without a restart. Anything refused changes nothing, and is reported
-//! in the root's [`CrlStatus`].
+//! the key of a root or of such an intermediate ([`chain::verify_crl`]), is current
+//! (thisUpdate not in the future, a nextUpdate not passed) and is newer than the one held
+//! ([`CrlInfo::is_newer_than`]). It is then written to `DIR/crls` (a temporary file renamed
+//! into place, so a crash leaves the old one or the new one) and added to the trust store at
+//! once: the next trust evaluation uses it, without a restart. Anything refused changes
+//! nothing, and is reported in the root's or intermediate's [`CrlStatus`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,8 +50,11 @@ pub const AHEAD_OF_NEXT_UPDATE: u64 = 600;
 pub const RETRY_FIRST: u64 = 60;
 /// The longest wait after repeated failures: an hour.
 pub const RETRY_MOST: u64 = 3600;
-/// The most distribution points tried for one root.
+/// The most distribution points tried for one root or intermediate CA.
 pub const MAX_CRL_URLS: usize = 4;
+/// The most intermediate CAs whose CRLs the node keeps (those first found in the
+/// attestations held).
+pub const MAX_INTERMEDIATES: usize = 16;
 /// How far in the future a CRL's thisUpdate may be (clock skew): five minutes.
 const CLOCK_SKEW: u64 = 300;
 
@@ -79,13 +88,16 @@ pub enum CrlRefused {
     /// Not a DER X.509 CRL.
     #[error("not a der x.509 crl")]
     Malformed,
-    /// The CRL's issuer is not the subject of any CA root of the policy.
-    #[error("the crl's issuer ({0}) is no ca root of the policy")]
+    /// The CRL's issuer is not the subject of any CA root of the policy, nor of an
+    /// intermediate CA on a path to one.
+    #[error(
+        "the crl's issuer ({0}) is no ca root of the policy, nor an intermediate ca on a path to one"
+    )]
     NoRoot(String),
-    /// It does not verify as the root's CRL.
-    #[error("not a crl of the ca root {root:?}: {error}")]
+    /// It does not verify as the CA's CRL.
+    #[error("not a crl of the ca {root:?}: {error}")]
     NotTheRoots {
-        /// The root's name.
+        /// The root's name, or the intermediate CA's subject.
         root: String,
         /// Why.
         error: CrlError,
@@ -105,15 +117,15 @@ pub enum CrlRefused {
         /// The held CRL's thisUpdate.
         held: Timestamp,
     },
-    /// A root's URL served the CRL of another root of the policy (taken for that root).
-    #[error("{url} serves the crl of another root, {root:?}")]
+    /// A CA's URL served the CRL of another CA (taken for that CA).
+    #[error("{url} serves the crl of another ca, {root:?}")]
     OtherRoot {
         /// The URL.
         url: String,
         /// The root whose CRL it served.
         root: String,
     },
-    /// Nowhere to fetch the root's CRL from.
+    /// Nowhere to fetch the CA's CRL from.
     #[error(
         "no crl url is known: give one with `signet policy ca add --crl-url`, or hold a certificate the ca issued with an http crl distribution point"
     )]
@@ -177,8 +189,10 @@ impl CrlStatus {
 /// What taking a CRL did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrlTaken {
-    /// The root whose CRL it is.
+    /// The root whose CRL it is (its name), or the intermediate CA (its subject).
     pub root: String,
+    /// Whether it is an intermediate CA's CRL.
+    pub intermediate: bool,
     /// Its thisUpdate and nextUpdate.
     pub info: CrlInfo,
     /// False when exactly this CRL was held already.
@@ -190,6 +204,8 @@ pub struct CrlTaken {
 #[derive(Debug, Default)]
 pub(super) struct CrlState {
     roots: std::sync::Mutex<BTreeMap<String, CrlStatus>>,
+    /// The intermediate CAs' statuses, by subject (RFC 4514).
+    intermediates: std::sync::Mutex<BTreeMap<String, CrlStatus>>,
     wake: tokio::sync::Notify,
     /// Held while a CRL is checked, written and applied, so that two never race.
     taking: std::sync::Mutex<()>,
@@ -236,6 +252,29 @@ pub(super) fn check_crl_url(url: &str) -> Result<(), ServiceError> {
     }
 }
 
+/// An intermediate CA on a party's `ca-identity` path that validates to a root of the policy.
+#[derive(Debug, Clone)]
+struct Intermediate {
+    /// Its subject (RFC 4514): the key of its status.
+    name: String,
+    /// The name of the root its path ends at.
+    root: String,
+    certificate: Certificate,
+    /// The `http://` distribution points of the certificates it issued in the paths held.
+    urls: Vec<String>,
+}
+
+/// An intermediate CA's status as the node's list of roots shows it, under its root.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntermediateStatus {
+    /// Its subject (RFC 4514).
+    pub subject: String,
+    /// The name of the root its path ends at.
+    pub root: String,
+    /// Its CRL's status.
+    pub crl: CrlStatus,
+}
+
 /// The newest CRL among `held` (DER) that verifies under `root`.
 fn newest_of(held: &[&[u8]], root: &Certificate) -> Option<(CrlInfo, Vec<u8>)> {
     held.iter()
@@ -269,7 +308,8 @@ impl Service {
         Ok(self.crl_state()?.clone())
     }
 
-    /// Fills each root's status from the CRLs read from `DIR/crls` at start.
+    /// Fills each root's and intermediate CA's status from the CRLs read from `DIR/crls` at
+    /// start.
     pub(super) fn note_held_crls(&self) -> Result<(), ServiceError> {
         let roots = self.parsed_roots()?;
         let mut held = Vec::new();
@@ -284,14 +324,38 @@ impl Service {
                 }
             }
         }
-        let mut state = self.crl_state()?;
-        for (name, info) in held {
-            let status = state.entry(name).or_default();
-            status.this_update = Some(info.this_update);
-            status.next_update = info.next_update;
-            status.number = hex_number(&info);
-            status.source = Some("file".into());
+        let mut held_below = Vec::new();
+        {
+            let intermediates = self.intermediates()?;
+            let core = self.core()?;
+            for intermediate in intermediates {
+                let certificate = &intermediate.certificate;
+                let Ok(subject) = certificate.tbs_certificate().subject().to_der() else {
+                    continue;
+                };
+                if let Some((info, _)) = newest_of(&core.trust.crls_of(&subject), certificate) {
+                    held_below.push((intermediate.name, info));
+                }
+            }
         }
+        let note = |state: &mut BTreeMap<String, CrlStatus>, held: Vec<(String, CrlInfo)>| {
+            for (name, info) in held {
+                let status = state.entry(name).or_default();
+                status.this_update = Some(info.this_update);
+                status.next_update = info.next_update;
+                status.number = hex_number(&info);
+                status.source = Some("file".into());
+            }
+        };
+        note(&mut *self.crl_state()?, held);
+        note(
+            &mut *self
+                .crls
+                .intermediates
+                .lock()
+                .map_err(|_| ServiceError::Internal("crl state lock"))?,
+            held_below,
+        );
         Ok(())
     }
 
@@ -307,9 +371,16 @@ impl Service {
         let taking = self.crls.taking.lock();
         let result = self.check_and_store(bytes, source, now());
         drop(taking);
-        if let Ok(mut state) = self.crls.roots.lock() {
-            match &result {
-                Ok(taken) => {
+        let statuses = |intermediate: bool| {
+            if intermediate {
+                self.crls.intermediates.lock()
+            } else {
+                self.crls.roots.lock()
+            }
+        };
+        match &result {
+            Ok(taken) => {
+                if let Ok(mut state) = statuses(taken.intermediate) {
                     let status = state.entry(taken.root.clone()).or_default();
                     if taken.changed {
                         status.source = Some(source.to_string());
@@ -319,23 +390,26 @@ impl Service {
                     status.number = hex_number(&taken.info);
                     status.last_error = None;
                 }
-                Err((Some(root), error)) => {
+            }
+            Err((Some((root, intermediate)), error)) => {
+                if let Ok(mut state) = statuses(*intermediate) {
                     state.entry(root.clone()).or_default().last_error =
                         Some(format!("{source}: {error}"));
                 }
-                Err((None, _)) => {}
             }
+            Err((None, _)) => {}
         }
         result.map_err(|(_, e)| e)
     }
 
-    /// [`Service::take_crl`] without the status; a refusal names the root when it is known.
+    /// [`Service::take_crl`] without the status; a refusal names the CA when it is known
+    /// (and whether it is an intermediate).
     fn check_and_store(
         &self,
         bytes: &[u8],
         source: &str,
         now: Timestamp,
-    ) -> Result<CrlTaken, (Option<String>, CrlRefused)> {
+    ) -> Result<CrlTaken, (Option<(String, bool)>, CrlRefused)> {
         let blocks = pem_blocks(bytes, "X509 CRL");
         let [der] = blocks.as_slice() else {
             return Err((None, CrlRefused::NotOne));
@@ -349,20 +423,31 @@ impl Service {
         let roots = self
             .parsed_roots()
             .map_err(|_| (None, CrlRefused::Malformed))?;
+        let intermediates = self
+            .intermediates()
+            .map_err(|_| (None, CrlRefused::Malformed))?;
+        let issuers = roots
+            .into_iter()
+            .map(|(name, root)| (name, root, false))
+            .chain(
+                intermediates
+                    .into_iter()
+                    .map(|i| (i.name, i.certificate, true)),
+            );
         let mut refusal = (None, CrlRefused::NoRoot(issuer.to_string()));
         let mut found = None;
-        for (name, root) in &roots {
+        for (name, root, intermediate) in issuers {
             if root.tbs_certificate().subject() != issuer {
                 continue;
             }
-            match chain::verify_crl(der, root) {
+            match chain::verify_crl(der, &root) {
                 Ok(info) => {
-                    found = Some((name.clone(), root, info));
+                    found = Some((name.clone(), root, info, intermediate));
                     break;
                 }
                 Err(error) => {
                     refusal = (
-                        Some(name.clone()),
+                        Some((name.clone(), intermediate)),
                         CrlRefused::NotTheRoots {
                             root: name.clone(),
                             error,
@@ -371,10 +456,11 @@ impl Service {
                 }
             }
         }
-        let Some((name, root, info)) = found else {
+        let Some((name, root, info, intermediate)) = found else {
             return Err(refusal);
         };
-        let refused = |e| (Some(name.clone()), e);
+        let root = &root;
+        let refused = |e| (Some((name.clone(), intermediate)), e);
         let next_update = current(&info, now).map_err(refused)?;
         let subject = issuer
             .to_der()
@@ -387,6 +473,7 @@ impl Service {
             if held_der == der {
                 return Ok(CrlTaken {
                     root: name,
+                    intermediate,
                     info,
                     changed: false,
                 });
@@ -408,6 +495,7 @@ impl Service {
         tracing::info!(root = %name, %source, this_update = %info.this_update, next_update = %next_update, revoked = info.revoked, "took a new CRL");
         Ok(CrlTaken {
             root: name,
+            intermediate,
             info,
             changed: true,
         })
@@ -460,25 +548,126 @@ impl Service {
         Ok(urls)
     }
 
-    /// Fetches and takes the CRL of each root whose fetch is due (every root when `all`),
-    /// one after the other; returns each root's refusal, if any.
+    /// The intermediate CAs of the parties' `ca-identity` paths held that validate, now, to
+    /// a root of the policy (at most [`MAX_INTERMEDIATES`]), each with the `http://`
+    /// distribution points of the certificates it issued in those paths (at most
+    /// [`MAX_CRL_URLS`]). Only validated paths count, so a party can neither make the node
+    /// fetch a URL of its choosing nor take a CRL under a key no root certified.
+    fn intermediates(&self) -> Result<Vec<Intermediate>, ServiceError> {
+        let core = self.core()?;
+        let roots: Vec<Vec<u8>> = core
+            .policy
+            .ca_roots
+            .iter()
+            .map(|r| r.certificate.clone())
+            .collect();
+        let at = now();
+        let mut found: Vec<(Vec<u8>, Intermediate)> = Vec::new();
+        for attestation in core.trust.attestations() {
+            let Claims::CaIdentity(claims) = &attestation.payload().claims else {
+                continue;
+            };
+            let Ok(path) = chain::validate(&claims.chain, &roots, at) else {
+                continue;
+            };
+            let Some(root) = core.policy.ca_roots.get(path.root) else {
+                continue;
+            };
+            // Between the subject's certificate (0) and the root (last).
+            for depth in 1..path.certificates.len().saturating_sub(1) {
+                let certificate = &path.certificates[depth];
+                let Ok(der) = certificate.to_der() else {
+                    continue;
+                };
+                let index = match found.iter().position(|(d, _)| *d == der) {
+                    Some(index) => index,
+                    None if found.len() < MAX_INTERMEDIATES => {
+                        found.push((
+                            der,
+                            Intermediate {
+                                name: certificate.tbs_certificate().subject().to_string(),
+                                root: root.name.clone(),
+                                certificate: certificate.clone(),
+                                urls: Vec::new(),
+                            },
+                        ));
+                        found.len() - 1
+                    }
+                    None => continue,
+                };
+                let urls = &mut found[index].1.urls;
+                for url in crate::pdf::ltv::crl_urls(&path.certificates[depth - 1]) {
+                    if url.starts_with("http://")
+                        && !urls.contains(&url)
+                        && urls.len() < MAX_CRL_URLS
+                    {
+                        urls.push(url);
+                    }
+                }
+            }
+        }
+        Ok(found.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The CRL status of each intermediate CA whose CRL the node keeps (see
+    /// [`Service::crl_statuses`] for the roots').
+    pub fn intermediate_crl_statuses(&self) -> Result<Vec<IntermediateStatus>, ServiceError> {
+        let intermediates = self.intermediates()?;
+        let state = self
+            .crls
+            .intermediates
+            .lock()
+            .map_err(|_| ServiceError::Internal("crl state lock"))?;
+        Ok(intermediates
+            .into_iter()
+            .map(|i| IntermediateStatus {
+                crl: state.get(&i.name).cloned().unwrap_or_default(),
+                subject: i.name,
+                root: i.root,
+            })
+            .collect())
+    }
+
+    /// Fetches and takes the CRL of each root, then of each intermediate CA, whose fetch is
+    /// due (every one when `all`), one after the other; returns each one's refusal, if any
+    /// (named by root name or intermediate subject).
     pub async fn refresh_crls(
         self: &Arc<Self>,
         all: bool,
     ) -> Result<Vec<(String, CrlRefused)>, ServiceError> {
         let mut refused = Vec::new();
+        let mut cas = Vec::new();
         for (name, root) in self.parsed_roots()? {
+            let urls = self.crl_urls(&name, &root);
+            cas.push((name, false, urls));
+        }
+        for intermediate in self.intermediates()? {
+            cas.push((intermediate.name, true, Ok(intermediate.urls)));
+        }
+        for (name, intermediate, urls) in cas {
             let at = now();
-            let due = self
-                .crl_state()?
+            let states = if intermediate {
+                &self.crls.intermediates
+            } else {
+                &self.crls.roots
+            };
+            let lock = || {
+                states
+                    .lock()
+                    .map_err(|_| ServiceError::Internal("crl state lock"))
+            };
+            let due = lock()?
                 .get(&name)
                 .and_then(|s| s.next_fetch)
                 .is_none_or(|next| next <= at);
             if !all && !due {
                 continue;
             }
-            let outcome = self.fetch_root_crl(&name, &root).await;
-            let mut state = self.crl_state()?;
+            let outcome = match urls {
+                Ok(urls) => self.fetch_ca_crl(&name, urls).await,
+                Err(_) => Err(CrlRefused::NoUrl),
+            };
+            let mut state = lock()?;
             let status = state.entry(name.clone()).or_default();
             status.last_fetch = Some(at);
             status.no_url = matches!(outcome, Err(CrlRefused::NoUrl));
@@ -504,13 +693,13 @@ impl Service {
         Ok(refused)
     }
 
-    /// Tries `root`'s URLs in turn until one gives a CRL that is taken (or is the one held).
-    async fn fetch_root_crl(
+    /// Tries the CA `name`'s `urls` in turn until one gives a CRL that is taken (or is the
+    /// one held).
+    async fn fetch_ca_crl(
         self: &Arc<Self>,
         name: &str,
-        root: &Certificate,
+        urls: Vec<String>,
     ) -> Result<(), CrlRefused> {
-        let urls = self.crl_urls(name, root).map_err(|_| CrlRefused::NoUrl)?;
         let mut last = CrlRefused::NoUrl;
         for url in urls {
             let bytes = match fetch_crl(&url).await {
@@ -541,7 +730,8 @@ impl Service {
     }
 
     /// After an attestation is taken: a party's `ca-identity` path may name a distribution
-    /// point for a root that had none, so such roots are fetched at once.
+    /// point for a root that had none, so such roots are fetched at once, or an intermediate
+    /// CA.
     pub(super) fn note_attestation<K>(&self, attestation: &Signed<Attestation, K>) {
         if !matches!(attestation.payload().claims, Claims::CaIdentity(_)) {
             return;
@@ -549,16 +739,19 @@ impl Service {
         let Ok(mut state) = self.crls.roots.lock() else {
             return;
         };
-        let mut due = false;
         for status in state.values_mut().filter(|s| s.no_url) {
             status.no_url = false;
             status.next_fetch = None;
-            due = true;
         }
         drop(state);
-        if due {
-            self.wake_crl_loop();
+        if let Ok(mut state) = self.crls.intermediates.lock() {
+            for status in state.values_mut().filter(|s| s.no_url) {
+                status.no_url = false;
+                status.next_fetch = None;
+            }
         }
+        // It may also name an intermediate CA not seen before, whose CRL is due at once.
+        self.wake_crl_loop();
     }
 
     /// Wakes the loop that fetches CRLs (a root was added).
@@ -573,11 +766,20 @@ impl Service {
                 tracing::warn!(%error, "CRL refresh");
             }
             let at = now();
-            let soonest = self
-                .crl_state()
-                .ok()
-                .and_then(|s| s.values().filter_map(|s| s.next_fetch).min())
-                .map_or(REFRESH_INTERVAL, |next| next.seconds_since(at));
+            let soonest_of = |states: &std::sync::Mutex<BTreeMap<String, CrlStatus>>| {
+                states
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.values().filter_map(|s| s.next_fetch).min())
+            };
+            let soonest = [
+                soonest_of(&self.crls.roots),
+                soonest_of(&self.crls.intermediates),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(REFRESH_INTERVAL, |next| next.seconds_since(at));
             let wait = Duration::from_secs(soonest.clamp(1, REFRESH_INTERVAL));
             tokio::select! {
                 biased;

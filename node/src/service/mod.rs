@@ -435,6 +435,26 @@ impl Service {
             .map_err(|_| ServiceError::Internal("state lock poisoned"))
     }
 
+    /// Runs a session step of an API call on the core with its commit deferred, and makes it
+    /// durable after the core's lock is released, returning only then (the caller's answer
+    /// acknowledges the step). Concurrent callers thus share one flush (group commit)
+    /// instead of flushing one after another under the lock; the step's messages, webhooks
+    /// and checkpoints wait for that flush as those of inbound steps do.
+    fn step_deferred<T>(
+        &self,
+        step: impl FnOnce(&mut Core) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let result = {
+            let mut core = self.core()?;
+            core.defer_sync = true;
+            let result = step(&mut core);
+            core.defer_sync = false;
+            result
+        };
+        self.store.sync()?;
+        result
+    }
+
     /// Keeps the document-access map in step with session `id`: open sessions are in it;
     /// an ended one leaves it (the hook reads ended sessions from the store).
     fn note_access(&self, id: SessionId) -> Result<(), ServiceError> {
@@ -542,7 +562,7 @@ impl Service {
             created_at: now,
             algorithms,
         };
-        let id = self.core()?.propose(proposal, now)?;
+        let id = self.step_deferred(|core| core.propose(proposal, now))?;
         self.note_access(id)?;
         self.wake.notify_one();
         Ok(id)
@@ -743,7 +763,7 @@ impl Service {
         // algorithms allow), so that a refused signature seals and stores nothing.
         drop(self.core()?.seal_to_apply(id)?);
         let pdf = self.seal_session_pdfs(id)?;
-        self.core()?.sign_with_intent(id, intent, pdf, now())?;
+        self.step_deferred(|core| core.sign_with_intent(id, intent, pdf, now()))?;
         self.note_access(id)?;
         self.wake.notify_one();
         Ok(())
@@ -871,12 +891,14 @@ impl Service {
         Ok(identity)
     }
 
-    /// The CA roots of the trust policy: each one's name and subject (RFC 4514), and its
-    /// CRL's status ([`crl::CrlStatus`]: thisUpdate, nextUpdate, where it came from, the
-    /// last fetch and its error).
+    /// The CA roots of the trust policy: each one's name and subject (RFC 4514), its CRL's
+    /// status ([`crl::CrlStatus`]: thisUpdate, nextUpdate, where it came from, the last
+    /// fetch and its error), and the intermediate CAs below it whose CRLs the node keeps
+    /// ([`crl::IntermediateStatus`]).
     pub fn ca_roots(&self) -> Vec<serde_json::Value> {
         use der::Decode as _;
         let statuses = self.crl_statuses().unwrap_or_default();
+        let intermediates = self.intermediate_crl_statuses().unwrap_or_default();
         let Ok(core) = self.core() else {
             return Vec::new();
         };
@@ -888,7 +910,8 @@ impl Service {
                     .map(|c| c.tbs_certificate().subject().to_string())
                     .unwrap_or_default();
                 let crl = statuses.get(&r.name).cloned().unwrap_or_default();
-                serde_json::json!({"name": r.name, "subject": subject, "crl": crl})
+                let below: Vec<_> = intermediates.iter().filter(|i| i.root == r.name).collect();
+                serde_json::json!({"name": r.name, "subject": subject, "crl": crl, "intermediates": below})
             })
             .collect()
     }
@@ -1082,6 +1105,12 @@ impl Service {
     /// The node's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// How many times the store has flushed to disk since the node started, where the
+    /// store counts them (sled does; on PostgreSQL every commit is the server's flush).
+    pub fn store_flushes(&self) -> Option<u64> {
+        self.store.flushes()
     }
 
     /// Session counts by status name.

@@ -312,9 +312,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         self.commit_session_step(step)
     }
 
-    /// Makes every deferred step durable; cheap when there is none.
+    /// Makes every deferred step so far durable, and returns only once it is, including
+    /// when another caller's flush is what covers them; cheap when there is none.
     fn sync(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// How many times this store has flushed to disk since it was opened, where it counts
+    /// them (for `/metrics`: with group commit, one flush serves many durable writes).
+    fn flushes(&self) -> Option<u64> {
+        None
     }
 
     // --- outbox ---

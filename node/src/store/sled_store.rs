@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -83,8 +83,9 @@ pub struct SledStore {
     meta: sled::Tree,
     append_lock: Mutex<()>,
     commit: GroupCommit,
-    /// A deferred step was written since the last flush began (see [`Store::sync`]).
-    deferred: AtomicBool,
+    /// The group-commit ticket of the newest deferred step (0: none yet): [`Store::sync`]
+    /// returns once a flush covering it has completed.
+    deferred: AtomicU64,
     disk: DiskSync,
 }
 
@@ -159,7 +160,7 @@ impl SledStore {
             meta: tree("meta")?,
             append_lock: Mutex::new(()),
             commit: GroupCommit::default(),
-            deferred: AtomicBool::new(false),
+            deferred: AtomicU64::new(0),
             disk: DiskSync::open(path.as_ref())?,
             db,
         };
@@ -201,10 +202,14 @@ impl SledStore {
 
     /// Waits until every write this thread applied so far is on disk.
     fn durable(&self) -> Result<(), StoreError> {
-        self.commit.commit(|| {
-            self.db.flush()?;
-            self.disk.sync()
-        })
+        let ticket = self.commit.ticket();
+        self.commit.wait(ticket, || self.flush_all())
+    }
+
+    /// One flush: sled's log, then the files sled and the chunk store wrote beside it.
+    fn flush_all(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.disk.sync()
     }
 
     /// A session step's atomic write (see [`Store::commit_session_step`]), not yet synced.
@@ -274,11 +279,6 @@ impl SledStore {
     /// Replaces a chunk's bytes, bypassing content addressing (to simulate corruption).
     pub(crate) fn overwrite_chunk(&self, digest: &Digest, bytes: &[u8]) {
         self.chunks.overwrite(digest, bytes);
-    }
-
-    /// How many flush-and-sync rounds have run.
-    pub(crate) fn commit_rounds(&self) -> u64 {
-        self.commit.state.lock().unwrap().rounds
     }
 
     /// How many blob files the last sync knew as synced.
@@ -371,11 +371,24 @@ struct CommitState {
 }
 
 impl GroupCommit {
-    fn commit(&self, flush: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
+    /// A ticket for the writes applied so far: a flush that starts after it is taken covers
+    /// them.
+    fn ticket(&self) -> u64 {
         // The counters stay consistent under any panic, so a poisoned lock is usable.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.issued += 1;
-        let ticket = state.issued;
+        state.issued
+    }
+
+    /// Returns once `ticket` is durable: at once if a flush covering it has completed;
+    /// otherwise after the running flush (if it covers the ticket) or one this caller leads
+    /// with `flush`, which covers every ticket issued before it starts.
+    fn wait(
+        &self,
+        ticket: u64,
+        flush: impl Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if state.durable >= ticket {
                 return Ok(());
@@ -715,16 +728,27 @@ impl Store for SledStore {
 
     fn commit_session_step_deferred(&self, step: &SessionStep<'_>) -> Result<(), StoreError> {
         self.write_session_step(step)?;
-        self.deferred.store(true, Ordering::SeqCst);
+        // The ticket is taken after the write: any flush that starts after this covers it.
+        let ticket = self.commit.ticket();
+        self.deferred.fetch_max(ticket, Ordering::SeqCst);
         Ok(())
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        if !self.deferred.swap(false, Ordering::SeqCst) {
-            return Ok(());
+        // Whoever calls this may have seen (or written) any deferred step so far, so it waits
+        // for the newest: not merely for a flush to start, since one that another caller
+        // leads may still be running (returning then would acknowledge a step not yet on
+        // disk). With nothing deferred since the last flush, this is one uncontended lock.
+        match self.deferred.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            ticket => self.commit.wait(ticket, || self.flush_all()),
         }
-        self.durable()
-            .inspect_err(|_| self.deferred.store(true, Ordering::SeqCst))
+    }
+
+    fn flushes(&self) -> Option<u64> {
+        // The counters stay consistent under any panic, so a poisoned lock is usable.
+        let state = self.commit.state.lock();
+        Some(state.unwrap_or_else(PoisonError::into_inner).rounds)
     }
 
     fn evidence(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -830,5 +854,71 @@ impl Store for SledStore {
                 Ok((WebhookDeliveryId(id), value.to_vec()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod group_commit_tests {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Barrier, mpsc};
+
+    use super::*;
+
+    /// A writer whose ticket another caller's flush covers must wait for that flush to end:
+    /// returning when the flush merely started would acknowledge a write not yet on disk.
+    #[test]
+    fn a_ticket_covered_by_a_running_flush_waits_for_it_to_complete() {
+        let commit = Arc::new(GroupCommit::default());
+        let ticket = commit.ticket();
+        let (started, flushing) = mpsc::channel();
+        let release = Arc::new(Barrier::new(2));
+        let leader = {
+            let (commit, release) = (commit.clone(), release.clone());
+            std::thread::spawn(move || {
+                let own = commit.ticket();
+                commit.wait(own, || {
+                    started.send(()).unwrap();
+                    release.wait();
+                    Ok(())
+                })
+            })
+        };
+        flushing.recv().unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (commit, done) = (commit.clone(), done.clone());
+            std::thread::spawn(move || {
+                // Never leads here: the running flush covers the ticket.
+                let result = commit.wait(ticket, || panic!("a second flush was not needed"));
+                done.store(true, Ordering::SeqCst);
+                result
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!done.load(Ordering::SeqCst), "returned while the flush ran");
+        release.wait();
+        leader.join().unwrap().unwrap();
+        waiter.join().unwrap().unwrap();
+        assert!(done.load(Ordering::SeqCst));
+        assert_eq!(commit.state.lock().unwrap().rounds, 1);
+    }
+
+    /// A failed flush makes nothing durable: the next caller leads another.
+    #[test]
+    fn after_a_failed_flush_the_ticket_is_flushed_again() {
+        let commit = GroupCommit::default();
+        let ticket = commit.ticket();
+        let failure = || Err(io_error(std::io::Error::other("disk full")));
+        assert!(commit.wait(ticket, failure).is_err());
+        let flushed = AtomicBool::new(false);
+        commit
+            .wait(ticket, || {
+                flushed.store(true, Ordering::SeqCst);
+                Ok(())
+            })
+            .unwrap();
+        assert!(flushed.load(Ordering::SeqCst));
+        // Durable now: waiting again flushes nothing.
+        commit.wait(ticket, || panic!("flushed twice")).unwrap();
     }
 }

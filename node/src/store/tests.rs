@@ -714,7 +714,7 @@ fn concurrent_writers_share_flushes_and_all_land() {
     assert_eq!(store.outbox_entries().unwrap().len(), 400);
     assert_eq!(store.evidence_len().unwrap(), 400);
     // 800 acknowledged writes, fewer syncs: concurrent writers shared them.
-    let rounds = store.commit_rounds();
+    let rounds = store.flushes().unwrap();
     assert!(rounds < 600, "{rounds} sync rounds for 800 writes");
 }
 

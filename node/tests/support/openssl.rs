@@ -48,6 +48,31 @@ fn genpkey(dir: &Path, sm2: bool, out: &str) {
 /// database for CRLs and an empty CRL `ca.crl`.
 pub fn ca(dir: &Path, sm2: bool) {
     genpkey(dir, sm2, "ca.key");
+    self_signed_ca(dir, sm2);
+}
+
+/// [`ca`] with an RSA-2048 key, signing sha256WithRSAEncryption (as Chinese CAs' RSA roots
+/// do). Its certificates and CRLs are made by [`issue`] and [`gencrl`] with `sm2` false: the
+/// keys they certify are P-256, signed with `-sha256` like the P-256 CA's.
+pub fn rsa_ca(dir: &Path) {
+    run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "ca.key",
+        ],
+        dir,
+    );
+    self_signed_ca(dir, false);
+}
+
+/// The self-signed `ca.pem` for `ca.key`, the CA database and the empty CRL of [`ca`].
+fn self_signed_ca(dir: &Path, sm2: bool) {
     let mut args = vec![
         "req",
         "-x509",
@@ -67,6 +92,72 @@ pub fn ca(dir: &Path, sm2: bool) {
     ];
     args.extend(algorithm(sm2).1);
     run("openssl", &args, dir);
+    ca_database(dir, sm2);
+}
+
+/// An intermediate CA in `dir` (`ca.key`, its `ca.pem` issued by the CA in `parent`, serial
+/// `serial`, with `crl_url` as its CRL distribution point when given; a CA database for CRLs
+/// and an empty CRL `ca.crl`), so that [`issue`] and [`gencrl`] work in `dir` as for a root.
+pub fn intermediate(parent: &Path, dir: &Path, sm2: bool, serial: &str, crl_url: Option<&str>) {
+    genpkey(dir, sm2, "ca.key");
+    let mut args = vec![
+        "req",
+        "-new",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/C=CN/O=Test CA/CN=Test Intermediate CA",
+        "-out",
+        "ca.csr",
+    ];
+    args.extend(algorithm(sm2).1);
+    run("openssl", &args, dir);
+    let distribution_point = crl_url
+        .map(|url| format!("crlDistributionPoints=URI:{url}\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        dir.join("ext.cnf"),
+        format!(
+            "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n{distribution_point}"
+        ),
+    )
+    .unwrap();
+    let (csr, parent_pem, parent_key, out) = (
+        dir.join("ca.csr"),
+        parent.join("ca.pem"),
+        parent.join("ca.key"),
+        dir.join("ca.pem"),
+    );
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-in",
+        csr.to_str().unwrap(),
+        "-CA",
+        parent_pem.to_str().unwrap(),
+        "-CAkey",
+        parent_key.to_str().unwrap(),
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "v3",
+        "-days",
+        "25",
+        "-set_serial",
+        serial,
+        "-out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(algorithm(sm2).1);
+    if sm2 {
+        args.extend(["-vfyopt", DISTID]);
+    }
+    run("openssl", &args, dir);
+    ca_database(dir, sm2);
+}
+
+/// The CA database of the CA in `dir`, its `ca.cnf` and its empty CRL `ca.crl`.
+fn ca_database(dir: &Path, sm2: bool) {
     std::fs::write(dir.join("index.txt"), "").unwrap();
     std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
     let md = if sm2 { "sm3" } else { "sha256" };

@@ -303,6 +303,52 @@ pub struct VerifiedSignature {
     pub signed_at: Timestamp,
     /// `propertyInfo`.
     pub property_info: String,
+    /// `timeStamp`: the bytes of a time-stamp token over the signature value, as received and
+    /// **not checked here** (checking a token needs its authority's certificate path and
+    /// revocation, which are the caller's trust decisions). Its imprint must be
+    /// [`VerifiedSignature::time_stamp_imprint`].
+    pub time_stamp: Option<Vec<u8>>,
+    /// The signature value (`signature`'s bytes: the DER of the SM2 signature).
+    pub signature_value: Vec<u8>,
+}
+
+impl VerifiedSignature {
+    /// What a time-stamp of this signature is over: the SHA-256 of the signature value
+    /// (spec 11.6), as an RFC 3161 message imprint.
+    pub fn time_stamp_imprint(&self) -> [u8; 32] {
+        *crate::Digest::of(&self.signature_value).as_bytes()
+    }
+}
+
+/// Adds a time-stamp token (DER, an RFC 3161 `TimeStampToken` over
+/// [`VerifiedSignature::time_stamp_imprint`]) to a seal signature as its `timeStamp`. What
+/// the signer signed (`TBS_Sign`) is outside `timeStamp`, so the signature still verifies;
+/// this checks that it does, and that the signature had no time-stamp yet.
+///
+/// # Errors
+///
+/// [`SesError::Malformed`] when `signature` is not an `SES_Signature`, or already carries a
+/// time-stamp; [`SesError::Encoding`].
+pub fn with_time_stamp(signature: &[u8], token: &[u8]) -> Result<Vec<u8>, SesError> {
+    let mut decoded = SesSignature::from_der(signature)
+        .map_err(|_| SesError::Malformed("not an SES_Signature"))?;
+    if decoded.time_stamp.is_some() {
+        return Err(SesError::Malformed(
+            "the seal signature is time-stamped already",
+        ));
+    }
+    decoded.time_stamp = Some(BitString::from_bytes(token)?);
+    let stamped = decoded.to_der()?;
+    // The signed part must come out byte for byte as it was signed.
+    if elements(&stamped)?.first() != elements(signature)?.first() {
+        return Err(SesError::Encoding(
+            "TBS_Sign did not re-encode as received".into(),
+        ));
+    }
+    if stamped.len() > MAX_SIGNATURE_LEN {
+        return Err(SesError::Malformed("larger than the limit"));
+    }
+    Ok(stamped)
 }
 
 /// The exact bytes of each element of the DER SEQUENCE `der`, as received.
@@ -456,12 +502,22 @@ pub fn verify_signature(signature: &[u8], data: &[u8]) -> Result<VerifiedSignatu
     if signed_at < from || signed_at > until {
         return Err(SesError::CertificateNotValidAt);
     }
+    let time_stamp = match &decoded.time_stamp {
+        Some(bits) => Some(
+            bits.as_bytes()
+                .ok_or(SesError::Malformed("timeStamp has unused bits"))?
+                .to_vec(),
+        ),
+        None => None,
+    };
     Ok(VerifiedSignature {
         seal,
         signer_key,
         signer_certificate: certificate.to_vec(),
         signed_at,
         property_info: to_sign.property_info.as_str().to_owned(),
+        time_stamp,
+        signature_value: signature_bytes(&decoded.signature)?.to_vec(),
     })
 }
 

@@ -314,3 +314,34 @@ fn the_signer_key_is_a_partys_sm2_pdf_key() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_time_stamp_is_added_outside_what_the_signer_signed() {
+    let f = fixture();
+    let seal = make_seal(&spec(&f), &f.maker, &f.maker_cert).unwrap();
+    let signature = signed(&f, &seal);
+    let plain = verify_signature(&signature, DATA).unwrap();
+    assert_eq!(plain.time_stamp, None);
+    // Any token bytes: this module carries the token, the caller checks it.
+    let token = b"\x30\x03\x02\x01\x01".to_vec();
+    let stamped = with_time_stamp(&signature, &token).unwrap();
+    let verified = verify_signature(&stamped, DATA).unwrap();
+    assert_eq!(verified.time_stamp.as_deref(), Some(&token[..]));
+    // The imprint is over the signature value, which the time-stamp does not change.
+    assert_eq!(verified.signature_value, plain.signature_value);
+    assert_eq!(verified.time_stamp_imprint(), plain.time_stamp_imprint());
+    assert_eq!(
+        verified.time_stamp_imprint(),
+        *crate::Digest::of(&plain.signature_value).as_bytes()
+    );
+    // Once only.
+    assert!(matches!(
+        with_time_stamp(&stamped, &token),
+        Err(SesError::Malformed(_))
+    ));
+    // The stamped signature still refuses other data.
+    assert_eq!(
+        verify_signature(&stamped, b"other data"),
+        Err(SesError::DataHash)
+    );
+}

@@ -3,10 +3,12 @@
 //! basicConstraints and keyUsage of issuers, name chaining, path lengths, unknown critical
 //! extensions; then each certificate's revocation status from the CRLs the verifier holds.
 //!
-//! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier) or
-//! ECDSA P-256 with SHA-256, always over the TBS bytes exactly as received. RSA is not
-//! accepted (spec §6.11.3 says why). Names are compared as decoded DER values, without the
-//! case folding of RFC 5280, 7.1: a CA's certificates repeat its name byte for byte.
+//! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier), ECDSA P-256
+//! with SHA-256, ECDSA P-384 with SHA-384, or RSA of 2048 to 8192 bits with PKCS #1 v1.5 or
+//! PSS and SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes
+//! exactly as received. The subject's own key is SM2 or P-256 ([`CertificateKey`]). Names
+//! are compared as decoded DER values, without the case folding of RFC 5280, 7.1: a CA's
+//! certificates repeat its name byte for byte.
 //!
 //! Nothing here reads a clock, a file or the network: the caller passes the time and the
 //! CRLs it holds.
@@ -19,8 +21,9 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::time::Time;
 
-use super::asn1::{self, ECDSA_WITH_SHA256, SignedEnvelope};
-use super::sm2::{SM2_WITH_SM3, first_element, is_sm2_with_sm3, sm2_key_of};
+use super::asn1::{self, SignedEnvelope};
+use super::issuer_key::{MAX_RSA_BITS, MIN_RSA_BITS, SignatureProblem};
+use super::sm2::{first_element, sm2_key_of};
 use crate::Timestamp;
 use crate::keylog::{EcdsaP256Key, LogKey};
 use crate::sm2::Sm2PublicKey;
@@ -105,16 +108,26 @@ pub enum ChainError {
         /// Which.
         depth: usize,
     },
-    /// A signature algorithm Signet does not verify (RSA, say), or one that differs between
-    /// the TBS and the outer structure.
-    #[error(
-        "certificate {depth} is signed with {algorithm}, not sm2-with-sm3 or ecdsa-with-sha256"
-    )]
+    /// A signature algorithm Signet does not verify (SHA-1 with RSA, or RSASSA-PSS with other
+    /// parameters than those of [`super::issuer_key`], say), or one that differs between the
+    /// TBS and the outer structure.
+    #[error("certificate {depth} is signed with {algorithm}, not an algorithm signet verifies")]
     Algorithm {
         /// Which.
         depth: usize,
         /// The algorithm.
         algorithm: Oid,
+    },
+    /// A certificate is signed with RSA by an issuer whose key is shorter than
+    /// [`MIN_RSA_BITS`] (or longer than [`MAX_RSA_BITS`]).
+    #[error(
+        "certificate {depth} is signed with an rsa key of {bits} bits, not {MIN_RSA_BITS} to {MAX_RSA_BITS}"
+    )]
+    RsaKeySize {
+        /// Which.
+        depth: usize,
+        /// The issuer's modulus length.
+        bits: usize,
     },
     /// A signature does not verify under its issuer's key.
     #[error("the signature on certificate {depth} does not verify under its issuer's key")]
@@ -363,19 +376,12 @@ fn check_path_lengths(certificates: &[Certificate]) -> Result<(), ChainError> {
     Ok(())
 }
 
-/// A signature problem, before it is placed at a depth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SignatureProblem {
-    Malformed,
-    Algorithm(Oid),
-    Bad,
-}
-
 impl SignatureProblem {
     fn at(self, depth: usize) -> ChainError {
         match self {
             Self::Malformed => ChainError::Malformed { depth },
             Self::Algorithm(algorithm) => ChainError::Algorithm { depth, algorithm },
+            Self::RsaKeySize(bits) => ChainError::RsaKeySize { depth, bits },
             Self::Bad => ChainError::BadSignature { depth },
         }
     }
@@ -403,30 +409,10 @@ fn signed_by(
         .signature
         .as_bytes()
         .ok_or(SignatureProblem::Malformed)?;
-    let key = CertificateKey::of(issuer).ok_or(SignatureProblem::Bad)?;
-    let fits = match &key {
-        CertificateKey::Sm2(_) => {
-            *algorithm == SM2_WITH_SM3 && is_sm2_with_sm3(&envelope.signature_algorithm)
-        }
-        CertificateKey::P256(_) => {
-            *algorithm == ECDSA_WITH_SHA256 && envelope.signature_algorithm.parameters.is_none()
-        }
-    };
-    if !fits {
-        return Err(
-            if *algorithm == SM2_WITH_SM3 || *algorithm == ECDSA_WITH_SHA256 {
-                // An SM2-signed certificate under a P-256 issuer, or the reverse.
-                SignatureProblem::Bad
-            } else {
-                SignatureProblem::Algorithm(*algorithm)
-            },
-        );
+    if envelope.signature_algorithm.oid != *algorithm {
+        return Err(SignatureProblem::Bad);
     }
-    if key.verifies(tbs, signature) {
-        Ok(())
-    } else {
-        Err(SignatureProblem::Bad)
-    }
+    super::issuer_key::verify(issuer, &envelope.signature_algorithm, tbs, signature)
 }
 
 /// Why a CRL is not taken as its CA's (spec §6.11.3).
@@ -443,7 +429,8 @@ pub enum CrlError {
     #[error("the ca's key usage does not allow signing crls")]
     NotACrlIssuer,
     /// Its signature does not verify under the CA's key, or its two algorithm identifiers
-    /// differ, or the algorithm is neither SM2-with-SM3 nor ECDSA-with-SHA256.
+    /// differ, or the algorithm is not one of [`super::issuer_key`] (an RSA key outside
+    /// 2048 to 8192 bits included).
     #[error("the crl's signature does not verify under the ca's key")]
     BadSignature,
     /// A critical CRL extension other than cRLNumber and authorityKeyIdentifier (an
@@ -636,6 +623,18 @@ pub enum CaKey<'a> {
     Sm2(&'a crate::sm2::Sm2SecretKey),
     /// P-256, signing with ECDSA-with-SHA256.
     P256(&'a p256::ecdsa::SigningKey),
+    /// P-384, signing with ECDSA-with-SHA384.
+    P384(&'a p384::ecdsa::SigningKey),
+    /// A key another library holds (an RSA test CA's, say).
+    External(&'a dyn ExternalCaKey),
+}
+
+/// A CA key that signs outside this crate (Signet verifies RSA but does not sign with it).
+pub trait ExternalCaKey: std::fmt::Debug {
+    /// The `AlgorithmIdentifier` of its signatures.
+    fn algorithm(&self) -> spki::AlgorithmIdentifierOwned;
+    /// The signature of `tbs`, as the `BIT STRING` of a certificate or CRL holds it.
+    fn sign(&self, tbs: &[u8]) -> Vec<u8>;
 }
 
 impl CaKey<'_> {
@@ -643,14 +642,32 @@ impl CaKey<'_> {
         match self {
             Self::Sm2(_) => super::sm2::sm2_with_sm3_algorithm(),
             Self::P256(_) => asn1::ecdsa_sha256_algorithm(),
+            Self::P384(_) => spki::AlgorithmIdentifierOwned {
+                oid: super::issuer_key::ECDSA_WITH_SHA384,
+                parameters: None,
+            },
+            Self::External(key) => key.algorithm(),
         }
     }
 
     fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, super::X509Error> {
-        match self {
-            Self::Sm2(key) => super::sm2::sign_sm2_envelope(key, tbs),
-            Self::P256(key) => asn1::sign_envelope(key, tbs),
+        let signature = match self {
+            Self::Sm2(key) => return super::sm2::sign_sm2_envelope(key, tbs),
+            Self::P256(key) => return asn1::sign_envelope(key, tbs),
+            Self::P384(key) => {
+                use p384::ecdsa::signature::Signer;
+                let signature: p384::ecdsa::Signature = key.sign(tbs);
+                signature.to_der().as_bytes().to_vec()
+            }
+            Self::External(key) => key.sign(tbs),
+        };
+        use der::Encode;
+        Ok(SignedEnvelope {
+            tbs: der::Any::from_der(tbs)?,
+            signature_algorithm: self.algorithm(),
+            signature: der::asn1::BitString::from_bytes(&signature)?,
         }
+        .to_der()?)
     }
 }
 
@@ -860,6 +877,76 @@ mod tests {
 
     fn leaf() -> Vec<u8> {
         cert(1, "Root", 9, "Leaf", 2, signing())
+    }
+
+    #[test]
+    fn a_p384_root_and_its_crl_verify_and_a_p256_name_of_its_algorithm_does_not() {
+        let root_key = p384::ecdsa::SigningKey::from_slice(&[3; 48]).unwrap();
+        let point = root_key.verifying_key().to_sec1_bytes();
+        let root_spki = SubjectPublicKeyInfoOwned {
+            algorithm: spki::AlgorithmIdentifierOwned {
+                oid: asn1::ID_EC_PUBLIC_KEY,
+                parameters: Some(
+                    der::Any::encode_from(&super::super::issuer_key::SECP384R1).unwrap(),
+                ),
+            },
+            subject_public_key: BitString::from_bytes(&point).unwrap(),
+        };
+        let issuance = |serial| Issuance {
+            serial,
+            not_before: t(0),
+            not_after: t(365),
+        };
+        let usage = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
+        let p384_root = issue_with_extensions(
+            CaKey::P384(&root_key),
+            name("Root"),
+            name("Root"),
+            root_spki,
+            &issuance(1),
+            ca(Some(1), usage),
+        )
+        .unwrap();
+        let p256_leaf = issue_with_extensions(
+            CaKey::P384(&root_key),
+            name("Root"),
+            name("Leaf"),
+            p256_spki(key(9).verifying_key()).unwrap(),
+            &issuance(2),
+            signing(),
+        )
+        .unwrap();
+        let roots = [p384_root.clone()];
+        assert!(validate(std::slice::from_ref(&p256_leaf), &roots, t(10)).is_ok());
+        let root = Certificate::from_der(&p384_root).unwrap();
+        let crl = issue_crl(
+            CaKey::P384(&root_key),
+            name("Root"),
+            &[(2, t(5))],
+            t(6),
+            t(13),
+        )
+        .unwrap();
+        let leaf = Certificate::from_der(&p256_leaf).unwrap();
+        assert_eq!(
+            revocation_status(&leaf, &root, &[&crl], t(10)),
+            RevocationStatus::Revoked { at: t(5) }
+        );
+        // The same signature presented as ECDSA-with-SHA256 (in both algorithm fields).
+        let sha384 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
+        let mut relabelled = p256_leaf.clone();
+        let mut found = 0;
+        for at in 0..relabelled.len() - sha384.len() {
+            if relabelled[at..at + sha384.len()] == sha384 {
+                relabelled[at + 9] = 0x02;
+                found += 1;
+            }
+        }
+        assert_eq!(found, 2);
+        assert_eq!(
+            validate(&[relabelled], &roots, t(10)).unwrap_err(),
+            ChainError::BadSignature { depth: 0 }
+        );
     }
 
     fn refused(path: &[Vec<u8>], at: Timestamp) -> ChainError {

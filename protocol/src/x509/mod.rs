@@ -32,6 +32,7 @@ use x509_cert::time::{Time, Validity};
 pub mod asn1;
 pub mod chain;
 pub mod identity;
+pub mod issuer_key;
 pub mod sm2;
 
 use asn1::{AT_COMMON_NAME, AT_COUNTRY, AT_ORGANIZATION, AT_ORGANIZATION_IDENTIFIER};

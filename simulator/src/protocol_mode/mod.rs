@@ -182,6 +182,16 @@ pub fn run(ps: &ProtocolScenario) -> Result<ProtocolResult, ProtocolError> {
         }
         .into());
     };
+    if adoption.certificate_share.iter().any(|&x| x > 0.0) {
+        // The virtual world's verifiers always verify in person (`verification_hours`); an
+        // identity resting on a CA certificate is not modelled there, so the run would not be
+        // the model it claims to follow.
+        return Err(ScenarioError::Invalid {
+            name: "model.certificate_share".into(),
+            reason: "protocol mode does not model identities resting on CA certificates: set it to [0, 0, 0]".into(),
+        }
+        .into());
+    }
     let net = build_network(spec, s.seed, 0, &ps.base_dir)?;
     ps.params.check(net.len())?;
     let deployments = ps.deployments();
