@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use const_oid::ObjectIdentifier as Oid;
 use der::Decode;
 use signet_protocol::Timestamp;
-use signet_protocol::attestation::{Attestation, CertificateIdentity};
-use signet_protocol::cose::Signed;
+use signet_protocol::attestation::CertificateIdentity;
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
 use signet_protocol::party::AttestationId;
 use signet_protocol::sm2::Sm2SecretKey;
@@ -260,7 +260,7 @@ impl PartyCertificate {
         log: &KeyLog,
         attest: &signet_protocol::SecretKey,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, String> {
+    ) -> Result<SignedAttestation, String> {
         let until = self
             .not_after()
             .filter(|t| *t > now)

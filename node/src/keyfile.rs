@@ -135,17 +135,23 @@ pub fn write_log_key(
     }
 }
 
-/// Reads a key file of either algorithm a seal may have, with [`read()`]'s checks.
+/// Reads a key file of either algorithm a seal, an attest key or a person's key may have
+/// (Ed25519 or SM2), with [`read()`]'s checks.
 pub fn read_log_key(path: &Path) -> Result<LogSecretKey, KeyFileError> {
     let line = read_line(path)?;
-    if let Some(key) = parse(&line) {
-        return Ok(LogSecretKey::Ed25519(key));
+    parse_log_key(&line).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))
+}
+
+/// Parses a key file's content of either algorithm ([`read_log_key`]): for a key passed in an
+/// environment variable rather than a file.
+pub fn parse_log_key(text: &str) -> Option<LogSecretKey> {
+    if let Some(key) = parse(text) {
+        return Some(LogSecretKey::Ed25519(key));
     }
-    let scalar =
-        scalar_of(&line, SM2_PREFIX).ok_or_else(|| KeyFileError::Malformed(path.to_owned()))?;
+    let scalar = scalar_of(text, SM2_PREFIX)?;
     Sm2SecretKey::from_bytes(&scalar)
+        .ok()
         .map(LogSecretKey::Sm2)
-        .map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 
 /// The 32-byte scalar of a key file whose line starts with `prefix`.
@@ -308,6 +314,23 @@ mod tests {
             read_log_key(&zero),
             Err(KeyFileError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_key_passed_as_text_parses_as_its_file_would() {
+        // What `signet sign` reads from SIGNET_DELEGATE_KEY: a person's key of either kind.
+        let dir = tempfile::tempdir().unwrap();
+        let sm2 = LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[5; 32]).unwrap());
+        let ed = LogSecretKey::Ed25519(SecretKey::from_seed(&[5; 32]));
+        for (i, key) in [sm2, ed].iter().enumerate() {
+            let path = dir.path().join(format!("person-{i}"));
+            write_log_key(&path, key, Replace::No).unwrap();
+            let text = fs::read_to_string(&path).unwrap();
+            assert_eq!(parse_log_key(&text).unwrap().public_key(), key.public_key());
+        }
+        for bad in ["", "signet-sm2-scalar:zz", "signet-ed25519-seed:00"] {
+            assert!(parse_log_key(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -119,12 +119,35 @@ async fn seals_mandates_endorsements_and_the_inbox_through_the_api() {
     assert_eq!(given["delegate"]["name"], "Second signatory");
     assert_eq!(given["counterparties"][0], brand.party().to_string());
     let mandate_id = given["id"].as_str().unwrap().to_string();
+    // An SM2 person: `sm2:` and the compressed key; an ESP256 key is no person's key.
+    let sm2_person = signet_protocol::sm2::Sm2SecretKey::from_bytes(&[43; 32])
+        .unwrap()
+        .public_key();
+    let mut sm2_mandate = mandate.clone();
+    sm2_mandate["name"] = json!("SM2 signatory");
+    sm2_mandate["key"] = json!(format!("sm2:{sm2_person}"));
+    let (status, given) = post(&api, "/v1/delegations", &sm2_mandate).await;
+    assert_eq!(status, 201, "{given}");
+    assert_eq!(given["delegate"]["key"], format!("sm2:{sm2_person}"));
+    bad = mandate.clone();
+    let esp256 = p256::ecdsa::SigningKey::from_slice(&[44; 32]).unwrap();
+    let esp256 = signet_protocol::keylog::EcdsaP256Key::from_verifying_key(esp256.verifying_key());
+    bad["key"] = json!(signet_protocol::keylog::LogKey::EcdsaP256(esp256).to_string());
+    let (status, problem) = post(&api, "/v1/delegations", &bad).await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a person's key is Ed25519 or SM2"),
+        "{problem}"
+    );
     assert_eq!(
         get(&api, "/v1/delegations").await["delegations"]
             .as_array()
             .unwrap()
             .len(),
-        2
+        3
     );
 
     // The brand learns the mandate by gossip; the second signatory signs a real session.

@@ -296,6 +296,8 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
             delegate_name: "Supplier signatory".into(),
             mandate_days: 365,
             seal_algorithm: Default::default(),
+            // The supplier's person signs with an SM2 key file (`signet sign` reads either).
+            delegate_algorithm: signet_node::service::init::SealAlgorithm::Sm2,
             storage: Default::default(),
             certificate: None,
         },
@@ -395,7 +397,14 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    // Restarted, the node rebuilds the session from its journal; the delegate signs.
+    assert!(
+        std::fs::read_to_string(&s_key)
+            .unwrap()
+            .starts_with("signet-sm2-scalar:"),
+        "the delegate's key file is SM2"
+    );
+    // Restarted, the node rebuilds the session from its journal; the delegate signs with the
+    // SM2 key file.
     let (mut child, address) = spawn_node(&s_dir);
     brand.service.add_peer(&address).await.unwrap();
     let status = client(&api, &made.read_token, &["status", &sid]);

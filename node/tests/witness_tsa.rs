@@ -17,14 +17,14 @@ use signet_node::pdf::tsa::{self, ResponseOutcome, TimeStampRequest};
 use signet_node::pdf::{appearance, verify, x509};
 use signet_node::service::ServiceError;
 use signet_node::service::tsa::WitnessTimeStampError;
-use signet_protocol::attestation::{Attestation, Claims};
-use signet_protocol::cose::Signed;
+use signet_protocol::attestation::Claims;
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::keylog::KeyPurpose;
 use signet_protocol::party::PartyId;
 use support::{Node, create, create_witness, federate, start, until};
 
 /// The PDF certificate attestations `node` holds about `subject` for keys of `purpose`.
-fn certificates(node: &Node, subject: PartyId, purpose: KeyPurpose) -> Vec<Signed<Attestation>> {
+fn certificates(node: &Node, subject: PartyId, purpose: KeyPurpose) -> Vec<SignedAttestation> {
     node.service
         .attestations()
         .unwrap()
@@ -36,7 +36,7 @@ fn certificates(node: &Node, subject: PartyId, purpose: KeyPurpose) -> Vec<Signe
         .collect()
 }
 
-fn certificate_of(a: &Signed<Attestation>) -> Vec<u8> {
+fn certificate_of(a: &SignedAttestation) -> Vec<u8> {
     match &a.payload().claims {
         Claims::PdfCertificate(c) => c.certificate.clone(),
         _ => panic!("a pdf certificate"),

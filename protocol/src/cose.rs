@@ -3,9 +3,9 @@
 //! Every signed Signet object is a COSE_Sign1 (RFC 9052 §4.2), untagged, with:
 //! - protected header: algorithm (label 1) = Ed25519 (-19; -8 "EdDSA" accepted on input),
 //!   content type (label 3) = the object's media type, key id (label 4) = the signer's 32-byte
-//!   Ed25519 public key; no other parameters. A seal signature may instead be SM2 with SM3
-//!   (private-use [`ALG_SM2_SM3`], spec §13.2), its key id the 33-byte compressed SEC1 key
-//!   and its signature the 64 bytes `r ‖ s`;
+//!   Ed25519 public key; no other parameters. A seal signature, an attestation or an intent
+//!   proof may instead be SM2 with SM3 (private-use [`ALG_SM2_SM3`], spec §13.2), its key id
+//!   the 33-byte compressed SEC1 key and its signature the 64 bytes `r ‖ s`;
 //! - unprotected header: empty;
 //! - payload: embedded, deterministic CBOR;
 //! - external AAD: empty.
@@ -36,7 +36,7 @@ pub enum Algorithm {
     /// The deprecated polymorphic "EdDSA" (COSE -8), read as Ed25519 for compatibility.
     EdDsa,
     /// SM2 with SM3 and the default distinguishing identifier (GB/T 32918.2), private-use
-    /// [`ALG_SM2_SM3`]: only where the object's type allows it (a seal signature).
+    /// [`ALG_SM2_SM3`]: only where the object's type allows it (a seal signature, an attestation, an intent proof).
     Sm2Sm3,
 }
 
@@ -123,6 +123,23 @@ pub trait CoseSigner {
     fn public(&self) -> (Self::Public, Vec<u8>);
     /// The 64-byte signature over `to_be_signed`.
     fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64];
+}
+
+/// A shared key signs as the key it shares.
+impl<S: CoseSigner> CoseSigner for std::sync::Arc<S> {
+    type Public = S::Public;
+
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn public(&self) -> (S::Public, Vec<u8>) {
+        (**self).public()
+    }
+
+    fn sign_bytes(&self, to_be_signed: &[u8]) -> [u8; 64] {
+        (**self).sign_bytes(to_be_signed)
+    }
 }
 
 impl CoseSigner for SecretKey {
@@ -291,6 +308,21 @@ impl<T, K> Signed<T, K> {
     /// Gives up the bytes and the payload.
     pub fn into_parts(self) -> (Vec<u8>, T) {
         (self.bytes, self.payload)
+    }
+
+    /// The same object with its signer as a wider kind of key (an Ed25519 key as a
+    /// [`LogKey`] or a person's key): the same key, verified the same way.
+    pub fn into_key<K2>(self) -> Signed<T, K2>
+    where
+        K: Into<K2>,
+    {
+        Signed {
+            bytes: self.bytes,
+            digest: self.digest,
+            payload: self.payload,
+            signer: self.signer.into(),
+            algorithm: self.algorithm,
+        }
     }
 
     /// The same object with its signer as a key of any algorithm, for a field that accepts

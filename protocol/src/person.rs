@@ -1,7 +1,7 @@
 //! A person's key: what a delegate signs intent proofs with (spec §5.2, §8.4.1).
 //!
-//! A person holds either a software Ed25519 key (a key file the `signet` command line signs
-//! with: intent method `software-key`) or a WebAuthn credential (a passkey in a platform
+//! A person holds either a software key, Ed25519 or SM2 (a key file the `signet` command line
+//! signs with: intent method `software-key`), or a WebAuthn credential (a passkey in a platform
 //! authenticator or on a security key, used from a browser: methods `passkey` and
 //! `hardware-token`). Either way the key never leaves the person: a node sees public keys
 //! and signatures only.
@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::PublicKey;
 use crate::codepoint::code_points;
+use crate::cose::{Algorithm, CoseError, CoseKey};
 use crate::crypto::{BadSignature, Signature};
+use crate::keylog::LogKey;
+use crate::sm2::Sm2PublicKey;
 
 /// Longest WebAuthn credential id accepted (WebAuthn Level 3: at most 1,023 bytes).
 pub const MAX_CREDENTIAL_ID_LEN: usize = 1023;
@@ -149,8 +152,10 @@ impl WebAuthnCredential {
 /// What a person signs intent proofs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonKey {
-    /// A software Ed25519 key (COSE_Sign1 intent proofs).
+    /// A software Ed25519 key (COSE_Sign1 intent proofs, alg -19).
     Ed25519(PublicKey),
+    /// A software SM2 key (COSE_Sign1 intent proofs, alg -98454, spec §8.4.1).
+    Sm2(Sm2PublicKey),
     /// A WebAuthn credential (assertions over the intent challenge).
     WebAuthn(WebAuthnCredential),
 }
@@ -159,7 +164,44 @@ impl fmt::Display for PersonKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Ed25519(key) => write!(f, "ed25519:{key}"),
+            Self::Sm2(key) => write!(f, "sm2:{key}"),
             Self::WebAuthn(c) => write!(f, "webauthn:{}:{}", c.alg, hex::encode(&c.id)),
+        }
+    }
+}
+
+impl From<PublicKey> for PersonKey {
+    fn from(key: PublicKey) -> Self {
+        Self::Ed25519(key)
+    }
+}
+
+impl From<Sm2PublicKey> for PersonKey {
+    fn from(key: Sm2PublicKey) -> Self {
+        Self::Sm2(key)
+    }
+}
+
+/// The signer of a COSE intent proof: a person's software key, Ed25519 or SM2, named by the
+/// key id under the header's algorithm (spec §3.3 rule 2). A WebAuthn credential signs no
+/// COSE object.
+impl CoseKey for PersonKey {
+    fn from_key_id(algorithm: Algorithm, key_id: &[u8]) -> Result<Self, CoseError> {
+        match LogKey::from_key_id(algorithm, key_id)? {
+            LogKey::Ed25519(key) => Ok(Self::Ed25519(key)),
+            LogKey::Sm2(key) => Ok(Self::Sm2(key)),
+            // `LogKey::from_key_id` builds no other kind.
+            LogKey::EcdsaP256(_) | LogKey::Unsupported { .. } => {
+                Err(CoseError::UnsupportedAlgorithm(format!("{algorithm:?}")))
+            }
+        }
+    }
+
+    fn verifies(&self, to_be_signed: &[u8], signature: &[u8; 64]) -> bool {
+        match self {
+            Self::Ed25519(key) => key.verifies(to_be_signed, signature),
+            Self::Sm2(key) => LogKey::Sm2(*key).verifies(to_be_signed, signature),
+            Self::WebAuthn(_) => false,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! misuses it, as test code does.
 #![allow(clippy::expect_used)]
 
+use crate::attestation::SignedAttestation;
 use crate::attestation::{
     Accreditation, Amount, AssuranceLevel, Attestation, Claims, Delegate, Delegation, Endorsement,
     IdentityClaims, PdfCertificate, Revocation, RevocationList, RevocationReason, RevocationTarget,
@@ -160,7 +161,7 @@ impl TestParty {
         claims: Claims,
         issued_at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let id = self.next_id();
         self.attest_with_id(id, subject, claims, issued_at, days)
     }
@@ -173,7 +174,7 @@ impl TestParty {
         claims: Claims,
         issued_at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let attestation = Attestation {
             id,
             issuer: self.id(),
@@ -225,10 +226,10 @@ impl TestParty {
     pub fn certify_tsa_key(
         &mut self,
         subject: &TestParty,
-        identity: &Signed<Attestation>,
+        identity: &SignedAttestation,
         at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let id = self.next_id();
         let ca_key = self.pdf_key();
         let ca_der = self.ca_certificate(at);
@@ -272,10 +273,10 @@ impl TestParty {
     pub fn certify_pdf_key(
         &mut self,
         subject: &TestParty,
-        identity: &Signed<Attestation>,
+        identity: &SignedAttestation,
         at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let id = self.next_id();
         let ca_key = self.pdf_key();
         let ca_der = self.ca_certificate(at);
@@ -311,7 +312,7 @@ impl TestParty {
         subject: &TestParty,
         assurance: AssuranceLevel,
         at: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let claims = Claims::Identity(IdentityClaims {
             legal_name: subject.label.clone(),
             registration: subject.registration.clone(),
@@ -329,7 +330,7 @@ impl TestParty {
         subject: PartyId,
         may_accredit: bool,
         at: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         self.attest(
             subject,
             Claims::Accreditation(Accreditation { may_accredit }),
@@ -339,7 +340,7 @@ impl TestParty {
     }
 
     /// Endorsement of `subject` by this party.
-    pub fn endorse(&mut self, subject: &TestParty, at: Timestamp) -> Signed<Attestation> {
+    pub fn endorse(&mut self, subject: &TestParty, at: Timestamp) -> SignedAttestation {
         let claims = Claims::Endorsement(Endorsement {
             legal_name: subject.label.clone(),
             registration: subject.registration.clone(),
@@ -354,7 +355,7 @@ impl TestParty {
         id: AttestationId,
         effective: Timestamp,
         at: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let claims = Claims::Revocation(Revocation {
             target: RevocationTarget::Attestation(id),
             effective,
@@ -370,7 +371,7 @@ impl TestParty {
         key: impl Into<LogKey>,
         effective: Timestamp,
         at: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let claims = Claims::Revocation(Revocation {
             target: RevocationTarget::Key(key.into()),
             effective,
@@ -385,7 +386,7 @@ impl TestParty {
         &mut self,
         entries: Vec<RevokedEntry>,
         at: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let me = self.id();
         self.attest(
             me,
@@ -412,7 +413,7 @@ impl TestParty {
         &self,
         session: &mut Session,
         intent: IntentProof,
-        mandate: Signed<Attestation>,
+        mandate: SignedAttestation,
         pdf: Vec<PdfRevision>,
         ctx: &Context<'_>,
     ) -> Result<Step, ActionError> {
@@ -430,7 +431,7 @@ impl TestParty {
         counterparties: Option<Vec<PartyId>>,
         at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let claims = Claims::Delegation(Delegation {
             delegate: Delegate::with_key(
                 format!("{} signatory", self.label),
@@ -465,7 +466,7 @@ pub struct TestNode {
     /// Messages it refused, with why.
     pub refused: Vec<SessionError>,
     /// The party's seal mandate for its delegate (contract seal), once issued.
-    pub mandate: Option<Signed<Attestation>>,
+    pub mandate: Option<SignedAttestation>,
     /// Its evidence log: every session event is recorded here.
     pub log: EvidenceLog,
     /// Positions in the log of each session's entries.
@@ -576,7 +577,7 @@ impl TestNetwork {
     }
 
     /// Gives every node an attestation (as gossip would).
-    pub fn publish(&mut self, attestation: &Signed<Attestation>) {
+    pub fn publish(&mut self, attestation: &SignedAttestation) {
         for n in &mut self.nodes {
             n.store.add_attestation(attestation.clone());
         }
@@ -662,7 +663,7 @@ impl TestNetwork {
             &mut Session,
             &Context<'_>,
             &TestParty,
-            Option<&Signed<Attestation>>,
+            Option<&SignedAttestation>,
         ) -> Result<Step, ActionError>,
     {
         let i = self.index(party);
@@ -744,8 +745,9 @@ impl TestNetwork {
                 IntentMethod::SoftwareKey,
                 ctx.now,
             )?;
-            let intent =
-                IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
+            let intent = IntentProof::Signed(
+                Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?.into_key(),
+            );
             let mandate = mandate
                 .cloned()
                 .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
@@ -1227,7 +1229,7 @@ impl TestParty {
         holder: &CertificateHolder,
         at: Timestamp,
         days: u64,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let id = self.next_id();
         crate::attestation::CertificateIdentity::attestation(
             id,

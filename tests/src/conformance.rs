@@ -350,6 +350,7 @@ fn intent_proof(request: &Value) -> Answer {
     };
     let person = match proof.person() {
         signet_protocol::person::PersonKey::Ed25519(key) => json!({"ed25519": key.to_hex()}),
+        signet_protocol::person::PersonKey::Sm2(key) => json!({"sm2": key.to_string()}),
         signet_protocol::person::PersonKey::WebAuthn(c) => json!({
             "webauthn": {"id": hex::encode(&c.id), "alg": c.alg.name(), "public_key": hex::encode(&c.public_key), "rp_id": c.rp_id},
         }),
@@ -892,7 +893,14 @@ fn check_mandate(request: &Value) -> Answer {
         Err(e) => return invalid(&e),
     };
     let u = field(request, "use")?;
-    let delegate = PersonKey::Ed25519(public_key(field(u, "delegate")?, "ed25519")?);
+    let delegate = field(u, "delegate")?;
+    let delegate = match delegate.get("sm2") {
+        Some(_) => PersonKey::Sm2(
+            signet_protocol::sm2::Sm2PublicKey::from_compressed(&bytes(delegate, "sm2")?)
+                .map_err(|e| BadRequest(format!("delegate.sm2: {e}")))?,
+        ),
+        None => PersonKey::Ed25519(public_key(delegate, "ed25519")?),
+    };
     let value = match field(u, "value")? {
         Value::Null => None,
         v => Some(Amount {

@@ -312,8 +312,9 @@ pub fn two_party_session_sealed(
         net.act(&signer, session, |s, ctx, me, mandate| {
             let challenge =
                 s.intent_challenge(me.contract_seal_key(), IntentMethod::SoftwareKey, ctx.now)?;
-            let intent =
-                IntentProof::Signed(Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?);
+            let intent = IntentProof::Signed(
+                Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?.into_key(),
+            );
             intent_bytes = intent.bytes().to_vec();
             let mandate = mandate
                 .cloned()

@@ -16,6 +16,7 @@ use ciborium::Value as Cbor;
 use signet_protocol::address::{
     ADDRESS_RECORD_CONTENT_TYPE, AddressRecord, MAX_ADDRESSES, dht_key, p2p_suffix,
 };
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{
     ATTESTATION_CONTENT_TYPE, AssuranceLevel, Attestation, Claims, PdfCertificate,
     RevocationReason, RevokedEntry, SealCertification,
@@ -604,7 +605,7 @@ fn mandates() -> Result<File, String> {
         "counterparties": [brand.to_string()],
         "time": at.unix(),
     });
-    let request = |mandate: &Signed<signet_protocol::attestation::Attestation>,
+    let request = |mandate: &SignedAttestation,
                    changes: Value,
                    max: u64,
                    logs: &Vec<Vec<String>>,
@@ -760,7 +761,8 @@ fn mandates() -> Result<File, String> {
         ATTESTATION_CONTENT_TYPE,
         &net.nodes[2].party.node,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .into_log_key();
     f.invalid(
         "5.3.1",
         "check-mandate",
@@ -799,6 +801,41 @@ fn mandates() -> Result<File, String> {
         "check-mandate",
         "the contract seal the mandate names, revoked by the supplier with effect half a day before the use (the mandate itself is not revoked): Revoked",
         request(&plain, json!({}), max, &logs, &seal_revoked),
+    );
+    // Appended after the family's earlier vectors, so their numbers stay.
+    let sm2_person = Sm2SecretKey::from_bytes(&test_key("Supplier", "sm2-delegate").to_seed())
+        .map_err(|e| e.to_string())?;
+    let s = &mut net.nodes[2].party;
+    let me = s.id();
+    let sm2_mandate = s.attest(
+        me,
+        Claims::Delegation(signet_protocol::attestation::Delegation {
+            delegate: signet_protocol::attestation::Delegate::with_key(
+                "Supplier SM2 signatory",
+                sm2_person.public_key(),
+            ),
+            seals: vec![seal.into()],
+            purposes: vec!["procurement".into()],
+            value_cap: None,
+            counterparties: None,
+        }),
+        T0,
+        365,
+    );
+    let sm2_delegate = json!({"delegate": {"sm2": h(sm2_person.public_key().as_bytes())}});
+    f.push(
+        "6.4",
+        "check-mandate",
+        Intent::Valid,
+        "a mandate whose delegate is an SM2 person (key: the 33-byte compressed point, alg -98454) covers that person's use",
+        request(&sm2_mandate, sm2_delegate, max, &logs, &attestations),
+        Some(json!({"delegate_sm2_scalar": h(&*sm2_person.to_bytes())})),
+    );
+    f.invalid(
+        "5.3.1",
+        "check-mandate",
+        "the SM2 person's mandate and a use by the supplier's Ed25519 delegate: another person (DelegateMismatch)",
+        request(&sm2_mandate, json!({}), max, &logs, &attestations),
     );
     Ok(f)
 }
@@ -1311,7 +1348,53 @@ fn key_logs() -> Result<File, String> {
     sm2_keys(&mut f, &base)?;
     sm2_seal_keys(&mut f, &base)?;
     key_declaration_refusals(&mut f, &base)?;
+    sm2_attest_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// Section 4.3.2: an SM2 `attest` key is declared; an SM2 `node` key is not (libp2p has no SM2
+/// identity). `base` is a log of one inception signed by "root-0". Appended after the
+/// family's earlier vectors, so their numbers stay.
+fn sm2_attest_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let secret = Sm2SecretKey::from_bytes(&k("sm2-attest").to_seed()).map_err(|e| e.to_string())?;
+    let mut log = base.clone();
+    log.add_key(
+        &k("root-0"),
+        KeyDecl::attest(secret.public_key()),
+        T0.plus(60),
+    )
+    .map_err(|e| e.to_string())?;
+    f.push(
+        "4.3.2",
+        "replay-key-log",
+        Intent::Valid,
+        "an SM2 attest key (purpose 4, alg -98454): it signs attestations as SM2 COSE objects (section 3.3)",
+        json!({"events": log_hex(&log)}),
+        Some(json!({"attest_sm2_scalar": h(&*secret.to_bytes())})),
+    );
+    // Declared with a proof of possession, so that the refusal is for the algorithm.
+    let node = KeyEvent {
+        party: Some(base.party()),
+        seq: 1,
+        prev: Some(base.head()),
+        time: T0.plus(60),
+        change: KeyChange::AddKey(KeyDecl {
+            purpose: KeyPurpose::Node,
+            key: secret.public_key().into(),
+            seal: None,
+            proof: Some(signet_protocol::Signature::from_bytes([0x11; 64])),
+        }),
+    };
+    let node =
+        Signed::sign(node, KEY_EVENT_CONTENT_TYPE, &k("root-0")).map_err(|e| e.to_string())?;
+    f.invalid(
+        "4.3.2",
+        "replay-key-log",
+        "an SM2 key declared for the node purpose: a node key is a libp2p identity, which has no SM2 form (InvalidDecl, \"a node key is Ed25519\")",
+        json!({"events": [log_hex(base)[0].clone(), h(node.bytes())]}),
+    );
+    Ok(())
 }
 
 /// Sections 4.4 and 4.3.1: each rule of `declare` and of the inception header that no earlier
@@ -1572,16 +1655,16 @@ fn sm2_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
     off_curve[1..].fill(0xff);
     for (purpose, key, seal, what) in [
         (
-            KeyPurpose::Attest,
+            KeyPurpose::Log,
             compressed.clone(),
             false,
-            "an SM2 key declared for the attest purpose: attestations are Ed25519, so an SM2 attest key could sign nothing",
+            "an SM2 key declared for the log purpose: checkpoints and cosignatures are Ed25519, so an SM2 log key could sign nothing",
         ),
         (
             KeyPurpose::Tsa,
             compressed.clone(),
             false,
-            "an SM2 key declared for the tsa purpose: SM2 serves only seal and pdf",
+            "an SM2 key declared for the tsa purpose: SM2 serves only seal, attest and pdf",
         ),
         (
             KeyPurpose::Pdf,
@@ -1986,7 +2069,160 @@ fn attestations() -> Result<File, String> {
     sm2_key_revocations(&mut f)?;
     ca_identities(&mut f)?;
     sm2_pdf_certificate(&mut f, &mut pdf_ca, &mut pdf_supplier, &pdf_identity)?;
+    sm2_attestations(&mut f)?;
     Ok(f)
+}
+
+/// Sections 3.3 and 6.9: attestations signed by an SM2 `attest` key, and the key id read with
+/// its algorithm. Appended after the family's earlier vectors, so their numbers stay.
+fn sm2_attestations(f: &mut File) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let mut ca = TestParty::new("SM2 CA", T0);
+    let supplier = TestParty::new("SM2 Attested Supplier", T0);
+    let attest =
+        Sm2SecretKey::from_bytes(&test_key("SM2 CA", "sm2-attest").to_seed()).map_err(|x| e(&x))?;
+    let seal =
+        Sm2SecretKey::from_bytes(&test_key("SM2 CA", "sm2-seal").to_seed()).map_err(|x| e(&x))?;
+    ca.log
+        .add_key(&ca.root, KeyDecl::attest(attest.public_key()), T0.plus(60))
+        .map_err(|x| e(&x))?;
+    ca.log
+        .add_key(
+            &ca.root,
+            KeyDecl::seal(
+                seal.public_key(),
+                signet_protocol::seal::SealInfo {
+                    kind: signet_protocol::seal::SealKind::Company,
+                    name: "公章 (SM2)".into(),
+                    image: None,
+                },
+            ),
+            T0.plus(60),
+        )
+        .map_err(|x| e(&x))?;
+    let logs = json!([log_hex(&ca.log), log_hex(&supplier.log)]);
+    let statement = ca
+        .verify_identity(&supplier, AssuranceLevel::High, T0.plus(120))
+        .payload()
+        .clone();
+    let signed = statement
+        .clone()
+        .issue(&attest, &ca.log)
+        .map_err(|x| e(&x))?;
+    f.push(
+        "6.9",
+        "verify-attestation",
+        Intent::Valid,
+        "an identity attestation signed by the issuer's SM2 attest key (alg -98454, kid the 33-byte compressed key)",
+        json!({"hex": h(signed.bytes()), "key_logs": logs}),
+        Some(json!({"issuer_attest_sm2_scalar": h(&*attest.to_bytes())})),
+    );
+    let by_seal =
+        Signed::sign(statement.clone(), ATTESTATION_CONTENT_TYPE, &seal).map_err(|x| e(&x))?;
+    f.push(
+        "6.9",
+        "verify-attestation",
+        Intent::Invalid,
+        "an identity attestation signed by the issuer's SM2 seal key, not an attest key: a valid SM2 signature without authority",
+        json!({"hex": h(by_seal.bytes()), "key_logs": logs}),
+        Some(json!({"issuer_seal_sm2_scalar": h(&*seal.to_bytes())})),
+    );
+    // The Ed25519 attest key's 32 bytes named under -98454: no SM2 point.
+    let payload = codec::encode(&statement).map_err(|x| e(&x))?;
+    let ed_as_sm2 = sign_with_header(
+        &header(
+            signet_protocol::keylog::ALG_SM2_SM3,
+            ATTESTATION_CONTENT_TYPE,
+            &ca.attest,
+        ),
+        &payload,
+        &ca.attest,
+    )?;
+    f.invalid(
+        "3.3",
+        "verify-attestation",
+        "an attestation whose header names SM2 (-98454) and, as kid, the issuer's 32-byte Ed25519 attest key: the kid is no SM2 point (Sm2KeyId)",
+        json!({"hex": h(&ed_as_sm2), "key_logs": logs}),
+    );
+    // The SM2 attest key's 33 bytes named under Ed25519 (-19).
+    let sm2_as_ed = enc(&Cbor::Array(vec![
+        Cbor::Bytes(enc(&Cbor::Map(vec![
+            (Cbor::Integer(1.into()), Cbor::Integer((-19).into())),
+            (
+                Cbor::Integer(3.into()),
+                Cbor::Text(ATTESTATION_CONTENT_TYPE.into()),
+            ),
+            (
+                Cbor::Integer(4.into()),
+                Cbor::Bytes(attest.public_key().as_bytes().to_vec()),
+            ),
+        ]))?),
+        Cbor::Map(Vec::new()),
+        Cbor::Bytes(payload.clone()),
+        Cbor::Bytes(
+            cose_items(signed.bytes())?[3]
+                .as_bytes()
+                .cloned()
+                .unwrap_or_default(),
+        ),
+    ]))?;
+    f.invalid(
+        "3.3",
+        "verify-attestation",
+        "an attestation whose header names Ed25519 (-19) and, as kid, the issuer's 33-byte SM2 attest key: the kid is no Ed25519 key (KeyId)",
+        json!({"hex": h(&sm2_as_ed), "key_logs": logs}),
+    );
+    let mut flipped = signed.bytes().to_vec();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    f.invalid(
+        "6",
+        "verify-attestation",
+        "an SM2-signed identity attestation with one bit of its signature flipped",
+        json!({"hex": h(&flipped), "key_logs": logs}),
+    );
+    // A mandate of the CA's own, signed with its SM2 attest key, for an SM2 person.
+    let person = Sm2SecretKey::from_bytes(&test_key("SM2 CA", "sm2-delegate").to_seed())
+        .map_err(|x| e(&x))?;
+    let mut mandate = statement;
+    mandate.id = signet_protocol::party::AttestationId::from_bytes([0x6d; 16]);
+    mandate.subject = ca.id();
+    mandate.claims = Claims::Delegation(signet_protocol::attestation::Delegation {
+        delegate: signet_protocol::attestation::Delegate::with_key(
+            "SM2 CA signatory",
+            person.public_key(),
+        ),
+        seals: vec![seal.public_key().into()],
+        purposes: vec!["procurement".into()],
+        value_cap: None,
+        counterparties: None,
+    });
+    let sm2_mandate = mandate.clone().issue(&attest, &ca.log).map_err(|x| e(&x))?;
+    f.push(
+        "6.4",
+        "verify-attestation",
+        Intent::Valid,
+        "a delegation whose delegate is an SM2 person ({name, key: 33-byte compressed point, alg: -98454}), signed by the issuer's SM2 attest key",
+        json!({"hex": h(sm2_mandate.bytes()), "key_logs": logs}),
+        Some(json!({"delegate_sm2_scalar": h(&*person.to_bytes())})),
+    );
+    // The same delegation naming an ESP256 key: no person's key (Delegate).
+    let esp256 = p256::ecdsa::SigningKey::from_slice(&*test_key("SM2 CA", "esp256").to_seed())
+        .map_err(|x| e(&x))?;
+    if let Claims::Delegation(d) = &mut mandate.claims {
+        d.delegate.key = Some(LogKey::EcdsaP256(EcdsaP256Key::from_verifying_key(
+            esp256.verifying_key(),
+        )));
+    }
+    let esp256_mandate =
+        Signed::sign(mandate, ATTESTATION_CONTENT_TYPE, &attest).map_err(|x| e(&x))?;
+    f.invalid(
+        "6.4",
+        "verify-attestation",
+        "a delegation whose delegate's key is ESP256 (alg -9): a person's software key is Ed25519 or SM2 (Delegate)",
+        json!({"hex": h(esp256_mandate.bytes()), "key_logs": logs}),
+    );
+    Ok(())
 }
 
 /// Section 6.6: a revocation of an SM2 seal key names it `[alg, key]`; an Ed25519 key has
@@ -2191,7 +2427,7 @@ fn replace_bytes(value: &mut Cbor, bytes: &[u8], with: Cbor) -> bool {
 /// Section 6.10: PDF certificate attestations, their content rules and when one is in effect.
 /// Returns the CA, the supplier and its identity attestation, for the SM2 vectors appended
 /// after the other families of this file ([`sm2_pdf_certificate`]).
-fn pdf_certificates(f: &mut File) -> Result<(TestParty, TestParty, Signed<Attestation>), String> {
+fn pdf_certificates(f: &mut File) -> Result<(TestParty, TestParty, SignedAttestation), String> {
     let mut ca = TestParty::new("PDF CA", T0);
     let mut supplier = TestParty::new("PDF Supplier", T0);
     ca.declare_pdf_key(T0);
@@ -2275,7 +2511,7 @@ fn pdf_certificates(f: &mut File) -> Result<(TestParty, TestParty, Signed<Attest
     }
     // In effect (6.10): each rule that can fail, in order.
     let at = T0.plus(DAY);
-    let base = |atts: Vec<&Signed<Attestation>>, logs: &Value, time: Timestamp| {
+    let base = |atts: Vec<&SignedAttestation>, logs: &Value, time: Timestamp| {
         json!({
             "hex": h(certificate.bytes()),
             "key_logs": logs,
@@ -2342,13 +2578,13 @@ fn tsa_certificates(
     f: &mut File,
     ca: &mut TestParty,
     supplier: &mut TestParty,
-    identity: &Signed<Attestation>,
+    identity: &SignedAttestation,
 ) -> Result<(), String> {
     supplier.declare_tsa_key(T0);
     let tsa = ca.certify_tsa_key(supplier, identity, T0, 365);
     let logs = json!([log_hex(&ca.log), log_hex(&supplier.log)]);
     let at = T0.plus(DAY);
-    let in_effect = |certificate: &Signed<Attestation>| {
+    let in_effect = |certificate: &SignedAttestation| {
         json!({
             "hex": h(certificate.bytes()),
             "key_logs": logs,
@@ -2406,7 +2642,7 @@ fn sm2_pdf_certificate(
     f: &mut File,
     ca: &mut TestParty,
     supplier: &mut TestParty,
-    identity: &Signed<Attestation>,
+    identity: &SignedAttestation,
 ) -> Result<(), String> {
     use signet_protocol::sm2::Sm2SecretKey;
     use signet_protocol::x509::sm2::{Sm2KeyForm, sm2_certificate};
@@ -2626,7 +2862,7 @@ fn trust() -> Result<File, String> {
         log_hex(&subject.log),
     ]);
     let with = |policy: &TrustPolicy,
-                attestations: Vec<&Signed<signet_protocol::attestation::Attestation>>,
+                attestations: Vec<&SignedAttestation>,
                 time: Timestamp|
      -> Result<Value, String> {
         Ok(json!({
@@ -2692,7 +2928,7 @@ fn trust() -> Result<File, String> {
         log_hex(&brand3.log),
         log_hex(&subject.log),
     ]);
-    let endorsed = |attestations: Vec<&Signed<signet_protocol::attestation::Attestation>>| -> Result<Value, String> {
+    let endorsed = |attestations: Vec<&SignedAttestation>| -> Result<Value, String> {
         Ok(json!({
             "policy": policy_hex(&endorsing)?,
             "key_logs": endorser_logs,
@@ -2743,7 +2979,69 @@ fn trust() -> Result<File, String> {
             endorser_logs,
         },
     )?;
+    sm2_attested_trust(&mut f)?;
     Ok(f)
+}
+
+/// Section 7.3: an anchor whose attest key is SM2 attests the subject, which is trusted; the
+/// same statement signed by the anchor's SM2 key of another purpose is not. Appended after the
+/// family's earlier vectors, so their numbers stay.
+fn sm2_attested_trust(f: &mut File) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let mut ca = TestParty::new("SM2 Trust CA", T0);
+    let supplier = TestParty::new("SM2 Trust Supplier", T0);
+    let attest = Sm2SecretKey::from_bytes(&test_key("SM2 Trust CA", "sm2-attest").to_seed())
+        .map_err(|x| e(&x))?;
+    let pdf = Sm2SecretKey::from_bytes(&test_key("SM2 Trust CA", "sm2-pdf").to_seed())
+        .map_err(|x| e(&x))?;
+    ca.log
+        .add_key(&ca.root, KeyDecl::attest(attest.public_key()), T0)
+        .map_err(|x| e(&x))?;
+    ca.log
+        .add_key(&ca.root, KeyDecl::sm2_pdf(pdf.public_key()), T0)
+        .map_err(|x| e(&x))?;
+    let statement = ca
+        .verify_identity(&supplier, AssuranceLevel::High, T0)
+        .payload()
+        .clone();
+    let by_attest = statement
+        .clone()
+        .issue(&attest, &ca.log)
+        .map_err(|x| e(&x))?;
+    let by_pdf = Signed::sign(statement, ATTESTATION_CONTENT_TYPE, &pdf).map_err(|x| e(&x))?;
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ..TrustPolicy::with_anchors(vec![TrustAnchor {
+            party: ca.id(),
+            name: "SM2 Trust CA".into(),
+        }])
+    };
+    let base = |attestation: &[u8]| -> Result<Value, String> {
+        Ok(json!({
+            "policy": policy_hex(&policy)?,
+            "key_logs": [log_hex(&ca.log), log_hex(&supplier.log)],
+            "attestations": [h(attestation)],
+            "subject": supplier.id().to_string(),
+            "time": T0.plus(DAY).unix(),
+        }))
+    };
+    f.push(
+        "7.3",
+        "evaluate-trust",
+        Intent::Valid,
+        "identity attested by an anchor's SM2 attest key (alg -98454): trusted like an Ed25519 attestation",
+        base(by_attest.bytes())?,
+        Some(json!({"anchor_attest_sm2_scalar": h(&*attest.to_bytes())})),
+    );
+    f.push(
+        "7.3",
+        "evaluate-trust",
+        Intent::Invalid,
+        "the same identity signed by the anchor's SM2 pdf key: a valid SM2 signature by a key that is no attest key, so the attestation is not taken and the verdict is indeterminate (no identity evidence)",
+        base(by_pdf.bytes())?,
+        Some(json!({"anchor_pdf_sm2_scalar": h(&*pdf.to_bytes())})),
+    );
+    Ok(())
 }
 
 /// The parties and policies of section 7's vectors that [`trust_refusals`] builds on.
@@ -2785,7 +3083,7 @@ fn trust_refusals(f: &mut File, w: &mut TrustWorld) -> Result<(), String> {
         };
     let request = |policy: &TrustPolicy,
                    logs: &Value,
-                   attestations: &[&Signed<signet_protocol::attestation::Attestation>],
+                   attestations: &[&SignedAttestation],
                    time: Timestamp|
      -> Result<Value, String> {
         Ok(json!({
@@ -3678,7 +3976,82 @@ fn sessions(t: &Transcript) -> Result<File, String> {
     observer_refusals(&mut f, t, &supplier_msgs)?;
     assembly_refusals(&mut f)?;
     national_sessions(&mut f)?;
+    sm2_intent_proofs(&mut f)?;
     Ok(f)
+}
+
+/// Section 8.4.1: intent proofs by a person's SM2 key. Appended after the family's earlier
+/// vectors, so their numbers stay.
+fn sm2_intent_proofs(f: &mut File) -> Result<(), String> {
+    use signet_protocol::session::{INTENT_CONTENT_TYPE, IntentChallenge, IntentMethod};
+    let op = "verify-intent-proof";
+    let signer = TestParty::new("SM2 Intent Signer", T0);
+    let person = Sm2SecretKey::from_bytes(&test_key("SM2 Intent Signer", "sm2-delegate").to_seed())
+        .map_err(|e| e.to_string())?;
+    let challenge = |method| IntentChallenge {
+        session: signet_protocol::session::SessionId::from_bytes([0x85; 32]),
+        proposal: Digest::of(b"the proposal"),
+        documents: vec![Digest::of(b"the contract")],
+        signer: signer.id(),
+        seal: signer.contract_seal.public_key().into(),
+        method,
+        time: T0,
+    };
+    let e = |e: signet_protocol::codec::EncodeError| e.to_string();
+    let soft = Signed::sign(
+        challenge(IntentMethod::SoftwareKey),
+        INTENT_CONTENT_TYPE,
+        &person,
+    )
+    .map_err(e)?;
+    f.push(
+        "8.4.1",
+        op,
+        Intent::Valid,
+        "a COSE proof by the person's SM2 key file (alg -98454, kid the 33-byte compressed key): method software-key",
+        json!({"hex": h(soft.bytes())}),
+        Some(json!({"person_sm2_scalar": h(&*person.to_bytes())})),
+    );
+    let claimed = Signed::sign(
+        challenge(IntentMethod::Passkey),
+        INTENT_CONTENT_TYPE,
+        &person,
+    )
+    .map_err(e)?;
+    f.invalid(
+        "8.4.1",
+        op,
+        "an SM2 COSE proof claiming passkey: a key file is no passkey (IntentMethod)",
+        json!({"hex": h(claimed.bytes())}),
+    );
+    let mut flipped = soft.bytes().to_vec();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    f.invalid(
+        "8.4.1",
+        op,
+        "the SM2 COSE proof with one bit of its signature flipped",
+        json!({"hex": h(&flipped)}),
+    );
+    // The person's Ed25519 key file named under -98454.
+    let payload =
+        codec::encode(&challenge(IntentMethod::SoftwareKey)).map_err(|x| x.to_string())?;
+    let ed_as_sm2 = sign_with_header(
+        &header(
+            signet_protocol::keylog::ALG_SM2_SM3,
+            INTENT_CONTENT_TYPE,
+            &signer.delegate,
+        ),
+        &payload,
+        &signer.delegate,
+    )?;
+    f.invalid(
+        "3.3",
+        op,
+        "a COSE proof whose header names SM2 (-98454) and, as kid, the person's 32-byte Ed25519 key: the kid is no SM2 point (Sm2KeyId)",
+        json!({"hex": h(&ed_as_sm2)}),
+    );
+    Ok(())
 }
 
 /// Sections 8.5.1 to 8.10: refusals the observer of the completed session reaches on messages
@@ -4093,7 +4466,7 @@ fn record_refusals(
     let intent =
         Signed::<IntentChallenge>::decode(&record.intent, INTENT_CONTENT_TYPE, &Limits::DEFAULT)
             .map_err(|e| e.to_string())?;
-    let mandate = Signed::<Attestation>::decode(
+    let mandate = SignedAttestation::decode(
         &record.delegation,
         ATTESTATION_CONTENT_TYPE,
         &Limits::DEFAULT,

@@ -35,8 +35,10 @@ const NOT_FAILURES: &[&str] = &[
     "SessionError",
     "SignatureRecord",
     "SignedData",
+    "TSTInfo",
     "TimeStampReq",
     "TimeStampResp",
+    "TimeStampToken",
 ];
 
 /// Failures of a node's own actions or of its transport, which no conformance op receives

@@ -8,7 +8,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_protocol::PublicKey;
 use signet_protocol::attestation::{Amount, Claims};
 use signet_protocol::keylog::LogKey;
 use signet_protocol::person::{CredentialAlgorithm, PersonKey, WebAuthnCredential};
@@ -127,9 +126,19 @@ fn credential(c: CredentialBody) -> Result<WebAuthnCredential, Problem> {
     Ok(credential)
 }
 
-fn public_key(text: &str) -> Result<PublicKey, Problem> {
-    PublicKey::from_hex(text)
-        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed public key").detail(text))
+/// A person's software key as text: 64 hex digits for Ed25519, `sm2:` and the compressed
+/// point in hex for SM2.
+fn person_key(text: &str) -> Result<PersonKey, Problem> {
+    let malformed = |detail: String| {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed public key").detail(detail)
+    };
+    match LogKey::from_text(text).map_err(malformed)? {
+        LogKey::Ed25519(key) => Ok(PersonKey::Ed25519(key)),
+        LogKey::Sm2(key) => Ok(PersonKey::Sm2(key)),
+        _ => Err(malformed(format!(
+            "{text}: a person's key is Ed25519 or SM2"
+        ))),
+    }
 }
 
 fn seal_key(text: &str) -> Result<LogKey, Problem> {
@@ -144,7 +153,7 @@ pub(super) async fn delegate(
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let Json(b) = body.map_err(Problem::from)?;
     let person = match (b.key, b.credential) {
-        (Some(key), None) => PersonKey::Ed25519(public_key(&key)?),
+        (Some(key), None) => person_key(&key)?,
         (None, Some(c)) => PersonKey::WebAuthn(credential(c)?),
         _ => {
             return Err(Problem::new(

@@ -957,9 +957,7 @@ async fn seal_signatures(
     ))
 }
 
-pub(crate) fn attestation_json(
-    a: &signet_protocol::cose::Signed<signet_protocol::attestation::Attestation>,
-) -> Value {
+pub(crate) fn attestation_json(a: &signet_protocol::attestation::SignedAttestation) -> Value {
     let p = a.payload();
     json!({
         "id": p.id.to_string(),

@@ -192,7 +192,8 @@ pub(crate) enum ClientCommand {
         conn: Conn,
         /// Session id.
         id: String,
-        /// The delegate's key file (or env SIGNET_DELEGATE_KEY: a key file path or content).
+        /// The delegate's key file, Ed25519 or SM2 (or env SIGNET_DELEGATE_KEY: a key file path
+        /// or content).
         #[arg(long, env = "SIGNET_DELEGATE_KEY", hide_env_values = true)]
         delegate_key: String,
         /// Local copies of the documents, to check against the challenge before signing (each
@@ -413,14 +414,16 @@ pub(crate) enum DelegationCommand {
         /// The delegate's name.
         #[arg(long)]
         name: String,
-        /// The delegate's key file (only its public key is used and sent), or `--public-key`.
+        /// The delegate's key file, Ed25519 or SM2 (only its public key is used and sent), or
+        /// `--public-key`.
         #[arg(
             long,
             conflicts_with = "public_key",
             required_unless_present = "public_key"
         )]
         key_file: Option<PathBuf>,
-        /// The delegate's public key (hex).
+        /// The delegate's public key: hex for Ed25519, `sm2:` and the compressed point in hex
+        /// for SM2.
         #[arg(long)]
         public_key: Option<String>,
         /// A seal key the delegate may apply, as `signet seals` prints it (hex, or `sm2:` and hex
@@ -949,7 +952,7 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 days,
             }) => {
                 let key = match (key_file, public_key) {
-                    (Some(path), _) => signet_node::keyfile::read(&path)
+                    (Some(path), _) => signet_node::keyfile::read_log_key(&path)
                         .map_err(|e| Exit(2, e.to_string()))?
                         .public_key()
                         .to_string(),
@@ -1021,11 +1024,12 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             delegate_key,
             document,
         } => {
-            let key = if delegate_key.starts_with("signet-ed25519-seed:") {
-                signet_node::keyfile::parse(&delegate_key)
+            // An Ed25519 or an SM2 key file, or its content.
+            let key = if delegate_key.starts_with("signet-") {
+                signet_node::keyfile::parse_log_key(&delegate_key)
                     .ok_or_else(|| Exit(2, "malformed delegate key".into()))?
             } else {
-                signet_node::keyfile::read(&PathBuf::from(&delegate_key))
+                signet_node::keyfile::read_log_key(&PathBuf::from(&delegate_key))
                     .map_err(|e| Exit(2, e.to_string()))?
             };
             let offer = call_json(

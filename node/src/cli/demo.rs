@@ -91,6 +91,7 @@ async fn start(
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
         seal_algorithm: Default::default(),
+        delegate_algorithm: Default::default(),
         storage: Default::default(),
         certificate: None,
     };

@@ -101,6 +101,10 @@ pub(crate) struct InitArgs {
     /// (SM2 with SM3, GB/T 32918), as PRC rules on commercial cryptography expect.
     #[arg(long, value_enum, default_value_t = SealAlgorithm::Ed25519)]
     seal_algorithm: SealAlgorithm,
+    /// The algorithm of the delegate's person key: `sm2` for a person who signs intent proofs
+    /// with SM2 (`signet sign` reads either key file).
+    #[arg(long, value_enum, default_value_t = SealAlgorithm::Ed25519)]
+    delegate_algorithm: SealAlgorithm,
     /// Keep the party's data in this PostgreSQL database (a `postgres://` URL; it must hold
     /// no other party's data) instead of the embedded store in DIR/store.
     #[arg(long, value_name = "URL")]
@@ -140,6 +144,7 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
         delegate_name: a.delegate_name,
         mandate_days: a.mandate_days,
         seal_algorithm: a.seal_algorithm,
+        delegate_algorithm: a.delegate_algorithm,
         storage: match a.postgres_url {
             Some(url) => StorageConfig::Postgres {
                 url,

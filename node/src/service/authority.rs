@@ -2,10 +2,10 @@
 //! its delegates, and the attestations it issues about others besides identity
 //! (endorsements and accreditations).
 
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{
-    Accreditation, Amount, Attestation, AttestationKind, Claims, Delegate, Delegation, Endorsement,
+    Accreditation, Amount, AttestationKind, Claims, Delegate, Delegation, Endorsement,
 };
-use signet_protocol::cose::Signed;
 use signet_protocol::keylog::{KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::person::PersonKey;
@@ -36,7 +36,7 @@ pub struct SealView {
 #[derive(Debug, Clone)]
 pub struct MandateView {
     /// The signed delegation attestation.
-    pub attestation: Signed<Attestation>,
+    pub attestation: SignedAttestation,
     /// `active`, `not-yet-valid`, `expired` or `revoked`.
     pub state: &'static str,
 }
@@ -125,7 +125,7 @@ impl Service {
 
     /// Gives a delegate a seal mandate (a delegation attestation about this party, signed
     /// with its attest key). Seals named must be this party's seals valid now.
-    pub fn delegate(&self, new: NewMandate) -> Result<Signed<Attestation>, ServiceError> {
+    pub fn delegate(&self, new: NewMandate) -> Result<SignedAttestation, ServiceError> {
         let t = now();
         let mut core = self.core()?;
         let current: Vec<LogKey> = core
@@ -157,6 +157,7 @@ impl Service {
         let claims = Claims::Delegation(Delegation {
             delegate: match new.person {
                 PersonKey::Ed25519(key) => Delegate::with_key(new.name, key),
+                PersonKey::Sm2(key) => Delegate::with_key(new.name, key),
                 PersonKey::WebAuthn(credential) => {
                     credential
                         .check()
@@ -182,7 +183,7 @@ impl Service {
         registration: &str,
         relationship: &str,
         days: u64,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         if subject == self.me {
             return Err(ServiceError::Usage("a party cannot endorse itself".into()));
         }
@@ -203,7 +204,7 @@ impl Service {
         subject: PartyId,
         may_accredit: bool,
         days: u64,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         if subject == self.me {
             return Err(ServiceError::Usage("a party cannot accredit itself".into()));
         }

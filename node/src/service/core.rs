@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{
     Attestation, AttestationKind, Claims, MandateUse, RevocationList, RevocationTarget,
     RevokedEntry, RevokedKey,
@@ -773,7 +774,7 @@ impl Core {
         delegate: &PersonKey,
         seal: &LogKey,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let counterparties: Vec<PartyId> = proposal
             .parties()
             .into_iter()
@@ -788,7 +789,7 @@ impl Core {
             counterparties: &counterparties,
             time: now,
         };
-        let mut candidates: Vec<&Signed<Attestation>> = self
+        let mut candidates: Vec<&SignedAttestation> = self
             .trust
             .about(&self.me, AttestationKind::Delegation)
             .filter(|a| {
@@ -968,7 +969,7 @@ impl Core {
         bytes: &[u8],
         source: Source,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let a = Attestation::decode(bytes)
             .map_err(|e| ServiceError::Usage(format!("attestation: {e}")))?;
         if source == Source::Network {
@@ -980,7 +981,7 @@ impl Core {
     }
 
     /// Stores and holds an attestation, or says why the trust store refuses it.
-    fn keep_attestation(&mut self, a: &Signed<Attestation>) -> Result<(), ServiceError> {
+    fn keep_attestation(&mut self, a: &SignedAttestation) -> Result<(), ServiceError> {
         let p = a.payload();
         match save_attestation(&*self.store, &mut self.trust, a)? {
             AttestationUpdate::Added { .. }
@@ -1018,7 +1019,7 @@ impl Core {
         claims: Claims,
         days: u64,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let id = super::init::new_attestation_id()?;
         let until = now.plus(days.max(1) * 86_400);
         self.issue_as(id, subject, claims, (now, until), now)
@@ -1033,7 +1034,7 @@ impl Core {
         claims: Claims,
         (valid_from, valid_until): (Timestamp, Timestamp),
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let log = self
             .trust
             .key_log(&self.me)
@@ -1064,7 +1065,7 @@ impl Core {
         &mut self,
         now: Timestamp,
         force: bool,
-    ) -> Result<Option<Signed<Attestation>>, ServiceError> {
+    ) -> Result<Option<SignedAttestation>, ServiceError> {
         let previous = self
             .trust
             .revocation_list(&self.me)

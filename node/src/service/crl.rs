@@ -732,7 +732,7 @@ impl Service {
     /// After an attestation is taken: a party's `ca-identity` path may name a distribution
     /// point for a root that had none, so such roots are fetched at once, or an intermediate
     /// CA.
-    pub(super) fn note_attestation(&self, attestation: &Signed<Attestation>) {
+    pub(super) fn note_attestation<K>(&self, attestation: &Signed<Attestation, K>) {
         if !matches!(attestation.payload().claims, Claims::CaIdentity(_)) {
             return;
         }

@@ -61,6 +61,9 @@ pub struct InitOptions {
     pub mandate_days: u64,
     /// The algorithm of the contract and company seals.
     pub seal_algorithm: SealAlgorithm,
+    /// The algorithm of the delegate's person key (an SM2 person signs intent proofs with
+    /// SM2, spec §8.4.1).
+    pub delegate_algorithm: SealAlgorithm,
     /// Where the party's data is kept (sled in the directory by default). A PostgreSQL
     /// database must not hold another party's data already.
     pub storage: StorageConfig,
@@ -205,7 +208,7 @@ pub fn init(
         // A witness's time-stamping key is declared at its first start (see `service::tsa`).
         tsa: None,
     };
-    let delegate = key()?;
+    let delegate = seal_key(options.delegate_algorithm)?;
     let mut decls = vec![
         KeyDecl::node(&keys.node, &keys.root.public_key()),
         KeyDecl::attest(keys.attest.public_key()),
@@ -254,7 +257,12 @@ pub fn init(
         valid_from: now,
         valid_until: now.plus(options.mandate_days.max(1) * 86_400),
         claims: Claims::Delegation(Delegation {
-            delegate: Delegate::with_key(options.delegate_name.clone(), delegate.public_key()),
+            // The delegate's key is Ed25519 or SM2, both a person's key.
+            delegate: Delegate {
+                name: options.delegate_name.clone(),
+                key: Some(delegate.public_key()),
+                credential: None,
+            },
             seals: vec![keys.contract_seal.public_key()],
             purposes: DEFAULT_PURPOSES.iter().map(|p| p.to_string()).collect(),
             value_cap: None,
@@ -271,7 +279,7 @@ pub fn init(
             "the configured storage already holds a party's data: give the new party a database of its own".into(),
         ));
     }
-    keyfile::write(&options.delegate_key, &delegate, Replace::No)?;
+    keyfile::write_log_key(&options.delegate_key, &delegate, Replace::No)?;
     keyfile::write(&options.next_root_key, &next_root, Replace::No)?;
     keys.save(&dir.join("keys"), Replace::No)?;
     if let Some((_, key_file)) = &certificate {

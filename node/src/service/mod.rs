@@ -58,12 +58,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, Claims, IdentityClaims, Revocation, RevocationReason,
     RevocationTarget, VerificationMethod,
 };
 use signet_protocol::bundle::AssembleError;
-use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
 use signet_protocol::error::WireError;
 use signet_protocol::evidence::{SignedCheckpoint, witness_name};
@@ -801,7 +801,7 @@ impl Service {
     }
 
     /// Imports an attestation.
-    pub fn import_attestation(&self, bytes: &[u8]) -> Result<Signed<Attestation>, ServiceError> {
+    pub fn import_attestation(&self, bytes: &[u8]) -> Result<SignedAttestation, ServiceError> {
         let a = self
             .core()?
             .import_attestation(bytes, self::core::Source::Operator, now())?;
@@ -818,7 +818,7 @@ impl Service {
         registration: &str,
         representative: &str,
         days: u64,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let registration = Registration::uscc(registration)
             .map_err(|e| ServiceError::Usage(format!("registration number: {e}")))?;
         let claims = Claims::Identity(IdentityClaims {
@@ -847,7 +847,7 @@ impl Service {
         certificate: &[u8],
         representative: &str,
         days: u64,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let now = now();
         let (legal_name, registration) = {
             let core = self.core()?;
@@ -989,7 +989,7 @@ impl Service {
     }
 
     /// Revokes one of this party's attestations, effective now.
-    pub fn revoke(&self, id: AttestationId) -> Result<Signed<Attestation>, ServiceError> {
+    pub fn revoke(&self, id: AttestationId) -> Result<SignedAttestation, ServiceError> {
         let now = now();
         let claims = Claims::Revocation(Revocation {
             target: RevocationTarget::Attestation(id),
@@ -1056,7 +1056,7 @@ impl Service {
     }
 
     /// Every attestation known, as signed bytes.
-    pub fn attestations(&self) -> Result<Vec<Signed<Attestation>>, ServiceError> {
+    pub fn attestations(&self) -> Result<Vec<SignedAttestation>, ServiceError> {
         Ok(self.core()?.trust.attestations().cloned().collect())
     }
 

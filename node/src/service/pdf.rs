@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use signet_protocol::Digest;
-use signet_protocol::attestation::{Attestation, AttestationKind, Claims, PdfCertificate, PdfKey};
-use signet_protocol::cose::Signed;
+use signet_protocol::attestation::SignedAttestation;
+use signet_protocol::attestation::{AttestationKind, Claims, PdfCertificate, PdfKey};
 use signet_protocol::keylog::{EcdsaP256Key, KeyPurpose, LogKey};
 use signet_protocol::party::PartyId;
 use signet_protocol::session::{DocumentRef, PdfRevision, SessionId};
@@ -86,7 +86,7 @@ impl Core {
         subject: &PartyId,
         key: impl Into<PdfKey>,
         now: Timestamp,
-    ) -> Option<Signed<Attestation>> {
+    ) -> Option<SignedAttestation> {
         let key = key.into();
         self.trust
             .about(subject, AttestationKind::PdfCertificate)
@@ -126,7 +126,7 @@ impl Core {
 
     /// This verifier's own CA certificate attestation for its current PDF key, if it has
     /// one in effect at `now` (it issues one when it first certifies a party's key).
-    fn held_ca_certificate(&self, now: Timestamp) -> Option<Signed<Attestation>> {
+    fn held_ca_certificate(&self, now: Timestamp) -> Option<SignedAttestation> {
         let (_, public) = self.pdf_key().ok()?;
         self.held_pdf_certificate(&self.me, &self.me, public, now)
     }
@@ -137,7 +137,7 @@ impl Core {
         &mut self,
         issuer: &Issuer<'_>,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         if let Some(held) = self.held_ca_certificate(now) {
             return Ok(held);
         }
@@ -156,7 +156,7 @@ impl Core {
         public: PdfKey,
         now: Timestamp,
         make: impl FnOnce(Option<&str>, &Issuance) -> Result<Vec<u8>, x509::X509Error>,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let id = super::init::new_attestation_id()?;
         let until = now.plus(CA_CERTIFICATE_DAYS * DAY);
         let issuance = Issuance {
@@ -185,7 +185,7 @@ impl Core {
         issuer: &Issuer<'_>,
         party: Option<PartyId>,
         now: Timestamp,
-    ) -> Result<Vec<Signed<Attestation>>, ServiceError> {
+    ) -> Result<Vec<SignedAttestation>, ServiceError> {
         let me = self.me;
         let mut issued = Vec::new();
         for identity in self.own_identities(party, now) {
@@ -219,9 +219,9 @@ impl Core {
 
     /// This party's identity attestations about others in effect at `now` (only about
     /// `party`, when given): the subjects whose PDF keys it certifies.
-    fn own_identities(&self, party: Option<PartyId>, now: Timestamp) -> Vec<Signed<Attestation>> {
+    fn own_identities(&self, party: Option<PartyId>, now: Timestamp) -> Vec<SignedAttestation> {
         let me = self.me;
-        let candidates: Vec<&Signed<Attestation>> = match party {
+        let candidates: Vec<&SignedAttestation> = match party {
             Some(party) => self
                 .trust
                 .about(&party, AttestationKind::Identity)
@@ -248,11 +248,11 @@ impl Core {
     fn certify(
         &mut self,
         issuer: &Issuer<'_>,
-        identity: &Signed<Attestation>,
+        identity: &SignedAttestation,
         key: EcdsaP256Key,
         purpose: KeyPurpose,
         now: Timestamp,
-    ) -> Result<Option<Signed<Attestation>>, ServiceError> {
+    ) -> Result<Option<SignedAttestation>, ServiceError> {
         let Some((named, until)) = certificate_subject(identity, now)? else {
             return Ok(None);
         };
@@ -373,7 +373,7 @@ impl Core {
         issuer: &Issuer<'_>,
         ca_key: &signet_protocol::sm2::Sm2SecretKey,
         now: Timestamp,
-    ) -> Result<Signed<Attestation>, ServiceError> {
+    ) -> Result<SignedAttestation, ServiceError> {
         let public = PdfKey::Sm2(ca_key.public_key());
         if let Some(held) = self.held_pdf_certificate(&self.me, &self.me, public, now) {
             return Ok(held);
@@ -392,7 +392,7 @@ impl Core {
         ca_key: &signet_protocol::sm2::Sm2SecretKey,
         party: Option<PartyId>,
         now: Timestamp,
-    ) -> Result<Vec<Signed<Attestation>>, ServiceError> {
+    ) -> Result<Vec<SignedAttestation>, ServiceError> {
         let me = self.me;
         let mut issued = Vec::new();
         for identity in self.own_identities(party, now) {
@@ -425,10 +425,10 @@ impl Core {
         &mut self,
         issuer: &Issuer<'_>,
         ca_key: &signet_protocol::sm2::Sm2SecretKey,
-        identity: &Signed<Attestation>,
+        identity: &SignedAttestation,
         key: signet_protocol::sm2::Sm2PublicKey,
         now: Timestamp,
-    ) -> Result<Option<Signed<Attestation>>, ServiceError> {
+    ) -> Result<Option<SignedAttestation>, ServiceError> {
         let Some((named, until)) = certificate_subject(identity, now)? else {
             return Ok(None);
         };
@@ -784,7 +784,7 @@ fn round_seal(
 /// (the identity's end, at most [`SEAL_CERTIFICATE_DAYS`] from `now`); none when `identity`
 /// is no identity attestation or has ended.
 fn certificate_subject(
-    identity: &Signed<Attestation>,
+    identity: &SignedAttestation,
     now: Timestamp,
 ) -> Result<Option<(SealSubject, Timestamp)>, ServiceError> {
     let Claims::Identity(claims) = &identity.payload().claims else {

@@ -5,9 +5,10 @@
 //! node has verified, and [`load_trust_store`] rebuilds the `TrustStore` at start-up,
 //! verifying everything again (the disk is not trusted more than the network).
 
-use signet_protocol::attestation::{ATTESTATION_CONTENT_TYPE, Attestation};
+use signet_protocol::attestation::ATTESTATION_CONTENT_TYPE;
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::codec::Limits;
-use signet_protocol::cose::{CoseError, Signed};
+use signet_protocol::cose::CoseError;
 use signet_protocol::keylog::{KeyLog, KeyLogError};
 use signet_protocol::party::PartyId;
 use signet_protocol::trust::{AttestationUpdate, TrustStore};
@@ -73,7 +74,7 @@ pub fn save_key_log(store: &dyn Store, log: &KeyLog) -> Result<usize, TrustDataE
 pub fn save_attestation(
     store: &dyn Store,
     trust: &mut TrustStore,
-    attestation: &Signed<Attestation>,
+    attestation: &SignedAttestation,
 ) -> Result<AttestationUpdate, TrustDataError> {
     let update = trust.check_attestation(attestation);
     if let AttestationUpdate::Added { superseded } = &update {
@@ -98,9 +99,8 @@ pub fn load_trust_store(store: &dyn Store) -> Result<TrustStore, TrustDataError>
         trust.add_key_log(log);
     }
     for bytes in store.attestations()? {
-        let signed =
-            Signed::<Attestation>::decode(&bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
-                .map_err(TrustDataError::StoredAttestation)?;
+        let signed = SignedAttestation::decode(&bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
+            .map_err(TrustDataError::StoredAttestation)?;
         let digest = signed.digest();
         match trust.add_attestation(signed) {
             AttestationUpdate::Added { superseded } => {

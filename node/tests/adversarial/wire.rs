@@ -20,7 +20,7 @@ use crate::world::{Forge, World, refused, settle, snapshot};
 fn mandate(
     world: &World,
     tweak: impl FnOnce(&mut Delegation),
-) -> Signed<signet_protocol::attestation::Attestation> {
+) -> signet_protocol::attestation::SignedAttestation {
     let mut d = Delegation {
         delegate: Delegate::with_key("Mallory signatory", world.delegate.public_key()),
         seals: vec![world.keys.contract_seal.public_key()],

@@ -8,6 +8,7 @@ use std::time::Duration;
 use signet_node::keyfile;
 use signet_node::net::NetError;
 use signet_node::service::keys::PartyKeys;
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{Attestation, Claims};
 use signet_protocol::cose::Signed;
 use signet_protocol::error::ErrorCode;
@@ -154,7 +155,7 @@ impl World {
         claims: Claims,
         from: Timestamp,
         until: Timestamp,
-    ) -> Signed<Attestation> {
+    ) -> SignedAttestation {
         let digest = Digest::of(format!("{claims:?}{from}{until}").as_bytes());
         let mut id = [0u8; 16];
         id.copy_from_slice(&digest.as_bytes()[..16]);
@@ -172,7 +173,7 @@ impl World {
     }
 
     /// Mallory's current mandate for her delegate (the one `init` gave).
-    pub fn mallory_mandate(&self) -> Signed<Attestation> {
+    pub fn mallory_mandate(&self) -> SignedAttestation {
         self.mallory
             .service
             .attestations()
@@ -209,7 +210,7 @@ pub struct Forge<'a> {
     pub node: &'a SecretKey,
     pub seal: &'a signet_protocol::keylog::LogSecretKey,
     pub delegate: &'a SecretKey,
-    pub mandate: Signed<Attestation>,
+    pub mandate: SignedAttestation,
     pub time: Timestamp,
     pub prior: Vec<Digest>,
     /// The session and proposal the message (not the record) names.

@@ -68,6 +68,7 @@ pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (
         true,
         StorageConfig::default(),
         SealAlgorithm::Ed25519,
+        SealAlgorithm::Ed25519,
     )
 }
 
@@ -78,7 +79,15 @@ pub fn create_on(
     anchors: &[(PartyId, &str)],
     storage: StorageConfig,
 ) -> (PathBuf, PathBuf) {
-    create_with(root, name, anchors, false, storage, SealAlgorithm::Ed25519)
+    create_with(
+        root,
+        name,
+        anchors,
+        false,
+        storage,
+        SealAlgorithm::Ed25519,
+        SealAlgorithm::Ed25519,
+    )
 }
 
 /// Creates a party directory under `root` whose seals are SM2 (`signet init --seal-algorithm
@@ -90,6 +99,25 @@ pub fn create_sm2(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (Path
         anchors,
         false,
         StorageConfig::default(),
+        SealAlgorithm::Sm2,
+        SealAlgorithm::Ed25519,
+    )
+}
+
+/// Creates a party directory under `root` whose delegate's person key is SM2 (`signet init
+/// --delegate-algorithm sm2`); its seals are Ed25519.
+pub fn create_sm2_delegate(
+    root: &Path,
+    name: &str,
+    anchors: &[(PartyId, &str)],
+) -> (PathBuf, PathBuf) {
+    create_with(
+        root,
+        name,
+        anchors,
+        false,
+        StorageConfig::default(),
+        SealAlgorithm::Ed25519,
         SealAlgorithm::Sm2,
     )
 }
@@ -106,6 +134,7 @@ fn create_with(
     witness: bool,
     storage: StorageConfig,
     seal_algorithm: SealAlgorithm,
+    delegate_algorithm: SealAlgorithm,
 ) -> (PathBuf, PathBuf) {
     let dir = root.join(name);
     let delegate_key = root.join(format!("{name}-delegate.key"));
@@ -131,6 +160,7 @@ fn create_with(
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
         seal_algorithm,
+        delegate_algorithm,
         storage,
         certificate: None,
     };

@@ -441,7 +441,7 @@ impl Run<'_> {
                     challenge,
                     INTENT_CONTENT_TYPE,
                     &me.delegate,
-                )?);
+                )?.into_key());
                 let mandate = node
                     .mandate
                     .clone()

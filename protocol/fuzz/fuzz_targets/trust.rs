@@ -32,7 +32,7 @@ use libfuzzer_sys::fuzz_target;
 use signet_protocol::attestation::{
     ATTESTATION_CONTENT_TYPE, Accreditation, AssuranceLevel, Attestation, AttestationKind, Claims,
     Endorsement, IdentityClaims, Revocation, RevocationList, RevocationReason, RevocationTarget,
-    RevokedEntry, RevokedKey, VerificationMethod,
+    RevokedEntry, RevokedKey, SignedAttestation, VerificationMethod,
 };
 use signet_protocol::cose::Signed;
 use signet_protocol::keylog::{KeyDecl, KeyLog};
@@ -191,7 +191,7 @@ fn policy(u: &mut Unstructured<'_>) -> ArbResult<TrustPolicy> {
 #[derive(Default)]
 struct Issued {
     /// Every attestation that decoded, in issue order.
-    all: Vec<Signed<Attestation>>,
+    all: Vec<SignedAttestation>,
     /// (issuer index, id) of every attestation the harness signed (decodable or not).
     ids: Vec<(usize, AttestationId)>,
 }

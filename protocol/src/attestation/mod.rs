@@ -54,14 +54,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, Limits};
 use crate::codepoint::code_points;
-use crate::cose::{CoseError, Signed};
+use crate::cose::{CoseError, CoseSigner, Signed};
 use crate::error::UsageError;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::person::{CredentialError, PersonKey, WebAuthnCredential};
 use crate::registration::Registration;
 use crate::seal::SealKind;
-use crate::{Digest, PublicKey, SecretKey, Timestamp};
+use crate::{Digest, Timestamp};
 
 /// Media type of an attestation (the COSE content type, spec §13.1).
 pub const ATTESTATION_CONTENT_TYPE: &str = "application/vnd.signet.attestation+cbor";
@@ -217,27 +217,80 @@ pub use pdf_certificate::PdfKey;
 pub const MAX_CERTIFICATE_LEN: usize = 16_384;
 
 /// A person who may apply seals, identified by their own key: exactly one of a software
-/// Ed25519 key (`key`) or a WebAuthn credential (`credential`) (spec §6.4).
+/// key (`key`: Ed25519, or SM2 with `alg` -98454) or a WebAuthn credential (`credential`)
+/// (spec §6.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "DelegateWire", into = "DelegateWire")]
 pub struct Delegate {
     /// The person's name.
     pub name: String,
-    /// The person's software key; it signs intent proofs. It never leaves the person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<PublicKey>,
+    /// The person's software key; it signs intent proofs. It never leaves the person. On the
+    /// wire an Ed25519 key is its 32 bytes and an SM2 key its 33-byte compressed point with
+    /// `alg` -98454, as in a key declaration (spec §4.3.2); a key of any other algorithm
+    /// decodes and is refused ([`ContentError::Delegate`]).
+    pub key: Option<LogKey>,
     /// The person's passkey; its authenticator signs intent challenges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<WebAuthnCredential>,
 }
 
-impl Delegate {
-    /// A person with a software key.
-    pub fn with_key(name: impl Into<String>, key: PublicKey) -> Self {
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelegateWire {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<crate::cbor_bytes::Item>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alg: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credential: Option<WebAuthnCredential>,
+}
+
+impl TryFrom<DelegateWire> for Delegate {
+    type Error = String;
+
+    fn try_from(wire: DelegateWire) -> Result<Self, String> {
+        let key = match (wire.key, wire.alg) {
+            (Some(key), alg) => Some(LogKey::from_wire(alg, &key.0)?),
+            (None, Some(_)) => return Err("alg: only with key".into()),
+            (None, None) => None,
+        };
+        Ok(Self {
+            name: wire.name,
+            key,
+            credential: wire.credential,
+        })
+    }
+}
+
+impl From<Delegate> for DelegateWire {
+    fn from(d: Delegate) -> Self {
         Self {
-            name: name.into(),
-            key: Some(key),
-            credential: None,
+            name: d.name,
+            alg: d.key.as_ref().and_then(LogKey::wire_alg),
+            key: d
+                .key
+                .as_ref()
+                .map(|k| crate::cbor_bytes::Item(k.wire_bytes().to_vec())),
+            credential: d.credential,
+        }
+    }
+}
+
+impl Delegate {
+    /// A person with a software key, Ed25519 or SM2.
+    pub fn with_key(name: impl Into<String>, key: impl Into<PersonKey>) -> Self {
+        match key.into() {
+            PersonKey::Ed25519(key) => Self {
+                name: name.into(),
+                key: Some(key.into()),
+                credential: None,
+            },
+            PersonKey::Sm2(key) => Self {
+                name: name.into(),
+                key: Some(key.into()),
+                credential: None,
+            },
+            PersonKey::WebAuthn(credential) => Self::with_credential(name, credential),
         }
     }
 
@@ -250,10 +303,12 @@ impl Delegate {
         }
     }
 
-    /// The person's key, if the delegate names exactly one.
+    /// The person's key, if the delegate names exactly one, of an algorithm a person's key
+    /// may have (Ed25519 or SM2 for a software key).
     pub fn person_key(&self) -> Option<PersonKey> {
         match (&self.key, &self.credential) {
-            (Some(key), None) => Some(PersonKey::Ed25519(*key)),
+            (Some(LogKey::Ed25519(key)), None) => Some(PersonKey::Ed25519(*key)),
+            (Some(LogKey::Sm2(key)), None) => Some(PersonKey::Sm2(*key)),
             (None, Some(c)) => Some(PersonKey::WebAuthn(c.clone())),
             _ => None,
         }
@@ -467,8 +522,9 @@ pub enum ContentError {
     /// A code point (method, assurance, seal kind, reason) is unknown.
     #[error("unknown {0}")]
     UnknownCode(&'static str),
-    /// A delegate names neither or both of a software key and a passkey.
-    #[error("a delegate names exactly one of a key and a credential")]
+    /// A delegate names neither or both of a software key and a passkey, or a software key
+    /// of an algorithm a person's key may not have (only Ed25519 and SM2).
+    #[error("a delegate names exactly one of a key (Ed25519 or SM2) and a credential")]
     Delegate,
     /// A delegate's passkey is malformed.
     #[error("delegate credential: {0}")]
@@ -587,41 +643,53 @@ impl Attestation {
         Ok(())
     }
 
-    /// Checks that `key` was one of the issuer's attestation keys when this was issued.
+    /// Checks that `key` was one of the issuer's attestation keys when this was issued. The
+    /// key is compared with its algorithm (spec §6.9): an attestation's key id read under
+    /// one algorithm never matches a key the log declares under another.
     pub fn check_issuer_key(
         &self,
-        key: &PublicKey,
+        key: impl Into<LogKey>,
         issuer_log: &KeyLog,
     ) -> Result<(), KeyUseError> {
+        let key = key.into();
         if issuer_log.party() != self.issuer {
             return Err(KeyUseError::UnknownKey {
                 party: self.issuer,
-                key: (*key).into(),
+                key,
             });
         }
         issuer_log
-            .check_key(key, KeyPurpose::Attest, self.issued_at)
+            .check_log_key(&key, KeyPurpose::Attest, self.issued_at)
             .map(|_| ())
     }
 
-    /// Signs this attestation with `key`, which must be an `attest` key of the issuer at
+    /// Signs this attestation with `key` (Ed25519, or SM2: [`crate::keylog::LogSecretKey`] or
+    /// [`crate::sm2::Sm2SecretKey`]), which must be an `attest` key of the issuer at
     /// `issued_at` according to `issuer_log`.
-    pub fn issue(self, key: &SecretKey, issuer_log: &KeyLog) -> Result<Signed<Self>, UsageError> {
+    pub fn issue<S>(self, key: &S, issuer_log: &KeyLog) -> Result<SignedAttestation, UsageError>
+    where
+        S: CoseSigner,
+        S::Public: Into<LogKey>,
+    {
         self.check_content()
             .map_err(|e| UsageError::Attestation(content_reason(&e)))?;
-        self.check_issuer_key(&key.public_key(), issuer_log)
+        self.check_issuer_key(key.public().0, issuer_log)
             .map_err(|_| {
                 UsageError::Attestation("the key is not an attest key of the issuer at issued_at")
             })?;
-        Ok(Signed::sign(self, ATTESTATION_CONTENT_TYPE, key)?)
+        Ok(Signed::sign(self, ATTESTATION_CONTENT_TYPE, key)?.into_log_key())
     }
 
     /// Decodes a signed attestation and checks its signature and content (not its
     /// authority, window or revocation, which depend on context: see [`crate::trust`]).
-    pub fn decode(bytes: &[u8]) -> Result<Signed<Self>, CoseError> {
+    /// Its signer is Ed25519 or SM2 (spec §3.3 rule 2).
+    pub fn decode(bytes: &[u8]) -> Result<SignedAttestation, CoseError> {
         Signed::decode(bytes, ATTESTATION_CONTENT_TYPE, &Limits::DEFAULT)
     }
 }
+
+/// A signed attestation: signed by an Ed25519 or an SM2 `attest` key of its issuer.
+pub type SignedAttestation = Signed<Attestation, LogKey>;
 
 fn content_reason(error: &ContentError) -> &'static str {
     match error {
@@ -631,7 +699,9 @@ fn content_reason(error: &ContentError) -> &'static str {
         ContentError::SubjectNotIssuer(_) => "this kind must be about its own issuer",
         ContentError::UnknownCode(_) => "a code point is unknown",
         ContentError::UnknownKind(_) | ContentError::Claims(_) => "claims do not match the kind",
-        ContentError::Delegate => "a delegate names exactly one of a key and a credential",
+        ContentError::Delegate => {
+            "a delegate names exactly one of a key (Ed25519 or SM2) and a credential"
+        }
         ContentError::Credential(_) => "the delegate's credential is malformed",
         ContentError::PdfCertificate(reason) | ContentError::CaIdentity(reason) => reason,
     }

@@ -254,6 +254,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::attestation::SignedAttestation;
     use crate::attestation::{AssuranceLevel, Claims};
     use crate::cose::Signed;
     use crate::testkit::{DAY, TestParty};
@@ -265,8 +266,8 @@ mod tests {
     struct World {
         ca: TestParty,
         subject: TestParty,
-        identity: Signed<Attestation>,
-        certificate: Signed<Attestation>,
+        identity: SignedAttestation,
+        certificate: SignedAttestation,
     }
 
     fn world() -> World {
@@ -378,7 +379,7 @@ mod tests {
         w: &World,
         key: &p256::ecdsa::SigningKey,
         make: impl FnOnce(&x509::CaSigner<'_>, &x509::Issuance) -> Vec<u8>,
-    ) -> Result<Signed<Attestation>, crate::error::UsageError> {
+    ) -> Result<SignedAttestation, crate::error::UsageError> {
         let id = crate::party::AttestationId::from_bytes([0x5a; 16]);
         let ca_key = w.ca.pdf_key();
         let ca_der = w.ca.ca_certificate(T0);
@@ -617,7 +618,7 @@ mod tests {
         key: PdfKey,
         certificate: Vec<u8>,
         seal: Option<Vec<u8>>,
-    ) -> Result<Signed<Attestation>, crate::error::UsageError> {
+    ) -> Result<SignedAttestation, crate::error::UsageError> {
         Attestation {
             id: sm2_id(),
             issuer: w.ca.id(),

@@ -1,11 +1,12 @@
 use super::*;
-use crate::testkit::{DAY, TestParty};
+use crate::SecretKey;
+use crate::testkit::{DAY, TestParty, test_key};
 use proptest::prelude::*;
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
 /// One signed attestation of every kind.
-fn one_of_each() -> Vec<Signed<Attestation>> {
+fn one_of_each() -> Vec<SignedAttestation> {
     let mut ca = TestParty::new("CA", T0);
     let mut supplier = TestParty::new("Supplier", T0);
     let brand = TestParty::new("Brand", T0);
@@ -122,7 +123,7 @@ fn invalid_content_is_refused_on_decode() {
     other_party_delegation.claims = Claims::Delegation(Delegation {
         delegate: Delegate {
             name: "x".into(),
-            key: Some(ca.delegate.public_key()),
+            key: Some(ca.delegate.public_key().into()),
             credential: None,
         },
         seals: vec![ca.contract_seal.public_key().into()],
@@ -210,5 +211,131 @@ proptest! {
         });
         let signed = ca.attest(supplier.id(), claims, T0, days);
         prop_assert_eq!(Attestation::decode(signed.bytes()).unwrap(), signed);
+    }
+}
+
+#[test]
+fn a_delegate_names_an_sm2_key_with_its_alg_and_an_ed25519_key_without() {
+    let ed = test_key("Signer", "delegate").public_key();
+    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x31; 32])
+        .unwrap()
+        .public_key();
+    // An Ed25519 delegate keeps its bytes: {name, key}, no alg.
+    let bytes = codec::encode(&Delegate::with_key("Li", ed)).unwrap();
+    let value: ciborium::Value = codec::decode(&bytes, &Limits::DEFAULT).unwrap();
+    let ciborium::Value::Map(entries) = value else {
+        panic!("a map")
+    };
+    let keys: Vec<_> = entries.iter().filter_map(|(k, _)| k.as_text()).collect();
+    assert_eq!(keys, ["key", "name"]);
+    // An SM2 delegate carries alg -98454 and the compressed point.
+    let d = Delegate::with_key("Wang", sm2);
+    let bytes = codec::encode(&d).unwrap();
+    let value: ciborium::Value = codec::decode(&bytes, &Limits::DEFAULT).unwrap();
+    let ciborium::Value::Map(entries) = value else {
+        panic!("a map")
+    };
+    let alg = entries
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("alg"))
+        .map(|(_, v)| v.clone());
+    assert_eq!(alg, Some(crate::keylog::ALG_SM2_SM3.into()));
+    let back: Delegate = codec::decode(&bytes, &Limits::DEFAULT).unwrap();
+    assert_eq!(back, d);
+    assert_eq!(back.person_key(), Some(PersonKey::Sm2(sm2)));
+}
+
+#[test]
+fn a_delegate_key_of_another_algorithm_is_refused() {
+    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x31; 32])
+        .unwrap()
+        .public_key();
+    let wire = |key: Vec<u8>, alg: Option<i64>| {
+        // Keys in deterministic order: alg, key, name.
+        let mut entries = vec![];
+        if let Some(alg) = alg {
+            entries.push((ciborium::Value::Text("alg".into()), alg.into()));
+        }
+        entries.push((
+            ciborium::Value::Text("key".into()),
+            ciborium::Value::Bytes(key),
+        ));
+        entries.push((
+            ciborium::Value::Text("name".into()),
+            ciborium::Value::Text("x".into()),
+        ));
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&ciborium::Value::Map(entries), &mut bytes).unwrap();
+        bytes
+    };
+    // Ed25519 is never written as alg, an SM2 point under no alg is no Ed25519 key, and an
+    // uncompressed point is no SM2 key: malformed.
+    let ed = test_key("Signer", "delegate").public_key();
+    let d: Delegate = codec::decode(&wire(ed.as_bytes().to_vec(), None), &Limits::DEFAULT).unwrap();
+    assert_eq!(d.person_key(), Some(PersonKey::Ed25519(ed)));
+    for (key, alg) in [
+        (ed.as_bytes().to_vec(), Some(-19)),
+        (sm2.as_bytes().to_vec(), None),
+        (
+            sm2.to_uncompressed().to_vec(),
+            Some(crate::keylog::ALG_SM2_SM3),
+        ),
+    ] {
+        assert!(codec::decode::<Delegate>(&wire(key, alg), &Limits::DEFAULT).is_err());
+    }
+    // A key of an algorithm a person's key may not have decodes and names no person.
+    let esp256 = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
+    let esp256 = crate::keylog::EcdsaP256Key::from_verifying_key(esp256.verifying_key());
+    for (key, alg) in [(esp256.as_bytes().to_vec(), -9), (vec![1, 2, 3], -50)] {
+        let d: Delegate = codec::decode(&wire(key, Some(alg)), &Limits::DEFAULT).unwrap();
+        assert_eq!(d.person_key(), None);
+    }
+}
+
+#[test]
+fn a_mandate_of_an_sm2_person_covers_that_person_only() {
+    let mut supplier = TestParty::new("Supplier", T0);
+    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x32; 32])
+        .unwrap()
+        .public_key();
+    let delegation = Delegation {
+        delegate: Delegate::with_key("Wang", sm2),
+        seals: vec![supplier.contract_seal.public_key().into()],
+        purposes: vec!["procurement".into()],
+        value_cap: None,
+        counterparties: None,
+    };
+    let mandate = supplier.attest(supplier.id(), Claims::Delegation(delegation), T0, 30);
+    let decoded = Attestation::decode(mandate.bytes()).unwrap();
+    let seal: LogKey = supplier.contract_seal.public_key().into();
+    let use_ = |delegate: PersonKey| MandateUse {
+        party: supplier.id(),
+        delegate,
+        seal: seal.clone(),
+        purpose: "procurement",
+        value: None,
+        counterparties: &[],
+        time: T0.plus(60),
+    };
+    assert!(
+        decoded
+            .payload()
+            .check_mandate_terms(&use_(PersonKey::Sm2(sm2)), 365 * DAY)
+            .is_ok()
+    );
+    // The same person's Ed25519 key, or another SM2 key, is another person.
+    let other = crate::sm2::Sm2SecretKey::from_bytes(&[0x33; 32])
+        .unwrap()
+        .public_key();
+    for delegate in [
+        PersonKey::Sm2(other),
+        PersonKey::Ed25519(supplier.delegate.public_key()),
+    ] {
+        assert!(matches!(
+            decoded
+                .payload()
+                .check_mandate_terms(&use_(delegate), 365 * DAY),
+            Err(MandateError::DelegateMismatch)
+        ));
     }
 }

@@ -144,8 +144,8 @@ impl KeyDecl {
         }
     }
 
-    /// An attestation-signing key.
-    pub fn attest(key: PublicKey) -> Self {
+    /// An attestation-signing key: Ed25519, or SM2 (spec §4.3.2).
+    pub fn attest(key: impl Into<LogKey>) -> Self {
         Self {
             purpose: KeyPurpose::Attest,
             key: key.into(),

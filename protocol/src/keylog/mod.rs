@@ -582,14 +582,15 @@ impl KeyLog {
             // A key of an algorithm this version does not know is kept and never valid.
             (_, LogKey::Unsupported { .. }) => {}
             (KeyPurpose::Pdf | KeyPurpose::Tsa, LogKey::EcdsaP256(_)) => {}
-            // SM2 signs seal signatures (a COSE_Sign1 that names SM2, spec §3.3) and PDF and
-            // GB/T 38540 signatures. Node keys stay Ed25519 (libp2p has no SM2 identities);
-            // an attest, log or person key of SM2 would sign objects no verifier here
-            // accepts, so the log refuses it rather than hold a key that can never be used.
-            (KeyPurpose::Seal | KeyPurpose::Pdf, LogKey::Sm2(_)) => {}
+            // SM2 signs seal signatures and attestations (COSE_Sign1 objects that name SM2,
+            // spec §3.3) and PDF and GB/T 38540 signatures. Node keys stay Ed25519 (libp2p
+            // has no SM2 identities); a log key of SM2 would sign checkpoints and
+            // cosignatures, which are Ed25519 objects, so the log refuses it rather than hold
+            // a key that can never be used.
+            (KeyPurpose::Seal | KeyPurpose::Attest | KeyPurpose::Pdf, LogKey::Sm2(_)) => {}
             (_, LogKey::Sm2(_)) => {
                 return Err(invalid(
-                    "an SM2 key is declared only for the seal and pdf purposes",
+                    "an SM2 key is declared only for the seal, attest and pdf purposes",
                 ));
             }
             (KeyPurpose::Pdf, _) => {

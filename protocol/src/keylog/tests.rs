@@ -613,11 +613,11 @@ fn an_sm2_pdf_key_is_declared_checked_and_retired() {
 }
 
 #[test]
-fn an_sm2_key_serves_only_seals_and_pdf() {
-    // Attest, log and tsa signatures are Ed25519 or ESP256 everywhere else in the protocol:
-    // an SM2 key for them would be declared and never usable, so it is refused.
+fn an_sm2_key_serves_only_seals_attestations_and_pdf() {
+    // Checkpoints and cosignatures are Ed25519 objects and time-stamp tokens ESP256: an SM2
+    // key for them would be declared and never usable, so it is refused.
     let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
-    let refused = [KeyPurpose::Attest, KeyPurpose::Log, KeyPurpose::Tsa]
+    let refused = [KeyPurpose::Log, KeyPurpose::Tsa]
         .into_iter()
         .map(|purpose| KeyDecl {
             purpose,
@@ -631,12 +631,26 @@ fn an_sm2_key_serves_only_seals_and_pdf() {
             matches!(
                 log.add_key(&key(1), decl, T0),
                 Err(UsageError::KeyLog(KeyLogError::InvalidDecl {
-                    reason: "an SM2 key is declared only for the seal and pdf purposes",
+                    reason: "an SM2 key is declared only for the seal, attest and pdf purposes",
                     ..
                 }))
             ),
             "{purpose}"
         );
+    }
+    // A node key is a libp2p identity, which has no SM2 form: refused with or without a
+    // proof of possession.
+    for proof in [None, Some(crate::Signature::from_bytes([7; 64]))] {
+        let decl = KeyDecl {
+            purpose: KeyPurpose::Node,
+            key: sm2_key(6).into(),
+            seal: None,
+            proof,
+        };
+        assert!(matches!(
+            log.add_key(&key(1), decl, T0),
+            Err(UsageError::KeyLog(KeyLogError::InvalidDecl { .. }))
+        ));
     }
     assert_eq!(log.len(), 1);
     let mut seal = contract_seal(&key(4));
@@ -650,4 +664,31 @@ fn an_sm2_key_serves_only_seals_and_pdf() {
             .is_ok()
     );
     assert_eq!(replayed.seals_at(T0.plus(2))[0].key, sm2);
+}
+
+#[test]
+fn an_sm2_attest_key_is_declared_and_checked_as_sm2_only() {
+    let mut log = KeyLog::incept(&key(1), &key(2).public_key(), vec![], T0).unwrap();
+    log.add_key(&key(1), KeyDecl::attest(sm2_key(8)), T0.plus(1))
+        .unwrap();
+    let replayed = KeyLog::replay(bytes_of(&log)).unwrap();
+    let sm2 = LogKey::Sm2(sm2_key(8));
+    assert!(
+        replayed
+            .check_log_key(&sm2, KeyPurpose::Attest, T0.plus(2))
+            .is_ok()
+    );
+    assert!(matches!(
+        replayed.check_log_key(&sm2, KeyPurpose::Seal, T0.plus(2)),
+        Err(KeyUseError::WrongPurpose { .. })
+    ));
+    // The same 33 bytes as another algorithm's key are another key.
+    let as_esp256 = LogKey::Unsupported {
+        alg: -9,
+        key: sm2.wire_bytes().to_vec(),
+    };
+    assert!(matches!(
+        replayed.check_log_key(&as_esp256, KeyPurpose::Attest, T0.plus(2)),
+        Err(KeyUseError::UnknownKey { .. })
+    ));
 }

@@ -2,7 +2,7 @@
 //! a challenge bound to the session, the proposal revision, its documents, the seal and the
 //! time. Two forms, each checkable offline:
 //!
-//! - a COSE_Sign1 of the challenge by the person's software Ed25519 key (method
+//! - a COSE_Sign1 of the challenge by the person's software Ed25519 or SM2 key (method
 //!   `software-key`: the `signet` command line signs with the person's key file);
 //! - a WebAuthn assertion (a passkey in a browser): the authenticator signs its authenticator
 //!   data and the SHA-256 of the client data, whose `challenge` is the SHA-256 of the
@@ -132,8 +132,8 @@ pub struct WebAuthnIntent {
 /// An intent proof, in either form, with its signature verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntentProof {
-    /// A COSE_Sign1 by the person's software Ed25519 key.
-    Signed(Signed<IntentChallenge>),
+    /// A COSE_Sign1 by the person's software key, Ed25519 or SM2.
+    Signed(Signed<IntentChallenge, PersonKey>),
     /// A WebAuthn assertion by the person's passkey.
     WebAuthn(WebAuthnIntent),
 }
@@ -255,7 +255,7 @@ impl IntentProof {
     /// The person's key that made the proof.
     pub fn person(&self) -> PersonKey {
         match self {
-            Self::Signed(s) => PersonKey::Ed25519(*s.signer()),
+            Self::Signed(s) => s.signer().clone(),
             Self::WebAuthn(w) => PersonKey::WebAuthn(w.assertion.credential.clone()),
         }
     }
@@ -534,6 +534,30 @@ mod tests {
         )
         .unwrap();
         assert!(!IntentProof::decode(claimed.bytes()).unwrap().check_method());
+    }
+
+    #[test]
+    fn an_sm2_cose_proof_names_the_sm2_person() {
+        let person = crate::sm2::Sm2SecretKey::from_bytes(&[0x41; 32]).unwrap();
+        let signed = Signed::sign(
+            challenge(IntentMethod::SoftwareKey),
+            INTENT_CONTENT_TYPE,
+            &person,
+        )
+        .unwrap();
+        let proof = IntentProof::decode(signed.bytes()).unwrap();
+        assert!(proof.check_method());
+        assert_eq!(
+            proof.person(),
+            crate::person::PersonKey::Sm2(person.public_key())
+        );
+        assert_eq!(proof.digest(), Digest::of(signed.bytes()));
+        // Every changed byte fails.
+        for i in 0..signed.bytes().len() {
+            let mut bytes = signed.bytes().to_vec();
+            bytes[i] ^= 0x01;
+            assert!(IntentProof::decode(&bytes).is_err(), "byte {i}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::attestation::Attestation;
+use crate::attestation::SignedAttestation;
 use crate::codec::Limits;
 use crate::cose::{CoseError, CoseSigner, Signed};
 use crate::error::UsageError;
@@ -1256,7 +1256,7 @@ impl Session {
     pub fn sign<S>(
         &mut self,
         intent: IntentProof,
-        delegation: Signed<Attestation>,
+        delegation: SignedAttestation,
         seal_key: &S,
         pdf: Vec<PdfRevision>,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attestation::SignedAttestation;
 use crate::attestation::{Attestation, MandateError, MandateUse};
 use crate::codec::Limits;
 use crate::cose::{CoseError, Signed};
@@ -115,7 +116,7 @@ pub struct SignatureRecord {
     /// The delegate's intent proof.
     pub intent: IntentProof,
     /// The delegation that lets the delegate apply the seal.
-    pub delegation: Signed<Attestation>,
+    pub delegation: SignedAttestation,
 }
 
 /// The wire form of a [`SignatureRecord`]: the three signed objects' bytes.

@@ -462,7 +462,7 @@ fn signed_by_hand(
         seal_signature: Signed::sign(ss, SEAL_SIGNATURE_CONTENT_TYPE, &me.contract_seal)
             .unwrap()
             .into_log_key(),
-        intent: IntentProof::Signed(intent),
+        intent: IntentProof::Signed(intent.into_key()),
         delegation: mandate,
     };
     let message = SessionMessage {

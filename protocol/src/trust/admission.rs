@@ -11,8 +11,8 @@
 
 use super::{Evaluation, Moment, TrustPolicy, TrustStore};
 use crate::Timestamp;
-use crate::attestation::{Attestation, AttestationKind, Claims};
-use crate::cose::Signed;
+use crate::attestation::SignedAttestation;
+use crate::attestation::{AttestationKind, Claims};
 use crate::party::PartyId;
 use std::collections::BTreeMap;
 
@@ -55,7 +55,7 @@ pub enum Inadmissible {
 pub fn admit(
     policy: &TrustPolicy,
     store: &TrustStore,
-    signed: &Signed<Attestation>,
+    signed: &SignedAttestation,
     now: Timestamp,
 ) -> Result<(), Inadmissible> {
     let a = signed.payload();

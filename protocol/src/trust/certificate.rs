@@ -12,8 +12,8 @@ use der::Encode;
 
 use super::{Evaluation, Finding, Link, Missing};
 use crate::Timestamp;
-use crate::attestation::{Attestation, CertificateIdentity};
-use crate::cose::Signed;
+use crate::attestation::CertificateIdentity;
+use crate::attestation::SignedAttestation;
 use crate::keylog::{KeyPurpose, KeyUseError};
 use crate::registration::Registration;
 use crate::x509::chain::{self, ChainError, RevocationStatus};
@@ -80,7 +80,7 @@ impl Evaluation<'_> {
     /// reason, or what is missing, recorded).
     pub(super) fn certificate_path(
         &mut self,
-        signed: &Signed<Attestation>,
+        signed: &SignedAttestation,
         claims: &CertificateIdentity,
     ) -> Option<(String, CertificateEvidence)> {
         let a = signed.payload();
@@ -174,7 +174,7 @@ mod tests {
     use x509_cert::name::Name;
 
     use super::*;
-    use crate::attestation::{CertificateIdentity, Claims};
+    use crate::attestation::{Attestation, CertificateIdentity, Claims};
     use crate::keylog::{EcdsaP256Key, KeyDecl};
     use crate::party::AttestationId;
     use crate::sm2::Sm2SecretKey;

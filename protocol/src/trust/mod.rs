@@ -53,8 +53,8 @@ pub use store::{
 use std::collections::BTreeMap;
 
 use crate::Timestamp;
+use crate::attestation::SignedAttestation;
 use crate::attestation::{AssuranceLevel, Attestation, AttestationKind, Claims, RevocationReason};
-use crate::cose::Signed;
 use crate::keylog::KeyUseError;
 use crate::party::{AttestationId, PartyId};
 use crate::registration::Registration;
@@ -683,7 +683,7 @@ impl Evaluation<'_> {
 
     /// Checks one attestation's authority, window, age, revocation and revocation
     /// freshness; records what failed.
-    fn check(&mut self, signed: &Signed<Attestation>) -> bool {
+    fn check(&mut self, signed: &SignedAttestation) -> bool {
         let a = signed.payload();
         let Some(issuer_log) = self.store.key_log(&a.issuer) else {
             self.missing.push(Missing::KeyLog(a.issuer));

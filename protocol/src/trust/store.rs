@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::attestation::SignedAttestation;
 use crate::attestation::{
     Attestation, AttestationKind, Claims, MandateError, MandateUse, RevocationReason,
     RevocationTarget,
 };
-use crate::cose::Signed;
 use crate::keylog::{KeyLog, KeyPurpose, KeyUseError, LogKey};
 use crate::party::{AttestationId, PartyId};
 use crate::{Digest, Timestamp};
@@ -34,7 +34,7 @@ use crate::{Digest, Timestamp};
 pub struct TrustStore {
     logs: BTreeMap<PartyId, KeyLog>,
     /// Every attestation held, by the digest of its signed bytes.
-    attestations: BTreeMap<Digest, Signed<Attestation>>,
+    attestations: BTreeMap<Digest, SignedAttestation>,
     /// (issuer, id) → digest: one attestation per issuer and id.
     by_issuer_id: BTreeMap<(PartyId, AttestationId), Digest>,
     /// (subject, kind) → digests.
@@ -253,7 +253,7 @@ impl TrustStore {
     }
 
     /// Adds a signed attestation (see [`AttestationUpdate`] for what is refused).
-    pub fn add_attestation(&mut self, signed: Signed<Attestation>) -> AttestationUpdate {
+    pub fn add_attestation(&mut self, signed: SignedAttestation) -> AttestationUpdate {
         let update = self.check_attestation(&signed);
         if let AttestationUpdate::Added { superseded } = &update {
             for old in superseded {
@@ -266,7 +266,7 @@ impl TrustStore {
 
     /// What [`TrustStore::add_attestation`] would do with `signed`, changing nothing: a
     /// caller that persists what it holds checks first, stores, then adds.
-    pub fn check_attestation(&self, signed: &Signed<Attestation>) -> AttestationUpdate {
+    pub fn check_attestation(&self, signed: &SignedAttestation) -> AttestationUpdate {
         let digest = signed.digest();
         let a = signed.payload();
         let Some(log) = self.logs.get(&a.issuer) else {
@@ -296,7 +296,7 @@ impl TrustStore {
         AttestationUpdate::Added { superseded }
     }
 
-    fn insert(&mut self, signed: Signed<Attestation>) {
+    fn insert(&mut self, signed: SignedAttestation) {
         let digest = signed.digest();
         let a = signed.payload();
         if matches!(a.claims, Claims::RevocationList(_)) {
@@ -358,7 +358,7 @@ impl TrustStore {
 
     /// Every attestation held, in the order of their digests (an order no insertion order
     /// changes).
-    pub fn attestations(&self) -> impl Iterator<Item = &Signed<Attestation>> {
+    pub fn attestations(&self) -> impl Iterator<Item = &SignedAttestation> {
         self.attestations.values()
     }
 
@@ -368,16 +368,12 @@ impl TrustStore {
     }
 
     /// The attestation with these signed bytes' digest.
-    pub fn attestation_by_digest(&self, digest: &Digest) -> Option<&Signed<Attestation>> {
+    pub fn attestation_by_digest(&self, digest: &Digest) -> Option<&SignedAttestation> {
         self.attestations.get(digest)
     }
 
     /// The attestation `issuer` issued under `id`.
-    pub fn attestation(
-        &self,
-        issuer: &PartyId,
-        id: &AttestationId,
-    ) -> Option<&Signed<Attestation>> {
+    pub fn attestation(&self, issuer: &PartyId, id: &AttestationId) -> Option<&SignedAttestation> {
         self.by_issuer_id
             .get(&(*issuer, *id))
             .and_then(|d| self.attestations.get(d))
@@ -388,7 +384,7 @@ impl TrustStore {
         &self,
         subject: &PartyId,
         kind: AttestationKind,
-    ) -> impl Iterator<Item = &Signed<Attestation>> {
+    ) -> impl Iterator<Item = &SignedAttestation> {
         self.by_subject
             .get(&(*subject, kind.code()))
             .into_iter()
@@ -404,7 +400,7 @@ impl TrustStore {
     }
 
     /// Revocations and the newest revocation list issued by `issuer`.
-    pub fn revocations_by(&self, issuer: &PartyId) -> impl Iterator<Item = &Signed<Attestation>> {
+    pub fn revocations_by(&self, issuer: &PartyId) -> impl Iterator<Item = &SignedAttestation> {
         self.about(issuer, AttestationKind::Revocation)
             .chain(self.revocation_list(issuer))
             .filter(move |a| a.payload().issuer == *issuer)
@@ -417,7 +413,7 @@ impl TrustStore {
     /// the purpose of the certificate's profile (`tsa` for a TSA certificate, else `pdf`). A verifier's own certificate (about itself) rests on no identity attestation.
     pub fn pdf_certificate_in_effect(
         &self,
-        signed: &Signed<Attestation>,
+        signed: &SignedAttestation,
         time: Timestamp,
     ) -> Result<(), PdfCertificateError> {
         let a = signed.payload();
@@ -467,7 +463,7 @@ impl TrustStore {
     }
 
     /// The newest revocation list held from `issuer`, whatever its authority.
-    pub fn revocation_list(&self, issuer: &PartyId) -> Option<&Signed<Attestation>> {
+    pub fn revocation_list(&self, issuer: &PartyId) -> Option<&SignedAttestation> {
         self.lists
             .get(issuer)
             .and_then(|d| self.attestations.get(d))
@@ -497,7 +493,7 @@ impl TrustStore {
 
     /// Whether a signed attestation's key had the issuer's authority when it was issued,
     /// and was not revoked by then.
-    pub fn has_authority(&self, signed: &Signed<Attestation>) -> bool {
+    pub fn has_authority(&self, signed: &SignedAttestation) -> bool {
         let a = signed.payload();
         self.key_log(&a.issuer).is_some_and(|log| {
             a.check_issuer_key(signed.signer(), log).is_ok()
@@ -521,7 +517,7 @@ impl TrustStore {
         // Any attest key of the party at the revocation's issue time may revoke any of its
         // keys: the party must be able to cut off a compromised key quickly. (No recursion:
         // a revocation's own signer is not checked for revocation here.)
-        let authorised = |signed: &Signed<Attestation>| {
+        let authorised = |signed: &SignedAttestation| {
             let a = signed.payload();
             a.issuer == *party && a.check_issuer_key(signed.signer(), log).is_ok()
         };
@@ -627,7 +623,7 @@ impl TrustStore {
     /// for the party at the time of use, and revocation of the mandate and of the seal.
     pub fn check_mandate<'a>(
         &self,
-        delegation: &'a Signed<Attestation>,
+        delegation: &'a SignedAttestation,
         use_: &MandateUse<'_>,
         max_validity: u64,
     ) -> Result<&'a crate::attestation::Delegation, MandateError> {

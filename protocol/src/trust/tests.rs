@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::attestation::{Amount, MandateError, MandateUse};
+use crate::cose::Signed;
 use crate::testkit::{DAY, TestParty};
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
@@ -52,7 +53,7 @@ impl World {
         w
     }
 
-    fn add(&mut self, signed: Signed<Attestation>) -> AttestationId {
+    fn add(&mut self, signed: SignedAttestation) -> AttestationId {
         let id = signed.payload().id;
         self.store.add_attestation(signed);
         id
@@ -389,7 +390,8 @@ fn attestation_signed_with_a_non_attest_key_is_untrusted() {
         crate::attestation::ATTESTATION_CONTENT_TYPE,
         &w.ca.node,
     )
-    .unwrap();
+    .unwrap()
+    .into_log_key();
     assert!(matches!(
         w.store.add_attestation(signed),
         AttestationUpdate::Unauthorised(e)
@@ -645,4 +647,78 @@ fn a_forked_key_log_does_not_replace_the_one_held() {
     assert_eq!(w.store.add_key_log(b), LogUpdate::Conflict { seq: 1 });
     assert_eq!(w.store.key_log(&w.supplier.id()), Some(&a));
     assert_eq!(w.store.add_key_log(held), LogUpdate::Unchanged);
+}
+
+/// The CA declares an SM2 attest key (spec §4.3.2) and signs the supplier's identity with it.
+fn sm2_attested(w: &mut World) -> (crate::sm2::Sm2SecretKey, SignedAttestation) {
+    let sm2 = crate::sm2::Sm2SecretKey::from_bytes(&[0x5a; 32]).unwrap();
+    w.ca.log
+        .add_key(
+            &w.ca.root,
+            crate::keylog::KeyDecl::attest(sm2.public_key()),
+            at(0),
+        )
+        .unwrap();
+    w.store.add_key_log(w.ca.log.clone());
+    // The harness signs with the CA's Ed25519 attest key; the same statement is signed
+    // again with the SM2 key.
+    let ed =
+        w.ca.verify_identity(&w.supplier, AssuranceLevel::High, at(1));
+    let signed = ed.payload().clone().issue(&sm2, &w.ca.log).unwrap();
+    (sm2, signed)
+}
+
+#[test]
+fn an_identity_attested_by_an_sm2_attest_key_is_trusted() {
+    let mut w = World::new();
+    let (sm2, signed) = sm2_attested(&mut w);
+    assert_eq!(signed.algorithm(), crate::cose::Algorithm::Sm2Sm3);
+    assert_eq!(
+        signed.signer(),
+        &crate::keylog::LogKey::Sm2(sm2.public_key())
+    );
+    // What a receiver reads from the bytes.
+    let received = Attestation::decode(signed.bytes()).unwrap();
+    w.add(received);
+    let v = w.eval(at(2));
+    assert_eq!(chain_len(&v), Some(1), "{v:?}");
+}
+
+#[test]
+fn an_sm2_key_that_is_not_an_attest_key_attests_nothing() {
+    let mut w = World::new();
+    let (_, signed) = sm2_attested(&mut w);
+    // The supplier's own SM2 seal key signs the same statement: a valid SM2 signature, but
+    // by a key the CA's log does not declare for attestations.
+    let seal = crate::sm2::Sm2SecretKey::from_bytes(&[0x5b; 32]).unwrap();
+    let forged = Signed::sign(
+        signed.payload().clone(),
+        crate::attestation::ATTESTATION_CONTENT_TYPE,
+        &seal,
+    )
+    .unwrap()
+    .into_log_key();
+    assert!(matches!(
+        w.store.add_attestation(forged),
+        AttestationUpdate::Unauthorised(_)
+    ));
+    let v = w.eval(at(2));
+    assert_eq!(chain_len(&v), None, "{v:?}");
+}
+
+#[test]
+fn an_sm2_attest_key_is_refused_where_the_content_type_is_ed25519_only() {
+    let mut w = World::new();
+    let (sm2, _) = sm2_attested(&mut w);
+    // Key events, checkpoints and every other type but attestations, intent proofs and
+    // seal signatures stay Ed25519 (spec §3.3 rule 2).
+    let event = w.ca.log.events()[0].payload().clone();
+    let signed = Signed::sign(event, crate::keylog::KEY_EVENT_CONTENT_TYPE, &sm2).unwrap();
+    assert!(matches!(
+        crate::keylog::KeyLog::replay([signed.bytes()]),
+        Err(crate::keylog::KeyLogError::Decode {
+            error: crate::cose::CoseError::UnsupportedAlgorithm(_),
+            ..
+        })
+    ));
 }

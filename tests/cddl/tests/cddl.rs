@@ -17,7 +17,7 @@ use cddl::validator::{Validator, cbor::CBORValidator};
 use ciborium::Value;
 use signet_protocol::attestation::{
     ATTESTATION_CONTENT_TYPE, AssuranceLevel, Attestation, AttestationKind, Claims,
-    RevocationReason, RevokedEntry, SealCertification, VerificationMethod,
+    RevocationReason, RevokedEntry, SealCertification, SignedAttestation, VerificationMethod,
 };
 use signet_protocol::bundle::{BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE};
 use signet_protocol::codec::{self, Limits};
@@ -242,7 +242,7 @@ fn key_event_rule(kind: KeyEventKind) -> &'static str {
 }
 
 /// One signed attestation of every kind, with optional fields both present and absent.
-fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
+fn attestations_of_every_kind() -> Vec<SignedAttestation> {
     let mut ca = TestParty::new("CA", T0);
     let mut supplier = TestParty::new("Supplier", T0);
     let brand = TestParty::new("Brand", T0);
@@ -321,7 +321,7 @@ fn attestations_of_every_kind() -> Vec<Signed<Attestation>> {
     ]
 }
 
-fn brand_endorsement(supplier: &TestParty) -> Signed<Attestation> {
+fn brand_endorsement(supplier: &TestParty) -> SignedAttestation {
     let mut brand = TestParty::new("Brand", T0);
     brand.endorse(supplier, T0)
 }
@@ -431,6 +431,77 @@ fn an_sm2_pdf_key_matches_its_rule() {
         set_value(entries, "key", Value::Bytes(sm2.to_uncompressed().to_vec()));
     });
     assert_invalid("sm2-pdf-key-decl", &long);
+}
+
+#[test]
+fn an_sm2_attest_key_and_its_attestations_match_their_rules() {
+    let mut ca = TestParty::new("CA", T0);
+    let supplier = TestParty::new("Supplier", T0);
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&test_key("example", "sm2").to_seed())
+        .expect("a valid scalar");
+    ca.log
+        .add_key(&ca.root, KeyDecl::attest(sm2.public_key()), T0.plus(60))
+        .expect("an SM2 attest key is accepted");
+    let (_, payload) = cose_parts(ca.log.events()[1].bytes());
+    let Value::Map(entries) = decode_value(&payload) else {
+        panic!("payload is a map");
+    };
+    let body = entries
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("body"))
+        .map(|(_, v)| encode_value(v))
+        .expect("an add-key has a body");
+    assert_valid("plain-key-decl", &body);
+    assert_valid("key-decl", &body);
+    let signed = ca
+        .verify_identity(&supplier, AssuranceLevel::High, T0.plus(120))
+        .payload()
+        .clone()
+        .issue(&sm2, &ca.log)
+        .expect("the SM2 attest key signs");
+    let (protected, payload) = cose_parts(signed.bytes());
+    assert_valid("attestation-protected-header", &protected);
+    assert_valid("attestation", &payload);
+    assert_valid("signed-attestation", signed.bytes());
+    assert_valid("signet-item", signed.bytes());
+    // The key-event header never names SM2.
+    assert_invalid("key-event-protected-header", &protected);
+}
+
+#[test]
+fn an_sm2_person_key_and_its_intent_proof_match_their_rules() {
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&test_key("example", "sm2-person").to_seed())
+        .expect("a valid scalar");
+    let ed = test_key("example", "delegate").public_key();
+    let delegate = codec::encode(&signet_protocol::attestation::Delegate::with_key(
+        "王五",
+        sm2.public_key(),
+    ))
+    .expect("encodes");
+    assert_valid("delegate", &delegate);
+    // The SM2 form needs its alg: the same key without it is no delegate.
+    let without_alg = mutate_map(&delegate, |entries| {
+        entries.retain(|(k, _)| k.as_text() != Some("alg"));
+    });
+    assert_invalid("delegate", &without_alg);
+    let ed25519 = codec::encode(&signet_protocol::attestation::Delegate::with_key("李四", ed))
+        .expect("encodes");
+    assert_valid("delegate", &ed25519);
+    let supplier = TestParty::new("Supplier", T0);
+    let challenge = signet_protocol::session::IntentChallenge {
+        session: signet_protocol::session::SessionId::from_bytes([0x84; 32]),
+        proposal: Digest::of(b"the proposal"),
+        documents: vec![Digest::of(b"the contract")],
+        signer: supplier.id(),
+        seal: supplier.contract_seal.public_key().into(),
+        method: IntentMethod::SoftwareKey,
+        time: T0,
+    };
+    let proof = Signed::sign(challenge, INTENT_CONTENT_TYPE, &sm2).expect("signs");
+    let (protected, _) = cose_parts(proof.bytes());
+    assert_valid("intent-protected-header", &protected);
+    assert_valid("signed-intent", proof.bytes());
+    assert_invalid("proposal-protected-header", &protected);
 }
 
 #[test]

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, AttestationKind, Claims, IdentityClaims, VerificationMethod,
 };
@@ -91,9 +92,9 @@ struct Firm {
     party: TestParty,
     store: TrustStore,
     policy: TrustPolicy,
-    mandate: Signed<Attestation>,
+    mandate: SignedAttestation,
     /// Identity attestations about this firm it holds (its verifier's, or each buyer's).
-    identities: Vec<Signed<Attestation>>,
+    identities: Vec<SignedAttestation>,
     sessions: BTreeMap<SessionId, Session>,
     log: EvidenceLog,
     /// Where each held session's entries sit in `log`.
@@ -317,7 +318,7 @@ pub(super) struct World<'a> {
     verifiers: Vec<Infra>,
     witnesses: Vec<WitnessNode>,
     installed_logs: Vec<KeyLog>,
-    installed_attestations: Vec<Signed<Attestation>>,
+    installed_attestations: Vec<SignedAttestation>,
     busy: Vec<Micros>,
     party_index: BTreeMap<PartyId, usize>,
     /// Each firm's party id once its node is installed (read without touching the node).

@@ -258,11 +258,9 @@ fn sign(firm: &mut Firm, sid: SessionId, now: Timestamp) -> Result<Step, String>
             IntentMethod::SoftwareKey,
             now,
         )?;
-        let intent = IntentProof::Signed(Signed::sign(
-            challenge,
-            INTENT_CONTENT_TYPE,
-            &party.delegate,
-        )?);
+        let intent = IntentProof::Signed(
+            Signed::sign(challenge, INTENT_CONTENT_TYPE, &party.delegate)?.into_key(),
+        );
         // The protocol never sees PDF bytes; a sealed revision is named by its digest.
         let pdf = session
             .pdf_bases()?
