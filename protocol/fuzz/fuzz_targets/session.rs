@@ -433,20 +433,18 @@ impl Run<'_> {
             1 => (|| {
                 let me = &node.party;
                 let challenge = session.intent_challenge(
-                    me.contract_seal.public_key(),
+                    me.contract_seal_key(),
                     IntentMethod::SoftwareKey,
                     now,
                 )?;
-                let intent = IntentProof::Signed(Signed::sign(
-                    challenge,
-                    INTENT_CONTENT_TYPE,
-                    &me.delegate,
-                )?.into_key());
+                let intent = IntentProof::Signed(
+                    Signed::sign(challenge, INTENT_CONTENT_TYPE, &me.delegate)?.into_key(),
+                );
                 let mandate = node
                     .mandate
                     .clone()
                     .ok_or(ActionError::NotAllowed("sign without a mandate"))?;
-                session.sign(intent, mandate, &me.contract_seal, &ctx)
+                session.sign(intent, mandate, &me.contract_seal, Vec::new(), &ctx)
             })(),
             2 => session.approve(&ctx),
             3 => session.decline("fuzz decline", &ctx),

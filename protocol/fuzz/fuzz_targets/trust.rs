@@ -351,7 +351,7 @@ impl Harness<'_> {
                 let issuer = self.party_index()?;
                 let key = self.key_of(issuer)?;
                 let claims = Claims::Revocation(Revocation {
-                    target: RevocationTarget::Key(key),
+                    target: RevocationTarget::Key(key.into()),
                     effective: time(&mut self.u)?,
                     reason: reason(&mut self.u)?,
                 });
@@ -373,7 +373,7 @@ impl Harness<'_> {
                 let mut keys = Vec::new();
                 for _ in 0..self.u.int_in_range(0..=1u8)? {
                     keys.push(RevokedKey {
-                        key: self.key_of(issuer)?,
+                        key: self.key_of(issuer)?.into(),
                         effective: time(&mut self.u)?,
                         reason: reason(&mut self.u)?,
                     });
@@ -541,6 +541,10 @@ fn check_verdict(
                         "the subject vouches for itself: {links:?}"
                     );
                     assert!(identity.registration.is_some() && identity.assurance.is_some());
+                }
+                // The generated policies name no CA root, so no identity rests on a certificate.
+                TrustPath::Certificate(evidence) => {
+                    panic!("a certificate path without a CA root: {evidence:?}")
                 }
                 TrustPath::Endorsements(links) => {
                     let rule = policy.endorsements.as_ref().expect("an endorsement rule");
