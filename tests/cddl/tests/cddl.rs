@@ -470,8 +470,10 @@ fn an_sm2_attest_key_and_its_attestations_match_their_rules() {
 
 #[test]
 fn an_sm2_person_key_and_its_intent_proof_match_their_rules() {
-    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(&test_key("example", "sm2-person").to_seed())
-        .expect("a valid scalar");
+    let sm2 = signet_protocol::sm2::Sm2SecretKey::from_bytes(
+        &test_key("example", "sm2-person").to_seed(),
+    )
+    .expect("a valid scalar");
     let ed = test_key("example", "delegate").public_key();
     let delegate = codec::encode(&signet_protocol::attestation::Delegate::with_key(
         "王五",
@@ -484,8 +486,10 @@ fn an_sm2_person_key_and_its_intent_proof_match_their_rules() {
         entries.retain(|(k, _)| k.as_text() != Some("alg"));
     });
     assert_invalid("delegate", &without_alg);
-    let ed25519 = codec::encode(&signet_protocol::attestation::Delegate::with_key("李四", ed))
-        .expect("encodes");
+    let ed25519 = codec::encode(&signet_protocol::attestation::Delegate::with_key(
+        "李四", ed,
+    ))
+    .expect("encodes");
     assert_valid("delegate", &ed25519);
     let supplier = TestParty::new("Supplier", T0);
     let challenge = signet_protocol::session::IntentChallenge {
