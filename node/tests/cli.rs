@@ -298,6 +298,7 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
             seal_algorithm: Default::default(),
             // The supplier's person signs with an SM2 key file (`signet sign` reads either).
             delegate_algorithm: signet_node::service::init::SealAlgorithm::Sm2,
+            attest_algorithm: Default::default(),
             storage: Default::default(),
             certificate: None,
         },

@@ -1218,12 +1218,11 @@ impl Core {
         };
         let fresh_public = fresh.public_key();
         let decl = match (kind, &fresh_public) {
-            (KeyKind::Attest, LogKey::Ed25519(key)) => KeyDecl::attest(*key),
+            // An attest key is Ed25519 or SM2 (spec §3.3 rule 2).
+            (KeyKind::Attest, key) => KeyDecl::attest(key.clone()),
             (KeyKind::Log, LogKey::Ed25519(key)) => KeyDecl::log(*key),
-            (KeyKind::Attest | KeyKind::Log, _) => {
-                return Err(ServiceError::Corrupt(
-                    "an attest or log key that is not Ed25519",
-                ));
+            (KeyKind::Log, _) => {
+                return Err(ServiceError::Corrupt("a log key that is not Ed25519"));
             }
             _ => {
                 let info = record
