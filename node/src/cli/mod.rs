@@ -3,6 +3,7 @@
 pub(crate) mod client;
 pub(crate) mod demo;
 pub(crate) mod http;
+pub(crate) mod keygen;
 pub(crate) mod policy;
 mod ses;
 pub(crate) mod store_admin;
