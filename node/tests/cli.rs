@@ -1301,4 +1301,24 @@ async fn keygen_makes_a_person_key_that_an_sm2_attesting_party_mandates() {
         mandate.algorithm(),
         signet_protocol::cose::Algorithm::Sm2Sm3
     );
+    // `signet rotate --key attest` keeps the key SM2; `--algorithm` changes it, and is
+    // refused for any other key.
+    // An SM2 key is `sm2:` and its 33-byte compressed point; an Ed25519 one its 32 bytes.
+    for (algorithm, prefix, len) in [(None, "sm2:", 70), (Some("ed25519"), "", 64)] {
+        let mut args = vec!["rotate", "--key", "attest"];
+        args.extend(algorithm.iter().flat_map(|a| ["--algorithm", a]));
+        let out = client(&api, "admin-token", &args);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let public = v["public_key"].as_str().unwrap();
+        assert!(public.starts_with(prefix) && public.len() == len, "{v}");
+    }
+    let attest_file = std::fs::read_to_string(dir.join("keys").join("attest.key")).unwrap();
+    assert!(attest_file.starts_with("signet-ed25519-seed:"));
+    let out = client(
+        &api,
+        "admin-token",
+        &["rotate", "--key", "log", "--algorithm", "sm2"],
+    );
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
 }

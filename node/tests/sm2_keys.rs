@@ -12,6 +12,8 @@ mod support;
 use signet_node::keyfile;
 use signet_node::service::authority::NewMandate;
 use signet_node::service::config::NodeConfig;
+use signet_node::service::init::SealAlgorithm;
+use signet_node::service::keys::KeyKind;
 use signet_node::service::{DocumentSource, NewDocument, NewParticipant, NewSession, now};
 use signet_protocol::attestation::{
     AssuranceLevel, Attestation, Claims, IdentityClaims, SignedAttestation, VerificationMethod,
@@ -199,7 +201,7 @@ async fn an_sm2_attested_party_is_trusted_and_an_sm2_person_signs_for_it() {
 /// supplier's mandates are SM2, the node's own trust evaluation takes them as it issues them,
 /// and the brand, given them, names the supplier verified and takes a session the supplier's
 /// SM2-mandated person signs as VALID. After a restart the node still attests with the same
-/// SM2 key.
+/// SM2 key; a rotation keeps it SM2, or changes its algorithm when asked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_party_whose_attest_key_is_sm2_issues_attestations_its_counterparty_trusts() {
     let root = tempfile::tempdir().unwrap();
@@ -324,4 +326,47 @@ async fn a_party_whose_attest_key_is_sm2_issues_attestations_its_counterparty_tr
     assert_eq!(again.algorithm(), Algorithm::Sm2Sm3);
     assert_eq!(again.signer(), &before);
     brand.service.import_attestation(again.bytes()).unwrap();
+
+    // A rotation keeps the attest key SM2 unless asked otherwise; only the attest key takes
+    // an algorithm. The brand, given the new key log, takes what the new key signs.
+    let (_, rotated) = supplier.service.rotate_key(KeyKind::Attest).unwrap();
+    assert_eq!(rotated.alg(), ALG_SM2_SM3);
+    assert_ne!(rotated, before);
+    assert_eq!(attest_key(&supplier), rotated);
+    assert!(
+        supplier
+            .service
+            .rotate_key_to(KeyKind::Log, Some(SealAlgorithm::Sm2))
+            .is_err()
+    );
+    let (_, back) = supplier
+        .service
+        .rotate_key_to(KeyKind::Attest, Some(SealAlgorithm::Ed25519))
+        .unwrap();
+    assert_eq!(back.alg(), ALG_ED25519);
+    let (_, sm2_again) = supplier
+        .service
+        .rotate_key_to(KeyKind::Attest, Some(SealAlgorithm::Sm2))
+        .unwrap();
+    assert_eq!(sm2_again.alg(), ALG_SM2_SM3);
+    brand
+        .service
+        .import_key_log(&supplier.service.own_key_log().unwrap())
+        .unwrap();
+    let (s_dir, s_key) = supplier.stop().await;
+    let supplier = start("Supplier", &s_dir, &s_key).await;
+    let third = supplier
+        .service
+        .delegate(NewMandate {
+            name: "SM2 signatory".into(),
+            person: PersonKey::Sm2(person.public_key()),
+            seals: vec![],
+            purposes: vec!["services".into()],
+            value_cap: None,
+            counterparties: None,
+            days: 30,
+        })
+        .unwrap();
+    assert_eq!(third.signer(), &sm2_again);
+    brand.service.import_attestation(third.bytes()).unwrap();
 }
