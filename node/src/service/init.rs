@@ -29,8 +29,8 @@ pub enum SealAlgorithm {
     /// Ed25519 (the default).
     #[default]
     Ed25519,
-    /// SM2 with SM3 (GB/T 32918), as PRC rules on commercial cryptography expect of seals;
-    /// the seal signatures are COSE_Sign1 with private-use algorithm -98454 (spec §13.2).
+    /// SM2 with SM3 (GB/T 32918), as PRC rules on commercial cryptography expect; the
+    /// signatures are COSE_Sign1 with private-use algorithm -98454 (spec §13.2).
     Sm2,
 }
 
