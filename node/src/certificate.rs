@@ -258,7 +258,7 @@ impl PartyCertificate {
         &self,
         id: AttestationId,
         log: &KeyLog,
-        attest: &signet_protocol::SecretKey,
+        attest: &signet_protocol::keylog::LogSecretKey,
         now: Timestamp,
     ) -> Result<SignedAttestation, String> {
         let until = self

@@ -8,7 +8,8 @@
 //!
 //! Format: one line, `signet-ed25519-seed:` followed by the 32-byte seed in hex; a PDF key
 //! (ECDSA P-256) is `signet-p256-scalar:` followed by its 32-byte private scalar in hex, and
-//! an SM2 seal key `signet-sm2-scalar:` followed by its 32-byte private scalar in hex.
+//! an SM2 key (a seal, an attest key or a person's key) `signet-sm2-scalar:` followed by its
+//! 32-byte private scalar in hex.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -111,8 +112,8 @@ pub fn read_p256(path: &Path) -> Result<p256::ecdsa::SigningKey, KeyFileError> {
         .map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 
-/// Writes the SM2 key `key` (an SM2 seal, or a party's national-algorithm PDF key) like
-/// [`write()`].
+/// Writes the SM2 key `key` (an SM2 seal, attest key or person's key, or a party's
+/// national-algorithm PDF key) like [`write()`].
 pub fn write_sm2(path: &Path, key: &Sm2SecretKey, replace: Replace) -> Result<(), KeyFileError> {
     write_secret(path, SM2_PREFIX, &key.to_bytes()[..], replace)
 }
@@ -123,7 +124,8 @@ pub fn read_sm2(path: &Path) -> Result<Sm2SecretKey, KeyFileError> {
     Sm2SecretKey::from_bytes(&scalar).map_err(|_| KeyFileError::Malformed(path.to_owned()))
 }
 
-/// Writes a key of either algorithm a seal may have (Ed25519 or SM2) like [`write()`].
+/// Writes a key of either algorithm a seal, an attest key or a person's key may have
+/// (Ed25519 or SM2) like [`write()`].
 pub fn write_log_key(
     path: &Path,
     key: &LogSecretKey,

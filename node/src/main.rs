@@ -1,6 +1,6 @@
 //! The `signet` command: create a party (`init`), run its node (`run`), copy its data
-//! (`backup`, `restore`, `migrate`), verify bundles offline (`verify`), run a
-//! demonstration federation (`demo`), and talk to a running node
+//! (`backup`, `restore`, `migrate`), make a person's key (`keygen`), verify bundles offline
+//! (`verify`), run a demonstration federation (`demo`), and talk to a running node
 //! over its local HTTP API (`send`, `inbox`, `status`, `sign`, …).
 //!
 //! Exit codes: 0 success (for `verify`: VALID); 1 `verify`: INVALID; 2 usage error;
@@ -56,6 +56,9 @@ enum Command {
     /// node, in effect at once, or in a stopped node's party directory (`--dir`).
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
+    /// Make a person's key (Ed25519 or SM2) on this device, without a party: writes the key
+    /// file and prints the public key for `signet delegations add --public-key`.
+    Keygen(cli::keygen::KeygenArgs),
     /// Verify a bundle offline and print the per-check report; exit 0 only for VALID.
     Verify(cli::VerifyArgs),
     /// Run a small federation on loopback and narrate it.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
             Command::Backup(a) => cli::store_admin::backup(a, args.json),
             Command::Restore(a) => cli::store_admin::restore(a, args.json),
             Command::Migrate(a) => cli::store_admin::migrate(a, args.json),
+            Command::Keygen(a) => cli::keygen::keygen(a, args.json),
             Command::Verify(a) => cli::verify(a, args.json),
             Command::Policy(c) => cli::policy::run(c, &outer, args.json).await,
             Command::Demo(a) => cli::demo::demo(a).await,

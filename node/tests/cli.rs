@@ -298,6 +298,7 @@ async fn tokens_are_checked_and_a_node_killed_mid_session_completes_it_after_res
             seal_algorithm: Default::default(),
             // The supplier's person signs with an SM2 key file (`signet sign` reads either).
             delegate_algorithm: signet_node::service::init::SealAlgorithm::Sm2,
+            attest_algorithm: Default::default(),
             storage: Default::default(),
             certificate: None,
         },
@@ -1197,4 +1198,127 @@ async fn a_sealed_pdf_is_cross_checked_against_its_bundle() {
         text.contains("INVALID the PDF before its seals is the bundle's document"),
         "{text}"
     );
+}
+
+/// `signet keygen` writes a person's key file, owner-only, and prints only its public key, in
+/// the form `signet delegations add --public-key` takes; a party made with `signet init
+/// --attest-algorithm sm2` gives that person a mandate signed with its SM2 attest key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keygen_makes_a_person_key_that_an_sm2_attesting_party_mandates() {
+    use signet_protocol::keylog::LogKey;
+    let root = tempfile::tempdir().unwrap();
+    let person = root.path().join("wang.key");
+    let out = signet(&[
+        "keygen",
+        "--algorithm",
+        "sm2",
+        "--out",
+        person.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mode(&person), 0o600);
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let printed = printed.trim_end();
+    let secret = signet_node::keyfile::read_log_key(&person).unwrap();
+    assert_eq!(printed, secret.public_key().to_string());
+    assert!(
+        matches!(LogKey::from_text(printed), Ok(LogKey::Sm2(_))),
+        "{printed}"
+    );
+    // Nothing secret is printed: the file's hex appears on neither stream.
+    let file = std::fs::read_to_string(&person).unwrap();
+    let scalar = file.trim_end().strip_prefix("signet-sm2-scalar:").unwrap();
+    assert!(!printed.contains(scalar));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(scalar));
+    // An existing key file is never replaced.
+    let again = signet(&["keygen", "--out", person.to_str().unwrap()]);
+    assert_eq!(code(&again), 2);
+    assert_eq!(std::fs::read_to_string(&person).unwrap(), file);
+    // Ed25519 is the default: 64 hex digits.
+    let ed = root.path().join("li.key");
+    let out = signet(&["--json", "keygen", "--out", ed.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["algorithm"], "ed25519");
+    assert_eq!(v["public_key"].as_str().unwrap().len(), 64);
+    assert_eq!(mode(&ed), 0o600);
+
+    // A party whose attest key is SM2.
+    let dir = root.path().join("acme");
+    let out = signet(&[
+        "--json",
+        "init",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--name",
+        "Acme",
+        "--registration",
+        test_uscc("Acme").number(),
+        "--delegate-key",
+        root.path().join("acme-delegate.key").to_str().unwrap(),
+        "--next-root-key",
+        root.path().join("acme-next-root.key").to_str().unwrap(),
+        "--attest-algorithm",
+        "sm2",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--api",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let attest_file = std::fs::read_to_string(dir.join("keys").join("attest.key")).unwrap();
+    assert!(attest_file.starts_with("signet-sm2-scalar:"));
+    assert_eq!(mode(&dir.join("keys").join("attest.key")), 0o600);
+    support::test_tokens(&dir);
+    let acme = start("Acme", &dir, &root.path().join("acme-delegate.key")).await;
+    let api = format!("http://{}", support::serve_api(&acme).await);
+    let out = client(
+        &api,
+        "admin-token",
+        &[
+            "delegations",
+            "add",
+            "--name",
+            "Wang",
+            "--public-key",
+            printed,
+            "--purpose",
+            "procurement",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["delegate"]["key"], printed, "{v}");
+    let id = v["id"].as_str().unwrap();
+    let mandate = acme
+        .service
+        .attestations()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.payload().id.to_string() == id)
+        .unwrap();
+    assert_eq!(
+        mandate.algorithm(),
+        signet_protocol::cose::Algorithm::Sm2Sm3
+    );
+    // `signet rotate --key attest` keeps the key SM2; `--algorithm` changes it, and is
+    // refused for any other key.
+    // An SM2 key is `sm2:` and its 33-byte compressed point; an Ed25519 one its 32 bytes.
+    for (algorithm, prefix, len) in [(None, "sm2:", 70), (Some("ed25519"), "", 64)] {
+        let mut args = vec!["rotate", "--key", "attest"];
+        args.extend(algorithm.iter().flat_map(|a| ["--algorithm", a]));
+        let out = client(&api, "admin-token", &args);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let public = v["public_key"].as_str().unwrap();
+        assert!(public.starts_with(prefix) && public.len() == len, "{v}");
+    }
+    let attest_file = std::fs::read_to_string(dir.join("keys").join("attest.key")).unwrap();
+    assert!(attest_file.starts_with("signet-ed25519-seed:"));
+    let out = client(
+        &api,
+        "admin-token",
+        &["rotate", "--key", "log", "--algorithm", "sm2"],
+    );
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
 }

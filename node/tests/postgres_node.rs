@@ -43,6 +43,7 @@ async fn a_node_on_postgres_keeps_its_session_across_a_restart() {
         mandate_days: 365,
         seal_algorithm: Default::default(),
         delegate_algorithm: Default::default(),
+        attest_algorithm: Default::default(),
         storage: storage.clone(),
         certificate: None,
     };

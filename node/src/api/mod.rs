@@ -50,7 +50,7 @@ pub use problem::Problem;
 use self::limits::{Limiter, retry_after_secs};
 use crate::console::Console;
 use crate::service::config::ApiLimits;
-use crate::service::init::token_hash;
+use crate::service::init::{SealAlgorithm, token_hash};
 use crate::service::keys::KeyKind;
 use crate::service::metrics::Metrics;
 use crate::service::{
@@ -1089,6 +1089,9 @@ struct RotateBody {
     /// node's directory).
     #[serde(default)]
     new_next_root_key: Option<PathBuf>,
+    /// For `attest`: the fresh key's algorithm, `ed25519` or `sm2` (default: the old key's).
+    #[serde(default)]
+    algorithm: Option<String>,
 }
 
 fn root() -> String {
@@ -1107,6 +1110,7 @@ async fn rotate(
             key: root(),
             next_root_key: None,
             new_next_root_key: None,
+            algorithm: None,
         }
     } else {
         serde_json::from_slice::<RotateBody>(&body).map_err(|e| {
@@ -1120,6 +1124,22 @@ async fn rotate(
             KeyKind::ALL.map(|(_, n)| n).join(", ")
         ))
     })?;
+    let algorithm = match request.algorithm.as_deref() {
+        None => None,
+        Some("ed25519") => Some(SealAlgorithm::Ed25519),
+        Some("sm2") => Some(SealAlgorithm::Sm2),
+        Some(other) => {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, "unknown algorithm")
+                .detail(format!("{other}: one of ed25519, sm2")));
+        }
+    };
+    if algorithm.is_some() && kind != KeyKind::Attest {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "only the attest key takes an algorithm when rotated",
+        )
+        .detail(format!("the {key} key keeps its algorithm")));
+    }
     let (len, public) = match (kind, request.next_root_key, request.new_next_root_key) {
         (KeyKind::Root, Some(next), Some(new_next)) => {
             blocking(&api, move |s| {
@@ -1139,12 +1159,12 @@ async fn rotate(
                  directory",
             ));
         }
-        _ => blocking(&api, move |s| s.rotate_key(kind)).await?,
+        _ => blocking(&api, move |s| s.rotate_key_to(kind, algorithm)).await?,
     };
     Ok(Json(json!({
         "party": api.service.party().to_string(),
         "key": kind.name(),
-        // Hex for Ed25519, `sm2:` and hex for an SM2 seal.
+        // Hex for Ed25519, `sm2:` and hex for an SM2 seal or attest key.
         "public_key": public.to_string(),
         "key_log_length": len,
         // The node key is declared now and taken at the next start (the running network

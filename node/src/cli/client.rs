@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+use signet_node::service::init::SealAlgorithm;
 use signet_protocol::session::IntentChallenge;
 
 use super::http::{Endpoint, Reply, download, request, upload};
@@ -310,6 +311,10 @@ pub(crate) enum ClientCommand {
         /// off the node afterwards).
         #[arg(long)]
         new_next_root_key: Option<PathBuf>,
+        /// For the attest key: the fresh key's algorithm (default: the current key's), `sm2`
+        /// to attest with SM2 and SM3 from now on, `ed25519` to go back.
+        #[arg(long, value_enum)]
+        algorithm: Option<SealAlgorithm>,
     },
     /// Show connected peers, or add a peer address.
     Peers {
@@ -1377,6 +1382,7 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
             key,
             next_root_key,
             new_next_root_key,
+            algorithm,
         } => {
             let absolute = |p: Option<PathBuf>| -> Result<Option<String>> {
                 p.map(|p| {
@@ -1387,6 +1393,11 @@ pub(crate) async fn run(mut command: ClientCommand, outer: &Conn, as_json: bool)
                 .transpose()
             };
             let mut body = json!({ "key": key });
+            match algorithm {
+                None => {}
+                Some(SealAlgorithm::Ed25519) => body["algorithm"] = json!("ed25519"),
+                Some(SealAlgorithm::Sm2) => body["algorithm"] = json!("sm2"),
+            }
             if key == "root" {
                 let (Some(next), Some(new_next)) =
                     (absolute(next_root_key)?, absolute(new_next_root_key)?)

@@ -92,6 +92,7 @@ async fn start(
         mandate_days: 365,
         seal_algorithm: Default::default(),
         delegate_algorithm: Default::default(),
+        attest_algorithm: Default::default(),
         storage: Default::default(),
         certificate: None,
     };

@@ -3,6 +3,7 @@
 pub(crate) mod client;
 pub(crate) mod demo;
 pub(crate) mod http;
+pub(crate) mod keygen;
 pub(crate) mod policy;
 mod ses;
 pub(crate) mod store_admin;
@@ -105,6 +106,10 @@ pub(crate) struct InitArgs {
     /// with SM2 (`signet sign` reads either key file).
     #[arg(long, value_enum, default_value_t = SealAlgorithm::Ed25519)]
     delegate_algorithm: SealAlgorithm,
+    /// The algorithm of the party's attest key, which signs every attestation the party
+    /// issues (identities, mandates, revocations): `sm2` attests with SM2 and SM3.
+    #[arg(long, value_enum, default_value_t = SealAlgorithm::Ed25519)]
+    attest_algorithm: SealAlgorithm,
     /// Keep the party's data in this PostgreSQL database (a `postgres://` URL; it must hold
     /// no other party's data) instead of the embedded store in DIR/store.
     #[arg(long, value_name = "URL")]
@@ -145,6 +150,7 @@ pub(crate) fn init(a: InitArgs, as_json: bool) -> Result<u8> {
         mandate_days: a.mandate_days,
         seal_algorithm: a.seal_algorithm,
         delegate_algorithm: a.delegate_algorithm,
+        attest_algorithm: a.attest_algorithm,
         storage: match a.postgres_url {
             Some(url) => StorageConfig::Postgres {
                 url,

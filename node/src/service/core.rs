@@ -50,6 +50,7 @@ use signet_protocol::{Digest, PublicKey, SecretKey, Timestamp};
 use super::ServiceError;
 use super::config::PeerLimits;
 use super::evidence_log::StoredLog;
+use super::init::SealAlgorithm;
 use super::journal::{self, Entry, Input, Stored};
 use super::keys::{self, KeyKind, PartyKeys};
 use super::view::Listing;
@@ -1179,13 +1180,22 @@ impl Core {
     /// made before `now` stay valid. The fresh key is written to a pending file first, the
     /// events are stored, then the files are swapped (see [`super::keys`]). A seal rotation
     /// re-issues this party's seal mandates that named the old seal, with the new one, until
-    /// the same end. Returns the key log's new length and the new public key.
+    /// the same end. The fresh key has the old one's algorithm unless `algorithm` names
+    /// another, which only the attest key may take. Returns the key log's new length and the
+    /// new public key.
     pub(crate) fn rotate_key(
         &mut self,
         keys_dir: &Path,
         kind: KeyKind,
+        algorithm: Option<SealAlgorithm>,
         now: Timestamp,
     ) -> Result<(u64, LogKey), ServiceError> {
+        if algorithm.is_some() && kind != KeyKind::Attest {
+            return Err(ServiceError::Usage(format!(
+                "only the attest key takes an algorithm when rotated, not the {} key",
+                kind.name()
+            )));
+        }
         match kind {
             KeyKind::Root => {
                 return Err(ServiceError::Usage(
@@ -1211,19 +1221,19 @@ impl Core {
             .ok_or(ServiceError::Corrupt(
                 "the key file is not a current key of the key log",
             ))?;
-        // A fresh key of the same algorithm: an SM2 seal stays SM2.
-        let fresh = match old {
-            LogKey::Sm2(_) => LogSecretKey::Sm2(keys::new_sm2_key()?),
-            _ => LogSecretKey::Ed25519(SecretKey::from_seed(&super::random_bytes()?)),
+        // A fresh key of the same algorithm unless another is asked: an SM2 seal stays SM2.
+        let fresh = match (algorithm, &old) {
+            (Some(algorithm), _) => super::init::new_key(algorithm)?,
+            (None, LogKey::Sm2(_)) => LogSecretKey::Sm2(keys::new_sm2_key()?),
+            (None, _) => LogSecretKey::Ed25519(SecretKey::from_seed(&super::random_bytes()?)),
         };
         let fresh_public = fresh.public_key();
         let decl = match (kind, &fresh_public) {
-            (KeyKind::Attest, LogKey::Ed25519(key)) => KeyDecl::attest(*key),
+            // An attest key is Ed25519 or SM2 (spec §3.3 rule 2).
+            (KeyKind::Attest, key) => KeyDecl::attest(key.clone()),
             (KeyKind::Log, LogKey::Ed25519(key)) => KeyDecl::log(*key),
-            (KeyKind::Attest | KeyKind::Log, _) => {
-                return Err(ServiceError::Corrupt(
-                    "an attest or log key that is not Ed25519",
-                ));
+            (KeyKind::Log, _) => {
+                return Err(ServiceError::Corrupt("a log key that is not Ed25519"));
             }
             _ => {
                 let info = record

@@ -22,14 +22,15 @@ use crate::store::trust::{save_attestation, save_key_log};
 /// Purposes the default seal mandate covers.
 pub const DEFAULT_PURPOSES: [&str; 4] = ["procurement", "sales", "services", "general"];
 
-/// The algorithm of a party's seals (spec §4.3.2).
+/// The algorithm of a party's seals (spec §4.3.2), of its attest key (spec §3.3) or of a
+/// person's key (spec §5.2).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum SealAlgorithm {
     /// Ed25519 (the default).
     #[default]
     Ed25519,
-    /// SM2 with SM3 (GB/T 32918), as PRC rules on commercial cryptography expect of seals;
-    /// the seal signatures are COSE_Sign1 with private-use algorithm -98454 (spec §13.2).
+    /// SM2 with SM3 (GB/T 32918), as PRC rules on commercial cryptography expect; the
+    /// signatures are COSE_Sign1 with private-use algorithm -98454 (spec §13.2).
     Sm2,
 }
 
@@ -64,6 +65,9 @@ pub struct InitOptions {
     /// The algorithm of the delegate's person key (an SM2 person signs intent proofs with
     /// SM2, spec §8.4.1).
     pub delegate_algorithm: SealAlgorithm,
+    /// The algorithm of the party's attest key, which signs every attestation it issues
+    /// (spec §3.3 rule 2: an SM2 attest key signs with SM2-with-SM3).
+    pub attest_algorithm: SealAlgorithm,
     /// Where the party's data is kept (sled in the directory by default). A PostgreSQL
     /// database must not hold another party's data already.
     pub storage: StorageConfig,
@@ -109,7 +113,8 @@ fn key() -> Result<SecretKey, ServiceError> {
     Ok(SecretKey::from_seed(&random_bytes()?))
 }
 
-fn seal_key(algorithm: SealAlgorithm) -> Result<LogSecretKey, ServiceError> {
+/// A fresh key of `algorithm`: a seal, the attest key or a person's key.
+pub fn new_key(algorithm: SealAlgorithm) -> Result<LogSecretKey, ServiceError> {
     Ok(match algorithm {
         SealAlgorithm::Ed25519 => LogSecretKey::Ed25519(key()?),
         SealAlgorithm::Sm2 => LogSecretKey::Sm2(super::keys::new_sm2_key()?),
@@ -199,16 +204,16 @@ pub fn init(
     let keys = PartyKeys {
         root: key()?,
         node: key()?,
-        attest: key()?,
+        attest: new_key(options.attest_algorithm)?,
         log: key()?,
-        contract_seal: seal_key(options.seal_algorithm)?,
-        company_seal: seal_key(options.seal_algorithm)?,
+        contract_seal: new_key(options.seal_algorithm)?,
+        company_seal: new_key(options.seal_algorithm)?,
         retired_seals: Vec::new(),
         pdf: Some(super::keys::new_pdf_key()?),
         // A witness's time-stamping key is declared at its first start (see `service::tsa`).
         tsa: None,
     };
-    let delegate = seal_key(options.delegate_algorithm)?;
+    let delegate = new_key(options.delegate_algorithm)?;
     let mut decls = vec![
         KeyDecl::node(&keys.node, &keys.root.public_key()),
         KeyDecl::attest(keys.attest.public_key()),

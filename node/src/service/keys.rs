@@ -24,8 +24,9 @@ pub struct PartyKeys {
     pub root: SecretKey,
     /// The node key: libp2p identity, signs every session message.
     pub node: SecretKey,
-    /// Signs attestations the party issues.
-    pub attest: SecretKey,
+    /// Signs attestations the party issues: Ed25519, or SM2 for a party that attests in
+    /// China's national algorithms (`signet init --attest-algorithm sm2`).
+    pub attest: LogSecretKey,
     /// Signs evidence-log checkpoints (and witness cosignatures).
     pub log: SecretKey,
     /// The contract seal: Ed25519, or SM2 for a party that seals in China's national
@@ -162,7 +163,7 @@ impl PartyKeys {
         Ok(Self {
             root: k(NAMES[0])?,
             node: k(NAMES[1])?,
-            attest: k(NAMES[2])?,
+            attest: keyfile::read_log_key(&dir.join(format!("{}.key", NAMES[2])))?,
             log: k(NAMES[3])?,
             contract_seal: keyfile::read_log_key(&dir.join(format!("{}.key", NAMES[4])))?,
             company_seal: keyfile::read_log_key(&dir.join(format!("{}.key", NAMES[5])))?,
@@ -186,12 +187,21 @@ impl PartyKeys {
             path: dir.to_path_buf(),
             source,
         })?;
-        let keys = [&self.root, &self.node, &self.attest, &self.log];
-        for (name, key) in NAMES.iter().zip(keys) {
+        let keys = [
+            (NAMES[0], &self.root),
+            (NAMES[1], &self.node),
+            (NAMES[3], &self.log),
+        ];
+        for (name, key) in keys {
             keyfile::write(&dir.join(format!("{name}.key")), key, replace)?;
         }
-        let seals = [&self.contract_seal, &self.company_seal];
-        for (name, key) in NAMES[4..].iter().zip(seals) {
+        // An Ed25519 attest key's file is as it always was; an SM2 one is an SM2 key file.
+        let either = [
+            (NAMES[2], &self.attest),
+            (NAMES[4], &self.contract_seal),
+            (NAMES[5], &self.company_seal),
+        ];
+        for (name, key) in either {
             keyfile::write_log_key(&dir.join(format!("{name}.key")), key, replace)?;
         }
         if let Some(pdf) = &self.pdf {
@@ -208,7 +218,7 @@ impl PartyKeys {
         match kind {
             KeyKind::Root => self.root.public_key().into(),
             KeyKind::Node => self.node.public_key().into(),
-            KeyKind::Attest => self.attest.public_key().into(),
+            KeyKind::Attest => self.attest.public_key(),
             KeyKind::Log => self.log.public_key().into(),
             KeyKind::ContractSeal => self.contract_seal.public_key(),
             KeyKind::CompanySeal => self.company_seal.public_key(),
@@ -216,18 +226,22 @@ impl PartyKeys {
     }
 
     /// Replaces the current key of `kind` in memory (a seal goes to the retired seals).
-    /// Only a seal may be SM2: any other kind given an SM2 key is left as it is.
+    /// Only a seal or the attest key may be SM2: any other kind given an SM2 key is left as
+    /// it is.
     pub(crate) fn replace(&mut self, kind: KeyKind, fresh: LogSecretKey) {
         let seal = match kind {
             KeyKind::ContractSeal => &mut self.contract_seal,
             KeyKind::CompanySeal => &mut self.company_seal,
+            KeyKind::Attest => {
+                self.attest = fresh;
+                return;
+            }
             _ => {
                 let LogSecretKey::Ed25519(fresh) = fresh else {
                     return;
                 };
                 let slot = match kind {
                     KeyKind::Node => &mut self.node,
-                    KeyKind::Attest => &mut self.attest,
                     KeyKind::Log => &mut self.log,
                     _ => &mut self.root,
                 };
@@ -361,7 +375,7 @@ mod tests {
         let keys = PartyKeys {
             root: key(1),
             node: key(4),
-            attest: key(3),
+            attest: LogSecretKey::Ed25519(key(3)),
             log: key(5),
             contract_seal: LogSecretKey::Ed25519(key(6)),
             company_seal: LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[7; 32]).unwrap()),
@@ -417,13 +431,16 @@ mod tests {
             vec![KeyKind::Attest]
         );
         let loaded = PartyKeys::load(dir.path()).unwrap();
-        assert_eq!(loaded.attest.public_key(), key(9).public_key());
-        let kept = dir.path().join(RETIRED).join(retired_name(
-            KeyKind::Attest,
-            &keys.attest.public_key().into(),
-        ));
         assert_eq!(
-            keyfile::read(&kept).unwrap().public_key(),
+            loaded.attest.public_key(),
+            LogKey::from(key(9).public_key())
+        );
+        let kept = dir
+            .path()
+            .join(RETIRED)
+            .join(retired_name(KeyKind::Attest, &keys.attest.public_key()));
+        assert_eq!(
+            keyfile::read_log_key(&kept).unwrap().public_key(),
             keys.attest.public_key()
         );
         // Finishing again changes nothing.
@@ -476,5 +493,51 @@ mod tests {
             keys.company_seal.public_key()
         );
         assert!(matches!(loaded.company_seal, LogSecretKey::Sm2(_)));
+    }
+
+    #[test]
+    fn an_sm2_attest_key_round_trips_and_an_ed25519_one_keeps_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, _) = party(dir.path());
+        // An Ed25519 attest key's file is the one directories made before SM2 attest keys
+        // hold, and such a file loads as before.
+        let path = dir.path().join("attest.key");
+        let mut plain = keyfile::to_text(&key(3)).to_string();
+        plain.push('\n');
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), plain);
+        assert_eq!(
+            PartyKeys::load(dir.path()).unwrap().attest.public_key(),
+            keys.attest.public_key()
+        );
+        // An SM2 attest key is written as an SM2 key file and reads back as SM2.
+        let sm2 = tempfile::tempdir().unwrap();
+        let keys = PartyKeys {
+            attest: LogSecretKey::Sm2(Sm2SecretKey::from_bytes(&[8; 32]).unwrap()),
+            ..PartyKeys::load(dir.path()).unwrap()
+        };
+        keys.save(sm2.path(), Replace::No).unwrap();
+        let text = std::fs::read_to_string(sm2.path().join("attest.key")).unwrap();
+        assert!(text.starts_with("signet-sm2-scalar:"), "{text}");
+        let loaded = PartyKeys::load(sm2.path()).unwrap();
+        assert!(matches!(loaded.attest, LogSecretKey::Sm2(_)));
+        assert_eq!(loaded.attest.public_key(), keys.attest.public_key());
+        assert_eq!(loaded.public(KeyKind::Attest), keys.attest.public_key());
+    }
+
+    #[test]
+    fn replacing_the_attest_key_takes_either_algorithm() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut keys, _) = party(dir.path());
+        let sm2 = Sm2SecretKey::from_bytes(&[9; 32]).unwrap();
+        let public = sm2.public_key();
+        keys.replace(KeyKind::Attest, LogSecretKey::Sm2(sm2));
+        assert_eq!(keys.public(KeyKind::Attest), LogKey::Sm2(public));
+        keys.replace(KeyKind::Attest, LogSecretKey::Ed25519(key(10)));
+        assert_eq!(
+            keys.public(KeyKind::Attest),
+            LogKey::from(key(10).public_key())
+        );
+        // An attest key is no seal: nothing is kept as a retired seal.
+        assert!(keys.retired_seals.is_empty());
     }
 }

@@ -1029,6 +1029,17 @@ impl Service {
         &self,
         kind: keys::KeyKind,
     ) -> Result<(u64, signet_protocol::keylog::LogKey), ServiceError> {
+        self.rotate_key_to(kind, None)
+    }
+
+    /// Rotates one of the party's keys like [`Service::rotate_key`], the fresh key of
+    /// `algorithm` when given: the attest key may change from Ed25519 to SM2 or back (spec
+    /// §3.3 rule 2); any other kind given an algorithm is refused.
+    pub fn rotate_key_to(
+        &self,
+        kind: keys::KeyKind,
+        algorithm: Option<init::SealAlgorithm>,
+    ) -> Result<(u64, signet_protocol::keylog::LogKey), ServiceError> {
         let mut core = self.core()?;
         // Keys are valid to the second, and a retirement takes effect at its event's time:
         // wait (holding the state, so nothing else signs) for the next second, so whatever
@@ -1037,7 +1048,7 @@ impl Service {
         while now() == start {
             std::thread::sleep(Duration::from_millis(20));
         }
-        core.rotate_key(&self.dir.join("keys"), kind, now())
+        core.rotate_key(&self.dir.join("keys"), kind, algorithm, now())
     }
 
     /// This party's current root key (public).

@@ -67,8 +67,7 @@ pub fn create_witness(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (
         anchors,
         true,
         StorageConfig::default(),
-        SealAlgorithm::Ed25519,
-        SealAlgorithm::Ed25519,
+        Algorithms::default(),
     )
 }
 
@@ -79,15 +78,7 @@ pub fn create_on(
     anchors: &[(PartyId, &str)],
     storage: StorageConfig,
 ) -> (PathBuf, PathBuf) {
-    create_with(
-        root,
-        name,
-        anchors,
-        false,
-        storage,
-        SealAlgorithm::Ed25519,
-        SealAlgorithm::Ed25519,
-    )
+    create_with(root, name, anchors, false, storage, Algorithms::default())
 }
 
 /// Creates a party directory under `root` whose seals are SM2 (`signet init --seal-algorithm
@@ -99,8 +90,10 @@ pub fn create_sm2(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (Path
         anchors,
         false,
         StorageConfig::default(),
-        SealAlgorithm::Sm2,
-        SealAlgorithm::Ed25519,
+        Algorithms {
+            seal: SealAlgorithm::Sm2,
+            ..Algorithms::default()
+        },
     )
 }
 
@@ -117,9 +110,40 @@ pub fn create_sm2_delegate(
         anchors,
         false,
         StorageConfig::default(),
-        SealAlgorithm::Ed25519,
-        SealAlgorithm::Sm2,
+        Algorithms {
+            delegate: SealAlgorithm::Sm2,
+            ..Algorithms::default()
+        },
     )
+}
+
+/// Creates a party directory under `root` whose attest key is SM2 (`signet init
+/// --attest-algorithm sm2`): every attestation it issues is signed with SM2. Its seals and
+/// its delegate's key are Ed25519.
+pub fn create_sm2_attest(
+    root: &Path,
+    name: &str,
+    anchors: &[(PartyId, &str)],
+) -> (PathBuf, PathBuf) {
+    create_with(
+        root,
+        name,
+        anchors,
+        false,
+        StorageConfig::default(),
+        Algorithms {
+            attest: SealAlgorithm::Sm2,
+            ..Algorithms::default()
+        },
+    )
+}
+
+/// The algorithms of a party's keys that `signet init` lets one choose.
+#[derive(Debug, Clone, Copy, Default)]
+struct Algorithms {
+    seal: SealAlgorithm,
+    delegate: SealAlgorithm,
+    attest: SealAlgorithm,
 }
 
 /// Where `create` writes the next root key of `name` (outside its directory).
@@ -133,8 +157,7 @@ fn create_with(
     anchors: &[(PartyId, &str)],
     witness: bool,
     storage: StorageConfig,
-    seal_algorithm: SealAlgorithm,
-    delegate_algorithm: SealAlgorithm,
+    algorithms: Algorithms,
 ) -> (PathBuf, PathBuf) {
     let dir = root.join(name);
     let delegate_key = root.join(format!("{name}-delegate.key"));
@@ -159,8 +182,9 @@ fn create_with(
         next_root_key: next_root_key(root, name),
         delegate_name: format!("{name} signatory"),
         mandate_days: 365,
-        seal_algorithm,
-        delegate_algorithm,
+        seal_algorithm: algorithms.seal,
+        delegate_algorithm: algorithms.delegate,
+        attest_algorithm: algorithms.attest,
         storage,
         certificate: None,
     };
