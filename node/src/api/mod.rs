@@ -1078,7 +1078,7 @@ async fn revocations(_: Reader, State(api): State<Api>) -> Result<Json<Value>, P
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RotateBody {
-    /// `root` (the default), `attest`, `log`, `seal-contract` or `seal-company`.
+    /// `root` (the default), `node`, `attest`, `log`, `seal-contract` or `seal-company`.
     #[serde(default = "root")]
     key: String,
     /// For `root`: the file (on the node's machine, outside its directory) holding the
