@@ -28,7 +28,7 @@ use signet_protocol::person::PersonKey;
 use signet_protocol::session::Role;
 use signet_protocol::sm2::Sm2SecretKey;
 use signet_protocol::testkit::{TestParty, test_uscc};
-use support::{Node, create, create_sm2_attest, create_sm2_delegate, federate, start, until};
+use support::{Algorithms, Node, create, create_using, federate, one_signer, start, until};
 
 /// The anchor's SM2-signed identity attestation of `node`.
 fn sm2_identity(ca: &TestParty, key: &Sm2SecretKey, node: &Node, id: u8) -> Vec<u8> {
@@ -67,7 +67,15 @@ async fn an_sm2_attested_party_is_trusted_and_an_sm2_person_signs_for_it() {
         .unwrap();
     let anchors = [(ca.id(), "SM2 Anchor")];
     let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create_sm2_delegate(root.path(), "Supplier", &anchors);
+    let (s_dir, s_key) = create_using(
+        root.path(),
+        "Supplier",
+        &anchors,
+        Algorithms {
+            delegate: SealAlgorithm::Sm2,
+            ..Algorithms::default()
+        },
+    );
     // The supplier's delegate key file is SM2, and the node's first mandate names it.
     let LogSecretKey::Sm2(person) = keyfile::read_log_key(&s_key).unwrap() else {
         panic!("an SM2 person key file")
@@ -205,11 +213,11 @@ async fn an_sm2_attested_party_is_trusted_and_an_sm2_person_signs_for_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_party_whose_attest_key_is_sm2_issues_attestations_its_counterparty_trusts() {
     let root = tempfile::tempdir().unwrap();
-    let (ca_dir, ca_key) = create_sm2_attest(root.path(), "SM2 Verifier", &[]);
+    let (ca_dir, ca_key) = create_using(root.path(), "SM2 Verifier", &[], sm2_attest());
     let ca = start("SM2 Verifier", &ca_dir, &ca_key).await;
     let anchors = [(ca.party(), "SM2 Verifier")];
     let (b_dir, b_key) = create(root.path(), "Brand", &anchors);
-    let (s_dir, s_key) = create_sm2_attest(root.path(), "Supplier", &anchors);
+    let (s_dir, s_key) = create_using(root.path(), "Supplier", &anchors, sm2_attest());
     let brand = start("Brand", &b_dir, &b_key).await;
     let supplier = start("Supplier", &s_dir, &s_key).await;
     // Each key log declares one attest key, SM2 (alg -98454).
@@ -268,24 +276,11 @@ async fn a_party_whose_attest_key_is_sm2_issues_attestations_its_counterparty_tr
     let contract = b"Supply agreement: SM2 attestations".to_vec();
     let id = brand
         .service
-        .create_session(NewSession {
-            title: "Supply agreement".into(),
-            purpose: "procurement".into(),
-            participants: vec![NewParticipant {
-                party: supplier.party(),
-                role: Role::Signer,
-                order: 0,
-            }],
-            documents: vec![NewDocument {
-                name: "supply.txt".into(),
-                media_type: "text/plain".into(),
-                source: DocumentSource::Bytes(contract.clone()),
-                pdf_seals: None,
-            }],
-            deadline_days: 30,
-            algorithms: None,
-            witnesses: vec![],
-        })
+        .create_session(one_signer(
+            "Supply agreement",
+            supplier.party(),
+            contract.clone(),
+        ))
         .unwrap();
     let view = brand.service.session(id).unwrap();
     let named = &view.parties[&supplier.party().to_string()];
@@ -369,4 +364,13 @@ async fn a_party_whose_attest_key_is_sm2_issues_attestations_its_counterparty_tr
         .unwrap();
     assert_eq!(third.signer(), &sm2_again);
     brand.service.import_attestation(third.bytes()).unwrap();
+}
+
+/// Keys whose attest key is SM2 (`signet init --attest-algorithm sm2`); seals and the
+/// delegate's key Ed25519.
+fn sm2_attest() -> Algorithms {
+    Algorithms {
+        attest: SealAlgorithm::Sm2,
+        ..Algorithms::default()
+    }
 }

@@ -84,25 +84,25 @@ pub fn create_on(
 /// Creates a party directory under `root` whose seals are SM2 (`signet init --seal-algorithm
 /// sm2`).
 pub fn create_sm2(root: &Path, name: &str, anchors: &[(PartyId, &str)]) -> (PathBuf, PathBuf) {
-    create_with(
+    let seal = SealAlgorithm::Sm2;
+    create_using(
         root,
         name,
         anchors,
-        false,
-        StorageConfig::default(),
         Algorithms {
-            seal: SealAlgorithm::Sm2,
+            seal,
             ..Algorithms::default()
         },
     )
 }
 
-/// Creates a party directory under `root` whose delegate's person key is SM2 (`signet init
-/// --delegate-algorithm sm2`); its seals are Ed25519.
-pub fn create_sm2_delegate(
+/// Creates a party directory under `root` with keys of `algorithms` (`signet init
+/// --seal-algorithm`, `--delegate-algorithm`, `--attest-algorithm`).
+pub fn create_using(
     root: &Path,
     name: &str,
     anchors: &[(PartyId, &str)],
+    algorithms: Algorithms,
 ) -> (PathBuf, PathBuf) {
     create_with(
         root,
@@ -110,40 +110,16 @@ pub fn create_sm2_delegate(
         anchors,
         false,
         StorageConfig::default(),
-        Algorithms {
-            delegate: SealAlgorithm::Sm2,
-            ..Algorithms::default()
-        },
-    )
-}
-
-/// Creates a party directory under `root` whose attest key is SM2 (`signet init
-/// --attest-algorithm sm2`): every attestation it issues is signed with SM2. Its seals and
-/// its delegate's key are Ed25519.
-pub fn create_sm2_attest(
-    root: &Path,
-    name: &str,
-    anchors: &[(PartyId, &str)],
-) -> (PathBuf, PathBuf) {
-    create_with(
-        root,
-        name,
-        anchors,
-        false,
-        StorageConfig::default(),
-        Algorithms {
-            attest: SealAlgorithm::Sm2,
-            ..Algorithms::default()
-        },
+        algorithms,
     )
 }
 
 /// The algorithms of a party's keys that `signet init` lets one choose.
 #[derive(Debug, Clone, Copy, Default)]
-struct Algorithms {
-    seal: SealAlgorithm,
-    delegate: SealAlgorithm,
-    attest: SealAlgorithm,
+pub struct Algorithms {
+    pub seal: SealAlgorithm,
+    pub delegate: SealAlgorithm,
+    pub attest: SealAlgorithm,
 }
 
 /// Where `create` writes the next root key of `name` (outside its directory).
