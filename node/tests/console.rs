@@ -831,3 +831,100 @@ async fn the_send_form_shows_national_algorithms_required_by_the_policy() {
         "{page}"
     );
 }
+
+/// An administrator attests a party's identity from its CA certificate in the console (as
+/// `signet attest identity --certificate`): refused while the party has not proven it holds
+/// the certificate's key, issued with the certificate's name and USCC once it has; a reader
+/// may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_attests_an_identity_from_its_certificate_in_the_console() {
+    use signet_protocol::attestation::Claims;
+    let root = tempfile::tempdir().unwrap();
+    let (_ca, _brand, supplier) = brand_and_supplier(root.path()).await;
+    let addr = serve_api(&supplier).await;
+    let admin = register(&addr, "Wang Fang", "admin", &SoftPasskey::new(6, false)).await;
+    let reader = register(&addr, "Qian Li", "reader", &SoftPasskey::new(7, false)).await;
+    // A CA the supplier lists, with a current CRL, and a party it certified.
+    let t0 = signet_protocol::Timestamp::from_unix(signet_node::service::now().unix() - 86_400);
+    let cfca = signet_protocol::testkit::TestCertificateAuthority::new("Console CA", true, t0);
+    let pem = |der: &[u8]| {
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    };
+    supplier
+        .service
+        .add_ca_root("Console CA", pem(cfca.root()).as_bytes(), None)
+        .unwrap();
+    supplier
+        .service
+        .take_crl(&cfca.crl(&[], t0), "test")
+        .unwrap();
+    let mut holder = signet_protocol::testkit::TestParty::new("Console Holder", t0);
+    let (leaf, key) = cfca.certify(
+        &mut holder,
+        "91350100M000100Y43",
+        9,
+        true,
+        signet_protocol::x509::sm2::Sm2KeyForm::EcPublicKey,
+        t0,
+    );
+    let events: Vec<Vec<u8>> = holder
+        .log
+        .events()
+        .iter()
+        .map(|e| e.bytes().to_vec())
+        .collect();
+    supplier.service.import_key_log(&events).unwrap();
+    let subject = holder.id();
+    let form = |csrf: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", csrf)
+            .append_pair("subject", &subject.to_string())
+            .append_pair("pem", &pem(&leaf))
+            .append_pair("representative", "Zhang San")
+            .append_pair("days", "365")
+            .finish()
+    };
+    let issued = |service: &signet_node::service::Service| {
+        service
+            .attestations()
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.payload().subject == subject)
+            .filter_map(|a| match &a.payload().claims {
+                Claims::Identity(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (status, _, _) = reader
+        .post_form("/console/attestations/identity", &form(&reader.csrf))
+        .await;
+    assert_eq!(status, 403);
+    // No proof of holding the key yet: refused, with the reason on the page.
+    admin
+        .post_form("/console/attestations/identity", &form(&admin.csrf))
+        .await;
+    let (_, _, page) = admin.get("/console/attestations").await;
+    assert!(page.contains("no ca-identity attestation"), "{page}");
+    assert!(issued(&supplier.service).is_empty());
+    // The party's self-issued ca-identity attestation arrives (gossip, or an import).
+    let proof = holder.ca_identity(vec![leaf.clone()], &key, t0, 30);
+    supplier.service.import_attestation(proof.bytes()).unwrap();
+    // With its current revocation list, as every issuer's attestations travel.
+    let list = holder.revocation_list(Vec::new(), signet_node::service::now());
+    supplier.service.import_attestation(list.bytes()).unwrap();
+    admin
+        .post_form("/console/attestations/identity", &form(&admin.csrf))
+        .await;
+    let (_, _, page) = admin.get("/console/attestations").await;
+    let claims = issued(&supplier.service);
+    assert_eq!(claims.len(), 1, "{page}");
+    assert_eq!(claims[0].legal_name, "示例有限公司");
+    assert_eq!(claims[0].registration.to_string(), "cn-uscc:91350100M000100Y43");
+    assert_eq!(claims[0].legal_representative, "Zhang San");
+    let (_, _, page) = admin.get("/console/attestations").await;
+    assert!(page.contains("attest-certificate"), "{page}");
+}

@@ -50,6 +50,10 @@ pub(super) fn routes() -> Router<Arc<Console>> {
         .route("/console/attestations", get(attestations))
         .route("/console/attestations/{id}/revoke", post(revoke))
         .route("/console/ca-roots", post(add_ca_root))
+        .route(
+            "/console/attestations/identity",
+            post(attest_from_certificate),
+        )
         .route("/console/peers", get(peers).post(add_peer))
         .route("/console/evidence", get(evidence))
         .route(
@@ -926,6 +930,54 @@ async fn add_ca_root(
         "/console/attestations",
         result
             .map(|()| viewer.lang.words()["done"].to_string())
+            .map_err(|e| e.to_string()),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CertificateIdentityForm {
+    csrf: String,
+    subject: String,
+    pem: String,
+    representative: String,
+    days: u64,
+}
+
+/// An identity attestation from the subject's CA certificate (as `signet attest identity
+/// --certificate`): the service checks that the subject proved it holds the key and that
+/// its path is trusted now, and takes the name and USCC from the certificate.
+async fn attest_from_certificate(
+    State(c): State<Arc<Console>>,
+    viewer: Viewer,
+    Form(form): Form<CertificateIdentityForm>,
+) -> Result<Response, Refusal> {
+    check_csrf(&viewer, Some(&form.csrf))?;
+    if !viewer.can(Role::Admin) {
+        return Ok(forbidden(&c, &viewer));
+    }
+    let result = call(&c, move |s| {
+        let usage = |m: String| crate::service::ServiceError::Usage(m);
+        let subject: PartyId = form
+            .subject
+            .trim()
+            .parse()
+            .map_err(|e| usage(format!("party id: {e}")))?;
+        let leaf = crate::certificate::pem_blocks(form.pem.as_bytes(), "CERTIFICATE")
+            .into_iter()
+            .next()
+            .ok_or_else(|| usage("give the party's certificate (PEM)".into()))?;
+        if !(1..=3650).contains(&form.days) {
+            return Err(usage("days: 1 to 3650".into()));
+        }
+        s.attest_identity_from_certificate(subject, &leaf, form.representative.trim(), form.days)
+    })
+    .await;
+    Ok(after(
+        &c,
+        &viewer,
+        "/console/attestations",
+        result
+            .map(|_| viewer.lang.words()["done"].to_string())
             .map_err(|e| e.to_string()),
     ))
 }
