@@ -923,7 +923,10 @@ async fn an_administrator_attests_an_identity_from_its_certificate_in_the_consol
     let claims = issued(&supplier.service);
     assert_eq!(claims.len(), 1, "{page}");
     assert_eq!(claims[0].legal_name, "示例有限公司");
-    assert_eq!(claims[0].registration.to_string(), "cn-uscc:91350100M000100Y43");
+    assert_eq!(
+        claims[0].registration.to_string(),
+        "cn-uscc:91350100M000100Y43"
+    );
     assert_eq!(claims[0].legal_representative, "Zhang San");
     let (_, _, page) = admin.get("/console/attestations").await;
     assert!(page.contains("attest-certificate"), "{page}");
