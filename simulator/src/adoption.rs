@@ -224,11 +224,17 @@ impl AdoptionParams {
 
     /// Cost of verifying a firm (holding a CA certificate or not) under `deployment`.
     fn verification_cost_of(&self, certified: bool, deployment: Deployment) -> f64 {
-        if certified && self.certificate_deployments.contains(&deployment) {
+        if self.rests_on_certificate(certified, deployment) {
             self.certificate_verification_cost
         } else {
             self.verification_cost
         }
+    }
+
+    /// Whether verifying a firm (holding a CA certificate or not) under `deployment` rests on
+    /// its certificate.
+    fn rests_on_certificate(&self, certified: bool, deployment: Deployment) -> bool {
+        certified && self.certificate_deployments.contains(&deployment)
     }
 
     fn horizon_steps(&self) -> f64 {
@@ -870,16 +876,11 @@ impl<'a> AdoptionRun<'a> {
     /// one that this deployment model accepts; counted and paid in its tier.
     fn verify(&mut self, i: usize) {
         let tier = self.net.tiers()[i] as usize;
-        let certified = self.firms.certified[i]
-            && self
-                .params
-                .certificate_deployments
-                .contains(&self.deployment);
+        let (params, certified) = (self.params, self.firms.certified[i]);
         self.step_performed[tier] += 1;
-        self.step_by_certificate[tier] += u64::from(certified);
-        self.step_one_off[tier] += self
-            .params
-            .verification_cost_of(self.firms.certified[i], self.deployment);
+        self.step_by_certificate[tier] +=
+            u64::from(params.rests_on_certificate(certified, self.deployment));
+        self.step_one_off[tier] += params.verification_cost_of(certified, self.deployment);
     }
 
     /// On-premises: the supplier of edge `e` joins the buyer's system.
