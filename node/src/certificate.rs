@@ -1,5 +1,6 @@
 //! A party's CA-issued certificate on disk (spec §6.11): the certificate path (PEM or DER),
-//! its private key (PKCS #8 or SEC1, PEM or DER, as CAs and `openssl` write them), the
+//! its private key (SM2 or P-256 in PKCS #8 or SEC1, RSA in PKCS #8 or PKCS #1, PEM or DER,
+//! as CAs and `openssl` write them), the
 //! self-issued `ca-identity` attestation made from them, and the CRLs a node holds.
 //!
 //! The key file is kept in the party directory as `keys/certificate.pem`, owner-only, like
@@ -16,6 +17,7 @@ use signet_protocol::attestation::CertificateIdentity;
 use signet_protocol::attestation::SignedAttestation;
 use signet_protocol::keylog::{EcdsaP256Key, KeyDecl, KeyLog};
 use signet_protocol::party::AttestationId;
+use signet_protocol::rsa::RsaPublicKey;
 use signet_protocol::sm2::Sm2SecretKey;
 use signet_protocol::trust::TrustStore;
 use signet_protocol::x509::chain::CertificateKey;
@@ -36,9 +38,15 @@ pub enum CertificateFileError {
     /// No certificate in the file, or one that is not DER X.509.
     #[error("the certificate file holds no x.509 certificate path")]
     Chain,
-    /// The key file is not a PKCS #8 or SEC1 private key of SM2 or P-256.
-    #[error("the key file is not an sm2 or p-256 private key (pkcs #8 or sec1, pem or der)")]
+    /// The key file is not a private key Signet reads: SM2 or P-256 in PKCS #8 or SEC1,
+    /// RSA of 2048 to 4096 bits in PKCS #8 or PKCS #1.
+    #[error(
+        "the key file is not an sm2 or p-256 private key (pkcs #8 or sec1) or an rsa private key of 2048 to 4096 bits (pkcs #8 or pkcs #1), pem or der"
+    )]
     Key,
+    /// The RSA key could not sign (the system's random source failed).
+    #[error("the rsa key could not sign")]
+    RsaSigning,
     /// The key is not the certificate's.
     #[error("the private key is not the certificate's key")]
     KeyMismatch,
@@ -108,6 +116,9 @@ pub enum CertificateSecret {
     Sm2(Sm2SecretKey),
     /// ECDSA P-256.
     P256(p256::ecdsa::SigningKey),
+    /// RSA (`ring` signs with keys of 2048 to 4096 bits), with its public key as a key log
+    /// declares it.
+    Rsa(ring::signature::RsaKeyPair, RsaPublicKey),
 }
 
 impl std::fmt::Debug for CertificateSecret {
@@ -118,7 +129,8 @@ impl std::fmt::Debug for CertificateSecret {
 
 impl CertificateSecret {
     /// Reads a PKCS #8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) private key, PEM or DER,
-    /// of SM2 (named by id-ecPublicKey with the SM2 curve, or by the SM2 OID) or P-256.
+    /// of SM2 (named by id-ecPublicKey with the SM2 curve, or by the SM2 OID) or P-256; or
+    /// an RSA private key of 2048 to 4096 bits, PKCS #8 or PKCS #1 (`RSA PRIVATE KEY`).
     ///
     /// # Errors
     ///
@@ -126,8 +138,12 @@ impl CertificateSecret {
     pub fn parse(bytes: &[u8]) -> Result<Self, CertificateFileError> {
         let mut candidates = pem_blocks(bytes, "PRIVATE KEY");
         candidates.extend(pem_blocks(bytes, "EC PRIVATE KEY"));
+        let rsa_pkcs1 = Zeroizing::new(pem_blocks(bytes, "RSA PRIVATE KEY"));
         let candidates = Zeroizing::new(candidates);
         for der in candidates.iter() {
+            if let Ok(pair) = ring::signature::RsaKeyPair::from_pkcs8(der) {
+                return Self::rsa(pair);
+            }
             if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
                 let algorithm = info.algorithm.oid;
                 let curve = info
@@ -151,7 +167,20 @@ impl CertificateSecret {
                 return Self::from_scalar(curve, key.private_key);
             }
         }
+        for der in rsa_pkcs1.iter().chain(candidates.iter()) {
+            if let Ok(pair) = ring::signature::RsaKeyPair::from_der(der) {
+                return Self::rsa(pair);
+            }
+        }
         Err(CertificateFileError::Key)
+    }
+
+    /// An RSA key pair whose public key a key log can declare (spec §4.3.2).
+    fn rsa(pair: ring::signature::RsaKeyPair) -> Result<Self, CertificateFileError> {
+        use ring::signature::KeyPair as _;
+        let public = RsaPublicKey::from_der(pair.public_key().as_ref())
+            .map_err(|_| CertificateFileError::Key)?;
+        Ok(Self::Rsa(pair, public))
     }
 
     fn from_scalar(curve: Oid, scalar: &[u8]) -> Result<Self, CertificateFileError> {
@@ -175,6 +204,7 @@ impl CertificateSecret {
             Self::P256(k) => {
                 CertificateKey::P256(EcdsaP256Key::from_verifying_key(k.verifying_key()))
             }
+            Self::Rsa(_, public) => CertificateKey::Rsa(public.clone()),
         }
     }
 
@@ -183,15 +213,32 @@ impl CertificateSecret {
         match self {
             Self::Sm2(k) => KeyDecl::sm2_pdf(k.public_key()),
             Self::P256(k) => KeyDecl::pdf(EcdsaP256Key::from_verifying_key(k.verifying_key())),
+            Self::Rsa(_, public) => KeyDecl::rsa_pdf(public.clone()),
         }
     }
 
-    /// Signs `message` (SM2 with SM3 and the default identifier, or ECDSA P-256 with
-    /// SHA-256), DER.
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    /// Signs `message`: SM2 with SM3 and the default identifier, or ECDSA P-256 with
+    /// SHA-256 (DER); RSASSA-PKCS1-v1_5 with SHA-256 for RSA (spec §6.11.2).
+    ///
+    /// # Errors
+    ///
+    /// [`CertificateFileError::RsaSigning`] when the system's random source (RSA blinding)
+    /// fails.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CertificateFileError> {
         match self {
-            Self::Sm2(k) => k.sign(message).to_der(),
-            Self::P256(k) => signet_protocol::x509::asn1::sign_der(k, message),
+            Self::Sm2(k) => Ok(k.sign(message).to_der()),
+            Self::P256(k) => Ok(signet_protocol::x509::asn1::sign_der(k, message)),
+            Self::Rsa(pair, _) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    &ring::rand::SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| CertificateFileError::RsaSigning)?;
+                Ok(signature)
+            }
         }
     }
 }
@@ -265,11 +312,24 @@ impl PartyCertificate {
             .not_after()
             .filter(|t| *t > now)
             .ok_or("the certificate has expired")?;
-        CertificateIdentity::attestation(id, log.party(), now, until, self.chain.clone(), |m| {
-            self.secret.sign(m)
-        })
-        .issue(attest, log)
-        .map_err(|e| e.to_string())
+        let mut failed = None;
+        let attestation = CertificateIdentity::attestation(
+            id,
+            log.party(),
+            now,
+            until,
+            self.chain.clone(),
+            |m| {
+                self.secret.sign(m).unwrap_or_else(|e| {
+                    failed = Some(e);
+                    Vec::new()
+                })
+            },
+        );
+        if let Some(error) = failed {
+            return Err(error.to_string());
+        }
+        attestation.issue(attest, log).map_err(|e| e.to_string())
     }
 }
 

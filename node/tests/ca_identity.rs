@@ -1,6 +1,7 @@
 //! Certificate-backed identities between two real nodes (spec §6.11): party A is created
 //! with `signet init --certificate` from a CFCA-style certificate that an openssl CA issued
-//! (SM2, then P-256, then a P-256 key under an RSA CA); party B has only that CA's root and CRL in its policy
+//! (SM2, then P-256, then a P-256 key and an RSA key under an RSA CA); party B has only that
+//! CA's root and CRL in its policy
 //! (`signet policy ca add`, `signet policy crl add`) and no verifier at all, and trusts A
 //! once gossip brings A's key log and attestations, and, as a verifier, attests A's identity
 //! from the certificate with `signet attest identity --certificate`. When the CA revokes A's
@@ -30,6 +31,8 @@ enum CaKey {
     P256,
     /// RSA-2048 with SHA-256 (sha256WithRSAEncryption), certifying a P-256 key.
     Rsa,
+    /// The same RSA CA certifying an RSA-2048 key, as CFCA's RSA certificates are.
+    RsaKey,
 }
 
 impl CaKey {
@@ -44,10 +47,14 @@ impl CaKey {
 /// with a CFCA-style subject.
 fn openssl_ca(dir: &Path, key: CaKey) {
     match key {
-        CaKey::Rsa => openssl::rsa_ca(dir),
+        CaKey::Rsa | CaKey::RsaKey => openssl::rsa_ca(dir),
         _ => openssl::ca(dir, key.sm2()),
     }
-    openssl::issue(dir, key.sm2(), "party", NAME, USCC, "0x4D");
+    if key == CaKey::RsaKey {
+        openssl::issue_rsa(dir, 2048, "party", NAME, USCC, "0x4D");
+    } else {
+        openssl::issue(dir, key.sm2(), "party", NAME, USCC, "0x4D");
+    }
 }
 
 fn signet(args: &[&str], dir: &Path) -> Output {
@@ -299,21 +306,30 @@ fn init_refuses_a_key_that_is_not_the_certificates() {
     assert!(!root.path().join("A").join("signet.toml").exists());
 }
 
-/// A party's own certified key signs its possession proof and is declared in its key log, so
-/// it is SM2 or P-256 (spec §6.11.1): an RSA key is refused, even where the CA is RSA.
+/// A party's own certified RSA key (as CFCA's RSA certificates certify) is declared in its
+/// key log as an RS256 `pdf` key (spec §4.3.2) and signs its possession proof (PKCS #1 v1.5
+/// with SHA-256): the counterparty trusts it on the CA's root alone, and not once revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_whose_certified_key_is_rsa_is_trusted_on_the_ca_root_alone() {
+    a_certified_party_is_trusted_by_a_counterparty_with_only_the_ca_root(CaKey::RsaKey).await;
+}
+
+/// An RSA key shorter than 2048 bits is refused by name before anything is written, even
+/// where its CA signed its certificate.
 #[test]
-fn init_refuses_an_rsa_key_as_the_partys_certified_key() {
+fn init_refuses_an_rsa_key_of_1024_bits() {
     let root = tempfile::tempdir().unwrap();
-    openssl_ca(root.path(), CaKey::Rsa);
+    openssl::rsa_ca(root.path());
+    openssl::issue_rsa(root.path(), 1024, "party", NAME, USCC, "0x4E");
     let out = Command::new(SIGNET)
         .args([
             "init",
             "--dir",
             "A",
             "--certificate",
-            "ca.pem",
+            "party.pem",
             "--certificate-key",
-            "ca.key",
+            "party.key",
             "--delegate-key",
             "d.key",
             "--next-root-key",
@@ -324,7 +340,7 @@ fn init_refuses_an_rsa_key_as_the_partys_certified_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("not an sm2 or p-256 private key"),
+        String::from_utf8_lossy(&out.stderr).contains("rsa private key of 2048 to 4096 bits"),
         "{out:?}"
     );
     assert!(!root.path().join("A").join("signet.toml").exists());

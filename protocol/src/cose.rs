@@ -108,7 +108,7 @@ impl CoseKey for LogKey {
             LogKey::Sm2(key) => Sm2Signature::from_slice(signature)
                 .is_ok_and(|s| key.verify(to_be_signed, &s).is_ok()),
             // `from_key_id` builds no other kind.
-            LogKey::EcdsaP256(_) | LogKey::Unsupported { .. } => false,
+            LogKey::EcdsaP256(_) | LogKey::Rsa(_) | LogKey::Unsupported { .. } => false,
         }
     }
 }

@@ -80,6 +80,7 @@ pub mod keylog;
 pub mod party;
 pub mod person;
 pub mod registration;
+pub mod rsa;
 pub mod seal;
 pub mod ses;
 pub mod session;

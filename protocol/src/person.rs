@@ -191,7 +191,7 @@ impl CoseKey for PersonKey {
             LogKey::Ed25519(key) => Ok(Self::Ed25519(key)),
             LogKey::Sm2(key) => Ok(Self::Sm2(key)),
             // `LogKey::from_key_id` builds no other kind.
-            LogKey::EcdsaP256(_) | LogKey::Unsupported { .. } => {
+            LogKey::EcdsaP256(_) | LogKey::Rsa(_) | LogKey::Unsupported { .. } => {
                 Err(CoseError::UnsupportedAlgorithm(format!("{algorithm:?}")))
             }
         }

@@ -958,15 +958,28 @@ pub enum CertificateHolder {
     Sm2(crate::sm2::Sm2SecretKey),
     /// P-256.
     P256(p256::ecdsa::SigningKey),
+    /// A key that signs outside this crate (RSA: Signet verifies it but does not sign with
+    /// it).
+    External(Box<dyn ExternalSubjectKey>),
+}
+
+/// A party's certified key that signs outside this crate: its `SubjectPublicKeyInfo` and
+/// its possession signatures (RSASSA-PKCS1-v1_5 with SHA-256 for RSA, spec §6.11.2).
+pub trait ExternalSubjectKey {
+    /// The key as its certificate carries it.
+    fn spki(&self) -> spki::SubjectPublicKeyInfoOwned;
+    /// Its signature of `message`.
+    fn sign(&self, message: &[u8]) -> Vec<u8>;
 }
 
 impl CertificateHolder {
     /// Signs `message` with the certified key (SM2 with SM3 and the default identifier, or
-    /// ECDSA-SHA256), DER.
+    /// ECDSA-SHA256, DER; or the external key's signature).
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
             Self::Sm2(k) => k.sign(message).to_der(),
             Self::P256(k) => x509::asn1::sign_der(k, message),
+            Self::External(k) => k.sign(message),
         }
     }
 
@@ -975,7 +988,24 @@ impl CertificateHolder {
         match self {
             Self::Sm2(k) => KeyDecl::sm2_pdf(k.public_key()),
             Self::P256(k) => KeyDecl::pdf(EcdsaP256Key::from_verifying_key(k.verifying_key())),
+            Self::External(k) => match x509::chain::CertificateKey::of(&k.spki())
+                .expect("an external test key of an algorithm Signet verifies")
+            {
+                x509::chain::CertificateKey::Rsa(key) => KeyDecl::rsa_pdf(key),
+                x509::chain::CertificateKey::Sm2(key) => KeyDecl::sm2_pdf(key),
+                x509::chain::CertificateKey::P256(key) => KeyDecl::pdf(key),
+            },
         }
+    }
+
+    /// The key as its certificate carries it.
+    fn spki(&self, form: x509::sm2::Sm2KeyForm) -> spki::SubjectPublicKeyInfoOwned {
+        match self {
+            Self::Sm2(k) => x509::sm2::sm2_spki(&k.public_key(), form),
+            Self::P256(k) => x509::asn1::p256_spki(k.verifying_key()),
+            Self::External(k) => Ok(k.spki()),
+        }
+        .expect("a test key encodes")
     }
 }
 
@@ -1151,15 +1181,51 @@ impl TestCertificateAuthority {
         extra: Vec<x509_cert::ext::Extension>,
     ) -> (Vec<u8>, CertificateHolder) {
         let scalar = test_scalar(&party.label, "certificate");
-        let (holder, spki) = if sm2 {
-            let k = crate::sm2::Sm2SecretKey::from_bytes(&scalar).expect("test scalar");
-            let spki = x509::sm2::sm2_spki(&k.public_key(), form);
-            (CertificateHolder::Sm2(k), spki)
+        let holder = if sm2 {
+            CertificateHolder::Sm2(
+                crate::sm2::Sm2SecretKey::from_bytes(&scalar).expect("test scalar"),
+            )
         } else {
-            let k = p256::ecdsa::SigningKey::from_slice(&scalar).expect("test scalar");
-            let spki = x509::asn1::p256_spki(k.verifying_key());
-            (CertificateHolder::P256(k), spki)
+            CertificateHolder::P256(
+                p256::ecdsa::SigningKey::from_slice(&scalar).expect("test scalar"),
+            )
         };
+        self.certify_holder(party, uscc, serial, holder, form, at, extra)
+    }
+
+    /// [`TestCertificateAuthority::certify`] for a key that signs outside this crate (an
+    /// RSA key, say).
+    pub fn certify_external(
+        &self,
+        party: &mut TestParty,
+        uscc: &str,
+        serial: u128,
+        key: Box<dyn ExternalSubjectKey>,
+        at: Timestamp,
+    ) -> (Vec<u8>, CertificateHolder) {
+        self.certify_holder(
+            party,
+            uscc,
+            serial,
+            CertificateHolder::External(key),
+            x509::sm2::Sm2KeyForm::EcPublicKey,
+            at,
+            Vec::new(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn certify_holder(
+        &self,
+        party: &mut TestParty,
+        uscc: &str,
+        serial: u128,
+        holder: CertificateHolder,
+        form: x509::sm2::Sm2KeyForm,
+        at: Timestamp,
+        extra: Vec<x509_cert::ext::Extension>,
+    ) -> (Vec<u8>, CertificateHolder) {
+        let spki = holder.spki(form);
         let subject: x509_cert::name::Name =
             format!("CN=041@N{uscc}@示例有限公司@00000001,O=示例有限公司,C=CN")
                 .parse()
@@ -1169,7 +1235,6 @@ impl TestCertificateAuthority {
             not_before: at,
             not_after: at.plus(365 * DAY),
         };
-        let spki = spki.expect("a test key encodes");
         let leaf = if extra.is_empty() {
             x509::chain::issue(
                 self.signer(),

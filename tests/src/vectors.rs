@@ -1349,7 +1349,45 @@ fn key_logs() -> Result<File, String> {
     sm2_seal_keys(&mut f, &base)?;
     key_declaration_refusals(&mut f, &base)?;
     sm2_attest_keys(&mut f, &base)?;
+    rsa_pdf_keys(&mut f, &base)?;
     Ok(f)
+}
+
+/// An `add-key` event at sequence 1 after `base`'s inception, adding `body` (any CBOR
+/// map), signed by the root key "root-0" of the "keylog" test keys: hex.
+fn add_key_raw(base: &KeyLog, body: Cbor) -> Result<String, String> {
+    let event = Cbor::Map(vec![
+        (
+            Cbor::Text("party".into()),
+            Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
+        ),
+        (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
+        (
+            Cbor::Text("prev".into()),
+            Cbor::Bytes(base.head().as_bytes().to_vec()),
+        ),
+        (
+            Cbor::Text("time".into()),
+            Cbor::Integer(T0.plus(60).unix().into()),
+        ),
+        (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
+        (Cbor::Text("body".into()), body),
+    ]);
+    Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &test_key("keylog", "root-0"))
+        .map(|s| h(s.bytes()))
+        .map_err(|e| e.to_string())
+}
+
+/// A `key-decl` map of `purpose` (its code), `key` and, when given, `alg`.
+fn decl_map(purpose: u64, alg: Option<i64>, key: Vec<u8>) -> Cbor {
+    let mut map = vec![
+        (Cbor::Text("purpose".into()), Cbor::Integer(purpose.into())),
+        (Cbor::Text("key".into()), Cbor::Bytes(key)),
+    ];
+    if let Some(alg) = alg {
+        map.push((Cbor::Text("alg".into()), Cbor::Integer(alg.into())));
+    }
+    Cbor::Map(map)
 }
 
 /// Section 4.3.2: an SM2 `attest` key is declared; an SM2 `node` key is not (libp2p has no SM2
@@ -1394,6 +1432,97 @@ fn sm2_attest_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
         "an SM2 key declared for the node purpose: a node key is a libp2p identity, which has no SM2 form (InvalidDecl, \"a node key is Ed25519\")",
         json!({"events": [log_hex(base)[0].clone(), h(node.bytes())]}),
     );
+    Ok(())
+}
+
+/// The fixed RSA key of the vectors' RSA-certified party, made once with `openssl genpkey`
+/// (PKCS #8 DER).
+const RSA_SUBJECT_KEY: &[u8] = include_bytes!("keys/rsa-2048-subject.der");
+
+/// An RSA private key from PKCS #8 DER.
+fn rsa_key(pkcs8: &[u8]) -> Result<rsa::RsaPrivateKey, String> {
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|e| e.to_string())
+}
+
+/// The `SubjectPublicKeyInfo` of an RSA key (rsaEncryption, NULL parameters).
+fn rsa_spki(key: &rsa::RsaPrivateKey) -> Result<spki::SubjectPublicKeyInfoOwned, String> {
+    use der::Decode;
+    use rsa::pkcs8::EncodePublicKey;
+    let public = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| e.to_string())?;
+    spki::SubjectPublicKeyInfoOwned::from_der(public.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// The `RSAPublicKey` DER of an RSA key, as a key log declares it (alg -257).
+fn rsa_public_key(key: &rsa::RsaPrivateKey) -> Result<Vec<u8>, String> {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    key.to_public_key()
+        .to_pkcs1_der()
+        .map(|d| d.as_bytes().to_vec())
+        .map_err(|e| e.to_string())
+}
+
+/// Section 4.3.2: a party's own CA-certified RSA key, declared as a `pdf` key (alg -257);
+/// refused for another purpose and in any encoding but a DER `RSAPublicKey` of 2048 to 8192
+/// bits. `base` is a log of one inception signed by "root-0". Appended after the family's
+/// earlier vectors, so their numbers stay.
+fn rsa_pdf_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
+    let k = |role: &str| test_key("keylog", role);
+    let secret = rsa_key(RSA_SUBJECT_KEY)?;
+    let der = rsa_public_key(&secret)?;
+    let key = signet_protocol::rsa::RsaPublicKey::from_der(&der).map_err(|e| e.to_string())?;
+    let mut log = base.clone();
+    log.add_key(&k("root-0"), KeyDecl::rsa_pdf(key.clone()), T0.plus(60))
+        .map_err(|e| e.to_string())?;
+    log.retire_key(&k("root-0"), key, T0.plus(120))
+        .map_err(|e| e.to_string())?;
+    f.valid(
+        "4.3.2",
+        "replay-key-log",
+        "an RSA-2048 pdf key (alg -257, RS256, the DER RSAPublicKey), as a party declares the key its CA certified, then retired",
+        json!({"events": log_hex(&log)}),
+    );
+    let events = log_hex(base);
+    let pdf_code = KeyPurpose::Pdf.code();
+    let short = rsa_public_key(&rsa_key(include_bytes!("keys/rsa-1024.der"))?)?;
+    let spki = {
+        use der::Encode;
+        rsa_spki(&secret)?.to_der().map_err(|e| e.to_string())?
+    };
+    let mut trailing = der.clone();
+    trailing.push(0);
+    for (body, what) in [
+        (
+            decl_map(KeyPurpose::Seal.code(), Some(-257), der.clone()),
+            "an RS256 key declared for the seal purpose: RS256 serves only pdf (InvalidDecl)",
+        ),
+        (
+            decl_map(KeyPurpose::Attest.code(), Some(-257), der.clone()),
+            "an RS256 key declared for the attest purpose: RS256 serves only pdf (InvalidDecl)",
+        ),
+        (
+            decl_map(pdf_code, Some(-257), short),
+            "an RS256 pdf key of 1024 bits: 2048 to 8192 are accepted",
+        ),
+        (
+            decl_map(pdf_code, Some(-257), spki),
+            "an RS256 pdf key as a SubjectPublicKeyInfo: only the DER RSAPublicKey",
+        ),
+        (
+            decl_map(pdf_code, Some(-257), trailing),
+            "an RS256 pdf key with a byte after its DER RSAPublicKey",
+        ),
+    ] {
+        f.invalid(
+            "4.3.2",
+            "replay-key-log",
+            what,
+            json!({"events": [events[0].clone(), add_key_raw(base, body)?]}),
+        );
+    }
     Ok(())
 }
 
@@ -1843,39 +1972,8 @@ fn key_algorithms(f: &mut File, base: &KeyLog) -> Result<(), String> {
         json!({"events": log_hex(&log)}),
         Some(json!({"pdf_p256_scalar": h(&*k("pdf").to_seed())})),
     );
-    // An event at sequence 1 adding `body` (any CBOR map), signed by the root key.
-    let add_raw = |body: Cbor| -> Result<String, String> {
-        let event = Cbor::Map(vec![
-            (
-                Cbor::Text("party".into()),
-                Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
-            ),
-            (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
-            (
-                Cbor::Text("prev".into()),
-                Cbor::Bytes(base.head().as_bytes().to_vec()),
-            ),
-            (
-                Cbor::Text("time".into()),
-                Cbor::Integer(T0.plus(60).unix().into()),
-            ),
-            (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
-            (Cbor::Text("body".into()), body),
-        ]);
-        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
-            .map(|s| h(s.bytes()))
-            .map_err(|e| e.to_string())
-    };
-    let decl = |purpose: u64, alg: Option<i64>, key: Vec<u8>| {
-        let mut map = vec![
-            (Cbor::Text("purpose".into()), Cbor::Integer(purpose.into())),
-            (Cbor::Text("key".into()), Cbor::Bytes(key)),
-        ];
-        if let Some(alg) = alg {
-            map.push((Cbor::Text("alg".into()), Cbor::Integer(alg.into())));
-        }
-        Cbor::Map(map)
-    };
+    let add_raw = |body| add_key_raw(base, body);
+    let decl = decl_map;
     let pdf_code = KeyPurpose::Pdf.code();
     let log_code = KeyPurpose::Log.code();
     let ed = k("other").public_key().as_bytes().to_vec();
@@ -2070,6 +2168,7 @@ fn attestations() -> Result<File, String> {
     ca_identities(&mut f)?;
     sm2_pdf_certificate(&mut f, &mut pdf_ca, &mut pdf_supplier, &pdf_identity)?;
     sm2_attestations(&mut f)?;
+    rsa_ca_identities(&mut f)?;
     Ok(f)
 }
 
@@ -2389,6 +2488,65 @@ fn ca_identities(f: &mut File) -> Result<(), String> {
         "verify-attestation",
         "CaIdentity: the certificate's USCC 91350100M000100Y44 has a wrong check character (3 expected)",
         json!({"hex": h(bad_signed.bytes()), "key_logs": [log_hex(&bad.log)]}),
+    );
+    Ok(())
+}
+
+/// A party's RSA key that a CA certified, signing possession proofs with PKCS #1 v1.5 and
+/// SHA-256 (deterministic, so the vectors are too).
+struct RsaSubjectKey(rsa::RsaPrivateKey);
+
+impl signet_protocol::testkit::ExternalSubjectKey for RsaSubjectKey {
+    fn spki(&self) -> spki::SubjectPublicKeyInfoOwned {
+        rsa_spki(&self.0).unwrap_or_else(|e| unreachable!("a fixed test key encodes: {e}"))
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(self.0.clone())
+            .sign(message)
+            .to_vec()
+    }
+}
+
+/// Section 6.11: a `ca-identity` attestation whose certificate certifies an RSA key, and its
+/// possession proof by another RSA key. Appended after the family's earlier vectors, so
+/// their numbers stay.
+fn rsa_ca_identities(f: &mut File) -> Result<(), String> {
+    let ca = rsa_ca("Vector RSA CA", include_bytes!("keys/rsa-2048.der"))?;
+    let mut party = TestParty::new("CFCA RSA Party", T0);
+    let (leaf, holder) = ca.certify_external(
+        &mut party,
+        "91350100M000100Y43",
+        79,
+        Box::new(RsaSubjectKey(rsa_key(RSA_SUBJECT_KEY)?)),
+        T0,
+    );
+    let logs = json!([log_hex(&party.log)]);
+    let good = party.ca_identity(vec![leaf.clone()], &holder, T0, 365);
+    f.valid(
+        "6.11",
+        "verify-attestation",
+        "a ca-identity attestation: a CFCA-style certificate of an RSA-2048 key (issued by an RSA CA), its possession proof RSASSA-PKCS1-v1_5 with SHA-256",
+        json!({"hex": h(good.bytes()), "key_logs": logs}),
+    );
+    // The same attestation with a proof by the CA's RSA key, signed again by the attest key.
+    let mut other = good.payload().clone();
+    let stranger = RsaSubjectKey(rsa_key(include_bytes!("keys/rsa-2048.der"))?);
+    let forged = signet_protocol::testkit::ExternalSubjectKey::sign(
+        &stranger,
+        &signet_protocol::attestation::possession_message(&other, &leaf),
+    );
+    if let Claims::CaIdentity(c) = &mut other.claims {
+        c.possession = forged;
+    }
+    let other =
+        Signed::sign(other, ATTESTATION_CONTENT_TYPE, &party.attest).map_err(|e| e.to_string())?;
+    f.invalid(
+        "6.11.1",
+        "verify-attestation",
+        "CaIdentity: the RSA possession proof is signed by another RSA key than the certificate's",
+        json!({"hex": h(other.bytes()), "key_logs": logs}),
     );
     Ok(())
 }
@@ -2980,6 +3138,7 @@ fn trust() -> Result<File, String> {
         },
     )?;
     sm2_attested_trust(&mut f)?;
+    rsa_certificate_identity(&mut f)?;
     Ok(f)
 }
 
@@ -3354,15 +3513,8 @@ fn rsa_ca(
     label: &str,
     pkcs8: &[u8],
 ) -> Result<signet_protocol::testkit::TestCertificateAuthority, String> {
-    use der::Decode;
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|e| e.to_string())?;
-    let public = key
-        .to_public_key()
-        .to_public_key_der()
-        .map_err(|e| e.to_string())?;
-    let spki =
-        spki::SubjectPublicKeyInfoOwned::from_der(public.as_bytes()).map_err(|e| e.to_string())?;
+    let key = rsa_key(pkcs8)?;
+    let spki = rsa_spki(&key)?;
     Ok(
         signet_protocol::testkit::TestCertificateAuthority::external(
             label,
@@ -3448,6 +3600,46 @@ fn certificate_path_algorithms(f: &mut File) -> Result<(), String> {
             )?;
         }
     }
+    Ok(())
+}
+
+/// Section 7.3, path 3: a party whose own certified key is RSA, under an RSA CA root of the
+/// policy with its current CRL: trusted. Appended after the family's earlier vectors.
+fn rsa_certificate_identity(f: &mut File) -> Result<(), String> {
+    use signet_protocol::trust::{CaRoot, Verdict};
+    let day = |n: u64| T0.plus(n * DAY);
+    let ca = rsa_ca("Trust RSA Subject CA", include_bytes!("keys/rsa-2048.der"))?;
+    let mut party = TestParty::new("Trust RSA Certified", T0);
+    let (leaf, holder) = ca.certify_external(
+        &mut party,
+        "91350100M000100Y43",
+        82,
+        Box::new(RsaSubjectKey(rsa_key(RSA_SUBJECT_KEY)?)),
+        T0,
+    );
+    let signed = party.ca_identity(vec![leaf], &holder, day(1), 730);
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ca_roots: vec![CaRoot {
+            name: "Trust RSA Subject CA".into(),
+            certificate: ca.root().to_vec(),
+        }],
+        ..TrustPolicy::with_anchors(vec![])
+    };
+    let inputs = json!({
+        "policy": policy_hex(&policy)?,
+        "key_logs": [log_hex(&party.log)],
+        "attestations": [h(signed.bytes())],
+        "crls": [h(&ca.crl(&[], day(9)))],
+        "subject": party.id().to_string(),
+        "time": day(10).unix(),
+    });
+    let what = "a ca-identity attestation whose certificate certifies the party's RSA-2048 key (declared as its pdf key, alg -257), under an RSA root of the policy with the CA's current CRL: trusted";
+    let verdict = conformance::trust_verdict(&inputs)?;
+    if !matches!(verdict, Verdict::Trusted { .. }) {
+        return Err(format!("{what}: unexpected verdict {verdict:?}"));
+    }
+    f.valid("7.3", "evaluate-trust", what, inputs);
     Ok(())
 }
 

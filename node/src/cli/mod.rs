@@ -61,8 +61,9 @@ pub(crate) struct InitArgs {
     /// the party's identity is bootstrapped from it (spec §6.11).
     #[arg(long, requires = "certificate_key")]
     certificate: Option<PathBuf>,
-    /// The certificate's private key (PKCS #8 or SEC1, PEM or DER; SM2 or P-256). It is
-    /// copied into the party directory, owner-only.
+    /// The certificate's private key, PEM or DER: SM2 or P-256 (PKCS #8 or SEC1), or RSA of
+    /// 2048 to 4096 bits (PKCS #8 or PKCS #1). It is copied into the party directory,
+    /// owner-only.
     #[arg(long, requires = "certificate")]
     certificate_key: Option<PathBuf>,
     /// For an SM2 certificate (whose key then also seals the party's PDFs): the GB/T 38540

@@ -55,6 +55,13 @@ pub fn ca(dir: &Path, sm2: bool) {
 /// do). Its certificates and CRLs are made by [`issue`] and [`gencrl`] with `sm2` false: the
 /// keys they certify are P-256, signed with `-sha256` like the P-256 CA's.
 pub fn rsa_ca(dir: &Path) {
+    genrsa(dir, 2048, "ca.key");
+    self_signed_ca(dir, false);
+}
+
+/// An RSA key of `bits` in `dir/out` (PKCS #8 PEM).
+fn genrsa(dir: &Path, bits: u32, out: &str) {
+    let bits = format!("rsa_keygen_bits:{bits}");
     run(
         "openssl",
         &[
@@ -62,13 +69,12 @@ pub fn rsa_ca(dir: &Path) {
             "-algorithm",
             "RSA",
             "-pkeyopt",
-            "rsa_keygen_bits:2048",
+            &bits,
             "-out",
-            "ca.key",
+            out,
         ],
         dir,
     );
-    self_signed_ca(dir, false);
 }
 
 /// The self-signed `ca.pem` for `ca.key`, the CA database and the empty CRL of [`ca`].
@@ -186,12 +192,32 @@ pub fn issue_with_crl_url(
     serial: &str,
     crl_url: Option<&str>,
 ) {
+    genpkey(dir, sm2, &format!("{stem}.key"));
+    certify(dir, sm2, stem, name, uscc, serial, crl_url);
+}
+
+/// [`issue`] for an RSA key of `bits` (the CA is P-256 or RSA: [`ca`] with `sm2` false, or
+/// [`rsa_ca`]), as CFCA issues RSA certificates.
+pub fn issue_rsa(dir: &Path, bits: u32, stem: &str, name: &str, uscc: &str, serial: &str) {
+    genrsa(dir, bits, &format!("{stem}.key"));
+    certify(dir, false, stem, name, uscc, serial, None);
+}
+
+/// The CA in `dir` certifies the key `{stem}.key` in `{stem}.pem` (see [`issue`]).
+fn certify(
+    dir: &Path,
+    sm2: bool,
+    stem: &str,
+    name: &str,
+    uscc: &str,
+    serial: &str,
+    crl_url: Option<&str>,
+) {
     let (key, csr, pem) = (
         format!("{stem}.key"),
         format!("{stem}.csr"),
         format!("{stem}.pem"),
     );
-    genpkey(dir, sm2, &key);
     let subject = format!("/C=CN/O={name}/CN=041@N{uscc}@{name}@00000001");
     let mut args = vec![
         "req", "-new", "-key", &key, "-utf8", "-subj", &subject, "-out", &csr,

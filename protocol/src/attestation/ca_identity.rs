@@ -16,8 +16,9 @@ use crate::x509::identity::{CaIdentity, identity_of};
 /// The domain separator that starts a possession message.
 pub const POSSESSION_CONTEXT: &[u8] = b"signet/ca-identity/possession/v1\0";
 
-/// The longest possession signature, in bytes (a DER SM2 or P-256 signature is at most 72).
-pub const MAX_POSSESSION_LEN: usize = 80;
+/// The longest possession signature, in bytes: an 8192-bit RSA signature (a DER SM2 or
+/// P-256 signature is at most 72).
+pub const MAX_POSSESSION_LEN: usize = crate::rsa::MAX_RSA_BITS / 8;
 
 /// A party's identity from a CA-issued X.509 certificate (spec §6.11). Self-issued: the
 /// issuer is the subject, signing with its `attest` key.
@@ -30,7 +31,8 @@ pub struct CertificateIdentity {
     pub chain: Vec<Vec<u8>>,
     /// The certified key's signature over [`possession_message`]: SM2 with SM3 and the
     /// default distinguishing identifier for an SM2 key, ECDSA with SHA-256 for a P-256
-    /// key; DER `SEQUENCE { r, s }` either way.
+    /// key (DER `SEQUENCE { r, s }` either way), RSASSA-PKCS1-v1_5 with SHA-256 for an RSA
+    /// key (as long as its modulus).
     #[serde(with = "crate::cbor_bytes")]
     pub possession: Vec<u8>,
 }
@@ -57,7 +59,8 @@ impl CertificateIdentity {
     /// The self-issued `ca-identity` attestation of `party` for the certificate path `chain`
     /// (the party's certificate first), its possession proof made by `prove`, which signs
     /// the bytes it is given with the certified key (SM2 with SM3 and the default
-    /// distinguishing identifier, or ECDSA P-256 with SHA-256; DER). Issue the result with
+    /// distinguishing identifier, or ECDSA P-256 with SHA-256, DER; or RSASSA-PKCS1-v1_5
+    /// with SHA-256). Issue the result with
     /// the party's attest key ([`Attestation::issue`]).
     pub fn attestation(
         id: crate::party::AttestationId,
@@ -104,8 +107,8 @@ impl CertificateIdentity {
 
 /// The content rules (spec §6.11.1): self-issued; 1 to [`MAX_PATH_LEN`] certificates of at
 /// most [`MAX_CERTIFICATE_LEN`] bytes each that parse; the subject's certificate names a
-/// legal name and a USCC whose check character is right; its key is SM2 or P-256; the
-/// possession proof verifies under it.
+/// legal name and a USCC whose check character is right; its key is SM2, P-256 or RSA of
+/// 2048 to 8192 bits; the possession proof verifies under it.
 pub(super) fn check(a: &Attestation, c: &CertificateIdentity) -> Result<(), &'static str> {
     if a.issuer != a.subject {
         return Err("a ca-identity attestation is issued by its subject");
@@ -128,7 +131,7 @@ pub(super) fn check(a: &Attestation, c: &CertificateIdentity) -> Result<(), &'st
     }
     let key = c
         .key()
-        .ok_or("the certificate's key is neither sm2 nor p-256")?;
+        .ok_or("the certificate's key is not sm2, p-256 or rsa of 2048 to 8192 bits")?;
     if c.possession.len() > MAX_POSSESSION_LEN
         || !key.verifies(&possession_message(a, &c.chain[0]), &c.possession)
     {

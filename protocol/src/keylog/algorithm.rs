@@ -11,7 +11,10 @@
 //! - SM2 with SM3 and the default identifier (GB/T 32918; private-use COSE value
 //!   [`ALG_SM2_SM3`], since no IANA code point exists), for the `seal` purpose (seal
 //!   signatures over contracts, spec §8.4.2) and the `pdf` purpose (PDF and GB/T 38540
-//!   electronic-seal signatures in China's national algorithms).
+//!   electronic-seal signatures in China's national algorithms);
+//! - RS256, RSASSA-PKCS1-v1_5 with SHA-256 (COSE -257, RFC 8812), for the `pdf` purpose
+//!   only: the key a CA certified for a party that bootstraps its identity from an RSA
+//!   certificate (spec §6.11), which signs its possession proof.
 //!
 //! A declaration whose algorithm this version does not know is kept as
 //! [`LogKey::Unsupported`]: the log stays valid (a later version may use that key), and no
@@ -23,6 +26,7 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::rsa::RsaPublicKey;
 use crate::sm2::{Sm2PublicKey, Sm2SecretKey};
 use crate::{PublicKey, SecretKey};
 
@@ -36,6 +40,9 @@ pub const ALG_ESP256: i64 = -9;
 /// number. Registered in spec §13.4.1.
 pub const ALG_SM2_SM3: i64 = -65536 - 32918;
 const _: () = assert!(ALG_SM2_SM3 < -65536, "COSE private use is below -65536");
+/// COSE algorithm identifier of RS256, RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8812): a
+/// party's own CA-certified RSA key, declared as its `pdf` key (spec §4.3.2).
+pub const ALG_RS256: i64 = -257;
 /// The longest key of an unknown algorithm a declaration may carry, in bytes.
 pub const MAX_UNSUPPORTED_KEY_LEN: usize = 1024;
 
@@ -119,6 +126,9 @@ pub enum LogKey {
     EcdsaP256(EcdsaP256Key),
     /// SM2 with SM3 (`alg` [`ALG_SM2_SM3`]), compressed SEC1 on the wire.
     Sm2(Sm2PublicKey),
+    /// RSA with PKCS #1 v1.5 and SHA-256 (`alg` [`ALG_RS256`]), the `RSAPublicKey` DER on
+    /// the wire.
+    Rsa(RsaPublicKey),
     /// An algorithm this version does not know: kept, never valid for any check.
     Unsupported {
         /// Its COSE algorithm identifier.
@@ -142,6 +152,9 @@ impl LogKey {
             Some(ALG_SM2_SM3) => Sm2PublicKey::from_compressed(key)
                 .map(Self::Sm2)
                 .map_err(|e| format!("key: {e}")),
+            Some(ALG_RS256) => RsaPublicKey::from_der(key)
+                .map(Self::Rsa)
+                .map_err(|e| format!("key: {e}")),
             Some(_) if key.len() > MAX_UNSUPPORTED_KEY_LEN => {
                 Err(format!("key: longer than {MAX_UNSUPPORTED_KEY_LEN} bytes"))
             }
@@ -158,6 +171,7 @@ impl LogKey {
             Self::Ed25519(_) => None,
             Self::EcdsaP256(_) => Some(ALG_ESP256),
             Self::Sm2(_) => Some(ALG_SM2_SM3),
+            Self::Rsa(_) => Some(ALG_RS256),
             Self::Unsupported { alg, .. } => Some(*alg),
         }
     }
@@ -173,6 +187,7 @@ impl LogKey {
             Self::Ed25519(k) => k.as_bytes(),
             Self::EcdsaP256(k) => k.as_bytes(),
             Self::Sm2(k) => k.as_bytes(),
+            Self::Rsa(k) => k.as_der(),
             Self::Unsupported { key, .. } => key,
         }
     }
@@ -197,6 +212,14 @@ impl LogKey {
     pub fn sm2(&self) -> Option<&Sm2PublicKey> {
         match self {
             Self::Sm2(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The RSA key, if this is one.
+    pub fn rsa(&self) -> Option<&RsaPublicKey> {
+        match self {
+            Self::Rsa(k) => Some(k),
             _ => None,
         }
     }
@@ -315,6 +338,12 @@ impl From<Sm2PublicKey> for LogKey {
     }
 }
 
+impl From<RsaPublicKey> for LogKey {
+    fn from(key: RsaPublicKey) -> Self {
+        Self::Rsa(key)
+    }
+}
+
 impl PartialEq<PublicKey> for LogKey {
     fn eq(&self, other: &PublicKey) -> bool {
         self.ed25519() == Some(other)
@@ -323,13 +352,15 @@ impl PartialEq<PublicKey> for LogKey {
 
 impl LogKey {
     /// Reads a key as [`fmt::Display`] writes it: 64 hex digits for Ed25519,
-    /// `sm2:` or `esp256:` and the compressed SEC1 key in hex. A key of an algorithm this
-    /// version does not know is not read.
+    /// `sm2:` or `esp256:` and the compressed SEC1 key in hex, `rs256:` and the
+    /// `RSAPublicKey` DER in hex. A key of an algorithm this version does not know is not
+    /// read.
     pub fn from_text(text: &str) -> Result<Self, String> {
         let (alg, hex_key) = match text.split_once(':') {
             None => (None, text),
             Some(("sm2", rest)) => (Some(ALG_SM2_SM3), rest),
             Some(("esp256", rest)) => (Some(ALG_ESP256), rest),
+            Some(("rs256", rest)) => (Some(ALG_RS256), rest),
             Some((other, _)) => return Err(format!("unknown key algorithm {other:?}")),
         };
         let bytes = hex::decode(hex_key).map_err(|_| "key: not hex".to_string())?;
@@ -343,6 +374,7 @@ impl fmt::Display for LogKey {
             Self::Ed25519(k) => write!(f, "{k}"),
             Self::EcdsaP256(k) => write!(f, "esp256:{}", hex::encode(k.as_bytes())),
             Self::Sm2(k) => write!(f, "sm2:{k}"),
+            Self::Rsa(k) => write!(f, "rs256:{}", hex::encode(k.as_der())),
             Self::Unsupported { alg, key } => write!(f, "alg{alg}:{}", hex::encode(key)),
         }
     }
@@ -372,7 +404,8 @@ mod tests {
             alg: -50,
             key: vec![1, 2, 3],
         };
-        for key in [ed, ec, sm2, other] {
+        let rsa = LogKey::Rsa(crate::rsa::test_key(2048));
+        for key in [ed, ec, sm2, rsa, other] {
             let back = LogKey::from_wire(key.wire_alg(), key.wire_bytes()).unwrap();
             assert_eq!(back, key);
         }
@@ -422,10 +455,12 @@ mod tests {
                     .public_key(),
             ),
             LogKey::EcdsaP256(p256_key(5)),
+            LogKey::Rsa(crate::rsa::test_key(3072)),
         ];
         for key in keys {
             assert_eq!(LogKey::from_text(&key.to_string()).unwrap(), key);
         }
+        assert!(LogKey::from_text("rs256:00").is_err());
         for bad in ["sm2:zz", "rsa:00", "sm2:", "00"] {
             assert!(LogKey::from_text(bad).is_err(), "{bad}");
         }
@@ -452,7 +487,12 @@ mod tests {
                 ciborium::Value::Bytes(sm2.wire_bytes().to_vec()),
             ])
         );
-        for key in [LogKey::Ed25519(ed), sm2] {
+        // An 8192-bit RSA key, the longest key a revocation names.
+        for key in [
+            LogKey::Ed25519(ed),
+            sm2,
+            LogKey::Rsa(crate::rsa::test_key(8192)),
+        ] {
             let bytes = crate::codec::encode(&key).unwrap();
             let back: LogKey =
                 crate::codec::decode(&bytes, &crate::codec::Limits::DEFAULT).unwrap();

@@ -185,6 +185,17 @@ impl KeyDecl {
         }
     }
 
+    /// A PDF signing key of RSA (spec §4.3.2): the key a CA certified for the party, when
+    /// its identity rests on that certificate (spec §6.11).
+    pub fn rsa_pdf(key: crate::rsa::RsaPublicKey) -> Self {
+        Self {
+            purpose: KeyPurpose::Pdf,
+            key: key.into(),
+            seal: None,
+            proof: None,
+        }
+    }
+
     /// A time-stamping key (ECDSA P-256), which a verifier certifies in a TSA certificate.
     pub fn tsa(key: EcdsaP256Key) -> Self {
         Self {

@@ -34,8 +34,8 @@ mod algorithm;
 mod event;
 
 pub use algorithm::{
-    ALG_ED25519, ALG_ESP256, ALG_SM2_SM3, EcdsaKeyError, EcdsaP256Key, LogKey, LogSecretKey,
-    MAX_UNSUPPORTED_KEY_LEN,
+    ALG_ED25519, ALG_ESP256, ALG_RS256, ALG_SM2_SM3, EcdsaKeyError, EcdsaP256Key, LogKey,
+    LogSecretKey, MAX_UNSUPPORTED_KEY_LEN,
 };
 pub use event::{
     KEY_EVENT_CONTENT_TYPE, KeyChange, KeyDecl, KeyEvent, KeyEventKind, KeyPurpose,
@@ -593,8 +593,14 @@ impl KeyLog {
                     "an SM2 key is declared only for the seal, attest and pdf purposes",
                 ));
             }
+            // RSA only as the key a CA certified for the party (spec §6.11), which signs
+            // its possession proof and PDFs; nothing of Signet's own is RSA.
+            (KeyPurpose::Pdf, LogKey::Rsa(_)) => {}
+            (_, LogKey::Rsa(_)) => {
+                return Err(invalid("an RS256 key is declared only for the pdf purpose"));
+            }
             (KeyPurpose::Pdf, _) => {
-                return Err(invalid("a pdf key is ESP256 (ECDSA P-256) or SM2"));
+                return Err(invalid("a pdf key is ESP256 (ECDSA P-256), SM2 or RS256"));
             }
             (KeyPurpose::Tsa, _) => return Err(invalid("a tsa key is ESP256 (ECDSA P-256)")),
             (_, LogKey::EcdsaP256(_)) => {

@@ -6,7 +6,7 @@
 //! Signatures are SM2-with-SM3 (GM/T 0006, default distinguishing identifier), ECDSA P-256
 //! with SHA-256, ECDSA P-384 with SHA-384, or RSA of 2048 to 8192 bits with PKCS #1 v1.5 or
 //! PSS and SHA-256, SHA-384 or SHA-512 ([`super::issuer_key`]), always over the TBS bytes
-//! exactly as received. The subject's own key is SM2 or P-256 ([`CertificateKey`]). Names
+//! exactly as received. The subject's own key is SM2, P-256 or RSA ([`CertificateKey`]). Names
 //! are compared as decoded DER values, without the case folding of RFC 5280, 7.1: a CA's
 //! certificates repeat its name byte for byte.
 //!
@@ -22,10 +22,11 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::time::Time;
 
 use super::asn1::{self, SignedEnvelope};
-use super::issuer_key::{MAX_RSA_BITS, MIN_RSA_BITS, SignatureProblem};
+use super::issuer_key::{MAX_RSA_BITS, MIN_RSA_BITS, SignatureProblem, rsa_key_der};
 use super::sm2::{first_element, sm2_key_of};
 use crate::Timestamp;
 use crate::keylog::{EcdsaP256Key, LogKey};
+use crate::rsa::RsaPublicKey;
 use crate::sm2::Sm2PublicKey;
 
 /// The longest path accepted, the leaf and the root included.
@@ -52,24 +53,32 @@ pub enum CertificateKey {
     Sm2(Sm2PublicKey),
     /// ECDSA P-256.
     P256(EcdsaP256Key),
+    /// RSA (rsaEncryption) of 2048 to 8192 bits ([`crate::rsa`]).
+    Rsa(RsaPublicKey),
 }
 
 impl CertificateKey {
-    /// The key of `spki`, if it is SM2 or P-256.
+    /// The key of `spki`, if it is SM2, P-256, or RSA that [`RsaPublicKey::from_der`]
+    /// accepts.
     pub fn of(spki: &SubjectPublicKeyInfoOwned) -> Option<Self> {
         if let Ok(key) = sm2_key_of(spki) {
             return Some(Self::Sm2(key));
         }
-        asn1::p256_key_of(spki).map(|k| Self::P256(EcdsaP256Key::from_verifying_key(&k)))
+        if let Some(key) = asn1::p256_key_of(spki) {
+            return Some(Self::P256(EcdsaP256Key::from_verifying_key(&key)));
+        }
+        let der = rsa_key_der(spki)?;
+        RsaPublicKey::from_der(der).ok().map(Self::Rsa)
     }
 
-    /// Whether `signature_der` signs `message`: SM2 with SM3 and the default distinguishing
-    /// identifier for an SM2 key, ECDSA with SHA-256 for a P-256 key; both DER
-    /// `SEQUENCE { r, s }`.
-    pub fn verifies(&self, message: &[u8], signature_der: &[u8]) -> bool {
+    /// Whether `signature` signs `message`: SM2 with SM3 and the default distinguishing
+    /// identifier for an SM2 key, ECDSA with SHA-256 for a P-256 key (both DER
+    /// `SEQUENCE { r, s }`), RSASSA-PKCS1-v1_5 with SHA-256 for an RSA key.
+    pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
-            Self::Sm2(key) => key.verify_der(message, signature_der).is_ok(),
-            Self::P256(key) => asn1::verify_der(&key.verifying_key(), message, signature_der),
+            Self::Sm2(key) => key.verify_der(message, signature).is_ok(),
+            Self::P256(key) => asn1::verify_der(&key.verifying_key(), message, signature),
+            Self::Rsa(key) => key.verifies_pkcs1_sha256(message, signature),
         }
     }
 
@@ -78,6 +87,7 @@ impl CertificateKey {
         match self {
             Self::Sm2(key) => LogKey::Sm2(*key),
             Self::P256(key) => LogKey::EcdsaP256(*key),
+            Self::Rsa(key) => LogKey::Rsa(key.clone()),
         }
     }
 }
@@ -167,8 +177,8 @@ pub enum ChainError {
     /// The leaf's keyUsage allows neither digitalSignature nor nonRepudiation.
     #[error("the leaf certificate's key usage does not allow signing")]
     LeafKeyUsage,
-    /// The leaf's key is neither SM2 nor P-256.
-    #[error("the leaf certificate's key is neither sm2 nor p-256")]
+    /// The leaf's key is not SM2, P-256 or RSA of 2048 to 8192 bits.
+    #[error("the leaf certificate's key is not sm2, p-256 or rsa of 2048 to 8192 bits")]
     LeafKey,
     /// A critical extension this implementation does not understand.
     #[error("certificate {depth} has the critical extension {oid}, not understood")]

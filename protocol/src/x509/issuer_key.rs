@@ -7,13 +7,12 @@
 //! itself; the size is checked here first so that a short key is named as such), P-384 by
 //! RustCrypto's `p384`.
 //!
-//! These are the keys of issuers only: the subject's own certificate certifies an SM2 or
-//! P-256 key, which signs its possession proof and is declared in its key log
+//! These are the keys of issuers. The subject's own certificate certifies an SM2, P-256 or
+//! RSA key, which signs its possession proof and is declared in its key log
 //! ([`super::chain::CertificateKey`]).
 
 use const_oid::ObjectIdentifier as Oid;
-use der::asn1::UintRef;
-use der::{Decode, Sequence};
+use der::Sequence;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use super::asn1::{self, ECDSA_WITH_SHA256};
@@ -43,10 +42,7 @@ pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 /// secp384r1 (RFC 5480).
 pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
 
-/// The shortest RSA modulus accepted, in bits.
-pub const MIN_RSA_BITS: usize = 2048;
-/// The longest RSA modulus accepted, in bits.
-pub const MAX_RSA_BITS: usize = 8192;
+pub use crate::rsa::{MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// A signature problem, before it is placed at a depth of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,13 +123,6 @@ fn pss_of(parameters: Option<&der::Any>) -> Option<&'static ring::signature::Rsa
     )
 }
 
-/// `RSAPublicKey` (RFC 8017, A.1.1).
-#[derive(Sequence)]
-struct RsaPublicKey<'a> {
-    modulus: UintRef<'a>,
-    public_exponent: UintRef<'a>,
-}
-
 /// Parameters absent, or NULL (as RFC 8017 writes them for the RSA algorithms).
 fn absent_or_null(algorithm: &AlgorithmIdentifierOwned) -> bool {
     algorithm
@@ -180,16 +169,19 @@ fn p384_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<p384::ecdsa::Verifyin
     p384::ecdsa::VerifyingKey::from_sec1_bytes(asn1::ec_point_on(spki, SECP384R1)?).ok()
 }
 
-/// The RSA key of a `SubjectPublicKeyInfo`, if it is one: its `RSAPublicKey` DER and size.
-fn rsa_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<IssuerKey> {
+/// The `RSAPublicKey` DER of a `SubjectPublicKeyInfo` of rsaEncryption (parameters NULL or
+/// absent), unchecked.
+pub(super) fn rsa_key_der(spki: &SubjectPublicKeyInfoOwned) -> Option<&[u8]> {
     if spki.algorithm.oid != RSA_ENCRYPTION || !absent_or_null(&spki.algorithm) {
         return None;
     }
-    let der = spki.subject_public_key.as_bytes()?;
-    let key = RsaPublicKey::from_der(der).ok()?;
-    let modulus = key.modulus.as_bytes();
-    let first = *modulus.first()?;
-    let bits = modulus.len() * 8 - first.leading_zeros() as usize;
+    spki.subject_public_key.as_bytes()
+}
+
+/// The RSA key of a `SubjectPublicKeyInfo`, if it is one: its `RSAPublicKey` DER and size.
+fn rsa_key_of(spki: &SubjectPublicKeyInfoOwned) -> Option<IssuerKey> {
+    let der = rsa_key_der(spki)?;
+    let bits = crate::rsa::modulus_bits(der)?;
     Some(IssuerKey::Rsa {
         der: der.to_vec(),
         bits,
@@ -252,6 +244,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use base64::Engine as _;
+    use der::Decode as _;
     use x509_cert::Certificate;
 
     use super::*;
