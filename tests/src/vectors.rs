@@ -1757,26 +1757,7 @@ fn sm2_keys(f: &mut File, base: &KeyLog) -> Result<(), String> {
                 ]),
             ));
         }
-        let event = Cbor::Map(vec![
-            (
-                Cbor::Text("party".into()),
-                Cbor::Bytes(base.party().digest().as_bytes().to_vec()),
-            ),
-            (Cbor::Text("seq".into()), Cbor::Integer(1.into())),
-            (
-                Cbor::Text("prev".into()),
-                Cbor::Bytes(base.head().as_bytes().to_vec()),
-            ),
-            (
-                Cbor::Text("time".into()),
-                Cbor::Integer(T0.plus(60).unix().into()),
-            ),
-            (Cbor::Text("kind".into()), Cbor::Integer(3.into())),
-            (Cbor::Text("body".into()), Cbor::Map(body)),
-        ]);
-        Signed::sign(event, KEY_EVENT_CONTENT_TYPE, &k("root-0"))
-            .map(|s| h(s.bytes()))
-            .map_err(|e| e.to_string())
+        add_key_raw(base, Cbor::Map(body))
     };
     let compressed = sm2.as_bytes().to_vec();
     // x = 2^256 - 1 exceeds the field's prime: no point has it.
