@@ -2412,19 +2412,9 @@ fn ca_identities(f: &mut File) -> Result<(), String> {
     let logs = json!([log_hex(&party.log)]);
     let good = party.ca_identity(vec![leaf.clone()], &holder, T0, 365);
     // The same attestation with a proof by another key, signed again by the attest key.
-    let mut other = good.payload().clone();
     let stranger =
         signet_protocol::sm2::Sm2SecretKey::from_bytes(&[0x42; 32]).map_err(|e| e.to_string())?;
-    let forged = stranger
-        .sign(&signet_protocol::attestation::possession_message(
-            &other, &leaf,
-        ))
-        .to_der();
-    if let Claims::CaIdentity(c) = &mut other.claims {
-        c.possession = forged;
-    }
-    let other =
-        Signed::sign(other, ATTESTATION_CONTENT_TYPE, &party.attest).map_err(|e| e.to_string())?;
+    let other = with_possession_by(&good, &leaf, &party, |m| stranger.sign(m).to_der())?;
     f.invalid(
         "6.11.1",
         "verify-attestation",
@@ -2473,6 +2463,24 @@ fn ca_identities(f: &mut File) -> Result<(), String> {
     Ok(())
 }
 
+/// `good`, a ca-identity attestation of `party` for the certificate `leaf`, with its
+/// possession proof made by `sign` instead, signed again by `party`'s attest key.
+fn with_possession_by(
+    good: &SignedAttestation,
+    leaf: &[u8],
+    party: &TestParty,
+    sign: impl Fn(&[u8]) -> Vec<u8>,
+) -> Result<Signed<signet_protocol::attestation::Attestation>, String> {
+    let mut other = good.payload().clone();
+    let forged = sign(&signet_protocol::attestation::possession_message(
+        &other, leaf,
+    ));
+    if let Claims::CaIdentity(c) = &mut other.claims {
+        c.possession = forged;
+    }
+    Signed::sign(other, ATTESTATION_CONTENT_TYPE, &party.attest).map_err(|e| e.to_string())
+}
+
 /// A party's RSA key that a CA certified, signing possession proofs with PKCS #1 v1.5 and
 /// SHA-256 (deterministic, so the vectors are too).
 struct RsaSubjectKey(rsa::RsaPrivateKey);
@@ -2512,17 +2520,10 @@ fn rsa_ca_identities(f: &mut File) -> Result<(), String> {
         json!({"hex": h(good.bytes()), "key_logs": logs}),
     );
     // The same attestation with a proof by the CA's RSA key, signed again by the attest key.
-    let mut other = good.payload().clone();
     let stranger = RsaSubjectKey(rsa_key(include_bytes!("keys/rsa-2048.der"))?);
-    let forged = signet_protocol::testkit::ExternalSubjectKey::sign(
-        &stranger,
-        &signet_protocol::attestation::possession_message(&other, &leaf),
-    );
-    if let Claims::CaIdentity(c) = &mut other.claims {
-        c.possession = forged;
-    }
-    let other =
-        Signed::sign(other, ATTESTATION_CONTENT_TYPE, &party.attest).map_err(|e| e.to_string())?;
+    let other = with_possession_by(&good, &leaf, &party, |m| {
+        signet_protocol::testkit::ExternalSubjectKey::sign(&stranger, m)
+    })?;
     f.invalid(
         "6.11.1",
         "verify-attestation",
@@ -3510,7 +3511,7 @@ fn rsa_ca(
 /// P-384, the subject's own key SM2.
 fn certificate_path_algorithms(f: &mut File) -> Result<(), String> {
     use signet_protocol::testkit::TestCertificateAuthority;
-    use signet_protocol::trust::{CaRoot, CertificateProblem, Finding, Verdict};
+    use signet_protocol::trust::{CertificateProblem, Finding, Verdict};
     use signet_protocol::x509::chain::ChainError;
     use signet_protocol::x509::sm2::Sm2KeyForm;
     let day = |n: u64| T0.plus(n * DAY);
@@ -3545,22 +3546,7 @@ fn certificate_path_algorithms(f: &mut File) -> Result<(), String> {
             T0,
         );
         let signed = party.ca_identity(vec![leaf], &holder, day(1), 730);
-        let policy = TrustPolicy {
-            revocation_freshness: None,
-            ca_roots: vec![CaRoot {
-                name: label.into(),
-                certificate: ca.root().to_vec(),
-            }],
-            ..TrustPolicy::with_anchors(vec![])
-        };
-        let inputs = json!({
-            "policy": policy_hex(&policy)?,
-            "key_logs": [log_hex(&party.log)],
-            "attestations": [h(signed.bytes())],
-            "crls": [h(&ca.crl(&[], day(9)))],
-            "subject": party.id().to_string(),
-            "time": day(10).unix(),
-        });
+        let inputs = ca_root_inputs(label, &ca, &party, &signed)?;
         if trusted {
             let verdict = conformance::trust_verdict(&inputs)?;
             if !matches!(verdict, Verdict::Trusted { .. }) {
@@ -3584,11 +3570,37 @@ fn certificate_path_algorithms(f: &mut File) -> Result<(), String> {
     Ok(())
 }
 
+/// The inputs of `evaluate-trust` for `party`'s `signed` ca-identity attestation under the
+/// one CA root `ca` (named `label`) of a policy, with the CA's CRL of day 9, judged on day 10.
+fn ca_root_inputs(
+    label: &str,
+    ca: &signet_protocol::testkit::TestCertificateAuthority,
+    party: &TestParty,
+    signed: &SignedAttestation,
+) -> Result<Value, String> {
+    let day = |n: u64| T0.plus(n * DAY);
+    let policy = TrustPolicy {
+        revocation_freshness: None,
+        ca_roots: vec![signet_protocol::trust::CaRoot {
+            name: label.into(),
+            certificate: ca.root().to_vec(),
+        }],
+        ..TrustPolicy::with_anchors(vec![])
+    };
+    Ok(json!({
+        "policy": policy_hex(&policy)?,
+        "key_logs": [log_hex(&party.log)],
+        "attestations": [h(signed.bytes())],
+        "crls": [h(&ca.crl(&[], day(9)))],
+        "subject": party.id().to_string(),
+        "time": day(10).unix(),
+    }))
+}
+
 /// Section 7.3, path 3: a party whose own certified key is RSA, under an RSA CA root of the
 /// policy with its current CRL: trusted. Appended after the family's earlier vectors.
 fn rsa_certificate_identity(f: &mut File) -> Result<(), String> {
-    use signet_protocol::trust::{CaRoot, Verdict};
-    let day = |n: u64| T0.plus(n * DAY);
+    use signet_protocol::trust::Verdict;
     let ca = rsa_ca("Trust RSA Subject CA", include_bytes!("keys/rsa-2048.der"))?;
     let mut party = TestParty::new("Trust RSA Certified", T0);
     let (leaf, holder) = ca.certify_external(
@@ -3598,23 +3610,8 @@ fn rsa_certificate_identity(f: &mut File) -> Result<(), String> {
         Box::new(RsaSubjectKey(rsa_key(RSA_SUBJECT_KEY)?)),
         T0,
     );
-    let signed = party.ca_identity(vec![leaf], &holder, day(1), 730);
-    let policy = TrustPolicy {
-        revocation_freshness: None,
-        ca_roots: vec![CaRoot {
-            name: "Trust RSA Subject CA".into(),
-            certificate: ca.root().to_vec(),
-        }],
-        ..TrustPolicy::with_anchors(vec![])
-    };
-    let inputs = json!({
-        "policy": policy_hex(&policy)?,
-        "key_logs": [log_hex(&party.log)],
-        "attestations": [h(signed.bytes())],
-        "crls": [h(&ca.crl(&[], day(9)))],
-        "subject": party.id().to_string(),
-        "time": day(10).unix(),
-    });
+    let signed = party.ca_identity(vec![leaf], &holder, T0.plus(DAY), 730);
+    let inputs = ca_root_inputs("Trust RSA Subject CA", &ca, &party, &signed)?;
     let what = "a ca-identity attestation whose certificate certifies the party's RSA-2048 key (declared as its pdf key, alg -257), under an RSA root of the policy with the CA's current CRL: trusted";
     let verdict = conformance::trust_verdict(&inputs)?;
     if !matches!(verdict, Verdict::Trusted { .. }) {
